@@ -1,0 +1,1 @@
+"""Prefect wiring for the pipeline: tasks, the make_short flow, and the `shorts` CLI."""

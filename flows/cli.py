@@ -1,0 +1,125 @@
+"""The `shorts` command. The one place that turns errors into a line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional, get_args
+
+import typer
+from pydantic import ValidationError
+
+from pipeline import ConfigError, Settings, ShortRequest, ShortsError, choose_providers, prepare_output_dir, slug
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn a topic into a publish-ready YouTube Short.")
+log = logging.getLogger("shorts")
+
+FLAG_NAMES = {"seconds": "--seconds", "scenes": "--scenes", "topic": "TOPIC", "voice": "--voice-name",
+              "style": "--style", "language": "--language", "script_provider": "--script",
+              "image_provider": "--image", "video_provider": "--video", "voice_provider": "--voice"}
+
+
+@app.callback()
+def _root() -> None:
+    """Turn a topic into a publish-ready YouTube Short."""
+
+
+@app.command()
+def make(
+    topic: Annotated[str, typer.Argument(help="What the Short is about (1-200 characters).")],
+    seconds: Annotated[int, typer.Option(help="Target length, 5-180 seconds.")] = 30,
+    scenes: Annotated[Optional[int], typer.Option(help="Number of scenes (default: one per ~5 s).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: SHORTS_OUTPUT_DIR/<topic>).")] = None,
+    script: Annotated[Optional[str], typer.Option("--script", help="Script provider.")] = None,
+    image: Annotated[Optional[str], typer.Option("--image", help="First-frame provider.")] = None,
+    video: Annotated[Optional[str], typer.Option("--video", help="Clip provider.")] = None,
+    voice: Annotated[Optional[str], typer.Option("--voice", help="Narration provider.")] = None,
+    voice_name: Annotated[Optional[str], typer.Option(help="Voice to speak with (provider-specific).")] = None,
+    style: Annotated[Optional[str], typer.Option(help="Visual style of the frames.")] = None,
+    language: Annotated[str, typer.Option(help="Narration language.")] = "en",
+    fresh: Annotated[bool, typer.Option(help="Ignore caches and make everything again.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout, nothing else.")] = False,
+    verbose: Annotated[bool, typer.Option(help="Also show Prefect's own logs.")] = False,
+) -> None:
+    """Make one Short about TOPIC."""
+    _log_to_stderr()
+    started = time.perf_counter()
+    values = dict(topic=topic, seconds=seconds, scenes=scenes, language=language, voice=voice_name, style=style,
+                  script_provider=script, image_provider=image, video_provider=video, voice_provider=voice)
+    try:
+        settings = Settings()
+        request = ShortRequest(**{k: v for k, v in values.items() if v is not None})
+        choose_providers(request, settings)  # a bad provider setting fails now, not after Prefect starts
+        out_dir = prepare_output_dir(out or settings.output_dir / slug(request.topic))
+    except ValidationError as exc:
+        _fail(_explain(exc), code=2)
+    except ShortsError as exc:
+        _fail(str(exc), code=2)
+
+    from flows.prefect_env import configure_prefect
+
+    configure_prefect(settings, quiet=not verbose)
+    log.info("Starting Prefect (its first local start sets up a database and can take a minute)…")
+    from flows.make_short import make_short
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+            result = make_short(request, fresh=fresh, out_dir=str(out_dir))
+    except KeyboardInterrupt:
+        _fail("Interrupted; everything finished so far is kept and the next run reuses it.", code=130)
+    except ShortsError as exc:
+        _fail(f"{exc.step or 'run'} failed: {exc}")
+    log.info("Done in %.0f s: %s", time.perf_counter() - started, result.video)
+    if as_json:
+        payload = result.model_dump(mode="json")
+        payload["published"] = result.published.location
+        print(json.dumps(payload))
+
+
+def _explain(exc: ValidationError) -> str:
+    """One sentence for the first problem pydantic found."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    flag = FLAG_NAMES.get(field, field)
+    if error["type"] == "literal_error":
+        choices = ", ".join(get_args(ShortRequest.model_fields[field].annotation))
+        return f"{flag}: unknown provider {error['input']!r}; choose one of {choices}."
+    if error["type"] in ("greater_than_equal", "less_than_equal") and field in ShortRequest.model_fields:
+        bounds = {type(m).__name__: m for m in ShortRequest.model_fields[field].metadata}
+        low, high = bounds["Ge"].ge, bounds["Le"].le
+        return f"{flag} must be between {low} and {high} (got {error['input']})."
+    if error["type"] == "value_error":
+        return f"{flag}: {error['ctx']['error']}."
+    if field in Settings.model_fields:
+        return f"The setting SHORTS_{field.upper()} is invalid: {error['msg'].lower()}."
+    return f"{flag}: {error['msg'].lower()}."
+
+
+def _fail(message: str, code: int = 1) -> None:
+    if os.environ.get("SHORTS_DEBUG"):
+        raise
+    typer.echo(f"shorts: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _log_to_stderr() -> None:
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `shorts` console command."""
+    try:
+        app(args=argv, prog_name="shorts", standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

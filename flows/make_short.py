@@ -1,0 +1,97 @@
+"""The make_short flow: script -> first frames -> clips -> narration -> render -> publish."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flows.prefect_env import configure_prefect
+
+configure_prefect()  # before `import prefect`, which reads its settings at import
+
+from prefect import flow, unmapped  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+
+from flows.tasks import clip_task, frame_task, narration_task, publish_task, render_task, script_task  # noqa: E402
+from pipeline import (  # noqa: E402
+    Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, choose_providers, package_version,
+    prepare_output_dir, slug, write_package,
+)
+
+log = logging.getLogger("shorts")
+
+
+@contextmanager
+def step(name: str, timings: dict[str, float]) -> Iterator[None]:
+    """Log a step's start and finish with its time, and name the step in any error."""
+    log.info("▶ %s", name)
+    started = time.perf_counter()
+    try:
+        yield
+    except ShortsError as exc:
+        raise exc.at(name)
+    except Exception as exc:
+        raise ShortsError(f"Unexpected {type(exc).__name__}: {exc}", step=name) from exc
+    timings[name] = round(time.perf_counter() - started, 2)
+    log.info("✓ %s (%.1f s)", name, timings[name])
+
+
+@flow(name="make-short", flow_run_name="{request.topic}", task_runner=ThreadPoolTaskRunner(max_workers=4))
+def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None = None) -> ShortResult:
+    """Make one Short from a request; every step reuses what an identical earlier run made."""
+    settings = Settings()
+    choices = choose_providers(request, settings)
+    for choice in choices.values():
+        log.info("%-7s provider: %s (%s)", choice.step, choice.name, choice.reason)
+    provider = {step: choice.name for step, choice in choices.items()}
+    fmt = settings.video_format
+    output = prepare_output_dir(Path(out_dir) if out_dir else settings.output_dir / slug(request.topic))
+    options = RenderOptions(preset=settings.render_preset, crf=settings.render_crf, threads=settings.render_threads,
+                            music=settings.music_file(), music_volume=settings.music_volume,
+                            ducked_volume=settings.music_ducked_volume)
+    timings: dict[str, float] = {}
+    common = dict(settings=unmapped(settings), fresh=unmapped(fresh))
+
+    with step("script", timings):
+        script = script_task(request, provider["script"], settings, fresh)
+        log.info("  %r, %d scenes", script.title, len(script.scenes))
+
+    with step("scenes (first frames, clips, narration)", timings):
+        frames = frame_task.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]), **common)
+        clips = clip_task.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]), **common)
+        narrations = narration_task.map(unmapped(request), script.scenes, unmapped(provider["voice"]), **common)
+        frames, clips, narrations = frames.result(), clips.result(), narrations.result()
+        if not any(n.path for n in narrations):
+            log.warning("  no voice: espeak-ng is not installed, so the Short is silent (captions still timed)")
+
+    with step("render", timings):
+        rendered = render_task(script, clips, narrations, fmt, options, settings, fresh)
+
+    cost = round(sum(c.cost_credits for c in clips), 2)
+    with step("package", timings):
+        manifest = Manifest(
+            shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
+            render_options=options, script=script, frames=frames, clips=clips, narrations=narrations,
+            render=rendered, step_seconds=timings, cost_credits=cost,
+        )
+        files = write_package(manifest, output)
+
+    with step("publish", timings):
+        published = publish_task(output, settings.outbox, output.name)
+        log.info("  dropped in the outbox: %s", published.location)
+
+    return ShortResult(
+        output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
+        manifest=files["manifest.json"], providers=provider, cost_credits=cost, seconds=rendered.seconds,
+        published=published,
+    )
+
+
+if __name__ == "__main__":
+    from flows.cli import main
+
+    sys.exit(main(["make", *sys.argv[1:]]))

@@ -1,0 +1,108 @@
+"""One thin Prefect task per pipeline step: retries, caching and logging live here."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import Inputs
+from pydantic import BaseModel
+
+from pipeline import (
+    AssetStore, ClipAsset, FrameAsset, Narration, ProviderError, Published, RenderedShort, RenderOptions, Scene, Script,
+    Settings, ShortRequest, ShortsError, VideoFormat, animate_scene, build_provider, make_first_frame, narrate,
+    publish_to_outbox, render_short, write_script,
+)
+
+log = logging.getLogger("shorts")
+
+
+@dataclass
+class LiveFiles(Inputs):
+    """Cache on the inputs, but miss when a file the cached result points to has gone."""
+
+    def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
+        key = super().compute_key(task_ctx, inputs, flow_parameters, **kwargs)
+        store = task_ctx.result_store
+        if key and store.exists(key) and any(not p.exists() for p in _paths(store.read(key).result)):
+            return None  # run again; the store path is content-addressed, so the old record heals too
+        return key
+
+
+def _paths(value: Any) -> list[Path]:
+    if isinstance(value, Path):
+        return [value]
+    if isinstance(value, BaseModel):
+        value = dict(value)
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [p for item in value for p in _paths(item)]
+    return []
+
+
+def retry_safe(task, task_run, state) -> bool:
+    """Retry surprises and safe provider errors; never bad input, never a maybe-paid call."""
+    try:
+        state.result()
+    except ProviderError as exc:
+        return exc.retry_safe
+    except ShortsError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
+CACHE = LiveFiles(exclude=["settings", "fresh"])
+STEP = dict(cache_policy=CACHE, retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
+
+
+def _store(settings: Settings) -> AssetStore:
+    return AssetStore(settings.home_dir / "assets")
+
+
+@task(name="script", **STEP)
+def script_task(request: ShortRequest, provider: str, settings: Settings, fresh: bool = False) -> Script:
+    return write_script(request, build_provider("script", provider, settings))
+
+
+@task(name="first-frame", task_run_name="first-frame-{scene.index}", **STEP)
+def frame_task(scene: Scene, style: str, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False) -> FrameAsset:
+    started = time.perf_counter()
+    frame = make_first_frame(scene, style, fmt, build_provider("image", provider, settings), _store(settings), fresh)
+    log.info("  frame %d ready (%.1f s)", scene.index, time.perf_counter() - started)
+    return frame
+
+
+@task(name="clip", task_run_name="clip-{scene.index}", **STEP)
+def clip_task(scene: Scene, frame: FrameAsset, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False) -> ClipAsset:
+    started = time.perf_counter()
+    clip = animate_scene(scene, frame, fmt, build_provider("video", provider, settings), _store(settings), fresh)
+    log.info("  clip %d ready (%.1f s)", scene.index, time.perf_counter() - started)
+    return clip
+
+
+@task(name="narration", task_run_name="narration-{scene.index}", **STEP)
+def narration_task(request: ShortRequest, scene: Scene, provider: str, settings: Settings, fresh: bool = False) -> Narration:
+    started = time.perf_counter()
+    narration = narrate(request, scene, build_provider("voice", provider, settings), _store(settings), fresh)
+    how = "voiced" if narration.path else "no voice, timed at reading pace"
+    log.info("  narration %d ready, %s (%.1f s)", scene.index, how, time.perf_counter() - started)
+    return narration
+
+
+@task(name="render", **STEP)
+def render_task(script: Script, clips: list[ClipAsset], narrations: list[Narration], fmt: VideoFormat,
+                options: RenderOptions, settings: Settings, fresh: bool = False) -> RenderedShort:
+    return render_short(script, clips, narrations, fmt, options, _store(settings), fresh,
+                        progress=lambda pct: log.info("  render %d%%", pct))
+
+
+@task(name="publish", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
+def publish_task(out_dir: Path, outbox: Path, name: str) -> Published:
+    return publish_to_outbox(out_dir, outbox, name)

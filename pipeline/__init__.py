@@ -1,0 +1,26 @@
+"""shorts' library: the steps as plain functions over pydantic models. It never imports Prefect."""
+
+from pipeline.captions import CaptionStyle
+from pipeline.clips import animate_scene
+from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError
+from pipeline.frames import make_first_frame
+from pipeline.models import (
+    ClipAsset, FrameAsset, Narration, ProviderChoice, Published, RenderedShort, Scene, Script, ShortRequest,
+    ShortResult, VideoFormat, WordTiming,
+)
+from pipeline.narration import narrate
+from pipeline.package import Manifest, package_version, prepare_output_dir, slug, write_package
+from pipeline.providers import build_provider, choose_providers
+from pipeline.publish import publish_to_outbox
+from pipeline.render import RenderOptions, render_short
+from pipeline.script import write_script
+from pipeline.settings import Settings
+from pipeline.store import AssetStore
+
+__all__ = [
+    "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "Narration",
+    "ProviderChoice", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort", "Scene",
+    "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
+    "animate_scene", "build_provider", "choose_providers", "make_first_frame", "narrate", "package_version",
+    "prepare_output_dir", "publish_to_outbox", "render_short", "slug", "write_package", "write_script",
+]

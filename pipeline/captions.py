@@ -1,0 +1,149 @@
+"""Captions: short word groups, the SRT file, and one pre-rendered image per highlighted word."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+from pydantic import Field
+
+from pipeline.models import Model, VideoFormat, WordTiming
+from pipeline.settings import PROJECT_ROOT
+
+FONT = PROJECT_ROOT / "assets" / "fonts" / "NotoSans-Bold.ttf"
+LINGER = 0.6  # seconds a group stays after its last word when nothing follows at once
+
+
+class CaptionStyle(Model):
+    """How captions look; sizes are fractions of the frame so tiny test renders look the same."""
+
+    font: Path = FONT
+    size: float = Field(0.085, description="Font size as a share of the frame width.")
+    stroke: float = Field(0.14, description="Outline width as a share of the font size.")
+    fill: tuple[int, int, int] = (255, 255, 255)
+    highlight: tuple[int, int, int] = (255, 214, 10)
+    outline: tuple[int, int, int] = (0, 0, 0)
+    max_words: int = 3
+    max_chars: int = 18
+    centre_y: float = Field(0.62, description="Vertical centre, inside the Shorts safe area.")
+    max_width: float = Field(0.78, description="Widest a line may be, as a share of the frame width.")
+    uppercase: bool = True
+
+
+class CaptionGroup(Model):
+    """A few words shown together; times are seconds from the start of the Short."""
+
+    words: list[WordTiming]
+    start: float
+    end: float
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.word for w in self.words)
+
+
+class CaptionCue(Model):
+    """One image on screen over [start, end): a group with one word highlighted."""
+
+    group: int
+    highlight: int
+    start: float
+    end: float
+
+
+def group_words(words: list[WordTiming], style: CaptionStyle = CaptionStyle()) -> list[CaptionGroup]:
+    """Cut the timed words into short groups, breaking after punctuation and at long pauses."""
+    chunks: list[list[WordTiming]] = []
+    for i, word in enumerate(words):
+        current = chunks[-1] if chunks else None
+        joined = len(" ".join(w.word for w in current)) + 1 + len(word.word) if current else 0
+        if (
+            current is None
+            or len(current) >= style.max_words
+            or joined > style.max_chars
+            or current[-1].word[-1] in ".!?;:,"
+            or word.start - current[-1].end > 0.5
+        ):
+            chunks.append([word])
+        else:
+            current.append(word)
+    groups = []
+    for i, chunk in enumerate(chunks):
+        following = chunks[i + 1][0].start if i + 1 < len(chunks) else float("inf")
+        groups.append(CaptionGroup(words=chunk, start=chunk[0].start, end=min(following, chunk[-1].end + LINGER)))
+    return groups
+
+
+def cues(groups: list[CaptionGroup]) -> list[CaptionCue]:
+    """Each group's screen time, split so the word being spoken is highlighted."""
+    out = []
+    for g, group in enumerate(groups):
+        for k, word in enumerate(group.words):
+            start = group.start if k == 0 else word.start
+            end = group.end if k == len(group.words) - 1 else group.words[k + 1].start
+            if end > start:
+                out.append(CaptionCue(group=g, highlight=k, start=start, end=end))
+    return out
+
+
+def srt(groups: list[CaptionGroup]) -> str:
+    """The groups as SubRip text."""
+    blocks = [f"{i}\n{_stamp(g.start)} --> {_stamp(g.end)}\n{g.text}\n" for i, g in enumerate(groups, start=1)]
+    return "\n".join(blocks)
+
+
+def _stamp(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+
+@lru_cache(maxsize=8)
+def _font(path: Path, px: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), px)
+
+
+def render_caption(
+    group: CaptionGroup, highlight: int, fmt: VideoFormat, style: CaptionStyle = CaptionStyle()
+) -> tuple[np.ndarray, int, int]:
+    """Draw a group once: an RGBA array cropped to the text, and where its top-left corner goes."""
+    px = max(8, round(style.size * fmt.width))
+    stroke = max(1, round(style.stroke * px))
+    font = _font(style.font, px)
+    words = [w.word.upper() if style.uppercase else w.word for w in group.words]
+    space = font.getlength(" ")
+    lines = _wrap(words, font, space, style.max_width * fmt.width)
+    ascent, descent = font.getmetrics()
+    line_h = ascent + descent
+    width = int(max(sum(font.getlength(w) for w in line) + space * (len(line) - 1) for line in lines)) + 2 * stroke + 2
+    canvas = Image.new("RGBA", (width, line_h * len(lines) + 2 * stroke + 2), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(canvas)
+    index = 0
+    for row, line in enumerate(lines):
+        line_w = sum(font.getlength(w) for w in line) + space * (len(line) - 1)
+        x = (width - line_w) / 2
+        for word in line:
+            colour = style.highlight if index == highlight else style.fill
+            draw.text((x, stroke + row * line_h), word, font=font, fill=colour, stroke_width=stroke, stroke_fill=style.outline)
+            x += font.getlength(word) + space
+            index += 1
+    cropped = canvas.crop(canvas.getbbox() or (0, 0, 1, 1))
+    fit = min(1.0, 0.94 * fmt.width / cropped.width, 0.3 * fmt.height / cropped.height)
+    if fit < 1.0:  # a very long word: shrink it rather than run off the frame
+        cropped = cropped.resize((max(1, int(cropped.width * fit)), max(1, int(cropped.height * fit))), Image.LANCZOS)
+    image = np.asarray(cropped)
+    x0 = (fmt.width - image.shape[1]) // 2
+    y0 = round(style.centre_y * fmt.height) - image.shape[0] // 2
+    return image, max(0, x0), max(0, y0)
+
+
+def _wrap(words: list[str], font: ImageFont.FreeTypeFont, space: float, limit: float) -> list[list[str]]:
+    lines: list[list[str]] = [[]]
+    for word in words:
+        line = lines[-1]
+        if line and sum(font.getlength(w) for w in line) + space * len(line) + font.getlength(word) > limit:
+            lines.append([word])
+        else:
+            line.append(word)
+    return lines

@@ -1,0 +1,47 @@
+"""Step 2: one first frame per scene."""
+
+from __future__ import annotations
+
+import hashlib
+
+from PIL import Image
+
+from pipeline.errors import ProviderError, ShortsError
+from pipeline.models import FrameAsset, Scene, VideoFormat
+from pipeline.providers.base import ImageMaker
+from pipeline.store import AssetStore, atomic_path, content_key
+
+
+def scene_seed(*parts: object) -> int:
+    """A seed fixed by what the scene is, so a rerun draws the same picture."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 2**31
+
+
+def make_first_frame(
+    scene: Scene, style: str, fmt: VideoFormat, maker: ImageMaker, store: AssetStore, fresh: bool = False
+) -> FrameAsset:
+    """The scene's first frame, from the store when it was made before."""
+    seed = scene_seed(style, scene.first_frame_prompt)
+    key = content_key("frame", provider=maker.name, model=maker.model, prompt=scene.first_frame_prompt,
+                      style=style, size=fmt.size, seed=seed)
+    path = store.path("frames", key, ".png")
+    if fresh or not store.find("frames", key, ".png"):
+        try:
+            with atomic_path(path) as tmp:
+                maker.make_image(scene, style, fmt, seed, tmp)
+                _check_image(tmp, fmt)
+        except ShortsError as exc:
+            raise exc.at("frames", scene.index)
+    return FrameAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
+                      prompt=scene.first_frame_prompt)
+
+
+def _check_image(path, fmt: VideoFormat) -> None:
+    try:
+        with Image.open(path) as img:
+            size = img.size
+    except OSError as exc:
+        raise ProviderError("The image provider returned a file that is not an image; rerun with --fresh.") from exc
+    if size != fmt.size:
+        raise ProviderError(f"The image provider returned {size[0]}x{size[1]}, not {fmt.width}x{fmt.height}.")

@@ -1,0 +1,180 @@
+"""Every value that crosses a step. They live here, in a package module, so Prefect cache keys and
+the UI form stay the same whether a flow runs locally or from a deployment."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Provider names per step; "auto" means: the vendor whose key is set, else offline.
+ScriptProviderName = Literal["auto", "offline"]
+ImageProviderName = Literal["auto", "offline"]
+VideoProviderName = Literal["auto", "offline"]
+VoiceProviderName = Literal["auto", "offline"]
+
+STEPS = ("script", "image", "video", "voice")
+MAX_TOPIC_CHARS = 200
+TITLE_MAX_CHARS = 100
+
+
+class Model(BaseModel):
+    """Base for our models: immutable, unknown fields rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ShortRequest(Model):
+    """What a person asks for: one Short about one topic."""
+
+    topic: str = Field(description="What the Short is about.", json_schema_extra={"position": 0})
+    seconds: int = Field(30, ge=5, le=180, description="Target length in seconds (5-180).")
+    scenes: int | None = Field(None, ge=1, le=12, description="Number of scenes; empty means one per ~5 s.")
+    language: str = Field("en", min_length=2, max_length=16, description="Language of the narration.")
+    style: str = Field("bright, cinematic, high contrast", max_length=200, description="Visual style.")
+    voice: str | None = Field(None, max_length=64, description="Voice name for the narration provider.")
+    script_provider: ScriptProviderName = "auto"
+    image_provider: ImageProviderName = "auto"
+    video_provider: VideoProviderName = "auto"
+    voice_provider: VoiceProviderName = "auto"
+    upload: bool = Field(False, description="Upload to YouTube when done (else the outbox).")
+
+    @field_validator("topic")
+    @classmethod
+    def _clean_topic(cls, value: str) -> str:
+        value = "".join(" " if unicodedata.category(c).startswith("C") else c for c in value)
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("the topic is empty; say what the Short is about")
+        if len(value) > MAX_TOPIC_CHARS:
+            raise ValueError(f"the topic is {len(value)} characters; keep it to {MAX_TOPIC_CHARS}")
+        return value
+
+    @property
+    def scene_count(self) -> int:
+        """Scenes to make: the explicit count, else about one per 5 seconds (3 to 8)."""
+        return self.scenes or max(1, min(8, round(self.seconds / 5)))
+
+    def provider(self, step: str) -> str:
+        return getattr(self, f"{step}_provider")
+
+
+class VideoFormat(Model):
+    """Frame size and rate of every image, clip and the final video."""
+
+    width: int = Field(720, ge=64, multiple_of=2)
+    height: int = Field(1280, ge=64, multiple_of=2)
+    fps: int = Field(24, ge=1, le=60)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+
+class Scene(Model):
+    """One shot of the Short: what is said, what is seen first, and how it moves."""
+
+    index: int = Field(ge=1)
+    narration: str = Field(min_length=1)
+    first_frame_prompt: str = Field(min_length=1)
+    motion_prompt: str = Field(min_length=1)
+    seconds: float = Field(gt=0, le=60)
+
+
+class Script(Model):
+    """The structured script: metadata for YouTube plus the scenes."""
+
+    title: str = Field(min_length=1, max_length=TITLE_MAX_CHARS)
+    description: str
+    tags: list[str]
+    hook: str
+    scenes: list[Scene] = Field(min_length=1)
+
+    @property
+    def seconds(self) -> float:
+        return sum(scene.seconds for scene in self.scenes)
+
+
+class ProviderChoice(Model):
+    """Which provider a step uses, and why (printed once per run)."""
+
+    step: str
+    name: str
+    reason: str
+
+
+class FrameAsset(Model):
+    """The first frame of a scene."""
+
+    scene: int
+    path: Path
+    provider: str
+    model: str
+    seed: int
+    prompt: str
+
+
+class ClipAsset(Model):
+    """A scene's animated clip."""
+
+    scene: int
+    path: Path
+    provider: str
+    model: str
+    seed: int
+    seconds: float
+    task_id: str | None = None
+    cost_credits: float = 0.0
+
+
+class WordTiming(Model):
+    """When a word of the narration is spoken, in seconds from the start of its scene."""
+
+    word: str
+    start: float
+    end: float
+
+
+class Narration(Model):
+    """A scene's voice track (or none) and the timing of its words."""
+
+    scene: int
+    path: Path | None
+    seconds: float
+    provider: str
+    voice: str | None
+    words: list[WordTiming]
+    timing: Literal["audio", "reading-pace"]
+
+
+class RenderedShort(Model):
+    """The finished video and its captions."""
+
+    video: Path
+    captions: Path
+    seconds: float
+    width: int
+    height: int
+
+
+class Published(Model):
+    """Where the finished package went."""
+
+    destination: Literal["outbox", "youtube"]
+    location: str
+
+
+class ShortResult(Model):
+    """What a run made, as the CLI's --json prints it."""
+
+    output_dir: Path
+    video: Path
+    captions: Path
+    script: Path
+    manifest: Path
+    providers: dict[str, str]
+    cost_credits: float
+    seconds: float
+    published: Published

@@ -1,0 +1,72 @@
+"""Step 4: narration per scene, and when each word is spoken (for captions)."""
+
+from __future__ import annotations
+
+import re
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ShortsError
+from pipeline.models import Narration, Scene, ShortRequest, WordTiming
+from pipeline.providers.base import Narrator
+from pipeline.store import AssetStore, atomic_path, content_key
+
+READING_WORDS_PER_SECOND = 2.5
+
+
+def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: AssetStore, fresh: bool = False) -> Narration:
+    """Speak the scene's narration (or time it at reading pace when there is no voice)."""
+    voice = request.voice
+    key = content_key("voice", provider=narrator.name, model=narrator.model, text=scene.narration, voice=voice,
+                      language=request.language, max_seconds=scene.seconds)
+    path = store.path("voice", key, ".wav")
+    if fresh or not store.find("voice", key, ".wav"):
+        try:
+            with atomic_path(path) as tmp:
+                if not narrator.speak(scene.narration, voice, request.language, scene.seconds, tmp):
+                    return _unvoiced(scene, narrator.name)
+        except ShortsError as exc:
+            raise exc.at("narration", scene.index)
+    samples, rate = read_wav(path)
+    start, end = speech_bounds(samples, rate)
+    return Narration(scene=scene.index, path=path, seconds=len(samples) / rate, provider=narrator.name,
+                     voice=voice or request.language, words=time_words(scene.narration, start, end), timing="audio")
+
+
+def _unvoiced(scene: Scene, provider: str) -> Narration:
+    words = scene.narration.split()
+    seconds = min(scene.seconds, len(words) / READING_WORDS_PER_SECOND)
+    return Narration(scene=scene.index, path=None, seconds=seconds, provider=provider, voice=None,
+                     words=time_words(scene.narration, 0.0, seconds), timing="reading-pace")
+
+
+def time_words(text: str, start: float, end: float) -> list[WordTiming]:
+    """Spread the words over [start, end] in proportion to their length, with a beat after punctuation."""
+    words = text.split()
+    if not words:
+        return []
+    weights = [len(re.sub(r"\W", "", w)) + 2 + (3 if w[-1] in ".,;:!?" else 0) for w in words]
+    scale = (end - start) / sum(weights)
+    timings, t = [], start
+    for word, weight in zip(words, weights):
+        timings.append(WordTiming(word=word, start=round(t, 3), end=round(t + weight * scale, 3)))
+        t += weight * scale
+    return timings
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """Mono float samples in [-1, 1] and the sample rate of a 16-bit PCM WAV."""
+    with wave.open(str(path), "rb") as w:
+        rate, channels = w.getframerate(), w.getnchannels()
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    return data.reshape(-1, channels).mean(axis=1) / 32768.0, rate
+
+
+def speech_bounds(samples: np.ndarray, rate: int, threshold: float = 0.02) -> tuple[float, float]:
+    """Where speech starts and ends, skipping leading and trailing silence."""
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    if loud.size == 0:
+        return 0.0, len(samples) / rate
+    return loud[0] / rate, (loud[-1] + 1) / rate

@@ -1,0 +1,41 @@
+"""The narrow interface each step's providers implement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from pipeline.models import Scene, Script, ShortRequest, VideoFormat
+
+
+class Provider(Protocol):
+    """What every provider declares about itself."""
+
+    name: ClassVar[str]
+    model: str
+    needs_key: ClassVar[bool]
+    env_var: ClassVar[str | None]
+
+
+class ScriptWriter(Provider, Protocol):
+    def write(self, request: ShortRequest) -> Script:
+        """Write the whole script for a request."""
+        ...
+
+
+class ImageMaker(Provider, Protocol):
+    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path) -> None:
+        """Write the scene's first frame, exactly `fmt.size`, to `dest` (PNG)."""
+        ...
+
+
+class ClipMaker(Provider, Protocol):
+    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
+        """Write the scene's clip (MP4, `fmt.size`) to `dest`; return (remote task id, cost in credits)."""
+        ...
+
+
+class Narrator(Provider, Protocol):
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> bool:
+        """Write speech for `text` to `dest` (WAV); return False when this provider has no voice."""
+        ...

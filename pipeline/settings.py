@@ -1,0 +1,75 @@
+"""The one place that reads the environment (and `.env`), when `Settings()` is built."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.models import VideoFormat
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOME = Path("~/.shorts")
+
+
+class Settings(BaseSettings):
+    """Tunables (prefix SHORTS_) and the vendors' own key variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHORTS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(DEFAULT_HOME, description="Caches, the ledger, Prefect results and the outbox.")
+    output_dir: Path = Field(Path("out"), description="Each Short gets a folder here.")
+    outbox_dir: Path | None = Field(None, description="Where publish drops packages; default HOME/outbox.")
+
+    width: int = 720
+    height: int = 1280
+    fps: int = 24
+
+    script_provider: str = "auto"
+    image_provider: str = "auto"
+    video_provider: str = "auto"
+    voice_provider: str = "auto"
+    voice: str | None = None
+
+    music: Path | None = Field(None, description="Background music file; default the first in assets/music.")
+    music_volume: float = Field(0.18, ge=0, le=1)
+    music_ducked_volume: float = Field(0.06, ge=0, le=1)
+
+    render_preset: str = "veryfast"
+    render_crf: int = Field(23, ge=0, le=51)
+    render_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
+
+    prefect_startup_timeout: int = Field(240, ge=30, description="Seconds to wait for Prefect's local server.")
+
+    openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY"))
+    runwayml_api_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("RUNWAYML_API_SECRET"))
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser()
+
+    @property
+    def outbox(self) -> Path:
+        return (self.outbox_dir or self.home_dir / "outbox").expanduser()
+
+    @property
+    def video_format(self) -> VideoFormat:
+        return VideoFormat(width=self.width, height=self.height, fps=self.fps)
+
+    def music_file(self) -> Path | None:
+        """The background music to mix, if any."""
+        if self.music:
+            return self.music.expanduser()
+        music_dir = PROJECT_ROOT / "assets" / "music"
+        found = sorted(p for p in music_dir.glob("*") if p.suffix.lower() in {".mp3", ".wav", ".m4a", ".ogg"})
+        return found[0] if found else None
+
+    def has_key(self, env_var: str) -> bool:
+        """Whether the key named by a vendor's own variable is set (without revealing it)."""
+        field = {"OPENAI_API_KEY": "openai_api_key", "RUNWAYML_API_SECRET": "runwayml_api_secret"}[env_var]
+        secret = getattr(self, field)
+        return bool(secret and secret.get_secret_value())
