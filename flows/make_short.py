@@ -40,6 +40,14 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
     log.info("✓ %s (%.1f s)", name, timings[name])
 
 
+def call(task, *args):
+    """Run a task and say when its result came from an earlier run."""
+    state = task(*args, return_state=True)
+    if state.name == "Cached":
+        log.info("  reused from an earlier run")
+    return state.result()
+
+
 @flow(name="make-short", flow_run_name="{request.topic}", task_runner=ThreadPoolTaskRunner(max_workers=4))
 def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None = None) -> ShortResult:
     """Make one Short from a request; every step reuses what an identical earlier run made."""
@@ -54,22 +62,31 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
                             music=settings.music_file(), music_volume=settings.music_volume,
                             ducked_volume=settings.music_ducked_volume)
     timings: dict[str, float] = {}
+    # --fresh reruns every step and overwrites its cache record.
+    script_t, frame_t, clip_t, narration_t, render_t = (
+        t.with_options(refresh_cache=fresh or None)
+        for t in (script_task, frame_task, clip_task, narration_task, render_task)
+    )
     common = dict(settings=unmapped(settings), fresh=unmapped(fresh))
 
     with step("script", timings):
-        script = script_task(request, provider["script"], settings, fresh)
+        script = call(script_t, request, provider["script"], settings, fresh)
         log.info("  %r, %d scenes", script.title, len(script.scenes))
 
     with step("scenes (first frames, clips, narration)", timings):
-        frames = frame_task.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]), **common)
-        clips = clip_task.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]), **common)
-        narrations = narration_task.map(unmapped(request), script.scenes, unmapped(provider["voice"]), **common)
+        frames = frame_t.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]), **common)
+        clips = clip_t.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]), **common)
+        narrations = narration_t.map(unmapped(request), script.scenes, unmapped(provider["voice"]), **common)
+        futures = [*frames, *clips, *narrations]
         frames, clips, narrations = frames.result(), clips.result(), narrations.result()
-        if not any(n.path for n in narrations):
+        reused = sum(f.state.is_completed() and f.state.name == "Cached" for f in futures)
+        if reused:
+            log.info("  %d of %d scene steps reused from earlier runs", reused, len(futures))
+        if provider["voice"] == "offline" and not any(n.path for n in narrations):
             log.warning("  no voice: espeak-ng is not installed, so the Short is silent (captions still timed)")
 
     with step("render", timings):
-        rendered = render_task(script, clips, narrations, fmt, options, settings, fresh)
+        rendered = call(render_t, script, clips, narrations, fmt, options, settings, fresh)
 
     cost = round(sum(c.cost_credits for c in clips), 2)
     with step("package", timings):

@@ -10,10 +10,11 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import Inputs
+from prefect.utilities.hashing import hash_objects
 from pydantic import BaseModel
 
 from pipeline import (
-    AssetStore, ClipAsset, FrameAsset, Narration, ProviderError, Published, RenderedShort, RenderOptions, Scene, Script,
+    AssetStore, ClipAsset, file_digest, FrameAsset, Narration, ProviderError, Published, RenderedShort, RenderOptions, Scene, Script,
     Settings, ShortRequest, ShortsError, VideoFormat, animate_scene, build_provider, make_first_frame, narrate,
     publish_to_outbox, render_short, write_script,
 )
@@ -23,10 +24,15 @@ log = logging.getLogger("shorts")
 
 @dataclass
 class LiveFiles(Inputs):
-    """Cache on the inputs, but miss when a file the cached result points to has gone."""
+    """Cache on the inputs and the content of the files they name; miss when a cached output file has gone."""
 
     def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
         key = super().compute_key(task_ctx, inputs, flow_parameters, **kwargs)
+        if not key:
+            return None
+        # Prefect hashes a Path by its string; a file remade with other bytes must change the key.
+        used = {name: value for name, value in inputs.items() if name not in self.exclude}
+        key = hash_objects(key, sorted((str(p), file_digest(p)) for p in _paths(used) if p.is_file()))
         store = task_ctx.result_store
         if key and store.exists(key) and any(not p.exists() for p in _paths(store.read(key).result)):
             return None  # run again; the store path is content-addressed, so the old record heals too

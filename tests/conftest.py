@@ -1,0 +1,49 @@
+"""Test set-up: every test gets its own SHORTS_HOME, no vendor keys, and tiny videos."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Prefect reads its settings at import: point it at a throwaway home before anything imports it.
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="shorts-tests-prefect-"))
+os.environ.update(
+    PREFECT_HOME=str(_PREFECT_HOME),
+    PREFECT_LOCAL_STORAGE_PATH=str(_PREFECT_HOME / "results"),
+    PREFECT_SERVER_ANALYTICS_ENABLED="false",
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="240",
+    PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW="ignore",
+)
+
+import pytest  # noqa: E402
+
+from pipeline import ShortRequest, VideoFormat  # noqa: E402
+
+VENDOR_KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL",
+               "RUNWARE_API_KEY", "RUNWARE_BASE_URL")
+TINY = VideoFormat(width=144, height=256, fps=12)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    """No real key ever reaches a test, and each test has its own SHORTS_HOME and output folder."""
+    for name in list(os.environ):
+        if name in VENDOR_KEYS or name.startswith("SHORTS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SHORTS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SHORTS_OUTPUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("SHORTS_WIDTH", str(TINY.width))
+    monkeypatch.setenv("SHORTS_HEIGHT", str(TINY.height))
+    monkeypatch.setenv("SHORTS_FPS", str(TINY.fps))
+    monkeypatch.chdir(tmp_path)  # so no developer's .env is read
+
+
+@pytest.fixture
+def tiny() -> VideoFormat:
+    return TINY
+
+
+@pytest.fixture
+def request_5s() -> ShortRequest:
+    return ShortRequest(topic="octopus camouflage", seconds=5, scenes=2)

@@ -1,0 +1,54 @@
+"""The `shorts` command as a person runs it: bad input gets one sentence and a non-zero exit."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHORTS = str(Path(sys.executable).parent / "shorts")
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([SHORTS, *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["make", ""], "the topic is empty"),
+        (["make", "x" * 201], "keep it to 200"),
+        (["make", "bees", "--seconds", "4"], "--seconds must be between 5 and 180 (got 4)"),
+        (["make", "bees", "--seconds", "181"], "--seconds must be between 5 and 180 (got 181)"),
+        (["make", "bees", "--video", "sora"], "--video: unknown provider 'sora'; choose one of auto, offline"),
+        (["make", "bees", "--voice", "nope"], "--voice: unknown provider 'nope'"),
+    ],
+)
+def test_bad_input_is_one_clear_line(args, expected):
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_output_folder_is_refused_before_any_work(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run("make", "bees", "--out", str(blocker / "short"))
+    assert result.returncode == 2
+    assert "Cannot write to the output folder" in result.stderr and "--out" in result.stderr
+    assert not (tmp_path / "home").exists()  # nothing was made
+
+
+def test_bad_setting_is_one_clear_line(monkeypatch):
+    monkeypatch.setenv("SHORTS_FPS", "fast")
+    result = run("make", "bees")
+    assert result.returncode == 2 and "SHORTS_FPS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_lists_the_make_options():
+    result = run("make", "--help")
+    assert result.returncode == 0
+    for flag in ("--seconds", "--scenes", "--out", "--script", "--image", "--video", "--voice", "--fresh", "--json"):
+        assert flag in result.stdout

@@ -1,0 +1,59 @@
+import imageio_ffmpeg
+import numpy as np
+from PIL import Image
+
+from pipeline import AssetStore, Scene, animate_scene, make_first_frame
+from pipeline.providers.offline_clip import OfflineClipMaker
+from pipeline.providers.offline_image import OfflineImageMaker
+
+
+def _scenes(seconds=2.0, scenes=2):
+    return [
+        Scene(index=i, narration="Lights dance over the pole.", first_frame_prompt=f"aurora over ice, scene {i}",
+              motion_prompt="slow push in", seconds=seconds)
+        for i in range(1, scenes + 1)
+    ]
+
+
+def test_first_frames_have_the_size_and_differ_per_scene(tmp_path, tiny):
+    store = AssetStore(tmp_path)
+    a, b = (make_first_frame(s, "neon", tiny, OfflineImageMaker(), store) for s in _scenes())
+    img_a, img_b = Image.open(a.path), Image.open(b.path)
+    assert img_a.size == img_b.size == (tiny.width, tiny.height)
+    assert np.abs(np.asarray(img_a, dtype=int) - np.asarray(img_b, dtype=int)).mean() > 10
+
+
+def test_first_frame_is_deterministic_and_reused(tmp_path, tiny):
+    scene = _scenes()[0]
+    store = AssetStore(tmp_path)
+    first = make_first_frame(scene, "neon", tiny, OfflineImageMaker(), store)
+    made_at = first.path.stat().st_mtime_ns
+    again = make_first_frame(scene, "neon", tiny, OfflineImageMaker(), store)
+    assert again == first and again.path.stat().st_mtime_ns == made_at
+
+    other_store = AssetStore(tmp_path / "other")
+    elsewhere = make_first_frame(scene, "neon", tiny, OfflineImageMaker(), other_store)
+    assert elsewhere.path.read_bytes() == first.path.read_bytes()
+
+
+def test_offline_clip_is_h264_of_scene_length_and_moves(tmp_path, tiny):
+    scene = _scenes(seconds=2, scenes=1)[0]
+    store = AssetStore(tmp_path)
+    frame = make_first_frame(scene, "neon", tiny, OfflineImageMaker(), store)
+    clip = animate_scene(scene, frame, tiny, OfflineClipMaker(), store)
+
+    reader = imageio_ffmpeg.read_frames(str(clip.path))
+    meta = next(reader)
+    frames = [np.frombuffer(f, np.uint8) for f in reader]
+    assert meta["codec"].startswith("h264") and tuple(meta["size"]) == (tiny.width, tiny.height)
+    assert len(frames) == round(scene.seconds * tiny.fps)
+    assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 1  # zoom and pan, not a still
+    assert clip.cost_credits == 0 and clip.provider == "offline"
+
+
+def test_no_partial_files_left_in_the_store(tmp_path, tiny):
+    scene = _scenes(seconds=1, scenes=1)[0]
+    store = AssetStore(tmp_path)
+    frame = make_first_frame(scene, "neon", tiny, OfflineImageMaker(), store)
+    animate_scene(scene, frame, tiny, OfflineClipMaker(), store)
+    assert not [p for p in tmp_path.rglob("*") if ".part" in p.name]

@@ -1,0 +1,39 @@
+from pipeline import ShortRequest, write_script
+from pipeline.providers.offline_script import WORDS_PER_SECOND, OfflineScriptWriter, scene_seconds
+
+
+def test_offline_script_paces_narration_to_each_scene():
+    script = write_script(ShortRequest(topic="how volcanoes form", seconds=30), OfflineScriptWriter())
+
+    assert len(script.scenes) == 6
+    assert sum(s.seconds for s in script.scenes) == 30
+    for scene in script.scenes:
+        words = len(scene.narration.split())
+        assert abs(words - WORDS_PER_SECOND * scene.seconds) <= 1
+        assert scene.first_frame_prompt and scene.motion_prompt
+    assert "how volcanoes form" in script.scenes[0].narration
+    assert len(script.title) <= 100 and "shorts" in script.tags
+
+
+def test_offline_script_is_deterministic_and_differs_per_topic():
+    writer = OfflineScriptWriter()
+    a = writer.write(ShortRequest(topic="bees", seconds=20))
+    assert a == writer.write(ShortRequest(topic="bees", seconds=20))
+    assert a != writer.write(ShortRequest(topic="glaciers", seconds=20))
+
+
+def test_scene_count_follows_request():
+    script = write_script(ShortRequest(topic="tea", seconds=17, scenes=4), OfflineScriptWriter())
+    assert [s.index for s in script.scenes] == [1, 2, 3, 4]
+    assert round(script.seconds, 2) == 17
+
+
+def test_scene_seconds_add_up_exactly():
+    for total, count in [(5, 1), (7, 3), (180, 8), (31, 6)]:
+        parts = scene_seconds(total, count)
+        assert len(parts) == count and round(sum(parts), 6) == total
+
+
+def test_long_topic_keeps_title_within_youtube_limit():
+    script = OfflineScriptWriter().write(ShortRequest(topic="word " * 39 + "end", seconds=10))
+    assert len(script.title) <= 100

@@ -1,0 +1,58 @@
+from typing import get_args
+
+import pytest
+
+from pipeline import ConfigError, Settings, ShortRequest, choose_providers
+from pipeline.models import ShortRequest as Request
+from pipeline.providers import REGISTRY, choose_provider
+
+
+def test_with_no_keys_every_step_is_offline_and_says_why():
+    choices = choose_providers(ShortRequest(topic="x"), Settings())
+    assert {c.name for c in choices.values()} == {"offline"}
+    assert all(c.reason for c in choices.values())
+
+
+def test_flag_beats_setting(monkeypatch):
+    monkeypatch.setenv("SHORTS_VIDEO_PROVIDER", "offline")
+    choice = choose_provider("video", ShortRequest(topic="x", video_provider="offline"), Settings())
+    assert choice.reason == "chosen with --video"
+    assert choose_provider("video", ShortRequest(topic="x"), Settings()).reason == "SHORTS_VIDEO_PROVIDER=offline"
+
+
+def test_unknown_provider_setting_is_one_clear_sentence(monkeypatch):
+    monkeypatch.setenv("SHORTS_IMAGE_PROVIDER", "dalle9")
+    with pytest.raises(ConfigError, match=r"SHORTS_IMAGE_PROVIDER='dalle9' is not a image provider; use one of"):
+        choose_providers(ShortRequest(topic="x"), Settings())
+
+
+def test_request_literals_match_the_registry():
+    for step, providers in REGISTRY.items():
+        names = set(get_args(Request.model_fields[f"{step}_provider"].annotation))
+        assert names == {"auto", *providers}
+        assert list(providers)[-1] == "offline"  # auto tries vendors first
+
+
+def test_keys_are_secret_and_home_is_configurable(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setenv("SHORTS_HOME", str(tmp_path / "h"))
+    settings = Settings()
+    assert settings.has_key("OPENAI_API_KEY")
+    assert "sk-test-not-a-real-key" not in repr(settings) and "sk-test" not in settings.model_dump_json()
+    assert settings.home_dir == tmp_path / "h" and settings.outbox == tmp_path / "h" / "outbox"
+
+
+def test_dotenv_file_is_read(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("SHORTS_FPS=30\n")
+    monkeypatch.delenv("SHORTS_FPS")
+    assert Settings().fps == 30
+
+
+@pytest.mark.parametrize("topic", ["", "   ", "\x00\x07"])
+def test_empty_topics_are_refused(topic):
+    with pytest.raises(ValueError, match="topic is empty"):
+        ShortRequest(topic=topic)
+
+
+def test_topic_whitespace_and_control_characters_are_cleaned():
+    assert ShortRequest(topic="  deep\tsea\n fish\x1b ").topic == "deep sea fish"
