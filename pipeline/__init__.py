@@ -15,12 +15,12 @@ from pipeline.publish import publish_to_outbox
 from pipeline.render import RenderOptions, render_short
 from pipeline.script import write_script
 from pipeline.settings import Settings
-from pipeline.store import AssetStore
+from pipeline.store import AssetStore, file_digest
 
 __all__ = [
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "Narration",
     "ProviderChoice", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort", "Scene",
     "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
-    "animate_scene", "build_provider", "choose_providers", "make_first_frame", "narrate", "package_version",
+    "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "narrate", "package_version",
     "prepare_output_dir", "publish_to_outbox", "render_short", "slug", "write_package", "write_script",
 ]
