@@ -74,6 +74,9 @@ def make(
         _fail("Interrupted; everything finished so far is kept and the next run reuses it.", code=130)
     except ShortsError as exc:
         _fail(f"{exc.step or 'run'} failed: {exc}")
+    except Exception as exc:  # Prefect itself failing (start-up, database): still one line, no traceback
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        _fail(f"Prefect failed to run the flow ({type(exc).__name__}: {first_line}); set SHORTS_DEBUG=1 for details.")
     log.info("Done in %.0f s: %s", time.perf_counter() - started, result.video)
     if as_json:
         payload = result.model_dump(mode="json")
