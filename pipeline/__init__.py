@@ -8,6 +8,7 @@ from pipeline.models import (
     ClipAsset, FrameAsset, Narration, ProviderChoice, Published, RenderedShort, Scene, Script, ShortRequest,
     ShortResult, VideoFormat, WordTiming,
 )
+from pipeline.moderation import ModerationCheck, moderate_script
 from pipeline.narration import narrate
 from pipeline.package import Manifest, package_version, prepare_output_dir, slug, write_package
 from pipeline.providers import build_provider, choose_providers
@@ -18,9 +19,10 @@ from pipeline.settings import Settings
 from pipeline.store import AssetStore, file_digest
 
 __all__ = [
-    "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "Narration",
-    "ProviderChoice", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort", "Scene",
-    "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
-    "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "narrate", "package_version",
-    "prepare_output_dir", "publish_to_outbox", "render_short", "slug", "write_package", "write_script",
+    "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
+    "Narration", "ProviderChoice", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",
+    "Scene", "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
+    "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "moderate_script",
+    "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "slug",
+    "write_package", "write_script",
 ]

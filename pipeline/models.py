@@ -10,10 +10,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Provider names per step; "auto" means: the vendor whose key is set, else offline.
-ScriptProviderName = Literal["auto", "offline"]
-ImageProviderName = Literal["auto", "offline"]
+ScriptProviderName = Literal["auto", "openai", "offline"]
+ImageProviderName = Literal["auto", "openai", "offline"]
 VideoProviderName = Literal["auto", "offline"]
-VoiceProviderName = Literal["auto", "offline"]
+VoiceProviderName = Literal["auto", "openai", "offline"]
 
 STEPS = ("script", "image", "video", "voice")
 MAX_TOPIC_CHARS = 200
@@ -146,7 +146,8 @@ class Narration(Model):
     provider: str
     voice: str | None
     words: list[WordTiming]
-    timing: Literal["audio", "reading-pace"]
+    # transcript: each word timed by speech recognition; audio: spread over the voiced span; reading-pace: no voice
+    timing: Literal["transcript", "audio", "reading-pace"]
 
 
 class RenderedShort(Model):

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import wave
 from pathlib import Path
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from pipeline.errors import ShortsError
 from pipeline.models import Narration, Scene, ShortRequest, WordTiming
-from pipeline.providers.base import Narrator
+from pipeline.providers.base import Narrator, WordTimer
 from pipeline.store import AssetStore, atomic_path, content_key
 
 READING_WORDS_PER_SECOND = 2.5
+_WORDS = TypeAdapter(list[WordTiming])
+log = logging.getLogger("shorts")
 
 
-def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: AssetStore, fresh: bool = False) -> Narration:
-    """Speak the scene's narration (or time it at reading pace when there is no voice)."""
+def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: AssetStore, fresh: bool = False,
+            timer: WordTimer | None = None) -> Narration:
+    """Speak the scene's narration and time its words (at reading pace when there is no voice).
+
+    `timer`, else the narrator's own `word_timer` if it has one, times the words from the audio; without one,
+    or when it fails, the words are spread over the voiced span in proportion to their length.
+    """
     voice = request.voice
+    variant = getattr(narrator, "variant", None)  # voice settings beyond the request that change the audio
     key = content_key("voice", provider=narrator.name, model=narrator.model, text=scene.narration, voice=voice,
-                      language=request.language, max_seconds=scene.seconds)
+                      language=request.language, max_seconds=scene.seconds, **({"variant": variant} if variant else {}))
     path = store.path("voice", key, ".wav")
     if fresh or not store.find("voice", key, ".wav"):
         try:
@@ -30,9 +40,31 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
         except ShortsError as exc:
             raise exc.at("narration", scene.index)
     samples, rate = read_wav(path)
-    start, end = speech_bounds(samples, rate)
+    timer = timer or getattr(narrator, "word_timer", None)
+    words, timing = _timed_words(request, scene, path, speech_bounds(samples, rate), timer, store, fresh)
     return Narration(scene=scene.index, path=path, seconds=len(samples) / rate, provider=narrator.name,
-                     voice=voice or request.language, words=time_words(scene.narration, start, end), timing="audio")
+                     voice=voice or getattr(narrator, "voice", None) or request.language, words=words, timing=timing)
+
+
+def _timed_words(request: ShortRequest, scene: Scene, audio: Path, bounds: tuple[float, float],
+                 timer: WordTimer | None, store: AssetStore, fresh: bool) -> tuple[list[WordTiming], str]:
+    if timer is None:
+        return time_words(scene.narration, *bounds), "audio"
+    # Stored beside the audio, so a rerun does not pay for the same transcript twice.
+    key = content_key("words", timer=timer.name, model=timer.model, audio=audio, text=scene.narration,
+                      language=request.language)
+    found = store.find("words", key, ".json")
+    if found and not fresh:
+        return _WORDS.validate_json(found.read_bytes()), "transcript"
+    try:
+        words = timer.time_words(scene.narration, audio, request.language)
+    except ShortsError as exc:
+        log.warning("  scene %d: no word timings from the %s transcript (%s); captions are timed in proportion to "
+                    "word length instead", scene.index, timer.model, exc)
+        return time_words(scene.narration, *bounds), "audio"
+    with atomic_path(store.path("words", key, ".json")) as tmp:
+        tmp.write_bytes(_WORDS.dump_json(words))
+    return words, "transcript"
 
 
 def _unvoiced(scene: Scene, provider: str) -> Narration:

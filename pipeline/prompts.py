@@ -20,6 +20,23 @@ def render(template: str, source: str = "template", **values: object) -> str:
     return tmpl.substitute({k: str(v) for k, v in values.items()})
 
 
+def load_template(name: str, directory: Path = PROMPTS_DIR) -> str:
+    """A whole template file, without its leading `#` comment lines."""
+    path = directory / name
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the prompt file {path}; restore it from the repository.") from exc
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return "\n".join(lines).strip() + "\n"
+
+
+def fill(name: str, **values: object) -> str:
+    """Load the template file `name` and fill its placeholders."""
+    return render(load_template(name), name, **values)
+
+
 def load_sections(name: str, directory: Path = PROMPTS_DIR) -> dict[str, list[str]]:
     """Read a template file made of `[section]` headers, each followed by one template per line."""
     path = directory / name

@@ -46,6 +46,24 @@ class Settings(BaseSettings):
     prefect_startup_timeout: int = Field(240, ge=30, description="Seconds to wait for Prefect's local server.")
 
     openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL"),
+                                        description="An OpenAI-compatible server (Ollama, vLLM, LM Studio, ...).")
+    openai_script_model: str = "gpt-5.4-mini"
+    openai_image_model: str = "gpt-image-2"
+    openai_image_size: str = Field("1024x1536", description="Size asked of the image model; cropped to WIDTHxHEIGHT.")
+    openai_image_quality: str = Field("medium", description="low, medium, high or auto (auto sends none).")
+    openai_voice_model: str = "gpt-4o-mini-tts"
+    openai_voice: str = Field("coral", description="Voice when the request names none.")
+    openai_voice_speed: float = Field(1.0, ge=0.25, le=4.0)
+    openai_voice_instructions: str = Field(
+        "Warm, lively storyteller; clear diction; short natural pauses between sentences.",
+        description="Delivery instructions (gpt-4o-mini-tts and later; ignored by tts-1).")
+    openai_transcribe_model: str = Field("whisper-1", description="Must give word timestamps (verbose_json).")
+    openai_word_timings: bool = Field(True, description="Time captions from a transcript of the narration.")
+    openai_moderation: bool = Field(True, description="Check prompts with the moderation endpoint first.")
+    openai_moderation_model: str = "omni-moderation-latest"
+    openai_timeout: float = Field(120.0, gt=0, description="Seconds per OpenAI request.")
+    openai_max_retries: int = Field(3, ge=0, description="SDK retries on 429, 5xx and timeouts.")
     runwayml_api_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("RUNWAYML_API_SECRET"))
 
     @property

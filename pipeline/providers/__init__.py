@@ -11,18 +11,25 @@ from pipeline.providers.offline_clip import OfflineClipMaker
 from pipeline.providers.offline_image import OfflineImageMaker
 from pipeline.providers.offline_script import OfflineScriptWriter
 from pipeline.providers.offline_voice import OfflineNarrator
+from pipeline.providers.openai_image import OpenAIImageMaker
+from pipeline.providers.openai_script import OpenAIScriptWriter
+from pipeline.providers.openai_voice import OpenAINarrator
 from pipeline.settings import Settings
 
 # step -> {name: provider class}; auto picks the first whose key is set, so offline goes last.
 REGISTRY: dict[str, dict[str, type]] = {
-    "script": {"offline": OfflineScriptWriter},
-    "image": {"offline": OfflineImageMaker},
+    "script": {"openai": OpenAIScriptWriter, "offline": OfflineScriptWriter},
+    "image": {"openai": OpenAIImageMaker, "offline": OfflineImageMaker},
     "video": {"offline": OfflineClipMaker},
-    "voice": {"offline": OfflineNarrator},
+    "voice": {"openai": OpenAINarrator, "offline": OfflineNarrator},
 }
 
 # How each provider is built from settings; offline ones need nothing.
-FACTORIES: dict[tuple[str, str], Callable[[Settings], Any]] = {}
+FACTORIES: dict[tuple[str, str], Callable[[Settings], Any]] = {
+    ("script", "openai"): OpenAIScriptWriter.from_settings,
+    ("image", "openai"): OpenAIImageMaker.from_settings,
+    ("voice", "openai"): OpenAINarrator.from_settings,
+}
 
 
 def choose_provider(step: str, request: ShortRequest, settings: Settings) -> ProviderChoice:

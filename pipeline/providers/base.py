@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from pipeline.models import Scene, Script, ShortRequest, VideoFormat
+from pipeline.models import Scene, Script, ShortRequest, VideoFormat, WordTiming
 
 
 class Provider(Protocol):
@@ -38,4 +38,15 @@ class ClipMaker(Provider, Protocol):
 class Narrator(Provider, Protocol):
     def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> bool:
         """Write speech for `text` to `dest` (WAV); return False when this provider has no voice."""
+        ...
+
+
+class WordTimer(Protocol):
+    """Times the words of spoken narration (e.g. from a transcript); a narrator may carry one as `word_timer`."""
+
+    name: ClassVar[str]
+    model: str
+
+    def time_words(self, text: str, audio: Path, language: str) -> list[WordTiming]:
+        """When each word of `text` is spoken in `audio` (a WAV), keeping the words as `text` writes them."""
         ...

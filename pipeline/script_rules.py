@@ -1,0 +1,104 @@
+"""What a language model fills in for a script, and the rules its answer must keep.
+
+The draft models carry no constraints on purpose: strict structured output accepts few JSON-schema
+keywords, and a broken rule should come back as a sentence the model can act on in a repair round,
+not as a schema error.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel
+
+from pipeline.models import TITLE_MAX_CHARS, Scene, Script
+
+WORDS_PER_SECOND = 2.5
+WORDS_SLACK = 1.2  # narration may run this much over the pace; the render lengthens a scene to its voice
+YOUTUBE_TAGS_MAX_CHARS = 500
+YOUTUBE_DESCRIPTION_MAX_CHARS = 5000
+
+
+class SceneDraft(BaseModel):
+    """One scene as the model writes it."""
+
+    narration: str
+    first_frame_prompt: str
+    motion_prompt: str
+
+
+class ScriptDraft(BaseModel):
+    """The whole script as the model writes it; seconds per scene are ours to set."""
+
+    title: str
+    description: str
+    tags: list[str]
+    hook: str
+    scenes: list[SceneDraft]
+
+    def to_script(self, scene_seconds: list[float]) -> Script:
+        """The checked draft as our Script model."""
+        scenes = [
+            Scene(index=i, narration=s.narration.strip(), first_frame_prompt=s.first_frame_prompt.strip(),
+                  motion_prompt=s.motion_prompt.strip(), seconds=seconds)
+            for i, (s, seconds) in enumerate(zip(self.scenes, scene_seconds, strict=True), start=1)
+        ]
+        return Script(title=self.title.strip(), description=self.description.strip(), tags=clean_tags(self.tags),
+                      hook=self.hook.strip(), scenes=scenes)
+
+
+def target_words(seconds: float) -> int:
+    """Words a scene of `seconds` holds at the speaking pace."""
+    return max(1, round(WORDS_PER_SECOND * seconds))
+
+
+def max_words(seconds: float) -> int:
+    """The most words a scene of `seconds` may hold."""
+    return max(2, math.floor(WORDS_PER_SECOND * seconds * WORDS_SLACK))
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags stripped of spaces and '#', empty ones and repeats dropped."""
+    cleaned = (" ".join(t.replace("#", " ").split()) for t in tags)
+    return list(dict.fromkeys(t for t in cleaned if t))
+
+
+def youtube_tags_length(tags: list[str]) -> int:
+    """Length of the tags as YouTube counts it: a tag with a space counts its quotes, plus a comma between tags."""
+    return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(0, len(tags) - 1)
+
+
+def script_problems(draft: ScriptDraft, scene_seconds: list[float]) -> list[str]:
+    """Every rule the draft breaks, one sentence each; empty when it is fine."""
+    problems: list[str] = []
+    title = draft.title.strip()
+    if not title:
+        problems.append("the title is empty")
+    elif len(title) > TITLE_MAX_CHARS:
+        problems.append(f"the title has {len(title)} characters; YouTube allows at most {TITLE_MAX_CHARS}")
+    for field in ("title", "description"):
+        if any(c in getattr(draft, field) for c in "<>"):
+            problems.append(f"the {field} contains '<' or '>', which YouTube rejects")
+    if len(draft.description) > YOUTUBE_DESCRIPTION_MAX_CHARS:
+        problems.append(f"the description has {len(draft.description)} characters; YouTube allows "
+                        f"{YOUTUBE_DESCRIPTION_MAX_CHARS}")
+    if not draft.hook.strip():
+        problems.append("the hook is empty")
+    tags_length = youtube_tags_length(clean_tags(draft.tags))
+    if tags_length > YOUTUBE_TAGS_MAX_CHARS:
+        problems.append(f"the tags take {tags_length} characters as YouTube counts them (quotes around tags with "
+                        f"spaces, commas between); the limit is {YOUTUBE_TAGS_MAX_CHARS}, so drop or shorten tags")
+    if len(draft.scenes) != len(scene_seconds):
+        problems.append(f"there are {len(draft.scenes)} scenes; write exactly {len(scene_seconds)}")
+    for index, (scene, seconds) in enumerate(zip(draft.scenes, scene_seconds), start=1):
+        words = len(scene.narration.split())
+        if words == 0:
+            problems.append(f"scene {index} has no narration")
+        elif words > max_words(seconds):
+            problems.append(f"scene {index}'s narration has {words} words, too many for {seconds:g} seconds at "
+                            f"{WORDS_PER_SECOND:g} words per second; use about {target_words(seconds)} and at "
+                            f"most {max_words(seconds)}")
+        for field in ("first_frame_prompt", "motion_prompt"):
+            if not getattr(scene, field).strip():
+                problems.append(f"scene {index}'s {field} is empty")
+    return problems

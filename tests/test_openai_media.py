@@ -1,0 +1,153 @@
+"""OpenAI first frames, narration and word timings, through the real SDK against a fake server."""
+
+import logging
+import wave
+
+import numpy as np
+import pytest
+from openai_fake import BASE_URL, FakeOpenAI, error
+from PIL import Image
+
+from pipeline import AssetStore, ConfigError, Scene, Settings, ShortRequest, build_provider, make_first_frame, narrate
+from pipeline.alignment import align_words
+from pipeline.narration import read_wav
+from pipeline.providers.openai_image import OpenAIImageMaker
+from pipeline.providers.openai_voice import OpenAINarrator
+from pipeline.providers.openai_words import OpenAIWordTimer
+
+KEY = "sk-test-not-a-real-key"
+SCENE = Scene(index=2, narration="In 1969, octopuses were filmed changing colour; nobody knew how!",
+              first_frame_prompt="an octopus on a coral reef", motion_prompt="slow push in", seconds=5)
+REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)
+
+
+@pytest.fixture
+def fake() -> FakeOpenAI:
+    return FakeOpenAI()
+
+
+def options(fake: FakeOpenAI) -> dict:
+    return dict(api_key=KEY, base_url=BASE_URL, http_client=fake.client(), max_retries=0)
+
+
+def narrator(fake: FakeOpenAI, timer: bool = True, **extra) -> OpenAINarrator:
+    word_timer = OpenAIWordTimer(**options(fake)) if timer else None
+    return OpenAINarrator(**options(fake), word_timer=word_timer, **extra)
+
+
+@pytest.mark.parametrize("as_url", [False, True], ids=["base64", "url"])
+def test_first_frame_is_portrait_centre_cropped_to_the_format(fake, tiny, tmp_path, as_url):
+    fake.image_as_url = as_url
+    maker = OpenAIImageMaker(**options(fake), model="gpt-image-2", quality="low")
+    frame = make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
+
+    with Image.open(frame.path) as img:
+        assert img.size == (tiny.width, tiny.height)
+        pixels = np.asarray(img.convert("RGB")).astype(int)
+    # The fake paints red bands exactly where a 9:16 centre crop of 1024x1536 cuts; none may survive.
+    assert pixels[:, :, 0].max() < 60 and pixels[:, :, 1].min() > 150
+    body = fake.bodies("/images/generations")[0]
+    assert body["size"] == "1024x1536" and body["model"] == "gpt-image-2" and body["quality"] == "low"
+    assert "an octopus on a coral reef" in body["prompt"] and "watercolour" in body["prompt"]
+    assert "response_format" not in body  # GPT image models reject it
+    assert ("/img/1.png" in fake.paths()) is as_url
+    make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
+    assert len(fake.bodies("/images/generations")) == 1  # the second call came from the store
+
+
+@pytest.mark.parametrize("wav_style", ["streamed", "float32"])
+def test_speech_is_stored_as_pcm_wav_and_words_follow_the_transcript(fake, tmp_path, wav_style):
+    fake.wav_style = wav_style
+
+    def recogniser(words, times):
+        # Whisper's way: no punctuation, lower case, and the year said as words across one burst.
+        heard = []
+        for word, (start, end) in zip(words, times):
+            if word == "1969,":
+                middle = (start + end) / 2
+                heard += [("nineteen", start, middle), ("sixty-nine", middle, end)]
+            else:
+                heard.append((word.strip(",;!").lower(), start, end))
+        return heard
+
+    fake.heard = recogniser
+    narration = narrate(REQUEST, SCENE, narrator(fake, speed=1.1, instructions="calm"), AssetStore(tmp_path))
+
+    words, times = next(iter(fake.spoken.values()))
+    assert narration.timing == "transcript" and narration.voice == "coral"
+    assert [w.word for w in narration.words] == SCENE.narration.split()  # the script's spelling and punctuation
+    for timing, (start, end) in zip(narration.words, times):
+        assert timing.start == pytest.approx(start, abs=0.01) and timing.end == pytest.approx(end, abs=0.01)
+    with wave.open(str(narration.path), "rb") as w:
+        assert w.getsampwidth() == 2 and w.getframerate() == 24_000
+        assert narration.seconds == pytest.approx(w.getnframes() / 24_000)
+    samples, rate = read_wav(narration.path)
+    assert narration.seconds == pytest.approx(times[-1][1] + 0.3, abs=0.01)  # the real audio's length
+    assert np.abs(samples).max() > 0.4
+
+    speech = fake.bodies("/audio/speech")[0]
+    assert speech["response_format"] == "wav" and speech["voice"] == "coral" and speech["speed"] == 1.1
+    assert speech["instructions"] == "calm" and speech["input"] == SCENE.narration
+    upload = fake.bodies("/audio/transcriptions")[0]
+    assert upload["response_format"] == "verbose_json" and upload["timestamp_granularities[]"] == ["word"]
+    assert upload["model"] == "whisper-1" and upload["language"] == "en"
+
+
+def test_narration_and_transcript_are_reused_from_the_store(fake, tmp_path):
+    store = AssetStore(tmp_path)
+    first = narrate(REQUEST, SCENE, narrator(fake), store)
+    again = narrate(REQUEST, SCENE, narrator(fake), store)
+    assert again == first
+    assert fake.paths() == ["/audio/speech", "/audio/transcriptions"]
+
+
+def test_failed_transcription_falls_back_to_proportional_timing_and_says_so(fake, tmp_path, caplog):
+    fake.failures["/audio/transcriptions"] = [error(400, "verbose_json is not supported for this model")]
+    with caplog.at_level(logging.WARNING, logger="shorts"):
+        narration = narrate(REQUEST, SCENE, narrator(fake), AssetStore(tmp_path))
+
+    assert narration.timing == "audio" and [w.word for w in narration.words] == SCENE.narration.split()
+    _, times = next(iter(fake.spoken.values()))
+    assert narration.words[0].start == pytest.approx(times[0][0], abs=0.01)  # spread over the voiced span
+    assert narration.words[-1].end == pytest.approx(times[-1][1], abs=0.01)
+    assert "scene 2: no word timings from the whisper-1 transcript" in caplog.text
+    assert "verbose_json is not supported" in caplog.text
+
+
+def test_a_transcript_of_other_words_is_not_trusted(fake, tmp_path, caplog):
+    fake.heard = lambda words, times: [("static", s, e) for s, e in times]
+    with caplog.at_level(logging.WARNING, logger="shorts"):
+        narration = narrate(REQUEST, SCENE, narrator(fake), AssetStore(tmp_path))
+    assert narration.timing == "audio" and "matched only 0 of 10 script words" in caplog.text
+
+
+def test_word_timings_off_means_no_transcription(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("SHORTS_OPENAI_WORD_TIMINGS", "false")
+    monkeypatch.setenv("SHORTS_OPENAI_VOICE", "nova")
+    built = build_provider("voice", "openai", Settings())
+    assert isinstance(built, OpenAINarrator) and built.word_timer is None and built.voice == "nova"
+
+    narration = narrate(REQUEST, SCENE, narrator(fake, timer=False), AssetStore(tmp_path))
+    assert narration.timing == "audio" and fake.paths() == ["/audio/speech"]
+
+
+def test_tts_1_gets_no_instructions_and_a_bad_voice_is_one_sentence(fake, tmp_path):
+    plain = narrator(fake, timer=False, model="tts-1", instructions="calm")
+    narrate(REQUEST, SCENE, plain, AssetStore(tmp_path))
+    assert "instructions" not in fake.bodies("/audio/speech")[0]
+
+    fake.failures["/audio/speech"] = [error(404, "voice 'robot' not found")]
+    with pytest.raises(ConfigError) as caught:
+        narrate(REQUEST.model_copy(update={"voice": "robot"}), SCENE, plain, AssetStore(tmp_path / "b"))
+    assert caught.value.scene == 2 and caught.value.step == "narration"
+    assert "voice 'robot' not found" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_alignment_keeps_script_words_and_interpolates_the_unheard():
+    heard = [("the", 0.0, 0.2), ("quick", 0.3, 0.6), ("fox", 1.5, 1.8), ("jumps", 1.9, 2.2), ("uh", 2.3, 2.4)]
+    timings, matched = align_words("The quick, brown fox jumps.", heard, start=0.0, end=2.5)
+    assert [t.word for t in timings] == ["The", "quick,", "brown", "fox", "jumps."] and matched == 4
+    assert (timings[1].start, timings[1].end) == (0.3, 0.6) and (timings[3].start, timings[3].end) == (1.5, 1.8)
+    assert 0.6 <= timings[2].start < timings[2].end <= 1.5  # "brown" was not heard: placed in the gap
+    assert all(a.start <= b.start for a, b in zip(timings, timings[1:]))
