@@ -16,7 +16,9 @@ configure_prefect()  # before `import prefect`, which reads its settings at impo
 from prefect import flow, unmapped  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from flows.tasks import clip_task, frame_task, narration_task, publish_task, render_task, script_task  # noqa: E402
+from flows.tasks import (
+    clip_task, frame_task, moderation_task, narration_task, publish_task, render_task, script_task,
+)  # noqa: E402
 from pipeline import (  # noqa: E402
     Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, choose_providers, package_version,
     prepare_output_dir, slug, write_package,
@@ -73,6 +75,10 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         script = call(script_t, request, provider["script"], settings, fresh)
         log.info("  %r, %d scenes", script.title, len(script.scenes))
 
+    with step("moderation", timings):  # before anything is paid for
+        moderation = moderation_task(script, settings)
+        log.info("  %s", f"skipped: {moderation.skipped}" if moderation.skipped else f"{moderation.checked} prompts passed")
+
     with step("scenes (first frames, clips, narration)", timings):
         frames = frame_t.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]), **common)
         clips = clip_t.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]), **common)
@@ -93,7 +99,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         manifest = Manifest(
             shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
             render_options=options, script=script, frames=frames, clips=clips, narrations=narrations,
-            render=rendered, step_seconds=timings, cost_credits=cost,
+            render=rendered, moderation=moderation, step_seconds=timings, cost_credits=cost,
         )
         files = write_package(manifest, output)
 

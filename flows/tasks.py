@@ -14,9 +14,9 @@ from prefect.utilities.hashing import hash_objects
 from pydantic import BaseModel
 
 from pipeline import (
-    AssetStore, ClipAsset, file_digest, FrameAsset, Narration, ProviderError, Published, RenderedShort, RenderOptions, Scene, Script,
+    AssetStore, ClipAsset, FrameAsset, ModerationCheck, Narration, ProviderError, Published, RenderedShort, RenderOptions, Scene, Script,
     Settings, ShortRequest, ShortsError, VideoFormat, animate_scene, build_provider, make_first_frame, narrate,
-    publish_to_outbox, render_short, write_script,
+    file_digest, moderate_script, publish_to_outbox, render_short, write_script,
 )
 
 log = logging.getLogger("shorts")
@@ -75,6 +75,11 @@ def _store(settings: Settings) -> AssetStore:
 @task(name="script", **STEP)
 def script_task(request: ShortRequest, provider: str, settings: Settings, fresh: bool = False) -> Script:
     return write_script(request, build_provider("script", provider, settings))
+
+
+@task(name="moderation", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
+def moderation_task(script: Script, settings: Settings) -> ModerationCheck:
+    return moderate_script(script, settings)  # free, so never cached: a changed policy applies at once
 
 
 @task(name="first-frame", task_run_name="first-frame-{scene.index}", **STEP)

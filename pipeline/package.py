@@ -15,6 +15,7 @@ from pipeline.errors import ConfigError
 from pipeline.models import (
     ClipAsset, FrameAsset, Model, Narration, ProviderChoice, RenderedShort, Script, ShortRequest, VideoFormat,
 )
+from pipeline.moderation import ModerationCheck
 from pipeline.render import RenderOptions
 from pipeline.store import atomic_path
 
@@ -35,6 +36,7 @@ class Manifest(Model):
     clips: list[ClipAsset]
     narrations: list[Narration]
     render: RenderedShort
+    moderation: ModerationCheck | None = None
     step_seconds: dict[str, float]
     cost_credits: float
 

@@ -20,7 +20,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
         (["make", "x" * 201], "keep it to 200"),
         (["make", "bees", "--seconds", "4"], "--seconds must be between 5 and 180 (got 4)"),
         (["make", "bees", "--seconds", "181"], "--seconds must be between 5 and 180 (got 181)"),
-        (["make", "bees", "--video", "sora"], "--video: unknown provider 'sora'; choose one of auto, offline"),
+        (["make", "bees", "--video", "sora"], "--video: unknown provider 'sora'; choose one of auto, "),
         (["make", "bees", "--voice", "nope"], "--voice: unknown provider 'nope'"),
     ],
 )

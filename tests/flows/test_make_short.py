@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,13 @@ import imageio_ffmpeg
 import pytest
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_make_args() -> list[str]:
+    """The arguments of `shorts make` in the README's first command."""
+    command = re.search(r"\.venv/bin/shorts (make .+)", README.read_text()).group(1)
+    return shlex.split(command)[1:]
 
 
 def make(*args: str, module: bool = False) -> subprocess.CompletedProcess:
@@ -31,21 +40,22 @@ def probe(video: Path) -> dict:
 
 
 @pytest.mark.flow
-def test_make_short_end_to_end_then_reuse_everything(tmp_path):
-    first = make("octopus camouflage", "--seconds", "6", "--scenes", "2", "--json")
+def test_readme_command_makes_a_short_then_a_rerun_reuses_everything(tmp_path):
+    args = readme_make_args()  # 30 s by default; the tests' settings make it 144x256
+    first = make(*args, "--json")
     result = json.loads(first.stdout)  # stdout is exactly one JSON object
 
     video = Path(result["video"])
     meta = probe(video)
     assert tuple(meta["size"]) == (144, 256) and meta["codec"].startswith("h264")
-    assert abs(meta["duration"] - 6) <= 1
+    assert abs(meta["duration"] - 30) <= 1
     assert result["providers"] == {"script": "offline", "image": "offline", "video": "offline", "voice": "offline"}
     assert result["cost_credits"] == 0
     for name in ("captions", "manifest", "script"):
         assert Path(result[name]).is_file()
     assert "-->" in Path(result["captions"]).read_text()
     manifest = json.loads(Path(result["manifest"]).read_text())
-    assert manifest["request"]["topic"] == "octopus camouflage" and len(manifest["clips"]) == 2
+    assert manifest["request"]["topic"] == args[0] and len(manifest["clips"]) == 6
     assert all(c["seed"] is not None for c in manifest["clips"])
     assert Path(result["published"], "final.mp4").is_file()  # dropped in the outbox
     for step in ("script", "render", "publish"):
@@ -54,14 +64,14 @@ def test_make_short_end_to_end_then_reuse_everything(tmp_path):
     made = store_files(home)
     assert len([p for p in made if p.parent.name in {"frames", "clips", "voice"}]) >= 4
 
-    second = make("octopus camouflage", "--seconds", "6", "--scenes", "2")
+    second = make(*args)
     assert store_files(home) == made  # no new or rewritten frame, clip, audio or render
-    assert "6 of 6 scene steps reused" in second.stderr
+    assert "18 of 18 scene steps reused" in second.stderr
 
     # A cached clip whose file is gone is a miss: it is made again, and nothing else is.
     clip = next(p for p in made if p.parent.name == "clips")
     clip.unlink()
-    make("octopus camouflage", "--seconds", "6", "--scenes", "2", module=True)
+    make(*args, module=True)
     after = store_files(home)
     assert clip in after
     assert {p: t for p, t in after.items() if p != clip} == {p: t for p, t in made.items() if p != clip}
