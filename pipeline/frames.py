@@ -19,22 +19,27 @@ def scene_seed(*parts: object) -> int:
 
 
 def make_first_frame(
-    scene: Scene, style: str, fmt: VideoFormat, maker: ImageMaker, store: AssetStore, fresh: bool = False
+    scene: Scene, style: str, fmt: VideoFormat, maker: ImageMaker, store: AssetStore, fresh: bool = False,
+    reference: FrameAsset | None = None,
 ) -> FrameAsset:
-    """The scene's first frame, from the store when it was made before."""
+    """The scene's first frame, from the store when it was made before; `reference` is a frame to look like."""
     seed = scene_seed(style, scene.first_frame_prompt)
+    # Only a reference joins the key, so frames made without one keep their old names.
+    extra = {"reference": reference.path} if reference else {}
     key = content_key("frame", provider=maker.name, model=maker.model, prompt=scene.first_frame_prompt,
-                      style=style, size=fmt.size, seed=seed)
+                      style=style, size=fmt.size, seed=seed, **extra)
     path = store.path("frames", key, ".png")
+    task_id, cost = None, 0.0
     if fresh or not store.find("frames", key, ".png"):
         try:
             with atomic_path(path) as tmp:
-                maker.make_image(scene, style, fmt, seed, tmp)
+                made = maker.make_image(scene, style, fmt, seed, tmp, **extra)
+                task_id, cost = made if made else (None, 0.0)
                 _check_image(tmp, fmt)
         except ShortsError as exc:
             raise exc.at("frames", scene.index)
     return FrameAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
-                      prompt=scene.first_frame_prompt)
+                      prompt=scene.first_frame_prompt, task_id=task_id, cost_credits=cost)
 
 
 def _check_image(path, fmt: VideoFormat) -> None:

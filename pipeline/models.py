@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Provider names per step; "auto" means: the vendor whose key is set, else offline.
 ScriptProviderName = Literal["auto", "openai", "offline"]
-ImageProviderName = Literal["auto", "openai", "offline"]
-VideoProviderName = Literal["auto", "offline"]
+ImageProviderName = Literal["auto", "openai", "runway", "offline"]
+VideoProviderName = Literal["auto", "runway", "offline"]
 VoiceProviderName = Literal["auto", "openai", "offline"]
 
 STEPS = ("script", "image", "video", "voice")
@@ -114,6 +114,8 @@ class FrameAsset(Model):
     model: str
     seed: int
     prompt: str
+    task_id: str | None = None
+    cost_credits: float = 0.0
 
 
 class ClipAsset(Model):

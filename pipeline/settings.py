@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,7 +65,24 @@ class Settings(BaseSettings):
     openai_moderation_model: str = "omni-moderation-latest"
     openai_timeout: float = Field(120.0, gt=0, description="Seconds per OpenAI request.")
     openai_max_retries: int = Field(3, ge=0, description="SDK retries on 429, 5xx and timeouts.")
-    runwayml_api_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("RUNWAYML_API_SECRET"))
+    # RUNWAY_API_KEY is what older setups used; RUNWAYML_API_SECRET is the SDK's own name and wins.
+    runwayml_api_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("RUNWAYML_API_SECRET", "RUNWAY_API_KEY"))
+    runwayml_base_url: str | None = Field(None, validation_alias=AliasChoices("RUNWAYML_BASE_URL"),
+                                          description="A Runway-compatible server; default the SDK's.")
+    runway_video_model: Literal["gen4_turbo", "gen4.5", "veo3.1", "veo3.1_fast"] = Field(
+        "gen4_turbo", description="Image-to-video model; all of these accept 720:1280.")
+    runway_image_model: Literal["gen4_image"] = "gen4_image"
+    runway_reference_first_frame: bool = Field(
+        False, description="Give later scenes' first frames the first scene's frame as a reference image.")
+    runway_deadline_minutes: float = Field(15.0, gt=0, description="Per task; then it is cancelled.")
+    runway_poll_seconds: float = Field(5.0, gt=0, description="Between status checks; Runway asks for 5 or more.")
+    runway_concurrency: int | None = Field(
+        None, ge=1, description="Tasks in flight per model; default the tier's limit, else 2.")
+    runway_resubmit_unconfirmed: bool = Field(
+        False, description="Submit again a task whose creation was never confirmed (it may have been billed).")
+    max_credits_per_short: float = Field(200.0, ge=0, description="Refuse a Short estimated above this.")
+    max_credits_per_day: float = Field(1000.0, ge=0, description="Refuse tasks past this in any 24 hours.")
 
     @property
     def home_dir(self) -> Path:
@@ -73,6 +91,10 @@ class Settings(BaseSettings):
     @property
     def outbox(self) -> Path:
         return (self.outbox_dir or self.home_dir / "outbox").expanduser()
+
+    @property
+    def ledger_file(self) -> Path:
+        return self.home_dir / "ledger.sqlite"
 
     @property
     def video_format(self) -> VideoFormat:

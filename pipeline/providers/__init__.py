@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.models import STEPS, ProviderChoice, ShortRequest
+from pipeline.ledger import Ledger
+from pipeline.models import STEPS, ProviderChoice, Script, ShortRequest
 from pipeline.providers.offline_clip import OfflineClipMaker
 from pipeline.providers.offline_image import OfflineImageMaker
 from pipeline.providers.offline_script import OfflineScriptWriter
@@ -14,13 +16,15 @@ from pipeline.providers.offline_voice import OfflineNarrator
 from pipeline.providers.openai_image import OpenAIImageMaker
 from pipeline.providers.openai_script import OpenAIScriptWriter
 from pipeline.providers.openai_voice import OpenAINarrator
+from pipeline.providers.runway_clip import RunwayClipMaker
+from pipeline.providers.runway_image import RunwayImageMaker
 from pipeline.settings import Settings
 
 # step -> {name: provider class}; auto picks the first whose key is set, so offline goes last.
 REGISTRY: dict[str, dict[str, type]] = {
     "script": {"openai": OpenAIScriptWriter, "offline": OfflineScriptWriter},
-    "image": {"openai": OpenAIImageMaker, "offline": OfflineImageMaker},
-    "video": {"offline": OfflineClipMaker},
+    "image": {"openai": OpenAIImageMaker, "runway": RunwayImageMaker, "offline": OfflineImageMaker},
+    "video": {"runway": RunwayClipMaker, "offline": OfflineClipMaker},
     "voice": {"openai": OpenAINarrator, "offline": OfflineNarrator},
 }
 
@@ -29,6 +33,8 @@ FACTORIES: dict[tuple[str, str], Callable[[Settings], Any]] = {
     ("script", "openai"): OpenAIScriptWriter.from_settings,
     ("image", "openai"): OpenAIImageMaker.from_settings,
     ("voice", "openai"): OpenAINarrator.from_settings,
+    ("image", "runway"): RunwayImageMaker.from_settings,
+    ("video", "runway"): RunwayClipMaker.from_settings,
 }
 
 
@@ -59,3 +65,26 @@ def build_provider(step: str, name: str, settings: Settings) -> Any:
     """An instance of the named provider, configured from settings."""
     factory = FACTORIES.get((step, name))
     return factory(settings) if factory else REGISTRY[step][name]()
+
+def estimate_credits(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> float:
+    """At most what the chosen providers charge for the script's frames and clips, before anything is paid."""
+    total = 0.0
+    for step in ("image", "video"):
+        estimate = getattr(REGISTRY[step][choices[step].name], "estimate_credits", None)
+        total += sum(estimate(scene, settings) for scene in script.scenes) if estimate else 0.0
+    return total
+
+
+def check_budget(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> float:
+    """The Short's estimated credits; refuses, before the first paid call, a Short over the per-Short or daily cap."""
+    estimate = estimate_credits(script, choices, settings)
+    if estimate > settings.max_credits_per_short:
+        raise ConfigError(f"This Short is estimated at up to {estimate:g} credits, over SHORTS_MAX_CREDITS_PER_SHORT="
+                          f"{settings.max_credits_per_short:g}; use fewer or shorter scenes, or raise the cap.")
+    if estimate:
+        spent = Ledger(settings.ledger_file).spent_since(datetime.now(timezone.utc) - timedelta(days=1))
+        if spent + estimate > settings.max_credits_per_day:
+            raise ConfigError(f"This Short (up to {estimate:g} credits) would bring the last 24 hours' spend to "
+                              f"{spent + estimate:g}, over SHORTS_MAX_CREDITS_PER_DAY={settings.max_credits_per_day:g};"
+                              " raise it or wait.")
+    return estimate

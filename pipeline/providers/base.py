@@ -24,8 +24,12 @@ class ScriptWriter(Provider, Protocol):
 
 
 class ImageMaker(Provider, Protocol):
-    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path) -> None:
-        """Write the scene's first frame, exactly `fmt.size`, to `dest` (PNG)."""
+    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path
+                   ) -> tuple[str | None, float] | None:
+        """Write the scene's first frame, exactly `fmt.size`, to `dest` (PNG); a paid one returns (task id, credits).
+
+        A provider that can match a look also takes `reference=` (a Path to another frame).
+        """
         ...
 
 

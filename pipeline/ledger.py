@@ -1,0 +1,174 @@
+"""The ledger: facts about the outside world that must survive a crash (SQLite under SHORTS_HOME).
+
+A paid remote task is written down before anyone waits on it, so a rerun resumes it instead of paying again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from pipeline.errors import ConfigError
+
+# Our lifecycle of a remote task; the vendor's own status goes in `remote_status`.
+SUBMITTING = "submitting"    # the create call is on the wire: a task may exist, its id is unknown
+UNCONFIRMED = "unconfirmed"  # the create call failed in a way that may still have made (and billed) a task
+IN_FLIGHT = "in_flight"      # the task id is known and its output is not stored yet
+DONE = "done"                # the output is stored
+FAILED = "failed"
+CANCELLED = "cancelled"
+REJECTED = "rejected"        # refused before any task existed; costs nothing
+GONE = "gone"                # the vendor no longer knows the task
+UNKNOWN_TASK = (SUBMITTING, UNCONFIRMED)
+
+
+class RemoteTask(BaseModel):
+    """One remote task as the ledger remembers it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    row: int
+    key: str
+    provider: str
+    kind: str
+    model: str
+    task_id: str | None
+    status: str
+    remote_status: str | None
+    credits_estimated: float
+    credits_spent: float | None
+    detail: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def m001_remote_tasks(db: sqlite3.Connection) -> None:
+    db.execute("""
+        CREATE TABLE remote_tasks (
+            row INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            model TEXT NOT NULL,
+            task_id TEXT,
+            status TEXT NOT NULL,
+            remote_status TEXT,
+            credits_estimated REAL NOT NULL DEFAULT 0,
+            credits_spent REAL,
+            detail TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX remote_tasks_key ON remote_tasks (key, row)")
+    db.execute("CREATE UNIQUE INDEX remote_tasks_task_id ON remote_tasks (provider, task_id) WHERE task_id IS NOT NULL")
+    db.execute("CREATE INDEX remote_tasks_created ON remote_tasks (created_at)")
+
+
+# Append only: a shipped migration is never edited, because databases in the wild have already run it.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_remote_tasks]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+class Ledger:
+    """A small SQLite file; every call opens its own connection, so threads and processes can share it."""
+
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    @contextmanager
+    def _db(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            # IMMEDIATE takes the write lock up front, so check-then-insert cannot race another process.
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+    def _migrate(self) -> None:
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
+        finally:
+            db.close()
+        with self._db(write=True) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            done = {row["name"] for row in db.execute("SELECT name FROM _migrations")}
+            for migration in MIGRATIONS:
+                if migration.__name__ not in done:
+                    migration(db)
+                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (migration.__name__, _now()))
+
+    def migrations(self) -> list[str]:
+        """Names of the migrations this file has run, in order."""
+        with self._db() as db:
+            return [row["name"] for row in db.execute("SELECT name FROM _migrations ORDER BY applied_at, name")]
+
+    def latest(self, provider: str, key: str) -> RemoteTask | None:
+        """The newest task recorded for `key` with this provider."""
+        with self._db() as db:
+            row = db.execute("SELECT * FROM remote_tasks WHERE provider = ? AND key = ? ORDER BY row DESC LIMIT 1",
+                             (provider, key)).fetchone()
+        return RemoteTask(**row) if row else None
+
+    def get(self, row: int) -> RemoteTask:
+        """One recorded task by its row number."""
+        with self._db() as db:
+            return RemoteTask(**db.execute("SELECT * FROM remote_tasks WHERE row = ?", (row,)).fetchone())
+
+    def tasks(self) -> list[RemoteTask]:
+        """Every recorded task, oldest first."""
+        with self._db() as db:
+            return [RemoteTask(**row) for row in db.execute("SELECT * FROM remote_tasks ORDER BY row")]
+
+    def spent_since(self, since: datetime) -> float:
+        """Credits spent, or at most to be spent, by tasks created since `since`."""
+        with self._db() as db:
+            return self._spent(db, since)
+
+    @staticmethod
+    def _spent(db: sqlite3.Connection, since: datetime) -> float:
+        row = db.execute("SELECT SUM(COALESCE(credits_spent, credits_estimated)) FROM remote_tasks "
+                         "WHERE created_at >= ? AND status != ?", (since.isoformat(timespec="microseconds"), REJECTED))
+        return float(row.fetchone()[0] or 0.0)
+
+    def reserve(self, *, key: str, provider: str, kind: str, model: str, estimate: float, daily_cap: float) -> int:
+        """Record that a task is about to be created, unless it would pass the daily credit cap."""
+        with self._db(write=True) as db:
+            spent = self._spent(db, datetime.now(timezone.utc) - timedelta(days=1))
+            if spent + estimate > daily_cap:
+                raise ConfigError(
+                    f"This {kind} would bring the last 24 hours' {provider} spend to {spent + estimate:g} credits, "
+                    f"over SHORTS_MAX_CREDITS_PER_DAY={daily_cap:g}; raise it or wait, nothing was submitted.")
+            now = _now()
+            cursor = db.execute(
+                "INSERT INTO remote_tasks (key, provider, kind, model, status, credits_estimated, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (key, provider, kind, model, SUBMITTING, estimate, now, now))
+            return int(cursor.lastrowid)
+
+    def update(self, row: int, **changes: object) -> None:
+        """Change some columns of a recorded task (status, task_id, remote_status, credits_*, detail)."""
+        allowed = {"status", "task_id", "remote_status", "credits_estimated", "credits_spent", "detail"}
+        if not changes or set(changes) - allowed:
+            raise ValueError(f"cannot update {sorted(set(changes) - allowed)} in the ledger")
+        columns = ", ".join(f"{name} = ?" for name in changes)
+        with self._db(write=True) as db:
+            db.execute(f"UPDATE remote_tasks SET {columns}, updated_at = ? WHERE row = ?",
+                       (*changes.values(), _now(), row))

@@ -1,0 +1,160 @@
+"""What the Runway providers share: the client, prompt and image inputs, and Runway's errors made ours."""
+
+from __future__ import annotations
+
+import base64
+import math
+import mimetypes
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+import runwayml
+from pydantic import BaseModel
+
+from pipeline.errors import ConfigError, ProviderError, ShortsError
+from pipeline.settings import Settings
+
+PROVIDER = "runway"
+RATIO = "720:1280"
+RATIO_SIZE = (720, 1280)
+PROMPT_LIMIT = 1000  # UTF-16 code units, as Runway counts them
+DATA_URI_LIMIT = 5 * 1024 * 1024
+
+_http: httpx.Client | None = None
+_HTTP_LOCK = threading.Lock()
+
+
+def client_options(settings: Settings, flag: str) -> dict[str, Any]:
+    """The key and base URL every Runway provider takes, read from settings."""
+    secret = settings.runwayml_api_secret.get_secret_value() if settings.runwayml_api_secret else ""
+    if not secret:
+        raise ConfigError(f"{flag} needs RUNWAYML_API_SECRET (a key beginning key_ from dev.runwayml.com); "
+                          "set it, or pick the offline provider.")
+    return dict(api_key=secret, base_url=settings.runwayml_base_url)
+
+
+def shared_http_client() -> httpx.Client:
+    """One connection pool for every Runway call and download in this process (httpx clients are thread-safe)."""
+    global _http
+    with _HTTP_LOCK:
+        if _http is None:
+            _http = httpx.Client(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True,
+                                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+        return _http
+
+
+def make_client(api_key: str, base_url: str | None, http_client: httpx.Client | None = None) -> runwayml.RunwayML:
+    """A Runway client; its own retries are kept for reads, and turned off for creates (see `_create`)."""
+    return runwayml.RunwayML(api_key=api_key, base_url=base_url or None, http_client=http_client or shared_http_client(),
+                             timeout=httpx.Timeout(60.0, connect=10.0), max_retries=2)
+
+
+def cut_prompt(text: str, limit: int = PROMPT_LIMIT) -> str:
+    """`text` shortened to `limit` UTF-16 code units, on a word boundary when there is one."""
+    text = " ".join(text.split())
+    units, end = 0, 0
+    for end, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            break
+    else:
+        return text
+    head = text[:end]
+    cut = head.rsplit(" ", 1)[0] if " " in head else head
+    return cut.rstrip(" ,;:-")
+
+
+def image_uri(client: runwayml.RunwayML, path: Path, limit: int = DATA_URI_LIMIT) -> str:
+    """A data URI of the image when it fits Runway's limit, else a runway:// URI of an ephemeral upload."""
+    media = mimetypes.guess_type(path.name)[0] or "image/png"
+    uri = f"data:{media};base64,{base64.b64encode(path.read_bytes()).decode()}"
+    if len(uri) <= limit:
+        return uri
+    return client.uploads.create_ephemeral(file=path).uri
+
+
+class Unreadable(Exception):
+    """A download that is not a readable file of its kind (worth fetching again)."""
+
+
+def ambiguous(exc: Exception) -> bool:
+    """Whether Runway may have acted on the request although we got no answer we can trust."""
+    if isinstance(exc, runwayml.APIStatusError):
+        return exc.status_code >= 500 or exc.status_code in (408, 409)
+    if isinstance(exc, runwayml.APIConnectionError):
+        return not isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout))
+    return isinstance(exc, runwayml.APIResponseValidationError)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _reason(exc: runwayml.APIStatusError) -> str:
+    """Runway's own words for a rejected request: the field and why, when it says."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    issues = body.get("issues") if isinstance(body.get("issues"), list) else []
+    parts = [f"{'.'.join(map(str, i.get('path', []))) or 'request'}: {i.get('message', '?')}"
+             for i in issues if isinstance(i, dict)]
+    text = "; ".join(parts) or str(body.get("error") or exc.message)
+    return text[:300].rstrip(".")
+
+
+def runway_error(exc: runwayml.APIError, doing: str, *, created: bool | None) -> ShortsError:
+    """Runway's exception as ours: one sentence, no secret; `created` says whether a task may already exist."""
+    host = exc.request.url.host if getattr(exc, "request", None) else "Runway"
+    if isinstance(exc, runwayml.AuthenticationError):
+        return ConfigError(f"Runway refused the API key while {doing} (401); check RUNWAYML_API_SECRET (keys begin "
+                           f"key_) and that the key was made for {host}.")
+    if isinstance(exc, runwayml.RateLimitError) and created is None:
+        wait = retry_after(exc.response)
+        when = f"after {math.ceil(wait / 60)} minutes" if wait else "in a few hours"
+        return ProviderError(f"Runway refused new tasks while {doing} (429: the model's daily generation limit, "
+                             f"counted over 24 hours, is reached); retry {when} or use the offline provider.",
+                             retry_safe=True)
+    if created is None and ambiguous(exc):
+        what = f"HTTP {exc.status_code}" if isinstance(exc, runwayml.APIStatusError) else type(exc).__name__
+        return ProviderError(f"Runway did not confirm {doing} ({what}), so a task may have been created and "
+                             "billed; check the tasks on dev.runwayml.com before rerunning.", retry_safe=False)
+    if isinstance(exc, runwayml.APIConnectionError):
+        return ProviderError(f"Could not reach Runway at {host} while {doing} ({type(exc).__name__}); check the "
+                             "network and RUNWAYML_BASE_URL, then rerun (nothing was lost).", retry_safe=True)
+    if isinstance(exc, runwayml.APIStatusError) and exc.status_code in (400, 422):
+        return ProviderError(f"Runway rejected the request while {doing}: {_reason(exc)}.")
+    if isinstance(exc, runwayml.PermissionDeniedError):
+        return ConfigError(f"Runway denied access while {doing} (403: {_reason(exc)}); check the key's "
+                           "organization, credits and model access.")
+    status = f"HTTP {exc.status_code}" if isinstance(exc, runwayml.APIStatusError) else type(exc).__name__
+    return ProviderError(f"Runway failed while {doing} ({status}); rerun the same command to resume "
+                         "without a new charge.", retry_safe=True)
+
+
+class RunwayAccount(BaseModel):
+    """What `shorts doctor` shows: the balance and, per model, the tier's limits and today's use."""
+
+    credit_balance: int
+    max_monthly_credit_spend: int
+    max_concurrent: dict[str, int | None]
+    max_daily: dict[str, int | None]
+    used_today: dict[str, int]
+
+
+def runway_account(settings: Settings, http_client: httpx.Client | None = None) -> RunwayAccount:
+    """The key's organization, read with a free call: it checks the key without spending a credit."""
+    client = make_client(**client_options(settings, "Checking Runway"), http_client=http_client)
+    try:
+        org = client.organization.retrieve()
+    except runwayml.APIError as exc:
+        raise runway_error(exc, "reading the account", created=False) from exc
+    return RunwayAccount(
+        credit_balance=org.credit_balance, max_monthly_credit_spend=org.tier.max_monthly_credit_spend,
+        max_concurrent={m: v.max_concurrent_generations for m, v in org.tier.models.items()},
+        max_daily={m: v.max_daily_generations for m, v in org.tier.models.items()},
+        used_today={m: v.daily_generations for m, v in org.usage.models.items()},
+    )

@@ -1,0 +1,98 @@
+"""Clips animated by Runway image-to-video at 720:1280, from the scene's first frame."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import imageio_ffmpeg
+import runwayml
+
+from pipeline.errors import ProviderError
+from pipeline.models import Scene, VideoFormat
+from pipeline.providers.runway import (
+    DATA_URI_LIMIT, RATIO, RATIO_SIZE, Unreadable, client_options, cut_prompt, image_uri, make_client,
+)
+from pipeline.providers.runway_tasks import Job, RunwayTasks
+from pipeline.settings import Settings
+from pipeline.store import content_key
+
+# The image-to-video models that accept 720:1280, with the durations each allows.
+DURATIONS: dict[str, tuple[int, ...]] = {
+    "gen4_turbo": tuple(range(2, 11)),
+    "gen4.5": tuple(range(2, 11)),
+    "veo3.1": (4, 6, 8),
+    "veo3.1_fast": (4, 6, 8),
+}
+# Upper bounds for estimates (veo's price depends on audio, so its dearer rate); tasks report what they cost.
+CREDITS_PER_SECOND: dict[str, float] = {"gen4_turbo": 5, "gen4.5": 12, "veo3.1": 40, "veo3.1_fast": 15}
+
+
+def clip_duration(model: str, seconds: float) -> int:
+    """The shortest duration the model allows that covers `seconds` (the render trims the rest)."""
+    allowed = DURATIONS[model]
+    return next((d for d in allowed if d >= math.ceil(seconds - 1e-6)), allowed[-1])
+
+
+def clip_credits(model: str, seconds: float) -> float:
+    """At most what one clip of a scene this long costs."""
+    return CREDITS_PER_SECOND[model] * clip_duration(model, seconds)
+
+
+def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
+    """Raise unless `path` is a readable video of `size` with at least one frame."""
+    frames = imageio_ffmpeg.read_frames(str(path))
+    try:
+        meta = next(frames)
+        next(frames)
+    except (RuntimeError, OSError, StopIteration) as exc:
+        raise Unreadable("not a readable video") from exc
+    finally:
+        frames.close()
+    if tuple(meta["size"]) != size:
+        w, h = meta["size"]
+        raise ProviderError(f"Runway returned a {w}x{h} clip, not {size[0]}x{size[1]}; check RUNWAYML_BASE_URL points "
+                            "at a Runway-compatible server.")
+
+
+class RunwayClipMaker:
+    """Animates a first frame with Runway (gen4_turbo by default); tasks are resumed, never bought twice."""
+
+    name: ClassVar[str] = "runway"
+    needs_key: ClassVar[bool] = True
+    env_var: ClassVar[str | None] = "RUNWAYML_API_SECRET"
+
+    def __init__(self, tasks: RunwayTasks, model: str = "gen4_turbo", data_uri_limit: int = DATA_URI_LIMIT) -> None:
+        if model not in DURATIONS:
+            raise ValueError(f"{model} is not a Runway image-to-video model that accepts {RATIO}")
+        self.tasks = tasks
+        self.model = model
+        self.data_uri_limit = data_uri_limit
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayClipMaker:
+        client = make_client(**client_options(settings, "--video runway"), http_client=http_client)
+        return cls(RunwayTasks.from_settings(settings, client, http_client), settings.runway_video_model)
+
+    @staticmethod
+    def estimate_credits(scene: Scene, settings: Settings) -> float:
+        """At most what this scene's clip costs with the configured model."""
+        return clip_credits(settings.runway_video_model, scene.seconds)
+
+    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
+        duration = clip_duration(self.model, scene.seconds)
+        prompt = cut_prompt(scene.motion_prompt)
+        request: dict[str, Any] = dict(model=self.model, ratio=RATIO, duration=duration, prompt_text=prompt, seed=seed)
+        # Everything that decides the paid task: the same key on a rerun means "resume, don't pay again".
+        key = content_key("runway-clip", image=frame, **request)
+
+        def prepare(client: runwayml.RunwayML) -> dict[str, Any]:
+            return dict(request, prompt_image=image_uri(client, frame, self.data_uri_limit))
+
+        job = Job(key=key, kind="clip", model=self.model, estimate=clip_credits(self.model, scene.seconds),
+                  label=f"scene {scene.index} clip", prepare=prepare,
+                  create=lambda client, payload: client.image_to_video.create(**payload), verify=check_video,
+                  fix="rerun with --video offline")
+        return self.tasks.produce(job, dest)

@@ -1,0 +1,42 @@
+"""`shorts make --video runway --image runway` through Prefect, against the fake Runway via RUNWAYML_BASE_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fake_runway import KEY, FakeRunway
+
+SHORTS = str(Path(sys.executable).parent / "shorts")
+
+
+@pytest.mark.flow
+def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch):
+    monkeypatch.delenv("RUNWAY_API_KEY", raising=False)
+    fake = FakeRunway().start()
+    try:
+        monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
+        monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
+        monkeypatch.setenv("SHORTS_RUNWAY_POLL_SECONDS", "0.02")
+        result = subprocess.run([SHORTS, "make", "octopus camouflage", "--seconds", "6", "--scenes", "2",
+                                 "--video", "runway", "--image", "runway", "--json"],
+                                capture_output=True, text=True, timeout=400, env=os.environ)
+    finally:
+        fake.stop()
+    assert result.returncode == 0, result.stderr[-3000:]
+    short = json.loads(result.stdout)
+    manifest = json.loads(Path(short["manifest"]).read_text())
+
+    clips = [r["body"] for r in fake.seen("POST", "/v1/image_to_video")]
+    assert len(clips) == 2 and {c["ratio"] for c in clips} == {"720:1280"}
+    assert len(fake.seen("POST", "/v1/text_to_image")) == 2
+    assert {c["task_id"] for c in manifest["clips"]} == {t.id for t in fake.tasks.values() if t.kind == "image_to_video"}
+    assert [c["cost_credits"] for c in manifest["clips"]] == [15, 15]
+    assert short["cost_credits"] == manifest["cost_credits"] >= 30
+    assert short["providers"]["video"] == "runway" and "RUNNING" in result.stderr  # progress is shown
+    assert KEY not in result.stderr + result.stdout + Path(short["manifest"]).read_text()
