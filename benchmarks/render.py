@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -119,9 +120,15 @@ def ours_command(job: Path) -> list[str]:
 
 def _worker(job: Path) -> None:
     w = _load(job)
-    started = time.perf_counter()
+    cpu, started = _cpu_seconds(), time.perf_counter()
     render_short(w["script"], w["clips"], w["narrations"], w["fmt"], w["options"], AssetStore(w["store"]), fresh=True)
-    print(json.dumps({"seconds": time.perf_counter() - started}))
+    print(json.dumps({"seconds": time.perf_counter() - started, "cpu": _cpu_seconds() - cpu}))
+
+
+def _cpu_seconds() -> float:
+    """CPU used so far by this process and its finished children (our ffmpegs)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def ffmpeg_command(job: Path, dest: Path) -> list[str]:
@@ -192,8 +199,8 @@ def _ts(seconds: float) -> str:
 # ---------------------------------------------------------------- measuring
 
 
-def measure(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) of the process tree, and stdout of `cmd`."""
+def measure(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Wall seconds, peak RSS (MB) of the process tree, its CPU seconds, and the stdout of `cmd`."""
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
@@ -218,7 +225,7 @@ def measure(cmd: list[str]) -> tuple[float, float, str]:
             raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd[:4])} ...\n"
                              f"{err.read().decode(errors='replace')[-2000:]}")
     largest = usage.ru_maxrss * 1024
-    return wall, max(peak[0], largest) / 2**20, out
+    return wall, max(peak[0], largest) / 2**20, usage.ru_utime + usage.ru_stime, out
 
 
 def _tree_rss(pid: int) -> int:
@@ -253,12 +260,14 @@ def main() -> None:
     try:
         job = build_workload(args.size, root)
         w = _load(job)
-        runs: dict[str, list[tuple[float, float]]] = {"ffmpeg": [], "shorts": []}
+        runs: dict[str, list[tuple[float, float, float]]] = {"ffmpeg": [], "shorts": []}
         for _ in range(args.repeat):  # alternate, so background load hits both alike
-            wall, mb, _ = measure(ffmpeg_command(job, root / "ffmpeg.mp4"))
-            runs["ffmpeg"].append((wall, mb))
-            _, mb, out = measure(ours_command(job))
-            runs["shorts"].append((json.loads(out.strip().splitlines()[-1])["seconds"], mb))
+            wall, mb, cpu, _ = measure(ffmpeg_command(job, root / "ffmpeg.mp4"))
+            runs["ffmpeg"].append((wall, mb, cpu))
+            # Our figures come from the worker: the render alone, without Python's start-up and imports.
+            _, mb, _, out = measure(ours_command(job))
+            inner = json.loads(out.strip().splitlines()[-1])
+            runs["shorts"].append((inner["seconds"], mb, inner["cpu"]))
         result = _summary(args.size, w, runs)
     finally:
         if not args.workdir:
@@ -266,10 +275,10 @@ def main() -> None:
     print(json.dumps(result) if args.json else _table(result))
 
 
-def _summary(size: int, w: dict, runs: dict[str, list[tuple[float, float]]]) -> dict:
+def _summary(size: int, w: dict, runs: dict[str, list[tuple[float, float, float]]]) -> dict:
     durations = scene_durations(w["script"], w["narrations"])
     fmt, options = w["fmt"], w["options"]
-    median = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for k, v in runs.items()}
+    median = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in runs.items()}
     return {
         "size": size, "seconds": round(sum(durations), 3), "clips": len(w["clips"]),
         "format": f"{fmt.width}x{fmt.height}@{fmt.fps}",
@@ -277,9 +286,11 @@ def _summary(size: int, w: dict, runs: dict[str, list[tuple[float, float]]]) -> 
         "narration": {"offline": "espeak-ng"}.get(w["narrations"][0].provider, "tone"), "preset": options.preset, "crf": options.crf,
         "threads": options.threads, "repeat": len(runs["ffmpeg"]),
         "ffmpeg_seconds": round(median["ffmpeg"][0], 2), "ffmpeg_peak_mb": round(median["ffmpeg"][1]),
+        "ffmpeg_cpu_seconds": round(median["ffmpeg"][2], 1),
         "shorts_seconds": round(median["shorts"][0], 2), "shorts_peak_mb": round(median["shorts"][1]),
+        "shorts_cpu_seconds": round(median["shorts"][2], 1),
         "ratio": round(median["shorts"][0] / median["ffmpeg"][0], 2),
-        "all_runs": {k: [[round(a, 2), round(b)] for a, b in v] for k, v in runs.items()},
+        "all_runs": {k: [[round(a, 2), round(b), round(c, 1)] for a, b, c in v] for k, v in runs.items()},
     }
 
 
@@ -288,8 +299,8 @@ def _table(r: dict) -> str:
     return "\n".join([
         f"{r['seconds']:g} s Short: {r['clips']} clips {r['format']}, {r['caption_groups']} caption groups, "
         f"narration {r['narration']}; libx264 {r['preset']} crf {r['crf']} threads {r['threads']}{median}",
-        f"  plain ffmpeg   {r['ffmpeg_seconds']:6.2f} s   peak {r['ffmpeg_peak_mb']:5d} MB",
-        f"  shorts render  {r['shorts_seconds']:6.2f} s   peak {r['shorts_peak_mb']:5d} MB",
+        f"  plain ffmpeg   {r['ffmpeg_seconds']:6.2f} s   peak {r['ffmpeg_peak_mb']:5d} MB   cpu {r['ffmpeg_cpu_seconds']:5.1f} s",
+        f"  shorts render  {r['shorts_seconds']:6.2f} s   peak {r['shorts_peak_mb']:5d} MB   cpu {r['shorts_cpu_seconds']:5.1f} s",
         f"  ratio          {r['ratio']:6.2f}x",
     ])
 

@@ -1,0 +1,128 @@
+import subprocess
+import wave
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from pipeline import AssetStore, ClipAsset, Narration, RenderOptions, Scene, Script, VideoFormat, WordTiming
+from pipeline.captions import cues, render_caption
+from pipeline.providers.offline_clip import encode_frames
+from pipeline.mix import write_soundtrack
+from pipeline.render import caption_groups, render_short, scene_durations
+
+# Each clip is one flat colour that brightens frame by frame, so a frame tells which clip and which
+# of its frames it came from.
+COLOURS = [(200, 40, 40), (40, 40, 200), (40, 160, 40)]
+STEP = 6  # brightness added per frame
+
+
+def _level(n: int, i: int) -> np.ndarray:
+    """The colour of frame `i` of clip `n`."""
+    return np.clip(np.array(COLOURS[n]) + STEP * i, 0, 255)
+
+
+def _clip(tmp_path: Path, n: int, seconds: float, fmt: VideoFormat, size: tuple[int, int] | None = None) -> ClipAsset:
+    w, h = size or fmt.size
+    frames = (np.full((h, w, 3), _level(n, i), np.uint8) for i in range(round(seconds * fmt.fps)))
+    path = tmp_path / f"clip{n}.mp4"
+    encode_frames(frames, path, VideoFormat(width=w, height=h, fps=fmt.fps))
+    return ClipAsset(scene=n + 1, path=path, provider="test", model="flat", seed=0, seconds=seconds)
+
+
+def _voice(tmp_path: Path, n: int, seconds: float, words: str = "") -> Narration:
+    path = tmp_path / f"voice{n}.wav"
+    t = np.arange(int(22050 * seconds)) / 22050
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
+        w.writeframes((8000 * np.sin(2 * np.pi * 330 * t)).astype(np.int16).tobytes())
+    step = seconds / max(1, len(words.split()))
+    timed = [WordTiming(word=w, start=i * step, end=(i + 1) * step) for i, w in enumerate(words.split())]
+    return Narration(scene=n + 1, path=path, seconds=seconds, provider="test", voice=None, words=timed, timing="audio")
+
+
+def _script(*seconds: float) -> Script:
+    scenes = [Scene(index=i + 1, narration="words", first_frame_prompt="p", motion_prompt="m", seconds=s)
+              for i, s in enumerate(seconds)]
+    return Script(title="t", description="", tags=[], hook="", scenes=scenes)
+
+
+def _frames(path: Path) -> tuple[dict, np.ndarray]:
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    return meta, np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader]).astype(int)
+
+
+def _render(tmp_path: Path, script, clips, narrations, fmt, **options):
+    store = AssetStore(tmp_path / "store")
+    return render_short(script, clips, narrations, fmt, RenderOptions(**options), store)
+
+
+def test_output_has_the_format_the_length_and_an_audio_track(tmp_path, tiny):
+    clips = [_clip(tmp_path, 0, 1.0, tiny), _clip(tmp_path, 1, 1.0, tiny, size=(200, 200))]  # one must be fitted
+    narrations = [_voice(tmp_path, 0, 0.8, "one two"), _voice(tmp_path, 1, 1.4, "three four")]
+    script = _script(1.0, 1.0)
+    rendered = _render(tmp_path, script, clips, narrations, tiny)
+
+    meta, frames = _frames(rendered.video)
+    total = sum(scene_durations(script, narrations))
+    assert total == pytest.approx(2.4) and rendered.seconds == pytest.approx(total)
+    assert frames.shape[1:] == (tiny.height, tiny.width, 3) and meta["fps"] == tiny.fps
+    assert abs(len(frames) - total * tiny.fps) <= 1
+    info = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(rendered.video)],
+                          capture_output=True, text=True).stderr
+    assert "Audio: aac" in info and "Video: h264" in info
+    assert rendered.captions.read_text().startswith("1\n00:00:00,000 --> ")
+    assert not [p for p in rendered.video.parent.iterdir() if ".part" in p.name]
+
+
+def test_captions_change_pixels_in_their_box_and_nowhere_else(tmp_path, tiny):
+    clips = [_clip(tmp_path, 0, 2.0, tiny)]
+    script = _script(2.0)
+    captioned = [_voice(tmp_path, 0, 2.0, "bright yellow words")]
+    silent = [captioned[0].model_copy(update={"words": []})]
+    # CRF 0 is lossless, so any difference comes from the captions, not from the encoder.
+    _, with_captions = _frames(_render(tmp_path / "a", script, clips, captioned, tiny, crf=0).video)
+    _, without = _frames(_render(tmp_path / "b", script, clips, silent, tiny, crf=0).video)
+
+    groups = caption_groups(captioned, scene_durations(script, captioned), RenderOptions().captions)
+    cue = cues(groups)[1]
+    index = int((cue.start + cue.end) / 2 * tiny.fps)
+    image, x, y = render_caption(groups[cue.group], cue.highlight, tiny)
+    h, w = image.shape[:2]
+    changed = np.abs(with_captions[index] - without[index]).max(axis=2) > 8
+    inside = np.zeros_like(changed)
+    inside[max(0, y - 2) : y + h + 2, max(0, x - 2) : x + w + 2] = True  # chroma is shared by 2x2 pixels
+    assert changed[inside].mean() > 0.2
+    assert not changed[~inside].any()
+
+
+def test_a_short_clip_holds_its_last_frame_and_a_long_one_is_trimmed(tmp_path, tiny):
+    clips = [_clip(tmp_path, 0, 1.0, tiny), _clip(tmp_path, 1, 2.0, tiny)]
+    narrations = [_voice(tmp_path, 0, 0.5), _voice(tmp_path, 1, 0.5)]
+    _, frames = _frames(_render(tmp_path, _script(2.0, 1.0), clips, narrations, tiny).video)
+    fps, colour = tiny.fps, frames.mean(axis=(1, 2))
+
+    assert len(frames) == 3 * fps
+    # Scene 1: the twelve frames of the one-second red clip, then its last frame held for a second.
+    assert all(np.allclose(colour[i], _level(0, i), atol=6) for i in range(fps))
+    assert np.abs(frames[fps : 2 * fps] - frames[fps - 1]).max() <= 4  # held, never black
+    # Scene 2: only the first second of the two-second blue clip.
+    assert all(np.allclose(colour[2 * fps + i], _level(1, i), atol=6) for i in range(fps))
+
+
+def test_soundtrack_places_each_narration_at_its_scene_over_looped_music(tmp_path):
+    narrations = [_voice(tmp_path, 0, 0.5, "one"), _voice(tmp_path, 1, 0.5, "two")]
+    music = _voice(tmp_path, 9, 0.7).path  # a 0.7 s tone, so it must loop
+    dest = tmp_path / "mix.wav"
+    write_soundtrack(narrations, [2.0, 2.0], dest, music, music_volume=0.2, ducked_volume=0.02)
+
+    with wave.open(str(dest), "rb") as w:
+        rate, samples = w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), np.int16).reshape(-1, 2)
+    level = [np.abs(samples[int(a * rate) : int(b * rate)]).mean() for a, b in ((0.1, 0.4), (1.0, 1.6), (2.1, 2.4),
+                                                                                   (3.0, 3.6))]
+    assert abs(len(samples) / rate - 4.0) < 0.01
+    assert level[0] > 3 * level[1] and level[2] > 3 * level[3]  # each voice at its scene's start
+    assert level[1] > 500 and level[3] > 500  # and music, looped, where nobody speaks
