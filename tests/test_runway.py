@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import _thread
 import base64
-import json
 import os
 import subprocess
 import sys
@@ -85,8 +84,8 @@ def test_clip_is_made_at_720x1280_with_the_recorded_seed_and_cost(runway, frame)
     assert base64.b64decode(body["promptImage"].split(",", 1)[1]) == frame.path.read_bytes()
     assert body["promptImage"].startswith("data:image/png;base64,")
 
-    statuses = [json.loads(r.get("raw") or b"{}") for r in runway.seen("GET", "/v1/tasks/")]
-    assert len(statuses) == 5  # PENDING, THROTTLED, RUNNING x2, SUCCEEDED: it waited, and stopped at the end
+    # PENDING, THROTTLED, RUNNING twice, SUCCEEDED: it waited through the clock and stopped at the end.
+    assert len(runway.seen("GET", "/v1/tasks/")) == 5
     assert clip.task_id == runway.tasks[clip.task_id].id and clip.cost_credits == 15 and clip.seed == frame.seed
     assert tuple(probe(clip.path)["size"]) == (720, 1280)
     (row,) = ledger().tasks()
@@ -273,6 +272,13 @@ def test_wrong_key_is_a_config_error_that_never_shows_the_key(runway, frame, mon
     assert "f" * 20 not in Settings().ledger_file.read_bytes().decode("latin-1")
 
 
+def test_a_base_url_ending_in_v1_is_explained(runway, frame, monkeypatch):
+    monkeypatch.setenv("RUNWAYML_BASE_URL", runway.url + "/v1")
+    with pytest.raises(ConfigError, match="no such endpoint .*RUNWAYML_BASE_URL is the server's root, without /v1"):
+        animate(scene(), frame)
+    assert runway.tasks == {} and ledger().tasks()[0].status == REJECTED
+
+
 def test_older_runway_api_key_variable_is_accepted(runway, frame, monkeypatch):
     monkeypatch.delenv("RUNWAYML_API_SECRET")
     monkeypatch.setenv("RUNWAY_API_KEY", KEY)
@@ -359,8 +365,10 @@ def test_cancel_in_flight_stops_tasks_waited_on_in_other_threads(runway, frame):
 
 def test_concurrency_defaults_to_the_tiers_limit(runway, frame, monkeypatch):
     monkeypatch.delenv("SHORTS_RUNWAY_CONCURRENCY")
+    monkeypatch.setenv("SHORTS_RUNWAY_VIDEO_MODEL", "gen4.5")  # a model no other test has made a slot for
     animate(scene(), frame)
     assert runway.requests[0]["path"] == "/v1/organization"  # free: asks the tier before the first task
+    assert len(runway.seen("POST", CLIPS)) == 1
 
 
 @pytest.mark.parametrize("model, seconds, expected", [

@@ -66,6 +66,7 @@ def build_provider(step: str, name: str, settings: Settings) -> Any:
     factory = FACTORIES.get((step, name))
     return factory(settings) if factory else REGISTRY[step][name]()
 
+
 def estimate_credits(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> float:
     """At most what the chosen providers charge for the script's frames and clips, before anything is paid."""
     total = 0.0

@@ -127,6 +127,9 @@ def runway_error(exc: runwayml.APIError, doing: str, *, created: bool | None) ->
                              "network and RUNWAYML_BASE_URL, then rerun (nothing was lost).", retry_safe=True)
     if isinstance(exc, runwayml.APIStatusError) and exc.status_code in (400, 422):
         return ProviderError(f"Runway rejected the request while {doing}: {_reason(exc)}.")
+    if isinstance(exc, runwayml.NotFoundError):
+        return ConfigError(f"Runway at {host} has no such endpoint (404 while {doing}); check that RUNWAYML_BASE_URL "
+                           "is the server's root, without /v1.")
     if isinstance(exc, runwayml.PermissionDeniedError):
         return ConfigError(f"Runway denied access while {doing} (403: {_reason(exc)}); check the key's "
                            "organization, credits and model access.")
