@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -104,10 +105,39 @@ def _font(path: Path, px: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), px)
 
 
+class CaptionLayers(NamedTuple):
+    """A caption group drawn once: coverage of outline and letters, the word each pixel belongs to, its corner."""
+
+    outline: np.ndarray  # uint8, letters and their outline
+    fill: np.ndarray  # uint8, letters only
+    word: np.ndarray  # int16 index of the word under each pixel
+    x: int
+    y: int
+
+    def rgba(self, highlight: int, style: CaptionStyle) -> np.ndarray:
+        """The caption with word `highlight` in the highlight colour, as an RGBA array."""
+        o, f = self.outline / np.float32(255), self.fill / np.float32(255)
+        lit = self.word == highlight
+        # What Pillow does drawing outline, then letters, onto a clear canvas: each pass blends its
+        # colour in by its coverage. Planes one at a time: numpy is slow on a trailing axis of 3.
+        out = np.empty((*o.shape, 4), np.uint8)
+        for c in range(3):
+            letters = np.where(lit, np.float32(style.highlight[c]), np.float32(style.fill[c]))
+            out[..., c] = np.rint(style.outline[c] * o * (1 - f) + letters * f)
+        out[..., 3] = np.rint(255 * (o + (1 - o) * f))
+        return out
+
+
 def render_caption(
     group: CaptionGroup, highlight: int, fmt: VideoFormat, style: CaptionStyle = CaptionStyle()
 ) -> tuple[np.ndarray, int, int]:
-    """Draw a group once: an RGBA array cropped to the text, and where its top-left corner goes."""
+    """Draw a group: an RGBA array cropped to the text, and where its top-left corner goes."""
+    layers = draw_caption(group, fmt, style)
+    return layers.rgba(highlight, style), layers.x, layers.y
+
+
+def draw_caption(group: CaptionGroup, fmt: VideoFormat, style: CaptionStyle = CaptionStyle()) -> CaptionLayers:
+    """Draw a group's words once; each highlighted version is then a cheap recolouring."""
     px = max(8, round(style.size * fmt.width))
     stroke = max(1, round(style.stroke * px))
     font = _font(style.font, px)
@@ -117,25 +147,35 @@ def render_caption(
     ascent, descent = font.getmetrics()
     line_h = ascent + descent
     width = int(max(sum(font.getlength(w) for w in line) + space * (len(line) - 1) for line in lines)) + 2 * stroke + 2
-    canvas = Image.new("RGBA", (width, line_h * len(lines) + 2 * stroke + 2), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(canvas)
+    size = (width, line_h * len(lines) + 2 * stroke + 2)
+    outline, fill = Image.new("L", size, 0), Image.new("L", size, 0)
+    draw_outline, draw_fill = ImageDraw.Draw(outline), ImageDraw.Draw(fill)
+    word = np.full(size[::-1], -1, np.int16)
     index = 0
     for row, line in enumerate(lines):
         line_w = sum(font.getlength(w) for w in line) + space * (len(line) - 1)
         x = (width - line_w) / 2
-        for word in line:
-            colour = style.highlight if index == highlight else style.fill
-            draw.text((x, stroke + row * line_h), word, font=font, fill=colour, stroke_width=stroke, stroke_fill=style.outline)
-            x += font.getlength(word) + space
+        top = 0 if row == 0 else stroke + row * line_h
+        bottom = size[1] if row == len(lines) - 1 else stroke + (row + 1) * line_h
+        for k, text in enumerate(line):
+            draw_outline.text((x, stroke + row * line_h), text, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
+            draw_fill.text((x, stroke + row * line_h), text, font=font, fill=255)
+            # A word owns the pixels up to the middle of the spaces around it.
+            left = 0 if k == 0 else round(x - space / 2)
+            right = width if k == len(line) - 1 else round(x + font.getlength(text) + space / 2)
+            word[top:bottom, left:right] = index
+            x += font.getlength(text) + space
             index += 1
-    cropped = canvas.crop(canvas.getbbox() or (0, 0, 1, 1))
-    fit = min(1.0, 0.94 * fmt.width / cropped.width, 0.3 * fmt.height / cropped.height)
+    box = outline.getbbox() or (0, 0, 1, 1)
+    outline, fill, word = outline.crop(box), fill.crop(box), word[box[1] : box[3], box[0] : box[2]]
+    fit = min(1.0, 0.94 * fmt.width / outline.width, 0.3 * fmt.height / outline.height)
     if fit < 1.0:  # a very long word: shrink it rather than run off the frame
-        cropped = cropped.resize((max(1, int(cropped.width * fit)), max(1, int(cropped.height * fit))), Image.LANCZOS)
-    image = np.asarray(cropped)
-    x0 = (fmt.width - image.shape[1]) // 2
-    y0 = round(style.centre_y * fmt.height) - image.shape[0] // 2
-    return image, max(0, x0), max(0, y0)
+        shrunk = (max(1, int(outline.width * fit)), max(1, int(outline.height * fit)))
+        outline, fill = outline.resize(shrunk, Image.LANCZOS), fill.resize(shrunk, Image.LANCZOS)
+        word = np.asarray(Image.fromarray(word.astype(np.int32)).resize(shrunk, Image.NEAREST)).astype(np.int16)
+    x0 = (fmt.width - outline.width) // 2
+    y0 = round(style.centre_y * fmt.height) - outline.height // 2
+    return CaptionLayers(np.asarray(outline), np.asarray(fill), word, max(0, x0), max(0, y0))
 
 
 def _wrap(words: list[str], font: ImageFont.FreeTypeFont, space: float, limit: float) -> list[list[str]]:

@@ -10,7 +10,7 @@ import numpy as np
 from proglog import ProgressBarLogger
 from pydantic import Field
 
-from pipeline.captions import CaptionCue, CaptionGroup, CaptionStyle, cues, group_words, render_caption, srt
+from pipeline.captions import CaptionCue, CaptionGroup, CaptionLayers, CaptionStyle, cues, draw_caption, group_words, srt
 from pipeline.errors import RenderError
 from pipeline.models import ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming
 from pipeline.mix import write_soundtrack
@@ -98,18 +98,24 @@ def burn_captions(video, groups: list[CaptionGroup], fmt: VideoFormat, style: Ca
     """Blend pre-rendered caption images over their bounding box only, in integer arithmetic."""
     timeline: list[CaptionCue] = cues(groups)
     starts = [c.start for c in timeline]
-    # Only the cue on screen is kept: cues come in order, and a long Short's images would not fit.
-    shown: dict[int, tuple[np.ndarray, np.ndarray, int, int]] = {}
+    # Only the group and the cue on screen are kept: cues come in order, and all of a long Short's
+    # images would not fit the memory budget.
+    on_screen: dict = {"group": None, "cue": None}
+
+    def image(i: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+        cue = timeline[i]
+        if on_screen["group"] != cue.group:
+            on_screen.update(group=cue.group, layers=draw_caption(groups[cue.group], fmt, style))
+        if on_screen["cue"] != i:
+            on_screen.update(cue=i, image=_premultiplied(on_screen["layers"], cue.highlight, fmt, style))
+        return on_screen["image"]
 
     def blend(get_frame, t):
         frame = get_frame(t)
         i = bisect.bisect_right(starts, t) - 1
         if i < 0 or t >= timeline[i].end:
             return frame
-        if i not in shown:
-            shown.clear()
-            shown[i] = _caption_layer(groups[timeline[i].group], timeline[i].highlight, fmt, style)
-        premultiplied, inverse, x, y = shown[i]
+        premultiplied, inverse, x, y = image(i)
         h, w = inverse.shape[:2]
         frame = frame.copy()
         region = frame[y : y + h, x : x + w]
@@ -124,13 +130,12 @@ def burn_captions(video, groups: list[CaptionGroup], fmt: VideoFormat, style: Ca
     return video.transform(blend)
 
 
-def _caption_layer(group: CaptionGroup, highlight: int, fmt: VideoFormat, style: CaptionStyle):
+def _premultiplied(layers: CaptionLayers, highlight: int, fmt: VideoFormat, style: CaptionStyle):
     """A caption as premultiplied colour and inverse alpha (uint16, per channel), and its corner."""
-    rgba, x, y = render_caption(group, highlight, fmt, style)
-    rgba = rgba[: fmt.height - y, : fmt.width - x]
+    rgba = layers.rgba(highlight, style)[: fmt.height - layers.y, : fmt.width - layers.x]
     alpha = rgba[..., 3:4].astype(np.uint16)
     inverse = np.ascontiguousarray(np.broadcast_to(255 - alpha, (*alpha.shape[:2], 3)))
-    return rgba[..., :3] * alpha, inverse, x, y
+    return rgba[..., :3] * alpha, inverse, layers.x, layers.y
 
 
 class _ProgressLogger(ProgressBarLogger):
