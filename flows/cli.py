@@ -14,14 +14,19 @@ from typing import Annotated, Optional, get_args
 import typer
 from pydantic import ValidationError
 
-from pipeline import ConfigError, Settings, ShortRequest, ShortsError, choose_providers, prepare_output_dir, slug
+from flows.auth_cli import auth_app
+from pipeline import (
+    ConfigError, Settings, ShortRequest, ShortsError, check_upload_ready, choose_providers, prepare_output_dir, slug,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn a topic into a publish-ready YouTube Short.")
+app.add_typer(auth_app, name="auth")
 log = logging.getLogger("shorts")
 
 FLAG_NAMES = {"seconds": "--seconds", "scenes": "--scenes", "topic": "TOPIC", "voice": "--voice-name",
               "style": "--style", "language": "--language", "script_provider": "--script",
-              "image_provider": "--image", "video_provider": "--video", "voice_provider": "--voice"}
+              "image_provider": "--image", "video_provider": "--video", "voice_provider": "--voice",
+              "channel": "--channel"}
 
 
 @app.callback()
@@ -42,6 +47,10 @@ def make(
     voice_name: Annotated[Optional[str], typer.Option(help="Voice to speak with (provider-specific).")] = None,
     style: Annotated[Optional[str], typer.Option(help="Visual style of the frames.")] = None,
     language: Annotated[str, typer.Option(help="Narration language.")] = "en",
+    upload: Annotated[bool, typer.Option("--upload/--no-upload",
+                                         help="Upload to YouTube when done (else drop it in the outbox).")] = False,
+    channel: Annotated[Optional[str], typer.Option(
+        help="YouTube channel, as named by `shorts auth youtube` (default: SHORTS_YOUTUBE_CHANNEL or main).")] = None,
     fresh: Annotated[bool, typer.Option(help="Ignore caches and make everything again.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout, nothing else.")] = False,
     verbose: Annotated[bool, typer.Option(help="Also show Prefect's own logs.")] = False,
@@ -50,11 +59,14 @@ def make(
     _log_to_stderr()
     started = time.perf_counter()
     values = dict(topic=topic, seconds=seconds, scenes=scenes, language=language, voice=voice_name, style=style,
-                  script_provider=script, image_provider=image, video_provider=video, voice_provider=voice)
+                  script_provider=script, image_provider=image, video_provider=video, voice_provider=voice,
+                  upload=upload, channel=channel)
     try:
         settings = Settings()
         request = ShortRequest(**{k: v for k, v in values.items() if v is not None})
         choose_providers(request, settings)  # a bad provider setting fails now, not after Prefect starts
+        if request.upload:
+            check_upload_ready(settings, request.channel)  # so does a missing token or a bad schedule
         out_dir = prepare_output_dir(out or settings.output_dir / slug(request.topic))
     except ValidationError as exc:
         _fail(_explain(exc), code=2)
@@ -81,6 +93,7 @@ def make(
     if as_json:
         payload = result.model_dump(mode="json")
         payload["published"] = result.published.location
+        payload["youtube_id"], payload["youtube_url"] = result.published.youtube_id, result.published.youtube_url
         print(json.dumps(payload))
 
 

@@ -14,6 +14,7 @@ from flows.prefect_env import configure_prefect
 configure_prefect()  # before `import prefect`, which reads its settings at import
 
 from prefect import flow, unmapped  # noqa: E402
+from prefect.artifacts import create_link_artifact  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows.tasks import (
@@ -21,7 +22,7 @@ from flows.tasks import (
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, choose_providers, package_version,
-    prepare_output_dir, slug, write_package,
+    prepare_output_dir, record_upload, slug, write_package,
 )
 
 log = logging.getLogger("shorts")
@@ -70,9 +71,11 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         for t in (script_task, frame_task, clip_task, narration_task, render_task)
     )
     common = dict(settings=unmapped(settings), fresh=unmapped(fresh))
+    # Where the Short goes must not change what is made, so the making steps cache on the request without it.
+    making = request.model_copy(update={"upload": False, "channel": None})
 
     with step("script", timings):
-        script = call(script_t, request, provider["script"], settings, fresh)
+        script = call(script_t, making, provider["script"], settings, fresh)
         log.info("  %r, %d scenes", script.title, len(script.scenes))
 
     with step("moderation", timings):  # before anything is paid for
@@ -82,7 +85,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     with step("scenes (first frames, clips, narration)", timings):
         frames = frame_t.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]), **common)
         clips = clip_t.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]), **common)
-        narrations = narration_t.map(unmapped(request), script.scenes, unmapped(provider["voice"]), **common)
+        narrations = narration_t.map(unmapped(making), script.scenes, unmapped(provider["voice"]), **common)
         futures = [*frames, *clips, *narrations]
         frames, clips, narrations = frames.result(), clips.result(), narrations.result()
         reused = sum(f.state.is_completed() and f.state.name == "Cached" for f in futures)
@@ -104,8 +107,14 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         files = write_package(manifest, output)
 
     with step("publish", timings):
-        published = publish_task(output, settings.outbox, output.name)
-        log.info("  dropped in the outbox: %s", published.location)
+        published = publish_task(output, script, request, settings)
+        if published.youtube_id and published.youtube_url:
+            files["manifest.json"] = record_upload(manifest, output, published.youtube_id, published.youtube_url)
+            create_link_artifact(published.youtube_url, link_text=script.title, key=f"youtube-{slug(request.topic)}",
+                                 description=f"The Short on YouTube ({published.youtube_id}).")
+            log.info("  on YouTube: %s", published.youtube_url)
+        else:
+            log.info("  dropped in the outbox: %s", published.location)
 
     return ShortResult(
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pipeline import (
     AssetStore, ClipAsset, FrameAsset, ModerationCheck, Narration, ProviderError, Published, RenderedShort, RenderOptions, Scene, Script,
     Settings, ShortRequest, ShortsError, VideoFormat, animate_scene, build_provider, make_first_frame, narrate,
-    file_digest, moderate_script, publish_to_outbox, render_short, write_script,
+    file_digest, moderate_script, publish, render_short, write_script,
 )
 
 log = logging.getLogger("shorts")
@@ -115,5 +115,5 @@ def render_task(script: Script, clips: list[ClipAsset], narrations: list[Narrati
 
 
 @task(name="publish", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
-def publish_task(out_dir: Path, outbox: Path, name: str) -> Published:
-    return publish_to_outbox(out_dir, outbox, name)
+def publish_task(out_dir: Path, script: Script, request: ShortRequest, settings: Settings) -> Published:
+    return publish(out_dir, script, request, settings)

@@ -10,13 +10,14 @@ from pipeline.models import (
 )
 from pipeline.moderation import ModerationCheck, moderate_script
 from pipeline.narration import narrate
-from pipeline.package import Manifest, package_version, prepare_output_dir, slug, write_package
+from pipeline.package import Manifest, package_version, prepare_output_dir, record_upload, slug, write_package
 from pipeline.providers import build_provider, choose_providers
-from pipeline.publish import publish_to_outbox
+from pipeline.publish import check_upload_ready, publish, publish_to_outbox, publish_to_youtube
 from pipeline.render import RenderOptions, render_short
 from pipeline.script import write_script
 from pipeline.settings import Settings
 from pipeline.store import AssetStore, file_digest
+from pipeline.youtube_auth import authorize_youtube, has_youtube_token
 
 __all__ = [
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
@@ -25,4 +26,6 @@ __all__ = [
     "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "moderate_script",
     "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "slug",
     "write_package", "write_script",
+    "authorize_youtube", "check_upload_ready", "has_youtube_token", "publish", "publish_to_youtube",
+    "record_upload",
 ]

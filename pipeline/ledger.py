@@ -69,8 +69,38 @@ def m001_remote_tasks(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX remote_tasks_created ON remote_tasks (created_at)")
 
 
+class Upload(BaseModel):
+    """One final video on one channel: its upload session while it is being sent, then its YouTube id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    video_hash: str
+    channel: str
+    title: str | None
+    session_uri: str | None
+    video_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def m003_uploads(db: sqlite3.Connection) -> None:
+    # A (video hash, channel) pair is uploaded at most once. The session URI, recorded before any byte is
+    # sent, lets a rerun resume an interrupted upload; it is cleared once the video id is known.
+    db.execute("""
+        CREATE TABLE uploads (
+            video_hash TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            title TEXT,
+            session_uri TEXT,
+            video_id TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (video_hash, channel)
+        )""")
+
+
 # Append only: a shipped migration is never edited, because databases in the wild have already run it.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_remote_tasks]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_remote_tasks, m003_uploads]
 
 
 def _now() -> str:
@@ -172,3 +202,29 @@ class Ledger:
         with self._db(write=True) as db:
             db.execute(f"UPDATE remote_tasks SET {columns}, updated_at = ? WHERE row = ?",
                        (*changes.values(), _now(), row))
+
+    def upload(self, video_hash: str, channel: str) -> Upload | None:
+        """What is known of uploading this video to this channel, if anything."""
+        with self._db() as db:
+            row = db.execute("SELECT * FROM uploads WHERE video_hash = ? AND channel = ?",
+                             (video_hash, channel)).fetchone()
+        return Upload(**row) if row else None
+
+    def record_upload_session(self, video_hash: str, channel: str, session_uri: str | None, *,
+                              title: str | None = None) -> None:
+        """Remember the resumable session an upload uses (None: it expired), before a byte is sent on it."""
+        now = _now()
+        with self._db(write=True) as db:
+            db.execute("INSERT INTO uploads (video_hash, channel, title, session_uri, created_at, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (video_hash, channel) DO UPDATE SET "
+                       "session_uri = excluded.session_uri, title = COALESCE(excluded.title, title), "
+                       "updated_at = excluded.updated_at", (video_hash, channel, title, session_uri, now, now))
+
+    def record_upload_done(self, video_hash: str, channel: str, video_id: str) -> None:
+        """Remember the id YouTube gave the video; from now on it is never uploaded to this channel again."""
+        now = _now()
+        with self._db(write=True) as db:
+            db.execute("INSERT INTO uploads (video_hash, channel, video_id, created_at, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (video_hash, channel) DO UPDATE SET "
+                       "video_id = excluded.video_id, session_uri = NULL, updated_at = excluded.updated_at",
+                       (video_hash, channel, video_id, now, now))

@@ -40,6 +40,8 @@ class ShortRequest(Model):
     video_provider: VideoProviderName = "auto"
     voice_provider: VoiceProviderName = "auto"
     upload: bool = Field(False, description="Upload to YouTube when done (else the outbox).")
+    channel: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$",
+                                description="YouTube channel (token name) to upload to; default from settings.")
 
     @field_validator("topic")
     @classmethod
@@ -167,6 +169,8 @@ class Published(Model):
 
     destination: Literal["outbox", "youtube"]
     location: str
+    youtube_id: str | None = None
+    youtube_url: str | None = None
 
 
 class ShortResult(Model):

@@ -39,6 +39,8 @@ class Manifest(Model):
     moderation: ModerationCheck | None = None
     step_seconds: dict[str, float]
     cost_credits: float
+    youtube_id: str | None = None
+    youtube_url: str | None = None
 
 
 def package_version() -> str:
@@ -81,3 +83,16 @@ def write_package(manifest: Manifest, out_dir: Path) -> dict[str, Path]:
         raise ConfigError(f"Cannot write the Short into {out_dir} ({exc.strerror}); free some space or use --out.",
                           step="package") from exc
     return paths
+
+
+def record_upload(manifest: Manifest, out_dir: Path, youtube_id: str, youtube_url: str) -> Path:
+    """Write the manifest again, now with the YouTube video it became."""
+    path = out_dir / "manifest.json"
+    try:
+        with atomic_path(path) as tmp:
+            updated = manifest.model_copy(update={"youtube_id": youtube_id, "youtube_url": youtube_url})
+            tmp.write_text(updated.model_dump_json(indent=2), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Uploaded as {youtube_url}, but cannot update {path} ({exc.strerror}); the next run "
+                          "records it.", step="publish") from exc
+    return path

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.models import VideoFormat
@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     render_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
 
     prefect_startup_timeout: int = Field(240, ge=30, description="Seconds to wait for Prefect's local server.")
+
+    youtube_channel: str = Field("main", description="Channel (token name) to upload to; see `shorts auth youtube`.")
+    youtube_category_id: str = Field("22", pattern=r"^\d+$", description="YouTube category id; 22 is People & Blogs.")
+    youtube_privacy: str = Field("private", pattern=r"^(private|unlisted|public)$",
+                                 description="private, unlisted or public.")
+    youtube_publish_at: AwareDatetime | None = Field(
+        None, description="Schedule publishing (ISO 8601 with a zone, in the future); needs privacy private.")
+    youtube_made_for_kids: bool = Field(False, description="Declare the Short made for kids; always sent to YouTube.")
+    youtube_api_url: str | None = Field(None, description="A YouTube-compatible server (e.g. a fake); default Google.")
 
     openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL"),
