@@ -55,16 +55,16 @@ def _frames(path: Path) -> tuple[dict, np.ndarray]:
     return meta, np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader]).astype(int)
 
 
-def _render(tmp_path: Path, script, clips, narrations, fmt, **options):
+def _render(tmp_path: Path, script, clips, narrations, fmt, progress=None, **options):
     store = AssetStore(tmp_path / "store")
-    return render_short(script, clips, narrations, fmt, RenderOptions(**options), store)
+    return render_short(script, clips, narrations, fmt, RenderOptions(**options), store, progress=progress)
 
 
 def test_output_has_the_format_the_length_and_an_audio_track(tmp_path, tiny):
     clips = [_clip(tmp_path, 0, 1.0, tiny), _clip(tmp_path, 1, 1.0, tiny, size=(200, 200))]  # one must be fitted
     narrations = [_voice(tmp_path, 0, 0.8, "one two"), _voice(tmp_path, 1, 1.4, "three four")]
-    script = _script(1.0, 1.0)
-    rendered = _render(tmp_path, script, clips, narrations, tiny)
+    script, progress = _script(1.0, 1.0), []
+    rendered = _render(tmp_path, script, clips, narrations, tiny, progress=progress.append)
 
     meta, frames = _frames(rendered.video)
     total = sum(scene_durations(script, narrations))
@@ -76,6 +76,7 @@ def test_output_has_the_format_the_length_and_an_audio_track(tmp_path, tiny):
     assert "Audio: aac" in info and "Video: h264" in info
     assert rendered.captions.read_text().startswith("1\n00:00:00,000 --> ")
     assert not [p for p in rendered.video.parent.iterdir() if ".part" in p.name]
+    assert progress == sorted(progress) and progress[-1] == 100
 
 
 def test_captions_change_pixels_in_their_box_and_nowhere_else(tmp_path, tiny):
