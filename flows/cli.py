@@ -15,6 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from flows.auth_cli import auth_app
+from flows.schedule_cli import daily, serve, topics_app
 from pipeline import (
     ConfigError, Settings, ShortRequest, ShortsError, check_upload_ready, choose_providers, prepare_output_dir, slug,
 )
@@ -95,6 +96,11 @@ def make(
         payload["published"] = result.published.location
         payload["youtube_id"], payload["youtube_url"] = result.published.youtube_id, result.published.youtube_url
         print(json.dumps(payload))
+
+
+app.add_typer(topics_app, name="topics")
+app.command()(daily)
+app.command()(serve)
 
 
 def _explain(exc: ValidationError) -> str:

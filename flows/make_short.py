@@ -17,6 +17,7 @@ from prefect import flow, unmapped  # noqa: E402
 from prefect.artifacts import create_link_artifact  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
+from flows.artifacts import record_run  # noqa: E402
 from flows.tasks import (
     clip_task, frame_task, moderation_task, narration_task, publish_task, render_task, script_task,
 )  # noqa: E402
@@ -116,6 +117,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         else:
             log.info("  dropped in the outbox: %s", published.location)
 
+    record_run(manifest, files["final.mp4"])  # the script, a cost table and a link, on the run
     return ShortResult(
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
         manifest=files["manifest.json"], providers=provider, cost_credits=cost, seconds=rendered.seconds,

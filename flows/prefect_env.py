@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from pipeline import Settings
@@ -24,3 +25,6 @@ def configure_prefect(settings: Settings | None = None, quiet: bool = False) -> 
         defaults["PREFECT_LOGGING_LEVEL"] = "WARNING"
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
+    # Prefect gives "shorts" its API handler but no level; without one, a served run's step lines never reach the UI.
+    if logging.getLogger("shorts").level == logging.NOTSET:
+        logging.getLogger("shorts").setLevel(logging.INFO)

@@ -69,6 +69,36 @@ def m001_remote_tasks(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX remote_tasks_created ON remote_tasks (created_at)")
 
 
+class TopicEvent(BaseModel):
+    """Something that happened to a queued topic: made, failed, or requeued to be made again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    topic: str
+    event: str
+    link: str | None
+    detail: str | None
+    run_id: str | None
+    created_at: datetime
+
+
+def m002_topics(db: sqlite3.Connection) -> None:
+    # One row per event, never updated, so the queue's history (and any retry count) can be replayed.
+    db.execute("""
+        CREATE TABLE topics (
+            row INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            event TEXT NOT NULL,
+            link TEXT,
+            detail TEXT,
+            run_id TEXT,
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX topics_key ON topics (key, row)")
+
+
 class Upload(BaseModel):
     """One final video on one channel: its upload session while it is being sent, then its YouTube id."""
 
@@ -100,7 +130,7 @@ def m003_uploads(db: sqlite3.Connection) -> None:
 
 
 # Append only: a shipped migration is never edited, because databases in the wild have already run it.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_remote_tasks, m003_uploads]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_remote_tasks, m002_topics, m003_uploads]
 
 
 def _now() -> str:
@@ -202,6 +232,19 @@ class Ledger:
         with self._db(write=True) as db:
             db.execute(f"UPDATE remote_tasks SET {columns}, updated_at = ? WHERE row = ?",
                        (*changes.values(), _now(), row))
+
+    def record_topic(self, key: str, topic: str, event: str, *, link: str | None = None, detail: str | None = None,
+                     run_id: str | None = None) -> None:
+        """Append a topic event (made, failed or requeued)."""
+        with self._db(write=True) as db:
+            db.execute("INSERT INTO topics (key, topic, event, link, detail, run_id, created_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?)", (key, topic, event, link, detail, run_id, _now()))
+
+    def topic_events(self) -> list[TopicEvent]:
+        """Every topic event, oldest first."""
+        with self._db() as db:
+            return [TopicEvent(**row) for row in db.execute(
+                "SELECT key, topic, event, link, detail, run_id, created_at FROM topics ORDER BY row")]
 
     def upload(self, video_hash: str, channel: str) -> Upload | None:
         """What is known of uploading this video to this channel, if anything."""

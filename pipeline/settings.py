@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     render_crf: int = Field(23, ge=0, le=51)
     render_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
 
+    niche: str | None = Field(None, max_length=200,
+                              description="The channel's niche; topics are brainstormed for it when the queue is dry.")
+    daily_count: int = Field(1, ge=1, le=50, description="Shorts each daily run makes.")
+    daily_cron: str = Field("0 9 * * *", description="When the daily deployment runs (cron, in SHORTS_TIMEZONE).")
+    timezone: str | None = Field(None, description="IANA zone of the daily schedule; default the machine's, else UTC.")
+    prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the Prefect server `shorts serve` starts.")
+
     prefect_startup_timeout: int = Field(240, ge=30, description="Seconds to wait for Prefect's local server.")
 
     youtube_channel: str = Field("main", description="Channel (token name) to upload to; see `shorts auth youtube`.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from typing import ClassVar
 
 from pipeline.models import TITLE_MAX_CHARS, Scene, Script, ShortRequest
@@ -86,3 +87,9 @@ class OfflineScriptWriter:
             hook=hook,
             scenes=scenes,
         )
+
+    def brainstorm(self, niche: str, count: int, avoid: Collection[str] = ()) -> list[str]:
+        """Topics for a channel niche from `prompts/topics.txt`, in order, leaving out those in `avoid`."""
+        seen = {" ".join(t.split()).casefold() for t in avoid}
+        ideas = (render(line, "topics.txt", niche=niche) for line in load_sections("topics.txt")["topic"])
+        return [idea for idea in ideas if " ".join(idea.split()).casefold() not in seen][:count]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 import httpx
@@ -22,7 +23,14 @@ from pipeline.settings import Settings
 log = logging.getLogger("shorts")
 
 MAX_ECHO_CHARS = 12_000  # how much of a broken answer is sent back in the repair round
+MAX_AVOID = 100  # topics listed as "already have" when brainstorming; keeps the prompt cheap
 Answer = tuple[ScriptDraft | None, str, list[str]]  # the draft (if it parsed), its raw text, what is wrong
+
+
+class TopicIdeas(pydantic.BaseModel):
+    """What a brainstorm answer holds."""
+
+    topics: list[str]
 
 
 class OpenAIScriptWriter:
@@ -68,6 +76,24 @@ class OpenAIScriptWriter:
                                 f"repair round ({'; '.join(problems)}); rerun, or set SHORTS_OPENAI_SCRIPT_MODEL to "
                                 "a stronger model.")
         return draft.to_script(seconds)
+
+    def brainstorm(self, niche: str, count: int, avoid: Collection[str] = ()) -> list[str]:
+        """Up to `count` new topic ideas for a channel niche, in one JSON-mode call (the caller checks them)."""
+        listed = "\n".join(f"- {topic}" for topic in sorted(avoid)[:MAX_AVOID]) or "(none yet)"
+        prompt = fill("brainstorm.txt", niche=niche, count=count, avoid=listed)
+        try:
+            completion = self._client.chat.completions.create(
+                model=self.model, messages=[{"role": "user", "content": prompt}],
+                response_format={"type": "json_object"})
+        except openai.OpenAIError as exc:
+            raise vendor_error(exc, "brainstorming topics", model=self.model) from exc
+        content = (completion.choices[0].message.content if completion.choices else None) or ""
+        try:
+            return TopicIdeas.model_validate_json(_strip_fences(content)).topics[:count]
+        except pydantic.ValidationError as exc:
+            raise ProviderError(f"The {self.model} topic ideas for {niche!r} were not the JSON asked for "
+                                f"({_not_the_schema(exc)}); rerun, or set SHORTS_SCRIPT_PROVIDER=offline.",
+                                retry_safe=True) from exc
 
     def _ask(self, messages: list[dict[str, Any]], topic: str) -> Answer:
         if not self.json_mode:

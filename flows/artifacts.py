@@ -1,0 +1,91 @@
+"""What a run leaves on its Prefect page: the script, what it cost, and where the Short is.
+
+Keys are built from the topic's slug (lowercase letters, digits and dashes, as Prefect requires), so each topic's
+artifacts form one history on the Artifacts page. A failure to report never fails the Short itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from pydantic import BaseModel, ConfigDict
+
+from pipeline import Manifest, slug
+
+log = logging.getLogger("shorts")
+
+
+class DailyRow(BaseModel):
+    """One topic of a daily run, as the summary table shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    status: str  # made or failed
+    seconds: float
+    credits: float = 0.0
+    link: str = ""
+    reason: str = ""
+
+
+def record_run(manifest: Manifest, video: Path) -> None:
+    """Leave the script (markdown), a cost table and a link to the video on the flow run."""
+    key = slug(manifest.request.topic)
+    try:
+        create_markdown_artifact(script_markdown(manifest), key=f"script-{key}",
+                                 description=f"Script of {manifest.request.topic!r}")
+        create_table_artifact(cost_table(manifest), key=f"cost-{key}", description="Credits per scene.")
+        create_link_artifact(video.resolve().as_uri(), link_text=str(video), key=f"video-{key}",
+                             description="The finished Short on the machine that ran it.")
+    except Exception as exc:  # the Short is made; a report that cannot be saved is only worth a warning
+        log.warning("  could not save this run's artifacts (%s: %s)", type(exc).__name__, exc)
+
+
+def record_daily(rows: Sequence[DailyRow]) -> None:
+    """Leave the daily run's summary table: one row per topic, with the reason when it failed."""
+    made = sum(row.status == "made" for row in rows)
+    failed = [row for row in rows if row.status != "made"]
+    lines = [f"{made} of {len(rows)} Shorts made."] + [f"{row.topic!r} failed: {row.reason}" for row in failed]
+    try:
+        create_table_artifact([row.model_dump() for row in rows], key="daily-shorts", description="\n\n".join(lines))
+    except Exception as exc:
+        log.warning("  could not save the daily summary (%s: %s)", type(exc).__name__, exc)
+
+
+def script_markdown(manifest: Manifest) -> str:
+    """The script as a person reads it: title, hook, scenes, then the YouTube description and tags."""
+    script = manifest.script
+    lines = [f"# {script.title}", "", f"**Hook:** {script.hook}", "",
+             "| scene | seconds | narration | first frame | motion |", "|---|---|---|---|---|"]
+    lines += [f"| {s.index} | {s.seconds:g} | {_cell(s.narration)} | {_cell(s.first_frame_prompt)} | "
+              f"{_cell(s.motion_prompt)} |" for s in script.scenes]
+    lines += ["", "## Description", "", script.description, "", f"**Tags:** {', '.join(script.tags)}"]
+    return "\n".join(lines)
+
+
+def cost_table(manifest: Manifest) -> list[dict[str, object]]:
+    """Credits per scene (first frame and clip), with the provider and model of each, and a total row."""
+    frames = {frame.scene: frame for frame in manifest.frames}
+    rows: list[dict[str, object]] = []
+    for clip in manifest.clips:
+        frame = frames.get(clip.scene)
+        rows.append({
+            "scene": clip.scene,
+            "frame": f"{frame.provider} {frame.model}" if frame else "",
+            "frame credits": frame.cost_credits if frame else 0.0,
+            "clip": f"{clip.provider} {clip.model}",
+            "clip credits": clip.cost_credits,
+            "credits": round((frame.cost_credits if frame else 0.0) + clip.cost_credits, 2),
+        })
+    frame_total = round(sum(f.cost_credits for f in manifest.frames), 2)
+    clip_total = round(sum(c.cost_credits for c in manifest.clips), 2)
+    rows.append({"scene": "total", "frame": "", "frame credits": frame_total, "clip": "", "clip credits": clip_total,
+                 "credits": round(frame_total + clip_total, 2)})
+    return rows
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")

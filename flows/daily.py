@@ -1,0 +1,89 @@
+"""The daily_shorts flow: the next topics from the queue, one make_short subflow each, then a summary."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from datetime import datetime
+from typing import Annotated
+
+from flows.prefect_env import configure_prefect
+
+configure_prefect()  # before `import prefect`, which reads its settings at import
+
+from prefect import flow  # noqa: E402
+from prefect.states import State  # noqa: E402
+from pydantic import Field  # noqa: E402
+
+from flows.artifacts import DailyRow, record_daily  # noqa: E402
+from flows.make_short import make_short  # noqa: E402
+from pipeline import Settings, ShortRequest, ShortResult, ShortsError  # noqa: E402
+from pipeline.topics import next_topics, nothing_to_make, record_failed, record_made  # noqa: E402
+
+log = logging.getLogger("shorts")
+
+
+@flow(name="daily-shorts", flow_run_name=lambda: f"daily-{datetime.now():%Y-%m-%d-%H%M}")
+def daily_shorts(
+    count: Annotated[int | None, Field(ge=1, le=50)] = None,
+    seconds: Annotated[int, Field(ge=5, le=180)] = 30,
+    upload: bool = False,
+) -> list[DailyRow]:
+    """Make the next queued topics' Shorts; one failing does not stop the others, but fails the run at the end.
+
+    Args:
+        count: How many topics to make; empty means SHORTS_DAILY_COUNT.
+        seconds: Target length of each Short.
+        upload: Upload each Short to YouTube (else it goes to the outbox).
+    """
+    settings = Settings()
+    count = count or settings.daily_count
+    topics = next_topics(settings, count)
+    if not topics:
+        raise nothing_to_make(settings)
+    log.info("Making %d Short(s): %s", len(topics), "; ".join(topics))
+
+    rows = [_make_one(settings, ShortRequest(topic=topic, seconds=seconds, upload=upload)) for topic in topics]
+
+    record_daily(rows)
+    for row in rows:
+        mark = "✓" if row.status == "made" else "✗"
+        log.info("%s %s (%.0f s, %g credits) %s", mark, row.topic, row.seconds, row.credits, row.link or row.reason)
+    failed = [row for row in rows if row.status != "made"]
+    if failed:
+        reasons = "; ".join(f"{row.topic!r}: {row.reason}" for row in failed)
+        raise ShortsError(f"{len(failed)} of {len(rows)} Shorts failed ({reasons}); they stay queued for the next run.")
+    return rows
+
+
+def _make_one(settings: Settings, request: ShortRequest) -> DailyRow:
+    """Run make_short as a subflow and record the outcome in the ledger; never raises for the Short's failure."""
+    started = time.perf_counter()
+    state = make_short(request, return_state=True)
+    seconds = round(time.perf_counter() - started, 1)
+    if state.is_completed():
+        result: ShortResult = state.result()
+        link = getattr(result.published, "youtube_url", None) or str(result.video)
+        record_made(settings, request.topic, link, run_id=str(state.state_details.flow_run_id))
+        return DailyRow(topic=request.topic, status="made", seconds=seconds, credits=result.cost_credits, link=link)
+    reason = _reason(state)
+    record_failed(settings, request.topic, reason, run_id=str(state.state_details.flow_run_id))
+    log.warning("✗ %s failed: %s", request.topic, reason)
+    return DailyRow(topic=request.topic, status="failed", seconds=seconds, reason=reason)
+
+
+def _reason(state: State) -> str:
+    """One line saying which step failed and why."""
+    exc = state.result(raise_on_failure=False)
+    if isinstance(exc, ShortsError):
+        return f"{exc.step or 'run'} failed: {exc}"
+    if isinstance(exc, BaseException):
+        return f"{type(exc).__name__}: {exc}"
+    return state.message or state.name
+
+
+if __name__ == "__main__":
+    from flows.cli import main
+
+    sys.exit(main(["daily", *sys.argv[1:]]))

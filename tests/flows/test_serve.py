@@ -1,0 +1,119 @@
+"""`shorts serve`: the two deployments it serves, and the Prefect server it starts and stops when none is configured."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline import ConfigError, Settings
+
+SHORTS = str(Path(sys.executable).parent / "shorts")
+
+
+def test_the_daily_schedule_uses_the_configured_zone_else_the_machines(monkeypatch):
+    from flows.serve import daily_schedule, schedule_timezone
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # tzlocal reads TZ first
+    assert schedule_timezone(Settings()) == "Asia/Tokyo"
+    monkeypatch.setenv("SHORTS_TIMEZONE", "America/New_York")
+    monkeypatch.setenv("SHORTS_DAILY_CRON", "30 7 * * 1-5")
+    schedule = daily_schedule(Settings())
+    assert (schedule.cron, schedule.timezone) == ("30 7 * * 1-5", "America/New_York")
+
+    monkeypatch.setenv("SHORTS_TIMEZONE", "Mars/Olympus_Mons")
+    with pytest.raises(ConfigError, match="SHORTS_TIMEZONE='Mars/Olympus_Mons' is not an IANA time zone"):
+        daily_schedule(Settings())
+    monkeypatch.setenv("SHORTS_TIMEZONE", "UTC")
+    monkeypatch.setenv("SHORTS_DAILY_CRON", "every morning")
+    with pytest.raises(ConfigError, match="SHORTS_DAILY_CRON='every morning' is not a cron expression"):
+        daily_schedule(Settings())
+
+
+def test_the_two_deployments():
+    from flows.serve import deployments
+
+    daily, one = deployments(Settings())
+    assert (daily.name, daily.entrypoint, daily.concurrency_limit) == ("daily", "flows.daily.daily_shorts", 1)
+    (schedule,) = daily.schedules
+    assert schedule.schedule.cron == "0 9 * * *" and schedule.active
+    assert (one.name, one.entrypoint, one.schedules) == ("make-short", "flows.make_short.make_short", [])
+
+    # The UI builds its form from this schema: the request model, with topic required and the rest defaulted.
+    schema = one._parameter_openapi_schema.model_dump()
+    assert schema["required"] == ["request"]
+    request = schema["definitions"]["ShortRequest"]
+    assert request["required"] == ["topic"]
+    assert {"topic", "seconds", "style", "voice", "video_provider", "upload"} <= set(request["properties"])
+    assert request["properties"]["seconds"]["maximum"] == 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_env(tmp_path: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), SHORTS_PREFECT_PORT=str(port))
+    return env
+
+
+def test_a_port_taken_by_something_else_is_one_clear_line(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = subprocess.run([SHORTS, "serve"], env=serve_env(tmp_path, port), capture_output=True, text=True,
+                                timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(f"shorts: Port {port} is in use by something other than a Prefect server; "
+                                          "set SHORTS_PREFECT_PORT to a free port.")
+
+
+@pytest.mark.flow
+def test_serve_starts_a_server_when_none_is_configured_and_ctrl_c_stops_both(tmp_path):
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w+")
+    serve = subprocess.Popen([SHORTS, "serve"], env=serve_env(tmp_path, port), stdout=log, stderr=subprocess.STDOUT)
+    server_pid = None
+    try:
+        deadline = time.monotonic() + 300
+        while "Prefect UI:" not in (text := Path(log.name).read_text()):
+            assert serve.poll() is None and time.monotonic() < deadline, text[-3000:]
+            time.sleep(0.5)
+        assert "Starting the Prefect server on 127.0.0.1" in text
+        assert f"Prefect UI: http://127.0.0.1:{port}" in text
+        server_pid = int(re.search(r"\(pid (\d+);", text).group(1))
+
+        api = f"http://127.0.0.1:{port}/api"
+        names: set[str] = set()
+        while names != {"daily", "make-short"}:
+            assert serve.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()[-3000:]
+            names = {d["name"] for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()}
+            time.sleep(0.5)
+
+        serve.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        assert serve.wait(60) == 0
+        text = Path(log.name).read_text()
+        assert "All deployments have been paused" in text and f"Stopping the Prefect server (pid {server_pid})" in text
+        with pytest.raises(ProcessLookupError):
+            os.kill(server_pid, 0)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{api}/health", timeout=5)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+        if server_pid is not None:  # the server runs in its own session, so a killed `serve` leaves it behind
+            try:
+                os.kill(server_pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
