@@ -18,8 +18,10 @@ from pydantic import Field  # noqa: E402
 
 from flows.artifacts import DailyRow, record_daily  # noqa: E402
 from flows.make_short import make_short  # noqa: E402
-from pipeline import Settings, ShortRequest, ShortResult, ShortsError  # noqa: E402
-from pipeline.topics import next_topics, nothing_to_make, record_failed, record_made  # noqa: E402
+from pipeline import (  # noqa: E402
+    Settings, ShortRequest, ShortResult, ShortsError, check_upload_ready, next_topics, nothing_to_make, record_failed,
+    record_made,
+)
 
 log = logging.getLogger("shorts")
 
@@ -28,17 +30,20 @@ log = logging.getLogger("shorts")
 def daily_shorts(
     count: Annotated[int | None, Field(ge=1, le=50)] = None,
     seconds: Annotated[int, Field(ge=5, le=180)] = 30,
-    upload: bool = False,
+    upload: bool | None = None,
 ) -> list[DailyRow]:
     """Make the next queued topics' Shorts; one failing does not stop the others, but fails the run at the end.
 
     Args:
         count: How many topics to make; empty means SHORTS_DAILY_COUNT.
         seconds: Target length of each Short.
-        upload: Upload each Short to YouTube (else it goes to the outbox).
+        upload: Upload each Short to YouTube (else it goes to the outbox); empty means SHORTS_DAILY_UPLOAD.
     """
     settings = Settings()
     count = count or settings.daily_count
+    upload = settings.daily_upload if upload is None else upload
+    if upload:
+        check_upload_ready(settings)  # a missing token fails the run now, not after every Short is made
     topics = next_topics(settings, count)
     if not topics:
         raise nothing_to_make(settings)

@@ -9,7 +9,10 @@ from typing import Annotated, Optional
 import typer
 from pydantic import ValidationError
 
-from pipeline import ConfigError, Settings, ShortRequest, ShortsError
+from pipeline import (
+    ConfigError, Settings, ShortRequest, ShortsError, add_topics, check_upload_ready, nothing_to_make, topic_statuses,
+    topics_file,
+)
 
 log = logging.getLogger("shorts")
 topics_app = typer.Typer(no_args_is_help=True, help="The queue of topics the daily runs make, top to bottom.")
@@ -31,7 +34,6 @@ def topics_add(
 ) -> None:
     """Append topics to the queue (SHORTS_HOME/topics.txt); a topic already queued or made is skipped."""
     from flows.cli import _fail
-    from pipeline.topics import add_topics, topics_file
 
     settings = _settings()
     try:
@@ -51,7 +53,6 @@ def topics_add(
 def topics_list() -> None:
     """Show the queue in order, and which topics were made, failed, or wait."""
     from flows.cli import _fail
-    from pipeline.topics import topic_statuses, topics_file
 
     settings = _settings()
     try:
@@ -77,6 +78,8 @@ def topics_list() -> None:
 def daily(
     count: Annotated[Optional[int], typer.Option(help="Topics to make (default: SHORTS_DAILY_COUNT).")] = None,
     seconds: Annotated[int, typer.Option(help="Target length of each Short, 5-180 seconds.")] = 30,
+    upload: Annotated[Optional[bool], typer.Option(
+        "--upload/--no-upload", help="Upload to YouTube (default: SHORTS_DAILY_UPLOAD, else the outbox).")] = None,
     verbose: Annotated[bool, typer.Option(help="Also show Prefect's own logs.")] = False,
 ) -> None:
     """Run the daily flow once, now, here: make the next queued topics' Shorts."""
@@ -88,11 +91,14 @@ def daily(
         _fail(f"--count must be between 1 and 50 (got {count}).", code=2)
     try:
         ShortRequest(topic="seconds check", seconds=seconds)
+        dry = not settings.niche and all(s.state == "made" for s in topic_statuses(settings))
+        if settings.daily_upload if upload is None else upload:
+            check_upload_ready(settings)  # a missing token or a bad schedule fails now, as for `shorts make`
     except ValidationError as exc:
         _fail(_explain(exc), code=2)
-    from pipeline.topics import nothing_to_make, topic_statuses
-
-    if not settings.niche and all(s.state == "made" for s in topic_statuses(settings)):
+    except ShortsError as exc:
+        _fail(str(exc), code=2)
+    if dry:
         _fail(str(nothing_to_make(settings)))  # say so before Prefect takes its time to start
 
     from flows.prefect_env import configure_prefect
@@ -102,7 +108,7 @@ def daily(
     from flows.daily import daily_shorts
 
     try:
-        rows = daily_shorts(count=count, seconds=seconds)
+        rows = daily_shorts(count=count, seconds=seconds, upload=upload)
     except KeyboardInterrupt:
         _fail("Interrupted; topics not finished stay queued.", code=130)
     except ShortsError as exc:

@@ -80,13 +80,14 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
 
 def serve_deployments(settings: Settings) -> None:
     """Serve both deployments until Ctrl-C (or SIGTERM), with a Prefect server of our own if none is configured."""
+    served = deployments(settings)  # a bad schedule fails before any server starts
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with prefect_server(settings) as api_url:
             ui = api_url.removesuffix("/api")
             print(f"Prefect UI: {ui}  (daily runs at {settings.daily_cron!r} {schedule_timezone(settings)}; "
                   "start a Short from Deployments > make-short > Run > Custom run)", flush=True)
-            serve(*deployments(settings), print_starting_message=False)
+            serve(*served, print_starting_message=False)
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -18,6 +18,9 @@ from pipeline.render import RenderOptions, render_short
 from pipeline.script import write_script
 from pipeline.settings import Settings
 from pipeline.store import AssetStore, file_digest
+from pipeline.topics import (
+    TopicStatus, add_topics, next_topics, nothing_to_make, record_failed, record_made, topic_statuses, topics_file,
+)
 from pipeline.youtube_auth import authorize_youtube, has_youtube_token
 
 __all__ = [
@@ -29,4 +32,6 @@ __all__ = [
     "write_package", "write_script",
     "authorize_youtube", "check_upload_ready", "has_youtube_token", "publish", "publish_to_youtube",
     "record_upload", "cancel_in_flight", "check_budget", "estimate_credits",
+    "TopicStatus", "add_topics", "next_topics", "nothing_to_make", "record_failed", "record_made", "topic_statuses",
+    "topics_file",
 ]

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     niche: str | None = Field(None, max_length=200,
                               description="The channel's niche; topics are brainstormed for it when the queue is dry.")
     daily_count: int = Field(1, ge=1, le=50, description="Shorts each daily run makes.")
+    daily_upload: bool = Field(False, description="Daily runs upload to YouTube (else they go to the outbox).")
     daily_cron: str = Field("0 9 * * *", description="When the daily deployment runs (cron, in SHORTS_TIMEZONE).")
     timezone: str | None = Field(None, description="IANA zone of the daily schedule; default the machine's, else UTC.")
     prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the Prefect server `shorts serve` starts.")

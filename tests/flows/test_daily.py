@@ -97,3 +97,10 @@ def test_shorts_daily_makes_the_next_topic_and_marks_it_used():
     again = subprocess.run([SHORTS, "daily"], capture_output=True, text=True, timeout=60)
     assert again.returncode == 1 and again.stderr.count("\n") == 1
     assert f"The topic queue {topics_file(settings)} has nothing left to make" in again.stderr
+
+
+def test_shorts_daily_refuses_to_start_an_upload_run_without_a_youtube_token():
+    add_topics(Settings(), ["Why cats purr"])
+    result = subprocess.run([SHORTS, "daily", "--upload"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "No YouTube token for channel 'main'" in result.stderr and "shorts auth youtube" in result.stderr
