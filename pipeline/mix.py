@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from itertools import accumulate
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -21,14 +23,15 @@ def write_soundtrack(narrations: list[Narration], durations: list[float], dest: 
     total = sum(durations)
     # One stereo track in memory (40 MB for 180 s): each file is decoded once, by one short-lived
     # ffmpeg, where a moviepy reader per file would keep an ffmpeg alive per scene.
-    track, offset, speech = np.zeros((round(total * AUDIO_FPS), 2), np.float32), 0.0, []
-    for narration, seconds in zip(narrations, durations):
-        if narration.path:
+    track, offsets, speech = np.zeros((round(total * AUDIO_FPS), 2), np.float32), [0.0, *accumulate(durations)], []
+    voiced = [(n, offset) for n, offset in zip(narrations, offsets) if n.path]
+    # Four ffmpegs at a time: most of each one's time is starting up, not decoding.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for (narration, offset), samples in zip(voiced, pool.map(read_audio, [n.path for n, _ in voiced])):
             at = round(offset * AUDIO_FPS)
-            samples = read_audio(narration.path)[: len(track) - at]
+            samples = samples[: len(track) - at]
             track[at : at + len(samples)] += samples
             speech += [(offset + w.start, offset + w.end) for w in narration.words]
-        offset += seconds
     if music:
         loop = read_audio(music, seconds=total)
         gain = _duck_envelope(speech, total, music_volume, ducked_volume)

@@ -95,7 +95,7 @@ def _encode(video, dest: Path, fmt: VideoFormat, options: RenderOptions, soundtr
               "-sws_flags", "area+full_chroma_inp"]
     logger = _ProgressLogger(progress) if progress else None
     # write_videofile minus its extras, so that the pipe can be widened before the first frame.
-    with FFMPEG_VideoWriter(str(dest), video.size, fmt.fps, codec="libx264", audiofile=str(soundtrack),
+    with _Writer(str(dest), video.size, fmt.fps, codec="libx264", audiofile=str(soundtrack),
                             audio_codec="aac", preset=options.preset, threads=options.threads,
                             ffmpeg_params=params) as writer:
         widen(writer.proc.stdin)
@@ -142,9 +142,22 @@ def burn_captions(video, groups: list[CaptionGroup], fmt: VideoFormat, style: Ca
 def _premultiplied(layers: CaptionLayers, highlight: int, fmt: VideoFormat, style: CaptionStyle):
     """A caption as premultiplied colour and inverse alpha (uint16, per channel), and its corner."""
     rgba = layers.rgba(highlight, style)[: fmt.height - layers.y, : fmt.width - layers.x]
-    alpha = rgba[..., 3:4].astype(np.uint16)
-    inverse = np.ascontiguousarray(np.broadcast_to(255 - alpha, (*alpha.shape[:2], 3)))
-    return rgba[..., :3] * alpha, inverse, layers.x, layers.y
+    alpha = rgba[..., 3].astype(np.uint16)
+    premultiplied, inverse = np.empty((*alpha.shape, 3), np.uint16), np.empty((*alpha.shape, 3), np.uint16)
+    for c in range(3):  # plane by plane: numpy is slow broadcasting over a trailing axis of 3
+        premultiplied[..., c] = rgba[..., c] * alpha
+        inverse[..., c] = 255 - alpha
+    return premultiplied, inverse, layers.x, layers.y
+
+
+class _Writer(FFMPEG_VideoWriter):
+    """moviepy's ffmpeg writer, minus a copy of every frame (2.7 MB at 720x1280) on its way to the pipe."""
+
+    def write_frame(self, img_array: np.ndarray) -> None:
+        try:
+            self.proc.stdin.write(memoryview(np.ascontiguousarray(img_array)))
+        except OSError:
+            super().write_frame(img_array)  # fails the same way, and explains what ffmpeg said
 
 
 class _ProgressLogger(ProgressBarLogger):
