@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from moviepy import VideoClip
 from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
 from proglog import ProgressBarLogger
 from pydantic import Field
@@ -71,7 +72,10 @@ def render_short(
                          width=fmt.width, height=fmt.height)
 
 
-def _write_video(clips, narrations, durations, groups, fmt, options, dest: Path, progress) -> None:
+def _write_video(clips: list[ClipAsset], narrations: list[Narration], durations: list[float],
+                 groups: list[CaptionGroup], fmt: VideoFormat, options: RenderOptions, dest: Path,
+                 progress: Progress | None) -> None:
+    """Soundtrack first (a WAV beside `dest`), then the frames: stitched, captioned and encoded as they stream."""
     soundtrack = dest.with_suffix(".wav")
     stitched = None
     try:
@@ -87,7 +91,8 @@ def _write_video(clips, narrations, durations, groups, fmt, options, dest: Path,
         soundtrack.unlink(missing_ok=True)
 
 
-def _encode(video, dest: Path, fmt: VideoFormat, options: RenderOptions, soundtrack: Path, progress) -> None:
+def _encode(video: VideoClip, dest: Path, fmt: VideoFormat, options: RenderOptions, soundtrack: Path,
+            progress: Progress | None) -> None:
     """H.264 through moviepy's own writer, with the soundtrack encoded to AAC in the same ffmpeg."""
     params = ["-crf", str(options.crf), "-pix_fmt", "yuv420p", "-movflags", "+faststart",
               # Box-averaged chroma from full-resolution RGB: closer to exact than the default, and
@@ -95,15 +100,18 @@ def _encode(video, dest: Path, fmt: VideoFormat, options: RenderOptions, soundtr
               "-sws_flags", "area+full_chroma_inp"]
     logger = _ProgressLogger(progress) if progress else None
     # write_videofile minus its extras, so that the pipe can be widened before the first frame.
-    with _Writer(str(dest), video.size, fmt.fps, codec="libx264", audiofile=str(soundtrack),
-                            audio_codec="aac", preset=options.preset, threads=options.threads,
-                            ffmpeg_params=params) as writer:
-        widen(writer.proc.stdin)
+    with _Writer(str(dest), video.size, fmt.fps, codec="libx264", audiofile=str(soundtrack), audio_codec="aac",
+                 preset=options.preset, threads=options.threads, ffmpeg_params=params) as writer:
+        encoder = writer.proc
+        widen(encoder.stdin)
         for frame in video.iter_frames(fps=fmt.fps, dtype="uint8", logger=logger):
             writer.write_frame(frame)
+    if encoder.returncode:  # moviepy's writer does not check how ffmpeg ended
+        raise RenderError(f"ffmpeg failed finishing the video (exit {encoder.returncode}); check free disk space "
+                          "and rerun.", step="render")
 
 
-def burn_captions(video, groups: list[CaptionGroup], fmt: VideoFormat, style: CaptionStyle):
+def burn_captions(video: VideoClip, groups: list[CaptionGroup], fmt: VideoFormat, style: CaptionStyle) -> VideoClip:
     """Blend pre-rendered caption images over their bounding box only, in integer arithmetic."""
     timeline: list[CaptionCue] = cues(groups)
     starts = [c.start for c in timeline]
