@@ -22,7 +22,8 @@ from flows.tasks import (
     clip_task, frame_task, moderation_task, narration_task, publish_task, render_task, script_task,
 )  # noqa: E402
 from pipeline import (  # noqa: E402
-    Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, choose_providers, package_version,
+    Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, cancel_in_flight, check_budget,
+    choose_providers, package_version,
     prepare_output_dir, record_upload, slug, write_package,
 )
 
@@ -79,16 +80,22 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         script = call(script_t, making, provider["script"], settings, fresh)
         log.info("  %r, %d scenes", script.title, len(script.scenes))
 
-    with step("moderation", timings):  # before anything is paid for
+    with step("moderation and budget", timings):  # before anything is paid for
         moderation = moderation_task(script, settings)
         log.info("  %s", f"skipped: {moderation.skipped}" if moderation.skipped else f"{moderation.checked} prompts passed")
+        estimate = check_budget(script, choices, settings)  # refuses a Short over the credit caps
+        log.info("  estimated cost: up to %g credits", estimate)
 
     with step("scenes (first frames, clips, narration)", timings):
         frames = frame_t.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]), **common)
         clips = clip_t.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]), **common)
         narrations = narration_t.map(unmapped(making), script.scenes, unmapped(provider["voice"]), **common)
         futures = [*frames, *clips, *narrations]
-        frames, clips, narrations = frames.result(), clips.result(), narrations.result()
+        try:
+            frames, clips, narrations = frames.result(), clips.result(), narrations.result()
+        except KeyboardInterrupt:  # worker threads never see Ctrl-C: cancel the paid tasks they wait on
+            cancel_in_flight()
+            raise
         reused = sum(f.state.is_completed() and f.state.name == "Cached" for f in futures)
         if reused:
             log.info("  %d of %d scene steps reused from earlier runs", reused, len(futures))
@@ -98,7 +105,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     with step("render", timings):
         rendered = call(render_t, script, clips, narrations, fmt, options, settings, fresh)
 
-    cost = round(sum(c.cost_credits for c in clips), 2)
+    cost = round(sum(asset.cost_credits for asset in [*frames, *clips]), 2)
     with step("package", timings):
         manifest = Manifest(
             shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
