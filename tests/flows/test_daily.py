@@ -16,13 +16,9 @@ SHORTS = str(Path(sys.executable).parent / "shorts")
 pytestmark = pytest.mark.flow
 
 
-@pytest.fixture(scope="module", autouse=True)
-def prefect_api():
-    """One local Prefect server for this module's in-process flows, stopped while pytest still shows its logs."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=240):
-        yield
+@pytest.fixture(autouse=True)
+def _on_server(on_prefect_server):
+    """In-process flows and `shorts` subprocesses use the session's Prefect server."""
 
 
 def artifacts(flow_run_id: UUID) -> dict[str, dict]:

@@ -16,7 +16,7 @@ SHORTS = str(Path(sys.executable).parent / "shorts")
 
 
 @pytest.mark.flow
-def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch):
+def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch, on_prefect_server):
     monkeypatch.delenv("RUNWAY_API_KEY", raising=False)
     fake = FakeRunway().start()
     try:

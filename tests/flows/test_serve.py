@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from local_prefect import free_port
 from pipeline import ConfigError, Settings
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
@@ -52,12 +53,6 @@ def test_the_two_deployments():
     assert request["required"] == ["topic"]
     assert {"topic", "seconds", "style", "voice", "video_provider", "upload"} <= set(request["properties"])
     assert request["properties"]["seconds"]["maximum"] == 180
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve_env(tmp_path: Path, port: int) -> dict[str, str]:

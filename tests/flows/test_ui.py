@@ -4,12 +4,9 @@ A Prefect server runs on 127.0.0.1 for this module, `shorts serve` serves the de
 Chromium (Debian's package, driven by Playwright) uses the UI as a person would.
 """
 
-import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -20,6 +17,7 @@ import httpx
 import imageio_ffmpeg
 import pytest
 
+from local_prefect import clean_env, stop, wait_until
 from pipeline import slug
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
@@ -33,74 +31,13 @@ WAIT_MS = 60_000  # a 2-core machine shared with other test runs: wait for eleme
 pytestmark = pytest.mark.flow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def clean_env(**changes: str) -> dict[str, str]:
-    """The environment without vendor keys, SHORTS_ settings or a Prefect server, plus `changes`."""
-    drop = ("SHORTS_", "PREFECT_API", "PREFECT_UI", "OPENAI_", "RUNWAY", "YOUTUBE_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env.update(changes)
-    return env
-
-
-def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_until(check, timeout: float, what: str, log: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.5)
-    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-    raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}\n{tail}")
-
-
 @pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory) -> Iterator[str]:
-    """`prefect server start` on a free port with its own PREFECT_HOME; yields the API URL."""
-    home = tmp_path_factory.mktemp("prefect-server")
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    log = home / "server.log"
-    env = clean_env(PREFECT_HOME=str(home), PREFECT_API_URL=api, PREFECT_UI_API_URL=api,
-                    PREFECT_SERVER_ANALYTICS_ENABLED="false")
-    with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                   "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_until(lambda: server.poll() is not None or _healthy(api), 240, "the Prefect server", log)
-        assert server.poll() is None, log.read_text()[-3000:]
-        yield api
-    finally:
-        stop(server)
-
-
-def _healthy(api: str) -> bool:
-    try:
-        return httpx.get(f"{api}/health", timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def served(prefect_server, tmp_path_factory) -> Iterator[dict]:
+def served(prefect_api, tmp_path_factory) -> Iterator[dict]:
     """`shorts serve` against the server, making tiny Shorts; yields the API URL and where Shorts land."""
     work = tmp_path_factory.mktemp("serve")
     log = work / "serve.log"
     env = clean_env(
-        PREFECT_API_URL=prefect_server, PREFECT_HOME=str(work / "prefect"),
+        PREFECT_API_URL=prefect_api, PREFECT_HOME=str(work / "prefect"),
         PREFECT_LOCAL_STORAGE_PATH=str(work / "prefect" / "results"),
         PREFECT_RUNNER_POLL_FREQUENCY="2",  # pick up a run from the UI within 2 s, not 10
         SHORTS_HOME=str(work / "home"), SHORTS_OUTPUT_DIR=str(work / "out"),
@@ -112,11 +49,11 @@ def served(prefect_server, tmp_path_factory) -> Iterator[dict]:
     try:
         def both_served() -> bool:
             assert serve.poll() is None, log.read_text()[-3000:]
-            found = httpx.post(f"{prefect_server}/deployments/filter", json={}, timeout=10).json()
+            found = httpx.post(f"{prefect_api}/deployments/filter", json={}, timeout=10).json()
             return {d["name"] for d in found} == {"daily", "make-short"}
 
         wait_until(both_served, 180, "`shorts serve` to register its deployments", log)
-        yield {"api": prefect_server, "ui": prefect_server.removesuffix("/api"), "out": work / "out", "log": log}
+        yield {"api": prefect_api, "ui": prefect_api.removesuffix("/api"), "out": work / "out", "log": log}
     finally:
         stop(serve, signal.SIGINT)  # as Ctrl-C would
 

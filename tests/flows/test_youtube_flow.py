@@ -79,7 +79,7 @@ def make(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.flow
-def test_make_upload_puts_the_short_on_youtube_once(monkeypatch):
+def test_make_upload_puts_the_short_on_youtube_once(monkeypatch, on_prefect_server):
     home = Path(os.environ["SHORTS_HOME"])
     save_token(Credentials(token=ACCESS_TOKEN, refresh_token="refresh", client_id="cid", client_secret="shh",
                            token_uri="https://oauth2.googleapis.com/token", scopes=list(SCOPES),
