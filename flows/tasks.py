@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import Inputs
+from prefect.concurrency.sync import concurrency
 from prefect.utilities.hashing import hash_objects
 from pydantic import BaseModel
 
@@ -72,6 +74,13 @@ def _store(settings: Settings) -> AssetStore:
     return AssetStore(settings.home_dir / "assets")
 
 
+def _vendor_slot(provider: str, settings: Settings) -> AbstractContextManager:
+    """A slot of the shared Runway limit when one is named: Runway caps tasks per account, not per machine."""
+    if provider == "runway" and settings.runway_limit:
+        return concurrency(settings.runway_limit, occupy=1, strict=True)  # a named but missing limit is an error
+    return nullcontext()
+
+
 @task(name="script", **STEP)
 def script_task(request: ShortRequest, provider: str, settings: Settings, fresh: bool = False) -> Script:
     return write_script(request, build_provider("script", provider, settings))
@@ -85,7 +94,8 @@ def moderation_task(script: Script, settings: Settings) -> ModerationCheck:
 @task(name="first-frame", task_run_name="first-frame-{scene.index}", **STEP)
 def frame_task(scene: Scene, style: str, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False) -> FrameAsset:
     started = time.perf_counter()
-    frame = make_first_frame(scene, style, fmt, build_provider("image", provider, settings), _store(settings), fresh)
+    with _vendor_slot(provider, settings):
+        frame = make_first_frame(scene, style, fmt, build_provider("image", provider, settings), _store(settings), fresh)
     log.info("  frame %d ready (%.1f s)", scene.index, time.perf_counter() - started)
     return frame
 
@@ -93,7 +103,8 @@ def frame_task(scene: Scene, style: str, fmt: VideoFormat, provider: str, settin
 @task(name="clip", task_run_name="clip-{scene.index}", **STEP)
 def clip_task(scene: Scene, frame: FrameAsset, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False) -> ClipAsset:
     started = time.perf_counter()
-    clip = animate_scene(scene, frame, fmt, build_provider("video", provider, settings), _store(settings), fresh)
+    with _vendor_slot(provider, settings):
+        clip = animate_scene(scene, frame, fmt, build_provider("video", provider, settings), _store(settings), fresh)
     log.info("  clip %d ready (%.1f s)", scene.index, time.perf_counter() - started)
     return clip
 

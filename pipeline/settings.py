@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     runway_poll_seconds: float = Field(5.0, gt=0, description="Between status checks; Runway asks for 5 or more.")
     runway_concurrency: int | None = Field(
         None, ge=1, description="Tasks in flight per model; default the tier's limit, else 2.")
+    runway_limit: str | None = Field(
+        None, description="A Prefect global concurrency limit held around each Runway task, shared by all workers.")
     runway_resubmit_unconfirmed: bool = Field(
         False, description="Submit again a task whose creation was never confirmed (it may have been billed).")
     max_credits_per_short: float = Field(200.0, ge=0, description="Refuse a Short estimated above this.")
