@@ -3,9 +3,10 @@
     python benchmarks/render.py [--size 30|60|180] [--repeat 3] [--json] [--workdir DIR]
 
 Both sides get the same clips, narration and captions, and the same codec, preset, CRF and threads.
-Each runs in its own process tree; we report wall time and the peak RSS of that tree (sampled from
-/proc, and never below the largest single process as getrusage reports it).
-"""
+Each runs in its own process tree; we report its wall time, its CPU time (user + system, children
+included) and its peak RSS (summed over the tree, sampled from /proc every 20 ms, and never below the
+largest single process as getrusage reports it). A ratio is ours over ffmpeg's, the median over runs
+made back to back. Other load on the machine swings the wall times; the CPU ratio holds steadier."""
 
 from __future__ import annotations
 
@@ -259,7 +260,7 @@ def main() -> None:
     root = args.workdir or Path(tempfile.mkdtemp(prefix="shorts-bench-"))
     try:
         job = build_workload(args.size, root)
-        w = _load(job)
+        load = os.getloadavg()[0]
         runs: dict[str, list[tuple[float, float, float]]] = {"ffmpeg": [], "shorts": []}
         for _ in range(args.repeat):  # alternate, so background load hits both alike
             wall, mb, cpu, _ = measure(ffmpeg_command(job, root / "ffmpeg.mp4"))
@@ -268,28 +269,32 @@ def main() -> None:
             _, mb, _, out = measure(ours_command(job))
             inner = json.loads(out.strip().splitlines()[-1])
             runs["shorts"].append((inner["seconds"], mb, inner["cpu"]))
-        result = _summary(args.size, w, runs)
+        result = _summary(args.size, _load(job), runs, (load, os.getloadavg()[0]))
     finally:
         if not args.workdir:
             shutil.rmtree(root, ignore_errors=True)
     print(json.dumps(result) if args.json else _table(result))
 
 
-def _summary(size: int, w: dict, runs: dict[str, list[tuple[float, float, float]]]) -> dict:
+def _summary(size: int, w: dict, runs: dict[str, list[tuple[float, float, float]]], load: tuple[float, float]) -> dict:
     durations = scene_durations(w["script"], w["narrations"])
     fmt, options = w["fmt"], w["options"]
     median = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in runs.items()}
+    # Each ratio pairs runs made back to back, so a burst of background load hits both sides of it.
+    paired = [(o[0] / f[0], o[2] / f[2]) for f, o in zip(runs["ffmpeg"], runs["shorts"])]
     return {
         "size": size, "seconds": round(sum(durations), 3), "clips": len(w["clips"]),
         "format": f"{fmt.width}x{fmt.height}@{fmt.fps}",
         "caption_groups": len(caption_groups(w["narrations"], durations, options.captions)),
-        "narration": {"offline": "espeak-ng"}.get(w["narrations"][0].provider, "tone"), "preset": options.preset, "crf": options.crf,
-        "threads": options.threads, "repeat": len(runs["ffmpeg"]),
+        "narration": {"offline": "espeak-ng"}.get(w["narrations"][0].provider, "tone"),
+        "preset": options.preset, "crf": options.crf, "threads": options.threads, "cores": os.cpu_count(),
+        "repeat": len(paired), "load_before": round(load[0], 1), "load_after": round(load[1], 1),
         "ffmpeg_seconds": round(median["ffmpeg"][0], 2), "ffmpeg_peak_mb": round(median["ffmpeg"][1]),
         "ffmpeg_cpu_seconds": round(median["ffmpeg"][2], 1),
         "shorts_seconds": round(median["shorts"][0], 2), "shorts_peak_mb": round(median["shorts"][1]),
         "shorts_cpu_seconds": round(median["shorts"][2], 1),
-        "ratio": round(median["shorts"][0] / median["ffmpeg"][0], 2),
+        "ratio": round(statistics.median(r for r, _ in paired), 2),
+        "cpu_ratio": round(statistics.median(c for _, c in paired), 2),
         "all_runs": {k: [[round(a, 2), round(b), round(c, 1)] for a, b, c in v] for k, v in runs.items()},
     }
 
@@ -298,10 +303,13 @@ def _table(r: dict) -> str:
     median = f", median of {r['repeat']}" if r["repeat"] > 1 else ""
     return "\n".join([
         f"{r['seconds']:g} s Short: {r['clips']} clips {r['format']}, {r['caption_groups']} caption groups, "
-        f"narration {r['narration']}; libx264 {r['preset']} crf {r['crf']} threads {r['threads']}{median}",
-        f"  plain ffmpeg   {r['ffmpeg_seconds']:6.2f} s   peak {r['ffmpeg_peak_mb']:5d} MB   cpu {r['ffmpeg_cpu_seconds']:5.1f} s",
-        f"  shorts render  {r['shorts_seconds']:6.2f} s   peak {r['shorts_peak_mb']:5d} MB   cpu {r['shorts_cpu_seconds']:5.1f} s",
-        f"  ratio          {r['ratio']:6.2f}x",
+        f"narration {r['narration']}; libx264 {r['preset']} crf {r['crf']} threads {r['threads']}; "
+        f"{r['cores']} cores, load {r['load_before']} -> {r['load_after']}{median}",
+        f"  plain ffmpeg   {r['ffmpeg_seconds']:6.2f} s   peak {r['ffmpeg_peak_mb']:4d} MB   "
+        f"cpu {r['ffmpeg_cpu_seconds']:5.1f} s",
+        f"  shorts render  {r['shorts_seconds']:6.2f} s   peak {r['shorts_peak_mb']:4d} MB   "
+        f"cpu {r['shorts_cpu_seconds']:5.1f} s",
+        f"  ratio          {r['ratio']:6.2f}x  (cpu {r['cpu_ratio']:.2f}x)",
     ])
 
 

@@ -21,11 +21,11 @@ def write_soundtrack(narrations: list[Narration], durations: list[float], dest: 
                      music_volume: float = 0.18, ducked_volume: float = 0.06) -> None:
     """A WAV of narration at each scene's start, over music ducked while the voice speaks (or silence)."""
     total = sum(durations)
-    # One stereo track in memory (40 MB for 180 s): each file is decoded once, by one short-lived
-    # ffmpeg, where a moviepy reader per file would keep an ffmpeg alive per scene.
-    track, offsets, speech = np.zeros((round(total * AUDIO_FPS), 2), np.float32), [0.0, *accumulate(durations)], []
-    voiced = [(n, offset) for n, offset in zip(narrations, offsets) if n.path]
-    # Four ffmpegs at a time: most of each one's time is starting up, not decoding.
+    # One stereo track in memory (64 MB for 180 s): each file is decoded once, by a short-lived
+    # ffmpeg, where a moviepy reader per file would keep an ffmpeg alive per scene all render long.
+    track, speech = np.zeros((round(total * AUDIO_FPS), 2), np.float32), []
+    voiced = [(n, offset) for n, offset in zip(narrations, [0.0, *accumulate(durations)]) if n.path]
+    # Four ffmpegs at a time: each spends most of its time starting up, not decoding.
     with ThreadPoolExecutor(max_workers=4) as pool:
         for (narration, offset), samples in zip(voiced, pool.map(read_audio, [n.path for n, _ in voiced])):
             at = round(offset * AUDIO_FPS)
