@@ -23,7 +23,7 @@ from flows.tasks import (
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, cancel_in_flight, check_budget,
-    choose_providers, package_version,
+    choose_providers, estimate_usd, package_version,
     prepare_output_dir, record_upload, slug, write_package,
 )
 
@@ -83,8 +83,9 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     with step("moderation and budget", timings):  # before anything is paid for
         moderation = moderation_task(script, settings)
         log.info("  %s", f"skipped: {moderation.skipped}" if moderation.skipped else f"{moderation.checked} prompts passed")
-        estimate = check_budget(script, choices, settings)  # refuses a Short over the credit caps
-        log.info("  estimated cost: up to %g credits", estimate)
+        estimate = check_budget(script, choices, settings)  # refuses a Short over the credit or dollar caps
+        usd = estimate_usd(script, choices, settings)
+        log.info("  estimated cost: up to %g credits%s", estimate, f" and ${usd:.2f}" if usd else "")
 
     with step("scenes (first frames, clips, narration)", timings):
         frames = frame_t.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]), **common)
@@ -106,11 +107,12 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         rendered = call(render_t, script, clips, narrations, fmt, options, settings, fresh)
 
     cost = round(sum(asset.cost_credits for asset in [*frames, *clips]), 2)
+    cost_usd = round(sum(clip.cost_usd for clip in clips), 4)
     with step("package", timings):
         manifest = Manifest(
             shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
             render_options=options, script=script, frames=frames, clips=clips, narrations=narrations,
-            render=rendered, moderation=moderation, step_seconds=timings, cost_credits=cost,
+            render=rendered, moderation=moderation, step_seconds=timings, cost_credits=cost, cost_usd=cost_usd,
         )
         files = write_package(manifest, output)
 
@@ -127,8 +129,8 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     record_run(manifest, files["final.mp4"])  # the script, a cost table and a link, on the run
     return ShortResult(
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
-        manifest=files["manifest.json"], providers=provider, cost_credits=cost, seconds=rendered.seconds,
-        published=published,
+        manifest=files["manifest.json"], providers=provider, cost_credits=cost, cost_usd=cost_usd,
+        seconds=rendered.seconds, published=published,
     )
 
 

@@ -25,6 +25,9 @@ CANCELLED = "cancelled"
 REJECTED = "rejected"        # refused before any task existed; costs nothing
 GONE = "gone"                # the vendor no longer knows the task
 UNKNOWN_TASK = (SUBMITTING, UNCONFIRMED)
+# What a task's amounts are counted in; each unit has its own daily cap.
+CREDITS = "credits"
+USD = "usd"
 
 
 class RemoteTask(BaseModel):
@@ -45,6 +48,7 @@ class RemoteTask(BaseModel):
     detail: str | None
     created_at: datetime
     updated_at: datetime
+    unit: str = CREDITS  # what credits_estimated and credits_spent count: vendor credits, or dollars
 
 
 def m001_remote_tasks(db: sqlite3.Connection) -> None:
@@ -129,8 +133,16 @@ def m003_uploads(db: sqlite3.Connection) -> None:
         )""")
 
 
+def m004_remote_task_units(db: sqlite3.Connection) -> None:
+    # Runware bills in dollars, Runway in credits: the amount columns keep their names and count in `unit`,
+    # so every row written before this migration stays what it was (credits).
+    db.execute("ALTER TABLE remote_tasks ADD COLUMN unit TEXT NOT NULL DEFAULT 'credits'")
+
+
 # Append only: a shipped migration is never edited, because databases in the wild have already run it.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_remote_tasks, m002_topics, m003_uploads]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    m001_remote_tasks, m002_topics, m003_uploads, m004_remote_task_units,
+]
 
 
 def _now() -> str:
@@ -198,29 +210,34 @@ class Ledger:
         with self._db() as db:
             return [RemoteTask(**row) for row in db.execute("SELECT * FROM remote_tasks ORDER BY row")]
 
-    def spent_since(self, since: datetime) -> float:
-        """Credits spent, or at most to be spent, by tasks created since `since`."""
+    def spent_since(self, since: datetime, unit: str = CREDITS) -> float:
+        """Credits (or dollars) spent, or at most to be spent, by tasks created since `since`."""
         with self._db() as db:
-            return self._spent(db, since)
+            return self._spent(db, since, unit)
 
     @staticmethod
-    def _spent(db: sqlite3.Connection, since: datetime) -> float:
+    def _spent(db: sqlite3.Connection, since: datetime, unit: str) -> float:
         row = db.execute("SELECT SUM(COALESCE(credits_spent, credits_estimated)) FROM remote_tasks "
-                         "WHERE created_at >= ? AND status != ?", (since.isoformat(timespec="microseconds"), REJECTED))
+                         "WHERE created_at >= ? AND status != ? AND unit = ?",
+                         (since.isoformat(timespec="microseconds"), REJECTED, unit))
         return float(row.fetchone()[0] or 0.0)
 
-    def reserve(self, *, key: str, provider: str, kind: str, model: str, estimate: float, daily_cap: float) -> int:
-        """Record that a task is about to be created, unless it would pass the daily credit cap."""
+    def reserve(self, *, key: str, provider: str, kind: str, model: str, estimate: float, daily_cap: float,
+                unit: str = CREDITS, task_id: str | None = None) -> int:
+        """Record that a task is about to be created (with its id, when the client makes it), unless it would
+        pass the daily cap of its unit."""
         with self._db(write=True) as db:
-            spent = self._spent(db, datetime.now(timezone.utc) - timedelta(days=1))
+            spent = self._spent(db, datetime.now(timezone.utc) - timedelta(days=1), unit)
             if spent + estimate > daily_cap:
-                raise ConfigError(
-                    f"This {kind} would bring the last 24 hours' {provider} spend to {spent + estimate:g} credits, "
-                    f"over SHORTS_MAX_CREDITS_PER_DAY={daily_cap:g}; raise it or wait, nothing was submitted.")
+                total, cap = (f"${spent + estimate:.2f}", f"SHORTS_MAX_USD_PER_DAY={daily_cap:g}") if unit == USD \
+                    else (f"{spent + estimate:g} credits", f"SHORTS_MAX_CREDITS_PER_DAY={daily_cap:g}")
+                raise ConfigError(f"This {kind} would bring the last 24 hours' {provider} spend to {total}, over "
+                                  f"{cap}; raise it or wait, nothing was submitted.")
             now = _now()
             cursor = db.execute(
-                "INSERT INTO remote_tasks (key, provider, kind, model, status, credits_estimated, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (key, provider, kind, model, SUBMITTING, estimate, now, now))
+                "INSERT INTO remote_tasks (key, provider, kind, model, task_id, status, credits_estimated, unit,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, provider, kind, model, task_id, SUBMITTING, estimate, unit, now, now))
             return int(cursor.lastrowid)
 
     def update(self, row: int, **changes: object) -> None:

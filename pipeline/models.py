@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # Provider names per step; "auto" means: the vendor whose key is set, else offline.
 ScriptProviderName = Literal["auto", "openai", "offline"]
 ImageProviderName = Literal["auto", "openai", "runway", "offline"]
-VideoProviderName = Literal["auto", "runway", "offline"]
+VideoProviderName = Literal["auto", "runway", "runware", "offline"]
 VoiceProviderName = Literal["auto", "openai", "offline"]
 
 STEPS = ("script", "image", "video", "voice")
@@ -131,6 +131,7 @@ class ClipAsset(Model):
     seconds: float
     task_id: str | None = None
     cost_credits: float = 0.0
+    cost_usd: float = 0.0  # providers that bill in dollars (Runware)
 
 
 class WordTiming(Model):
@@ -183,5 +184,6 @@ class ShortResult(Model):
     manifest: Path
     providers: dict[str, str]
     cost_credits: float
+    cost_usd: float = 0.0
     seconds: float
     published: Published

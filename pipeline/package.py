@@ -39,6 +39,7 @@ class Manifest(Model):
     moderation: ModerationCheck | None = None
     step_seconds: dict[str, float]
     cost_credits: float
+    cost_usd: float = 0.0
     youtube_id: str | None = None
     youtube_url: str | None = None
 

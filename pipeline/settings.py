@@ -102,6 +102,17 @@ class Settings(BaseSettings):
         False, description="Submit again a task whose creation was never confirmed (it may have been billed).")
     max_credits_per_short: float = Field(200.0, ge=0, description="Refuse a Short estimated above this.")
     max_credits_per_day: float = Field(1000.0, ge=0, description="Refuse tasks past this in any 24 hours.")
+    runware_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("RUNWARE_API_KEY"))
+    runware_base_url: str = Field("https://api.runware.ai/v1", validation_alias=AliasChoices("RUNWARE_BASE_URL"),
+                                  description="A Runware-compatible server: the URL tasks are POSTed to.")
+    runware_video_model: Literal["klingai:5@3", "runway:1@2"] = Field(
+        "klingai:5@3", description="Image-to-video model (AIR id): KlingAI 2.1 Master (1080x1920) or Runway Gen-4.5.")
+    runware_deadline_minutes: float = Field(20.0, gt=0, description="Per task; then the run stops waiting on it.")
+    runware_poll_seconds: float = Field(2.0, gt=0, description="First pause before checking a task, then x1.5.")
+    runware_max_poll_seconds: float = Field(10.0, gt=0, description="Longest pause between checks of a task.")
+    runware_concurrency: int = Field(2, ge=1, description="Runware tasks in flight per model.")
+    max_usd_per_short: float = Field(10.0, ge=0, description="Refuse a Short whose dollar-billed steps cost more.")
+    max_usd_per_day: float = Field(50.0, ge=0, description="Refuse dollar-billed tasks past this in any 24 hours.")
 
     @property
     def home_dir(self) -> Path:
@@ -129,6 +140,7 @@ class Settings(BaseSettings):
 
     def has_key(self, env_var: str) -> bool:
         """Whether the key named by a vendor's own variable is set (without revealing it)."""
-        field = {"OPENAI_API_KEY": "openai_api_key", "RUNWAYML_API_SECRET": "runwayml_api_secret"}[env_var]
+        field = {"OPENAI_API_KEY": "openai_api_key", "RUNWAYML_API_SECRET": "runwayml_api_secret",
+                 "RUNWARE_API_KEY": "runware_api_key"}[env_var]
         secret = getattr(self, field)
         return bool(secret and secret.get_secret_value())

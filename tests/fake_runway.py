@@ -14,15 +14,17 @@ import io
 import json
 import re
 import tempfile
-import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
 from PIL import Image
+
+from loopback import LoopbackFake, send_file, send_unless_lost
+from loopback import send as _send
 
 KEY = "key_" + "0123456789abcdef" * 8
 VERSION = "2024-11-06"
@@ -43,7 +45,7 @@ def video_bytes(width: int, height: int, seconds: int, fps: int = 4) -> bytes:
     """A real H.264 MP4, small because it is flat colour with a moving bar."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "out.mp4"
-        writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=fps, codec="libx264",
+        writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=fps, codec="libx264", macro_block_size=8,
                                              output_params=["-preset", "ultrafast"], ffmpeg_log_level="error")
         writer.send(None)
         for i in range(seconds * fps):
@@ -74,11 +76,11 @@ class Task:
     expired: set[int] = field(default_factory=set)
 
 
-class FakeRunway:
+class FakeRunway(LoopbackFake):
     """The server's state; tests read `requests` and queue outcomes and faults."""
 
     def __init__(self) -> None:
-        self.requests: list[dict] = []
+        super().__init__()
         self.tasks: dict[str, Task] = {}
         self.outcomes: list[str] = []  # for the next tasks; default SUCCEEDED
         self.create_faults: list[str] = []  # "429", "429:<retry-after>", "500", "400", "lost", "drop"
@@ -86,23 +88,10 @@ class FakeRunway:
         self.delete_status = 204  # what DELETE /v1/tasks/{id} answers; anything else leaves the task running
         self.uploads: set[str] = set()
         self.on_poll = None  # called with the task after each GET of it
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        # A short poll interval keeps `stop()` fast; serve_forever's default makes shutdown wait up to 0.5 s.
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> FakeRunway:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.root
 
     def seen(self, method: str, prefix: str = "") -> list[dict]:
         with self.lock:
@@ -179,12 +168,9 @@ class FakeRunway:
                     outcome=self.outcomes.pop(0) if self.outcomes else "SUCCEEDED")
         with self.lock:
             self.tasks[task.id] = task
-        if fault == "lost":  # the task exists and will be billed, but the answer never arrives intact
-            return _send(h, 502, {"error": "Bad gateway."})
-        if fault == "drop":
-            h.close_connection = True
-            return None
-        return _send(h, 200, {"id": task.id, "estimatedCost": {"credits": credits}})
+        # The task exists and will be billed, even when the answer never arrives intact.
+        return send_unless_lost(h, fault, {"id": task.id, "estimatedCost": {"credits": credits}},
+                                {"error": "Bad gateway."})
 
     def _tick(self, task: Task) -> None:
         if task.status in ("SUCCEEDED", "FAILED", "CANCELLED"):
@@ -224,16 +210,8 @@ class FakeRunway:
         width, height = (int(v) for v in task.body["ratio"].split(":"))
         data = (video_bytes(width, height, task.body.get("duration", 5)) if task.kind == "image_to_video"
                 else image_bytes(width, height))
-        h.send_response(200)
-        h.send_header("content-type", "video/mp4" if task.kind == "image_to_video" else "image/png")
-        h.send_header("content-length", str(len(data)))
-        h.end_headers()
-        if fault == "short":  # the connection drops half way
-            h.wfile.write(data[: len(data) // 2])
-            h.close_connection = True
-            return None
-        h.wfile.write(data)
-        return None
+        media_type = "video/mp4" if task.kind == "image_to_video" else "image/png"
+        return send_file(h, data, media_type, cut_short=fault == "short")
 
 
 def _utf16(text: str) -> int:
@@ -308,28 +286,3 @@ def _check_image(body: dict) -> tuple[str, str] | None:
 
 def _issue(h: BaseHTTPRequestHandler, path: str, message: str) -> None:
     _send(h, 400, {"error": "Validation of body failed", "issues": [{"path": [path], "message": message}]})
-
-
-def _send(h: BaseHTTPRequestHandler, status: int, body: dict | None, headers: dict | None = None) -> None:
-    data = json.dumps(body).encode() if body is not None else b""
-    h.send_response(status)
-    for name, value in (headers or {}).items():
-        h.send_header(name, value)
-    if body is not None:
-        h.send_header("content-type", "application/json")
-    h.send_header("content-length", str(len(data)))
-    h.end_headers()
-    h.wfile.write(data)
-
-
-def _handler(fake: FakeRunway) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # else each small answer waits ~40 ms for a delayed ACK
-
-        def log_message(self, *args) -> None:  # keep test output quiet
-            pass
-
-        do_GET = do_POST = do_DELETE = lambda self: fake.answer(self)  # noqa: E731
-
-    return Handler

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import _thread
 import base64
-import os
-import subprocess
-import sys
-import threading
 import time
 
 import imageio_ffmpeg
 import pytest
 from PIL import Image
 
+from clip_runs import animate_with, assert_secret_kept, kill_mid_wait, ledger, scene, store, wait_in_thread
 from fake_runway import KEY, FakeRunway
 from pipeline import (
-    AssetStore, ConfigError, FrameAsset, ProviderError, Scene, Settings, animate_scene, build_provider,
-    make_first_frame,
+    ConfigError, FrameAsset, ProviderError, Scene, Settings, animate_scene, build_provider, make_first_frame,
 )
-from pipeline.ledger import CANCELLED, DONE, IN_FLIGHT, REJECTED, UNCONFIRMED, Ledger
+from pipeline.ledger import CANCELLED, DONE, IN_FLIGHT, REJECTED, UNCONFIRMED
 from pipeline.providers.offline_image import OfflineImageMaker
 from pipeline.providers.runway import cut_prompt
 from pipeline.providers.runway_tasks import cancel_in_flight
@@ -41,28 +37,13 @@ def runway(monkeypatch):
     fake.stop()
 
 
-def scene(index: int = 1, seconds: float = 2.5, motion: str = "slow push in over the reef") -> Scene:
-    return Scene(index=index, narration="An octopus hides.", first_frame_prompt=f"an octopus on a reef, scene {index}",
-                 motion_prompt=motion, seconds=seconds)
-
-
-def store() -> AssetStore:
-    return AssetStore(Settings().home_dir / "assets")
-
-
 @pytest.fixture
 def frame(tiny) -> FrameAsset:
     return make_first_frame(scene(), "neon", tiny, OfflineImageMaker(), store())
 
 
 def animate(the_scene: Scene, frame: FrameAsset, **kwargs):
-    settings = Settings()
-    return animate_scene(the_scene, frame, settings.video_format, build_provider("video", "runway", settings), store(),
-                         **kwargs)
-
-
-def ledger() -> Ledger:
-    return Ledger(Settings().ledger_file)
+    return animate_with("runway", the_scene, frame, **kwargs)
 
 
 def probe(path) -> dict:
@@ -181,33 +162,9 @@ def test_a_download_that_keeps_failing_can_be_fetched_by_a_rerun_without_paying(
     assert len(runway.seen("POST", CLIPS)) == 1 and clip.cost_credits == 15
 
 
-CRASHING_RUN = """
-import sys
-from pathlib import Path
-from pipeline import AssetStore, FrameAsset, Scene, Settings, animate_scene, build_provider
-settings = Settings()
-frame = FrameAsset.model_validate_json(Path(sys.argv[1]).read_text())
-scene = Scene.model_validate_json(Path(sys.argv[2]).read_text())
-animate_scene(scene, frame, settings.video_format, build_provider("video", "runway", settings),
-              AssetStore(settings.home_dir / "assets"))
-"""
-
-
 def test_a_run_killed_while_running_is_resumed_by_the_rerun_and_nothing_is_submitted_again(runway, frame, tmp_path):
     runway.outcomes = ["HOLD"]
-    (tmp_path / "frame.json").write_text(frame.model_dump_json())
-    (tmp_path / "scene.json").write_text(scene().model_dump_json())
-    run = subprocess.Popen([sys.executable, "-c", CRASHING_RUN, str(tmp_path / "frame.json"),
-                            str(tmp_path / "scene.json")], env=os.environ, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while not any(t.status == "RUNNING" for t in runway.tasks.values()):
-            assert run.poll() is None, run.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    finally:
-        run.kill()  # SIGKILL: no cleanup runs, as when a machine dies
-        run.wait()
+    kill_mid_wait("runway", frame, scene(), tmp_path, lambda: any(t.status == "RUNNING" for t in runway.tasks.values()))
     (task,) = runway.tasks.values()
     assert ledger().tasks()[0].status == IN_FLIGHT
 
@@ -268,8 +225,7 @@ def test_wrong_key_is_a_config_error_that_never_shows_the_key(runway, frame, mon
     with pytest.raises(ConfigError, match=r"refused the API key .*\(401\); check RUNWAYML_API_SECRET \(keys begin "
                                           r"key_\) and that the key was made for 127.0.0.1") as caught:
         animate(scene(), frame)
-    assert "f" * 20 not in str(caught.value)
-    assert "f" * 20 not in Settings().ledger_file.read_bytes().decode("latin-1")
+    assert_secret_kept("f" * 20, caught.value)
 
 
 def test_a_base_url_ending_in_v1_is_explained(runway, frame, monkeypatch):
@@ -342,20 +298,8 @@ def test_ctrl_c_while_waiting_cancels_the_task(runway, frame):
 
 def test_cancel_in_flight_stops_tasks_waited_on_in_other_threads(runway, frame):
     runway.outcomes = ["HOLD"]
-    errors: list[Exception] = []
-
-    def work():
-        try:
-            animate(scene(), frame)
-        except ProviderError as exc:
-            errors.append(exc)
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    deadline = time.monotonic() + 20
-    while not any(t.status == "RUNNING" for t in runway.tasks.values()):
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    worker, errors = wait_in_thread(lambda: animate(scene(), frame),
+                                    lambda: any(t.status == "RUNNING" for t in runway.tasks.values()))
     (task,) = runway.tasks.values()
     assert cancel_in_flight() == [task.id]
     worker.join(10)

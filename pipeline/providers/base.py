@@ -35,7 +35,10 @@ class ImageMaker(Provider, Protocol):
 
 class ClipMaker(Provider, Protocol):
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
-        """Write the scene's clip (MP4, `fmt.size`) to `dest`; return (remote task id, cost in credits)."""
+        """Write the scene's clip (MP4, `fmt.size`) to `dest`; return (remote task id, cost in credits).
+
+        A maker billed in dollars sets the class attribute `cost_unit = "usd"` and returns dollars.
+        """
         ...
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import math
-import mimetypes
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +11,7 @@ import runwayml
 from pydantic import BaseModel
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
+from pipeline.providers.remote_tasks import cut_text, data_uri, required_key, retry_after, shared_http_client
 from pipeline.settings import Settings
 
 PROVIDER = "runway"
@@ -22,27 +20,11 @@ RATIO_SIZE = (720, 1280)
 PROMPT_LIMIT = 1000  # UTF-16 code units, as Runway counts them
 DATA_URI_LIMIT = 5 * 1024 * 1024
 
-_http: httpx.Client | None = None
-_HTTP_LOCK = threading.Lock()
-
-
 def client_options(settings: Settings, flag: str) -> dict[str, Any]:
     """The key and base URL every Runway provider takes, read from settings."""
-    secret = settings.runwayml_api_secret.get_secret_value() if settings.runwayml_api_secret else ""
-    if not secret:
-        raise ConfigError(f"{flag} needs RUNWAYML_API_SECRET (a key beginning key_ from dev.runwayml.com); "
-                          "set it, or pick the offline provider.")
+    secret = required_key(settings.runwayml_api_secret, flag, "RUNWAYML_API_SECRET",
+                          "a key beginning key_ from dev.runwayml.com")
     return dict(api_key=secret, base_url=settings.runwayml_base_url)
-
-
-def shared_http_client() -> httpx.Client:
-    """One connection pool for every Runway call and download in this process (httpx clients are thread-safe)."""
-    global _http
-    with _HTTP_LOCK:
-        if _http is None:
-            _http = httpx.Client(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True,
-                                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
-        return _http
 
 
 def make_client(api_key: str, base_url: str | None, http_client: httpx.Client | None = None) -> runwayml.RunwayML:
@@ -52,31 +34,16 @@ def make_client(api_key: str, base_url: str | None, http_client: httpx.Client | 
 
 
 def cut_prompt(text: str, limit: int = PROMPT_LIMIT) -> str:
-    """`text` shortened to `limit` UTF-16 code units, on a word boundary when there is one."""
-    text = " ".join(text.split())
-    units, end = 0, 0
-    for end, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            break
-    else:
-        return text
-    head = text[:end]
-    cut = head.rsplit(" ", 1)[0] if " " in head else head
-    return cut.rstrip(" ,;:-")
+    """`text` shortened to Runway's prompt limit, on a word boundary when there is one."""
+    return cut_text(text, limit)
 
 
 def image_uri(client: runwayml.RunwayML, path: Path, limit: int = DATA_URI_LIMIT) -> str:
     """A data URI of the image when it fits Runway's limit, else a runway:// URI of an ephemeral upload."""
-    media = mimetypes.guess_type(path.name)[0] or "image/png"
-    uri = f"data:{media};base64,{base64.b64encode(path.read_bytes()).decode()}"
+    uri = data_uri(path)
     if len(uri) <= limit:
         return uri
     return client.uploads.create_ephemeral(file=path).uri
-
-
-class Unreadable(Exception):
-    """A download that is not a readable file of its kind (worth fetching again)."""
 
 
 def ambiguous(exc: Exception) -> bool:
@@ -86,14 +53,6 @@ def ambiguous(exc: Exception) -> bool:
     if isinstance(exc, runwayml.APIConnectionError):
         return not isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout))
     return isinstance(exc, runwayml.APIResponseValidationError)
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _reason(exc: runwayml.APIStatusError) -> str:

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-import imageio_ffmpeg
 import runwayml
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
+from pipeline.providers.remote_tasks import video_size
 from pipeline.providers.runway import (
-    DATA_URI_LIMIT, RATIO, RATIO_SIZE, Unreadable, client_options, cut_prompt, image_uri, make_client,
+    DATA_URI_LIMIT, RATIO, RATIO_SIZE, client_options, cut_prompt, image_uri, make_client,
 )
 from pipeline.providers.runway_tasks import Job, RunwayTasks
 from pipeline.settings import Settings
@@ -43,16 +43,8 @@ def clip_credits(model: str, seconds: float) -> float:
 
 def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
     """Raise unless `path` is a readable video of `size` with at least one frame."""
-    frames = imageio_ffmpeg.read_frames(str(path))
-    try:
-        meta = next(frames)
-        next(frames)
-    except (RuntimeError, OSError, StopIteration) as exc:
-        raise Unreadable("not a readable video") from exc
-    finally:
-        frames.close()
-    if tuple(meta["size"]) != size:
-        w, h = meta["size"]
+    if (got := video_size(path)) != size:
+        w, h = got
         raise ProviderError(f"Runway returned a {w}x{h} clip, not {size[0]}x{size[1]}; check RUNWAYML_BASE_URL points "
                             "at a Runway-compatible server.")
 

@@ -11,7 +11,8 @@ from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.runway import RATIO, RATIO_SIZE, Unreadable, client_options, cut_prompt, image_uri, make_client
+from pipeline.providers.remote_tasks import Unreadable, is_portrait_9_16
+from pipeline.providers.runway import RATIO, client_options, cut_prompt, image_uri, make_client
 from pipeline.providers.runway_tasks import Job, RunwayTasks
 from pipeline.settings import Settings
 from pipeline.store import content_key
@@ -28,7 +29,7 @@ def check_image(path: Path) -> None:
             size = img.size
     except OSError as exc:
         raise Unreadable("not a readable image") from exc
-    if abs(size[0] * RATIO_SIZE[1] - size[1] * RATIO_SIZE[0]) > 0.01 * size[0] * RATIO_SIZE[1]:
+    if not is_portrait_9_16(*size):  # RATIO is 9:16
         raise ProviderError(f"Runway returned a {size[0]}x{size[1]} image, not {RATIO}; check RUNWAYML_BASE_URL "
                             "points at a Runway-compatible server.")
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,14 @@ import runwayml
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.ledger import CANCELLED, DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, Ledger
-from pipeline.providers.runway import (
-    PROVIDER, Unreadable, ambiguous, retry_after, runway_error, shared_http_client,
+from pipeline.providers.remote_tasks import (  # noqa: F401 - cancel_in_flight is re-exported for callers
+    Flight, cancel_in_flight, download_checked, pause, retry_after, shared_http_client, slot, track, untrack,
 )
+from pipeline.providers.runway import PROVIDER, ambiguous, runway_error
 from pipeline.settings import Settings
 
 DEFAULT_CONCURRENCY = 2
 CREATE_TRIES = 3
-DOWNLOAD_TRIES = 3
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 log = logging.getLogger("shorts.runway")
@@ -42,47 +41,6 @@ class Job:
     create: Callable[[runwayml.RunwayML, dict[str, Any]], Any]
     verify: Callable[[Path], None]
     fix: str = "rerun with the offline provider"
-
-
-@dataclass
-class _Flight:
-    task_id: str
-    row: int
-    tasks: RunwayTasks
-    stop: threading.Event = field(default_factory=threading.Event)
-
-
-_FLIGHTS: dict[str, _Flight] = {}
-_FLIGHTS_LOCK = threading.Lock()
-_SLOTS: dict[tuple[str, str], threading.BoundedSemaphore] = {}
-_SLOTS_LOCK = threading.Lock()
-_atexit_registered = False
-
-
-def cancel_in_flight(reason: str = "the run was interrupted") -> list[str]:
-    """Cancel every Runway task this process is waiting on (call it on Ctrl-C); returns their ids."""
-    with _FLIGHTS_LOCK:
-        flights = list(_FLIGHTS.values())
-    for flight in flights:
-        flight.stop.set()  # first, so a poll that sees the cancellation knows it was ours
-        flight.tasks.cancel(flight.task_id, flight.row, reason)
-    return [flight.task_id for flight in flights]
-
-
-def _track(flight: _Flight) -> None:
-    global _atexit_registered
-    with _FLIGHTS_LOCK:
-        _FLIGHTS[flight.task_id] = flight
-        if not _atexit_registered:
-            # Runs at interpreter exit before worker threads are joined, so a Ctrl-C that ends the process
-            # cancels the tasks its threads still wait on instead of hanging until they finish.
-            register = getattr(threading, "_register_atexit", None)
-            if register:
-                try:
-                    register(cancel_in_flight)
-                except RuntimeError:
-                    pass
-            _atexit_registered = True
 
 
 class RunwayTasks:
@@ -192,8 +150,8 @@ class RunwayTasks:
         raise AssertionError("unreachable")
 
     def _wait(self, job: Job, task_id: str, row: int, first_pause: bool) -> Any:
-        flight = _Flight(task_id, row, self)
-        _track(flight)
+        flight = Flight(task_id, lambda reason: self.cancel(task_id, row, reason))
+        track(flight)
         deadline = time.monotonic() + self.deadline_seconds
         seen: tuple[str, int] | None = None
         try:
@@ -227,12 +185,11 @@ class RunwayTasks:
             self.cancel(task_id, row, "interrupted (Ctrl-C)")
             raise
         finally:
-            with _FLIGHTS_LOCK:
-                _FLIGHTS.pop(task_id, None)
+            untrack(task_id)
 
-    def _pause(self, job: Job, flight: _Flight) -> None:
-        # Jitter only lengthens the pause: Runway asks for no more than one status check per 5 s per task.
-        if flight.stop.wait(self.poll_seconds * (1 + 0.2 * random.random())):
+    def _pause(self, job: Job, flight: Flight) -> None:
+        # Runway asks for no more than one status check per 5 s per task; `pause` only ever waits longer.
+        if pause(flight.stop, self.poll_seconds):
             raise _interrupted(job, flight)
 
     def _retrieve(self, task_id: str) -> Any:
@@ -260,50 +217,23 @@ class RunwayTasks:
         return True
 
     def _download(self, job: Job, task: Any, dest: Path) -> None:
-        problem = "no output"
-        for attempt in range(1, DOWNLOAD_TRIES + 1):
-            if attempt > 1:
-                log.info("%s: download failed (%s); asking Runway for a fresh URL", job.label, problem)
-                try:
-                    task = self._retrieve(task.id)
-                except _TaskGone as exc:
-                    raise ProviderError(f"Runway deleted task {task.id} before its {job.kind} was downloaded; "
-                                        "rerun to submit it again.") from exc
-            problem = self._fetch(task.output[0], dest) if getattr(task, "output", None) else "no output URL"
-            if problem is None:
-                try:
-                    job.verify(dest)
-                    return
-                except Unreadable as exc:
-                    problem = str(exc)
-        raise ProviderError(f"Could not download the finished {job.kind} of Runway task {task.id} ({problem}); "
-                            "rerun the same command to fetch it again without a new charge.", retry_safe=True)
+        def fresh_url(problem: str) -> str | None:
+            log.info("%s: download failed (%s); asking Runway for a fresh URL", job.label, problem)
+            try:
+                again = self._retrieve(task.id)
+            except _TaskGone as exc:
+                raise ProviderError(f"Runway deleted task {task.id} before its {job.kind} was downloaded; "
+                                    "rerun to submit it again.") from exc
+            return _output(again)
 
-    def _fetch(self, url: str, dest: Path) -> str | None:
-        """Stream `url` to `dest`; return what went wrong, or None."""
-        try:
-            with self.http.stream("GET", url) as response:
-                if response.status_code != 200:
-                    return f"HTTP {response.status_code}"
-                expected = response.headers.get("content-length")
-                encoded = response.headers.get("content-encoding", "identity") != "identity"
-                got = 0
-                with dest.open("wb") as out:
-                    for chunk in response.iter_bytes():
-                        out.write(chunk)
-                        got += len(chunk)
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__} while downloading"
-        if expected and not encoded and got != int(expected):
-            return f"got {got} of {expected} bytes"
-        return None if got else "an empty file"
+        problem = download_checked(self.http, _output(task), dest, job.verify, fresh_url)
+        if problem:
+            raise ProviderError(f"Could not download the finished {job.kind} of Runway task {task.id} ({problem}); "
+                                "rerun the same command to fetch it again without a new charge.", retry_safe=True)
 
     def _slot(self, model: str) -> threading.BoundedSemaphore:
-        key = (str(self.client.base_url), model)
-        with _SLOTS_LOCK:
-            if key not in _SLOTS:
-                _SLOTS[key] = threading.BoundedSemaphore(self.concurrency or self._tier_concurrency(model))
-            return _SLOTS[key]
+        return slot(("runway", str(self.client.base_url), model),
+                    lambda: self.concurrency or self._tier_concurrency(model))
 
     def _tier_concurrency(self, model: str) -> int:
         try:
@@ -317,7 +247,11 @@ class _TaskGone(Exception):
     """Runway answered 404 for a task id."""
 
 
-def _interrupted(job: Job, flight: _Flight) -> ProviderError:
+def _output(task: Any) -> str | None:
+    return task.output[0] if getattr(task, "output", None) else None
+
+
+def _interrupted(job: Job, flight: Flight) -> ProviderError:
     return ProviderError(f"Runway task {flight.task_id} for the {job.kind} was cancelled because the run was "
                          "interrupted; rerun to submit it again.")
 

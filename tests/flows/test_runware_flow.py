@@ -1,0 +1,39 @@
+"""`shorts make --video runware` through Prefect, against the fake Runware via RUNWARE_BASE_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fake_runware import KEY, FakeRunware
+from pipeline.providers.remote_tasks import video_size
+
+SHORTS = str(Path(sys.executable).parent / "shorts")
+
+
+@pytest.mark.flow
+def test_make_with_runware_clips_reports_the_dollars(monkeypatch, on_prefect_server):
+    with FakeRunware() as fake:
+        monkeypatch.setenv("RUNWARE_API_KEY", KEY)
+        monkeypatch.setenv("RUNWARE_BASE_URL", fake.url)
+        monkeypatch.setenv("SHORTS_RUNWARE_POLL_SECONDS", "0.02")
+        result = subprocess.run([SHORTS, "make", "octopus camouflage", "--seconds", "6", "--scenes", "2",
+                                 "--video", "runware", "--json"], capture_output=True, text=True, timeout=400,
+                                env=os.environ)
+    assert result.returncode == 0, result.stderr[-3000:]
+    short = json.loads(result.stdout)
+    manifest = json.loads(Path(short["manifest"]).read_text())
+
+    clips = fake.seen("videoInference")
+    assert len(clips) == 2 and {c["model"] for c in clips} == {"klingai:5@3"}
+    assert {c["task_id"] for c in manifest["clips"]} == {c["taskUUID"] for c in clips}
+    assert [c["cost_usd"] for c in manifest["clips"]] == [0.924, 0.924]
+    assert short["cost_usd"] == manifest["cost_usd"] == 1.848 and short["cost_credits"] == 0
+    assert short["providers"]["video"] == "runware" and "estimated cost: up to 0 credits and $1.85" in result.stderr
+    assert video_size(Path(short["video"])) == (144, 256)  # Runware's 1080x1920, scaled to the tests' format
+    assert KEY not in result.stderr + result.stdout + Path(short["manifest"]).read_text()
