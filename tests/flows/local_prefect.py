@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-TEST_ENV_PREFIXES = ("SHORTS_", "PREFECT_API", "PREFECT_UI", "OPENAI_", "RUNWAY", "YOUTUBE_")
+TEST_ENV_PREFIXES = ("SHORTS_", "PREFECT_API", "PREFECT_UI", "OPENAI_", "RUNWAY", "RUNWARE_", "YOUTUBE_")
 
 
 def free_port() -> int:
