@@ -13,7 +13,7 @@ from pathlib import Path
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import Manifest, slug
+from pipeline import Manifest, Storyboard, preview_uri, slug
 
 log = logging.getLogger("shorts")
 
@@ -24,7 +24,7 @@ class DailyRow(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     topic: str
-    status: str  # made or failed
+    status: str  # made, failed, or not approved (at review)
     seconds: float
     credits: float = 0.0
     link: str = ""
@@ -44,11 +44,34 @@ def record_run(manifest: Manifest, video: Path) -> None:
         log.warning("  could not save this run's artifacts (%s: %s)", type(exc).__name__, exc)
 
 
+def record_storyboard(board: Storyboard, topic: str) -> None:
+    """Leave the storyboard's facts as a table, for the person who approves the clips in the UI."""
+    try:
+        create_markdown_artifact(storyboard_markdown(board), key=f"storyboard-{slug(topic)}",
+                                 description=f"Storyboard of {topic!r}: first frames and the estimate.")
+    except Exception as exc:  # as in record_run: a report that cannot be saved is only worth a warning
+        log.warning("  could not save the storyboard artifact (%s: %s)", type(exc).__name__, exc)
+
+
+def storyboard_markdown(board: Storyboard) -> str:
+    """The storyboard's facts: a row per scene, then the length, clip provider and model, and the estimate."""
+    lines = [f"# Storyboard: {_cell(board.title)}", "",
+             "| scene | seconds | narration (first words) | clip, at most |", "|---|---|---|---|"]
+    lines += [f"| {s.index}{f' (take {s.take})' if s.take > 1 else ''} | {s.seconds:g} | {_cell(s.words)} | "
+              f"{s.clip_credits:g} credits{f' + ${s.clip_usd:.2f}' if s.clip_usd else ''} |" for s in board.scenes]
+    scenes = f"{len(board.scenes)} scene{'s' if len(board.scenes) != 1 else ''}"
+    lines += ["", f"**{board.seconds:g} s** in {scenes}; clips by **{board.clip_provider} {board.clip_model}**.", "",
+              f"**Estimate:** {board.cost_line()}."]
+    if board.path and board.path.is_file():
+        lines += ["", f"![storyboard]({preview_uri(board.path)})", "", f"The full-size sheet: `{board.path}`"]
+    return "\n".join(lines)
+
+
 def record_daily(rows: Sequence[DailyRow]) -> None:
     """Leave the daily run's summary table: one row per topic, with the reason when it failed."""
     made = sum(row.status == "made" for row in rows)
     failed = [row for row in rows if row.status != "made"]
-    lines = [f"{made} of {len(rows)} Shorts made."] + [f"{row.topic!r} failed: {row.reason}" for row in failed]
+    lines = [f"{made} of {len(rows)} Shorts made."] + [f"{row.topic!r} {row.status}: {row.reason}" for row in failed]
     try:
         create_table_artifact([row.model_dump() for row in rows], key="daily-shorts", description="\n\n".join(lines))
     except Exception as exc:

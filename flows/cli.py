@@ -53,6 +53,14 @@ def make(
     channel: Annotated[Optional[str], typer.Option(
         help="YouTube channel, as named by `shorts auth youtube` (default: SHORTS_YOUTUBE_CHANNEL or main).")] = None,
     fresh: Annotated[bool, typer.Option(help="Ignore caches and make everything again.")] = False,
+    review: Annotated[Optional[bool], typer.Option(
+        "--review/--no-review", help="Show a storyboard and the estimate, and ask before buying any clip "
+                                     "(default: SHORTS_REVIEW).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve the clips in advance; with --review, no question.")
+                   ] = False,
+    redo_scene: Annotated[Optional[int], typer.Option(
+        metavar="N", help="Draw scene N's first frame again (a new take), and then its clip; reuse everything else.")
+                          ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout, nothing else.")] = False,
     verbose: Annotated[bool, typer.Option(help="Also show Prefect's own logs.")] = False,
 ) -> None:
@@ -64,7 +72,14 @@ def make(
                   upload=upload, channel=channel)
     try:
         settings = Settings()
-        request = ShortRequest(**{k: v for k, v in values.items() if v is not None})
+        asker = "--review" if review else "SHORTS_REVIEW=true"
+        review = settings.review if review is None else review
+        if review and not yes and not sys.stdin.isatty():  # say so now, before anything is made or paid for
+            _fail(f"{asker} asks before buying the clips, but no terminal is attached to answer; add --yes to "
+                  "approve in advance, or run it in a terminal.", code=2)
+        request = ShortRequest(**{k: v for k, v in values.items() if v is not None}, review=review)
+        if redo_scene is not None and not 1 <= redo_scene <= request.scene_count:
+            _fail(f"--redo-scene must be a scene of this Short, 1 to {request.scene_count} (got {redo_scene}).", code=2)
         choose_providers(request, settings)  # a bad provider setting fails now, not after Prefect starts
         if request.upload:
             check_upload_ready(settings, request.channel)  # so does a missing token or a bad schedule
@@ -80,16 +95,33 @@ def make(
     log.info("Starting Prefect (its first local start sets up a database and can take a minute)…")
     from flows.make_short import make_short
 
-    try:
-        with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
-            result = make_short(request, fresh=fresh, out_dir=str(out_dir))
-    except KeyboardInterrupt:
-        _fail("Interrupted; everything finished so far is kept and the next run reuses it.", code=130)
-    except ShortsError as exc:
-        _fail(f"{exc.step or 'run'} failed: {exc}")
-    except Exception as exc:  # Prefect itself failing (start-up, database): still one line, no traceback
-        first_line = (str(exc).strip().splitlines() or [""])[0]
-        _fail(f"Prefect failed to run the flow ({type(exc).__name__}: {first_line}); set SHORTS_DEBUG=1 for details.")
+    def run(**options) -> object:
+        try:
+            with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+                return make_short(request, out_dir=str(out_dir), **options)
+        except KeyboardInterrupt:
+            _fail("Interrupted; everything finished so far is kept and the next run reuses it.", code=130)
+        except ShortsError as exc:
+            _fail(f"{exc.step or 'run'} failed: {exc}")
+        except Exception as exc:  # Prefect itself failing (start-up, database): still one line, no traceback
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            _fail(f"Prefect failed to run the flow ({type(exc).__name__}: {first_line}); set SHORTS_DEBUG=1 for "
+                  "details.")
+
+    if review and not yes:
+        # The flow runs in this process, and a question asked from inside it would hold a Prefect run open while a
+        # person thinks, or need a callable parameter a deployment cannot carry. So: run up to the storyboard, ask
+        # here, then run again approved. The second run takes the script and frames from the caches (--fresh and
+        # --redo-scene apply once, to the first), so what is bought is exactly what was shown.
+        board = run(fresh=fresh, redo_scene=redo_scene, approval="preview")
+        typer.echo(f"Storyboard: {board.path}\nEstimate: {board.cost_line()}; clips by {board.clip_provider} "
+                   f"{board.clip_model}.", err=True)
+        if not _ask_yes("Buy the clips and finish the Short?"):
+            _fail("Not approved: no clip was bought; the script and first frames are kept for the next run "
+                  "(--redo-scene N draws a scene again).")
+        result = run(approval="given")
+    else:
+        result = run(fresh=fresh, redo_scene=redo_scene, approval="given")
     log.info("Done in %.0f s: %s", time.perf_counter() - started, result.video)
     if as_json:
         payload = result.model_dump(mode="json")
@@ -120,6 +152,18 @@ def _explain(exc: ValidationError) -> str:
     if field in Settings.model_fields:
         return f"The setting SHORTS_{field.upper()} is invalid: {error['msg'].lower()}."
     return f"{flag}: {error['msg'].lower()}."
+
+
+def _ask_yes(question: str) -> bool:
+    """Ask on stderr and read the answer from the terminal; anything but yes is no (click's prompt writes to stdout,
+    which --json keeps for its one object)."""
+    typer.echo(f"{question} [y/N]: ", err=True, nl=False)
+    try:
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        answer = ""
+    typer.echo("" if answer.endswith("\n") else "\n", err=True, nl=False)
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -55,7 +55,7 @@ def daily_shorts(
     for row in rows:
         mark = "✓" if row.status == "made" else "✗"
         log.info("%s %s (%.0f s, %g credits) %s", mark, row.topic, row.seconds, row.credits, row.link or row.reason)
-    failed = [row for row in rows if row.status != "made"]
+    failed = [row for row in rows if row.status == "failed"]
     if failed:
         reasons = "; ".join(f"{row.topic!r}: {row.reason}" for row in failed)
         raise ShortsError(f"{len(failed)} of {len(rows)} Shorts failed ({reasons}); they stay queued for the next run.")
@@ -65,7 +65,8 @@ def daily_shorts(
 def _make_one(settings: Settings, request: ShortRequest) -> DailyRow:
     """Run make_short as a subflow and record the outcome in the ledger; never raises for the Short's failure."""
     started = time.perf_counter()
-    state = make_short(request, return_state=True)
+    # Rules approve the clips (SHORTS_AUTO_APPROVE_CREDITS); a Short over them pauses for a person in the UI.
+    state = make_short(request, approval="rules", return_state=True)
     seconds = round(time.perf_counter() - started, 1)
     if state.is_completed():
         result: ShortResult = state.result()
@@ -74,6 +75,9 @@ def _make_one(settings: Settings, request: ShortRequest) -> DailyRow:
         return DailyRow(topic=request.topic, status="made", seconds=seconds, credits=result.cost_credits, link=link)
     reason = _reason(state)
     record_failed(settings, request.topic, reason, run_id=str(state.state_details.flow_run_id))
+    if state.is_cancelled():  # not approved: a decision, not a failure; the topic stays queued all the same
+        log.warning("✗ %s: %s", request.topic, reason)
+        return DailyRow(topic=request.topic, status="not approved", seconds=seconds, reason=reason)
     log.warning("✗ %s failed: %s", request.topic, reason)
     return DailyRow(topic=request.topic, status="failed", seconds=seconds, reason=reason)
 

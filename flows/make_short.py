@@ -1,4 +1,4 @@
-"""The make_short flow: script -> first frames -> clips -> narration -> render -> publish."""
+"""The make_short flow: script -> first frames -> storyboard -> review -> clips (+ narration) -> render -> publish."""
 
 from __future__ import annotations
 
@@ -15,16 +15,18 @@ configure_prefect()  # before `import prefect`, which reads its settings at impo
 
 from prefect import flow, unmapped  # noqa: E402
 from prefect.artifacts import create_link_artifact  # noqa: E402
+from prefect.futures import wait  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from flows.artifacts import record_run  # noqa: E402
+from flows.artifacts import record_run, record_storyboard  # noqa: E402
+from flows.review import Approval, describe, rejected, review_storyboard  # noqa: E402
 from flows.tasks import (
-    clip_task, frame_task, moderation_task, narration_task, publish_task, render_task, script_task,
+    clip_task, frame_task, moderation_task, narration_task, publish_task, render_task, script_task, storyboard_task,
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, cancel_in_flight, check_budget,
     choose_providers, estimate_usd, package_version,
-    prepare_output_dir, record_upload, slug, write_package,
+    prepare_output_dir, record_upload, scene_takes, slug, Storyboard, write_package,
 )
 
 log = logging.getLogger("shorts")
@@ -45,6 +47,15 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
     log.info("✓ %s (%.1f s)", name, timings[name])
 
 
+def _results(futures):
+    """Wait for mapped tasks' results; worker threads never see Ctrl-C, so cancel the paid tasks they wait on."""
+    try:
+        return futures.result() if futures else []
+    except KeyboardInterrupt:
+        cancel_in_flight()
+        raise
+
+
 def call(task, *args):
     """Run a task and say when its result came from an earlier run."""
     state = task(*args, return_state=True)
@@ -54,8 +65,18 @@ def call(task, *args):
 
 
 @flow(name="make-short", flow_run_name="{request.topic}", task_runner=ThreadPoolTaskRunner(max_workers=4))
-def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None = None) -> ShortResult:
-    """Make one Short from a request; every step reuses what an identical earlier run made."""
+def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None = None, redo_scene: int | None = None,
+               approval: Approval = "pause") -> ShortResult | Storyboard:
+    """Make one Short from a request; every step reuses what an identical earlier run made.
+
+    Args:
+        request: What the Short is about, and how to make it.
+        fresh: Make everything again, ignoring the caches.
+        out_dir: The output folder; empty means SHORTS_OUTPUT_DIR/<topic>.
+        redo_scene: Draw this scene's first frame again (its next take), and so its clip; the rest is reused.
+        approval: Who approves buying the clips when review is on: pause (a person, in this UI), rules (within
+            SHORTS_AUTO_APPROVE_CREDITS, else pause), given (already approved), preview (stop at the storyboard).
+    """
     settings = Settings()
     choices = choose_providers(request, settings)
     for choice in choices.values():
@@ -74,7 +95,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     )
     common = dict(settings=unmapped(settings), fresh=unmapped(fresh))
     # Where the Short goes must not change what is made, so the making steps cache on the request without it.
-    making = request.model_copy(update={"upload": False, "channel": None})
+    making = request.model_copy(update={"upload": False, "channel": None, "review": False})
 
     with step("script", timings):
         script = call(script_t, making, provider["script"], settings, fresh)
@@ -87,16 +108,32 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         usd = estimate_usd(script, choices, settings)
         log.info("  estimated cost: up to %g credits%s", estimate, f" and ${usd:.2f}" if usd else "")
 
-    with step("scenes (first frames, clips, narration)", timings):
-        frames = frame_t.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]), **common)
+    with step("first frames and storyboard", timings):
+        takes = scene_takes(output, script, redo_scene)  # --redo-scene N moves scene N to its next take, for good
+        frames = frame_t.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]),
+                             take=takes, **common)
+        # Narration is cheap and runs alongside, even while a person looks at the storyboard; a preview skips it.
+        narrations = [] if approval == "preview" else narration_t.map(
+            unmapped(making), script.scenes, unmapped(provider["voice"]), **common)
+        futures = [*frames, *narrations]
+        frames = _results(frames)
+        board = storyboard_task(script, frames, choices, settings, output)
+        record_storyboard(board, request.topic)
+        log.info("  %s: %s", board.path, board.cost_line())
+    if approval == "preview":  # the CLI asks its question now, then runs again with the answer
+        return board
+
+    with step("review", timings):  # the gate: no clip is bought before this
+        review = review_storyboard(board, request, settings, approval)
+        log.info("  %s", describe(review))
+    if review and not review.approved:
+        wait(narrations)
+        return rejected(review)
+
+    with step("clips and narration", timings):
         clips = clip_t.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]), **common)
-        narrations = narration_t.map(unmapped(making), script.scenes, unmapped(provider["voice"]), **common)
-        futures = [*frames, *clips, *narrations]
-        try:
-            frames, clips, narrations = frames.result(), clips.result(), narrations.result()
-        except KeyboardInterrupt:  # worker threads never see Ctrl-C: cancel the paid tasks they wait on
-            cancel_in_flight()
-            raise
+        futures += clips
+        clips, narrations = _results(clips), _results(narrations)
         reused = sum(f.state.is_completed() and f.state.name == "Cached" for f in futures)
         if reused:
             log.info("  %d of %d scene steps reused from earlier runs", reused, len(futures))
@@ -112,7 +149,8 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         manifest = Manifest(
             shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
             render_options=options, script=script, frames=frames, clips=clips, narrations=narrations,
-            render=rendered, moderation=moderation, step_seconds=timings, cost_credits=cost, cost_usd=cost_usd,
+            render=rendered, moderation=moderation, review=review, step_seconds=timings, cost_credits=cost,
+            cost_usd=cost_usd,
         )
         files = write_package(manifest, output)
 

@@ -19,6 +19,7 @@ from pipeline import (
     AssetStore, ClipAsset, FrameAsset, ModerationCheck, Narration, ProviderError, Published, RenderedShort, RenderOptions, Scene, Script,
     Settings, ShortRequest, ShortsError, VideoFormat, animate_scene, build_provider, make_first_frame, narrate,
     file_digest, moderate_script, publish, render_short, write_script,
+    ProviderChoice, Storyboard, plan_storyboard, write_storyboard,
 )
 
 log = logging.getLogger("shorts")
@@ -92,12 +93,21 @@ def moderation_task(script: Script, settings: Settings) -> ModerationCheck:
 
 
 @task(name="first-frame", task_run_name="first-frame-{scene.index}", **STEP)
-def frame_task(scene: Scene, style: str, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False) -> FrameAsset:
+def frame_task(scene: Scene, style: str, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False,
+               take: int = 1) -> FrameAsset:
     started = time.perf_counter()
     with _vendor_slot(provider, settings):
-        frame = make_first_frame(scene, style, fmt, build_provider("image", provider, settings), _store(settings), fresh)
+        maker = build_provider("image", provider, settings)
+        frame = make_first_frame(scene, style, fmt, maker, _store(settings), fresh, take=take)
     log.info("  frame %d ready (%.1f s)", scene.index, time.perf_counter() - started)
     return frame
+
+
+@task(name="storyboard")
+def storyboard_task(script: Script, frames: list[FrameAsset], choices: dict[str, ProviderChoice], settings: Settings,
+                    out_dir: Path) -> Storyboard:
+    # Not cached: it takes a moment, and it must show this run's frames.
+    return write_storyboard(plan_storyboard(script, frames, choices, settings), out_dir / "storyboard.png")
 
 
 @task(name="clip", task_run_name="clip-{scene.index}", **STEP)

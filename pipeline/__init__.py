@@ -18,6 +18,8 @@ from pipeline.render import RenderOptions, render_short
 from pipeline.script import write_script
 from pipeline.settings import Settings
 from pipeline.store import AssetStore, file_digest
+from pipeline.storyboard import Review, Storyboard, plan_storyboard, preview_uri, write_storyboard
+from pipeline.takes import scene_takes
 from pipeline.topics import (
     TopicStatus, add_topics, next_topics, nothing_to_make, record_failed, record_made, topic_statuses, topics_file,
 )
@@ -34,4 +36,5 @@ __all__ = [
     "record_upload", "cancel_in_flight", "check_budget", "estimate_credits", "estimate_usd",
     "TopicStatus", "add_topics", "next_topics", "nothing_to_make", "record_failed", "record_made", "topic_statuses",
     "topics_file",
+    "Review", "Storyboard", "plan_storyboard", "preview_uri", "scene_takes", "write_storyboard",
 ]

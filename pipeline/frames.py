@@ -20,10 +20,13 @@ def scene_seed(*parts: object) -> int:
 
 def make_first_frame(
     scene: Scene, style: str, fmt: VideoFormat, maker: ImageMaker, store: AssetStore, fresh: bool = False,
-    reference: FrameAsset | None = None,
+    reference: FrameAsset | None = None, take: int = 1,
 ) -> FrameAsset:
-    """The scene's first frame, from the store when it was made before; `reference` is a frame to look like."""
-    seed = scene_seed(style, scene.first_frame_prompt)
+    """The scene's first frame, from the store when it was made before; `reference` is a frame to look like.
+
+    `take` > 1 draws the scene again with another seed (--redo-scene); take 1 keeps the seed frames always had.
+    """
+    seed = scene_seed(style, scene.first_frame_prompt, *([f"take {take}"] if take > 1 else []))
     # Only a reference joins the key, so frames made without one keep their old names.
     extra = {"reference": reference.path} if reference else {}
     key = content_key("frame", provider=maker.name, model=maker.model, prompt=scene.first_frame_prompt,
@@ -39,7 +42,7 @@ def make_first_frame(
         except ShortsError as exc:
             raise exc.at("frames", scene.index)
     return FrameAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
-                      prompt=scene.first_frame_prompt, task_id=task_id, cost_credits=cost)
+                      prompt=scene.first_frame_prompt, task_id=task_id, cost_credits=cost, take=take)
 
 
 def _check_image(path, fmt: VideoFormat) -> None:

@@ -42,6 +42,8 @@ class ShortRequest(Model):
     upload: bool = Field(False, description="Upload to YouTube when done (else the outbox).")
     channel: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$",
                                 description="YouTube channel (token name) to upload to; default from settings.")
+    review: bool = Field(False, description="Pause after the storyboard (first frames and the estimate) until you "
+                         "approve buying the clips; Resume the run to answer.")
 
     @field_validator("topic")
     @classmethod
@@ -118,6 +120,7 @@ class FrameAsset(Model):
     prompt: str
     task_id: str | None = None
     cost_credits: float = 0.0
+    take: int = 1  # redrawn with --redo-scene: each take has its own seed
 
 
 class ClipAsset(Model):

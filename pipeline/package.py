@@ -18,6 +18,7 @@ from pipeline.models import (
 from pipeline.moderation import ModerationCheck
 from pipeline.render import RenderOptions
 from pipeline.store import atomic_path
+from pipeline.storyboard import Review
 
 PACKAGE_FILES = ("final.mp4", "captions.srt", "script.json", "manifest.json")
 
@@ -37,6 +38,7 @@ class Manifest(Model):
     narrations: list[Narration]
     render: RenderedShort
     moderation: ModerationCheck | None = None
+    review: Review | None = None  # who approved buying the clips, when a review was asked for
     step_seconds: dict[str, float]
     cost_credits: float
     cost_usd: float = 0.0

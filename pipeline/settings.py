@@ -54,6 +54,12 @@ class Settings(BaseSettings):
 
     prefect_startup_timeout: int = Field(240, ge=30, description="Seconds to wait for Prefect's local server.")
 
+    review: bool = Field(False, description="Show the storyboard and ask before any clip is bought (like --review).")
+    review_timeout_hours: float = Field(24.0, gt=0, description="A run paused for review is cancelled after this.")
+    auto_approve_credits: float | None = Field(
+        None, ge=0, description="Daily runs buy clips without asking when estimated at most this; above, they pause "
+        "for review. Empty: every daily Short is approved (the credit caps still apply).")
+
     youtube_channel: str = Field("main", description="Channel (token name) to upload to; see `shorts auth youtube`.")
     youtube_category_id: str = Field("22", pattern=r"^\d+$", description="YouTube category id; 22 is People & Blogs.")
     youtube_privacy: str = Field("private", pattern=r"^(private|unlisted|public)$",

@@ -50,5 +50,6 @@ def test_bad_setting_is_one_clear_line(monkeypatch):
 def test_help_lists_the_make_options():
     result = run("make", "--help")
     assert result.returncode == 0
-    for flag in ("--seconds", "--scenes", "--out", "--script", "--image", "--video", "--voice", "--fresh", "--json"):
+    for flag in ("--seconds", "--scenes", "--out", "--script", "--image", "--video", "--voice", "--fresh", "--json",
+                 "--review", "--yes", "--redo-scene"):
         assert flag in result.stdout

@@ -60,7 +60,8 @@ def test_one_failing_topic_does_not_stop_the_others_but_fails_the_run():
 
     made_run = next(e.run_id for e in Ledger(settings.ledger_file).topic_events() if e.event == "made")
     short = artifacts(UUID(made_run))
-    assert set(short) == {"script-octopus-camouflage", "cost-octopus-camouflage", "video-octopus-camouflage"}
+    assert set(short) == {"script-octopus-camouflage", "cost-octopus-camouflage", "video-octopus-camouflage",
+                          "storyboard-octopus-camouflage"}
     script, cost, link = (short[f"{kind}-octopus-camouflage"] for kind in ("script", "cost", "video"))
     assert script["type"] == "markdown" and "| scene |" in script["data"]
     costs = json.loads(cost["data"])

@@ -1,0 +1,100 @@
+"""The gate between the storyboard and the clips: who may approve buying them, and how the answer comes back.
+
+`make_short(approval=...)` says who answers:
+
+- `pause` (the default; the UI form and deployments): with review on, the run pauses, and a person answers in the
+  Prefect UI with the Resume button's form. A rejection, or no answer within SHORTS_REVIEW_TIMEOUT_HOURS, ends the
+  run Cancelled before any clip is bought.
+- `rules` (the daily flow): approve without asking when the estimate is at most SHORTS_AUTO_APPROVE_CREDITS,
+  otherwise pause as above.
+- `preview` (the CLI's first pass): stop after the storyboard and return it.
+- `given` (the CLI's second pass): a person already said yes at the terminal (or with --yes), or wants no review.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
+from prefect.settings import get_current_settings
+from prefect.states import Cancelled
+from pydantic import Field
+
+from flows.artifacts import storyboard_markdown
+from pipeline import Review, Settings, ShortRequest, Storyboard
+
+Approval = Literal["pause", "rules", "given", "preview"]
+POLL_SECONDS = 5  # how soon a paused run notices it was resumed
+log = logging.getLogger("shorts")
+
+
+class ApprovalInput(RunInput):
+    """The form behind a paused run's Resume button."""
+
+    approve: bool = Field(False, description="Buy the clips and finish the Short. Off: cancel the run; no clip is "
+                                             "bought.")
+    note: str = Field("", max_length=500, description="Why, if you like; it goes to the run's logs and the manifest.")
+
+
+def review_storyboard(board: Storyboard, request: ShortRequest, settings: Settings,
+                      approval: Approval) -> Review | None:
+    """Whether to buy the clips; None when no review was asked for. May pause the run until a person answers."""
+    wanted = request.review or settings.review
+    why = "review is on"
+    if approval == "given":
+        return Review(approved=True, by="person", note="approved before this run") if request.review else None
+    if approval == "rules" and settings.auto_approve_credits is not None:
+        limit = settings.auto_approve_credits
+        credits = board.estimate_all_credits
+        if credits <= limit:
+            return Review(approved=True, by="rule",
+                          note=f"estimated {credits:g} credits, within SHORTS_AUTO_APPROVE_CREDITS={limit:g}")
+        wanted, why = True, f"estimated {credits:g} credits, over SHORTS_AUTO_APPROVE_CREDITS={limit:g}"
+    if not wanted:
+        return None
+    return _ask_in_the_ui(board, settings, why)
+
+
+def _ask_in_the_ui(board: Storyboard, settings: Settings, why: str) -> Review:
+    if not get_current_settings().api.url:
+        # Prefect's temporary local server has no UI, and it stops with this process: nobody could answer.
+        return Review(approved=False, by="nobody", note=f"{why}, but this run has no Prefect UI to approve it in "
+                      "(make it with `shorts make --review`, or run it under `shorts serve`)")
+    hours = settings.review_timeout_hours
+    form = ApprovalInput.with_initial_data(description=(
+        f"{storyboard_markdown(board)}\n\n**Approve** buys the clips and finishes the Short; leaving it off cancels "
+        f"the run, and no clip is bought. Unanswered, the run is cancelled after {hours:g} h."))
+    log.info("  waiting for approval (%s): open this run in the Prefect UI and press Resume", why)
+    try:
+        answer = pause_flow_run(wait_for_input=form, timeout=max(1, round(hours * 3600)), poll_interval=POLL_SECONDS)
+    except FlowPauseTimeout:
+        review = Review(approved=False, by="nobody", note=f"nobody approved it within {hours:g} h "
+                                                          "(SHORTS_REVIEW_TIMEOUT_HOURS)")
+        # Prefect's server turns every exit from an expired pause into Failed; a forced Cancelled says what happened.
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(FlowRunContext.get().flow_run.id, rejected(review), force=True)
+        return review
+    return Review(approved=answer.approve, by="person", note=answer.note)
+
+
+def describe(review: Review | None) -> str:
+    """The gate's outcome in a few words, for the log."""
+    if review is None:
+        return "none asked for"
+    if review.by == "nobody":
+        return f"not approved: {review.note}"
+    verdict = "approved" if review.approved else "rejected"
+    return f"{verdict} by {'a person' if review.by == 'person' else 'the rule'}" + (
+        f": {review.note}" if review.note else "")
+
+
+def rejected(review: Review) -> Cancelled:
+    """The state a run ends in when the clips were not approved: Cancelled, saying why."""
+    why = review.note if review.by == "nobody" else "rejected at review" + (f": {review.note}" if review.note else "")
+    return Cancelled(message=f"{why[0].upper()}{why[1:]}; no clip was bought, and the script and first frames are "
+                             "kept for the next run.")

@@ -1,0 +1,256 @@
+"""The storyboard: every first frame in scene order on one sheet, with what each scene says and what the clips cost.
+
+It is made after the script and first frames (cents) and before the clips (dollars), so a person can look before
+paying. The facts on the sheet come from a `Storyboard` model, which the Prefect artifact and the CLI also print.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.captions import FONT, _font
+from pipeline.models import FrameAsset, Model, ProviderChoice, Scene, Script
+from pipeline.providers import REGISTRY, build_provider
+from pipeline.settings import Settings
+from pipeline.store import atomic_path
+
+# Budgets count Runway credits, and 1 credit is $0.01 (what Runway sells them for).
+DOLLARS_PER_CREDIT = 0.01
+FIRST_WORDS = 9  # of each scene's narration on its cell
+
+# Sheet geometry in pixels, fixed whatever the video size, so a 144x256 test frame and a 720x1280 one give the
+# same readable sheet.
+THUMB_WIDTH = 270
+GAP = 24
+MAX_COLUMNS = 4
+MIN_WIDTH = 960
+LABEL_PX, WORDS_PX, TITLE_PX, FACTS_PX = 24, 19, 34, 22
+WORD_LINES = 3
+PREVIEW_WIDTH = 640  # of the copy shown inline in the Prefect UI (about 60-120 KB)
+BACKGROUND, INK, MUTED, ACCENT = (17, 17, 20), (245, 245, 245), (180, 180, 188), (255, 214, 10)
+
+
+class StoryboardScene(Model):
+    """One cell: a scene's first frame and what is said over it."""
+
+    index: int
+    seconds: float
+    words: str  # the first words of the narration
+    frame: Path
+    take: int = 1
+    clip_credits: float = 0.0  # at most, with the chosen clip provider
+    clip_usd: float = 0.0  # the same, for providers that bill in dollars
+
+
+class Storyboard(Model):
+    """What a person approves before the clips are bought: the frames, the scenes and the estimate."""
+
+    title: str
+    seconds: float
+    scenes: list[StoryboardScene]
+    clip_provider: str
+    clip_model: str
+    estimate_credits: float  # at most, for first frames and clips together
+    estimate_usd: float = 0.0  # the same, for steps billed in dollars
+    path: Path | None = None  # storyboard.png, once written
+
+    @property
+    def clip_credits(self) -> float:
+        return round(sum(s.clip_credits for s in self.scenes), 2)
+
+    @property
+    def clip_usd(self) -> float:
+        return round(sum(s.clip_usd for s in self.scenes), 4)
+
+    @property
+    def estimate_dollars(self) -> float:
+        """Everything in dollars: credits at their price, plus what is billed in dollars."""
+        return self.estimate_credits * DOLLARS_PER_CREDIT + self.estimate_usd
+
+    @property
+    def estimate_all_credits(self) -> float:
+        """Everything in credits, dollar-billed steps at the credit's price."""
+        return round(self.estimate_dollars / DOLLARS_PER_CREDIT, 2)
+
+    def cost_line(self) -> str:
+        """The estimate in one line: 'up to 165 credits ($1.65): 150 credits for 6 clips, 15 for first frames'."""
+        clips = _amount(self.clip_credits, self.clip_usd)
+        frames = _amount(max(0.0, self.estimate_credits - self.clip_credits),
+                         max(0.0, self.estimate_usd - self.clip_usd))
+        total = _amount(self.estimate_credits, self.estimate_usd)
+        in_dollars = f" (${self.estimate_dollars:.2f})" if self.estimate_credits or not self.estimate_usd else ""
+        return f"up to {total}{in_dollars}: {clips} for {_count(len(self.scenes), 'clip')}, {frames} for first frames"
+
+
+class Review(Model):
+    """Whether the clips were approved, by whom, and what they said."""
+
+    approved: bool
+    by: Literal["person", "rule", "nobody"]
+    note: str = ""
+
+
+def plan_storyboard(script: Script, frames: list[FrameAsset], choices: dict[str, ProviderChoice],
+                    settings: Settings) -> Storyboard:
+    """The storyboard's facts: scenes in order with their frames, the clip provider and model, and the estimate."""
+    clip_provider = choices["video"].name
+    by_scene = {frame.scene: frame for frame in frames}
+    scenes = [
+        StoryboardScene(index=scene.index, seconds=scene.seconds, words=first_words(scene.narration),
+                        frame=by_scene[scene.index].path, take=by_scene[scene.index].take,
+                        clip_credits=_estimate("video", clip_provider, "credits", scene, settings),
+                        clip_usd=_estimate("video", clip_provider, "usd", scene, settings))
+        for scene in script.scenes
+    ]
+    frame_provider = choices["image"].name
+    frame_credits = sum(_estimate("image", frame_provider, "credits", s, settings) for s in script.scenes)
+    frame_usd = sum(_estimate("image", frame_provider, "usd", s, settings) for s in script.scenes)
+    return Storyboard(
+        title=script.title, seconds=script.seconds, scenes=scenes, clip_provider=clip_provider,
+        clip_model=build_provider("video", clip_provider, settings).model,
+        estimate_credits=round(frame_credits + sum(s.clip_credits for s in scenes), 2),
+        estimate_usd=round(frame_usd + sum(s.clip_usd for s in scenes), 4),
+    )
+
+
+def _estimate(step: str, provider: str, unit: str, scene: Scene, settings: Settings) -> float:
+    """At most what `provider` charges for one scene, in `unit` (credits or usd); 0 when it says nothing."""
+    estimate = getattr(REGISTRY[step][provider], f"estimate_{unit}", None)
+    return float(estimate(scene, settings)) if estimate else 0.0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _amount(credits: float, usd: float) -> str:
+    parts = [f"{round(credits, 2):g} credits"] if credits or not usd else []
+    return " and ".join(parts + ([f"${usd:.2f}"] if usd else []))
+
+
+def first_words(text: str, count: int = FIRST_WORDS) -> str:
+    """The first `count` words, with an ellipsis when there are more."""
+    words = text.split()
+    return " ".join(words[:count]) + (" …" if len(words) > count else "")
+
+
+def grid(count: int) -> tuple[int, int]:
+    """(columns, rows) for `count` cells: at most four a row, rows as even as they can be."""
+    rows = math.ceil(count / MAX_COLUMNS)
+    return math.ceil(count / rows), rows
+
+
+def cell_boxes(count: int, frame_size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """Where each scene's frame goes on the sheet, (left, top, right, bottom), in scene order."""
+    columns, _ = grid(count)
+    thumb_h = round(THUMB_WIDTH * frame_size[1] / frame_size[0])
+    width = sheet_size(count, frame_size)[0]
+    left0 = (width - (columns * THUMB_WIDTH + (columns - 1) * GAP)) // 2
+    boxes = []
+    for i in range(count):
+        row, column = divmod(i, columns)
+        left, top = left0 + column * (THUMB_WIDTH + GAP), GAP + row * (thumb_h + _label_height() + GAP)
+        boxes.append((left, top, left + THUMB_WIDTH, top + thumb_h))
+    return boxes
+
+
+def sheet_size(count: int, frame_size: tuple[int, int]) -> tuple[int, int]:
+    """The storyboard's size in pixels for `count` frames of `frame_size`."""
+    columns, rows = grid(count)
+    thumb_h = round(THUMB_WIDTH * frame_size[1] / frame_size[0])
+    width = max(MIN_WIDTH, columns * THUMB_WIDTH + (columns + 1) * GAP)
+    return width, GAP + rows * (thumb_h + _label_height() + GAP) + _footer_height()
+
+
+def footer_lines(board: Storyboard) -> list[str]:
+    """The footer's text: the title, then the length and clip provider, then the estimate."""
+    return [
+        board.title,
+        f"{board.seconds:g} s in {_count(len(board.scenes), 'scene')} · clips by {board.clip_provider} "
+        f"{board.clip_model}",
+        f"Estimate: {board.cost_line()}",
+    ]
+
+
+def write_storyboard(board: Storyboard, dest: Path) -> Storyboard:
+    """Draw the sheet to `dest` (PNG): the frames in a grid, each labelled, and the footer; returns it with `path`."""
+    with Image.open(board.scenes[0].frame) as first:
+        frame_size = first.size
+    sheet = Image.new("RGB", sheet_size(len(board.scenes), frame_size), BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    label, words = _font(FONT, LABEL_PX), _font(FONT, WORDS_PX)
+    for scene, box in zip(board.scenes, cell_boxes(len(board.scenes), frame_size)):
+        with Image.open(scene.frame) as frame:
+            sheet.paste(frame.convert("RGB").resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS),
+                        box[:2])
+        take = f" · take {scene.take}" if scene.take > 1 else ""
+        draw.text((box[0], box[3] + 8), f"Scene {scene.index} · {scene.seconds:g} s{take}", font=label, fill=ACCENT)
+        y = box[3] + 8 + LABEL_PX + 8
+        for line in _wrap(scene.words, words, THUMB_WIDTH, WORD_LINES):
+            draw.text((box[0], y), line, font=words, fill=INK)
+            y += round(WORDS_PX * 1.3)
+    _draw_footer(draw, board, sheet.size)
+    with atomic_path(dest) as tmp:
+        sheet.save(tmp, format="PNG", optimize=True)
+    return board.model_copy(update={"path": dest})
+
+
+def preview_uri(path: Path, width: int = PREVIEW_WIDTH) -> str:
+    """The sheet as a small JPEG data URI: the Prefect UI shows it inline, where a file path would not open."""
+    with Image.open(path) as sheet:
+        small = sheet.convert("RGB")
+    small.thumbnail((width, 10 * width), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, format="JPEG", quality=80, optimize=True)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _draw_footer(draw: ImageDraw.ImageDraw, board: Storyboard, size: tuple[int, int]) -> None:
+    top = size[1] - _footer_height()
+    draw.line((GAP, top, size[0] - GAP, top), fill=MUTED, width=2)
+    title, facts = _font(FONT, TITLE_PX), _font(FONT, FACTS_PX)
+    lines = footer_lines(board)
+    y = top + GAP
+    for line in _wrap(lines[0], title, size[0] - 2 * GAP, 2):
+        draw.text((GAP, y), line, font=title, fill=INK)
+        y += round(TITLE_PX * 1.3)
+    for line in lines[1:]:
+        for part in _wrap(line, facts, size[0] - 2 * GAP, 2):
+            draw.text((GAP, y), part, font=facts, fill=ACCENT if line.startswith("Estimate") else MUTED)
+            y += round(FACTS_PX * 1.4)
+
+
+def _label_height() -> int:
+    return 8 + LABEL_PX + 8 + WORD_LINES * round(WORDS_PX * 1.3)
+
+
+def _footer_height() -> int:
+    # A title of up to two lines and two facts lines of up to two lines each.
+    return 2 * GAP + 2 * round(TITLE_PX * 1.3) + 4 * round(FACTS_PX * 1.4)
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float, max_lines: int) -> list[str]:
+    """At most `max_lines` lines of `text`, each no wider than `width`; an ellipsis ends text that did not fit."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(_fit(word, font, width))
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = _fit(lines[-1] + " …", font, width)
+    return lines
+
+
+def _fit(text: str, font: ImageFont.FreeTypeFont, width: float) -> str:
+    """`text`, cut short with an ellipsis if it is wider than `width`."""
+    while font.getlength(text) > width and len(text) > 1:
+        text = text[:-2].rstrip() + "…"
+    return text
