@@ -25,7 +25,7 @@ from flows.tasks import (
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, cancel_in_flight, check_budget,
-    choose_providers, estimate_usd, package_version,
+    choose_providers, disk_error, estimate_usd, package_version,
     prepare_output_dir, record_upload, scene_takes, slug, Storyboard, write_package,
 )
 
@@ -42,7 +42,7 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
     except ShortsError as exc:
         raise exc.at(name)
     except Exception as exc:
-        raise ShortsError(f"Unexpected {type(exc).__name__}: {exc}", step=name) from exc
+        raise disk_error(exc, step=name) or ShortsError(f"Unexpected {type(exc).__name__}: {exc}", step=name) from exc
     timings[name] = round(time.perf_counter() - started, 2)
     log.info("✓ %s (%.1f s)", name, timings[name])
 

@@ -15,6 +15,7 @@ from prefect.concurrency.sync import concurrency
 from prefect.utilities.hashing import hash_objects
 from pydantic import BaseModel
 
+from flows.locking import FlockLockManager
 from pipeline import (
     AssetStore, ClipAsset, FrameAsset, ModerationCheck, Narration, ProviderError, Published, RenderedShort, RenderOptions, Scene, Script,
     Settings, ShortRequest, ShortsError, VideoFormat, animate_scene, build_provider, make_first_frame, narrate,
@@ -67,7 +68,10 @@ def retry_safe(task, task_run, state) -> bool:
     return False
 
 
-CACHE = LiveFiles(exclude=["settings", "fresh"])
+# SERIALIZABLE: a run that reaches a step another run (another `shorts make`, the daily flow) is doing with the same
+# inputs waits for it and reuses its result, instead of paying for it too; see flows/locking.py for why flock.
+CACHE = LiveFiles(exclude=["settings", "fresh"]).configure(isolation_level="SERIALIZABLE",
+                                                         lock_manager=FlockLockManager())
 STEP = dict(cache_policy=CACHE, retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
 
 

@@ -2,7 +2,7 @@
 
 from pipeline.captions import CaptionStyle
 from pipeline.clips import animate_scene
-from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError
+from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error
 from pipeline.frames import make_first_frame
 from pipeline.models import (
     ClipAsset, FrameAsset, Narration, ProviderChoice, Published, RenderedShort, Scene, Script, ShortRequest,
@@ -29,6 +29,7 @@ __all__ = [
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
     "Narration", "ProviderChoice", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",
     "Scene", "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
+    "disk_error",
     "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "moderate_script",
     "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "slug",
     "write_package", "write_script",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -105,6 +106,32 @@ def _font(path: Path, px: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), px)
 
 
+NO_GLYPH = "\U0010fffd"  # a private-use code point no font maps: it draws as the font's "missing" box
+
+
+def drawable(text: str, font: Path = FONT) -> str:
+    """`text` composed (NFC), without the characters `font` has no glyph for, which would show as empty boxes."""
+    return "".join(ch for ch in unicodedata.normalize("NFC", text) if _has_glyph(font, ch))
+
+
+def missing_glyphs(texts: list[str], font: Path = FONT) -> list[str]:
+    """The characters of `texts` that `font` cannot draw, each once, in order."""
+    return list(dict.fromkeys(ch for text in texts for ch in unicodedata.normalize("NFC", text)
+                              if not ch.isspace() and not _has_glyph(font, ch)))
+
+
+@lru_cache(maxsize=4096)
+def _has_glyph(font: Path, ch: str) -> bool:
+    # Pillow has no cmap lookup; a character the font lacks is drawn as exactly the missing box, so compare.
+    return _mask(font, ch) != _mask(font, NO_GLYPH)
+
+
+@lru_cache(maxsize=8)
+def _mask(font: Path, ch: str) -> tuple[tuple[int, int], bytes]:
+    mask = _font(font, 32).getmask(ch)
+    return mask.size, bytes(mask)
+
+
 class CaptionLayers(NamedTuple):
     """A caption group drawn once: coverage of outline and letters, the word each pixel belongs to, its corner."""
 
@@ -141,7 +168,7 @@ def draw_caption(group: CaptionGroup, fmt: VideoFormat, style: CaptionStyle = Ca
     px = max(8, round(style.size * fmt.width))
     stroke = max(1, round(style.stroke * px))
     font = _font(style.font, px)
-    words = [w.word.upper() if style.uppercase else w.word for w in group.words]
+    words = [drawable(w.word.upper() if style.uppercase else w.word, style.font) for w in group.words]
     space = font.getlength(" ")
     lines = _wrap(words, font, space, style.max_width * fmt.width)
     ascent, descent = font.getmetrics()

@@ -10,6 +10,9 @@ Each message is one sentence saying what failed, where, and what to do. Messages
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 
 class ShortsError(Exception):
     """Base of every error this package raises on purpose."""
@@ -55,3 +58,19 @@ class ProviderError(ShortsError):
 
 class RenderError(ShortsError):
     """Stitching, captioning or encoding the final video failed."""
+
+
+def disk_error(exc: BaseException, step: str | None = None) -> ConfigError | None:
+    """One sentence for a write the disk refused (full, read-only, not allowed), whichever step ran into it; None
+    for any other error. What was made before it is kept, so the same command continues once it is fixed."""
+    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
+        exc = OSError(errno.ENOSPC, "No space left on device")
+    if not isinstance(exc, OSError) or exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
+                                                         errno.EPERM):
+        return None
+    where = f" writing {exc.filename}" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ConfigError(f"The disk is full{where} ({exc.strerror}); free some space (or use --out for the Short, "
+                           "SHORTS_HOME for the rest) and rerun, which continues where this run stopped.", step=step)
+    return ConfigError(f"Cannot write{where} ({exc.strerror}); fix the folder's permissions (or use --out for the "
+                       "Short, SHORTS_HOME for the rest) and rerun, which continues where this run stopped.", step=step)

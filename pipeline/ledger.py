@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.errors import ConfigError
+from pipeline.locks import hold
 
 # Our lifecycle of a remote task; the vendor's own status goes in `remote_status`.
 SUBMITTING = "submitting"    # the create call is on the wire: a task may exist, its id is unknown
@@ -175,11 +176,14 @@ class Ledger:
             db.close()
 
     def _migrate(self) -> None:
-        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
-        finally:
-            db.close()
+        # Switching a new file to WAL fails at once ("database is locked"), without waiting, when another thread or
+        # process switches it at the same moment (two first runs at once): one at a time.
+        with hold(self.path.parent, f"ledger-{self.path.name}"):
+            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
+            finally:
+                db.close()
         with self._db(write=True) as db:
             db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             done = {row["name"] for row in db.execute("SELECT name FROM _migrations")}

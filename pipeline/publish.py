@@ -16,10 +16,11 @@ from googleapiclient.errors import HttpError
 
 from pipeline.errors import ConfigError
 from pipeline.ledger import Ledger
+from pipeline.locks import hold
 from pipeline.models import Published, Script, ShortRequest
 from pipeline.package import PACKAGE_FILES
 from pipeline.settings import Settings
-from pipeline.store import file_digest
+from pipeline.store import file_digest, is_stale, temp_tag
 from pipeline.youtube_auth import auth_command, has_youtube_token, load_youtube_credentials, revoked
 from pipeline.youtube_metadata import build_metadata, check_schedule
 from pipeline.youtube_upload import (
@@ -54,7 +55,17 @@ def publish_to_youtube(video: Path, script: Script, language: str, settings: Set
                        http: httplib2.Http | None = None, sleep: Callable[[float], None] = time.sleep,
                        chunksize: int = CHUNK_SIZE) -> Published:
     """Upload `video` once per channel: a video already up is only reported, an interrupted upload resumes."""
+    # Two runs publishing the same Short at once must not both insert it: the second waits here for the first,
+    # then finds its video id in the ledger. The lock dies with its process, so a killed upload never blocks a rerun.
     digest = file_digest(video)
+    with hold(settings.home_dir, f"youtube-{channel}-{digest}",
+              waiting="waiting for another run that is uploading this same video"):
+        return _upload_once(video, digest, script, language, settings, channel, http=http, sleep=sleep,
+                            chunksize=chunksize)
+
+
+def _upload_once(video: Path, digest: str, script: Script, language: str, settings: Settings, channel: str, *,
+                 http: httplib2.Http | None, sleep: Callable[[float], None], chunksize: int) -> Published:
     ledger = Ledger(settings.ledger_file)
     earlier = ledger.upload(digest, channel)
     if earlier and earlier.video_id:
@@ -94,14 +105,26 @@ def publish_to_outbox(out_dir: Path, outbox: Path, name: str) -> Published:
         return Published(destination="outbox", location=str(target))
     try:
         outbox.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=outbox))
+        _sweep_staging(outbox)
+        staging = Path(tempfile.mkdtemp(prefix=f".incoming-{temp_tag()}.part-", dir=outbox))
         try:
             for file in PACKAGE_FILES:
                 shutil.copyfile(out_dir / file, staging / file)
-            os.replace(staging, target)  # a reader never sees half a package
+            try:
+                os.replace(staging, target)  # a reader never sees half a package
+            except OSError:
+                if not target.is_dir():
+                    raise  # else another run dropped the same video a moment ago
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     except OSError as exc:
         raise ConfigError(f"Cannot write to the outbox {outbox} ({exc.strerror}); set SHORTS_OUTBOX_DIR.",
                           step="publish") from exc
     return Published(destination="outbox", location=str(target))
+
+
+def _sweep_staging(outbox: Path) -> None:
+    """Remove half-copied packages whose run died before it could rename them into place."""
+    for staging in outbox.glob(".incoming-*"):
+        if is_stale(staging):
+            shutil.rmtree(staging, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
 from proglog import ProgressBarLogger
 from pydantic import Field
 
-from pipeline.captions import CaptionCue, CaptionGroup, CaptionLayers, CaptionStyle, cues, draw_caption, group_words, srt
+from pipeline.captions import (
+    CaptionCue, CaptionGroup, CaptionLayers, CaptionStyle, cues, draw_caption, group_words, missing_glyphs, srt,
+)
 from pipeline.errors import RenderError
 from pipeline.models import ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming
 from pipeline.mix import write_soundtrack
@@ -20,6 +23,7 @@ from pipeline.stitch import StitchedClip, widen
 from pipeline.store import AssetStore, atomic_path, content_key
 
 Progress = Callable[[int], None]  # receives the percentage done
+log = logging.getLogger("shorts")
 
 
 class RenderOptions(Model):
@@ -64,6 +68,9 @@ def render_short(
                       durations=durations, groups=groups, fmt=fmt, options=options)
     video, captions = store.path("renders", key, ".mp4"), store.path("renders", key, ".srt")
     if fresh or not (store.find("renders", key, ".mp4") and captions.is_file()):
+        if lost := missing_glyphs([g.text for g in groups], options.captions.font):
+            log.warning("  captions: the caption font has no glyph for %s, so the video leaves them out (the SRT "
+                        "file keeps them)", " ".join(lost[:12]))
         with atomic_path(captions) as tmp:
             tmp.write_text(srt(groups), encoding="utf-8")
         with atomic_path(video) as tmp:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,15 +45,56 @@ def _jsonable(value: Any) -> Any:
 
 @contextmanager
 def atomic_path(final: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `final`; rename it into place if the block succeeds and wrote it."""
+    """Yield a temporary path beside `final`; rename it into place if the block succeeds and wrote it.
+
+    A reader only ever sees `final` whole or not at all. What a killed writer leaves (the temporary file, and any
+    `<temporary>.*` helper beside it) is removed by the next writer of the same file.
+    """
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.stem}.{uuid.uuid4().hex[:8]}.part{final.suffix}")
+    sweep_stale_parts(final)
+    tmp = final.with_name(f".{final.stem}.{temp_tag()}.part{final.suffix}")
     try:
         yield tmp
         if tmp.exists():
             os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def temp_tag() -> str:
+    """A unique part of a temporary name that also names its writer, so leftovers of dead writers can be told apart."""
+    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+_TAG = re.compile(r"[.-](\d+)-[0-9a-f]{8}\.part")
+
+
+def is_stale(temporary: Path) -> bool:
+    """Whether a temporary file or folder named with `temp_tag` was left by a writer that has died."""
+    tag = _TAG.search(temporary.name)
+    return bool(tag) and not _alive(int(tag.group(1)))
+
+
+def sweep_stale_parts(final: Path) -> list[Path]:
+    """Remove the temporary files of `final` whose writer has died (SIGKILL, power cut) before renaming them."""
+    removed = []
+    for leftover in final.parent.glob(f".{glob.escape(final.stem)}.*.part*"):
+        if is_stale(leftover):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 class AssetStore:

@@ -15,9 +15,11 @@ from pydantic import ValidationError
 
 from pipeline.errors import ConfigError, ShortsError
 from pipeline.ledger import Ledger
+from pipeline.locks import hold
 from pipeline.models import Model, ShortRequest
 from pipeline.providers import build_provider, choose_provider
 from pipeline.settings import Settings
+from pipeline.store import atomic_path
 
 log = logging.getLogger("shorts")
 
@@ -86,17 +88,17 @@ def read_topics(path: Path) -> list[str]:
 
 
 def _append(path: Path, topics: list[str], comment: str | None = None) -> None:
+    # The whole file is written anew and renamed into place, so a run killed mid-write never leaves half a topic
+    # on the last line; the lock keeps two appends at once from losing one.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        new = not path.exists()
-        with path.open("a", encoding="utf-8") as file:
-            if new:
-                file.write(HEADER)
-            elif not path.read_text(encoding="utf-8").endswith("\n"):
-                file.write("\n")  # a person's last line may lack its newline
-            if comment:
-                file.write(f"# {comment}\n")
-            file.writelines(f"{topic}\n" for topic in topics)
+        with hold(path.parent, f"queue-{path.name}"):
+            text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+            if text and not text.endswith("\n"):
+                text += "\n"  # a person's last line may lack its newline
+            text += (f"# {comment}\n" if comment else "") + "".join(f"{topic}\n" for topic in topics)
+            with atomic_path(path) as tmp:
+                tmp.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"Cannot write the topic queue {path} ({exc.strerror}); check SHORTS_HOME.") from exc
 

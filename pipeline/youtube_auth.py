@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 from pathlib import Path
 
 import httplib2
@@ -14,6 +13,7 @@ from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import Request
 
 from pipeline.errors import ConfigError, ProviderError
+from pipeline.store import sweep_stale_parts, temp_tag
 
 UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"        # videos.insert (and thumbnails.set)
 READONLY_SCOPE = "https://www.googleapis.com/auth/youtube.readonly"    # videos.list: the processing status
@@ -110,7 +110,8 @@ def revoked(channel: str) -> ConfigError:
 def save_token(credentials: Credentials, path: Path) -> None:
     """Write the token readable by its owner only: created 0600, never widened, swapped in whole."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.part")
+    sweep_stale_parts(path)  # what a writer killed before its rename left
+    tmp = path.with_name(f".{path.stem}.{temp_tag()}.part{path.suffix}")
     # The mode is set when the file is created, so there is no moment at which others could read it.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -44,7 +44,13 @@ def youtube_client(credentials: Credentials, http: httplib2.Http | None = None,
     document = json.loads(get_static_doc("youtube", "v3"))
     if api_url:
         document["rootUrl"] = api_url.rstrip("/") + "/"
-    authorized = AuthorizedHttp(credentials, http=http or httplib2.Http(timeout=120))
+    http = http or httplib2.Http(timeout=120)
+    if hasattr(http, "redirect_codes"):
+        # YouTube answers 308 (Resume Incomplete) to every chunk but the last and to a resumed session's status
+        # query; httplib2 takes 308 for a redirect, finds no Location and fails. googleapiclient's build_http()
+        # drops it the same way.
+        http.redirect_codes = http.redirect_codes - {308}
+    authorized = AuthorizedHttp(credentials, http=http)
     return build_from_document(document, http=authorized)
 
 

@@ -57,9 +57,10 @@ def video_bytes(width: int, height: int, seconds: int, fps: int = 4) -> bytes:
 
 
 @functools.lru_cache(maxsize=None)
-def image_bytes(width: int, height: int) -> bytes:
+def image_bytes(width: int, height: int, seed: int = 0) -> bytes:
+    """A flat picture; as with a real model, another seed draws another one."""
     buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (30, 90, 160)).save(buffer, format="PNG")
+    Image.new("RGB", (width, height), (30, 90, (160 + seed) % 256)).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -209,7 +210,7 @@ class FakeRunway(LoopbackFake):
             return _send(h, 404, {"error": "Not found"})
         width, height = (int(v) for v in task.body["ratio"].split(":"))
         data = (video_bytes(width, height, task.body.get("duration", 5)) if task.kind == "image_to_video"
-                else image_bytes(width, height))
+                else image_bytes(width, height, task.body.get("seed") or 0))
         media_type = "video/mp4" if task.kind == "image_to_video" else "image/png"
         return send_file(h, data, media_type, cut_short=fault == "short")
 

@@ -9,6 +9,7 @@ import mimetypes
 import random
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import imageio_ffmpeg
 from pydantic import SecretStr
 
 from pipeline.errors import ConfigError
+from pipeline.locks import hold
 
 DOWNLOAD_TRIES = 3
 
@@ -48,6 +50,14 @@ def shared_http_client() -> httpx.Client:
             _http = httpx.Client(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True,
                                  limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
         return _http
+
+
+def one_job_at_a_time(home: Path, provider: str, key: str, label: str) -> AbstractContextManager[None]:
+    """Hold the paid job `key` for its whole life (submit, wait, download) in every thread and process that shares
+    `home`: a second job with the same key (another run, or a scene with the same inputs) waits, then finds the
+    first one's task in the ledger and reuses it instead of paying again. A flock: it dies with a killed run."""
+    return hold(home, f"{provider}-job-{key}",
+                waiting=f"{label}: waiting for the same {provider} task, which another run or scene is making")
 
 
 def slot(key: tuple[str, ...], size: Callable[[], int]) -> threading.BoundedSemaphore:

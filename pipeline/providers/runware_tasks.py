@@ -16,7 +16,9 @@ import httpx
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, USD, Ledger
-from pipeline.providers.remote_tasks import Flight, download_checked, pause, shared_http_client, slot, track, untrack
+from pipeline.providers.remote_tasks import (
+    Flight, download_checked, one_job_at_a_time, pause, shared_http_client, slot, track, untrack,
+)
 from pipeline.providers.runware import PROVIDER, RunwareAPIError, RunwareClient, runware_error
 from pipeline.settings import Settings
 
@@ -92,7 +94,7 @@ class RunwareTasks:
 
     def produce(self, job: RunwareJob, dest: Path) -> tuple[str, float]:
         """Write the job's output to `dest`; return (taskUUID, dollars this run paid)."""
-        with self._slot(job.model):
+        with one_job_at_a_time(self.ledger.path.parent, PROVIDER, job.key, job.label), self._slot(job.model):
             task_uuid, item, row, paid_before = self._obtain(job)
             cost = _cost(item)
             if item.get("status") == "error":

@@ -16,7 +16,8 @@ import runwayml
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.ledger import CANCELLED, DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, Ledger
 from pipeline.providers.remote_tasks import (  # noqa: F401 - cancel_in_flight is re-exported for callers
-    Flight, cancel_in_flight, download_checked, pause, retry_after, shared_http_client, slot, track, untrack,
+    Flight, cancel_in_flight, download_checked, one_job_at_a_time, pause, retry_after, shared_http_client, slot, track,
+    untrack,
 )
 from pipeline.providers.runway import PROVIDER, ambiguous, runway_error
 from pipeline.settings import Settings
@@ -71,7 +72,7 @@ class RunwayTasks:
 
     def produce(self, job: Job, dest: Path) -> tuple[str, float]:
         """Write the job's output to `dest`; return (task id, credits this run paid)."""
-        with self._slot(job.model):
+        with one_job_at_a_time(self.ledger.path.parent, PROVIDER, job.key, job.label), self._slot(job.model):
             for attempt in (1, 2):
                 task, row, paid_before = self._obtain(job)
                 if task.status == "SUCCEEDED":
