@@ -95,8 +95,13 @@ def test_a_short_started_in_the_ui_with_review_pauses_and_approving_it_finishes_
 def test_rejecting_in_the_ui_cancels_the_run_and_buys_no_clip(served, page, tmp_path):
     api, ui = served["api"], served["ui"]
     make_short = deployment(api, "make-short")
-    created = httpx.post(f"{api}/deployments/{make_short['id']}/create_flow_run", timeout=10, json={
-        "parameters": {"request": {"topic": REJECTED, "seconds": 5, "review": True}}}).json()
+    def create():  # a busy SQLite server may refuse once ("database is locked"); creating is idempotent enough here
+        answer = httpx.post(f"{api}/deployments/{make_short['id']}/create_flow_run", timeout=10, json={
+            "parameters": {"request": {"topic": REJECTED, "seconds": 5, "review": True}}})
+        print(f"create_flow_run answered {answer.status_code}: {answer.text[:300]}")
+        return answer.json() if answer.status_code < 300 else None
+
+    created = wait_until(create, 60, "the server to create the run")
     wait_until(lambda: state_of(api, created["id"]) == "PAUSED", 180, "the run to pause for review", served["log"])
     clips = store(served, "clips")
 
