@@ -65,12 +65,12 @@ def disk_error(exc: BaseException, step: str | None = None) -> ConfigError | Non
     for any other error. What was made before it is kept, so the same command continues once it is fixed."""
     if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
         exc = OSError(errno.ENOSPC, "No space left on device")
-    if not isinstance(exc, OSError) or exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
-                                                         errno.EPERM):
+    full = (errno.ENOSPC, errno.EDQUOT)
+    if not isinstance(exc, OSError) or exc.errno not in (*full, errno.EROFS, errno.EACCES, errno.EPERM) or (
+            exc.errno not in full and not exc.filename):  # refused permission, but not to write a file
         return None
-    where = f" writing {exc.filename}" if exc.filename else ""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return ConfigError(f"The disk is full{where} ({exc.strerror}); free some space (or use --out for the Short, "
-                           "SHORTS_HOME for the rest) and rerun, which continues where this run stopped.", step=step)
-    return ConfigError(f"Cannot write{where} ({exc.strerror}); fix the folder's permissions (or use --out for the "
-                       "Short, SHORTS_HOME for the rest) and rerun, which continues where this run stopped.", step=step)
+    then = "(or use --out for the Short, SHORTS_HOME for the rest) and rerun, which continues where this run stopped."
+    if exc.errno in full:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return ConfigError(f"The disk is full{where} ({exc.strerror}); free some space {then}", step=step)
+    return ConfigError(f"Cannot write {exc.filename} ({exc.strerror}); fix the folder's permissions {then}", step=step)

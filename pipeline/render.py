@@ -91,7 +91,9 @@ def _write_video(clips: list[ClipAsset], narrations: list[Narration], durations:
         video = burn_captions(stitched, groups, fmt, options.captions)
         _encode(video, dest, fmt, options, soundtrack, progress)
     except (OSError, RuntimeError) as exc:
-        raise RenderError(f"Encoding the video failed ({exc}); check free disk space and rerun.", step="render") from exc
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # moviepy adds pages of ffmpeg's advice
+        raise RenderError(f"Encoding the video failed ({detail}); check free disk space and rerun.",
+                          step="render") from exc
     finally:
         if stitched:
             stitched.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,8 @@ import pytest
 
 from pipeline import (
     AssetStore, ClipAsset, ConfigError, Manifest, Narration, RenderedShort, RenderError, RenderOptions, Scene, Script,
-    ShortRequest, VideoFormat, WordTiming, prepare_output_dir, publish_to_outbox, render_short, write_package,
+    ShortRequest, VideoFormat, WordTiming, disk_error, prepare_output_dir, publish_to_outbox, render_short,
+    write_package,
 )
 from pipeline.providers.offline_clip import encode_frames
 from tiny_disk import fill, tiny_disk
@@ -83,3 +86,20 @@ def _package(folder: Path, video: Path, captions: Path) -> Path:
     (folder / "script.json").write_text(SCRIPT.model_dump_json())
     (folder / "manifest.json").write_text("{}")
     return folder
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (OSError(errno.ENOSPC, "No space left on device"), "The disk is full (No space left on device); free some space"),
+    (OSError(errno.EROFS, "Read-only file system", "/srv/out/x.png"),
+     "Cannot write /srv/out/x.png (Read-only file system)"),
+    (sqlite3.OperationalError("database or disk is full"), "The disk is full (No space left on device)"),
+    (PermissionError(errno.EPERM, "Operation not permitted"), None),  # not a file: not a folder's permissions
+    (ValueError("no"), None),
+])
+def test_any_step_meeting_a_full_or_read_only_disk_says_so_in_one_sentence(error, expected):
+    found = disk_error(error, step="render")
+    if expected is None:
+        assert found is None
+    else:
+        assert str(found).startswith(expected) and found.step == "render"
+        assert "\n" not in str(found) and str(found).endswith("continues where this run stopped.")
