@@ -21,8 +21,8 @@ def configure_prefect(settings: Settings | None = None, quiet: bool = False) -> 
         "PREFECT_LOGGING_EXTRA_LOGGERS": "shorts",
         "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
     }
-    if quiet:  # the CLI prints its own step lines; Prefect's per-task chatter would bury them
-        defaults["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    if quiet:  # the CLI prints its own step lines and its own one-line error; Prefect's would bury them
+        defaults["PREFECT_LOGGING_LEVEL"] = "CRITICAL"
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
     # Prefect gives "shorts" its API handler but no level; without one, a served run's step lines never reach the UI.
