@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import Inputs
+from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError  # not re-exported publicly
 from prefect.concurrency.sync import concurrency
 from prefect.utilities.hashing import hash_objects
 from pydantic import BaseModel
 
 from flows.locking import FlockLockManager
 from pipeline import (
-    AssetStore, ClipAsset, FrameAsset, ModerationCheck, Narration, ProviderError, Published, RenderedShort, RenderOptions, Scene, Script,
-    Settings, ShortRequest, ShortsError, VideoFormat, animate_scene, build_provider, make_first_frame, narrate,
-    file_digest, moderate_script, publish, render_short, write_script,
-    ProviderChoice, Storyboard, plan_storyboard, write_storyboard,
+    AssetStore, ClipAsset, ConfigError, FrameAsset, ModerationCheck, Narration, ProviderChoice, ProviderError,
+    Published, RenderedShort, RenderOptions, Scene, Script, Settings, ShortRequest, ShortsError, Storyboard,
+    VideoFormat, animate_scene, build_provider, file_digest, make_first_frame, moderate_script, narrate,
+    plan_storyboard, publish, render_short, write_script, write_storyboard,
 )
 
 log = logging.getLogger("shorts")
@@ -79,11 +81,24 @@ def _store(settings: Settings) -> AssetStore:
     return AssetStore(settings.home_dir / "assets")
 
 
-def _vendor_slot(provider: str, settings: Settings) -> AbstractContextManager:
+@contextmanager
+def _vendor_slot(provider: str, settings: Settings) -> Iterator[None]:
     """A slot of the shared Runway limit when one is named: Runway caps tasks per account, not per machine."""
-    if provider == "runway" and settings.runway_limit:
-        return concurrency(settings.runway_limit, occupy=1, strict=True)  # a named but missing limit is an error
-    return nullcontext()
+    name = settings.runway_limit
+    if provider != "runway" or not name:
+        yield
+        return
+    try:
+        slot = concurrency(name, occupy=1, strict=True)  # a named but missing limit must not mean "unlimited"
+        slot.__enter__()
+    except ConcurrencySlotAcquisitionError as exc:  # not retried: waiting will not create the limit
+        raise ConfigError(f"The Prefect concurrency limit {name!r} (SHORTS_RUNWAY_LIMIT) does not exist or cannot "
+                          f"be reached; create it with `prefect gcl create {name} --limit 2` or unset the setting.",
+                          step="limits") from exc
+    try:
+        yield
+    finally:
+        slot.__exit__(None, None, None)
 
 
 @task(name="script", **STEP)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fake_runway import KEY, FakeRunway
@@ -23,6 +24,10 @@ def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch, on_p
         monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
         monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
         monkeypatch.setenv("SHORTS_RUNWAY_POLL_SECONDS", "0.02")
+        # Each Runway task holds a slot of a Prefect global concurrency limit shared by all workers.
+        monkeypatch.setenv("SHORTS_RUNWAY_LIMIT", "runway-shared")
+        httpx.post(f"{on_prefect_server}/v2/concurrency_limits/", json={"name": "runway-shared", "limit": 1},
+                   timeout=10).raise_for_status()
         result = subprocess.run([SHORTS, "make", "octopus camouflage", "--seconds", "6", "--scenes", "2",
                                  "--video", "runway", "--image", "runway", "--json"],
                                 capture_output=True, text=True, timeout=400, env=os.environ)
@@ -40,30 +45,20 @@ def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch, on_p
     assert short["cost_credits"] == manifest["cost_credits"] >= 30
     assert short["providers"]["video"] == "runway" and "RUNNING" in result.stderr  # progress is shown
     assert KEY not in result.stderr + result.stdout + Path(short["manifest"]).read_text()
+    limit = httpx.get(f"{on_prefect_server}/v2/concurrency_limits/runway-shared", timeout=10).json()
+    assert limit["active_slots"] == 0  # each task's slot was given back
 
 
 @pytest.mark.flow
-def test_runway_steps_hold_the_named_prefect_limit(monkeypatch, on_prefect_server):
-    """SHORTS_RUNWAY_LIMIT makes each Runway task take a slot of a Prefect global concurrency limit."""
-    import httpx
-
+def test_a_named_prefect_limit_that_does_not_exist_stops_before_paying(monkeypatch, on_prefect_server):
     fake = FakeRunway().start()
     try:
         monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
         monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
-        monkeypatch.setenv("SHORTS_RUNWAY_POLL_SECONDS", "0.02")
-        monkeypatch.setenv("SHORTS_RUNWAY_LIMIT", "runway-test")
-        make = [SHORTS, "make", "limits", "--seconds", "5", "--scenes", "1", "--video", "runway"]
-        missing = subprocess.run(make, capture_output=True, text=True, timeout=400, env=os.environ)
-        assert missing.returncode == 1 and "runway-test" in missing.stderr
-        assert fake.seen("POST", "/v1/image_to_video") == []  # refused before anything was paid
-
-        httpx.post(f"{on_prefect_server}/v2/concurrency_limits/", json={"name": "runway-test", "limit": 1},
-                   timeout=10).raise_for_status()
-        made = subprocess.run(make, capture_output=True, text=True, timeout=400, env=os.environ)
-        assert made.returncode == 0, made.stderr[-3000:]
-        assert len(fake.seen("POST", "/v1/image_to_video")) == 1
-        limit = httpx.get(f"{on_prefect_server}/v2/concurrency_limits/runway-test", timeout=10).json()
-        assert limit["active_slots"] == 0  # taken while the clip was in flight, then given back
+        monkeypatch.setenv("SHORTS_RUNWAY_LIMIT", "no-such-limit")
+        result = subprocess.run([SHORTS, "make", "limits", "--seconds", "5", "--scenes", "1", "--video", "runway"],
+                                capture_output=True, text=True, timeout=400, env=os.environ)
     finally:
         fake.stop()
+    assert result.returncode == 1 and "no-such-limit" in result.stderr.splitlines()[-1]
+    assert fake.seen("POST", "/v1/image_to_video") == [] and fake.seen("POST", "/v1/text_to_image") == []
