@@ -15,6 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from flows.auth_cli import auth_app
+from flows.doctor_cli import doctor
 from flows.schedule_cli import daily, serve, topics_app
 from pipeline import (
     ConfigError, Settings, ShortRequest, ShortsError, check_upload_ready, choose_providers, prepare_output_dir, slug,
@@ -131,6 +132,7 @@ def make(
 
 
 app.add_typer(topics_app, name="topics")
+app.command()(doctor)
 app.command()(daily)
 app.command()(serve)
 

@@ -1,0 +1,40 @@
+"""`shorts doctor`: what this machine and these keys can do, checked without spending anything."""
+
+from __future__ import annotations
+
+import typer
+
+from pipeline import Settings, ShortRequest, ShortsError, choose_providers, package_version
+from pipeline.providers.offline_voice import espeak_binary
+from pipeline.providers.runway import runway_account
+from pipeline.youtube_auth import has_youtube_token
+
+
+def doctor() -> None:
+    """Check settings, keys and tools; Runway's balance and tier come from a free call."""
+    settings = Settings()
+    problems = 0
+    typer.echo(f"shorts {package_version()}, SHORTS_HOME={settings.home_dir}")
+    for choice in choose_providers(ShortRequest(topic="doctor"), settings).values():
+        typer.echo(f"{choice.step:<7} provider: {choice.name} ({choice.reason})")
+    typer.echo(f"espeak-ng: {espeak_binary() or 'not installed (offline Shorts are silent)'}")
+    if settings.has_key("RUNWAYML_API_SECRET"):
+        try:
+            account = runway_account(settings)
+        except ShortsError as exc:
+            problems += 1
+            typer.echo(f"Runway: {exc}")
+        else:
+            typer.echo(f"Runway: key accepted; {account.credit_balance} credits, monthly spend cap "
+                       f"{account.max_monthly_credit_spend}")
+            for model, limit in sorted(account.max_concurrent.items()):
+                typer.echo(f"  {model}: {limit} at once, {account.used_today.get(model, 0)} of "
+                           f"{account.max_daily.get(model)} today")
+    else:
+        typer.echo("Runway: no RUNWAYML_API_SECRET set")
+    channel = settings.youtube_channel
+    authorised = has_youtube_token(settings.home_dir, channel)
+    typer.echo(f"YouTube channel {channel!r}: " + ("authorised" if authorised else
+                                                    f"not authorised (run `shorts auth youtube --channel {channel}`)"))
+    if problems:
+        raise typer.Exit(1)
