@@ -93,7 +93,7 @@ def test_the_cli_answers_any_topic_with_one_line_before_starting_anything(topic,
     blocker.write_text("")
     monkeypatch.setenv("SHORTS_OUTPUT_DIR", str(blocker))
     capsys.readouterr()
-    assert main(["make", topic]) == 2
+    assert main(["make", "--", topic]) == 2  # as a shell user passes a topic that may start with "-"
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
     assert captured.out == "" and len(lines) == 1 and lines[0].startswith("shorts: ") and "Traceback" not in lines[0]
