@@ -47,3 +47,17 @@ def tiny() -> VideoFormat:
 @pytest.fixture
 def request_5s() -> ShortRequest:
     return ShortRequest(topic="octopus camouflage", seconds=5, scenes=2)
+
+
+@pytest.fixture
+def runway(monkeypatch):
+    """A fake Runway the pipeline reaches through RUNWAYML_BASE_URL, polled every 10 ms instead of 5 s."""
+    from fake_runway import KEY, FakeRunway
+
+    fake = FakeRunway().start()
+    monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
+    monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
+    monkeypatch.setenv("SHORTS_RUNWAY_POLL_SECONDS", "0.01")
+    monkeypatch.setenv("SHORTS_RUNWAY_CONCURRENCY", "4")
+    yield fake
+    fake.stop()

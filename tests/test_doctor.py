@@ -2,33 +2,22 @@
 
 from typer.testing import CliRunner
 
-from fake_runway import KEY, FakeRunway
+from fake_runway import KEY
 from flows.cli import app
 
 
-def test_doctor_reports_balance_tier_and_providers_with_one_free_call(monkeypatch):
-    fake = FakeRunway().start()
-    try:
-        monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
-        monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
-        result = CliRunner().invoke(app, ["doctor"])
-    finally:
-        fake.stop()
+def test_doctor_reports_balance_tier_and_providers_with_one_free_call(runway):
+    result = CliRunner().invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output
     assert "4321 credits" in result.output and "gen4_turbo: 3 at once, 7 of" in result.output
     assert "video   provider: runway (RUNWAYML_API_SECRET is set)" in result.output
-    assert [(r["method"], r["path"]) for r in fake.requests] == [("GET", "/v1/organization")]
+    assert [(r["method"], r["path"]) for r in runway.requests] == [("GET", "/v1/organization")]
     assert KEY not in result.output
 
 
-def test_doctor_names_a_refused_key_and_fails(monkeypatch):
-    fake = FakeRunway().start()
-    try:
-        monkeypatch.setenv("RUNWAYML_API_SECRET", "key_" + "e" * 128)
-        monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
-        result = CliRunner().invoke(app, ["doctor"])
-    finally:
-        fake.stop()
+def test_doctor_names_a_refused_key_and_fails(runway, monkeypatch):
+    monkeypatch.setenv("RUNWAYML_API_SECRET", "key_" + "e" * 128)
+    result = CliRunner().invoke(app, ["doctor"])
     assert result.exit_code == 1 and "refused the API key" in result.output
     assert "e" * 128 not in result.output
 

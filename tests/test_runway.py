@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from clip_runs import animate_with, assert_secret_kept, kill_mid_wait, ledger, scene, store, wait_in_thread
-from fake_runway import KEY, FakeRunway
+from fake_runway import KEY
 from pipeline import (
     ConfigError, FrameAsset, ProviderError, Scene, Settings, animate_scene, build_provider, make_first_frame,
 )
@@ -22,19 +22,6 @@ from pipeline.providers.runway_tasks import cancel_in_flight
 from pipeline.providers.runway_clip import RunwayClipMaker, clip_duration
 
 CLIPS = "/v1/image_to_video"
-
-
-@pytest.fixture
-def runway(monkeypatch):
-    """A fake Runway the pipeline reaches through RUNWAYML_BASE_URL, polled every 10 ms instead of 5 s."""
-    monkeypatch.delenv("RUNWAY_API_KEY", raising=False)
-    fake = FakeRunway().start()
-    monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
-    monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
-    monkeypatch.setenv("SHORTS_RUNWAY_POLL_SECONDS", "0.01")
-    monkeypatch.setenv("SHORTS_RUNWAY_CONCURRENCY", "4")
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from fake_runway import KEY, FakeRunway
 from pipeline import ConfigError, ProviderChoice, Scene, Script, Settings
 from pipeline.ledger import DONE, MIGRATIONS, SUBMITTING, Ledger
 from pipeline.providers import check_budget, estimate_credits
@@ -112,16 +111,6 @@ def test_budget_stops_a_short_over_either_cap_before_anything_is_paid(monkeypatc
     with pytest.raises(ConfigError, match=r"spend to 1080, over SHORTS_MAX_CREDITS_PER_DAY=1000"):
         check_budget(script(6), choices("runway", "runway"), Settings())
     assert check_budget(script(6), choices("offline", "offline"), Settings()) == 0
-
-
-@pytest.fixture
-def runway(monkeypatch):
-    monkeypatch.delenv("RUNWAY_API_KEY", raising=False)
-    fake = FakeRunway().start()
-    monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
-    monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
-    yield fake
-    fake.stop()
 
 
 def test_account_check_reads_balance_and_tier_without_spending(runway):
