@@ -80,24 +80,35 @@ def test_output_has_the_format_the_length_and_an_audio_track(tmp_path, tiny):
 
 
 def test_captions_change_pixels_in_their_box_and_nowhere_else(tmp_path, tiny):
-    clips = [_clip(tmp_path, 0, 2.0, tiny)]
+    fmt = tiny.model_copy(update={"width": 2 * tiny.width, "height": 2 * tiny.height})  # letters wide enough to test
+    clips = [_clip(tmp_path, 0, 2.0, fmt)]
     script = _script(2.0)
     captioned = [_voice(tmp_path, 0, 2.0, "bright yellow words")]
     silent = [captioned[0].model_copy(update={"words": []})]
     # CRF 0 is lossless, so any difference comes from the captions, not from the encoder.
-    _, with_captions = _frames(_render(tmp_path / "a", script, clips, captioned, tiny, crf=0).video)
-    _, without = _frames(_render(tmp_path / "b", script, clips, silent, tiny, crf=0).video)
+    _, with_captions = _frames(_render(tmp_path / "a", script, clips, captioned, fmt, crf=0).video)
+    _, without = _frames(_render(tmp_path / "b", script, clips, silent, fmt, crf=0).video)
 
     groups = caption_groups(captioned, scene_durations(script, captioned), RenderOptions().captions)
     cue = cues(groups)[1]
-    index = int((cue.start + cue.end) / 2 * tiny.fps)
-    image, x, y = render_caption(groups[cue.group], cue.highlight, tiny)
+    index = int((cue.start + cue.end) / 2 * fmt.fps)
+    image, x, y = render_caption(groups[cue.group], cue.highlight, fmt)
     h, w = image.shape[:2]
     changed = np.abs(with_captions[index] - without[index]).max(axis=2) > 8
     inside = np.zeros_like(changed)
     inside[max(0, y - 2) : y + h + 2, max(0, x - 2) : x + w + 2] = True  # chroma is shared by 2x2 pixels
     assert changed[inside].mean() > 0.2
     assert not changed[~inside].any()
+    # Blended in YUV, the caption has the colours an RGB composite of its image would have, wherever
+    # the caption is opaque and one colour over the 2x2 pixels that share a chroma sample.
+    canvas = np.zeros((fmt.height, fmt.width, 4), int)
+    canvas[y : y + h, x : x + w] = image[: fmt.height - y, : fmt.width - x]
+    blocks = canvas.reshape(fmt.height // 2, 2, fmt.width // 2, 2, 4)
+    uniform = (blocks == blocks[:, :1, :, :1]).all(axis=(1, 3, 4)) & (blocks[:, 0, :, 0, 3] == 255)
+    solid = np.repeat(np.repeat(uniform, 2, axis=0), 2, axis=1)
+    error = np.abs(with_captions[index] - canvas[..., :3]).max(axis=2)
+    highlighted = solid & (np.ptp(canvas[..., :3], axis=2) > 0)  # the yellow word, not white or black
+    assert highlighted.sum() > 50 and error[solid].max() <= 3
 
 
 def test_a_short_clip_holds_its_last_frame_and_a_long_one_is_trimmed(tmp_path, tiny):
