@@ -29,7 +29,6 @@ from flows.artifacts import storyboard_markdown
 from pipeline import Review, Settings, ShortRequest, Storyboard
 
 Approval = Literal["pause", "rules", "given", "preview"]
-POLL_SECONDS = 5  # how soon a paused run notices it was resumed
 log = logging.getLogger("shorts")
 
 
@@ -71,7 +70,8 @@ def _ask_in_the_ui(board: Storyboard, settings: Settings, why: str) -> Review:
         f"the run, and no clip is bought. Unanswered, the run is cancelled after {hours:g} h."))
     log.info("  waiting for approval (%s): open this run in the Prefect UI and press Resume", why)
     try:
-        answer = pause_flow_run(wait_for_input=form, timeout=max(1, round(hours * 3600)), poll_interval=POLL_SECONDS)
+        answer = pause_flow_run(wait_for_input=form, timeout=max(1, round(hours * 3600)),
+                                 poll_interval=settings.review_poll_seconds)
     except FlowPauseTimeout:
         review = Review(approved=False, by="nobody", note=f"nobody approved it within {hours:g} h "
                                                           "(SHORTS_REVIEW_TIMEOUT_HOURS)")

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
 
     review: bool = Field(False, description="Show the storyboard and ask before any clip is bought (like --review).")
     review_timeout_hours: float = Field(24.0, gt=0, description="A run paused for review is cancelled after this.")
+    review_poll_seconds: float = Field(5.0, gt=0, le=60, description="How often a run paused for review checks "
+                                       "whether it was answered.")
     auto_approve_credits: float | None = Field(
         None, ge=0, description="Daily runs buy clips without asking when estimated at most this; above, they pause "
         "for review. Empty: every daily Short is approved (the credit caps still apply).")

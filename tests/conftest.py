@@ -36,6 +36,7 @@ def clean_env(monkeypatch, tmp_path):
     monkeypatch.setenv("SHORTS_WIDTH", str(TINY.width))
     monkeypatch.setenv("SHORTS_HEIGHT", str(TINY.height))
     monkeypatch.setenv("SHORTS_FPS", str(TINY.fps))
+    monkeypatch.setenv("SHORTS_REVIEW_POLL_SECONDS", "0.5")  # a resumed or expired review is seen at once
     monkeypatch.chdir(tmp_path)  # so no developer's .env is read
 
 

@@ -3,10 +3,11 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -62,12 +63,16 @@ def serve_env(tmp_path: Path, port: int) -> dict[str, str]:
 
 
 def test_a_port_taken_by_something_else_is_one_clear_line(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        port = sock.getsockname()[1]
+    # Another web server on the port, as is most often the case: it answers, but not as Prefect would.
+    other = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    port = other.server_address[1]
+    try:
         result = subprocess.run([SHORTS, "serve"], env=serve_env(tmp_path, port), capture_output=True, text=True,
                                 timeout=120)
+    finally:
+        other.shutdown()
+        other.server_close()
     assert result.returncode == 2
     assert result.stderr.strip().endswith(f"shorts: Port {port} is in use by something other than a Prefect server; "
                                           "set SHORTS_PREFECT_PORT to a free port.")

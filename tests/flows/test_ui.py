@@ -1,9 +1,15 @@
-"""The Prefect UI in a real browser: start a Short from the make-short form, and check the daily schedule.
+"""The Prefect UI in a real browser, as a person uses it: start a Short from the make-short form, check the daily
+schedule, and review a storyboard in a paused run's Resume form (approving finishes the Short; rejecting cancels the
+run before any clip is bought).
 
-A Prefect server runs on 127.0.0.1 for this module, `shorts serve` serves the deployments against it, and headless
-Chromium (Debian's package, driven by Playwright) uses the UI as a person would.
+The session's Prefect server runs on 127.0.0.1, `shorts serve` serves the deployments against it, and headless
+Chromium (Debian's package, driven by Playwright) uses the UI. All UI tests live in this one module, so they share
+one `shorts serve` and one browser, and run on one worker under pytest-xdist's --dist loadfile.
 """
 
+from __future__ import annotations
+
+import json
 import signal
 import subprocess
 import sys
@@ -20,20 +26,71 @@ import pytest
 from local_prefect import clean_env, stop, wait_until
 from pipeline import slug
 
+pytestmark = pytest.mark.flow
+TOPIC = "Why cats purr"
+APPROVED, REJECTED = "Why owls hoot", "Why frogs croak"
 SHORTS = str(Path(sys.executable).parent / "shorts")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ZONE, CRON = "America/New_York", "30 7 * * *"  # not the machine's zone, so a UTC schedule would show
-TOPIC = "Why cats purr"
 WAIT_MS = 60_000  # a 2-core machine shared with other test runs: wait for elements, generously
 
-pytestmark = pytest.mark.flow
+
+@contextmanager
+def screenshot_on_failure(page, tmp_path: Path) -> Iterator[None]:
+    """On failure, a screenshot of what the page showed; its path is in the failure report."""
+    try:
+        yield
+    except BaseException:
+        shot = tmp_path / "failure.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot of the page: {shot} (at {page.url})")
+        raise
+
+
+def form_field(page, label: str):
+    """The input of a parameter-form field, found by its label (the form's labels are not tied to inputs)."""
+    return page.locator(
+        f"xpath=//span[contains(@class, 'schema-form-property__label') and normalize-space()='{label}']"
+        "/ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' schema-form-property ')][1]"
+        "//*[self::textarea or self::input]").first
+
+
+def form_switch(page, label: str):
+    """The toggle of a bool field in a Prefect form, found by its label."""
+    return page.locator(
+        f"xpath=//span[contains(@class, 'schema-form-property__label') and normalize-space()='{label}']"
+        "/ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' schema-form-property ')][1]"
+        "//*[@role='switch']").first
+
+
+def deployment(api: str, name: str) -> dict:
+    return next(d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json() if d["name"] == name)
+
+
+def runs_named(api: str, name: str) -> list[dict]:
+    body = {"flow_runs": {"name": {"any_": [name]}}}
+    return httpx.post(f"{api}/flow_runs/filter", json=body, timeout=10).json()
+
+
+def state_of(api: str, run_id: str) -> str:
+    return httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["state_type"]
+
+
+def flow_runs(api: str, deployment_id: str, **filters) -> list[dict]:
+    body = {"deployments": {"id": {"any_": [deployment_id]}}, "sort": "EXPECTED_START_TIME_ASC", **filters}
+    return httpx.post(f"{api}/flow_runs/filter", json=body, timeout=10).json()
+
+
+def finished(api: str, run_id: str) -> dict | None:
+    run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
+    return run if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
 
 @pytest.fixture(scope="module")
 def served(prefect_api, tmp_path_factory) -> Iterator[dict]:
-    """`shorts serve` against the server, making tiny Shorts; yields the API URL and where Shorts land."""
+    """`shorts serve` against the session's server, making tiny Shorts; yields the API URL and where Shorts land."""
     work = tmp_path_factory.mktemp("serve")
     log = work / "serve.log"
     env = clean_env(
@@ -42,7 +99,7 @@ def served(prefect_api, tmp_path_factory) -> Iterator[dict]:
         PREFECT_RUNNER_POLL_FREQUENCY="2",  # pick up a run from the UI within 2 s, not 10
         SHORTS_HOME=str(work / "home"), SHORTS_OUTPUT_DIR=str(work / "out"),
         SHORTS_WIDTH="144", SHORTS_HEIGHT="256", SHORTS_FPS="12",
-        SHORTS_TIMEZONE=ZONE, SHORTS_DAILY_CRON=CRON,
+        SHORTS_TIMEZONE=ZONE, SHORTS_DAILY_CRON=CRON, SHORTS_REVIEW_POLL_SECONDS="0.5",
     )
     with log.open("w") as out:
         serve = subprocess.Popen([SHORTS, "serve"], env=env, cwd=work, stdout=out, stderr=subprocess.STDOUT)
@@ -79,33 +136,6 @@ def page(browser, tmp_path):
     context.close()
 
 
-@contextmanager
-def screenshot_on_failure(page, tmp_path: Path) -> Iterator[None]:
-    """On failure, a screenshot of what the page showed; its path is in the failure report."""
-    try:
-        yield
-    except BaseException:
-        shot = tmp_path / "failure.png"
-        page.screenshot(path=str(shot), full_page=True)
-        print(f"screenshot of the page: {shot} (at {page.url})")
-        raise
-
-
-def form_field(page, label: str):
-    """The input of a parameter-form field, found by its label (the form's labels are not tied to inputs)."""
-    return page.locator(
-        f"xpath=//span[contains(@class, 'schema-form-property__label') and normalize-space()='{label}']"
-        "/ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' schema-form-property ')][1]"
-        "//*[self::textarea or self::input]").first
-
-
-def deployment(api: str, name: str) -> dict:
-    return next(d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json() if d["name"] == name)
-
-
-def flow_runs(api: str, deployment_id: str, **filters) -> list[dict]:
-    body = {"deployments": {"id": {"any_": [deployment_id]}}, "sort": "EXPECTED_START_TIME_ASC", **filters}
-    return httpx.post(f"{api}/flow_runs/filter", json=body, timeout=10).json()
 
 
 def test_a_short_started_from_the_ui_form_completes_and_exists(served, page, tmp_path):
@@ -122,10 +152,10 @@ def test_a_short_started_from_the_ui_form_completes_and_exists(served, page, tmp
         form_field(page, "Seconds (Optional)").fill("5")
         page.get_by_role("button", name="Submit", exact=True).click()
 
-        (run,) = wait_until(lambda: flow_runs(api, make_short["id"]), 60, "the run the form created")
-        finished = wait_until(lambda: _finished(api, run["id"]), 180, "the flow run to finish", served["log"])
-        assert finished["state_type"] == "COMPLETED", finished["state"]["message"]
-        assert finished["name"] == TOPIC and finished["parameters"]["request"]["seconds"] == 5
+        (run,) = wait_until(lambda: flow_runs(api, make_short["id"], flow_runs={"name": {"any_": [TOPIC]}}), 60, "the run the form created")
+        done = wait_until(lambda: finished(api, run["id"]), 180, "the flow run to finish", served["log"])
+        assert done["state_type"] == "COMPLETED", done["state"]["message"]
+        assert done["name"] == TOPIC and done["parameters"]["request"]["seconds"] == 5
 
         page.goto(f"{ui}/runs/flow-run/{run['id']}")  # what a person watching the run sees
         page.get_by_text("Completed", exact=True).first.wait_for()
@@ -135,14 +165,15 @@ def test_a_short_started_from_the_ui_form_completes_and_exists(served, page, tmp
     assert video.is_file(), f"no Short at {video}"
     meta = next(imageio_ffmpeg.read_frames(str(video)))
     assert tuple(meta["size"]) == (144, 256) and abs(meta["duration"] - 5) <= 1
-    logs = httpx.post(f"{api}/logs/filter", json={"logs": {"flow_run_id": {"any_": [run["id"]]}}}, timeout=10).json()
-    messages = [entry["message"] for entry in logs]
-    assert any(m.startswith("✓ render") for m in messages), messages  # the steps show in the UI's log
+    # The steps show in the UI's log; the worker's process sends its logs in batches, so they may
+    # arrive a moment after the run's final state.
+    wait_until(lambda: any(m.startswith("✓ render") for m in _log_messages(api, run["id"])), 30,
+               "the run's step log lines in the UI", served["log"])
 
 
-def _finished(api: str, run_id: str) -> dict | None:
-    run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
-    return run if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+def _log_messages(api: str, run_id: str) -> list[str]:
+    body = {"logs": {"flow_run_id": {"any_": [run_id]}}}
+    return [entry["message"] for entry in httpx.post(f"{api}/logs/filter", json=body, timeout=10).json()]
 
 
 def test_the_daily_deployment_runs_next_at_the_configured_local_time(served, page, tmp_path):
@@ -163,3 +194,86 @@ def test_the_daily_deployment_runs_next_at_the_configured_local_time(served, pag
     with screenshot_on_failure(page, tmp_path):
         page.goto(f"{ui}/deployments")
         page.get_by_text("At 07:30 AM every day").first.wait_for()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def forget_our_runs(served):
+    """Delete the review tests' flow runs at the end: the server is the session's, and other tests count runs."""
+    yield
+    for topic in (APPROVED, REJECTED):
+        for run in runs_named(served["api"], topic):
+            httpx.delete(f"{served['api']}/flow_runs/{run['id']}", timeout=10)
+
+
+def store(served: dict, kind: str) -> dict[Path, int]:
+    folder = served["out"].parent / "home" / "assets" / kind  # the served runs' SHORTS_HOME
+    return {p: p.stat().st_mtime_ns for p in folder.glob("*")} if folder.exists() else {}
+
+
+def answer_in_the_resume_form(page, ui: str, run_id: str, approve: bool, note: str) -> None:
+    page.goto(f"{ui}/runs/flow-run/{run_id}")
+    page.get_by_role("button", name="Resume").first.click()
+    form = page.locator(".p-modal__card")
+    form.get_by_text("Storyboard:").first.wait_for()  # the storyboard's facts and picture are on the form
+    assert form.locator("img[src^='data:image/jpeg;base64,']").count() == 1
+    if approve:
+        form_switch(form, "Approve (Optional)").click()
+    form_field(form, "Note (Optional)").fill(note)
+    form.get_by_role("button", name="Submit", exact=True).click()
+
+
+def test_a_short_started_in_the_ui_with_review_pauses_and_approving_it_finishes_the_short(served, page, tmp_path):
+    api, ui = served["api"], served["ui"]
+    make_short = deployment(api, "make-short")
+    with screenshot_on_failure(page, tmp_path):
+        page.goto(f"{ui}/deployments/deployment/{make_short['id']}")
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_text("Custom run", exact=True).click()
+        form_field(page, "Topic").fill(APPROVED)
+        form_field(page, "Seconds (Optional)").fill("5")
+        form_switch(page, "Review (Optional)").click()
+        page.get_by_role("button", name="Submit", exact=True).click()
+
+        (run,) = wait_until(lambda: runs_named(api, APPROVED), 60, "the run the form created")
+        wait_until(lambda: state_of(api, run["id"]) == "PAUSED", 180, "the run to pause for review", served["log"])
+        folder = served["out"] / slug(APPROVED)
+        assert (folder / "storyboard.png").is_file() and not (folder / "final.mp4").exists()
+        frames, clips = store(served, "frames"), store(served, "clips")
+
+        answer_in_the_resume_form(page, ui, run["id"], approve=True, note="lovely")
+        done = wait_until(lambda: finished(api, run["id"]), 180, "the approved run to finish", served["log"])
+
+    assert done["state_type"] == "COMPLETED", done["state"]["message"]
+    assert (folder / "final.mp4").is_file()
+    assert store(served, "frames") == frames  # it went on from the frames it had made
+    assert len(store(served, "clips")) == len(clips) + 1
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["review"] == {"approved": True, "by": "person", "note": "lovely"}
+
+
+def test_rejecting_in_the_ui_cancels_the_run_and_buys_no_clip(served, page, tmp_path):
+    api, ui = served["api"], served["ui"]
+    make_short = deployment(api, "make-short")
+    def create():  # a busy SQLite server may refuse once ("database is locked"); creating is idempotent enough here
+        answer = httpx.post(f"{api}/deployments/{make_short['id']}/create_flow_run", timeout=10, json={
+            "parameters": {"request": {"topic": REJECTED, "seconds": 5, "review": True}}})
+        print(f"create_flow_run answered {answer.status_code}: {answer.text[:300]}")
+        return answer.json() if answer.status_code < 300 else None
+
+    created = wait_until(create, 60, "the server to create the run")
+    wait_until(lambda: state_of(api, created["id"]) == "PAUSED", 180, "the run to pause for review", served["log"])
+    clips = store(served, "clips")
+
+    with screenshot_on_failure(page, tmp_path):
+        answer_in_the_resume_form(page, ui, created["id"], approve=False, note="too dark")
+        done = wait_until(lambda: finished(api, created["id"]), 120, "the rejected run to end", served["log"])
+        page.goto(f"{ui}/runs/flow-run/{created['id']}")
+        page.get_by_text("Cancelled", exact=True).first.wait_for()
+
+    assert done["state_type"] == "CANCELLED"
+    assert done["state"]["message"].startswith("Rejected at review: too dark; no clip was bought")
+    assert store(served, "clips") == clips  # no clip made
+    body = {"flow_runs": {"id": {"any_": [created["id"]]}}}
+    tasks = {t["name"] for t in httpx.post(f"{api}/task_runs/filter", json=body, timeout=10).json()}
+    assert "first-frame-1" in tasks and not any(name.startswith("clip") for name in tasks)
+    assert not (served["out"] / slug(REJECTED) / "final.mp4").exists()
