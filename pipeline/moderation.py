@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 
 import httpx
-import openai
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Model, Script
-from pipeline.providers.openai_client import make_client, vendor_error
 from pipeline.settings import Settings
 
 log = logging.getLogger("shorts")
@@ -37,6 +35,11 @@ def moderate_script(script: Script, settings: Settings, *, http_client: httpx.Cl
         return ModerationCheck(checked=0, model=None, skipped="SHORTS_OPENAI_MODERATION is off")
     if not settings.has_key("OPENAI_API_KEY"):
         return ModerationCheck(checked=0, model=None, skipped="no OPENAI_API_KEY")
+    # Imported only for a check that runs: the openai SDK takes ~0.5 s to import, which keyless runs never need.
+    import openai
+
+    from pipeline.providers.openai_client import make_client, vendor_error
+
     model = settings.openai_moderation_model
     client = make_client(settings.openai_api_key.get_secret_value(), settings.openai_base_url, http_client,
                          settings.openai_timeout, settings.openai_max_retries)

@@ -9,10 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import httplib2
-from google.auth.exceptions import RefreshError, TransportError
-from googleapiclient.errors import HttpError
+from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigError
 from pipeline.ledger import Ledger
@@ -23,9 +20,9 @@ from pipeline.settings import Settings
 from pipeline.store import file_digest, is_stale, temp_tag
 from pipeline.youtube_auth import auth_command, has_youtube_token, load_youtube_credentials, revoked
 from pipeline.youtube_metadata import build_metadata, check_schedule
-from pipeline.youtube_upload import (
-    CHUNK_SIZE, TRANSPORT_ERRORS, processing_status, shorts_url, upload_video, youtube_client,
-)
+
+if TYPE_CHECKING:
+    import httplib2
 
 log = logging.getLogger("shorts")
 
@@ -53,8 +50,11 @@ def check_upload_ready(settings: Settings, channel: str | None = None) -> str:
 
 def publish_to_youtube(video: Path, script: Script, language: str, settings: Settings, channel: str, *,
                        http: httplib2.Http | None = None, sleep: Callable[[float], None] = time.sleep,
-                       chunksize: int = CHUNK_SIZE) -> Published:
-    """Upload `video` once per channel: a video already up is only reported, an interrupted upload resumes."""
+                       chunksize: int | None = None) -> Published:
+    """Upload `video` once per channel: a video already up is only reported, an interrupted upload resumes.
+
+    `chunksize` is the bytes sent per request (youtube_upload.CHUNK_SIZE when None).
+    """
     # Two runs publishing the same Short at once must not both insert it: the second waits here for the first,
     # then finds its video id in the ledger. The lock dies with its process, so a killed upload never blocks a rerun.
     digest = file_digest(video)
@@ -65,12 +65,20 @@ def publish_to_youtube(video: Path, script: Script, language: str, settings: Set
 
 
 def _upload_once(video: Path, digest: str, script: Script, language: str, settings: Settings, channel: str, *,
-                 http: httplib2.Http | None, sleep: Callable[[float], None], chunksize: int) -> Published:
+                 http: httplib2.Http | None, sleep: Callable[[float], None], chunksize: int | None) -> Published:
+    # Google's API client loads here, not at the top: every `shorts` process imports this module, few upload.
+    from google.auth.exceptions import RefreshError, TransportError
+    from googleapiclient.errors import HttpError
+
+    from pipeline.youtube_upload import (
+        CHUNK_SIZE, TRANSPORT_ERRORS, processing_status, shorts_url, upload_video, youtube_client,
+    )
+
     ledger = Ledger(settings.ledger_file)
     earlier = ledger.upload(digest, channel)
     if earlier and earlier.video_id:
         log.info("  already on YouTube (channel %s), nothing uploaded: %s", channel, shorts_url(earlier.video_id))
-        return _on_youtube(earlier.video_id)
+        return _on_youtube(earlier.video_id, shorts_url(earlier.video_id))
     metadata = build_metadata(script, language, category_id=settings.youtube_category_id,
                               privacy=settings.youtube_privacy, publish_at=settings.youtube_publish_at,
                               made_for_kids=settings.youtube_made_for_kids)
@@ -81,7 +89,7 @@ def _upload_once(video: Path, digest: str, script: Script, language: str, settin
         uploaded = upload_video(
             youtube, video, metadata.body(), session_uri=earlier.session_uri if earlier else None,
             on_session=lambda uri: ledger.record_upload_session(digest, channel, uri, title=metadata.title),
-            sleep=sleep, chunksize=chunksize)
+            sleep=sleep, chunksize=chunksize or CHUNK_SIZE)
     except RefreshError as exc:
         raise revoked(channel) from exc
     ledger.record_upload_done(digest, channel, uploaded["id"])
@@ -90,11 +98,10 @@ def _upload_once(video: Path, digest: str, script: Script, language: str, settin
         log.info("  YouTube processing status: %s", processing_status(youtube, uploaded["id"]) or "not known yet")
     except (HttpError, RefreshError, TransportError, *TRANSPORT_ERRORS) as exc:  # only a report: never fail on it
         log.info("  YouTube processing status not available (%s)", type(exc).__name__)
-    return _on_youtube(uploaded["id"])
+    return _on_youtube(uploaded["id"], shorts_url(uploaded["id"]))
 
 
-def _on_youtube(video_id: str) -> Published:
-    url = shorts_url(video_id)
+def _on_youtube(video_id: str, url: str) -> Published:
     return Published(destination="youtube", location=url, youtube_id=video_id, youtube_url=url)
 
 

@@ -6,14 +6,14 @@ import json
 import os
 import re
 from pathlib import Path
-
-import httplib2
-from google.auth.exceptions import RefreshError, TransportError
-from google.oauth2.credentials import Credentials
-from google_auth_httplib2 import Request
+from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.store import sweep_stale_parts, temp_tag
+
+if TYPE_CHECKING:
+    import httplib2
+    from google.oauth2.credentials import Credentials
 
 UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"        # videos.insert (and thumbnails.set)
 READONLY_SCOPE = "https://www.googleapis.com/auth/youtube.readonly"    # videos.list: the processing status
@@ -78,6 +78,12 @@ def authorize_youtube(client_secrets: Path, home: Path, channel: str, *, port: i
 
 def load_youtube_credentials(home: Path, channel: str, http: httplib2.Http | None = None) -> Credentials:
     """The channel's stored credentials, refreshed (and stored again) when the access token has expired."""
+    # Google's libraries load here, not at the top: every `shorts` process imports this module, few upload.
+    import httplib2
+    from google.auth.exceptions import RefreshError, TransportError
+    from google.oauth2.credentials import Credentials
+    from google_auth_httplib2 import Request
+
     path = token_path(home, channel)
     if not path.is_file():
         raise ConfigError(f"No YouTube token for channel {channel!r}; run `{auth_command(channel)}` first.")

@@ -2,41 +2,59 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pipeline.errors import ConfigError
 from pipeline.ledger import CREDITS, USD, Ledger
-from pipeline.models import STEPS, ProviderChoice, Script, ShortRequest
-from pipeline.providers.offline_clip import OfflineClipMaker
-from pipeline.providers.offline_image import OfflineImageMaker
-from pipeline.providers.offline_script import OfflineScriptWriter
-from pipeline.providers.offline_voice import OfflineNarrator
-from pipeline.providers.openai_image import OpenAIImageMaker
-from pipeline.providers.openai_script import OpenAIScriptWriter
-from pipeline.providers.openai_voice import OpenAINarrator
-from pipeline.providers.runware_clip import RunwareClipMaker
-from pipeline.providers.runway_clip import RunwayClipMaker
-from pipeline.providers.runway_image import RunwayImageMaker
+from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
+from pipeline.providers.runware import estimate_clip_usd
+from pipeline.providers.runway import estimate_clip_credits, estimate_image_credits
 from pipeline.settings import Settings
 
-# step -> {name: provider class}; auto picks the first whose key is set, so offline goes last.
-REGISTRY: dict[str, dict[str, type]] = {
-    "script": {"openai": OpenAIScriptWriter, "offline": OfflineScriptWriter},
-    "image": {"openai": OpenAIImageMaker, "runway": RunwayImageMaker, "offline": OfflineImageMaker},
-    "video": {"runway": RunwayClipMaker, "runware": RunwareClipMaker, "offline": OfflineClipMaker},
-    "voice": {"openai": OpenAINarrator, "offline": OfflineNarrator},
-}
+Estimate = Callable[[Scene, Settings], float]
 
-# How each provider is built from settings; offline ones need nothing.
-FACTORIES: dict[tuple[str, str], Callable[[Settings], Any]] = {
-    ("script", "openai"): OpenAIScriptWriter.from_settings,
-    ("image", "openai"): OpenAIImageMaker.from_settings,
-    ("voice", "openai"): OpenAINarrator.from_settings,
-    ("image", "runway"): RunwayImageMaker.from_settings,
-    ("video", "runway"): RunwayClipMaker.from_settings,
-    ("video", "runware"): RunwareClipMaker.from_settings,
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """What choosing and pricing need to know of a provider, kept apart from its class: importing the class
+    imports its vendor's SDK (openai alone takes ~0.5 s), which a run that never builds it should not pay for."""
+
+    path: str  # "module:Class" in pipeline.providers, imported when the provider is first built
+    env_var: str | None = None  # the key whose presence makes `auto` pick this vendor; None for offline
+    estimate_credits: Estimate | None = None  # at most, per scene, for providers billed in credits
+    estimate_usd: Estimate | None = None  # the same, for providers billed in dollars
+
+    def load(self) -> type:
+        module, name = self.path.split(":")
+        return getattr(importlib.import_module(f"pipeline.providers.{module}"), name)
+
+
+OPENAI_KEY, RUNWAY_KEY, RUNWARE_KEY = "OPENAI_API_KEY", "RUNWAYML_API_SECRET", "RUNWARE_API_KEY"
+
+# step -> {name: spec}; auto picks the first whose key is set, so offline goes last.
+REGISTRY: dict[str, dict[str, ProviderSpec]] = {
+    "script": {
+        "openai": ProviderSpec("openai_script:OpenAIScriptWriter", OPENAI_KEY),
+        "offline": ProviderSpec("offline_script:OfflineScriptWriter"),
+    },
+    "image": {
+        "openai": ProviderSpec("openai_image:OpenAIImageMaker", OPENAI_KEY),
+        "runway": ProviderSpec("runway_image:RunwayImageMaker", RUNWAY_KEY, estimate_credits=estimate_image_credits),
+        "offline": ProviderSpec("offline_image:OfflineImageMaker"),
+    },
+    "video": {
+        "runway": ProviderSpec("runway_clip:RunwayClipMaker", RUNWAY_KEY, estimate_credits=estimate_clip_credits),
+        "runware": ProviderSpec("runware_clip:RunwareClipMaker", RUNWARE_KEY, estimate_usd=estimate_clip_usd),
+        "offline": ProviderSpec("offline_clip:OfflineClipMaker"),
+    },
+    "voice": {
+        "openai": ProviderSpec("openai_voice:OpenAINarrator", OPENAI_KEY),
+        "offline": ProviderSpec("offline_voice:OfflineNarrator"),
+    },
 }
 
 
@@ -51,10 +69,10 @@ def choose_provider(step: str, request: ShortRequest, settings: Settings) -> Pro
             names = ", ".join(["auto", *known])
             raise ConfigError(f"SHORTS_{step.upper()}_PROVIDER={setting!r} is not a {step} provider; use one of {names}.")
         return ProviderChoice(step=step, name=setting, reason=f"SHORTS_{step.upper()}_PROVIDER={setting}")
-    for name, cls in known.items():
-        if cls.needs_key and settings.has_key(cls.env_var):
-            return ProviderChoice(step=step, name=name, reason=f"{cls.env_var} is set")
-    vendors = [cls.env_var for cls in known.values() if cls.needs_key]
+    for name, spec in known.items():
+        if spec.env_var and settings.has_key(spec.env_var):
+            return ProviderChoice(step=step, name=name, reason=f"{spec.env_var} is set")
+    vendors = [spec.env_var for spec in known.values() if spec.env_var]
     reason = f"no {' or '.join(vendors)} set" if vendors else "the only one available"
     return ProviderChoice(step=step, name="offline", reason=reason)
 
@@ -64,15 +82,15 @@ def choose_providers(request: ShortRequest, settings: Settings) -> dict[str, Pro
 
 
 def build_provider(step: str, name: str, settings: Settings) -> Any:
-    """An instance of the named provider, configured from settings."""
-    factory = FACTORIES.get((step, name))
-    return factory(settings) if factory else REGISTRY[step][name]()
+    """An instance of the named provider, configured from settings (vendors) or with no arguments (offline)."""
+    cls = REGISTRY[step][name].load()
+    return cls.from_settings(settings) if hasattr(cls, "from_settings") else cls()
 
 
 def _estimate(script: Script, choices: dict[str, ProviderChoice], settings: Settings, method: str) -> float:
     total = 0.0
     for step in ("image", "video"):
-        estimate = getattr(REGISTRY[step][choices[step].name], method, None)
+        estimate = getattr(REGISTRY[step][choices[step].name], method)
         total += sum(estimate(scene, settings) for scene in script.scenes) if estimate else 0.0
     return total
 

@@ -9,12 +9,14 @@ from pipeline.models import Scene, Script, ShortRequest, VideoFormat, WordTiming
 
 
 class Provider(Protocol):
-    """What every provider declares about itself."""
+    """What every provider declares about itself.
+
+    Which key configures it and what it costs are in the registry (`pipeline.providers.REGISTRY`), so a provider
+    can be chosen and priced without importing its module.
+    """
 
     name: ClassVar[str]
     model: str
-    needs_key: ClassVar[bool]
-    env_var: ClassVar[str | None]
 
 
 class ScriptWriter(Provider, Protocol):

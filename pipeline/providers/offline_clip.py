@@ -52,8 +52,6 @@ class OfflineClipMaker:
     """Animates the first frame locally; no key, no network, no cost."""
 
     name: ClassVar[str] = "offline"
-    needs_key: ClassVar[bool] = False
-    env_var: ClassVar[str | None] = None
     model = "ken-burns-v1"
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:

@@ -61,8 +61,6 @@ class OfflineImageMaker:
     """Draws first frames locally; no key, no network."""
 
     name: ClassVar[str] = "offline"
-    needs_key: ClassVar[bool] = False
-    env_var: ClassVar[str | None] = None
     model = "pillow-landscape-v1"
 
     def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path) -> None:

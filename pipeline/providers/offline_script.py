@@ -45,8 +45,6 @@ class OfflineScriptWriter:
     """Builds a structured script deterministically from the topic and the template file."""
 
     name: ClassVar[str] = "offline"
-    needs_key: ClassVar[bool] = False
-    env_var: ClassVar[str | None] = None
     model = "templates-v1"
 
     def write(self, request: ShortRequest) -> Script:

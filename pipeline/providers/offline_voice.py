@@ -28,8 +28,6 @@ class OfflineNarrator:
     """Speaks with espeak-ng, speeding up (within limits) so a scene's words fit its seconds."""
 
     name: ClassVar[str] = "offline"
-    needs_key: ClassVar[bool] = False
-    env_var: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         self.binary = espeak_binary()

@@ -23,8 +23,6 @@ class OpenAIImageMaker:
     """Draws a scene's first frame with `images.generate`; base64 or URL answers both work."""
 
     name: ClassVar[str] = "openai"
-    needs_key: ClassVar[bool] = True
-    env_var: ClassVar[str | None] = "OPENAI_API_KEY"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
                  http_client: httpx.Client | None = None, model: str = "gpt-image-2", size: str = "1024x1536",

@@ -37,8 +37,6 @@ class OpenAIScriptWriter:
     """Writes the script with `chat.completions.parse`, falling back to JSON mode where a server lacks it."""
 
     name: ClassVar[str] = "openai"
-    needs_key: ClassVar[bool] = True
-    env_var: ClassVar[str | None] = "OPENAI_API_KEY"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
                  http_client: httpx.Client | None = None, model: str = "gpt-5.4-mini", timeout: float = 120.0,

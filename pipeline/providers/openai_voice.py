@@ -26,8 +26,6 @@ class OpenAINarrator:
     """Speaks each scene with `audio.speech`; `word_timer` (if any) times the words from a transcript."""
 
     name: ClassVar[str] = "openai"
-    needs_key: ClassVar[bool] = True
-    env_var: ClassVar[str | None] = "OPENAI_API_KEY"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
                  http_client: httpx.Client | None = None, model: str = "gpt-4o-mini-tts", voice: str = "coral",

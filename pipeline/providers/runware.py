@@ -7,6 +7,7 @@ The REST API is one URL: every call is `POST <base URL>` with a JSON array of ta
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
+from pipeline.models import Scene
 from pipeline.providers.remote_tasks import required_key, retry_after, shared_http_client
 from pipeline.settings import Settings
 
@@ -39,6 +41,22 @@ VIDEO_MODELS: dict[str, VideoModel] = {
     # Runway's own price is 12 credits ($0.12) a second; Runware lists none we rely on, so the bound is higher.
     "runway:1@2": VideoModel("Runway Gen-4.5", (5, 8, 10), (720, 1280), True, 0.15, 1000),
 }
+
+
+def clip_duration(model: str, seconds: float) -> int:
+    """The shortest duration the model allows that covers `seconds` (the render trims the rest)."""
+    allowed = VIDEO_MODELS[model].durations
+    return next((d for d in allowed if d >= math.ceil(seconds - 1e-6)), allowed[-1])
+
+
+def clip_usd(model: str, seconds: float) -> float:
+    """At most what one clip of a scene this long costs, in dollars."""
+    return round(VIDEO_MODELS[model].usd_per_second * clip_duration(model, seconds), 4)
+
+
+def estimate_clip_usd(scene: Scene, settings: Settings) -> float:
+    """At most what this scene's clip costs with the configured model, in dollars."""
+    return clip_usd(settings.runware_video_model, scene.seconds)
 
 
 class RunwareAPIError(Exception):

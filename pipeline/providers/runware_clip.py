@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -11,21 +10,10 @@ import httpx
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.remote_tasks import cut_text, data_uri, is_portrait_9_16, video_size
-from pipeline.providers.runware import VIDEO_MODELS, RunwareClient, client_options
+from pipeline.providers.runware import VIDEO_MODELS, RunwareClient, client_options, clip_duration, clip_usd
 from pipeline.providers.runware_tasks import RunwareJob, RunwareTasks
 from pipeline.settings import Settings
 from pipeline.store import content_key
-
-
-def clip_duration(model: str, seconds: float) -> int:
-    """The shortest duration the model allows that covers `seconds` (the render trims the rest)."""
-    allowed = VIDEO_MODELS[model].durations
-    return next((d for d in allowed if d >= math.ceil(seconds - 1e-6)), allowed[-1])
-
-
-def clip_usd(model: str, seconds: float) -> float:
-    """At most what one clip of a scene this long costs, in dollars."""
-    return round(VIDEO_MODELS[model].usd_per_second * clip_duration(model, seconds), 4)
 
 
 def check_portrait_video(path: Path) -> None:
@@ -40,8 +28,6 @@ class RunwareClipMaker:
     """Animates a first frame with a Runware video model; each task is resumed, never bought twice."""
 
     name: ClassVar[str] = "runware"
-    needs_key: ClassVar[bool] = True
-    env_var: ClassVar[str | None] = "RUNWARE_API_KEY"
     cost_unit: ClassVar[str] = "usd"  # make_clip returns dollars, not credits
 
     def __init__(self, tasks: RunwareTasks, model: str = "klingai:5@3") -> None:
@@ -54,11 +40,6 @@ class RunwareClipMaker:
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwareClipMaker:
         client = RunwareClient(**client_options(settings, "--video runware"), http_client=http_client)
         return cls(RunwareTasks.from_settings(settings, client, http_client), settings.runware_video_model)
-
-    @staticmethod
-    def estimate_usd(scene: Scene, settings: Settings) -> float:
-        """At most what this scene's clip costs with the configured model, in dollars."""
-        return clip_usd(settings.runware_video_model, scene.seconds)
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
         spec = VIDEO_MODELS[self.model]

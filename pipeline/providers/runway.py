@@ -1,24 +1,65 @@
-"""What the Runway providers share: the client, prompt and image inputs, and Runway's errors made ours."""
+"""What the Runway providers share: models and prices, the client, prompt and image inputs, and Runway's errors
+made ours.
+
+The `runwayml` SDK (~0.2 s to import) is imported inside the functions that call it: every `shorts` process imports
+this module (for the registry's prices and `shorts doctor`), and most never call Runway.
+"""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import runwayml
 from pydantic import BaseModel
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
+from pipeline.models import Scene
 from pipeline.providers.remote_tasks import cut_text, data_uri, required_key, retry_after, shared_http_client
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    import runwayml
 
 PROVIDER = "runway"
 RATIO = "720:1280"
 RATIO_SIZE = (720, 1280)
 PROMPT_LIMIT = 1000  # UTF-16 code units, as Runway counts them
 DATA_URI_LIMIT = 5 * 1024 * 1024
+
+# The image-to-video models that accept 720:1280, with the durations each allows.
+DURATIONS: dict[str, tuple[int, ...]] = {
+    "gen4_turbo": tuple(range(2, 11)),
+    "gen4.5": tuple(range(2, 11)),
+    "veo3.1": (4, 6, 8),
+    "veo3.1_fast": (4, 6, 8),
+}
+# Upper bounds for estimates (veo's price depends on audio, so its dearer rate); tasks report what they cost.
+CREDITS_PER_SECOND: dict[str, float] = {"gen4_turbo": 5, "gen4.5": 12, "veo3.1": 40, "veo3.1_fast": 15}
+CREDITS_PER_IMAGE: dict[str, float] = {"gen4_image": 5}  # at 720p; 1080p costs 8
+
+
+def clip_duration(model: str, seconds: float) -> int:
+    """The shortest duration the model allows that covers `seconds` (the render trims the rest)."""
+    allowed = DURATIONS[model]
+    return next((d for d in allowed if d >= math.ceil(seconds - 1e-6)), allowed[-1])
+
+
+def clip_credits(model: str, seconds: float) -> float:
+    """At most what one clip of a scene this long costs."""
+    return CREDITS_PER_SECOND[model] * clip_duration(model, seconds)
+
+
+def estimate_clip_credits(scene: Scene, settings: Settings) -> float:
+    """At most what this scene's clip costs with the configured model."""
+    return clip_credits(settings.runway_video_model, scene.seconds)
+
+
+def estimate_image_credits(scene: Scene, settings: Settings) -> float:
+    """At most what this scene's first frame costs."""
+    return CREDITS_PER_IMAGE[settings.runway_image_model]
+
 
 def client_options(settings: Settings, flag: str) -> dict[str, Any]:
     """The key and base URL every Runway provider takes, read from settings."""
@@ -29,6 +70,8 @@ def client_options(settings: Settings, flag: str) -> dict[str, Any]:
 
 def make_client(api_key: str, base_url: str | None, http_client: httpx.Client | None = None) -> runwayml.RunwayML:
     """A Runway client; its own retries are kept for reads, and turned off for creates (see `_create`)."""
+    import runwayml
+
     return runwayml.RunwayML(api_key=api_key, base_url=base_url or None, http_client=http_client or shared_http_client(),
                              timeout=httpx.Timeout(60.0, connect=10.0), max_retries=2)
 
@@ -48,6 +91,8 @@ def image_uri(client: runwayml.RunwayML, path: Path, limit: int = DATA_URI_LIMIT
 
 def ambiguous(exc: Exception) -> bool:
     """Whether Runway may have acted on the request although we got no answer we can trust."""
+    import runwayml
+
     if isinstance(exc, runwayml.APIStatusError):
         return exc.status_code >= 500 or exc.status_code in (408, 409)
     if isinstance(exc, runwayml.APIConnectionError):
@@ -67,6 +112,8 @@ def _reason(exc: runwayml.APIStatusError) -> str:
 
 def runway_error(exc: runwayml.APIError, doing: str, *, created: bool | None) -> ShortsError:
     """Runway's exception as ours: one sentence, no secret; `created` says whether a task may already exist."""
+    import runwayml
+
     host = exc.request.url.host if getattr(exc, "request", None) else "Runway"
     if isinstance(exc, runwayml.AuthenticationError):
         return ConfigError(f"Runway refused the API key while {doing} (401); check RUNWAYML_API_SECRET (keys begin "
@@ -109,6 +156,8 @@ class RunwayAccount(BaseModel):
 
 def runway_account(settings: Settings, http_client: httpx.Client | None = None) -> RunwayAccount:
     """The key's organization, read with a free call: it checks the key without spending a credit."""
+    import runwayml
+
     client = make_client(**client_options(settings, "Checking Runway"), http_client=http_client)
     try:
         org = client.organization.retrieve()

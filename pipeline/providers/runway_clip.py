@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -13,33 +12,12 @@ from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.remote_tasks import video_size
 from pipeline.providers.runway import (
-    DATA_URI_LIMIT, RATIO, RATIO_SIZE, client_options, cut_prompt, image_uri, make_client,
+    DATA_URI_LIMIT, DURATIONS, RATIO, RATIO_SIZE, clip_credits, clip_duration, client_options, cut_prompt, image_uri,
+    make_client,
 )
 from pipeline.providers.runway_tasks import Job, RunwayTasks
 from pipeline.settings import Settings
 from pipeline.store import content_key
-
-# The image-to-video models that accept 720:1280, with the durations each allows.
-DURATIONS: dict[str, tuple[int, ...]] = {
-    "gen4_turbo": tuple(range(2, 11)),
-    "gen4.5": tuple(range(2, 11)),
-    "veo3.1": (4, 6, 8),
-    "veo3.1_fast": (4, 6, 8),
-}
-# Upper bounds for estimates (veo's price depends on audio, so its dearer rate); tasks report what they cost.
-CREDITS_PER_SECOND: dict[str, float] = {"gen4_turbo": 5, "gen4.5": 12, "veo3.1": 40, "veo3.1_fast": 15}
-
-
-def clip_duration(model: str, seconds: float) -> int:
-    """The shortest duration the model allows that covers `seconds` (the render trims the rest)."""
-    allowed = DURATIONS[model]
-    return next((d for d in allowed if d >= math.ceil(seconds - 1e-6)), allowed[-1])
-
-
-def clip_credits(model: str, seconds: float) -> float:
-    """At most what one clip of a scene this long costs."""
-    return CREDITS_PER_SECOND[model] * clip_duration(model, seconds)
-
 
 def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
     """Raise unless `path` is a readable video of `size` with at least one frame."""
@@ -53,8 +31,6 @@ class RunwayClipMaker:
     """Animates a first frame with Runway (gen4_turbo by default); tasks are resumed, never bought twice."""
 
     name: ClassVar[str] = "runway"
-    needs_key: ClassVar[bool] = True
-    env_var: ClassVar[str | None] = "RUNWAYML_API_SECRET"
 
     def __init__(self, tasks: RunwayTasks, model: str = "gen4_turbo", data_uri_limit: int = DATA_URI_LIMIT) -> None:
         if model not in DURATIONS:
@@ -67,11 +43,6 @@ class RunwayClipMaker:
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayClipMaker:
         client = make_client(**client_options(settings, "--video runway"), http_client=http_client)
         return cls(RunwayTasks.from_settings(settings, client, http_client), settings.runway_video_model)
-
-    @staticmethod
-    def estimate_credits(scene: Scene, settings: Settings) -> float:
-        """At most what this scene's clip costs with the configured model."""
-        return clip_credits(settings.runway_video_model, scene.seconds)
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
         duration = clip_duration(self.model, scene.seconds)

@@ -12,12 +12,11 @@ from PIL import Image, ImageOps
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.remote_tasks import Unreadable, is_portrait_9_16
-from pipeline.providers.runway import RATIO, client_options, cut_prompt, image_uri, make_client
+from pipeline.providers.runway import CREDITS_PER_IMAGE, RATIO, client_options, cut_prompt, image_uri, make_client
 from pipeline.providers.runway_tasks import Job, RunwayTasks
 from pipeline.settings import Settings
 from pipeline.store import content_key
 
-CREDITS_PER_IMAGE: dict[str, float] = {"gen4_image": 5}  # at 720p; 1080p costs 8
 REFERENCE_TAG = "scene1"
 
 
@@ -38,8 +37,6 @@ class RunwayImageMaker:
     """Draws first frames with Runway; a later scene may take scene 1's frame as a reference for a consistent look."""
 
     name: ClassVar[str] = "runway"
-    needs_key: ClassVar[bool] = True
-    env_var: ClassVar[str | None] = "RUNWAYML_API_SECRET"
 
     def __init__(self, tasks: RunwayTasks, model: str = "gen4_image") -> None:
         self.tasks = tasks
@@ -49,11 +46,6 @@ class RunwayImageMaker:
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayImageMaker:
         client = make_client(**client_options(settings, "--image runway"), http_client=http_client)
         return cls(RunwayTasks.from_settings(settings, client, http_client), settings.runway_image_model)
-
-    @staticmethod
-    def estimate_credits(scene: Scene, settings: Settings) -> float:
-        """At most what this scene's first frame costs."""
-        return CREDITS_PER_IMAGE[settings.runway_image_model]
 
     def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path,
                    reference: Path | None = None) -> tuple[str | None, float]:
