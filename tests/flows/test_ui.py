@@ -13,7 +13,7 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,6 +46,7 @@ def screenshot_on_failure(page, tmp_path: Path) -> Iterator[None]:
         shot = tmp_path / "failure.png"
         page.screenshot(path=str(shot), full_page=True)
         print(f"screenshot of the page: {shot} (at {page.url})")
+        print("API calls that failed:", *[_refusal(r) for r in page.refused] or ["none"], sep="\n  ")
         raise
 
 
@@ -63,6 +64,33 @@ def form_switch(page, label: str):
         f"xpath=//span[contains(@class, 'schema-form-property__label') and normalize-space()='{label}']"
         "/ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' schema-form-property ')][1]"
         "//*[@role='switch']").first
+
+
+def submit(page, scope, endpoint: str, done: Callable[[], object], what: str) -> object:
+    """Press Submit in `scope` until `done()` returns something, and return it.
+
+    Prefect's SQLite server now and then refuses a write that meets another ("database is locked", answered
+    503, at once). Its Python client retries; its UI shows "Something went wrong" instead, and a person
+    presses Submit again. Only a 503 from `endpoint` itself counts, so a submit that went through is never
+    sent twice.
+    """
+    for _ in range(3):
+        seen = len(page.refused)
+
+        def outcome() -> object:
+            if result := done():
+                return result
+            if any(getattr(r, "status", 0) == 503 and endpoint in r.url for r in page.refused[seen:]):
+                return REFUSED
+            return None
+
+        scope.get_by_role("button", name="Submit", exact=True).click()
+        if (result := wait_until(outcome, 60, what)) is not REFUSED:
+            return result
+    raise AssertionError(f"Prefect's server refused {what} three times (503)")
+
+
+REFUSED = object()
 
 
 def deployment(api: str, name: str) -> dict:
@@ -132,9 +160,22 @@ def page(browser, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
+    page.refused = []  # the UI's API calls that failed or were refused: shown if the test fails
+    page.on("requestfailed", lambda request: page.refused.append(request))
+    page.on("response", lambda response: response.status >= 400 and page.refused.append(response))
     yield page
     context.close()
 
+
+def _refusal(item) -> str:
+    """A failed request, or a refused response with the start of its body."""
+    if not hasattr(item, "status"):
+        return f"{item.method} {item.url}: {item.failure}"
+    try:
+        body = item.text()[:300]
+    except Exception as exc:  # the body may be gone by the time we ask
+        body = f"(no body: {exc})"
+    return f"{item.request.method} {item.url}: {item.status} {body}"
 
 
 
@@ -150,9 +191,9 @@ def test_a_short_started_from_the_ui_form_completes_and_exists(served, page, tmp
 
         form_field(page, "Topic").fill(TOPIC)
         form_field(page, "Seconds (Optional)").fill("5")
-        page.get_by_role("button", name="Submit", exact=True).click()
-
-        (run,) = wait_until(lambda: flow_runs(api, make_short["id"], flow_runs={"name": {"any_": [TOPIC]}}), 60, "the run the form created")
+        ours = {"name": {"any_": [TOPIC]}}  # the daily tests' runs may share its topic, not its deployment
+        (run,) = submit(page, page, "create_flow_run", lambda: flow_runs(api, make_short["id"], flow_runs=ours),
+                        "the run the form creates")
         done = wait_until(lambda: finished(api, run["id"]), 180, "the flow run to finish", served["log"])
         assert done["state_type"] == "COMPLETED", done["state"]["message"]
         assert done["name"] == TOPIC and done["parameters"]["request"]["seconds"] == 5
@@ -210,7 +251,7 @@ def store(served: dict, kind: str) -> dict[Path, int]:
     return {p: p.stat().st_mtime_ns for p in folder.glob("*")} if folder.exists() else {}
 
 
-def answer_in_the_resume_form(page, ui: str, run_id: str, approve: bool, note: str) -> None:
+def answer_in_the_resume_form(page, api: str, ui: str, run_id: str, approve: bool, note: str) -> None:
     page.goto(f"{ui}/runs/flow-run/{run_id}")
     page.get_by_role("button", name="Resume").first.click()
     form = page.locator(".p-modal__card")
@@ -219,7 +260,7 @@ def answer_in_the_resume_form(page, ui: str, run_id: str, approve: bool, note: s
     if approve:
         form_switch(form, "Approve (Optional)").click()
     form_field(form, "Note (Optional)").fill(note)
-    form.get_by_role("button", name="Submit", exact=True).click()
+    submit(page, form, "/resume", lambda: state_of(api, run_id) != "PAUSED", "the answer to the review")
 
 
 def test_a_short_started_in_the_ui_with_review_pauses_and_approving_it_finishes_the_short(served, page, tmp_path):
@@ -232,15 +273,13 @@ def test_a_short_started_in_the_ui_with_review_pauses_and_approving_it_finishes_
         form_field(page, "Topic").fill(APPROVED)
         form_field(page, "Seconds (Optional)").fill("5")
         form_switch(page, "Review (Optional)").click()
-        page.get_by_role("button", name="Submit", exact=True).click()
-
-        (run,) = wait_until(lambda: runs_named(api, APPROVED), 60, "the run the form created")
+        (run,) = submit(page, page, "create_flow_run", lambda: runs_named(api, APPROVED), "the run the form creates")
         wait_until(lambda: state_of(api, run["id"]) == "PAUSED", 180, "the run to pause for review", served["log"])
         folder = served["out"] / slug(APPROVED)
         assert (folder / "storyboard.png").is_file() and not (folder / "final.mp4").exists()
         frames, clips = store(served, "frames"), store(served, "clips")
 
-        answer_in_the_resume_form(page, ui, run["id"], approve=True, note="lovely")
+        answer_in_the_resume_form(page, api, ui, run["id"], approve=True, note="lovely")
         done = wait_until(lambda: finished(api, run["id"]), 180, "the approved run to finish", served["log"])
 
     assert done["state_type"] == "COMPLETED", done["state"]["message"]
@@ -265,7 +304,7 @@ def test_rejecting_in_the_ui_cancels_the_run_and_buys_no_clip(served, page, tmp_
     clips = store(served, "clips")
 
     with screenshot_on_failure(page, tmp_path):
-        answer_in_the_resume_form(page, ui, created["id"], approve=False, note="too dark")
+        answer_in_the_resume_form(page, api, ui, created["id"], approve=False, note="too dark")
         done = wait_until(lambda: finished(api, created["id"]), 120, "the rejected run to end", served["log"])
         page.goto(f"{ui}/runs/flow-run/{created['id']}")
         page.get_by_text("Cancelled", exact=True).first.wait_for()
