@@ -122,12 +122,11 @@ def _encode(video: VideoClip, dest: Path, fmt: VideoFormat, options: RenderOptio
             encoder.stdin.close()
         except BrokenPipeError:  # ffmpeg stopped reading: what it printed says why
             pass
+        except BaseException:
+            encoder.kill()  # the render failed on our side, or was interrupted
+            raise
         finally:
-            if encoder.stdin.closed:
-                encoder.wait()
-            else:
-                encoder.kill()  # the render failed on our side
-        encoder.wait()
+            encoder.wait()
         if encoder.returncode:
             errors.seek(0)
             detail = errors.read().decode(errors="replace").strip().splitlines()[-1:] or [f"exit {encoder.returncode}"]

@@ -58,7 +58,8 @@ def test_the_two_deployments():
 
 def serve_env(tmp_path: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), SHORTS_PREFECT_PORT=str(port))
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), SHORTS_PREFECT_PORT=str(port),
+               PREFECT_RUNNER_POLL_FREQUENCY="2")  # the runner's first poll marks the deployments READY sooner
     return env
 
 
@@ -94,10 +95,13 @@ def test_serve_starts_a_server_when_none_is_configured_and_ctrl_c_stops_both(tmp
         server_pid = int(re.search(r"\(pid (\d+);", text).group(1))
 
         api = f"http://127.0.0.1:{port}/api"
-        names: set[str] = set()
-        while names != {"daily", "make-short"}:
+        # Both deployments READY: the runner has polled for work, so it is serving (a Ctrl-C before that
+        # stops Prefect's serve() before it can pause anything).
+        status: dict[str, str] = {}
+        while status != {"daily": "READY", "make-short": "READY"}:
             assert serve.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()[-3000:]
-            names = {d["name"] for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()}
+            found = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+            status = {d["name"]: d["status"] for d in found}
             time.sleep(0.5)
 
         serve.send_signal(signal.SIGINT)  # what Ctrl-C sends

@@ -78,6 +78,7 @@ def submit(page, scope, endpoint: str, done: Callable[[], object], what: str) ->
         seen = len(page.refused)
 
         def outcome() -> object:
+            page.wait_for_timeout(100)  # Playwright hands over the responses that came only inside its own calls
             if result := done():
                 return result
             if any(getattr(r, "status", 0) == 503 and endpoint in r.url for r in page.refused[seen:]):
