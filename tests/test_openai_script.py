@@ -13,7 +13,7 @@ from pipeline.providers.openai_script import OpenAIScriptWriter
 from pipeline.script_rules import max_words, youtube_tags_length
 
 REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)  # 5 s scenes: at most 15 words each
-KEY = "sk-test-not-a-real-key-SECRET"
+KEY = "sk-fake-SECRET"
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from pipeline import publish_to_outbox
 from reliability import CLIENT_SECRET, REFRESH_TOKEN, remote_tasks, run_env, save_youtube_token, temporaries
 from shorts_process import ShortsProcess
 
-OPENAI_KEY = "sk-test-not-a-real-key-RELIABILITY"
+OPENAI_KEY = "sk-fake-RELIABILITY"
 RUNWARE_KEY = "rw-fake-runware-RELIABILITY-0d4c"  # set, though these runs animate with Runway
 SECRETS = {"OPENAI_API_KEY": OPENAI_KEY, "RUNWAYML_API_SECRET": RUNWAY_KEY, "RUNWARE_API_KEY": RUNWARE_KEY,
            "YouTube access token": ACCESS_TOKEN, "YouTube refresh token": REFRESH_TOKEN,
