@@ -18,7 +18,7 @@ from flows.auth_cli import auth_app
 from flows.doctor_cli import doctor
 from flows.schedule_cli import daily, serve, topics_app
 from pipeline import (
-    ConfigError, Settings, ShortRequest, ShortsError, check_upload_ready, choose_providers, prepare_output_dir, slug,
+    Settings, ShortRequest, ShortsError, check_upload_ready, choose_providers, prepare_output_dir, slug,
 )
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn a topic into a publish-ready YouTube Short.")

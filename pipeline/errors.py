@@ -74,3 +74,9 @@ def disk_error(exc: BaseException, step: str | None = None) -> ConfigError | Non
         where = f" writing {exc.filename}" if exc.filename else ""
         return ConfigError(f"The disk is full{where} ({exc.strerror}); free some space {then}", step=step)
     return ConfigError(f"Cannot write {exc.filename} ({exc.strerror}); fix the folder's permissions {then}", step=step)
+
+
+def last_line(output: bytes, default: str) -> str:
+    """The last line a tool printed (its error, as a rule), for a one-line message; `default` if it printed none."""
+    lines = output.decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else default

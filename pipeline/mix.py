@@ -11,7 +11,7 @@ import imageio_ffmpeg
 import numpy as np
 from moviepy import AudioArrayClip
 
-from pipeline.errors import RenderError
+from pipeline.errors import RenderError, last_line
 from pipeline.models import Narration
 
 AUDIO_FPS = 44100
@@ -51,8 +51,8 @@ def read_audio(path: Path, seconds: float | None = None) -> np.ndarray:
     result = subprocess.run(cmd, capture_output=True)
     samples = np.frombuffer(result.stdout, np.float32).reshape(-1, 2)
     if result.returncode or not len(samples):
-        detail = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no audio in it"]
-        raise RenderError(f"ffmpeg could not read the audio {path.name} ({detail[0]}); check or replace that file.",
+        detail = last_line(result.stderr, "no audio in it")
+        raise RenderError(f"ffmpeg could not read the audio {path.name} ({detail}); check or replace that file.",
                           step="render")
     return samples
 

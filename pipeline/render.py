@@ -17,7 +17,7 @@ from pydantic import Field
 from pipeline.captions import (
     CaptionCue, CaptionGroup, CaptionStyle, cues, draw_caption, group_words, missing_glyphs, srt,
 )
-from pipeline.errors import RenderError
+from pipeline.errors import RenderError, last_line
 from pipeline.models import ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming
 from pipeline.mix import write_soundtrack
 from pipeline.overlay import Overlay, blend, prepare
@@ -129,8 +129,8 @@ def _encode(video: VideoClip, dest: Path, fmt: VideoFormat, options: RenderOptio
             encoder.wait()
         if encoder.returncode:
             errors.seek(0)
-            detail = errors.read().decode(errors="replace").strip().splitlines()[-1:] or [f"exit {encoder.returncode}"]
-            raise RenderError(f"ffmpeg failed writing the video ({detail[0]}); check free disk space and rerun.",
+            detail = last_line(errors.read(), f"exit {encoder.returncode}")
+            raise RenderError(f"ffmpeg failed writing the video ({detail}); check free disk space and rerun.",
                               step="render")
 
 

@@ -17,7 +17,7 @@ import imageio_ffmpeg
 import numpy as np
 from moviepy import VideoClip
 
-from pipeline.errors import RenderError
+from pipeline.errors import RenderError, last_line
 from pipeline.models import VideoFormat
 
 try:
@@ -147,8 +147,8 @@ def decode(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
             proc.wait()
         if proc.returncode:
             errors.seek(0)
-            detail = errors.read().decode(errors="replace").strip().splitlines()[-1:] or ["no detail"]
-            raise RenderError(f"ffmpeg could not decode {path.name} ({detail[0]}); remake this clip.")
+            detail = last_line(errors.read(), "no detail")
+            raise RenderError(f"ffmpeg could not decode {path.name} ({detail}); remake this clip.")
 
 
 def widen(pipe: IO[bytes]) -> None:

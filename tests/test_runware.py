@@ -18,7 +18,7 @@ from pipeline.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED
 from pipeline.providers.offline_image import OfflineImageMaker
 from pipeline.providers.remote_tasks import video_size
 from pipeline.providers.runware import VIDEO_MODELS
-from pipeline.providers.runware_clip import clip_duration
+from pipeline.providers.runware import clip_duration
 
 VIDEOS = "videoInference"
 

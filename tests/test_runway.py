@@ -17,9 +17,9 @@ from pipeline import (
 )
 from pipeline.ledger import CANCELLED, DONE, IN_FLIGHT, REJECTED, UNCONFIRMED
 from pipeline.providers.offline_image import OfflineImageMaker
-from pipeline.providers.runway import cut_prompt
-from pipeline.providers.runway_tasks import cancel_in_flight
-from pipeline.providers.runway_clip import RunwayClipMaker, clip_duration
+from pipeline.providers.remote_tasks import cancel_in_flight
+from pipeline.providers.runway import clip_duration, cut_prompt
+from pipeline.providers.runway_clip import RunwayClipMaker
 
 CLIPS = "/v1/image_to_video"
 

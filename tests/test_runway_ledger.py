@@ -33,7 +33,8 @@ def test_migrations_run_once_and_are_recorded_by_name(tmp_path):
 
 def test_latest_task_per_key_and_updates(tmp_path):
     ledger = Ledger(tmp_path / "l.sqlite")
-    first, second, other = reserve(ledger, "a"), reserve(ledger, "a"), reserve(ledger, "b")
+    first, second = reserve(ledger, "a"), reserve(ledger, "a")
+    reserve(ledger, "b")
     ledger.update(second, task_id="t-2", status=DONE, credits_spent=7)
     latest = ledger.latest("runway", "a")
     assert (latest.row, latest.task_id, latest.status, latest.credits_spent) == (second, "t-2", DONE, 7)

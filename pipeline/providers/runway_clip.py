@@ -19,6 +19,7 @@ from pipeline.providers.runway_tasks import Job, RunwayTasks
 from pipeline.settings import Settings
 from pipeline.store import content_key
 
+
 def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
     """Raise unless `path` is a readable video of `size` with at least one frame."""
     if (got := video_size(path)) != size:

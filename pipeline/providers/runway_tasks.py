@@ -15,9 +15,8 @@ import runwayml
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.ledger import CANCELLED, DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, Ledger
-from pipeline.providers.remote_tasks import (  # noqa: F401 - cancel_in_flight is re-exported for callers
-    Flight, cancel_in_flight, download_checked, one_job_at_a_time, pause, retry_after, shared_http_client, slot, track,
-    untrack,
+from pipeline.providers.remote_tasks import (
+    Flight, download_checked, one_job_at_a_time, pause, retry_after, shared_http_client, slot, track, untrack,
 )
 from pipeline.providers.runway import PROVIDER, ambiguous, runway_error
 from pipeline.settings import Settings
