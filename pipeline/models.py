@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Provider names per step; "auto" means: the vendor whose key is set, else offline.
-ScriptProviderName = Literal["auto", "openai", "offline"]
+ScriptProviderName = Literal["auto", "openai", "ollama", "offline"]
 ImageProviderName = Literal["auto", "openai", "runway", "offline"]
 VideoProviderName = Literal["auto", "runway", "runware", "offline"]
 VoiceProviderName = Literal["auto", "openai", "offline"]

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     openai_moderation_model: str = "omni-moderation-latest"
     openai_timeout: float = Field(120.0, gt=0, description="Seconds per OpenAI request.")
     openai_max_retries: int = Field(3, ge=0, description="SDK retries on 429, 5xx and timeouts.")
+    # Ollama: a local LLM that `auto` writes the script with when no key is set; OLLAMA_HOST is Ollama's own variable.
+    ollama_host: str | None = Field(None, validation_alias=AliasChoices("OLLAMA_HOST"),
+                                    description="Where Ollama listens (host:port or URL); default 127.0.0.1:11434.")
+    ollama_model: str | None = Field(None, description="Ollama chat model for the script; default the first installed.")
+    ollama_probe_seconds: float = Field(0.4, gt=0, le=10, description="How long `auto` waits for Ollama to answer.")
+    ollama_timeout: float = Field(600.0, gt=0, description="Seconds per Ollama request (a local model can be slow).")
     # RUNWAY_API_KEY is what older setups used; RUNWAYML_API_SECRET is the SDK's own name and wins.
     runwayml_api_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("RUNWAYML_API_SECRET", "RUNWAY_API_KEY"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -25,12 +26,22 @@ VENDOR_KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RUNWAYML_API_SECRET", "RUNW
 TINY = VideoFormat(width=144, height=256, fps=12)
 
 
+@pytest.fixture(scope="session")
+def no_ollama_host():
+    """A loopback port bound but never listening: connecting is refused at once, so `auto` finds no Ollama even on
+    a machine that runs one."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+
+
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
+def clean_env(monkeypatch, tmp_path, no_ollama_host):
     """No real key ever reaches a test, and each test has its own SHORTS_HOME and output folder."""
     for name in list(os.environ):
         if name in VENDOR_KEYS or name.startswith("SHORTS_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("OLLAMA_HOST", no_ollama_host)
     monkeypatch.setenv("SHORTS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SHORTS_OUTPUT_DIR", str(tmp_path / "out"))
     monkeypatch.setenv("SHORTS_WIDTH", str(TINY.width))

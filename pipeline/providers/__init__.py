@@ -27,10 +27,16 @@ class ProviderSpec:
     env_var: str | None = None  # the key whose presence makes `auto` pick this vendor; None for offline
     estimate_credits: Estimate | None = None  # at most, per scene, for providers billed in credits
     estimate_usd: Estimate | None = None  # the same, for providers billed in dollars
+    # For a keyless provider `auto` may pick: "module:function" taking Settings, answering (usable, why) quickly.
+    detect: str | None = None
 
     def load(self) -> type:
-        module, name = self.path.split(":")
-        return getattr(importlib.import_module(f"pipeline.providers.{module}"), name)
+        return _attribute(self.path)
+
+
+def _attribute(path: str) -> Any:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(f"pipeline.providers.{module}"), name)
 
 
 OPENAI_KEY, RUNWAY_KEY, RUNWARE_KEY = "OPENAI_API_KEY", "RUNWAYML_API_SECRET", "RUNWARE_API_KEY"
@@ -39,6 +45,7 @@ OPENAI_KEY, RUNWAY_KEY, RUNWARE_KEY = "OPENAI_API_KEY", "RUNWAYML_API_SECRET", "
 REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     "script": {
         "openai": ProviderSpec("openai_script:OpenAIScriptWriter", OPENAI_KEY),
+        "ollama": ProviderSpec("ollama_script:OllamaScriptWriter", detect="ollama:detect_ollama"),
         "offline": ProviderSpec("offline_script:OfflineScriptWriter"),
     },
     "image": {
@@ -69,11 +76,17 @@ def choose_provider(step: str, request: ShortRequest, settings: Settings) -> Pro
             names = ", ".join(["auto", *known])
             raise ConfigError(f"SHORTS_{step.upper()}_PROVIDER={setting!r} is not a {step} provider; use one of {names}.")
         return ProviderChoice(step=step, name=setting, reason=f"SHORTS_{step.upper()}_PROVIDER={setting}")
+    missing = []
     for name, spec in known.items():
         if spec.env_var and settings.has_key(spec.env_var):
             return ProviderChoice(step=step, name=name, reason=f"{spec.env_var} is set")
+        if spec.detect:
+            usable, why = _attribute(spec.detect)(settings)
+            if usable:
+                return ProviderChoice(step=step, name=name, reason=why)
+            missing.append(why)
     vendors = [spec.env_var for spec in known.values() if spec.env_var]
-    reason = f"no {' or '.join(vendors)} set" if vendors else "the only one available"
+    reason = "; ".join([f"no {' or '.join(vendors)} set", *missing]) if vendors else "the only one available"
     return ProviderChoice(step=step, name="offline", reason=reason)
 
 

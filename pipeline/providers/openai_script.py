@@ -37,6 +37,7 @@ class OpenAIScriptWriter:
     """Writes the script with `chat.completions.parse`, falling back to JSON mode where a server lacks it."""
 
     name: ClassVar[str] = "openai"
+    model_setting: ClassVar[str] = "SHORTS_OPENAI_SCRIPT_MODEL"  # named when the model falls short
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
                  http_client: httpx.Client | None = None, model: str = "gpt-5.4-mini", timeout: float = 120.0,
@@ -71,7 +72,7 @@ class OpenAIScriptWriter:
             raise vendor_error(exc, "writing the script", model=self.model) from exc
         if problems:
             raise ProviderError(f"The {self.model} script about {request.topic!r} still broke the rules after one "
-                                f"repair round ({'; '.join(problems)}); rerun, or set SHORTS_OPENAI_SCRIPT_MODEL to "
+                                f"repair round ({'; '.join(problems)}); rerun, or set {self.model_setting} to "
                                 "a stronger model.")
         return draft.to_script(seconds)
 
@@ -149,7 +150,7 @@ class OpenAIScriptWriter:
         if isinstance(why, openai.ContentFilterFinishReasonError) or why == "content_filter":
             return ConfigError(f"The server's content filter stopped the script about {topic!r}; change the topic.")
         return ProviderError(f"The {self.model} script about {topic!r} ran past the model's output limit; rerun, "
-                             "or set SHORTS_OPENAI_SCRIPT_MODEL to another model.")
+                             f"or set {self.model_setting} to another model.")
 
 
 def _repair_request(problems: list[str]) -> str:
