@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional, get_args
+from typing import Annotated, Optional
 
 import typer
 from pydantic import ValidationError
@@ -18,7 +18,7 @@ from flows.auth_cli import auth_app
 from flows.doctor_cli import doctor
 from flows.schedule_cli import daily, serve, topics_app
 from pipeline import (
-    Settings, ShortRequest, ShortsError, check_upload_ready, choose_providers, prepare_output_dir, slug,
+    Settings, ShortRequest, ShortsError, check_upload_ready, choose_providers, prepare_output_dir, provider_names, slug,
 )
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn a topic into a publish-ready YouTube Short.")
@@ -143,7 +143,7 @@ def _explain(exc: ValidationError) -> str:
     field = str(error["loc"][0]) if error["loc"] else ""
     flag = FLAG_NAMES.get(field, field)
     if error["type"] == "literal_error":
-        choices = ", ".join(get_args(ShortRequest.model_fields[field].annotation))
+        choices = ", ".join(provider_names(ShortRequest.model_fields[field].annotation))
         return f"{flag}: unknown provider {error['input']!r}; choose one of {choices}."
     if error["type"] in ("greater_than_equal", "less_than_equal") and field in ShortRequest.model_fields:
         bounds = {type(m).__name__: m for m in ShortRequest.model_fields[field].metadata}

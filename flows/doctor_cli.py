@@ -32,9 +32,21 @@ def doctor() -> None:
                            f"{account.max_daily.get(model)} today")
     else:
         typer.echo("Runway: no RUNWAYML_API_SECRET set")
+    typer.echo(stock_line(settings))
     channel = settings.youtube_channel
     authorised = has_youtube_token(settings.home_dir, channel)
     typer.echo(f"YouTube channel {channel!r}: " + ("authorised" if authorised else
                                                     f"not authorised (run `shorts auth youtube --channel {channel}`)"))
     if problems:
         raise typer.Exit(1)
+
+
+def stock_line(settings: Settings) -> str:
+    """Which free stock-footage sources have a key, and what they ask of the Short."""
+    keyed = [name for name, var in (("Pexels", "PEXELS_API_KEY"), ("Pixabay", "PIXABAY_API_KEY"))
+             if settings.has_key(var)]
+    if not keyed:
+        return ("Stock footage: no PEXELS_API_KEY or PIXABAY_API_KEY set (free keys: https://www.pexels.com/api/, "
+                "https://pixabay.com/api/docs/)")
+    return (f"Stock footage: {' and '.join(keyed)} key set (--video {keyed[0].lower()}); each clip's author and link "
+            "go in the manifest and the YouTube description")

@@ -21,12 +21,13 @@ from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from flows.artifacts import record_run, record_storyboard  # noqa: E402
 from flows.review import Approval, describe, rejected, review_storyboard  # noqa: E402
 from flows.tasks import (
-    clip_task, frame_task, moderation_task, narration_task, publish_task, render_task, script_task, storyboard_task,
+    clip_task, footage_task, frame_task, moderation_task, narration_task, publish_task, render_task, script_task,
+    storyboard_task,
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, cancel_in_flight, check_budget,
-    choose_providers, disk_error, estimate_usd, package_version,
-    prepare_output_dir, record_upload, scene_takes, slug, Storyboard, write_package,
+    choose_providers, describe_pick, disk_error, estimate_usd, footage_credits, footage_line, package_version,
+    picks_footage, prepare_output_dir, record_upload, scene_takes, slug, Storyboard, with_credits, write_package,
 )
 
 log = logging.getLogger("shorts")
@@ -89,9 +90,9 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
                             ducked_volume=settings.music_ducked_volume)
     timings: dict[str, float] = {}
     # --fresh reruns every step and overwrites its cache record.
-    script_t, frame_t, clip_t, narration_t, render_t = (
+    script_t, footage_t, frame_t, clip_t, narration_t, render_t = (
         t.with_options(refresh_cache=fresh or None)
-        for t in (script_task, frame_task, clip_task, narration_task, render_task)
+        for t in (script_task, footage_task, frame_task, clip_task, narration_task, render_task)
     )
     common = dict(settings=unmapped(settings), fresh=unmapped(fresh))
     # Where the Short goes must not change what is made, so the making steps cache on the request without it.
@@ -108,16 +109,24 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         usd = estimate_usd(script, choices, settings)
         log.info("  estimated cost: up to %g credits%s", estimate, f" and ${usd:.2f}" if usd else "")
 
+    footage: dict[str, list] = {}  # stock clips or your own files, a distinct one per scene, picked in one pass
+    for media_step in (s for s in ("image", "video") if picks_footage(s, provider[s])):
+        with step(f"{media_step} footage", timings):
+            footage[media_step] = call(footage_t, script, media_step, provider[media_step], fmt, settings, fresh)
+            log.info("  %s", footage_line(footage[media_step]))
+            for pick in filter(None, footage[media_step]):
+                log.info("  %s", describe_pick(pick))
+
     with step("first frames and storyboard", timings):
         takes = scene_takes(output, script, redo_scene)  # --redo-scene N moves scene N to its next take, for good
         frames = frame_t.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]),
-                             take=takes, **common)
+                             take=takes, footage=footage.get("image") or unmapped(None), **common)
         # Narration is cheap and runs alongside, even while a person looks at the storyboard; a preview skips it.
         narrations = [] if approval == "preview" else narration_t.map(
             unmapped(making), script.scenes, unmapped(provider["voice"]), **common)
         futures = [*frames, *narrations]
         frames = _results(frames)
-        board = storyboard_task(script, frames, choices, settings, output)
+        board = storyboard_task(script, frames, choices, settings, output, footage.get("video"))
         record_storyboard(board, request.topic)
         log.info("  %s: %s", board.path, board.cost_line())
     if approval == "preview":  # the CLI asks its question now, then runs again with the answer
@@ -131,7 +140,8 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         return rejected(review)
 
     with step("clips and narration", timings):
-        clips = clip_t.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]), **common)
+        clips = clip_t.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]),
+                           footage=footage.get("video") or unmapped(None), **common)
         futures += clips
         clips, narrations = _results(clips), _results(narrations)
         reused = sum(f.state.is_completed() and f.state.name == "Cached" for f in futures)
@@ -143,6 +153,8 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     with step("render", timings):
         rendered = call(render_t, script, clips, narrations, fmt, options, settings, fresh)
 
+    credits = footage_credits(clips)  # what stock footage asks for: in the manifest and the YouTube description
+    script = with_credits(script, credits)
     cost = round(sum(asset.cost_credits for asset in [*frames, *clips]), 2)
     cost_usd = round(sum(clip.cost_usd for clip in clips), 4)
     with step("package", timings):
@@ -150,7 +162,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
             shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
             render_options=options, script=script, frames=frames, clips=clips, narrations=narrations,
             render=rendered, moderation=moderation, review=review, step_seconds=timings, cost_credits=cost,
-            cost_usd=cost_usd,
+            cost_usd=cost_usd, credits=credits,
         )
         files = write_package(manifest, output)
 

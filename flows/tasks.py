@@ -19,10 +19,10 @@ from pydantic import BaseModel
 
 from flows.locking import FlockLockManager
 from pipeline import (
-    AssetStore, ClipAsset, ConfigError, FrameAsset, ModerationCheck, Narration, ProviderChoice, ProviderError,
+    AssetStore, ClipAsset, ConfigError, Footage, FrameAsset, ModerationCheck, Narration, ProviderChoice, ProviderError,
     Published, RenderedShort, RenderOptions, Scene, Script, Settings, ShortRequest, ShortsError, Storyboard,
     VideoFormat, animate_scene, build_provider, file_digest, make_first_frame, moderate_script, narrate,
-    plan_storyboard, publish, render_short, write_script, write_storyboard,
+    pick_footage, plan_storyboard, publish, render_short, write_script, write_storyboard,
 )
 
 log = logging.getLogger("shorts")
@@ -111,29 +111,38 @@ def moderation_task(script: Script, settings: Settings) -> ModerationCheck:
     return moderate_script(script, settings)  # free, so never cached: a changed policy applies at once
 
 
+@task(name="footage", task_run_name="footage-{step}", **STEP)
+def footage_task(script: Script, step: str, provider: str, fmt: VideoFormat, settings: Settings,
+                 fresh: bool = False) -> list[Footage | None]:
+    # One task for all scenes, so that no two scenes pick the same clip; the clips are then made in parallel.
+    return pick_footage(script, fmt, build_provider(step, provider, settings), _store(settings), fresh)
+
+
 @task(name="first-frame", task_run_name="first-frame-{scene.index}", **STEP)
 def frame_task(scene: Scene, style: str, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False,
-               take: int = 1) -> FrameAsset:
+               take: int = 1, footage: Footage | None = None) -> FrameAsset:
     started = time.perf_counter()
     with _vendor_slot(provider, settings):
         maker = build_provider("image", provider, settings)
-        frame = make_first_frame(scene, style, fmt, maker, _store(settings), fresh, take=take)
+        frame = make_first_frame(scene, style, fmt, maker, _store(settings), fresh, take=take, footage=footage)
     log.info("  frame %d ready (%.1f s)", scene.index, time.perf_counter() - started)
     return frame
 
 
 @task(name="storyboard")
 def storyboard_task(script: Script, frames: list[FrameAsset], choices: dict[str, ProviderChoice], settings: Settings,
-                    out_dir: Path) -> Storyboard:
+                    out_dir: Path, footage: list[Footage | None] | None = None) -> Storyboard:
     # Not cached: it takes a moment, and it must show this run's frames.
-    return write_storyboard(plan_storyboard(script, frames, choices, settings), out_dir / "storyboard.png")
+    return write_storyboard(plan_storyboard(script, frames, choices, settings, footage), out_dir / "storyboard.png")
 
 
 @task(name="clip", task_run_name="clip-{scene.index}", **STEP)
-def clip_task(scene: Scene, frame: FrameAsset, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False) -> ClipAsset:
+def clip_task(scene: Scene, frame: FrameAsset, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False,
+              footage: Footage | None = None) -> ClipAsset:
     started = time.perf_counter()
     with _vendor_slot(provider, settings):
-        clip = animate_scene(scene, frame, fmt, build_provider("video", provider, settings), _store(settings), fresh)
+        clip = animate_scene(scene, frame, fmt, build_provider("video", provider, settings), _store(settings), fresh,
+                             footage)
     log.info("  clip %d ready (%.1f s)", scene.index, time.perf_counter() - started)
     return clip
 

@@ -3,15 +3,18 @@
 from pipeline.captions import CaptionStyle
 from pipeline.clips import animate_scene
 from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error
+from pipeline.footage import describe_pick, footage_credits, footage_line, pick_footage
 from pipeline.frames import make_first_frame
 from pipeline.models import (
-    ClipAsset, FrameAsset, Narration, ProviderChoice, Published, RenderedShort, Scene, Script, ShortRequest,
-    ShortResult, VideoFormat, WordTiming,
+    ClipAsset, Footage, FrameAsset, Narration, ProviderChoice, Published, RenderedShort, Scene, Script, ShortRequest,
+    ShortResult, VideoFormat, WordTiming, provider_names,
 )
 from pipeline.moderation import ModerationCheck, moderate_script
 from pipeline.narration import narrate
 from pipeline.package import Manifest, package_version, prepare_output_dir, record_upload, slug, write_package
-from pipeline.providers import build_provider, check_budget, choose_providers, estimate_credits, estimate_usd
+from pipeline.providers import (
+    build_provider, check_budget, choose_providers, estimate_credits, estimate_usd, picks_footage,
+)
 from pipeline.providers.remote_tasks import cancel_in_flight
 from pipeline.publish import check_upload_ready, publish, publish_to_outbox, publish_to_youtube
 from pipeline.render import RenderOptions, render_short
@@ -24,6 +27,7 @@ from pipeline.topics import (
     TopicStatus, add_topics, next_topics, nothing_to_make, record_failed, record_made, topic_statuses, topics_file,
 )
 from pipeline.youtube_auth import authorize_youtube, has_youtube_token
+from pipeline.youtube_metadata import with_credits
 
 __all__ = [
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
@@ -38,4 +42,6 @@ __all__ = [
     "TopicStatus", "add_topics", "next_topics", "nothing_to_make", "record_failed", "record_made", "topic_statuses",
     "topics_file",
     "Review", "Storyboard", "plan_storyboard", "preview_uri", "scene_takes", "write_storyboard",
+    "Footage", "describe_pick", "footage_credits", "footage_line", "pick_footage", "picks_footage", "provider_names",
+    "with_credits",
 ]

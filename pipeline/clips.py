@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 from pipeline.errors import ShortsError
-from pipeline.models import ClipAsset, FrameAsset, Scene, VideoFormat
+from pipeline.models import ClipAsset, Footage, FrameAsset, Scene, VideoFormat
 from pipeline.providers.base import ClipMaker
+from pipeline.providers.offline_clip import OfflineClipMaker
 from pipeline.store import AssetStore, atomic_path, content_key
 
 
 def animate_scene(
-    scene: Scene, frame: FrameAsset, fmt: VideoFormat, maker: ClipMaker, store: AssetStore, fresh: bool = False
+    scene: Scene, frame: FrameAsset, fmt: VideoFormat, maker: ClipMaker, store: AssetStore, fresh: bool = False,
+    footage: Footage | None = None,
 ) -> ClipAsset:
-    """The scene's clip, from the store when the same frame was animated the same way before."""
+    """The scene's clip, from the store when the same frame was animated the same way before.
+
+    A maker that fits existing media (stock, your own files) gets the scene's `footage`; where none was found, the
+    first frame is animated offline instead (the footage step said so).
+    """
+    if getattr(maker, "picks_footage", False) and footage is None:
+        maker = OfflineClipMaker()
     seed = frame.seed
-    key = content_key("clip", provider=maker.name, model=maker.model, frame=frame.path, motion=scene.motion_prompt,
-                      seconds=scene.seconds, fmt=fmt, seed=seed)
+    # Footage replaces the frame in the key (with its file's content, for your own media); other clips keep theirs.
+    extra = {"footage": footage, "source": footage.path} if footage else {}
+    key = content_key("clip", provider=maker.name, model=maker.model, frame=None if footage else frame.path,
+                      motion=scene.motion_prompt, seconds=scene.seconds, fmt=fmt, seed=seed, **extra)
     path = store.path("clips", key, ".mp4")
     task_id, cost = None, 0.0
     if fresh or not store.find("clips", key, ".mp4"):
         try:
             with atomic_path(path) as tmp:
-                task_id, cost = maker.make_clip(scene, frame.path, fmt, seed, tmp)
+                kwargs = {"footage": footage, "store": store} if footage else {}
+                task_id, cost = maker.make_clip(scene, frame.path, fmt, seed, tmp, **kwargs)
         except ShortsError as exc:
             raise exc.at("clips", scene.index)
     # A maker that bills in dollars (Runware) says so with `cost_unit`; the others count credits.
     paid = {"cost_usd" if getattr(maker, "cost_unit", "credits") == "usd" else "cost_credits": cost}
     return ClipAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
-                     seconds=scene.seconds, task_id=task_id, **paid)
+                     seconds=scene.seconds, task_id=task_id, footage=footage, **paid)

@@ -7,7 +7,7 @@ import hashlib
 from PIL import Image
 
 from pipeline.errors import ProviderError, ShortsError
-from pipeline.models import FrameAsset, Scene, VideoFormat
+from pipeline.models import Footage, FrameAsset, Scene, VideoFormat
 from pipeline.providers.base import ImageMaker
 from pipeline.store import AssetStore, atomic_path, content_key
 
@@ -20,17 +20,22 @@ def scene_seed(*parts: object) -> int:
 
 def make_first_frame(
     scene: Scene, style: str, fmt: VideoFormat, maker: ImageMaker, store: AssetStore, fresh: bool = False,
-    reference: FrameAsset | None = None, take: int = 1,
+    reference: FrameAsset | None = None, take: int = 1, footage: Footage | None = None,
 ) -> FrameAsset:
     """The scene's first frame, from the store when it was made before; `reference` is a frame to look like.
 
     `take` > 1 draws the scene again with another seed (--redo-scene); take 1 keeps the seed frames always had.
+    `footage` is the picture picked for the scene from your own media (--image folder:PATH).
     """
     seed = scene_seed(style, scene.first_frame_prompt, *([f"take {take}"] if take > 1 else []))
     # Only a reference joins the key, so frames made without one keep their old names.
     extra = {"reference": reference.path} if reference else {}
+    if footage and footage.path:
+        extra["source"] = footage.path
+    # A title card shows the narration's words, so they join its key (and only its: other frames keep their names).
+    drawn = {"narration": scene.narration} if getattr(maker, "draws_narration", False) else {}
     key = content_key("frame", provider=maker.name, model=maker.model, prompt=scene.first_frame_prompt,
-                      style=style, size=fmt.size, seed=seed, **extra)
+                      style=style, size=fmt.size, seed=seed, **extra, **drawn)
     path = store.path("frames", key, ".png")
     task_id, cost = None, 0.0
     if fresh or not store.find("frames", key, ".png"):

@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # Provider names per step; "auto" means: the vendor whose key is set, else offline.
 ScriptProviderName = Literal["auto", "openai", "ollama", "offline"]
-ImageProviderName = Literal["auto", "openai", "runway", "offline"]
-VideoProviderName = Literal["auto", "runway", "runware", "offline"]
+# Your own media: "folder:PATH" takes the frames or clips from the files in a folder.
+FolderSource = Annotated[str, StringConstraints(pattern=r"^folder:\S.*$")]
+ImageProviderName = Literal["auto", "openai", "runway", "offline"] | FolderSource
+VideoProviderName = Literal["auto", "runway", "runware", "pexels", "pixabay", "offline"] | FolderSource
 VoiceProviderName = Literal["auto", "openai", "offline"]
+
+
+def provider_names(annotation: object) -> list[str]:
+    """The names a provider field accepts: its literals, and folder:PATH where your own media is allowed."""
+    if get_origin(annotation) is Literal:
+        return list(get_args(annotation))
+    return [name for arg in get_args(annotation)
+            for name in (provider_names(arg) if get_origin(arg) is Literal else ["folder:PATH"])]
 
 STEPS = ("script", "image", "video", "voice")
 MAX_TOPIC_CHARS = 200
@@ -85,6 +95,8 @@ class Scene(Model):
     first_frame_prompt: str = Field(min_length=1)
     motion_prompt: str = Field(min_length=1)
     seconds: float = Field(gt=0, le=60)
+    # Stock-footage search phrases, most specific first; scripts written before they existed have none.
+    search_terms: list[str] = Field(default_factory=list)
 
 
 class Script(Model):
@@ -123,6 +135,30 @@ class FrameAsset(Model):
     take: int = 1  # redrawn with --redo-scene: each take has its own seed
 
 
+class Footage(Model):
+    """A file picked for a scene: a stock clip found by its search terms, or one of your own files."""
+
+    scene: int
+    source: str  # pexels, pixabay or folder
+    kind: Literal["video", "image"] = "video"
+    id: str  # the vendor's video id, or the file's name
+    url: str | None = None  # what is downloaded (stock)
+    path: Path | None = None  # the file itself (folder)
+    width: int
+    height: int
+    seconds: float = 0.0  # 0 for an image
+    query: str = ""  # the search terms or file-name words that matched the scene
+    author: str | None = None
+    author_url: str | None = None
+    page: str | None = None  # the vendor's page for the clip, which its licence asks to link
+
+    def credit(self) -> str | None:
+        """The attribution line the source asks for, e.g. 'Video by Jane Doe on Pexels: https://...'."""
+        if self.source == "folder" or not self.author:
+            return None
+        return f"Video by {self.author} on {self.source.capitalize()}" + (f": {self.page}" if self.page else "")
+
+
 class ClipAsset(Model):
     """A scene's animated clip."""
 
@@ -135,6 +171,7 @@ class ClipAsset(Model):
     task_id: str | None = None
     cost_credits: float = 0.0
     cost_usd: float = 0.0  # providers that bill in dollars (Runware)
+    footage: Footage | None = None  # the stock clip or own file it was fitted from
 
 
 class WordTiming(Model):

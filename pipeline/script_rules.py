@@ -12,6 +12,7 @@ import math
 from pydantic import BaseModel
 
 from pipeline.models import TITLE_MAX_CHARS, Scene, Script
+from pipeline.search_terms import clean_search_terms, derive_search_terms
 
 WORDS_PER_SECOND = 2.5
 WORDS_SLACK = 1.2  # narration may run this much over the pace; the render lengthens a scene to its voice
@@ -25,6 +26,7 @@ class SceneDraft(BaseModel):
     narration: str
     first_frame_prompt: str
     motion_prompt: str
+    search_terms: list[str] = []  # stock-footage searches; optional, so answers from before them still parse
 
 
 class ScriptDraft(BaseModel):
@@ -40,7 +42,8 @@ class ScriptDraft(BaseModel):
         """The checked draft as our Script model."""
         scenes = [
             Scene(index=i, narration=s.narration.strip(), first_frame_prompt=s.first_frame_prompt.strip(),
-                  motion_prompt=s.motion_prompt.strip(), seconds=seconds)
+                  motion_prompt=s.motion_prompt.strip(), seconds=seconds,
+                  search_terms=clean_search_terms(s.search_terms) or derive_search_terms(s.first_frame_prompt))
             for i, (s, seconds) in enumerate(zip(self.scenes, scene_seconds, strict=True), start=1)
         ]
         return Script(title=self.title.strip(), description=self.description.strip(), tags=clean_tags(self.tags),

@@ -127,6 +127,16 @@ class Settings(BaseSettings):
     runware_concurrency: int = Field(2, ge=1, description="Runware tasks in flight per model.")
     max_usd_per_short: float = Field(10.0, ge=0, description="Refuse a Short whose dollar-billed steps cost more.")
     max_usd_per_day: float = Field(50.0, ge=0, description="Refuse dollar-billed tasks past this in any 24 hours.")
+    # Stock footage (Pexels, Pixabay): free keys; each scene's clip is found by its search terms.
+    pexels_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("PEXELS_API_KEY"))
+    pexels_base_url: str = Field("https://api.pexels.com", validation_alias=AliasChoices("PEXELS_BASE_URL"),
+                                 description="A Pexels-compatible server: the root /videos/search hangs off.")
+    pixabay_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("PIXABAY_API_KEY"))
+    pixabay_base_url: str = Field("https://pixabay.com/api", validation_alias=AliasChoices("PIXABAY_BASE_URL"),
+                                  description="A Pixabay-compatible server: the root /videos/ hangs off.")
+    stock_min_width: int = Field(720, ge=64, description="Narrowest stock clip accepted, in pixels.")
+    stock_per_page: int = Field(20, ge=3, le=80, description="Search results read per query.")
+    stock_timeout: float = Field(60.0, gt=0, description="Seconds per stock search or download request.")
 
     @property
     def home_dir(self) -> Path:
@@ -155,6 +165,7 @@ class Settings(BaseSettings):
     def has_key(self, env_var: str) -> bool:
         """Whether the key named by a vendor's own variable is set (without revealing it)."""
         field = {"OPENAI_API_KEY": "openai_api_key", "RUNWAYML_API_SECRET": "runwayml_api_secret",
-                 "RUNWARE_API_KEY": "runware_api_key"}[env_var]
+                 "RUNWARE_API_KEY": "runware_api_key", "PEXELS_API_KEY": "pexels_api_key",
+                 "PIXABAY_API_KEY": "pixabay_api_key"}[env_var]
         secret = getattr(self, field)
         return bool(secret and secret.get_secret_value())

@@ -15,8 +15,9 @@ from typing import Literal
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.captions import FONT, _font
-from pipeline.models import FrameAsset, Model, ProviderChoice, Scene, Script
-from pipeline.providers import REGISTRY, build_provider
+from pipeline.footage import footage_line
+from pipeline.models import Footage, FrameAsset, Model, ProviderChoice, Scene, Script
+from pipeline.providers import build_provider, provider_spec
 from pipeline.settings import Settings
 from pipeline.store import atomic_path
 
@@ -58,6 +59,7 @@ class Storyboard(Model):
     clip_model: str
     estimate_credits: float  # at most, for first frames and clips together
     estimate_usd: float = 0.0  # the same, for steps billed in dollars
+    footage: str | None = None  # where stock or own footage comes from, and whom it credits
     path: Path | None = None  # storyboard.png, once written
 
     @property
@@ -97,8 +99,9 @@ class Review(Model):
 
 
 def plan_storyboard(script: Script, frames: list[FrameAsset], choices: dict[str, ProviderChoice],
-                    settings: Settings) -> Storyboard:
-    """The storyboard's facts: scenes in order with their frames, the clip provider and model, and the estimate."""
+                    settings: Settings, footage: list[Footage | None] | None = None) -> Storyboard:
+    """The storyboard's facts: scenes in order with their frames, the clip provider and model, the estimate, and
+    the footage picked for the clips (stock or your own)."""
     clip_provider = choices["video"].name
     by_scene = {frame.scene: frame for frame in frames}
     scenes = [
@@ -116,12 +119,14 @@ def plan_storyboard(script: Script, frames: list[FrameAsset], choices: dict[str,
         clip_model=build_provider("video", clip_provider, settings).model,
         estimate_credits=round(frame_credits + sum(s.clip_credits for s in scenes), 2),
         estimate_usd=round(frame_usd + sum(s.clip_usd for s in scenes), 4),
+        footage=footage_line(footage) if footage is not None else None,
     )
+
 
 
 def _estimate(step: str, provider: str, unit: str, scene: Scene, settings: Settings) -> float:
     """At most what `provider` charges for one scene, in `unit` (credits or usd); 0 when it says nothing."""
-    estimate = getattr(REGISTRY[step][provider], f"estimate_{unit}", None)
+    estimate = getattr(provider_spec(step, provider), f"estimate_{unit}", None)
     return float(estimate(scene, settings)) if estimate else 0.0
 
 
@@ -169,12 +174,13 @@ def sheet_size(count: int, frame_size: tuple[int, int]) -> tuple[int, int]:
 
 
 def footer_lines(board: Storyboard) -> list[str]:
-    """The footer's text: the title, then the length and clip provider, then the estimate."""
+    """The footer's text: the title, then the length and clip provider, then the estimate, then any footage."""
     return [
         board.title,
         f"{board.seconds:g} s in {_count(len(board.scenes), 'scene')} · clips by {board.clip_provider} "
         f"{board.clip_model}",
         f"Estimate: {board.cost_line()}",
+        *([board.footage] if board.footage else []),
     ]
 
 
@@ -231,8 +237,8 @@ def _label_height() -> int:
 
 
 def _footer_height() -> int:
-    # A title of up to two lines and two facts lines of up to two lines each.
-    return 2 * GAP + 2 * round(TITLE_PX * 1.3) + 4 * round(FACTS_PX * 1.4)
+    # A title of up to two lines and three facts lines (the last for footage) of up to two lines each.
+    return 2 * GAP + 2 * round(TITLE_PX * 1.3) + 6 * round(FACTS_PX * 1.4)
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float, max_lines: int) -> list[str]:

@@ -85,6 +85,18 @@ def build_metadata(script: Script, language: str, *, category_id: str = "22", pr
                          publish_at=publish_at, made_for_kids=made_for_kids)
 
 
+def with_credits(script: Script, credits: list[str]) -> Script:
+    """The script with the footage credits at the end of its description, cutting the description (never the
+    credits) to keep the whole within YouTube's limit."""
+    if not credits:
+        return script
+    block = "\n\nFootage:\n" + "\n".join(credits)
+    room = DESCRIPTION_MAX_BYTES - len(block.encode("utf-8"))
+    description = cut_text(script.description.rstrip(), max(room, 0), what="description",
+                           size=lambda text: len(text.encode("utf-8")), unit="bytes")
+    return script.model_copy(update={"description": description + block})
+
+
 def tags_length(tags: list[str]) -> int:
     """The tags' length as YouTube counts it: commas between tags, and quotes around a tag with a space."""
     return sum(len(tag) + (2 if " " in tag else 0) for tag in tags) + max(len(tags) - 1, 0)

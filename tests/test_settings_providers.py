@@ -1,12 +1,12 @@
 import os
 import subprocess
 import sys
-from typing import get_args
 
 import pytest
 
 from pipeline import ConfigError, Settings, ShortRequest, choose_providers
 from pipeline.models import ShortRequest as Request
+from pipeline.models import provider_names
 from pipeline.providers import REGISTRY, choose_provider
 
 
@@ -31,8 +31,8 @@ def test_unknown_provider_setting_is_one_clear_sentence(monkeypatch):
 
 def test_request_literals_match_the_registry():
     for step, providers in REGISTRY.items():
-        names = set(get_args(Request.model_fields[f"{step}_provider"].annotation))
-        assert names == {"auto", *providers}
+        names = set(provider_names(Request.model_fields[f"{step}_provider"].annotation))
+        assert names == {"auto", *(name.replace("folder", "folder:PATH") for name in providers)}
         assert list(providers)[-1] == "offline"  # auto tries vendors first
 
 

@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
@@ -27,6 +28,7 @@ class ProviderSpec:
     env_var: str | None = None  # the key whose presence makes `auto` pick this vendor; None for offline
     estimate_credits: Estimate | None = None  # at most, per scene, for providers billed in credits
     estimate_usd: Estimate | None = None  # the same, for providers billed in dollars
+    footage: bool = False  # picks a file per scene for the whole script at once (stock clips, your own media)
     # For a keyless provider `auto` may pick: "module:function" taking Settings, answering (usable, why) quickly.
     detect: str | None = None
 
@@ -40,6 +42,7 @@ def _attribute(path: str) -> Any:
 
 
 OPENAI_KEY, RUNWAY_KEY, RUNWARE_KEY = "OPENAI_API_KEY", "RUNWAYML_API_SECRET", "RUNWARE_API_KEY"
+FOLDER = "folder:"  # `folder:PATH` names your own media; the registry holds it as "folder"
 
 # step -> {name: spec}; auto picks the first whose key is set, so offline goes last.
 REGISTRY: dict[str, dict[str, ProviderSpec]] = {
@@ -51,11 +54,16 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     "image": {
         "openai": ProviderSpec("openai_image:OpenAIImageMaker", OPENAI_KEY),
         "runway": ProviderSpec("runway_image:RunwayImageMaker", RUNWAY_KEY, estimate_credits=estimate_image_credits),
+        "folder": ProviderSpec("folder_media:FolderImageMaker", footage=True),
         "offline": ProviderSpec("offline_image:OfflineImageMaker"),
     },
     "video": {
         "runway": ProviderSpec("runway_clip:RunwayClipMaker", RUNWAY_KEY, estimate_credits=estimate_clip_credits),
         "runware": ProviderSpec("runware_clip:RunwareClipMaker", RUNWARE_KEY, estimate_usd=estimate_clip_usd),
+        # Free stock footage, after the paid vendors: `auto` takes it when only its key is set.
+        "pexels": ProviderSpec("pexels:PexelsClipMaker", "PEXELS_API_KEY", footage=True),
+        "pixabay": ProviderSpec("pixabay:PixabayClipMaker", "PIXABAY_API_KEY", footage=True),
+        "folder": ProviderSpec("folder_media:FolderClipMaker", footage=True),
         "offline": ProviderSpec("offline_clip:OfflineClipMaker"),
     },
     "voice": {
@@ -70,9 +78,11 @@ def choose_provider(step: str, request: ShortRequest, settings: Settings) -> Pro
     known = REGISTRY[step]
     flag, setting = request.provider(step), getattr(settings, f"{step}_provider")
     if flag != "auto":
+        _check_folder(flag, f"--{step}")
         return ProviderChoice(step=step, name=flag, reason=f"chosen with --{step}")
     if setting != "auto":
-        if setting not in known:
+        _check_folder(setting, f"SHORTS_{step.upper()}_PROVIDER")
+        if setting not in known and not (setting.startswith(FOLDER) and "folder" in known):
             names = ", ".join(["auto", *known])
             raise ConfigError(f"SHORTS_{step.upper()}_PROVIDER={setting!r} is not a {step} provider; use one of {names}.")
         return ProviderChoice(step=step, name=setting, reason=f"SHORTS_{step.upper()}_PROVIDER={setting}")
@@ -90,20 +100,38 @@ def choose_provider(step: str, request: ShortRequest, settings: Settings) -> Pro
     return ProviderChoice(step=step, name="offline", reason=reason)
 
 
+def _check_folder(name: str, where: str) -> None:
+    if name.startswith(FOLDER) and not Path(name[len(FOLDER):]).expanduser().is_dir():
+        raise ConfigError(f"{where} {name}: there is no folder {name[len(FOLDER):]!r}; give the path of a folder of "
+                          "your images and videos.")
+
+
+def provider_spec(step: str, name: str) -> ProviderSpec:
+    """The registry entry of a provider name, `folder:PATH` included."""
+    return REGISTRY[step]["folder" if name.startswith(FOLDER) else name]
+
+
+def picks_footage(step: str, name: str) -> bool:
+    """Whether the provider picks a file per scene for the whole script first (so no scene repeats another's)."""
+    return provider_spec(step, name).footage
+
+
 def choose_providers(request: ShortRequest, settings: Settings) -> dict[str, ProviderChoice]:
     return {step: choose_provider(step, request, settings) for step in STEPS}
 
 
 def build_provider(step: str, name: str, settings: Settings) -> Any:
     """An instance of the named provider, configured from settings (vendors) or with no arguments (offline)."""
-    cls = REGISTRY[step][name].load()
+    cls = provider_spec(step, name).load()
+    if name.startswith(FOLDER):
+        return cls(Path(name[len(FOLDER):]).expanduser())
     return cls.from_settings(settings) if hasattr(cls, "from_settings") else cls()
 
 
 def _estimate(script: Script, choices: dict[str, ProviderChoice], settings: Settings, method: str) -> float:
     total = 0.0
     for step in ("image", "video"):
-        estimate = getattr(REGISTRY[step][choices[step].name], method)
+        estimate = getattr(provider_spec(step, choices[step].name), method)
         total += sum(estimate(scene, settings) for scene in script.scenes) if estimate else 0.0
     return total
 

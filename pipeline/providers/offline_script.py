@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from pipeline.models import TITLE_MAX_CHARS, Scene, Script, ShortRequest
 from pipeline.prompts import load_sections, render
+from pipeline.search_terms import derive_search_terms
 
 WORDS_PER_SECOND = 2.5
 
@@ -75,6 +76,7 @@ class OfflineScriptWriter:
                     first_frame_prompt=fill(_pick(t["frame"], request.topic, index), n=index),
                     motion_prompt=fill(_pick(t["motion"], request.topic, index, "motion"), n=index),
                     seconds=seconds,
+                    search_terms=derive_search_terms(request.topic, middles[start % len(middles)]),
                 )
             )
         tags = [w.lower() for w in re.findall(r"\w+", request.topic) if len(w) > 2][:8] + ["shorts"]
