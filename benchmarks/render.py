@@ -31,7 +31,7 @@ from pipeline.captions import CaptionStyle, cues
 from pipeline.models import ClipAsset, Narration, Scene, Script, ShortRequest, VideoFormat
 from pipeline.narration import narrate, time_words
 from pipeline.providers.offline_clip import encode_frames, ken_burns_frames
-from pipeline.providers.offline_image import draw_frame
+from pipeline.providers.title_card import draw_title_card, plan_title_card
 from pipeline.providers.offline_voice import OfflineNarrator
 from pipeline.render import RenderOptions, caption_groups, render_short, scene_durations
 from pipeline.settings import PROJECT_ROOT
@@ -70,7 +70,7 @@ def build_workload(size: int, root: Path) -> Path:
     for scene in scenes:
         clip = clips_dir / f"clip-{scene.index:02d}.mp4"
         if not clip.is_file():
-            image = draw_frame(scene.first_frame_prompt, FORMAT, seed=scene.index)
+            image = draw_title_card(plan_title_card(scene, "", scene.index), FORMAT)
             encode_frames(ken_burns_frames(image, round(CLIP_SECONDS * FORMAT.fps), scene.index), clip, FORMAT)
         clips.append(ClipAsset(scene=scene.index, path=clip, provider="offline", model="bench", seed=scene.index,
                                seconds=CLIP_SECONDS))
