@@ -6,6 +6,7 @@ import typer
 
 from pipeline import Settings, ShortRequest, ShortsError, choose_providers, package_version
 from pipeline.providers.offline_voice import espeak_binary
+from pipeline.providers.ollama import describe_ollama
 from pipeline.providers.runway import runway_account
 from pipeline.youtube_auth import has_youtube_token
 
@@ -15,8 +16,13 @@ def doctor() -> None:
     settings = Settings()
     problems = 0
     typer.echo(f"shorts {package_version()}, SHORTS_HOME={settings.home_dir}")
-    for choice in choose_providers(ShortRequest(topic="doctor"), settings).values():
-        typer.echo(f"{choice.step:<7} provider: {choice.name} ({choice.reason})")
+    try:
+        for choice in choose_providers(ShortRequest(topic="doctor"), settings).values():
+            typer.echo(f"{choice.step:<7} provider: {choice.name} ({choice.reason})")
+    except ShortsError as exc:  # a provider setting that cannot work: saying so is what doctor is for
+        problems += 1
+        typer.echo(f"providers: {exc}")
+    typer.echo(describe_ollama(settings))
     typer.echo(f"espeak-ng: {espeak_binary() or 'not installed (offline Shorts are silent)'}")
     if settings.has_key("RUNWAYML_API_SECRET"):
         try:

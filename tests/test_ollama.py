@@ -150,3 +150,34 @@ def test_moderation_is_skipped_for_an_ollama_script(ollama):
     check = moderate_script(script, Settings())
     assert (check.checked, check.skipped) == (0, "no OPENAI_API_KEY")
     assert "/moderations" not in ollama.openai.paths() and all("moderations" not in p for p in ollama.paths())
+
+
+def test_doctor_names_the_ollama_and_the_model_scripts_would_use(ollama):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    ollama.models = [LLAMA, QWEN, EMBEDDER]
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert f"script  provider: ollama (Ollama answered at {ollama.root}; model llama3.2:latest)" in result.output
+    assert (f"Ollama: answered at {ollama.root}; chat models llama3.2:latest, qwen2.5:7b; scripts would use "
+            "llama3.2:latest") in result.output
+
+
+def test_doctor_says_when_no_ollama_answers_or_its_model_is_missing(ollama, monkeypatch, no_ollama_host):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    monkeypatch.setenv("SHORTS_OLLAMA_MODEL", "mistral")
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # one line and exit 1, no traceback
+    assert f"providers: SHORTS_OLLAMA_MODEL='mistral' is not installed in the Ollama at {ollama.root}" in result.output
+    assert "Traceback" not in result.output
+
+    monkeypatch.setenv("OLLAMA_HOST", no_ollama_host)
+    monkeypatch.delenv("SHORTS_OLLAMA_MODEL")
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 0
+    assert f"Ollama: none answered at http://{no_ollama_host}" in result.output

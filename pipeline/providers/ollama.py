@@ -125,3 +125,18 @@ def ollama_writer_options(settings: Settings) -> dict:
         raise ConfigError(f"No Ollama answered at {ollama_url(settings.ollama_host)} to write the script; start it "
                           "(`ollama serve`), set OLLAMA_HOST, or use --script offline.")
     return dict(base_url=server.openai_url, model=pick_model(server, settings.ollama_model))
+
+
+def describe_ollama(settings: Settings) -> str:
+    """One line for `shorts doctor`: whether an Ollama answers, its chat models and the one scripts would use."""
+    try:
+        server = find_ollama(settings)
+        if server is None:
+            return (f"Ollama: none answered at {ollama_url(settings.ollama_host)} (with Ollama running and a model "
+                    "pulled, keyless runs write their scripts with it)")
+        if not server.chat_models:
+            return f"Ollama: answered at {server.url}, but has no chat model installed (run `ollama pull llama3.2`)"
+        return (f"Ollama: answered at {server.url}; chat models {', '.join(server.chat_models)}; scripts would use "
+                f"{pick_model(server, settings.ollama_model)}")
+    except ConfigError as exc:
+        return f"Ollama: {exc}"
