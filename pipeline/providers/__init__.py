@@ -78,10 +78,10 @@ def choose_provider(step: str, request: ShortRequest, settings: Settings) -> Pro
     known = REGISTRY[step]
     flag, setting = request.provider(step), getattr(settings, f"{step}_provider")
     if flag != "auto":
-        _check_folder(flag, f"--{step}")
+        _check_folder(flag, f"--{step}", step)
         return ProviderChoice(step=step, name=flag, reason=f"chosen with --{step}")
     if setting != "auto":
-        _check_folder(setting, f"SHORTS_{step.upper()}_PROVIDER")
+        _check_folder(setting, f"SHORTS_{step.upper()}_PROVIDER", step)
         if setting not in known and not (setting.startswith(FOLDER) and "folder" in known):
             names = ", ".join(["auto", *known])
             raise ConfigError(f"SHORTS_{step.upper()}_PROVIDER={setting!r} is not a {step} provider; use one of {names}.")
@@ -100,10 +100,17 @@ def choose_provider(step: str, request: ShortRequest, settings: Settings) -> Pro
     return ProviderChoice(step=step, name="offline", reason=reason)
 
 
-def _check_folder(name: str, where: str) -> None:
-    if name.startswith(FOLDER) and not Path(name[len(FOLDER):]).expanduser().is_dir():
-        raise ConfigError(f"{where} {name}: there is no folder {name[len(FOLDER):]!r}; give the path of a folder of "
+def _check_folder(name: str, where: str, step: str) -> None:
+    """Fail now, before anything is made, on a media folder that is missing or holds a file that is not media."""
+    if not name.startswith(FOLDER):
+        return
+    folder = Path(name[len(FOLDER):]).expanduser()
+    if not folder.is_dir():
+        raise ConfigError(f"{where} {name}: there is no folder {str(folder)!r}; give the path of a folder of "
                           "your images and videos.")
+    from pipeline.providers.folder_media import read_folder  # Pillow and ffmpeg only when a folder is named
+
+    read_folder(folder, images_only=step == "image")
 
 
 def provider_spec(step: str, name: str) -> ProviderSpec:

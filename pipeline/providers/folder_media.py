@@ -54,9 +54,9 @@ def _probe(path: Path, video: bool) -> Footage:
                 img.verify()
                 (width, height), seconds = img.size, 0.0
     except (OSError, RuntimeError, StopIteration, UnidentifiedImageError, SyntaxError) as exc:
-        kind = "video" if video else "image"
+        kind = "a video" if video else "an image"
         detail = str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{path} cannot be read as an {kind} ({detail}); replace it or move it out of the "
+        raise ConfigError(f"{path} cannot be read as {kind} ({detail}); replace it or move it out of the "
                           "media folder.") from None
     return Footage(scene=0, source="folder", kind="video" if video else "image", id=path.name, path=path,
                    width=width, height=height, seconds=seconds)
@@ -65,22 +65,22 @@ def _probe(path: Path, video: bool) -> Footage:
 def match_files(scenes: list[Scene], files: list[Footage]) -> list[Footage]:
     """A file per scene: the unused one whose name shares most words with the scene's terms, else the next unused
     in name order; files are used again, in order, only when there are fewer than scenes."""
-    names = [set(_stems(content_words(re.sub(r"[_.]+", " ", Path(f.id).stem)))) for f in files]
+    names = [{_stem(w) for w in content_words(re.sub(r"[\W_]+", " ", Path(f.id).stem))} for f in files]
     free, picks = list(range(len(files))), []
     for scene in scenes:
         if not free:
             free = list(range(len(files)))
-        words = set(_stems(w for term in scene_terms(scene) for w in content_words(term)))
-        score = {i: len(words & names[i]) for i in free}
+        words = list(dict.fromkeys(w for term in scene_terms(scene) for w in content_words(term)))
+        score = {i: sum(_stem(w) in names[i] for w in words) for i in free}
         best = max(free, key=lambda i: (score[i], -free.index(i)))
         free.remove(best)
-        matched = " ".join(sorted(words & names[best]))
+        matched = " ".join(w for w in words if _stem(w) in names[best])
         picks.append(files[best].model_copy(update={"scene": scene.index, "query": matched}))
     return picks
 
 
-def _stems(words) -> list[str]:
-    return [w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words]
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
 class FolderClipMaker:
