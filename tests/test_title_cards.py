@@ -9,7 +9,7 @@ from PIL import Image
 from pipeline import AssetStore, Scene, VideoFormat, make_first_frame
 from pipeline.providers.offline_image import OfflineImageMaker
 from pipeline.providers.pictograms import DEFAULT, PICTOGRAMS, emoji_font, pick_pictogram
-from pipeline.providers.title_card import PICTO_Y, TEXT_BOTTOM, TEXT_TOP, draw_title_card, key_phrase, plan_title_card
+from pipeline.providers.title_card import PICTO_R, PICTO_Y, TEXT_BOTTOM, TEXT_TOP, draw_title_card, key_phrase, plan_title_card
 
 OCTOPUS = Scene(index=1, narration="An octopus can change its colour in less than a second.",
                 first_frame_prompt="Close-up of an octopus blending into a coral reef", motion_prompt="slow push in",
@@ -30,7 +30,7 @@ def disc(a: np.ndarray) -> np.ndarray:
     """The pixels inside the pictogram's disc (a little inside its edge)."""
     h, w = a.shape[:2]
     y, x = np.mgrid[0:h, 0:w]
-    return a[(x - w / 2) ** 2 + (y - PICTO_Y * h) ** 2 <= (0.14 * w) ** 2]
+    return a[(x - w / 2) ** 2 + (y - PICTO_Y * h) ** 2 <= (0.85 * PICTO_R * w) ** 2]
 
 
 def near(a: np.ndarray, colour: tuple[int, int, int], tolerance: int = 40) -> np.ndarray:

@@ -9,6 +9,9 @@ from importlib.resources import files
 from PIL import ImageFont
 
 DEFAULT = "\N{ELECTRIC LIGHT BULB}"  # a fact or an idea: fits any explainer when no word matches
+# Broad words give way to a specific one in the same text: "the history of coffee" shows coffee.
+BROAD = frozenset({"history", "ancient", "time", "science", "mystery", "question", "secret", "number", "animal",
+                   "wildlife", "food", "travel", "sport", "health", "art", "music", "money", "space"})
 EMOJI_WEIGHT = 650  # of the font's 300-700 axis: bold enough to hold up at the tests' 144 px width
 
 # word (singular, lower case) -> emoji. Words that styles and the offline script's templates use ("light", "colour",
@@ -29,7 +32,7 @@ PICTOGRAMS: dict[str, str] = {
     "climate": "🌡", "temperature": "🌡", "heat": "🌡", "fire": "🔥", "volcano": "🌋", "mountain": "⛰",
     "rock": "🪨", "stone": "🪨", "desert": "🌵", "island": "🏝", "beach": "🏖", "forest": "🌲", "tree": "🌳",
     "plant": "🌱", "seed": "🌱", "flower": "🌸", "leaf": "🍃", "mushroom": "🍄", "fungus": "🍄", "garden": "🌻",
-    "sun": "☀", "solar": "☀", "moon": "🌙", "star": "⭐", "planet": "🪐", "saturn": "🪐", "galaxy": "🌌",
+    "sun": "☀", "solar": "☀", "moon": "🌙", "star": "⭐", "planet": "🪐", "saturn": "🪐", "galaxy": "🌌", "hole": "🕳", "comet": "☄",
     "universe": "🌌", "space": "🚀", "rocket": "🚀", "astronaut": "🚀", "alien": "👽", "earth": "🌍",
     "map": "🗺", "telescope": "🔭",
     # science, body and technology
@@ -68,15 +71,16 @@ def _singular(word: str) -> str:
 
 
 def pick_pictogram(*texts: str) -> str:
-    """The emoji for the first word the table knows, in the first of `texts` that has one; else a bulb.
+    """The emoji for the first word the table knows (a specific one before a broad one), in the first of `texts`
+    that has one; else a bulb.
 
     Pass the picture's description before the narration: what is seen says more than what is said, and a
     description names its subject first.
     """
     for text in texts:
-        for word in re.findall(r"[a-z]+", text.lower()):
-            if (found := PICTOGRAMS.get(_singular(word))) is not None:
-                return found
+        known = [word for word in map(_singular, re.findall(r"[a-z]+", text.lower())) if word in PICTOGRAMS]
+        if known:
+            return PICTOGRAMS[next((word for word in known if word not in BROAD), known[0])]
     return DEFAULT
 
 

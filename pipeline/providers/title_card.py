@@ -23,7 +23,8 @@ RGB = tuple[int, int, int]
 MAX_PHRASE_WORDS, MAX_PHRASE_CHARS = 4, 26
 MIN_NEW_SCORE = 1.0  # a later card's headline of new words below this (one plain word) names the subject instead
 TEXT_WIDTH = 0.74  # widest a line may be, as a share of the width: the clip's zoom and pan never crop it
-PICTO_Y, TEXT_TOP, TEXT_BOTTOM = 0.235, 0.37, 0.555  # shares of the height; captions sit at 0.62
+PICTO_Y, PICTO_R = 0.19, 0.145  # the disc's centre (share of the height) and radius (share of the width)
+TEXT_TOP, TEXT_BOTTOM = 0.295, 0.49  # shares of the height: well above the captions, which sit at 0.62
 LINE_PITCH = 1.34  # baseline to baseline, in cap heights
 STOPWORDS = frozenset("""
 a about above after again against all almost also am an and any are as at be because been before being below
@@ -177,7 +178,7 @@ def _draw_watermark(card: Image.Image, emoji: str, rng: random.Random) -> None:
 def _draw_pictogram(card: Image.Image, emoji: str, palette: Palette) -> None:
     """The emoji, in the ground's dark colour, on an accent disc with a soft shadow."""
     w, h = card.size
-    cx, cy, r = w / 2, PICTO_Y * h, 0.165 * w
+    cx, cy, r = w / 2, PICTO_Y * h, PICTO_R * w
     shadow = Image.new("L", card.size, 0)
     ImageDraw.Draw(shadow).ellipse((cx - r, cy - r + 0.02 * w, cx + r, cy + r + 0.02 * w), fill=150)
     card.paste((0, 0, 0), (0, 0), shadow.filter(ImageFilter.GaussianBlur(max(1.0, 0.03 * w))))
