@@ -17,7 +17,7 @@ other our out over poster rich scene shapes should since so soft some still stor
 the their them then there these they thing things this those through to too under up us very vertical was
 way we were what when where which while who why will with without you your bold centred centered subject
 composition depth style bright cinematic high contrast photo image shot view seconds tells
-surprising truth really secret secrets world around
+surprising truth really secret secrets world around close-up closeup wide angle
 """.split())
 
 

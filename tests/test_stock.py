@@ -5,17 +5,21 @@ from __future__ import annotations
 import logging
 
 import pytest
+from typer.testing import CliRunner
 
 import fake_pexels
 import fake_pixabay
 from fake_pexels import FakePexels
 from fake_pixabay import FakePixabay
 from fake_stock import CATALOGUE, words
+from flows.cli import app
 from pipeline import (
     AssetStore, ConfigError, ProviderError, Scene, Script, Settings, ShortRequest, animate_scene, build_provider,
-    choose_providers, footage_credits, make_first_frame, pick_footage, with_credits,
+    choose_providers, footage_credits, footage_line, make_first_frame, pick_footage, with_credits,
 )
 from pipeline.providers.media_files import probe_video
+from pipeline.providers.offline_script import OfflineScriptWriter
+from pipeline.script_rules import SceneDraft, ScriptDraft
 from pipeline.providers.offline_image import OfflineImageMaker
 from pipeline.youtube_metadata import DESCRIPTION_MAX_BYTES, build_metadata
 
@@ -147,8 +151,14 @@ def test_auto_takes_stock_only_after_the_paid_vendors(monkeypatch):
     monkeypatch.setenv("PEXELS_API_KEY", fake_pexels.KEY)
     choice = choose_providers(request, Settings())["video"]
     assert (choice.name, choice.reason) == ("pexels", "PEXELS_API_KEY is set")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-0000")  # first frames would be paid for, and only fill the board
+    image = choose_providers(request, Settings())["image"]
+    assert (image.name, image.reason) == ("offline", "the clips come from pexels, so paid first frames would only "
+                                                     "fill the storyboard")
+    assert choose_providers(request.model_copy(update={"image_provider": "openai"}), Settings())["image"].name == \
+        "openai"
     monkeypatch.setenv("RUNWARE_API_KEY", "fake-runware-key")
-    assert choose_providers(request, Settings())["video"].name == "runware"
+    assert [choose_providers(request, Settings())[step].name for step in ("image", "video")] == ["openai", "runware"]
     with pytest.raises(ConfigError, match="--video pexels needs PEXELS_API_KEY"):
         build_provider("video", "pexels", Settings(PEXELS_API_KEY=""))
 
@@ -161,3 +171,29 @@ def test_credits_end_the_description_and_survive_youtubes_limit():
     assert len(credited.description.encode()) <= DESCRIPTION_MAX_BYTES
     assert build_metadata(credited, "en").description == credited.description
     assert with_credits(script, []) is script
+
+
+def test_scripts_carry_search_terms_from_the_writer_or_derived_from_the_scene():
+    draft = ScriptDraft(title="T", description="D", tags=[], hook="H", scenes=[
+        SceneDraft(narration="N.", first_frame_prompt="A red fox in snow", motion_prompt="pan",
+                   search_terms=["  Red Fox!", "snow field", "red fox"]),
+        SceneDraft(narration="N.", first_frame_prompt="bright, cinematic close-up of a lighthouse at dusk",
+                   motion_prompt="pan")])  # an answer from before search terms: derived from the prompt
+    scenes = draft.to_script([2.0, 2.0]).scenes
+    assert [s.search_terms for s in scenes] == [["red fox", "snow field"],
+                                                ["lighthouse dusk", "lighthouse", "dusk"]]
+    offline = OfflineScriptWriter().write(ShortRequest(topic="How octopuses change colour", seconds=10, scenes=2))
+    assert all(s.search_terms[0] == "octopuses change colour" for s in offline.scenes)
+    old = offline.scenes[0].model_dump(exclude={"search_terms"})  # a script cached before terms existed
+    assert Scene.model_validate(old).search_terms == []
+
+
+def test_the_storyboard_and_doctor_name_the_stock_source_and_its_credits(pexels, tmp_path, tiny):
+    script = script_of(["octopus camouflage"], ["unicorn galaxy"], tags=())
+    picks = pick_footage(script, tiny, build_provider("video", "pexels", Settings()), AssetStore(tmp_path))
+    assert footage_line(picks) == "Footage: Pexels for 1 of 2 scenes, by Ann Lee (credited in the description); " \
+                                  "scene 2 animated offline"
+    doctor = CliRunner().invoke(app, ["doctor"])
+    assert "video   provider: pexels (PEXELS_API_KEY is set)" in doctor.output
+    assert "Stock footage: Pexels key set (--video pexels); each clip's author and link go in the manifest and " \
+           "the YouTube description" in doctor.output and fake_pexels.KEY not in doctor.output

@@ -124,7 +124,15 @@ def picks_footage(step: str, name: str) -> bool:
 
 
 def choose_providers(request: ShortRequest, settings: Settings) -> dict[str, ProviderChoice]:
-    return {step: choose_provider(step, request, settings) for step in STEPS}
+    choices = {step: choose_provider(step, request, settings) for step in STEPS}
+    video, image = choices["video"], choices["image"]
+    # With stock or your own clips, first frames only fill the storyboard and any scene no clip was found for, so
+    # `auto` does not pay for them.
+    if picks_footage("video", video.name) and image.name != "offline" and "auto" == request.image_provider == \
+            settings.image_provider and REGISTRY["image"][image.name].env_var:
+        choices["image"] = ProviderChoice(step="image", name="offline", reason=f"the clips come from {video.name}, "
+                                          "so paid first frames would only fill the storyboard")
+    return choices
 
 
 def build_provider(step: str, name: str, settings: Settings) -> Any:
