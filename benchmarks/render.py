@@ -31,8 +31,8 @@ from pipeline.captions import CaptionStyle, cues
 from pipeline.models import ClipAsset, Narration, Scene, Script, ShortRequest, VideoFormat
 from pipeline.narration import narrate, time_words
 from pipeline.providers.offline_clip import encode_frames, ken_burns_frames
-from pipeline.providers.title_card import draw_title_card, plan_title_card
 from pipeline.providers.offline_voice import OfflineNarrator
+from pipeline.providers.title_card import draw_title_card, plan_title_card
 from pipeline.render import RenderOptions, caption_groups, render_short, scene_durations
 from pipeline.settings import PROJECT_ROOT
 from pipeline.store import AssetStore

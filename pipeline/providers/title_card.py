@@ -168,11 +168,12 @@ def _draw_watermark(card: Image.Image, emoji: str, rng: random.Random) -> None:
     """The pictogram again, huge, faint and tilted, low in the frame and partly off it: depth for the empty half."""
     w, h = card.size
     size = round(0.95 * w)
-    glyph = Image.new("L", (size * 2, size * 2), 0)
-    ImageDraw.Draw(glyph).text((size, size), emoji, font=emoji_font(size), fill=26, anchor="mm")
-    glyph = glyph.rotate(rng.uniform(-18, 18), resample=Image.Resampling.BICUBIC)
-    left = rng.choice((-0.55, 0.05)) * w - size / 2
-    card.paste((255, 255, 255), (round(left), round(0.80 * h - size)), glyph)
+    side = round(1.3 * size)  # room for the glyph at any tilt, and no more: rotating is the costly part
+    glyph = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(glyph).text((side / 2, side / 2), emoji, font=emoji_font(size), fill=26, anchor="mm")
+    glyph = glyph.rotate(rng.uniform(-18, 18), resample=Image.Resampling.BILINEAR)
+    left = rng.choice((-0.55, 0.05)) * w + (size - side) / 2
+    card.paste((255, 255, 255), (round(left), round(0.80 * h - side / 2)), glyph)
 
 
 def _draw_pictogram(card: Image.Image, emoji: str, palette: Palette) -> None:
