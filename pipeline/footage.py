@@ -8,10 +8,11 @@ from collections.abc import Sequence
 
 from pipeline.errors import ShortsError
 from pipeline.models import ClipAsset, Footage, Script, VideoFormat
+from pipeline.providers.base import FootagePicker
 from pipeline.store import AssetStore
 
 
-def pick_footage(script: Script, fmt: VideoFormat, maker, store: AssetStore, fresh: bool = False
+def pick_footage(script: Script, fmt: VideoFormat, maker: FootagePicker, store: AssetStore, fresh: bool = False
                  ) -> list[Footage | None]:
     """A file per scene, in scene order, from `maker.plan`; None for a scene nothing was found for."""
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from pipeline.models import Scene, Script, ShortRequest, VideoFormat, WordTiming
+from pipeline.models import Footage, Scene, Script, ShortRequest, VideoFormat, WordTiming
+from pipeline.store import AssetStore
 
 
 class Provider(Protocol):
@@ -41,6 +42,16 @@ class ClipMaker(Provider, Protocol):
 
         A maker billed in dollars sets the class attribute `cost_unit = "usd"` and returns dollars.
         """
+        ...
+
+
+class FootagePicker(Provider, Protocol):
+    """A provider that uses existing media (stock clips, your own files): it picks a file per scene for the whole
+    script at once, then a clip maker fits each pick (`make_clip(..., footage=, store=)`), an image maker crops it
+    (`make_image(..., source=)`). It sets the class attribute `picks_footage = True`."""
+
+    def plan(self, script: Script, fmt: VideoFormat, store: AssetStore, fresh: bool = False) -> list[Footage | None]:
+        """A file per scene, in scene order, never the same stock clip twice; None where nothing fits."""
         ...
 
 
