@@ -96,6 +96,8 @@ def test_the_key_phrase_is_a_short_run_of_the_narrations_strongest_words(narrati
 
 def test_the_pictogram_follows_the_topics_words_with_a_default():
     assert pick_pictogram("A honeybee dancing on a honeycomb") == "🐝"
+    assert pick_pictogram("close-up about black holes") == "🌌" and pick_pictogram("a hole in the ice") == "🕳"
+    assert pick_pictogram("poster of the history of coffee") == "☕"  # a specific word before a broad one
     assert pick_pictogram("bright poster of volcanoes, scene 2, dramatic light", "Lava cools fast.") == "🌋"
     assert pick_pictogram("a quiet abstract scene", "Cats sleep sixteen hours a day.") == "🐈"  # the narration next
     assert pick_pictogram("a quiet abstract scene", "Nothing here is in the table.") == DEFAULT

@@ -14,7 +14,7 @@ BROAD = frozenset({"history", "ancient", "time", "science", "mystery", "question
                    "wildlife", "food", "travel", "sport", "health", "art", "music", "money", "space"})
 EMOJI_WEIGHT = 650  # of the font's 300-700 axis: bold enough to hold up at the tests' 144 px width
 
-# word (singular, lower case) -> emoji. Words that styles and the offline script's templates use ("light", "colour",
+# word or two-word name (singular, lower case) -> emoji. Words that styles and the offline script's templates use ("light", "colour",
 # "shape", "world", "story", "eye") are left out on purpose, or every card would show the same one.
 PICTOGRAMS: dict[str, str] = {
     # animals
@@ -32,7 +32,7 @@ PICTOGRAMS: dict[str, str] = {
     "climate": "🌡", "temperature": "🌡", "heat": "🌡", "fire": "🔥", "volcano": "🌋", "mountain": "⛰",
     "rock": "🪨", "stone": "🪨", "desert": "🌵", "island": "🏝", "beach": "🏖", "forest": "🌲", "tree": "🌳",
     "plant": "🌱", "seed": "🌱", "flower": "🌸", "leaf": "🍃", "mushroom": "🍄", "fungus": "🍄", "garden": "🌻",
-    "sun": "☀", "solar": "☀", "moon": "🌙", "star": "⭐", "planet": "🪐", "saturn": "🪐", "galaxy": "🌌", "hole": "🕳", "comet": "☄",
+    "sun": "☀", "solar": "☀", "moon": "🌙", "star": "⭐", "planet": "🪐", "saturn": "🪐", "galaxy": "🌌", "black hole": "🌌", "hole": "🕳", "comet": "☄", "solar system": "🪐",
     "universe": "🌌", "space": "🚀", "rocket": "🚀", "astronaut": "🚀", "alien": "👽", "earth": "🌍",
     "map": "🗺", "telescope": "🔭",
     # science, body and technology
@@ -78,7 +78,10 @@ def pick_pictogram(*texts: str) -> str:
     description names its subject first.
     """
     for text in texts:
-        known = [word for word in map(_singular, re.findall(r"[a-z]+", text.lower())) if word in PICTOGRAMS]
+        words = [_singular(word) for word in re.findall(r"[a-z]+", text.lower())]
+        pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]  # two-word names ("black hole") before their words
+        known = [pair if pair in PICTOGRAMS else word for word, pair in zip(words, [*pairs, ""])
+                 if word in PICTOGRAMS or pair in PICTOGRAMS]
         if known:
             return PICTOGRAMS[next((word for word in known if word not in BROAD), known[0])]
     return DEFAULT
