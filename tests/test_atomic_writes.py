@@ -116,6 +116,9 @@ WRITERS = {
     ("providers/openai_voice.py", "src.write_bytes("),  # the temporary's name + ".in", removed after
     ("youtube_auth.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # save_token: a 0600 temporary, then renamed
     ("package.py", "copyfile(source, tmp)"), ("publish.py", "copyfile(out_dir / file, staging / file)"),
+    ("providers/stock_clip.py", "tmp.write_text("), ("providers/stock_clip.py", 'tmp.open("wb")'),  # atomic_path
+    ("providers/folder_media.py", ".save(dest"),  # make_first_frame's temporary
+    ("providers/media_files.py", ".save(frame"),  # a TemporaryDirectory's, removed after
 }
 WRITE_CALLS = ("write_text(", "write_bytes(", ".save(", 'open("w', "open('w", 'open("a', '"wb")', "O_WRONLY",
                "write_frames(", "write_audiofile(", "copyfile(")
