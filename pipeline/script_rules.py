@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pipeline.models import TITLE_MAX_CHARS, Scene, Script
 from pipeline.search_terms import clean_search_terms, derive_search_terms
@@ -26,7 +26,8 @@ class SceneDraft(BaseModel):
     narration: str
     first_frame_prompt: str
     motion_prompt: str
-    search_terms: list[str] = []  # stock-footage searches; optional, so answers from before them still parse
+    # Stock-footage searches; optional (a factory, so the strict schema carries no default) for older answers.
+    search_terms: list[str] = Field(default_factory=list)
 
 
 class ScriptDraft(BaseModel):
