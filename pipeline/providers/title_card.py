@@ -67,7 +67,7 @@ def key_phrase(narration: str, prompt: str = "", first: bool = True) -> str:
     shares score most); later cards say what is new, so a Short about one subject does not repeat its name, unless
     nothing new is worth a headline.
     """
-    shared = {_stem(w) for w in re.findall(r"[\w'’]+", prompt)} - STOPWORDS
+    shared = _subject_words(prompt)
     best, best_score = "", (float("-inf"), 0)
     for clause in re.split(r"[.!?;:,()\"“”…—–]+|\s-\s", narration):
         words = re.findall(r"[\w'’-]*\w", clause)
@@ -100,8 +100,12 @@ def _run_score(run: list[str], shared: set[str], first: bool) -> float:
 
 def _key_word(phrase: str, prompt: str) -> str:
     """The word to colour: the longest the prompt shares, else the longest."""
-    shared = {_stem(w) for w in re.findall(r"[\w'’]+", prompt)} - STOPWORDS
+    shared = _subject_words(prompt)
     return max(phrase.split(), key=lambda word: (_stem(word) in shared, len(word)), default="")
+
+
+def _subject_words(prompt: str) -> set[str]:
+    return {_stem(w) for w in re.findall(r"[\w'’]+", prompt)} - STOPWORDS
 
 
 def _stem(word: str) -> str:
@@ -243,8 +247,7 @@ def _wrap(phrase: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[s
 
 
 def _cap_height(font: ImageFont.FreeTypeFont) -> float:
-    left, top, right, bottom = font.getbbox("H", anchor="ls")
-    return float(-top)
+    return float(-font.getbbox("H", anchor="ls")[1])  # "H" rises from the baseline to the cap height
 
 
 @lru_cache(maxsize=32)
