@@ -6,13 +6,14 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, AwareDatetime, Field, SecretStr
+from pydantic import AliasChoices, AwareDatetime, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.models import VideoFormat
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = Path("~/.shorts")
+RETIRED_RUNWARE_MODELS = {"klingai:5@3": "KlingAI 2.1 Master"}  # gone from Runware's model list (runware-sdk 1.8.0)
 
 
 class Settings(BaseSettings):
@@ -113,14 +114,25 @@ class Settings(BaseSettings):
     runware_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("RUNWARE_API_KEY"))
     runware_base_url: str = Field("https://api.runware.ai/v1", validation_alias=AliasChoices("RUNWARE_BASE_URL"),
                                   description="A Runware-compatible server: the URL tasks are POSTed to.")
-    runware_video_model: Literal["klingai:5@3", "runway:1@2"] = Field(
-        "klingai:5@3", description="Image-to-video model (AIR id): KlingAI 2.1 Master (1080x1920) or Runway Gen-4.5.")
+    runware_video_model: Literal["klingai:6@1", "runway:1@2"] = Field(
+        "klingai:6@1", description="Image-to-video model (AIR id): Kling 2.5 Turbo Pro (1080x1920) or Runway Gen-4.5.")
     runware_deadline_minutes: float = Field(20.0, gt=0, description="Per task; then the run stops waiting on it.")
     runware_poll_seconds: float = Field(2.0, gt=0, description="First pause before checking a task, then x1.5.")
     runware_max_poll_seconds: float = Field(10.0, gt=0, description="Longest pause between checks of a task.")
     runware_concurrency: int = Field(2, ge=1, description="Runware tasks in flight per model.")
+    runware_unconfirmed_wait_seconds: float = Field(
+        180.0, ge=0, description="How long a task whose submission was never confirmed is looked for before it counts "
+        "as never made (and is submitted again).")
     max_usd_per_short: float = Field(10.0, ge=0, description="Refuse a Short whose dollar-billed steps cost more.")
     max_usd_per_day: float = Field(50.0, ge=0, description="Refuse dollar-billed tasks past this in any 24 hours.")
+
+    @field_validator("runware_video_model", mode="before")
+    @classmethod
+    def _runware_model_served(cls, value: object) -> object:
+        if value in RETIRED_RUNWARE_MODELS:
+            raise ValueError(f"{value} ({RETIRED_RUNWARE_MODELS[value]}) is no longer offered by Runware; set "
+                             "SHORTS_RUNWARE_VIDEO_MODEL to klingai:6@1 (Kling 2.5 Turbo Pro) or runway:1@2")
+        return value
 
     @property
     def home_dir(self) -> Path:

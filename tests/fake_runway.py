@@ -75,6 +75,7 @@ class Task:
     status: str = "PENDING"
     token: int = 0
     expired: set[int] = field(default_factory=set)
+    billed: bool = False  # a task cancelled after it started is still billed in full
 
 
 class FakeRunway(LoopbackFake):
@@ -88,6 +89,8 @@ class FakeRunway(LoopbackFake):
         self.download_faults: list[str] = []  # "expire" (403 and a new URL on re-fetch), "404", "short"
         self.delete_status = 204  # what DELETE /v1/tasks/{id} answers; anything else leaves the task running
         self.uploads: set[str] = set()
+        self.upload_faults: list[str] = []  # for the presigned bucket: "403" (expired policy), "drop"
+        self.clock = list(CLOCK)  # the statuses each new task goes through before its outcome
         self.on_poll = None  # called with the task after each GET of it
 
     @property
@@ -114,6 +117,12 @@ class FakeRunway(LoopbackFake):
         if path.startswith("/outputs/"):
             return self._download(h, path)
         if path.startswith("/bucket/"):
+            fault = self.upload_faults.pop(0) if self.upload_faults else ""
+            if fault == "403":  # what a storage bucket says to a presigned POST whose policy has expired
+                return _send(h, 403, {"error": "Invalid according to Policy: Policy expired."})
+            if fault == "drop":
+                h.close_connection = True
+                return None
             if b'name="file"' not in raw or len(raw) < 512:
                 return _send(h, 400, {"error": "no file, or under 512 bytes"})
             self.uploads.add(f"runway://uploads/{path.rsplit('/', 1)[1]}")
@@ -140,7 +149,11 @@ class FakeRunway(LoopbackFake):
             if self.delete_status != 204:
                 return _send(h, self.delete_status, {"error": "Internal error."}, {"x-should-retry": "false"})
             with self.lock:
-                task.status, task.clock = "CANCELLED", []
+                if task.status in ("SUCCEEDED", "FAILED", "CANCELLED"):
+                    del self.tasks[task.id]  # deleting a finished task deletes it and its output
+                else:  # cancelling refunds a task only while it has not started
+                    task.billed = task.status == "RUNNING"
+                    task.status, task.clock = "CANCELLED", []
             return _send(h, 204, None)
         with self.lock:
             self._tick(task)
@@ -166,7 +179,7 @@ class FakeRunway(LoopbackFake):
                 return _issue(h, "promptImage", "Unknown upload")
         credits = VIDEO_MODELS[body["model"]][2] * body.get("duration", 5) if path == "/v1/image_to_video" else 5
         task = Task(id=str(uuid.uuid4()), kind=path.rsplit("/", 1)[1], body=body, credits=credits,
-                    outcome=self.outcomes.pop(0) if self.outcomes else "SUCCEEDED")
+                    outcome=self.outcomes.pop(0) if self.outcomes else "SUCCEEDED", clock=list(self.clock))
         with self.lock:
             self.tasks[task.id] = task
         # The task exists and will be billed, even when the answer never arrives intact.
@@ -188,7 +201,7 @@ class FakeRunway(LoopbackFake):
             if task.status == "RUNNING":
                 view["progress"] = 0.4
             return view
-        view["cost"] = {"credits": task.credits if task.status == "SUCCEEDED" else 0}
+        view["cost"] = {"credits": task.credits if task.status == "SUCCEEDED" or task.billed else 0}
         if task.status == "FAILED":
             view.update(failure="The generation failed.", failureCode=task.outcome.split(":", 1)[1])
         if task.status == "SUCCEEDED":

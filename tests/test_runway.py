@@ -108,20 +108,37 @@ def test_cancelled_task_ends_the_wait(runway, frame):
     assert ledger().tasks()[0].status == CANCELLED
 
 
-def test_deadline_cancels_the_remote_task_and_says_so(runway, frame, monkeypatch):
+def test_a_deadline_that_passes_while_running_leaves_the_paid_task_for_the_rerun(runway, frame, monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWAY_DEADLINE_MINUTES", "0.005")  # 0.3 s
     runway.outcomes = ["HOLD"]
-    with pytest.raises(ProviderError, match=r"had not finished the clip after 0.005 minutes \(last RUNNING\), so task "
-                                            r".* was cancelled; rerun to try again or raise SHORTS_RUNWAY_DEADLINE"):
+    with pytest.raises(ProviderError, match=r"had not finished the clip after 0.005 minutes; task .* had started "
+                                            r"\(RUNNING\), so it is billed and was left to finish: rerun the same "
+                                            r"command to collect it without a new charge"):
+        animate(scene(), frame)
+    (task,) = runway.tasks.values()
+    assert runway.seen("DELETE") == [] and task.status == "RUNNING"
+    assert ledger().tasks()[0].status == IN_FLIGHT
+
+    runway.finish(task.id)  # Runway went on working
+    clip = animate(scene(), frame)
+    assert clip.task_id == task.id and len(runway.seen("POST", CLIPS)) == 1  # collected, not bought again
+    assert ledger().tasks()[0].status == DONE
+
+
+def test_a_deadline_that_passes_before_runway_starts_cancels_the_task_for_free(runway, frame, monkeypatch):
+    monkeypatch.setenv("SHORTS_RUNWAY_DEADLINE_MINUTES", "0.005")
+    runway.outcomes, runway.clock = ["HOLD"], ["PENDING"]  # waits in Runway's queue for good
+    with pytest.raises(ProviderError, match=r"had not started the clip after 0.005 minutes, so task .* was cancelled "
+                                            r"before it cost anything; rerun to try again or raise SHORTS_RUNWAY_DEAD"):
         animate(scene(), frame)
     (task,) = runway.tasks.values()
     assert [r["path"] for r in runway.seen("DELETE")] == [f"/v1/tasks/{task.id}"]
-    assert task.status == "CANCELLED" and ledger().tasks()[0].status == CANCELLED
+    assert task.status == "CANCELLED" and not task.billed and ledger().tasks()[0].status == CANCELLED
 
 
 def test_a_task_runway_will_not_cancel_stays_recorded_and_the_rerun_resumes_it(runway, frame, monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWAY_DEADLINE_MINUTES", "0.005")
-    runway.outcomes, runway.delete_status = ["HOLD"], 500
+    runway.outcomes, runway.clock, runway.delete_status = ["HOLD"], ["THROTTLED"], 500
     with pytest.raises(ProviderError, match="would not cancel task .*resume waiting on it without a new charge") as e:
         animate(scene(), frame)
     assert e.value.retry_safe is True and ledger().tasks()[0].status == IN_FLIGHT
@@ -266,32 +283,65 @@ def test_big_first_frames_go_through_an_ephemeral_upload(runway, frame):
     assert post["body"]["promptImage"].startswith("runway://uploads/")
 
 
-def test_ctrl_c_while_waiting_cancels_the_task(runway, frame):
-    runway.outcomes = ["HOLD"]
-    polls = []
+def interrupt_once_at(status: str):
+    """An on_poll hook that sends Ctrl-C to the main thread the first time a task is seen in `status`."""
+    sent = []
 
-    def interrupt(task):
-        polls.append(task.status)
-        if task.status == "RUNNING":
+    def hook(task):
+        if task.status == status and not sent:
+            sent.append(task.id)
             _thread.interrupt_main()  # what Ctrl-C does to the main thread
 
-    runway.on_poll = interrupt
+    return hook
+
+
+def test_ctrl_c_while_running_leaves_the_paid_task_and_the_rerun_collects_it(runway, frame, caplog):
+    runway.outcomes = ["HOLD"]
+    runway.on_poll = interrupt_once_at("RUNNING")
+    with pytest.raises(KeyboardInterrupt):
+        animate(scene(), frame)
+    (task,) = runway.tasks.values()
+    assert runway.seen("DELETE") == [] and ledger().tasks()[0].status == IN_FLIGHT
+    assert (f"Left running, as they may already be billed: Runway task {task.id} (scene 1 clip); the next run of the "
+            "same command collects them without a new charge") in caplog.text
+
+    runway.on_poll = None
+    runway.finish(task.id)
+    clip = animate(scene(), frame)
+    assert clip.task_id == task.id and clip.cost_credits == 15 and len(runway.seen("POST", CLIPS)) == 1
+
+
+def test_ctrl_c_before_runway_starts_the_task_cancels_it(runway, frame, caplog):
+    runway.outcomes, runway.clock = ["HOLD"], ["PENDING", "THROTTLED"]
+    runway.on_poll = interrupt_once_at("THROTTLED")
     with pytest.raises(KeyboardInterrupt):
         animate(scene(), frame)
     (task,) = runway.tasks.values()
     assert [r["path"] for r in runway.seen("DELETE")] == [f"/v1/tasks/{task.id}"]
-    assert ledger().tasks()[0].status == CANCELLED
+    assert ledger().tasks()[0].status == CANCELLED and not task.billed and "Left running" not in caplog.text
 
 
-def test_cancel_in_flight_stops_tasks_waited_on_in_other_threads(runway, frame):
+def test_cancel_in_flight_leaves_running_tasks_waited_on_in_other_threads(runway, frame):
     runway.outcomes = ["HOLD"]
     worker, errors = wait_in_thread(lambda: animate(scene(), frame),
                                     lambda: any(t.status == "RUNNING" for t in runway.tasks.values()))
     (task,) = runway.tasks.values()
     assert cancel_in_flight() == [task.id]
     worker.join(10)
-    assert "cancelled because the run was interrupted" in str(errors[0])
-    assert runway.seen("DELETE") and task.status == "CANCELLED"
+    assert str(errors[0]).endswith("it had started, so it is billed and was left to finish: rerun the same command "
+                                   "to collect it without a new charge.")
+    assert runway.seen("DELETE") == [] and task.status == "RUNNING" and ledger().tasks()[0].status == IN_FLIGHT
+
+
+def test_cancel_in_flight_cancels_tasks_still_queued_in_other_threads(runway, frame):
+    runway.outcomes, runway.clock = ["HOLD"], ["PENDING"]
+    worker, errors = wait_in_thread(lambda: animate(scene(), frame),
+                                    lambda: len(runway.seen("GET", "/v1/tasks/")) >= 2)
+    (task,) = runway.tasks.values()
+    assert cancel_in_flight() == [task.id]
+    worker.join(10)
+    assert "was cancelled before it started (no charge) because the run was interrupted" in str(errors[0])
+    assert runway.seen("DELETE") and task.status == "CANCELLED" and ledger().tasks()[0].status == CANCELLED
 
 
 def test_concurrency_defaults_to_the_tiers_limit(runway, frame, monkeypatch):
