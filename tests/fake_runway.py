@@ -28,11 +28,12 @@ from loopback import send as _send
 
 KEY = "key_" + "0123456789abcdef" * 8
 VERSION = "2024-11-06"
+# model: (ratios, durations, credits a second, credits a second with audio; None where the model takes no `audio`)
 VIDEO_MODELS = {
-    "gen4_turbo": ({"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}, set(range(2, 11)), 5),
-    "gen4.5": ({"1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"}, set(range(2, 11)), 12),
-    "veo3.1": ({"1280:720", "720:1280", "1080:1920", "1920:1080"}, {4, 6, 8}, 40),
-    "veo3.1_fast": ({"1280:720", "720:1280", "1080:1920", "1920:1080"}, {4, 6, 8}, 15),
+    "gen4_turbo": ({"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}, set(range(2, 11)), 5, None),
+    "gen4.5": ({"1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"}, set(range(2, 11)), 12, None),
+    "veo3.1": ({"1280:720", "720:1280", "1080:1920", "1920:1080"}, {4, 6, 8}, 20, 40),
+    "veo3.1_fast": ({"1280:720", "720:1280", "1080:1920", "1920:1080"}, {4, 6, 8}, 10, 15),
 }
 IMAGE_RATIOS = {"1024:1024", "1080:1080", "1168:880", "1360:768", "1440:1080", "1080:1440", "1808:768", "1920:1080",
                 "1080:1920", "2112:912", "1280:720", "720:1280", "720:720", "960:720", "720:960", "1680:720"}
@@ -177,7 +178,7 @@ class FakeRunway(LoopbackFake):
         for uri in _image_uris(body):
             if uri.startswith("runway://") and uri not in self.uploads:
                 return _issue(h, "promptImage", "Unknown upload")
-        credits = VIDEO_MODELS[body["model"]][2] * body.get("duration", 5) if path == "/v1/image_to_video" else 5
+        credits = _video_credits(body) if path == "/v1/image_to_video" else 5
         task = Task(id=str(uuid.uuid4()), kind=path.rsplit("/", 1)[1], body=body, credits=credits,
                     outcome=self.outcomes.pop(0) if self.outcomes else "SUCCEEDED", clock=list(self.clock))
         with self.lock:
@@ -228,6 +229,12 @@ class FakeRunway(LoopbackFake):
         return send_file(h, data, media_type, cut_short=fault == "short")
 
 
+def _video_credits(body: dict) -> int:
+    _, _, silent, with_audio = VIDEO_MODELS[body["model"]]
+    rate = with_audio if with_audio and body.get("audio", True) else silent  # veo makes sound unless told not to
+    return rate * body.get("duration", 8 if with_audio else 5)
+
+
 def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -271,7 +278,9 @@ def _check_seed(body: dict) -> tuple[str, str] | None:
 def _check_video(body: dict) -> tuple[str, str] | None:
     if body.get("model") not in VIDEO_MODELS:
         return "model", "Invalid model"
-    ratios, durations, _ = VIDEO_MODELS[body["model"]]
+    ratios, durations, _, with_audio = VIDEO_MODELS[body["model"]]
+    if "audio" in body and (with_audio is None or not isinstance(body["audio"], bool)):
+        return "audio", f"Not a parameter of {body['model']}" if with_audio is None else "Expected boolean"
     if body.get("ratio") not in ratios:
         return "ratio", f"Invalid enum value for {body['model']}"
     if "duration" in body and body["duration"] not in durations or body["model"] == "gen4.5" and "duration" not in body:

@@ -18,7 +18,7 @@ from pipeline import (
 from pipeline.ledger import CANCELLED, DONE, IN_FLIGHT, REJECTED, UNCONFIRMED
 from pipeline.providers.offline_image import OfflineImageMaker
 from pipeline.providers.remote_tasks import cancel_in_flight
-from pipeline.providers.runway import clip_duration, cut_prompt
+from pipeline.providers.runway import clip_credits, clip_duration, cut_prompt
 from pipeline.providers.runway_clip import RunwayClipMaker
 
 CLIPS = "/v1/image_to_video"
@@ -274,6 +274,19 @@ def test_per_short_cap_refuses_a_clip_that_alone_is_over_it(runway, frame, monke
     assert runway.requests == [] and ledger().tasks() == []
 
 
+@pytest.mark.parametrize("fault, problem", [("403", "HTTP 403"), ("drop", "RemoteProtocolError")])
+def test_a_failed_upload_to_runways_storage_is_one_sentence_and_nothing_is_paid(runway, frame, fault, problem):
+    settings = Settings()
+    maker = RunwayClipMaker(build_provider("video", "runway", settings).tasks, data_uri_limit=100)
+    runway.upload_faults = [fault]
+    with pytest.raises(ProviderError) as caught:
+        animate_scene(scene(), frame, settings.video_format, maker, store())
+    assert str(caught.value) == (f"Scene 1: Uploading {frame.path.name} to Runway's storage failed ({problem}); rerun "
+                                 "the same command (nothing was paid for).")
+    assert caught.value.retry_safe is True and runway.seen("POST", CLIPS) == [] and ledger().tasks() == []
+    assert animate_scene(scene(), frame, settings.video_format, maker, store()).cost_credits == 15  # the rerun works
+
+
 def test_big_first_frames_go_through_an_ephemeral_upload(runway, frame):
     settings = Settings()
     maker = RunwayClipMaker(build_provider("video", "runway", settings).tasks, data_uri_limit=100)
@@ -360,11 +373,21 @@ def test_durations_stay_in_each_models_allowed_set(model, seconds, expected):
     assert clip_duration(model, seconds) == expected
 
 
-def test_other_models_send_their_own_durations(runway, frame, monkeypatch):
-    monkeypatch.setenv("SHORTS_RUNWAY_VIDEO_MODEL", "veo3.1_fast")
-    clip = animate(scene(seconds=5), frame)
+@pytest.mark.parametrize("model, seconds, duration, credits", [("veo3.1_fast", 5, 6, 60), ("veo3.1", 7.5, 8, 160)])
+def test_veo_clips_are_asked_for_without_audio_and_fit_the_default_caps(runway, frame, monkeypatch, model, seconds,
+                                                                        duration, credits):
+    monkeypatch.setenv("SHORTS_RUNWAY_VIDEO_MODEL", model)
+    clip = animate(scene(seconds=seconds), frame)
     (post,) = runway.seen("POST", CLIPS)
-    assert (post["body"]["model"], post["body"]["duration"], clip.cost_credits) == ("veo3.1_fast", 6, 90)
+    body = post["body"]
+    assert (body["model"], body["duration"], body["audio"]) == (model, duration, False)  # the render drops clip sound
+    assert clip.cost_credits == credits == clip_credits(model, seconds)  # the estimate is the no-audio price
+    assert credits <= Settings().max_credits_per_short
+
+
+def test_gen4_models_are_sent_no_audio_field(runway, frame):
+    animate(scene(), frame)
+    assert "audio" not in runway.seen("POST", CLIPS)[0]["body"]  # gen4_turbo takes no `audio`; Runway would refuse it
 
 
 def test_prompts_are_cut_to_1000_utf16_units_on_a_word_boundary(runway, frame):
