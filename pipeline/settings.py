@@ -77,7 +77,9 @@ class Settings(BaseSettings):
                                         description="An OpenAI-compatible server (Ollama, vLLM, LM Studio, ...).")
     openai_script_model: str = "gpt-5.4-mini"
     openai_image_model: str = "gpt-image-2"
-    openai_image_size: str = Field("1024x1536", description="Size asked of the image model; cropped to WIDTHxHEIGHT.")
+    openai_image_size: str | None = Field(
+        None, description="Size asked of the image model, then fitted to WIDTHxHEIGHT; default a 9:16 it accepts "
+        "(1152x2048 for gpt-image-2, else 1024x1536).")
     openai_image_quality: str = Field("medium", description="low, medium, high or auto (auto sends none).")
     openai_voice_model: str = "gpt-4o-mini-tts"
     openai_voice: str = Field("coral", description="Voice when the request names none.")
@@ -90,7 +92,11 @@ class Settings(BaseSettings):
     openai_moderation: bool = Field(True, description="Check prompts with the moderation endpoint first.")
     openai_moderation_model: str = "omni-moderation-latest"
     openai_timeout: float = Field(120.0, gt=0, description="Seconds per OpenAI request.")
-    openai_max_retries: int = Field(3, ge=0, description="SDK retries on 429, 5xx and timeouts.")
+    openai_max_retries: int = Field(3, ge=0, description="SDK retries on 429, 5xx and timeouts (not for paid media).")
+    # OpenAI paid media (first frames; speech may use it too): one image can take minutes, and is billed once made.
+    openai_media_timeout: float = Field(
+        600.0, gt=0, description="Seconds to wait for one image; such requests are sent again only after a 429 or a "
+        "connection that never opened.")
     # RUNWAY_API_KEY is what older setups used; RUNWAYML_API_SECRET is the SDK's own name and wins.
     runwayml_api_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("RUNWAYML_API_SECRET", "RUNWAY_API_KEY"))
