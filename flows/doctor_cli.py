@@ -6,6 +6,7 @@ import typer
 
 from pipeline import Settings, ShortRequest, ShortsError, choose_providers, package_version
 from pipeline.providers.offline_voice import espeak_binary
+from pipeline.providers.openai_client import model_shutdowns
 from pipeline.providers.runway import runway_account
 from pipeline.youtube_auth import has_youtube_token
 
@@ -32,9 +33,29 @@ def doctor() -> None:
                            f"{account.max_daily.get(model)} today")
     else:
         typer.echo("Runway: no RUNWAYML_API_SECRET set")
+    if settings.has_key("OPENAI_API_KEY"):
+        problems += _check_openai_models(settings)
     channel = settings.youtube_channel
     authorised = has_youtube_token(settings.home_dir, channel)
     typer.echo(f"YouTube channel {channel!r}: " + ("authorised" if authorised else
                                                     f"not authorised (run `shorts auth youtube --channel {channel}`)"))
     if problems:
         raise typer.Exit(1)
+
+
+def _check_openai_models(settings: Settings) -> int:
+    """Warn of configured OpenAI models with an announced shutdown, or not listed; 1 if the check failed."""
+    try:
+        shutdowns = model_shutdowns(settings)
+    except ShortsError as exc:
+        typer.echo(f"OpenAI: {exc}")
+        return 1
+    typer.echo("OpenAI: key accepted; models: " + ", ".join(getattr(settings, name) for name in shutdowns))
+    for name, date in shutdowns.items():
+        model, variable = getattr(settings, name), f"SHORTS_{name.upper()}"
+        if date:
+            typer.echo(f"  warning: {model} shuts down on {date} (announced by OpenAI); set {variable} to a model "
+                       "with no shutdown date before then")
+        elif date == "":
+            typer.echo(f"  warning: the server does not list {model}; check {variable}")
+    return 0

@@ -131,3 +131,20 @@ def scrub(text: str, limit: int = 240) -> str:
     """Server text made fit for an error message: one line, key-like strings redacted, cut short."""
     text = _KEYLIKE.sub("[redacted]", " ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# The settings that name an OpenAI model, for `shorts doctor`'s shutdown check.
+MODEL_SETTINGS = ("openai_script_model", "openai_image_model", "openai_voice_model", "openai_transcribe_model",
+                  "openai_moderation_model")
+
+
+def model_shutdowns(settings: Settings, http_client: httpx.Client | None = None) -> dict[str, str | None]:
+    """Each configured OpenAI model's setting -> its announced shutdown date (None: none announced, or "" when the
+    server does not list it), from the free GET /v1/models."""
+    client = make_client(**client_options(settings, "Checking OpenAI"), http_client=http_client)
+    try:
+        listed = {model.id: getattr(model, "shutdown_date", None) for model in client.models.list()}
+    except openai.OpenAIError as exc:
+        raise vendor_error(exc, "listing the models") from exc
+    named = {name: getattr(settings, name) for name in MODEL_SETTINGS if getattr(settings, name, None)}
+    return {name: listed[model] if model in listed else "" for name, model in named.items()}
