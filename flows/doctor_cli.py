@@ -6,7 +6,6 @@ import typer
 
 from pipeline import Settings, ShortRequest, ShortsError, choose_providers, package_version
 from pipeline.providers.offline_voice import espeak_binary
-from pipeline.providers.openai_client import model_shutdowns
 from pipeline.providers.runway import runway_account
 from pipeline.youtube_auth import has_youtube_token
 
@@ -45,6 +44,8 @@ def doctor() -> None:
 
 def _check_openai_models(settings: Settings) -> int:
     """Warn of configured OpenAI models with an announced shutdown, or not listed; 1 if the check failed."""
+    from pipeline.providers.openai_client import model_shutdowns  # here: the SDK loads only when a key is set
+
     try:
         shutdowns = model_shutdowns(settings)
     except ShortsError as exc:
