@@ -95,8 +95,8 @@ class Settings(BaseSettings):
     openai_max_retries: int = Field(3, ge=0, description="SDK retries on 429, 5xx and timeouts (not for paid media).")
     # OpenAI paid media (first frames; speech may use it too): one image can take minutes, and is billed once made.
     openai_media_timeout: float = Field(
-        600.0, gt=0, description="Seconds to wait for one image; such requests are sent again only after a 429 or a "
-        "connection that never opened.")
+        600.0, gt=0, description="Seconds to wait for one image (or speech) answer; such requests are sent again only "
+        "after a 429 or a connection that never opened.")
     # RUNWAY_API_KEY is what older setups used; RUNWAYML_API_SECRET is the SDK's own name and wins.
     runwayml_api_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("RUNWAYML_API_SECRET", "RUNWAY_API_KEY"))

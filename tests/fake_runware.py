@@ -2,10 +2,10 @@
 
 Like the real one it takes a JSON array of tasks at one URL, checks the bearer key, each model's schema (unknown
 fields are refused, durations and sizes per model, a first frame that is a 9:16 image), acknowledges async
-`videoInference` tasks, answers `getResponse` polls from a task clock (processing, then success or error; a task it does not have, or no longer has,
-is answered with taskFailedOrNotFound, taskCancelled or an expiry code), and serves the MP4 at a temporary URL. Tests queue outcomes and faults (402, 429, 5xx before or after the task is
-made, a dropped connection, failing polls and downloads).
-"""
+`videoInference` tasks, answers `getResponse` polls from a task clock (processing, then success or error; a task it
+does not have, or no longer has, is answered with taskFailedOrNotFound, taskCancelled or an expiry code), and serves
+the MP4 at a temporary URL. Tests queue outcomes and faults (402, 429, 5xx before or after the task is made, a
+dropped connection, a task that reaches the queue late, failing polls and downloads)."""
 
 from __future__ import annotations
 

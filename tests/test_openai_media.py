@@ -84,7 +84,7 @@ def test_an_image_that_may_have_been_made_is_never_asked_for_again_blindly(fake,
         fake.broken["/images/generations"] = [httpx.ReadTimeout("timed out")]
     maker = OpenAIImageMaker(**options(fake, retries=2))
     with pytest.raises(ProviderError, match=r"gave no usable answer while drawing the first frame \(gpt-image-2\) "
-                                            r"\((HTTP 500|APITimeoutError)\), so it may have been made and billed") as e:
+                                            r"\((HTTP 500|APITimeoutError)\), so it may have been made and") as e:
         make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
     assert e.value.retry_safe is False  # so Prefect does not send it again either
     assert len(fake.bodies("/images/generations")) == 1

@@ -25,7 +25,7 @@ from pipeline.settings import Settings
 
 SUBMIT_TRIES = 3
 POLL_FAILURES = 5  # transient failures in a row before a wait gives up (a rerun resumes it)
-UNKNOWN_POLLS = 3  # polls that find no trace of an unconfirmed task before it counts as never made (and the wait)
+UNKNOWN_POLLS = 3  # at least this many polls with no trace of an unconfirmed task (and the wait) before "never made"
 TERMINAL = ("success", "error")
 
 log = logging.getLogger("shorts.runware")

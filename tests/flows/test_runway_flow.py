@@ -1,5 +1,5 @@
-"""`shorts make --video runway --image runway` through Prefect, against the fake Runway via RUNWAYML_BASE_URL; and Ctrl-C
-while the clips are made."""
+"""`shorts make --video runway --image runway` through Prefect, against the fake Runway via RUNWAYML_BASE_URL;
+and Ctrl-C while the clips are made."""
 
 from __future__ import annotations
 
