@@ -39,6 +39,8 @@ def doctor() -> None:
     else:
         typer.echo("Runway: no RUNWAYML_API_SECRET set")
     typer.echo(stock_line(settings))
+    if settings.has_key("OPENAI_API_KEY"):
+        problems += _check_openai_models(settings)
     channel = settings.youtube_channel
     authorised = has_youtube_token(settings.home_dir, channel)
     typer.echo(f"YouTube channel {channel!r}: " + ("authorised" if authorised else
@@ -56,3 +58,23 @@ def stock_line(settings: Settings) -> str:
                 "https://pixabay.com/api/docs/)")
     return (f"Stock footage: {' and '.join(keyed)} key set (--video {keyed[0].lower()}); each clip's author and link "
             "go in the manifest and the YouTube description")
+
+
+def _check_openai_models(settings: Settings) -> int:
+    """Warn of configured OpenAI models with an announced shutdown, or not listed; 1 if the check failed."""
+    from pipeline.providers.openai_client import model_shutdowns  # here: the SDK loads only when a key is set
+
+    try:
+        shutdowns = model_shutdowns(settings)
+    except ShortsError as exc:
+        typer.echo(f"OpenAI: {exc}")
+        return 1
+    typer.echo("OpenAI: key accepted; models: " + ", ".join(getattr(settings, name) for name in shutdowns))
+    for name, date in shutdowns.items():
+        model, variable = getattr(settings, name), f"SHORTS_{name.upper()}"
+        if date:
+            typer.echo(f"  warning: {model} shuts down on {date} (announced by OpenAI); set {variable} to a model "
+                       "with no shutdown date before then")
+        elif date == "":
+            typer.echo(f"  warning: the server does not list {model}; check {variable}")
+    return 0

@@ -49,7 +49,8 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
 
 
 def _results(futures):
-    """Wait for mapped tasks' results; worker threads never see Ctrl-C, so cancel the paid tasks they wait on."""
+    """Wait for mapped tasks' results; worker threads never see Ctrl-C, so stop the paid tasks they wait on (those not
+    started are cancelled; started ones are left to finish, for the next run to collect)."""
     try:
         return futures.result() if futures else []
     except KeyboardInterrupt:

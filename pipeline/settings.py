@@ -6,13 +6,14 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, AwareDatetime, Field, SecretStr
+from pydantic import AliasChoices, AwareDatetime, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.models import VideoFormat
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = Path("~/.shorts")
+RETIRED_RUNWARE_MODELS = {"klingai:5@3": "KlingAI 2.1 Master"}  # gone from Runware's model list (runware-sdk 1.8.0)
 
 
 class Settings(BaseSettings):
@@ -76,7 +77,9 @@ class Settings(BaseSettings):
                                         description="An OpenAI-compatible server (Ollama, vLLM, LM Studio, ...).")
     openai_script_model: str = "gpt-5.4-mini"
     openai_image_model: str = "gpt-image-2"
-    openai_image_size: str = Field("1024x1536", description="Size asked of the image model; cropped to WIDTHxHEIGHT.")
+    openai_image_size: str | None = Field(
+        None, description="Size asked of the image model, then fitted to WIDTHxHEIGHT; default a 9:16 it accepts "
+        "(1152x2048 for gpt-image-2, else 1024x1536).")
     openai_image_quality: str = Field("medium", description="low, medium, high or auto (auto sends none).")
     openai_voice_model: str = "gpt-4o-mini-tts"
     openai_voice: str = Field("coral", description="Voice when the request names none.")
@@ -89,7 +92,11 @@ class Settings(BaseSettings):
     openai_moderation: bool = Field(True, description="Check prompts with the moderation endpoint first.")
     openai_moderation_model: str = "omni-moderation-latest"
     openai_timeout: float = Field(120.0, gt=0, description="Seconds per OpenAI request.")
-    openai_max_retries: int = Field(3, ge=0, description="SDK retries on 429, 5xx and timeouts.")
+    openai_max_retries: int = Field(3, ge=0, description="SDK retries on 429, 5xx and timeouts (not for paid media).")
+    # OpenAI paid media (first frames; speech may use it too): one image can take minutes, and is billed once made.
+    openai_media_timeout: float = Field(
+        600.0, gt=0, description="Seconds to wait for one image (or speech) answer; such requests are sent again only "
+        "after a 429 or a connection that never opened.")
     # Ollama: a local LLM that `auto` writes the script with when no key is set; OLLAMA_HOST is Ollama's own variable.
     ollama_host: str | None = Field(None, validation_alias=AliasChoices("OLLAMA_HOST"),
                                     description="Where Ollama listens (host:port or URL); default 127.0.0.1:11434.")
@@ -119,12 +126,15 @@ class Settings(BaseSettings):
     runware_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("RUNWARE_API_KEY"))
     runware_base_url: str = Field("https://api.runware.ai/v1", validation_alias=AliasChoices("RUNWARE_BASE_URL"),
                                   description="A Runware-compatible server: the URL tasks are POSTed to.")
-    runware_video_model: Literal["klingai:5@3", "runway:1@2"] = Field(
-        "klingai:5@3", description="Image-to-video model (AIR id): KlingAI 2.1 Master (1080x1920) or Runway Gen-4.5.")
+    runware_video_model: Literal["klingai:6@1", "runway:1@2"] = Field(
+        "klingai:6@1", description="Image-to-video model (AIR id): Kling 2.5 Turbo Pro (1080x1920) or Runway Gen-4.5.")
     runware_deadline_minutes: float = Field(20.0, gt=0, description="Per task; then the run stops waiting on it.")
     runware_poll_seconds: float = Field(2.0, gt=0, description="First pause before checking a task, then x1.5.")
     runware_max_poll_seconds: float = Field(10.0, gt=0, description="Longest pause between checks of a task.")
     runware_concurrency: int = Field(2, ge=1, description="Runware tasks in flight per model.")
+    runware_unconfirmed_wait_seconds: float = Field(
+        180.0, ge=0, description="How long a task whose submission was never confirmed is looked for before it counts "
+        "as never made (and is submitted again).")
     max_usd_per_short: float = Field(10.0, ge=0, description="Refuse a Short whose dollar-billed steps cost more.")
     max_usd_per_day: float = Field(50.0, ge=0, description="Refuse dollar-billed tasks past this in any 24 hours.")
     # Stock footage (Pexels, Pixabay): free keys; each scene's clip is found by its search terms.
@@ -137,6 +147,14 @@ class Settings(BaseSettings):
     stock_min_width: int = Field(720, ge=64, description="Narrowest stock clip accepted, in pixels.")
     stock_per_page: int = Field(20, ge=3, le=80, description="Search results read per query.")
     stock_timeout: float = Field(60.0, gt=0, description="Seconds per stock search or download request.")
+
+    @field_validator("runware_video_model", mode="before")
+    @classmethod
+    def _runware_model_served(cls, value: object) -> object:
+        if value in RETIRED_RUNWARE_MODELS:
+            raise ValueError(f"{value} ({RETIRED_RUNWARE_MODELS[value]}) is no longer offered by Runware; set "
+                             "SHORTS_RUNWARE_VIDEO_MODEL to klingai:6@1 (Kling 2.5 Turbo Pro) or runway:1@2")
+        return value
 
     @property
     def home_dir(self) -> Path:

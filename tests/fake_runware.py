@@ -2,10 +2,10 @@
 
 Like the real one it takes a JSON array of tasks at one URL, checks the bearer key, each model's schema (unknown
 fields are refused, durations and sizes per model, a first frame that is a 9:16 image), acknowledges async
-`videoInference` tasks, answers `getResponse` polls from a task clock (processing, then success or error), and
-serves the MP4 at a temporary URL. Tests queue outcomes and faults (402, 429, 5xx before or after the task is
-made, a dropped connection, failing polls and downloads).
-"""
+`videoInference` tasks, answers `getResponse` polls from a task clock (processing, then success or error; a task it
+does not have, or no longer has, is answered with taskFailedOrNotFound, taskCancelled or an expiry code), and serves
+the MP4 at a temporary URL. Tests queue outcomes and faults (402, 429, 5xx before or after the task is made, a
+dropped connection, a task that reaches the queue late, failing polls and downloads)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import base64
 import binascii
 import io
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from loopback import send as _send
 KEY = "rw_test_" + "5f3a9c" * 6
 # model: (durations, 9:16 output size, whether width/height are required, dollars per second, prompt limit)
 MODELS = {
-    "klingai:5@3": ({5, 10}, (1080, 1920), False, 0.1848, 2500),
+    "klingai:6@1": ({5, 10}, (1080, 1920), False, 0.07, 2500),
     "runway:1@2": ({5, 8, 10}, (720, 1280), True, 0.12, 1000),
 }
 ALLOWED = {"taskType", "taskUUID", "model", "positivePrompt", "duration", "inputs", "deliveryMethod", "outputType",
@@ -39,7 +40,8 @@ CLOCK = ["processing", "processing"]
 class Task:
     uuid: str
     body: dict
-    outcome: str  # "success", "error:<code>:<message>", or "hold" (processing until finished by the test)
+    outcome: str  # "success", "error:<code>:<message>", "gone:<code>" (dropped by Runware), or "hold" (processing
+    # until finished by the test)
     clock: list[str] = field(default_factory=lambda: list(CLOCK))
     status: str = "processing"
     video_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -56,7 +58,8 @@ class FakeRunware(LoopbackFake):
         super().__init__()
         self.tasks: dict[str, Task] = {}
         self.outcomes: list[str] = []  # for the next tasks; default success
-        self.submit_faults: list[str] = []  # "400", "402", "429", "500" (nothing made), "lost", "drop" (task made)
+        # "400", "402", "429", "500" (nothing made), "lost", "drop" (task made), "late:<s>" (502, made s seconds later)
+        self.submit_faults: list[str] = []
         self.poll_faults: list[str] = []  # "503"; "failed" (the task's failure as an error); "refused" (the poll's)
         self.download_faults: list[str] = []  # "404", "short"
         self.on_submit: Callable[[dict], None] | None = None  # called with the task before it is made
@@ -115,18 +118,27 @@ class FakeRunware(LoopbackFake):
                            parameter="positivePrompt")
         if problem := _check(body):
             return _errors(h, 400, *problem)
+        if fault.startswith("late:"):  # the answer is lost and the task only reaches the queue some time later
+            timer = threading.Timer(float(fault.split(":")[1]), self._make, (body,))
+            timer.daemon = True
+            timer.start()
+            return _errors(h, 502, "badGateway", "Bad gateway")
         with self.lock:
             if body["taskUUID"] in self.tasks:
                 return _errors(h, 400, "duplicateTaskUUID", "A task with this taskUUID already exists.",
                                parameter="taskUUID")
+        task = self._make(body)
+        # The task exists and will be billed, even when the answer never arrives intact.
+        ack = {"data": [{"taskType": "videoInference", "taskUUID": task.uuid}]}
+        return send_unless_lost(h, fault, ack, {"message": "Bad gateway"})
+
+    def _make(self, body: dict) -> Task:
         if self.on_submit:
             self.on_submit(body)
         task = Task(body["taskUUID"], body, self.outcomes.pop(0) if self.outcomes else "success")
         with self.lock:
             self.tasks[task.uuid] = task
-        # The task exists and will be billed, even when the answer never arrives intact.
-        ack = {"data": [{"taskType": "videoInference", "taskUUID": task.uuid}]}
-        return send_unless_lost(h, fault, ack, {"message": "Bad gateway"})
+        return task
 
     def _poll(self, h: BaseHTTPRequestHandler, body: dict) -> None:
         fault = self.poll_faults.pop(0) if self.poll_faults else ""
@@ -139,13 +151,16 @@ class FakeRunware(LoopbackFake):
                            task_type=task_type, task_uuid=body.get("taskUUID"))
         with self.lock:
             task = self.tasks.get(body.get("taskUUID", ""))
-            if task is None:
-                return _send(h, 200, {"data": []})
-            if task.status == "processing":
+            if task is not None and task.status == "processing":
                 if task.clock:
                     task.clock.pop(0)
                 elif task.outcome != "hold":
                     task.status = task.outcome.split(":")[0]
+            if task is None or task.status == "gone":
+                code = task.outcome.split(":")[1] if task else "taskFailedOrNotFound"
+                return _errors(h, 400, code, "The task failed or was not found." if code == "taskFailedOrNotFound"
+                               else f"The task is no longer available ({code}).", task_type="getResponse",
+                               task_uuid=body.get("taskUUID"))
             item = self._item(task)
         if self.on_poll:
             self.on_poll(task)

@@ -28,11 +28,12 @@ from loopback import send as _send
 
 KEY = "key_" + "0123456789abcdef" * 8
 VERSION = "2024-11-06"
+# model: (ratios, durations, credits a second, credits a second with audio; None where the model takes no `audio`)
 VIDEO_MODELS = {
-    "gen4_turbo": ({"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}, set(range(2, 11)), 5),
-    "gen4.5": ({"1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"}, set(range(2, 11)), 12),
-    "veo3.1": ({"1280:720", "720:1280", "1080:1920", "1920:1080"}, {4, 6, 8}, 40),
-    "veo3.1_fast": ({"1280:720", "720:1280", "1080:1920", "1920:1080"}, {4, 6, 8}, 15),
+    "gen4_turbo": ({"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}, set(range(2, 11)), 5, None),
+    "gen4.5": ({"1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"}, set(range(2, 11)), 12, None),
+    "veo3.1": ({"1280:720", "720:1280", "1080:1920", "1920:1080"}, {4, 6, 8}, 20, 40),
+    "veo3.1_fast": ({"1280:720", "720:1280", "1080:1920", "1920:1080"}, {4, 6, 8}, 10, 15),
 }
 IMAGE_RATIOS = {"1024:1024", "1080:1080", "1168:880", "1360:768", "1440:1080", "1080:1440", "1808:768", "1920:1080",
                 "1080:1920", "2112:912", "1280:720", "720:1280", "720:720", "960:720", "720:960", "1680:720"}
@@ -75,6 +76,7 @@ class Task:
     status: str = "PENDING"
     token: int = 0
     expired: set[int] = field(default_factory=set)
+    billed: bool = False  # a task cancelled after it started is still billed in full
 
 
 class FakeRunway(LoopbackFake):
@@ -88,6 +90,8 @@ class FakeRunway(LoopbackFake):
         self.download_faults: list[str] = []  # "expire" (403 and a new URL on re-fetch), "404", "short"
         self.delete_status = 204  # what DELETE /v1/tasks/{id} answers; anything else leaves the task running
         self.uploads: set[str] = set()
+        self.upload_faults: list[str] = []  # for the presigned bucket: "403" (expired policy), "drop"
+        self.clock = list(CLOCK)  # the statuses each new task goes through before its outcome
         self.on_poll = None  # called with the task after each GET of it
 
     @property
@@ -114,6 +118,12 @@ class FakeRunway(LoopbackFake):
         if path.startswith("/outputs/"):
             return self._download(h, path)
         if path.startswith("/bucket/"):
+            fault = self.upload_faults.pop(0) if self.upload_faults else ""
+            if fault == "403":  # what a storage bucket says to a presigned POST whose policy has expired
+                return _send(h, 403, {"error": "Invalid according to Policy: Policy expired."})
+            if fault == "drop":
+                h.close_connection = True
+                return None
             if b'name="file"' not in raw or len(raw) < 512:
                 return _send(h, 400, {"error": "no file, or under 512 bytes"})
             self.uploads.add(f"runway://uploads/{path.rsplit('/', 1)[1]}")
@@ -140,7 +150,11 @@ class FakeRunway(LoopbackFake):
             if self.delete_status != 204:
                 return _send(h, self.delete_status, {"error": "Internal error."}, {"x-should-retry": "false"})
             with self.lock:
-                task.status, task.clock = "CANCELLED", []
+                if task.status in ("SUCCEEDED", "FAILED", "CANCELLED"):
+                    del self.tasks[task.id]  # deleting a finished task deletes it and its output
+                else:  # cancelling refunds a task only while it has not started
+                    task.billed = task.status == "RUNNING"
+                    task.status, task.clock = "CANCELLED", []
             return _send(h, 204, None)
         with self.lock:
             self._tick(task)
@@ -164,9 +178,9 @@ class FakeRunway(LoopbackFake):
         for uri in _image_uris(body):
             if uri.startswith("runway://") and uri not in self.uploads:
                 return _issue(h, "promptImage", "Unknown upload")
-        credits = VIDEO_MODELS[body["model"]][2] * body.get("duration", 5) if path == "/v1/image_to_video" else 5
+        credits = _video_credits(body) if path == "/v1/image_to_video" else 5
         task = Task(id=str(uuid.uuid4()), kind=path.rsplit("/", 1)[1], body=body, credits=credits,
-                    outcome=self.outcomes.pop(0) if self.outcomes else "SUCCEEDED")
+                    outcome=self.outcomes.pop(0) if self.outcomes else "SUCCEEDED", clock=list(self.clock))
         with self.lock:
             self.tasks[task.id] = task
         # The task exists and will be billed, even when the answer never arrives intact.
@@ -188,7 +202,7 @@ class FakeRunway(LoopbackFake):
             if task.status == "RUNNING":
                 view["progress"] = 0.4
             return view
-        view["cost"] = {"credits": task.credits if task.status == "SUCCEEDED" else 0}
+        view["cost"] = {"credits": task.credits if task.status == "SUCCEEDED" or task.billed else 0}
         if task.status == "FAILED":
             view.update(failure="The generation failed.", failureCode=task.outcome.split(":", 1)[1])
         if task.status == "SUCCEEDED":
@@ -213,6 +227,12 @@ class FakeRunway(LoopbackFake):
                 else image_bytes(width, height, task.body.get("seed") or 0))
         media_type = "video/mp4" if task.kind == "image_to_video" else "image/png"
         return send_file(h, data, media_type, cut_short=fault == "short")
+
+
+def _video_credits(body: dict) -> int:
+    _, _, silent, with_audio = VIDEO_MODELS[body["model"]]
+    rate = with_audio if with_audio and body.get("audio", True) else silent  # veo makes sound unless told not to
+    return rate * body.get("duration", 8 if with_audio else 5)
 
 
 def _utf16(text: str) -> int:
@@ -258,7 +278,9 @@ def _check_seed(body: dict) -> tuple[str, str] | None:
 def _check_video(body: dict) -> tuple[str, str] | None:
     if body.get("model") not in VIDEO_MODELS:
         return "model", "Invalid model"
-    ratios, durations, _ = VIDEO_MODELS[body["model"]]
+    ratios, durations, _, with_audio = VIDEO_MODELS[body["model"]]
+    if "audio" in body and (with_audio is None or not isinstance(body["audio"], bool)):
+        return "audio", f"Not a parameter of {body['model']}" if with_audio is None else "Expected boolean"
     if body.get("ratio") not in ratios:
         return "ratio", f"Invalid enum value for {body['model']}"
     if "duration" in body and body["duration"] not in durations or body["model"] == "gen4.5" and "duration" not in body:

@@ -49,13 +49,36 @@ def good_script(scenes: int = 2, words: int = 10, **changes: object) -> dict:
     return script
 
 
+# What GET /v1/models lists: id -> announced shutdown date (None: none announced), as of the SDK's notes (3.57).
+MODELS = {"gpt-5.4-mini": None, "gpt-image-2": None, "omni-moderation-latest": None,
+          "gpt-4o-mini-tts": "2027-01-06", "tts-1": "2027-01-06", "whisper-1": "2027-02-26"}
+FIXED_IMAGE_SIZES = {"1024x1024", "1024x1536", "1536x1024", "auto"}
+
+
+def image_size_problem(model: str, size: str) -> str | None:
+    """Why `model` would refuse `size`: gpt-image-2 and later take WxH with sides divisible by 16 and a ratio within
+    1:3..3:1 (up to 3840x2160 pixels); older GPT image models only the fixed sizes."""
+    if size in FIXED_IMAGE_SIZES:
+        return None
+    if not model.startswith("gpt-image-2"):
+        return f"Invalid size '{size}'. Supported sizes are {', '.join(sorted(FIXED_IMAGE_SIZES))}."
+    try:
+        width, height = (int(v) for v in size.split("x"))
+    except ValueError:
+        return f"Invalid size '{size}'."
+    if width % 16 or height % 16 or not 1 / 3 <= width / height <= 3 or width * height > 3840 * 2160:
+        return f"Invalid size '{size}': sides must be multiples of 16 with an aspect ratio between 1:3 and 3:1."
+    return None
+
+
 def error(status: int, message: str, code: str | None = None) -> httpx.Response:
     return httpx.Response(status, json={"error": {"message": message, "type": "invalid_request_error",
                                                   "param": None, "code": code}})
 
 
 class FakeOpenAI:
-    """Routes /v1/chat/completions, /moderations, /images/generations, /audio/speech and /audio/transcriptions."""
+    """Routes /v1/chat/completions, /moderations, /images/generations, /audio/speech, /audio/transcriptions and
+    GET /v1/models (with each model's announced shutdown date)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []  # (path, parsed body) per request
@@ -66,6 +89,10 @@ class FakeOpenAI:
         self.image_size = (1024, 1536)
         self.wav_style = "streamed"  # streamed (sizes 0xFFFFFFFF), plain, or float32 (needs ffmpeg)
         self.failures: dict[str, list[httpx.Response]] = {}  # path -> responses to give before working
+        # path -> transport errors: a ConnectError never reaches the server, any other is raised after the work
+        self.broken: dict[str, list[Exception]] = {}
+        self.images_made = 0  # each one billed
+        self.models = dict(MODELS)
         # What the "recogniser" hears: (word, start, end) from the spoken words and their burst times.
         self.heard: Callable[[list[str], list[tuple[float, float]]], list[tuple[str, float, float]]] = (
             lambda words, times: [(w, s, e) for w, (s, e) in zip(words, times)])
@@ -92,9 +119,19 @@ class FakeOpenAI:
         self.calls.append((path, body))
         if self.failures.get(path):
             return self.failures[path].pop(0)
+        broken = self.broken[path].pop(0) if self.broken.get(path) else None
+        if isinstance(broken, (httpx.ConnectError, httpx.ConnectTimeout)):
+            raise broken  # the request never reached the server
+        if request.method == "GET" and path == "/models":
+            return httpx.Response(200, json={"object": "list", "data": [
+                {"id": m, "object": "model", "created": 0, "owned_by": "openai", "shutdown_date": date}
+                for m, date in self.models.items()]})
         route = {"/chat/completions": self._chat, "/moderations": self._moderate, "/images/generations": self._image,
                  "/audio/speech": self._speech, "/audio/transcriptions": self._transcribe}.get(path)
-        return route(body) if route else error(404, f"no route {path}")
+        response = route(body) if route else error(404, f"no route {path}")
+        if broken:
+            raise broken  # the work is done (and billed), and the answer is lost
+        return response
 
     def _chat(self, body: dict) -> httpx.Response:
         kind = (body.get("response_format") or {}).get("type")
@@ -123,18 +160,28 @@ class FakeOpenAI:
         return httpx.Response(200, json={"id": "modr-fake", "model": body.get("model"), "results": results})
 
     def _png(self) -> bytes:
-        """Portrait picture: red bands on the sides (cropped away for 9:16), green in the middle."""
+        """Portrait picture, green, with blue edge columns; a wider than 9:16 picture also has red bands on the sides
+        (cropped away for 9:16). A 9:16 picture is fitted whole, so its blue edges survive."""
         w, h = self.image_size
         pixels = np.zeros((h, w, 3), np.uint8)
         pixels[:, :, 1] = 200
         band = (w - h * 9 // 16) // 2
-        pixels[:, : band - 4] = (220, 0, 0)
-        pixels[:, w - band + 4:] = (220, 0, 0)
+        if band > 4:
+            pixels[:, : band - 4] = (220, 0, 0)
+            pixels[:, w - band + 4:] = (220, 0, 0)
+        else:
+            edge = max(w // 30, 2)
+            pixels[:, :edge] = pixels[:, w - edge:] = (0, 0, 220)
         buffer = io.BytesIO()
         Image.fromarray(pixels).save(buffer, format="PNG")
         return buffer.getvalue()
 
     def _image(self, body: dict) -> httpx.Response:
+        if problem := image_size_problem(body["model"], body.get("size", "auto")):
+            return error(400, problem)
+        if body.get("size", "auto") != "auto":
+            self.image_size = tuple(int(v) for v in body["size"].split("x"))
+        self.images_made += 1
         item = ({"url": "https://files.fake-openai.test/img/1.png"} if self.image_as_url
                 else {"b64_json": base64.b64encode(self._png()).decode()})
         return httpx.Response(200, json={"created": 0, "data": [item]})

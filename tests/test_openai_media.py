@@ -3,12 +3,13 @@
 import logging
 import wave
 
+import httpx
 import numpy as np
 import pytest
-from openai_fake import BASE_URL, FakeOpenAI, error
+from openai_fake import BASE_URL, FakeOpenAI, error, image_size_problem
 from PIL import Image
 
-from pipeline import AssetStore, ConfigError, Scene, Settings, ShortRequest, build_provider, make_first_frame, narrate
+from pipeline import AssetStore, ConfigError, ProviderError, Scene, Settings, ShortRequest, build_provider, make_first_frame, narrate
 from pipeline.alignment import align_words
 from pipeline.narration import read_wav
 from pipeline.providers.openai_image import OpenAIImageMaker
@@ -26,8 +27,8 @@ def fake() -> FakeOpenAI:
     return FakeOpenAI()
 
 
-def options(fake: FakeOpenAI) -> dict:
-    return dict(api_key=KEY, base_url=BASE_URL, http_client=fake.client(), max_retries=0)
+def options(fake: FakeOpenAI, retries: int = 0) -> dict:
+    return dict(api_key=KEY, base_url=BASE_URL, http_client=fake.client(), max_retries=retries)
 
 
 def narrator(fake: FakeOpenAI, timer: bool = True, **extra) -> OpenAINarrator:
@@ -36,23 +37,70 @@ def narrator(fake: FakeOpenAI, timer: bool = True, **extra) -> OpenAINarrator:
 
 
 @pytest.mark.parametrize("as_url", [False, True], ids=["base64", "url"])
-def test_first_frame_is_portrait_centre_cropped_to_the_format(fake, tiny, tmp_path, as_url):
+def test_first_frame_is_asked_for_at_a_true_9_16_and_fitted_whole(fake, tiny, tmp_path, as_url):
     fake.image_as_url = as_url
     maker = OpenAIImageMaker(**options(fake), model="gpt-image-2", quality="low")
     frame = make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
 
+    body = fake.bodies("/images/generations")[0]
+    assert body["size"] == "1152x2048" and body["model"] == "gpt-image-2" and body["quality"] == "low"
     with Image.open(frame.path) as img:
         assert img.size == (tiny.width, tiny.height)
         pixels = np.asarray(img.convert("RGB")).astype(int)
-    # The fake paints red bands exactly where a 9:16 centre crop of 1024x1536 cuts; none may survive.
-    assert pixels[:, :, 0].max() < 60 and pixels[:, :, 1].min() > 150
-    body = fake.bodies("/images/generations")[0]
-    assert body["size"] == "1024x1536" and body["model"] == "gpt-image-2" and body["quality"] == "low"
+    # The fake paints blue edge columns: a 9:16 picture loses nothing to a crop, so they are still there.
+    assert pixels[:, 0, 2].min() > 150 and pixels[:, -1, 2].min() > 150 and pixels[:, tiny.width // 2, 1].min() > 150
     assert "an octopus on a coral reef" in body["prompt"] and "watercolour" in body["prompt"]
     assert "response_format" not in body  # GPT image models reject it
     assert ("/img/1.png" in fake.paths()) is as_url
     make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
     assert len(fake.bodies("/images/generations")) == 1  # the second call came from the store
+
+
+def test_a_model_of_fixed_sizes_is_asked_for_its_tallest_and_centre_cropped(fake, tiny, tmp_path):
+    maker = OpenAIImageMaker(**options(fake), model="gpt-image-1.5")
+    frame = make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
+    assert fake.bodies("/images/generations")[0]["size"] == "1024x1536"  # it refuses 1152x2048
+    with Image.open(frame.path) as img:
+        pixels = np.asarray(img.convert("RGB")).astype(int)
+    # The fake paints red bands exactly where a 9:16 centre crop of 1024x1536 cuts; none may survive.
+    assert pixels[:, :, 0].max() < 60 and pixels[:, :, 1].min() > 150
+
+
+def test_the_default_image_settings_ask_for_a_size_the_model_accepts(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    maker = build_provider("image", "openai", Settings())
+    assert maker.size == "1152x2048" and image_size_problem(maker.model, maker.size) is None
+    assert maker._client.max_retries == 0 and maker._client.timeout == 600.0  # minutes, and no SDK retries
+    monkeypatch.setenv("SHORTS_OPENAI_IMAGE_MODEL", "gpt-image-1.5")
+    maker = build_provider("image", "openai", Settings())
+    assert image_size_problem(maker.model, maker.size) is None
+
+
+@pytest.mark.parametrize("fault", ["500", "read timeout"])
+def test_an_image_that_may_have_been_made_is_never_asked_for_again_blindly(fake, tiny, tmp_path, fault):
+    if fault == "500":
+        fake.failures["/images/generations"] = [error(500, "The server had an error while processing your request.")]
+    else:
+        fake.broken["/images/generations"] = [httpx.ReadTimeout("timed out")]
+    maker = OpenAIImageMaker(**options(fake, retries=2))
+    with pytest.raises(ProviderError, match=r"gave no usable answer while drawing the first frame \(gpt-image-2\) "
+                                            r"\((HTTP 500|APITimeoutError)\), so it may have been made and") as e:
+        make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
+    assert e.value.retry_safe is False  # so Prefect does not send it again either
+    assert len(fake.bodies("/images/generations")) == 1
+
+
+@pytest.mark.parametrize("fault", ["429", "refused"])
+def test_an_image_refused_before_any_work_is_asked_for_again(fake, tiny, tmp_path, fault):
+    if fault == "429":
+        fake.failures["/images/generations"] = [
+            httpx.Response(429, headers={"retry-after": "0"}, json={"error": {"message": "Rate limit reached",
+                                                                              "type": "requests", "code": None}})]
+    else:
+        fake.broken["/images/generations"] = [httpx.ConnectError("connection refused")]
+    maker = OpenAIImageMaker(**options(fake, retries=2))
+    frame = make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
+    assert frame.path.exists() and len(fake.bodies("/images/generations")) == 2 and fake.images_made == 1
 
 
 @pytest.mark.parametrize("wav_style", ["streamed", "float32"])

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from pydantic import ValidationError
 
 from clip_runs import animate_with, assert_secret_kept, kill_mid_wait, ledger, scene, store, wait_in_thread
 from fake_runware import KEY, FakeRunware
@@ -31,6 +32,7 @@ def runware(monkeypatch):
         monkeypatch.setenv("RUNWARE_BASE_URL", fake.url)
         monkeypatch.setenv("SHORTS_RUNWARE_POLL_SECONDS", "0.01")
         monkeypatch.setenv("SHORTS_RUNWARE_MAX_POLL_SECONDS", "0.02")
+        monkeypatch.setenv("SHORTS_RUNWARE_UNCONFIRMED_WAIT_SECONDS", "0.2")  # 180 s by default
         yield fake
 
 
@@ -50,7 +52,7 @@ def test_clip_is_one_async_video_task_whose_uuid_is_recorded_before_it_is_sent(r
 
     (task,) = runware.seen(VIDEOS)
     assert {k: v for k, v in task.items() if k != "inputs"} == {
-        "taskType": "videoInference", "taskUUID": clip.task_id, "model": "klingai:5@3",
+        "taskType": "videoInference", "taskUUID": clip.task_id, "model": "klingai:6@1",
         "positivePrompt": "slow push in over the reef", "duration": 5, "deliveryMethod": "async",
         "outputType": "URL", "outputFormat": "MP4", "includeCost": True}  # no width/height: the frame sets them
     (image,) = task["inputs"]["frameImages"]
@@ -62,10 +64,10 @@ def test_clip_is_one_async_video_task_whose_uuid_is_recorded_before_it_is_sent(r
     assert runware.requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"
     assert len(runware.seen("getResponse")) == 3  # processing twice, then success
     assert video_size(clip.path) == (1080, 1920)  # verified; the render scales it to the Short's size
-    assert (clip.provider, clip.model, clip.cost_usd, clip.cost_credits) == ("runware", "klingai:5@3", 0.924, 0)
+    assert (clip.provider, clip.model, clip.cost_usd, clip.cost_credits) == ("runware", "klingai:6@1", 0.35, 0)
     (row,) = ledger().tasks()
     assert (row.status, row.task_id, row.unit, row.credits_spent, row.remote_status) == (
-        DONE, clip.task_id, USD, 0.924, "success")
+        DONE, clip.task_id, USD, 0.35, "success")
     assert not [r for r in runware.requests if r["method"] == "GET" and "Authorization" in r["headers"]]
 
     before = len(runware.requests)
@@ -96,7 +98,7 @@ def test_a_failure_reported_as_an_error_to_the_poll_fails_the_task_but_a_refused
     with pytest.raises(ProviderError, match=r"Runware rejected checking task .*: Malformed task\.$"):
         animate(scene(motion="another move"), frame)
     assert ledger().tasks()[1].status == IN_FLIGHT  # the task may still be running: the rerun collects it
-    assert animate(scene(motion="another move"), frame).cost_usd == 0.924 and len(runware.seen(VIDEOS)) == 2
+    assert animate(scene(motion="another move"), frame).cost_usd == 0.35 and len(runware.seen(VIDEOS)) == 2
 
 
 def test_a_request_level_error_names_the_parameter_and_nothing_is_billed(runware, frame):
@@ -146,7 +148,7 @@ def test_a_run_killed_after_submitting_is_resumed_by_the_rerun_which_submits_not
     runware.finish(task.uuid)
     clip = animate(scene(), frame)
     assert len(runware.seen(VIDEOS)) == 1  # the rerun polled the recorded taskUUID and sent no new task
-    assert clip.task_id == task.uuid and clip.cost_usd == 0.924
+    assert clip.task_id == task.uuid and clip.cost_usd == 0.35
     assert ledger().tasks()[0].status == DONE and len(ledger().tasks()) == 1
 
 
@@ -154,7 +156,7 @@ def test_a_run_killed_after_submitting_is_resumed_by_the_rerun_which_submits_not
 def test_a_submit_whose_answer_is_lost_is_found_by_its_uuid_not_sent_again(runware, frame, fault):
     runware.submit_faults = [fault]  # the task was made, then the answer was a 502 or nothing
     clip = animate(scene(), frame)
-    assert len(runware.seen(VIDEOS)) == 1 and clip.task_id in runware.tasks and clip.cost_usd == 0.924
+    assert len(runware.seen(VIDEOS)) == 1 and clip.task_id in runware.tasks and clip.cost_usd == 0.35
     assert ledger().tasks()[0].status == DONE
 
 
@@ -172,6 +174,41 @@ def test_a_submit_that_made_nothing_is_submitted_again_only_by_a_rerun_that_find
     assert [t.status for t in ledger().tasks()] == [GONE, DONE]
 
 
+@pytest.mark.parametrize("code", ["taskFailedOrNotFound", "taskCancelled", "taskExpired"])
+def test_a_confirmed_task_runware_drops_is_a_failure_at_once_not_still_queued(runware, frame, code, monkeypatch):
+    monkeypatch.setenv("SHORTS_RUNWARE_DEADLINE_MINUTES", "5")
+    runware.outcomes = [f"gone:{code}"]
+    with pytest.raises(ProviderError) as caught:
+        animate(scene(), frame)
+    (task,) = runware.seen(VIDEOS)
+    assert str(caught.value).startswith(f"Scene 1: Runware no longer has task {task['taskUUID']} ({code}: ")
+    assert str(caught.value).endswith("it failed, was cancelled or expired, so no clip will come; rerun to submit it "
+                                      "again or rerun with --video offline.")
+    assert len(runware.seen("getResponse")) == 3  # processing twice, then the code: no waiting for the deadline
+    assert ledger().tasks()[0].status == FAILED
+
+    clip = animate(scene(), frame)  # nothing will come of the dropped task, so a rerun buys the clip
+    assert len(runware.seen(VIDEOS)) == 2 and clip.task_id != task["taskUUID"] and clip.cost_usd == 0.35
+
+
+def test_an_unconfirmed_task_that_reaches_runware_late_is_found_not_bought_again(runware, frame, monkeypatch):
+    monkeypatch.setenv("SHORTS_RUNWARE_UNCONFIRMED_WAIT_SECONDS", "30")
+    runware.submit_faults = ["late:0.5"]  # a 502, and the task shows up in Runware's queue half a second later
+    clip = animate(scene(), frame)
+    (task,) = runware.seen(VIDEOS)
+    assert clip.task_id == task["taskUUID"] and clip.cost_usd == 0.35
+    polls = runware.seen("getResponse")
+    assert len(polls) > 3  # more than the 3 "no trace" answers after which it used to buy the clip again
+    assert [t.status for t in ledger().tasks()] == [DONE]
+
+
+def test_a_retired_model_is_one_sentence_naming_the_served_ones(monkeypatch):
+    monkeypatch.setenv("SHORTS_RUNWARE_VIDEO_MODEL", "klingai:5@3")
+    with pytest.raises(ValidationError, match=r"klingai:5@3 \(KlingAI 2.1 Master\) is no longer offered by Runware; "
+                                              r"set SHORTS_RUNWARE_VIDEO_MODEL to klingai:6@1"):
+        Settings()
+
+
 def test_the_deadline_stops_waiting_and_the_rerun_collects_the_same_task(runware, frame, monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWARE_DEADLINE_MINUTES", "0.003")  # 0.18 s
     runware.outcomes = ["hold"]
@@ -186,7 +223,7 @@ def test_the_deadline_stops_waiting_and_the_rerun_collects_the_same_task(runware
 
 def test_passing_poll_failures_are_ridden_out(runware, frame):
     runware.poll_faults = ["503", "503"]
-    assert animate(scene(), frame).cost_usd == 0.924 and len(runware.seen("getResponse")) == 5
+    assert animate(scene(), frame).cost_usd == 0.35 and len(runware.seen("getResponse")) == 5
 
 
 def test_downloads_are_retried_and_a_rerun_fetches_without_paying(runware, frame):
@@ -199,7 +236,7 @@ def test_downloads_are_retried_and_a_rerun_fetches_without_paying(runware, frame
         animate(scene(motion="a different move"), frame)
     assert e.value.retry_safe is True
     again = animate(scene(motion="a different move"), frame)
-    assert len(runware.seen(VIDEOS)) == 2 and again.cost_usd == 0.924
+    assert len(runware.seen(VIDEOS)) == 2 and again.cost_usd == 0.35
 
 
 def test_cancel_in_flight_stops_waiting_and_leaves_the_task_for_the_next_run(runware, frame):
@@ -213,15 +250,15 @@ def test_cancel_in_flight_stops_waiting_and_leaves_the_task_for_the_next_run(run
 
 
 def test_per_short_and_daily_dollar_caps_refuse_before_any_task(runware, frame, monkeypatch):
-    monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "0.5")
-    with pytest.raises(ConfigError, match=r"estimated at \$0.92, over SHORTS_MAX_USD_PER_SHORT=0.5"):
+    monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "0.2")
+    with pytest.raises(ConfigError, match=r"estimated at \$0.35, over SHORTS_MAX_USD_PER_SHORT=0.2"):
         animate(scene(), frame)
     assert runware.requests == [] and ledger().tasks() == []
 
     monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "10")
-    monkeypatch.setenv("SHORTS_MAX_USD_PER_DAY", "1.5")
-    animate(scene(), frame)  # $0.924
-    with pytest.raises(ConfigError, match=r"runware spend to \$1.85, over SHORTS_MAX_USD_PER_DAY=1.5.*nothing was "
+    monkeypatch.setenv("SHORTS_MAX_USD_PER_DAY", "0.5")
+    animate(scene(), frame)  # $0.35
+    with pytest.raises(ConfigError, match=r"runware spend to \$0.70, over SHORTS_MAX_USD_PER_DAY=0.5.*nothing was "
                                           r"submitted"):
         animate(scene(motion="another move"), frame)
     assert len(runware.seen(VIDEOS)) == 1
@@ -236,7 +273,7 @@ def test_the_other_model_sends_its_required_size_and_durations(runware, frame, m
 
 
 @pytest.mark.parametrize("model, seconds, expected", [
-    ("klingai:5@3", 2.5, 5), ("klingai:5@3", 5.2, 10), ("klingai:5@3", 14, 10), ("runway:1@2", 5, 5),
+    ("klingai:6@1", 2.5, 5), ("klingai:6@1", 5.2, 10), ("klingai:6@1", 14, 10), ("runway:1@2", 5, 5),
     ("runway:1@2", 7.5, 8),
 ])
 def test_durations_stay_in_each_models_allowed_set(model, seconds, expected):
@@ -259,14 +296,14 @@ def test_budget_counts_dollars_beside_credits_and_refuses_over_the_dollar_caps(m
     choices = {step: ProviderChoice(step=step, name=name, reason="test") for step, name in
                {"script": "offline", "image": "runway", "video": "runware", "voice": "offline"}.items()}
     assert check_budget(script, choices, Settings()) == 15  # Runway's first frames, in credits
-    assert estimate_usd(script, choices, Settings()) == pytest.approx(2.772)
-    monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "2")
-    with pytest.raises(ConfigError, match=r"estimated at up to \$2.77, over SHORTS_MAX_USD_PER_SHORT=2"):
+    assert estimate_usd(script, choices, Settings()) == pytest.approx(1.05)
+    monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "1")
+    with pytest.raises(ConfigError, match=r"estimated at up to \$1.05, over SHORTS_MAX_USD_PER_SHORT=1"):
         check_budget(script, choices, Settings())
     monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "10")
-    Ledger(Settings().ledger_file).reserve(key="k", provider="runware", kind="clip", model="m", estimate=48,
+    Ledger(Settings().ledger_file).reserve(key="k", provider="runware", kind="clip", model="m", estimate=49,
                                            daily_cap=50, unit=USD)
-    with pytest.raises(ConfigError, match=r"spend to \$50.77, over SHORTS_MAX_USD_PER_DAY=50"):
+    with pytest.raises(ConfigError, match=r"spend to \$50.05, over SHORTS_MAX_USD_PER_DAY=50"):
         check_budget(script, choices, Settings())
     day_ago = datetime.now(timezone.utc) - timedelta(days=1)
     assert Ledger(Settings().ledger_file).spent_since(day_ago) == 0  # dollars never count as credits

@@ -18,7 +18,7 @@ from pipeline import (
 from pipeline.ledger import CANCELLED, DONE, IN_FLIGHT, REJECTED, UNCONFIRMED
 from pipeline.providers.offline_image import OfflineImageMaker
 from pipeline.providers.remote_tasks import cancel_in_flight
-from pipeline.providers.runway import clip_duration, cut_prompt
+from pipeline.providers.runway import clip_credits, clip_duration, cut_prompt
 from pipeline.providers.runway_clip import RunwayClipMaker
 
 CLIPS = "/v1/image_to_video"
@@ -108,20 +108,37 @@ def test_cancelled_task_ends_the_wait(runway, frame):
     assert ledger().tasks()[0].status == CANCELLED
 
 
-def test_deadline_cancels_the_remote_task_and_says_so(runway, frame, monkeypatch):
+def test_a_deadline_that_passes_while_running_leaves_the_paid_task_for_the_rerun(runway, frame, monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWAY_DEADLINE_MINUTES", "0.005")  # 0.3 s
     runway.outcomes = ["HOLD"]
-    with pytest.raises(ProviderError, match=r"had not finished the clip after 0.005 minutes \(last RUNNING\), so task "
-                                            r".* was cancelled; rerun to try again or raise SHORTS_RUNWAY_DEADLINE"):
+    with pytest.raises(ProviderError, match=r"had not finished the clip after 0.005 minutes; task .* had started "
+                                            r"\(RUNNING\), so it is billed and was left to finish: rerun the same "
+                                            r"command to collect it without a new charge"):
+        animate(scene(), frame)
+    (task,) = runway.tasks.values()
+    assert runway.seen("DELETE") == [] and task.status == "RUNNING"
+    assert ledger().tasks()[0].status == IN_FLIGHT
+
+    runway.finish(task.id)  # Runway went on working
+    clip = animate(scene(), frame)
+    assert clip.task_id == task.id and len(runway.seen("POST", CLIPS)) == 1  # collected, not bought again
+    assert ledger().tasks()[0].status == DONE
+
+
+def test_a_deadline_that_passes_before_runway_starts_cancels_the_task_for_free(runway, frame, monkeypatch):
+    monkeypatch.setenv("SHORTS_RUNWAY_DEADLINE_MINUTES", "0.005")
+    runway.outcomes, runway.clock = ["HOLD"], ["PENDING"]  # waits in Runway's queue for good
+    with pytest.raises(ProviderError, match=r"had not started the clip after 0.005 minutes, so task .* was cancelled "
+                                            r"before it cost anything; rerun to try again or raise SHORTS_RUNWAY_DEAD"):
         animate(scene(), frame)
     (task,) = runway.tasks.values()
     assert [r["path"] for r in runway.seen("DELETE")] == [f"/v1/tasks/{task.id}"]
-    assert task.status == "CANCELLED" and ledger().tasks()[0].status == CANCELLED
+    assert task.status == "CANCELLED" and not task.billed and ledger().tasks()[0].status == CANCELLED
 
 
 def test_a_task_runway_will_not_cancel_stays_recorded_and_the_rerun_resumes_it(runway, frame, monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWAY_DEADLINE_MINUTES", "0.005")
-    runway.outcomes, runway.delete_status = ["HOLD"], 500
+    runway.outcomes, runway.clock, runway.delete_status = ["HOLD"], ["THROTTLED"], 500
     with pytest.raises(ProviderError, match="would not cancel task .*resume waiting on it without a new charge") as e:
         animate(scene(), frame)
     assert e.value.retry_safe is True and ledger().tasks()[0].status == IN_FLIGHT
@@ -257,6 +274,19 @@ def test_per_short_cap_refuses_a_clip_that_alone_is_over_it(runway, frame, monke
     assert runway.requests == [] and ledger().tasks() == []
 
 
+@pytest.mark.parametrize("fault, problem", [("403", "HTTP 403"), ("drop", "RemoteProtocolError")])
+def test_a_failed_upload_to_runways_storage_is_one_sentence_and_nothing_is_paid(runway, frame, fault, problem):
+    settings = Settings()
+    maker = RunwayClipMaker(build_provider("video", "runway", settings).tasks, data_uri_limit=100)
+    runway.upload_faults = [fault]
+    with pytest.raises(ProviderError) as caught:
+        animate_scene(scene(), frame, settings.video_format, maker, store())
+    assert str(caught.value) == (f"Scene 1: Uploading {frame.path.name} to Runway's storage failed ({problem}); rerun "
+                                 "the same command (nothing was paid for).")
+    assert caught.value.retry_safe is True and runway.seen("POST", CLIPS) == [] and ledger().tasks() == []
+    assert animate_scene(scene(), frame, settings.video_format, maker, store()).cost_credits == 15  # the rerun works
+
+
 def test_big_first_frames_go_through_an_ephemeral_upload(runway, frame):
     settings = Settings()
     maker = RunwayClipMaker(build_provider("video", "runway", settings).tasks, data_uri_limit=100)
@@ -266,32 +296,65 @@ def test_big_first_frames_go_through_an_ephemeral_upload(runway, frame):
     assert post["body"]["promptImage"].startswith("runway://uploads/")
 
 
-def test_ctrl_c_while_waiting_cancels_the_task(runway, frame):
-    runway.outcomes = ["HOLD"]
-    polls = []
+def interrupt_once_at(status: str):
+    """An on_poll hook that sends Ctrl-C to the main thread the first time a task is seen in `status`."""
+    sent = []
 
-    def interrupt(task):
-        polls.append(task.status)
-        if task.status == "RUNNING":
+    def hook(task):
+        if task.status == status and not sent:
+            sent.append(task.id)
             _thread.interrupt_main()  # what Ctrl-C does to the main thread
 
-    runway.on_poll = interrupt
+    return hook
+
+
+def test_ctrl_c_while_running_leaves_the_paid_task_and_the_rerun_collects_it(runway, frame, caplog):
+    runway.outcomes = ["HOLD"]
+    runway.on_poll = interrupt_once_at("RUNNING")
+    with pytest.raises(KeyboardInterrupt):
+        animate(scene(), frame)
+    (task,) = runway.tasks.values()
+    assert runway.seen("DELETE") == [] and ledger().tasks()[0].status == IN_FLIGHT
+    assert (f"Left running, as they may already be billed: Runway task {task.id} (scene 1 clip); the next run of the "
+            "same command collects them without a new charge") in caplog.text
+
+    runway.on_poll = None
+    runway.finish(task.id)
+    clip = animate(scene(), frame)
+    assert clip.task_id == task.id and clip.cost_credits == 15 and len(runway.seen("POST", CLIPS)) == 1
+
+
+def test_ctrl_c_before_runway_starts_the_task_cancels_it(runway, frame, caplog):
+    runway.outcomes, runway.clock = ["HOLD"], ["PENDING", "THROTTLED"]
+    runway.on_poll = interrupt_once_at("THROTTLED")
     with pytest.raises(KeyboardInterrupt):
         animate(scene(), frame)
     (task,) = runway.tasks.values()
     assert [r["path"] for r in runway.seen("DELETE")] == [f"/v1/tasks/{task.id}"]
-    assert ledger().tasks()[0].status == CANCELLED
+    assert ledger().tasks()[0].status == CANCELLED and not task.billed and "Left running" not in caplog.text
 
 
-def test_cancel_in_flight_stops_tasks_waited_on_in_other_threads(runway, frame):
+def test_cancel_in_flight_leaves_running_tasks_waited_on_in_other_threads(runway, frame):
     runway.outcomes = ["HOLD"]
     worker, errors = wait_in_thread(lambda: animate(scene(), frame),
                                     lambda: any(t.status == "RUNNING" for t in runway.tasks.values()))
     (task,) = runway.tasks.values()
     assert cancel_in_flight() == [task.id]
     worker.join(10)
-    assert "cancelled because the run was interrupted" in str(errors[0])
-    assert runway.seen("DELETE") and task.status == "CANCELLED"
+    assert str(errors[0]).endswith("it had started, so it is billed and was left to finish: rerun the same command "
+                                   "to collect it without a new charge.")
+    assert runway.seen("DELETE") == [] and task.status == "RUNNING" and ledger().tasks()[0].status == IN_FLIGHT
+
+
+def test_cancel_in_flight_cancels_tasks_still_queued_in_other_threads(runway, frame):
+    runway.outcomes, runway.clock = ["HOLD"], ["PENDING"]
+    worker, errors = wait_in_thread(lambda: animate(scene(), frame),
+                                    lambda: len(runway.seen("GET", "/v1/tasks/")) >= 2)
+    (task,) = runway.tasks.values()
+    assert cancel_in_flight() == [task.id]
+    worker.join(10)
+    assert "was cancelled before it started (no charge) because the run was interrupted" in str(errors[0])
+    assert runway.seen("DELETE") and task.status == "CANCELLED" and ledger().tasks()[0].status == CANCELLED
 
 
 def test_concurrency_defaults_to_the_tiers_limit(runway, frame, monkeypatch):
@@ -310,11 +373,21 @@ def test_durations_stay_in_each_models_allowed_set(model, seconds, expected):
     assert clip_duration(model, seconds) == expected
 
 
-def test_other_models_send_their_own_durations(runway, frame, monkeypatch):
-    monkeypatch.setenv("SHORTS_RUNWAY_VIDEO_MODEL", "veo3.1_fast")
-    clip = animate(scene(seconds=5), frame)
+@pytest.mark.parametrize("model, seconds, duration, credits", [("veo3.1_fast", 5, 6, 60), ("veo3.1", 7.5, 8, 160)])
+def test_veo_clips_are_asked_for_without_audio_and_fit_the_default_caps(runway, frame, monkeypatch, model, seconds,
+                                                                        duration, credits):
+    monkeypatch.setenv("SHORTS_RUNWAY_VIDEO_MODEL", model)
+    clip = animate(scene(seconds=seconds), frame)
     (post,) = runway.seen("POST", CLIPS)
-    assert (post["body"]["model"], post["body"]["duration"], clip.cost_credits) == ("veo3.1_fast", 6, 90)
+    body = post["body"]
+    assert (body["model"], body["duration"], body["audio"]) == (model, duration, False)  # the render drops clip sound
+    assert clip.cost_credits == credits == clip_credits(model, seconds)  # the estimate is the no-audio price
+    assert credits <= Settings().max_credits_per_short
+
+
+def test_gen4_models_are_sent_no_audio_field(runway, frame):
+    animate(scene(), frame)
+    assert "audio" not in runway.seen("POST", CLIPS)[0]["body"]  # gen4_turbo takes no `audio`; Runway would refuse it
 
 
 def test_prompts_are_cut_to_1000_utf16_units_on_a_word_boundary(runway, frame):

@@ -106,11 +106,21 @@ def pause(stop: threading.Event, seconds: float) -> bool:
 
 @dataclass
 class Flight:
-    """A remote task this process is waiting on; `cancel(reason)` asks the vendor to stop it and says if it did."""
+    """A remote task this process is waiting on. `cancel(reason)` cancels it only if the vendor has not started it
+    (so nothing is billed yet) and says whether it did; a started task is left to finish for the next run."""
 
     task_id: str
+    vendor: str
+    label: str  # e.g. "scene 3 clip"
     cancel: Callable[[str], bool]
     stop: threading.Event = field(default_factory=threading.Event)
+    settled: threading.Event = field(default_factory=threading.Event)  # set once `cancel` has answered
+    cancelled: bool = False
+
+    def wait_settled(self) -> bool:
+        """Whether the task was cancelled, once the thread stopping it knows (else False: left running)."""
+        self.settled.wait(30)
+        return self.cancelled
 
 
 _FLIGHTS: dict[str, Flight] = {}
@@ -118,13 +128,30 @@ _FLIGHTS_LOCK = threading.Lock()
 _atexit_registered = False
 
 
+def stop_flights(flights: list[Flight], reason: str) -> None:
+    """Stop waiting on `flights`, cancelling those not started yet; say which were left running and why."""
+    left = []
+    for flight in flights:
+        if flight.stop.is_set():  # already stopped (Ctrl-C, then the exit hook)
+            continue
+        flight.stop.set()  # first, so a poll that sees the cancellation knows it was ours
+        try:
+            flight.cancelled = flight.cancel(reason)
+        finally:
+            flight.settled.set()
+        if not flight.cancelled:
+            left.append(f"{flight.vendor} task {flight.task_id} ({flight.label})")
+    if left:
+        log.warning("Left running, as they may already be billed: %s; the next run of the same command collects "
+                    "them without a new charge.", ", ".join(left))
+
+
 def cancel_in_flight(reason: str = "the run was interrupted") -> list[str]:
-    """Stop waiting on every remote task of this process, cancelling those the vendor can (call it on Ctrl-C)."""
+    """Stop waiting on every remote task of this process (call it on Ctrl-C): tasks the vendor has not started are
+    cancelled, started ones are left to finish and stay in the ledger for the next run; returns their ids."""
     with _FLIGHTS_LOCK:
         flights = list(_FLIGHTS.values())
-    for flight in flights:
-        flight.stop.set()  # first, so a poll that sees the cancellation knows it was ours
-        flight.cancel(reason)
+    stop_flights(flights, reason)
     return [flight.task_id for flight in flights]
 
 

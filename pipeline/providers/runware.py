@@ -20,6 +20,8 @@ from pipeline.providers.remote_tasks import required_key, retry_after, shared_ht
 from pipeline.settings import Settings
 
 PROVIDER = "runware"
+# Runware's codes for a task it does not have (any more): failed, cancelled, expired, or never made.
+GONE_CODES = ("taskFailedOrNotFound", "taskCancelled")
 _NOT_FOUND = re.compile(r"not.?found|unknown.?task|does not exist|no such task", re.IGNORECASE)
 
 
@@ -35,9 +37,11 @@ class VideoModel:
     prompt_limit: int
 
 
-# Keep in step with Settings.runware_video_model.
+# Keep in step with Settings.runware_video_model; each id is in runware-sdk 1.8.0's model list (2026-10-12), which
+# no longer has klingai:5@3 (KlingAI 2.1 Master).
 VIDEO_MODELS: dict[str, VideoModel] = {
-    "klingai:5@3": VideoModel("KlingAI 2.1 Master", (5, 10), (1080, 1920), False, 0.1848, 2500),
+    # Runware lists no price we rely on; the bound is Kling's own list price for 2.5 Turbo Pro ($0.35 per 5 s).
+    "klingai:6@1": VideoModel("Kling 2.5 Turbo Pro", (5, 10), (1080, 1920), False, 0.07, 2500),
     # Runway's own price is 12 credits ($0.12) a second; Runware lists none we rely on, so the bound is higher.
     "runway:1@2": VideoModel("Runway Gen-4.5", (5, 8, 10), (720, 1280), True, 0.15, 1000),
 }
@@ -87,9 +91,10 @@ class RunwareAPIError(Exception):
         return self.status >= 500 or self.status == 408
 
     @property
-    def not_found(self) -> bool:
-        """Whether Runware says it has no task by the UUID that was asked about."""
-        return any(_NOT_FOUND.search(f"{e.get('code', '')} {e.get('message', '')}") for e in self.errors)
+    def gone(self) -> bool:
+        """Whether Runware says it has no task by the UUID asked about: it failed, was cancelled or expired, or was
+        never made (only the caller knows which, from whether Runware ever confirmed it)."""
+        return any(_is_gone(e) for e in self.errors)
 
     def reason(self) -> str:
         """Runware's own words: the parameter and the message, when it gives them."""
@@ -129,6 +134,13 @@ class RunwareClient:
             status = response.status_code if response.status_code >= 400 else 400 if errors else 502
             raise RunwareAPIError(status, errors, wait=retry_after(response))
         return [item for item in body["data"] if isinstance(item, dict)]
+
+
+def _is_gone(error: dict[str, Any]) -> bool:
+    code = str(error.get("code") or "")
+    if code in GONE_CODES or code.startswith("task") and code.endswith(("NotFound", "Expired")):
+        return True
+    return not code and bool(_NOT_FOUND.search(str(error.get("message") or "")))
 
 
 def client_options(settings: Settings, flag: str) -> dict[str, Any]:

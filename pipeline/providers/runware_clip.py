@@ -1,4 +1,4 @@
-"""Clips animated by a Runware image-to-video model (KlingAI 2.1 Master by default) from the scene's first frame."""
+"""Clips animated by a Runware image-to-video model (Kling 2.5 Turbo Pro by default) from the scene's first frame."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class RunwareClipMaker:
     name: ClassVar[str] = "runware"
     cost_unit: ClassVar[str] = "usd"  # make_clip returns dollars, not credits
 
-    def __init__(self, tasks: RunwareTasks, model: str = "klingai:5@3") -> None:
+    def __init__(self, tasks: RunwareTasks, model: str = "klingai:6@1") -> None:
         if model not in VIDEO_MODELS:
             raise ValueError(f"{model} is not a Runware image-to-video model this pipeline knows")
         self.tasks = tasks

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,14 @@ import httpx
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, USD, Ledger
 from pipeline.providers.remote_tasks import (
-    Flight, download_checked, one_job_at_a_time, pause, shared_http_client, slot, track, untrack,
+    Flight, download_checked, one_job_at_a_time, pause, shared_http_client, slot, stop_flights, track, untrack,
 )
 from pipeline.providers.runware import PROVIDER, RunwareAPIError, RunwareClient, runware_error
 from pipeline.settings import Settings
 
 SUBMIT_TRIES = 3
 POLL_FAILURES = 5  # transient failures in a row before a wait gives up (a rerun resumes it)
-UNKNOWN_POLLS = 3  # polls that find no trace of an unconfirmed task before it counts as never made
+UNKNOWN_POLLS = 3  # at least this many polls with no trace of an unconfirmed task (and the wait) before "never made"
 TERMINAL = ("success", "error")
 
 log = logging.getLogger("shorts.runware")
@@ -49,11 +50,20 @@ class _TaskUnknown(Exception):
     """Runware has no trace of a task whose submission was never confirmed."""
 
 
+class _TaskGone(Exception):
+    """Runware answers that it has no such task (any more): failed, cancelled, expired or never made."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error.get("code"))
+        self.error = error
+
+
 @dataclass
 class _Watch:
     """What one wait on a task has seen so far."""
 
     confirmed: bool  # Runware acknowledged the task, or a poll has listed it
+    since: float  # time.monotonic() when the task was sent, for how long an unconfirmed one is looked for
     seen: str | None = None
     unknown: int = 0
     failures: int = 0
@@ -69,12 +79,16 @@ class RunwareLimits:
     max_usd_per_short: float = 10.0
     max_usd_per_day: float = 50.0
     concurrency: int = 2
+    # A submission whose answer was lost (a timeout after up to 60 s, a 5xx from a proxy) may still be on its way
+    # into Runware's queue, so "no trace" counts as "never made", and the task is bought again, only after three
+    # times the submit's own timeout: a slow registration must not lead to a second purchase.
+    unconfirmed_wait_seconds: float = 180.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunwareLimits:
         return cls(settings.runware_poll_seconds, settings.runware_max_poll_seconds,
                    settings.runware_deadline_minutes * 60, settings.max_usd_per_short, settings.max_usd_per_day,
-                   settings.runware_concurrency)
+                   settings.runware_concurrency, settings.runware_unconfirmed_wait_seconds)
 
 
 class RunwareTasks:
@@ -100,7 +114,7 @@ class RunwareTasks:
             if item.get("status") == "error":
                 error = item.get("error") if isinstance(item.get("error"), dict) else {}
                 self.ledger.update(row, status=FAILED, credits_spent=cost or 0.0, detail=str(error.get("code") or "?"))
-                raise _failure(job, task_uuid, error)
+                raise _failure(job, task_uuid, error, gone=bool(item.get("gone")))
             if cost is None:
                 log.warning("%s: Runware reported no cost for task %s; counting the estimate", job.label, task_uuid)
                 cost = job.estimate
@@ -114,17 +128,20 @@ class RunwareTasks:
         previous = self.ledger.latest(PROVIDER, job.key)
         if previous and previous.task_id and previous.status in (*UNKNOWN_TASK, IN_FLIGHT, DONE):
             log.info("%s: checking Runware task %s from an earlier run (no new charge)", job.label, previous.task_id)
+            age = (datetime.now(timezone.utc) - previous.created_at).total_seconds()
             try:
                 item = self._wait(job, previous.task_id, previous.row, first_pause=False,
-                                  confirmed=previous.status not in UNKNOWN_TASK)
+                                  confirmed=previous.status not in UNKNOWN_TASK, since=time.monotonic() - age)
                 return previous.task_id, item, previous.row, previous.status == DONE
             except _TaskUnknown:
                 self.ledger.update(previous.row, status=GONE, detail="Runware has no trace of it")
                 log.warning("%s: Runware has no trace of task %s, so it was never made; submitting it now",
                             job.label, previous.task_id)
+        sent = time.monotonic()
         row, task_uuid, confirmed = self._submit(job)
         try:
-            return task_uuid, self._wait(job, task_uuid, row, first_pause=True, confirmed=confirmed), row, False
+            return task_uuid, self._wait(job, task_uuid, row, first_pause=True, confirmed=confirmed, since=sent), \
+                row, False
         except _TaskUnknown as exc:
             raise ProviderError(
                 f"Runware did not confirm the {job.kind} request and has no trace of task {task_uuid}; rerun the "
@@ -171,11 +188,11 @@ class RunwareTasks:
                     raise
                 time.sleep(exc.wait if exc.wait is not None else self.limits.poll_seconds * attempt)
 
-    def _wait(self, job: RunwareJob, task_uuid: str, row: int, *, first_pause: bool, confirmed: bool
+    def _wait(self, job: RunwareJob, task_uuid: str, row: int, *, first_pause: bool, confirmed: bool, since: float
               ) -> dict[str, Any]:
-        flight = Flight(task_uuid, lambda reason: self._stop_waiting(task_uuid, row, reason))
+        flight = Flight(task_uuid, "Runware", job.label, lambda reason: self._stop_waiting(task_uuid, row, reason))
         track(flight)
-        watch = _Watch(confirmed)
+        watch = _Watch(confirmed, since)
         minutes = self.limits.deadline_seconds / 60
         deadline = time.monotonic() + self.limits.deadline_seconds
         delay = self.limits.poll_seconds
@@ -197,7 +214,7 @@ class RunwareTasks:
                 self._pause(job, flight, delay)
                 delay = min(delay * 1.5, self.limits.max_poll_seconds)
         except KeyboardInterrupt:
-            self._stop_waiting(task_uuid, row, "interrupted (Ctrl-C)")
+            stop_flights([flight], "interrupted (Ctrl-C)")
             raise
         finally:
             untrack(task_uuid)
@@ -206,6 +223,11 @@ class RunwareTasks:
         """Poll once; the task's item when it has finished, else None."""
         try:
             item = self._poll(task_uuid)
+        except _TaskGone as gone:
+            if watch.confirmed:  # Runware had it: it failed, was cancelled or expired, and no clip will come
+                self.ledger.update(row, remote_status=str(gone.error.get("code")))
+                return {"taskUUID": task_uuid, "status": "error", "error": gone.error, "gone": True}
+            item = None  # never confirmed: perhaps never made, perhaps not registered yet
         except RunwareAPIError as exc:
             watch.failures += 1
             passing = exc.status is None or exc.status >= 500 or exc.status in (408, 429)
@@ -216,7 +238,8 @@ class RunwareTasks:
         watch.failures = 0
         if item is None:
             watch.unknown += 1
-            if not watch.confirmed and watch.unknown >= UNKNOWN_POLLS:
+            waited = time.monotonic() - watch.since >= self.limits.unconfirmed_wait_seconds
+            if not watch.confirmed and watch.unknown >= UNKNOWN_POLLS and waited:
                 raise _TaskUnknown(task_uuid)
             return None  # an acknowledged task that is not listed yet is still queued
         if not watch.confirmed:
@@ -235,12 +258,12 @@ class RunwareTasks:
             raise _interrupted(job, flight.task_id)
 
     def _poll(self, task_uuid: str) -> dict[str, Any] | None:
-        """What Runware says of the task: its newest item, or None when it has no trace of it."""
+        """What Runware says of the task: its newest item, None when it lists nothing yet, or _TaskGone."""
         try:
             items = self.client.run({"taskType": "getResponse", "taskUUID": task_uuid})
         except RunwareAPIError as exc:
-            if exc.not_found:
-                return None
+            if exc.gone:
+                raise _TaskGone(exc.first) from exc
             # The task's own failure may come back as an error naming the task's type; one naming getResponse
             # is about the poll, and must not mark a task failed that may still be running.
             if exc.status in (400, 422) and exc.first.get("taskType") not in (None, "getResponse"):
@@ -253,8 +276,6 @@ class RunwareTasks:
 
     def _stop_waiting(self, task_uuid: str, row: int, reason: str) -> bool:
         """Runware cannot cancel a task: stop waiting, and leave it in the ledger for the next run to collect."""
-        log.warning("Stopped waiting on Runware task %s (%s); it keeps running and may be billed, so rerun the same "
-                    "command to collect it without a new charge", task_uuid, reason)
         self.ledger.update(row, detail=f"{reason}; still running at Runware")
         return False
 
@@ -263,6 +284,8 @@ class RunwareTasks:
             log.info("%s: download failed (%s); asking Runware for the result again", job.label, problem)
             try:
                 again = self._poll(task_uuid)
+            except _TaskGone:
+                return None
             except RunwareAPIError as exc:
                 raise runware_error(exc, f"checking task {task_uuid}", self.client.host) from exc
             return again.get(job.url_field) if again else None
@@ -289,9 +312,12 @@ def _interrupted(job: RunwareJob, task_uuid: str) -> ProviderError:
                          "charge.")
 
 
-def _failure(job: RunwareJob, task_uuid: str, error: dict[str, Any]) -> ProviderError:
+def _failure(job: RunwareJob, task_uuid: str, error: dict[str, Any], gone: bool = False) -> ProviderError:
     """A finished task that made nothing, as one sentence; never retried, as a retry would pay again."""
     code = str(error.get("code") or "no error code")
     message = str(error.get("message") or "").strip()[:300].rstrip(".")
     said = f"{code}: {message}" if message else code
+    if gone:
+        return ProviderError(f"Runware no longer has task {task_uuid} ({said}): it failed, was cancelled or expired, "
+                             f"so no {job.kind} will come; rerun to submit it again or {job.fix}.")
     return ProviderError(f"Runware failed the {job.kind} (task {task_uuid}, {said}); rerun to try again or {job.fix}.")

@@ -35,8 +35,10 @@ DURATIONS: dict[str, tuple[int, ...]] = {
     "veo3.1": (4, 6, 8),
     "veo3.1_fast": (4, 6, 8),
 }
-# Upper bounds for estimates (veo's price depends on audio, so its dearer rate); tasks report what they cost.
-CREDITS_PER_SECOND: dict[str, float] = {"gen4_turbo": 5, "gen4.5": 12, "veo3.1": 40, "veo3.1_fast": 15}
+# The models that make sound unless told not to; the render drops clip audio, and without it they cost less.
+SILENT_ON_REQUEST = ("veo3.1", "veo3.1_fast")
+# Upper bounds for estimates (veo's without audio, as it is asked for); tasks report what they cost.
+CREDITS_PER_SECOND: dict[str, float] = {"gen4_turbo": 5, "gen4.5": 12, "veo3.1": 20, "veo3.1_fast": 10}
 CREDITS_PER_IMAGE: dict[str, float] = {"gen4_image": 5}  # at 720p; 1080p costs 8
 
 
@@ -83,10 +85,21 @@ def cut_prompt(text: str, limit: int = PROMPT_LIMIT) -> str:
 
 def image_uri(client: runwayml.RunwayML, path: Path, limit: int = DATA_URI_LIMIT) -> str:
     """A data URI of the image when it fits Runway's limit, else a runway:// URI of an ephemeral upload."""
+    import runwayml
+
     uri = data_uri(path)
     if len(uri) <= limit:
         return uri
-    return client.uploads.create_ephemeral(file=path).uri
+    try:
+        return client.uploads.create_ephemeral(file=path).uri
+    except httpx.HTTPError as exc:  # the SDK lets the storage POST's own errors through as they are
+        problem = type(exc).__name__
+    except runwayml.APIStatusError as exc:
+        if not exc.message.startswith("Upload failed"):  # Runway's API itself, not its storage
+            raise
+        problem = f"HTTP {exc.status_code}"
+    raise ProviderError(f"Uploading {path.name} to Runway's storage failed ({problem}); rerun the same command "
+                        "(nothing was paid for).", retry_safe=True)
 
 
 def ambiguous(exc: Exception) -> bool:

@@ -12,8 +12,8 @@ from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.remote_tasks import video_size
 from pipeline.providers.runway import (
-    DATA_URI_LIMIT, DURATIONS, RATIO, RATIO_SIZE, clip_credits, clip_duration, client_options, cut_prompt, image_uri,
-    make_client,
+    DATA_URI_LIMIT, DURATIONS, RATIO, RATIO_SIZE, SILENT_ON_REQUEST, clip_credits, clip_duration, client_options,
+    cut_prompt, image_uri, make_client,
 )
 from pipeline.providers.runway_tasks import Job, RunwayTasks
 from pipeline.settings import Settings
@@ -49,6 +49,8 @@ class RunwayClipMaker:
         duration = clip_duration(self.model, scene.seconds)
         prompt = cut_prompt(scene.motion_prompt)
         request: dict[str, Any] = dict(model=self.model, ratio=RATIO, duration=duration, prompt_text=prompt, seed=seed)
+        if self.model in SILENT_ON_REQUEST:
+            request["audio"] = False
         # Everything that decides the paid task: the same key on a rerun means "resume, don't pay again".
         key = content_key("runway-clip", image=frame, **request)
 

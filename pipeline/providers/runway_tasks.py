@@ -1,4 +1,6 @@
-"""Paid Runway tasks that are never bought twice: recorded before waiting, resumed after a crash, cancelled on Ctrl-C."""
+"""Paid Runway tasks that are never bought twice: recorded before waiting, resumed after a crash, and on Ctrl-C or
+the deadline cancelled only while Runway has not started them (a started task is billed, so it is left to finish and
+the next run collects it)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import runwayml
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.ledger import CANCELLED, DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, Ledger
 from pipeline.providers.remote_tasks import (
-    Flight, download_checked, one_job_at_a_time, pause, retry_after, shared_http_client, slot, track, untrack,
+    Flight, download_checked, one_job_at_a_time, pause, retry_after, shared_http_client, slot, stop_flights, track,
+    untrack,
 )
 from pipeline.providers.runway import PROVIDER, ambiguous, runway_error
 from pipeline.settings import Settings
@@ -24,6 +27,9 @@ from pipeline.settings import Settings
 DEFAULT_CONCURRENCY = 2
 CREATE_TRIES = 3
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+# Runway refunds a cancelled task only while it waits for a slot; a RUNNING one is billed whatever happens, and
+# deleting a finished one deletes its output (tasks.delete docstring).
+UNSTARTED = ("PENDING", "THROTTLED")
 
 log = logging.getLogger("shorts.runway")
 
@@ -150,7 +156,7 @@ class RunwayTasks:
         raise AssertionError("unreachable")
 
     def _wait(self, job: Job, task_id: str, row: int, first_pause: bool) -> Any:
-        flight = Flight(task_id, lambda reason: self.cancel(task_id, row, reason))
+        flight = Flight(task_id, "Runway", job.label, lambda reason: self.cancel(task_id, row, reason) == CANCELLED)
         track(flight)
         deadline = time.monotonic() + self.deadline_seconds
         seen: tuple[str, int] | None = None
@@ -159,7 +165,7 @@ class RunwayTasks:
                 self._pause(job, flight)
             while True:
                 task = self._retrieve(task_id)
-                if flight.stop.is_set():  # cancelled from another thread while this poll was on the wire
+                if flight.stop.is_set():  # stopped from another thread while this poll was on the wire
                     raise _interrupted(job, flight)
                 progress = int((getattr(task, "progress", None) or 0) * 10) * 10
                 if (task.status, progress) != seen:
@@ -170,19 +176,13 @@ class RunwayTasks:
                 if task.status in TERMINAL:
                     return task
                 if time.monotonic() >= deadline:
-                    minutes = self.deadline_seconds / 60
-                    if self.cancel(task_id, row, f"not finished after {minutes:g} minutes"):
-                        raise ProviderError(
-                            f"Runway had not finished the {job.kind} after {minutes:g} minutes (last {task.status}), "
-                            f"so task {task_id} was cancelled; rerun to try again or raise "
-                            "SHORTS_RUNWAY_DEADLINE_MINUTES.")
-                    raise ProviderError(
-                        f"Runway had not finished the {job.kind} after {minutes:g} minutes and would not cancel task "
-                        f"{task_id}; rerun the same command to resume waiting on it without a new charge.",
-                        retry_safe=True)
+                    status = self.cancel(task_id, row, f"not finished after {self.deadline_seconds / 60:g} minutes")
+                    if status not in TERMINAL:
+                        raise _too_slow(job, task_id, status, self.deadline_seconds / 60)
+                    deadline = float("inf")  # it ended meanwhile: the next poll collects it
                 self._pause(job, flight)
         except KeyboardInterrupt:
-            self.cancel(task_id, row, "interrupted (Ctrl-C)")
+            stop_flights([flight], "interrupted (Ctrl-C)")
             raise
         finally:
             untrack(task_id)
@@ -200,10 +200,23 @@ class RunwayTasks:
         except runwayml.APIError as exc:
             raise runway_error(exc, f"checking task {task_id}", created=True) from exc
 
-    def cancel(self, task_id: str, row: int, reason: str) -> bool:
-        """Ask Runway to cancel a task (DELETE) and record why; never raises, returns whether it worked."""
+    def cancel(self, task_id: str, row: int, reason: str) -> str:
+        """Cancel the task (DELETE) only if a fresh look finds Runway has not started it, and record why; never
+        raises. Returns the ledger's CANCELLED if it did, else Runway's status for the task (UNKNOWN when Runway did
+        not answer)."""
+        client = self.client.with_options(max_retries=1, timeout=15.0)
         try:
-            self.client.with_options(max_retries=1, timeout=15.0).tasks.delete(task_id)
+            status = client.tasks.retrieve(task_id).status
+        except runwayml.APIError:
+            status = "UNKNOWN"  # it may be running: leave it, the next run asks again
+        if status not in UNSTARTED:
+            if status not in TERMINAL:
+                log.warning("Runway task %s is %s, so it is billed and was left to finish (%s)", task_id, status,
+                            reason)
+                self.ledger.update(row, detail=f"{reason}; left {status.lower()} at Runway")
+            return status
+        try:
+            client.tasks.delete(task_id)
         except runwayml.NotFoundError:
             pass
         except runwayml.APIError as exc:
@@ -211,10 +224,10 @@ class RunwayTasks:
             log.warning("Could not cancel Runway task %s (%s); cancel it on dev.runwayml.com", task_id,
                         type(exc).__name__)
             self.ledger.update(row, detail=f"{reason}; cancelling failed")
-            return False
-        log.warning("Runway task %s cancelled: %s", task_id, reason)
+            return status
+        log.warning("Runway task %s cancelled before it started (no charge): %s", task_id, reason)
         self.ledger.update(row, status=CANCELLED, detail=reason)
-        return True
+        return CANCELLED
 
     def _download(self, job: Job, task: Any, dest: Path) -> None:
         def fresh_url(problem: str) -> str | None:
@@ -252,8 +265,27 @@ def _output(task: Any) -> str | None:
 
 
 def _interrupted(job: Job, flight: Flight) -> ProviderError:
-    return ProviderError(f"Runway task {flight.task_id} for the {job.kind} was cancelled because the run was "
-                         "interrupted; rerun to submit it again.")
+    if flight.wait_settled():
+        return ProviderError(f"Runway task {flight.task_id} for the {job.kind} was cancelled before it started (no "
+                             "charge) because the run was interrupted; rerun to submit it again.")
+    return ProviderError(f"Stopped waiting on Runway task {flight.task_id} for the {job.kind} because the run was "
+                         "interrupted; it had started, so it is billed and was left to finish: rerun the same command "
+                         "to collect it without a new charge.")
+
+
+def _too_slow(job: Job, task_id: str, status: str, minutes: float) -> ProviderError:
+    """The deadline passed: what became of the task, in one sentence."""
+    if status == CANCELLED:
+        return ProviderError(f"Runway had not started the {job.kind} after {minutes:g} minutes, so task {task_id} was "
+                             "cancelled before it cost anything; rerun to try again or raise "
+                             "SHORTS_RUNWAY_DEADLINE_MINUTES.")
+    if status in UNSTARTED:
+        return ProviderError(f"Runway had not finished the {job.kind} after {minutes:g} minutes and would not cancel "
+                             f"task {task_id}; rerun the same command to resume waiting on it without a new charge.",
+                             retry_safe=True)
+    return ProviderError(f"Runway had not finished the {job.kind} after {minutes:g} minutes; task {task_id} had "
+                         f"started ({status}), so it is billed and was left to finish: rerun the same command to "
+                         "collect it without a new charge, or raise SHORTS_RUNWAY_DEADLINE_MINUTES.")
 
 
 def _failure(job: Job, task: Any, code: str) -> ProviderError:

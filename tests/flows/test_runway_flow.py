@@ -1,9 +1,11 @@
-"""`shorts make --video runway --image runway` through Prefect, against the fake Runway via RUNWAYML_BASE_URL."""
+"""`shorts make --video runway --image runway` through Prefect, against the fake Runway via RUNWAYML_BASE_URL;
+and Ctrl-C while the clips are made."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,8 @@ import httpx
 import pytest
 
 from fake_runway import KEY, FakeRunway
+from reliability import remote_tasks, run_env
+from shorts_process import ShortsProcess
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 
@@ -62,3 +66,39 @@ def test_a_named_prefect_limit_that_does_not_exist_stops_before_paying(monkeypat
         fake.stop()
     assert result.returncode == 1 and "no-such-limit" in result.stderr.splitlines()[-1]
     assert fake.seen("POST", "/v1/image_to_video") == [] and fake.seen("POST", "/v1/text_to_image") == []
+
+
+@pytest.mark.flow
+def test_ctrl_c_while_clips_run_leaves_them_to_finish_and_the_rerun_buys_nothing(on_prefect_server, tmp_path):
+    home, out = tmp_path / "home", tmp_path / "out"
+    fake = FakeRunway().start()
+    try:
+        env = run_env(home, out, on_prefect_server, RUNWAYML_API_SECRET=KEY, RUNWAYML_BASE_URL=fake.url,
+                      SHORTS_RUNWAY_POLL_SECONDS="0.05")
+        make = ("make", "octopus ink", "--seconds", "6", "--scenes", "2", "--image", "offline", "--video", "runway",
+                "--json")
+        fake.outcomes = ["HOLD", "HOLD"]
+        run = ShortsProcess(*make, env=env, cwd=tmp_path)
+        try:
+            run.wait_for(r"scene \d clip: Runway task \S+ RUNNING", count=2)
+            run.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+            assert run.finish(120) == 130, run.stderr[-3000:]
+        finally:
+            run.process.poll() is None and run.kill()
+        clips = [t for t in fake.tasks.values() if t.kind == "image_to_video"]
+        assert fake.seen("DELETE") == [] and {t.status for t in clips} == {"RUNNING"}  # already billed: kept
+        left = run.matching(r"Left running, as they may already be billed: .*the next run of the same command "
+                            r"collects them without a new charge")
+        assert left and all(f"Runway task {t.id}" in " ".join(left) for t in clips), run.stderr[-3000:]
+        assert [t["status"] for t in remote_tasks(home)] == ["in_flight"] * 2
+
+        for task in clips:
+            fake.finish(task.id)  # Runway finished them while nobody was waiting
+        rerun = ShortsProcess(*make, env=env, cwd=tmp_path)
+        assert rerun.finish() == 0, rerun.stderr[-3000:]
+    finally:
+        fake.stop()
+    assert len(fake.seen("POST", "/v1/image_to_video")) == 2  # collected by the rerun, not bought again
+    manifest = json.loads(Path(json.loads(rerun.stdout)["manifest"]).read_text())
+    assert {c["task_id"] for c in manifest["clips"]} == {t.id for t in clips}
+    assert [t["status"] for t in remote_tasks(home)] == ["done"] * 2
