@@ -22,6 +22,7 @@ from pipeline.storyboard import Review, Storyboard, plan_storyboard, preview_uri
 from pipeline.takes import scene_takes
 from pipeline.topics import (
     TopicStatus, add_topics, next_topics, nothing_to_make, record_failed, record_made, topic_statuses, topics_file,
+    queue_name,
 )
 from pipeline.youtube_auth import authorize_youtube, has_youtube_token
 
@@ -36,6 +37,6 @@ __all__ = [
     "authorize_youtube", "check_upload_ready", "has_youtube_token", "publish", "publish_to_youtube",
     "record_upload", "cancel_in_flight", "check_budget", "estimate_credits", "estimate_usd",
     "TopicStatus", "add_topics", "next_topics", "nothing_to_make", "record_failed", "record_made", "topic_statuses",
-    "topics_file",
+    "topics_file", "queue_name",
     "Review", "Storyboard", "plan_storyboard", "preview_uri", "scene_takes", "write_storyboard",
 ]
