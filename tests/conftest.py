@@ -62,3 +62,28 @@ def runway(monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWAY_CONCURRENCY", "4")
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """One throwaway Postgres cluster per test worker (Debian's `postgresql` package, which .ci/run installs)."""
+    from pg_server import pg_bin, postgres_server
+
+    if pg_bin() is None:
+        pytest.skip("Postgres binaries are not installed (apt-get install postgresql)")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url, request) -> str:
+    """A new, empty database on the session's Postgres server, for this test alone."""
+    import re
+
+    import psycopg
+
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40] + f"_{os.getpid()}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {name}")
+        db.execute(f"CREATE DATABASE {name}")
+    return postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
