@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flows.prefect_env import configure_prefect
+from flows.prefect_env import configure_prefect, result_storage
 
 configure_prefect()  # before `import prefect`, which reads its settings at import
 
@@ -21,11 +21,12 @@ from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from flows.artifacts import record_run, record_storyboard  # noqa: E402
 from flows.review import Approval, describe, rejected, review_storyboard  # noqa: E402
 from flows.tasks import (
-    clip_task, frame_task, moderation_task, narration_task, publish_task, render_task, script_task, storyboard_task,
+    clip_task, frame_task, moderation_task, narration_task, on_this_machine, publish_task, render_task, script_task,
+    storyboard_task,
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, cancel_in_flight, check_budget,
-    choose_providers, disk_error, estimate_usd, package_version,
+    choose_providers, disk_error, estimate_usd, open_store, package_version,
     prepare_output_dir, record_upload, scene_takes, slug, Storyboard, write_package,
 )
 
@@ -88,9 +89,10 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
                             music=settings.music_file(), music_volume=settings.music_volume,
                             ducked_volume=settings.music_ducked_volume)
     timings: dict[str, float] = {}
-    # --fresh reruns every step and overwrites its cache record.
+    # --fresh reruns every step and overwrites its cache record. With object storage, the records live there too.
+    records = result_storage(settings)
     script_t, frame_t, clip_t, narration_t, render_t = (
-        t.with_options(refresh_cache=fresh or None)
+        t.with_options(refresh_cache=fresh or None, result_storage=records)
         for t in (script_task, frame_task, clip_task, narration_task, render_task)
     )
     common = dict(settings=unmapped(settings), fresh=unmapped(fresh))
@@ -116,7 +118,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         narrations = [] if approval == "preview" else narration_t.map(
             unmapped(making), script.scenes, unmapped(provider["voice"]), **common)
         futures = [*frames, *narrations]
-        frames = _results(frames)
+        frames = on_this_machine(_results(frames), settings)
         board = storyboard_task(script, frames, choices, settings, output)
         record_storyboard(board, request.topic)
         log.info("  %s: %s", board.path, board.cost_line())
@@ -133,7 +135,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     with step("clips and narration", timings):
         clips = clip_t.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]), **common)
         futures += clips
-        clips, narrations = _results(clips), _results(narrations)
+        clips, narrations = on_this_machine(_results(clips), settings), on_this_machine(_results(narrations), settings)
         reused = sum(f.state.is_completed() and f.state.name == "Cached" for f in futures)
         if reused:
             log.info("  %d of %d scene steps reused from earlier runs", reused, len(futures))
@@ -142,6 +144,8 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
 
     with step("render", timings):
         rendered = call(render_t, script, clips, narrations, fmt, options, settings, fresh)
+        rendered = on_this_machine([rendered], settings)[0]
+        video_url = open_store(settings).link(rendered.video)  # None without object storage
 
     cost = round(sum(asset.cost_credits for asset in [*frames, *clips]), 2)
     cost_usd = round(sum(clip.cost_usd for clip in clips), 4)
@@ -164,11 +168,11 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         else:
             log.info("  dropped in the outbox: %s", published.location)
 
-    record_run(manifest, files["final.mp4"])  # the script, a cost table and a link, on the run
+    record_run(manifest, files["final.mp4"], video_url)  # the script, a cost table and a link, on the run
     return ShortResult(
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
         manifest=files["manifest.json"], providers=provider, cost_credits=cost, cost_usd=cost_usd,
-        seconds=rendered.seconds, published=published,
+        seconds=rendered.seconds, published=published, video_url=video_url,
     )
 
 

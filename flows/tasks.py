@@ -22,7 +22,7 @@ from pipeline import (
     AssetStore, ClipAsset, ConfigError, FrameAsset, ModerationCheck, Narration, ProviderChoice, ProviderError,
     Published, RenderedShort, RenderOptions, Scene, Script, Settings, ShortRequest, ShortsError, Storyboard,
     VideoFormat, animate_scene, build_provider, file_digest, make_first_frame, moderate_script, narrate,
-    plan_storyboard, publish, render_short, write_script, write_storyboard,
+    open_store, plan_storyboard, publish, render_short, write_script, write_storyboard,
 )
 
 log = logging.getLogger("shorts")
@@ -78,7 +78,17 @@ STEP = dict(cache_policy=CACHE, retries=2, retry_delay_seconds=[1, 5], retry_con
 
 
 def _store(settings: Settings) -> AssetStore:
-    return AssetStore(settings.home_dir / "assets")
+    return open_store(settings)
+
+
+def on_this_machine(assets: list[Any], settings: Settings) -> list[Any]:
+    """The assets with their files on this machine: a result record another machine made (shared object storage)
+    names that machine's cache, so the files are fetched into this one's."""
+    store = _store(settings)
+    if not store.remote:
+        return assets
+    return [asset.model_copy(update={name: store.local(getattr(asset, name)) for name in ("path", "video", "captions")
+                                     if getattr(asset, name, None)}) for asset in assets]
 
 
 @contextmanager

@@ -17,7 +17,8 @@ from pipeline.publish import check_upload_ready, publish, publish_to_outbox, pub
 from pipeline.render import RenderOptions, render_short
 from pipeline.script import write_script
 from pipeline.settings import Settings
-from pipeline.store import AssetStore, file_digest
+from pipeline.ledger import open_ledger
+from pipeline.store import AssetStore, file_digest, open_store
 from pipeline.storyboard import Review, Storyboard, plan_storyboard, preview_uri, write_storyboard
 from pipeline.takes import scene_takes
 from pipeline.topics import (
@@ -28,6 +29,7 @@ from pipeline.youtube_auth import authorize_youtube, has_youtube_token
 
 __all__ = [
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
+    "open_ledger", "open_store",
     "Narration", "ProviderChoice", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",
     "Scene", "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
     "disk_error",

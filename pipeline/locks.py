@@ -3,8 +3,8 @@
 Why flock and not a lock file that says "taken" (Prefect's FileSystemLockManager): the kernel drops a flock when
 the process holding it ends, however it ends (SIGKILL, the OOM killer, a crash), so a dead run can never leave a
 lock behind that blocks the next one. A flock belongs to an open file description, so two threads of one process
-exclude each other too, as each opens the file itself. Local file systems only: flock over NFS is not reliable. Machines that share a Postgres ledger use AdvisoryLock, which
-dies with its holder's database session in the same way.
+exclude each other too, as each opens the file itself. Local file systems only: flock over NFS is not reliable.
+Machines that share a Postgres ledger use AdvisoryLock, which dies with its holder's database session in the same way.
 """
 
 from __future__ import annotations
