@@ -167,7 +167,7 @@ class AssetStore:
 
     def local(self, path: Path) -> Path:
         """A stored file's path on this machine; `path` may be another machine's (from a shared result record)."""
-        if path.is_file() or not self.remote:
+        if not self.remote or path.is_relative_to(self.root):
             return path
         mine = self.root / self._name(path)
         return self.find(mine.parent.name, mine.stem, mine.suffix) or path
