@@ -40,7 +40,10 @@ class LiveFiles(Inputs):
         used = {name: value for name, value in inputs.items() if name not in self.exclude}
         key = hash_objects(key, sorted((str(p), file_digest(p)) for p in _paths(used) if p.is_file()))
         store = task_ctx.result_store
-        if key and store.exists(key) and any(not p.exists() for p in _paths(store.read(key).result)):
+        # A record another machine made names its files: with object storage they count as here if stored there.
+        assets = _store(inputs["settings"]) if isinstance(inputs.get("settings"), Settings) else None
+        if key and store.exists(key) and any(not (assets.local(p) if assets else p).exists()
+                                             for p in _paths(store.read(key).result)):
             return None  # run again; the store path is content-addressed, so the old record heals too
         return key
 
