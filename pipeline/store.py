@@ -114,6 +114,14 @@ class RemoteStore:
             raise ConfigError(f"SHORTS_STORE_URL={self.url} needs s3fs; install it with "
                               "`pip install -e \".[scale]\"`.") from exc
 
+    def check(self) -> None:
+        """Reach the bucket (a free call), or ConfigError saying it is missing."""
+        bucket = self.base.split("/", 1)[0]
+        self.fs.invalidate_cache(bucket)
+        if not self.fs.exists(bucket):
+            raise ConfigError(f"The bucket {bucket!r} of SHORTS_STORE_URL does not exist or these AWS credentials "
+                              "cannot see it; create it or check the AWS variables.")
+
     def _remote(self, name: str) -> str:
         return f"{self.base}/{name}"
 

@@ -51,3 +51,22 @@ def test_a_frame_bought_on_one_machine_is_not_bought_on_another(s3_store_url, ru
     assert len(runway.seen("POST", "/v1/text_to_image")) == 1
     assert made[1].path == tmp_path / "b" / "assets" / "frames" / made[0].path.name
     assert made[1].path.read_bytes() == made[0].path.read_bytes()
+
+
+def test_doctor_names_the_shared_ledger_and_bucket_without_the_password(s3_store_url, postgres_url, monkeypatch):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    password_url = postgres_url.replace("postgres@", "postgres:fake-pw-123@")  # trust auth ignores it
+    monkeypatch.setenv("SHORTS_DATABASE_URL", password_url)
+    monkeypatch.setenv("SHORTS_STORE_URL", s3_store_url)
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert f"ledger: {postgres_url} (shared)" in result.output and "(reachable)" in result.output
+    assert "fake-pw-123" not in result.output
+
+    monkeypatch.setenv("SHORTS_STORE_URL", "s3://no-such-bucket-here/x")
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 1, result.output
+    assert "bucket 'no-such-bucket-here' of SHORTS_STORE_URL does not exist" in result.output, result.output
