@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from pipeline.errors import ConfigError
-from pipeline.locks import AdvisoryLock, FileLock, hold, lock_file, lock_number
+from pipeline.locks import AdvisoryLock, FileLock, hold, lock_file, lock_number, postgres_driver
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 # Writers of one Postgres ledger take this transaction lock first, as SQLite's BEGIN IMMEDIATE does: a daily cap
@@ -112,7 +112,7 @@ class Database:
 
     @contextmanager
     def _postgres(self, write: bool) -> Iterator[Connection]:
-        import psycopg  # only a shared ledger needs the driver
+        psycopg = postgres_driver()
         from psycopg.rows import dict_row
 
         try:

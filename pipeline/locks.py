@@ -163,6 +163,18 @@ def _same_file(fd: int, path: Path) -> bool:
     return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
 
 
+def postgres_driver():
+    """psycopg, which only a shared database needs, or ConfigError saying how to install it."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        from pipeline.errors import ConfigError
+
+        raise ConfigError("SHORTS_DATABASE_URL names a Postgres server, which needs psycopg; install it with "
+                          "`pip install -e \".[scale]\"`.") from exc
+    return psycopg
+
+
 def lock_number(name: str) -> int:
     """A signed 64-bit number for a lock name, as Postgres advisory locks take."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
@@ -186,7 +198,7 @@ class AdvisoryLock:
         return self._conn is not None
 
     def _connect(self):
-        import psycopg  # only a shared database needs the driver
+        psycopg = postgres_driver()
 
         # Keepalives: a holder's machine that vanishes without closing its socket is noticed within about a minute.
         return psycopg.connect(self.url, autocommit=True, keepalives=1, keepalives_idle=20, keepalives_interval=5,

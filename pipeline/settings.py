@@ -30,7 +30,7 @@ class Settings(BaseSettings):
         None, description="postgresql://... puts the ledger, topic queue, uploads and locks on a shared Postgres; "
         "default the SQLite file HOME/ledger.sqlite.")
     store_url: str | None = Field(
-        None, pattern=r"^(s3://[^/]+(/.*)?)?$", description="s3://bucket/prefix keeps assets and Prefect's result "
+        None, pattern=r"^(s3://[^/]+.*)?$", description="s3://bucket/prefix keeps assets and Prefect's result "
         "records in object storage (AWS_* variables, AWS_ENDPOINT_URL for other S3 servers); default HOME.")
 
     width: int = 720

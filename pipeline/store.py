@@ -105,10 +105,10 @@ class RemoteStore:
     store does. Credentials and the endpoint come from the usual AWS variables, never from the URL."""
 
     def __init__(self, url: str) -> None:
-        import fsspec  # only object storage needs it (and s3fs behind it)
-
         self.url = url.rstrip("/")
         try:
+            import fsspec  # only object storage needs it (and s3fs behind it)
+
             self.fs, self.base = fsspec.core.url_to_fs(self.url)
         except ImportError as exc:
             raise ConfigError(f"SHORTS_STORE_URL={self.url} needs s3fs; install it with "
@@ -136,9 +136,8 @@ class RemoteStore:
             self.fs.get_file(self._remote(name), str(tmp))
 
     def upload(self, source: Path, name: str) -> None:
-        """Store `source` as `name`; an object's key says what is in it, so one already there is left alone."""
-        if not self.has(name):
-            self.fs.put_file(str(source), self._remote(name))
+        """Store `source` as `name` (replacing it: a --fresh remake must reach the other machines too)."""
+        self.fs.put_file(str(source), self._remote(name))
 
     def link(self, name: str, seconds: int) -> str:
         """A URL that opens the object `name` for `seconds`, with no credentials needed."""
