@@ -31,15 +31,20 @@ class DailyRow(BaseModel):
     reason: str = ""
 
 
-def record_run(manifest: Manifest, video: Path) -> None:
-    """Leave the script (markdown), a cost table and a link to the video on the flow run."""
+def record_run(manifest: Manifest, video: Path, video_url: str | None = None) -> None:
+    """Leave the script (markdown), a cost table and a link to the video on the flow run: a time-limited link into
+    object storage when there is one (it opens on any machine), else the file on the machine that ran it."""
     key = slug(manifest.request.topic)
     try:
         create_markdown_artifact(script_markdown(manifest), key=f"script-{key}",
                                  description=f"Script of {manifest.request.topic!r}")
         create_table_artifact(cost_table(manifest), key=f"cost-{key}", description="Credits per scene.")
-        create_link_artifact(video.resolve().as_uri(), link_text=str(video), key=f"video-{key}",
-                             description="The finished Short on the machine that ran it.")
+        if video_url:
+            create_link_artifact(video_url, link_text=f"{manifest.script.title} (video)", key=f"video-{key}",
+                                 description="The finished Short in object storage; the link works for 7 days.")
+        else:
+            create_link_artifact(video.resolve().as_uri(), link_text=str(video), key=f"video-{key}",
+                                 description="The finished Short on the machine that ran it.")
     except Exception as exc:  # the Short is made; a report that cannot be saved is only worth a warning
         log.warning("  could not save this run's artifacts (%s: %s)", type(exc).__name__, exc)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from pipeline import Settings, ShortRequest, ShortsError, choose_providers, package_version
+from pipeline import (
+    Settings, ShortRequest, ShortsError, choose_providers, open_ledger, open_store, package_version,
+)
 from pipeline.providers.offline_voice import espeak_binary
 from pipeline.providers.ollama import describe_ollama
 from pipeline.providers.runway import runway_account
@@ -24,6 +26,7 @@ def doctor() -> None:
         typer.echo(f"providers: {exc}")
     typer.echo(describe_ollama(settings))
     typer.echo(f"espeak-ng: {espeak_binary() or 'not installed (offline Shorts are silent)'}")
+    problems += _shared_state(settings)
     if settings.has_key("RUNWAYML_API_SECRET"):
         try:
             account = runway_account(settings)
@@ -78,3 +81,28 @@ def _check_openai_models(settings: Settings) -> int:
         elif date == "":
             typer.echo(f"  warning: the server does not list {model}; check {variable}")
     return 0
+
+
+def _shared_state(settings: Settings) -> int:
+    """Say where the ledger and the assets are, reaching the shared ones; returns the number of problems."""
+    if not (settings.database_url or settings.store_url):
+        return 0
+    problems = 0
+    try:
+        ledger = open_ledger(settings)
+        typer.echo(f"ledger: {ledger.database.name}" + (" (shared)" if ledger.shared else ""))
+    except ShortsError as exc:
+        problems += 1
+        typer.echo(f"ledger: {exc}")
+    if settings.store_url:
+        try:
+            open_store(settings).remote.check()
+            typer.echo(f"assets and Prefect results: {settings.store_url} (reachable)")
+        except ShortsError as exc:
+            problems += 1
+            typer.echo(f"assets: {exc}")
+        except Exception as exc:  # any other S3 failure (credentials, endpoint) is worth one line, not a traceback
+            problems += 1
+            typer.echo(f"assets: cannot reach {settings.store_url} ({type(exc).__name__}); check the AWS variables "
+                       "and the bucket.")
+    return problems

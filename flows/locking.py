@@ -1,4 +1,5 @@
-"""Prefect's lock manager protocol on top of `pipeline.locks`: flock files under SHORTS_HOME/locks.
+"""Prefect's lock manager protocol on top of `pipeline.locks`: flock files under SHORTS_HOME/locks, or Postgres
+advisory locks when the ledger is shared (SHORTS_DATABASE_URL), so that the rule holds across machines.
 
 With `isolation_level="SERIALIZABLE"` on a task's cache policy, Prefect takes the lock of the task's cache key
 before it looks for a cached result and lets go once the result is written. So when two runs reach the same step
@@ -9,40 +10,44 @@ Why not Prefect's own FileSystemLockManager: its lock is a file that says who ho
 run killed while holding one (SIGKILL, OOM, power) leaves a lock that blocks every later run forever (it has no
 expiry unless a hold timeout is given, and any timeout is a guess at how long a Runway task may take). A flock is
 dropped by the kernel when its process ends, so a crashed run never blocks the rerun; `hold_timeout` is therefore
-not needed and ignored.
+not needed and ignored. An advisory lock lives as long as its holder's database session, so it has the same property
+across machines: a dead worker's session ends, and its locks with it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 from prefect.locking.protocol import LockManager
 
 from pipeline import Settings
-from pipeline.locks import FileLock, lock_file
+from pipeline.database import Database
+from pipeline.locks import AdvisoryLock, FileLock
 
 WAITING = "waiting for another run that is doing this same step, to reuse what it makes"
 
 # Held locks of this process by cache key: (holder, lock). Module state, so the manager itself stays stateless and
 # survives the copies Prefect makes of cache policies.
-_HELD: dict[str, tuple[str, FileLock]] = {}
+_HELD: dict[str, tuple[str, FileLock | AdvisoryLock]] = {}
 _HELD_LOCK = threading.Lock()
 
 
 class FlockLockManager(LockManager):
-    """Locks on cache keys that several processes on this machine share, and that die with their holder."""
+    """Locks on cache keys that several processes (on this machine, or on all, with a shared ledger) share, and that
+    die with their holder."""
 
-    def _path(self, key: str) -> Path:
-        return lock_file(Settings().home_dir, f"step-{key}")
+    def _lock(self, key: str) -> FileLock | AdvisoryLock:
+        settings = Settings()
+        url = settings.database_url.get_secret_value() if settings.database_url else None
+        return Database(settings.ledger_file, url).lock(f"step-{key}")
 
     def acquire_lock(self, key: str, holder: str, acquire_timeout: float | None = None,
                      hold_timeout: float | None = None) -> bool:
         with _HELD_LOCK:
             if key in _HELD and _HELD[key][0] == holder:
                 return True
-        lock = FileLock(self._path(key))
+        lock = self._lock(key)
         if not lock.acquire(acquire_timeout, waiting=WAITING):
             return False
         with _HELD_LOCK:
@@ -65,7 +70,7 @@ class FlockLockManager(LockManager):
         with _HELD_LOCK:
             if key in _HELD:
                 return True
-        return FileLock(self._path(key)).is_locked()
+        return self._lock(key).is_locked()
 
     def is_lock_holder(self, key: str, holder: str) -> bool:
         with _HELD_LOCK:
@@ -76,7 +81,7 @@ class FlockLockManager(LockManager):
         while self.is_locked(key):
             if deadline is not None and time.monotonic() >= deadline:
                 return False
-            time.sleep(0.05)
+            time.sleep(0.1)
         return True
 
     async def await_for_lock(self, key: str, timeout: float | None = None) -> bool:

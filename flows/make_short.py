@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flows.prefect_env import configure_prefect
+from flows.prefect_env import configure_prefect, result_storage
 
 configure_prefect()  # before `import prefect`, which reads its settings at import
 
@@ -21,13 +21,14 @@ from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from flows.artifacts import record_run, record_storyboard  # noqa: E402
 from flows.review import Approval, describe, rejected, review_storyboard  # noqa: E402
 from flows.tasks import (
-    clip_task, footage_task, frame_task, moderation_task, narration_task, publish_task, render_task, script_task,
-    storyboard_task,
+    clip_task, footage_task, frame_task, moderation_task, narration_task, on_this_machine, publish_task, render_task,
+    script_task, storyboard_task,
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, cancel_in_flight, check_budget,
-    choose_providers, describe_pick, disk_error, estimate_usd, footage_credits, footage_line, package_version,
-    picks_footage, prepare_output_dir, record_upload, scene_takes, slug, Storyboard, with_credits, write_package,
+    choose_providers, describe_pick, disk_error, estimate_usd, footage_credits, footage_line, open_store,
+    package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, slug, Storyboard, with_credits,
+    write_package,
 )
 
 log = logging.getLogger("shorts")
@@ -90,9 +91,10 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
                             music=settings.music_file(), music_volume=settings.music_volume,
                             ducked_volume=settings.music_ducked_volume)
     timings: dict[str, float] = {}
-    # --fresh reruns every step and overwrites its cache record.
+    # --fresh reruns every step and overwrites its cache record. With object storage, the records live there too.
+    records = result_storage(settings)
     script_t, footage_t, frame_t, clip_t, narration_t, render_t = (
-        t.with_options(refresh_cache=fresh or None)
+        t.with_options(refresh_cache=fresh or None, result_storage=records)
         for t in (script_task, footage_task, frame_task, clip_task, narration_task, render_task)
     )
     common = dict(settings=unmapped(settings), fresh=unmapped(fresh))
@@ -126,7 +128,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         narrations = [] if approval == "preview" else narration_t.map(
             unmapped(making), script.scenes, unmapped(provider["voice"]), **common)
         futures = [*frames, *narrations]
-        frames = _results(frames)
+        frames = on_this_machine(_results(frames), settings)
         board = storyboard_task(script, frames, choices, settings, output, footage.get("video"))
         record_storyboard(board, request.topic)
         log.info("  %s: %s", board.path, board.cost_line())
@@ -144,7 +146,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         clips = clip_t.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]),
                            footage=footage.get("video") or unmapped(None), **common)
         futures += clips
-        clips, narrations = _results(clips), _results(narrations)
+        clips, narrations = on_this_machine(_results(clips), settings), on_this_machine(_results(narrations), settings)
         reused = sum(f.state.is_completed() and f.state.name == "Cached" for f in futures)
         if reused:
             log.info("  %d of %d scene steps reused from earlier runs", reused, len(futures))
@@ -153,6 +155,8 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
 
     with step("render", timings):
         rendered = call(render_t, script, clips, narrations, fmt, options, settings, fresh)
+        rendered = on_this_machine([rendered], settings)[0]
+        video_url = open_store(settings).link(rendered.video)  # None without object storage
 
     credits = footage_credits(clips)  # what stock footage asks for: in the manifest and the YouTube description
     script = with_credits(script, credits)
@@ -177,11 +181,11 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         else:
             log.info("  dropped in the outbox: %s", published.location)
 
-    record_run(manifest, files["final.mp4"])  # the script, a cost table and a link, on the run
+    record_run(manifest, files["final.mp4"], video_url)  # the script, a cost table and a link, on the run
     return ShortResult(
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
         manifest=files["manifest.json"], providers=provider, cost_credits=cost, cost_usd=cost_usd,
-        seconds=rendered.seconds, published=published,
+        seconds=rendered.seconds, published=published, video_url=video_url,
     )
 
 

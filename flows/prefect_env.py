@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import threading
 
 from pipeline import Settings
+
+_SAVED: set[str] = set()
+_SAVED_LOCK = threading.Lock()
 
 
 def configure_prefect(settings: Settings | None = None, quiet: bool = False) -> None:
@@ -28,3 +33,21 @@ def configure_prefect(settings: Settings | None = None, quiet: bool = False) -> 
     # Prefect gives "shorts" its API handler but no level; without one, a served run's step lines never reach the UI.
     if logging.getLogger("shorts").level == logging.NOTSET:
         logging.getLogger("shorts").setLevel(logging.INFO)
+
+
+def result_storage(settings: Settings) -> str | None:
+    """The Prefect block that keeps result records in SHORTS_STORE_URL/prefect-results (saved on the server once per
+    process), so a run resumed on another machine finds the first one's; None keeps them under SHORTS_HOME."""
+    if not settings.store_url:
+        return None
+    from prefect.filesystems import RemoteFileSystem
+
+    basepath = f"{settings.store_url.rstrip('/')}/prefect-results"
+    # Named by the URL, so two stores on one Prefect server never share a block; the block holds no credentials
+    # (each worker's AWS variables do), so it is safe on the server.
+    name = f"shorts-results-{hashlib.sha256(basepath.encode()).hexdigest()[:12]}"
+    with _SAVED_LOCK:
+        if name not in _SAVED:
+            RemoteFileSystem(basepath=basepath).save(name, overwrite=True)
+            _SAVED.add(name)
+    return f"remote-file-system/{name}"

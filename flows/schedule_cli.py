@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from pipeline import (
     ConfigError, Settings, ShortRequest, ShortsError, add_topics, check_upload_ready, nothing_to_make, topic_statuses,
-    topics_file,
+    queue_name,
 )
 
 log = logging.getLogger("shorts")
@@ -46,7 +46,7 @@ def topics_add(
         typer.echo(f"queued again: {topic}")
     for topic in outcome["skipped"]:
         typer.echo(f"skipped (already queued or made; --again to make it again): {topic}")
-    typer.echo(f"Queue: {topics_file(settings)}")
+    typer.echo(f"Queue: {queue_name(settings)}")
 
 
 @topics_app.command("list")
@@ -59,7 +59,7 @@ def topics_list() -> None:
         statuses = topic_statuses(settings)
     except ShortsError as exc:
         _fail(str(exc))
-    path = topics_file(settings)
+    path = queue_name(settings)
     if not statuses:
         typer.echo(f"The queue is empty ({path}); add topics with `shorts topics add \"...\"`.")
         return
@@ -72,7 +72,7 @@ def topics_list() -> None:
             note = "queued"
         typer.echo(f"{status.topic}\t{note}")
     waiting = sum(s.state != "made" for s in statuses)
-    typer.echo(f"{waiting} of {len(statuses)} waiting; queue file: {path}")
+    typer.echo(f"{waiting} of {len(statuses)} waiting; queue: {path}")
 
 
 def daily(

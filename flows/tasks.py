@@ -22,7 +22,7 @@ from pipeline import (
     AssetStore, ClipAsset, ConfigError, Footage, FrameAsset, ModerationCheck, Narration, ProviderChoice, ProviderError,
     Published, RenderedShort, RenderOptions, Scene, Script, Settings, ShortRequest, ShortsError, Storyboard,
     VideoFormat, animate_scene, build_provider, file_digest, make_first_frame, moderate_script, narrate,
-    pick_footage, plan_storyboard, publish, render_short, write_script, write_storyboard,
+    open_store, pick_footage, plan_storyboard, publish, render_short, write_script, write_storyboard,
 )
 
 log = logging.getLogger("shorts")
@@ -40,7 +40,10 @@ class LiveFiles(Inputs):
         used = {name: value for name, value in inputs.items() if name not in self.exclude}
         key = hash_objects(key, sorted((str(p), file_digest(p)) for p in _paths(used) if p.is_file()))
         store = task_ctx.result_store
-        if key and store.exists(key) and any(not p.exists() for p in _paths(store.read(key).result)):
+        # A record another machine made names its files: with object storage they count as here if stored there.
+        assets = _store(inputs["settings"]) if isinstance(inputs.get("settings"), Settings) else None
+        if key and store.exists(key) and any(not (assets.local(p) if assets else p).exists()
+                                             for p in _paths(store.read(key).result)):
             return None  # run again; the store path is content-addressed, so the old record heals too
         return key
 
@@ -78,7 +81,17 @@ STEP = dict(cache_policy=CACHE, retries=2, retry_delay_seconds=[1, 5], retry_con
 
 
 def _store(settings: Settings) -> AssetStore:
-    return AssetStore(settings.home_dir / "assets")
+    return open_store(settings)
+
+
+def on_this_machine(assets: list[Any], settings: Settings) -> list[Any]:
+    """The assets with their files on this machine: a result record another machine made (shared object storage)
+    names that machine's cache, so the files are fetched into this one's."""
+    store = _store(settings)
+    if not store.remote:
+        return assets
+    return [asset.model_copy(update={name: store.local(getattr(asset, name)) for name in ("path", "video", "captions")
+                                     if getattr(asset, name, None)}) for asset in assets]
 
 
 @contextmanager

@@ -20,17 +20,20 @@ from pipeline.publish import check_upload_ready, publish, publish_to_outbox, pub
 from pipeline.render import RenderOptions, render_short
 from pipeline.script import write_script
 from pipeline.settings import Settings
-from pipeline.store import AssetStore, file_digest
+from pipeline.ledger import open_ledger
+from pipeline.store import AssetStore, file_digest, open_store
 from pipeline.storyboard import Review, Storyboard, plan_storyboard, preview_uri, write_storyboard
 from pipeline.takes import scene_takes
 from pipeline.topics import (
     TopicStatus, add_topics, next_topics, nothing_to_make, record_failed, record_made, topic_statuses, topics_file,
+    queue_name,
 )
 from pipeline.youtube_auth import authorize_youtube, has_youtube_token
 from pipeline.youtube_metadata import with_credits
 
 __all__ = [
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
+    "open_ledger", "open_store",
     "Narration", "ProviderChoice", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",
     "Scene", "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
     "disk_error",
@@ -40,7 +43,7 @@ __all__ = [
     "authorize_youtube", "check_upload_ready", "has_youtube_token", "publish", "publish_to_youtube",
     "record_upload", "cancel_in_flight", "check_budget", "estimate_credits", "estimate_usd",
     "TopicStatus", "add_topics", "next_topics", "nothing_to_make", "record_failed", "record_made", "topic_statuses",
-    "topics_file",
+    "topics_file", "queue_name",
     "Review", "Storyboard", "plan_storyboard", "preview_uri", "scene_takes", "write_storyboard",
     "Footage", "describe_pick", "footage_credits", "footage_line", "pick_footage", "picks_footage", "provider_names",
     "with_credits",

@@ -34,6 +34,7 @@ def animate_scene(
                 task_id, cost = maker.make_clip(scene, frame.path, fmt, seed, tmp, **kwargs)
         except ShortsError as exc:
             raise exc.at("clips", scene.index)
+        store.saved(path)
     # A maker that bills in dollars (Runware) says so with `cost_unit`; the others count credits.
     paid = {"cost_usd" if getattr(maker, "cost_unit", "credits") == "usd" else "cost_credits": cost}
     return ClipAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,

@@ -46,6 +46,7 @@ def make_first_frame(
                 _check_image(tmp, fmt)
         except ShortsError as exc:
             raise exc.at("frames", scene.index)
+        store.saved(path)
     return FrameAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
                       prompt=scene.first_frame_prompt, task_id=task_id, cost_credits=cost, take=take)
 

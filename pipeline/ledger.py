@@ -1,20 +1,22 @@
-"""The ledger: facts about the outside world that must survive a crash (SQLite under SHORTS_HOME).
+"""The ledger: facts about the outside world that must survive a crash (SQLite under SHORTS_HOME, or Postgres).
 
-A paid remote task is written down before anyone waits on it, so a rerun resumes it instead of paying again.
+A paid remote task is written down before anyone waits on it, so a rerun resumes it instead of paying again. With
+SHORTS_DATABASE_URL=postgresql://... every machine shares one ledger, so a rerun on another machine resumes it too.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.database import Connection, Database
 from pipeline.errors import ConfigError
-from pipeline.locks import hold
+from pipeline.locks import holding
+from pipeline.settings import Settings
 
 # Our lifecycle of a remote task; the vendor's own status goes in `remote_status`.
 SUBMITTING = "submitting"    # the create call is on the wire: a task may exist, its id is unknown
@@ -52,8 +54,8 @@ class RemoteTask(BaseModel):
     unit: str = CREDITS  # what credits_estimated and credits_spent count: vendor credits, or dollars
 
 
-def m001_remote_tasks(db: sqlite3.Connection) -> None:
-    db.execute("""
+def m001_remote_tasks(db: Connection) -> None:
+    db.execute(db.sql("""
         CREATE TABLE remote_tasks (
             row INTEGER PRIMARY KEY AUTOINCREMENT,
             key TEXT NOT NULL,
@@ -68,7 +70,7 @@ def m001_remote_tasks(db: sqlite3.Connection) -> None:
             detail TEXT,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL
-        )""")
+        )"""))
     db.execute("CREATE INDEX remote_tasks_key ON remote_tasks (key, row)")
     db.execute("CREATE UNIQUE INDEX remote_tasks_task_id ON remote_tasks (provider, task_id) WHERE task_id IS NOT NULL")
     db.execute("CREATE INDEX remote_tasks_created ON remote_tasks (created_at)")
@@ -88,9 +90,9 @@ class TopicEvent(BaseModel):
     created_at: datetime
 
 
-def m002_topics(db: sqlite3.Connection) -> None:
+def m002_topics(db: Connection) -> None:
     # One row per event, never updated, so the queue's history (and any retry count) can be replayed.
-    db.execute("""
+    db.execute(db.sql("""
         CREATE TABLE topics (
             row INTEGER PRIMARY KEY AUTOINCREMENT,
             key TEXT NOT NULL,
@@ -100,7 +102,7 @@ def m002_topics(db: sqlite3.Connection) -> None:
             detail TEXT,
             run_id TEXT,
             created_at TEXT NOT NULL
-        )""")
+        )"""))
     db.execute("CREATE INDEX topics_key ON topics (key, row)")
 
 
@@ -118,7 +120,7 @@ class Upload(BaseModel):
     updated_at: datetime
 
 
-def m003_uploads(db: sqlite3.Connection) -> None:
+def m003_uploads(db: Connection) -> None:
     # A (video hash, channel) pair is uploaded at most once. The session URI, recorded before any byte is
     # sent, lets a rerun resume an interrupted upload; it is cleared once the video id is known.
     db.execute("""
@@ -134,15 +136,28 @@ def m003_uploads(db: sqlite3.Connection) -> None:
         )""")
 
 
-def m004_remote_task_units(db: sqlite3.Connection) -> None:
+def m004_remote_task_units(db: Connection) -> None:
     # Runware bills in dollars, Runway in credits: the amount columns keep their names and count in `unit`,
     # so every row written before this migration stays what it was (credits).
     db.execute("ALTER TABLE remote_tasks ADD COLUMN unit TEXT NOT NULL DEFAULT 'credits'")
 
 
+def m005_topic_queue(db: Connection) -> None:
+    # The queue itself, for a shared database: every machine's daily run takes from it (a local ledger keeps using
+    # SHORTS_HOME/topics.txt, which a person edits). A topic is queued once; its history stays in `topics`.
+    db.execute(db.sql("""
+        CREATE TABLE topic_queue (
+            row INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE,
+            topic TEXT NOT NULL,
+            comment TEXT,
+            created_at TEXT NOT NULL
+        )"""))
+
+
 # Append only: a shipped migration is never edited, because databases in the wild have already run it.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    m001_remote_tasks, m002_topics, m003_uploads, m004_remote_task_units,
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    m001_remote_tasks, m002_topics, m003_uploads, m004_remote_task_units, m005_topic_queue,
 ]
 
 
@@ -151,40 +166,26 @@ def _now() -> str:
 
 
 class Ledger:
-    """A small SQLite file; every call opens its own connection, so threads and processes can share it."""
+    """The ledger in a SQLite file (`path`), or on the Postgres server `url` names; every call is one transaction."""
 
-    def __init__(self, path: Path, timeout: float = 30.0) -> None:
-        self.path = path
-        self.timeout = timeout
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, timeout: float = 30.0, url: str | None = None) -> None:
+        self.database = Database(path, url, timeout)
+        self.path = self.database.path
+        self._db = self.database.connect
         self._migrate()
 
-    @contextmanager
-    def _db(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        try:
-            # IMMEDIATE takes the write lock up front, so check-then-insert cannot race another process.
-            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        finally:
-            db.close()
+    @property
+    def shared(self) -> bool:
+        """Whether other machines may use this ledger (a database server, not a local file)."""
+        return self.database.postgres
+
+    def hold(self, name: str, waiting: str | None = None) -> AbstractContextManager[None]:
+        """Hold the lock `name` for the block, for every thread, process (and, when shared, machine) of this ledger;
+        it dies with its holder."""
+        return holding(self.database.lock(name), waiting)
 
     def _migrate(self) -> None:
-        # Switching a new file to WAL fails at once ("database is locked"), without waiting, when another thread or
-        # process switches it at the same moment (two first runs at once): one at a time.
-        with hold(self.path.parent, f"ledger-{self.path.name}"):
-            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-            try:
-                db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
-            finally:
-                db.close()
-        with self._db(write=True) as db:
+        with self.database.migrating() as db:
             db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             done = {row["name"] for row in db.execute("SELECT name FROM _migrations")}
             for migration in MIGRATIONS:
@@ -220,11 +221,11 @@ class Ledger:
             return self._spent(db, since, unit)
 
     @staticmethod
-    def _spent(db: sqlite3.Connection, since: datetime, unit: str) -> float:
-        row = db.execute("SELECT SUM(COALESCE(credits_spent, credits_estimated)) FROM remote_tasks "
+    def _spent(db: Connection, since: datetime, unit: str) -> float:
+        row = db.execute("SELECT SUM(COALESCE(credits_spent, credits_estimated)) AS total FROM remote_tasks "
                          "WHERE created_at >= ? AND status != ? AND unit = ?",
                          (since.isoformat(timespec="microseconds"), REJECTED, unit))
-        return float(row.fetchone()[0] or 0.0)
+        return float(row.fetchone()["total"] or 0.0)
 
     def reserve(self, *, key: str, provider: str, kind: str, model: str, estimate: float, daily_cap: float,
                 unit: str = CREDITS, task_id: str | None = None) -> int:
@@ -238,11 +239,10 @@ class Ledger:
                 raise ConfigError(f"This {kind} would bring the last 24 hours' {provider} spend to {total}, over "
                                   f"{cap}; raise it or wait, nothing was submitted.")
             now = _now()
-            cursor = db.execute(
+            return db.insert(
                 "INSERT INTO remote_tasks (key, provider, kind, model, task_id, status, credits_estimated, unit,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, provider, kind, model, task_id, SUBMITTING, estimate, unit, now, now))
-            return int(cursor.lastrowid)
 
     def update(self, row: int, **changes: object) -> None:
         """Change some columns of a recorded task (status, task_id, remote_status, credits_*, detail)."""
@@ -281,7 +281,7 @@ class Ledger:
         with self._db(write=True) as db:
             db.execute("INSERT INTO uploads (video_hash, channel, title, session_uri, created_at, updated_at) "
                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (video_hash, channel) DO UPDATE SET "
-                       "session_uri = excluded.session_uri, title = COALESCE(excluded.title, title), "
+                       "session_uri = excluded.session_uri, title = COALESCE(excluded.title, uploads.title), "
                        "updated_at = excluded.updated_at", (video_hash, channel, title, session_uri, now, now))
 
     def record_upload_done(self, video_hash: str, channel: str, video_id: str) -> None:
@@ -292,3 +292,21 @@ class Ledger:
                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (video_hash, channel) DO UPDATE SET "
                        "video_id = excluded.video_id, session_uri = NULL, updated_at = excluded.updated_at",
                        (video_hash, channel, video_id, now, now))
+
+    def queued_topics(self) -> list[str]:
+        """The shared topic queue, oldest first."""
+        with self._db() as db:
+            return [row["topic"] for row in db.execute("SELECT topic FROM topic_queue ORDER BY row")]
+
+    def queue_topics(self, topics: list[tuple[str, str]], comment: str | None = None) -> None:
+        """Add (key, topic) pairs to the shared queue; a key already queued stays where it is."""
+        with self._db(write=True) as db:
+            for key, topic in topics:
+                db.execute("INSERT INTO topic_queue (key, topic, comment, created_at) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (key) DO NOTHING", (key, topic, comment, _now()))
+
+
+def open_ledger(settings: Settings) -> Ledger:
+    """The ledger these settings name: SHORTS_DATABASE_URL, else the SQLite file under SHORTS_HOME."""
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    return Ledger(settings.ledger_file, url=url)

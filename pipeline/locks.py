@@ -4,6 +4,7 @@ Why flock and not a lock file that says "taken" (Prefect's FileSystemLockManager
 the process holding it ends, however it ends (SIGKILL, the OOM killer, a crash), so a dead run can never leave a
 lock behind that blocks the next one. A flock belongs to an open file description, so two threads of one process
 exclude each other too, as each opens the file itself. Local file systems only: flock over NFS is not reliable.
+Machines that share a Postgres ledger use AdvisoryLock, which dies with its holder's database session in the same way.
 """
 
 from __future__ import annotations
@@ -105,7 +106,13 @@ class FileLock:
 @contextmanager
 def hold(home: Path, name: str, waiting: str | None = None) -> Iterator[None]:
     """Hold the lock `name` under `home` for the block; another process or thread asking for it waits."""
-    lock = FileLock(lock_file(home, name))
+    with holding(FileLock(lock_file(home, name)), waiting):
+        yield
+
+
+@contextmanager
+def holding(lock: FileLock | AdvisoryLock, waiting: str | None = None) -> Iterator[None]:
+    """Hold `lock` for the block, waiting as long as it takes (saying `waiting` once if slow)."""
     lock.acquire(waiting=waiting)
     try:
         yield
@@ -154,3 +161,80 @@ def _same_file(fd: int, path: Path) -> bool:
         return False
     held = os.fstat(fd)
     return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+def postgres_driver():
+    """psycopg, which only a shared database needs, or ConfigError saying how to install it."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        from pipeline.errors import ConfigError
+
+        raise ConfigError("SHORTS_DATABASE_URL names a Postgres server, which needs psycopg; install it with "
+                          "`pip install -e \".[scale]\"`.") from exc
+    return psycopg
+
+
+def lock_number(name: str) -> int:
+    """A signed 64-bit number for a lock name, as Postgres advisory locks take."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+class AdvisoryLock:
+    """A Postgres session-level advisory lock, for holders on any machine that share the database.
+
+    It lives as long as its connection: when the holder dies (SIGKILL, a lost machine), the server ends the session
+    and the lock with it, as the kernel does with a flock. Same methods as FileLock.
+    """
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url = url
+        self.name = name
+        self.number = lock_number(name)
+        self._conn = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None
+
+    def _connect(self):
+        psycopg = postgres_driver()
+
+        # Keepalives: a holder's machine that vanishes without closing its socket is noticed within about a minute.
+        return psycopg.connect(self.url, autocommit=True, keepalives=1, keepalives_idle=20, keepalives_interval=5,
+                               keepalives_count=4)
+
+    def acquire(self, timeout: float | None = None, waiting: str | None = None) -> bool:
+        """Take the lock, waiting at most `timeout` seconds (None: as long as it takes); say `waiting` once if slow."""
+        if self._conn is not None:
+            raise RuntimeError(f"the advisory lock {self.name!r} is already held by this holder")
+        conn = self._connect()
+        started, said = time.monotonic(), False
+        try:
+            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (self.number,)).fetchone()[0]:
+                waited = time.monotonic() - started
+                if timeout is not None and waited >= timeout:
+                    conn.close()
+                    return False
+                if waiting and not said and waited >= SAY_WAITING_AFTER:
+                    log.info("  %s", waiting)
+                    said = True
+                time.sleep(POLL_SECONDS * 2)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return True
+
+    def release(self) -> None:
+        """Let go: closing the session drops the lock."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def is_locked(self) -> bool:
+        """Whether anyone (this holder included) holds the lock now."""
+        if self._conn is not None:
+            return True
+        with self._connect() as conn:  # try it: a lock we could take was free (we drop it again as we close)
+            return not conn.execute("SELECT pg_try_advisory_lock(%s)", (self.number,)).fetchone()[0]

@@ -227,3 +227,4 @@ class ShortResult(Model):
     cost_usd: float = 0.0
     seconds: float
     published: Published
+    video_url: str | None = None  # with object storage (SHORTS_STORE_URL): a time-limited link to the video

@@ -39,6 +39,7 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
                     return _unvoiced(scene, narrator.name)
         except ShortsError as exc:
             raise exc.at("narration", scene.index)
+        store.saved(path)
     samples, rate = read_wav(path)
     timer = timer or getattr(narrator, "word_timer", None)
     words, timing = _timed_words(request, scene, path, speech_bounds(samples, rate), timer, store, fresh)
@@ -64,6 +65,7 @@ def _timed_words(request: ShortRequest, scene: Scene, audio: Path, bounds: tuple
         return time_words(scene.narration, *bounds), "audio"
     with atomic_path(store.path("words", key, ".json")) as tmp:
         tmp.write_bytes(_WORDS.dump_json(words))
+    store.saved(store.path("words", key, ".json"))
     return words, "transcript"
 
 

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigError
-from pipeline.ledger import Ledger
-from pipeline.locks import hold
+from pipeline.ledger import open_ledger
 from pipeline.models import Published, Script, ShortRequest
 from pipeline.package import PACKAGE_FILES
 from pipeline.settings import Settings
@@ -58,8 +57,8 @@ def publish_to_youtube(video: Path, script: Script, language: str, settings: Set
     # Two runs publishing the same Short at once must not both insert it: the second waits here for the first,
     # then finds its video id in the ledger. The lock dies with its process, so a killed upload never blocks a rerun.
     digest = file_digest(video)
-    with hold(settings.home_dir, f"youtube-{channel}-{digest}",
-              waiting="waiting for another run that is uploading this same video"):
+    with open_ledger(settings).hold(f"youtube-{channel}-{digest}",
+                                    waiting="waiting for another run that is uploading this same video"):
         return _upload_once(video, digest, script, language, settings, channel, http=http, sleep=sleep,
                             chunksize=chunksize)
 
@@ -74,7 +73,7 @@ def _upload_once(video: Path, digest: str, script: Script, language: str, settin
         CHUNK_SIZE, TRANSPORT_ERRORS, processing_status, shorts_url, upload_video, youtube_client,
     )
 
-    ledger = Ledger(settings.ledger_file)
+    ledger = open_ledger(settings)
     earlier = ledger.upload(digest, channel)
     if earlier and earlier.video_id:
         log.info("  already on YouTube (channel %s), nothing uploaded: %s", channel, shorts_url(earlier.video_id))

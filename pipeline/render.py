@@ -69,7 +69,7 @@ def render_short(
     key = content_key("render", clips=[c.path for c in clips], voices=[n.path for n in narrations],
                       durations=durations, groups=groups, fmt=fmt, options=options)
     video, captions = store.path("renders", key, ".mp4"), store.path("renders", key, ".srt")
-    if fresh or not (store.find("renders", key, ".mp4") and captions.is_file()):
+    if fresh or not (store.find("renders", key, ".mp4") and store.find("renders", key, ".srt")):
         if lost := missing_glyphs([g.text for g in groups], options.captions.font):
             log.warning("  captions: the caption font has no glyph for %s, so the video leaves them out (the SRT "
                         "file keeps them)", " ".join(lost[:12]))
@@ -77,6 +77,8 @@ def render_short(
             tmp.write_text(srt(groups), encoding="utf-8")
         with atomic_path(video) as tmp:
             _write_video(clips, narrations, durations, groups, fmt, options, tmp, progress)
+        store.saved(captions)
+        store.saved(video)
     return RenderedShort(video=video, captions=captions, seconds=round(sum(durations), 3),
                          width=fmt.width, height=fmt.height)
 

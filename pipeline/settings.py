@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     home: Path = Field(DEFAULT_HOME, description="Caches, the ledger, Prefect results and the outbox.")
     output_dir: Path = Field(Path("out"), description="Each Short gets a folder here.")
     outbox_dir: Path | None = Field(None, description="Where publish drops packages; default HOME/outbox.")
+    # Scaling out (README "Scaling out"): state that several machines share.
+    database_url: SecretStr | None = Field(
+        None, description="postgresql://... puts the ledger, topic queue, uploads and locks on a shared Postgres; "
+        "default the SQLite file HOME/ledger.sqlite.")
+    store_url: str | None = Field(
+        None, pattern=r"^(s3://[^/]+.*)?$", description="s3://bucket/prefix keeps assets and Prefect's result "
+        "records in object storage (AWS_* variables, AWS_ENDPOINT_URL for other S3 servers); default HOME.")
 
     width: int = 720
     height: int = 1280

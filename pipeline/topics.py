@@ -1,5 +1,8 @@
 """The topic queue: `topics.txt` under SHORTS_HOME, which a person edits, and the ledger's memory of what was made.
 
+With a shared ledger (SHORTS_DATABASE_URL), the queue is a table in it instead, so any machine's daily run takes
+the next topic and no machine has to be the one with the file.
+
 A topic already made is never taken again unless it is queued again on purpose (`add_topics(..., again=True)`).
 """
 
@@ -14,7 +17,7 @@ from typing import Literal, Protocol
 from pydantic import ValidationError
 
 from pipeline.errors import ConfigError, ShortsError
-from pipeline.ledger import Ledger
+from pipeline.ledger import Ledger, open_ledger
 from pipeline.locks import hold
 from pipeline.models import Model, ShortRequest
 from pipeline.providers import build_provider, choose_provider
@@ -50,6 +53,13 @@ class Brainstormer(Protocol):
 def topics_file(settings: Settings) -> Path:
     """The queue file a person edits."""
     return settings.home_dir / "topics.txt"
+
+
+def queue_name(settings: Settings) -> str:
+    """Where the queue is, for messages: the file, or the shared database's table (without its password)."""
+    if settings.database_url:
+        return f"table topic_queue of {open_ledger(settings).database.name}"
+    return str(topics_file(settings))
 
 
 def topic_key(topic: str) -> str:
@@ -104,13 +114,25 @@ def _append(path: Path, topics: list[str], comment: str | None = None) -> None:
 
 
 def topic_statuses(settings: Settings, ledger: Ledger | None = None) -> list[TopicStatus]:
-    """Every topic in the queue file, in order, with what the ledger remembers of it."""
-    if ledger is None and not settings.ledger_file.exists():
-        history: dict[str, TopicStatus] = {}  # reading the queue must not create a ledger
-    else:
-        history = _history(ledger or Ledger(settings.ledger_file))
+    """Every topic in the queue, in order, with what the ledger remembers of it."""
+    if ledger is None and not settings.database_url and not settings.ledger_file.exists():
+        return [TopicStatus(topic=t, state="queued") for t in read_topics(topics_file(settings))]  # no ledger made
+    ledger = ledger or open_ledger(settings)
+    history = _history(ledger)
     return [history.get(topic_key(t), TopicStatus(topic=t, state="queued")).model_copy(update={"topic": t})
-            for t in read_topics(topics_file(settings))]
+            for t in _queued(settings, ledger)]
+
+
+def _queued(settings: Settings, ledger: Ledger) -> list[str]:
+    """The queue's topics in order: the shared ledger's table, else the file."""
+    return ledger.queued_topics() if ledger.shared else read_topics(topics_file(settings))
+
+
+def _enqueue(settings: Settings, ledger: Ledger, topics: list[str], comment: str | None = None) -> None:
+    if ledger.shared:
+        ledger.queue_topics([(topic_key(t), t) for t in topics], comment)
+    else:
+        _append(topics_file(settings), topics, comment)
 
 
 def _history(ledger: Ledger) -> dict[str, TopicStatus]:
@@ -135,8 +157,8 @@ def add_topics(settings: Settings, topics: Iterable[str], again: bool = False) -
     Returns the topics by what happened to them: added, requeued, or skipped (queued or made already).
     """
     cleaned = [clean_topic(t) for t in topics]
-    path, ledger = topics_file(settings), Ledger(settings.ledger_file)
-    queued = {topic_key(t) for t in read_topics(path)}
+    ledger = open_ledger(settings)
+    queued = {topic_key(t) for t in _queued(settings, ledger)}
     history = _history(ledger)
     outcome: dict[str, list[str]] = {"added": [], "requeued": [], "skipped": []}
     to_write = []
@@ -155,14 +177,14 @@ def add_topics(settings: Settings, topics: Iterable[str], again: bool = False) -
             to_write.append(topic)
             queued.add(key)
     if to_write:
-        _append(path, to_write)
+        _enqueue(settings, ledger, to_write)
     return outcome
 
 
 def next_topics(settings: Settings, count: int) -> list[str]:
     """The next `count` topics to make: queued ones never tried first, then ones that failed before (fewest
     failures first); when too few remain and SHORTS_NICHE is set, new ones are brainstormed into the queue."""
-    ledger = Ledger(settings.ledger_file)
+    ledger = open_ledger(settings)
     statuses = topic_statuses(settings, ledger)
     waiting = sorted((s for s in statuses if s.state != "made"), key=lambda s: s.failures)
     topics = [s.topic for s in waiting[:count]]
@@ -177,25 +199,25 @@ def next_topics(settings: Settings, count: int) -> list[str]:
             ideas = []
         if ideas:
             when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-            _append(topics_file(settings), ideas, f"brainstormed for the niche {settings.niche!r} on {when}")
+            _enqueue(settings, ledger, ideas, f"brainstormed for the niche {settings.niche!r} on {when}")
             topics += ideas
     return topics
 
 
 def nothing_to_make(settings: Settings) -> ConfigError:
     """The error for a queue with nothing left to make."""
-    return ConfigError(f"The topic queue {topics_file(settings)} has nothing left to make; add topics with "
+    return ConfigError(f"The topic queue {queue_name(settings)} has nothing left to make; add topics with "
                        "`shorts topics add`, or set SHORTS_NICHE to brainstorm some.")
 
 
 def record_made(settings: Settings, topic: str, link: str, run_id: str | None = None) -> None:
     """Remember that a topic's Short was made, so it is not taken again."""
-    Ledger(settings.ledger_file).record_topic(topic_key(topic), topic, "made", link=link, run_id=run_id)
+    open_ledger(settings).record_topic(topic_key(topic), topic, "made", link=link, run_id=run_id)
 
 
 def record_failed(settings: Settings, topic: str, reason: str, run_id: str | None = None) -> None:
     """Remember a failed attempt; the topic stays queued, behind topics never tried."""
-    Ledger(settings.ledger_file).record_topic(topic_key(topic), topic, "failed", detail=reason, run_id=run_id)
+    open_ledger(settings).record_topic(topic_key(topic), topic, "failed", detail=reason, run_id=run_id)
 
 
 def brainstorm_topics(settings: Settings, count: int, avoid: Collection[str] = ()) -> list[str]:

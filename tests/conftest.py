@@ -74,3 +74,52 @@ def runway(monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWAY_CONCURRENCY", "4")
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """One throwaway Postgres cluster per test worker (Debian's `postgresql` package, which .ci/run installs)."""
+    from pg_server import pg_bin, postgres_server
+
+    if pg_bin() is None:
+        pytest.skip("Postgres binaries are not installed (apt-get install postgresql)")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url, request) -> str:
+    """A new, empty database on the session's Postgres server, for this test alone."""
+    import re
+
+    import psycopg
+
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40] + f"_{os.getpid()}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {name}")
+        db.execute(f"CREATE DATABASE {name}")
+    return postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """One local S3-compatible server (moto) per test worker."""
+    from s3_server import s3_server
+
+    with s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_store_url(s3_endpoint, request, monkeypatch) -> str:
+    """A new bucket for this test, with the AWS variables that reach it set; returns an s3:// store URL."""
+    import re
+    import uuid
+
+    from s3_server import AWS_ENV, make_bucket
+
+    bucket = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40].strip("-") + "-" + uuid.uuid4().hex[:6]
+    make_bucket(s3_endpoint, bucket)
+    for name, value in {**AWS_ENV, "AWS_ENDPOINT_URL": s3_endpoint}.items():
+        monkeypatch.setenv(name, value)
+    return f"s3://{bucket}/shorts"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.ledger import CREDITS, USD, Ledger
+from pipeline.ledger import CREDITS, USD, open_ledger
 from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
 from pipeline.providers.runware import estimate_clip_usd
 from pipeline.providers.runway import estimate_clip_credits, estimate_image_credits
@@ -178,7 +178,7 @@ def _check_caps(estimate: float, unit: str, per_short: float, per_day: float, se
         raise ConfigError(f"This Short is estimated at up to {amount}, over SHORTS_MAX_{name}_PER_SHORT={per_short:g}; "
                           "use fewer or shorter scenes, or raise the cap.")
     if estimate:
-        spent = Ledger(settings.ledger_file).spent_since(datetime.now(timezone.utc) - timedelta(days=1), unit)
+        spent = open_ledger(settings).spent_since(datetime.now(timezone.utc) - timedelta(days=1), unit)
         if spent + estimate > per_day:
             raise ConfigError(f"This Short (up to {amount}) would bring the last 24 hours' spend to "
                               f"{total.format(spent + estimate)}, over SHORTS_MAX_{name}_PER_DAY={per_day:g}; "

@@ -18,7 +18,7 @@ import imageio_ffmpeg
 from pydantic import SecretStr
 
 from pipeline.errors import ConfigError
-from pipeline.locks import hold
+from pipeline.ledger import Ledger
 
 DOWNLOAD_TRIES = 3
 
@@ -52,12 +52,13 @@ def shared_http_client() -> httpx.Client:
         return _http
 
 
-def one_job_at_a_time(home: Path, provider: str, key: str, label: str) -> AbstractContextManager[None]:
-    """Hold the paid job `key` for its whole life (submit, wait, download) in every thread and process that shares
-    `home`: a second job with the same key (another run, or a scene with the same inputs) waits, then finds the
-    first one's task in the ledger and reuses it instead of paying again. A flock: it dies with a killed run."""
-    return hold(home, f"{provider}-job-{key}",
-                waiting=f"{label}: waiting for the same {provider} task, which another run or scene is making")
+def one_job_at_a_time(ledger: Ledger, provider: str, key: str, label: str) -> AbstractContextManager[None]:
+    """Hold the paid job `key` for its whole life (submit, wait, download) in every thread and process (and machine,
+    with a shared ledger) that uses `ledger`: a second job with the same key (another run, or a scene with the same
+    inputs) waits, then finds the first one's task in the ledger and reuses it instead of paying again. The lock (a
+    flock, or a Postgres advisory lock) dies with a killed run."""
+    return ledger.hold(f"{provider}-job-{key}",
+                       waiting=f"{label}: waiting for the same {provider} task, which another run or scene is making")
 
 
 def slot(key: tuple[str, ...], size: Callable[[], int]) -> threading.BoundedSemaphore:

@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 
 from pipeline.errors import ConfigError, ProviderError
-from pipeline.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, USD, Ledger
+from pipeline.ledger import (
+    DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, USD, Ledger, open_ledger,
+)
 from pipeline.providers.remote_tasks import (
     Flight, download_checked, one_job_at_a_time, pause, shared_http_client, slot, stop_flights, track, untrack,
 )
@@ -104,11 +106,11 @@ class RunwareTasks:
     @classmethod
     def from_settings(cls, settings: Settings, client: RunwareClient, http_client: httpx.Client | None = None
                       ) -> RunwareTasks:
-        return cls(client, Ledger(settings.ledger_file), RunwareLimits.from_settings(settings), http_client)
+        return cls(client, open_ledger(settings), RunwareLimits.from_settings(settings), http_client)
 
     def produce(self, job: RunwareJob, dest: Path) -> tuple[str, float]:
         """Write the job's output to `dest`; return (taskUUID, dollars this run paid)."""
-        with one_job_at_a_time(self.ledger.path.parent, PROVIDER, job.key, job.label), self._slot(job.model):
+        with one_job_at_a_time(self.ledger, PROVIDER, job.key, job.label), self._slot(job.model):
             task_uuid, item, row, paid_before = self._obtain(job)
             cost = _cost(item)
             if item.get("status") == "error":

@@ -16,7 +16,9 @@ import httpx
 import runwayml
 
 from pipeline.errors import ConfigError, ProviderError
-from pipeline.ledger import CANCELLED, DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, Ledger
+from pipeline.ledger import (
+    CANCELLED, DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, Ledger, open_ledger,
+)
 from pipeline.providers.remote_tasks import (
     Flight, download_checked, one_job_at_a_time, pause, retry_after, shared_http_client, slot, stop_flights, track,
     untrack,
@@ -69,7 +71,7 @@ class RunwayTasks:
     @classmethod
     def from_settings(cls, settings: Settings, client: runwayml.RunwayML, http_client: httpx.Client | None = None
                       ) -> RunwayTasks:
-        return cls(client, Ledger(settings.ledger_file), poll_seconds=settings.runway_poll_seconds,
+        return cls(client, open_ledger(settings), poll_seconds=settings.runway_poll_seconds,
                    deadline_seconds=settings.runway_deadline_minutes * 60,
                    max_credits_per_short=settings.max_credits_per_short,
                    max_credits_per_day=settings.max_credits_per_day, concurrency=settings.runway_concurrency,
@@ -77,7 +79,7 @@ class RunwayTasks:
 
     def produce(self, job: Job, dest: Path) -> tuple[str, float]:
         """Write the job's output to `dest`; return (task id, credits this run paid)."""
-        with one_job_at_a_time(self.ledger.path.parent, PROVIDER, job.key, job.label), self._slot(job.model):
+        with one_job_at_a_time(self.ledger, PROVIDER, job.key, job.label), self._slot(job.model):
             for attempt in (1, 2):
                 task, row, paid_before = self._obtain(job)
                 if task.status == "SUCCEEDED":
