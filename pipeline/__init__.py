@@ -6,7 +6,7 @@ from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError
 from pipeline.footage import describe_pick, footage_credits, footage_line, pick_footage
 from pipeline.frames import make_first_frame
 from pipeline.models import (
-    ClipAsset, Footage, FrameAsset, Narration, ProviderChoice, Published, RenderedShort, Scene, Script, ShortRequest,
+    ClipAsset, Footage, FrameAsset, Narration, ProviderChoice, Published, RenderedShort, Scene, Script, ShortRequest, Speech,
     ShortResult, VideoFormat, WordTiming, provider_names,
 )
 from pipeline.moderation import ModerationCheck, moderate_script
@@ -34,7 +34,7 @@ from pipeline.youtube_metadata import with_credits
 __all__ = [
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
     "open_ledger", "open_store",
-    "Narration", "ProviderChoice", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",
+    "Narration", "ProviderChoice", "Speech", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",
     "Scene", "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
     "disk_error",
     "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "moderate_script",

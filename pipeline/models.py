@@ -182,6 +182,20 @@ class WordTiming(Model):
     end: float
 
 
+class Speech(Model):
+    """What a voice made of a scene's narration, beside the WAV it wrote.
+
+    `words` are the voice's own timings (seconds from the start of the WAV, one per word of the narration as
+    written), or None when the voice gives none; `characters` is what the vendor billed (0 when free).
+    """
+
+    words: list[WordTiming] | None = None
+    characters: int = 0
+    voice: str | None = None  # the voice actually spoken with, when the provider chose it
+    package: str | None = None  # the engine or voice package and its version, e.g. "piper-tts 1.8.0"
+    license: str | None = None  # the voice's licence, for the manifest
+
+
 class Narration(Model):
     """A scene's voice track (or none) and the timing of its words."""
 
@@ -191,8 +205,13 @@ class Narration(Model):
     provider: str
     voice: str | None
     words: list[WordTiming]
-    # transcript: each word timed by speech recognition; audio: spread over the voiced span; reading-pace: no voice
-    timing: Literal["transcript", "audio", "reading-pace"]
+    # voice: timed by the voice itself; transcript: by speech recognition; audio: spread over the voiced span;
+    # reading-pace: no voice
+    timing: Literal["voice", "transcript", "audio", "reading-pace"]
+    model: str | None = None
+    characters: int = 0  # billed by the voice's vendor
+    package: str | None = None
+    license: str | None = None
 
 
 class RenderedShort(Model):

@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from pipeline.errors import ShortsError
-from pipeline.models import Narration, Scene, ShortRequest, WordTiming
+from pipeline.models import Narration, Scene, ShortRequest, Speech, WordTiming
 from pipeline.providers.base import Narrator, WordTimer
 from pipeline.store import AssetStore, atomic_path, content_key
 
@@ -22,29 +22,41 @@ log = logging.getLogger("shorts")
 
 def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: AssetStore, fresh: bool = False,
             timer: WordTimer | None = None) -> Narration:
-    """Speak the scene's narration and time its words (at reading pace when there is no voice).
+    """Speak the scene's narration and time its words.
 
-    `timer`, else the narrator's own `word_timer` if it has one, times the words from the audio; without one,
-    or when it fails, the words are spread over the voiced span in proportion to their length.
+    The voice's own word timings come first; else `timer` (or the narrator's own `word_timer`) times the words
+    from the audio; else, or when that fails, the words are spread over the voiced span by their length.
     """
     voice = request.voice
     variant = getattr(narrator, "variant", None)  # voice settings beyond the request that change the audio
     key = content_key("voice", provider=narrator.name, model=narrator.model, text=scene.narration, voice=voice,
                       language=request.language, max_seconds=scene.seconds, **({"variant": variant} if variant else {}))
-    path = store.path("voice", key, ".wav")
-    if fresh or not store.find("voice", key, ".wav"):
+    path, about = store.path("voice", key, ".wav"), store.path("voice", key, ".json")
+    # The audio and what the voice said of it (its word timings, what it billed) are stored together.
+    if fresh or not store.find("voice", key, ".wav") or not store.find("voice", key, ".json"):
         try:
             with atomic_path(path) as tmp:
-                if not narrator.speak(scene.narration, voice, request.language, scene.seconds, tmp):
+                speech = narrator.speak(scene.narration, voice, request.language, scene.seconds, tmp)
+                if speech is None:
                     return _unvoiced(scene, narrator.name)
         except ShortsError as exc:
             raise exc.at("narration", scene.index)
+        with atomic_path(about) as tmp:
+            tmp.write_text(speech.model_dump_json())
         store.saved(path)
+        store.saved(about)
+    else:
+        speech = Speech.model_validate_json(about.read_text())
     samples, rate = read_wav(path)
-    timer = timer or getattr(narrator, "word_timer", None)
-    words, timing = _timed_words(request, scene, path, speech_bounds(samples, rate), timer, store, fresh)
+    if speech.words is not None:
+        words, timing = speech.words, "voice"
+    else:
+        timer = timer or getattr(narrator, "word_timer", None)
+        words, timing = _timed_words(request, scene, path, speech_bounds(samples, rate), timer, store, fresh)
     return Narration(scene=scene.index, path=path, seconds=len(samples) / rate, provider=narrator.name,
-                     voice=voice or getattr(narrator, "voice", None) or request.language, words=words, timing=timing)
+                     voice=speech.voice or voice or getattr(narrator, "voice", None) or request.language,
+                     words=words, timing=timing, model=narrator.model, characters=speech.characters,
+                     package=speech.package, license=speech.license)
 
 
 def _timed_words(request: ShortRequest, scene: Scene, audio: Path, bounds: tuple[float, float],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from pipeline.models import Footage, Scene, Script, ShortRequest, VideoFormat, WordTiming
+from pipeline.models import Footage, Scene, Script, ShortRequest, Speech, VideoFormat, WordTiming
 from pipeline.store import AssetStore
 
 
@@ -56,8 +56,11 @@ class FootagePicker(Provider, Protocol):
 
 
 class Narrator(Provider, Protocol):
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> bool:
-        """Write speech for `text` to `dest` (WAV); return False when this provider has no voice."""
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech | None:
+        """Write speech for `text` to `dest` (16-bit PCM WAV) and say what it is; None when there is no voice here.
+
+        A voice that knows when it speaks each word returns those timings in `Speech.words`.
+        """
         ...
 
 

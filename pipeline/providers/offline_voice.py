@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from pipeline.errors import ProviderError
+from pipeline.models import Speech
 
 BASE_RATE = 150  # words per minute, the 2.5 words per second the scripts are paced for
 MAX_RATE = 230
@@ -33,9 +34,9 @@ class OfflineNarrator:
         self.binary = espeak_binary()
         self.model = "espeak-ng" if self.binary else "none"
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> bool:
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech | None:
         if not self.binary:
-            return False
+            return None
         rate = BASE_RATE
         for _ in range(3):
             self._run(text, voice or language, rate, dest)
@@ -43,7 +44,7 @@ class OfflineNarrator:
             if seconds <= max_seconds or rate >= MAX_RATE:
                 break
             rate = min(MAX_RATE, int(rate * seconds / max_seconds) + 5)
-        return True
+        return Speech(voice=voice or language, package="espeak-ng (system)", license="GPL-3.0-or-later")
 
     def _run(self, text: str, voice: str, rate: int, dest: Path) -> None:
         cmd = [self.binary, "-v", voice, "-s", str(rate), "-w", str(dest), "--", text]

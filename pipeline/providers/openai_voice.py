@@ -13,6 +13,7 @@ import httpx
 import openai
 
 from pipeline.errors import ProviderError
+from pipeline.models import Speech
 from pipeline.providers.openai_client import client_options, make_client, vendor_error
 from pipeline.providers.openai_words import OpenAIWordTimer
 from pipeline.settings import Settings
@@ -53,7 +54,7 @@ class OpenAINarrator:
         """What else shapes the audio, for the asset store's key."""
         return {"voice": self.voice, "speed": self.speed, "instructions": self.instructions}
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> bool:
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
         # The model reads the language from the text; the scene takes the audio's real length, even past max_seconds.
         options: dict[str, object] = {}
         if self.speed != 1.0:
@@ -67,7 +68,7 @@ class OpenAINarrator:
         except openai.OpenAIError as exc:
             raise vendor_error(exc, "speaking the narration", model=self.model) from exc
         write_pcm16_wav(audio, dest, self.model)
-        return True
+        return Speech(voice=voice or self.voice)
 
 
 def write_pcm16_wav(audio: bytes, dest: Path, source: str = "speech model") -> None:
