@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import runpy
 import sys
 import time
 from datetime import datetime
@@ -93,6 +94,6 @@ def _reason(state: State) -> str:
 
 
 if __name__ == "__main__":
-    from flows.cli import main
-
-    sys.exit(main(["daily", *sys.argv[1:]]))
+    # The same as `shorts daily ...`. Run as a module rather than imported: flows.cli imports this one.
+    sys.argv[1:1] = ["daily"]
+    runpy.run_module("flows.cli", run_name="__main__", alter_sys=True)

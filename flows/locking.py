@@ -21,9 +21,7 @@ import time
 
 from prefect.locking.protocol import LockManager
 
-from pipeline import Settings
-from pipeline.database import Database
-from pipeline.locks import AdvisoryLock, FileLock
+from pipeline import AdvisoryLock, Database, FileLock, Settings
 
 WAITING = "waiting for another run that is doing this same step, to reuse what it makes"
 

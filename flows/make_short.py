@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import runpy
 import sys
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows.artifacts import record_run, record_storyboard  # noqa: E402
 from flows.review import Approval, describe, rejected, review_storyboard  # noqa: E402
-from flows.tasks import (
+from flows.tasks import (  # noqa: E402
     clip_task, footage_task, frame_task, moderation_task, narration_task, on_this_machine, publish_task, render_task,
     script_task, storyboard_task,
 )  # noqa: E402
@@ -190,6 +191,6 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
 
 
 if __name__ == "__main__":
-    from flows.cli import main
-
-    sys.exit(main(["make", *sys.argv[1:]]))
+    # The same as `shorts make ...`. Run as a module rather than imported: flows.cli imports this one.
+    sys.argv[1:1] = ["make"]
+    runpy.run_module("flows.cli", run_name="__main__", alter_sys=True)

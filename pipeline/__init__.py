@@ -15,12 +15,17 @@ from pipeline.package import Manifest, package_version, prepare_output_dir, reco
 from pipeline.providers import (
     build_provider, check_budget, choose_providers, estimate_credits, estimate_usd, picks_footage,
 )
+from pipeline.providers.offline_voice import espeak_binary
+from pipeline.providers.ollama import describe_ollama
 from pipeline.providers.remote_tasks import cancel_in_flight
+from pipeline.providers.runway import runway_account
 from pipeline.publish import check_upload_ready, publish, publish_to_outbox, publish_to_youtube
 from pipeline.render import RenderOptions, render_short
 from pipeline.script import write_script
 from pipeline.settings import Settings
+from pipeline.database import Database
 from pipeline.ledger import open_ledger
+from pipeline.locks import AdvisoryLock, FileLock
 from pipeline.store import AssetStore, file_digest, open_store
 from pipeline.storyboard import Review, Storyboard, plan_storyboard, preview_uri, write_storyboard
 from pipeline.takes import scene_takes
@@ -32,6 +37,7 @@ from pipeline.youtube_auth import authorize_youtube, has_youtube_token
 from pipeline.youtube_metadata import with_credits
 
 __all__ = [
+    "AdvisoryLock", "Database", "FileLock", "describe_ollama", "espeak_binary", "runway_account",
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
     "open_ledger", "open_store",
     "Narration", "ProviderChoice", "Speech", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",

@@ -101,8 +101,9 @@ def _stamp(seconds: float) -> str:
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
 
 
-@lru_cache(maxsize=8)
-def _font(path: Path, px: int) -> ImageFont.FreeTypeFont:
+@lru_cache(maxsize=64)  # the title cards try many sizes to fit a phrase
+def load_font(path: Path, px: int) -> ImageFont.FreeTypeFont:
+    """A font file at a pixel size, loaded once per process."""
     return ImageFont.truetype(str(path), px)
 
 
@@ -128,7 +129,7 @@ def _has_glyph(font: Path, ch: str) -> bool:
 
 @lru_cache(maxsize=8)
 def _mask(font: Path, ch: str) -> tuple[tuple[int, int], bytes]:
-    mask = _font(font, 32).getmask(ch)
+    mask = load_font(font, 32).getmask(ch)
     return mask.size, bytes(mask)
 
 
@@ -167,7 +168,7 @@ def draw_caption(group: CaptionGroup, fmt: VideoFormat, style: CaptionStyle = Ca
     """Draw a group's words once; each highlighted version is then a cheap recolouring."""
     px = max(8, round(style.size * fmt.width))
     stroke = max(1, round(style.stroke * px))
-    font = _font(style.font, px)
+    font = load_font(style.font, px)
     words = [drawable(w.word.upper() if style.uppercase else w.word, style.font) for w in group.words]
     space = font.getlength(" ")
     lines = _wrap(words, font, space, style.max_width * fmt.width)

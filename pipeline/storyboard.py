@@ -14,7 +14,7 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.captions import FONT, _font
+from pipeline.captions import FONT, load_font
 from pipeline.footage import footage_line
 from pipeline.models import Footage, FrameAsset, Model, ProviderChoice, Scene, Script
 from pipeline.providers import build_provider, provider_spec
@@ -190,7 +190,7 @@ def write_storyboard(board: Storyboard, dest: Path) -> Storyboard:
         frame_size = first.size
     sheet = Image.new("RGB", sheet_size(len(board.scenes), frame_size), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
-    label, words = _font(FONT, LABEL_PX), _font(FONT, WORDS_PX)
+    label, words = load_font(FONT, LABEL_PX), load_font(FONT, WORDS_PX)
     for scene, box in zip(board.scenes, cell_boxes(len(board.scenes), frame_size)):
         with Image.open(scene.frame) as frame:
             sheet.paste(frame.convert("RGB").resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS),
@@ -220,7 +220,7 @@ def preview_uri(path: Path, width: int = PREVIEW_WIDTH) -> str:
 def _draw_footer(draw: ImageDraw.ImageDraw, board: Storyboard, size: tuple[int, int]) -> None:
     top = size[1] - _footer_height()
     draw.line((GAP, top, size[0] - GAP, top), fill=MUTED, width=2)
-    title, facts = _font(FONT, TITLE_PX), _font(FONT, FACTS_PX)
+    title, facts = load_font(FONT, TITLE_PX), load_font(FONT, FACTS_PX)
     lines = footer_lines(board)
     y = top + GAP
     for line in _wrap(lines[0], title, size[0] - 2 * GAP, 2):

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from flows.cli import _explain, main
+from flows.cli import main
+from flows.cli.errors import explain
 from pipeline import ShortRequest, VideoFormat, WordTiming, slug
 from pipeline.captions import FONT, draw_caption, drawable, group_words, missing_glyphs, srt
 from pipeline.models import MAX_TOPIC_CHARS
@@ -35,7 +36,7 @@ def test_a_topic_is_a_clean_request_with_a_safe_folder_name_or_one_sentence(topi
     try:
         request = ShortRequest(topic=topic)
     except ValidationError as exc:
-        message = _explain(exc)
+        message = explain(exc)
         assert message.startswith("TOPIC: the topic is") and message.endswith(".") and "\n" not in message
         return
     assert request.topic == request.topic.strip() and 0 < len(request.topic) <= MAX_TOPIC_CHARS
@@ -108,5 +109,5 @@ def test_the_cli_answers_any_topic_with_one_line_before_starting_anything(topic,
 def test_unusable_topics_get_one_sentence(topic):
     with pytest.raises(ValidationError) as caught:
         ShortRequest(topic=topic)
-    message = _explain(caught.value)
+    message = explain(caught.value)
     assert message.count(".") >= 1 and "\n" not in message and message.startswith("TOPIC: the topic is")

@@ -10,12 +10,11 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from pipeline.captions import FONT
+from pipeline.captions import FONT, load_font
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.pictograms import emoji_font, pick_pictogram
 
@@ -225,7 +224,7 @@ def _draw_phrase(card: Image.Image, phrase: str, key: str, palette: Palette) -> 
 def _fit(phrase: str, size: int, max_width: float, max_height: float) -> tuple[ImageFont.FreeTypeFont, list[str]]:
     """The largest font (from `size` down) at which the phrase wraps into at most 3 lines within the box."""
     while True:
-        font = _font(size)
+        font = load_font(FONT, size)
         lines = _wrap(phrase, font, max_width)
         cap = _cap_height(font)
         if size <= 6 or lines and len(lines) <= 3 and cap * (1 + LINE_PITCH * (len(lines) - 1)) <= max_height:
@@ -248,8 +247,3 @@ def _wrap(phrase: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[s
 
 def _cap_height(font: ImageFont.FreeTypeFont) -> float:
     return float(-font.getbbox("H", anchor="ls")[1])  # "H" rises from the baseline to the cap height
-
-
-@lru_cache(maxsize=32)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT), size)

@@ -93,7 +93,7 @@ def _wait_until_both_reach_the_clips(runs: list[ShortsProcess], runway: FakeRunw
     def progress() -> tuple[int, int]:
         running = sum(len(run.matching(r"scene \d clip: Runway task \S+ RUNNING")) for run in runs)
         waiting = sum("waiting for another run" in line for run in runs
-                      for line in run.lines[[i for i, l in enumerate(run.lines) if "▶" in l and "clips" in l][0]:])
+                      for line in run.lines[[i for i, seen in enumerate(run.lines) if "▶" in seen and "clips" in seen][0]:])
         return running, waiting
 
     deadline = time.monotonic() + 240

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import typer
 
+from flows.cli.errors import one_line_errors
 from pipeline import (
-    Settings, ShortRequest, ShortsError, choose_providers, open_ledger, open_store, package_version,
+    Settings, ShortRequest, ShortsError, choose_providers, describe_ollama, espeak_binary, has_youtube_token,
+    open_ledger, open_store, package_version, runway_account,
 )
-from pipeline.providers.offline_voice import espeak_binary
-from pipeline.providers.ollama import describe_ollama
-from pipeline.providers.runway import runway_account
-from pipeline.youtube_auth import has_youtube_token
 
 
 def doctor() -> None:
     """Check settings, keys and tools; Runway's balance and tier come from a free call."""
-    settings = Settings()
+    with one_line_errors(code=2):
+        settings = Settings()
     problems = 0
     typer.echo(f"shorts {package_version()}, SHORTS_HOME={settings.home_dir}")
     try:

@@ -1,4 +1,4 @@
-"""`shorts auth ...`: authorise shorts to act for an account; registered on the main app in flows/cli.py."""
+"""`shorts auth ...`: authorise shorts to act for an account."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from pydantic import ValidationError
 
-from pipeline import Settings, ShortsError, authorize_youtube
+from flows.cli.errors import log_to_stderr, one_line_errors
+from pipeline import Settings, authorize_youtube
 
 auth_app = typer.Typer(no_args_is_help=True, help="Authorise shorts to upload for you.")
 
@@ -24,18 +24,10 @@ def youtube(
         "--browser/--no-browser", help="Open the sign-in page (--no-browser: print its address only).")] = True,
 ) -> None:
     """Sign in to Google once and store a token that lets shorts upload to one YouTube channel."""
-    from flows.cli import _explain, _fail, _log_to_stderr  # here, not at the top: flows.cli imports this module
-
-    _log_to_stderr()
-    try:
+    log_to_stderr()
+    with one_line_errors(code=2, interrupted="Interrupted; no token was stored."):
         settings = Settings()
         name = channel or settings.youtube_channel
         path = authorize_youtube(client_secrets, settings.home_dir, name, port=port, open_browser=browser)
-    except ValidationError as exc:
-        _fail(_explain(exc), code=2)
-    except ShortsError as exc:
-        _fail(str(exc), code=2)
-    except KeyboardInterrupt:
-        _fail("Interrupted; no token was stored.", code=130)
     typer.echo(f"Channel {name!r} is authorised (token in {path}); upload with: shorts make \"TOPIC\" --upload"
                + ("" if name == settings.youtube_channel else f" --channel {name}"))

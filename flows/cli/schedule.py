@@ -3,28 +3,19 @@ configure_prefect, so `shorts topics` and `--help` stay fast."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Annotated, Optional
 
 import typer
-from pydantic import ValidationError
 
+from flows.cli.errors import fail, log_to_stderr, one_line_errors
 from pipeline import (
-    ConfigError, Settings, ShortRequest, ShortsError, add_topics, check_upload_ready, nothing_to_make, topic_statuses,
-    queue_name,
+    Settings, ShortRequest, add_topics, check_upload_ready, nothing_to_make, queue_name, topic_statuses,
 )
 
 log = logging.getLogger("shorts")
 topics_app = typer.Typer(no_args_is_help=True, help="The queue of topics the daily runs make, top to bottom.")
-
-
-def _settings() -> Settings:
-    from flows.cli import _explain, _fail  # the error boundary lives in flows.cli
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        _fail(_explain(exc), code=2)
 
 
 @topics_app.command("add")
@@ -33,13 +24,9 @@ def topics_add(
     again: Annotated[bool, typer.Option(help="Queue a topic already made, to make it once more.")] = False,
 ) -> None:
     """Append topics to the queue (SHORTS_HOME/topics.txt); a topic already queued or made is skipped."""
-    from flows.cli import _fail
-
-    settings = _settings()
-    try:
+    with one_line_errors(code=2):
+        settings = Settings()
         outcome = add_topics(settings, topics, again=again)
-    except ShortsError as exc:
-        _fail(str(exc), code=2)
     for topic in outcome["added"]:
         typer.echo(f"queued: {topic}")
     for topic in outcome["requeued"]:
@@ -52,13 +39,9 @@ def topics_add(
 @topics_app.command("list")
 def topics_list() -> None:
     """Show the queue in order, and which topics were made, failed, or wait."""
-    from flows.cli import _fail
-
-    settings = _settings()
-    try:
+    with one_line_errors(code=1):
+        settings = Settings()
         statuses = topic_statuses(settings)
-    except ShortsError as exc:
-        _fail(str(exc))
     path = queue_name(settings)
     if not statuses:
         typer.echo(f"The queue is empty ({path}); add topics with `shorts topics add \"...\"`.")
@@ -83,23 +66,17 @@ def daily(
     verbose: Annotated[bool, typer.Option(help="Also show Prefect's own logs.")] = False,
 ) -> None:
     """Run the daily flow once, now, here: make the next queued topics' Shorts."""
-    from flows.cli import _explain, _fail, _log_to_stderr
-
-    _log_to_stderr()
-    settings = _settings()
+    log_to_stderr()
     if count is not None and not 1 <= count <= 50:
-        _fail(f"--count must be between 1 and 50 (got {count}).", code=2)
-    try:
+        fail(f"--count must be between 1 and 50 (got {count}).", code=2)
+    with one_line_errors(code=2):
+        settings = Settings()
         ShortRequest(topic="seconds check", seconds=seconds)
         dry = not settings.niche and all(s.state == "made" for s in topic_statuses(settings))
         if settings.daily_upload if upload is None else upload:
             check_upload_ready(settings)  # a missing token or a bad schedule fails now, as for `shorts make`
-    except ValidationError as exc:
-        _fail(_explain(exc), code=2)
-    except ShortsError as exc:
-        _fail(str(exc), code=2)
     if dry:
-        _fail(str(nothing_to_make(settings)))  # say so before Prefect takes its time to start
+        fail(str(nothing_to_make(settings)))  # say so before Prefect takes its time to start
 
     from flows.prefect_env import configure_prefect
 
@@ -107,15 +84,8 @@ def daily(
     log.info("Starting Prefect (its first local start sets up a database and can take a minute)…")
     from flows.daily import daily_shorts
 
-    try:
+    with one_line_errors(interrupted="Interrupted; topics not finished stay queued.", prefect=True):
         rows = daily_shorts(count=count, seconds=seconds, upload=upload)
-    except KeyboardInterrupt:
-        _fail("Interrupted; topics not finished stay queued.", code=130)
-    except ShortsError as exc:
-        _fail(str(exc))
-    except Exception as exc:  # Prefect itself failing: one line, as `shorts make` does
-        first_line = (str(exc).strip().splitlines() or [""])[0]
-        _fail(f"Prefect failed to run the flow ({type(exc).__name__}: {first_line}); set SHORTS_DEBUG=1 for details.")
     log.info("Done: %d Short(s) made.", len(rows))
 
 
@@ -124,20 +94,15 @@ def serve() -> None:
 
     Starts a Prefect server on 127.0.0.1 (SHORTS_PREFECT_PORT) unless PREFECT_API_URL names one.
     """
-    from flows.cli import _fail, _log_to_stderr
-
-    _log_to_stderr()
-    settings = _settings()
+    log_to_stderr()
+    with one_line_errors(code=2):
+        settings = Settings()
 
     from flows.prefect_env import configure_prefect
 
     configure_prefect(settings)
     from flows.serve import serve_deployments
 
-    try:
+    with one_line_errors(code=1, config_code=2), contextlib.suppress(KeyboardInterrupt):
         serve_deployments(settings)
-    except KeyboardInterrupt:
-        pass
-    except ShortsError as exc:
-        _fail(str(exc), code=2 if isinstance(exc, ConfigError) else 1)
     log.info("Stopped serving.")

@@ -1,0 +1,96 @@
+"""The CLI's one error boundary: our errors become one line on stderr and an exit code.
+
+Exit codes: 2 for bad input or settings found before anything is made, 1 for a run that failed, 130 for Ctrl-C.
+With SHORTS_DEBUG set, the boundary re-raises instead, so the traceback shows where the error came from.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from pipeline import ConfigError, Settings, ShortRequest, ShortsError, provider_names
+
+log = logging.getLogger("shorts")
+
+FLAG_NAMES = {"seconds": "--seconds", "scenes": "--scenes", "topic": "TOPIC", "voice": "--voice-name",
+              "style": "--style", "language": "--language", "script_provider": "--script",
+              "image_provider": "--image", "video_provider": "--video", "voice_provider": "--voice",
+              "channel": "--channel"}
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Say what is wrong in one line on stderr and exit with `code`."""
+    typer.echo(f"shorts: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def one_line_errors(code: int = 1, *, config_code: int | None = None, interrupted: str = "Interrupted.",
+                    name_step: bool = False, prefect: bool = False) -> Iterator[None]:
+    """Run the block; our errors exit with `code` (a ConfigError with `config_code`, when given), Ctrl-C with 130.
+
+    `name_step` starts the line with the step that failed; `prefect` also turns any other exception (Prefect itself
+    failing to start or to reach its database) into one line.
+    """
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        _reraise_when_debugging()
+        fail(interrupted, code=130)
+    except ValidationError as exc:
+        _reraise_when_debugging()
+        fail(explain(exc), code=2)
+    except ShortsError as exc:
+        _reraise_when_debugging()
+        message = f"{exc.step or 'run'} failed: {exc}" if name_step else str(exc)
+        fail(message, code=config_code if config_code is not None and isinstance(exc, ConfigError) else code)
+    except Exception as exc:
+        if not prefect:
+            raise
+        _reraise_when_debugging()
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        fail(f"Prefect failed to run the flow ({type(exc).__name__}: {first_line}); set SHORTS_DEBUG=1 for details.")
+
+
+def _reraise_when_debugging() -> None:
+    if os.environ.get("SHORTS_DEBUG"):
+        raise  # called only from the except clauses above, so this re-raises the error being handled
+
+
+def explain(exc: ValidationError) -> str:
+    """One sentence for the first problem pydantic found."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    flag = FLAG_NAMES.get(field, field)
+    if error["type"] == "literal_error":
+        choices = ", ".join(provider_names(ShortRequest.model_fields[field].annotation))
+        return f"{flag}: unknown provider {error['input']!r}; choose one of {choices}."
+    if error["type"] in ("greater_than_equal", "less_than_equal") and field in ShortRequest.model_fields:
+        bounds = {type(m).__name__: m for m in ShortRequest.model_fields[field].metadata}
+        low, high = bounds["Ge"].ge, bounds["Le"].le
+        return f"{flag} must be between {low} and {high} (got {error['input']})."
+    if error["type"] == "value_error":
+        return f"{flag}: {error['ctx']['error']}."
+    if field in Settings.model_fields:
+        return f"The setting SHORTS_{field.upper()} is invalid: {error['msg'].lower()}."
+    return f"{flag}: {error['msg'].lower()}."
+
+
+def log_to_stderr() -> None:
+    """Progress lines on stderr, so stdout stays for what a command prints (one JSON object with --json)."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False

@@ -1,0 +1,84 @@
+"""The rules that keep the house simple (../shared/DESIGN.md), checked on the source: the layers, the import graph,
+and ruff's lint."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def modules() -> dict[str, ast.Module]:
+    """Every module of pipeline/ and flows/ by dotted name, parsed."""
+    found = {}
+    for package in ("pipeline", "flows"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+            found[name] = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return found
+
+
+def imports(tree: ast.Module) -> list[tuple[str, list[str], bool]]:
+    """(module, names, at module level) for each absolute import in `tree`."""
+    top = set(map(id, tree.body))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module, [a.name for a in node.names], id(node) in top))
+        elif isinstance(node, ast.Import):
+            found += [(a.name, [], id(node) in top) for a in node.names]
+    return found
+
+
+MODULES = modules()
+
+
+def test_pipeline_knows_nothing_of_prefect_or_flows():
+    broken = [f"{name} imports {module}" for name, tree in MODULES.items() if name.startswith("pipeline.")
+              for module, _, _ in imports(tree) if module.split(".")[0] in ("prefect", "flows")]
+    assert broken == []
+
+
+def test_no_module_takes_another_modules_private_names():
+    taken = [f"{name} takes {module}.{n}" for name, tree in MODULES.items() for module, names, _ in imports(tree)
+             if module in MODULES and module != name for n in names if n.startswith("_")]
+    assert taken == []
+
+
+def test_flows_import_pipeline_through_its_public_surface():
+    # A flow module may defer a provider's import into a function (its SDK is slow to load), nothing more.
+    direct = [f"{name} imports {module}" for name, tree in MODULES.items() if name.startswith("flows")
+              for module, _, top in imports(tree) if module.startswith("pipeline.") and top]
+    assert direct == []
+
+
+def test_the_import_graph_has_no_cycles():
+    edges = {name: set() for name in MODULES}
+    for name, tree in MODULES.items():
+        for module, names, _ in imports(tree):
+            targets = [module] + [f"{module}.{n}" for n in names]
+            edges[name] |= {t for t in targets if t in MODULES and t != name and not t.startswith(name + ".")}
+    cycles, state = [], {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == "open":
+                cycles.append(" -> ".join(path[path.index(nxt):] + [node, nxt]))
+            elif nxt not in state:
+                visit(nxt, path + [node])
+        state[node] = "done"
+
+    for name in sorted(MODULES):
+        if name not in state:
+            visit(name, [])
+    assert cycles == []
+
+
+def test_ruff_finds_nothing():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "pipeline", "flows", "tests",
+                             "benchmarks"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
