@@ -9,6 +9,8 @@ from typing import Annotated, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from pipeline.youtube_limits import TITLE_MAX_CHARS
+
 # Provider names per step; "auto" means: the vendor whose key is set, else offline.
 ScriptProviderName = Literal["auto", "openai", "ollama", "offline"]
 # Your own media: "folder:PATH" takes the frames or clips from the files in a folder.
@@ -27,7 +29,6 @@ def provider_names(annotation: object) -> list[str]:
 
 STEPS = ("script", "image", "video", "voice")
 MAX_TOPIC_CHARS = 200
-TITLE_MAX_CHARS = 100
 
 
 class Model(BaseModel):

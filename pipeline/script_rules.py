@@ -11,13 +11,12 @@ import math
 
 from pydantic import BaseModel, Field
 
-from pipeline.models import TITLE_MAX_CHARS, Scene, Script
+from pipeline.models import Scene, Script
 from pipeline.search_terms import clean_search_terms, derive_search_terms
+from pipeline.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 
 WORDS_PER_SECOND = 2.5
 WORDS_SLACK = 1.2  # narration may run this much over the pace; the render lengthens a scene to its voice
-YOUTUBE_TAGS_MAX_CHARS = 500
-YOUTUBE_DESCRIPTION_MAX_CHARS = 5000
 
 
 class SceneDraft(BaseModel):
@@ -56,6 +55,12 @@ def target_words(seconds: float) -> int:
     return max(1, round(WORDS_PER_SECOND * seconds))
 
 
+def scene_seconds(total: int, count: int) -> list[float]:
+    """Split `total` seconds into `count` scenes that add up exactly."""
+    base = round(total / count, 2)
+    return [base] * (count - 1) + [round(total - base * (count - 1), 2)]
+
+
 def max_words(seconds: float) -> int:
     """The most words a scene of `seconds` may hold."""
     return max(2, math.floor(WORDS_PER_SECOND * seconds * WORDS_SLACK))
@@ -65,11 +70,6 @@ def clean_tags(tags: list[str]) -> list[str]:
     """Tags stripped of spaces and '#', empty ones and repeats dropped."""
     cleaned = (" ".join(t.replace("#", " ").split()) for t in tags)
     return list(dict.fromkeys(t for t in cleaned if t))
-
-
-def youtube_tags_length(tags: list[str]) -> int:
-    """Length of the tags as YouTube counts it: a tag with a space counts its quotes, plus a comma between tags."""
-    return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(0, len(tags) - 1)
 
 
 def script_problems(draft: ScriptDraft, scene_seconds: list[float]) -> list[str]:
@@ -83,15 +83,15 @@ def script_problems(draft: ScriptDraft, scene_seconds: list[float]) -> list[str]
     for field in ("title", "description"):
         if any(c in getattr(draft, field) for c in "<>"):
             problems.append(f"the {field} contains '<' or '>', which YouTube rejects")
-    if len(draft.description) > YOUTUBE_DESCRIPTION_MAX_CHARS:
-        problems.append(f"the description has {len(draft.description)} characters; YouTube allows "
-                        f"{YOUTUBE_DESCRIPTION_MAX_CHARS}")
+    if len(draft.description.encode()) > DESCRIPTION_MAX_BYTES:
+        problems.append(f"the description takes {len(draft.description.encode())} bytes in UTF-8; YouTube allows "
+                        f"{DESCRIPTION_MAX_BYTES}")
     if not draft.hook.strip():
         problems.append("the hook is empty")
-    tags_length = youtube_tags_length(clean_tags(draft.tags))
-    if tags_length > YOUTUBE_TAGS_MAX_CHARS:
-        problems.append(f"the tags take {tags_length} characters as YouTube counts them (quotes around tags with "
-                        f"spaces, commas between); the limit is {YOUTUBE_TAGS_MAX_CHARS}, so drop or shorten tags")
+    length = tags_length(clean_tags(draft.tags))
+    if length > TAGS_MAX_CHARS:
+        problems.append(f"the tags take {length} characters as YouTube counts them (quotes around tags with "
+                        f"spaces, commas between); the limit is {TAGS_MAX_CHARS}, so drop or shorten tags")
     if len(draft.scenes) != len(scene_seconds):
         problems.append(f"there are {len(draft.scenes)} scenes; write exactly {len(scene_seconds)}")
     for index, (scene, seconds) in enumerate(zip(draft.scenes, scene_seconds), start=1):

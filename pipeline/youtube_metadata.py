@@ -12,12 +12,10 @@ from pydantic import AwareDatetime, Field
 
 from pipeline.errors import ConfigError
 from pipeline.models import Model, Script
+from pipeline.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 
 log = logging.getLogger("shorts")
 
-TITLE_MAX_CHARS = 100
-DESCRIPTION_MAX_BYTES = 5000  # YouTube counts the description in UTF-8 bytes, not characters
-TAGS_MAX_CHARS = 500
 ELLIPSIS = "…"
 Privacy = Literal["private", "unlisted", "public"]
 # A BCP-47 tag such as en, pt-BR or zh-Hant-TW; YouTube rejects anything else in defaultLanguage.
@@ -95,11 +93,6 @@ def with_credits(script: Script, credits: list[str]) -> Script:
     description = cut_text(script.description.rstrip(), max(room, 0), what="description",
                            size=lambda text: len(text.encode("utf-8")), unit="bytes")
     return script.model_copy(update={"description": description + block})
-
-
-def tags_length(tags: list[str]) -> int:
-    """The tags' length as YouTube counts it: commas between tags, and quotes around a tag with a space."""
-    return sum(len(tag) + (2 if " " in tag else 0) for tag in tags) + max(len(tags) - 1, 0)
 
 
 def fit_tags(tags: list[str], limit: int = TAGS_MAX_CHARS) -> list[str]:

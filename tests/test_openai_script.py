@@ -10,7 +10,8 @@ from openai_fake import BASE_URL, FakeOpenAI, error, good_script
 from pipeline import ConfigError, ProviderError, Settings, ShortRequest, build_provider, write_script
 from pipeline.providers import choose_provider
 from pipeline.providers.openai_script import OpenAIScriptWriter
-from pipeline.script_rules import max_words, youtube_tags_length
+from pipeline.script_rules import max_words
+from pipeline.youtube_limits import tags_length
 
 REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)  # 5 s scenes: at most 15 words each
 KEY = "sk-fake-SECRET"
@@ -89,15 +90,15 @@ def test_a_failed_repair_is_one_clear_error(fake):
 
 def test_tags_over_youtubes_limit_are_repaired(fake):
     tags = [f"long tag number {n:03d}" for n in range(30)]  # 19 chars + 2 quotes each, commas between
-    assert youtube_tags_length(tags) == 30 * 21 + 29
+    assert tags_length(tags) == 30 * 21 + 29
     fake.chat += [good_script(tags=tags), good_script()]
     writer(fake).write(REQUEST)
     assert "the tags take 659 characters as YouTube counts them" in chat_messages(fake, 1)[3]["content"]
 
 
 def test_youtube_counts_tags_its_own_way():
-    assert youtube_tags_length(["octopus", "ocean life"]) == 7 + (10 + 2) + 1
-    assert youtube_tags_length([]) == 0
+    assert tags_length(["octopus", "ocean life"]) == 7 + (10 + 2) + 1
+    assert tags_length([]) == 0
     assert max_words(5) == 15
 
 

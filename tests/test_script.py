@@ -1,5 +1,6 @@
 from pipeline import ShortRequest, write_script
-from pipeline.providers.offline_script import WORDS_PER_SECOND, OfflineScriptWriter, scene_seconds
+from pipeline.providers.offline_script import OfflineScriptWriter
+from pipeline.script_rules import WORDS_PER_SECOND, scene_seconds
 
 
 def test_offline_script_paces_narration_to_each_scene():

@@ -7,11 +7,12 @@ import re
 from collections.abc import Collection
 from typing import ClassVar
 
-from pipeline.models import TITLE_MAX_CHARS, Scene, Script, ShortRequest
+from pipeline.models import Scene, Script, ShortRequest
 from pipeline.prompts import load_sections, render
+from pipeline.script_rules import WORDS_PER_SECOND, scene_seconds
 from pipeline.search_terms import derive_search_terms
+from pipeline.youtube_limits import TITLE_MAX_CHARS
 
-WORDS_PER_SECOND = 2.5
 
 
 def _pick(options: list[str], *salt: object) -> str:
@@ -34,12 +35,6 @@ def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
-
-
-def scene_seconds(total: int, count: int) -> list[float]:
-    """Split `total` seconds into `count` scenes that add up exactly."""
-    base = round(total / count, 2)
-    return [base] * (count - 1) + [round(total - base * (count - 1), 2)]
 
 
 class OfflineScriptWriter:

@@ -15,9 +15,8 @@ import pydantic
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Script, ShortRequest
 from pipeline.prompts import fill
-from pipeline.providers.offline_script import scene_seconds
 from pipeline.providers.openai_client import scrub, client_options, make_client, vendor_error
-from pipeline.script_rules import ScriptDraft, max_words, script_problems, target_words
+from pipeline.script_rules import ScriptDraft, max_words, scene_seconds, script_problems, target_words
 from pipeline.settings import Settings
 
 log = logging.getLogger("shorts")
