@@ -82,3 +82,13 @@ def test_ruff_finds_nothing():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "pipeline", "flows", "tests",
                              "benchmarks"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_tests_use_only_public_names():
+    taken = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for module, names, _ in imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if module.split(".")[0] in ("pipeline", "flows"):
+                taken += [f"{path.name} takes {module}.{n}" for n in names if n.startswith("_")]
+                taken += [f"{path.name} takes {module}" for part in module.split(".") if part.startswith("_")]
+    assert taken == []
