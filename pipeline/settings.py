@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, AwareDatetime, Field, SecretStr, field_validator
+from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.models import VideoFormat
@@ -16,111 +16,156 @@ DEFAULT_HOME = Path("~/.shorts")
 RETIRED_RUNWARE_MODELS = {"klingai:5@3": "KlingAI 2.1 Master"}  # gone from Runware's model list (runware-sdk 1.8.0)
 
 
-class Settings(BaseSettings):
-    """Tunables (prefix SHORTS_) and the vendors' own key variables."""
+class CoreSettings(BaseModel):
+    """Where things go, the video format, and which provider each step uses."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="SHORTS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
-
-    home: Path = Field(DEFAULT_HOME, description="Caches, the ledger, Prefect results and the outbox.")
+    home: Path = Field(
+        DEFAULT_HOME, description="The asset store (assets/), Prefect result records (prefect-results/), the ledger "
+        "and the outbox.")
     output_dir: Path = Field(Path("out"), description="Each Short gets a folder here.")
     outbox_dir: Path | None = Field(None, description="Where publish drops packages; default HOME/outbox.")
-    # Scaling out (README "Scaling out"): state that several machines share.
+    width: int = Field(720, ge=16, description="Video width in pixels.")
+    height: int = Field(1280, ge=16, description="Video height in pixels.")
+    fps: int = Field(24, ge=1, le=120, description="Frames per second.")
+    script_provider: str = Field("auto", description="Script provider when no --script is given.")
+    image_provider: str = Field("auto", description="First-frame provider when no --image is given.")
+    video_provider: str = Field("auto", description="Clip provider when no --video is given.")
+    voice_provider: str = Field("auto", description="Narration provider when no --voice is given.")
+    voice: str | None = Field(None, description="Voice when no --voice-name is given; default the provider's.")
+    prefect_startup_timeout: int = Field(240, ge=30, description="Seconds to wait for Prefect's local server.")
+
+
+class RenderSettings(BaseModel):
+    """How the final video is encoded and what plays under the voice."""
+
+    music: Path | None = Field(
+        None, description="Background music, ducked under the voice; default the first file in assets/music/.")
+    music_volume: float = Field(0.18, ge=0, le=1, description="Music gain where nobody speaks.")
+    music_ducked_volume: float = Field(0.06, ge=0, le=1, description="Music gain under the voice.")
+    render_preset: str = Field("veryfast", description="x264 preset of the final encode.")
+    render_crf: int = Field(23, ge=0, le=51, description="x264 quality (lower is better and bigger).")
+    render_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 2, ge=1, description="Encoder threads; default the CPU count.")
+
+
+class SharedStateSettings(BaseModel):
+    """State that several machines share (README "Scaling out")."""
+
     database_url: SecretStr | None = Field(
         None, description="postgresql://... puts the ledger, topic queue, uploads and locks on a shared Postgres; "
         "default the SQLite file HOME/ledger.sqlite.")
     store_url: str | None = Field(
-        None, pattern=r"^(s3://[^/]+.*)?$", description="s3://bucket/prefix keeps assets and Prefect's result "
-        "records in object storage (AWS_* variables, AWS_ENDPOINT_URL for other S3 servers); default HOME.")
+        None, pattern=r"^(s3://[^/]+.*)?$", description="s3://bucket/prefix keeps assets and Prefect's result records "
+        "in object storage (AWS_* variables, AWS_ENDPOINT_URL for other S3 servers); default HOME.")
 
-    width: int = 720
-    height: int = 1280
-    fps: int = 24
 
-    script_provider: str = "auto"
-    image_provider: str = "auto"
-    video_provider: str = "auto"
-    voice_provider: str = "auto"
-    voice: str | None = None
+class ScheduleSettings(BaseModel):
+    """The daily runs and the server that schedules them."""
 
-    music: Path | None = Field(None, description="Background music file; default the first in assets/music.")
-    music_volume: float = Field(0.18, ge=0, le=1)
-    music_ducked_volume: float = Field(0.06, ge=0, le=1)
-
-    render_preset: str = "veryfast"
-    render_crf: int = Field(23, ge=0, le=51)
-    render_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
-
-    niche: str | None = Field(None, max_length=200,
-                              description="The channel's niche; topics are brainstormed for it when the queue is dry.")
+    niche: str | None = Field(
+        None, max_length=200, description="The channel's niche; topics are brainstormed for it when the queue is dry.")
     daily_count: int = Field(1, ge=1, le=50, description="Shorts each daily run makes.")
     daily_upload: bool = Field(False, description="Daily runs upload to YouTube (else they go to the outbox).")
-    daily_cron: str = Field("0 9 * * *", description="When the daily deployment runs (cron, in SHORTS_TIMEZONE).")
-    timezone: str | None = Field(None, description="IANA zone of the daily schedule; default the machine's, else UTC.")
+    daily_cron: str = Field(
+        "0 9 * * *", description="When the daily deployment runs (cron: minute hour day month weekday, in "
+        "SHORTS_TIMEZONE).")
+    timezone: str | None = Field(
+        None, description="IANA zone of the daily schedule, e.g. Europe/Berlin; default the machine's, else UTC.")
     prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the Prefect server `shorts serve` starts.")
 
-    prefect_startup_timeout: int = Field(240, ge=30, description="Seconds to wait for Prefect's local server.")
+
+class ReviewSettings(BaseModel):
+    """Looking at the storyboard before any clip is bought."""
 
     review: bool = Field(False, description="Show the storyboard and ask before any clip is bought (like --review).")
     review_timeout_hours: float = Field(24.0, gt=0, description="A run paused for review is cancelled after this.")
-    review_poll_seconds: float = Field(5.0, gt=0, le=60, description="How often a run paused for review checks "
-                                       "whether it was answered.")
+    review_poll_seconds: float = Field(
+        5.0, gt=0, le=60, description="How often a run paused for review checks whether it was answered.")
     auto_approve_credits: float | None = Field(
         None, ge=0, description="Daily runs buy clips without asking when estimated at most this; above, they pause "
         "for review. Empty: every daily Short is approved (the credit caps still apply).")
 
+
+class YouTubeSettings(BaseModel):
+    """Uploading to YouTube."""
+
     youtube_channel: str = Field("main", description="Channel (token name) to upload to; see `shorts auth youtube`.")
-    youtube_category_id: str = Field("22", pattern=r"^\d+$", description="YouTube category id; 22 is People & Blogs.")
-    youtube_privacy: str = Field("private", pattern=r"^(private|unlisted|public)$",
-                                 description="private, unlisted or public.")
+    youtube_category_id: str = Field(
+        "22", pattern=r"^\d+$", description="YouTube category id: 22 People & Blogs, 27 Education, 28 Science & "
+        "Technology.")
+    youtube_privacy: str = Field(
+        "private", pattern=r"^(private|unlisted|public)$", description="private, unlisted or public.")
     youtube_publish_at: AwareDatetime | None = Field(
-        None, description="Schedule publishing (ISO 8601 with a zone, in the future); needs privacy private.")
+        None, description="Schedule publishing, e.g. 2030-01-31T18:00:00+01:00: a future time with a zone; needs "
+        "privacy private (YouTube makes the video public then).")
     youtube_made_for_kids: bool = Field(False, description="Declare the Short made for kids; always sent to YouTube.")
     youtube_api_url: str | None = Field(None, description="A YouTube-compatible server (e.g. a fake); default Google.")
 
-    openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY"))
-    openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL"),
-                                        description="An OpenAI-compatible server (Ollama, vLLM, LM Studio, ...).")
-    openai_script_model: str = "gpt-5.4-mini"
-    openai_image_model: str = "gpt-image-2"
+
+class OpenAISettings(BaseModel):
+    """OpenAI, or any OpenAI-compatible server: scripts, first frames, speech, moderation."""
+
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY"), description="Your OpenAI key.")
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL"), description="An OpenAI-compatible server (Ollama, "
+        "vLLM, LM Studio, ...).")
+    openai_script_model: str = Field("gpt-5.4-mini", description="Writes the script (one repair round).")
+    openai_image_model: str = Field("gpt-image-2", description="Draws the first frames.")
     openai_image_size: str | None = Field(
         None, description="Size asked of the image model, then fitted to WIDTHxHEIGHT; default a 9:16 it accepts "
         "(1152x2048 for gpt-image-2, else 1024x1536).")
     openai_image_quality: str = Field("medium", description="low, medium, high or auto (auto sends none).")
-    openai_voice_model: str = "gpt-4o-mini-tts"
+    openai_voice_model: str = Field("gpt-4o-mini-tts", description="Speech model of --voice openai.")
     openai_voice: str = Field("coral", description="Voice when the request names none.")
-    openai_voice_speed: float = Field(1.0, ge=0.25, le=4.0)
+    openai_voice_speed: float = Field(1.0, ge=0.25, le=4.0, description="Speaking speed.")
     openai_voice_instructions: str = Field(
-        "Warm, lively storyteller; clear diction; short natural pauses between sentences.",
-        description="Delivery instructions (gpt-4o-mini-tts and later; ignored by tts-1).")
+        "Warm, lively storyteller; clear diction; short natural pauses between sentences.", description="Delivery "
+        "instructions (gpt-4o-mini-tts and later; ignored by tts-1).")
     openai_transcribe_model: str = Field("whisper-1", description="Must give word timestamps (verbose_json).")
     openai_word_timings: bool = Field(True, description="Time captions from a transcript of the narration.")
     openai_moderation: bool = Field(True, description="Check prompts with the moderation endpoint first.")
-    openai_moderation_model: str = "omni-moderation-latest"
+    openai_moderation_model: str = Field("omni-moderation-latest", description="The free moderation model.")
     openai_timeout: float = Field(120.0, gt=0, description="Seconds per OpenAI request.")
     openai_max_retries: int = Field(3, ge=0, description="SDK retries on 429, 5xx and timeouts (not for paid media).")
-    # OpenAI paid media (first frames; speech may use it too): one image can take minutes, and is billed once made.
+    # Paid media (first frames, speech): one image can take minutes, and is billed once made.
     openai_media_timeout: float = Field(
-        600.0, gt=0, description="Seconds to wait for one image (or speech) answer; such requests are sent again only "
-        "after a 429 or a connection that never opened.")
-    # Ollama: a local LLM that `auto` writes the script with when no key is set; OLLAMA_HOST is Ollama's own variable.
-    ollama_host: str | None = Field(None, validation_alias=AliasChoices("OLLAMA_HOST"),
-                                    description="Where Ollama listens (host:port or URL); default 127.0.0.1:11434.")
-    ollama_model: str | None = Field(None, description="Ollama chat model for the script; default the first installed.")
+        600.0, gt=0, description="Seconds to wait for one image (or speech) answer; such paid requests are sent again "
+        "only after a 429 or a connection that never opened.")
+
+
+class OllamaSettings(BaseModel):
+    """A local LLM that `auto` writes the script with when no key is set."""
+
+    # OLLAMA_HOST is Ollama's own variable.
+    ollama_host: str | None = Field(
+        None, validation_alias=AliasChoices("OLLAMA_HOST"), description="Where Ollama listens (host:port or URL); "
+        "default 127.0.0.1:11434.")
+    ollama_model: str | None = Field(
+        None, description="Ollama chat model for the script (installed with `ollama pull`); default the first "
+        "installed.")
     ollama_probe_seconds: float = Field(0.4, gt=0, le=10, description="How long `auto` waits for Ollama to answer.")
     ollama_timeout: float = Field(600.0, gt=0, description="Seconds per Ollama request (a local model can be slow).")
+
+
+class RunwaySettings(BaseModel):
+    """Runway: image-to-video clips and first frames, billed in credits."""
+
     # RUNWAY_API_KEY is what older setups used; RUNWAYML_API_SECRET is the SDK's own name and wins.
     runwayml_api_secret: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("RUNWAYML_API_SECRET", "RUNWAY_API_KEY"))
-    runwayml_base_url: str | None = Field(None, validation_alias=AliasChoices("RUNWAYML_BASE_URL"),
-                                          description="A Runway-compatible server; default the SDK's.")
+        None, validation_alias=AliasChoices("RUNWAYML_API_SECRET", "RUNWAY_API_KEY"), description="Your Runway key.")
+    runwayml_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("RUNWAYML_BASE_URL"), description="A Runway-compatible server (its root, "
+        "without /v1); default Runway's API.")
     runway_video_model: Literal["gen4_turbo", "gen4.5", "veo3.1", "veo3.1_fast"] = Field(
-        "gen4_turbo", description="Image-to-video model; all of these accept 720:1280.")
-    runway_image_model: Literal["gen4_image"] = "gen4_image"
+        "gen4_turbo", description="Image-to-video model: gen4_turbo, gen4.5, veo3.1 or veo3.1_fast (all accept "
+        "720:1280).")
+    runway_image_model: Literal["gen4_image"] = Field("gen4_image", description="Text-to-image model.")
     runway_reference_first_frame: bool = Field(
         False, description="Give later scenes' first frames the first scene's frame as a reference image.")
-    runway_deadline_minutes: float = Field(15.0, gt=0, description="Per task; then it is cancelled.")
+    runway_deadline_minutes: float = Field(
+        15.0, gt=0, description="Per task; then it is cancelled if Runway has not started it, else left to finish for "
+        "the next run.")
     runway_poll_seconds: float = Field(5.0, gt=0, description="Between status checks; Runway asks for 5 or more.")
     runway_concurrency: int | None = Field(
         None, ge=1, description="Tasks in flight per model; default the tier's limit, else 2.")
@@ -130,12 +175,21 @@ class Settings(BaseSettings):
         False, description="Submit again a task whose creation was never confirmed (it may have been billed).")
     max_credits_per_short: float = Field(200.0, ge=0, description="Refuse a Short estimated above this.")
     max_credits_per_day: float = Field(1000.0, ge=0, description="Refuse tasks past this in any 24 hours.")
-    runware_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("RUNWARE_API_KEY"))
-    runware_base_url: str = Field("https://api.runware.ai/v1", validation_alias=AliasChoices("RUNWARE_BASE_URL"),
-                                  description="A Runware-compatible server: the URL tasks are POSTed to.")
+
+
+class RunwareSettings(BaseModel):
+    """Runware: image-to-video clips, billed in dollars."""
+
+    runware_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("RUNWARE_API_KEY"), description="Your Runware key.")
+    runware_base_url: str = Field(
+        "https://api.runware.ai/v1", validation_alias=AliasChoices("RUNWARE_BASE_URL"), description="A "
+        "Runware-compatible server: the URL tasks are POSTed to.")
     runware_video_model: Literal["klingai:6@1", "runway:1@2"] = Field(
-        "klingai:6@1", description="Image-to-video model (AIR id): Kling 2.5 Turbo Pro (1080x1920) or Runway Gen-4.5.")
-    runware_deadline_minutes: float = Field(20.0, gt=0, description="Per task; then the run stops waiting on it.")
+        "klingai:6@1", description="Image-to-video model (AIR id): klingai:6@1 (Kling 2.5 Turbo Pro, 1080x1920) or "
+        "runway:1@2 (Runway Gen-4.5 at 720x1280, 5/8/10 s).")
+    runware_deadline_minutes: float = Field(
+        20.0, gt=0, description="Per task; then the run stops waiting on it (a rerun resumes it).")
     runware_poll_seconds: float = Field(2.0, gt=0, description="First pause before checking a task, then x1.5.")
     runware_max_poll_seconds: float = Field(10.0, gt=0, description="Longest pause between checks of a task.")
     runware_concurrency: int = Field(2, ge=1, description="Runware tasks in flight per model.")
@@ -144,16 +198,6 @@ class Settings(BaseSettings):
         "as never made (and is submitted again).")
     max_usd_per_short: float = Field(10.0, ge=0, description="Refuse a Short whose dollar-billed steps cost more.")
     max_usd_per_day: float = Field(50.0, ge=0, description="Refuse dollar-billed tasks past this in any 24 hours.")
-    # Stock footage (Pexels, Pixabay): free keys; each scene's clip is found by its search terms.
-    pexels_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("PEXELS_API_KEY"))
-    pexels_base_url: str = Field("https://api.pexels.com", validation_alias=AliasChoices("PEXELS_BASE_URL"),
-                                 description="A Pexels-compatible server: the root /videos/search hangs off.")
-    pixabay_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("PIXABAY_API_KEY"))
-    pixabay_base_url: str = Field("https://pixabay.com/api", validation_alias=AliasChoices("PIXABAY_BASE_URL"),
-                                  description="A Pixabay-compatible server: the root /videos/ hangs off.")
-    stock_min_width: int = Field(720, ge=64, description="Narrowest stock clip accepted, in pixels.")
-    stock_per_page: int = Field(20, ge=3, le=80, description="Search results read per query.")
-    stock_timeout: float = Field(60.0, gt=0, description="Seconds per stock search or download request.")
 
     @field_validator("runware_video_model", mode="before")
     @classmethod
@@ -162,6 +206,41 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} ({RETIRED_RUNWARE_MODELS[value]}) is no longer offered by Runware; set "
                              "SHORTS_RUNWARE_VIDEO_MODEL to klingai:6@1 (Kling 2.5 Turbo Pro) or runway:1@2")
         return value
+
+
+class StockSettings(BaseModel):
+    """Free stock footage (Pexels, Pixabay): each scene's clip is found by its search terms."""
+
+    pexels_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("PEXELS_API_KEY"), description="A free key from pexels.com/api.")
+    pexels_base_url: str = Field(
+        "https://api.pexels.com", validation_alias=AliasChoices("PEXELS_BASE_URL"), description="A Pexels-compatible "
+        "server: the root /videos/search hangs off.")
+    pixabay_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("PIXABAY_API_KEY"), description="A free key from pixabay.com/api/docs.")
+    pixabay_base_url: str = Field(
+        "https://pixabay.com/api", validation_alias=AliasChoices("PIXABAY_BASE_URL"), description="A "
+        "Pixabay-compatible server: the root /videos/ hangs off.")
+    stock_min_width: int = Field(720, ge=64, description="Narrowest stock clip accepted, in pixels.")
+    stock_per_page: int = Field(20, ge=3, le=80, description="Search results read per query.")
+    stock_timeout: float = Field(60.0, gt=0, description="Seconds per stock search or download request.")
+
+
+# The sections, in the order the README documents them; `Settings` is all of them at once.
+SECTIONS: dict[str, type[BaseModel]] = {
+    "core": CoreSettings, "render": RenderSettings, "shared state": SharedStateSettings,
+    "schedule": ScheduleSettings, "review": ReviewSettings, "youtube": YouTubeSettings, "openai": OpenAISettings,
+    "ollama": OllamaSettings, "runway": RunwaySettings, "runware": RunwareSettings, "stock": StockSettings,
+}
+
+
+class Settings(BaseSettings, StockSettings, RunwareSettings, RunwaySettings, OllamaSettings, OpenAISettings,
+               YouTubeSettings, ReviewSettings, ScheduleSettings, SharedStateSettings, RenderSettings, CoreSettings):
+    """Every setting, read from the environment (prefix SHORTS_, or the vendors' own variables) and `.env`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHORTS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
 
     @property
     def home_dir(self) -> Path:
