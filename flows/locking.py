@@ -38,7 +38,7 @@ class FlockLockManager(LockManager):
     def _lock(self, key: str) -> FileLock | AdvisoryLock:
         settings = Settings()
         url = settings.database_url.get_secret_value() if settings.database_url else None
-        return Database(settings.ledger_file, url).lock(f"step-{key}")
+        return Database(settings.paths.ledger, url).lock(f"step-{key}")
 
     def acquire_lock(self, key: str, holder: str, acquire_timeout: float | None = None,
                      hold_timeout: float | None = None) -> bool:

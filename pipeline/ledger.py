@@ -309,4 +309,4 @@ class Ledger:
 def open_ledger(settings: Settings) -> Ledger:
     """The ledger these settings name: SHORTS_DATABASE_URL, else the SQLite file under SHORTS_HOME."""
     url = settings.database_url.get_secret_value() if settings.database_url else None
-    return Ledger(settings.ledger_file, url=url)
+    return Ledger(settings.paths.ledger, url=url)

@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline.home import Home
+
 log = logging.getLogger("shorts")
 
-LOCK_DIR = "locks"
 POLL_SECONDS = 0.05
 SAY_WAITING_AFTER = 1.0  # seconds: a wait longer than this is worth a line in the log
 
@@ -33,7 +34,7 @@ def lock_file(home: Path, name: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-")[:80]
     if safe != name:  # keep distinct names distinct after cleaning
         safe = f"{safe}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
-    return home / LOCK_DIR / f"{safe}.lock"
+    return Home(home).locks / f"{safe}.lock"
 
 
 class FileLock:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.home import Home
 from pipeline.models import VideoFormat
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -247,12 +248,13 @@ class Settings(BaseSettings, StockSettings, RunwareSettings, RunwaySettings, Oll
         return self.home.expanduser()
 
     @property
-    def outbox(self) -> Path:
-        return (self.outbox_dir or self.home_dir / "outbox").expanduser()
+    def paths(self) -> Home:
+        """Every path under SHORTS_HOME."""
+        return Home(self.home_dir)
 
     @property
-    def ledger_file(self) -> Path:
-        return self.home_dir / "ledger.sqlite"
+    def outbox(self) -> Path:
+        return self.outbox_dir.expanduser() if self.outbox_dir else self.paths.outbox
 
     @property
     def video_format(self) -> VideoFormat:

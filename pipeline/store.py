@@ -191,4 +191,4 @@ class AssetStore:
 def open_store(settings: Settings) -> AssetStore:
     """The asset store these settings name: HOME/assets, backed by SHORTS_STORE_URL/assets when that is set."""
     remote = RemoteStore(f"{settings.store_url.rstrip('/')}/assets") if settings.store_url else None
-    return AssetStore(settings.home_dir / "assets", remote)
+    return AssetStore(settings.paths.assets, remote)

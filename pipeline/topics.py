@@ -52,7 +52,7 @@ class Brainstormer(Protocol):
 
 def topics_file(settings: Settings) -> Path:
     """The queue file a person edits."""
-    return settings.home_dir / "topics.txt"
+    return settings.paths.topics
 
 
 def queue_name(settings: Settings) -> str:
@@ -115,7 +115,7 @@ def _append(path: Path, topics: list[str], comment: str | None = None) -> None:
 
 def topic_statuses(settings: Settings, ledger: Ledger | None = None) -> list[TopicStatus]:
     """Every topic in the queue, in order, with what the ledger remembers of it."""
-    if ledger is None and not settings.database_url and not settings.ledger_file.exists():
+    if ledger is None and not settings.database_url and not settings.paths.ledger.exists():
         return [TopicStatus(topic=t, state="queued") for t in read_topics(topics_file(settings))]  # no ledger made
     ledger = ledger or open_ledger(settings)
     history = _history(ledger)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigError, ProviderError
+from pipeline.home import Home
 from pipeline.store import sweep_stale_parts, temp_tag
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def token_path(home: Path, channel: str) -> Path:
     """Where the token of `channel` lives: HOME/youtube/<channel>.json."""
     if not CHANNEL_NAME.match(channel):
         raise ConfigError(f"The channel name {channel!r} is not allowed; use 1-40 letters, digits, - or _.")
-    return home / "youtube" / f"{channel}.json"
+    return Home(home).youtube_tokens / f"{channel}.json"
 
 
 def has_youtube_token(home: Path, channel: str) -> bool:

@@ -26,13 +26,13 @@ def store() -> AssetStore:
 
 
 def ledger() -> Ledger:
-    return Ledger(Settings().ledger_file)
+    return Ledger(Settings().paths.ledger)
 
 
 def assert_secret_kept(fragment: str, error: Exception) -> None:
     """A key (known by `fragment`) is in neither the error's message nor the ledger's file."""
     assert fragment not in str(error)
-    assert fragment not in Settings().ledger_file.read_bytes().decode("latin-1")
+    assert fragment not in Settings().paths.ledger.read_bytes().decode("latin-1")
 
 
 def animate_with(provider: str, the_scene: Scene, frame: FrameAsset, **kwargs) -> ClipAsset:

@@ -18,7 +18,7 @@ from pipeline.locks import AdvisoryLock
 
 def _reserve(url: str, key: str, cap: float, results) -> None:
     try:
-        Ledger(Settings().ledger_file, url=url).reserve(key=key, provider="runway", kind="clip", model="gen4_turbo",
+        Ledger(Settings().paths.ledger, url=url).reserve(key=key, provider="runway", kind="clip", model="gen4_turbo",
                                                         estimate=10, daily_cap=cap)
         results.put("ok")
     except ConfigError:
@@ -56,7 +56,7 @@ def test_tasks_uploads_and_amounts_round_trip(postgres_url, tmp_path):
 
 
 def test_daily_cap_holds_when_processes_race_to_reserve(postgres_url):
-    Ledger(Settings().ledger_file, url=postgres_url)
+    Ledger(Settings().paths.ledger, url=postgres_url)
     results = multiprocessing.get_context("spawn").Queue()
     workers = [multiprocessing.get_context("spawn").Process(target=_reserve, args=(postgres_url, f"k{i}", 55, results))
                for i in range(8)]
@@ -66,7 +66,7 @@ def test_daily_cap_holds_when_processes_race_to_reserve(postgres_url):
         worker.join(60)
     outcomes = sorted(results.get(timeout=5) for _ in workers)
     assert outcomes == ["ok"] * 5 + ["refused"] * 3  # 5 x 10 credits fit under 55; no two writers both saw room
-    assert len(Ledger(Settings().ledger_file, url=postgres_url).tasks()) == 5
+    assert len(Ledger(Settings().paths.ledger, url=postgres_url).tasks()) == 5
 
 
 def _hold_forever(url: str, name: str) -> None:

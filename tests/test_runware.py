@@ -301,9 +301,9 @@ def test_budget_counts_dollars_beside_credits_and_refuses_over_the_dollar_caps(m
     with pytest.raises(ConfigError, match=r"estimated at up to \$1.05, over SHORTS_MAX_USD_PER_SHORT=1"):
         check_budget(script, choices, Settings())
     monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "10")
-    Ledger(Settings().ledger_file).reserve(key="k", provider="runware", kind="clip", model="m", estimate=49,
+    Ledger(Settings().paths.ledger).reserve(key="k", provider="runware", kind="clip", model="m", estimate=49,
                                            daily_cap=50, unit=USD)
     with pytest.raises(ConfigError, match=r"spend to \$50.05, over SHORTS_MAX_USD_PER_DAY=50"):
         check_budget(script, choices, Settings())
     day_ago = datetime.now(timezone.utc) - timedelta(days=1)
-    assert Ledger(Settings().ledger_file).spent_since(day_ago) == 0  # dollars never count as credits
+    assert Ledger(Settings().paths.ledger).spent_since(day_ago) == 0  # dollars never count as credits

@@ -108,7 +108,7 @@ def test_budget_stops_a_short_over_either_cap_before_anything_is_paid(monkeypatc
     assert check_budget(script(6), choices("runway", "runway"), Settings()) == 180
     with pytest.raises(ConfigError, match=r"estimated at up to 240 credits, over SHORTS_MAX_CREDITS_PER_SHORT=200"):
         check_budget(script(8), choices("runway", "runway"), Settings())
-    reserve(Ledger(Settings().ledger_file), "spent today", estimate=900)
+    reserve(Ledger(Settings().paths.ledger), "spent today", estimate=900)
     with pytest.raises(ConfigError, match=r"spend to 1080, over SHORTS_MAX_CREDITS_PER_DAY=1000"):
         check_budget(script(6), choices("runway", "runway"), Settings())
     assert check_budget(script(6), choices("offline", "offline"), Settings()) == 0

@@ -66,7 +66,7 @@ def test_a_made_topic_is_never_taken_again_unless_queued_again(settings):
     assert next_topics(settings, 5) == ["Octopus camouflage", "Why bees dance"]
     assert read_topics(topics_file(settings)).count("Octopus camouflage") == 1  # requeued, not duplicated
 
-    events = Ledger(settings.ledger_file).topic_events()
+    events = Ledger(settings.paths.ledger).topic_events()
     assert [(e.key, e.event) for e in events] == [("octopus camouflage", "made"), ("octopus camouflage", "requeued")]
     assert events[0].link == "/out/octopus-camouflage/final.mp4" and events[0].run_id == "run-1"
 
@@ -85,9 +85,9 @@ def test_a_failed_topic_stays_queued_behind_topics_never_tried(settings):
 
 
 def test_listing_the_queue_creates_no_ledger_and_taking_from_it_migrates_one(settings):
-    assert topic_statuses(settings) == [] and not settings.ledger_file.exists()
+    assert topic_statuses(settings) == [] and not settings.paths.ledger.exists()
     assert next_topics(settings, 1) == []
-    assert Ledger(settings.ledger_file).migrations()[:2] == ["m001_remote_tasks", "m002_topics"]
+    assert Ledger(settings.paths.ledger).migrations()[:2] == ["m001_remote_tasks", "m002_topics"]
 
 
 def test_a_dry_queue_is_refilled_from_the_niche(monkeypatch):

@@ -172,7 +172,7 @@ def test_the_second_run_uploads_nothing_and_returns_the_existing_link(out_dir, s
     assert second == first and second.youtube_url == "https://youtube.com/shorts/vid123"
     assert again.request_sequence == []
     assert "nothing uploaded: https://youtube.com/shorts/vid123" in caplog.text
-    upload = Ledger(settings.ledger_file).upload(file_digest(out_dir / "final.mp4"), "main")
+    upload = Ledger(settings.paths.ledger).upload(file_digest(out_dir / "final.mp4"), "main")
     assert upload.video_id == "vid123" and upload.session_uri is None
 
 

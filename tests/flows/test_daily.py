@@ -58,7 +58,7 @@ def test_one_failing_topic_does_not_stop_the_others_but_fails_the_run():
     assert rows[1]["link"] == str(video) and rows[1]["credits"] == 0 and rows[1]["seconds"] > 0
     assert "Cannot write to the output folder" in rows[0]["reason"] and "1 of 2 Shorts made" in summary["description"]
 
-    made_run = next(e.run_id for e in Ledger(settings.ledger_file).topic_events() if e.event == "made")
+    made_run = next(e.run_id for e in Ledger(settings.paths.ledger).topic_events() if e.event == "made")
     short = artifacts(UUID(made_run))
     assert set(short) == {"script-octopus-camouflage", "cost-octopus-camouflage", "video-octopus-camouflage",
                           "storyboard-octopus-camouflage"}
