@@ -26,10 +26,11 @@ from flows.tasks import (  # noqa: E402
     script_task, storyboard_task,
 )  # noqa: E402
 from pipeline import (  # noqa: E402
-    Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, cancel_in_flight, check_budget,
-    choose_providers, describe_pick, disk_error, estimate_usd, footage_credits, footage_line, open_store,
-    package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, slug, Storyboard, with_credits,
-    write_package,
+    ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, Narration, ProviderChoice, Published, RenderedShort,
+    RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError, Storyboard, VideoFormat,
+    cancel_in_flight, check_budget, choose_providers, describe_pick, disk_error, estimate_usd, footage_credits,
+    footage_line, open_store, package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, slug,
+    with_credits, write_package,
 )
 
 log = logging.getLogger("shorts")
@@ -60,14 +61,6 @@ def _results(futures):
         raise
 
 
-def call(task, *args):
-    """Run a task and say when its result came from an earlier run."""
-    state = task(*args, return_state=True)
-    if state.name == "Cached":
-        log.info("  reused from an earlier run")
-    return state.result()
-
-
 @flow(name="make-short", flow_run_name="{request.topic}", task_runner=ThreadPoolTaskRunner(max_workers=4))
 def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None = None, redo_scene: int | None = None,
                approval: Approval = "pause") -> ShortResult | Storyboard:
@@ -86,48 +79,26 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     for choice in choices.values():
         log.info("%-7s provider: %s (%s)", choice.step, choice.name, choice.reason)
     provider = {step: choice.name for step, choice in choices.items()}
-    fmt = settings.video_format
+    fmt, steps, timings = settings.video_format, Steps(settings, fresh), {}
     output = prepare_output_dir(Path(out_dir) if out_dir else settings.output_dir / slug(request.topic))
-    options = RenderOptions(preset=settings.render_preset, crf=settings.render_crf, threads=settings.render_threads,
-                            music=settings.music_file(), music_volume=settings.music_volume,
-                            ducked_volume=settings.music_ducked_volume)
-    timings: dict[str, float] = {}
-    # --fresh reruns every step and overwrites its cache record. With object storage, the records live there too.
-    records = result_storage(settings)
-    script_t, footage_t, frame_t, clip_t, narration_t, render_t = (
-        t.with_options(refresh_cache=fresh or None, result_storage=records)
-        for t in (script_task, footage_task, frame_task, clip_task, narration_task, render_task)
-    )
-    common = dict(settings=unmapped(settings), fresh=unmapped(fresh))
     # Where the Short goes must not change what is made, so the making steps cache on the request without it.
     making = request.model_copy(update={"upload": False, "channel": None, "review": False})
 
     with step("script", timings):
-        script = call(script_t, making, provider["script"], settings, fresh)
+        script = steps.call(steps.script, making, provider["script"], settings, fresh)
         log.info("  %r, %d scenes", script.title, len(script.scenes))
-
     with step("moderation and budget", timings):  # before anything is paid for
-        moderation = moderation_task(script, settings)
-        log.info("  %s", f"skipped: {moderation.skipped}" if moderation.skipped else f"{moderation.checked} prompts passed")
-        estimate = check_budget(script, choices, settings)  # refuses a Short over the credit or dollar caps
-        usd = estimate_usd(script, choices, settings)
-        log.info("  estimated cost: up to %g credits%s", estimate, f" and ${usd:.2f}" if usd else "")
-
-    footage: dict[str, list] = {}  # stock clips or your own files, a distinct one per scene, picked in one pass
-    for media_step in (s for s in ("image", "video") if picks_footage(s, provider[s])):
-        with step(f"{media_step} footage", timings):
-            footage[media_step] = call(footage_t, script, media_step, provider[media_step], fmt, settings, fresh)
-            log.info("  %s", footage_line(footage[media_step]))
-            for pick in filter(None, footage[media_step]):
-                log.info("  %s", describe_pick(pick))
+        moderation = _moderate_and_estimate(script, choices, settings)
+    footage = {media: _pick_footage(steps, script, media, provider[media], fmt, timings)  # stock or your own media
+               for media in ("image", "video") if picks_footage(media, provider[media])}
 
     with step("first frames and storyboard", timings):
         takes = scene_takes(output, script, redo_scene)  # --redo-scene N moves scene N to its next take, for good
-        frames = frame_t.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]),
-                             take=takes, footage=footage.get("image") or unmapped(None), **common)
+        frames = steps.frame.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]),
+                                 take=takes, footage=footage.get("image") or unmapped(None), **steps.common)
         # Narration is cheap and runs alongside, even while a person looks at the storyboard; a preview skips it.
-        narrations = [] if approval == "preview" else narration_t.map(
-            unmapped(making), script.scenes, unmapped(provider["voice"]), **common)
+        narrations = [] if approval == "preview" else steps.narration.map(
+            unmapped(making), script.scenes, unmapped(provider["voice"]), **steps.common)
         futures = [*frames, *narrations]
         frames = on_this_machine(_results(frames), settings)
         board = storyboard_task(script, frames, choices, settings, output, footage.get("video"))
@@ -135,7 +106,6 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         log.info("  %s: %s", board.path, board.cost_line())
     if approval == "preview":  # the CLI asks its question now, then runs again with the answer
         return board
-
     with step("review", timings):  # the gate: no clip is bought before this
         review = review_storyboard(board, request, settings, approval)
         log.info("  %s", describe(review))
@@ -144,50 +114,113 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         return rejected(review)
 
     with step("clips and narration", timings):
-        clips = clip_t.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]),
-                           footage=footage.get("video") or unmapped(None), **common)
+        clips = steps.clip.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]),
+                               footage=footage.get("video") or unmapped(None), **steps.common)
         futures += clips
         clips, narrations = on_this_machine(_results(clips), settings), on_this_machine(_results(narrations), settings)
-        reused = sum(f.state.is_completed() and f.state.name == "Cached" for f in futures)
-        if reused:
-            log.info("  %d of %d scene steps reused from earlier runs", reused, len(futures))
+        _say_reused(futures)
         if provider["voice"] == "offline" and not any(n.path for n in narrations):
             log.warning("  no voice: espeak-ng is not installed, so the Short is silent (captions still timed)")
-
     with step("render", timings):
-        rendered = call(render_t, script, clips, narrations, fmt, options, settings, fresh)
+        rendered = steps.call(steps.render, script, clips, narrations, fmt, _render_options(settings), settings, fresh)
         rendered = on_this_machine([rendered], settings)[0]
         video_url = open_store(settings).link(rendered.video)  # None without object storage
 
-    credits = footage_credits(clips)  # what stock footage asks for: in the manifest and the YouTube description
-    script = with_credits(script, credits)
-    cost = round(sum(asset.cost_credits for asset in [*frames, *clips]), 2)
-    cost_usd = round(sum(clip.cost_usd for clip in clips), 4)
+    manifest = _manifest(request, choices, fmt, settings, script, frames, clips, narrations, rendered, moderation,
+                         review, timings)
     with step("package", timings):
-        manifest = Manifest(
-            shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
-            render_options=options, script=script, frames=frames, clips=clips, narrations=narrations,
-            render=rendered, moderation=moderation, review=review, step_seconds=timings, cost_credits=cost,
-            cost_usd=cost_usd, credits=credits,
-        )
         files = write_package(manifest, output)
-
     with step("publish", timings):
-        published = publish_task(output, script, request, settings)
+        published = publish_task(output, manifest.script, request, settings)
         if published.youtube_id and published.youtube_url:
             files["manifest.json"] = record_upload(manifest, output, published.youtube_id, published.youtube_url)
-            create_link_artifact(published.youtube_url, link_text=script.title, key=f"youtube-{slug(request.topic)}",
-                                 description=f"The Short on YouTube ({published.youtube_id}).")
-            log.info("  on YouTube: %s", published.youtube_url)
-        else:
-            log.info("  dropped in the outbox: %s", published.location)
-
+        _say_where(published, manifest.script.title, request.topic)
     record_run(manifest, files["final.mp4"], video_url)  # the script, a cost table and a link, on the run
     return ShortResult(
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
-        manifest=files["manifest.json"], providers=provider, cost_credits=cost, cost_usd=cost_usd,
-        seconds=rendered.seconds, published=published, video_url=video_url,
+        manifest=files["manifest.json"], providers=provider, cost_credits=manifest.cost_credits,
+        cost_usd=manifest.cost_usd, seconds=rendered.seconds, published=published, video_url=video_url,
     )
+
+
+class Steps:
+    """The step tasks with this run's cache options: --fresh reruns each step and overwrites its record, and the
+    records live in object storage when there is one."""
+
+    def __init__(self, settings: Settings, fresh: bool) -> None:
+        self.settings, self.fresh = settings, fresh
+        records = result_storage(settings)
+        self.script, self.footage, self.frame, self.clip, self.narration, self.render = (
+            t.with_options(refresh_cache=fresh or None, result_storage=records)
+            for t in (script_task, footage_task, frame_task, clip_task, narration_task, render_task)
+        )
+        self.common = dict(settings=unmapped(settings), fresh=unmapped(fresh))  # what every mapped step takes
+
+    @staticmethod
+    def call(task, *args):
+        """Run a task and say when its result came from an earlier run."""
+        state = task(*args, return_state=True)
+        if state.name == "Cached":
+            log.info("  reused from an earlier run")
+        return state.result()
+
+
+def _moderate_and_estimate(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> ModerationCheck:
+    """Check the prompts, then refuse a Short over the credit or dollar caps; nothing is paid for before this."""
+    moderation = moderation_task(script, settings)
+    log.info("  %s", f"skipped: {moderation.skipped}" if moderation.skipped else f"{moderation.checked} prompts passed")
+    estimate = check_budget(script, choices, settings)
+    usd = estimate_usd(script, choices, settings)
+    log.info("  estimated cost: up to %g credits%s", estimate, f" and ${usd:.2f}" if usd else "")
+    return moderation
+
+
+def _pick_footage(steps: Steps, script: Script, media: str, provider: str, fmt: VideoFormat,
+                  timings: dict[str, float]) -> list[Footage | None]:
+    """Stock clips or your own files for one media step: a distinct one per scene, picked in one pass."""
+    with step(f"{media} footage", timings):
+        picks = steps.call(steps.footage, script, media, provider, fmt, steps.settings, steps.fresh)
+        log.info("  %s", footage_line(picks))
+        for pick in filter(None, picks):
+            log.info("  %s", describe_pick(pick))
+    return picks
+
+
+def _say_reused(futures: list) -> None:
+    reused = sum(f.state.is_completed() and f.state.name == "Cached" for f in futures)
+    if reused:
+        log.info("  %d of %d scene steps reused from earlier runs", reused, len(futures))
+
+
+def _render_options(settings: Settings) -> RenderOptions:
+    return RenderOptions(preset=settings.render_preset, crf=settings.render_crf, threads=settings.render_threads,
+                         music=settings.music_file(), music_volume=settings.music_volume,
+                         ducked_volume=settings.music_ducked_volume)
+
+
+def _manifest(request: ShortRequest, choices: dict[str, ProviderChoice], fmt: VideoFormat, settings: Settings,
+              script: Script, frames: list[FrameAsset], clips: list[ClipAsset], narrations: list[Narration],
+              rendered: RenderedShort, moderation: ModerationCheck, review: Review | None,
+              timings: dict[str, float]) -> Manifest:
+    """Everything the run used and made, with its costs; the script's description credits the stock footage."""
+    credits = footage_credits(clips)
+    return Manifest(
+        shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
+        render_options=_render_options(settings), script=with_credits(script, credits), frames=frames, clips=clips,
+        narrations=narrations, render=rendered, moderation=moderation, review=review, step_seconds=timings,
+        cost_credits=round(sum(asset.cost_credits for asset in [*frames, *clips]), 2),
+        cost_usd=round(sum(clip.cost_usd for clip in clips), 4), credits=credits,
+    )
+
+
+def _say_where(published: Published, title: str, topic: str) -> None:
+    """Log where the Short went; a YouTube upload also becomes a link on the run."""
+    if published.youtube_id and published.youtube_url:
+        create_link_artifact(published.youtube_url, link_text=title, key=f"youtube-{slug(topic)}",
+                             description=f"The Short on YouTube ({published.youtube_id}).")
+        log.info("  on YouTube: %s", published.youtube_url)
+    else:
+        log.info("  dropped in the outbox: %s", published.location)
 
 
 if __name__ == "__main__":
