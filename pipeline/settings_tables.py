@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from pipeline.settings import SECTIONS
+from pipeline.store import atomic_path
 
 MARKED = re.compile(r"(<!-- settings: (?P<section>[a-z ]+) -->\n)(?P<table>.*?)(<!-- /settings -->)", re.S)
 
@@ -50,4 +51,5 @@ def rewrite(text: str) -> str:
 
 if __name__ == "__main__":
     for path in map(Path, sys.argv[1:]):
-        path.write_text(rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")
+        with atomic_path(path) as tmp:
+            tmp.write_text(rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")

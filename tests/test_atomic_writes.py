@@ -104,8 +104,9 @@ def test_the_topic_queue_is_rewritten_whole(tmp_path):
 # Each place in pipeline/ that writes a file, and why what it writes is never taken for a finished file: `tmp` and
 # `staging` come from atomic_path or a staging folder; `dest` is the temporary atomic_path handed to a provider.
 WRITERS = {
-    ("narration.py", "tmp.write_bytes("), ("render.py", "tmp.write_text("), ("package.py", "tmp.write_text("),
-    ("topics.py", "tmp.write_text("), ("takes.py", "tmp.write_bytes("), ("storyboard.py", "sheet.save(tmp"),
+    ("narration.py", "tmp.write_bytes("), ("narration.py", "tmp.write_text("), ("render.py", "tmp.write_text("),
+    ("package.py", "tmp.write_text("), ("topics.py", "tmp.write_text("), ("settings_tables.py", "tmp.write_text("),
+    ("takes.py", "tmp.write_bytes("), ("storyboard.py", "sheet.save(tmp"),
     ("storyboard.py", "small.save(buffer"),  # in memory
     ("package.py", 'probe.write_bytes(b"")'),  # the writability probe: empty, removed at once
     ("mix.py", "write_audiofile(str(dest)"),  # the soundtrack, beside the render's temporary, removed after
