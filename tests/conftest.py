@@ -65,7 +65,7 @@ def request_5s() -> ShortRequest:
 @pytest.fixture
 def runway(monkeypatch):
     """A fake Runway the pipeline reaches through RUNWAYML_BASE_URL, polled every 10 ms instead of 5 s."""
-    from fake_runway import KEY, FakeRunway
+    from fakes.runway import KEY, FakeRunway
 
     fake = FakeRunway().start()
     monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)

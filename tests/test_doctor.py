@@ -2,7 +2,7 @@
 
 from typer.testing import CliRunner
 
-from fake_runway import KEY
+from fakes.runway import KEY
 from flows.cli import app
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fake_runway import video_bytes
+from fakes.runway import video_bytes
 from pipeline import (
     AssetStore, ConfigError, Scene, Script, Settings, ShortRequest, animate_scene, build_provider, choose_providers,
     footage_credits, make_first_frame, pick_footage,

@@ -6,8 +6,8 @@ import socket
 import threading
 
 import pytest
-from fake_ollama import EMBEDDER, LLAMA, QWEN, FakeOllama
-from openai_fake import good_script
+from fakes.ollama import EMBEDDER, LLAMA, QWEN, FakeOllama
+from fakes.openai import good_script
 
 from pipeline import ConfigError, Settings, ShortRequest, build_provider, choose_providers, moderate_script
 from pipeline.providers import choose_provider

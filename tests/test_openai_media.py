@@ -6,7 +6,7 @@ import wave
 import httpx
 import numpy as np
 import pytest
-from openai_fake import BASE_URL, FakeOpenAI, error, image_size_problem
+from fakes.openai import BASE_URL, FakeOpenAI, error, image_size_problem
 from PIL import Image
 
 from pipeline import AssetStore, ConfigError, ProviderError, Scene, Settings, ShortRequest, build_provider, make_first_frame, narrate

@@ -1,6 +1,6 @@
 """`shorts doctor` warns of configured OpenAI models with an announced shutdown, from the real SDK's GET /v1/models."""
 
-from openai_fake import FakeOpenAI, error, serving
+from fakes.openai import FakeOpenAI, error, serving
 from typer.testing import CliRunner
 
 from flows.cli import app

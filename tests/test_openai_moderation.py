@@ -1,7 +1,7 @@
 """The moderation pre-check, through the real SDK against a fake server."""
 
 import pytest
-from openai_fake import BASE_URL, FakeOpenAI, error
+from fakes.openai import BASE_URL, FakeOpenAI, error
 
 from pipeline import ConfigError, Scene, Script, Settings, moderate_script
 

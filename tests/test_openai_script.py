@@ -5,7 +5,7 @@ import logging
 
 import httpx
 import pytest
-from openai_fake import BASE_URL, FakeOpenAI, error, good_script
+from fakes.openai import BASE_URL, FakeOpenAI, error, good_script
 
 from pipeline import ConfigError, ProviderError, Settings, ShortRequest, build_provider, write_script
 from pipeline.providers import choose_provider

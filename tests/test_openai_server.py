@@ -1,7 +1,7 @@
 """Every openai piece built from settings, through the SDK's own HTTP client, against a 127.0.0.1 server."""
 
 import pytest
-from openai_fake import FakeOpenAI, good_script, serving
+from fakes.openai import FakeOpenAI, good_script, serving
 
 from pipeline import (
     AssetStore, ProviderError, Settings, ShortRequest, build_provider, make_first_frame, moderate_script, narrate,

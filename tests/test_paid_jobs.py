@@ -7,10 +7,10 @@ import threading
 import pytest
 
 from clip_runs import animate_with, ledger, scene, store
-from fake_runware import KEY as RUNWARE_KEY
-from fake_runware import FakeRunware
-from fake_runway import KEY as RUNWAY_KEY
-from fake_runway import FakeRunway
+from fakes.runware import KEY as RUNWARE_KEY
+from fakes.runware import FakeRunware
+from fakes.runway import KEY as RUNWAY_KEY
+from fakes.runway import FakeRunway
 from pipeline import make_first_frame
 from pipeline.providers.offline_image import OfflineImageMaker
 

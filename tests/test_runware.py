@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from clip_runs import animate_with, assert_secret_kept, kill_mid_wait, ledger, scene, store, wait_in_thread
-from fake_runware import KEY, FakeRunware
+from fakes.runware import KEY, FakeRunware
 from pipeline import (
     ConfigError, FrameAsset, ProviderChoice, ProviderError, Scene, Script, Settings, ShortRequest, build_provider,
     cancel_in_flight, check_budget, choose_providers, estimate_usd, make_first_frame,

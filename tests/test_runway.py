@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from clip_runs import animate_with, assert_secret_kept, kill_mid_wait, ledger, scene, store, wait_in_thread
-from fake_runway import KEY
+from fakes.runway import KEY
 from pipeline import (
     ConfigError, FrameAsset, ProviderError, Scene, Settings, animate_scene, build_provider, make_first_frame,
 )

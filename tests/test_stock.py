@@ -7,11 +7,11 @@ import logging
 import pytest
 from typer.testing import CliRunner
 
-import fake_pexels
-import fake_pixabay
-from fake_pexels import FakePexels
-from fake_pixabay import FakePixabay
-from fake_stock import CATALOGUE, words
+from fakes import pexels as fake_pexels
+from fakes import pixabay as fake_pixabay
+from fakes.pexels import FakePexels
+from fakes.pixabay import FakePixabay
+from fakes.stock import CATALOGUE, words
 from flows.cli import app
 from pipeline import (
     AssetStore, ConfigError, ProviderError, Scene, Script, Settings, ShortRequest, animate_scene, build_provider,

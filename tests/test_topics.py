@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from openai_fake import BASE_URL, FakeOpenAI, serving
+from fakes.openai import BASE_URL, FakeOpenAI, serving
 
 from pipeline import ConfigError, ProviderError, Settings
 from pipeline.ledger import Ledger

@@ -14,7 +14,7 @@ import httplib2
 import pytest
 from google.oauth2.credentials import Credentials
 
-from fake_youtube import ACCESS_TOKEN, FakeYouTube
+from fakes.youtube import ACCESS_TOKEN, FakeYouTube
 from pipeline.youtube_auth import SCOPES
 from pipeline.youtube_upload import upload_video, youtube_client
 

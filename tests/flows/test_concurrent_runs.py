@@ -20,10 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fake_runway import KEY as RUNWAY_KEY
-from fake_runway import FakeRunway
-from fake_youtube import ACCESS_TOKEN, FakeYouTube
-from openai_fake import FakeOpenAI, good_script, serving
+from fakes.runway import KEY as RUNWAY_KEY
+from fakes.runway import FakeRunway
+from fakes.youtube import ACCESS_TOKEN, FakeYouTube
+from fakes.openai import FakeOpenAI, good_script, serving
 from pipeline import publish_to_outbox
 from reliability import CLIENT_SECRET, REFRESH_TOKEN, remote_tasks, run_env, save_youtube_token, temporaries
 from shorts_process import ShortsProcess

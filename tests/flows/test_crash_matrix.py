@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from fake_runware import KEY as RUNWARE_KEY
-from fake_runware import FakeRunware
-from fake_runway import KEY as RUNWAY_KEY
-from fake_runway import FakeRunway
-from fake_youtube import ACCESS_TOKEN, FakeYouTube
+from fakes.runware import KEY as RUNWARE_KEY
+from fakes.runware import FakeRunware
+from fakes.runway import KEY as RUNWAY_KEY
+from fakes.runway import FakeRunway
+from fakes.youtube import ACCESS_TOKEN, FakeYouTube
 from reliability import check_finished_files, remote_tasks, run_env, save_youtube_token, temporaries
 from shorts_process import ShortsProcess
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fake_ollama import FakeOllama
-from openai_fake import good_script
+from fakes.ollama import FakeOllama
+from fakes.openai import good_script
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fake_runway import KEY, FakeRunway
+from fakes.runway import KEY, FakeRunway
 from pipeline import Review, Settings, ShortRequest, Storyboard, file_digest
 from pipeline.storyboard import StoryboardScene
 

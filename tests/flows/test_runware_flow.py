@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_runware import KEY, FakeRunware
+from fakes.runware import KEY, FakeRunware
 from pipeline.providers.remote_tasks import video_size
 
 SHORTS = str(Path(sys.executable).parent / "shorts")

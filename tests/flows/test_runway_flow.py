@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fake_runway import KEY, FakeRunway
+from fakes.runway import KEY, FakeRunway
 from reliability import remote_tasks, run_env
 from shorts_process import ShortsProcess
 

@@ -16,8 +16,8 @@ import httpx
 import psycopg
 import pytest
 
-from fake_runway import KEY as RUNWAY_KEY
-from fake_runway import FakeRunway
+from fakes.runway import KEY as RUNWAY_KEY
+from fakes.runway import FakeRunway
 from reliability import run_env, temporaries
 from s3_server import AWS_ENV
 from shorts_process import ShortsProcess

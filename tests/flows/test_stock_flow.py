@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import fake_pexels
-from fake_pexels import FakePexels
-from fake_runway import video_bytes
-from fake_stock import CATALOGUE, words
+from fakes import pexels as fake_pexels
+from fakes.pexels import FakePexels
+from fakes.runway import video_bytes
+from fakes.stock import CATALOGUE, words
 from pipeline.providers.media_files import probe_video
 
 SHORTS = str(Path(sys.executable).parent / "shorts")

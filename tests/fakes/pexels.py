@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from http.server import BaseHTTPRequestHandler
 
-from fake_stock import FakeStock, StockVideo
-from loopback import send
+from fakes.stock import FakeStock, StockVideo
+from fakes.loopback import send
 
 KEY = "fake-pexels-key-0000"
 

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler
 
 import httpx
 
-from loopback import LoopbackFake, send
-from openai_fake import FakeOpenAI
+from fakes.loopback import LoopbackFake, send
+from fakes.openai import FakeOpenAI
 
 LLAMA = {"name": "llama3.2:latest", "model": "llama3.2:latest", "size": 2019393189,
          "details": {"format": "gguf", "family": "llama", "families": ["llama"], "parameter_size": "3.2B"}}

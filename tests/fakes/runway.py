@@ -23,8 +23,8 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image
 
-from loopback import LoopbackFake, send_file, send_unless_lost
-from loopback import send as _send
+from fakes.loopback import LoopbackFake, send_file, send_unless_lost
+from fakes.loopback import send as _send
 
 KEY = "key_" + "0123456789abcdef" * 8
 VERSION = "2024-11-06"

@@ -21,9 +21,9 @@ from http.server import BaseHTTPRequestHandler
 
 from PIL import Image
 
-from fake_runway import video_bytes
-from loopback import LoopbackFake, send_file, send_unless_lost
-from loopback import send as _send
+from fakes.runway import video_bytes
+from fakes.loopback import LoopbackFake, send_file, send_unless_lost
+from fakes.loopback import send as _send
 
 KEY = "rw_test_" + "5f3a9c" * 6
 # model: (durations, 9:16 output size, whether width/height are required, dollars per second, prompt limit)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from fake_runway import video_bytes
-from loopback import LoopbackFake, send_file
+from fakes.runway import video_bytes
+from fakes.loopback import LoopbackFake, send_file
 
 
 @dataclass(frozen=True)
