@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.ledger import DONE, Ledger
+from pipeline.state.ledger import DONE, Ledger
 
 
 def measure(path: Path, url: str | None, tasks: int) -> dict[str, float]:

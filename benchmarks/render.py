@@ -1,4 +1,4 @@
-"""Benchmark: our render (pipeline.render.render_short) against one plain ffmpeg command doing the same work.
+"""Benchmark: our render (pipeline.render.short.render_short) against one plain ffmpeg command doing the same work.
 
     python benchmarks/render.py [--size 30|60|180] [--repeat 3] [--json] [--workdir DIR]
 
@@ -27,15 +27,15 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
-from pipeline.captions import CaptionStyle, cues
+from pipeline.render.captions import CaptionStyle, cues
 from pipeline.models import ClipAsset, Narration, Scene, Script, ShortRequest, VideoFormat
 from pipeline.narration import narrate, time_words
-from pipeline.providers.offline_clip import encode_frames, ken_burns_frames
-from pipeline.providers.offline_voice import OfflineNarrator
-from pipeline.providers.title_card import draw_title_card, plan_title_card
-from pipeline.render import RenderOptions, caption_groups, render_short, scene_durations
+from pipeline.providers.offline.clip import encode_frames, ken_burns_frames
+from pipeline.providers.offline.voice import OfflineNarrator
+from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
+from pipeline.render.short import RenderOptions, caption_groups, render_short, scene_durations
 from pipeline.settings import PROJECT_ROOT
-from pipeline.store import AssetStore
+from pipeline.state.store import AssetStore
 
 FORMAT = VideoFormat(width=720, height=1280, fps=24)
 CLIP_SECONDS = 5.0

@@ -14,7 +14,7 @@ import statistics
 import time
 
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.title_card import draw_title_card, plan_title_card
+from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
 
 LINES = [
     ("An octopus can change its colour in less than a second.", "Close-up of an octopus on a coral reef"),

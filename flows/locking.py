@@ -1,4 +1,4 @@
-"""Prefect's lock manager protocol on top of `pipeline.locks`: flock files under SHORTS_HOME/locks, or Postgres
+"""Prefect's lock manager protocol on top of `pipeline.state.locks`: flock files under SHORTS_HOME/locks, or Postgres
 advisory locks when the ledger is shared (SHORTS_DATABASE_URL), so that the rule holds across machines.
 
 With `isolation_level="SERIALIZABLE"` on a task's cache policy, Prefect takes the lock of the task's cache key

@@ -1,6 +1,6 @@
 """shorts' library: the steps as plain functions over pydantic models. It never imports Prefect."""
 
-from pipeline.captions import CaptionStyle
+from pipeline.render.captions import CaptionStyle
 from pipeline.clips import animate_scene
 from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error
 from pipeline.footage import describe_pick, footage_credits, footage_line, pick_footage
@@ -15,26 +15,26 @@ from pipeline.package import Manifest, package_version, prepare_output_dir, reco
 from pipeline.providers import (
     build_provider, check_budget, choose_providers, estimate_credits, estimate_usd, picks_footage,
 )
-from pipeline.providers.offline_voice import espeak_binary
-from pipeline.providers.ollama import describe_ollama
-from pipeline.providers.remote_tasks import cancel_in_flight
-from pipeline.providers.runway import runway_account
-from pipeline.publish import check_upload_ready, publish, publish_to_outbox, publish_to_youtube
-from pipeline.render import RenderOptions, render_short
+from pipeline.providers.offline.voice import espeak_binary
+from pipeline.providers.ollama.client import describe_ollama
+from pipeline.providers.paid_tasks import cancel_in_flight
+from pipeline.providers.runway.client import runway_account
+from pipeline.publish.step import check_upload_ready, publish, publish_to_outbox, publish_to_youtube
+from pipeline.render.short import RenderOptions, render_short
 from pipeline.script import write_script
 from pipeline.settings import Settings
-from pipeline.database import Database
-from pipeline.ledger import open_ledger
-from pipeline.locks import AdvisoryLock, FileLock
-from pipeline.store import AssetStore, file_digest, open_store
+from pipeline.state.database import Database
+from pipeline.state.ledger import open_ledger
+from pipeline.state.locks import AdvisoryLock, FileLock
+from pipeline.state.store import AssetStore, file_digest, open_store
 from pipeline.storyboard import Review, Storyboard, plan_storyboard, preview_uri, write_storyboard
-from pipeline.takes import scene_takes
-from pipeline.topics import (
+from pipeline.state.takes import scene_takes
+from pipeline.state.topics import (
     TopicStatus, add_topics, next_topics, nothing_to_make, record_failed, record_made, topic_statuses, topics_file,
     queue_name,
 )
-from pipeline.youtube_auth import authorize_youtube, has_youtube_token
-from pipeline.youtube_metadata import with_credits
+from pipeline.publish.youtube_auth import authorize_youtube, has_youtube_token
+from pipeline.publish.youtube_metadata import with_credits
 
 __all__ = [
     "AdvisoryLock", "Database", "FileLock", "describe_ollama", "espeak_binary", "runway_account",

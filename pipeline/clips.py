@@ -5,8 +5,8 @@ from __future__ import annotations
 from pipeline.errors import ShortsError
 from pipeline.models import ClipAsset, Footage, FrameAsset, Scene, VideoFormat
 from pipeline.providers.base import ClipMaker
-from pipeline.providers.offline_clip import OfflineClipMaker
-from pipeline.store import AssetStore, atomic_path, content_key
+from pipeline.providers.offline.clip import OfflineClipMaker
+from pipeline.state.store import AssetStore, atomic_path, content_key
 
 
 def animate_scene(

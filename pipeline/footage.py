@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pipeline.errors import ShortsError
 from pipeline.models import ClipAsset, Footage, Script, VideoFormat
 from pipeline.providers.base import FootagePicker
-from pipeline.store import AssetStore
+from pipeline.state.store import AssetStore
 
 
 def pick_footage(script: Script, fmt: VideoFormat, maker: FootagePicker, store: AssetStore, fresh: bool = False

@@ -9,7 +9,7 @@ from PIL import Image
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.models import Footage, FrameAsset, Scene, VideoFormat
 from pipeline.providers.base import ImageMaker
-from pipeline.store import AssetStore, atomic_path, content_key
+from pipeline.state.store import AssetStore, atomic_path, content_key
 
 
 def scene_seed(*parts: object) -> int:

@@ -38,7 +38,7 @@ def moderate_script(script: Script, settings: Settings, *, http_client: httpx.Cl
     # Imported only for a check that runs: the openai SDK takes ~0.5 s to import, which keyless runs never need.
     import openai
 
-    from pipeline.providers.openai_client import make_client, vendor_error
+    from pipeline.providers.openai.client import make_client, vendor_error
 
     model = settings.openai_moderation_model
     client = make_client(settings.openai_api_key.get_secret_value(), settings.openai_base_url, http_client,

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 from pipeline.errors import ShortsError
 from pipeline.models import Narration, Scene, ShortRequest, Speech, WordTiming
 from pipeline.providers.base import Narrator, WordTimer
-from pipeline.store import AssetStore, atomic_path, content_key
+from pipeline.state.store import AssetStore, atomic_path, content_key
 
 READING_WORDS_PER_SECOND = 2.5
 _WORDS = TypeAdapter(list[WordTiming])

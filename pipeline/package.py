@@ -16,8 +16,8 @@ from pipeline.models import (
     ClipAsset, FrameAsset, Model, Narration, ProviderChoice, RenderedShort, Script, ShortRequest, VideoFormat,
 )
 from pipeline.moderation import ModerationCheck
-from pipeline.render import RenderOptions
-from pipeline.store import atomic_path
+from pipeline.render.short import RenderOptions
+from pipeline.state.store import atomic_path
 from pipeline.storyboard import Review
 
 PACKAGE_FILES = ("final.mp4", "captions.srt", "script.json", "manifest.json")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from pipeline.models import Scene, Script
 from pipeline.search_terms import clean_search_terms, derive_search_terms
-from pipeline.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
+from pipeline.publish.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 
 WORDS_PER_SECOND = 2.5
 WORDS_SLACK = 1.2  # narration may run this much over the pace; the render lengthens a scene to its voice

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline.home import Home
+from pipeline.state.home import Home
 from pipeline.models import VideoFormat
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

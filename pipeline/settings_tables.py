@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from pipeline.settings import SECTIONS
-from pipeline.store import atomic_path
+from pipeline.state.store import atomic_path
 
 MARKED = re.compile(r"(<!-- settings: (?P<section>[a-z ]+) -->\n)(?P<table>.*?)(<!-- /settings -->)", re.S)
 

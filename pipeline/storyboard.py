@@ -14,12 +14,12 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.captions import FONT, load_font
+from pipeline.render.captions import FONT, load_font
 from pipeline.footage import footage_line
 from pipeline.models import Footage, FrameAsset, Model, ProviderChoice, Scene, Script
 from pipeline.providers import build_provider, provider_spec
 from pipeline.settings import Settings
-from pipeline.store import atomic_path
+from pipeline.state.store import atomic_path
 
 # Budgets count Runway credits, and 1 credit is $0.01 (what Runway sells them for).
 DOLLARS_PER_CREDIT = 0.01

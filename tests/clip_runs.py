@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline import (
     AssetStore, ClipAsset, FrameAsset, ProviderError, Scene, Settings, animate_scene, build_provider,
 )
-from pipeline.ledger import Ledger
+from pipeline.state.ledger import Ledger
 
 
 def scene(index: int = 1, seconds: float = 2.5, motion: str = "slow push in over the reef") -> Scene:

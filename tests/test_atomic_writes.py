@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 from pipeline import Settings, add_topics, publish_to_outbox
-from pipeline.store import atomic_path, is_stale, temp_tag
-from pipeline.topics import topics_file
+from pipeline.state.store import atomic_path, is_stale, temp_tag
+from pipeline.state.topics import topics_file
 
-STORE = Path(__file__).resolve().parents[1] / "pipeline" / "store.py"
+STORE = Path(__file__).resolve().parents[1] / "pipeline" / "state" / "store.py"
 # Writes half a file through atomic_path, then waits to be killed. It loads store.py alone: the pipeline package's
 # imports would take seconds.
 WRITER = f"""
@@ -104,22 +104,22 @@ def test_the_topic_queue_is_rewritten_whole(tmp_path):
 # Each place in pipeline/ that writes a file, and why what it writes is never taken for a finished file: `tmp` and
 # `staging` come from atomic_path or a staging folder; `dest` is the temporary atomic_path handed to a provider.
 WRITERS = {
-    ("narration.py", "tmp.write_bytes("), ("narration.py", "tmp.write_text("), ("render.py", "tmp.write_text("),
-    ("package.py", "tmp.write_text("), ("topics.py", "tmp.write_text("), ("settings_tables.py", "tmp.write_text("),
-    ("takes.py", "tmp.write_bytes("), ("storyboard.py", "sheet.save(tmp"),
+    ("narration.py", "tmp.write_bytes("), ("narration.py", "tmp.write_text("), ("render/short.py", "tmp.write_text("),
+    ("package.py", "tmp.write_text("), ("state/topics.py", "tmp.write_text("), ("settings_tables.py", "tmp.write_text("),
+    ("state/takes.py", "tmp.write_bytes("), ("storyboard.py", "sheet.save(tmp"),
     ("storyboard.py", "small.save(buffer"),  # in memory
     ("package.py", 'probe.write_bytes(b"")'),  # the writability probe: empty, removed at once
-    ("mix.py", "write_audiofile(str(dest)"),  # the soundtrack, beside the render's temporary, removed after
-    ("providers/openai_image.py", "frame.save(dest"), ("providers/offline_image.py", ".save(dest"),
-    ("providers/offline_clip.py", "imageio_ffmpeg.write_frames("),  # into encode_frames' dest
-    ("providers/runway_image.py", "fitted.save(path"),  # _fit_png on the downloaded temporary
-    ("providers/remote_tasks.py", 'dest.open("wb")'), ("providers/openai_voice.py", 'wave.open(str(dest), "wb")'),
-    ("providers/openai_voice.py", "src.write_bytes("),  # the temporary's name + ".in", removed after
-    ("youtube_auth.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # save_token: a 0600 temporary, then renamed
-    ("package.py", "copyfile(source, tmp)"), ("publish.py", "copyfile(out_dir / file, staging / file)"),
-    ("providers/stock_clip.py", "tmp.write_text("), ("providers/stock_clip.py", 'tmp.open("wb")'),  # atomic_path
-    ("providers/folder_media.py", ".save(dest"),  # make_first_frame's temporary
-    ("providers/media_files.py", ".save(frame"),  # a TemporaryDirectory's, removed after
+    ("render/mix.py", "write_audiofile(str(dest)"),  # the soundtrack, beside the render's temporary, removed after
+    ("providers/openai/image.py", "frame.save(dest"), ("providers/offline/image.py", ".save(dest"),
+    ("providers/offline/clip.py", "imageio_ffmpeg.write_frames("),  # into encode_frames' dest
+    ("providers/runway/image.py", "fitted.save(path"),  # _fit_png on the downloaded temporary
+    ("providers/paid_tasks.py", 'dest.open("wb")'), ("providers/openai/voice.py", 'wave.open(str(dest), "wb")'),
+    ("providers/openai/voice.py", "src.write_bytes("),  # the temporary's name + ".in", removed after
+    ("publish/youtube_auth.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # save_token: a 0600 temporary, then renamed
+    ("package.py", "copyfile(source, tmp)"), ("publish/step.py", "copyfile(out_dir / file, staging / file)"),
+    ("providers/stock/clip.py", "tmp.write_text("), ("providers/stock/clip.py", 'tmp.open("wb")'),  # atomic_path
+    ("providers/folder/media.py", ".save(dest"),  # make_first_frame's temporary
+    ("providers/folder/files.py", ".save(frame"),  # a TemporaryDirectory's, removed after
 }
 WRITE_CALLS = ("write_text(", "write_bytes(", ".save(", 'open("w', "open('w", 'open("a', '"wb")', "O_WRONLY",
                "write_frames(", "write_audiofile(", "copyfile(")
@@ -136,7 +136,7 @@ def test_every_writer_in_the_pipeline_goes_through_a_temporary_name():
             if any(call in code for call in WRITE_CALLS) and not any(
                     m == module and snippet in code for m, snippet in WRITERS):
                 unknown.append(f"pipeline/{module}:{number}: {line.strip()}")
-    assert unknown == [], "write these through pipeline.store.atomic_path, then list them in WRITERS:\n" + \
+    assert unknown == [], "write these through pipeline.state.store.atomic_path, then list them in WRITERS:\n" + \
         "\n".join(unknown)
 
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from flows.cli import main
 from flows.cli.errors import explain
 from pipeline import ShortRequest, VideoFormat, WordTiming, slug
-from pipeline.captions import FONT, draw_caption, drawable, group_words, missing_glyphs, srt
+from pipeline.render.captions import FONT, draw_caption, drawable, group_words, missing_glyphs, srt
 from pipeline.models import MAX_TOPIC_CHARS
 
 ODD = ["😀", "👩‍👩‍👧", "🇺🇦", "שלום", "مرحبا بكم", "e\u0301", "Z\u0335\u0336\u0337", "\x00", "\x1b[31m", "\u202e",

@@ -1,7 +1,7 @@
 import numpy as np
 
 from pipeline import VideoFormat, WordTiming
-from pipeline.captions import CaptionStyle, cues, group_words, render_caption, srt
+from pipeline.render.captions import CaptionStyle, cues, group_words, render_caption, srt
 
 
 def _words(text: str, step: float = 0.4) -> list[WordTiming]:

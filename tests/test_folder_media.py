@@ -14,9 +14,9 @@ from pipeline import (
     AssetStore, ConfigError, Scene, Script, Settings, ShortRequest, animate_scene, build_provider, choose_providers,
     footage_credits, make_first_frame, pick_footage,
 )
-from pipeline.providers.folder_media import match_files, read_folder
-from pipeline.providers.media_files import probe_video
-from pipeline.providers.offline_image import OfflineImageMaker
+from pipeline.providers.folder.media import match_files, read_folder
+from pipeline.providers.folder.files import probe_video
+from pipeline.providers.offline.image import OfflineImageMaker
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 

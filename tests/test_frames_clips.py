@@ -3,8 +3,8 @@ import numpy as np
 from PIL import Image
 
 from pipeline import AssetStore, Scene, animate_scene, make_first_frame
-from pipeline.providers.offline_clip import OfflineClipMaker
-from pipeline.providers.offline_image import OfflineImageMaker
+from pipeline.providers.offline.clip import OfflineClipMaker
+from pipeline.providers.offline.image import OfflineImageMaker
 
 
 def _scenes(seconds=2.0, scenes=2):

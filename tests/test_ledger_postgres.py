@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from pipeline import ConfigError, Settings, add_topics, next_topics, record_made, topic_statuses
-from pipeline.ledger import DONE, MIGRATIONS, Ledger, open_ledger
-from pipeline.locks import AdvisoryLock
+from pipeline.state.ledger import DONE, MIGRATIONS, Ledger, open_ledger
+from pipeline.state.locks import AdvisoryLock
 
 
 def _reserve(url: str, key: str, cap: float, results) -> None:

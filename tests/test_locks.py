@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from pipeline.locks import FileLock, hold, lock_file, sweep_locks
+from pipeline.state.locks import FileLock, hold, lock_file, sweep_locks
 
 # What FileLock.acquire does, without importing the pipeline (seconds of imports for a child that only holds a lock).
 HOLDER = """
@@ -125,7 +125,7 @@ def test_the_step_cache_policy_is_serializable_with_the_flock_manager():
 
 
 def test_a_new_ledger_opened_by_many_threads_at_once_is_made_once(tmp_path):
-    from pipeline.ledger import Ledger
+    from pipeline.state.ledger import Ledger
 
     errors = []
 

@@ -4,7 +4,7 @@ import pytest
 
 from pipeline import AssetStore, Scene, ShortRequest, narrate
 from pipeline.narration import read_wav, speech_bounds, time_words
-from pipeline.providers.offline_voice import OfflineNarrator
+from pipeline.providers.offline.voice import OfflineNarrator
 
 SCENE = Scene(index=1, narration="Octopuses can change colour in a blink, without seeing colour at all.",
               first_frame_prompt="octopus", motion_prompt="push in", seconds=6)

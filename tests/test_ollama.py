@@ -11,7 +11,7 @@ from fakes.openai import good_script
 
 from pipeline import ConfigError, Settings, ShortRequest, build_provider, choose_providers, moderate_script
 from pipeline.providers import choose_provider
-from pipeline.providers.ollama import is_chat_model, ollama_url
+from pipeline.providers.ollama.client import is_chat_model, ollama_url
 
 REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)
 

@@ -12,9 +12,9 @@ from PIL import Image
 from pipeline import AssetStore, ConfigError, ProviderError, Scene, Settings, ShortRequest, build_provider, make_first_frame, narrate
 from pipeline.alignment import align_words
 from pipeline.narration import read_wav
-from pipeline.providers.openai_image import OpenAIImageMaker
-from pipeline.providers.openai_voice import OpenAINarrator
-from pipeline.providers.openai_words import OpenAIWordTimer
+from pipeline.providers.openai.image import OpenAIImageMaker
+from pipeline.providers.openai.voice import OpenAINarrator
+from pipeline.providers.openai.words import OpenAIWordTimer
 
 KEY = "sk-test-not-a-real-key"
 SCENE = Scene(index=2, narration="In 1969, octopuses were filmed changing colour; nobody knew how!",

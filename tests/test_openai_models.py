@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from pipeline import Settings
-from pipeline.providers.openai_client import model_shutdowns
+from pipeline.providers.openai.client import model_shutdowns
 
 KEY = "sk-fake-doctor-0000"
 

@@ -9,9 +9,9 @@ from fakes.openai import BASE_URL, FakeOpenAI, error, good_script
 
 from pipeline import ConfigError, ProviderError, Settings, ShortRequest, build_provider, write_script
 from pipeline.providers import choose_provider
-from pipeline.providers.openai_script import OpenAIScriptWriter
+from pipeline.providers.openai.script import OpenAIScriptWriter
 from pipeline.script_rules import max_words
-from pipeline.youtube_limits import tags_length
+from pipeline.publish.youtube_limits import tags_length
 
 REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)  # 5 s scenes: at most 15 words each
 KEY = "sk-fake-SECRET"

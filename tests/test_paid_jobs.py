@@ -12,7 +12,7 @@ from fakes.runware import FakeRunware
 from fakes.runway import KEY as RUNWAY_KEY
 from fakes.runway import FakeRunway
 from pipeline import make_first_frame
-from pipeline.providers.offline_image import OfflineImageMaker
+from pipeline.providers.offline.image import OfflineImageMaker
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from pipeline import AssetStore, ClipAsset, Narration, RenderOptions, Scene, Script, VideoFormat, WordTiming
-from pipeline.captions import cues, render_caption
-from pipeline.mix import write_soundtrack
-from pipeline.providers.offline_clip import encode_frames
-from pipeline.render import caption_groups, render_short, scene_durations
+from pipeline.render.captions import cues, render_caption
+from pipeline.render.mix import write_soundtrack
+from pipeline.providers.offline.clip import encode_frames
+from pipeline.render.short import caption_groups, render_short, scene_durations
 
 # Each clip is one flat colour that brightens frame by frame, so a frame tells which clip and which
 # of its frames it came from.

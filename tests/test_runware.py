@@ -15,11 +15,11 @@ from pipeline import (
     ConfigError, FrameAsset, ProviderChoice, ProviderError, Scene, Script, Settings, ShortRequest, build_provider,
     cancel_in_flight, check_budget, choose_providers, estimate_usd, make_first_frame,
 )
-from pipeline.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, USD, Ledger
-from pipeline.providers.offline_image import OfflineImageMaker
-from pipeline.providers.remote_tasks import video_size
-from pipeline.providers.runware import VIDEO_MODELS
-from pipeline.providers.runware import clip_duration
+from pipeline.state.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, USD, Ledger
+from pipeline.providers.offline.image import OfflineImageMaker
+from pipeline.providers.paid_tasks import video_size
+from pipeline.providers.runware.client import VIDEO_MODELS
+from pipeline.providers.runware.client import clip_duration
 
 VIDEOS = "videoInference"
 

@@ -15,11 +15,11 @@ from fakes.runway import KEY
 from pipeline import (
     ConfigError, FrameAsset, ProviderError, Scene, Settings, animate_scene, build_provider, make_first_frame,
 )
-from pipeline.ledger import CANCELLED, DONE, IN_FLIGHT, REJECTED, UNCONFIRMED
-from pipeline.providers.offline_image import OfflineImageMaker
-from pipeline.providers.remote_tasks import cancel_in_flight
-from pipeline.providers.runway import clip_credits, clip_duration, cut_prompt
-from pipeline.providers.runway_clip import RunwayClipMaker
+from pipeline.state.ledger import CANCELLED, DONE, IN_FLIGHT, REJECTED, UNCONFIRMED
+from pipeline.providers.offline.image import OfflineImageMaker
+from pipeline.providers.paid_tasks import cancel_in_flight
+from pipeline.providers.runway.client import clip_credits, clip_duration, cut_prompt
+from pipeline.providers.runway.clip import RunwayClipMaker
 
 CLIPS = "/v1/image_to_video"
 

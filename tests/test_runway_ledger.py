@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import ConfigError, ProviderChoice, Scene, Script, Settings
-from pipeline.ledger import DONE, MIGRATIONS, SUBMITTING, Ledger
+from pipeline.state.ledger import DONE, MIGRATIONS, SUBMITTING, Ledger
 from pipeline.providers import check_budget, estimate_credits
-from pipeline.providers.runway import runway_account
+from pipeline.providers.runway.client import runway_account
 
 
 def reserve(ledger: Ledger, key: str, estimate: float = 10, cap: float = 1000) -> int:

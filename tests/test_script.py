@@ -1,5 +1,5 @@
 from pipeline import ShortRequest, write_script
-from pipeline.providers.offline_script import OfflineScriptWriter
+from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.script_rules import WORDS_PER_SECOND, scene_seconds
 
 

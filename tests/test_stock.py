@@ -17,11 +17,11 @@ from pipeline import (
     AssetStore, ConfigError, ProviderError, Scene, Script, Settings, ShortRequest, animate_scene, build_provider,
     choose_providers, footage_credits, footage_line, make_first_frame, pick_footage, with_credits,
 )
-from pipeline.providers.media_files import probe_video
-from pipeline.providers.offline_script import OfflineScriptWriter
+from pipeline.providers.folder.files import probe_video
+from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.script_rules import SceneDraft, ScriptDraft
-from pipeline.providers.offline_image import OfflineImageMaker
-from pipeline.youtube_metadata import DESCRIPTION_MAX_BYTES, build_metadata
+from pipeline.providers.offline.image import OfflineImageMaker
+from pipeline.publish.youtube_metadata import DESCRIPTION_MAX_BYTES, build_metadata
 
 
 @pytest.fixture

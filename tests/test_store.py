@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.store import AssetStore, atomic_path, content_key
+from pipeline.state.store import AssetStore, atomic_path, content_key
 
 
 def test_content_key_depends_on_file_content_not_location(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from pipeline import Scene, Settings, build_provider, make_first_frame, open_store
-from pipeline.store import AssetStore, RemoteStore, content_key
+from pipeline.state.store import AssetStore, RemoteStore, content_key
 
 
 def test_a_saved_asset_is_found_through_another_machines_cache(s3_store_url, tmp_path):

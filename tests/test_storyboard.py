@@ -8,8 +8,8 @@ from PIL import Image
 from pipeline import AssetStore, ConfigError, Settings, ShortRequest, Storyboard, choose_providers, make_first_frame
 from pipeline import plan_storyboard, scene_takes, write_storyboard
 from pipeline.frames import scene_seed
-from pipeline.providers.offline_image import OfflineImageMaker
-from pipeline.providers.offline_script import OfflineScriptWriter
+from pipeline.providers.offline.image import OfflineImageMaker
+from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.storyboard import (
     BACKGROUND, StoryboardScene, cell_boxes, first_words, footer_lines, grid, preview_uri, sheet_size,
 )

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from pipeline import AssetStore, Scene, VideoFormat, make_first_frame
-from pipeline.providers.offline_image import OfflineImageMaker
-from pipeline.providers.pictograms import DEFAULT, PICTOGRAMS, emoji_font, pick_pictogram
-from pipeline.providers.title_card import PICTO_R, PICTO_Y, TEXT_BOTTOM, TEXT_TOP, draw_title_card, key_phrase, plan_title_card
+from pipeline.providers.offline.image import OfflineImageMaker
+from pipeline.providers.offline.pictograms import DEFAULT, PICTOGRAMS, emoji_font, pick_pictogram
+from pipeline.providers.offline.title_card import PICTO_R, PICTO_Y, TEXT_BOTTOM, TEXT_TOP, draw_title_card, key_phrase, plan_title_card
 
 OCTOPUS = Scene(index=1, narration="An octopus can change its colour in less than a second.",
                 first_frame_prompt="Close-up of an octopus blending into a coral reef", motion_prompt="slow push in",

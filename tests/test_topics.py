@@ -9,10 +9,10 @@ import pytest
 from fakes.openai import BASE_URL, FakeOpenAI, serving
 
 from pipeline import ConfigError, ProviderError, Settings
-from pipeline.ledger import Ledger
-from pipeline.providers.offline_script import OfflineScriptWriter
-from pipeline.providers.openai_script import OpenAIScriptWriter
-from pipeline.topics import (
+from pipeline.state.ledger import Ledger
+from pipeline.providers.offline.script import OfflineScriptWriter
+from pipeline.providers.openai.script import OpenAIScriptWriter
+from pipeline.state.topics import (
     add_topics, brainstorm_topics, next_topics, read_topics, record_failed, record_made, topic_statuses, topics_file,
 )
 

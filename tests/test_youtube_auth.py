@@ -18,7 +18,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.http import HttpMockSequence
 
 from pipeline import ConfigError, authorize_youtube, has_youtube_token
-from pipeline.youtube_auth import SCOPES, load_youtube_credentials, save_token, token_path
+from pipeline.publish.youtube_auth import SCOPES, load_youtube_credentials, save_token, token_path
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 SECRET = "client-secret-never-printed"

@@ -15,8 +15,8 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 from fakes.youtube import ACCESS_TOKEN, FakeYouTube
-from pipeline.youtube_auth import SCOPES
-from pipeline.youtube_upload import upload_video, youtube_client
+from pipeline.publish.youtube_auth import SCOPES
+from pipeline.publish.youtube_upload import upload_video, youtube_client
 
 CHUNK = 256 * 1024
 BODY = {"snippet": {"title": "Octopus ink"}, "status": {"privacyStatus": "private"}}

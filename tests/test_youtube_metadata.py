@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pipeline import ConfigError, Scene, Script
-from pipeline.youtube_metadata import (
+from pipeline.publish.youtube_metadata import (
     DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, build_metadata, cut_text, fit_tags, tags_length,
 )
 

@@ -13,10 +13,10 @@ from googleapiclient.discovery import build
 from googleapiclient.http import HttpMockSequence
 
 from pipeline import ConfigError, ProviderError, Published, Scene, Script, Settings, ShortRequest, file_digest, publish
-from pipeline.ledger import Ledger
-from pipeline.publish import publish_to_youtube
-from pipeline.youtube_auth import SCOPES, save_token, token_path
-from pipeline.youtube_upload import upload_video
+from pipeline.state.ledger import Ledger
+from pipeline.publish.step import publish_to_youtube
+from pipeline.publish.youtube_auth import SCOPES, save_token, token_path
+from pipeline.publish.youtube_upload import upload_video
 
 SESSION = "https://youtube.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&upload_id=session-1"
 SESSION_2 = "https://youtube.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&upload_id=session-2"

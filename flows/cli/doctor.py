@@ -64,7 +64,7 @@ def stock_line(settings: Settings) -> str:
 
 def _check_openai_models(settings: Settings) -> int:
     """Warn of configured OpenAI models with an announced shutdown, or not listed; 1 if the check failed."""
-    from pipeline.providers.openai_client import model_shutdowns  # here: the SDK loads only when a key is set
+    from pipeline.providers.openai.client import model_shutdowns  # here: the SDK loads only when a key is set
 
     try:
         shutdowns = model_shutdowns(settings)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.ledger import CREDITS, USD, open_ledger
+from pipeline.state.ledger import CREDITS, USD, open_ledger
 from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
-from pipeline.providers.runware import estimate_clip_usd
-from pipeline.providers.runway import estimate_clip_credits, estimate_image_credits
+from pipeline.providers.runware.client import estimate_clip_usd
+from pipeline.providers.runway.client import estimate_clip_credits, estimate_image_credits
 from pipeline.settings import Settings
 
 Estimate = Callable[[Scene, Settings], float]
@@ -47,28 +47,28 @@ FOLDER = "folder:"  # `folder:PATH` names your own media; the registry holds it 
 # step -> {name: spec}; auto picks the first whose key is set, so offline goes last.
 REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     "script": {
-        "openai": ProviderSpec("openai_script:OpenAIScriptWriter", OPENAI_KEY),
-        "ollama": ProviderSpec("ollama_script:OllamaScriptWriter", detect="ollama:detect_ollama"),
-        "offline": ProviderSpec("offline_script:OfflineScriptWriter"),
+        "openai": ProviderSpec("openai.script:OpenAIScriptWriter", OPENAI_KEY),
+        "ollama": ProviderSpec("ollama.script:OllamaScriptWriter", detect="ollama.client:detect_ollama"),
+        "offline": ProviderSpec("offline.script:OfflineScriptWriter"),
     },
     "image": {
-        "openai": ProviderSpec("openai_image:OpenAIImageMaker", OPENAI_KEY),
-        "runway": ProviderSpec("runway_image:RunwayImageMaker", RUNWAY_KEY, estimate_credits=estimate_image_credits),
-        "folder": ProviderSpec("folder_media:FolderImageMaker", footage=True),
-        "offline": ProviderSpec("offline_image:OfflineImageMaker"),
+        "openai": ProviderSpec("openai.image:OpenAIImageMaker", OPENAI_KEY),
+        "runway": ProviderSpec("runway.image:RunwayImageMaker", RUNWAY_KEY, estimate_credits=estimate_image_credits),
+        "folder": ProviderSpec("folder.media:FolderImageMaker", footage=True),
+        "offline": ProviderSpec("offline.image:OfflineImageMaker"),
     },
     "video": {
-        "runway": ProviderSpec("runway_clip:RunwayClipMaker", RUNWAY_KEY, estimate_credits=estimate_clip_credits),
-        "runware": ProviderSpec("runware_clip:RunwareClipMaker", RUNWARE_KEY, estimate_usd=estimate_clip_usd),
+        "runway": ProviderSpec("runway.clip:RunwayClipMaker", RUNWAY_KEY, estimate_credits=estimate_clip_credits),
+        "runware": ProviderSpec("runware.clip:RunwareClipMaker", RUNWARE_KEY, estimate_usd=estimate_clip_usd),
         # Free stock footage, after the paid vendors: `auto` takes it when only its key is set.
-        "pexels": ProviderSpec("pexels:PexelsClipMaker", "PEXELS_API_KEY", footage=True),
-        "pixabay": ProviderSpec("pixabay:PixabayClipMaker", "PIXABAY_API_KEY", footage=True),
-        "folder": ProviderSpec("folder_media:FolderClipMaker", footage=True),
-        "offline": ProviderSpec("offline_clip:OfflineClipMaker"),
+        "pexels": ProviderSpec("stock.pexels:PexelsClipMaker", "PEXELS_API_KEY", footage=True),
+        "pixabay": ProviderSpec("stock.pixabay:PixabayClipMaker", "PIXABAY_API_KEY", footage=True),
+        "folder": ProviderSpec("folder.media:FolderClipMaker", footage=True),
+        "offline": ProviderSpec("offline.clip:OfflineClipMaker"),
     },
     "voice": {
-        "openai": ProviderSpec("openai_voice:OpenAINarrator", OPENAI_KEY),
-        "offline": ProviderSpec("offline_voice:OfflineNarrator"),
+        "openai": ProviderSpec("openai.voice:OpenAINarrator", OPENAI_KEY),
+        "offline": ProviderSpec("offline.voice:OfflineNarrator"),
     },
 }
 
@@ -108,7 +108,7 @@ def _check_folder(name: str, where: str, step: str) -> None:
     if not folder.is_dir():
         raise ConfigError(f"{where} {name}: there is no folder {str(folder)!r}; give the path of a folder of "
                           "your images and videos.")
-    from pipeline.providers.folder_media import read_folder  # Pillow and ffmpeg only when a folder is named
+    from pipeline.providers.folder.media import read_folder  # Pillow and ffmpeg only when a folder is named
 
     read_folder(folder, images_only=step == "image")
 

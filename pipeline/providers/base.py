@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from pipeline.models import Footage, Scene, Script, ShortRequest, Speech, VideoFormat, WordTiming
-from pipeline.store import AssetStore
+from pipeline.state.store import AssetStore
 
 
 class Provider(Protocol):

@@ -14,7 +14,7 @@ from google.oauth2.credentials import Credentials
 from PIL import Image
 
 from local_prefect import clean_env
-from pipeline.youtube_auth import SCOPES, save_token
+from pipeline.publish.youtube_auth import SCOPES, save_token
 
 REFRESH_TOKEN = "1//fake-refresh-token-RELIABILITY-c41d"
 CLIENT_SECRET = "GOCSPX-fake-client-secret-RELIABILITY"

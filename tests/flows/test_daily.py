@@ -9,8 +9,8 @@ from uuid import UUID
 import pytest
 
 from pipeline import Settings
-from pipeline.ledger import Ledger
-from pipeline.topics import add_topics, topic_statuses, topics_file
+from pipeline.state.ledger import Ledger
+from pipeline.state.topics import add_topics, topic_statuses, topics_file
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 pytestmark = pytest.mark.flow
@@ -69,7 +69,7 @@ def test_one_failing_topic_does_not_stop_the_others_but_fails_the_run():
     assert video.as_uri() in link["data"] and str(video) in link["data"]  # prefect stores a link as markdown
 
     # The next run takes the failed topic again only after the one never tried.
-    from pipeline.topics import next_topics
+    from pipeline.state.topics import next_topics
 
     assert next_topics(settings, 2) == ["Left for tomorrow", "Broken topic"]
 

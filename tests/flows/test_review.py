@@ -158,7 +158,7 @@ def test_redo_scene_changes_only_that_scenes_frame_and_clip_and_keeps_it(on_pref
 def test_a_daily_short_over_the_auto_approve_rule_waits_for_review_and_unanswered_buys_nothing(on_prefect_server,
                                                                                               monkeypatch):
     from flows.daily import daily_shorts
-    from pipeline.topics import add_topics, topic_statuses
+    from pipeline.state.topics import add_topics, topic_statuses
 
     fake = FakeRunway().start()
     for name, value in dict(RUNWAYML_API_SECRET=KEY, RUNWAYML_BASE_URL=fake.url, SHORTS_IMAGE_PROVIDER="offline",

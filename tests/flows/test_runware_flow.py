@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fakes.runware import KEY, FakeRunware
-from pipeline.providers.remote_tasks import video_size
+from pipeline.providers.paid_tasks import video_size
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 

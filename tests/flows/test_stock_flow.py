@@ -15,7 +15,7 @@ from fakes import pexels as fake_pexels
 from fakes.pexels import FakePexels
 from fakes.runway import video_bytes
 from fakes.stock import CATALOGUE, words
-from pipeline.providers.media_files import probe_video
+from pipeline.providers.folder.files import probe_video
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 

@@ -16,7 +16,7 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 from pipeline import Script, Settings, ShortRequest, publish
-from pipeline.youtube_auth import SCOPES, save_token
+from pipeline.publish.youtube_auth import SCOPES, save_token
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 ACCESS_TOKEN = "access-token-never-printed"

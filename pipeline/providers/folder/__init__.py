@@ -1,0 +1,1 @@
+"""Your own media (`folder:PATH`): matching files to scenes, and reading them."""

@@ -1,0 +1,22 @@
+"""First frames drawn locally as title cards (see `title_card`): no key, no network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from pipeline.models import Scene, VideoFormat
+from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
+
+
+class OfflineImageMaker:
+    """Draws each first frame as a title card of the scene's key phrase and a topic pictogram."""
+
+    name: ClassVar[str] = "offline"
+    # The model names the look, so a changed design is a new asset key, never an old picture reused.
+    model = "title-card-v1"
+    draws_narration: ClassVar[bool] = True  # the card shows the narration's words, so they are part of its key
+
+    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path) -> None:
+        # Level 1: the card's grain barely compresses, and the default level takes four times as long.
+        draw_title_card(plan_title_card(scene, style, seed), fmt).save(dest, format="PNG", compress_level=1)

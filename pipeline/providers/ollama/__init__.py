@@ -1,0 +1,1 @@
+"""Ollama: finding a local server, and scripts from it."""

@@ -1,0 +1,24 @@
+"""Scripts from a local Ollama, through its OpenAI-compatible API and the OpenAI script writer."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import httpx
+
+from pipeline.providers.ollama.client import ollama_writer_options
+from pipeline.providers.openai.script import OpenAIScriptWriter
+from pipeline.settings import Settings
+
+
+class OllamaScriptWriter(OpenAIScriptWriter):
+    """The OpenAI script writer pointed at the Ollama at OLLAMA_HOST, with its model found there."""
+
+    name: ClassVar[str] = "ollama"
+    model_setting: ClassVar[str] = "SHORTS_OLLAMA_MODEL"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OllamaScriptWriter:
+        # One retry (the SDK's, on 5xx and timeouts): a local server that timed out twice will do so again.
+        return cls(**ollama_writer_options(settings), http_client=http_client, timeout=settings.ollama_timeout,
+                   max_retries=min(1, settings.openai_max_retries))

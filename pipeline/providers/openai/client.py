@@ -1,0 +1,150 @@
+"""The OpenAI client the openai providers share, and the one place its exceptions become ours."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+import openai
+
+from pipeline.errors import ConfigError, ProviderError, ShortsError
+from pipeline.providers.paid_tasks import retry_after
+from pipeline.settings import Settings
+
+# Servers such as Ollama or vLLM ignore the key, but the SDK refuses to start without one.
+NO_KEY_PLACEHOLDER = "no-key-needed"
+_KEYLIKE = re.compile(r"\b(sk|rk|sess)-[A-Za-z0-9_\-*]{6,}")
+PAID_TRIES = 3  # sends of one paid request, counting only answers that prove nothing was made
+MAX_RETRY_WAIT = 60.0
+
+log = logging.getLogger("shorts")
+T = TypeVar("T")
+
+
+def make_client(
+    api_key: str | None,
+    base_url: str | None = None,
+    http_client: httpx.Client | None = None,
+    timeout: float = 120.0,
+    max_retries: int = 3,
+    *,
+    paid: bool = False,
+) -> openai.OpenAI:
+    """An OpenAI client; the SDK retries 429, 5xx and timeouts with backoff, never other 4xx.
+
+    A `paid` client (images, speech) gets no SDK retries at all: they resend a POST after a timeout or a 5xx with no
+    idempotency key, so one slow image could be made and billed up to four times. Send its requests with `paid_call`.
+    """
+    return openai.OpenAI(api_key=api_key or NO_KEY_PLACEHOLDER, base_url=base_url or None, http_client=http_client,
+                         timeout=timeout, max_retries=0 if paid else max_retries)
+
+
+def never_connected(exc: openai.APIConnectionError) -> bool:
+    """Whether the request never reached the server (refused, unresolved, or no connection in time)."""
+    return isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout))
+
+
+def paid_call(request: Callable[[], T], tries: int = PAID_TRIES, sleep: Callable[[float], None] = time.sleep) -> T:
+    """Send a billed request, sending it again only when the answer proves nothing was made or billed: a 429 (a rate
+    limit, not an empty quota) or a connection that never opened. A timeout or a 5xx may have made the thing."""
+    for attempt in range(1, tries + 1):
+        try:
+            return request()
+        except openai.RateLimitError as exc:
+            if attempt == tries or getattr(exc, "code", None) == "insufficient_quota":
+                raise
+            wait = retry_after(exc.response)
+            if wait is not None and wait > MAX_RETRY_WAIT:
+                raise
+            wait = float(attempt) if wait is None else wait
+        except openai.APIConnectionError as exc:
+            if attempt == tries or not never_connected(exc):
+                raise
+            wait = float(attempt)
+        log.info("  OpenAI refused the request before doing anything; sending it again in %.0f s", wait)
+        sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def client_options(settings: Settings, flag: str) -> dict[str, Any]:
+    """Constructor arguments every openai provider takes, read from settings.
+
+    `flag` names how the user picked the provider (e.g. "--image openai"), for the error message.
+    """
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    if not key and not settings.openai_base_url:
+        raise ConfigError(f"{flag} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server); "
+                          "set it, or pick the offline provider.")
+    return dict(api_key=key, base_url=settings.openai_base_url, timeout=settings.openai_timeout,
+                max_retries=settings.openai_max_retries)
+
+
+def paid_options(settings: Settings, flag: str) -> dict[str, Any]:
+    """`client_options` for a paid request (an image, speech): its timeout is minutes, and it has no blind retries."""
+    return dict(client_options(settings, flag), timeout=settings.openai_media_timeout, max_retries=PAID_TRIES - 1)
+
+
+def vendor_error(exc: openai.OpenAIError, doing: str, *, model: str | None = None, paid: bool = False) -> ShortsError:
+    """Translate an SDK error into ours: one sentence, no secret, `retry_safe` only where a retry can help (for a
+    `paid` request, only where nothing can have been made)."""
+    on = f" ({model})" if model else ""
+    if isinstance(exc, openai.AuthenticationError):
+        # OpenAI's 401 text echoes part of the key, so it is never repeated.
+        return ConfigError(f"The OpenAI server rejected the API key while {doing}{on}; check OPENAI_API_KEY.")
+    maybe_made = isinstance(exc, openai.APIConnectionError) and not never_connected(exc) or \
+        isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+    if paid and maybe_made:
+        what = f"HTTP {exc.status_code}" if isinstance(exc, openai.APIStatusError) else type(exc).__name__
+        return ProviderError(f"The OpenAI server gave no usable answer while {doing}{on} ({what}), so it may have "
+                             "been made and billed; rerun when a second charge is acceptable, or use another provider.")
+    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
+        return ProviderError(f"Could not reach the OpenAI server while {doing}{on} ({type(exc).__name__}); "
+                             "check OPENAI_BASE_URL and the network, then rerun.", retry_safe=True)
+    if not isinstance(exc, openai.APIStatusError):
+        return ProviderError(f"The OpenAI server gave an unexpected answer while {doing}{on}: {scrub(str(exc))}.")
+    status, detail = exc.status_code, scrub(_message(exc))
+    if status == 429 and getattr(exc, "code", None) == "insufficient_quota":
+        return ConfigError(f"The OpenAI account is out of quota ({doing}{on}); add credit or use another provider.")
+    if status == 429 or status >= 500:
+        return ProviderError(f"The OpenAI server is busy or failing ({status}) while {doing}{on}: {detail}; "
+                             "rerun in a minute.", retry_safe=True)
+    if status in (403, 404):
+        return ConfigError(f"The OpenAI server answered {status} while {doing}{on}: {detail}; check the model "
+                           "setting and OPENAI_BASE_URL.")
+    return ProviderError(f"The OpenAI server rejected the request ({status}) while {doing}{on}: {detail}.")
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        body = body.get("error", body)
+        if isinstance(body, dict) and body.get("message"):
+            return str(body["message"])
+    return exc.message
+
+
+def scrub(text: str, limit: int = 240) -> str:
+    """Server text made fit for an error message: one line, key-like strings redacted, cut short."""
+    text = _KEYLIKE.sub("[redacted]", " ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# The settings that name an OpenAI model, for `shorts doctor`'s shutdown check.
+MODEL_SETTINGS = ("openai_script_model", "openai_image_model", "openai_voice_model", "openai_transcribe_model",
+                  "openai_moderation_model")
+
+
+def model_shutdowns(settings: Settings, http_client: httpx.Client | None = None) -> dict[str, str | None]:
+    """Each configured OpenAI model's setting -> its announced shutdown date (None: none announced, or "" when the
+    server does not list it), from the free GET /v1/models."""
+    client = make_client(**client_options(settings, "Checking OpenAI"), http_client=http_client)
+    try:
+        listed = {model.id: getattr(model, "shutdown_date", None) for model in client.models.list()}
+    except openai.OpenAIError as exc:
+        raise vendor_error(exc, "listing the models") from exc
+    named = {name: getattr(settings, name) for name in MODEL_SETTINGS if getattr(settings, name, None)}
+    return {name: listed[model] if model in listed else "" for name, model in named.items()}

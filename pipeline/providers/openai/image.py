@@ -1,0 +1,98 @@
+"""First frames from an OpenAI image model, asked for at a 9:16 size it accepts and fitted to the video format."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from pathlib import Path
+from typing import ClassVar
+
+import httpx
+import openai
+from PIL import Image, ImageOps
+
+from pipeline.errors import ProviderError
+from pipeline.models import Scene, VideoFormat
+from pipeline.prompts import fill
+from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, paid_options, vendor_error
+from pipeline.settings import Settings
+
+# gpt-image-2 and its successors take any WxH with both sides divisible by 16 and a ratio within 1:3..3:1, so a true
+# 9:16; the older GPT image models take fixed sizes only, of which 1024x1536 (2:3) is the tallest.
+FREE_SIZE_MODELS = ("gpt-image-2",)
+PORTRAIT_9_16 = "1152x2048"
+PORTRAIT_FIXED = "1024x1536"
+
+
+def portrait_size(model: str) -> str:
+    """The tallest size `model` accepts closest to 9:16: exactly 9:16 where it takes free sizes."""
+    return PORTRAIT_9_16 if model.startswith(FREE_SIZE_MODELS) else PORTRAIT_FIXED
+
+
+class OpenAIImageMaker:
+    """Draws a scene's first frame with `images.generate`; base64 or URL answers both work.
+
+    An image is billed once made, so it is never sent twice blind: the wait is minutes, and only an answer that proves
+    nothing was made (a 429, a connection that never opened) is sent again, up to `max_retries` times.
+    """
+
+    name: ClassVar[str] = "openai"
+
+    def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
+                 http_client: httpx.Client | None = None, model: str = "gpt-image-2", size: str | None = None,
+                 quality: str = "medium", timeout: float = 600.0, max_retries: int = PAID_TRIES - 1) -> None:
+        self.model = model
+        self.size = size or portrait_size(model)
+        self.quality = quality
+        self._client = make_client(api_key, base_url, http_client, timeout, paid=True)
+        self._tries = max_retries + 1
+        self._http = http_client
+        self._timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OpenAIImageMaker:
+        return cls(**paid_options(settings, "--image openai"), http_client=http_client,
+                   model=settings.openai_image_model, size=settings.openai_image_size,
+                   quality=settings.openai_image_quality)
+
+    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path,
+                   reference: Path | None = None) -> None:
+        # OpenAI image models take no seed; the store's key still carries it, so a cached frame is reused.
+        # A `reference` frame is not used yet: matching its look would need images.edit.
+        options = {"quality": self.quality} if self.quality != "auto" else {}
+        prompt = fill("first_frame.txt", prompt=scene.first_frame_prompt, style=style)
+        try:
+            result = paid_call(lambda: self._client.images.generate(model=self.model, prompt=prompt, size=self.size,
+                                                                    n=1, **options), self._tries)
+        except openai.OpenAIError as exc:
+            raise vendor_error(exc, "drawing the first frame", model=self.model, paid=True) from exc
+        image = result.data[0] if result.data else None
+        if image is None or not (image.b64_json or image.url):
+            raise ProviderError(f"The {self.model} answer held no image; rerun, or use --image offline.")
+        data = self._decode(image.b64_json) if image.b64_json else self._download(image.url)
+        try:
+            with Image.open(io.BytesIO(data)) as picture:
+                frame = ImageOps.fit(picture.convert("RGB"), fmt.size, Image.Resampling.LANCZOS)
+        except OSError as exc:
+            raise ProviderError(f"The {self.model} answer is not an image Pillow can read; rerun.") from exc
+        frame.save(dest, format="PNG")
+
+    def _decode(self, b64: str) -> bytes:
+        try:
+            return base64.b64decode(b64, validate=False)
+        except (binascii.Error, ValueError) as exc:
+            raise ProviderError(f"The {self.model} answer held broken base64 image data; rerun.") from exc
+
+    def _download(self, url: str) -> bytes:
+        try:
+            if self._http is not None:
+                response = self._http.get(url, timeout=self._timeout, follow_redirects=True)
+            else:
+                response = httpx.get(url, timeout=self._timeout, follow_redirects=True)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            # The URL may carry a signature; name only the failure.
+            raise ProviderError(f"Downloading the {self.model} image failed ({type(exc).__name__}); rerun.",
+                                retry_safe=True) from exc
+        return response.content

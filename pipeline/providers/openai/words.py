@@ -1,0 +1,54 @@
+"""Word timings from an OpenAI transcription (verbose_json with word timestamps), aligned to the script."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+import httpx
+import openai
+
+from pipeline.alignment import align_words
+from pipeline.errors import ProviderError
+from pipeline.models import WordTiming
+from pipeline.narration import read_wav, speech_bounds
+from pipeline.providers.openai.client import make_client, vendor_error
+
+MIN_MATCHED = 0.5  # below this share of words heard as written, the transcript is not trusted for timing
+PROMPT_CHARS = 800  # Whisper reads only the last ~224 tokens of a prompt
+
+
+class OpenAIWordTimer:
+    """Transcribes a scene's audio with word timestamps and puts the script's words on those times."""
+
+    name: ClassVar[str] = "openai"
+
+    def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
+                 http_client: httpx.Client | None = None, model: str = "whisper-1", timeout: float = 120.0,
+                 max_retries: int = 3) -> None:
+        self.model = model
+        self._client = make_client(api_key, base_url, http_client, timeout, max_retries)
+
+    def time_words(self, text: str, audio: Path, language: str) -> list[WordTiming]:
+        """When each word of `text` is spoken in `audio` (seconds from its start), in the script's spelling."""
+        options = {"language": language.lower()} if re.fullmatch(r"[A-Za-z]{2}", language) else {}
+        try:
+            with audio.open("rb") as f:
+                # The script as prompt steers the spelling of names and numbers towards the script's.
+                result = self._client.audio.transcriptions.create(
+                    model=self.model, file=(audio.name, f, "audio/wav"), response_format="verbose_json",
+                    timestamp_granularities=["word"], prompt=text[:PROMPT_CHARS], **options)
+        except openai.OpenAIError as exc:
+            raise vendor_error(exc, "transcribing the narration", model=self.model) from exc
+        heard = [(w.word, float(w.start), float(w.end)) for w in (getattr(result, "words", None) or [])]
+        if not heard:
+            raise ProviderError(f"The {self.model} transcript has no word timestamps; set "
+                                "SHORTS_OPENAI_TRANSCRIBE_MODEL to a model that gives them, such as whisper-1.")
+        samples, rate = read_wav(audio)
+        start, end = speech_bounds(samples, rate)
+        timings, matched = align_words(text, heard, start, end)
+        if matched < MIN_MATCHED * len(timings):
+            raise ProviderError(f"The {self.model} transcript matched only {matched} of {len(timings)} script "
+                                "words, too few to time captions by.")
+        return timings

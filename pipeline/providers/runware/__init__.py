@@ -1,0 +1,1 @@
+"""Runware: the client and prices, its paid tasks, clips."""

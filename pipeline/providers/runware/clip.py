@@ -1,0 +1,62 @@
+"""Clips animated by a Runware image-to-video model (Kling 2.5 Turbo Pro by default) from the scene's first frame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+
+from pipeline.errors import ProviderError
+from pipeline.models import Scene, VideoFormat
+from pipeline.providers.paid_tasks import cut_text, data_uri, is_portrait_9_16, video_size
+from pipeline.providers.runware.client import VIDEO_MODELS, RunwareClient, client_options, clip_duration, clip_usd
+from pipeline.providers.runware.tasks import RunwareJob, RunwareTasks
+from pipeline.settings import Settings
+from pipeline.state.store import content_key
+
+
+def check_portrait_video(path: Path) -> None:
+    """Raise unless `path` is a readable 9:16 video (the render scales it to the Short's size)."""
+    width, height = video_size(path)
+    if not is_portrait_9_16(width, height):
+        raise ProviderError(f"Runware returned a {width}x{height} clip, not 9:16; check that RUNWARE_BASE_URL points "
+                            "at a Runware-compatible server and the model keeps the first frame's shape.")
+
+
+class RunwareClipMaker:
+    """Animates a first frame with a Runware video model; each task is resumed, never bought twice."""
+
+    name: ClassVar[str] = "runware"
+    cost_unit: ClassVar[str] = "usd"  # make_clip returns dollars, not credits
+
+    def __init__(self, tasks: RunwareTasks, model: str = "klingai:6@1") -> None:
+        if model not in VIDEO_MODELS:
+            raise ValueError(f"{model} is not a Runware image-to-video model this pipeline knows")
+        self.tasks = tasks
+        self.model = model
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwareClipMaker:
+        client = RunwareClient(**client_options(settings, "--video runware"), http_client=http_client)
+        return cls(RunwareTasks.from_settings(settings, client, http_client), settings.runware_video_model)
+
+    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
+        spec = VIDEO_MODELS[self.model]
+        prompt = cut_text(scene.motion_prompt, spec.prompt_limit)
+        request: dict[str, Any] = dict(model=self.model, positivePrompt=prompt,
+                                       duration=clip_duration(self.model, scene.seconds))
+        if spec.send_size:
+            request.update(width=spec.size[0], height=spec.size[1])
+        # Everything that decides the paid task: the same key on a rerun means "resume, don't pay again".
+        key = content_key("runware-clip", image=frame, **request)
+
+        def task() -> dict[str, Any]:
+            return dict(request, taskType="videoInference", inputs={"frameImages": [
+                {"image": data_uri(frame), "frame": "first"}]}, deliveryMethod="async", outputType="URL",
+                outputFormat="MP4", includeCost=True)
+
+        job = RunwareJob(key=key, kind="clip", model=self.model, estimate=clip_usd(self.model, scene.seconds),
+                         label=f"scene {scene.index} clip", task=task, verify=check_portrait_video,
+                         fix="rerun with --video offline")
+        return self.tasks.produce(job, dest)

@@ -1,0 +1,1 @@
+"""Runway: the client and prices, its paid tasks, clips and first frames."""

@@ -1,0 +1,64 @@
+"""Clips animated by Runway image-to-video at 720:1280, from the scene's first frame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import runwayml
+
+from pipeline.errors import ProviderError
+from pipeline.models import Scene, VideoFormat
+from pipeline.providers.paid_tasks import video_size
+from pipeline.providers.runway.client import (
+    DATA_URI_LIMIT, DURATIONS, RATIO, RATIO_SIZE, SILENT_ON_REQUEST, clip_credits, clip_duration, client_options,
+    cut_prompt, image_uri, make_client,
+)
+from pipeline.providers.runway.tasks import Job, RunwayTasks
+from pipeline.settings import Settings
+from pipeline.state.store import content_key
+
+
+def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
+    """Raise unless `path` is a readable video of `size` with at least one frame."""
+    if (got := video_size(path)) != size:
+        w, h = got
+        raise ProviderError(f"Runway returned a {w}x{h} clip, not {size[0]}x{size[1]}; check RUNWAYML_BASE_URL points "
+                            "at a Runway-compatible server.")
+
+
+class RunwayClipMaker:
+    """Animates a first frame with Runway (gen4_turbo by default); tasks are resumed, never bought twice."""
+
+    name: ClassVar[str] = "runway"
+
+    def __init__(self, tasks: RunwayTasks, model: str = "gen4_turbo", data_uri_limit: int = DATA_URI_LIMIT) -> None:
+        if model not in DURATIONS:
+            raise ValueError(f"{model} is not a Runway image-to-video model that accepts {RATIO}")
+        self.tasks = tasks
+        self.model = model
+        self.data_uri_limit = data_uri_limit
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayClipMaker:
+        client = make_client(**client_options(settings, "--video runway"), http_client=http_client)
+        return cls(RunwayTasks.from_settings(settings, client, http_client), settings.runway_video_model)
+
+    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
+        duration = clip_duration(self.model, scene.seconds)
+        prompt = cut_prompt(scene.motion_prompt)
+        request: dict[str, Any] = dict(model=self.model, ratio=RATIO, duration=duration, prompt_text=prompt, seed=seed)
+        if self.model in SILENT_ON_REQUEST:
+            request["audio"] = False
+        # Everything that decides the paid task: the same key on a rerun means "resume, don't pay again".
+        key = content_key("runway-clip", image=frame, **request)
+
+        def prepare(client: runwayml.RunwayML) -> dict[str, Any]:
+            return dict(request, prompt_image=image_uri(client, frame, self.data_uri_limit))
+
+        job = Job(key=key, kind="clip", model=self.model, estimate=clip_credits(self.model, scene.seconds),
+                  label=f"scene {scene.index} clip", prepare=prepare,
+                  create=lambda client, payload: client.image_to_video.create(**payload), verify=check_video,
+                  fix="rerun with --video offline")
+        return self.tasks.produce(job, dest)

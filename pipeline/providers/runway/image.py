@@ -1,0 +1,76 @@
+"""First frames drawn by Runway text-to-image (gen4_image) at 720:1280."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import runwayml
+from PIL import Image, ImageOps
+
+from pipeline.errors import ProviderError
+from pipeline.models import Scene, VideoFormat
+from pipeline.providers.paid_tasks import Unreadable, is_portrait_9_16
+from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, client_options, cut_prompt, image_uri, make_client
+from pipeline.providers.runway.tasks import Job, RunwayTasks
+from pipeline.settings import Settings
+from pipeline.state.store import content_key
+
+REFERENCE_TAG = "scene1"
+
+
+def check_image(path: Path) -> None:
+    """Raise unless `path` is a readable image with the 9:16 shape asked for."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            size = img.size
+    except OSError as exc:
+        raise Unreadable("not a readable image") from exc
+    if not is_portrait_9_16(*size):  # RATIO is 9:16
+        raise ProviderError(f"Runway returned a {size[0]}x{size[1]} image, not {RATIO}; check RUNWAYML_BASE_URL "
+                            "points at a Runway-compatible server.")
+
+
+class RunwayImageMaker:
+    """Draws first frames with Runway; a later scene may take scene 1's frame as a reference for a consistent look."""
+
+    name: ClassVar[str] = "runway"
+
+    def __init__(self, tasks: RunwayTasks, model: str = "gen4_image") -> None:
+        self.tasks = tasks
+        self.model = model
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayImageMaker:
+        client = make_client(**client_options(settings, "--image runway"), http_client=http_client)
+        return cls(RunwayTasks.from_settings(settings, client, http_client), settings.runway_image_model)
+
+    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path,
+                   reference: Path | None = None) -> tuple[str | None, float]:
+        text = f"{scene.first_frame_prompt} Style: {style}."
+        if reference:
+            text = f"Same look, palette and characters as @{REFERENCE_TAG}. {text}"
+        request: dict[str, Any] = dict(model=self.model, ratio=RATIO, prompt_text=cut_prompt(text), seed=seed)
+        key = content_key("runway-image", reference=reference, **request)
+
+        def prepare(client: runwayml.RunwayML) -> dict[str, Any]:
+            if not reference:
+                return request
+            return dict(request, reference_images=[{"uri": image_uri(client, reference), "tag": REFERENCE_TAG}])
+
+        job = Job(key=key, kind="first frame", model=self.model, estimate=CREDITS_PER_IMAGE[self.model],
+                  label=f"scene {scene.index} first frame", prepare=prepare,
+                  create=lambda client, payload: client.text_to_image.create(**payload), verify=check_image,
+                  fix="rerun with --image offline")
+        task_id, cost = self.tasks.produce(job, dest)
+        _fit_png(dest, fmt)
+        return task_id, cost
+
+
+def _fit_png(path: Path, fmt: VideoFormat) -> None:
+    """Rewrite the downloaded image in place as an RGB PNG of exactly `fmt.size`."""
+    with Image.open(path) as img:
+        fitted = ImageOps.fit(img.convert("RGB"), fmt.size, Image.Resampling.LANCZOS)
+    fitted.save(path, format="PNG")

@@ -1,0 +1,46 @@
+"""Pixabay video search (GET /videos/?key=&q=): clips in up to four sizes, their page and who made them."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pipeline.models import Footage
+from pipeline.providers.stock.clip import StockClipMaker, best_file
+from pipeline.settings import Settings
+
+SIZES = ("large", "medium", "small", "tiny")
+
+
+class PixabayClipMaker(StockClipMaker):
+    """Scenes' clips from Pixabay (free key; its content licence asks for no credit, but one is given)."""
+
+    name: ClassVar[str] = "pixabay"
+    label: ClassVar[str] = "Pixabay"
+    env_var: ClassVar[str] = "PIXABAY_API_KEY"
+    signup: ClassVar[str] = "https://pixabay.com/api/docs/"
+    model = "pixabay-videos-v1"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PixabayClipMaker:
+        return cls(settings.pixabay_api_key, settings.pixabay_base_url, settings)
+
+    def search_request(self, query: str, per_page: int) -> tuple[str, dict[str, Any], dict[str, str]]:
+        # Pixabay takes the key only in the query string, so its URLs are never logged or put in an error.
+        params = {"key": self.key, "q": query[:100], "per_page": per_page, "safesearch": "true"}
+        return "/videos/", params, {}
+
+    def candidates(self, body: dict[str, Any], min_width: int) -> list[Footage]:
+        found = []
+        for hit in body.get("hits") or []:
+            videos = hit.get("videos") or {}
+            files = [(v.get("width") or 0, v.get("height") or 0, v.get("url")) for v in
+                     (videos.get(size) or {} for size in SIZES)]
+            picked = best_file(files, min_width)
+            if picked and hit.get("id") is not None:
+                user = hit.get("user")
+                found.append(Footage(
+                    scene=0, source=self.name, id=str(hit["id"]), url=picked[2], width=picked[0], height=picked[1],
+                    seconds=float(hit.get("duration") or 0), author=user, page=hit.get("pageURL"),
+                    author_url=f"https://pixabay.com/users/{user}-{hit['user_id']}/" if user and hit.get("user_id")
+                    else None))
+        return found

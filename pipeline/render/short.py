@@ -1,0 +1,178 @@
+"""Step 5: stitch the clips, burn in captions, mix the audio, write H.264/AAC."""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import imageio_ffmpeg
+from moviepy import VideoClip
+from proglog import ProgressBarLogger
+from pydantic import Field
+
+from pipeline.render.captions import (
+    CaptionCue, CaptionGroup, CaptionStyle, cues, draw_caption, group_words, missing_glyphs, srt,
+)
+from pipeline.errors import RenderError, last_line
+from pipeline.models import ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming
+from pipeline.render.mix import write_soundtrack
+from pipeline.render.overlay import Overlay, blend, prepare
+from pipeline.render.stitch import StitchedClip, widen
+from pipeline.state.store import AssetStore, atomic_path, content_key
+
+Progress = Callable[[int], None]  # receives the percentage done
+log = logging.getLogger("shorts")
+
+
+class RenderOptions(Model):
+    """Encoder and mix settings that change the output file."""
+
+    preset: str = "veryfast"
+    crf: int = 23
+    threads: int = Field(2, ge=1)
+    music: Path | None = None
+    music_volume: float = 0.18
+    ducked_volume: float = 0.06
+    captions: CaptionStyle = CaptionStyle()
+
+
+def scene_durations(script: Script, narrations: list[Narration]) -> list[float]:
+    """Each scene lasts its planned seconds, or longer if its narration needs it."""
+    return [max(s.seconds, n.seconds) for s, n in zip(script.scenes, narrations)]
+
+
+def caption_groups(narrations: list[Narration], durations: list[float], style: CaptionStyle) -> list[CaptionGroup]:
+    """Word groups on the Short's clock; a group never spans two scenes."""
+    groups, offset = [], 0.0
+    for narration, seconds in zip(narrations, durations):
+        shifted = [WordTiming(word=w.word, start=w.start + offset, end=w.end + offset) for w in narration.words]
+        scene_groups = group_words(shifted, style)
+        if scene_groups:  # the last group may linger, but not into the next scene
+            last = scene_groups[-1]
+            scene_groups[-1] = last.model_copy(update={"end": min(last.end, offset + seconds)})
+        groups += scene_groups
+        offset += seconds
+    return groups
+
+
+def render_short(
+    script: Script, clips: list[ClipAsset], narrations: list[Narration], fmt: VideoFormat,
+    options: RenderOptions, store: AssetStore, fresh: bool = False, progress: Progress | None = None,
+) -> RenderedShort:
+    """The finished Short in the store (video and SRT), rendered only if these inputs never were."""
+    durations = scene_durations(script, narrations)
+    groups = caption_groups(narrations, durations, options.captions)
+    key = content_key("render", clips=[c.path for c in clips], voices=[n.path for n in narrations],
+                      durations=durations, groups=groups, fmt=fmt, options=options)
+    video, captions = store.path("renders", key, ".mp4"), store.path("renders", key, ".srt")
+    if fresh or not (store.find("renders", key, ".mp4") and store.find("renders", key, ".srt")):
+        if lost := missing_glyphs([g.text for g in groups], options.captions.font):
+            log.warning("  captions: the caption font has no glyph for %s, so the video leaves them out (the SRT "
+                        "file keeps them)", " ".join(lost[:12]))
+        with atomic_path(captions) as tmp:
+            tmp.write_text(srt(groups), encoding="utf-8")
+        with atomic_path(video) as tmp:
+            _write_video(clips, narrations, durations, groups, fmt, options, tmp, progress)
+        store.saved(captions)
+        store.saved(video)
+    return RenderedShort(video=video, captions=captions, seconds=round(sum(durations), 3),
+                         width=fmt.width, height=fmt.height)
+
+
+def _write_video(clips: list[ClipAsset], narrations: list[Narration], durations: list[float],
+                 groups: list[CaptionGroup], fmt: VideoFormat, options: RenderOptions, dest: Path,
+                 progress: Progress | None) -> None:
+    """Soundtrack first (a WAV beside `dest`), then the frames: stitched, captioned and encoded as they stream."""
+    soundtrack = dest.with_suffix(".wav")
+    stitched = None
+    try:
+        write_soundtrack(narrations, durations, soundtrack, options.music, options.music_volume, options.ducked_volume)
+        stitched = StitchedClip([c.path for c in clips], durations, fmt)
+        video = burn_captions(stitched, groups, fmt, options.captions)
+        _encode(video, dest, fmt, options, soundtrack, progress)
+    except (OSError, RuntimeError) as exc:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # moviepy adds pages of ffmpeg's advice
+        raise RenderError(f"Encoding the video failed ({detail}); check free disk space and rerun.",
+                          step="render") from exc
+    finally:
+        if stitched:
+            stitched.close()
+        soundtrack.unlink(missing_ok=True)
+
+
+def _encode(video: VideoClip, dest: Path, fmt: VideoFormat, options: RenderOptions, soundtrack: Path,
+            progress: Progress | None) -> None:
+    """One ffmpeg encodes the I420 frames as they stream to H.264, and the soundtrack to AAC beside them."""
+    # Not moviepy's writer: it only takes RGB, and converting every frame there and back cost a third
+    # of the render.
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-y", "-v", "error",
+           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{fmt.width}x{fmt.height}", "-r", str(fmt.fps), "-i", "-",
+           "-i", str(soundtrack), "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
+           "-threads", str(options.threads), "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart",
+           str(dest)]
+    logger = _ProgressLogger(progress) if progress else None
+    with tempfile.TemporaryFile() as errors:
+        encoder = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
+        try:
+            widen(encoder.stdin)
+            for frame in video.iter_frames(fps=fmt.fps, dtype="uint8", logger=logger):
+                encoder.stdin.write(memoryview(frame))
+            encoder.stdin.close()
+        except BrokenPipeError:  # ffmpeg stopped reading: what it printed says why
+            pass
+        except BaseException:
+            encoder.kill()  # the render failed on our side, or was interrupted
+            raise
+        finally:
+            encoder.wait()
+        if encoder.returncode:
+            errors.seek(0)
+            detail = last_line(errors.read(), f"exit {encoder.returncode}")
+            raise RenderError(f"ffmpeg failed writing the video ({detail}); check free disk space and rerun.",
+                              step="render")
+
+
+def burn_captions(video: VideoClip, groups: list[CaptionGroup], fmt: VideoFormat, style: CaptionStyle) -> VideoClip:
+    """Blend pre-rendered caption images into the I420 frames, over their bounding box only."""
+    timeline: list[CaptionCue] = cues(groups)
+    starts = [c.start for c in timeline]
+    # Only the group and the cue on screen are kept: cues come in order, and all of a long Short's
+    # images would not fit the memory budget.
+    on_screen: dict = {"group": None, "cue": None}
+
+    def overlay(i: int) -> Overlay:
+        cue = timeline[i]
+        if on_screen["group"] != cue.group:
+            on_screen.update(group=cue.group, layers=draw_caption(groups[cue.group], fmt, style))
+        if on_screen["cue"] != i:
+            layers = on_screen["layers"]
+            on_screen.update(cue=i, overlay=prepare(layers.rgba(cue.highlight, style), layers.x, layers.y, fmt))
+        return on_screen["overlay"]
+
+    def captioned(get_frame, t):
+        frame = get_frame(t)
+        i = bisect.bisect_right(starts, t) - 1
+        if i < 0 or t >= timeline[i].end:
+            return frame
+        return blend(frame, overlay(i), fmt)
+
+    return video.transform(captioned)
+
+
+class _ProgressLogger(ProgressBarLogger):
+    """Turns moviepy's frame counter into a percentage every 10%."""
+
+    def __init__(self, report: Progress) -> None:
+        super().__init__()
+        self.report, self.last = report, -1
+
+    def bars_callback(self, bar, attr, value, old_value=None):
+        if bar == "frame_index" and attr == "index" and self.bars[bar].get("total"):
+            done = int(100 * (value + 1) / self.bars[bar]["total"]) // 10 * 10
+            if done > self.last:
+                self.last = done
+                self.report(done)

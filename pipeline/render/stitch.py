@@ -1,0 +1,158 @@
+"""Stitching: the scene clips as one moviepy clip, each decoded once, in order, by one ffmpeg at a time."""
+
+from __future__ import annotations
+
+import bisect
+import queue
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import closing, suppress
+from itertools import accumulate
+from pathlib import Path
+from typing import IO
+
+import imageio_ffmpeg
+import numpy as np
+from moviepy import VideoClip
+
+from pipeline.errors import RenderError, last_line
+from pipeline.models import VideoFormat
+
+try:
+    import fcntl
+except ImportError:  # Windows: pipes keep their default size
+    fcntl = None
+
+AHEAD = 4  # frames decoded ahead of the encoder (about 5.5 MB at 720x1280)
+_END = (1 << 30, 0, None)  # after every real (scene, index, frame)
+
+
+class StitchedClip(VideoClip):
+    """The clips back to back, each fitted to the frame and to its scene: trimmed, or its last frame held."""
+
+    def __init__(self, clips: list[Path], durations: list[float], fmt: VideoFormat) -> None:
+        self.timeline = _Timeline(clips, durations, fmt)
+        super().__init__(frame_function=self.timeline.frame_at, duration=sum(durations))
+
+    def close(self) -> None:
+        self.timeline.close()
+        super().close()
+
+
+class _Timeline:
+    """Maps a time to a frame of the right clip, while a thread decodes the clips ahead, in order."""
+
+    def __init__(self, clips: list[Path], durations: list[float], fmt: VideoFormat) -> None:
+        self.clips, self.fmt = clips, fmt
+        self.starts = [0.0, *accumulate(durations)][:-1]
+        self.counts = [int(fmt.fps * d + 1e-5) + 1 for d in durations]  # frames each scene can show
+        self.feed: _Feed | None = None
+        self.at, self.frame = (-1, -1), None
+
+    def frame_at(self, t: float) -> np.ndarray:
+        scene = max(0, bisect.bisect_right(self.starts, t) - 1)
+        # The frame-number rule of moviepy's own reader, so timing matches a VideoFileClip's.
+        wanted = (scene, int(self.fmt.fps * (t - self.starts[scene]) + 1e-5))
+        if self.feed is None or wanted < self.at:
+            self._restart(scene)  # only a backward seek decodes a clip twice; a render never does
+        while self.at < wanted:
+            item = self.feed.peek()
+            if item[0] > scene:
+                break  # this clip has no more frames: hold its last one
+            self.at, self.frame = item[:2], self.feed.pop()[2]
+        if self.frame is None or self.at[0] != scene:
+            raise RenderError(f"ffmpeg decoded no frames from {self.clips[scene].name}; remake this clip.",
+                              step="render", scene=scene + 1)
+        return self.frame
+
+    def _restart(self, scene: int) -> None:
+        self.close()
+        self.feed = _Feed(self.clips[scene:], self.counts[scene:], self.fmt, first=scene)
+        self.at, self.frame = (scene - 1, -1), None
+
+    def close(self) -> None:
+        if self.feed:
+            self.feed.close()
+            self.feed = None
+
+
+class _Feed:
+    """A thread that decodes clip after clip into a short queue of (scene, index, frame)."""
+
+    def __init__(self, clips: list[Path], counts: list[int], fmt: VideoFormat, first: int) -> None:
+        self.queue: queue.Queue = queue.Queue(maxsize=AHEAD)
+        self.stop, self.head = threading.Event(), None
+        self.thread = threading.Thread(target=self._run, args=(clips, counts, fmt, first), daemon=True)
+        self.thread.start()
+
+    def _run(self, clips: list[Path], counts: list[int], fmt: VideoFormat, first: int) -> None:
+        try:
+            for scene, (clip, count) in enumerate(zip(clips, counts), start=first):
+                try:
+                    with closing(decode(clip, fmt, count)) as frames:
+                        for index, frame in enumerate(frames):
+                            if self.stop.is_set():
+                                return
+                            self.queue.put((scene, index, frame))
+                except RenderError as exc:
+                    raise exc.at("render", scene + 1)
+            self.queue.put(_END)
+        except Exception as exc:  # handed to the render thread, which raises it
+            self.queue.put(exc)
+
+    def peek(self) -> tuple[int, int, np.ndarray | None]:
+        """The next item, left in place; _END once every clip is done."""
+        if self.head is None:
+            self.head = self.queue.get()
+        if isinstance(self.head, Exception):
+            raise self.head
+        return self.head
+
+    def pop(self) -> tuple[int, int, np.ndarray | None]:
+        item = self.peek()
+        self.head = None
+        return item
+
+    def close(self) -> None:
+        self.stop.set()
+        while self.thread.is_alive():  # unblock a pending put so the thread can see `stop`
+            try:
+                self.queue.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self.thread.join()
+
+
+def decode(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
+    """Up to `count` I420 frames (see pipeline.render.overlay) of a clip, scaled to cover the format, centre-cropped and
+    at its frame rate."""
+    fit = (f"scale={fmt.width}:{fmt.height}:force_original_aspect_ratio=increase,"
+           f"crop={fmt.width}:{fmt.height},setsar=1,fps={fmt.fps}")
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-an", "-sn", "-dn",
+           "-vf", fit, "-frames:v", str(count), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
+    size, shape = fmt.width * fmt.height * 3 // 2, (fmt.height * 3 // 2, fmt.width)
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
+        widen(proc.stdout)
+        try:
+            while len(data := proc.stdout.read(size)) == size:
+                yield np.frombuffer(data, np.uint8).reshape(shape)
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()  # the render stopped early (a trimmed clip, or an error)
+            proc.stdout.close()
+            proc.wait()
+        if proc.returncode:
+            errors.seek(0)
+            detail = last_line(errors.read(), "no detail")
+            raise RenderError(f"ffmpeg could not decode {path.name} ({detail}); remake this clip.")
+
+
+def widen(pipe: IO[bytes]) -> None:
+    """Let a pipe hold most of a 720x1280 frame, so that a frame crosses in a few wake-ups, not twenty."""
+    if fcntl and hasattr(fcntl, "F_SETPIPE_SZ"):
+        with suppress(OSError):  # over the user's pipe-size limit: the default size still works
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
