@@ -26,7 +26,7 @@ from flows.tasks import (
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, cancel_in_flight, check_budget,
-    choose_providers, describe_pick, disk_error, estimate_usd, footage_credits, footage_line, open_store,
+    choose_providers, describe_pick, disk_error, estimate_characters, estimate_usd, footage_credits, footage_line, open_store,
     package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, slug, Storyboard, with_credits,
     write_package,
 )
@@ -109,8 +109,9 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         moderation = moderation_task(script, settings)
         log.info("  %s", f"skipped: {moderation.skipped}" if moderation.skipped else f"{moderation.checked} prompts passed")
         estimate = check_budget(script, choices, settings)  # refuses a Short over the credit or dollar caps
-        usd = estimate_usd(script, choices, settings)
-        log.info("  estimated cost: up to %g credits%s", estimate, f" and ${usd:.2f}" if usd else "")
+        usd, characters = estimate_usd(script, choices, settings), estimate_characters(script, choices, settings)
+        log.info("  estimated cost: up to %g credits%s%s", estimate, f" and ${usd:.2f}" if usd else "",
+                 f" and {characters} characters of speech" if characters else "")
 
     footage: dict[str, list] = {}  # stock clips or your own files, a distinct one per scene, picked in one pass
     for media_step in (s for s in ("image", "video") if picks_footage(s, provider[s])):
@@ -162,12 +163,13 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     script = with_credits(script, credits)
     cost = round(sum(asset.cost_credits for asset in [*frames, *clips]), 2)
     cost_usd = round(sum(clip.cost_usd for clip in clips), 4)
+    cost_characters = sum(narration.characters for narration in narrations)
     with step("package", timings):
         manifest = Manifest(
             shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
             render_options=options, script=script, frames=frames, clips=clips, narrations=narrations,
             render=rendered, moderation=moderation, review=review, step_seconds=timings, cost_credits=cost,
-            cost_usd=cost_usd, credits=credits,
+            cost_usd=cost_usd, cost_characters=cost_characters, credits=credits,
         )
         files = write_package(manifest, output)
 
@@ -185,6 +187,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     return ShortResult(
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
         manifest=files["manifest.json"], providers=provider, cost_credits=cost, cost_usd=cost_usd,
+        cost_characters=cost_characters,
         seconds=rendered.seconds, published=published, video_url=video_url,
     )
 
