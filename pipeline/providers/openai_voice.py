@@ -2,44 +2,50 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import ClassVar
 
 import httpx
 import openai
 
-from pipeline.errors import ProviderError
+from pipeline.errors import ConfigError
 from pipeline.models import Speech
-from pipeline.providers.openai_client import client_options, make_client, vendor_error
+from pipeline.pause_timing import PauseTimer
+from pipeline.providers.base import WordTimer
+from pipeline.providers.openai_client import PAID_TRIES, make_client, paid_call, paid_options, vendor_error
 from pipeline.providers.openai_words import OpenAIWordTimer
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings
 
-log = logging.getLogger("shorts")
-
 NO_INSTRUCTIONS = ("tts-1", "tts-1-hd")  # these models reject delivery instructions
+SHUTDOWN = "2027-01-06"  # OpenAI's announced end of every /v1/audio/speech model (tts-1, tts-1-hd, gpt-4o-mini-tts)
 
 
 class OpenAINarrator:
-    """Speaks each scene with `audio.speech`; `word_timer` (if any) times the words from a transcript."""
+    """Speaks each scene with `audio.speech`, until OpenAI shuts its speech models down (SHUTDOWN).
+
+    The speech comes with no word timings: `word_timer` finds them, by default from the pauses heard in the audio (free);
+    a transcript (`OpenAIWordTimer`, billed, on models shut down in 2027 too) only when asked for. Speech is billed
+    once made, so a request is sent again only when the answer proves nothing was made.
+    """
 
     name: ClassVar[str] = "openai"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
                  http_client: httpx.Client | None = None, model: str = "gpt-4o-mini-tts", voice: str = "coral",
-                 speed: float = 1.0, instructions: str = "", timeout: float = 120.0, max_retries: int = 3,
-                 word_timer: OpenAIWordTimer | None = None) -> None:
+                 speed: float = 1.0, instructions: str = "", timeout: float = 600.0,
+                 max_retries: int = PAID_TRIES - 1, word_timer: WordTimer | None = None) -> None:
         self.model = model
         self.voice = voice
         self.speed = speed
         self.instructions = instructions if model not in NO_INSTRUCTIONS else ""
-        self.word_timer = word_timer
-        self._client = make_client(api_key, base_url, http_client, timeout, max_retries)
+        self.word_timer = word_timer or PauseTimer()
+        self._client = make_client(api_key, base_url, http_client, timeout, paid=True)
+        self._tries = max_retries + 1
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OpenAINarrator:
-        options = client_options(settings, "--voice openai")
+        options = paid_options(settings, "--voice openai")
         timer = None
         if settings.openai_word_timings:
             timer = OpenAIWordTimer(**options, http_client=http_client, model=settings.openai_transcribe_model)
@@ -60,10 +66,16 @@ class OpenAINarrator:
         if self.instructions:
             options["instructions"] = self.instructions
         try:
-            response = self._client.audio.speech.create(model=self.model, voice=voice or self.voice, input=text,
-                                                        response_format="wav", **options)
-            audio = response.read()
+            audio = paid_call(lambda: self._client.audio.speech.create(
+                model=self.model, voice=voice or self.voice, input=text, response_format="wav", **options).read(),
+                self._tries)
+        except openai.NotFoundError as exc:
+            if getattr(exc, "code", None) == "model_not_found":
+                raise ConfigError(f"OpenAI no longer serves {self.model} (its speech models shut down on {SHUTDOWN}); "
+                                  "use another voice: --voice elevenlabs (ELEVENLABS_API_KEY), --voice edge (free, "
+                                  "online) or --voice offline (free, on this machine).") from exc
+            raise vendor_error(exc, "speaking the narration", model=self.model, paid=True) from exc
         except openai.OpenAIError as exc:
-            raise vendor_error(exc, "speaking the narration", model=self.model) from exc
+            raise vendor_error(exc, "speaking the narration", model=self.model, paid=True) from exc
         write_pcm16_wav(audio, dest, self.model)
         return Speech(voice=voice or self.voice)
