@@ -21,8 +21,8 @@ MIN_PAUSE = 0.08  # seconds of quiet that count as a pause (shorter ones are sto
 QUIET = 0.1  # a frame is quiet below this share of the loud frames' level
 # What leaving a pause inside a group costs, against squared shares: without it one group holding every word
 # fits perfectly; with it a pause is passed over only when no word boundary fits it (e.g. a long stop consonant).
-SKIP_COST = 0.002
-UNMARKED_COST = 0.002  # what a pause after a word with no punctuation costs: speakers pause mostly at punctuation
+SKIP_COST = 0.005
+UNMARKED_COST = 0.001  # what a pause after a word with no punctuation costs: speakers pause mostly at punctuation
 MAX_SKIPPED = 3  # pauses one group may pass over: bounds the search, which is quadratic in words and pauses
 PUNCTUATION = ".,;:!?"
 

@@ -19,14 +19,17 @@ from pipeline.settings import Settings
 
 NO_INSTRUCTIONS = ("tts-1", "tts-1-hd")  # these models reject delivery instructions
 SHUTDOWN = "2027-01-06"  # OpenAI's announced end of every /v1/audio/speech model (tts-1, tts-1-hd, gpt-4o-mini-tts)
+# The built-in voices (openai 3.57 speech_create_params.py); every one speaks the language of the text.
+VOICES = ("alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage", "shimmer",
+          "verse")
 
 
 class OpenAINarrator:
     """Speaks each scene with `audio.speech`, until OpenAI shuts its speech models down (SHUTDOWN).
 
-    The speech comes with no word timings: `word_timer` finds them, by default from the pauses heard in the audio (free);
-    a transcript (`OpenAIWordTimer`, billed, on models shut down in 2027 too) only when asked for. Speech is billed
-    once made, so a request is sent again only when the answer proves nothing was made.
+    The speech comes with no word timings: `word_timer` finds them, by default from the pauses heard in the audio
+    (free); a transcript (`OpenAIWordTimer`, billed, on models shut down in 2027 too) only when asked for. Speech is
+    billed once made, so a request is sent again only when the answer proves nothing was made.
     """
 
     name: ClassVar[str] = "openai"
