@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from flows.auth_cli import auth_app
 from flows.doctor_cli import doctor
 from flows.schedule_cli import daily, serve, topics_app
+from flows.voices_cli import voices
 from pipeline import (
     Settings, ShortRequest, ShortsError, check_upload_ready, choose_providers, prepare_output_dir, provider_names, slug,
 )
@@ -133,6 +134,7 @@ def make(
 
 app.add_typer(topics_app, name="topics")
 app.command()(doctor)
+app.command()(voices)
 app.command()(daily)
 app.command()(serve)
 
