@@ -26,8 +26,8 @@ from flows.tasks import (
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     Manifest, RenderOptions, Settings, ShortRequest, ShortResult, ShortsError, cancel_in_flight, check_budget,
-    choose_providers, describe_pick, disk_error, estimate_characters, estimate_usd, footage_credits, footage_line, open_store,
-    package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, slug, Storyboard, with_credits,
+    choose_providers, describe_pick, disk_error, estimate_characters, estimate_usd, footage_credits, footage_line,
+    open_store, package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, slug, Storyboard, with_credits,
     write_package,
 )
 

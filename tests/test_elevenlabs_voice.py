@@ -105,7 +105,8 @@ def test_auto_picks_elevenlabs_and_the_characters_count_against_the_caps(fake, t
     settings = Settings()
     choices = choose_providers(REQUEST, settings)
     assert choices["voice"].name == "elevenlabs" and choices["voice"].reason == "ELEVENLABS_API_KEY is set"
-    script = Script(title="t", description="d", tags=[], hook="h", scenes=[SCENE, SCENE.model_copy(update={"index": 2})])
+    scenes = [SCENE, SCENE.model_copy(update={"index": 2})]
+    script = Script(title="t", description="d", tags=[], hook="h", scenes=scenes)
     assert estimate_characters(script, choices, settings) == 2 * len(SCENE.narration)
     check_budget(script, choices, settings)
 

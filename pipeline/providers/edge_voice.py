@@ -77,8 +77,8 @@ class EdgeNarrator:
             with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
                 return pool.submit(lambda: asyncio.run(job())).result()
         except edge_tts.exceptions.NoAudioReceived as exc:
-            raise ConfigError(f"Edge spoke nothing with voice {voice or self.voice!r} (no audio came back); check the voice "
-                              "with `shorts voices --provider edge`.") from exc
+            raise ConfigError(f"Edge spoke nothing with voice {voice or self.voice!r} (no audio came back); check the "
+                              "voice with `shorts voices --provider edge`.") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, edge_tts.exceptions.EdgeTTSException) as exc:
             raise ProviderError(f"Microsoft Edge's voice service failed ({type(exc).__name__}); rerun, or use "
                                 "another voice (--voice offline).", retry_safe=True) from exc
