@@ -28,7 +28,8 @@ from flows.tasks import (  # noqa: E402
 from pipeline import (  # noqa: E402
     ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, Narration, ProviderChoice, Published, RenderedShort,
     RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError, Storyboard, VideoFormat,
-    cancel_in_flight, check_budget, choose_providers, describe_pick, disk_error, estimate_usd, footage_credits,
+    cancel_in_flight, check_budget, choose_providers, describe_pick, disk_error, estimate_characters, estimate_usd,
+    footage_credits,
     footage_line, open_store, package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, slug,
     with_credits, write_package,
 )
@@ -96,9 +97,11 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         takes = scene_takes(output, script, redo_scene)  # --redo-scene N moves scene N to its next take, for good
         frames = steps.frame.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]),
                                  take=takes, footage=footage.get("image") or unmapped(None), **steps.common)
-        # Narration is cheap and runs alongside, even while a person looks at the storyboard; a preview skips it.
-        narrations = [] if approval == "preview" else steps.narration.map(
-            unmapped(making), script.scenes, unmapped(provider["voice"]), **steps.common)
+        # A free voice speaks alongside, even while a person looks at the storyboard; a paid one (ElevenLabs) waits
+        # for the approval, like the clips; a preview skips it.
+        speak_now = approval != "preview" and not estimate_characters(script, choices, settings)
+        narrations = steps.narration.map(unmapped(making), script.scenes, unmapped(provider["voice"]),
+                                         **steps.common) if speak_now else []
         futures = [*frames, *narrations]
         frames = on_this_machine(_results(frames), settings)
         board = storyboard_task(script, frames, choices, settings, output, footage.get("video"))
@@ -116,6 +119,10 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     with step("clips and narration", timings):
         clips = steps.clip.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]),
                                footage=footage.get("video") or unmapped(None), **steps.common)
+        if not narrations:
+            narrations = steps.narration.map(unmapped(making), script.scenes, unmapped(provider["voice"]),
+                                             **steps.common)
+            futures += narrations
         futures += clips
         clips, narrations = on_this_machine(_results(clips), settings), on_this_machine(_results(narrations), settings)
         _say_reused(futures)
@@ -139,7 +146,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     return ShortResult(
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
         manifest=files["manifest.json"], providers=provider, cost_credits=manifest.cost_credits,
-        cost_usd=manifest.cost_usd, seconds=rendered.seconds, published=published, video_url=video_url,
+        cost_usd=manifest.cost_usd, cost_characters=manifest.cost_characters, seconds=rendered.seconds, published=published, video_url=video_url,
     )
 
 
@@ -166,12 +173,14 @@ class Steps:
 
 
 def _moderate_and_estimate(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> ModerationCheck:
-    """Check the prompts, then refuse a Short over the credit or dollar caps; nothing is paid for before this."""
+    """Check the prompts, then refuse a Short over the credit, dollar or character caps; nothing is paid for before
+    this."""
     moderation = moderation_task(script, settings)
     log.info("  %s", f"skipped: {moderation.skipped}" if moderation.skipped else f"{moderation.checked} prompts passed")
     estimate = check_budget(script, choices, settings)
-    usd = estimate_usd(script, choices, settings)
-    log.info("  estimated cost: up to %g credits%s", estimate, f" and ${usd:.2f}" if usd else "")
+    usd, characters = estimate_usd(script, choices, settings), estimate_characters(script, choices, settings)
+    log.info("  estimated cost: up to %g credits%s%s", estimate, f" and ${usd:.2f}" if usd else "",
+             f" and {characters} characters of speech" if characters else "")
     return moderation
 
 
@@ -209,7 +218,8 @@ def _manifest(request: ShortRequest, choices: dict[str, ProviderChoice], fmt: Vi
         render_options=_render_options(settings), script=with_credits(script, credits), frames=frames, clips=clips,
         narrations=narrations, render=rendered, moderation=moderation, review=review, step_seconds=timings,
         cost_credits=round(sum(asset.cost_credits for asset in [*frames, *clips]), 2),
-        cost_usd=round(sum(clip.cost_usd for clip in clips), 4), credits=credits,
+        cost_usd=round(sum(clip.cost_usd for clip in clips), 4),
+        cost_characters=sum(narration.characters for narration in narrations), credits=credits,
     )
 
 

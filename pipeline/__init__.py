@@ -13,7 +13,8 @@ from pipeline.moderation import ModerationCheck, moderate_script
 from pipeline.narration import narrate
 from pipeline.package import Manifest, package_version, prepare_output_dir, record_upload, slug, write_package
 from pipeline.providers import (
-    build_provider, check_budget, choose_providers, estimate_credits, estimate_usd, picks_footage,
+    build_provider, check_budget, choose_providers, estimate_characters, estimate_credits, estimate_usd,
+    picks_footage,
 )
 from pipeline.providers.offline.voice import espeak_binary
 from pipeline.providers.ollama.client import describe_ollama
@@ -47,7 +48,8 @@ __all__ = [
     "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "slug",
     "write_package", "write_script",
     "authorize_youtube", "check_upload_ready", "has_youtube_token", "publish", "publish_to_youtube",
-    "record_upload", "cancel_in_flight", "check_budget", "estimate_credits", "estimate_usd",
+    "record_upload", "cancel_in_flight", "check_budget", "estimate_characters", "estimate_credits",
+    "estimate_usd",
     "TopicStatus", "add_topics", "next_topics", "nothing_to_make", "record_failed", "record_made", "topic_statuses",
     "topics_file", "queue_name",
     "Review", "Storyboard", "plan_storyboard", "preview_uri", "scene_takes", "write_storyboard",

@@ -17,7 +17,7 @@ ScriptProviderName = Literal["auto", "openai", "ollama", "offline"]
 FolderSource = Annotated[str, StringConstraints(pattern=r"^folder:\S.*$")]
 ImageProviderName = Literal["auto", "openai", "runway", "offline"] | FolderSource
 VideoProviderName = Literal["auto", "runway", "runware", "pexels", "pixabay", "offline"] | FolderSource
-VoiceProviderName = Literal["auto", "openai", "offline"]
+VoiceProviderName = Literal["auto", "elevenlabs", "openai", "edge", "offline"]
 
 
 def provider_names(annotation: object) -> list[str]:
@@ -245,6 +245,7 @@ class ShortResult(Model):
     providers: dict[str, str]
     cost_credits: float
     cost_usd: float = 0.0
+    cost_characters: int = 0  # billed by the voice's vendor (ElevenLabs)
     seconds: float
     published: Published
     video_url: str | None = None  # with object storage (SHORTS_STORE_URL): a time-limited link to the video

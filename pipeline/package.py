@@ -42,6 +42,7 @@ class Manifest(Model):
     step_seconds: dict[str, float]
     cost_credits: float
     cost_usd: float = 0.0
+    cost_characters: int = 0  # billed by the voice's vendor (ElevenLabs)
     credits: list[str] = []  # what the stock footage's sources ask to be credited with (also in the description)
     youtube_id: str | None = None
     youtube_url: str | None = None

@@ -124,7 +124,10 @@ class OpenAISettings(BaseModel):
         "Warm, lively storyteller; clear diction; short natural pauses between sentences.", description="Delivery "
         "instructions (gpt-4o-mini-tts and later; ignored by tts-1).")
     openai_transcribe_model: str = Field("whisper-1", description="Must give word timestamps (verbose_json).")
-    openai_word_timings: bool = Field(True, description="Time captions from a transcript of the narration.")
+    # OpenAI's speech models shut down on 2027-01-06 and whisper-1 on 2027-02-26: captions must not depend on it.
+    openai_word_timings: bool = Field(
+        False, description="Time captions from a transcript of the narration (SHORTS_OPENAI_TRANSCRIBE_MODEL, "
+        "billed); off, the words are placed on the pauses heard in the audio.")
     openai_moderation: bool = Field(True, description="Check prompts with the moderation endpoint first.")
     openai_moderation_model: str = Field("omni-moderation-latest", description="The free moderation model.")
     openai_timeout: float = Field(120.0, gt=0, description="Seconds per OpenAI request.")
@@ -209,6 +212,35 @@ class RunwareSettings(BaseModel):
         return value
 
 
+class ElevenLabsSettings(BaseModel):
+    """ElevenLabs: narration billed by the character, with each character's time (so exact word captions)."""
+
+    elevenlabs_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ELEVENLABS_API_KEY"),
+                                                 description="Your ElevenLabs key.")
+    elevenlabs_base_url: str | None = Field(None, validation_alias=AliasChoices("ELEVENLABS_BASE_URL"),
+                                            description="An ElevenLabs-compatible server; default the SDK's.")
+    elevenlabs_model: str = Field("eleven_multilingual_v2", description="Text-to-speech model, e.g. "
+                                  "eleven_multilingual_v2, eleven_flash_v2_5 (half the characters) or eleven_v3.")
+    elevenlabs_voice: str = Field("JBFqnCBsd6RMkjVDRZzb", description="Voice id or name when the request names "
+                                  "none (`shorts voices --provider elevenlabs`); default George.")
+    elevenlabs_timeout: float = Field(180.0, gt=0, description="Seconds to wait for one scene's speech.")
+    max_characters_per_short: float = Field(3000.0, ge=0, description="Refuse a Short whose narration is billed "
+                                            "more characters than this.")
+    max_characters_per_day: float = Field(30000.0, ge=0, description="Refuse narration past this many billed "
+                                          "characters in any 24 hours.")
+
+
+class EdgeSettings(BaseModel):
+    """Microsoft Edge's online voices (edge-tts): free, no key, an unofficial client of a consumer service."""
+
+    edge_voice: str = Field("en-US-EmmaMultilingualNeural", description="Edge voice when the request names none "
+                            "(`shorts voices --provider edge`).")
+    edge_url: str | None = Field(None, description="The WebSocket URL Edge speech is asked at (a compatible server "
+                                 "or a fake); default edge-tts's own.")
+    edge_voices_url: str | None = Field(None, description="The URL Edge's voice list is read from; default "
+                                        "edge-tts's own.")
+
+
 class StockSettings(BaseModel):
     """Free stock footage (Pexels, Pixabay): each scene's clip is found by its search terms."""
 
@@ -231,12 +263,13 @@ class StockSettings(BaseModel):
 SECTIONS: dict[str, type[BaseModel]] = {
     "core": CoreSettings, "render": RenderSettings, "shared state": SharedStateSettings,
     "schedule": ScheduleSettings, "review": ReviewSettings, "youtube": YouTubeSettings, "openai": OpenAISettings,
-    "ollama": OllamaSettings, "runway": RunwaySettings, "runware": RunwareSettings, "stock": StockSettings,
+    "ollama": OllamaSettings, "runway": RunwaySettings, "runware": RunwareSettings, "elevenlabs": ElevenLabsSettings,
+    "edge": EdgeSettings, "stock": StockSettings,
 }
 
 
-class Settings(BaseSettings, StockSettings, RunwareSettings, RunwaySettings, OllamaSettings, OpenAISettings,
-               YouTubeSettings, ReviewSettings, ScheduleSettings, SharedStateSettings, RenderSettings, CoreSettings):
+class Settings(BaseSettings, StockSettings, EdgeSettings, ElevenLabsSettings, RunwareSettings, RunwaySettings,
+               OllamaSettings, OpenAISettings, YouTubeSettings, ReviewSettings, ScheduleSettings, SharedStateSettings, RenderSettings, CoreSettings):
     """Every setting, read from the environment (prefix SHORTS_, or the vendors' own variables) and `.env`."""
 
     model_config = SettingsConfigDict(
@@ -272,6 +305,6 @@ class Settings(BaseSettings, StockSettings, RunwareSettings, RunwaySettings, Oll
         """Whether the key named by a vendor's own variable is set (without revealing it)."""
         field = {"OPENAI_API_KEY": "openai_api_key", "RUNWAYML_API_SECRET": "runwayml_api_secret",
                  "RUNWARE_API_KEY": "runware_api_key", "PEXELS_API_KEY": "pexels_api_key",
-                 "PIXABAY_API_KEY": "pixabay_api_key"}[env_var]
+                 "PIXABAY_API_KEY": "pixabay_api_key", "ELEVENLABS_API_KEY": "elevenlabs_api_key"}[env_var]
         secret = getattr(self, field)
         return bool(secret and secret.get_secret_value())

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline.render.captions import FONT, load_font
 from pipeline.footage import footage_line
 from pipeline.models import Footage, FrameAsset, Model, ProviderChoice, Scene, Script
-from pipeline.providers import build_provider, provider_spec
+from pipeline.providers import build_provider, estimate_characters, provider_spec
 from pipeline.settings import Settings
 from pipeline.state.store import atomic_path
 
@@ -59,6 +59,7 @@ class Storyboard(Model):
     clip_model: str
     estimate_credits: float  # at most, for first frames and clips together
     estimate_usd: float = 0.0  # the same, for steps billed in dollars
+    estimate_characters: int = 0  # speech billed by the character (ElevenLabs), spoken while the storyboard is shown
     footage: str | None = None  # where stock or own footage comes from, and whom it credits
     path: Path | None = None  # storyboard.png, once written
 
@@ -87,7 +88,9 @@ class Storyboard(Model):
                          max(0.0, self.estimate_usd - self.clip_usd))
         total = _amount(self.estimate_credits, self.estimate_usd)
         in_dollars = f" (${self.estimate_dollars:.2f})" if self.estimate_credits or not self.estimate_usd else ""
-        return f"up to {total}{in_dollars}: {clips} for {_count(len(self.scenes), 'clip')}, {frames} for first frames"
+        speech = f"; narration up to {self.estimate_characters} characters" if self.estimate_characters else ""
+        return (f"up to {total}{in_dollars}: {clips} for {_count(len(self.scenes), 'clip')}, {frames} for first "
+                f"frames{speech}")
 
 
 class Review(Model):
@@ -119,6 +122,7 @@ def plan_storyboard(script: Script, frames: list[FrameAsset], choices: dict[str,
         clip_model=build_provider("video", clip_provider, settings).model,
         estimate_credits=round(frame_credits + sum(s.clip_credits for s in scenes), 2),
         estimate_usd=round(frame_usd + sum(s.clip_usd for s in scenes), 4),
+        estimate_characters=estimate_characters(script, choices, settings),
         footage=footage_line(footage) if footage is not None else None,
     )
 

@@ -12,6 +12,7 @@ from PIL import Image
 from pipeline import AssetStore, ConfigError, ProviderError, Scene, Settings, ShortRequest, build_provider, make_first_frame, narrate
 from pipeline.alignment import align_words
 from pipeline.narration import read_wav
+from pipeline.pause_timing import PauseTimer
 from pipeline.providers.openai.image import OpenAIImageMaker
 from pipeline.providers.openai.voice import OpenAINarrator
 from pipeline.providers.openai.words import OpenAIWordTimer
@@ -31,9 +32,9 @@ def options(fake: FakeOpenAI, retries: int = 0) -> dict:
     return dict(api_key=KEY, base_url=BASE_URL, http_client=fake.client(), max_retries=retries)
 
 
-def narrator(fake: FakeOpenAI, timer: bool = True, **extra) -> OpenAINarrator:
+def narrator(fake: FakeOpenAI, timer: bool = True, retries: int = 0, **extra) -> OpenAINarrator:
     word_timer = OpenAIWordTimer(**options(fake)) if timer else None
-    return OpenAINarrator(**options(fake), word_timer=word_timer, **extra)
+    return OpenAINarrator(**options(fake, retries), word_timer=word_timer, **extra)
 
 
 @pytest.mark.parametrize("as_url", [False, True], ids=["base64", "url"])
@@ -169,15 +170,48 @@ def test_a_transcript_of_other_words_is_not_trusted(fake, tmp_path, caplog):
     assert narration.timing == "audio" and "matched only 0 of 10 script words" in caplog.text
 
 
-def test_word_timings_off_means_no_transcription(fake, tmp_path, monkeypatch):
+def test_by_default_the_words_are_timed_from_the_pauses_without_a_transcript(fake, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("SHORTS_OPENAI_WORD_TIMINGS", "false")
     monkeypatch.setenv("SHORTS_OPENAI_VOICE", "nova")
     built = build_provider("voice", "openai", Settings())
-    assert isinstance(built, OpenAINarrator) and built.word_timer is None and built.voice == "nova"
+    assert isinstance(built, OpenAINarrator) and isinstance(built.word_timer, PauseTimer) and built.voice == "nova"
+    monkeypatch.setenv("SHORTS_OPENAI_WORD_TIMINGS", "true")  # the transcript aligner only when asked for
+    assert isinstance(build_provider("voice", "openai", Settings()).word_timer, OpenAIWordTimer)
 
     narration = narrate(REQUEST, SCENE, narrator(fake, timer=False), AssetStore(tmp_path))
-    assert narration.timing == "audio" and fake.paths() == ["/audio/speech"]
+    assert fake.paths() == ["/audio/speech"]  # nothing sent to whisper-1
+    _, times = next(iter(fake.spoken.values()))
+    assert [w.word for w in narration.words] == SCENE.narration.split()
+    for timing, (start, _) in zip(narration.words, times):
+        assert timing.start == pytest.approx(start, abs=0.05)  # each word on its burst, found by the pauses
+
+
+def test_a_speech_model_shut_down_names_the_other_voices(fake, tmp_path):
+    fake.failures["/audio/speech"] = [error(404, "The model `gpt-4o-mini-tts` does not exist or you do not have "
+                                                 "access to it.", code="model_not_found")]
+    with pytest.raises(ConfigError) as caught:
+        narrate(REQUEST, SCENE, narrator(fake, timer=False), AssetStore(tmp_path))
+    message = str(caught.value)
+    assert "OpenAI no longer serves gpt-4o-mini-tts" in message and "2027-01-06" in message and "\n" not in message
+    assert all(f"--voice {name}" in message for name in ("elevenlabs", "edge", "offline"))
+    assert len(fake.bodies("/audio/speech")) == 1
+
+
+@pytest.mark.parametrize("fault", ["500", "lost"])
+def test_speech_that_may_have_been_made_is_not_asked_for_twice(fake, tmp_path, fault):
+    if fault == "500":
+        fake.failures["/audio/speech"] = [error(500, "The server had an error")]
+    else:
+        fake.broken["/audio/speech"] = [httpx.ReadTimeout("the answer was lost")]
+    with pytest.raises(ProviderError) as caught:
+        narrate(REQUEST, SCENE, narrator(fake, timer=False, retries=2), AssetStore(tmp_path))
+    assert "may have been made and billed" in str(caught.value) and not caught.value.retry_safe
+    assert len(fake.bodies("/audio/speech")) == 1
+
+    fake.failures["/audio/speech"] = [httpx.Response(429, headers={"retry-after": "0"},
+                                                     json={"error": {"message": "Rate limit", "code": None}})]
+    narrate(REQUEST, SCENE, narrator(fake, timer=False, retries=2), AssetStore(tmp_path / "b"))
+    assert len(fake.bodies("/audio/speech")) == 3  # a 429 proves nothing was made: sent again
 
 
 def test_tts_1_gets_no_instructions_and_a_bad_voice_is_one_sentence(fake, tmp_path):

@@ -99,6 +99,8 @@ def test_an_estimate_in_credits_and_dollars_says_both(tmp_path):
     board = Storyboard(title="t", seconds=5, scenes=scenes, clip_provider="runware", clip_model="klingai:5@3",
                        estimate_credits=5, estimate_usd=0.7)
     assert board.cost_line() == "up to 5 credits and $0.70 ($0.75): $0.70 for 1 clip, 5 credits for first frames"
+    spoken = board.model_copy(update={"estimate_characters": 900})  # an ElevenLabs narration
+    assert spoken.cost_line().endswith("5 credits for first frames; narration up to 900 characters")
     assert board.estimate_all_credits == 75
 
 

@@ -25,6 +25,7 @@ def doctor() -> None:
         typer.echo(f"providers: {exc}")
     typer.echo(describe_ollama(settings))
     typer.echo(f"espeak-ng: {espeak_binary() or 'not installed (offline Shorts are silent)'}")
+    problems += _voice_lines(settings)
     problems += _shared_state(settings)
     if settings.has_key("RUNWAYML_API_SECRET"):
         try:
@@ -60,6 +61,35 @@ def stock_line(settings: Settings) -> str:
                 "https://pixabay.com/api/docs/)")
     return (f"Stock footage: {' and '.join(keyed)} key set (--video {keyed[0].lower()}); each clip's author and link "
             "go in the manifest and the YouTube description")
+
+
+def _voice_lines(settings: Settings) -> int:
+    """Which online voices can speak here, and OpenAI speech's shutdown; returns the number of problems."""
+    from pipeline.providers.openai.voice import SHUTDOWN  # a constant: cheap next to the checks below
+
+    problems = 0
+    if settings.has_key("ELEVENLABS_API_KEY"):
+        from pipeline.providers.elevenlabs.voice import ElevenLabsNarrator  # the SDK only when a key is set
+
+        try:
+            narrator = ElevenLabsNarrator.from_settings(settings)
+            count = len(narrator.voices())  # the free voice list proves the key
+            narrator.voice_id(settings.elevenlabs_voice)  # and a voice given by name is in it
+            typer.echo(f"ElevenLabs: key accepted, {count} voices; voice {settings.elevenlabs_voice}, model "
+                       f"{settings.elevenlabs_model}"
+                       f"; up to {settings.max_characters_per_short:g} characters a Short, "
+                       f"{settings.max_characters_per_day:g} a day")
+        except ShortsError as exc:
+            problems += 1
+            typer.echo(f"ElevenLabs: {exc}")
+    else:
+        typer.echo("ElevenLabs: no ELEVENLABS_API_KEY set (a paid voice with exact word timings)")
+    keyed = "key set" if settings.has_key("OPENAI_API_KEY") else "no OPENAI_API_KEY set"
+    typer.echo(f"OpenAI speech: {keyed}; deprecated: OpenAI shuts its speech models down on {SHUTDOWN}, then use "
+               "--voice elevenlabs, --voice edge or --voice offline")
+    typer.echo("Edge voices: free and keyless, online, only when asked for (--voice edge); `shorts voices --provider "
+               "edge` lists them")
+    return problems
 
 
 def _check_openai_models(settings: Settings) -> int:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.state.ledger import CREDITS, USD, open_ledger
+from pipeline.state.ledger import CHARACTERS, CREDITS, USD, amount, open_ledger
 from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
-from pipeline.providers.runware.client import estimate_clip_usd
-from pipeline.providers.runway.client import estimate_clip_credits, estimate_image_credits
+from pipeline.providers.runware.client.client import estimate_clip_usd
+from pipeline.providers.runway.client.client import estimate_clip_credits, estimate_image_credits
 from pipeline.settings import Settings
 
 Estimate = Callable[[Scene, Settings], float]
@@ -28,6 +28,7 @@ class ProviderSpec:
     env_var: str | None = None  # the key whose presence makes `auto` pick this vendor; None for offline
     estimate_credits: Estimate | None = None  # at most, per scene, for providers billed in credits
     estimate_usd: Estimate | None = None  # the same, for providers billed in dollars
+    estimate_characters: Estimate | None = None  # the same, for voices billed by the character
     footage: bool = False  # picks a file per scene for the whole script at once (stock clips, your own media)
     # For a keyless provider `auto` may pick: "module:function" taking Settings, answering (usable, why) quickly.
     detect: str | None = None
@@ -42,6 +43,12 @@ def _attribute(path: str) -> Any:
 
 
 OPENAI_KEY, RUNWAY_KEY, RUNWARE_KEY = "OPENAI_API_KEY", "RUNWAYML_API_SECRET", "RUNWARE_API_KEY"
+ELEVENLABS_KEY = "ELEVENLABS_API_KEY"
+
+
+def _voice_characters(scene: Scene, settings: Settings) -> float:
+    # The narration's length: here, so pricing a Short does not import the ElevenLabs SDK.
+    return float(len(scene.narration))
 FOLDER = "folder:"  # `folder:PATH` names your own media; the registry holds it as "folder"
 
 # step -> {name: spec}; auto picks the first whose key is set, so offline goes last.
@@ -67,7 +74,11 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
         "offline": ProviderSpec("offline.clip:OfflineClipMaker"),
     },
     "voice": {
+        "elevenlabs": ProviderSpec("elevenlabs.voice:ElevenLabsNarrator", ELEVENLABS_KEY,
+                                   estimate_characters=_voice_characters),
         "openai": ProviderSpec("openai.voice:OpenAINarrator", OPENAI_KEY),
+        # Free, but an unofficial client of a consumer service: only when asked for (--voice edge).
+        "edge": ProviderSpec("edge.voice:EdgeNarrator"),
         "offline": ProviderSpec("offline.voice:OfflineNarrator"),
     },
 }
@@ -161,25 +172,32 @@ def estimate_usd(script: Script, choices: dict[str, ProviderChoice], settings: S
     return round(_estimate(script, choices, settings, "estimate_usd"), 4)
 
 
+def estimate_characters(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> int:
+    """At most the characters the chosen voice bills for the script's narration (ElevenLabs)."""
+    estimate = provider_spec("voice", choices["voice"].name).estimate_characters
+    return round(sum(estimate(scene, settings) for scene in script.scenes)) if estimate else 0
+
+
 def check_budget(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> float:
     """The Short's estimated credits; refuses, before the first paid call, a Short over a per-Short or daily cap
-    (in credits, and in dollars for providers that bill in dollars)."""
+    (in credits, in dollars for providers that bill in dollars, in characters for a voice billed by them)."""
     estimate = estimate_credits(script, choices, settings)
     _check_caps(estimate, CREDITS, settings.max_credits_per_short, settings.max_credits_per_day, settings)
     _check_caps(estimate_usd(script, choices, settings), USD, settings.max_usd_per_short, settings.max_usd_per_day,
                 settings)
+    _check_caps(estimate_characters(script, choices, settings), CHARACTERS, settings.max_characters_per_short,
+                settings.max_characters_per_day, settings)
     return estimate
 
 
 def _check_caps(estimate: float, unit: str, per_short: float, per_day: float, settings: Settings) -> None:
-    name, amount, total = ("USD", f"${estimate:.2f}", "${:.2f}") if unit == USD else \
-        ("CREDITS", f"{estimate:g} credits", "{:g}")
+    name = unit.upper()
     if estimate > per_short:
-        raise ConfigError(f"This Short is estimated at up to {amount}, over SHORTS_MAX_{name}_PER_SHORT={per_short:g}; "
-                          "use fewer or shorter scenes, or raise the cap.")
+        raise ConfigError(f"This Short is estimated at up to {amount(estimate, unit)}, over "
+                          f"SHORTS_MAX_{name}_PER_SHORT={per_short:g}; use fewer or shorter scenes, or raise the cap.")
     if estimate:
         spent = open_ledger(settings).spent_since(datetime.now(timezone.utc) - timedelta(days=1), unit)
         if spent + estimate > per_day:
-            raise ConfigError(f"This Short (up to {amount}) would bring the last 24 hours' spend to "
-                              f"{total.format(spent + estimate)}, over SHORTS_MAX_{name}_PER_DAY={per_day:g}; "
-                              "raise it or wait.")
+            total = f"{spent + estimate:g}" if unit == CREDITS else amount(spent + estimate, unit)
+            raise ConfigError(f"This Short (up to {amount(estimate, unit)}) would bring the last 24 hours' spend to "
+                              f"{total}, over SHORTS_MAX_{name}_PER_DAY={per_day:g}; raise it or wait.")

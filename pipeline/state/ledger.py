@@ -31,6 +31,7 @@ UNKNOWN_TASK = (SUBMITTING, UNCONFIRMED)
 # What a task's amounts are counted in; each unit has its own daily cap.
 CREDITS = "credits"
 USD = "usd"
+CHARACTERS = "characters"  # speech billed by the character (ElevenLabs)
 
 
 class RemoteTask(BaseModel):
@@ -51,7 +52,7 @@ class RemoteTask(BaseModel):
     detail: str | None
     created_at: datetime
     updated_at: datetime
-    unit: str = CREDITS  # what credits_estimated and credits_spent count: vendor credits, or dollars
+    unit: str = CREDITS  # what credits_estimated and credits_spent count: vendor credits, dollars or characters
 
 
 def m001_remote_tasks(db: Connection) -> None:
@@ -161,6 +162,11 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
 ]
 
 
+def amount(value: float, unit: str) -> str:
+    """An amount in its unit, for a person: "$1.25", "40 credits", "900 characters"."""
+    return f"${value:.2f}" if unit == USD else f"{value:g} {unit}"
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
@@ -234,10 +240,9 @@ class Ledger:
         with self._db(write=True) as db:
             spent = self._spent(db, datetime.now(timezone.utc) - timedelta(days=1), unit)
             if spent + estimate > daily_cap:
-                total, cap = (f"${spent + estimate:.2f}", f"SHORTS_MAX_USD_PER_DAY={daily_cap:g}") if unit == USD \
-                    else (f"{spent + estimate:g} credits", f"SHORTS_MAX_CREDITS_PER_DAY={daily_cap:g}")
-                raise ConfigError(f"This {kind} would bring the last 24 hours' {provider} spend to {total}, over "
-                                  f"{cap}; raise it or wait, nothing was submitted.")
+                raise ConfigError(f"This {kind} would bring the last 24 hours' {provider} spend to "
+                                  f"{amount(spent + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_DAY="
+                                  f"{daily_cap:g}; raise it or wait, nothing was submitted.")
             now = _now()
             return db.insert(
                 "INSERT INTO remote_tasks (key, provider, kind, model, task_id, status, credits_estimated, unit,"

@@ -13,34 +13,38 @@ from pipeline.alignment import align_words
 from pipeline.errors import ProviderError
 from pipeline.models import WordTiming
 from pipeline.narration import read_wav, speech_bounds
-from pipeline.providers.openai.client import make_client, vendor_error
+from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, vendor_error
 
 MIN_MATCHED = 0.5  # below this share of words heard as written, the transcript is not trusted for timing
 PROMPT_CHARS = 800  # Whisper reads only the last ~224 tokens of a prompt
 
 
 class OpenAIWordTimer:
-    """Transcribes a scene's audio with word timestamps and puts the script's words on those times."""
+    """Transcribes a scene's audio with word timestamps and puts the script's words on those times.
+
+    Opt-in (SHORTS_OPENAI_WORD_TIMINGS): a transcript is billed by the minute, so it is sent like speech, never twice
+    blind, and whisper-1 shuts down on 2027-02-26 (its successor gives no word timestamps).
+    """
 
     name: ClassVar[str] = "openai"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
-                 http_client: httpx.Client | None = None, model: str = "whisper-1", timeout: float = 120.0,
-                 max_retries: int = 3) -> None:
+                 http_client: httpx.Client | None = None, model: str = "whisper-1", timeout: float = 600.0,
+                 max_retries: int = PAID_TRIES - 1) -> None:
         self.model = model
-        self._client = make_client(api_key, base_url, http_client, timeout, max_retries)
+        self._client = make_client(api_key, base_url, http_client, timeout, paid=True)
+        self._tries = max_retries + 1
 
     def time_words(self, text: str, audio: Path, language: str) -> list[WordTiming]:
         """When each word of `text` is spoken in `audio` (seconds from its start), in the script's spelling."""
         options = {"language": language.lower()} if re.fullmatch(r"[A-Za-z]{2}", language) else {}
         try:
-            with audio.open("rb") as f:
-                # The script as prompt steers the spelling of names and numbers towards the script's.
-                result = self._client.audio.transcriptions.create(
-                    model=self.model, file=(audio.name, f, "audio/wav"), response_format="verbose_json",
-                    timestamp_granularities=["word"], prompt=text[:PROMPT_CHARS], **options)
+            # The script as prompt steers the spelling of names and numbers towards the script's.
+            result = paid_call(lambda: self._client.audio.transcriptions.create(
+                model=self.model, file=(audio.name, audio.read_bytes(), "audio/wav"), response_format="verbose_json",
+                timestamp_granularities=["word"], prompt=text[:PROMPT_CHARS], **options), self._tries)
         except openai.OpenAIError as exc:
-            raise vendor_error(exc, "transcribing the narration", model=self.model) from exc
+            raise vendor_error(exc, "transcribing the narration", model=self.model, paid=True) from exc
         heard = [(w.word, float(w.start), float(w.end)) for w in (getattr(result, "words", None) or [])]
         if not heard:
             raise ProviderError(f"The {self.model} transcript has no word timestamps; set "

@@ -1,0 +1,1 @@
+"""Microsoft Edge's online voices (edge-tts): free, an explicit choice only."""

@@ -1,0 +1,1 @@
+"""ElevenLabs: speech with word timings from its character alignment, billed in characters."""

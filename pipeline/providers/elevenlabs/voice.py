@@ -1,0 +1,213 @@
+"""Narration from ElevenLabs, with the time of every character, through its official SDK (`elevenlabs`)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+from elevenlabs.client import ElevenLabs
+from elevenlabs.core.api_error import ApiError
+
+from pipeline.alignment import align_words
+from pipeline.errors import ConfigError, ProviderError, ShortsError
+from pipeline.state.ledger import CHARACTERS, DONE, FAILED, REJECTED, UNCONFIRMED, Ledger, open_ledger
+from pipeline.models import Speech
+from pipeline.narration import read_wav, speech_bounds
+from pipeline.providers.paid_tasks import cut_text, required_key, retry_after
+from pipeline.providers.speech_audio import write_pcm16_samples
+from pipeline.settings import Settings
+
+log = logging.getLogger("shorts")
+
+RATE = 24_000
+OUTPUT_FORMAT = f"pcm_{RATE}"  # raw 16-bit mono samples: served on every plan, and no decoding needed
+VOICE_ID = re.compile(r"^[A-Za-z0-9]{20}$")  # ElevenLabs voice ids are 20 letters and digits
+PAID_TRIES = 3  # sends of one speech request, counting only answers that prove nothing was made
+MAX_RETRY_WAIT = 60.0
+TERMS = "ElevenLabs terms (paid plans allow commercial use)"
+
+
+class ElevenLabsNarrator:
+    """Speaks each scene with text-to-speech "with timestamps"; the characters' times become the words' times."""
+
+    name: ClassVar[str] = "elevenlabs"
+
+    def __init__(self, *, api_key: str, base_url: str | None = None, http_client: httpx.Client | None = None,
+                 model: str = "eleven_multilingual_v2", voice: str = "JBFqnCBsd6RMkjVDRZzb", timeout: float = 120.0,
+                 ledger: Ledger | None = None, daily_cap: float = float("inf"),
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.model = model
+        self.voice = voice
+        self.ledger = ledger
+        self.daily_cap = daily_cap
+        self._sleep = sleep
+        self._voice_ids: dict[str, str] = {}
+        self._client = ElevenLabs(api_key=api_key, base_url=base_url or None, timeout=timeout, httpx_client=http_client)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> ElevenLabsNarrator:
+        key = required_key(settings.elevenlabs_api_key, "--voice elevenlabs", "ELEVENLABS_API_KEY",
+                           "from elevenlabs.io, Developers > API keys")
+        return cls(api_key=key, base_url=settings.elevenlabs_base_url, http_client=http_client,
+                   model=settings.elevenlabs_model, voice=settings.elevenlabs_voice,
+                   timeout=settings.elevenlabs_timeout, ledger=open_ledger(settings),
+                   daily_cap=settings.max_characters_per_day)
+
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
+        # The model reads the language from the text; the scene takes the audio's real length, even past max_seconds.
+        voice_id = self.voice_id(voice or self.voice)
+        row = self._reserve(text, voice_id)
+        try:
+            response = self._send(lambda: self._client.text_to_speech.with_raw_response.convert_with_timestamps(
+                voice_id, text=text, model_id=self.model, output_format=OUTPUT_FORMAT,
+                request_options={"max_retries": 0}))  # the SDK resends a POST after a 5xx or 408: never for speech
+        except ShortsError as exc:
+            self._settle(row, UNCONFIRMED if isinstance(exc, ProviderError) and not exc.retry_safe else REJECTED,
+                         detail=str(exc))
+            raise
+        billed = _billed(response.headers, text)
+        self._settle(row, DONE, spent=billed, task_id=response.headers.get("request-id"))
+        answer = response.data
+        write_pcm16_samples(base64.b64decode(answer.audio_base_64), RATE, dest, "ElevenLabs")
+        return Speech(words=self._word_timings(text, answer, dest), characters=billed, voice=voice or self.voice,
+                      package=f"elevenlabs {version('elevenlabs')} ({self.model})", license=TERMS)
+
+    def voice_id(self, voice: str) -> str:
+        """The id of a voice given by id or by name (names are looked up in the account's voice list, once)."""
+        if VOICE_ID.match(voice):
+            return voice
+        if not self._voice_ids:
+            self._voice_ids = {v.name.casefold(): v.voice_id for v in self.voices() if v.name}
+        found = self._voice_ids.get(voice.casefold()) or next(
+            (vid for name, vid in self._voice_ids.items() if name.split(" - ")[0] == voice.casefold()), None)
+        if found is None:
+            raise ConfigError(f"ElevenLabs has no voice named {voice!r} in this account; `shorts voices --provider "
+                              "elevenlabs` lists them (give a name or a voice id).")
+        return found
+
+    def voices(self) -> list[Any]:
+        """The account's voices (premade, cloned and added from the library), from the free GET /v1/voices."""
+        try:
+            return list(self._client.voices.get_all().voices)
+        except (ApiError, httpx.HTTPError) as exc:
+            raise _translate(exc, "listing the voices", paid=False) from exc
+
+    def _send(self, request: Callable[[], Any]) -> Any:
+        """Send the billed request again only when its answer proves nothing was made: a 429 (ElevenLabs' "too many
+        concurrent requests" or "system busy") or a connection that never opened."""
+        for attempt in range(1, PAID_TRIES + 1):
+            try:
+                return request()
+            except ApiError as exc:
+                wait = retry_after(httpx.Response(429, headers=exc.headers or {})) if exc.status_code == 429 else None
+                if exc.status_code != 429 or attempt == PAID_TRIES or (wait or 0) > MAX_RETRY_WAIT:
+                    raise _translate(exc, "speaking the narration", paid=True) from exc
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if attempt == PAID_TRIES:
+                    raise _translate(exc, "speaking the narration", paid=True) from exc
+                wait = None
+            except httpx.HTTPError as exc:
+                raise _translate(exc, "speaking the narration", paid=True) from exc
+            wait = float(attempt) if wait is None else wait
+            log.info("  ElevenLabs refused the request before doing anything; sending it again in %.0f s", wait)
+            self._sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _reserve(self, text: str, voice_id: str) -> int | None:
+        if self.ledger is None:
+            return None
+        key = hashlib.sha256(f"{self.model}\n{voice_id}\n{text}".encode()).hexdigest()[:32]
+        return self.ledger.reserve(key=key, provider=self.name, kind="narration", model=self.model,
+                                   estimate=float(len(text)), daily_cap=self.daily_cap, unit=CHARACTERS)
+
+    def _settle(self, row: int | None, status: str, *, spent: float | None = None, task_id: str | None = None,
+                detail: str | None = None) -> None:
+        if self.ledger is None or row is None:
+            return
+        changes: dict[str, object] = {"status": status}
+        if spent is not None:
+            changes["credits_spent"] = spent
+        if task_id:
+            changes["task_id"] = task_id
+        if detail:
+            changes["detail"] = detail[:500]
+        if status == REJECTED:
+            changes["credits_spent"] = 0.0
+        self.ledger.update(row, **changes)
+
+    @staticmethod
+    def _word_timings(text: str, answer: Any, audio: Path) -> list | None:
+        """One timing per word of `text`, from the alignment of the text as sent (its characters and their times)."""
+        alignment = answer.alignment or answer.normalized_alignment
+        if alignment is None or not alignment.characters:
+            return None
+        heard, word, start, end = [], "", 0.0, 0.0
+        for char, char_start, char_end in zip(alignment.characters, alignment.character_start_times_seconds,
+                                              alignment.character_end_times_seconds):
+            if char.isspace():
+                if word:
+                    heard.append((word, start, end))
+                word = ""
+                continue
+            if not word:
+                start = char_start
+            word, end = word + char, char_end
+        if word:
+            heard.append((word, start, end))
+        samples, rate = read_wav(audio)
+        return align_words(text, heard, *speech_bounds(samples, rate))[0]
+
+
+def _billed(headers: Any, text: str) -> int:
+    """The characters ElevenLabs billed, from its `character-cost` header (else the text's length)."""
+    try:
+        return int(float(headers.get("character-cost")))
+    except (TypeError, ValueError):
+        return len(text)
+
+
+def _translate(exc: ApiError | httpx.HTTPError, doing: str, *, paid: bool) -> ShortsError:
+    """One sentence for an SDK or network failure; a `paid` request that may have been made is not retry-safe."""
+    if isinstance(exc, httpx.HTTPError):
+        never = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+        if paid and not never:
+            return ProviderError(f"ElevenLabs gave no answer while {doing} ({type(exc).__name__}), so the speech may "
+                                 "have been made and billed; rerun when a second charge is acceptable, or use another "
+                                 "voice.")
+        return ProviderError(f"Could not reach ElevenLabs while {doing} ({type(exc).__name__}); check "
+                             "ELEVENLABS_BASE_URL and the network, then rerun.", retry_safe=True)
+    status, detail = exc.status_code or 0, cut_text(_message(exc.body), 200)
+    if status == 401:
+        return ConfigError(f"ElevenLabs refused the request while {doing} ({detail or 'unauthorised'}); check "
+                           "ELEVENLABS_API_KEY and the account's remaining characters.")
+    if status == 429:
+        return ProviderError(f"ElevenLabs is busy (429) while {doing}: {detail}; rerun in a minute.", retry_safe=True)
+    if paid and status >= 500 or status == 408:
+        return ProviderError(f"ElevenLabs failed ({status}) while {doing}, so the speech may have been made and "
+                             "billed; rerun when a second charge is acceptable, or use another voice.")
+    if status >= 500:
+        return ProviderError(f"ElevenLabs failed ({status}) while {doing}; rerun in a minute.", retry_safe=True)
+    if status in (400, 404, 422):
+        return ConfigError(f"ElevenLabs rejected the request ({status}) while {doing}: {detail}; check "
+                           "SHORTS_ELEVENLABS_MODEL and the voice (`shorts voices --provider elevenlabs`).")
+    return ProviderError(f"ElevenLabs rejected the request ({status}) while {doing}: {detail}.")
+
+
+def _message(body: Any) -> str:
+    """The human part of an ElevenLabs error body: {"detail": {"status": ..., "message": ...}} or a string."""
+    if isinstance(body, dict):
+        detail = body.get("detail", body)
+        if isinstance(detail, dict):
+            return str(detail.get("message") or detail.get("status") or "")
+        if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+            return str(detail[0].get("msg", ""))
+        return str(detail)
+    return str(body or "")

@@ -1,0 +1,123 @@
+"""ElevenLabs narration through the real `elevenlabs` SDK against a local fake whose speech runs on an uneven clock."""
+
+from __future__ import annotations
+
+import wave
+
+import pytest
+from fakes.elevenlabs import KEY, FakeElevenLabs
+
+from pipeline import AssetStore, ConfigError, ProviderError, Scene, Script, Settings, ShortRequest, narrate
+from pipeline.render.captions import CaptionStyle, cues
+from pipeline.state.ledger import CHARACTERS, DONE, UNCONFIRMED, Ledger
+from pipeline.providers import build_provider, check_budget, choose_providers, estimate_characters
+from pipeline.providers.elevenlabs.voice import ElevenLabsNarrator
+from pipeline.render.short import caption_groups
+
+SCENE = Scene(index=1, narration="Octopuses taste with their arms, and see colour through their skin!",
+              first_frame_prompt="an octopus", motion_prompt="slow push in", seconds=5)
+REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)
+
+
+@pytest.fixture
+def fake():
+    with FakeElevenLabs() as server:
+        yield server
+
+
+def narrator(fake: FakeElevenLabs, tmp_path, **extra) -> ElevenLabsNarrator:
+    return ElevenLabsNarrator(api_key=KEY, base_url=fake.root, ledger=Ledger(tmp_path / "ledger.sqlite"),
+                              sleep=lambda seconds: None, **extra)
+
+
+def test_captions_follow_the_voices_own_uneven_clock(fake, tmp_path):
+    speaker = narrator(fake, tmp_path)
+    narration = narrate(REQUEST, SCENE, speaker, AssetStore(tmp_path / "store"))
+
+    words, spans = fake.spoken[0]
+    assert narration.timing == "voice" and [w.word for w in narration.words] == SCENE.narration.split() == words
+    for timing, (start, end) in zip(narration.words, spans):
+        assert timing.start == pytest.approx(start, abs=0.01) and timing.end == pytest.approx(end, abs=0.01)
+    # Each caption cue highlights its word from that word's onset in the audio.
+    groups = caption_groups([narration], [narration.seconds], CaptionStyle())
+    first_word = [sum(len(g.words) for g in groups[:i]) for i in range(len(groups))]
+    timeline = cues(groups)
+    assert len(timeline) == len(words)
+    for cue in timeline:
+        assert abs(cue.start - spans[first_word[cue.group] + cue.highlight][0]) < 0.1
+    with wave.open(str(narration.path), "rb") as w:
+        assert w.getsampwidth() == 2 and w.getframerate() == 24_000
+        assert w.getnframes() / 24_000 == pytest.approx(spans[-1][1] + 0.2, abs=0.01)
+
+    assert narration.characters == len(SCENE.narration) and narration.voice == "JBFqnCBsd6RMkjVDRZzb"
+    assert narration.package.startswith("elevenlabs 2.") and "ElevenLabs" in narration.license
+    post = fake.posts()[0]
+    assert post["body"]["model_id"] == "eleven_multilingual_v2" and post["body"]["text"] == SCENE.narration
+    [row] = speaker.ledger.tasks()
+    assert (row.status, row.unit, row.credits_spent, row.task_id) == (DONE, CHARACTERS, len(SCENE.narration), "req-1")
+
+    again = narrate(REQUEST, SCENE, narrator(fake, tmp_path), AssetStore(tmp_path / "store"))
+    assert again == narration and len(fake.posts()) == 1  # from the store: not spoken (nor billed) twice
+
+
+def test_a_voice_named_is_found_in_the_voice_list_and_a_flash_model_bills_half(fake, tmp_path):
+    speaker = narrator(fake, tmp_path, model="eleven_flash_v2_5")
+    narration = narrate(REQUEST.model_copy(update={"voice": "sarah"}), SCENE, speaker, AssetStore(tmp_path))
+    assert fake.posts()[0]["path"] == "/v1/text-to-speech/EXAVITQu4vr4xnSDxMaL/with-timestamps"
+    assert narration.characters == len(SCENE.narration) // 2 and narration.voice == "sarah"
+
+    with pytest.raises(ConfigError) as caught:
+        narrate(REQUEST.model_copy(update={"voice": "Nobody"}), SCENE, speaker, AssetStore(tmp_path / "b"))
+    assert "no voice named 'Nobody'" in str(caught.value) and "shorts voices --provider elevenlabs" in str(caught.value)
+    assert len(fake.posts()) == 1
+
+
+@pytest.mark.parametrize("fault", [500, 408, "drop"])
+def test_speech_that_may_have_been_made_is_never_asked_for_again(fake, tmp_path, fault):
+    fake.faults = [fault]
+    speaker = narrator(fake, tmp_path)
+    with pytest.raises(ProviderError) as caught:
+        narrate(REQUEST, SCENE, speaker, AssetStore(tmp_path))
+    assert not caught.value.retry_safe and "may have been made and billed" in str(caught.value)
+    assert len(fake.posts()) == 1  # the SDK's own retries (5xx, 408, 429) are off for speech
+    [row] = speaker.ledger.tasks()
+    assert row.status == UNCONFIRMED and row.credits_spent is None  # still counts against the daily cap
+
+
+def test_a_busy_answer_is_asked_again_and_then_billed_once(fake, tmp_path):
+    fake.faults = [429, 429]
+    speaker = narrator(fake, tmp_path)
+    narration = narrate(REQUEST, SCENE, speaker, AssetStore(tmp_path))
+    assert narration.timing == "voice" and len(fake.posts()) == 3
+    assert [row.status for row in speaker.ledger.tasks()] == [DONE]
+
+
+def test_a_bad_key_is_one_sentence_without_the_key(fake, tmp_path):
+    speaker = ElevenLabsNarrator(api_key="el-wrong-key", base_url=fake.root)
+    with pytest.raises(ConfigError) as caught:
+        narrate(REQUEST, SCENE, speaker, AssetStore(tmp_path))
+    assert "check ELEVENLABS_API_KEY" in str(caught.value) and "el-wrong-key" not in str(caught.value)
+
+
+def test_auto_picks_elevenlabs_and_the_characters_count_against_the_caps(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
+    monkeypatch.setenv("ELEVENLABS_BASE_URL", fake.root)
+    settings = Settings()
+    choices = choose_providers(REQUEST, settings)
+    assert choices["voice"].name == "elevenlabs" and choices["voice"].reason == "ELEVENLABS_API_KEY is set"
+    scenes = [SCENE, SCENE.model_copy(update={"index": 2})]
+    script = Script(title="t", description="d", tags=[], hook="h", scenes=scenes)
+    assert estimate_characters(script, choices, settings) == 2 * len(SCENE.narration)
+    check_budget(script, choices, settings)
+
+    monkeypatch.setenv("SHORTS_MAX_CHARACTERS_PER_SHORT", "100")
+    with pytest.raises(ConfigError, match=r"up to 134 characters, over SHORTS_MAX_CHARACTERS_PER_SHORT=100"):
+        check_budget(script, choices, Settings())
+
+    # The daily cap is held by the ledger, before anything is sent.
+    monkeypatch.setenv("SHORTS_MAX_CHARACTERS_PER_DAY", "100")
+    speaker = build_provider("voice", "elevenlabs", Settings())
+    narrate(REQUEST, SCENE, speaker, AssetStore(tmp_path / "a"))
+    with pytest.raises(ConfigError, match=r"to 134 characters, over SHORTS_MAX_CHARACTERS_PER_DAY=100"):
+        narrate(REQUEST, SCENE.model_copy(update={"index": 2}), speaker, AssetStore(tmp_path / "b"))
+    assert len(fake.posts()) == 1
