@@ -75,15 +75,19 @@ def _edge(settings: Settings) -> list[VoiceInfo]:
 
 
 def _offline(settings: Settings) -> list[VoiceInfo]:
+    # Named here rather than asked of the offline voice, so listing never loads a speech engine.
+    piper = VoiceInfo(provider="offline", name="joe", language="en-US", note="Piper; the default offline voice")
     from pipeline.providers.offline.voice import espeak_binary
 
     binary = espeak_binary()
     if not binary:
-        raise ConfigError("no offline voice is installed here (espeak-ng not found).")
+        return [piper, VoiceInfo(provider="offline", name="espeak-ng", language="about 100 languages",
+                                 note="eSpeak NG; its languages are listed when its binary is on PATH")]
     listed = subprocess.run([binary, "--voices"], capture_output=True, text=True, timeout=30).stdout
     # Columns: Pty Language Age/Gender VoiceName File [Other Languages]; -v takes the language.
     rows = [line.split() for line in listed.splitlines()[1:] if len(line.split()) >= 4]
-    return [VoiceInfo(provider="offline", name=row[1], language=row[1], note=f"eSpeak NG {row[3]}") for row in rows]
+    return [piper, *(VoiceInfo(provider="offline", name=row[1], language=row[1], note=f"eSpeak NG {row[3]}")
+                     for row in rows)]
 
 
 _LISTERS = {"elevenlabs": _elevenlabs, "openai": _openai, "edge": _edge, "offline": _offline}

@@ -32,9 +32,18 @@ def test_voices_lists_every_provider_with_languages(online):
     assert "  Sarah - Confident (en-US, fr-FR)  id EXAVITQu4vr4xnSDxMaL" in lines
     assert "  en-US-EmmaMultilingualNeural (en-US)  Female" in lines and "  fr-FR-DeniseNeural (fr-FR)  Female" in lines
     assert "  coral (any)  needs OPENAI_API_KEY; shuts down 2027-01-06" in lines
+    assert "  joe (en-US)  Piper; the default offline voice" in lines
     if shutil.which("espeak-ng"):
         assert "  en-us (en-us)  eSpeak NG English_(America)" in lines
     assert KEY not in result.output
+
+
+def test_offline_voices_without_a_system_espeak_ng(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a fresh machine: no espeak-ng binary
+    result = CliRunner().invoke(app, ["voices", "--provider", "offline"])
+    assert result.exit_code == 0 and result.output.splitlines()[1:] == [
+        "  joe (en-US)  Piper; the default offline voice",
+        "  espeak-ng (about 100 languages)  eSpeak NG; its languages are listed when its binary is on PATH"]
 
 
 def test_voices_of_one_provider_and_a_provider_that_cannot_list(online, monkeypatch):
