@@ -36,8 +36,10 @@ from pipeline.state.topics import (
 )
 from pipeline.publish.youtube_auth import authorize_youtube, has_youtube_token
 from pipeline.publish.youtube_metadata import with_credits
+from pipeline.voice_list import list_voices
 
 __all__ = [
+    "list_voices",
     "AdvisoryLock", "Database", "FileLock", "describe_ollama", "espeak_binary", "runway_account",
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
     "open_ledger", "open_store",

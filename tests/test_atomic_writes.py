@@ -113,8 +113,8 @@ WRITERS = {
     ("providers/openai/image.py", "frame.save(dest"), ("providers/offline/image.py", ".save(dest"),
     ("providers/offline/clip.py", "imageio_ffmpeg.write_frames("),  # into encode_frames' dest
     ("providers/runway/image.py", "fitted.save(path"),  # _fit_png on the downloaded temporary
-    ("providers/paid_tasks.py", 'dest.open("wb")'), ("providers/openai/voice.py", 'wave.open(str(dest), "wb")'),
-    ("providers/openai/voice.py", "src.write_bytes("),  # the temporary's name + ".in", removed after
+    ("providers/paid_tasks.py", 'dest.open("wb")'), ("providers/speech_audio.py", 'wave.open(str(dest), "wb")'),
+    ("providers/speech_audio.py", "src.write_bytes("),  # the temporary's name + ".in", removed after
     ("publish/youtube_auth.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # save_token: a 0600 temporary, then renamed
     ("package.py", "copyfile(source, tmp)"), ("publish/step.py", "copyfile(out_dir / file, staging / file)"),
     ("providers/stock/clip.py", "tmp.write_text("), ("providers/stock/clip.py", 'tmp.open("wb")'),  # atomic_path

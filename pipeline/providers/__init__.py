@@ -12,8 +12,8 @@ from typing import Any
 from pipeline.errors import ConfigError
 from pipeline.state.ledger import CHARACTERS, CREDITS, USD, amount, open_ledger
 from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
-from pipeline.providers.runware.client.client import estimate_clip_usd
-from pipeline.providers.runway.client.client import estimate_clip_credits, estimate_image_credits
+from pipeline.providers.runware.client import estimate_clip_usd
+from pipeline.providers.runway.client import estimate_clip_credits, estimate_image_credits
 from pipeline.settings import Settings
 
 Estimate = Callable[[Scene, Settings], float]

@@ -18,7 +18,7 @@ from elevenlabs.core.api_error import ApiError
 
 from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError, ShortsError
-from pipeline.state.ledger import CHARACTERS, DONE, FAILED, REJECTED, UNCONFIRMED, Ledger, open_ledger
+from pipeline.state.ledger import CHARACTERS, DONE, REJECTED, UNCONFIRMED, Ledger, open_ledger
 from pipeline.models import Speech
 from pipeline.narration import read_wav, speech_bounds
 from pipeline.providers.paid_tasks import cut_text, required_key, retry_after
