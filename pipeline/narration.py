@@ -11,11 +11,16 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from pipeline.errors import ShortsError
+from pipeline.loudness import PEAK_DBFS, TARGET_LUFS, finish_speech
 from pipeline.models import Narration, Scene, ShortRequest, Speech, WordTiming
 from pipeline.providers.base import Narrator, WordTimer
+from pipeline.speech_text import spoken_text, written_timings
 from pipeline.store import AssetStore, atomic_path, content_key
 
 READING_WORDS_PER_SECOND = 2.5
+# What is done to every voice's audio (loudness, peaks, the text as spoken): part of the cache key, so a change here
+# makes old audio a miss once instead of mixing finished and unfinished scenes.
+FINISH = f"speech-v2 {TARGET_LUFS:g} LUFS {PEAK_DBFS:g} dBFS"
 _WORDS = TypeAdapter(list[WordTiming])
 log = logging.getLogger("shorts")
 
@@ -24,21 +29,27 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
             timer: WordTimer | None = None) -> Narration:
     """Speak the scene's narration and time its words.
 
-    The voice's own word timings come first; else `timer` (or the narrator's own `word_timer`) times the words
-    from the audio; else, or when that fails, the words are spread over the voiced span by their length.
+    The voice is given the text as it should be said (numbers, currency, abbreviations in words) and its audio is
+    brought to about -16 LUFS with peaks under -1 dBFS. The voice's own word timings come first, put back on the
+    written words; else `timer` (or the narrator's own `word_timer`) times the words from the audio; else, or when
+    that fails, the words are spread over the voiced span by their length.
     """
     voice = request.voice
+    spoken, counts = spoken_text(scene.narration, request.language)
     variant = getattr(narrator, "variant", None)  # voice settings beyond the request that change the audio
-    key = content_key("voice", provider=narrator.name, model=narrator.model, text=scene.narration, voice=voice,
-                      language=request.language, max_seconds=scene.seconds, **({"variant": variant} if variant else {}))
+    key = content_key("voice", provider=narrator.name, model=narrator.model, text=spoken, voice=voice,
+                      language=request.language, max_seconds=scene.seconds, finish=FINISH,
+                      **({"variant": variant} if variant else {}))
     path, about = store.path("voice", key, ".wav"), store.path("voice", key, ".json")
     # The audio and what the voice said of it (its word timings, what it billed) are stored together.
     if fresh or not store.find("voice", key, ".wav") or not store.find("voice", key, ".json"):
         try:
             with atomic_path(path) as tmp:
-                speech = narrator.speak(scene.narration, voice, request.language, scene.seconds, tmp)
+                speech = narrator.speak(spoken, voice, request.language, scene.seconds, tmp)
                 if speech is None:
                     return _unvoiced(scene, narrator.name)
+                samples, rate = read_wav(tmp)
+                write_wav(tmp, finish_speech(samples, rate), rate)
         except ShortsError as exc:
             raise exc.at("narration", scene.index)
         with atomic_path(about) as tmp:
@@ -49,7 +60,7 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
         speech = Speech.model_validate_json(about.read_text())
     samples, rate = read_wav(path)
     if speech.words is not None:
-        words, timing = speech.words, "voice"
+        words, timing = _written(scene.narration, speech.words, counts, samples, rate), "voice"
     else:
         timer = timer or getattr(narrator, "word_timer", None)
         words, timing = _timed_words(request, scene, path, speech_bounds(samples, rate), timer, store, fresh)
@@ -57,6 +68,17 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
                      voice=speech.voice or voice or getattr(narrator, "voice", None) or request.language,
                      words=words, timing=timing, model=narrator.model, characters=speech.characters,
                      package=speech.package, license=speech.license)
+
+
+def _written(text: str, spoken: list[WordTiming], counts: list[int], samples: np.ndarray, rate: int
+             ) -> list[WordTiming]:
+    """The voice's timings of the spoken words, on the written words (a voice that returned another count of words
+    is matched word by word instead)."""
+    if len(spoken) == sum(counts):
+        return written_timings(text, spoken, counts)
+    from pipeline.alignment import align_words  # alignment imports this module
+
+    return align_words(text, [(w.word, w.start, w.end) for w in spoken], *speech_bounds(samples, rate))[0]
 
 
 def _timed_words(request: ShortRequest, scene: Scene, audio: Path, bounds: tuple[float, float],
@@ -108,6 +130,16 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
         rate, channels = w.getframerate(), w.getnchannels()
         data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
     return data.reshape(-1, channels).mean(axis=1) / 32768.0, rate
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    """Write float samples in [-1, 1] as a mono 16-bit PCM WAV."""
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
 
 
 def speech_bounds(samples: np.ndarray, rate: int, threshold: float = 0.02) -> tuple[float, float]:

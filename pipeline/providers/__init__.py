@@ -68,6 +68,9 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     },
     "voice": {
         "openai": ProviderSpec("openai_voice:OpenAINarrator", OPENAI_KEY),
+        # Offline voices by name (auto never picks these: `offline` is Piper, else eSpeak NG, else none).
+        "piper": ProviderSpec("piper_voice:PiperNarrator"),
+        "espeak": ProviderSpec("espeak_voice:EspeakNarrator"),
         "offline": ProviderSpec("offline_voice:OfflineNarrator"),
     },
 }
