@@ -59,10 +59,15 @@ def _place_unmatched(first: list[int | None], last: list[int | None], sounds: in
 
 
 def _onset(spoken: Sequence[Phone], index: int) -> int:
-    """Where a phoneme starts, taking in a stress mark said just before it."""
+    """Where a phoneme starts, taking in a stress mark said just before it, and half the word gap before that: Piper
+    gives the gap its own duration, but the voice is already moving into the word (measured against a recogniser's
+    word starts: without it, every word was placed ~50 ms late)."""
     while index > 0 and spoken[index - 1][0] in _STRESS:
         index -= 1
-    return spoken[index][1]
+    _, start, _ = spoken[index]
+    if index > 0 and spoken[index - 1][0] == " ":
+        start -= spoken[index - 1][2] // 2
+    return start
 
 
 def _end(spoken: Sequence[Phone], index: int) -> int:

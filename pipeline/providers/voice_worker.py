@@ -84,17 +84,20 @@ class VoiceWorker:
         return json.loads(line) if line else None
 
 
-_WORKERS: dict[tuple[str, ...], VoiceWorker] = {}
+_WORKERS: dict[str, VoiceWorker] = {}
 _WORKERS_LOCK = threading.Lock()
 
 
 def voice_worker(engine: str, *args: str) -> VoiceWorker:
-    """The process-wide worker of an engine, shared by every scene (and every narrator) of the run."""
+    """The process-wide worker of an engine, shared by every scene (and every narrator) of the run.
+
+    `args` only start it: a narrator configured otherwise (another SHORTS_HOME for the patched voice) speaks
+    through the running worker, whose voice is the same.
+    """
     with _WORKERS_LOCK:
-        key = (engine, *args)
-        if key not in _WORKERS:
-            _WORKERS[key] = VoiceWorker(engine, *args)
-        return _WORKERS[key]
+        if engine not in _WORKERS:
+            _WORKERS[engine] = VoiceWorker(engine, *args)
+        return _WORKERS[engine]
 
 
 def speak_within(worker: VoiceWorker, text: str, voice: str | None, max_seconds: float, max_speed: float,
