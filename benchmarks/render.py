@@ -85,9 +85,9 @@ def build_workload(size: int, root: Path) -> Path:
 
 
 def _narration(scene: Scene, store: AssetStore, root: Path) -> Narration:
-    """espeak-ng speech through the real narration step, or a tone of the same length without it."""
+    """Offline speech through the real narration step, or a tone of the same length without an offline voice."""
     narrator = OfflineNarrator()
-    if narrator.binary:
+    if narrator.model != "none":
         return narrate(ShortRequest(topic="octopus camouflage"), scene, narrator, store)
     path = root / f"tone-{scene.index:02d}.wav"
     seconds = CLIP_SECONDS - 0.4
@@ -286,7 +286,7 @@ def _summary(size: int, w: dict, runs: dict[str, list[tuple[float, float, float]
         "size": size, "seconds": round(sum(durations), 3), "clips": len(w["clips"]),
         "format": f"{fmt.width}x{fmt.height}@{fmt.fps}",
         "caption_groups": len(caption_groups(w["narrations"], durations, options.captions)),
-        "narration": {"offline": "espeak-ng"}.get(w["narrations"][0].provider, "tone"),
+        "narration": w["narrations"][0].package or "tone",
         "preset": options.preset, "crf": options.crf, "threads": options.threads, "cores": os.cpu_count(),
         "repeat": len(paired), "load_before": round(load[0], 1), "load_after": round(load[1], 1),
         "ffmpeg_seconds": round(median["ffmpeg"][0], 2), "ffmpeg_peak_mb": round(median["ffmpeg"][1]),

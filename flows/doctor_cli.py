@@ -7,7 +7,7 @@ import typer
 from pipeline import (
     Settings, ShortRequest, ShortsError, choose_providers, open_ledger, open_store, package_version,
 )
-from pipeline.providers.offline_voice import espeak_binary
+from pipeline.providers.offline_voice import offline_voices
 from pipeline.providers.ollama import describe_ollama
 from pipeline.providers.runway import runway_account
 from pipeline.youtube_auth import has_youtube_token
@@ -25,7 +25,7 @@ def doctor() -> None:
         problems += 1
         typer.echo(f"providers: {exc}")
     typer.echo(describe_ollama(settings))
-    typer.echo(f"espeak-ng: {espeak_binary() or 'not installed (offline Shorts are silent)'}")
+    typer.echo(f"offline voices: {', '.join(offline_voices()) or 'none installed (offline Shorts are silent)'}")
     problems += _shared_state(settings)
     if settings.has_key("RUNWAYML_API_SECRET"):
         try:
