@@ -64,7 +64,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(report))
         return
-    print(f"{report['cores']} cores; Piper's first start, patching the voice: {report['first_start_with_patch_seconds']} s")
+    print(f"{report['cores']} cores; Piper's first start, patching the voice: "
+          f"{report['first_start_with_patch_seconds']} s")
     for r in results:
         print(f"{r['voice']:>6}: start {r['start_seconds']} s (voice load {r['load_seconds']} s), first call "
               f"{r['first_call_seconds']} s, then {r['call_seconds']} s for {r['audio_seconds']} s of audio "

@@ -82,7 +82,8 @@ def _shelf(rate: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
     a, w0 = 10 ** (gain / 40), 2 * math.pi * fc / rate
     alpha, cos = math.sin(w0) / (2 * q), math.cos(w0)
     root = 2 * math.sqrt(a) * alpha
-    return ((a * ((a + 1) + (a - 1) * cos + root), -2 * a * ((a - 1) + (a + 1) * cos), a * ((a + 1) + (a - 1) * cos - root)),
+    return ((a * ((a + 1) + (a - 1) * cos + root), -2 * a * ((a - 1) + (a + 1) * cos),
+             a * ((a + 1) + (a - 1) * cos - root)),
             ((a + 1) - (a - 1) * cos + root, 2 * ((a - 1) - (a + 1) * cos), (a + 1) - (a - 1) * cos - root))
 
 

@@ -17,7 +17,8 @@ from pipeline.speech_text import cardinal, ordinal, spoken_text, written_timings
     ("Jan. 21st, the 42nd day", "January twenty-first, the forty-second day"),
     ("Bees fly 5km, e.g. far, etc.", "Bees fly five kilometres, for example far, et cetera."),
     ("1,500,000 fans vs. 12 teams", "one million five hundred thousand fans versus twelve teams"),
-    ("From 1990-2000 at -40 degrees & 3.14 km", "From nineteen ninety to two thousand at minus forty degrees and three point one four kilometres"),
+    ("From 1990-2000 at -40 degrees & 3.14 km",
+     "From nineteen ninety to two thousand at minus forty degrees and three point one four kilometres"),
     ("Octopuses change colour.", "Octopuses change colour."),
 ])
 def test_english_is_spoken_in_words(written, spoken):

@@ -89,4 +89,5 @@ class SystemEspeakNarrator:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if result.returncode != 0 or not dest.is_file() or dest.stat().st_size <= 44:
             detail = (result.stderr or "no audio written").strip().splitlines()[-1:] or [""]
-            raise ProviderError(f"espeak-ng failed with voice '{voice}' ({detail[0]}); pick a voice that `espeak-ng --voices` lists.")
+            raise ProviderError(f"espeak-ng failed with voice '{voice}' ({detail[0]}); pick a voice that "
+                                "`espeak-ng --voices` lists.")

@@ -22,7 +22,8 @@ VOICE = "en_US-joe-medium"
 VOICE_SHA256 = "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06"
 # Piper speaks one sentence at a time; a short pause between them sounds less hurried than none.
 SENTENCE_PAUSE = 0.2
-VOICE_LICENSE = "MIT package; CC0 Joe data fine-tuned from lessac (restrictive data licence): not cleared for monetised use"
+VOICE_LICENSE = ("MIT package; CC0 Joe data fine-tuned from lessac (restrictive data licence): not cleared for "
+                 "monetised use")
 
 
 def aligned_model(source: Path, cache: Path) -> Path:
