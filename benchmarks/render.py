@@ -29,7 +29,8 @@ import numpy as np
 
 from pipeline.render.captions import CaptionStyle, cues
 from pipeline.models import ClipAsset, Narration, Scene, Script, ShortRequest, VideoFormat
-from pipeline.narration import narrate, time_words
+from pipeline.narration import narrate
+from pipeline.timing import time_words
 from pipeline.providers.offline.clip import encode_frames, ken_burns_frames
 from pipeline.providers.offline.voice import OfflineNarrator
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
@@ -85,9 +86,9 @@ def build_workload(size: int, root: Path) -> Path:
 
 
 def _narration(scene: Scene, store: AssetStore, root: Path) -> Narration:
-    """espeak-ng speech through the real narration step, or a tone of the same length without it."""
+    """Offline speech through the real narration step, or a tone of the same length without an offline voice."""
     narrator = OfflineNarrator()
-    if narrator.binary:
+    if narrator.model != "none":
         return narrate(ShortRequest(topic="octopus camouflage"), scene, narrator, store)
     path = root / f"tone-{scene.index:02d}.wav"
     seconds = CLIP_SECONDS - 0.4
@@ -286,7 +287,7 @@ def _summary(size: int, w: dict, runs: dict[str, list[tuple[float, float, float]
         "size": size, "seconds": round(sum(durations), 3), "clips": len(w["clips"]),
         "format": f"{fmt.width}x{fmt.height}@{fmt.fps}",
         "caption_groups": len(caption_groups(w["narrations"], durations, options.captions)),
-        "narration": {"offline": "espeak-ng"}.get(w["narrations"][0].provider, "tone"),
+        "narration": w["narrations"][0].package or "tone",
         "preset": options.preset, "crf": options.crf, "threads": options.threads, "cores": os.cpu_count(),
         "repeat": len(paired), "load_before": round(load[0], 1), "load_after": round(load[1], 1),
         "ffmpeg_seconds": round(median["ffmpeg"][0], 2), "ffmpeg_peak_mb": round(median["ffmpeg"][1]),

@@ -16,7 +16,7 @@ from pipeline.providers import (
     build_provider, check_budget, choose_providers, estimate_characters, estimate_credits, estimate_usd,
     picks_footage,
 )
-from pipeline.providers.offline.voice import espeak_binary
+from pipeline.providers.offline.voice import offline_voices
 from pipeline.providers.ollama.client import describe_ollama
 from pipeline.providers.paid_tasks import cancel_in_flight
 from pipeline.providers.runway.client import runway_account
@@ -40,7 +40,7 @@ from pipeline.voice_list import list_voices
 
 __all__ = [
     "list_voices",
-    "AdvisoryLock", "Database", "FileLock", "describe_ollama", "espeak_binary", "runway_account",
+    "AdvisoryLock", "Database", "FileLock", "describe_ollama", "offline_voices", "runway_account",
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
     "open_ledger", "open_store",
     "Narration", "ProviderChoice", "Speech", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",

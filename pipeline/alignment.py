@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from pipeline.models import WordTiming
-from pipeline.narration import time_words
+from pipeline.timing import time_words
 
 Heard = tuple[str, float, float]  # a transcribed word, its start and end in seconds
 

@@ -17,7 +17,7 @@ ScriptProviderName = Literal["auto", "openai", "ollama", "offline"]
 FolderSource = Annotated[str, StringConstraints(pattern=r"^folder:\S.*$")]
 ImageProviderName = Literal["auto", "openai", "runway", "offline"] | FolderSource
 VideoProviderName = Literal["auto", "runway", "runware", "pexels", "pixabay", "offline"] | FolderSource
-VoiceProviderName = Literal["auto", "elevenlabs", "openai", "edge", "offline"]
+VoiceProviderName = Literal["auto", "elevenlabs", "openai", "edge", "piper", "espeak", "offline"]
 
 
 def provider_names(annotation: object) -> list[str]:
@@ -206,9 +206,9 @@ class Narration(Model):
     provider: str
     voice: str | None
     words: list[WordTiming]
-    # voice: timed by the voice itself; transcript: by speech recognition; audio: spread over the voiced span;
-    # reading-pace: no voice
-    timing: Literal["voice", "transcript", "audio", "reading-pace"]
+    # voice: timed by the voice itself; transcript: by speech recognition; pauses: groups of words placed on the
+    # pauses heard in the audio; audio: spread over the voiced span; reading-pace: no voice
+    timing: Literal["voice", "transcript", "pauses", "audio", "reading-pace"]
     model: str | None = None
     characters: int = 0  # billed by the voice's vendor
     package: str | None = None

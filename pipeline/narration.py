@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
-import re
-import wave
 from pathlib import Path
 
 import numpy as np
 from pydantic import TypeAdapter
 
+from pipeline.alignment import align_words
 from pipeline.errors import ShortsError
+from pipeline.loudness import PEAK_DBFS, TARGET_LUFS, finish_speech
 from pipeline.models import Narration, Scene, ShortRequest, Speech, WordTiming
 from pipeline.providers.base import Narrator, WordTimer
+from pipeline.script_rules import WORDS_PER_SECOND
+from pipeline.speech_text import spoken_text, written_timings
+from pipeline.timing import read_wav, speech_bounds, time_words, write_wav
 from pipeline.state.store import AssetStore, atomic_path, content_key
 
-READING_WORDS_PER_SECOND = 2.5
+# What is done to every voice's audio (loudness, peaks, the text as spoken): part of the cache key, so a change here
+# makes old audio a miss once instead of mixing finished and unfinished scenes.
+FINISH = f"speech-v2 {TARGET_LUFS:g} LUFS {PEAK_DBFS:g} dBFS"
 _WORDS = TypeAdapter(list[WordTiming])
 log = logging.getLogger("shorts")
 
@@ -24,21 +29,27 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
             timer: WordTimer | None = None) -> Narration:
     """Speak the scene's narration and time its words.
 
-    The voice's own word timings come first; else `timer` (or the narrator's own `word_timer`) times the words
-    from the audio; else, or when that fails, the words are spread over the voiced span by their length.
+    The voice is given the text as it should be said (numbers, currency, abbreviations in words) and its audio is
+    brought to about -16 LUFS with peaks under -1 dBFS. The voice's own word timings come first, put back on the
+    written words; else `timer` (or the narrator's own `word_timer`) times the words from the audio; else, or when
+    that fails, the words are spread over the voiced span by their length.
     """
     voice = request.voice
+    spoken, counts = spoken_text(scene.narration, request.language)
     variant = getattr(narrator, "variant", None)  # voice settings beyond the request that change the audio
-    key = content_key("voice", provider=narrator.name, model=narrator.model, text=scene.narration, voice=voice,
-                      language=request.language, max_seconds=scene.seconds, **({"variant": variant} if variant else {}))
+    key = content_key("voice", provider=narrator.name, model=narrator.model, text=spoken, voice=voice,
+                      language=request.language, max_seconds=scene.seconds, finish=FINISH,
+                      **({"variant": variant} if variant else {}))
     path, about = store.path("voice", key, ".wav"), store.path("voice", key, ".json")
     # The audio and what the voice said of it (its word timings, what it billed) are stored together.
     if fresh or not store.find("voice", key, ".wav") or not store.find("voice", key, ".json"):
         try:
             with atomic_path(path) as tmp:
-                speech = narrator.speak(scene.narration, voice, request.language, scene.seconds, tmp)
+                speech = narrator.speak(spoken, voice, request.language, scene.seconds, tmp)
                 if speech is None:
                     return _unvoiced(scene, narrator.name)
+                samples, rate = read_wav(tmp)
+                write_wav(tmp, finish_speech(samples, rate), rate)
         except ShortsError as exc:
             raise exc.at("narration", scene.index)
         with atomic_path(about) as tmp:
@@ -49,70 +60,52 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
         speech = Speech.model_validate_json(about.read_text())
     samples, rate = read_wav(path)
     if speech.words is not None:
-        words, timing = speech.words, "voice"
+        words, timing = _written(scene.narration, speech.words, counts, samples, rate), "voice"
     else:
         timer = timer or getattr(narrator, "word_timer", None)
-        words, timing = _timed_words(request, scene, path, speech_bounds(samples, rate), timer, store, fresh)
+        said, timing = _timed_words(request, scene, spoken, path, speech_bounds(samples, rate), timer, store, fresh)
+        words = _written(scene.narration, said, counts, samples, rate)
     return Narration(scene=scene.index, path=path, seconds=len(samples) / rate, provider=narrator.name,
                      voice=speech.voice or voice or getattr(narrator, "voice", None) or request.language,
                      words=words, timing=timing, model=narrator.model, characters=speech.characters,
                      package=speech.package, license=speech.license)
 
 
-def _timed_words(request: ShortRequest, scene: Scene, audio: Path, bounds: tuple[float, float],
+def _written(text: str, spoken: list[WordTiming], counts: list[int], samples: np.ndarray, rate: int
+             ) -> list[WordTiming]:
+    """The voice's timings of the spoken words, on the written words (a voice that returned another count of words
+    is matched word by word instead)."""
+    if len(spoken) == sum(counts):
+        return written_timings(text, spoken, counts)
+
+    return align_words(text, [(w.word, w.start, w.end) for w in spoken], *speech_bounds(samples, rate))[0]
+
+
+def _timed_words(request: ShortRequest, scene: Scene, spoken: str, audio: Path, bounds: tuple[float, float],
                  timer: WordTimer | None, store: AssetStore, fresh: bool) -> tuple[list[WordTiming], str]:
+    """The spoken words' timings, from `timer` (stored beside the audio) or spread over the voiced span."""
     if timer is None:
-        return time_words(scene.narration, *bounds), "audio"
+        return time_words(spoken, *bounds), "audio"
     # Stored beside the audio, so a rerun does not pay for the same transcript twice.
-    key = content_key("words", timer=timer.name, model=timer.model, audio=audio, text=scene.narration,
+    key = content_key("words", timer=timer.name, model=timer.model, audio=audio, text=spoken,
                       language=request.language)
     found = store.find("words", key, ".json")
     if found and not fresh:
-        return _WORDS.validate_json(found.read_bytes()), "transcript"
+        return _WORDS.validate_json(found.read_bytes()), timer.timing
     try:
-        words = timer.time_words(scene.narration, audio, request.language)
+        words = timer.time_words(spoken, audio, request.language)
     except ShortsError as exc:
-        log.warning("  scene %d: no word timings from the %s transcript (%s); captions are timed in proportion to "
-                    "word length instead", scene.index, timer.model, exc)
-        return time_words(scene.narration, *bounds), "audio"
+        log.warning("  scene %d: no word timings from %s (%s); captions are timed in proportion to word length "
+                    "instead", scene.index, timer.model, exc)
+        return time_words(spoken, *bounds), "audio"
     with atomic_path(store.path("words", key, ".json")) as tmp:
         tmp.write_bytes(_WORDS.dump_json(words))
     store.saved(store.path("words", key, ".json"))
-    return words, "transcript"
+    return words, timer.timing
 
 
 def _unvoiced(scene: Scene, provider: str) -> Narration:
     words = scene.narration.split()
-    seconds = min(scene.seconds, len(words) / READING_WORDS_PER_SECOND)
+    seconds = min(scene.seconds, len(words) / WORDS_PER_SECOND)
     return Narration(scene=scene.index, path=None, seconds=seconds, provider=provider, voice=None,
                      words=time_words(scene.narration, 0.0, seconds), timing="reading-pace")
-
-
-def time_words(text: str, start: float, end: float) -> list[WordTiming]:
-    """Spread the words over [start, end] in proportion to their length, with a beat after punctuation."""
-    words = text.split()
-    if not words:
-        return []
-    weights = [len(re.sub(r"\W", "", w)) + 2 + (3 if w[-1] in ".,;:!?" else 0) for w in words]
-    scale = (end - start) / sum(weights)
-    timings, t = [], start
-    for word, weight in zip(words, weights):
-        timings.append(WordTiming(word=word, start=round(t, 3), end=round(t + weight * scale, 3)))
-        t += weight * scale
-    return timings
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """Mono float samples in [-1, 1] and the sample rate of a 16-bit PCM WAV."""
-    with wave.open(str(path), "rb") as w:
-        rate, channels = w.getframerate(), w.getnchannels()
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-    return data.reshape(-1, channels).mean(axis=1) / 32768.0, rate
-
-
-def speech_bounds(samples: np.ndarray, rate: int, threshold: float = 0.02) -> tuple[float, float]:
-    """Where speech starts and ends, skipping leading and trailing silence."""
-    loud = np.flatnonzero(np.abs(samples) > threshold)
-    if loud.size == 0:
-        return 0.0, len(samples) / rate
-    return loud[0] / rate, (loud[-1] + 1) / rate

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 
 from pipeline.models import WordTiming
-from pipeline.narration import read_wav, speech_bounds, time_words
+from pipeline.timing import read_wav, speech_bounds, time_words
 
 FRAME_SECONDS = 0.01
 MIN_PAUSE = 0.08  # seconds of quiet that count as a pause (shorter ones are stop consonants)
@@ -31,6 +31,7 @@ class PauseTimer:
     """A word timer (see `WordTimer`) that listens for pauses: free, local, and needs no transcription model."""
 
     name: ClassVar[str] = "pauses"
+    timing: ClassVar[Literal["pauses"]] = "pauses"
     model = "pauses-1"  # in the stored timings' key: change it when the method changes
 
     def time_words(self, text: str, audio: Path, language: str) -> list[WordTiming]:

@@ -104,7 +104,10 @@ def test_the_topic_queue_is_rewritten_whole(tmp_path):
 # Each place in pipeline/ that writes a file, and why what it writes is never taken for a finished file: `tmp` and
 # `staging` come from atomic_path or a staging folder; `dest` is the temporary atomic_path handed to a provider.
 WRITERS = {
-    ("narration.py", "tmp.write_bytes("), ("narration.py", "tmp.write_text("), ("render/short.py", "tmp.write_text("),
+    ("narration.py", "tmp.write_bytes("), ("narration.py", "tmp.write_text("),
+    ("timing.py", 'wave.open(str(path), "wb")'),  # write_wav: into narrate's temporary, or the voice's dest (one)
+    ("providers/offline/piper_engine.py", "onnx.save(model, str(tmp))"),  # a pid-named temporary, then renamed
+    ("render/short.py", "tmp.write_text("),
     ("package.py", "tmp.write_text("), ("state/topics.py", "tmp.write_text("), ("settings_tables.py", "tmp.write_text("),
     ("state/takes.py", "tmp.write_bytes("), ("storyboard.py", "sheet.save(tmp"),
     ("storyboard.py", "small.save(buffer"),  # in memory

@@ -6,7 +6,7 @@ import pytest
 from fakes.edge import FakeEdge
 
 from pipeline import AssetStore, ConfigError, Scene, Settings, ShortRequest, narrate
-from pipeline.narration import read_wav
+from pipeline.timing import read_wav
 from pipeline.providers import build_provider, choose_providers
 from pipeline.providers.edge.voice import EdgeNarrator
 
@@ -39,7 +39,7 @@ def test_words_follow_the_word_boundary_events_and_the_mp3_becomes_a_wav(fake, e
     for timing, (start, end) in zip(narration.words, spans):
         assert timing.start == pytest.approx(start, abs=0.05) and timing.end == pytest.approx(end, abs=0.05)
     samples, rate = read_wav(narration.path)
-    assert rate == 24_000 and abs(samples).max() > 0.3 and narration.seconds >= spans[-1][1]
+    assert rate == 24_000 and abs(samples).max() > 0.1 and narration.seconds >= spans[-1][1]
     # The decoded audio is loud where the events say the words are (MP3 delay is a few ms).
     for start, end in spans:
         middle = int((start + end) / 2 * rate)

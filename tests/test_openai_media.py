@@ -11,8 +11,9 @@ from PIL import Image
 
 from pipeline import AssetStore, ConfigError, ProviderError, Scene, Settings, ShortRequest, build_provider, make_first_frame, narrate
 from pipeline.alignment import align_words
-from pipeline.narration import read_wav
+from pipeline.timing import read_wav
 from pipeline.pause_timing import PauseTimer
+from pipeline.speech_text import spoken_text
 from pipeline.providers.openai.image import OpenAIImageMaker
 from pipeline.providers.openai.voice import OpenAINarrator
 from pipeline.providers.openai.words import OpenAIWordTimer
@@ -108,35 +109,31 @@ def test_an_image_refused_before_any_work_is_asked_for_again(fake, tiny, tmp_pat
 def test_speech_is_stored_as_pcm_wav_and_words_follow_the_transcript(fake, tmp_path, wav_style):
     fake.wav_style = wav_style
 
-    def recogniser(words, times):
-        # Whisper's way: no punctuation, lower case, and the year said as words across one burst.
-        heard = []
-        for word, (start, end) in zip(words, times):
-            if word == "1969,":
-                middle = (start + end) / 2
-                heard += [("nineteen", start, middle), ("sixty-nine", middle, end)]
-            else:
-                heard.append((word.strip(",;!").lower(), start, end))
-        return heard
+    def recogniser(words, times):  # Whisper's way: no punctuation, lower case
+        return [(word.strip(",;!").lower(), start, end) for word, (start, end) in zip(words, times)]
 
     fake.heard = recogniser
     narration = narrate(REQUEST, SCENE, narrator(fake, speed=1.1, instructions="calm"), AssetStore(tmp_path))
 
     words, times = next(iter(fake.spoken.values()))
+    said, counts = spoken_text(SCENE.narration)  # "1969," is said as "nineteen sixty-nine,", two bursts
+    assert words == said.split() and counts[1] == 2
     assert narration.timing == "transcript" and narration.voice == "coral"
     assert [w.word for w in narration.words] == SCENE.narration.split()  # the script's spelling and punctuation
-    for timing, (start, end) in zip(narration.words, times):
-        assert timing.start == pytest.approx(start, abs=0.01) and timing.end == pytest.approx(end, abs=0.01)
+    first = [sum(counts[:i]) for i in range(len(counts))]
+    for timing, i, n in zip(narration.words, first, counts):  # a written word spans the words that say it
+        assert timing.start == pytest.approx(times[i][0], abs=0.01)
+        assert timing.end == pytest.approx(times[i + n - 1][1], abs=0.01)
     with wave.open(str(narration.path), "rb") as w:
         assert w.getsampwidth() == 2 and w.getframerate() == 24_000
         assert narration.seconds == pytest.approx(w.getnframes() / 24_000)
     samples, rate = read_wav(narration.path)
     assert narration.seconds == pytest.approx(times[-1][1] + 0.3, abs=0.01)  # the real audio's length
-    assert np.abs(samples).max() > 0.4
+    assert 0.1 < np.abs(samples).max() <= 10 ** (-1 / 20)  # brought to the narration's loudness, peaks under -1 dBFS
 
     speech = fake.bodies("/audio/speech")[0]
     assert speech["response_format"] == "wav" and speech["voice"] == "coral" and speech["speed"] == 1.1
-    assert speech["instructions"] == "calm" and speech["input"] == SCENE.narration
+    assert speech["instructions"] == "calm" and speech["input"] == said
     upload = fake.bodies("/audio/transcriptions")[0]
     assert upload["response_format"] == "verbose_json" and upload["timestamp_granularities[]"] == ["word"]
     assert upload["model"] == "whisper-1" and upload["language"] == "en"
@@ -159,7 +156,7 @@ def test_failed_transcription_falls_back_to_proportional_timing_and_says_so(fake
     _, times = next(iter(fake.spoken.values()))
     assert narration.words[0].start == pytest.approx(times[0][0], abs=0.01)  # spread over the voiced span
     assert narration.words[-1].end == pytest.approx(times[-1][1], abs=0.01)
-    assert "scene 2: no word timings from the whisper-1 transcript" in caplog.text
+    assert "scene 2: no word timings from whisper-1" in caplog.text
     assert "verbose_json is not supported" in caplog.text
 
 
@@ -167,7 +164,7 @@ def test_a_transcript_of_other_words_is_not_trusted(fake, tmp_path, caplog):
     fake.heard = lambda words, times: [("static", s, e) for s, e in times]
     with caplog.at_level(logging.WARNING, logger="shorts"):
         narration = narrate(REQUEST, SCENE, narrator(fake), AssetStore(tmp_path))
-    assert narration.timing == "audio" and "matched only 0 of 10 script words" in caplog.text
+    assert narration.timing == "audio" and "matched only 0 of 11 script words" in caplog.text  # as spoken: 1969 is two words
 
 
 def test_by_default_the_words_are_timed_from_the_pauses_without_a_transcript(fake, tmp_path, monkeypatch):
@@ -179,11 +176,12 @@ def test_by_default_the_words_are_timed_from_the_pauses_without_a_transcript(fak
     assert isinstance(build_provider("voice", "openai", Settings()).word_timer, OpenAIWordTimer)
 
     narration = narrate(REQUEST, SCENE, narrator(fake, timer=False), AssetStore(tmp_path))
-    assert fake.paths() == ["/audio/speech"]  # nothing sent to whisper-1
+    assert fake.paths() == ["/audio/speech"] and narration.timing == "pauses"  # nothing sent to whisper-1
     _, times = next(iter(fake.spoken.values()))
     assert [w.word for w in narration.words] == SCENE.narration.split()
-    for timing, (start, _) in zip(narration.words, times):
-        assert timing.start == pytest.approx(start, abs=0.05)  # each word on its burst, found by the pauses
+    counts = spoken_text(SCENE.narration)[1]
+    for timing, i in zip(narration.words, [sum(counts[:i]) for i in range(len(counts))]):
+        assert timing.start == pytest.approx(times[i][0], abs=0.05)  # each word on its burst, found by the pauses
 
 
 def test_a_speech_model_shut_down_names_the_other_voices(fake, tmp_path):

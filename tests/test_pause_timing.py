@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.narration import speech_bounds, time_words
+from pipeline.timing import speech_bounds, time_words
 from pipeline.pause_timing import time_words_by_pauses
 
 RATE = 16_000

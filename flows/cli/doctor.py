@@ -6,7 +6,7 @@ import typer
 
 from flows.cli.errors import one_line_errors
 from pipeline import (
-    Settings, ShortRequest, ShortsError, choose_providers, describe_ollama, espeak_binary, has_youtube_token,
+    Settings, ShortRequest, ShortsError, choose_providers, describe_ollama, has_youtube_token, offline_voices,
     open_ledger, open_store, package_version, runway_account,
 )
 
@@ -24,7 +24,7 @@ def doctor() -> None:
         problems += 1
         typer.echo(f"providers: {exc}")
     typer.echo(describe_ollama(settings))
-    typer.echo(f"espeak-ng: {espeak_binary() or 'not installed (offline Shorts are silent)'}")
+    typer.echo(f"offline voices: {', '.join(offline_voices()) or 'none installed (offline Shorts are silent)'}")
     problems += _voice_lines(settings)
     problems += _shared_state(settings)
     if settings.has_key("RUNWAYML_API_SECRET"):

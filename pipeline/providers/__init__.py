@@ -79,6 +79,9 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
         "openai": ProviderSpec("openai.voice:OpenAINarrator", OPENAI_KEY),
         # Free, but an unofficial client of a consumer service: only when asked for (--voice edge).
         "edge": ProviderSpec("edge.voice:EdgeNarrator"),
+        # Offline voices by name (auto never picks these: `offline` is Piper, else eSpeak NG, else none).
+        "piper": ProviderSpec("offline.piper:PiperNarrator"),
+        "espeak": ProviderSpec("offline.espeak:EspeakNarrator"),
         "offline": ProviderSpec("offline.voice:OfflineNarrator"),
     },
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol
 
 from pipeline.models import Footage, Scene, Script, ShortRequest, Speech, VideoFormat, WordTiming
 from pipeline.state.store import AssetStore
@@ -68,6 +68,7 @@ class WordTimer(Protocol):
     """Times the words of spoken narration (e.g. from a transcript); a narrator may carry one as `word_timer`."""
 
     name: ClassVar[str]
+    timing: ClassVar[Literal["transcript", "pauses"]]  # how it times them, as the manifest records it
     model: str
 
     def time_words(self, text: str, audio: Path, language: str) -> list[WordTiming]:

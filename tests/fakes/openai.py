@@ -8,7 +8,6 @@ test's word timings travel the whole way: speech bytes, our WAV rewrite, the upl
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import json
 import struct
@@ -196,18 +195,19 @@ class FakeOpenAI:
             times.append((round(t, 3), round(t + length, 3)))
             t += length + 0.1
         pcm = (np.concatenate(samples + [np.zeros(int(0.2 * RATE))]) * 32767).astype("<i2").tobytes()
-        self.spoken[hashlib.sha256(pcm).hexdigest()] = (words, times)
+        # Known by its length: the narration step changes the loudness of what it stores, never the length.
+        self.spoken[len(pcm) // 2] = (words, times)
         return httpx.Response(200, content=_wav(pcm, self.wav_style), headers={"content-type": "audio/wav"})
 
     def _transcribe(self, body: dict) -> httpx.Response:
         with wave.open(io.BytesIO(body["file"]), "rb") as w:
-            pcm = w.readframes(w.getnframes())
-        spoken = self.spoken.get(hashlib.sha256(pcm).hexdigest())
+            frames = w.getnframes()
+        spoken = self.spoken.get(frames)
         if spoken is None:
             return error(400, "audio does not match anything this server spoke")
         heard = self.heard(*spoken)
         return httpx.Response(200, json={
-            "task": "transcribe", "language": "english", "duration": len(pcm) / 2 / RATE,
+            "task": "transcribe", "language": "english", "duration": frames / RATE,
             "text": " ".join(w for w, _, _ in heard), "words": [{"word": w, "start": s, "end": e} for w, s, e in heard],
         })
 

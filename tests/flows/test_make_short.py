@@ -57,6 +57,9 @@ def test_readme_command_makes_a_short_then_a_rerun_reuses_everything(tmp_path, p
     manifest = json.loads(Path(result["manifest"]).read_text())
     assert manifest["request"]["topic"] == args[0] and len(manifest["clips"]) == 6
     assert all(c["seed"] is not None for c in manifest["clips"])
+    # Voiced with no keys and no system tool: Piper's Joe voice, captions on its own word timings.
+    assert all(n["path"] and n["timing"] == "voice" and n["package"].startswith("piper-tts")
+               for n in manifest["narrations"])
     assert Path(result["published"], "final.mp4").is_file()  # dropped in the outbox
     for step in ("script", "render", "publish"):
         assert f"✓ {step}" in first.stderr  # each step is reported with its time

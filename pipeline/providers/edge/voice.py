@@ -21,7 +21,7 @@ import edge_tts.voices
 from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Speech
-from pipeline.narration import read_wav, speech_bounds
+from pipeline.timing import read_wav, speech_bounds
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings
 

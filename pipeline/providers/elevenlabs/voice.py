@@ -20,7 +20,7 @@ from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.state.ledger import CHARACTERS, DONE, REJECTED, UNCONFIRMED, Ledger, open_ledger
 from pipeline.models import Speech
-from pipeline.narration import read_wav, speech_bounds
+from pipeline.timing import read_wav, speech_bounds
 from pipeline.providers.paid_tasks import cut_text, required_key, retry_after
 from pipeline.providers.speech_audio import write_pcm16_samples
 from pipeline.settings import Settings

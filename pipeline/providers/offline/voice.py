@@ -1,7 +1,8 @@
-"""Narration with espeak-ng when it is installed; otherwise no voice (and the run says so)."""
+"""The offline voice: Piper's Joe voice, else eSpeak NG from its wheel, else a system espeak-ng, else none."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import wave
@@ -10,9 +11,13 @@ from typing import ClassVar
 
 from pipeline.errors import ProviderError
 from pipeline.models import Speech
+from pipeline.providers.offline.espeak import EspeakNarrator, espeak_installed
+from pipeline.providers.offline.piper import PiperNarrator, piper_installed, speaks
+from pipeline.settings import Settings
 
 BASE_RATE = 150  # words per minute, the 2.5 words per second the scripts are paced for
 MAX_RATE = 230
+log = logging.getLogger("shorts")
 
 
 def wav_seconds(path: Path) -> float:
@@ -25,18 +30,51 @@ def espeak_binary() -> str | None:
     return shutil.which("espeak-ng")
 
 
+def offline_voices() -> list[str]:
+    """The offline voices this machine has, best first (for doctor and the run's warnings)."""
+    return [name for name, here in (("piper (Joe, en_US)", piper_installed()),
+                                    ("espeak (eSpeak NG from espeakng-loader)", espeak_installed()),
+                                    ("system espeak-ng", espeak_binary() is not None)) if here]
+
+
 class OfflineNarrator:
-    """Speaks with espeak-ng, speeding up (within limits) so a scene's words fit its seconds."""
+    """Speaks with the best offline voice that can say the narration; None (no voice) when there is none."""
 
     name: ClassVar[str] = "offline"
 
-    def __init__(self) -> None:
-        self.binary = espeak_binary()
-        self.model = "espeak-ng" if self.binary else "none"
+    def __init__(self, cache: Path | None = None) -> None:
+        self.piper = PiperNarrator(cache) if piper_installed() else None
+        self.espeak = EspeakNarrator() if espeak_installed() else None
+        self.system = SystemEspeakNarrator() if espeak_binary() else None
+        self.model = next((n.model for n in (self.piper, self.espeak, self.system) if n), "none")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OfflineNarrator:
+        return cls(settings.home_dir / "voices")
 
     def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech | None:
-        if not self.binary:
-            return None
+        for narrator in (self.piper if speaks(voice, language) else None, self.espeak):
+            if narrator is None:
+                continue
+            try:
+                narrator.worker.start()
+            except ProviderError as exc:  # a voice that cannot start here: the next one speaks instead
+                log.warning("  the %s voice cannot start (%s); trying the next offline voice", narrator.name, exc)
+                continue
+            return narrator.speak(text, voice, language, max_seconds, dest)
+        return self.system.speak(text, voice, language, max_seconds, dest) if self.system else None
+
+
+class SystemEspeakNarrator:
+    """The last fallback: an espeak-ng installed on the system, sped up (within limits) to fit the scene."""
+
+    name: ClassVar[str] = "espeak-ng"
+    model = "espeak-ng (system)"
+
+    def __init__(self) -> None:
+        self.binary = espeak_binary()
+
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
         rate = BASE_RATE
         for _ in range(3):
             self._run(text, voice or language, rate, dest)
@@ -47,8 +85,9 @@ class OfflineNarrator:
         return Speech(voice=voice or language, package="espeak-ng (system)", license="GPL-3.0-or-later")
 
     def _run(self, text: str, voice: str, rate: int, dest: Path) -> None:
-        cmd = [self.binary, "-v", voice, "-s", str(rate), "-w", str(dest), "--", text]
+        cmd = [str(self.binary), "-v", voice, "-s", str(rate), "-w", str(dest), "--", text]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if result.returncode != 0 or not dest.is_file() or dest.stat().st_size <= 44:
             detail = (result.stderr or "no audio written").strip().splitlines()[-1:] or [""]
-            raise ProviderError(f"espeak-ng failed with voice '{voice}' ({detail[0]}); pick a voice that `espeak-ng --voices` lists.")
+            raise ProviderError(f"espeak-ng failed with voice '{voice}' ({detail[0]}); pick a voice that "
+                                "`espeak-ng --voices` lists.")

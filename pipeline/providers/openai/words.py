@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import httpx
 import openai
@@ -12,7 +12,7 @@ import openai
 from pipeline.alignment import align_words
 from pipeline.errors import ProviderError
 from pipeline.models import WordTiming
-from pipeline.narration import read_wav, speech_bounds
+from pipeline.timing import read_wav, speech_bounds
 from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, vendor_error
 
 MIN_MATCHED = 0.5  # below this share of words heard as written, the transcript is not trusted for timing
@@ -27,6 +27,7 @@ class OpenAIWordTimer:
     """
 
     name: ClassVar[str] = "openai"
+    timing: ClassVar[Literal["transcript"]] = "transcript"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
                  http_client: httpx.Client | None = None, model: str = "whisper-1", timeout: float = 600.0,
