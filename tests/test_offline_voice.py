@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pyloudnorm
 import pytest
@@ -69,6 +71,8 @@ def test_piper_voices_the_scene_with_its_own_word_timings(piper):
     # Speech for most of its length: short gaps between words and sentences, not silence or a tone.
     frames = samples[: len(samples) // 441 * 441].reshape(-1, 441)  # 20 ms
     assert np.mean(np.sqrt(np.mean(frames ** 2, axis=1)) > 0.01) > 0.7
+    # The GPL-3.0 engines ran in their worker process: this (MIT) process never loaded them.
+    assert not {"piper", "onnxruntime", "espeakng_loader"} & set(sys.modules)
 
 
 def test_piper_is_intelligible(piper):
