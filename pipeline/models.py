@@ -15,7 +15,7 @@ ScriptProviderName = Literal["auto", "openai", "ollama", "offline"]
 FolderSource = Annotated[str, StringConstraints(pattern=r"^folder:\S.*$")]
 ImageProviderName = Literal["auto", "openai", "runway", "offline"] | FolderSource
 VideoProviderName = Literal["auto", "runway", "runware", "pexels", "pixabay", "offline"] | FolderSource
-VoiceProviderName = Literal["auto", "openai", "offline"]
+VoiceProviderName = Literal["auto", "openai", "offline", "piper", "espeak"]
 
 
 def provider_names(annotation: object) -> list[str]:

@@ -111,6 +111,9 @@ def test_espeak_times_each_word_by_its_events_and_speaks_other_languages(tmp_pat
                      SCENE.model_copy(update={"narration": "Les abeilles dansent.", "seconds": 6}), OfflineNarrator(),
                      AssetStore(tmp_path))
     assert french.voice == "fr" and french.package.startswith("espeakng-loader") and len(french.words) == 3
+    # A language with no voice file of its name in eSpeak NG 1.52 is matched by language.
+    british = narrate(REQUEST.model_copy(update={"voice": "en-gb"}), SCENE, OfflineNarrator(), AssetStore(tmp_path))
+    assert british.voice == "en-gb" and british.package.startswith("espeakng-loader")
 
 
 def test_offline_speaks_with_piper_and_an_unknown_voice_is_one_clear_error(tmp_path):
