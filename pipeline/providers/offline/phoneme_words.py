@@ -13,6 +13,7 @@ from collections.abc import Sequence
 # Stress and length marks, word gaps, punctuation and Piper's start/end symbols: not sounds to match on.
 _MARKS = set("ˈˌːˑ ^$_,.;:!?¡¿—–-'\"()")
 _STRESS = set("ˈˌ")
+_PAUSES = set(",.;:!?—–")
 
 Phone = tuple[str, int, int]  # a spoken phoneme, its first sample and its number of samples
 
@@ -61,11 +62,12 @@ def _place_unmatched(first: list[int | None], last: list[int | None], sounds: in
 def _onset(spoken: Sequence[Phone], index: int) -> int:
     """Where a phoneme starts, taking in a stress mark said just before it, and half the word gap before that: Piper
     gives the gap its own duration, but the voice is already moving into the word (measured against a recogniser's
-    word starts: without it, every word was placed ~50 ms late)."""
+    word starts: without it, every word was placed ~50 ms late). Not after punctuation: that gap is a silent pause
+    (0.3 s after a comma), and half of it would start the word well before its sound."""
     while index > 0 and spoken[index - 1][0] in _STRESS:
         index -= 1
     _, start, _ = spoken[index]
-    if index > 0 and spoken[index - 1][0] == " ":
+    if index > 0 and spoken[index - 1][0] == " " and (index < 2 or spoken[index - 2][0] not in _PAUSES):
         start -= spoken[index - 1][2] // 2
     return start
 
