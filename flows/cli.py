@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from flows.auth_cli import auth_app
 from flows.doctor_cli import doctor
 from flows.schedule_cli import daily, serve, topics_app
+from flows.server_cli import server_app
 from pipeline import (
     Settings, ShortRequest, ShortsError, check_upload_ready, choose_providers, prepare_output_dir, provider_names, slug,
 )
@@ -90,10 +91,14 @@ def make(
     except ShortsError as exc:
         _fail(str(exc), code=2)
 
+    from flows.local_server import ensure_server
     from flows.prefect_env import configure_prefect
 
+    try:
+        ensure_server(settings)  # before Prefect's import, which reads PREFECT_API_URL
+    except ShortsError as exc:
+        _fail(str(exc))
     configure_prefect(settings, quiet=not verbose)
-    log.info("Starting Prefect (its first local start sets up a database and can take a minute)…")
     from flows.make_short import make_short
 
     def run(**options) -> object:
@@ -132,6 +137,7 @@ def make(
 
 
 app.add_typer(topics_app, name="topics")
+app.add_typer(server_app, name="server")
 app.command()(doctor)
 app.command()(daily)
 app.command()(serve)

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the Prefect server `shorts serve` starts.")
 
     prefect_startup_timeout: int = Field(240, ge=30, description="Seconds to wait for Prefect's local server.")
+    server_idle_minutes: float = Field(60, gt=0, description="The background Prefect server `shorts make` starts "
+                                       "stops after this long unused.")
 
     review: bool = Field(False, description="Show the storyboard and ask before any clip is bought (like --review).")
     review_timeout_hours: float = Field(24.0, gt=0, description="A run paused for review is cancelled after this.")

@@ -1,0 +1,36 @@
+"""`shorts server status|start|stop`: the background Prefect server that `shorts make` starts and reuses."""
+
+from __future__ import annotations
+
+import typer
+
+from flows.local_server import ensure_server, running_server, stop_server
+from pipeline import Settings, ShortsError
+
+server_app = typer.Typer(no_args_is_help=True, help="The background Prefect server `shorts make` uses.")
+
+
+@server_app.command()
+def status() -> None:
+    """Say whether this SHORTS_HOME's server runs, and where."""
+    state = running_server(Settings())
+    typer.echo(f"running: {state['api_url']} (pid {state['pid']})" if state else "not running")
+
+
+@server_app.command()
+def start() -> None:
+    """Start it now, so the next `shorts make` does not wait for it."""
+    from flows.cli import _fail, _log_to_stderr
+
+    _log_to_stderr()
+    try:
+        typer.echo(f"running: {ensure_server(Settings())}")
+    except ShortsError as exc:
+        _fail(str(exc))
+
+
+@server_app.command()
+def stop() -> None:
+    """Stop it (the next `shorts make` starts it again)."""
+    pid = stop_server(Settings())
+    typer.echo(f"stopped (pid {pid})" if pid else "not running")
