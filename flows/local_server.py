@@ -25,6 +25,7 @@ from pipeline import Settings, ShortsError
 
 HOST = "127.0.0.1"
 ACTIVE_STATES = ["PENDING", "RUNNING", "PAUSED", "CANCELLING"]
+SLOW_SERVER_SECONDS = 30
 log = logging.getLogger("shorts")
 
 
@@ -50,7 +51,7 @@ def ensure_server(settings: Settings) -> str:
     home.mkdir(parents=True, exist_ok=True)
     with (home / "start.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second command waits here, then finds the first one's server
-        state = running_server(settings) or _start(settings)
+        state = running_server(settings) or _slow_server(settings) or _start(settings)
     (home / "server.json").touch()  # a use: the idle clock starts again
     os.environ["PREFECT_API_URL"] = state["api_url"]
     return state["api_url"]
@@ -66,6 +67,22 @@ def stop_server(settings: Settings) -> int | None:
     while _alive(state["pid"]) and time.monotonic() < deadline:
         time.sleep(0.2)
     return state["pid"]
+
+
+def _slow_server(settings: Settings) -> dict | None:
+    """The recorded server when its watchdog still lives but /health did not answer in time (a loaded machine, a
+    busy SQLite): waited for, up to SLOW_SERVER_SECONDS, because starting another would remove its state file, which
+    its watchdog takes as the order to stop, under the runs using it. None if nothing lives there."""
+    try:
+        pid = json.loads((server_dir(settings) / "server.json").read_text())["pid"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    deadline = time.monotonic() + SLOW_SERVER_SECONDS
+    while _alive(pid) and time.monotonic() < deadline:
+        if state := running_server(settings):
+            return state
+        time.sleep(0.5)
+    return None  # gone, or not ours (a stale file whose pid was reused): start one
 
 
 def _start(settings: Settings) -> dict:
