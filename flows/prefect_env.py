@@ -21,7 +21,7 @@ def configure_prefect(settings: Settings | None = None, quiet: bool = False) -> 
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(settings.prefect_startup_timeout),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         # Result records live beside the asset store, so one SHORTS_HOME holds all caches.
-        "PREFECT_LOCAL_STORAGE_PATH": str(settings.home_dir / "prefect-results"),
+        "PREFECT_LOCAL_STORAGE_PATH": str(settings.paths.prefect_results),
         # Our step logs (logger "shorts") also reach the Prefect UI.
         "PREFECT_LOGGING_EXTRA_LOGGERS": "shorts",
         "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",

@@ -130,7 +130,7 @@ def prefect_server(settings: Settings) -> Iterator[str]:
 
 def _start_server(settings: Settings, port: int) -> tuple[subprocess.Popen, Path]:
     api_url = f"http://{HOST}:{port}/api"
-    log_file = settings.home_dir / "prefect-server.log"
+    log_file = settings.paths.prefect_server_log
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as out:
         # A session of its own, so a Ctrl-C in the terminal reaches only us: we pause the deployments first

@@ -3,7 +3,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline import AssetStore, Scene, animate_scene, make_first_frame
-from pipeline.providers.offline.clip import OfflineClipMaker
+from pipeline.providers.offline.clip import OfflineClipMaker, ken_burns_frames
 from pipeline.providers.offline.image import OfflineImageMaker
 
 
@@ -49,6 +49,22 @@ def test_offline_clip_is_h264_of_scene_length_and_moves(tmp_path, tiny):
     assert len(frames) == round(scene.seconds * tiny.fps)
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 1  # zoom and pan, not a still
     assert clip.cost_credits == 0 and clip.provider == "offline"
+
+
+def test_offline_clip_shows_the_rgb_zoom_and_pan_and_is_the_same_bytes_every_time(tmp_path, tiny):
+    """The clip is moved on its YUV planes; decoded, it is the picture the RGB zoom and pan draws."""
+    scene = _scenes(seconds=1, scenes=1)[0]
+    frame = make_first_frame(scene, "neon", tiny, OfflineImageMaker(), AssetStore(tmp_path))
+    clips = [animate_scene(scene, frame, tiny, OfflineClipMaker(), AssetStore(tmp_path / name)) for name in "ab"]
+    assert clips[0].path.read_bytes() == clips[1].path.read_bytes()
+
+    reader = imageio_ffmpeg.read_frames(str(clips[0].path))
+    next(reader)
+    decoded = [np.frombuffer(f, np.uint8).reshape(tiny.height, tiny.width, 3) for f in reader]
+    with Image.open(frame.path) as img:
+        expected = list(ken_burns_frames(img.convert("RGB"), len(decoded), frame.seed))
+    for got, want in zip(decoded, expected):
+        assert np.abs(got.astype(int) - want.astype(int)).mean() < 6  # chroma subsampling and H.264, no more
 
 
 def test_no_partial_files_left_in_the_store(tmp_path, tiny):

@@ -10,6 +10,7 @@ from flows.cli.auth import auth_app
 from flows.cli.doctor import doctor
 from flows.cli.make import make
 from flows.cli.schedule import daily, serve, topics_app
+from flows.cli.server import server_app
 from flows.cli.voices import voices
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn a topic into a publish-ready YouTube Short.")
@@ -23,6 +24,7 @@ def _root() -> None:
 app.command()(make)
 app.add_typer(auth_app, name="auth")
 app.add_typer(topics_app, name="topics")
+app.add_typer(server_app, name="server")
 app.command()(doctor)
 app.command()(voices)
 app.command()(daily)

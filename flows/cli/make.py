@@ -67,10 +67,12 @@ def make(
             check_upload_ready(settings, request.channel)  # so does a missing token or a bad schedule
         out_dir = prepare_output_dir(out or settings.output_dir / slug(request.topic))
 
+    from flows.local_server import ensure_server
     from flows.prefect_env import configure_prefect
 
+    with one_line_errors():
+        ensure_server(settings)  # before Prefect's import, which reads PREFECT_API_URL
     configure_prefect(settings, quiet=not verbose)
-    log.info("Starting Prefect (its first local start sets up a database and can take a minute)…")
     from flows.make_short import make_short
 
     def run(**options) -> object:

@@ -51,3 +51,13 @@ class Home:
     def prefect_server_log(self) -> Path:
         """What the Prefect server `shorts serve` starts writes."""
         return self.root / "prefect-server.log"
+
+    @property
+    def background_server(self) -> Path:
+        """The background Prefect server `shorts make` starts and reuses: its state, lock, database and log."""
+        return self.root / "prefect-server"
+
+    @property
+    def voices(self) -> Path:
+        """Offline voice models prepared once (Piper's voice patched to report its timings)."""
+        return self.root / "voices"

@@ -33,7 +33,7 @@ class PiperNarrator:
     model = VOICE
 
     def __init__(self, cache: Path | None = None) -> None:
-        self.cache = cache or Settings().home_dir / "voices"  # the timing-patched copy of the voice lives here
+        self.cache = cache or Settings().paths.voices  # the timing-patched copy of the voice lives here
 
     @property
     def worker(self) -> VoiceWorker:
@@ -42,7 +42,7 @@ class PiperNarrator:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PiperNarrator:
-        return cls(settings.home_dir / "voices")
+        return cls(settings.paths.voices)
 
     def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
         if not speaks(voice, language):

@@ -50,7 +50,7 @@ class OfflineNarrator:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OfflineNarrator:
-        return cls(settings.home_dir / "voices")
+        return cls(settings.paths.voices)
 
     def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech | None:
         for narrator in (self.piper if speaks(voice, language) else None, self.espeak):
