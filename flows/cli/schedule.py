@@ -78,10 +78,12 @@ def daily(
     if dry:
         fail(str(nothing_to_make(settings)))  # say so before Prefect takes its time to start
 
+    from flows.local_server import ensure_server
     from flows.prefect_env import configure_prefect
 
+    with one_line_errors():
+        ensure_server(settings)  # the same background server as `shorts make`, before Prefect's import
     configure_prefect(settings, quiet=not verbose)
-    log.info("Starting Prefect (its first local start sets up a database and can take a minute)…")
     from flows.daily import daily_shorts
 
     with one_line_errors(interrupted="Interrupted; topics not finished stay queued.", prefect=True):
