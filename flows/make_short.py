@@ -16,7 +16,7 @@ configure_prefect()  # before `import prefect`, which reads its settings at impo
 
 from prefect import flow, unmapped  # noqa: E402
 from prefect.artifacts import create_link_artifact  # noqa: E402
-from prefect.futures import wait  # noqa: E402
+from prefect.futures import PrefectFutureList, wait  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows.artifacts import record_run, record_storyboard  # noqa: E402
@@ -95,8 +95,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
 
     with step("first frames and storyboard", timings):
         takes = scene_takes(output, script, redo_scene)  # --redo-scene N moves scene N to its next take, for good
-        frames = steps.frame.map(script.scenes, unmapped(request.style), unmapped(fmt), unmapped(provider["image"]),
-                                 take=takes, footage=footage.get("image") or unmapped(None), **steps.common)
+        frames = _draw_frames(steps, script, request.style, fmt, provider["image"], takes, footage.get("image"))
         # A free voice speaks alongside, even while a person looks at the storyboard; a paid one (ElevenLabs) waits
         # for the approval, like the clips; a preview skips it.
         speak_now = approval != "preview" and not estimate_characters(script, choices, settings)
@@ -184,6 +183,18 @@ def _moderate_and_estimate(script: Script, choices: dict[str, ProviderChoice], s
     log.info("  estimated cost: up to %g credits%s%s", estimate, f" and ${usd:.2f}" if usd else "",
              f" and {characters} characters of speech" if characters else "")
     return moderation
+
+
+def _draw_frames(steps: Steps, script: Script, style: str, fmt: VideoFormat, provider: str, takes: list[int],
+                 footage: list[Footage | None] | None) -> PrefectFutureList:
+    """The first frames, drawn at once; with SHORTS_RUNWAY_REFERENCE_FIRST_FRAME, Runway draws scene 1's first and
+    the others to look like it."""
+    common = (unmapped(style), unmapped(fmt), unmapped(provider))
+    if not (steps.settings.runway_reference_first_frame and provider == "runway"):
+        return steps.frame.map(script.scenes, *common, take=takes, footage=footage or unmapped(None), **steps.common)
+    first = steps.frame.submit(script.scenes[0], style, fmt, provider, steps.settings, steps.fresh, take=takes[0])
+    rest = steps.frame.map(script.scenes[1:], *common, take=takes[1:], reference=unmapped(first), **steps.common)
+    return PrefectFutureList([first, *rest])
 
 
 def _pick_footage(steps: Steps, script: Script, media: str, provider: str, fmt: VideoFormat,

@@ -133,11 +133,12 @@ def footage_task(script: Script, step: str, provider: str, fmt: VideoFormat, set
 
 @task(name="first-frame", task_run_name="first-frame-{scene.index}", **STEP)
 def frame_task(scene: Scene, style: str, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False,
-               take: int = 1, footage: Footage | None = None) -> FrameAsset:
+               take: int = 1, footage: Footage | None = None, reference: FrameAsset | None = None) -> FrameAsset:
     started = time.perf_counter()
     with _vendor_slot(provider, settings):
         maker = build_provider("image", provider, settings)
-        frame = make_first_frame(scene, style, fmt, maker, _store(settings), fresh, take=take, footage=footage)
+        frame = make_first_frame(scene, style, fmt, maker, _store(settings), fresh, reference=reference, take=take,
+                                 footage=footage)
     log.info("  frame %d ready (%.1f s)", scene.index, time.perf_counter() - started)
     return frame
 

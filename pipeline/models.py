@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -35,6 +35,15 @@ class Model(BaseModel):
     """Base for our models: immutable, unknown fields rejected."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Prefect's result records are pickles: one made by an older version lacks the fields added since, which
+        # then take their defaults (a field with no default was there from the start).
+        values = state.get("__dict__", {})
+        for name, field in type(self).model_fields.items():
+            if name not in values and not field.is_required():
+                values[name] = field.get_default(call_default_factory=True, validated_data=values)
+        super().__setstate__(state)
 
 
 class ShortRequest(Model):

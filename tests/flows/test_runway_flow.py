@@ -28,6 +28,7 @@ def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch, on_p
         monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
         monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
         monkeypatch.setenv("SHORTS_RUNWAY_POLL_SECONDS", "0.02")
+        monkeypatch.setenv("SHORTS_RUNWAY_REFERENCE_FIRST_FRAME", "true")
         # Each Runway task holds a slot of a Prefect global concurrency limit shared by all workers.
         monkeypatch.setenv("SHORTS_RUNWAY_LIMIT", "runway-shared")
         httpx.post(f"{on_prefect_server}/v2/concurrency_limits/", json={"name": "runway-shared", "limit": 1},
@@ -43,7 +44,9 @@ def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch, on_p
 
     clips = [r["body"] for r in fake.seen("POST", "/v1/image_to_video")]
     assert len(clips) == 2 and {c["ratio"] for c in clips} == {"720:1280"}
-    assert len(fake.seen("POST", "/v1/text_to_image")) == 2
+    frames = [r["body"] for r in fake.seen("POST", "/v1/text_to_image")]
+    assert len(frames) == 2 and "referenceImages" not in frames[0]  # scene 2 is drawn to look like scene 1
+    assert [r["tag"] for r in frames[1]["referenceImages"]] == ["scene1"]
     assert {c["task_id"] for c in manifest["clips"]} == {t.id for t in fake.tasks.values() if t.kind == "image_to_video"}
     assert [c["cost_credits"] for c in manifest["clips"]] == [15, 15]
     assert short["cost_credits"] == manifest["cost_credits"] >= 30
