@@ -32,7 +32,6 @@ class CoreSettings(BaseModel):
     image_provider: str = Field("auto", description="First-frame provider when no --image is given.")
     video_provider: str = Field("auto", description="Clip provider when no --video is given.")
     voice_provider: str = Field("auto", description="Narration provider when no --voice is given.")
-    voice: str | None = Field(None, description="Voice when no --voice-name is given; default the provider's.")
     prefect_startup_timeout: int = Field(240, ge=30, description="Seconds to wait for Prefect's local server.")
     server_idle_minutes: float = Field(60, gt=0, description="The background Prefect server `shorts make` starts "
                                        "stops after this long unused.")
