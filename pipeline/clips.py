@@ -35,7 +35,6 @@ def animate_scene(
         except ShortsError as exc:
             raise exc.at("clips", scene.index)
         store.saved(path)
-    # A maker that bills in dollars (Runware) says so with `cost_unit`; the others count credits.
-    paid = {"cost_usd" if getattr(maker, "cost_unit", "credits") == "usd" else "cost_credits": cost}
+    paid = {"cost_usd" if maker.cost_unit == "usd" else "cost_credits": cost}
     return ClipAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
                      seconds=scene.seconds, task_id=task_id, footage=footage, **paid)

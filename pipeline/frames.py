@@ -33,7 +33,7 @@ def make_first_frame(
     if footage and footage.path:
         extra["source"] = footage.path
     # A title card shows the narration's words, so they join its key (and only its: other frames keep their names).
-    drawn = {"narration": scene.narration} if getattr(maker, "draws_narration", False) else {}
+    drawn = {"narration": scene.narration} if maker.draws_narration else {}
     key = content_key("frame", provider=maker.name, model=maker.model, prompt=scene.first_frame_prompt,
                       style=style, size=fmt.size, seed=seed, **extra, **drawn)
     path = store.path("frames", key, ".png")

@@ -36,7 +36,7 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
     """
     voice = request.voice
     spoken, counts = spoken_text(scene.narration, request.language)
-    variant = getattr(narrator, "variant", None)  # voice settings beyond the request that change the audio
+    variant = narrator.variant
     key = content_key("voice", provider=narrator.name, model=narrator.model, text=spoken, voice=voice,
                       language=request.language, max_seconds=scene.seconds, finish=FINISH,
                       **({"variant": variant} if variant else {}))
@@ -62,11 +62,11 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
     if speech.words is not None:
         words, timing = _written(scene.narration, speech.words, counts, samples, rate), "voice"
     else:
-        timer = timer or getattr(narrator, "word_timer", None)
+        timer = timer or narrator.word_timer
         said, timing = _timed_words(request, scene, spoken, path, speech_bounds(samples, rate), timer, store, fresh)
         words = _written(scene.narration, said, counts, samples, rate)
     return Narration(scene=scene.index, path=path, seconds=len(samples) / rate, provider=narrator.name,
-                     voice=speech.voice or voice or getattr(narrator, "voice", None) or request.language,
+                     voice=speech.voice or voice or narrator.voice or request.language,
                      words=words, timing=timing, model=narrator.model, characters=speech.characters,
                      package=speech.package, license=speech.license)
 

@@ -4,6 +4,7 @@ import pytest
 
 from pipeline import AssetStore, Scene, ShortRequest, narrate
 from pipeline.timing import read_wav, speech_bounds, time_words
+from pipeline.providers.base import Narrator
 from pipeline.providers.offline.espeak import EspeakNarrator
 from pipeline.providers.offline.voice import SystemEspeakNarrator
 
@@ -12,7 +13,7 @@ SCENE = Scene(index=1, narration="Octopuses can change colour in a blink, withou
 REQUEST = ShortRequest(topic="octopus", seconds=6)
 
 
-class NoVoice:
+class NoVoice(Narrator):
     """A narrator with no voice on this machine."""
 
     name, model = "none", "none"

@@ -154,7 +154,7 @@ def build_provider(step: str, name: str, settings: Settings) -> Any:
     cls = provider_spec(step, name).load()
     if name.startswith(FOLDER):
         return cls(Path(name[len(FOLDER):]).expanduser())
-    return cls.from_settings(settings) if hasattr(cls, "from_settings") else cls()
+    return cls.from_settings(settings)
 
 
 def _estimate(script: Script, choices: dict[str, ProviderChoice], settings: Settings, method: str) -> float:

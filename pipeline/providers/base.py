@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal, Protocol
+from collections.abc import Collection
+from typing import ClassVar, Literal, Protocol, Self
 
 from pipeline.models import Footage, Scene, Script, ShortRequest, Speech, VideoFormat, WordTiming
+from pipeline.settings import Settings
 from pipeline.state.store import AssetStore
 
 
 class Provider(Protocol):
-    """What every provider declares about itself.
+    """What every provider declares about itself. Each provider class inherits its step's interface below, and so
+    the defaults of what it does not override.
 
     Which key configures it and what it costs are in the registry (`pipeline.providers.REGISTRY`), so a provider
     can be chosen and priced without importing its module.
@@ -19,14 +22,25 @@ class Provider(Protocol):
     name: ClassVar[str]
     model: str
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The provider configured from settings; one that needs none is built with no arguments."""
+        return cls()
+
 
 class ScriptWriter(Provider, Protocol):
     def write(self, request: ShortRequest) -> Script:
         """Write the whole script for a request."""
         ...
 
+    def brainstorm(self, niche: str, count: int, avoid: Collection[str] = ()) -> list[str]:
+        """Suggest `count` new topics for a channel's niche, none of them in `avoid`."""
+        ...
+
 
 class ImageMaker(Provider, Protocol):
+    draws_narration: ClassVar[bool] = False  # the frame shows the narration's words, so they are part of its key
+
     def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path
                    ) -> tuple[str | None, float] | None:
         """Write the scene's first frame, exactly `fmt.size`, to `dest` (PNG); a paid one returns (task id, credits).
@@ -37,11 +51,10 @@ class ImageMaker(Provider, Protocol):
 
 
 class ClipMaker(Provider, Protocol):
-    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
-        """Write the scene's clip (MP4, `fmt.size`) to `dest`; return (remote task id, cost in credits).
+    cost_unit: ClassVar[Literal["credits", "usd"]] = "credits"  # what make_clip's cost counts
 
-        A maker billed in dollars sets the class attribute `cost_unit = "usd"` and returns dollars.
-        """
+    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
+        """Write the scene's clip (MP4, `fmt.size`) to `dest`; return (remote task id, cost in `cost_unit`)."""
         ...
 
 
@@ -56,6 +69,11 @@ class FootagePicker(Provider, Protocol):
 
 
 class Narrator(Provider, Protocol):
+    voice: str | None = None  # the voice it speaks with when the request names none
+    word_timer: WordTimer | None = None  # times the words of a voice that gives no timings of its own
+    # Settings beyond the request that change the audio, for the asset store's key.
+    variant: dict[str, object] | None = None
+
     def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech | None:
         """Write speech for `text` to `dest` (16-bit PCM WAV) and say what it is; None when there is no voice here.
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Collection, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -41,13 +41,6 @@ class TopicStatus(Model):
     link: str | None = None  # where the made Short went
     detail: str | None = None  # why the last attempt failed
     updated_at: datetime | None = None
-
-
-class Brainstormer(Protocol):
-    """A script writer that can also suggest topics for a niche."""
-
-    def brainstorm(self, niche: str, count: int, avoid: Collection[str] = ()) -> list[str]:
-        ...
 
 
 def topics_file(settings: Settings) -> Path:
@@ -225,8 +218,6 @@ def brainstorm_topics(settings: Settings, count: int, avoid: Collection[str] = (
     niche = clean_topic(settings.niche or "")
     choice = choose_provider("script", ShortRequest(topic=niche), settings)
     writer = build_provider("script", choice.name, settings)
-    if not hasattr(writer, "brainstorm"):
-        writer = build_provider("script", "offline", settings)
     seen = {topic_key(t) for t in avoid}
     ideas: list[str] = []
     for idea in writer.brainstorm(niche, count, avoid):

@@ -24,6 +24,7 @@ from pipeline.models import Speech
 from pipeline.timing import read_wav, speech_bounds
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings
+from pipeline.providers.base import Narrator
 
 TICKS_PER_SECOND = 10_000_000  # Edge gives offsets and durations in 100-nanosecond ticks
 TERMS = "Microsoft Edge online voices (unofficial client; service terms unclear for commercial use)"
@@ -32,7 +33,7 @@ T = TypeVar("T")
 _URLS = threading.Lock()
 
 
-class EdgeNarrator:
+class EdgeNarrator(Narrator):
     """Speaks each scene with an Edge neural voice, e.g. en-US-EmmaMultilingualNeural."""
 
     name: ClassVar[str] = "edge"

@@ -24,6 +24,7 @@ from pipeline.timing import read_wav, speech_bounds
 from pipeline.providers.paid_tasks import cut_text, required_key, retry_after
 from pipeline.providers.speech_audio import write_pcm16_samples
 from pipeline.settings import Settings
+from pipeline.providers.base import Narrator
 
 log = logging.getLogger("shorts")
 
@@ -35,7 +36,7 @@ MAX_RETRY_WAIT = 60.0
 TERMS = "ElevenLabs terms (paid plans allow commercial use)"
 
 
-class ElevenLabsNarrator:
+class ElevenLabsNarrator(Narrator):
     """Speaks each scene with text-to-speech "with timestamps"; the characters' times become the words' times."""
 
     name: ClassVar[str] = "elevenlabs"

@@ -14,6 +14,7 @@ from pipeline.models import Footage, Scene, Script, VideoFormat
 from pipeline.providers.folder.files import animate_image, cover_image, fit_video, probe_video
 from pipeline.search_terms import content_words, scene_terms
 from pipeline.state.store import AssetStore
+from pipeline.providers.base import ClipMaker, ImageMaker
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"})
@@ -83,7 +84,7 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
-class FolderClipMaker:
+class FolderClipMaker(ClipMaker):
     """Clips from your own files: videos cut and fitted to their scene, images animated like the offline clips."""
 
     name: ClassVar[str] = "folder"
@@ -110,7 +111,7 @@ class FolderClipMaker:
         return None, 0.0
 
 
-class FolderImageMaker:
+class FolderImageMaker(ImageMaker):
     """First frames from your own images, cropped to the video's shape."""
 
     name: ClassVar[str] = "folder"

@@ -13,6 +13,7 @@ from PIL import Image
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
+from pipeline.providers.base import ClipMaker
 
 ZOOM = 0.14  # how far the camera pushes in over the clip
 # BT.601 limited range, what ffmpeg assumes for untagged yuv420p (and what its own rgb24 conversion wrote before).
@@ -80,7 +81,7 @@ def encode_frames(frames, dest: Path, fmt: VideoFormat, preset: str = "veryfast"
         writer.close()
 
 
-class OfflineClipMaker:
+class OfflineClipMaker(ClipMaker):
     """Animates the first frame locally; no key, no network, no cost."""
 
     name: ClassVar[str] = "offline"

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from pipeline.models import Speech
 from pipeline.providers.offline.voice_worker import VoiceWorker, speak_within, voice_worker
+from pipeline.providers.base import Narrator
 
 MAX_SPEED = 230 / 150  # about 230 words a minute, still intelligible
 
@@ -17,7 +18,7 @@ def espeak_installed() -> bool:
     return find_spec("espeakng_loader") is not None
 
 
-class EspeakNarrator:
+class EspeakNarrator(Narrator):
     """Speaks with eSpeak NG (voice = a language code such as en-us, or an eSpeak voice name); its word events
     time the words."""
 

@@ -7,9 +7,10 @@ from typing import ClassVar
 
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
+from pipeline.providers.base import ImageMaker
 
 
-class OfflineImageMaker:
+class OfflineImageMaker(ImageMaker):
     """Draws each first frame as a title card of the scene's key phrase and a topic pictogram."""
 
     name: ClassVar[str] = "offline"

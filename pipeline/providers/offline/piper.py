@@ -10,6 +10,7 @@ from pipeline.errors import ProviderError
 from pipeline.models import Speech
 from pipeline.providers.offline.voice_worker import VoiceWorker, speak_within, voice_worker
 from pipeline.settings import Settings
+from pipeline.providers.base import Narrator
 
 VOICE = "en_US-joe-medium"
 NAMES = {"joe", VOICE}  # what --voice-name may say for it
@@ -26,7 +27,7 @@ def speaks(voice: str | None, language: str) -> bool:
     return language.lower().startswith("en") and (voice is None or voice in NAMES)
 
 
-class PiperNarrator:
+class PiperNarrator(Narrator):
     """Speaks with Piper's Joe voice (en_US), each word timed by the phonemes Piper gave it."""
 
     name: ClassVar[str] = "piper"

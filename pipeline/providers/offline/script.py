@@ -12,6 +12,7 @@ from pipeline.prompts import load_sections, render
 from pipeline.script_rules import WORDS_PER_SECOND, scene_seconds
 from pipeline.search_terms import derive_search_terms
 from pipeline.publish.youtube_limits import TITLE_MAX_CHARS
+from pipeline.providers.base import ScriptWriter
 
 
 
@@ -37,7 +38,7 @@ def _cut(text: str, limit: int) -> str:
     return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
-class OfflineScriptWriter:
+class OfflineScriptWriter(ScriptWriter):
     """Builds a structured script deterministically from the topic and the template file."""
 
     name: ClassVar[str] = "offline"

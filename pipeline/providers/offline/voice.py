@@ -14,6 +14,7 @@ from pipeline.models import Speech
 from pipeline.providers.offline.espeak import EspeakNarrator, espeak_installed
 from pipeline.providers.offline.piper import PiperNarrator, piper_installed, speaks
 from pipeline.settings import Settings
+from pipeline.providers.base import Narrator
 
 BASE_RATE = 150  # words per minute, the 2.5 words per second the scripts are paced for
 MAX_RATE = 230
@@ -37,7 +38,7 @@ def offline_voices() -> list[str]:
                                     ("system espeak-ng", espeak_binary() is not None)) if here]
 
 
-class OfflineNarrator:
+class OfflineNarrator(Narrator):
     """Speaks with the best offline voice that can say the narration; None (no voice) when there is none."""
 
     name: ClassVar[str] = "offline"
@@ -65,7 +66,7 @@ class OfflineNarrator:
         return self.system.speak(text, voice, language, max_seconds, dest) if self.system else None
 
 
-class SystemEspeakNarrator:
+class SystemEspeakNarrator(Narrator):
     """The last fallback: an espeak-ng installed on the system, sped up (within limits) to fit the scene."""
 
     name: ClassVar[str] = "espeak-ng"

@@ -17,6 +17,7 @@ from pipeline.models import Scene, VideoFormat
 from pipeline.prompts import fill
 from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, paid_options, vendor_error
 from pipeline.settings import Settings
+from pipeline.providers.base import ImageMaker
 
 # gpt-image-2 and its successors take any WxH with both sides divisible by 16 and a ratio within 1:3..3:1, so a true
 # 9:16; the older GPT image models take fixed sizes only, of which 1024x1536 (2:3) is the tallest.
@@ -30,7 +31,7 @@ def portrait_size(model: str) -> str:
     return PORTRAIT_9_16 if model.startswith(FREE_SIZE_MODELS) else PORTRAIT_FIXED
 
 
-class OpenAIImageMaker:
+class OpenAIImageMaker(ImageMaker):
     """Draws a scene's first frame with `images.generate`; base64 or URL answers both work.
 
     An image is billed once made, so it is never sent twice blind: the wait is minutes, and only an answer that proves

@@ -18,6 +18,7 @@ from pipeline.prompts import fill
 from pipeline.providers.openai.client import scrub, client_options, make_client, vendor_error
 from pipeline.script_rules import ScriptDraft, max_words, scene_seconds, script_problems, target_words
 from pipeline.settings import Settings
+from pipeline.providers.base import ScriptWriter
 
 log = logging.getLogger("shorts")
 
@@ -32,7 +33,7 @@ class TopicIdeas(pydantic.BaseModel):
     topics: list[str]
 
 
-class OpenAIScriptWriter:
+class OpenAIScriptWriter(ScriptWriter):
     """Writes the script with `chat.completions.parse`, falling back to JSON mode where a server lacks it."""
 
     name: ClassVar[str] = "openai"

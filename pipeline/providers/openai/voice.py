@@ -11,7 +11,7 @@ import openai
 from pipeline.errors import ConfigError
 from pipeline.models import Speech
 from pipeline.pause_timing import PauseTimer
-from pipeline.providers.base import WordTimer
+from pipeline.providers.base import Narrator, WordTimer
 from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, paid_options, vendor_error
 from pipeline.providers.openai.words import OpenAIWordTimer
 from pipeline.providers.speech_audio import write_pcm16_wav
@@ -24,7 +24,7 @@ VOICES = ("alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", 
           "verse")
 
 
-class OpenAINarrator:
+class OpenAINarrator(Narrator):
     """Speaks each scene with `audio.speech`, until OpenAI shuts its speech models down (SHUTDOWN).
 
     The speech comes with no word timings: `word_timer` finds them, by default from the pauses heard in the audio

@@ -14,6 +14,7 @@ from pipeline.providers.runware.client import VIDEO_MODELS, RunwareClient, clien
 from pipeline.providers.runware.tasks import RunwareJob, RunwareTasks
 from pipeline.settings import Settings
 from pipeline.state.store import content_key
+from pipeline.providers.base import ClipMaker
 
 
 def check_portrait_video(path: Path) -> None:
@@ -24,7 +25,7 @@ def check_portrait_video(path: Path) -> None:
                             "at a Runware-compatible server and the model keeps the first frame's shape.")
 
 
-class RunwareClipMaker:
+class RunwareClipMaker(ClipMaker):
     """Animates a first frame with a Runware video model; each task is resumed, never bought twice."""
 
     name: ClassVar[str] = "runware"

@@ -18,6 +18,7 @@ from pipeline.providers.runway.client import (
 from pipeline.providers.runway.tasks import Job, RunwayTasks
 from pipeline.settings import Settings
 from pipeline.state.store import content_key
+from pipeline.providers.base import ClipMaker
 
 
 def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
@@ -28,7 +29,7 @@ def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
                             "at a Runway-compatible server.")
 
 
-class RunwayClipMaker:
+class RunwayClipMaker(ClipMaker):
     """Animates a first frame with Runway (gen4_turbo by default); tasks are resumed, never bought twice."""
 
     name: ClassVar[str] = "runway"

@@ -16,6 +16,7 @@ from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, client_op
 from pipeline.providers.runway.tasks import Job, RunwayTasks
 from pipeline.settings import Settings
 from pipeline.state.store import content_key
+from pipeline.providers.base import ImageMaker
 
 REFERENCE_TAG = "scene1"
 
@@ -33,7 +34,7 @@ def check_image(path: Path) -> None:
                             "points at a Runway-compatible server.")
 
 
-class RunwayImageMaker:
+class RunwayImageMaker(ImageMaker):
     """Draws first frames with Runway; a later scene may take scene 1's frame as a reference for a consistent look."""
 
     name: ClassVar[str] = "runway"

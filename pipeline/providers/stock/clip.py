@@ -17,6 +17,7 @@ from pipeline.providers.folder.files import fit_video
 from pipeline.search_terms import broader_terms, scene_terms
 from pipeline.settings import Settings
 from pipeline.state.store import AssetStore, atomic_path, content_key
+from pipeline.providers.base import ClipMaker
 
 log = logging.getLogger("shorts")
 File = tuple[int, int, str | None]  # width, height, link
@@ -28,7 +29,7 @@ def best_file(files: list[File], min_width: int) -> File | None:
     return min(fitting, key=lambda f: (f[0] * f[1], f[2])) if fitting else None
 
 
-class StockClipMaker:
+class StockClipMaker(ClipMaker):
     """A stock-footage source: subclasses say how to ask it (`search_request`) and read its answer (`candidates`)."""
 
     name: ClassVar[str]
