@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -270,7 +270,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
 
 
 class Settings(BaseSettings, StockSettings, EdgeSettings, ElevenLabsSettings, RunwareSettings, RunwaySettings,
-               OllamaSettings, OpenAISettings, YouTubeSettings, ReviewSettings, ScheduleSettings, SharedStateSettings, RenderSettings, CoreSettings):
+               OllamaSettings, OpenAISettings, YouTubeSettings, ReviewSettings, ScheduleSettings, SharedStateSettings,
+               RenderSettings, CoreSettings):
     """Every setting, read from the environment (prefix SHORTS_, or the vendors' own variables) and `.env`."""
 
     model_config = SettingsConfigDict(
@@ -309,3 +310,8 @@ class Settings(BaseSettings, StockSettings, EdgeSettings, ElevenLabsSettings, Ru
                  "PIXABAY_API_KEY": "pixabay_api_key", "ELEVENLABS_API_KEY": "elevenlabs_api_key"}[env_var]
         secret = getattr(self, field)
         return bool(secret and secret.get_secret_value())
+
+
+def default(name: str) -> Any:
+    """A setting's default, for a provider built without settings (tests, benchmarks): the one place it is written."""
+    return Settings.model_fields[name].get_default(call_default_factory=True)

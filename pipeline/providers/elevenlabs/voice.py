@@ -23,7 +23,7 @@ from pipeline.models import Speech
 from pipeline.timing import read_wav, speech_bounds
 from pipeline.providers.paid_tasks import cut_text, required_key, retry_after
 from pipeline.providers.speech_audio import write_pcm16_samples
-from pipeline.settings import Settings
+from pipeline.settings import Settings, default
 from pipeline.providers.base import Narrator
 
 log = logging.getLogger("shorts")
@@ -42,8 +42,9 @@ class ElevenLabsNarrator(Narrator):
     name: ClassVar[str] = "elevenlabs"
 
     def __init__(self, *, api_key: str, base_url: str | None = None, http_client: httpx.Client | None = None,
-                 model: str = "eleven_multilingual_v2", voice: str = "JBFqnCBsd6RMkjVDRZzb", timeout: float = 120.0,
-                 ledger: Ledger | None = None, daily_cap: float = float("inf"),
+                 model: str = default("elevenlabs_model"), voice: str = default("elevenlabs_voice"),
+                 timeout: float = default("elevenlabs_timeout"), ledger: Ledger | None = None,
+                 daily_cap: float = float("inf"),
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.model = model
         self.voice = voice

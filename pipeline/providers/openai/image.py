@@ -16,7 +16,7 @@ from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
 from pipeline.prompts import fill
 from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, paid_options, vendor_error
-from pipeline.settings import Settings
+from pipeline.settings import Settings, default
 from pipeline.providers.base import ImageMaker
 
 # gpt-image-2 and its successors take any WxH with both sides divisible by 16 and a ratio within 1:3..3:1, so a true
@@ -41,8 +41,9 @@ class OpenAIImageMaker(ImageMaker):
     name: ClassVar[str] = "openai"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
-                 http_client: httpx.Client | None = None, model: str = "gpt-image-2", size: str | None = None,
-                 quality: str = "medium", timeout: float = 600.0, max_retries: int = PAID_TRIES - 1) -> None:
+                 http_client: httpx.Client | None = None, model: str = default("openai_image_model"),
+                 size: str | None = None, quality: str = default("openai_image_quality"),
+                 timeout: float = default("openai_media_timeout"), max_retries: int = PAID_TRIES - 1) -> None:
         self.model = model
         self.size = size or portrait_size(model)
         self.quality = quality

@@ -17,7 +17,7 @@ from pipeline.models import Script, ShortRequest
 from pipeline.prompts import fill
 from pipeline.providers.openai.client import scrub, client_options, make_client, vendor_error
 from pipeline.script_rules import ScriptDraft, max_words, scene_seconds, script_problems, target_words
-from pipeline.settings import Settings
+from pipeline.settings import Settings, default
 from pipeline.providers.base import ScriptWriter
 
 log = logging.getLogger("shorts")
@@ -40,8 +40,8 @@ class OpenAIScriptWriter(ScriptWriter):
     model_setting: ClassVar[str] = "SHORTS_OPENAI_SCRIPT_MODEL"  # named when the model falls short
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
-                 http_client: httpx.Client | None = None, model: str = "gpt-5.4-mini", timeout: float = 120.0,
-                 max_retries: int = 3) -> None:
+                 http_client: httpx.Client | None = None, model: str = default("openai_script_model"),
+                 timeout: float = default("openai_timeout"), max_retries: int = default("openai_max_retries")) -> None:
         self.model = model
         self.json_mode = False  # set once a server has rejected structured output
         self._client = make_client(api_key, base_url, http_client, timeout, max_retries)

@@ -15,7 +15,7 @@ from pipeline.providers.base import Narrator, WordTimer
 from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, paid_options, vendor_error
 from pipeline.providers.openai.words import OpenAIWordTimer
 from pipeline.providers.speech_audio import write_pcm16_wav
-from pipeline.settings import Settings
+from pipeline.settings import Settings, default
 
 NO_INSTRUCTIONS = ("tts-1", "tts-1-hd")  # these models reject delivery instructions
 SHUTDOWN = "2027-01-06"  # OpenAI's announced end of every /v1/audio/speech model (tts-1, tts-1-hd, gpt-4o-mini-tts)
@@ -35,9 +35,10 @@ class OpenAINarrator(Narrator):
     name: ClassVar[str] = "openai"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
-                 http_client: httpx.Client | None = None, model: str = "gpt-4o-mini-tts", voice: str = "coral",
-                 speed: float = 1.0, instructions: str = "", timeout: float = 600.0,
-                 max_retries: int = PAID_TRIES - 1, word_timer: WordTimer | None = None) -> None:
+                 http_client: httpx.Client | None = None, model: str = default("openai_voice_model"),
+                 voice: str = default("openai_voice"), speed: float = 1.0, instructions: str = "",
+                 timeout: float = default("openai_media_timeout"), max_retries: int = PAID_TRIES - 1,
+                 word_timer: WordTimer | None = None) -> None:
         self.model = model
         self.voice = voice
         self.speed = speed

@@ -14,6 +14,7 @@ from pipeline.errors import ProviderError
 from pipeline.models import WordTiming
 from pipeline.timing import read_wav, speech_bounds
 from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, vendor_error
+from pipeline.settings import default
 
 MIN_MATCHED = 0.5  # below this share of words heard as written, the transcript is not trusted for timing
 PROMPT_CHARS = 800  # Whisper reads only the last ~224 tokens of a prompt
@@ -30,8 +31,8 @@ class OpenAIWordTimer:
     timing: ClassVar[Literal["transcript"]] = "transcript"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
-                 http_client: httpx.Client | None = None, model: str = "whisper-1", timeout: float = 600.0,
-                 max_retries: int = PAID_TRIES - 1) -> None:
+                 http_client: httpx.Client | None = None, model: str = default("openai_transcribe_model"),
+                 timeout: float = default("openai_media_timeout"), max_retries: int = PAID_TRIES - 1) -> None:
         self.model = model
         self._client = make_client(api_key, base_url, http_client, timeout, paid=True)
         self._tries = max_retries + 1

@@ -12,7 +12,7 @@ from pipeline.models import Scene, VideoFormat
 from pipeline.providers.paid_tasks import cut_text, data_uri, is_portrait_9_16, video_size
 from pipeline.providers.runware.client import VIDEO_MODELS, RunwareClient, client_options, clip_duration, clip_usd
 from pipeline.providers.runware.tasks import RunwareJob, RunwareTasks
-from pipeline.settings import Settings
+from pipeline.settings import Settings, default
 from pipeline.state.store import content_key
 from pipeline.providers.base import ClipMaker
 
@@ -31,7 +31,7 @@ class RunwareClipMaker(ClipMaker):
     name: ClassVar[str] = "runware"
     cost_unit: ClassVar[str] = "usd"  # make_clip returns dollars, not credits
 
-    def __init__(self, tasks: RunwareTasks, model: str = "klingai:6@1") -> None:
+    def __init__(self, tasks: RunwareTasks, model: str = default("runware_video_model")) -> None:
         if model not in VIDEO_MODELS:
             raise ValueError(f"{model} is not a Runware image-to-video model this pipeline knows")
         self.tasks = tasks

@@ -16,7 +16,7 @@ from pipeline.providers.runway.client import (
     cut_prompt, image_uri, make_client,
 )
 from pipeline.providers.runway.tasks import Job, RunwayTasks
-from pipeline.settings import Settings
+from pipeline.settings import Settings, default
 from pipeline.state.store import content_key
 from pipeline.providers.base import ClipMaker
 
@@ -34,7 +34,8 @@ class RunwayClipMaker(ClipMaker):
 
     name: ClassVar[str] = "runway"
 
-    def __init__(self, tasks: RunwayTasks, model: str = "gen4_turbo", data_uri_limit: int = DATA_URI_LIMIT) -> None:
+    def __init__(self, tasks: RunwayTasks, model: str = default("runway_video_model"),
+                 data_uri_limit: int = DATA_URI_LIMIT) -> None:
         if model not in DURATIONS:
             raise ValueError(f"{model} is not a Runway image-to-video model that accepts {RATIO}")
         self.tasks = tasks

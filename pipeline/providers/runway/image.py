@@ -14,7 +14,7 @@ from pipeline.models import Scene, VideoFormat
 from pipeline.providers.paid_tasks import Unreadable, is_portrait_9_16
 from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, client_options, cut_prompt, image_uri, make_client
 from pipeline.providers.runway.tasks import Job, RunwayTasks
-from pipeline.settings import Settings
+from pipeline.settings import Settings, default
 from pipeline.state.store import content_key
 from pipeline.providers.base import ImageMaker
 
@@ -39,7 +39,7 @@ class RunwayImageMaker(ImageMaker):
 
     name: ClassVar[str] = "runway"
 
-    def __init__(self, tasks: RunwayTasks, model: str = "gen4_image") -> None:
+    def __init__(self, tasks: RunwayTasks, model: str = default("runway_image_model")) -> None:
         self.tasks = tasks
         self.model = model
 

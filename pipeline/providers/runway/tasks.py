@@ -24,7 +24,7 @@ from pipeline.providers.paid_tasks import (
     untrack,
 )
 from pipeline.providers.runway.client import PROVIDER, ambiguous, runway_error
-from pipeline.settings import Settings
+from pipeline.settings import Settings, default
 
 DEFAULT_CONCURRENCY = 2
 CREATE_TRIES = 3
@@ -54,10 +54,13 @@ class Job:
 class RunwayTasks:
     """Submits, waits on and downloads Runway tasks, writing each to the ledger before waiting on it."""
 
-    def __init__(self, client: runwayml.RunwayML, ledger: Ledger, *, poll_seconds: float = 5.0,
-                 deadline_seconds: float = 900.0, max_credits_per_short: float = 200.0,
-                 max_credits_per_day: float = 1000.0, concurrency: int | None = None,
-                 resubmit_unconfirmed: bool = False, http_client: httpx.Client | None = None) -> None:
+    def __init__(self, client: runwayml.RunwayML, ledger: Ledger, *,
+                 poll_seconds: float = default("runway_poll_seconds"),
+                 deadline_seconds: float = 60 * default("runway_deadline_minutes"),
+                 max_credits_per_short: float = default("max_credits_per_short"),
+                 max_credits_per_day: float = default("max_credits_per_day"),
+                 concurrency: int | None = None, resubmit_unconfirmed: bool = False,
+                 http_client: httpx.Client | None = None) -> None:
         self.client = client
         self.ledger = ledger
         self.poll_seconds = poll_seconds
