@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from typing import get_args
 
 import pytest
 
@@ -8,6 +9,8 @@ from pipeline import ConfigError, Settings, ShortRequest, choose_providers
 from pipeline.models import ShortRequest as Request
 from pipeline.models import provider_names
 from pipeline.providers import REGISTRY, choose_provider
+from pipeline.providers.runware.client import VIDEO_MODELS
+from pipeline.providers.runway.client import CREDITS_PER_SECOND, DURATIONS
 
 
 def test_with_no_keys_every_step_is_offline_and_says_why():
@@ -70,3 +73,9 @@ def test_a_run_without_keys_never_imports_a_vendor_sdk():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=os.environ)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_the_model_settings_offer_exactly_the_models_the_providers_know():
+    runway = set(get_args(Settings.model_fields["runway_video_model"].annotation))
+    assert runway == set(DURATIONS) == set(CREDITS_PER_SECOND)
+    assert set(get_args(Settings.model_fields["runware_video_model"].annotation)) == set(VIDEO_MODELS)

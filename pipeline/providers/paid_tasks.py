@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import mimetypes
 import random
 import threading
@@ -32,6 +33,11 @@ _SLOTS_LOCK = threading.Lock()
 
 class Unreadable(Exception):
     """A download that is not a readable file of its kind (worth fetching again)."""
+
+
+def covering_duration(allowed: tuple[int, ...], seconds: float) -> int:
+    """The shortest clip duration a model allows that covers `seconds` (the render trims the rest)."""
+    return next((d for d in allowed if d >= math.ceil(seconds - 1e-6)), allowed[-1])
 
 
 def required_key(secret: SecretStr | None, flag: str, env_var: str, what: str) -> str:

@@ -7,7 +7,6 @@ The REST API is one URL: every call is `POST <base URL>` with a JSON array of ta
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ import httpx
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Scene
-from pipeline.providers.paid_tasks import required_key, retry_after, shared_http_client
+from pipeline.providers.paid_tasks import covering_duration, required_key, retry_after, shared_http_client
 from pipeline.settings import Settings
 
 PROVIDER = "runware"
@@ -48,9 +47,8 @@ VIDEO_MODELS: dict[str, VideoModel] = {
 
 
 def clip_duration(model: str, seconds: float) -> int:
-    """The shortest duration the model allows that covers `seconds` (the render trims the rest)."""
-    allowed = VIDEO_MODELS[model].durations
-    return next((d for d in allowed if d >= math.ceil(seconds - 1e-6)), allowed[-1])
+    """The shortest duration the model allows that covers `seconds`."""
+    return covering_duration(VIDEO_MODELS[model].durations, seconds)
 
 
 def clip_usd(model: str, seconds: float) -> float:

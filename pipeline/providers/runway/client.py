@@ -16,7 +16,9 @@ from pydantic import BaseModel
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Scene
-from pipeline.providers.paid_tasks import cut_text, data_uri, required_key, retry_after, shared_http_client
+from pipeline.providers.paid_tasks import (
+    covering_duration, cut_text, data_uri, required_key, retry_after, shared_http_client,
+)
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,9 +45,8 @@ CREDITS_PER_IMAGE: dict[str, float] = {"gen4_image": 5}  # at 720p; 1080p costs 
 
 
 def clip_duration(model: str, seconds: float) -> int:
-    """The shortest duration the model allows that covers `seconds` (the render trims the rest)."""
-    allowed = DURATIONS[model]
-    return next((d for d in allowed if d >= math.ceil(seconds - 1e-6)), allowed[-1])
+    """The shortest duration the model allows that covers `seconds`."""
+    return covering_duration(DURATIONS[model], seconds)
 
 
 def clip_credits(model: str, seconds: float) -> float:
