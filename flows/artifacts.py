@@ -27,6 +27,8 @@ class DailyRow(BaseModel):
     status: str  # made, failed, or not approved (at review)
     seconds: float
     credits: float = 0.0
+    usd: float = 0.0  # dollar-billed steps (Runware clips)
+    characters: int = 0  # characters of speech billed (ElevenLabs)
     link: str = ""
     reason: str = ""
 
@@ -95,22 +97,27 @@ def script_markdown(manifest: Manifest) -> str:
 
 
 def cost_table(manifest: Manifest) -> list[dict[str, object]]:
-    """Credits per scene (first frame and clip), with the provider and model of each, and a total row."""
+    """What each scene cost (first frame and clip in credits, clip in dollars, narration in characters), with the
+    provider and model of each, and a total row."""
     frames = {frame.scene: frame for frame in manifest.frames}
+    voices = {narration.scene: narration for narration in manifest.narrations}
     rows: list[dict[str, object]] = []
     for clip in manifest.clips:
-        frame = frames.get(clip.scene)
+        frame, voice = frames.get(clip.scene), voices.get(clip.scene)
         rows.append({
             "scene": clip.scene,
             "frame": f"{frame.provider} {frame.model}" if frame else "",
             "frame credits": frame.cost_credits if frame else 0.0,
             "clip": f"{clip.provider} {clip.model}",
             "clip credits": clip.cost_credits,
+            "clip $": clip.cost_usd,
+            "voice characters": voice.characters if voice else 0,
             "credits": round((frame.cost_credits if frame else 0.0) + clip.cost_credits, 2),
         })
     frame_total = round(sum(f.cost_credits for f in manifest.frames), 2)
     clip_total = round(sum(c.cost_credits for c in manifest.clips), 2)
     rows.append({"scene": "total", "frame": "", "frame credits": frame_total, "clip": "", "clip credits": clip_total,
+                 "clip $": manifest.cost_usd, "voice characters": manifest.cost_characters,
                  "credits": round(frame_total + clip_total, 2)})
     return rows
 

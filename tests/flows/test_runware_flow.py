@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fakes.runware import KEY, FakeRunware
@@ -37,3 +38,9 @@ def test_make_with_runware_clips_reports_the_dollars(monkeypatch, on_prefect_ser
     assert short["providers"]["video"] == "runware" and "estimated cost: up to 0 credits and $0.70" in result.stderr
     assert video_size(Path(short["video"])) == (144, 256)  # Runware's 1080x1920, scaled to the tests' format
     assert KEY not in result.stderr + result.stdout + Path(short["manifest"]).read_text()
+    # The run's cost table in the Prefect UI shows the dollars too.
+    with httpx.Client(base_url=on_prefect_server, timeout=30) as client:
+        tables = client.post("/artifacts/filter", json={"artifacts": {"key": {"any_": ["cost-octopus-camouflage"]}},
+                                                         "sort": "CREATED_DESC", "limit": 1})  # this run's
+    rows = json.loads(tables.json()[0]["data"])
+    assert [row["clip $"] for row in rows] == [0.35, 0.35, 0.7] and rows[-1]["scene"] == "total"
