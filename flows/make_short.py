@@ -99,8 +99,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         # A free voice speaks alongside, even while a person looks at the storyboard; a paid one (ElevenLabs) waits
         # for the approval, like the clips; a preview skips it.
         speak_now = approval != "preview" and not estimate_characters(script, choices, settings)
-        narrations = steps.narration.map(unmapped(making), script.scenes, unmapped(provider["voice"]),
-                                         **steps.common) if speak_now else []
+        narrations = steps.narrate(making, script, provider["voice"]) if speak_now else []
         futures = [*frames, *narrations]
         frames = on_this_machine(_results(frames), settings)
         board = storyboard_task(script, frames, choices, settings, output, footage.get("video"))
@@ -119,8 +118,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         clips = steps.clip.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]),
                                footage=footage.get("video") or unmapped(None), **steps.common)
         if not narrations:
-            narrations = steps.narration.map(unmapped(making), script.scenes, unmapped(provider["voice"]),
-                                             **steps.common)
+            narrations = steps.narrate(making, script, provider["voice"])
             futures += narrations
         futures += clips
         clips, narrations = on_this_machine(_results(clips), settings), on_this_machine(_results(narrations), settings)
@@ -163,6 +161,10 @@ class Steps:
             for t in (script_task, footage_task, frame_task, clip_task, narration_task, render_task)
         )
         self.common = dict(settings=unmapped(settings), fresh=unmapped(fresh))  # what every mapped step takes
+
+    def narrate(self, request: ShortRequest, script: Script, provider: str) -> PrefectFutureList:
+        """Every scene's narration, started at once."""
+        return self.narration.map(unmapped(request), script.scenes, unmapped(provider), **self.common)
 
     @staticmethod
     def call(task, *args):
