@@ -84,8 +84,8 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
-class FolderClipMaker(ClipMaker):
-    """Clips from your own files: videos cut and fitted to their scene, images animated like the offline clips."""
+class FolderMedia:
+    """Your own files in a folder (`folder:PATH`), matched to the scenes by `match_files`."""
 
     name: ClassVar[str] = "folder"
     model = "own-media-v1"
@@ -93,6 +93,10 @@ class FolderClipMaker(ClipMaker):
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+
+
+class FolderClipMaker(FolderMedia, ClipMaker):
+    """Clips from your own files: videos cut and fitted to their scene, images animated like the offline clips."""
 
     def plan(self, script: Script, fmt: VideoFormat, store: AssetStore, fresh: bool = False) -> list[Footage]:
         picks = match_files(script.scenes, read_folder(self.folder))
@@ -111,15 +115,8 @@ class FolderClipMaker(ClipMaker):
         return None, 0.0
 
 
-class FolderImageMaker(ImageMaker):
+class FolderImageMaker(FolderMedia, ImageMaker):
     """First frames from your own images, cropped to the video's shape."""
-
-    name: ClassVar[str] = "folder"
-    model = "own-media-v1"
-    picks_footage: ClassVar[bool] = True
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
 
     def plan(self, script: Script, fmt: VideoFormat, store: AssetStore, fresh: bool = False) -> list[Footage]:
         return match_files(script.scenes, read_folder(self.folder, images_only=True))
