@@ -33,7 +33,7 @@ from pipeline.render.captions import CaptionStyle, cues
 from pipeline.models import ClipAsset, Narration, Scene, Script, ShortRequest, VideoFormat
 from pipeline.narration import narrate
 from pipeline.timing import time_words
-from pipeline.providers.offline.clip import encode_frames, ken_burns_frames
+from pipeline.render.motion import encode_frames, ken_burns_frames
 from pipeline.providers.offline.voice import OfflineNarrator
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
 from pipeline.render.short import RenderOptions, caption_groups, render_short, scene_durations

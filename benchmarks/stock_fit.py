@@ -19,7 +19,7 @@ import numpy as np
 
 from pipeline.models import VideoFormat
 from pipeline.providers.folder.files import fit_video
-from pipeline.providers.offline.clip import encode_frames
+from pipeline.render.motion import encode_frames
 
 
 def source_clip(path: Path, width: int, height: int, seconds: float, fps: int = 30) -> None:

@@ -25,9 +25,10 @@ def animate_scene(
     extra = {"footage": footage, "source": footage.path} if footage else {}
     key = content_key("clip", provider=maker.name, model=maker.model, frame=None if footage else frame.path,
                       motion=scene.motion_prompt, seconds=scene.seconds, fmt=fmt, seed=seed, **extra)
-    path = store.path("clips", key, ".mp4")
+    suffix = maker.clip_suffix(footage)
+    path = store.path("clips", key, suffix)
     task_id, cost = None, 0.0
-    if fresh or not store.find("clips", key, ".mp4"):
+    if fresh or not store.find("clips", key, suffix):
         try:
             with atomic_path(path) as tmp:
                 kwargs = {"footage": footage, "store": store} if footage else {}

@@ -114,7 +114,8 @@ WRITERS = {
     ("package.py", 'probe.write_bytes(b"")'),  # the writability probe: empty, removed at once
     ("render/mix.py", "write_audiofile(str(dest)"),  # the soundtrack, beside the render's temporary, removed after
     ("providers/openai/image.py", "frame.save(dest"), ("providers/offline/image.py", ".save(dest"),
-    ("providers/offline/clip.py", "imageio_ffmpeg.write_frames("),  # into encode_frames' dest
+    ("render/motion.py", "imageio_ffmpeg.write_frames("),  # into encode_frames' dest (benchmarks and tests)
+    ("render/motion.py", 'image.convert("RGB").save(dest'),  # save_moving_still: into animate_scene's temporary
     ("providers/runway/image.py", "fitted.save(path"),  # _fit_png on the downloaded temporary
     ("providers/paid_tasks.py", 'dest.open("wb")'), ("providers/speech_audio.py", 'wave.open(str(dest), "wb")'),
     ("providers/speech_audio.py", "src.write_bytes("),  # the temporary's name + ".in", removed after
@@ -122,7 +123,6 @@ WRITERS = {
     ("package.py", "copyfile(source, tmp)"), ("publish/step.py", "copyfile(out_dir / file, staging / file)"),
     ("providers/stock/clip.py", "tmp.write_text("), ("providers/stock/clip.py", 'tmp.open("wb")'),  # atomic_path
     ("providers/folder/media.py", ".save(dest"),  # make_first_frame's temporary
-    ("providers/folder/files.py", ".save(frame"),  # a TemporaryDirectory's, removed after
 }
 WRITE_CALLS = ("write_text(", "write_bytes(", ".save(", 'open("w', "open('w", 'open("a', '"wb")', "O_WRONLY",
                "write_frames(", "write_audiofile(", "copyfile(")

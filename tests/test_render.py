@@ -5,11 +5,12 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from PIL import Image
 
 from pipeline import AssetStore, ClipAsset, Narration, RenderOptions, Scene, Script, VideoFormat, WordTiming
 from pipeline.render.captions import cues, render_caption
 from pipeline.render.mix import write_soundtrack
-from pipeline.providers.offline.clip import encode_frames
+from pipeline.render.motion import encode_frames, ken_burns_yuv_frames, save_moving_still
 from pipeline.render.short import caption_groups, render_short, scene_durations
 
 # Each clip is one flat colour that brightens frame by frame, so a frame tells which clip and which
@@ -123,6 +124,24 @@ def test_a_short_clip_holds_its_last_frame_and_a_long_one_is_trimmed(tmp_path, t
     assert np.abs(frames[fps : 2 * fps] - frames[fps - 1]).max() <= 4  # held, never black
     # Scene 2: only the first second of the two-second blue clip.
     assert all(np.allclose(colour[2 * fps + i], _level(1, i), atol=6) for i in range(fps))
+
+
+def test_a_moving_still_renders_as_its_motion_encoded_as_a_video_would(tmp_path, tiny):
+    """An offline clip is a PNG moved during the render; held after its frames run out, like a short video."""
+    picture = Image.fromarray(np.random.default_rng(7).integers(0, 255, (tiny.height, tiny.width, 3), np.uint8))
+    still = tmp_path / "still.png"
+    save_moving_still(picture, tiny, 1.0, 3, still)
+    video = tmp_path / "same-motion.mp4"  # the same frames, losslessly: what the clip step used to encode
+    encode_frames(ken_burns_yuv_frames(picture, tiny.fps, 3), video, tiny, crf=0, pix_fmt_in="yuv420p")
+    narrations = [_voice(tmp_path, 0, 1.5), _voice(tmp_path, 1, 0.5)]
+    script, after = _script(1.0, 1.0), _clip(tmp_path, 1, 1.0, tiny)
+    made = [_frames(_render(tmp_path / name, script, [ClipAsset(scene=1, path=path, provider="offline",
+                                                                model="ken-burns-v1", seed=3, seconds=1.0), after],
+                            narrations, tiny).video)[1] for name, path in (("still", still), ("video", video))]
+    assert made[0].shape == made[1].shape and len(made[0]) == round(2.5 * tiny.fps)
+    assert np.abs(made[0] - made[1]).mean() < 1.5  # one lossy encode of the same frames
+    assert np.abs(made[0][0] - made[0][tiny.fps - 1]).mean() > 5  # it moves
+    assert np.abs(made[0][tiny.fps:round(1.5 * tiny.fps)] - made[0][tiny.fps - 1]).mean() < 1.5  # then holds
 
 
 def test_soundtrack_places_each_narration_at_its_scene_over_looped_music(tmp_path):

@@ -15,7 +15,7 @@ from pipeline import (
     ShortRequest, VideoFormat, WordTiming, disk_error, prepare_output_dir, publish_to_outbox, render_short,
     write_package,
 )
-from pipeline.providers.offline.clip import encode_frames
+from pipeline.render.motion import encode_frames
 from tiny_disk import fill, tiny_disk
 
 TINY = VideoFormat(width=144, height=256, fps=12)

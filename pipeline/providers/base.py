@@ -54,8 +54,12 @@ class ClipMaker(Provider, Protocol):
     cost_unit: ClassVar[Literal["credits", "usd"]] = "credits"  # what make_clip's cost counts
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
-        """Write the scene's clip (MP4, `fmt.size`) to `dest`; return (remote task id, cost in `cost_unit`)."""
+        """Write the scene's clip (`fmt.size`) to `dest`; return (remote task id, cost in `cost_unit`)."""
         ...
+
+    def clip_suffix(self, footage: Footage | None = None) -> str:
+        """What make_clip writes: ".mp4" for a video, ".png" for a moving still (pipeline.render.motion)."""
+        return ".mp4"
 
 
 class FootagePicker(Provider, Protocol):

@@ -1,4 +1,5 @@
-"""Stitching: the scene clips as one moviepy clip, each decoded once, in order, by one ffmpeg at a time."""
+"""Stitching: the scene clips as one moviepy clip, each decoded once, in order, by one ffmpeg at a time (a moving
+still is moved instead, see pipeline.render.motion)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from moviepy import VideoClip
 
 from pipeline.errors import RenderError, last_line
 from pipeline.models import VideoFormat
+from pipeline.render.motion import is_moving_still, moving_still_frames
 
 try:
     import fcntl
@@ -91,7 +93,8 @@ class _Feed:
         try:
             for scene, (clip, count) in enumerate(zip(clips, counts), start=first):
                 try:
-                    with closing(decode(clip, fmt, count)) as frames:
+                    frames = moving_still_frames(clip, fmt, count) if is_moving_still(clip) else decode(clip, fmt, count)
+                    with closing(frames):
                         for index, frame in enumerate(frames):
                             if self.stop.is_set():
                                 return

@@ -1,17 +1,15 @@
-"""Fitting media files to a scene: videos cut and scaled with ffmpeg, images cropped and animated offline."""
+"""Fitting media files to a scene: videos cut and scaled with ffmpeg, images cropped to the frame."""
 
 from __future__ import annotations
 
 import subprocess
-import tempfile
 from pathlib import Path
 
 import imageio_ffmpeg
 from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError, last_line
-from pipeline.models import Scene, VideoFormat
-from pipeline.providers.offline.clip import OfflineClipMaker
+from pipeline.models import VideoFormat
 
 # A clip keeps this much more than its scene's planned length: the render lengthens a scene to its narration.
 SLACK = 1.5
@@ -46,10 +44,3 @@ def cover_image(source: Path, fmt: VideoFormat) -> Image.Image:
     with Image.open(source) as img:
         return ImageOps.fit(ImageOps.exif_transpose(img).convert("RGB"), fmt.size, Image.Resampling.LANCZOS)
 
-
-def animate_image(scene: Scene, source: Path, fmt: VideoFormat, seed: int, dest: Path) -> None:
-    """A slow zoom and pan over an image, as the offline clips move over a first frame."""
-    with tempfile.TemporaryDirectory(prefix="shorts-image-") as tmp:
-        frame = Path(tmp) / "frame.png"
-        cover_image(source, fmt).save(frame, format="PNG")
-        OfflineClipMaker().make_clip(scene, frame, fmt, seed, dest)

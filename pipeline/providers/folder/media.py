@@ -11,10 +11,11 @@ from PIL import Image, UnidentifiedImageError
 
 from pipeline.errors import ConfigError
 from pipeline.models import Footage, Scene, Script, VideoFormat
-from pipeline.providers.folder.files import animate_image, cover_image, fit_video, probe_video
+from pipeline.providers.folder.files import cover_image, fit_video, probe_video
 from pipeline.search_terms import content_words, scene_terms
 from pipeline.state.store import AssetStore
 from pipeline.providers.base import ClipMaker, ImageMaker
+from pipeline.render.motion import save_moving_still
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"})
@@ -109,10 +110,13 @@ class FolderClipMaker(FolderMedia, ClipMaker):
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path, *,
                   footage: Footage, store: AssetStore) -> tuple[str | None, float]:
         if footage.kind == "image":
-            animate_image(scene, footage.path, fmt, seed, dest)
+            save_moving_still(cover_image(footage.path, fmt), fmt, scene.seconds, seed, dest)
         else:
             fit_video(footage.path, dest, fmt, scene.seconds)
         return None, 0.0
+
+    def clip_suffix(self, footage: Footage | None = None) -> str:
+        return ".png" if footage and footage.kind == "image" else ".mp4"
 
 
 class FolderImageMaker(FolderMedia, ImageMaker):
