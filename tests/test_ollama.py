@@ -137,6 +137,16 @@ def test_a_server_that_never_answers_does_not_hold_the_run(monkeypatch):
     assert found[0].name == "offline" and "no Ollama answered" in found[0].reason
 
 
+def test_an_ollama_error_names_ollama_and_its_host_setting(ollama):
+    writer = build_provider("script", "ollama", Settings())
+    ollama.models = []  # the model was removed (`ollama rm`) after the run chose it
+    with pytest.raises(ConfigError) as caught:
+        writer.write(REQUEST)
+    message = str(caught.value)
+    assert message.startswith("The Ollama server answered 404 while writing the script (llama3.2:latest)")
+    assert "OLLAMA_HOST" in message and "OPENAI" not in message
+
+
 def test_a_key_wins_and_ollama_is_not_asked(ollama, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-ollama-test")
     assert choose_provider("script", REQUEST, Settings()).name == "openai"

@@ -16,6 +16,8 @@ class OllamaScriptWriter(OpenAIScriptWriter):
 
     name: ClassVar[str] = "ollama"
     model_setting: ClassVar[str] = "SHORTS_OLLAMA_MODEL"
+    server: ClassVar[str] = "Ollama"
+    address: ClassVar[str] = "OLLAMA_HOST"
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OllamaScriptWriter:

@@ -88,34 +88,36 @@ def paid_options(settings: Settings, flag: str) -> dict[str, Any]:
     return dict(client_options(settings, flag), timeout=settings.openai_media_timeout, max_retries=PAID_TRIES - 1)
 
 
-def vendor_error(exc: openai.OpenAIError, doing: str, *, model: str | None = None, paid: bool = False) -> ShortsError:
+def vendor_error(exc: openai.OpenAIError, doing: str, *, model: str | None = None, paid: bool = False,
+                 server: str = "OpenAI", address: str = "OPENAI_BASE_URL") -> ShortsError:
     """Translate an SDK error into ours: one sentence, no secret, `retry_safe` only where a retry can help (for a
-    `paid` request, only where nothing can have been made)."""
+    `paid` request, only where nothing can have been made). `server` and `address` name the compatible server the
+    SDK was pointed at (an Ollama, say) and the setting that says where it is."""
     on = f" ({model})" if model else ""
     if isinstance(exc, openai.AuthenticationError):
         # OpenAI's 401 text echoes part of the key, so it is never repeated.
-        return ConfigError(f"The OpenAI server rejected the API key while {doing}{on}; check OPENAI_API_KEY.")
+        return ConfigError(f"The {server} server rejected the API key while {doing}{on}; check OPENAI_API_KEY.")
     maybe_made = isinstance(exc, openai.APIConnectionError) and not never_connected(exc) or \
         isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
     if paid and maybe_made:
         what = f"HTTP {exc.status_code}" if isinstance(exc, openai.APIStatusError) else type(exc).__name__
-        return ProviderError(f"The OpenAI server gave no usable answer while {doing}{on} ({what}), so it may have "
+        return ProviderError(f"The {server} server gave no usable answer while {doing}{on} ({what}), so it may have "
                              "been made and billed; rerun when a second charge is acceptable, or use another provider.")
     if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
-        return ProviderError(f"Could not reach the OpenAI server while {doing}{on} ({type(exc).__name__}); "
-                             "check OPENAI_BASE_URL and the network, then rerun.", retry_safe=True)
+        return ProviderError(f"Could not reach the {server} server while {doing}{on} ({type(exc).__name__}); "
+                             f"check {address} and the network, then rerun.", retry_safe=True)
     if not isinstance(exc, openai.APIStatusError):
-        return ProviderError(f"The OpenAI server gave an unexpected answer while {doing}{on}: {scrub(str(exc))}.")
+        return ProviderError(f"The {server} server gave an unexpected answer while {doing}{on}: {scrub(str(exc))}.")
     status, detail = exc.status_code, scrub(_message(exc))
     if status == 429 and getattr(exc, "code", None) == "insufficient_quota":
         return ConfigError(f"The OpenAI account is out of quota ({doing}{on}); add credit or use another provider.")
     if status == 429 or status >= 500:
-        return ProviderError(f"The OpenAI server is busy or failing ({status}) while {doing}{on}: {detail}; "
+        return ProviderError(f"The {server} server is busy or failing ({status}) while {doing}{on}: {detail}; "
                              "rerun in a minute.", retry_safe=True)
     if status in (403, 404):
-        return ConfigError(f"The OpenAI server answered {status} while {doing}{on}: {detail}; check the model "
-                           "setting and OPENAI_BASE_URL.")
-    return ProviderError(f"The OpenAI server rejected the request ({status}) while {doing}{on}: {detail}.")
+        return ConfigError(f"The {server} server answered {status} while {doing}{on}: {detail}; check the model "
+                           f"setting and {address}.")
+    return ProviderError(f"The {server} server rejected the request ({status}) while {doing}{on}: {detail}.")
 
 
 def _message(exc: openai.APIStatusError) -> str:

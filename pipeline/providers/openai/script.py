@@ -38,6 +38,8 @@ class OpenAIScriptWriter(ScriptWriter):
 
     name: ClassVar[str] = "openai"
     model_setting: ClassVar[str] = "SHORTS_OPENAI_SCRIPT_MODEL"  # named when the model falls short
+    server: ClassVar[str] = "OpenAI"  # the server and the setting that says where it is, for error messages
+    address: ClassVar[str] = "OPENAI_BASE_URL"
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
                  http_client: httpx.Client | None = None, model: str = default("openai_script_model"),
@@ -69,7 +71,8 @@ class OpenAIScriptWriter(ScriptWriter):
                 draft, content, problems = self._ask(messages, request.topic)
                 problems = problems or script_problems(draft, seconds)
         except openai.OpenAIError as exc:
-            raise vendor_error(exc, "writing the script", model=self.model) from exc
+            raise vendor_error(exc, "writing the script", model=self.model, server=self.server,
+                               address=self.address) from exc
         if problems:
             raise ProviderError(f"The {self.model} script about {request.topic!r} still broke the rules after one "
                                 f"repair round ({'; '.join(problems)}); rerun, or set {self.model_setting} to "
@@ -85,7 +88,8 @@ class OpenAIScriptWriter(ScriptWriter):
                 model=self.model, messages=[{"role": "user", "content": prompt}],
                 response_format={"type": "json_object"})
         except openai.OpenAIError as exc:
-            raise vendor_error(exc, "brainstorming topics", model=self.model) from exc
+            raise vendor_error(exc, "brainstorming topics", model=self.model, server=self.server,
+                               address=self.address) from exc
         content = (completion.choices[0].message.content if completion.choices else None) or ""
         try:
             return TopicIdeas.model_validate_json(_strip_fences(content)).topics[:count]
