@@ -1,3 +1,7 @@
+import re
+
+import pytest
+
 from pipeline import ShortRequest, write_script
 from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.script_rules import WORDS_PER_SECOND, scene_seconds
@@ -10,10 +14,23 @@ def test_offline_script_paces_narration_to_each_scene():
     assert sum(s.seconds for s in script.scenes) == 30
     for scene in script.scenes:
         words = len(scene.narration.split())
-        assert abs(words - WORDS_PER_SECOND * scene.seconds) <= 1
+        assert -2 <= words - WORDS_PER_SECOND * scene.seconds <= 1  # whole sentences: a word or two short at most
         assert scene.first_frame_prompt and scene.motion_prompt
     assert "how volcanoes form" in script.scenes[0].narration
     assert len(script.title) <= 100 and "shorts" in script.tags
+
+
+@pytest.mark.parametrize("topic", ["How octopuses change colour", "octopus camouflage", "Why cats purr"])
+@pytest.mark.parametrize("seconds", [5, 17, 30, 60])
+def test_offline_narration_is_whole_sentences_that_read_well_with_a_question_topic(topic, seconds):
+    script = OfflineScriptWriter().write(ShortRequest(topic=topic, seconds=seconds))
+    sentences = [s for scene in script.scenes for s in re.split(r"(?<=[.!?])\s+", scene.narration)]
+    assert all(len(s.split()) >= 2 and s[0].isupper() and s.endswith((".", "!", "?")) for s in sentences)
+    if seconds <= 30:  # a longer Short needs more sentences than the templates have
+        assert all(s not in sentences[:i] for i, s in enumerate(sentences) if len(s.split()) > 5)
+    narration = " ".join(scene.narration for scene in script.scenes)
+    assert topic.lower() in narration and f" {topic}" not in narration.replace(topic.lower(), "")
+    assert script.title[0].isupper()
 
 
 def test_offline_script_is_deterministic_and_differs_per_topic():

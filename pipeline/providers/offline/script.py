@@ -21,15 +21,37 @@ def _pick(options: list[str], *salt: object) -> str:
     return options[int.from_bytes(digest[:4], "big") % len(options)]
 
 
-def _fit_words(sentences: list[str], budget: int) -> str:
-    """Join sentences up to `budget` words, cutting the last on a word boundary."""
-    words: list[str] = []
-    for sentence in sentences:
-        words.extend(sentence.split())
-        if len(words) >= budget:
+QUESTION_WORDS = frozenset({"how", "why", "what", "when", "where", "who", "which", "whether"})
+MAX_TAILS = 2  # short sentences that top up a scene; more in a row sound like filler
+
+
+def in_sentence(topic: str) -> str:
+    """The topic as it reads inside a sentence: a question ("How bees dance") starts in lower case."""
+    first, space, rest = topic.partition(" ")
+    if first.lower() in QUESTION_WORDS and first[:1].isupper() and first[1:].islower():
+        return first.lower() + space + rest
+    return topic
+
+
+def sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def fit_words(sentences: list[str], budget: int, tails: list[str], last: str | None = None) -> list[str]:
+    """About `budget` words of whole sentences: those of `sentences` that fit, in order, then up to MAX_TAILS
+    short `tails` to top it up, then `last`. Only a first sentence longer than the budget is cut, on a word
+    boundary, so no scene ends on a stray word."""
+    room = budget - (len(last.split()) if last else 0)
+    chosen: list[str] = []
+    for sentence in [*sentences, *sorted(tails, key=lambda t: -len(t.split()))]:
+        if sentence in tails and sum(c in tails for c in chosen) == MAX_TAILS:
             break
-    text = " ".join(words[:budget]).rstrip(",;:")
-    return text if text.endswith((".", "!", "?")) else text + "."
+        if len(sentence.split()) <= room - sum(len(c.split()) for c in chosen):
+            chosen.append(sentence)
+    if not chosen and not last:
+        text = " ".join(sentences[0].split()[:budget]).rstrip(",;:")
+        return [text if text.endswith((".", "!", "?")) else text + "."]
+    return chosen + ([last] if last else [])
 
 
 def _cut(text: str, limit: int) -> str:
@@ -42,37 +64,38 @@ class OfflineScriptWriter(ScriptWriter):
     """Builds a structured script deterministically from the topic and the template file."""
 
     name: ClassVar[str] = "offline"
-    model = "templates-v1"
+    model = "templates-v2"
 
     def write(self, request: ShortRequest) -> Script:
         t = load_sections("offline_script.txt")
         count = request.scene_count
         values = dict(
-            topic=request.topic, seconds=request.seconds, scene_count=count,
+            topic=in_sentence(request.topic), seconds=request.seconds, scene_count=count,
             language=request.language, style=request.style,
         )
 
         def fill(template: str, **extra: object) -> str:
-            return render(template, "offline_script.txt", **values, **extra)
+            return sentence_case(render(template, "offline_script.txt", **values, **extra))
 
         hook = fill(_pick(t["hook"], request.topic, "hook"))
         middles = [fill(line) for line in t["middle"]]
+        tails = [fill(line) for line in t["tail"]]
+        first = int.from_bytes(hashlib.sha256(request.topic.encode()).digest()[:2], "big") % len(middles)
+        unused = middles[first:] + middles[:first]  # each scene takes the sentences least used so far
         scenes = []
         for index, seconds in enumerate(scene_seconds(request.seconds, count), start=1):
-            start = int.from_bytes(hashlib.sha256(f"{request.topic}|{index}".encode()).digest()[:2], "big")
-            sentences = [middles[(start + k) % len(middles)] for k in range(len(middles))]
-            if index == 1:
-                sentences.insert(0, hook)
-            if index == count and count > 1:
-                sentences.insert(0, fill(_pick(t["closing"], request.topic, "closing")))
+            closing = fill(_pick(t["closing"], request.topic, "closing")) if index == count and count > 1 else None
+            said = fit_words([hook, *unused] if index == 1 else unused, max(3, round(WORDS_PER_SECOND * seconds)),
+                             tails, closing)
+            unused = [m for m in unused if m not in said] + [m for m in unused if m in said]
             scenes.append(
                 Scene(
                     index=index,
-                    narration=_fit_words(sentences, max(3, round(WORDS_PER_SECOND * seconds))),
+                    narration=" ".join(said),
                     first_frame_prompt=fill(_pick(t["frame"], request.topic, index), n=index),
                     motion_prompt=fill(_pick(t["motion"], request.topic, index, "motion"), n=index),
                     seconds=seconds,
-                    search_terms=derive_search_terms(request.topic, middles[start % len(middles)]),
+                    search_terms=derive_search_terms(request.topic, said[0]),
                 )
             )
         tags = [w.lower() for w in re.findall(r"\w+", request.topic) if len(w) > 2][:8] + ["shorts"]
