@@ -38,14 +38,15 @@ def sentence_case(text: str) -> str:
 
 
 def fit_words(sentences: list[str], budget: int, tails: list[str], last: str | None = None) -> list[str]:
-    """About `budget` words of whole sentences: those of `sentences` that fit, in order, then up to MAX_TAILS
-    short `tails` to top it up, then `last`. Only a first sentence longer than the budget is cut, on a word
+    """About `budget` words of whole sentences: those of `sentences` that fit, in order, then either up to
+    MAX_TAILS short `tails` (not two starting alike) to top it up or, to end the Short, `last`. Only a first sentence longer than the budget is cut, on a word
     boundary, so no scene ends on a stray word."""
     room = budget - (len(last.split()) if last else 0)
     chosen: list[str] = []
-    for sentence in [*sentences, *sorted(tails, key=lambda t: -len(t.split()))]:
-        if sentence in tails and sum(c in tails for c in chosen) == MAX_TAILS:
-            break
+    for sentence in [*sentences, *([] if last else sorted(tails, key=lambda t: -len(t.split())))]:
+        if sentence in tails and (sum(c in tails for c in chosen) == MAX_TAILS or
+                                  any(c in tails and c.split()[0] == sentence.split()[0] for c in chosen)):
+            continue
         if len(sentence.split()) <= room - sum(len(c.split()) for c in chosen):
             chosen.append(sentence)
     if not chosen and not last:
