@@ -8,8 +8,8 @@ In a new SHORTS_HOME (no keys, offline providers), runs the README's Short four 
   warm first run   --fresh (make everything again) with the server up
   warm rerun       again
 and prints, for each, the wall time, the steps' own time (the sum of the "✓ step (N s)" lines) and the rest
-(start-up: imports, the Prefect server, the flow run), then the rerun's share of the first run. The server is
-stopped at the end.
+(start-up: imports, the Prefect server, the flow run), the machine's 1-minute load average when it started (other
+work on the machine slows every run), then the rerun's share of the first run. The server is stopped at the end.
 """
 
 from __future__ import annotations
@@ -50,11 +50,12 @@ def main() -> None:
     try:
         for name, extra in (("cold first run", []), ("warm rerun", []), ("warm first run", ["--fresh"]),
                             ("warm rerun", [])):
+            load = os.getloadavg()[0]
             wall, steps = run(make + extra, env)
             rows.append((name, wall, steps))
             print(f"{name:15s} {wall:6.1f} s wall, steps {sum(steps.values()):5.1f} s, start-up and the rest "
-                  f"{wall - sum(steps.values()):4.1f} s | " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()),
-                  flush=True)
+                  f"{wall - sum(steps.values()):4.1f} s, load {load:.1f} | "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()), flush=True)
     finally:
         subprocess.run([SHORTS, "server", "stop"], env=env, capture_output=True)
     first, rerun = rows[2][1], rows[3][1]
