@@ -29,6 +29,9 @@ def _end_without_teardown() -> None:
 
 
 atexit.register(_end_without_teardown)
+# Exit handlers are called last first, so this one comes after Prefect's unless Prefect was imported before this
+# module (`python -m flows.make_short`): then the usual exit.
+_CALLED_LAST = "prefect" not in sys.modules
 
 import typer  # noqa: E402
 
@@ -69,5 +72,6 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """The `shorts` console command: main(), then the exit without the interpreter's teardown."""
     code = main()
-    _EXIT_CODE.append(code)
+    if _CALLED_LAST:
+        _EXIT_CODE.append(code)
     sys.exit(code)
