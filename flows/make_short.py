@@ -16,9 +16,9 @@ from flows.prefect_env import configure_prefect, result_storage
 
 configure_prefect()  # before `import prefect`, which reads its settings at import
 
-from prefect import Flow, unmapped  # noqa: E402
+from prefect import Flow, State, unmapped  # noqa: E402
 from prefect.artifacts import create_link_artifact  # noqa: E402
-from prefect.futures import PrefectFutureList, wait  # noqa: E402
+from prefect.futures import PrefectFuture, PrefectFutureList, wait  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from pydantic_core import PydanticSerializationError, to_jsonable_python  # noqa: E402
 
@@ -71,6 +71,8 @@ class PydanticParametersFlow(Flow):
     value (a future, a state) takes Prefect's own way."""
 
     def serialize_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        if any(isinstance(value, (PrefectFuture, State)) for value in parameters.values()):
+            return super().serialize_parameters(parameters)  # shown as placeholders
         try:
             return {name: to_jsonable_python(value) for name, value in parameters.items()}
         except PydanticSerializationError:
