@@ -6,8 +6,10 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import imageio_ffmpeg
 import pytest
 
@@ -26,6 +28,23 @@ def make(*args: str, module: bool = False) -> subprocess.CompletedProcess:
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=400, env=os.environ)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+def newest_run(api: str, topic: str) -> tuple[dict, list[str], list[str]]:
+    """The newest flow run of `topic` on the Prefect server, its log messages and its task runs' state names, once the
+    server has recorded every task run's last state from the events the command sent (or after 60 s)."""
+    runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"any_": [topic]}},
+                                                       "sort": "START_TIME_DESC", "limit": 1}).json()
+    deadline = time.monotonic() + 60
+    while True:
+        logs = httpx.post(f"{api}/logs/filter", json={"logs": {"flow_run_id": {"any_": [runs[0]["id"]]}},
+                                                      "limit": 200}).json()
+        tasks = httpx.post(f"{api}/task_runs/filter", json={"task_runs": {"flow_run_id": {"any_": [runs[0]["id"]]}},
+                                                            "limit": 200}).json()
+        states = [t["state_name"] for t in tasks]
+        if (len(states) == 23 and all(s in ("Completed", "Cached") for s in states)) or time.monotonic() > deadline:
+            return runs[0], [log["message"] for log in logs], states
+        time.sleep(0.5)
 
 
 def store_files(home: Path) -> dict[Path, int]:
@@ -71,6 +90,13 @@ def test_readme_command_makes_a_short_then_a_rerun_reuses_everything(tmp_path, p
     second = make(*args)
     assert store_files(home) == made  # no new or rewritten frame, clip, audio or render
     assert "18 of 18 scene steps reused" in second.stderr
+    # The command ends without the interpreter's teardown, but only after Prefect has sent the run's last logs and
+    # events: the run, its step lines and all 23 task runs (script, moderation, 6 frames, storyboard, 6 clips,
+    # 6 narrations, render, publish) are complete on the server.
+    run, logs, states = newest_run(prefect_api, args[0])
+    assert run["state_type"] == "COMPLETED"
+    assert any(m.startswith("✓ publish") for m in logs) and any(m.startswith("✓ render") for m in logs)
+    assert len(states) == 23 and states.count("Cached") == 20, states
 
     # A cached clip whose file is gone is a miss: it is made again, and nothing else is.
     clip = next(p for p in made if p.parent.name == "clips")
