@@ -146,7 +146,8 @@ def frame_task(scene: Scene, style: str, fmt: VideoFormat, provider: str, settin
 @task(name="storyboard")
 def storyboard_task(script: Script, frames: list[FrameAsset], choices: dict[str, ProviderChoice], settings: Settings,
                     out_dir: Path, footage: list[Footage | None] | None = None) -> Storyboard:
-    # Not cached: it takes a moment, and it must show this run's frames.
+    # No Prefect cache: the sheet must be in this run's output folder, and write_storyboard keeps one already there
+    # that shows the same board.
     return write_storyboard(plan_storyboard(script, frames, choices, settings, footage), out_dir / "storyboard.png")
 
 

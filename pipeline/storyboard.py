@@ -12,18 +12,20 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from pipeline.render.captions import FONT, load_font
 from pipeline.footage import footage_line
 from pipeline.models import Footage, FrameAsset, Model, ProviderChoice, Scene, Script
 from pipeline.providers import build_provider, estimate_characters, provider_spec
 from pipeline.settings import Settings
-from pipeline.state.store import atomic_path
+from pipeline.state.store import atomic_path, content_key
 
 # Budgets count Runway credits, and 1 credit is $0.01 (what Runway sells them for).
 DOLLARS_PER_CREDIT = 0.01
 FIRST_WORDS = 9  # of each scene's narration on its cell
+SHEET_DESIGN = "sheet-v1"  # change it with the drawing, so sheets drawn before are drawn again
+SHEET_KEY = "shorts-storyboard"  # the PNG text chunk naming what a sheet shows
 
 # Sheet geometry in pixels, fixed whatever the video size, so a 144x256 test frame and a 720x1280 one give the
 # same readable sheet.
@@ -189,7 +191,12 @@ def footer_lines(board: Storyboard) -> list[str]:
 
 
 def write_storyboard(board: Storyboard, dest: Path) -> Storyboard:
-    """Draw the sheet to `dest` (PNG): the frames in a grid, each labelled, and the footer; returns it with `path`."""
+    """Draw the sheet to `dest` (PNG): the frames in a grid, each labelled, and the footer; returns it with `path`.
+    A sheet already there of the same board (its key is in the PNG) is kept: a rerun need not draw it again."""
+    drawn = board.model_copy(update={"path": dest})
+    key = content_key("storyboard", design=SHEET_DESIGN, board=board)  # frames are content-addressed paths
+    if _sheet_key(dest) == key:
+        return drawn
     with Image.open(board.scenes[0].frame) as first:
         frame_size = first.size
     sheet = Image.new("RGB", sheet_size(len(board.scenes), frame_size), BACKGROUND)
@@ -206,10 +213,21 @@ def write_storyboard(board: Storyboard, dest: Path) -> Storyboard:
             draw.text((box[0], y), line, font=words, fill=INK)
             y += round(WORDS_PX * 1.3)
     _draw_footer(draw, board, sheet.size)
+    info = PngImagePlugin.PngInfo()
+    info.add_text(SHEET_KEY, key)
     with atomic_path(dest) as tmp:
-        # Level 1: optimize=True took 2.3 s of every run (the sheet is drawn each time) to save a fifth of 1 MB.
-        sheet.save(tmp, format="PNG", compress_level=1)
-    return board.model_copy(update={"path": dest})
+        # Level 1: optimize=True took 2.3 s of every new sheet to save a fifth of 1 MB.
+        sheet.save(tmp, format="PNG", compress_level=1, pnginfo=info)
+    return drawn
+
+
+def _sheet_key(path: Path) -> str | None:
+    """The key a sheet was drawn for (read from the PNG's header, not its pixels); None for no readable sheet."""
+    try:
+        with Image.open(path) as sheet:
+            return getattr(sheet, "text", {}).get(SHEET_KEY)
+    except (OSError, ValueError):
+        return None
 
 
 def preview_uri(path: Path, width: int = PREVIEW_WIDTH) -> str:

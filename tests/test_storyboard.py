@@ -54,6 +54,22 @@ def test_the_sheet_shows_each_frame_once_in_scene_order(tmp_path):
     assert sheet.getpixel(((left + right) // 2, (top + bottom) // 2)) == BACKGROUND
 
 
+def test_a_sheet_of_the_same_board_is_kept_and_a_changed_board_is_drawn_again(tmp_path):
+    frames, dest = solid_frames(tmp_path), tmp_path / "storyboard.png"
+    write_storyboard(board_of(frames), dest)
+    drawn = dest.stat().st_mtime_ns
+    assert write_storyboard(board_of(frames), dest).path == dest and dest.stat().st_mtime_ns == drawn
+
+    write_storyboard(board_of(frames, estimate_credits=999), dest)
+    assert dest.stat().st_mtime_ns != drawn
+    with Image.open(dest) as sheet:  # a file that is not a sheet of this board is drawn over, not trusted
+        assert sheet.size == sheet_size(5, (144, 256))
+    dest.write_bytes(b"not a png")
+    write_storyboard(board_of(frames), dest)
+    with Image.open(dest) as sheet:
+        assert sheet.size == sheet_size(5, (144, 256))
+
+
 def test_the_sheet_keeps_a_readable_size_for_any_count(tmp_path):
     assert grid(1) == (1, 1) and grid(4) == (4, 1) and grid(6) == (3, 2) and grid(12) == (4, 3)
     assert sheet_size(1, (720, 1280))[0] == 960  # wide enough for the footer
