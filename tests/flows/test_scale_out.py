@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+import yaml
 
 from fakes.runway import KEY as RUNWAY_KEY
 from fakes.runway import FakeRunway
@@ -84,6 +85,9 @@ class Pool:
         env = clean_env(PREFECT_API_URL=api, PREFECT_HOME=str(root / "deployer" / "prefect"),
                         SHORTS_HOME=str(root / "deployer" / "home"))
         prefect("work-pool", "create", "shorts", "--type", "process", env=env)
+        # The Runway limit every worker shares: 4, not the README's 2, since a killed run's slots stay taken until
+        # Prefect's lease of them ends (5 minutes), and machine B needs two while machine A's two are still held.
+        prefect("gcl", "create", "runway", "--limit", "4", env=env)
         # --all, as the README says: the daily deployment's schedule only makes runs for tomorrow's 09:00 in the
         # `daily` queue, which no worker here takes, and close() deletes them with the deployment.
         prefect("--no-prompt", "deploy", "--all", env=env)
@@ -95,6 +99,7 @@ class Pool:
         it through SHORTS_CHECKOUT), in its own session; its output and its flow runs' go to worker-NAME.log."""
         (self.root / name).mkdir(parents=True, exist_ok=True)
         env = {**env, "SHORTS_CHECKOUT": str(CHECKOUT), "PREFECT_HOME": str(self.root / name / "prefect"),
+               "SHORTS_RUNWAY_LIMIT": "runway",
                "PREFECT_WORKER_QUERY_SECONDS": "1"}  # take a new run within a second (the default polls every 10 s)
         with (self.root / f"worker-{name}.log").open("w") as out:
             worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "shorts", "--work-queue", "default",
@@ -144,6 +149,7 @@ class Pool:
         for deployment in self.deployments.values():
             self.api.delete(f"/deployments/{deployment['id']}")
         self.api.delete("/work_pools/shorts")
+        self.api.delete("/v2/concurrency_limits/runway")
         self.api.close()
 
 
@@ -233,6 +239,7 @@ def test_a_worker_killed_in_the_middle_of_paid_clips_another_worker_finishes_the
     url = re.search(r"\]\((http[^)]+)\)", links[0]["data"]).group(1)
     assert httpx.get(url, timeout=30).content == (out / "final.mp4").read_bytes()
     assert temporaries(tmp_path) == []
+    assert pool.api.get("/v2/concurrency_limits/runway").json()["active_slots"] == 2  # machine A's, until the lease ends
 
 
 @pytest.mark.flow
@@ -314,3 +321,18 @@ def _wait_until_one_works_and_the_other_waits(runs: list[ShortsProcess], runway:
         assert all(run.process.poll() is None for run in runs), "\n\n".join(r.stderr[-3000:] for r in runs)
         assert time.monotonic() < deadline, f"{now}\n" + "\n\n".join(r.stderr[-3000:] for r in runs)
         time.sleep(0.1)
+
+
+def test_a_worker_without_shorts_checkout_says_what_to_set(monkeypatch, tmp_path):
+    """prefect.yaml's pull step, as a worker runs it: with SHORTS_CHECKOUT unset or wrong, one sentence that says so
+    (Prefect's own set_working_directory stays in a temporary folder, and the run crashes on a missing file)."""
+    from flows.checkout import use_checkout
+
+    pull = yaml.safe_load((CHECKOUT / "prefect.yaml").read_text())["pull"]
+    assert pull == [{"flows.checkout.use_checkout": {"directory": "{{ $SHORTS_CHECKOUT }}"}}]
+    with pytest.raises(ValueError, match=r"^SHORTS_CHECKOUT is not set where this worker runs: set it to the folder"):
+        use_checkout("")  # what Prefect's templating makes of an unset variable
+    with pytest.raises(ValueError, match=rf"^SHORTS_CHECKOUT={tmp_path} is not a checkout of shorts"):
+        use_checkout(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert use_checkout(str(CHECKOUT)) == {"directory": str(CHECKOUT)} and Path.cwd() == CHECKOUT
