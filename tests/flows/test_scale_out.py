@@ -224,6 +224,8 @@ def test_a_worker_killed_in_the_middle_of_paid_clips_another_worker_finishes_the
 
     run = wait_until(finished, 240, "the second run to end", tmp_path / "worker-b.log")
     assert run["state_type"] == "COMPLETED", pool.log("b")[-4000:]
+    # The run's process sends its last log lines to the server as it exits, after the run is Completed.
+    wait_until(lambda: not _alive(pool.run_process(second)), 60, "the second run's process to end")
     logs = pool.logs(second)
 
     # Each frame and each clip billed once, whichever machine asked.
