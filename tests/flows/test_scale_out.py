@@ -82,8 +82,12 @@ class Pool:
         self.root, self.api = root, httpx.Client(base_url=api, timeout=30)
         self.workers: list[subprocess.Popen] = []
         self.runs: list[str] = []
-        env = clean_env(PREFECT_API_URL=api, PREFECT_HOME=str(root / "deployer" / "prefect"),
-                        SHORTS_HOME=str(root / "deployer" / "home"))
+        self.deployments: dict[str, dict] = {}
+
+    def deploy(self) -> None:
+        env = clean_env(PREFECT_API_URL=str(self.api.base_url).rstrip("/"),
+                        PREFECT_HOME=str(self.root / "deployer" / "prefect"),
+                        SHORTS_HOME=str(self.root / "deployer" / "home"))
         prefect("work-pool", "create", "shorts", "--type", "process", env=env)
         # The Runway limit every worker shares: 4, not the README's 2, since a killed run's slots stay taken until
         # Prefect's lease of them ends (5 minutes), and machine B needs two while machine A's two are still held.
@@ -91,8 +95,10 @@ class Pool:
         # --all, as the README says: the daily deployment's schedule only makes runs for tomorrow's 09:00 in the
         # `daily` queue, which no worker here takes, and close() deletes them with the deployment.
         prefect("--no-prompt", "deploy", "--all", env=env)
-        found = self.api.post("/deployments/filter", json={"work_pools": {"name": {"any_": ["shorts"]}}}).json()
-        self.deployments = {d["name"]: d for d in found}
+        self.deployments = {d["name"]: d for d in self._deployed()}
+
+    def _deployed(self) -> list[dict]:
+        return self.api.post("/deployments/filter", json={"work_pools": {"name": {"any_": ["shorts"]}}}).json()
 
     def start_worker(self, name: str, env: dict[str, str]) -> subprocess.Popen:
         """A machine's worker, started in a folder of its own (not the checkout: prefect.yaml's pull step must find
@@ -140,15 +146,16 @@ class Pool:
         return lines
 
     def close(self) -> None:
-        """Stop every worker and flow-run process started here, by PID, and take the pool and deployments off the
-        shared server (test_ui counts the deployments on it)."""
+        """Stop every worker and flow-run process started here, by PID, and take the pool, its deployments and the
+        limit off the shared server (test_ui counts the deployments on it), however far deploy() got."""
+        # SIGKILL: a Prefect 3.9.1 worker that has run a flow says "Received SIGINT" and goes on (seen here).
         for worker in self.workers:
             _kill_group(worker.pid)
             worker.wait(30)
         for run_id in self.runs:
             if (pid := self.run_process(run_id)) and _alive(pid):
                 _kill_group(pid)
-        for deployment in self.deployments.values():
+        for deployment in self._deployed():
             self.api.delete(f"/deployments/{deployment['id']}")
         self.api.delete("/work_pools/shorts")
         self.api.delete("/v2/concurrency_limits/runway")
@@ -179,6 +186,7 @@ def _alive(pid: int) -> bool:
 def pool(on_prefect_server, tmp_path) -> Iterator[Pool]:
     pool = Pool(on_prefect_server, tmp_path)
     try:
+        pool.deploy()
         yield pool
     finally:
         pool.close()
