@@ -30,9 +30,16 @@ def configure_prefect(settings: Settings | None = None, quiet: bool = False) -> 
         defaults["PREFECT_LOGGING_LEVEL"] = "CRITICAL"
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
+    shorts = logging.getLogger("shorts")
+    # A worker's flow-run process (`python -m prefect.engine`) set up Prefect's logging before it imported the flow,
+    # so PREFECT_LOGGING_EXTRA_LOGGERS came too late there: give "shorts" the API handler Prefect gives extra loggers.
+    if "shorts" in os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"].split(","):
+        for handler in logging.getLogger("prefect.extra").handlers:  # none until Prefect has set up its logging
+            if handler not in shorts.handlers:
+                shorts.addHandler(handler)
     # Prefect gives "shorts" its API handler but no level; without one, a served run's step lines never reach the UI.
-    if logging.getLogger("shorts").level == logging.NOTSET:
-        logging.getLogger("shorts").setLevel(logging.INFO)
+    if shorts.level == logging.NOTSET:
+        shorts.setLevel(logging.INFO)
 
 
 def result_storage(settings: Settings) -> str | None:
