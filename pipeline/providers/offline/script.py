@@ -14,15 +14,13 @@ from pipeline.search_terms import derive_search_terms
 from pipeline.publish.youtube_limits import TITLE_MAX_CHARS
 from pipeline.providers.base import ScriptWriter
 
+QUESTION_WORDS = frozenset({"how", "why", "what", "when", "where", "who", "which", "whether"})
+MAX_TAILS = 2  # short sentences that top up a scene; more in a row sound like filler
 
 
 def _pick(options: list[str], *salt: object) -> str:
     digest = hashlib.sha256("|".join(map(str, salt)).encode()).digest()
     return options[int.from_bytes(digest[:4], "big") % len(options)]
-
-
-QUESTION_WORDS = frozenset({"how", "why", "what", "when", "where", "who", "which", "whether"})
-MAX_TAILS = 2  # short sentences that top up a scene; more in a row sound like filler
 
 
 def in_sentence(topic: str) -> str:
@@ -39,8 +37,8 @@ def sentence_case(text: str) -> str:
 
 def fit_words(sentences: list[str], budget: int, tails: list[str], last: str | None = None) -> list[str]:
     """About `budget` words of whole sentences: those of `sentences` that fit, in order, then either up to
-    MAX_TAILS short `tails` (not two starting alike) to top it up or, to end the Short, `last`. Only a first sentence longer than the budget is cut, on a word
-    boundary, so no scene ends on a stray word."""
+    MAX_TAILS short `tails` (not two starting alike) to top it up or, to end the Short, `last`. Only a first
+    sentence longer than the budget is cut, on a word boundary, so no scene ends on a stray word."""
     room = budget - (len(last.split()) if last else 0)
     chosen: list[str] = []
     for sentence in [*sentences, *([] if last else sorted(tails, key=lambda t: -len(t.split())))]:
