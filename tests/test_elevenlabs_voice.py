@@ -54,7 +54,8 @@ def test_captions_follow_the_voices_own_uneven_clock(fake, tmp_path):
     post = fake.posts()[0]
     assert post["body"]["model_id"] == "eleven_multilingual_v2" and post["body"]["text"] == SCENE.narration
     [row] = speaker.ledger.tasks()
-    assert (row.status, row.unit, row.credits_spent, row.task_id) == (DONE, CHARACTERS, len(SCENE.narration), "req-1")
+    assert (row.status, row.unit, row.credits_spent) == (DONE, CHARACTERS, len(SCENE.narration))
+    assert row.task_id and row.task_id in fake.request_ids  # ElevenLabs' request-id, as its answer said
 
     again = narrate(REQUEST, SCENE, narrator(fake, tmp_path), AssetStore(tmp_path / "store"))
     assert again == narration and len(fake.posts()) == 1  # from the store: not spoken (nor billed) twice
@@ -82,6 +83,20 @@ def test_speech_that_may_have_been_made_is_never_asked_for_again(fake, tmp_path,
     assert len(fake.posts()) == 1  # the SDK's own retries (5xx, 408, 429) are off for speech
     [row] = speaker.ledger.tasks()
     assert row.status == UNCONFIRMED and row.credits_spent is None  # still counts against the daily cap
+
+
+def test_a_failure_after_the_speech_was_billed_is_never_retried_blindly(fake, tmp_path):
+    """Keeping a billed answer can fail too (here the ledger refuses a request-id it holds already): the error says
+    it was billed, and the step's retry condition does not send the speech again."""
+    speaker = narrator(fake, tmp_path)
+    fake.request_id = "req-same"
+    narrate(REQUEST, SCENE, speaker, AssetStore(tmp_path))
+    other = SCENE.model_copy(update={"narration": "Their skin has cells that change colour in a blink."})
+    with pytest.raises(ProviderError) as caught:
+        narrate(REQUEST, other, speaker, AssetStore(tmp_path))
+    assert not caught.value.retry_safe and len(fake.posts()) == 2
+    assert str(caught.value).startswith("Scene 1: ElevenLabs made and billed the speech, but keeping it failed (")
+    assert "rerun when a second charge is acceptable" in str(caught.value)
 
 
 def test_a_busy_answer_is_asked_again_and_then_billed_once(fake, tmp_path):

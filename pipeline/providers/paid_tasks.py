@@ -10,7 +10,8 @@ import mimetypes
 import random
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import httpx
 import imageio_ffmpeg
 from pydantic import SecretStr
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.state.ledger import Ledger
 
 DOWNLOAD_TRIES = 3
@@ -38,6 +39,19 @@ class Unreadable(Exception):
 def covering_duration(allowed: tuple[int, ...], seconds: float) -> int:
     """The shortest clip duration a model allows that covers `seconds` (the render trims the rest)."""
     return next((d for d in allowed if d >= math.ceil(seconds - 1e-6)), allowed[-1])
+
+
+@contextmanager
+def billed(vendor: str, what: str) -> Iterator[None]:
+    """Around what follows a billed answer (keeping it, recording it): a failure there is one sentence that is never
+    retried blindly, since a retry would buy `what` again. Our own errors keep their sentence."""
+    try:
+        yield
+    except ShortsError:
+        raise
+    except Exception as exc:  # a surprise after paying: without this, the step's retry would pay again
+        raise ProviderError(f"{vendor} made and billed {what}, but keeping it failed ({type(exc).__name__}: "
+                            f"{cut_text(str(exc), 160)}); rerun when a second charge is acceptable.") from exc
 
 
 def required_key(secret: SecretStr | None, flag: str, env_var: str, what: str) -> str:

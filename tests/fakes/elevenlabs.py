@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import uuid
 from http.server import BaseHTTPRequestHandler
 
 import numpy as np
@@ -39,6 +40,8 @@ class FakeElevenLabs(LoopbackFake):
         super().__init__()
         self.faults: list[int | str] = []
         self.spoken: list[tuple[list[str], list[tuple[float, float]]]] = []
+        self.request_id: str | None = None  # the id every answer carries; None: a new one each, as ElevenLabs does
+        self.request_ids: list[str] = []  # the ids answered, in order
 
     def posts(self) -> list[dict]:
         return [r for r in self.requests if r["method"] == "POST"]
@@ -72,7 +75,12 @@ class FakeElevenLabs(LoopbackFake):
         billed = len(text) // 2 if "flash" in (body.get("model_id") or "") else len(text)
         return send(h, 200, {"audio_base64": base64.b64encode(pcm).decode(), "alignment": alignment,
                              "normalized_alignment": alignment},
-                    {"character-cost": str(billed), "request-id": f"req-{len(self.spoken)}"})
+                    {"character-cost": str(billed), "request-id": self._next_id()})
+
+    def _next_id(self) -> str:
+        with self.lock:
+            self.request_ids.append(self.request_id or uuid.uuid4().hex)
+            return self.request_ids[-1]
 
     def _speak(self, text: str) -> tuple[bytes, dict]:
         chars, starts, ends, samples, spans = [], [], [], [np.zeros(int(0.15 * RATE))], []

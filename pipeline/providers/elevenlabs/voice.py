@@ -21,7 +21,7 @@ from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.state.ledger import CHARACTERS, DONE, REJECTED, UNCONFIRMED, Ledger, open_ledger
 from pipeline.models import Speech
 from pipeline.timing import read_wav, speech_bounds
-from pipeline.providers.paid_tasks import cut_text, required_key, retry_after
+from pipeline.providers.paid_tasks import billed, cut_text, required_key, retry_after
 from pipeline.providers.speech_audio import write_pcm16_samples
 from pipeline.settings import Settings, default
 from pipeline.providers.base import Narrator
@@ -75,11 +75,13 @@ class ElevenLabsNarrator(Narrator):
             self._settle(row, UNCONFIRMED if isinstance(exc, ProviderError) and not exc.retry_safe else REJECTED,
                          detail=str(exc))
             raise
-        billed = _billed(response.headers, text)
-        self._settle(row, DONE, spent=billed, task_id=response.headers.get("request-id"))
-        answer = response.data
-        write_pcm16_samples(base64.b64decode(answer.audio_base_64), RATE, dest, "ElevenLabs")
-        return Speech(words=self._word_timings(text, answer, dest), characters=billed, voice=voice or self.voice,
+        with billed("ElevenLabs", "the speech"):
+            characters = _billed(response.headers, text)
+            self._settle(row, DONE, spent=characters, task_id=response.headers.get("request-id"))
+            answer = response.data
+            write_pcm16_samples(base64.b64decode(answer.audio_base_64), RATE, dest, "ElevenLabs")
+            words = self._word_timings(text, answer, dest)
+        return Speech(words=words, characters=characters, voice=voice or self.voice,
                       package=f"elevenlabs {version('elevenlabs')} ({self.model})", license=TERMS)
 
     def voice_id(self, voice: str) -> str:

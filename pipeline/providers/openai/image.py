@@ -16,6 +16,7 @@ from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
 from pipeline.prompts import fill
 from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, paid_options, vendor_error
+from pipeline.providers.paid_tasks import billed
 from pipeline.settings import Settings, default
 from pipeline.providers.base import ImageMaker
 
@@ -69,16 +70,17 @@ class OpenAIImageMaker(ImageMaker):
                                                                     n=1, **options), self._tries)
         except openai.OpenAIError as exc:
             raise vendor_error(exc, "drawing the first frame", model=self.model, paid=True) from exc
-        image = result.data[0] if result.data else None
-        if image is None or not (image.b64_json or image.url):
-            raise ProviderError(f"The {self.model} answer held no image; rerun, or use --image offline.")
-        data = self._decode(image.b64_json) if image.b64_json else self._download(image.url)
-        try:
-            with Image.open(io.BytesIO(data)) as picture:
-                frame = ImageOps.fit(picture.convert("RGB"), fmt.size, Image.Resampling.LANCZOS)
-        except OSError as exc:
-            raise ProviderError(f"The {self.model} answer is not an image Pillow can read; rerun.") from exc
-        frame.save(dest, format="PNG")
+        with billed("OpenAI", "the first frame"):
+            image = result.data[0] if result.data else None
+            if image is None or not (image.b64_json or image.url):
+                raise ProviderError(f"The {self.model} answer held no image; rerun, or use --image offline.")
+            data = self._decode(image.b64_json) if image.b64_json else self._download(image.url)
+            try:
+                with Image.open(io.BytesIO(data)) as picture:
+                    frame = ImageOps.fit(picture.convert("RGB"), fmt.size, Image.Resampling.LANCZOS)
+            except OSError as exc:
+                raise ProviderError(f"The {self.model} answer is not an image Pillow can read; rerun.") from exc
+            frame.save(dest, format="PNG")
 
     def _decode(self, b64: str) -> bytes:
         try:
@@ -95,6 +97,6 @@ class OpenAIImageMaker(ImageMaker):
             response.raise_for_status()
         except httpx.HTTPError as exc:
             # The URL may carry a signature; name only the failure.
-            raise ProviderError(f"Downloading the {self.model} image failed ({type(exc).__name__}); rerun.",
-                                retry_safe=True) from exc
+            raise ProviderError(f"The {self.model} image was made and billed, but downloading it failed "
+                                f"({type(exc).__name__}); rerun when a second charge is acceptable.") from exc
         return response.content

@@ -13,6 +13,7 @@ from pipeline.models import Speech
 from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Narrator, WordTimer
 from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, paid_options, vendor_error
+from pipeline.providers.paid_tasks import billed
 from pipeline.providers.openai.words import OpenAIWordTimer
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings, default
@@ -81,5 +82,6 @@ class OpenAINarrator(Narrator):
             raise vendor_error(exc, "speaking the narration", model=self.model, paid=True) from exc
         except openai.OpenAIError as exc:
             raise vendor_error(exc, "speaking the narration", model=self.model, paid=True) from exc
-        write_pcm16_wav(audio, dest, self.model)
+        with billed("OpenAI", "the speech"):
+            write_pcm16_wav(audio, dest, self.model)
         return Speech(voice=voice or self.voice)
