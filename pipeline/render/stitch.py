@@ -93,7 +93,8 @@ class _Feed:
         try:
             for scene, (clip, count) in enumerate(zip(clips, counts), start=first):
                 try:
-                    frames = moving_still_frames(clip, fmt, count) if is_moving_still(clip) else decode(clip, fmt, count)
+                    moved = is_moving_still(clip)
+                    frames = moving_still_frames(clip, fmt, count) if moved else decode(clip, fmt, count)
                     with closing(frames):
                         for index, frame in enumerate(frames):
                             if self.stop.is_set():
