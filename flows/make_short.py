@@ -250,8 +250,8 @@ def _manifest(request: ShortRequest, choices: dict[str, ProviderChoice], fmt: Vi
         shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
         render_options=_render_options(settings), script=with_credits(script, credits), frames=frames, clips=clips,
         narrations=narrations, render=rendered, moderation=moderation, review=review, step_seconds=timings,
-        cost_credits=round(sum(asset.cost_credits for asset in [*frames, *clips]), 2),
-        cost_usd=round(sum(clip.cost_usd for clip in clips), 4),
+        cost_credits=round(sum(asset.cost_credits for asset in [*frames, *clips, *narrations]), 2),
+        cost_usd=round(sum(asset.cost_usd for asset in [*frames, *clips]), 4),
         cost_characters=sum(narration.characters for narration in narrations), credits=credits,
     )
 

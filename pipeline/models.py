@@ -142,6 +142,7 @@ class FrameAsset(Model):
     prompt: str
     task_id: str | None = None
     cost_credits: float = 0.0
+    cost_usd: float = 0.0  # providers that bill in dollars (OpenAI images)
     take: int = 1  # redrawn with --redo-scene: each take has its own seed
 
 
@@ -201,6 +202,7 @@ class Speech(Model):
 
     words: list[WordTiming] | None = None
     characters: int = 0
+    cost_credits: float = 0.0  # what a voice billed in credits (Runway), 0 when free or billed otherwise
     voice: str | None = None  # the voice actually spoken with, when the provider chose it
     package: str | None = None  # the engine or voice package and its version, e.g. "piper-tts 1.8.0"
     license: str | None = None  # the voice's licence, for the manifest
@@ -220,6 +222,7 @@ class Narration(Model):
     timing: Literal["voice", "transcript", "pauses", "audio", "reading-pace"]
     model: str | None = None
     characters: int = 0  # billed by the voice's vendor
+    cost_credits: float = 0.0  # billed in credits by the voice's vendor (Runway)
     package: str | None = None
     license: str | None = None
 

@@ -68,6 +68,7 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
     return Narration(scene=scene.index, path=path, seconds=len(samples) / rate, provider=narrator.name,
                      voice=speech.voice or voice or narrator.voice or request.language,
                      words=words, timing=timing, model=narrator.model, characters=speech.characters,
+                     cost_credits=speech.cost_credits,
                      package=speech.package, license=speech.license)
 
 
