@@ -31,9 +31,9 @@ from flows.tasks import (  # noqa: E402
 from pipeline import (  # noqa: E402
     ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, Narration, ProviderChoice, Published, RenderedShort,
     RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError, Storyboard, VideoFormat,
-    cancel_in_flight, check_budget, choose_providers, describe_pick, disk_error, estimate_characters, estimate_usd,
+    cancel_in_flight, check_budget, check_providers, choose_providers, describe_pick, disk_error, estimate_characters, estimate_usd,
     footage_credits,
-    footage_line, open_store, package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, slug,
+    footage_line, is_paid, open_store, package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, slug,
     with_credits, write_package,
 )
 
@@ -103,6 +103,8 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     # Where the Short goes must not change what is made, so the making steps cache on the request without it.
     making = request.model_copy(update={"upload": False, "channel": None, "review": False})
 
+    with step("checks", timings):  # before the first paid call, the script's included
+        check_providers(request, choices, settings)
     with step("script", timings):
         script = steps.call(steps.script, making, provider["script"], settings, fresh)
         log.info("  %r, %d scenes", script.title, len(script.scenes))
@@ -114,9 +116,9 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     with step("first frames and storyboard", timings):
         takes = scene_takes(output, script, redo_scene)  # --redo-scene N moves scene N to its next take, for good
         frames = _draw_frames(steps, script, request.style, fmt, provider["image"], takes, footage.get("image"))
-        # A free voice speaks alongside, even while a person looks at the storyboard; a paid one (ElevenLabs) waits
-        # for the approval, like the clips; a preview skips it.
-        speak_now = approval != "preview" and not estimate_characters(script, choices, settings)
+        # A free voice speaks alongside, even while a person looks at the storyboard; a paid one (ElevenLabs, OpenAI,
+        # Runway) waits for the approval, like the clips; a preview skips it.
+        speak_now = approval != "preview" and not is_paid("voice", provider["voice"])
         narrations = steps.narrate(making, script, provider["voice"]) if speak_now else []
         futures = [*frames, *narrations]
         frames = on_this_machine(_results(frames), settings)

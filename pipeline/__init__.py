@@ -13,9 +13,10 @@ from pipeline.moderation import ModerationCheck, moderate_script
 from pipeline.narration import narrate
 from pipeline.package import Manifest, package_version, prepare_output_dir, record_upload, slug, write_package
 from pipeline.providers import (
-    build_provider, check_budget, choose_providers, estimate_characters, estimate_credits, estimate_usd,
+    build_provider, check_budget, choose_providers, estimate_characters, estimate_credits, estimate_usd, is_paid,
     picks_footage,
 )
+from pipeline.preflight import check_providers
 from pipeline.providers.offline.voice import offline_voices
 from pipeline.providers.ollama.client import describe_ollama
 from pipeline.providers.paid_tasks import cancel_in_flight
@@ -50,7 +51,7 @@ __all__ = [
     "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "slug",
     "write_package", "write_script",
     "authorize_youtube", "check_upload_ready", "has_youtube_token", "publish", "publish_to_youtube",
-    "record_upload", "cancel_in_flight", "check_budget", "estimate_characters", "estimate_credits",
+    "record_upload", "cancel_in_flight", "check_budget", "check_providers", "is_paid", "estimate_characters", "estimate_credits",
     "estimate_usd",
     "TopicStatus", "add_topics", "next_topics", "nothing_to_make", "record_failed", "record_made", "topic_statuses",
     "topics_file", "queue_name",

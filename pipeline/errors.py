@@ -49,11 +49,13 @@ class ConfigError(ShortsError):
 
 
 class ProviderError(ShortsError):
-    """A provider failed; `retry_safe` is False once a paid remote task may exist."""
+    """A provider failed; `retry_safe` is False once a paid remote task may exist, and `maybe_billed` says that a
+    billed request may have been made (or was), so it counts as spent."""
 
-    def __init__(self, message: str, *, retry_safe: bool = False, **where) -> None:
+    def __init__(self, message: str, *, retry_safe: bool = False, maybe_billed: bool = False, **where) -> None:
         super().__init__(message, **where)
         self.retry_safe = retry_safe
+        self.maybe_billed = maybe_billed
 
 
 class RenderError(ShortsError):

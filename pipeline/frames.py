@@ -47,8 +47,9 @@ def make_first_frame(
         except ShortsError as exc:
             raise exc.at("frames", scene.index)
         store.saved(path)
+    paid = {"cost_usd" if maker.cost_unit == "usd" else "cost_credits": cost}
     return FrameAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
-                      prompt=scene.first_frame_prompt, task_id=task_id, cost_credits=cost, take=take)
+                      prompt=scene.first_frame_prompt, task_id=task_id, take=take, **paid)
 
 
 def _check_image(path, fmt: VideoFormat) -> None:

@@ -118,7 +118,13 @@ class OpenAISettings(BaseModel):
         None, description="Size asked of the image model, then fitted to WIDTHxHEIGHT; default a 9:16 it accepts "
         "(1152x2048 for gpt-image-2, else 1024x1536).")
     openai_image_quality: str = Field("medium", description="low, medium, high or auto (auto sends none).")
-    openai_voice_model: str = Field("gpt-4o-mini-tts", description="Speech model of --voice openai.")
+    openai_image_usd: float | None = Field(
+        None, ge=0, description="Dollars one first frame costs, for the estimate, the caps and the ledger; default "
+        "OpenAI's list price for the model and quality as of December 2026 (gpt-image-2 at 1152x2048: $0.03 low, "
+        "$0.11 medium, $0.29 high or auto); set it for another model, size or a compatible server (0 when free).")
+    openai_voice_model: str = Field(
+        "gpt-4o-mini-tts", description="Speech model of --voice openai (OpenAI shuts every speech model down on "
+        "2027-01-06; `auto` no longer picks this voice).")
     openai_voice: str = Field("coral", description="Voice when the request names none.")
     openai_voice_speed: float = Field(1.0, ge=0.25, le=4.0, description="Speaking speed.")
     openai_voice_instructions: str = Field(

@@ -12,6 +12,8 @@ from typing import Any
 from pipeline.errors import ConfigError
 from pipeline.state.ledger import CHARACTERS, CREDITS, USD, amount, open_ledger
 from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
+from pipeline.providers.openai import SPEECH_ENDS
+from pipeline.providers.openai.prices import estimate_image_usd
 from pipeline.providers.runware.client import estimate_clip_usd
 from pipeline.providers.runway.client import estimate_clip_credits, estimate_image_credits
 from pipeline.settings import Settings
@@ -32,6 +34,8 @@ class ProviderSpec:
     footage: bool = False  # picks a file per scene for the whole script at once (stock clips, your own media)
     # For a keyless provider `auto` may pick: "module:function" taking Settings, answering (usable, why) quickly.
     detect: str | None = None
+    paid: bool = False  # billed per use: a paid voice waits for the storyboard's approval, like the clips
+    ending: str | None = None  # why `auto` no longer picks it (its vendor is shutting it down); asked for, it works
 
     def load(self) -> type:
         return _attribute(self.path)
@@ -49,24 +53,28 @@ ELEVENLABS_KEY = "ELEVENLABS_API_KEY"
 def _voice_characters(scene: Scene, settings: Settings) -> float:
     # The narration's length: here, so pricing a Short does not import the ElevenLabs SDK.
     return float(len(scene.narration))
+
+
 FOLDER = "folder:"  # `folder:PATH` names your own media; the registry holds it as "folder"
 
 # step -> {name: spec}; auto picks the first whose key is set, so offline goes last.
 REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     "script": {
-        "openai": ProviderSpec("openai.script:OpenAIScriptWriter", OPENAI_KEY),
+        "openai": ProviderSpec("openai.script:OpenAIScriptWriter", OPENAI_KEY, paid=True),
         "ollama": ProviderSpec("ollama.script:OllamaScriptWriter", detect="ollama.client:detect_ollama"),
         "offline": ProviderSpec("offline.script:OfflineScriptWriter"),
     },
     "image": {
-        "openai": ProviderSpec("openai.image:OpenAIImageMaker", OPENAI_KEY),
-        "runway": ProviderSpec("runway.image:RunwayImageMaker", RUNWAY_KEY, estimate_credits=estimate_image_credits),
+        "openai": ProviderSpec("openai.image:OpenAIImageMaker", OPENAI_KEY, estimate_usd=estimate_image_usd, paid=True),
+        "runway": ProviderSpec("runway.image:RunwayImageMaker", RUNWAY_KEY, estimate_credits=estimate_image_credits,
+                               paid=True),
         "folder": ProviderSpec("folder.media:FolderImageMaker", footage=True),
         "offline": ProviderSpec("offline.image:OfflineImageMaker"),
     },
     "video": {
-        "runway": ProviderSpec("runway.clip:RunwayClipMaker", RUNWAY_KEY, estimate_credits=estimate_clip_credits),
-        "runware": ProviderSpec("runware.clip:RunwareClipMaker", RUNWARE_KEY, estimate_usd=estimate_clip_usd),
+        "runway": ProviderSpec("runway.clip:RunwayClipMaker", RUNWAY_KEY, estimate_credits=estimate_clip_credits,
+                               paid=True),
+        "runware": ProviderSpec("runware.clip:RunwareClipMaker", RUNWARE_KEY, estimate_usd=estimate_clip_usd, paid=True),
         # Free stock footage, after the paid vendors: `auto` takes it when only its key is set.
         "pexels": ProviderSpec("stock.pexels:PexelsClipMaker", "PEXELS_API_KEY", footage=True),
         "pixabay": ProviderSpec("stock.pixabay:PixabayClipMaker", "PIXABAY_API_KEY", footage=True),
@@ -75,8 +83,9 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     },
     "voice": {
         "elevenlabs": ProviderSpec("elevenlabs.voice:ElevenLabsNarrator", ELEVENLABS_KEY,
-                                   estimate_characters=_voice_characters),
-        "openai": ProviderSpec("openai.voice:OpenAINarrator", OPENAI_KEY),
+                                   estimate_characters=_voice_characters, paid=True),
+        "openai": ProviderSpec("openai.voice:OpenAINarrator", OPENAI_KEY, paid=True,
+                               ending=f"OpenAI shuts its speech models down on {SPEECH_ENDS}"),
         # Free, but an unofficial client of a consumer service: only when asked for (--voice edge).
         "edge": ProviderSpec("edge.voice:EdgeNarrator"),
         # Offline voices by name (auto never picks these: `offline` is Piper, else eSpeak NG, else none).
@@ -100,17 +109,21 @@ def choose_provider(step: str, request: ShortRequest, settings: Settings) -> Pro
             names = ", ".join(["auto", *known])
             raise ConfigError(f"SHORTS_{step.upper()}_PROVIDER={setting!r} is not a {step} provider; use one of {names}.")
         return ProviderChoice(step=step, name=setting, reason=f"SHORTS_{step.upper()}_PROVIDER={setting}")
-    missing = []
+    missing, vendors = [], []
     for name, spec in known.items():
+        if spec.env_var and settings.has_key(spec.env_var) and spec.ending:
+            missing.append(f"{spec.env_var} is set, but {spec.ending} (--{step} {name} still uses it until then)")
+            continue
         if spec.env_var and settings.has_key(spec.env_var):
             return ProviderChoice(step=step, name=name, reason=f"{spec.env_var} is set")
+        if spec.env_var:
+            vendors.append(spec.env_var)
         if spec.detect:
             usable, why = _attribute(spec.detect)(settings)
             if usable:
                 return ProviderChoice(step=step, name=name, reason=why)
             missing.append(why)
-    vendors = [spec.env_var for spec in known.values() if spec.env_var]
-    reason = "; ".join([f"no {' or '.join(vendors)} set", *missing]) if vendors else "the only one available"
+    reason = "; ".join([*([f"no {' or '.join(vendors)} set"] if vendors else []), *missing]) or "the only one available"
     return ProviderChoice(step=step, name="offline", reason=reason)
 
 
@@ -130,6 +143,11 @@ def _check_folder(name: str, where: str, step: str) -> None:
 def provider_spec(step: str, name: str) -> ProviderSpec:
     """The registry entry of a provider name, `folder:PATH` included."""
     return REGISTRY[step]["folder" if name.startswith(FOLDER) else name]
+
+
+def is_paid(step: str, name: str) -> bool:
+    """Whether the provider is billed per use (so its voice waits for the storyboard's approval)."""
+    return provider_spec(step, name).paid
 
 
 def picks_footage(step: str, name: str) -> bool:
@@ -159,19 +177,19 @@ def build_provider(step: str, name: str, settings: Settings) -> Any:
 
 def _estimate(script: Script, choices: dict[str, ProviderChoice], settings: Settings, method: str) -> float:
     total = 0.0
-    for step in ("image", "video"):
+    for step in ("image", "video", "voice"):
         estimate = getattr(provider_spec(step, choices[step].name), method)
         total += sum(estimate(scene, settings) for scene in script.scenes) if estimate else 0.0
     return total
 
 
 def estimate_credits(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> float:
-    """At most what the chosen providers charge in credits for the script's frames and clips (Runway)."""
+    """At most what the chosen providers charge in credits for the script's frames, clips and speech (Runway)."""
     return _estimate(script, choices, settings, "estimate_credits")
 
 
 def estimate_usd(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> float:
-    """At most what the chosen providers charge in dollars for the script's frames and clips (Runware)."""
+    """At most what the chosen providers charge in dollars for the script's frames and clips (OpenAI, Runware)."""
     return round(_estimate(script, choices, settings, "estimate_usd"), 4)
 
 

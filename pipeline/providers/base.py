@@ -27,6 +27,10 @@ class Provider(Protocol):
         """The provider configured from settings; one that needs none is built with no arguments."""
         return cls()
 
+    def check(self, request: ShortRequest) -> None:
+        """Raise ConfigError when this provider cannot make `request` (a model its vendor no longer serves, say),
+        with free calls only: run before anything is paid for."""
+
 
 class ScriptWriter(Provider, Protocol):
     def write(self, request: ShortRequest) -> Script:
@@ -40,10 +44,12 @@ class ScriptWriter(Provider, Protocol):
 
 class ImageMaker(Provider, Protocol):
     draws_narration: ClassVar[bool] = False  # the frame shows the narration's words, so they are part of its key
+    cost_unit: ClassVar[Literal["credits", "usd"]] = "credits"  # what make_image's cost counts
 
     def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path
                    ) -> tuple[str | None, float] | None:
-        """Write the scene's first frame, exactly `fmt.size`, to `dest` (PNG); a paid one returns (task id, credits).
+        """Write the scene's first frame, exactly `fmt.size`, to `dest` (PNG); a paid one returns (task id, cost in
+        `cost_unit`).
 
         A provider that can match a look also takes `reference=` (a Path to another frame).
         """

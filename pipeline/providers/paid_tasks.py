@@ -50,7 +50,8 @@ def billed(vendor: str, what: str) -> Iterator[None]:
         raise
     except Exception as exc:  # a surprise after paying: without this, the step's retry would pay again
         raise ProviderError(f"{vendor} made and billed {what}, but keeping it failed ({type(exc).__name__}: "
-                            f"{cut_text(str(exc), 160)}); rerun when a second charge is acceptable.") from exc
+                            f"{cut_text(str(exc), 160)}); rerun when a second charge is acceptable.",
+                            maybe_billed=True) from exc
 
 
 def required_key(secret: SecretStr | None, flag: str, env_var: str, what: str) -> str:

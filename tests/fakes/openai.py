@@ -76,8 +76,8 @@ def error(status: int, message: str, code: str | None = None) -> httpx.Response:
 
 
 class FakeOpenAI:
-    """Routes /v1/chat/completions, /moderations, /images/generations, /audio/speech, /audio/transcriptions and
-    GET /v1/models (with each model's announced shutdown date)."""
+    """Routes /v1/chat/completions, /moderations, /images/generations, /audio/speech, /audio/transcriptions,
+    GET /v1/models (with each model's announced shutdown date) and GET /v1/models/{id}."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []  # (path, parsed body) per request
@@ -96,6 +96,11 @@ class FakeOpenAI:
         self.heard: Callable[[list[str], list[tuple[float, float]]], list[tuple[str, float, float]]] = (
             lambda words, times: [(w, s, e) for w, (s, e) in zip(words, times)])
         self.spoken: dict[str, tuple[list[str], list[tuple[float, float]]]] = {}  # frames digest -> words, times
+
+    @staticmethod
+    def no_route(path: str) -> httpx.Response:
+        """What a compatible server without `path` answers."""
+        return httpx.Response(404, text=f"404 page not found: {path}")
 
     def client(self) -> httpx.Client:
         return httpx.Client(transport=httpx.MockTransport(self.handle))
@@ -125,6 +130,12 @@ class FakeOpenAI:
             return httpx.Response(200, json={"object": "list", "data": [
                 {"id": m, "object": "model", "created": 0, "owned_by": "openai", "shutdown_date": date}
                 for m, date in self.models.items()]})
+        if request.method == "GET" and path.startswith("/models/"):  # models.retrieve: gone models answer 404
+            model = path.removeprefix("/models/")
+            if model not in self.models:
+                return error(404, f"The model '{model}' does not exist", code="model_not_found")
+            return httpx.Response(200, json={"id": model, "object": "model", "created": 0, "owned_by": "openai",
+                                             "shutdown_date": self.models[model]})
         route = {"/chat/completions": self._chat, "/moderations": self._moderate, "/images/generations": self._image,
                  "/audio/speech": self._speech, "/audio/transcriptions": self._transcribe}.get(path)
         response = route(body) if route else error(404, f"no route {path}")

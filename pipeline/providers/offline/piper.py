@@ -6,8 +6,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import ClassVar
 
-from pipeline.errors import ProviderError
-from pipeline.models import Speech
+from pipeline.errors import ConfigError, ProviderError
+from pipeline.models import ShortRequest, Speech
 from pipeline.providers.offline.voice_worker import VoiceWorker, speak_within, voice_worker
 from pipeline.settings import Settings
 from pipeline.providers.base import Narrator
@@ -44,6 +44,11 @@ class PiperNarrator(Narrator):
     @classmethod
     def from_settings(cls, settings: Settings) -> PiperNarrator:
         return cls(settings.paths.voices)
+
+    def check(self, request: ShortRequest) -> None:
+        if not speaks(request.voice, request.language):
+            raise ConfigError(f"Piper speaks English with the voice 'joe' only (asked: "
+                              f"{request.voice or request.language}); use --voice espeak for other voices and languages.")
 
     def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
         if not speaks(voice, language):

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import httpx
 
+from pipeline.models import ShortRequest
 from pipeline.providers.ollama.client import ollama_writer_options
 from pipeline.providers.openai.script import OpenAIScriptWriter
 from pipeline.settings import Settings
@@ -24,3 +25,6 @@ class OllamaScriptWriter(OpenAIScriptWriter):
         # One retry (the SDK's, on 5xx and timeouts): a local server that timed out twice will do so again.
         return cls(**ollama_writer_options(settings), http_client=http_client, timeout=settings.ollama_timeout,
                    max_retries=min(1, settings.openai_max_retries))
+
+    def check(self, request: ShortRequest) -> None:
+        """Nothing more to ask: building the writer found its model in Ollama's own list."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from datetime import date
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -102,7 +103,8 @@ def vendor_error(exc: openai.OpenAIError, doing: str, *, model: str | None = Non
     if paid and maybe_made:
         what = f"HTTP {exc.status_code}" if isinstance(exc, openai.APIStatusError) else type(exc).__name__
         return ProviderError(f"The {server} server gave no usable answer while {doing}{on} ({what}), so it may have "
-                             "been made and billed; rerun when a second charge is acceptable, or use another provider.")
+                             "been made and billed; rerun when a second charge is acceptable, or use another provider.",
+                             maybe_billed=True)
     if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
         return ProviderError(f"Could not reach the {server} server while {doing}{on} ({type(exc).__name__}); "
                              f"check {address} and the network, then rerun.", retry_safe=True)
@@ -150,3 +152,29 @@ def model_shutdowns(settings: Settings, http_client: httpx.Client | None = None)
         raise vendor_error(exc, "listing the models") from exc
     named = {name: getattr(settings, name) for name in MODEL_SETTINGS if getattr(settings, name, None)}
     return {name: listed[model] if model in listed else "" for name, model in named.items()}
+
+
+def check_model(client: openai.OpenAI, model: str, setting: str, instead: str) -> None:
+    """Refuse, before anything is paid for, a model the server no longer serves: the free GET /v1/models/{id} answers
+    404, or gives a shutdown date that has come. `instead` names what to use, for the message."""
+    try:
+        found = client.models.retrieve(model)
+    except openai.NotFoundError as exc:
+        if _listed(client, model) is not False:  # a compatible server without the route: nothing to learn here
+            return
+        raise ConfigError(f"OpenAI no longer serves {model} ({setting}); set {setting} to a model it serves, or use "
+                          f"{instead}.") from exc
+    except openai.OpenAIError as exc:
+        raise vendor_error(exc, f"checking the model {model}") from exc
+    ends = getattr(found, "shutdown_date", None)
+    if isinstance(ends, str) and ends[:10] <= date.today().isoformat():
+        raise ConfigError(f"OpenAI shut {model} down on {ends[:10]} ({setting}); set {setting} to a model it serves, "
+                          f"or use {instead}.")
+
+
+def _listed(client: openai.OpenAI, model: str) -> bool | None:
+    """Whether GET /v1/models lists `model`; None when the server has no such list."""
+    try:
+        return any(listed.id == model for listed in client.models.list())
+    except openai.OpenAIError:
+        return None

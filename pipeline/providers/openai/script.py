@@ -15,7 +15,7 @@ import pydantic
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Script, ShortRequest
 from pipeline.prompts import fill
-from pipeline.providers.openai.client import scrub, client_options, make_client, vendor_error
+from pipeline.providers.openai.client import check_model, client_options, make_client, scrub, vendor_error
 from pipeline.script_rules import ScriptDraft, max_words, scene_seconds, script_problems, target_words
 from pipeline.settings import Settings, default
 from pipeline.providers.base import ScriptWriter
@@ -52,6 +52,9 @@ class OpenAIScriptWriter(ScriptWriter):
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OpenAIScriptWriter:
         return cls(**client_options(settings, "--script openai"), http_client=http_client,
                    model=settings.openai_script_model)
+
+    def check(self, request: ShortRequest) -> None:
+        check_model(self._client, self.model, self.model_setting, "--script offline")
 
     def write(self, request: ShortRequest) -> Script:
         seconds = scene_seconds(request.seconds, request.scene_count)

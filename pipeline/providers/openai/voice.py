@@ -9,17 +9,20 @@ import httpx
 import openai
 
 from pipeline.errors import ConfigError
-from pipeline.models import Speech
+from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Narrator, WordTimer
-from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, paid_options, vendor_error
+from pipeline.providers.openai import SPEECH_ENDS
+from pipeline.providers.openai.client import (
+    PAID_TRIES, check_model, make_client, paid_call, paid_options, vendor_error,
+)
 from pipeline.providers.paid_tasks import billed
 from pipeline.providers.openai.words import OpenAIWordTimer
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings, default
 
 NO_INSTRUCTIONS = ("tts-1", "tts-1-hd")  # these models reject delivery instructions
-SHUTDOWN = "2027-01-06"  # OpenAI's announced end of every /v1/audio/speech model (tts-1, tts-1-hd, gpt-4o-mini-tts)
+SHUTDOWN = SPEECH_ENDS
 # The built-in voices (openai 3.57 speech_create_params.py); every one speaks the language of the text.
 VOICES = ("alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage", "shimmer",
           "verse")
@@ -57,6 +60,12 @@ class OpenAINarrator(Narrator):
         return cls(**options, http_client=http_client, model=settings.openai_voice_model, voice=settings.openai_voice,
                    speed=settings.openai_voice_speed, instructions=settings.openai_voice_instructions,
                    word_timer=timer)
+
+    def check(self, request: ShortRequest) -> None:
+        instead = "--voice elevenlabs, --voice runway or --voice offline"
+        check_model(self._client, self.model, "SHORTS_OPENAI_VOICE_MODEL", instead)
+        if isinstance(self.word_timer, OpenAIWordTimer):
+            self.word_timer.check()
 
     @property
     def variant(self) -> dict[str, object]:

@@ -13,7 +13,7 @@ from pipeline.alignment import align_words
 from pipeline.errors import ProviderError
 from pipeline.models import WordTiming
 from pipeline.timing import read_wav, speech_bounds
-from pipeline.providers.openai.client import PAID_TRIES, make_client, paid_call, vendor_error
+from pipeline.providers.openai.client import PAID_TRIES, check_model, make_client, paid_call, vendor_error
 from pipeline.settings import default
 
 MIN_MATCHED = 0.5  # below this share of words heard as written, the transcript is not trusted for timing
@@ -36,6 +36,10 @@ class OpenAIWordTimer:
         self.model = model
         self._client = make_client(api_key, base_url, http_client, timeout, paid=True)
         self._tries = max_retries + 1
+
+    def check(self) -> None:
+        """Refuse a transcription model OpenAI no longer serves, before anything is paid for."""
+        check_model(self._client, self.model, "SHORTS_OPENAI_TRANSCRIBE_MODEL", "SHORTS_OPENAI_WORD_TIMINGS=false")
 
     def time_words(self, text: str, audio: Path, language: str) -> list[WordTiming]:
         """When each word of `text` is spoken in `audio` (seconds from its start), in the script's spelling."""
