@@ -33,7 +33,7 @@ from pipeline import (  # noqa: E402
     RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError, Storyboard, VideoFormat,
     cancel_in_flight, check_budget, check_providers, choose_providers, describe_pick, disk_error, estimate_characters, estimate_usd,
     footage_credits,
-    footage_line, is_paid, open_store, package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, slug,
+    footage_line, is_paid, open_store, package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, short_folder, slug,
     with_credits, write_package,
 )
 
@@ -99,7 +99,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         log.info("%-7s provider: %s (%s)", choice.step, choice.name, choice.reason)
     provider = {step: choice.name for step, choice in choices.items()}
     fmt, steps, timings = settings.video_format, Steps(settings, fresh), {}
-    output = prepare_output_dir(Path(out_dir) if out_dir else settings.output_dir / slug(request.topic))
+    output = prepare_output_dir(Path(out_dir) if out_dir else settings.output_dir / short_folder(request.topic))
     # Where the Short goes must not change what is made, so the making steps cache on the request without it.
     making = request.model_copy(update={"upload": False, "channel": None, "review": False})
 

@@ -11,7 +11,9 @@ from pipeline.models import (
 )
 from pipeline.moderation import ModerationCheck, moderate_script
 from pipeline.narration import narrate
-from pipeline.package import Manifest, package_version, prepare_output_dir, record_upload, slug, write_package
+from pipeline.package import (
+    Manifest, package_version, prepare_output_dir, record_upload, short_folder, slug, write_package,
+)
 from pipeline.providers import (
     build_provider, check_budget, choose_providers, estimate_characters, estimate_credits, estimate_usd, is_paid,
     picks_footage,
@@ -48,7 +50,7 @@ __all__ = [
     "Scene", "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
     "disk_error",
     "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "moderate_script",
-    "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "slug",
+    "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "short_folder", "slug",
     "write_package", "write_script",
     "authorize_youtube", "check_upload_ready", "has_youtube_token", "publish", "publish_to_youtube",
     "record_upload", "cancel_in_flight", "check_budget", "check_providers", "is_paid", "estimate_characters", "estimate_credits",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import unicodedata
@@ -60,6 +61,25 @@ def slug(text: str, limit: int = 60) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].strip("-")
     return cleaned or "short"
+
+
+def short_folder(topic: str, limit: int = 60) -> str:
+    """The folder a topic's Short goes in: its words, then a short hash of the exact topic, so that two topics
+    ("Black holes" and "Black holes!", or two in a script without Latin letters) never share one.
+
+    Latin letters lose their accents; letters, digits and marks of other scripts are kept as they are.
+    """
+    kept = []
+    for char in unicodedata.normalize("NFKC", topic).casefold():
+        ascii_char = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+        if ascii_char.isalnum():
+            kept.append(ascii_char)
+        elif unicodedata.category(char)[0] in "LMN":
+            kept.append(char)
+        else:
+            kept.append("-")
+    words = re.sub(r"-+", "-", "".join(kept)).strip("-")[:limit].strip("-") or "short"
+    return f"{words}-{hashlib.sha256(topic.encode()).hexdigest()[:6]}"
 
 
 def prepare_output_dir(path: Path) -> Path:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from flows.cli import main
 from flows.cli.errors import explain
-from pipeline import ShortRequest, VideoFormat, WordTiming, slug
+from pipeline import ShortRequest, VideoFormat, WordTiming, short_folder, slug
 from pipeline.render.captions import FONT, draw_caption, drawable, group_words, missing_glyphs, srt
 from pipeline.models import MAX_TOPIC_CHARS
 
@@ -45,6 +45,9 @@ def test_a_topic_is_a_clean_request_with_a_safe_folder_name_or_one_sentence(topi
     assert SAFE_SLUG.match(name) and len(name) <= 60, name
     out = Path("/srv/shorts/out")
     assert (out / name).parent == out  # no separator or `..` can lead out of the output folder
+    folder = short_folder(request.topic)  # the output folder: the topic's words in any script, and its hash
+    assert (out / folder).parent == out and not folder.startswith(("-", ".")) and len(folder.encode()) < 255
+    assert short_folder(request.topic + "!") != folder
 
 
 @FEW
@@ -100,7 +103,7 @@ def test_the_cli_answers_any_topic_with_one_line_before_starting_anything(topic,
     assert captured.out == "" and len(lines) == 1 and lines[0].startswith("shorts: ") and "Traceback" not in lines[0]
     if "Cannot write to the output folder" in lines[0]:
         folder = Path(lines[0].split("output folder ", 1)[1].split(" (", 1)[0])
-        assert folder.parent == blocker and SAFE_SLUG.match(folder.name)
+        assert folder.parent == blocker and folder.name == short_folder(ShortRequest(topic=topic).topic)
     else:
         assert lines[0].startswith("shorts: TOPIC: the topic is")
 

@@ -65,7 +65,7 @@ def stock_line(settings: Settings) -> str:
 
 def _voice_lines(settings: Settings) -> int:
     """Which online voices can speak here, and OpenAI speech's shutdown; returns the number of problems."""
-    from pipeline.providers.openai.voice import SHUTDOWN  # a constant: cheap next to the checks below
+    from pipeline.providers.openai import SPEECH_ENDS  # a constant, without the SDK
 
     problems = 0
     if settings.has_key("ELEVENLABS_API_KEY"):
@@ -85,8 +85,9 @@ def _voice_lines(settings: Settings) -> int:
     else:
         typer.echo("ElevenLabs: no ELEVENLABS_API_KEY set (a paid voice with exact word timings)")
     keyed = "key set" if settings.has_key("OPENAI_API_KEY") else "no OPENAI_API_KEY set"
-    typer.echo(f"OpenAI speech: {keyed}; deprecated: OpenAI shuts its speech models down on {SHUTDOWN}, then use "
-               "--voice elevenlabs, --voice edge or --voice offline")
+    typer.echo(f"OpenAI speech: {keyed}; ends {SPEECH_ENDS}, when OpenAI shuts its speech models down: `auto` no "
+               "longer picks it (--voice openai until then), use --voice elevenlabs, --voice runway, --voice edge or "
+               "--voice offline")
     typer.echo("Edge voices: free and keyless, online, only when asked for (--voice edge); `shorts voices --provider "
                "edge` lists them")
     return problems

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from flows.cli.errors import fail, log_to_stderr, one_line_errors
-from pipeline import Settings, ShortRequest, check_upload_ready, choose_providers, prepare_output_dir, slug
+from pipeline import Settings, ShortRequest, check_upload_ready, choose_providers, prepare_output_dir, short_folder
 
 log = logging.getLogger("shorts")
 
@@ -65,7 +65,7 @@ def make(
         choose_providers(request, settings)  # a bad provider setting fails now, not after Prefect starts
         if request.upload:
             check_upload_ready(settings, request.channel)  # so does a missing token or a bad schedule
-        out_dir = prepare_output_dir(out or settings.output_dir / slug(request.topic))
+        out_dir = prepare_output_dir(out or settings.output_dir / short_folder(request.topic))
 
     from flows.local_server import ensure_server
     from flows.prefect_env import configure_prefect

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from pipeline import Settings
+from pipeline import Settings, short_folder
 from pipeline.state.ledger import Ledger
 from pipeline.state.topics import add_topics, topic_statuses, topics_file
 
@@ -34,7 +34,7 @@ def artifacts(flow_run_id: UUID) -> dict[str, dict]:
 def test_one_failing_topic_does_not_stop_the_others_but_fails_the_run():
     settings = Settings()
     add_topics(settings, ["Broken topic", "Octopus camouflage", "Left for tomorrow"])
-    blocker = settings.output_dir / "broken-topic"  # a file where its output folder should go
+    blocker = settings.output_dir / short_folder("Broken topic")  # a file where its output folder should go
     blocker.parent.mkdir(parents=True)
     blocker.write_text("in the way")
 
@@ -45,7 +45,7 @@ def test_one_failing_topic_does_not_stop_the_others_but_fails_the_run():
     assert state.is_failed()
     assert "1 of 2 Shorts failed" in state.message and "'Broken topic': run failed: Cannot write to the output" \
         in state.message
-    video = settings.output_dir / "octopus-camouflage" / "final.mp4"
+    video = settings.output_dir / short_folder("Octopus camouflage") / "final.mp4"
     assert video.is_file()  # the topic after the failed one was still made
     status = {s.topic: s for s in topic_statuses(settings)}
     assert status["Octopus camouflage"].state == "made" and status["Octopus camouflage"].link == str(video)
@@ -87,7 +87,7 @@ def test_shorts_daily_makes_the_next_topic_and_marks_it_used():
 
     first = subprocess.run([SHORTS, "daily", "--seconds", "5"], capture_output=True, text=True, timeout=400)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert (settings.output_dir / "why-cats-purr" / "final.mp4").is_file()
+    assert (settings.output_dir / short_folder("Why cats purr") / "final.mp4").is_file()
     assert "✓ Why cats purr" in first.stderr and "Done: 1 Short(s) made" in first.stderr
     assert topic_statuses(settings)[0].state == "made"
 

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from fakes.runway import KEY, FakeRunway
-from pipeline import Review, Settings, ShortRequest, Storyboard, file_digest
+from pipeline import Review, Settings, ShortRequest, Storyboard, file_digest, short_folder
 from pipeline.storyboard import StoryboardScene
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
@@ -99,7 +99,7 @@ def test_a_review_shows_the_storyboard_and_buys_no_clip_until_a_person_says_yes(
     monkeypatch.setenv("SHORTS_RUNWAY_POLL_SECONDS", "0.02")
     args = ["octopus camouflage", "--seconds", "6", "--scenes", "2", "--video", "runway", "--image", "offline",
             "--review", "--json"]
-    storyboard = Settings().output_dir / "octopus-camouflage" / "storyboard.png"
+    storyboard = Settings().output_dir / short_folder("octopus camouflage") / "storyboard.png"
     try:
         no = make(*args, answer="n")
         assert no.returncode == 1 and no.stdout == ""

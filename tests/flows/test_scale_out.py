@@ -27,7 +27,7 @@ import yaml
 
 from fakes.runway import KEY as RUNWAY_KEY
 from fakes.runway import FakeRunway
-from pipeline import slug
+from pipeline import short_folder, slug
 from local_prefect import clean_env, wait_until
 from reliability import run_env, temporaries
 from s3_server import AWS_ENV
@@ -243,7 +243,7 @@ def test_a_worker_killed_in_the_middle_of_paid_clips_another_worker_finishes_the
     assert not (tmp_path / "b" / "home" / "ledger.sqlite").exists()
 
     # The Short is complete on machine B, and its link opens the same video from the bucket.
-    out = tmp_path / "b" / "out" / slug(topic)
+    out = tmp_path / "b" / "out" / short_folder(topic)
     manifest = json.loads((out / "manifest.json").read_text())
     assert {c["task_id"] for c in manifest["clips"]} == {t.id for t in runway.tasks.values()
                                                         if t.kind == "image_to_video"}

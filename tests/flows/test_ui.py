@@ -24,7 +24,7 @@ import imageio_ffmpeg
 import pytest
 
 from local_prefect import clean_env, stop, wait_until
-from pipeline import slug
+from pipeline import short_folder
 
 pytestmark = pytest.mark.flow
 TOPIC = "Why cats purr"
@@ -203,7 +203,7 @@ def test_a_short_started_from_the_ui_form_completes_and_exists(served, page, tmp
         page.get_by_text("Completed", exact=True).first.wait_for()
         page.get_by_text(TOPIC, exact=True).first.wait_for()
 
-    video = served["out"] / slug(TOPIC) / "final.mp4"
+    video = served["out"] / short_folder(TOPIC) / "final.mp4"
     assert video.is_file(), f"no Short at {video}"
     meta = next(imageio_ffmpeg.read_frames(str(video)))
     assert tuple(meta["size"]) == (144, 256) and abs(meta["duration"] - 5) <= 1
@@ -276,7 +276,7 @@ def test_a_short_started_in_the_ui_with_review_pauses_and_approving_it_finishes_
         form_switch(page, "Review (Optional)").click()
         (run,) = submit(page, page, "create_flow_run", lambda: runs_named(api, APPROVED), "the run the form creates")
         wait_until(lambda: state_of(api, run["id"]) == "PAUSED", 180, "the run to pause for review", served["log"])
-        folder = served["out"] / slug(APPROVED)
+        folder = served["out"] / short_folder(APPROVED)
         assert (folder / "storyboard.png").is_file() and not (folder / "final.mp4").exists()
         frames, clips = store(served, "frames"), store(served, "clips")
 
@@ -316,4 +316,4 @@ def test_rejecting_in_the_ui_cancels_the_run_and_buys_no_clip(served, page, tmp_
     body = {"flow_runs": {"id": {"any_": [created["id"]]}}}
     tasks = {t["name"] for t in httpx.post(f"{api}/task_runs/filter", json=body, timeout=10).json()}
     assert "first-frame-1" in tasks and not any(name.startswith("clip") for name in tasks)
-    assert not (served["out"] / slug(REJECTED) / "final.mp4").exists()
+    assert not (served["out"] / short_folder(REJECTED) / "final.mp4").exists()
