@@ -137,12 +137,16 @@ class OpenAISettings(BaseModel):
         "billed); off, the words are placed on the pauses heard in the audio.")
     openai_moderation: bool = Field(True, description="Check prompts with the moderation endpoint first.")
     openai_moderation_model: str = Field("omni-moderation-latest", description="The free moderation model.")
-    openai_timeout: float = Field(120.0, gt=0, description="Seconds per OpenAI request.")
-    openai_max_retries: int = Field(3, ge=0, description="SDK retries on 429, 5xx and timeouts (not for paid media).")
+    openai_timeout: float = Field(120.0, gt=0, description="Seconds per OpenAI request (at most 10 of them to "
+                                  "connect).")
+    openai_max_retries: int = Field(
+        3, ge=0, description="SDK retries of a script, moderation or model-list request, on 408, 409, 429, 5xx, "
+        "timeouts and connection errors (none for paid media: see SHORTS_OPENAI_MEDIA_TIMEOUT).")
     # Paid media (first frames, speech): one image can take minutes, and is billed once made.
     openai_media_timeout: float = Field(
-        600.0, gt=0, description="Seconds to wait for one image (or speech) answer; such paid requests are sent again "
-        "only after a 429 or a connection that never opened.")
+        600.0, gt=0, description="Seconds to wait for one image (or speech) answer, at most 10 of them to connect; "
+        "such paid requests get no SDK retries and are sent again only after a 429 that is not an empty quota, or a "
+        "connection that never opened.")
 
 
 class OllamaSettings(BaseModel):

@@ -1,12 +1,16 @@
 """OpenAI first frames, narration and word timings, through the real SDK against a fake server."""
 
 import logging
+import socket
 import wave
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 import httpx
 import numpy as np
+import openai
 import pytest
-from fakes.openai import BASE_URL, FakeOpenAI, error, image_size_problem
+from fakes.openai import BASE_URL, FakeOpenAI, error, image_size_problem, serving
 from PIL import Image
 
 from pipeline import AssetStore, ConfigError, ProviderError, Scene, Settings, ShortRequest, build_provider, make_first_frame, narrate
@@ -14,6 +18,7 @@ from pipeline.alignment import align_words
 from pipeline.timing import read_wav
 from pipeline.pause_timing import PauseTimer
 from pipeline.speech_text import spoken_text
+from pipeline.providers.openai.client import make_client, paid_call
 from pipeline.providers.openai.image import OpenAIImageMaker
 from pipeline.providers.openai.voice import OpenAINarrator
 from pipeline.providers.openai.words import OpenAIWordTimer
@@ -72,7 +77,7 @@ def test_the_default_image_settings_ask_for_a_size_the_model_accepts(monkeypatch
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     maker = build_provider("image", "openai", Settings())
     assert maker.size == "1152x2048" and image_size_problem(maker.model, maker.size) is None
-    assert maker._client.max_retries == 0 and maker._client.timeout == 600.0  # minutes, and no SDK retries
+    assert maker._client.max_retries == 0 and maker._client.timeout.read == 600.0  # minutes, and no SDK retries
     monkeypatch.setenv("SHORTS_OPENAI_IMAGE_MODEL", "gpt-image-1.5")
     maker = build_provider("image", "openai", Settings())
     assert image_size_problem(maker.model, maker.size) is None
@@ -103,6 +108,78 @@ def test_an_image_refused_before_any_work_is_asked_for_again(fake, tiny, tmp_pat
     maker = OpenAIImageMaker(**options(fake, retries=2))
     frame = make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
     assert frame.path.exists() and len(fake.bodies("/images/generations")) == 2 and fake.images_made == 1
+
+
+@contextmanager
+def refusing() -> Iterator[tuple[socket.socket, int]]:
+    """A 127.0.0.1 port bound but not listening, so a connection to it is refused; closing the socket frees it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock, sock.getsockname()[1]
+
+
+@contextmanager
+def never_accepting() -> Iterator[str]:
+    """A base URL whose server listens with its queue full: the kernel drops each new connection attempt, so a
+    connect neither succeeds nor is refused (as with a black-holed host) until the client's connect timeout."""
+    with socket.socket() as server, socket.socket() as queued:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        queued.connect(server.getsockname())  # never accepted: it fills the queue
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+
+
+def test_a_refused_connection_through_the_sdks_own_transport_is_sent_again(fake):
+    # openai 3.x's own transport raises httpx2's ConnectError, no subclass of httpx's: still "never connected".
+    waits: list[float] = []
+    with refusing() as (sock, port), ExitStack() as server:
+        client = make_client(KEY, f"http://127.0.0.1:{port}/v1", paid=True)  # no http_client: the SDK's own
+
+        def start_listening(seconds: float) -> None:  # paid_call's pause before the second send
+            waits.append(seconds)
+            sock.close()
+            server.enter_context(serving(fake, port))
+
+        result = paid_call(lambda: client.images.generate(model="gpt-image-2", prompt="a reef", size="1152x2048"),
+                           sleep=start_listening)
+    assert waits == [1.0] and result.data[0].b64_json
+    assert fake.images_made == 1 and len(fake.bodies("/images/generations")) == 1
+
+
+def test_an_image_whose_connection_is_always_refused_is_retry_safe_and_not_called_billed(tiny, tmp_path, caplog):
+    with refusing() as (_, port), caplog.at_level(logging.INFO, logger="shorts"):
+        maker = OpenAIImageMaker(api_key=KEY, base_url=f"http://127.0.0.1:{port}/v1", max_retries=1)
+        with pytest.raises(ProviderError, match=r"Could not reach the OpenAI server while drawing the first frame "
+                                                r"\(gpt-image-2\) \(APIConnectionError\)") as caught:
+            make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
+    assert caught.value.retry_safe and "billed" not in str(caught.value)
+    assert type(caught.value.__cause__.__cause__).__name__ == "ConnectError"  # httpx2's or httpx's, as the SDK uses
+    assert caplog.text.count("sending it again") == 1  # sent twice, as max_retries=1 allows
+
+
+def test_an_image_host_that_never_accepts_the_connection_is_retry_safe_and_not_called_billed(tiny, tmp_path):
+    with never_accepting() as url:
+        maker = OpenAIImageMaker(api_key=KEY, base_url=url, timeout=0.2, max_retries=0)
+        assert maker._client.timeout.connect == 0.2  # never longer than the whole wait
+        with pytest.raises(ProviderError, match=r"Could not reach the OpenAI server .*\(APITimeoutError\)") as caught:
+            make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
+    assert caught.value.retry_safe and "billed" not in str(caught.value)
+    assert type(caught.value.__cause__.__cause__).__name__ == "ConnectTimeout"  # not a read timeout: nothing sent
+
+
+def test_an_image_and_its_download_wait_minutes_for_bytes_but_seconds_to_connect(fake, tiny, tmp_path):
+    fake.image_as_url = True
+    make_first_frame(SCENE, "watercolour", tiny, OpenAIImageMaker(**options(fake)), AssetStore(tmp_path))
+    for path in ("/images/generations", "/img/1.png"):  # what the SDK, then our download, told the transport
+        assert (fake.timeouts[path]["read"], fake.timeouts[path]["connect"]) == (600.0, 10.0)
+
+
+@pytest.mark.parametrize("step, read", [("image", 600.0), ("voice", 600.0), ("script", 120.0)])
+def test_a_long_wait_for_the_answer_keeps_a_short_wait_to_connect(monkeypatch, step, read):
+    # A float timeout would also be the connect timeout: an unreachable host would hang for minutes.
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    timeout = build_provider(step, "openai", Settings())._client.timeout
+    assert isinstance(timeout, openai.Timeout) and (timeout.read, timeout.connect) == (read, 10.0)
 
 
 @pytest.mark.parametrize("wav_style", ["streamed", "float32"])

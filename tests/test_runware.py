@@ -6,6 +6,7 @@ import base64
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -17,7 +18,7 @@ from pipeline import (
 )
 from pipeline.state.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, USD, Ledger
 from pipeline.providers.offline.image import OfflineImageMaker
-from pipeline.providers.paid_tasks import video_size
+from pipeline.providers.paid_tasks import CONNECT_TIMEOUT, DOWNLOAD_TIMEOUT, fetch, video_size
 from pipeline.providers.runware.client import VIDEO_MODELS
 from pipeline.providers.runware.client import clip_duration
 
@@ -237,6 +238,19 @@ def test_downloads_are_retried_and_a_rerun_fetches_without_paying(runware, frame
     assert e.value.retry_safe is True
     again = animate(scene(motion="a different move"), frame)
     assert len(runware.seen(VIDEOS)) == 2 and again.cost_usd == 0.35
+
+
+def test_a_download_waits_long_for_bytes_but_briefly_to_connect(tmp_path):
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, content=b"clip")
+
+    # The client's one number would also be its connect timeout; the download sets its own, short connect.
+    with httpx.Client(transport=httpx.MockTransport(handler), timeout=600.0) as http:
+        assert fetch(http, "https://files.example/clip.mp4", tmp_path / "clip.mp4") is None
+    assert (seen[0]["read"], seen[0]["connect"]) == (DOWNLOAD_TIMEOUT, CONNECT_TIMEOUT) == (120.0, 10.0)
 
 
 def test_cancel_in_flight_stops_waiting_and_leaves_the_task_for_the_next_run(runware, frame):

@@ -22,6 +22,10 @@ from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.state.ledger import Ledger
 
 DOWNLOAD_TRIES = 3
+# A read timeout may be minutes (a model at work), but a host that does not accept a connection within seconds is
+# unreachable: httpx applies a single number to both, so every long timeout here keeps its connect part short.
+CONNECT_TIMEOUT = 10.0
+DOWNLOAD_TIMEOUT = 120.0  # seconds without a byte before a download gives up
 
 log = logging.getLogger("shorts.remote")
 
@@ -62,12 +66,17 @@ def required_key(secret: SecretStr | None, flag: str, env_var: str, what: str) -
     return value
 
 
+def timeouts(seconds: float) -> httpx.Timeout:
+    """`seconds` to wait for an answer, but at most CONNECT_TIMEOUT of them to open the connection."""
+    return httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds))
+
+
 def shared_http_client() -> httpx.Client:
     """One connection pool for every vendor call and download in this process (httpx clients are thread-safe)."""
     global _http
     with _HTTP_LOCK:
         if _http is None:
-            _http = httpx.Client(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True,
+            _http = httpx.Client(timeout=timeouts(DOWNLOAD_TIMEOUT), follow_redirects=True,
                                  limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
         return _http
 
@@ -201,7 +210,7 @@ def untrack(task_id: str) -> None:
 def fetch(http: httpx.Client, url: str, dest: Path) -> str | None:
     """Stream `url` to `dest`; return what went wrong, or None."""
     try:
-        with http.stream("GET", url) as response:
+        with http.stream("GET", url, timeout=timeouts(DOWNLOAD_TIMEOUT)) as response:
             if response.status_code != 200:
                 return f"HTTP {response.status_code}"
             expected = response.headers.get("content-length")

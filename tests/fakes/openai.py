@@ -91,6 +91,7 @@ class FakeOpenAI:
         # path -> transport errors: a ConnectError never reaches the server, any other is raised after the work
         self.broken: dict[str, list[Exception]] = {}
         self.images_made = 0  # each one billed
+        self.timeouts: dict[str, dict] = {}  # path -> the timeouts the client gave its transport (MockTransport only)
         self.models = dict(MODELS)
         # What the "recogniser" hears: (word, start, end) from the spoken words and their burst times.
         self.heard: Callable[[list[str], list[tuple[float, float]]], list[tuple[str, float, float]]] = (
@@ -113,6 +114,7 @@ class FakeOpenAI:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/v1")
+        self.timeouts[path] = request.extensions.get("timeout", {})
         if request.method == "GET" and request.url.host == "files.fake-openai.test":
             self.calls.append((path, None))
             return httpx.Response(200, content=self._png(), headers={"content-type": "image/png"})
@@ -224,8 +226,8 @@ class FakeOpenAI:
 
 
 @contextmanager
-def serving(fake: FakeOpenAI) -> Iterator[str]:
-    """Serve `fake` on 127.0.0.1 for the SDK's own HTTP client; yields the base URL."""
+def serving(fake: FakeOpenAI, port: int = 0) -> Iterator[str]:
+    """Serve `fake` on 127.0.0.1 (on `port`, else any free one) for the SDK's own HTTP client; yields the base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -246,8 +248,9 @@ def serving(fake: FakeOpenAI) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    # A short poll interval keeps the shutdown fast; serve_forever's default makes it wait up to 0.5 s.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}/v1"

@@ -13,8 +13,17 @@ import httpx
 import openai
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
-from pipeline.providers.paid_tasks import retry_after
+from pipeline.providers.paid_tasks import CONNECT_TIMEOUT, retry_after
 from pipeline.settings import Settings
+
+try:  # openai 3.x sends through httpx2, whose errors are no subclasses of httpx's; openai 1.x has no httpx2
+    import httpx2
+    _HTTPX2_NEVER_CONNECTED: tuple[type[Exception], ...] = (httpx2.ConnectError, httpx2.ConnectTimeout)
+except ImportError:
+    _HTTPX2_NEVER_CONNECTED = ()
+# The transport errors raised before a byte of the request was sent: refused, unresolved, no connection in time. An
+# injected httpx.Client (and openai 1.x) raises httpx's; openai 3.x's own transport raises httpx2's.
+NEVER_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout, *_HTTPX2_NEVER_CONNECTED)
 
 # Servers such as Ollama or vLLM ignore the key, but the SDK refuses to start without one.
 NO_KEY_PLACEHOLDER = "no-key-needed"
@@ -35,18 +44,27 @@ def make_client(
     *,
     paid: bool = False,
 ) -> openai.OpenAI:
-    """An OpenAI client; the SDK retries 429, 5xx and timeouts with backoff, never other 4xx.
+    """An OpenAI client that waits `timeout` seconds for an answer but at most CONNECT_TIMEOUT to connect.
 
-    A `paid` client (images, speech) gets no SDK retries at all: they resend a POST after a timeout or a 5xx with no
-    idempotency key, so one slow image could be made and billed up to four times. Send its requests with `paid_call`.
+    The SDK (openai 3.x) retries with backoff on 408, 409, 429, 5xx, `x-should-retry: true`, timeouts and connection
+    errors, POSTs included, unless Retry-After asks for over 120 s; never on other 4xx. A `paid` client (images,
+    speech, transcripts) gets no SDK retries at all: they resend a POST after a timeout or a 5xx with no idempotency
+    key, so one slow image could be made and billed several times. Send its requests with `paid_call`, which resends
+    only what provably made nothing.
     """
+    # openai.Timeout is httpx2's (3.x) or httpx's (1.x) Timeout, whichever the SDK expects; a plain float would also
+    # replace the SDK's short connect timeout, so an unreachable host would hang for all of `timeout`.
+    limits = openai.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout))
     return openai.OpenAI(api_key=api_key or NO_KEY_PLACEHOLDER, base_url=base_url or None, http_client=http_client,
-                         timeout=timeout, max_retries=0 if paid else max_retries)
+                         timeout=limits, max_retries=0 if paid else max_retries)
 
 
 def never_connected(exc: openai.APIConnectionError) -> bool:
-    """Whether the request never reached the server (refused, unresolved, or no connection in time)."""
-    return isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout))
+    """Whether the request never reached the server (refused, unresolved, or no connection in time).
+
+    The SDK raises APIConnectionError (APITimeoutError for a timeout) `from` the transport's exception, unwrapped.
+    """
+    return isinstance(exc.__cause__, NEVER_CONNECTED)
 
 
 def paid_call(request: Callable[[], T], tries: int = PAID_TRIES, sleep: Callable[[float], None] = time.sleep) -> T:

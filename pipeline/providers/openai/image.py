@@ -111,11 +111,14 @@ class OpenAIImageMaker(ImageMaker):
             raise ProviderError(f"The {self.model} answer held broken base64 image data; rerun.") from exc
 
     def _download(self, url: str) -> bytes:
+        from pipeline.providers.paid_tasks import timeouts
+
+        limits = timeouts(self._timeout)  # an unreachable file host fails in seconds, not after the media timeout
         try:
             if self._http is not None:
-                response = self._http.get(url, timeout=self._timeout, follow_redirects=True)
+                response = self._http.get(url, timeout=limits, follow_redirects=True)
             else:
-                response = httpx.get(url, timeout=self._timeout, follow_redirects=True)
+                response = httpx.get(url, timeout=limits, follow_redirects=True)
             response.raise_for_status()
         except httpx.HTTPError as exc:
             # The URL may carry a signature; name only the failure.

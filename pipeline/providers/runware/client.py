@@ -15,7 +15,7 @@ import httpx
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Scene
-from pipeline.providers.paid_tasks import covering_duration, required_key, retry_after, shared_http_client
+from pipeline.providers.paid_tasks import covering_duration, required_key, retry_after, shared_http_client, timeouts
 from pipeline.settings import Settings
 
 PROVIDER = "runware"
@@ -112,7 +112,7 @@ class RunwareClient:
         self.host = httpx.URL(base_url).host or base_url
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self.http = http_client or shared_http_client()
-        self.timeout = httpx.Timeout(timeout, connect=10.0)
+        self.timeout = timeouts(timeout)
 
     def run(self, task: dict[str, Any]) -> list[dict[str, Any]]:
         """POST `[task]`; the answer's data items, or RunwareAPIError."""

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Scene
 from pipeline.providers.paid_tasks import (
-    covering_duration, cut_text, data_uri, required_key, retry_after, shared_http_client,
+    covering_duration, cut_text, data_uri, required_key, retry_after, shared_http_client, timeouts,
 )
 from pipeline.settings import Settings
 
@@ -76,7 +76,7 @@ def make_client(api_key: str, base_url: str | None, http_client: httpx.Client | 
     import runwayml
 
     return runwayml.RunwayML(api_key=api_key, base_url=base_url or None, http_client=http_client or shared_http_client(),
-                             timeout=httpx.Timeout(60.0, connect=10.0), max_retries=2)
+                             timeout=timeouts(60.0), max_retries=2)
 
 
 def cut_prompt(text: str, limit: int = PROMPT_LIMIT) -> str:
