@@ -18,7 +18,7 @@ class NoVoice(Narrator):
 
     name, model = "none", "none"
 
-    def speak(self, text, voice, language, max_seconds, dest):
+    def speak(self, text, voice, language, max_seconds, dest, *, previous_text="", next_text=""):
         return None
 
 
