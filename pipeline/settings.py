@@ -233,7 +233,7 @@ class ElevenLabsSettings(BaseModel):
                                   "none (`shorts voices --provider elevenlabs`); default George.")
     elevenlabs_timeout: float = Field(180.0, gt=0, description="Seconds to wait for one scene's speech.")
     max_characters_per_short: float = Field(3000.0, ge=0, description="Refuse a Short whose narration is billed "
-                                            "more characters than this.")
+                                            "more characters than this, up front or between scenes.")
     max_characters_per_day: float = Field(30000.0, ge=0, description="Refuse narration past this many billed "
                                           "characters in any 24 hours.")
 

@@ -13,6 +13,7 @@ import base64
 import json
 import math
 import re
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler
 
@@ -46,6 +47,7 @@ class FakeElevenLabs(LoopbackFake):
         self.request_id: str | None = None  # the id every answer carries; None: a new one each, as ElevenLabs does
         self.request_ids: list[str] = []  # the ids answered, in order
         self.multiplier = 1.0  # credits billed per character sent (a Voice Library voice can cost more), flash half
+        self.delay = 0.0  # seconds each speech takes, so that requests sent at once are in flight together
 
     def posts(self) -> list[dict]:
         return [r for r in self.requests if r["method"] == "POST"]
@@ -75,6 +77,7 @@ class FakeElevenLabs(LoopbackFake):
         if query != "output_format=pcm_24000":
             return send(h, 422, {"detail": [{"msg": f"this fake speaks pcm_24000 only, not {query}"}]})
         text = body["text"]
+        time.sleep(self.delay)
         pcm, alignment = self._speak(text)
         half = any(word in (body.get("model_id") or "") for word in ("flash", "turbo"))
         billed = math.ceil(len(text) * self.multiplier) // (2 if half else 1)
