@@ -163,9 +163,12 @@ def clip_task(scene: Scene, frame: FrameAsset, fmt: VideoFormat, provider: str, 
 
 
 @task(name="narration", task_run_name="narration-{scene.index}", **STEP)
-def narration_task(request: ShortRequest, scene: Scene, provider: str, settings: Settings, fresh: bool = False) -> Narration:
+def narration_task(request: ShortRequest, scene: Scene, provider: str, settings: Settings, fresh: bool = False,
+                   script: Script | None = None) -> Narration:
+    # With the script, the voice hears the neighbouring scenes and holds the per-Short cap across the mapped tasks.
     started = time.perf_counter()
-    narration = narrate(request, scene, build_provider("voice", provider, settings), _store(settings), fresh)
+    narration = narrate(request, scene, build_provider("voice", provider, settings), _store(settings), fresh,
+                        script=script)
     how = "voiced" if narration.path else "no voice, timed at reading pace"
     log.info("  narration %d ready, %s (%.1f s)", scene.index, how, time.perf_counter() - started)
     return narration

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from pydantic import TypeAdapter
 from pipeline.alignment import align_words
 from pipeline.errors import ShortsError
 from pipeline.loudness import PEAK_DBFS, TARGET_LUFS, finish_speech
-from pipeline.models import Narration, Scene, ShortRequest, Speech, WordTiming
+from pipeline.models import Narration, Scene, Script, ShortRequest, Speech, WordTiming
 from pipeline.providers.base import Narrator, WordTimer
 from pipeline.script_rules import WORDS_PER_SECOND
 from pipeline.speech_text import spoken_text, written_timings
@@ -26,26 +27,33 @@ log = logging.getLogger("shorts")
 
 
 def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: AssetStore, fresh: bool = False,
-            timer: WordTimer | None = None) -> Narration:
+            timer: WordTimer | None = None, script: Script | None = None) -> Narration:
     """Speak the scene's narration and time its words.
 
     The voice is given the text as it should be said (numbers, currency, abbreviations in words) and its audio is
     brought to about -16 LUFS with peaks under -1 dBFS. The voice's own word timings come first, put back on the
     written words; else `timer` (or the narrator's own `word_timer`) times the words from the audio; else, or when
-    that fails, the words are spread over the voiced span by their length.
+    that fails, the words are spread over the voiced span by their length. With the `script` the scene is part of,
+    the voice also hears its neighbours' narration and knows which Short it speaks for (the per-Short cap).
     """
     voice = request.voice
     spoken, counts = spoken_text(scene.narration, request.language)
+    previous, following = _neighbours(script, scene, request.language)
     variant = narrator.variant
+    # Only a voice that hears its neighbours sounds different beside others, so only its key names them.
+    stitched = getattr(narrator, "stitches", False) and (previous or following)
     key = content_key("voice", provider=narrator.name, model=narrator.model, text=spoken, voice=voice,
                       language=request.language, max_seconds=scene.seconds, finish=FINISH,
-                      **({"variant": variant} if variant else {}))
+                      **({"variant": variant} if variant else {}),
+                      **({"neighbours": [previous, following]} if stitched else {}))
+    narrator.short = _short_key(script) if script else ""
     path, about = store.path("voice", key, ".wav"), store.path("voice", key, ".json")
     # The audio and what the voice said of it (its word timings, what it billed) are stored together.
     if fresh or not store.find("voice", key, ".wav") or not store.find("voice", key, ".json"):
         try:
             with atomic_path(path) as tmp:
-                speech = narrator.speak(spoken, voice, request.language, scene.seconds, tmp)
+                speech = narrator.speak(spoken, voice, request.language, scene.seconds, tmp, previous_text=previous,
+                                        next_text=following)
                 if speech is None:
                     return _unvoiced(scene, narrator.name)
                 samples, rate = read_wav(tmp)
@@ -70,6 +78,22 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
                      words=words, timing=timing, model=narrator.model, characters=speech.characters,
                      cost_credits=speech.cost_credits,
                      package=speech.package, license=speech.license)
+
+
+def _neighbours(script: Script | None, scene: Scene, language: str) -> tuple[str, str]:
+    """The narration of the scenes before and after this one, as the voice says it ("" at either end)."""
+    indexes = [s.index for s in script.scenes] if script else []
+    if scene.index not in indexes:
+        return "", ""
+    at = indexes.index(scene.index)
+    before = script.scenes[at - 1].narration if at > 0 else ""
+    after = script.scenes[at + 1].narration if at + 1 < len(indexes) else ""
+    return (spoken_text(before, language)[0] if before else "", spoken_text(after, language)[0] if after else "")
+
+
+def _short_key(script: Script) -> str:
+    """Which Short a narration belongs to: a hash of its scenes' narration, in order."""
+    return hashlib.sha256("\x1e".join(s.narration for s in script.scenes).encode()).hexdigest()[:16]
 
 
 def _written(text: str, spoken: list[WordTiming], counts: list[int], samples: np.ndarray, rate: int

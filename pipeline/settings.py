@@ -231,12 +231,13 @@ class ElevenLabsSettings(BaseModel):
     elevenlabs_base_url: str | None = Field(None, validation_alias=AliasChoices("ELEVENLABS_BASE_URL"),
                                             description="An ElevenLabs-compatible server; default the SDK's.")
     elevenlabs_model: str = Field("eleven_multilingual_v2", description="Text-to-speech model, e.g. "
-                                  "eleven_multilingual_v2, eleven_flash_v2_5 (half the characters) or eleven_v3.")
+                                  "eleven_multilingual_v2, eleven_v3, eleven_v4, or eleven_flash_v2_5 and "
+                                  "eleven_v4_turbo (half the characters).")
     elevenlabs_voice: str = Field("JBFqnCBsd6RMkjVDRZzb", description="Voice id or name when the request names "
                                   "none (`shorts voices --provider elevenlabs`); default George.")
     elevenlabs_timeout: float = Field(180.0, gt=0, description="Seconds to wait for one scene's speech.")
     max_characters_per_short: float = Field(3000.0, ge=0, description="Refuse a Short whose narration is billed "
-                                            "more characters than this.")
+                                            "more characters than this, up front or between scenes.")
     max_characters_per_day: float = Field(30000.0, ge=0, description="Refuse narration past this many billed "
                                           "characters in any 24 hours.")
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import wave
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fakes.elevenlabs import KEY, FakeElevenLabs
 
-from pipeline import AssetStore, ConfigError, ProviderError, Scene, Script, Settings, ShortRequest, narrate
+from pipeline import (
+    AssetStore, ConfigError, Narration, ProviderError, Scene, Script, Settings, ShortRequest, ShortsError, narrate,
+)
 from pipeline.render.captions import CaptionStyle, cues
 from pipeline.state.ledger import CHARACTERS, DONE, UNCONFIRMED, Ledger
 from pipeline.providers import build_provider, check_budget, choose_providers, estimate_characters
@@ -136,3 +139,92 @@ def test_auto_picks_elevenlabs_and_the_characters_count_against_the_caps(fake, t
     with pytest.raises(ConfigError, match=r"to 134 characters, over SHORTS_MAX_CHARACTERS_PER_DAY=100"):
         narrate(REQUEST, SCENE.model_copy(update={"index": 2}), speaker, AssetStore(tmp_path / "b"))
     assert len(fake.posts()) == 1
+
+
+def short_of(*narrations: str) -> Script:
+    scenes = [Scene(index=i, narration=text, first_frame_prompt="an octopus", motion_prompt="push in", seconds=2)
+              for i, text in enumerate(narrations, 1)]
+    return Script(title="Octopus facts", description="d", tags=[], hook="h", scenes=scenes)
+
+
+def speak_at_once(script: Script, store: AssetStore) -> list[Narration | ShortsError]:
+    """Every scene at once, each in its thread with its own narrator built from settings, as the flow does."""
+    def one(scene: Scene) -> Narration | ShortsError:
+        try:
+            return narrate(REQUEST, scene, build_provider("voice", "elevenlabs", Settings()), store, script=script)
+        except ShortsError as exc:
+            return exc
+    with ThreadPoolExecutor(max_workers=len(script.scenes)) as pool:
+        return list(pool.map(one, script.scenes))
+
+
+def test_a_voice_that_bills_double_stops_the_short_at_its_cap_and_keeps_what_it_made(fake, tmp_path, monkeypatch):
+    """Nothing says up front that this voice costs 2 credits a character: its first request is spoken alone, the
+    others are priced at the rate it billed, and each reservation checks the Short's total in the same transaction."""
+    monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
+    monkeypatch.setenv("ELEVENLABS_BASE_URL", fake.root)
+    monkeypatch.setenv("SHORTS_MAX_CHARACTERS_PER_SHORT", "70")
+    fake.multiplier, fake.delay = 2.0, 0.5  # slow enough that all four would be in flight together
+    script = short_of("Arms taste prey.", "Skin sees light.", "Blood runs blue.", "Eyes see no red.")  # 16 each
+    choices = choose_providers(REQUEST, Settings())
+    assert estimate_characters(script, choices, Settings()) == 64  # one a character: no rate known yet
+    check_budget(script, choices, Settings())
+
+    results = speak_at_once(script, AssetStore(tmp_path / "store"))
+    made = [r for r in results if isinstance(r, Narration)]
+    refused = [r for r in results if isinstance(r, ShortsError)]
+    assert len(made) == 2 and len(fake.posts()) == 2 and all(n.characters == 32 for n in made)
+    assert len(refused) == 2 and all(isinstance(e, ConfigError) for e in refused)
+    assert {e.scene for e in refused} | {n.scene for n in made} == {1, 2, 3, 4}
+    assert str(refused[0]).endswith("This narration would bring the Short's elevenlabs spend to 96 characters, over "
+                                    "SHORTS_MAX_CHARACTERS_PER_SHORT=70; raise it or shorten the script, nothing "
+                                    "was submitted.")
+    ledger = Ledger(Settings().paths.ledger)
+    assert sum(t.credits_spent or 0 for t in ledger.tasks()) == 64 <= 70  # billed, and never past the cap
+    assert all(n.path.is_file() for n in made)
+
+    # Now the rate is known: the estimate (the storyboard's too) and the refusal before anything is paid use it.
+    assert estimate_characters(script, choices, Settings()) == 128
+    with pytest.raises(ConfigError, match=r"up to 128 characters, over SHORTS_MAX_CHARACTERS_PER_SHORT=70"):
+        check_budget(script, choices, Settings())
+
+    # With room for the Short, a rerun speaks only the scenes it lacks; the Short's total counts what it kept.
+    monkeypatch.setenv("SHORTS_MAX_CHARACTERS_PER_SHORT", "128")
+    again = speak_at_once(script, AssetStore(tmp_path / "store"))
+    assert all(isinstance(n, Narration) for n in again) and len(fake.posts()) == 4
+    assert {n.path for n in made} <= {n.path for n in again if isinstance(n, Narration)}
+    assert sum(t.credits_spent or 0 for t in ledger.tasks()) == 128
+
+
+def test_each_scene_hears_its_neighbours_as_spoken_and_a_seed_from_its_request(fake, tmp_path):
+    script = short_of("Arms taste prey.", "Skin sees light.", "It has 3 hearts.")
+    first, middle, last = script.scenes
+    narrate(REQUEST, middle, narrator(fake, tmp_path), AssetStore(tmp_path / "a"), script=script)
+    narrate(REQUEST, first, narrator(fake, tmp_path), AssetStore(tmp_path / "a"), script=script)
+    body, opening = fake.posts()[0]["body"], fake.posts()[1]["body"]
+    assert (body["previous_text"], body["next_text"]) == ("Arms taste prey.", "It has three hearts.")
+    assert "previous_text" not in opening and opening["next_text"] == "Skin sees light."
+    assert 0 <= body["seed"] <= 4_294_967_295 and body["seed"] != opening["seed"]
+
+    # The same scene asked for again (another store, another narrator) is the same request, seed included.
+    narrate(REQUEST, middle, narrator(fake, tmp_path), AssetStore(tmp_path / "b"), script=script)
+    assert fake.posts()[2]["body"] == body
+
+    # Without its neighbours it is other audio, so it is stored under another key and spoken again.
+    alone = narrate(REQUEST, middle, narrator(fake, tmp_path), AssetStore(tmp_path / "b"))
+    stitched = narrate(REQUEST, middle, narrator(fake, tmp_path), AssetStore(tmp_path / "b"), script=script)
+    assert alone.path != stitched.path and len(fake.posts()) == 4
+    assert "previous_text" not in fake.posts()[3]["body"] and fake.posts()[3]["body"]["seed"] == body["seed"]
+
+
+def test_eleven_v4_turbo_bills_half_and_the_estimate_learns_it(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
+    monkeypatch.setenv("ELEVENLABS_BASE_URL", fake.root)
+    monkeypatch.setenv("SHORTS_ELEVENLABS_MODEL", "eleven_v4_turbo")
+    script = short_of("Arms taste prey.", "Skin sees light.")
+    choices = choose_providers(REQUEST, Settings())
+    assert estimate_characters(script, choices, Settings()) == 32  # an upper bound until the model has billed
+    narration = narrate(REQUEST, script.scenes[0], build_provider("voice", "elevenlabs", Settings()),
+                        AssetStore(tmp_path), script=script)
+    assert fake.posts()[0]["body"]["model_id"] == "eleven_v4_turbo" and narration.characters == 8
+    assert estimate_characters(script, choices, Settings()) == 16

@@ -2,7 +2,7 @@ import sys
 
 import pytest
 
-from pipeline import AssetStore, Scene, ShortRequest, narrate
+from pipeline import AssetStore, Scene, Script, ShortRequest, narrate
 from pipeline.timing import read_wav, speech_bounds, time_words
 from pipeline.providers.base import Narrator
 from pipeline.providers.offline.espeak import EspeakNarrator
@@ -18,7 +18,7 @@ class NoVoice(Narrator):
 
     name, model = "none", "none"
 
-    def speak(self, text, voice, language, max_seconds, dest):
+    def speak(self, text, voice, language, max_seconds, dest, *, previous_text="", next_text=""):
         return None
 
 
@@ -79,3 +79,12 @@ with wave.open(args[args.index("-w") + 1], "wb") as w:
     with pytest.raises(ProviderError) as caught:
         narrate(REQUEST.model_copy(update={"voice": "xx-none"}), SCENE, SystemEspeakNarrator(), AssetStore(tmp_path))
     assert "xx-none" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_voice_that_ignores_its_neighbours_keeps_its_cached_audio_when_given_them(tmp_path):
+    scenes = [SCENE, SCENE.model_copy(update={"index": 2, "narration": "Their skin sees light."})]
+    script = Script(title="t", description="d", tags=[], hook="h", scenes=scenes)
+    alone = narrate(REQUEST, SCENE, EspeakNarrator(), AssetStore(tmp_path))
+    made = alone.path.stat().st_mtime_ns
+    beside = narrate(REQUEST, SCENE, EspeakNarrator(), AssetStore(tmp_path), script=script)
+    assert beside.path == alone.path and beside.path.stat().st_mtime_ns == made  # the same key: reused, not remade

@@ -12,6 +12,7 @@ from typing import Any
 from pipeline.errors import ConfigError
 from pipeline.state.ledger import CHARACTERS, CREDITS, USD, amount, open_ledger
 from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
+from pipeline.providers.elevenlabs.budget import observed_rate, priced
 from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.prices import estimate_image_usd
 from pipeline.providers.runware.client import estimate_clip_usd
@@ -51,8 +52,10 @@ ELEVENLABS_KEY = "ELEVENLABS_API_KEY"
 
 
 def _voice_characters(scene: Scene, settings: Settings) -> float:
-    # The narration's length: here, so pricing a Short does not import the ElevenLabs SDK.
-    return float(len(scene.narration))
+    # The narration's length at the rate the voice and model billed at last (a Voice Library voice can bill more than
+    # one a character), else one a character: here, so pricing a Short does not import the ElevenLabs SDK.
+    rate = observed_rate(open_ledger(settings), settings.elevenlabs_model, settings.elevenlabs_voice)
+    return priced(len(scene.narration), rate)
 
 
 FOLDER = "folder:"  # `folder:PATH` names your own media; the registry holds it as "folder"

@@ -83,11 +83,19 @@ class Narrator(Provider, Protocol):
     word_timer: WordTimer | None = None  # times the words of a voice that gives no timings of its own
     # Settings beyond the request that change the audio, for the asset store's key.
     variant: dict[str, object] | None = None
+    # Speaks with its neighbours' text (request stitching), so that text is part of the asset store's key.
+    stitches: ClassVar[bool] = False
+    # The Short being narrated (a hash of its narration), set by `narrate`: a voice billed by the character holds
+    # the per-Short cap over everything spoken for it, by every thread and run.
+    short: str = ""
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech | None:
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
+              previous_text: str = "", next_text: str = "") -> Speech | None:
         """Write speech for `text` to `dest` (16-bit PCM WAV) and say what it is; None when there is no voice here.
 
-        A voice that knows when it speaks each word returns those timings in `Speech.words`.
+        A voice that knows when it speaks each word returns those timings in `Speech.words`. `previous_text` and
+        `next_text` are the neighbouring scenes' narration, as spoken: a voice that `stitches` lets them carry its
+        prosody across the cut, the others ignore them.
         """
         ...
 

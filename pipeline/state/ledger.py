@@ -221,6 +221,15 @@ class Ledger:
         with self._db() as db:
             return [RemoteTask(**row) for row in db.execute("SELECT * FROM remote_tasks ORDER BY row")]
 
+    def newest_billed(self, provider: str, model: str, key_like: str) -> RemoteTask | None:
+        """The newest finished task of this provider and model whose key matches the SQL pattern `key_like`, with
+        what it was billed."""
+        with self._db() as db:
+            row = db.execute("SELECT * FROM remote_tasks WHERE provider = ? AND model = ? AND key LIKE ? AND status = ?"
+                             " AND credits_spent IS NOT NULL ORDER BY row DESC LIMIT 1",
+                             (provider, model, key_like, DONE)).fetchone()
+        return RemoteTask(**row) if row else None
+
     def spent_since(self, since: datetime, unit: str = CREDITS) -> float:
         """Credits (or dollars) spent, or at most to be spent, by tasks created since `since`."""
         with self._db() as db:
@@ -233,16 +242,32 @@ class Ledger:
                          (since.isoformat(timespec="microseconds"), REJECTED, unit))
         return float(row.fetchone()["total"] or 0.0)
 
+    @staticmethod
+    def _spent_on_short(db: Connection, provider: str, unit: str, short: str, key: str) -> float:
+        # The newest row of each other task of the Short: a task asked for again (a rerun, --fresh) counts once.
+        row = db.execute("SELECT SUM(COALESCE(credits_spent, credits_estimated)) AS total FROM remote_tasks WHERE row IN"
+                         " (SELECT MAX(row) FROM remote_tasks WHERE provider = ? AND unit = ? AND key LIKE ? AND"
+                         " key != ? AND status != ? GROUP BY key)", (provider, unit, f"{short}/%", key, REJECTED))
+        return float(row.fetchone()["total"] or 0.0)
+
     def reserve(self, *, key: str, provider: str, kind: str, model: str, estimate: float, daily_cap: float,
-                unit: str = CREDITS, task_id: str | None = None) -> int:
+                unit: str = CREDITS, task_id: str | None = None, short: str | None = None,
+                short_cap: float = float("inf")) -> int:
         """Record that a task is about to be created (with its id, when the client makes it), unless it would
-        pass the daily cap of its unit."""
+        pass the daily cap of its unit, or, for one task of a Short (its `key` starts with `short` and a slash),
+        the Short's cap: the check and the record are one transaction, so tasks reserved at once cannot both pass."""
         with self._db(write=True) as db:
             spent = self._spent(db, datetime.now(timezone.utc) - timedelta(days=1), unit)
             if spent + estimate > daily_cap:
                 raise ConfigError(f"This {kind} would bring the last 24 hours' {provider} spend to "
                                   f"{amount(spent + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_DAY="
                                   f"{daily_cap:g}; raise it or wait, nothing was submitted.")
+            if short is not None and short_cap != float("inf"):
+                so_far = self._spent_on_short(db, provider, unit, short, key)
+                if so_far + estimate > short_cap:
+                    raise ConfigError(f"This {kind} would bring the Short's {provider} spend to "
+                                      f"{amount(so_far + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_SHORT="
+                                      f"{short_cap:g}; raise it or shorten the script, nothing was submitted.")
             now = _now()
             return db.insert(
                 "INSERT INTO remote_tasks (key, provider, kind, model, task_id, status, credits_estimated, unit,"

@@ -2,14 +2,18 @@
 
 Its text-to-speech "with timestamps" speaks a tone burst per word on an uneven clock (words long and short, pauses
 long and short, characters bunched at the start of each word), and answers with the times of every character, as
-ElevenLabs does. `spoken` remembers each word's true onset and end, so a test can check captions follow that clock.
+ElevenLabs does, billing `multiplier` credits a character (its `character-cost` header). Every request's JSON body
+(text, model_id, seed, previous_text, next_text) is kept in `requests`. `spoken` remembers each word's true onset and
+end, so a test can check captions follow that clock.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 import re
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler
 
@@ -42,6 +46,8 @@ class FakeElevenLabs(LoopbackFake):
         self.spoken: list[tuple[list[str], list[tuple[float, float]]]] = []
         self.request_id: str | None = None  # the id every answer carries; None: a new one each, as ElevenLabs does
         self.request_ids: list[str] = []  # the ids answered, in order
+        self.multiplier = 1.0  # credits billed per character sent (a Voice Library voice can cost more), flash half
+        self.delay = 0.0  # seconds each speech takes, so that requests sent at once are in flight together
 
     def posts(self) -> list[dict]:
         return [r for r in self.requests if r["method"] == "POST"]
@@ -71,8 +77,10 @@ class FakeElevenLabs(LoopbackFake):
         if query != "output_format=pcm_24000":
             return send(h, 422, {"detail": [{"msg": f"this fake speaks pcm_24000 only, not {query}"}]})
         text = body["text"]
+        time.sleep(self.delay)
         pcm, alignment = self._speak(text)
-        billed = len(text) // 2 if "flash" in (body.get("model_id") or "") else len(text)
+        half = any(word in (body.get("model_id") or "") for word in ("flash", "turbo"))
+        billed = math.ceil(len(text) * self.multiplier) // (2 if half else 1)
         return send(h, 200, {"audio_base64": base64.b64encode(pcm).decode(), "alignment": alignment,
                              "normalized_alignment": alignment},
                     {"character-cost": str(billed), "request-id": self._next_id()})

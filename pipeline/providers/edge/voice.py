@@ -50,7 +50,8 @@ class EdgeNarrator(Narrator):
     def from_settings(cls, settings: Settings) -> EdgeNarrator:
         return cls(voice=settings.edge_voice, url=settings.edge_url, voices_url=settings.edge_voices_url)
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
+              previous_text: str = "", next_text: str = "") -> Speech:
         # The voice carries the language (its locale); the scene takes the audio's real length.
         chosen = voice or self.voice
         try:

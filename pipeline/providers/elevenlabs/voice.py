@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,6 +19,7 @@ from elevenlabs.client import ElevenLabs
 from elevenlabs.core.api_error import ApiError
 
 from pipeline.alignment import align_words
+from pipeline.providers.elevenlabs.budget import observed_rate, priced, request_key
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.state.ledger import CHARACTERS, DONE, REJECTED, UNCONFIRMED, Ledger, open_ledger
 from pipeline.models import Speech
@@ -34,22 +37,26 @@ VOICE_ID = re.compile(r"^[A-Za-z0-9]{20}$")  # ElevenLabs voice ids are 20 lette
 PAID_TRIES = 3  # sends of one speech request, counting only answers that prove nothing was made
 MAX_RETRY_WAIT = 60.0
 TERMS = "ElevenLabs terms (paid plans allow commercial use)"
+MAX_SEED = 4_294_967_295
 
 
 class ElevenLabsNarrator(Narrator):
     """Speaks each scene with text-to-speech "with timestamps"; the characters' times become the words' times."""
 
     name: ClassVar[str] = "elevenlabs"
+    stitches: ClassVar[bool] = True
 
     def __init__(self, *, api_key: str, base_url: str | None = None, http_client: httpx.Client | None = None,
                  model: str = default("elevenlabs_model"), voice: str = default("elevenlabs_voice"),
                  timeout: float = default("elevenlabs_timeout"), ledger: Ledger | None = None,
-                 daily_cap: float = float("inf"),
+                 daily_cap: float = float("inf"), short_cap: float = float("inf"),
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.model = model
         self.voice = voice
         self.ledger = ledger
         self.daily_cap = daily_cap
+        self.short_cap = short_cap
+        self.short = ""
         self._sleep = sleep
         self._voice_ids: dict[str, str] = {}
         self._client = ElevenLabs(api_key=api_key, base_url=base_url or None, timeout=timeout, httpx_client=http_client)
@@ -61,23 +68,34 @@ class ElevenLabsNarrator(Narrator):
         return cls(api_key=key, base_url=settings.elevenlabs_base_url, http_client=http_client,
                    model=settings.elevenlabs_model, voice=settings.elevenlabs_voice,
                    timeout=settings.elevenlabs_timeout, ledger=open_ledger(settings),
-                   daily_cap=settings.max_characters_per_day)
+                   daily_cap=settings.max_characters_per_day, short_cap=settings.max_characters_per_short)
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
+              previous_text: str = "", next_text: str = "") -> Speech:
         # The model reads the language from the text; the scene takes the audio's real length, even past max_seconds.
-        voice_id = self.voice_id(voice or self.voice)
-        row = self._reserve(text, voice_id)
-        try:
-            response = self._send(lambda: self._client.text_to_speech.with_raw_response.convert_with_timestamps(
-                voice_id, text=text, model_id=self.model, output_format=OUTPUT_FORMAT,
-                request_options={"max_retries": 0}))  # the SDK resends a POST after a 5xx or 408: never for speech
-        except ShortsError as exc:
-            self._settle(row, UNCONFIRMED if isinstance(exc, ProviderError) and not exc.retry_safe else REJECTED,
-                         detail=str(exc))
-            raise
+        given = voice or self.voice
+        voice_id = self.voice_id(given)
+        # The neighbours' text carries the prosody across scene cuts (request stitching); they are not spoken.
+        stitching = {name: value for name, value in (("previous_text", previous_text), ("next_text", next_text))
+                     if value}
+        seed = request_seed(self.model, voice_id, text)
+        with self._rate_learnt(given):
+            row = self._reserve(text, given, voice_id, seed, stitching)
+            try:
+                response = self._send(lambda: self._client.text_to_speech.with_raw_response.convert_with_timestamps(
+                    voice_id, text=text, model_id=self.model, output_format=OUTPUT_FORMAT, seed=seed, **stitching,
+                    request_options={"max_retries": 0}))  # the SDK resends a POST after a 5xx or 408: never for speech
+            except ShortsError as exc:
+                self._settle(row, UNCONFIRMED if isinstance(exc, ProviderError) and not exc.retry_safe else REJECTED,
+                             detail=str(exc))
+                raise
+            with billed("ElevenLabs", "the speech"):
+                characters = _billed(response.headers, text)
+                self._settle(row, DONE, spent=characters, task_id=response.headers.get("request-id"))
         with billed("ElevenLabs", "the speech"):
-            characters = _billed(response.headers, text)
-            self._settle(row, DONE, spent=characters, task_id=response.headers.get("request-id"))
+            if characters > len(text):
+                log.info("  ElevenLabs billed %d characters for %d (%.3g a character with this voice); the scenes "
+                         "still to speak are priced at that rate", characters, len(text), characters / len(text))
             answer = response.data
             write_pcm16_samples(base64.b64decode(answer.audio_base_64), RATE, dest, "ElevenLabs")
             words = self._word_timings(text, answer, dest)
@@ -125,12 +143,30 @@ class ElevenLabsNarrator(Narrator):
             self._sleep(wait)
         raise AssertionError("unreachable")
 
-    def _reserve(self, text: str, voice_id: str) -> int | None:
+    @contextmanager
+    def _rate_learnt(self, voice: str) -> Iterator[None]:
+        """Speak the first request of a voice and model whose rate the ledger does not know yet alone (across
+        threads and runs), so that scenes spoken at once are priced at the rate it bills, not at a guess."""
+        if self.ledger is None or observed_rate(self.ledger, self.model, voice) is not None:
+            yield
+            return
+        with self.ledger.hold(f"elevenlabs-rate-{self.model}-{voice.casefold()}"):
+            if observed_rate(self.ledger, self.model, voice) is None:
+                yield
+                return
+        yield
+
+    def _reserve(self, text: str, voice: str, voice_id: str, seed: int, stitching: dict[str, str]) -> int | None:
+        """Record the request before it is sent, priced at the rate this voice and model billed at last, unless that
+        would pass the day's or this Short's cap (one transaction, so scenes spoken at once cannot both pass)."""
         if self.ledger is None:
             return None
-        key = hashlib.sha256(f"{self.model}\n{voice_id}\n{text}".encode()).hexdigest()[:32]
+        digest = hashlib.sha256(json.dumps([self.model, voice_id, text, seed, stitching], sort_keys=True).encode())
+        key = request_key(self.short, voice, text, digest.hexdigest()[:16])
+        estimate = priced(len(text), observed_rate(self.ledger, self.model, voice))
         return self.ledger.reserve(key=key, provider=self.name, kind="narration", model=self.model,
-                                   estimate=float(len(text)), daily_cap=self.daily_cap, unit=CHARACTERS)
+                                   estimate=estimate, daily_cap=self.daily_cap, unit=CHARACTERS,
+                                   short=self.short or None, short_cap=self.short_cap)
 
     def _settle(self, row: int | None, status: str, *, spent: float | None = None, task_id: str | None = None,
                 detail: str | None = None) -> None:
@@ -168,6 +204,11 @@ class ElevenLabsNarrator(Narrator):
             heard.append((word, start, end))
         samples, rate = read_wav(audio)
         return align_words(text, heard, *speech_bounds(samples, rate))[0]
+
+
+def request_seed(model: str, voice_id: str, text: str) -> int:
+    """The seed of a request (0..4294967295), from what it says: the same scene asked for again sounds the same."""
+    return int(hashlib.sha256(f"{model}\n{voice_id}\n{text}".encode()).hexdigest(), 16) % (MAX_SEED + 1)
 
 
 def _billed(headers: Any, text: str) -> int:

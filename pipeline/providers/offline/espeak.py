@@ -30,6 +30,7 @@ class EspeakNarrator(Narrator):
         """The run's eSpeak NG process (shared by every scene)."""
         return voice_worker("espeak")
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
+              previous_text: str = "", next_text: str = "") -> Speech:
         voice = voice or ("en-us" if language.lower() in ("en", "en-us") else language)
         return speak_within(self.worker, text, voice, max_seconds, MAX_SPEED, dest)

@@ -50,7 +50,8 @@ class PiperNarrator(Narrator):
             raise ConfigError(f"Piper speaks English with the voice 'joe' only (asked: "
                               f"{request.voice or request.language}); use --voice espeak for other voices and languages.")
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
+              previous_text: str = "", next_text: str = "") -> Speech:
         if not speaks(voice, language):
             raise ProviderError(f"Piper speaks English with the voice 'joe' only (asked: {voice or language}); use "
                                 "--voice espeak for other voices and languages.")

@@ -53,7 +53,8 @@ class OfflineNarrator(Narrator):
     def from_settings(cls, settings: Settings) -> OfflineNarrator:
         return cls(settings.paths.voices)
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech | None:
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
+              previous_text: str = "", next_text: str = "") -> Speech | None:
         for narrator in (self.piper if speaks(voice, language) else None, self.espeak):
             if narrator is None:
                 continue
@@ -75,7 +76,8 @@ class SystemEspeakNarrator(Narrator):
     def __init__(self) -> None:
         self.binary = espeak_binary()
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
+              previous_text: str = "", next_text: str = "") -> Speech:
         rate = BASE_RATE
         for _ in range(3):
             self._run(text, voice or language, rate, dest)

@@ -72,7 +72,8 @@ class OpenAINarrator(Narrator):
         """What else shapes the audio, for the asset store's key."""
         return {"voice": self.voice, "speed": self.speed, "instructions": self.instructions}
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path) -> Speech:
+    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
+              previous_text: str = "", next_text: str = "") -> Speech:
         # The model reads the language from the text; the scene takes the audio's real length, even past max_seconds.
         options: dict[str, object] = {}
         if self.speed != 1.0:
