@@ -140,8 +140,12 @@ def test_processing_that_takes_too_long_leaves_the_thumbnail_to_a_rerun(out_dir,
     assert youtube.inserts == 1 and len(youtube.thumbnails) == 1
 
 
-def test_without_first_frames_the_video_s_first_frame_is_used(out_dir, youtube, settings):
-    (out_dir / "manifest.json").write_text(json.dumps({"frames": []}))  # stock footage: no first frames
+@pytest.mark.parametrize("manifest", [{"frames": []}, None])  # stock footage has no first frames; no manifest
+def test_without_first_frames_the_video_s_first_frame_is_used(out_dir, youtube, settings, manifest):
+    if manifest is None:
+        (out_dir / "manifest.json").unlink()
+    else:
+        (out_dir / "manifest.json").write_text(json.dumps(manifest))
     publish(out_dir, SCRIPT, REQUEST, settings, sleep=lambda s: None)
     teal = (0, 128, 128)
     assert sent_thumbnail(youtube).getpixel((20, 20)) == pytest.approx(teal, abs=16)

@@ -44,7 +44,7 @@ def add_thumbnail(youtube: Resource, video: Path, video_id: str, title: str, *,
     """Make the thumbnail beside `video`, wait for YouTube to process the video and set it; False (after a warning
     in the log) when it could not be set."""
     try:
-        jpeg = make_thumbnail(video.parent, title, video.with_name("thumbnail.jpg"))
+        jpeg = make_thumbnail(video, title, video.with_name("thumbnail.jpg"))
         wait_until_processed(youtube, video_id, sleep=sleep, jitter=jitter, wait=wait)
         set_thumbnail(youtube, video_id, jpeg, sleep=sleep, jitter=jitter)
     except NoThumbnail as exc:
@@ -62,9 +62,10 @@ def add_thumbnail(youtube: Resource, video: Path, video_id: str, title: str, *,
     return True
 
 
-def make_thumbnail(out_dir: Path, title: str, dest: Path) -> Path:
-    """Draw `title` on the first scene's first frame (the video's first frame if that file is gone): a JPEG."""
-    image = ImageOps.fit(_first_frame(out_dir), SIZE, Image.Resampling.LANCZOS)
+def make_thumbnail(video: Path, title: str, dest: Path) -> Path:
+    """Draw `title` on the first scene's first frame, as the manifest beside `video` lists it (else on the video's
+    own first frame): a JPEG at `dest`."""
+    image = ImageOps.fit(_first_frame(video), SIZE, Image.Resampling.LANCZOS)
     _draw_title(image, drawable(title).strip())
     data = io.BytesIO()
     image.save(data, "JPEG", quality=88, optimize=True)
@@ -117,14 +118,15 @@ def _refused(exc: HttpError) -> str:
             "same command tries again.")
 
 
-def _first_frame(out_dir: Path) -> Image.Image:
-    manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-    frames = sorted(manifest.get("frames") or [], key=lambda frame: frame.get("scene", 0))
+def _first_frame(video: Path) -> Image.Image:
+    manifest = video.with_name("manifest.json")
+    listed = json.loads(manifest.read_text(encoding="utf-8")).get("frames") if manifest.is_file() else None
+    frames = sorted(listed or [], key=lambda frame: frame.get("scene", 0))
     if frames and Path(frames[0]["path"]).is_file():
         with Image.open(frames[0]["path"]) as image:
             return ImageOps.exif_transpose(image).convert("RGB")
     # Stock or folder footage has no first frames, and a store may have lost one: the video starts the same way.
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(out_dir / "final.mp4"),
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(video),
            "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"]
     png = subprocess.run(cmd, capture_output=True, timeout=60).stdout
     if not png:
