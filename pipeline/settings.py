@@ -101,6 +101,9 @@ class YouTubeSettings(BaseModel):
         None, description="Schedule publishing, e.g. 2030-01-31T18:00:00+01:00: a future time with a zone; needs "
         "privacy private (YouTube makes the video public then).")
     youtube_made_for_kids: bool = Field(False, description="Declare the Short made for kids; always sent to YouTube.")
+    youtube_thumbnail: bool = Field(
+        True, description="Set a custom thumbnail (the first frame with the title, a 1080x1920 JPEG) once YouTube has "
+        "processed the Short; false skips it.")
     youtube_api_url: str | None = Field(None, description="A YouTube-compatible server (e.g. a fake); default Google.")
 
 

@@ -2,6 +2,7 @@
 
 The HttpMockSequence tests in test_youtube_upload.py never reach httplib2, which takes YouTube's 308 (Resume
 Incomplete) for a redirect: a video of more than one chunk, or any resumed session, failed before the fix.
+A 403 whose reason is a rate limit is retried, as google-api-python-client's own `_should_retry_response` does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from google.oauth2.credentials import Credentials
 
 from fakes.youtube import ACCESS_TOKEN, FakeYouTube
 from pipeline.publish.youtube_auth import SCOPES
-from pipeline.publish.youtube_upload import upload_video, youtube_client
+from pipeline import ProviderError
+from pipeline.publish.youtube_upload import processing_status, upload_video, youtube_client
 
 CHUNK = 256 * 1024
 BODY = {"snippet": {"title": "Octopus ink"}, "status": {"privacyStatus": "private"}}
@@ -78,3 +80,41 @@ def test_a_session_from_an_earlier_run_is_resumed_not_started_again(youtube, vid
     made = upload_video(first, video, BODY, session_uri=sessions[0], chunksize=CHUNK, sleep=lambda s: None)
     assert made["id"] == "fakeVid001" and youtube.inserts == 1
     assert bytes(youtube.sessions["s1"].data) == video.read_bytes()
+
+
+def test_a_rate_limited_chunk_is_retried_and_the_video_is_made_once(youtube, video):
+    youtube.fail("chunk", 403, "rateLimitExceeded")  # YouTube's "slow down", on the first chunk
+    waits: list[float] = []
+    made = upload_video(_client(youtube), video, BODY, chunksize=CHUNK, sleep=waits.append, jitter=lambda: 0.5)
+
+    assert made["id"] == "fakeVid001" and youtube.videos == ["fakeVid001"] and youtube.inserts == 1
+    assert bytes(youtube.sessions["s1"].data) == video.read_bytes()
+    # refused chunk, "how much do you hold?", then the three chunks: one session, so one video
+    assert [m for m, _ in youtube.requests] == ["POST", "PUT", "PUT", "PUT", "PUT", "PUT"]
+    assert waits == [1.0]  # the first backoff: up to 2 s, times the jitter
+
+
+def test_a_rate_limited_session_start_is_retried(youtube, video):
+    youtube.fail("insert", 403, "userRateLimitExceeded")
+    waits: list[float] = []
+    made = upload_video(_client(youtube), video, BODY, chunksize=CHUNK, sleep=waits.append)
+    assert made["id"] == "fakeVid001" and youtube.inserts == 1 and youtube.videos == ["fakeVid001"]
+    assert [m for m, _ in youtube.requests][:3] == ["POST", "POST", "PUT"] and len(waits) == 1
+
+
+def test_a_403_that_is_not_a_rate_limit_is_final(youtube, video):
+    youtube.fail("chunk", 403, "quotaExceeded", times=3)
+    waits: list[float] = []
+    with pytest.raises(ProviderError, match="daily upload quota") as caught:
+        upload_video(_client(youtube), video, BODY, chunksize=CHUNK, sleep=waits.append)
+    assert waits == [] and youtube.videos == [] and [m for m, _ in youtube.requests] == ["POST", "PUT"]
+    assert ACCESS_TOKEN not in str(caught.value) and "session" not in str(caught.value)
+
+
+def test_the_status_check_is_retried_on_a_rate_limit_too(youtube, video):
+    client = _client(youtube)
+    made = upload_video(client, video, BODY, sleep=lambda s: None)
+    youtube.fail("list", 403, "rateLimitExceeded")
+    waits: list[float] = []
+    assert processing_status(client, made["id"], sleep=waits.append) == "succeeded"
+    assert [m for m, _ in youtube.requests][-2:] == ["GET", "GET"] and len(waits) == 1

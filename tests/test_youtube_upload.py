@@ -2,7 +2,7 @@
 
 import json
 import logging
-import os
+import shutil
 import urllib.parse
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -12,6 +12,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.http import HttpMockSequence
 
+from fakes.youtube import render_video
 from pipeline import ConfigError, ProviderError, Published, Scene, Script, Settings, ShortRequest, file_digest, publish
 from pipeline.state.ledger import Ledger
 from pipeline.publish.step import publish_to_youtube
@@ -58,7 +59,7 @@ LISTED = ({"status": "200"}, json.dumps({"items": [{"id": "vid123", "status": {"
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings()
+    return Settings(youtube_thumbnail=False)  # the thumbnail has its own tests, on the fake YouTube
 
 
 @pytest.fixture
@@ -71,11 +72,17 @@ def token(settings) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def short_video(tmp_path_factory) -> Path:
+    """A real vertical 1 s video, padded to SIZE: the upload checks that it is a Short before sending it."""
+    return render_video(tmp_path_factory.mktemp("video") / "final.mp4", size=SIZE)
+
+
 @pytest.fixture
-def out_dir(tmp_path) -> Path:
+def out_dir(tmp_path, short_video) -> Path:
     folder = tmp_path / "out" / "octopus"
     folder.mkdir(parents=True)
-    (folder / "final.mp4").write_bytes(os.urandom(SIZE))
+    shutil.copyfile(short_video, folder / "final.mp4")
     return folder
 
 
@@ -178,7 +185,7 @@ def test_the_second_run_uploads_nothing_and_returns_the_existing_link(out_dir, s
 
 def test_an_interrupted_upload_resumes_its_session_in_the_next_run(out_dir, settings, token, sleeps):
     first = HttpMockSequence([started(), *[failed(503)] * 10])
-    with pytest.raises(ProviderError, match="failed 10 times in a row .HTTP 503.; rerun later and it resumes"):
+    with pytest.raises(ProviderError, match=r"failed 10 times in a row \(HTTP 503 backendError\); rerun later and it resumes"):
         upload(out_dir, settings, first, sleeps, chunksize=CHUNK)
     assert len(first.request_sequence) == 11 and len(sleeps) == 9
     assert sleeps[-1] <= 60

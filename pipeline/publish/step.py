@@ -7,11 +7,12 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, ShortsError
 from pipeline.state.ledger import open_ledger
 from pipeline.models import Published, Script, ShortRequest
 from pipeline.package import PACKAGE_FILES
@@ -22,6 +23,7 @@ from pipeline.publish.youtube_metadata import build_metadata, check_schedule
 
 if TYPE_CHECKING:
     import httplib2
+    from googleapiclient.discovery import Resource
 
 log = logging.getLogger("shorts")
 
@@ -66,38 +68,69 @@ def publish_to_youtube(video: Path, script: Script, language: str, settings: Set
 def _upload_once(video: Path, digest: str, script: Script, language: str, settings: Settings, channel: str, *,
                  http: httplib2.Http | None, sleep: Callable[[float], None], chunksize: int | None) -> Published:
     # Google's API client loads here, not at the top: every `shorts` process imports this module, few upload.
-    from google.auth.exceptions import RefreshError, TransportError
+    from google.auth.exceptions import GoogleAuthError, RefreshError
     from googleapiclient.errors import HttpError
 
-    from pipeline.publish.youtube_upload import (
-        CHUNK_SIZE, TRANSPORT_ERRORS, processing_status, shorts_url, upload_video, youtube_client,
-    )
+    from pipeline.publish.youtube_format import check_is_short
+    from pipeline.publish.youtube_upload import CHUNK_SIZE, TRANSPORT_ERRORS, processing_status, shorts_url, upload_video
 
     ledger = open_ledger(settings)
     earlier = ledger.upload(digest, channel)
     if earlier and earlier.video_id:
         log.info("  already on YouTube (channel %s), nothing uploaded: %s", channel, shorts_url(earlier.video_id))
+        if settings.youtube_thumbnail and not earlier.thumbnail_set_at:  # an earlier run could not set it
+            try:
+                with _youtube(settings, channel, http) as youtube:
+                    _thumbnail(youtube, video, digest, earlier.video_id, script.title, settings, channel, sleep)
+            except ShortsError as exc:  # the video is up: a thumbnail never fails the run
+                log.warning("  The thumbnail was not set: %s", exc)
         return _on_youtube(earlier.video_id, shorts_url(earlier.video_id))
+    check_is_short(video)  # before any request: YouTube would make a longer or wider video a normal one
     metadata = build_metadata(script, language, category_id=settings.youtube_category_id,
                               privacy=settings.youtube_privacy, publish_at=settings.youtube_publish_at,
                               made_for_kids=settings.youtube_made_for_kids)
-    youtube = youtube_client(load_youtube_credentials(settings.home_dir, channel, http), http, settings.youtube_api_url)
-    if earlier and earlier.session_uri:
-        log.info("  resuming the interrupted YouTube upload")
-    try:
-        uploaded = upload_video(
-            youtube, video, metadata.body(), session_uri=earlier.session_uri if earlier else None,
-            on_session=lambda uri: ledger.record_upload_session(digest, channel, uri, title=metadata.title),
-            sleep=sleep, chunksize=chunksize or CHUNK_SIZE)
-    except RefreshError as exc:
-        raise revoked(channel) from exc
-    ledger.record_upload_done(digest, channel, uploaded["id"])
-    log.info("  uploaded to YouTube (channel %s, %s): %s", channel, metadata.privacy, shorts_url(uploaded["id"]))
-    try:
-        log.info("  YouTube processing status: %s", processing_status(youtube, uploaded["id"]) or "not known yet")
-    except (HttpError, RefreshError, TransportError, *TRANSPORT_ERRORS) as exc:  # only a report: never fail on it
-        log.info("  YouTube processing status not available (%s)", type(exc).__name__)
+    with _youtube(settings, channel, http) as youtube:
+        if earlier and earlier.session_uri:
+            log.info("  resuming the interrupted YouTube upload")
+        try:
+            uploaded = upload_video(
+                youtube, video, metadata.body(), session_uri=earlier.session_uri if earlier else None,
+                on_session=lambda uri: ledger.record_upload_session(digest, channel, uri, title=metadata.title),
+                sleep=sleep, chunksize=chunksize or CHUNK_SIZE)
+        except RefreshError as exc:
+            raise revoked(channel) from exc
+        ledger.record_upload_done(digest, channel, uploaded["id"])
+        log.info("  uploaded to YouTube (channel %s, %s): %s", channel, metadata.privacy, shorts_url(uploaded["id"]))
+        if settings.youtube_thumbnail:
+            _thumbnail(youtube, video, digest, uploaded["id"], script.title, settings, channel, sleep)
+        else:
+            try:
+                log.info("  YouTube processing status: %s",
+                         processing_status(youtube, uploaded["id"], sleep=sleep) or "not known yet")
+            except (HttpError, GoogleAuthError, *TRANSPORT_ERRORS) as exc:  # only a report: never fail on it
+                log.info("  YouTube processing status not available (%s)", type(exc).__name__)
     return _on_youtube(uploaded["id"], shorts_url(uploaded["id"]))
+
+
+@contextmanager
+def _youtube(settings: Settings, channel: str, http: httplib2.Http | None) -> Iterator[Resource]:
+    """A YouTube client signed for the channel, closed afterwards when its connections are ours."""
+    from pipeline.publish.youtube_upload import youtube_client
+
+    youtube = youtube_client(load_youtube_credentials(settings.home_dir, channel, http), http, settings.youtube_api_url)
+    try:
+        yield youtube
+    finally:
+        if http is None:
+            youtube.close()  # httplib2 keeps its sockets open until told
+
+
+def _thumbnail(youtube: Resource, video: Path, digest: str, video_id: str, title: str, settings: Settings,
+               channel: str, sleep: Callable[[float], None]) -> None:
+    from pipeline.publish.youtube_thumbnail import add_thumbnail
+
+    if add_thumbnail(youtube, video, video_id, title, sleep=sleep):
+        open_ledger(settings).record_thumbnail_set(digest, channel)
 
 
 def _on_youtube(video_id: str, url: str) -> Published:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import random
@@ -20,14 +19,12 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest, MediaFileUpload
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
+from pipeline.publish.youtube_retry import TRANSPORT_ERRORS, backoff, describe, execute, reasons, retryable
 
 log = logging.getLogger("shorts")
 
 MAX_TRIES = 10                  # in a row without progress, as in YouTube's own upload sample
-MAX_DELAY = 60.0                # seconds; the backoff doubles up to this, with full jitter
 CHUNK_SIZE = 8 * 1024 * 1024    # a multiple of 256 KiB, as the resumable protocol asks; a resume point per chunk
-# Connection trouble worth another try: what the official sample retries, plus timeouts and resets (OSError).
-TRANSPORT_ERRORS = (httplib2.HttpLib2Error, http.client.HTTPException, OSError)
 
 
 def shorts_url(video_id: str) -> str:
@@ -78,7 +75,7 @@ def upload_video(youtube: Resource, video: Path, body: dict[str, Any], *, sessio
                     log.warning("  the YouTube upload session has expired; starting a new one")
                     _restart(request)
                     on_session(None)
-                elif not _retryable(exc):
+                elif not retryable(exc):
                     raise _explain(exc) from exc
                 error: Exception = exc
             except TRANSPORT_ERRORS as exc:
@@ -90,10 +87,12 @@ def upload_video(youtube: Resource, video: Path, body: dict[str, Any], *, sessio
                 continue
             failures += 1
             if failures >= max_tries:
-                raise ProviderError(f"The YouTube upload failed {failures} times in a row ({_describe(error)}); "
+                raise ProviderError(f"The YouTube upload failed {failures} times in a row ({describe(error)}); "
                                     "rerun later and it resumes where it stopped.") from error
-            delay = min(MAX_DELAY, 2.0 ** failures) * jitter()
-            log.warning("  upload interrupted (%s); try %d of %d in %.1f s", _describe(error), failures + 1,
+            delay = backoff(failures, jitter)
+            # A rate-limit 403 on a chunk is retried like a 5xx: the library marks the request in error, so the
+            # next try first asks the session how much it holds; the session, and so the video, stays the same one.
+            log.warning("  upload interrupted (%s); try %d of %d in %.1f s", describe(error), failures + 1,
                         max_tries, delay)
             sleep(delay)
         return response
@@ -101,12 +100,16 @@ def upload_video(youtube: Resource, video: Path, body: dict[str, Any], *, sessio
         media.stream().close()
 
 
-def processing_status(youtube: Resource, video_id: str) -> str | None:
+def processing_status(youtube: Resource, video_id: str, *, sleep: Callable[[float], None] = time.sleep,
+                      jitter: Callable[[], float] = random.random) -> str | None:
     """YouTube's processing status of an uploaded video (`processing`, `succeeded`, ...), if it is known yet."""
-    found = youtube.videos().list(part="status,processingDetails", id=video_id).execute().get("items") or []
+    answer = execute(youtube.videos().list(part="status,processingDetails", id=video_id), "status check",
+                     sleep=sleep, jitter=jitter)
+    found = answer.get("items") or []
     if not found:
         return None
-    return found[0].get("processingDetails", {}).get("processingStatus") or found[0]["status"].get("uploadStatus")
+    return (found[0].get("processingDetails", {}).get("processingStatus")
+            or found[0].get("status", {}).get("uploadStatus"))
 
 
 class _SessionWatch:
@@ -135,28 +138,14 @@ def _restart(request: HttpRequest) -> None:
     request._in_error_state = False
 
 
-def _retryable(exc: HttpError) -> bool:
-    # 429 is a 4xx but means "slow down", which backoff does; every other 4xx would fail the same way again.
-    return exc.status_code >= 500 or exc.status_code == 429
-
-
-def _reasons(exc: HttpError) -> list[str]:
-    try:
-        error = json.loads(exc.content.decode("utf-8"))["error"]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return []
-    details = [*(error.get("errors") or []), *(error.get("details") or [])]
-    return [item["reason"] for item in details if isinstance(item, dict) and item.get("reason")]
-
-
 def _explain(exc: HttpError) -> ShortsError:
     """One sentence for a refused upload; never the request's URI, which can carry the session's id."""
-    reasons = _reasons(exc)
-    code = f"{exc.status_code} {reasons[0] if reasons else ''}".strip()
-    if "quotaExceeded" in reasons:
+    found = reasons(exc)
+    code = f"{exc.status_code} {found[0] if found else ''}".strip()
+    if "quotaExceeded" in found:
         return ProviderError("YouTube's daily upload quota for this Google Cloud project is used up; the Short is "
                              "kept, so rerun the same command after midnight Pacific time to upload it.")
-    if "uploadLimitExceeded" in reasons:
+    if "uploadLimitExceeded" in found:
         return ProviderError("This YouTube channel has reached its upload limit for now; the Short is kept, so "
                              "rerun the same command in a few hours to upload it.")
     if exc.status_code == 401:
@@ -165,9 +154,3 @@ def _explain(exc: HttpError) -> ShortsError:
     detail = f": {exc.reason[:200].rstrip('.')}" if exc.reason else ""
     return ProviderError(f"YouTube refused the upload ({code}){detail}; nothing was published, fix the cause "
                          "and rerun.")
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, HttpError):
-        return f"HTTP {error.status_code}"
-    return type(error).__name__

@@ -119,6 +119,7 @@ class Upload(BaseModel):
     video_id: str | None
     created_at: datetime
     updated_at: datetime
+    thumbnail_set_at: datetime | None = None  # when our custom thumbnail was set; None: not (yet)
 
 
 def m003_uploads(db: Connection) -> None:
@@ -156,9 +157,14 @@ def m005_topic_queue(db: Connection) -> None:
         )"""))
 
 
+def m006_upload_thumbnails(db: Connection) -> None:
+    # A custom thumbnail is set once per uploaded video: a rerun that finds this set sends none again.
+    db.execute("ALTER TABLE uploads ADD COLUMN thumbnail_set_at TEXT")
+
+
 # Append only: a shipped migration is never edited, because databases in the wild have already run it.
 MIGRATIONS: list[Callable[[Connection], None]] = [
-    m001_remote_tasks, m002_topics, m003_uploads, m004_remote_task_units, m005_topic_queue,
+    m001_remote_tasks, m002_topics, m003_uploads, m004_remote_task_units, m005_topic_queue, m006_upload_thumbnails,
 ]
 
 
@@ -322,6 +328,13 @@ class Ledger:
                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (video_hash, channel) DO UPDATE SET "
                        "video_id = excluded.video_id, session_uri = NULL, updated_at = excluded.updated_at",
                        (video_hash, channel, video_id, now, now))
+
+    def record_thumbnail_set(self, video_hash: str, channel: str) -> None:
+        """Remember that the uploaded video's thumbnail is set; a rerun then leaves it alone."""
+        with self._db(write=True) as db:
+            now = _now()
+            db.execute("UPDATE uploads SET thumbnail_set_at = ?, updated_at = ? WHERE video_hash = ? AND channel = ?",
+                       (now, now, video_hash, channel))
 
     def queued_topics(self) -> list[str]:
         """The shared topic queue, oldest first."""
