@@ -183,8 +183,9 @@ class Steps:
         self.common = dict(settings=unmapped(settings), fresh=unmapped(fresh))  # what every mapped step takes
 
     def narrate(self, request: ShortRequest, script: Script, provider: str) -> PrefectFutureList:
-        """Every scene's narration, started at once."""
-        return self.narration.map(unmapped(request), script.scenes, unmapped(provider), **self.common)
+        """Every scene's narration, started at once; each hears its neighbours, and the Short's caps hold across them."""
+        return self.narration.map(unmapped(request), script.scenes, unmapped(provider), script=unmapped(script),
+                                  **self.common)
 
     @staticmethod
     def call(task, *args):
