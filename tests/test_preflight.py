@@ -94,3 +94,16 @@ def test_a_missing_key_and_a_voice_piper_cannot_speak_are_one_sentence_each():
     with pytest.raises(ConfigError, match="--voice espeak") as caught:
         check_providers(request, choose_providers(request, Settings()), Settings())
     assert caught.value.step == "voice"
+
+
+def test_an_elevenlabs_voice_name_the_account_lacks_is_refused_before_anything_is_spoken(monkeypatch):
+    from fakes.elevenlabs import KEY as ELEVENLABS_KEY, FakeElevenLabs
+
+    request = ShortRequest(topic="bees", voice_provider="elevenlabs", voice="Nobody")
+    with FakeElevenLabs() as fake:
+        monkeypatch.setenv("ELEVENLABS_API_KEY", ELEVENLABS_KEY)
+        monkeypatch.setenv("ELEVENLABS_BASE_URL", fake.root)
+        with pytest.raises(ConfigError, match="no voice named 'Nobody'") as caught:
+            check_providers(request, choose_providers(request, Settings()), Settings())
+        check_providers(request.model_copy(update={"voice": None}), choose_providers(request, Settings()), Settings())
+    assert caught.value.step == "voice" and fake.posts() == []  # nothing spoken, nothing billed

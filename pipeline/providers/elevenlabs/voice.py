@@ -22,7 +22,7 @@ from pipeline.alignment import align_words
 from pipeline.providers.elevenlabs.budget import observed_rate, priced, request_key
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.state.ledger import CHARACTERS, DONE, REJECTED, UNCONFIRMED, Ledger, open_ledger
-from pipeline.models import Speech
+from pipeline.models import ShortRequest, Speech
 from pipeline.timing import read_wav, speech_bounds
 from pipeline.providers.paid_tasks import billed, cut_text, required_key, retry_after
 from pipeline.providers.speech_audio import write_pcm16_samples
@@ -69,6 +69,10 @@ class ElevenLabsNarrator(Narrator):
                    model=settings.elevenlabs_model, voice=settings.elevenlabs_voice,
                    timeout=settings.elevenlabs_timeout, ledger=open_ledger(settings),
                    daily_cap=settings.max_characters_per_day, short_cap=settings.max_characters_per_short)
+
+    def check(self, request: ShortRequest) -> None:
+        """A voice given by name must be in the account (the free voice list), before anything is spoken."""
+        self.voice_id(request.voice or self.voice)
 
     def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
               previous_text: str = "", next_text: str = "") -> Speech:
