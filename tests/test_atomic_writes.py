@@ -123,6 +123,8 @@ WRITERS = {
     ("package.py", "copyfile(source, tmp)"), ("publish/step.py", "copyfile(out_dir / file, staging / file)"),
     ("providers/stock/clip.py", "tmp.write_text("), ("providers/stock/clip.py", 'tmp.open("wb")'),  # atomic_path
     ("providers/folder/media.py", ".save(dest"),  # make_first_frame's temporary
+    ("publish/youtube_thumbnail.py", 'image.save(data, "JPEG"'),  # in memory
+    ("publish/youtube_thumbnail.py", "tmp.write_bytes("),  # atomic_path
 }
 WRITE_CALLS = ("write_text(", "write_bytes(", ".save(", 'open("w', "open('w", 'open("a', '"wb")', "O_WRONLY",
                "write_frames(", "write_audiofile(", "copyfile(")

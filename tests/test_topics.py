@@ -43,6 +43,14 @@ def test_the_queue_is_a_file_a_person_can_edit(settings):
     assert read_topics(path)[-1] == "How owls see"
 
 
+def test_a_topic_that_starts_with_a_hash_is_queued_as_a_topic_not_a_comment(settings):
+    outcome = add_topics(settings, ["#1 reason cats purr", "\\o/ happy dances", "Plain"])
+    assert outcome["added"] == ["#1 reason cats purr", "\\o/ happy dances", "Plain"]
+    lines = topics_file(settings).read_text().splitlines()
+    assert lines[-3:] == ["\\#1 reason cats purr", "\\\\o/ happy dances", "Plain"]  # marked, so never a comment
+    assert next_topics(settings, 3) == ["#1 reason cats purr", "\\o/ happy dances", "Plain"]
+
+
 def test_a_new_queue_explains_itself_and_bad_topics_are_refused(settings):
     add_topics(settings, ["  Octopus \t camouflage  "])
     text = topics_file(settings).read_text()

@@ -64,7 +64,7 @@ def test_doctor_says_which_voices_work_and_when_openai_speech_ends(online, monke
     assert result.exit_code == 0, result.output
     assert "voice   provider: elevenlabs (ELEVENLABS_API_KEY is set)" in result.output
     assert "ElevenLabs: key accepted, 2 voices; voice JBFqnCBsd6RMkjVDRZzb" in result.output
-    assert "OpenAI shuts its speech models down on 2027-01-06" in result.output
+    assert "ends 2027-01-06, when OpenAI shuts its speech models down: `auto` no longer picks it" in result.output
     assert [r["path"] for r in online.requests] == ["/v1/voices"]  # one free call, nothing spoken
 
     monkeypatch.setenv("SHORTS_ELEVENLABS_VOICE", "Nobody")

@@ -26,8 +26,8 @@ from pipeline.state.store import atomic_path
 
 log = logging.getLogger("shorts")
 
-HEADER = """\
-# Topics for the daily Shorts: one per line, made top to bottom. Lines starting with # are comments.
+HEADER = r"""# Topics for the daily Shorts: one per line, made top to bottom. Lines starting with # are comments (a topic that
+# starts with # or \ is written with a \ before it).
 # Edit freely, or append with `shorts topics add "..."`. A topic already made is skipped; see `shorts topics list`.
 """
 
@@ -82,12 +82,17 @@ def read_topics(path: Path) -> list[str]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
-            topic = clean_topic(line)
+            topic = clean_topic(line.lstrip().removeprefix("\\"))
         except ConfigError as exc:
             log.warning("  %s line %d skipped: %s", path.name, number, exc)
             continue
         topics.setdefault(topic_key(topic), topic)
     return list(topics.values())
+
+
+def _line(topic: str) -> str:
+    """A topic as the queue file holds it: one that starts with # (or \\) gets a \\ first, so it is not a comment."""
+    return f"\\{topic}" if topic.startswith(("#", "\\")) else topic
 
 
 def _append(path: Path, topics: list[str], comment: str | None = None) -> None:
@@ -99,7 +104,7 @@ def _append(path: Path, topics: list[str], comment: str | None = None) -> None:
             text = path.read_text(encoding="utf-8") if path.exists() else HEADER
             if text and not text.endswith("\n"):
                 text += "\n"  # a person's last line may lack its newline
-            text += (f"# {comment}\n" if comment else "") + "".join(f"{topic}\n" for topic in topics)
+            text += (f"# {comment}\n" if comment else "") + "".join(f"{_line(topic)}\n" for topic in topics)
             with atomic_path(path) as tmp:
                 tmp.write_text(text, encoding="utf-8")
     except OSError as exc:

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from fakes.youtube import ACCESS_TOKEN, FakeYouTube, authorise
-from pipeline import Script, Settings, ShortRequest, publish
+from pipeline import Script, Settings, ShortRequest, publish, short_folder
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 
@@ -82,7 +82,7 @@ def test_a_landscape_short_is_not_uploaded_and_stays_in_its_folder(monkeypatch, 
     failed = make("--upload", code=1)
 
     assert youtube.requests == []  # refused before a single request
-    folder = tmp_path / "out" / "octopus-camouflage"
+    folder = tmp_path / "out" / short_folder("octopus camouflage")
     assert failed.stderr.strip().splitlines()[-1] == (
         f"shorts: publish failed: Not uploaded as a Short: final.mp4 is 256x144, wider than tall, and a Short must be "
         f"square or taller; the package stays in {folder}, so make it again vertical (SHORTS_WIDTH below "
