@@ -13,7 +13,7 @@ from pipeline.errors import ConfigError
 from pipeline.state.ledger import CHARACTERS, CREDITS, USD, amount, open_ledger
 from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
 from pipeline.providers.runware.client import estimate_clip_usd
-from pipeline.providers.runway.client import estimate_clip_credits, estimate_image_credits
+from pipeline.providers.runway.client import estimate_clip_credits, estimate_image_credits, estimate_voice_credits
 from pipeline.settings import Settings
 
 Estimate = Callable[[Scene, Settings], float]
@@ -77,6 +77,8 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
         "elevenlabs": ProviderSpec("elevenlabs.voice:ElevenLabsNarrator", ELEVENLABS_KEY,
                                    estimate_characters=_voice_characters),
         "openai": ProviderSpec("openai.voice:OpenAINarrator", OPENAI_KEY),
+        # ElevenLabs voices billed in Runway credits: one key for a Runway-only user.
+        "runway": ProviderSpec("runway.voice:RunwayNarrator", RUNWAY_KEY, estimate_credits=estimate_voice_credits),
         # Free, but an unofficial client of a consumer service: only when asked for (--voice edge).
         "edge": ProviderSpec("edge.voice:EdgeNarrator"),
         # Offline voices by name (auto never picks these: `offline` is Piper, else eSpeak NG, else none).
