@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import wave
-from pathlib import Path
 
 import pytest
 import runwayml
@@ -18,9 +17,9 @@ from typer.testing import CliRunner
 from clip_runs import ledger, store, wait_in_thread
 from fakes.runway import KEY, PRESETS, speech_words
 from flows.cli import app
-from pipeline import ConfigError, ProviderError, Scene, Settings, ShortRequest, build_provider
+from pipeline import ConfigError, ProviderChoice, ProviderError, Scene, Script, Settings, ShortRequest, build_provider
 from pipeline.narration import narrate
-from pipeline.providers import REGISTRY
+from pipeline.providers import REGISTRY, check_budget, estimate_credits
 from pipeline.providers.paid_tasks import cancel_in_flight
 from pipeline.providers.runway.client import estimate_voice_credits
 from pipeline.providers.runway.voice import preset_voices
@@ -208,6 +207,20 @@ def test_the_estimate_is_an_upper_bound_and_a_cap_refuses_before_paying(runway, 
     with pytest.raises(ConfigError, match=r"This narration would bring the last 24 hours' runway spend to 8 credits"):
         speak(other)
     assert len(runway.seen("POST", SPEECH)) == 1
+
+
+@pytest.mark.xfail(reason="needs check_budget to count the voice step's credits (the lead's change to _estimate in "
+                          "pipeline/providers/__init__.py); drop this mark once it is in", strict=False)
+def test_a_short_whose_narrations_together_pass_the_cap_is_refused_before_anything_is_spoken(runway, monkeypatch):
+    script = Script(title="t", description="d", tags=[], hook="h", scenes=[scene(), scene("Two.").model_copy(
+        update={"index": 2})])
+    choices = {step: ProviderChoice(step=step, name="runway" if step == "voice" else "offline", reason="test")
+               for step in ("script", "image", "video", "voice")}
+    monkeypatch.setenv("SHORTS_MAX_CREDITS_PER_SHORT", "2.5")  # each scene alone (2 and 1 credits) is under it
+    assert estimate_credits(script, choices, Settings()) == 3
+    with pytest.raises(ConfigError, match=r"estimated at up to 3 credits, over SHORTS_MAX_CREDITS_PER_SHORT=2.5"):
+        check_budget(script, choices, Settings())
+    assert runway.requests == []
 
 
 def test_voices_lists_runways_presets_without_a_call(runway):
