@@ -71,7 +71,8 @@ def _runway(settings: Settings) -> list[VoiceInfo]:
     # Runway's API lists only voices an account made; its presets are in the SDK, so listing costs no call.
     from pipeline.providers.runway.voice import preset_voices
 
-    price = f"about {settings.runway_voice_credits_per_50_characters:g} credit per 50 characters"
+    rate = settings.runway_voice_credits_per_50_characters
+    price = f"about {rate:g} credit{'' if rate == 1 else 's'} per 50 characters"
     note = f"needs RUNWAYML_API_SECRET, {price}"
     return [VoiceInfo(provider="runway", name=name, language="any",
                       note=f"the default; {note}" if name == settings.runway_voice else note)
