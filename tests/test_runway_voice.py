@@ -136,6 +136,18 @@ def test_ctrl_c_cancels_a_speech_task_runway_has_not_started(runway):
     assert ledger().tasks()[0].status == CANCELLED
 
 
+def test_the_voices_own_deadline_cancels_a_task_runway_never_started(runway, monkeypatch):
+    monkeypatch.setenv("SHORTS_RUNWAY_DEADLINE_MINUTES", "60")  # the clips' deadline is not the voice's
+    monkeypatch.setenv("SHORTS_RUNWAY_VOICE_DEADLINE_MINUTES", "0.005")
+    runway.speech_outcomes, runway.clock = ["HOLD"], ["PENDING"]  # waits in Runway's queue for good
+    with pytest.raises(ProviderError, match=r"Scene 1: Runway had not started the narration after 0.005 minutes, so "
+                                            r"task .* was cancelled before it cost anything; rerun to try again or "
+                                            r"raise SHORTS_RUNWAY_VOICE_DEADLINE_MINUTES\."):
+        speak()
+    (task,) = runway.tasks.values()
+    assert task.status == "CANCELLED" and not task.billed and ledger().tasks()[0].status == CANCELLED
+
+
 def test_a_create_whose_answer_is_lost_is_not_sent_again(runway):
     runway.create_faults = ["500"]
     with pytest.raises(ProviderError, match=r"did not confirm creating the narration \(HTTP 500\), so a task may "
