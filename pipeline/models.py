@@ -17,7 +17,7 @@ ScriptProviderName = Literal["auto", "openai", "ollama", "offline"]
 FolderSource = Annotated[str, StringConstraints(pattern=r"^folder:\S.*$")]
 ImageProviderName = Literal["auto", "openai", "runway", "offline"] | FolderSource
 VideoProviderName = Literal["auto", "runway", "runware", "pexels", "pixabay", "offline"] | FolderSource
-VoiceProviderName = Literal["auto", "elevenlabs", "openai", "edge", "piper", "espeak", "offline"]
+VoiceProviderName = Literal["auto", "elevenlabs", "openai", "runway", "edge", "piper", "espeak", "offline"]
 
 
 def provider_names(annotation: object) -> list[str]:

@@ -167,7 +167,7 @@ class OllamaSettings(BaseModel):
 
 
 class RunwaySettings(BaseModel):
-    """Runway: image-to-video clips and first frames, billed in credits."""
+    """Runway: image-to-video clips, first frames and narration, billed in credits."""
 
     # RUNWAY_API_KEY is what older setups used; RUNWAYML_API_SECRET is the SDK's own name and wins.
     runwayml_api_secret: SecretStr | None = Field(
@@ -191,6 +191,17 @@ class RunwaySettings(BaseModel):
         None, description="A Prefect global concurrency limit held around each Runway task, shared by all workers.")
     runway_resubmit_unconfirmed: bool = Field(
         False, description="Submit again a task whose creation was never confirmed (it may have been billed).")
+    runway_voice_model: Literal["eleven_multilingual_v2", "eleven_v3", "eleven_v4"] = Field(
+        "eleven_multilingual_v2", description="Text-to-speech model of --voice runway (ElevenLabs voices billed in "
+        "Runway credits): eleven_multilingual_v2, eleven_v3 or eleven_v4.")
+    runway_voice: str = Field("Maya", description="Runway preset voice when the request names none (`shorts voices "
+                              "--provider runway`).")
+    runway_voice_credits_per_50_characters: float = Field(
+        1.0, gt=0, description="What Runway's speech costs, for estimates: about 1 credit per 50 characters (December "
+        "2026, a secondary source); each task's own cost is what the ledger records.")
+    runway_voice_deadline_minutes: float = Field(
+        5.0, gt=0, description="Per scene's speech task; then it is cancelled if Runway has not started it, else left "
+        "to finish for the next run.")
     max_credits_per_short: float = Field(200.0, ge=0, description="Refuse a Short estimated above this.")
     max_credits_per_day: float = Field(1000.0, ge=0, description="Refuse tasks past this in any 24 hours.")
 

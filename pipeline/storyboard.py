@@ -59,9 +59,10 @@ class Storyboard(Model):
     scenes: list[StoryboardScene]
     clip_provider: str
     clip_model: str
-    estimate_credits: float  # at most, for first frames and clips together
+    estimate_credits: float  # at most, for first frames, clips and narration together
     estimate_usd: float = 0.0  # the same, for steps billed in dollars
     estimate_characters: int = 0  # speech billed by the character (ElevenLabs), spoken while the storyboard is shown
+    narration_credits: float = 0.0  # at most, for speech billed in credits (Runway); part of estimate_credits
     footage: str | None = None  # where stock or own footage comes from, and whom it credits
     path: Path | None = None  # storyboard.png, once written
 
@@ -86,11 +87,13 @@ class Storyboard(Model):
     def cost_line(self) -> str:
         """The estimate in one line: 'up to 165 credits ($1.65): 150 credits for 6 clips, 15 for first frames'."""
         clips = _amount(self.clip_credits, self.clip_usd)
-        frames = _amount(max(0.0, self.estimate_credits - self.clip_credits),
+        frames = _amount(max(0.0, self.estimate_credits - self.clip_credits - self.narration_credits),
                          max(0.0, self.estimate_usd - self.clip_usd))
         total = _amount(self.estimate_credits, self.estimate_usd)
         in_dollars = f" (${self.estimate_dollars:.2f})" if self.estimate_credits or not self.estimate_usd else ""
-        speech = f"; narration up to {self.estimate_characters} characters" if self.estimate_characters else ""
+        spoken = [f"{round(self.narration_credits, 2):g} credits"] if self.narration_credits else []
+        spoken += [f"{self.estimate_characters} characters"] if self.estimate_characters else []
+        speech = f"; narration up to {' and '.join(spoken)}" if spoken else ""
         return (f"up to {total}{in_dollars}: {clips} for {_count(len(self.scenes), 'clip')}, {frames} for first "
                 f"frames{speech}")
 
@@ -119,12 +122,14 @@ def plan_storyboard(script: Script, frames: list[FrameAsset], choices: dict[str,
     frame_provider = choices["image"].name
     frame_credits = sum(_estimate("image", frame_provider, "credits", s, settings) for s in script.scenes)
     frame_usd = sum(_estimate("image", frame_provider, "usd", s, settings) for s in script.scenes)
+    narration_credits = sum(_estimate("voice", choices["voice"].name, "credits", s, settings) for s in script.scenes)
     return Storyboard(
         title=script.title, seconds=script.seconds, scenes=scenes, clip_provider=clip_provider,
         clip_model=build_provider("video", clip_provider, settings).model,
-        estimate_credits=round(frame_credits + sum(s.clip_credits for s in scenes), 2),
+        estimate_credits=round(frame_credits + sum(s.clip_credits for s in scenes) + narration_credits, 2),
         estimate_usd=round(frame_usd + sum(s.clip_usd for s in scenes), 4),
         estimate_characters=estimate_characters(script, choices, settings),
+        narration_credits=round(narration_credits, 2),
         footage=footage_line(footage) if footage is not None else None,
     )
 

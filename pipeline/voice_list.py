@@ -67,6 +67,18 @@ def _openai(settings: Settings) -> list[VoiceInfo]:
     return [VoiceInfo(provider="openai", name=name, language="any", note=note) for name in VOICES]
 
 
+def _runway(settings: Settings) -> list[VoiceInfo]:
+    # Runway's API lists only voices an account made; its presets are in the SDK, so listing costs no call.
+    from pipeline.providers.runway.voice import preset_voices
+
+    rate = settings.runway_voice_credits_per_50_characters
+    price = f"about {rate:g} credit{'' if rate == 1 else 's'} per 50 characters"
+    note = f"needs RUNWAYML_API_SECRET, {price}"
+    return [VoiceInfo(provider="runway", name=name, language="any",
+                      note=f"the default; {note}" if name == settings.runway_voice else note)
+            for name in preset_voices()]
+
+
 def _edge(settings: Settings) -> list[VoiceInfo]:
     from pipeline.providers.edge.voice import EdgeNarrator
 
@@ -90,4 +102,4 @@ def _offline(settings: Settings) -> list[VoiceInfo]:
                      for row in rows)]
 
 
-_LISTERS = {"elevenlabs": _elevenlabs, "openai": _openai, "edge": _edge, "offline": _offline}
+_LISTERS = {"elevenlabs": _elevenlabs, "openai": _openai, "runway": _runway, "edge": _edge, "offline": _offline}

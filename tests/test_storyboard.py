@@ -1,5 +1,6 @@
 """The storyboard sheet, its facts, and the per-scene takes that --redo-scene moves on."""
 
+import math
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from pipeline import plan_storyboard, scene_takes, write_storyboard
 from pipeline.frames import scene_seed
 from pipeline.providers.offline.image import OfflineImageMaker
 from pipeline.providers.offline.script import OfflineScriptWriter
+from pipeline.speech_text import spoken_text
 from pipeline.storyboard import (
     BACKGROUND, StoryboardScene, cell_boxes, first_words, footer_lines, grid, preview_uri, sheet_size,
 )
@@ -100,11 +102,15 @@ def test_the_footer_states_title_length_clip_provider_model_and_estimate(tmp_pat
     title, length, cost = footer_lines(board)
     assert title == script.title
     assert length == "30 s in 6 scenes · clips by runway gen4_turbo"
-    # gen4_turbo: 5 credits a second, 5 s a scene; offline frames are free; 1 credit is $0.01.
-    assert cost == "Estimate: up to 150 credits ($1.50): 150 credits for 6 clips, 0 credits for first frames"
+    # gen4_turbo: 5 credits a second, 5 s a scene; offline frames are free; the Runway key also picks Runway's voice,
+    # about 1 credit per 50 characters begun, per scene; 1 credit is $0.01.
+    speech = sum(math.ceil(len(spoken_text(s.narration, "en")[0]) / 50) for s in script.scenes)
+    assert board.narration_credits == speech == 12 and board.estimate_credits == 150 + speech
+    assert cost == ("Estimate: up to 162 credits ($1.62): 150 credits for 6 clips, 0 credits for first frames; "
+                    "narration up to 12 credits")
 
-    offline = plan_storyboard(script, frames, choose_providers(request.model_copy(update={"video_provider": "offline"}),
-                                                               settings), settings)
+    everything_offline = request.model_copy(update={"video_provider": "offline", "voice_provider": "offline"})
+    offline = plan_storyboard(script, frames, choose_providers(everything_offline, settings), settings)
     assert footer_lines(offline)[1:] == [
         "30 s in 6 scenes · clips by offline ken-burns-v1",
         "Estimate: up to 0 credits ($0.00): 0 credits for 6 clips, 0 credits for first frames"]
@@ -118,6 +124,14 @@ def test_an_estimate_in_credits_and_dollars_says_both(tmp_path):
     spoken = board.model_copy(update={"estimate_characters": 900})  # an ElevenLabs narration
     assert spoken.cost_line().endswith("5 credits for first frames; narration up to 900 characters")
     assert board.estimate_all_credits == 75
+
+
+def test_narration_billed_in_credits_is_counted_as_narration_not_first_frames(tmp_path):
+    scenes = [StoryboardScene(index=1, seconds=5, words="w", frame=tmp_path / "f.png", clip_credits=25)]
+    board = Storyboard(title="t", seconds=5, scenes=scenes, clip_provider="runway", clip_model="gen4_turbo",
+                       estimate_credits=25 + 5 + 2, narration_credits=2)  # a Runway first frame and Runway's voice
+    assert board.cost_line() == ("up to 32 credits ($0.32): 25 credits for 1 clip, 5 credits for first frames; "
+                                 "narration up to 2 credits")
 
 
 def test_first_words():

@@ -16,7 +16,7 @@ from pipeline.providers.elevenlabs.budget import observed_rate, priced
 from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.prices import estimate_image_usd
 from pipeline.providers.runware.client import estimate_clip_usd
-from pipeline.providers.runway.client import estimate_clip_credits, estimate_image_credits
+from pipeline.providers.runway.client import estimate_clip_credits, estimate_image_credits, estimate_voice_credits
 from pipeline.settings import Settings
 
 Estimate = Callable[[Scene, Settings], float]
@@ -89,6 +89,9 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
                                    estimate_characters=_voice_characters, paid=True),
         "openai": ProviderSpec("openai.voice:OpenAINarrator", OPENAI_KEY, paid=True,
                                ending=f"OpenAI shuts its speech models down on {SPEECH_ENDS}"),
+        # ElevenLabs voices billed in Runway credits: one key for a Runway-only user.
+        "runway": ProviderSpec("runway.voice:RunwayNarrator", RUNWAY_KEY, estimate_credits=estimate_voice_credits,
+                               paid=True),
         # Free, but an unofficial client of a consumer service: only when asked for (--voice edge).
         "edge": ProviderSpec("edge.voice:EdgeNarrator"),
         # Offline voices by name (auto never picks these: `offline` is Piper, else eSpeak NG, else none).

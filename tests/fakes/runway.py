@@ -1,7 +1,7 @@
 """A strict fake of Runway's developer API on 127.0.0.1, for driving the real `runwayml` SDK in tests.
 
 Like the real one it checks the key and version header, each model's ratios and durations, the prompt's length
-in UTF-16 units and the image URIs; it runs a task clock (PENDING, THROTTLED, RUNNING, then an outcome), hands
+in UTF-16 units, the image URIs and the speech models' preset voices; it runs a task clock (PENDING, THROTTLED, RUNNING, then an outcome), hands
 out signed output URLs that can expire, and takes injected faults (429, 5xx, a create whose answer is lost
 after the task was made, a moderation failure, an expired or cut-short download).
 """
@@ -12,9 +12,12 @@ import base64
 import functools
 import io
 import json
+import math
 import re
+import subprocess
 import tempfile
 import uuid
+import wave
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -38,6 +41,14 @@ VIDEO_MODELS = {
 IMAGE_RATIOS = {"1024:1024", "1080:1080", "1168:880", "1360:768", "1440:1080", "1080:1440", "1808:768", "1920:1080",
                 "1080:1920", "2112:912", "1280:720", "720:1280", "720:720", "960:720", "720:960", "1680:720"}
 TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,15}$")
+# text_to_speech: the ElevenLabs models and the preset voices (runwayml 5.24 text_to_speech_create_params.py).
+SPEECH_MODELS = {"eleven_multilingual_v2", "eleven_v3", "eleven_v4"}
+PRESETS = {"Maya", "Arjun", "Serene", "Bernard", "Billy", "Mark", "Clint", "Mabel", "Chad", "Leslie", "Eleanor",
+           "Elias", "Elliot", "Grungle", "Brodie", "Sandra", "Kirk", "Kylie", "Lara", "Lisa", "Malachi", "Marlene",
+           "Martin", "Miriam", "Monster", "Paula", "Pip", "Rusty", "Ragnar", "Xylar", "Maggie", "Jack", "Katie",
+           "Noah", "James", "Rina", "Ella", "Mariah", "Frank", "Claudia", "Niki", "Vincent", "Kendrick", "Myrna", "Tom",
+           "Wanda", "Benjamin", "Kiana", "Rachel"}
+SPEECH_RATE = 24_000
 CLOCK = ["PENDING", "THROTTLED", "RUNNING", "RUNNING"]
 
 
@@ -65,6 +76,32 @@ def image_bytes(width: int, height: int, seed: int = 0) -> bytes:
     return buffer.getvalue()
 
 
+def speech_words(text: str) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """`text` "spoken": a tone per word, a short gap between words and a long one after punctuation (so the pauses
+    say where the phrases are, as in real speech); the samples and each word's (onset, end) in seconds."""
+    parts, times, t = [np.zeros(int(0.2 * SPEECH_RATE))], [], 0.2
+    for i, word in enumerate(text.split()):
+        length, gap = 0.1 + 0.03 * len(word), 0.35 if word[-1] in ".,;:!?" else 0.04
+        tone = np.arange(int(length * SPEECH_RATE)) / SPEECH_RATE
+        parts += [0.5 * np.sin(2 * np.pi * (220 + 30 * (i % 7)) * tone), np.zeros(int(gap * SPEECH_RATE))]
+        times.append((t, t + length))
+        t += length + gap
+    return np.concatenate(parts + [np.zeros(int(0.2 * SPEECH_RATE))]), times
+
+
+@functools.lru_cache(maxsize=None)
+def speech_mp3(text: str) -> bytes:
+    """The spoken `text` as an MP3, as Runway's speech may well come back."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SPEECH_RATE)
+        w.writeframes((speech_words(text)[0] * 32767).astype("<i2").tobytes())
+    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "wav", "-i", "pipe:0", "-f", "mp3",
+                           "-b:a", "64k", "pipe:1"], input=buffer.getvalue(), capture_output=True, check=True).stdout
+
+
 @dataclass
 class Task:
     id: str
@@ -85,7 +122,8 @@ class FakeRunway(LoopbackFake):
     def __init__(self) -> None:
         super().__init__()
         self.tasks: dict[str, Task] = {}
-        self.outcomes: list[str] = []  # for the next tasks; default SUCCEEDED
+        self.outcomes: list[str] = []  # for the next clip and image tasks; default SUCCEEDED
+        self.speech_outcomes: list[str] = []  # the same for speech tasks, which run beside the others
         self.create_faults: list[str] = []  # "429", "429:<retry-after>", "500", "400", "lost", "drop"
         self.download_faults: list[str] = []  # "expire" (403 and a new URL on re-fetch), "404", "short"
         self.delete_status = 204  # what DELETE /v1/tasks/{id} answers; anything else leaves the task running
@@ -140,7 +178,7 @@ class FakeRunway(LoopbackFake):
             upload = uuid.uuid4().hex
             return _send(h, 200, {"uploadUrl": f"{self.url}/bucket/{upload}", "fields": {"key": upload},
                                   "runwayUri": f"runway://uploads/{upload}"})
-        if h.command == "POST" and path in ("/v1/image_to_video", "/v1/text_to_image"):
+        if h.command == "POST" and path in ("/v1/image_to_video", "/v1/text_to_image", "/v1/text_to_speech"):
             return self._create(h, path, record.get("body", {}))
         match = re.fullmatch(r"/v1/tasks/([\w-]+)", path)
         task = self.tasks.get(match.group(1)) if match else None
@@ -172,15 +210,20 @@ class FakeRunway(LoopbackFake):
             return _send(h, 500, {"error": "Internal error."}, {"x-should-retry": "false"})
         if fault == "400":
             return _issue(h, "promptText", "Too long for this model")
-        problem = _check_video(body) if path == "/v1/image_to_video" else _check_image(body)
-        if problem:
+        kind = path.rsplit("/", 1)[1]
+        check = {"image_to_video": _check_video, "text_to_image": _check_image, "text_to_speech": _check_speech}[kind]
+        if problem := check(body):
             return _issue(h, *problem)
         for uri in _image_uris(body):
             if uri.startswith("runway://") and uri not in self.uploads:
                 return _issue(h, "promptImage", "Unknown upload")
-        credits = _video_credits(body) if path == "/v1/image_to_video" else 5
-        task = Task(id=str(uuid.uuid4()), kind=path.rsplit("/", 1)[1], body=body, credits=credits,
-                    outcome=self.outcomes.pop(0) if self.outcomes else "SUCCEEDED", clock=list(self.clock))
+        credits = {"image_to_video": _video_credits, "text_to_image": lambda _: 5,
+                   "text_to_speech": _speech_credits}[kind](body)
+        outcomes = self.speech_outcomes if kind == "text_to_speech" else self.outcomes
+        with self.lock:
+            outcome = outcomes.pop(0) if outcomes else "SUCCEEDED"
+        task = Task(id=str(uuid.uuid4()), kind=kind, body=body, credits=credits, outcome=outcome,
+                    clock=list(self.clock))
         with self.lock:
             self.tasks[task.id] = task
         # The task exists and will be billed, even when the answer never arrives intact.
@@ -208,7 +251,7 @@ class FakeRunway(LoopbackFake):
         if task.status == "SUCCEEDED":
             if task.token in task.expired:
                 task.token += 1  # a fresh signed URL, as re-fetching a task gives
-            ext = "mp4" if task.kind == "image_to_video" else "png"
+            ext = {"image_to_video": "mp4", "text_to_image": "png", "text_to_speech": "mp3"}[task.kind]
             view["output"] = [f"{self.url}/outputs/{task.id}/{task.token}.{ext}"]
         return view
 
@@ -222,6 +265,8 @@ class FakeRunway(LoopbackFake):
             return _send(h, 403, {"error": "Request has expired"})
         if fault == "404":
             return _send(h, 404, {"error": "Not found"})
+        if task.kind == "text_to_speech":
+            return send_file(h, speech_mp3(task.body["promptText"]), "audio/mpeg", cut_short=fault == "short")
         width, height = (int(v) for v in task.body["ratio"].split(":"))
         data = (video_bytes(width, height, task.body.get("duration", 5)) if task.kind == "image_to_video"
                 else image_bytes(width, height, task.body.get("seed") or 0))
@@ -233,6 +278,27 @@ def _video_credits(body: dict) -> int:
     _, _, silent, with_audio = VIDEO_MODELS[body["model"]]
     rate = with_audio if with_audio and body.get("audio", True) else silent  # veo makes sound unless told not to
     return rate * body.get("duration", 8 if with_audio else 5)
+
+
+def _speech_credits(body: dict) -> int:
+    return math.ceil(len(body["promptText"]) / 50)  # about 1 credit per 50 characters
+
+
+def _check_speech(body: dict) -> tuple[str, str] | None:
+    model = body.get("model")
+    if model not in SPEECH_MODELS:
+        return "model", "Invalid model"
+    voice = body.get("voice") or {}
+    if voice.get("type") != "runway-preset" or voice.get("presetId") not in PRESETS:
+        return "voice", "Must be a runway-preset voice with a known presetId"
+    if "languageCode" in body and model == "eleven_multilingual_v2":
+        return "languageCode", f"Not a parameter of {model}"
+    if unknown := set(body) - {"model", "promptText", "voice", "languageCode", "previousText", "nextText", "seed"}:
+        return sorted(unknown)[0], "Unrecognized key"
+    text = body.get("promptText") or ""
+    if not text.strip() or model == "eleven_multilingual_v2" and _utf16(text) > 1000:
+        return "promptText", "String must contain between 1 and 1000 character(s)"
+    return None
 
 
 def _utf16(text: str) -> int:

@@ -20,6 +20,7 @@ from pipeline.providers.paid_tasks import (
     covering_duration, cut_text, data_uri, required_key, retry_after, shared_http_client, timeouts,
 )
 from pipeline.settings import Settings
+from pipeline.speech_text import spoken_text
 
 if TYPE_CHECKING:
     import runwayml
@@ -42,6 +43,7 @@ SILENT_ON_REQUEST = ("veo3.1", "veo3.1_fast")
 # Upper bounds for estimates (veo's without audio, as it is asked for); tasks report what they cost.
 CREDITS_PER_SECOND: dict[str, float] = {"gen4_turbo": 5, "gen4.5": 12, "veo3.1": 20, "veo3.1_fast": 10}
 CREDITS_PER_IMAGE: dict[str, float] = {"gen4_image": 5}  # at 720p; 1080p costs 8
+SPEECH_CHARACTERS = 50  # speech is priced per this many characters (the price is a setting)
 
 
 def clip_duration(model: str, seconds: float) -> int:
@@ -62,6 +64,18 @@ def estimate_clip_credits(scene: Scene, settings: Settings) -> float:
 def estimate_image_credits(scene: Scene, settings: Settings) -> float:
     """At most what this scene's first frame costs."""
     return CREDITS_PER_IMAGE[settings.runway_image_model]
+
+
+def voice_credits(text: str, credits_per_50_characters: float) -> float:
+    """At most what speaking `text` costs: every 50 characters begun, at the configured price."""
+    return math.ceil(max(1, len(text)) / SPEECH_CHARACTERS) * credits_per_50_characters
+
+
+def estimate_voice_credits(scene: Scene, settings: Settings) -> float:
+    """At most what this scene's narration costs with --voice runway."""
+    # The voice is given the text as said ("$5" -> "five dollars"), which can be longer than the text as written.
+    spoken, _ = spoken_text(scene.narration, "en")
+    return voice_credits(max(scene.narration, spoken, key=len), settings.runway_voice_credits_per_50_characters)
 
 
 def client_options(settings: Settings, flag: str) -> dict[str, Any]:

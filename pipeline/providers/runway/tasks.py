@@ -41,7 +41,7 @@ class Job:
     """One paid output: how to make it, how much it may cost, and how to check what comes back."""
 
     key: str
-    kind: str  # "clip" or "first frame", for messages
+    kind: str  # "clip", "first frame" or "narration": for messages, and the ledger's kind
     model: str
     estimate: float
     label: str  # e.g. "scene 3 clip", for logs
@@ -49,6 +49,8 @@ class Job:
     create: Callable[[runwayml.RunwayML, dict[str, Any]], Any]
     verify: Callable[[Path], None]
     fix: str = "rerun with the offline provider"
+    reword: str = "reword the scene's prompts"  # what to change when moderation rejects the job
+    deadline_setting: str = "SHORTS_RUNWAY_DEADLINE_MINUTES"  # the setting that bounds the wait
 
 
 class RunwayTasks:
@@ -72,10 +74,11 @@ class RunwayTasks:
         self.http = http_client or shared_http_client()
 
     @classmethod
-    def from_settings(cls, settings: Settings, client: runwayml.RunwayML, http_client: httpx.Client | None = None
-                      ) -> RunwayTasks:
+    def from_settings(cls, settings: Settings, client: runwayml.RunwayML, http_client: httpx.Client | None = None,
+                      deadline_minutes: float | None = None) -> RunwayTasks:
+        minutes = settings.runway_deadline_minutes if deadline_minutes is None else deadline_minutes
         return cls(client, open_ledger(settings), poll_seconds=settings.runway_poll_seconds,
-                   deadline_seconds=settings.runway_deadline_minutes * 60,
+                   deadline_seconds=minutes * 60,
                    max_credits_per_short=settings.max_credits_per_short,
                    max_credits_per_day=settings.max_credits_per_day, concurrency=settings.runway_concurrency,
                    resubmit_unconfirmed=settings.runway_resubmit_unconfirmed, http_client=http_client)
@@ -283,14 +286,14 @@ def _too_slow(job: Job, task_id: str, status: str, minutes: float) -> ProviderEr
     if status == CANCELLED:
         return ProviderError(f"Runway had not started the {job.kind} after {minutes:g} minutes, so task {task_id} was "
                              "cancelled before it cost anything; rerun to try again or raise "
-                             "SHORTS_RUNWAY_DEADLINE_MINUTES.")
+                             f"{job.deadline_setting}.")
     if status in UNSTARTED:
         return ProviderError(f"Runway had not finished the {job.kind} after {minutes:g} minutes and would not cancel "
                              f"task {task_id}; rerun the same command to resume waiting on it without a new charge.",
                              retry_safe=True)
     return ProviderError(f"Runway had not finished the {job.kind} after {minutes:g} minutes; task {task_id} had "
                          f"started ({status}), so it is billed and was left to finish: rerun the same command to "
-                         "collect it without a new charge, or raise SHORTS_RUNWAY_DEADLINE_MINUTES.")
+                         f"collect it without a new charge, or raise {job.deadline_setting}.")
 
 
 def _failure(job: Job, task: Any, code: str) -> ProviderError:
@@ -299,8 +302,7 @@ def _failure(job: Job, task: Any, code: str) -> ProviderError:
         return ProviderError(f"Runway reports task {task.id} was cancelled (from the dashboard or another run); "
                              f"rerun to submit the {job.kind} again.")
     if "SAFETY" in code:
-        return ProviderError(f"Runway's moderation rejected the {job.kind} ({code}); reword the scene's prompts "
-                             f"or {job.fix}.")
+        return ProviderError(f"Runway's moderation rejected the {job.kind} ({code}); {job.reword} or {job.fix}.")
     if code.startswith("ASSET"):
         return ProviderError(f"Runway could not use the input image ({code}); {job.fix}.")
     tries = " twice" if code.startswith("INTERNAL") else ""
