@@ -167,8 +167,9 @@ def narration_task(request: ShortRequest, scene: Scene, provider: str, settings:
                    script: Script | None = None) -> Narration:
     # With the script, the voice hears the neighbouring scenes and holds the per-Short cap across the mapped tasks.
     started = time.perf_counter()
-    narration = narrate(request, scene, build_provider("voice", provider, settings), _store(settings), fresh,
-                        script=script)
+    with _vendor_slot(provider, settings):  # Runway's voice is a Runway task like the clips
+        narration = narrate(request, scene, build_provider("voice", provider, settings), _store(settings), fresh,
+                            script=script)
     how = "voiced" if narration.path else "no voice, timed at reading pace"
     log.info("  narration %d ready, %s (%.1f s)", scene.index, how, time.perf_counter() - started)
     return narration

@@ -107,3 +107,10 @@ def test_an_elevenlabs_voice_name_the_account_lacks_is_refused_before_anything_i
             check_providers(request, choose_providers(request, Settings()), Settings())
         check_providers(request.model_copy(update={"voice": None}), choose_providers(request, Settings()), Settings())
     assert caught.value.step == "voice" and fake.posts() == []  # nothing spoken, nothing billed
+
+
+def test_a_runway_voice_name_it_lacks_is_refused_before_anything_is_bought(runway):
+    request = ShortRequest(topic="bees", voice_provider="runway", voice="Nobody")
+    with pytest.raises(ConfigError, match="no preset voice named 'Nobody'") as caught:
+        check_providers(request, choose_providers(request, Settings()), Settings())
+    assert caught.value.step == "voice" and runway.seen("POST", "/v1/text_to_speech") == []

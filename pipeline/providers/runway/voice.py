@@ -11,7 +11,7 @@ import httpx
 import runwayml
 
 from pipeline.errors import ConfigError, ProviderError
-from pipeline.models import Speech
+from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Narrator
 from pipeline.providers.paid_tasks import Unreadable
@@ -59,6 +59,9 @@ class RunwayNarrator(Narrator):
         tasks = RunwayTasks.from_settings(settings, client, http_client, settings.runway_voice_deadline_minutes)
         return cls(tasks, settings.runway_voice_model, settings.runway_voice,
                    settings.runway_voice_credits_per_50_characters)
+
+    def check(self, request: ShortRequest) -> None:
+        _preset(request.voice or self.voice)  # an unknown voice name, before anything is bought
 
     @property
     def variant(self) -> dict[str, object]:
