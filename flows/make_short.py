@@ -31,10 +31,9 @@ from flows.tasks import (  # noqa: E402
 from pipeline import (  # noqa: E402
     ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, Narration, ProviderChoice, Published, RenderedShort,
     RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError, Storyboard, VideoFormat,
-    cancel_in_flight, check_budget, check_providers, choose_providers, describe_pick, disk_error, estimate_characters, estimate_usd,
-    footage_credits,
-    footage_line, is_paid, open_store, package_version, picks_footage, prepare_output_dir, record_upload, scene_takes, short_folder, slug,
-    with_credits, write_package,
+    cancel_in_flight, check_budget, check_providers, choose_providers, describe_pick, disk_error, estimate_characters,
+    estimate_usd, footage_credits, footage_line, is_paid, open_store, package_version, picks_footage,
+    prepare_output_dir, record_upload, scene_takes, short_folder, slug, with_credits, write_package,
 )
 
 log = logging.getLogger("shorts")

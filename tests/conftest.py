@@ -77,6 +77,27 @@ def runway(monkeypatch):
     fake.stop()
 
 
+@pytest.fixture
+def youtube():
+    """A fake YouTube on 127.0.0.1 (uploads, video status, thumbnails)."""
+    from fakes.youtube import FakeYouTube
+
+    fake = FakeYouTube()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def youtube_settings(youtube):
+    """Settings that reach the fake YouTube, with a saved token for the default channel."""
+    from fakes.youtube import authorise
+    from pipeline import Settings
+
+    settings = Settings(youtube_api_url=youtube.url)
+    authorise(settings.home_dir)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url():
     """One throwaway Postgres cluster per test worker (Debian's `postgresql` package, which .ci/run installs)."""

@@ -64,8 +64,8 @@ def test_a_failed_frame_counts_only_when_it_may_have_been_made(monkeypatch, tiny
 
 def test_the_dollar_caps_cover_openai_frames_before_the_first_is_drawn(monkeypatch):
     settings = _settings(monkeypatch, SHORTS_MAX_USD_PER_SHORT="0.3")
-    script = Script(title="Octopus", description="d", tags=["t"], hook="h", scenes=[SCENE.model_copy(update={"index": i})
-                                                                            for i in range(1, 4)])
+    scenes = [SCENE.model_copy(update={"index": i}) for i in range(1, 4)]
+    script = Script(title="Octopus", description="d", tags=["t"], hook="h", scenes=scenes)
     choices = choose_providers(ShortRequest(topic="octopus", seconds=15, scenes=3), settings)
     assert estimate_usd(script, choices, settings) == 0.33
     with pytest.raises(ConfigError, match=r"up to \$0.33, over SHORTS_MAX_USD_PER_SHORT=0.3"):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fakes.youtube import FakeYouTube, authorise, render_video
-from pipeline import ConfigError, Scene, Script, Settings, ShortRequest, file_digest, publish
+from fakes.youtube import render_video
+from pipeline import ConfigError, Scene, Script, ShortRequest, file_digest, publish
 from pipeline.publish.youtube_format import check_is_short, probe
 from pipeline.state.ledger import Ledger
 
@@ -15,20 +15,6 @@ SCRIPT = Script(
     title="Octopus camouflage", description="How octopuses vanish.", tags=["octopus"], hook="Gone.",
     scenes=[Scene(index=1, narration="Octopuses see with their skin.", first_frame_prompt="an octopus",
                   motion_prompt="slow push in", seconds=5)])
-
-
-@pytest.fixture
-def youtube():
-    fake = FakeYouTube()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def settings(youtube) -> Settings:
-    settings = Settings(youtube_api_url=youtube.url)
-    authorise(settings.home_dir)
-    return settings
 
 
 def package(tmp_path: Path, **video) -> Path:
@@ -45,16 +31,17 @@ def package(tmp_path: Path, **video) -> Path:
                                    "be square or taller; the package stays in {folder}, so make it again vertical "
                                    "(SHORTS_WIDTH below SHORTS_HEIGHT, 720x1280 by default) and rerun."),
 ])
-def test_a_video_that_is_no_short_is_refused_before_any_request(tmp_path, youtube, settings, video, expected):
+def test_a_video_that_is_no_short_is_refused_before_any_request(tmp_path, youtube, youtube_settings, video, expected):
     folder = package(tmp_path, **video)
     before = (folder / "final.mp4").read_bytes()
     with pytest.raises(ConfigError) as caught:
-        publish(folder, SCRIPT, ShortRequest(topic="octopus camouflage", upload=True), settings, sleep=lambda s: None)
+        publish(folder, SCRIPT, ShortRequest(topic="octopus camouflage", upload=True), youtube_settings,
+                sleep=lambda s: None)
 
     assert str(caught.value) == expected.format(folder=folder) and caught.value.step == "publish"
     assert youtube.requests == [] and youtube.inserts == 0  # YouTube was asked nothing
     assert (folder / "final.mp4").read_bytes() == before  # nothing lost
-    assert Ledger(settings.paths.ledger).upload(file_digest(folder / "final.mp4"), "main") is None
+    assert Ledger(youtube_settings.paths.ledger).upload(file_digest(folder / "final.mp4"), "main") is None
 
 
 def test_square_and_taller_videos_of_up_to_180_s_are_shorts(tmp_path):

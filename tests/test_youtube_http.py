@@ -25,13 +25,6 @@ BODY = {"snippet": {"title": "Octopus ink"}, "status": {"privacyStatus": "privat
 
 
 @pytest.fixture
-def youtube():
-    fake = FakeYouTube()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def video(tmp_path) -> Path:
     path = tmp_path / "final.mp4"
     path.write_bytes(os.urandom(2 * CHUNK + 1000))  # three chunks

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fakes.youtube import FakeYouTube, authorise, render_video
+from fakes.youtube import FakeYouTube, render_video
 from pipeline import Scene, Script, Settings, ShortRequest, file_digest, publish
 from pipeline.publish.youtube_limits import THUMBNAIL_MAX_BYTES
 from pipeline.state.ledger import Ledger
@@ -21,20 +21,6 @@ SCRIPT = Script(
                   motion_prompt="slow push in", seconds=5) for i in (1, 2)])
 REQUEST = ShortRequest(topic="octopus camouflage", upload=True)
 RED, BLUE = (220, 30, 30), (30, 30, 220)
-
-
-@pytest.fixture
-def youtube():
-    fake = FakeYouTube()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def settings(youtube) -> Settings:
-    settings = Settings(youtube_api_url=youtube.url)
-    authorise(settings.home_dir)
-    return settings
 
 
 @pytest.fixture
@@ -61,11 +47,11 @@ def sent_thumbnail(youtube: FakeYouTube) -> Image.Image:
     return image
 
 
-def test_the_thumbnail_is_set_once_the_video_is_processed_and_never_again(out_dir, youtube, settings, caplog):
+def test_the_thumbnail_is_set_once_the_video_is_processed_and_never_again(out_dir, youtube, youtube_settings, caplog):
     youtube.processing_polls = 2  # "processing" twice, then "succeeded"
     sleeps: list[float] = []
     with caplog.at_level(logging.INFO, logger="shorts"):
-        published = publish(out_dir, SCRIPT, REQUEST, settings, sleep=sleeps.append)
+        published = publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
 
     assert published.youtube_id == "fakeVid001" and youtube.videos == ["fakeVid001"] and youtube.inserts == 1
     assert youtube.lists == {"fakeVid001": 3} and sleeps == [5.0, 10.0]  # bounded polling, no real waiting
@@ -76,10 +62,10 @@ def test_the_thumbnail_is_set_once_the_video_is_processed_and_never_again(out_di
     assert any(min(colour) > 235 for _, colour in title_band)  # white letters: the title is drawn on it
     assert (out_dir / "thumbnail.jpg").read_bytes() == youtube.thumbnails[0][1]  # kept beside the video
     assert "thumbnail set" in caplog.text
-    assert Ledger(settings.paths.ledger).upload(file_digest(out_dir / "final.mp4"), "main").thumbnail_set_at
+    assert Ledger(youtube_settings.paths.ledger).upload(file_digest(out_dir / "final.mp4"), "main").thumbnail_set_at
 
     asked = len(youtube.requests)
-    again = publish(out_dir, SCRIPT, REQUEST, settings, sleep=sleeps.append)
+    again = publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
     assert again == published and len(youtube.requests) == asked  # a rerun asks YouTube nothing at all
     assert len(youtube.thumbnails) == 1
 
@@ -91,31 +77,32 @@ def test_the_thumbnail_is_set_once_the_video_is_processed_and_never_again(out_di
     (500, "backendError", 5, "YouTube did not take the thumbnail (HTTP 500 backendError); the Short is up without "
                              "it, and rerunning the same command tries again."),
 ])
-def test_a_thumbnail_failure_only_warns_and_a_rerun_sets_it(out_dir, youtube, settings, caplog, status, reason,
+def test_a_thumbnail_failure_only_warns_and_a_rerun_sets_it(out_dir, youtube, youtube_settings, caplog, status, reason,
                                                             times, warning):
     youtube.fail("thumbnail", status, reason, times=times)
     sleeps: list[float] = []
     with caplog.at_level(logging.WARNING, logger="shorts"):
-        published = publish(out_dir, SCRIPT, REQUEST, settings, sleep=sleeps.append)
+        published = publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
 
     assert published.youtube_id == "fakeVid001" and youtube.videos == ["fakeVid001"] and youtube.thumbnails == []
     assert warning in caplog.text and "ERROR" not in caplog.text
     thumbnail_posts = [path for method, path in youtube.requests if "thumbnails/set" in path]
     assert len(thumbnail_posts) == times and len(sleeps) == times - 1  # a 5xx is tried 5 times, a 403 once
-    assert Ledger(settings.paths.ledger).upload(file_digest(out_dir / "final.mp4"), "main").thumbnail_set_at is None
+    upload = Ledger(youtube_settings.paths.ledger).upload(file_digest(out_dir / "final.mp4"), "main")
+    assert upload.thumbnail_set_at is None
 
-    again = publish(out_dir, SCRIPT, REQUEST, settings, sleep=sleeps.append)
+    again = publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
     assert again == published and youtube.inserts == 1 and youtube.videos == ["fakeVid001"]  # never uploaded twice
     assert sent_thumbnail(youtube).size == (1080, 1920)
 
 
-def test_rate_limits_on_the_upload_and_the_status_check_are_retried(out_dir, youtube, settings, caplog):
+def test_rate_limits_on_the_upload_and_the_status_check_are_retried(out_dir, youtube, youtube_settings, caplog):
     youtube.fail("chunk", 403, "rateLimitExceeded")
     youtube.fail("list", 403, "userRateLimitExceeded")
     youtube.fail("thumbnail", 403, "rateLimitExceeded")
     sleeps: list[float] = []
     with caplog.at_level(logging.WARNING, logger="shorts"):
-        published = publish(out_dir, SCRIPT, REQUEST, settings, sleep=sleeps.append)
+        published = publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
 
     assert published.youtube_id == "fakeVid001" and youtube.inserts == 1 and youtube.videos == ["fakeVid001"]
     assert bytes(youtube.sessions["s1"].data) == (out_dir / "final.mp4").read_bytes()
@@ -126,32 +113,32 @@ def test_rate_limits_on_the_upload_and_the_status_check_are_retried(out_dir, you
     assert len(youtube.thumbnails) == 1
 
 
-def test_processing_that_takes_too_long_leaves_the_thumbnail_to_a_rerun(out_dir, youtube, settings, caplog):
+def test_processing_that_takes_too_long_leaves_the_thumbnail_to_a_rerun(out_dir, youtube, youtube_settings, caplog):
     youtube.processing_polls = 1000
     sleeps: list[float] = []
     with caplog.at_level(logging.WARNING, logger="shorts"):
-        publish(out_dir, SCRIPT, REQUEST, settings, sleep=sleeps.append)
+        publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
     assert sum(sleeps) == 300 and youtube.lists["fakeVid001"] == len(sleeps) + 1 and youtube.thumbnails == []
     assert ("YouTube had not finished processing the Short after 300 s, so its thumbnail is not set yet; rerun the "
             "same command later to set it (nothing is uploaded again).") in caplog.text
 
     youtube.processing_polls = 0
-    publish(out_dir, SCRIPT, REQUEST, settings, sleep=sleeps.append)
+    publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
     assert youtube.inserts == 1 and len(youtube.thumbnails) == 1
 
 
 @pytest.mark.parametrize("manifest", [{"frames": []}, None])  # stock footage has no first frames; no manifest
-def test_without_first_frames_the_video_s_first_frame_is_used(out_dir, youtube, settings, manifest):
+def test_without_first_frames_the_video_s_first_frame_is_used(out_dir, youtube, youtube_settings, manifest):
     if manifest is None:
         (out_dir / "manifest.json").unlink()
     else:
         (out_dir / "manifest.json").write_text(json.dumps(manifest))
-    publish(out_dir, SCRIPT, REQUEST, settings, sleep=lambda s: None)
+    publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=lambda s: None)
     teal = (0, 128, 128)
     assert sent_thumbnail(youtube).getpixel((20, 20)) == pytest.approx(teal, abs=16)
 
 
-def test_shorts_youtube_thumbnail_false_skips_it(out_dir, youtube, settings, monkeypatch):
+def test_shorts_youtube_thumbnail_false_skips_it(out_dir, youtube, youtube_settings, monkeypatch):
     monkeypatch.setenv("SHORTS_YOUTUBE_THUMBNAIL", "false")
     publish(out_dir, SCRIPT, REQUEST, Settings(youtube_api_url=youtube.url), sleep=lambda s: None)
     assert youtube.videos == ["fakeVid001"] and youtube.thumbnails == [] and not (out_dir / "thumbnail.jpg").exists()

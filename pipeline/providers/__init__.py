@@ -77,7 +77,8 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     "video": {
         "runway": ProviderSpec("runway.clip:RunwayClipMaker", RUNWAY_KEY, estimate_credits=estimate_clip_credits,
                                paid=True),
-        "runware": ProviderSpec("runware.clip:RunwareClipMaker", RUNWARE_KEY, estimate_usd=estimate_clip_usd, paid=True),
+        "runware": ProviderSpec("runware.clip:RunwareClipMaker", RUNWARE_KEY, estimate_usd=estimate_clip_usd,
+                                paid=True),
         # Free stock footage, after the paid vendors: `auto` takes it when only its key is set.
         "pexels": ProviderSpec("stock.pexels:PexelsClipMaker", "PEXELS_API_KEY", footage=True),
         "pixabay": ProviderSpec("stock.pixabay:PixabayClipMaker", "PIXABAY_API_KEY", footage=True),

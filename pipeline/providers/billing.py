@@ -41,4 +41,5 @@ def ledger_entry(ledger: Ledger | None, *, key: str, provider: str, kind: str, m
     except BaseException:  # a surprise or Ctrl-C: the request may have been made, so it stays counted
         ledger.update(row, status=UNCONFIRMED)
         raise
-    ledger.update(row, status=DONE, credits_spent=bill.spent, **({"task_id": bill.request_id} if bill.request_id else {}))
+    ledger.update(row, status=DONE, credits_spent=bill.spent,
+                  **({"task_id": bill.request_id} if bill.request_id else {}))

@@ -26,8 +26,8 @@ from pipeline.state.store import atomic_path
 
 log = logging.getLogger("shorts")
 
-HEADER = r"""# Topics for the daily Shorts: one per line, made top to bottom. Lines starting with # are comments (a topic that
-# starts with # or \ is written with a \ before it).
+HEADER = r"""# Topics for the daily Shorts: one per line, made top to bottom. Lines starting with # are comments
+# (a topic that starts with # or \ is written with a \ before it).
 # Edit freely, or append with `shorts topics add "..."`. A topic already made is skipped; see `shorts topics list`.
 """
 

@@ -111,10 +111,12 @@ def test_two_runs_at_once_pay_for_each_step_once(pair):
 
     assert pair.openai.paths().count("/chat/completions") == 1  # one script, which both runs use
     assert pair.openai.paths().count("/images/generations") == 2  # one first frame per scene
-    assert pair.openai.paths().count("/audio/speech") == 0  # auto gives the offline voice (OpenAI's is ending)
+    assert pair.openai.paths().count("/audio/speech") == 0  # auto speaks with Runway's voice (OpenAI's is ending)
     assert len(pair.runway.seen("POST", "/v1/image_to_video")) == 2  # one clip per scene
+    assert len(pair.runway.seen("POST", "/v1/text_to_speech")) == 2  # one narration per scene
     tasks = sorted((t["provider"], t["kind"], t["status"]) for t in remote_tasks(pair.home))
-    assert tasks == [("openai", "first frame", "done")] * 2 + [("runway", "clip", "done")] * 2
+    assert tasks == [("openai", "first frame", "done")] * 2 + [("runway", "clip", "done")] * 2 + \
+        [("runway", "narration", "done")] * 2
     assert pair.youtube.inserts == 1 and pair.youtube.videos == ["fakeVid001"]
     assert {s["youtube_id"] for s in shorts} == {"fakeVid001"} and shorts[0]["video"] == shorts[1]["video"]
 

@@ -81,7 +81,8 @@ def test_a_voice_billing_double_stops_the_run_at_the_cap_and_a_rerun_keeps_what_
     assert "and 229 characters of speech" in stopped.stderr  # the estimate, before any rate was known
     [line] = [line for line in stopped.stderr.splitlines() if line.startswith("shorts: ")]
     assert re.search(rf"Scene \d: This narration would bring {SPENDS[cap]} to \d+ characters, "
-                     rf"over SHORTS_MAX_CHARACTERS_PER_{cap}=300; raise it or [a-z ]+, nothing was submitted\.$", line), line
+                     rf"over SHORTS_MAX_CHARACTERS_PER_{cap}=300; raise it or [a-z ]+, nothing was submitted\.$",
+                     line), line
     assert 1 <= len(first) < 4 and 2 * sum(map(len, first)) <= 300  # billed, and never past the cap
     assert len(kept) == len(first)  # the speech made before the stop is in the asset store
 

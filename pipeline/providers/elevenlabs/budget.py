@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+
 from pipeline.state.ledger import Ledger
 
 PROVIDER = "elevenlabs"

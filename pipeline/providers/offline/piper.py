@@ -48,7 +48,8 @@ class PiperNarrator(Narrator):
     def check(self, request: ShortRequest) -> None:
         if not speaks(request.voice, request.language):
             raise ConfigError(f"Piper speaks English with the voice 'joe' only (asked: "
-                              f"{request.voice or request.language}); use --voice espeak for other voices and languages.")
+                              f"{request.voice or request.language}); use --voice espeak for other voices and "
+                              "languages.")
 
     def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
               previous_text: str = "", next_text: str = "") -> Speech:

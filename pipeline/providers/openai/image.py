@@ -123,5 +123,6 @@ class OpenAIImageMaker(ImageMaker):
         except httpx.HTTPError as exc:
             # The URL may carry a signature; name only the failure.
             raise ProviderError(f"The {self.model} image was made and billed, but downloading it failed "
-                                f"({type(exc).__name__}); rerun when a second charge is acceptable.", maybe_billed=True) from exc
+                                f"({type(exc).__name__}); rerun when a second charge is acceptable.",
+                                maybe_billed=True) from exc
         return response.content
