@@ -137,16 +137,17 @@ def _first_frame(video: Path) -> Image.Image:
 
 
 def _draw_title(image: Image.Image, title: str) -> None:
-    """The title in large white letters with a black outline, over a darker band, in the middle of the frame, clear
-    of the Shorts player's buttons (right) and its caption (bottom)."""
+    """The title in large white letters with a black outline, over a dark band in the lower middle: clear of
+    the Shorts player's buttons (right) and its caption (bottom), and of a title card's own headline, which a lighter
+    band let show through behind the letters."""
     if not title:
         return
     width, height = image.size
     font, lines = _fit(title, round(width * 0.11), width * 0.84, height * 0.3)
     pitch = font.size * 1.18
-    top = height * 0.4 - pitch * len(lines) / 2
+    top = height * 0.7 - pitch * len(lines) / 2
     band = Image.new("L", image.size, 0)
-    ImageDraw.Draw(band).rectangle((0, top - pitch * 0.5, width, top + pitch * (len(lines) + 0.5)), fill=110)
+    ImageDraw.Draw(band).rectangle((0, top - pitch * 0.5, width, top + pitch * (len(lines) + 0.5)), fill=180)
     image.paste(Image.new("RGB", image.size, (0, 0, 0)), mask=band)
     draw = ImageDraw.Draw(image)
     for i, line in enumerate(lines):
