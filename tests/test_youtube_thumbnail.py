@@ -58,7 +58,7 @@ def test_the_thumbnail_is_set_once_the_video_is_processed_and_never_again(out_di
     image = sent_thumbnail(youtube)
     assert image.size == (1080, 1920)  # vertical 9:16
     assert image.getpixel((20, 20)) == pytest.approx(RED, abs=12)  # scene 1's first frame, not scene 2's
-    title_band = image.crop((0, 600, 1080, 940)).getcolors(1080 * 340)
+    title_band = image.crop((0, 1180, 1080, 1520)).getcolors(1080 * 340)  # the lower middle
     assert any(min(colour) > 235 for _, colour in title_band)  # white letters: the title is drawn on it
     assert (out_dir / "thumbnail.jpg").read_bytes() == youtube.thumbnails[0][1]  # kept beside the video
     assert "thumbnail set" in caplog.text
