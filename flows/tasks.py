@@ -21,7 +21,7 @@ from flows.locking import FlockLockManager
 from pipeline import (
     AssetStore, ClipAsset, ConfigError, Footage, FrameAsset, ModerationCheck, Narration, ProviderChoice, ProviderError,
     Published, RenderedShort, RenderOptions, Scene, Script, Settings, ShortRequest, ShortsError, Storyboard,
-    VideoFormat, animate_scene, build_provider, file_digest, make_first_frame, moderate_script, narrate,
+    VideoFormat, animate_scene, build_provider, file_digest, intact, make_first_frame, moderate_script, narrate,
     open_store, pick_footage, plan_storyboard, publish, render_short, write_script, write_storyboard,
 )
 
@@ -30,7 +30,8 @@ log = logging.getLogger("shorts")
 
 @dataclass
 class LiveFiles(Inputs):
-    """Cache on the inputs and the content of the files they name; miss when a cached output file has gone."""
+    """Cache on the inputs and the content of the files they name; miss when a cached output file has gone or no
+    longer matches what the store recorded of it."""
 
     def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
         key = super().compute_key(task_ctx, inputs, flow_parameters, **kwargs)
@@ -42,10 +43,18 @@ class LiveFiles(Inputs):
         store = task_ctx.result_store
         # A record another machine made names its files: with object storage they count as here if stored there.
         assets = _store(inputs["settings"]) if isinstance(inputs.get("settings"), Settings) else None
-        if key and store.exists(key) and any(not (assets.local(p) if assets else p).exists()
-                                             for p in _paths(store.read(key).result)):
+        if key and store.exists(key) and not _all_intact(_paths(store.read(key).result), assets):
             return None  # run again; the store path is content-addressed, so the old record heals too
         return key
+
+
+def _all_intact(paths: list[Path], assets: AssetStore | None) -> bool:
+    """Whether a cached result's files are all here and as the store wrote them (size and sha256): a damaged one is
+    a miss, so the step's own look in the store remakes it, or stops on a paid one."""
+    try:
+        return all(intact(assets.local(p) if assets else p) for p in paths)
+    except ShortsError:  # a damaged paid file fetched from object storage: the step says so in its sentence
+        return False
 
 
 def _paths(value: Any) -> list[Path]:

@@ -30,7 +30,7 @@ from pipeline.settings import Settings
 from pipeline.state.database import Database
 from pipeline.state.ledger import open_ledger
 from pipeline.state.locks import AdvisoryLock, FileLock
-from pipeline.state.store import AssetStore, file_digest, open_store
+from pipeline.state.store import AssetStore, DamagedAsset, file_digest, intact, open_store
 from pipeline.storyboard import Review, Storyboard, plan_storyboard, preview_uri, write_storyboard
 from pipeline.state.takes import scene_takes
 from pipeline.state.topics import (
@@ -48,7 +48,7 @@ __all__ = [
     "open_ledger", "open_store",
     "Narration", "ProviderChoice", "Speech", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",
     "Scene", "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
-    "disk_error",
+    "disk_error", "DamagedAsset", "intact",
     "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "moderate_script",
     "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "short_folder", "slug",
     "write_package", "write_script",

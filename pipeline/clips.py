@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipeline.errors import ShortsError
 from pipeline.models import ClipAsset, Footage, FrameAsset, Scene, VideoFormat
+from pipeline.providers import is_paid
 from pipeline.providers.base import ClipMaker
 from pipeline.providers.offline.clip import OfflineClipMaker
 from pipeline.state.store import AssetStore, atomic_path, content_key
@@ -28,14 +29,18 @@ def animate_scene(
     suffix = maker.clip_suffix(footage)
     path = store.path("clips", key, suffix)
     task_id, cost = None, 0.0
-    if fresh or not store.find("clips", key, suffix):
+    try:
+        found = not fresh and store.find("clips", key, suffix)
+    except ShortsError as exc:  # a damaged paid clip
+        raise exc.at("clips", scene.index)
+    if not found:
         try:
             with atomic_path(path) as tmp:
                 kwargs = {"footage": footage, "store": store} if footage else {}
                 task_id, cost = maker.make_clip(scene, frame.path, fmt, seed, tmp, **kwargs)
         except ShortsError as exc:
             raise exc.at("clips", scene.index)
-        store.saved(path)
+        store.saved(path, paid_by=maker.name if is_paid("video", maker.name) else None, task_id=task_id)
     paid = {"cost_usd" if maker.cost_unit == "usd" else "cost_credits": cost}
     return ClipAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
                      seconds=scene.seconds, task_id=task_id, footage=footage, **paid)

@@ -8,6 +8,7 @@ from PIL import Image
 
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.models import Footage, FrameAsset, Scene, VideoFormat
+from pipeline.providers import is_paid
 from pipeline.providers.base import ImageMaker
 from pipeline.state.store import AssetStore, atomic_path, content_key
 
@@ -38,7 +39,11 @@ def make_first_frame(
                       style=style, size=fmt.size, seed=seed, **extra, **drawn)
     path = store.path("frames", key, ".png")
     task_id, cost = None, 0.0
-    if fresh or not store.find("frames", key, ".png"):
+    try:
+        found = not fresh and store.find("frames", key, ".png")
+    except ShortsError as exc:  # a damaged paid frame
+        raise exc.at("frames", scene.index)
+    if not found:
         try:
             with atomic_path(path) as tmp:
                 made = maker.make_image(scene, style, fmt, seed, tmp, **extra)
@@ -46,7 +51,7 @@ def make_first_frame(
                 _check_image(tmp, fmt)
         except ShortsError as exc:
             raise exc.at("frames", scene.index)
-        store.saved(path)
+        store.saved(path, paid_by=maker.name if is_paid("image", maker.name) else None, task_id=task_id)
     paid = {"cost_usd" if maker.cost_unit == "usd" else "cost_credits": cost}
     return FrameAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
                       prompt=scene.first_frame_prompt, task_id=task_id, take=take, **paid)

@@ -13,6 +13,7 @@ from pipeline.alignment import align_words
 from pipeline.errors import ShortsError
 from pipeline.loudness import PEAK_DBFS, TARGET_LUFS, finish_speech
 from pipeline.models import Narration, Scene, Script, ShortRequest, Speech, WordTiming
+from pipeline.providers import is_paid
 from pipeline.providers.base import Narrator, WordTimer
 from pipeline.script_rules import WORDS_PER_SECOND
 from pipeline.speech_text import spoken_text, written_timings
@@ -49,7 +50,11 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
     narrator.short = _short_key(script) if script else ""
     path, about = store.path("voice", key, ".wav"), store.path("voice", key, ".json")
     # The audio and what the voice said of it (its word timings, what it billed) are stored together.
-    if fresh or not store.find("voice", key, ".wav") or not store.find("voice", key, ".json"):
+    try:
+        found = not fresh and store.find("voice", key, ".wav") and store.find("voice", key, ".json")
+    except ShortsError as exc:  # a damaged paid voice
+        raise exc.at("narration", scene.index)
+    if not found:
         try:
             with atomic_path(path) as tmp:
                 speech = narrator.speak(spoken, voice, request.language, scene.seconds, tmp, previous_text=previous,
@@ -62,8 +67,9 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
             raise exc.at("narration", scene.index)
         with atomic_path(about) as tmp:
             tmp.write_text(speech.model_dump_json())
-        store.saved(path)
-        store.saved(about)
+        paid_by = narrator.name if is_paid("voice", narrator.name) else None
+        store.saved(path, paid_by=paid_by)
+        store.saved(about, paid_by=paid_by)
     else:
         speech = Speech.model_validate_json(about.read_text())
     samples, rate = read_wav(path)

@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import re
 import shutil
+import subprocess
 import unicodedata
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import imageio_ffmpeg
 from pydantic import Field
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, RenderError
 from pipeline.models import (
     ClipAsset, FrameAsset, Model, Narration, ProviderChoice, RenderedShort, Script, ShortRequest, VideoFormat,
 )
 from pipeline.moderation import ModerationCheck
 from pipeline.render.short import RenderOptions
-from pipeline.state.store import atomic_path
+from pipeline.state.store import atomic_path, record_path
 from pipeline.storyboard import Review
 
 PACKAGE_FILES = ("final.mp4", "captions.srt", "script.json", "manifest.json")
+# How far the decoded length may be from the planned one: the AAC encoder pads its last frame (tens of ms).
+DURATION_SLACK = 0.5
+_OUT_TIME = re.compile(r"^out_time_us=(\d+)$", re.M)
+_STREAM = re.compile(r"Stream #0:\d+.*?: (Video|Audio):")
+
+log = logging.getLogger("shorts")
 
 
 class Manifest(Model):
@@ -94,9 +104,48 @@ def prepare_output_dir(path: Path) -> Path:
     return path
 
 
+def video_problem(video: Path, seconds: float | None) -> str | None:
+    """What is wrong with a finished Short's file, in a few words, or None when it has a video and an audio stream,
+    decodes to its end without an error and lasts about `seconds` (when given).
+
+    Every packet is read and the audio decoded in full; of the video only key frames are decoded, which is what
+    keeps it near 0.1 s for a 30 s Short (a full decode takes over a second) while a cut or garbled file still fails.
+    """
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info",
+           "-skip_frame", "nokey", "-i", str(video), "-map", "0:v:0?", "-map", "0:a:0?", "-progress", "pipe:1",
+           "-f", "null", "-"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"ffmpeg could not read it ({type(exc).__name__})"
+    err, out = done.stderr.decode("utf-8", "replace"), done.stdout.decode("utf-8", "replace")
+    errors = [line.split("] ", 2)[-1].strip().rstrip(".") for line in err.splitlines()
+              if "[error]" in line or "[fatal]" in line]
+    if done.returncode != 0 or (errors and not _STREAM.search(err)):
+        return f"not a readable video: {errors[0] if errors else 'ffmpeg failed'}"
+    streams = set(_STREAM.findall(err))
+    if streams != {"Video", "Audio"}:
+        return "no video stream" if "Video" not in streams else "no audio stream"
+    if errors:
+        return f"it does not decode to its end: {errors[0]}"
+    decoded = int(_OUT_TIME.findall(out)[-1]) / 1e6 if _OUT_TIME.search(out) else 0.0
+    if seconds is not None and abs(decoded - seconds) > DURATION_SLACK:
+        return f"it plays {decoded:.1f} s, not {seconds:.1f} s"
+    return None
+
+
 def write_package(manifest: Manifest, out_dir: Path) -> dict[str, Path]:
-    """Copy the video and captions into the output folder and write the script and manifest."""
+    """Check the rendered video, then copy it and the captions into the output folder and write the script and
+    manifest. A broken video is never packaged: it leaves the store (a render is free to make again) and the run
+    stops with a RenderError."""
     paths = {name: out_dir / name for name in PACKAGE_FILES}
+    video = manifest.render.video
+    if problem := video_problem(video, manifest.render.seconds):
+        # Out of the store, so the same command renders it again instead of finding it.
+        video.unlink(missing_ok=True)
+        record_path(video).unlink(missing_ok=True)
+        raise RenderError(f"The rendered Short {video} is broken ({problem}), so it was not packaged; it was removed, "
+                          "so rerun the same command to render it again.", step="package")
     try:
         for source, name in ((manifest.render.video, "final.mp4"), (manifest.render.captions, "captions.srt")):
             with atomic_path(paths[name]) as tmp:
@@ -108,6 +157,17 @@ def write_package(manifest: Manifest, out_dir: Path) -> dict[str, Path]:
         raise ConfigError(f"Cannot write the Short into {out_dir} ({exc.strerror}); free some space or use --out.",
                           step="package") from exc
     return paths
+
+
+def check_packaged_video(video: Path) -> None:
+    """Refuse to publish a package's final.mp4 that is broken (see `video_problem`), in one sentence."""
+    try:
+        seconds = json.loads((video.parent / "manifest.json").read_text(encoding="utf-8"))["render"]["seconds"]
+    except (OSError, ValueError, KeyError, TypeError):
+        seconds = None  # a package without its manifest: the streams and the decode are still checked
+    if problem := video_problem(video, seconds):
+        raise ConfigError(f"Not published: {video} is broken ({problem}); the package stays in its folder, so "
+                          "rerun the command that made it to render and package it again.", step="publish")
 
 
 def record_upload(manifest: Manifest, out_dir: Path, youtube_id: str, youtube_url: str) -> Path:

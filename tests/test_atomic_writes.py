@@ -125,6 +125,7 @@ WRITERS = {
     ("providers/folder/media.py", ".save(dest"),  # make_first_frame's temporary
     ("publish/youtube_thumbnail.py", 'image.save(data, "JPEG"'),  # in memory
     ("publish/youtube_thumbnail.py", "tmp.write_bytes("),  # atomic_path
+    ("state/store.py", "tmp.write_text("),  # AssetStore.saved: the record beside a stored file, through atomic_path
 }
 WRITE_CALLS = ("write_text(", "write_bytes(", ".save(", 'open("w', "open('w", 'open("a', '"wb")', "O_WRONLY",
                "write_frames(", "write_audiofile(", "copyfile(")

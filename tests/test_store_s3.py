@@ -35,7 +35,9 @@ def test_without_a_store_url_the_store_is_local_only(tmp_path):
     store = open_store(Settings())
     assert store.remote is None and store.root == Settings().home_dir / "assets"
     path = tmp_path / "x.png"
+    path.write_bytes(b"png")
     assert store.local(path) == path and store.link(path) is None and store.saved(path) == path
+    assert (tmp_path / "x.png.sum").is_file()  # the record of what was stored, kept beside it
 
 
 def test_a_frame_bought_on_one_machine_is_not_bought_on_another(s3_store_url, runway, monkeypatch, tmp_path, tiny):

@@ -153,8 +153,12 @@ def provider_spec(step: str, name: str) -> ProviderSpec:
 
 
 def is_paid(step: str, name: str) -> bool:
-    """Whether the provider is billed per use (so its voice waits for the storyboard's approval)."""
-    return provider_spec(step, name).paid
+    """Whether the provider is billed per use (so its voice waits for the storyboard's approval, and its files in the
+    store are never bought again unasked)."""
+    try:
+        return provider_spec(step, name).paid
+    except KeyError:  # a name only a provider's instance reports (the offline voice's "espeak-ng") is a free one
+        return False
 
 
 def picks_footage(step: str, name: str) -> bool:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pipeline.errors import ConfigError, ShortsError
 from pipeline.state.ledger import open_ledger
 from pipeline.models import Published, Script, ShortRequest
-from pipeline.package import PACKAGE_FILES
+from pipeline.package import PACKAGE_FILES, check_packaged_video
 from pipeline.settings import Settings
 from pipeline.state.store import file_digest, is_stale, temp_tag
 from pipeline.publish.youtube_auth import auth_command, has_youtube_token, load_youtube_credentials, revoked
@@ -56,6 +56,7 @@ def publish_to_youtube(video: Path, script: Script, language: str, settings: Set
 
     `chunksize` is the bytes sent per request (youtube_upload.CHUNK_SIZE when None).
     """
+    check_packaged_video(video)  # a cut or garbled file is never sent
     # Two runs publishing the same Short at once must not both insert it: the second waits here for the first,
     # then finds its video id in the ledger. The lock dies with its process, so a killed upload never blocks a rerun.
     digest = file_digest(video)

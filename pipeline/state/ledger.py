@@ -217,6 +217,13 @@ class Ledger:
                              (provider, key)).fetchone()
         return RemoteTask(**row) if row else None
 
+    def task(self, provider: str, task_id: str) -> RemoteTask | None:
+        """The newest row recording the vendor's task `task_id`."""
+        with self._db() as db:
+            row = db.execute("SELECT * FROM remote_tasks WHERE provider = ? AND task_id = ? ORDER BY row DESC LIMIT 1",
+                             (provider, task_id)).fetchone()
+        return RemoteTask(**row) if row else None
+
     def get(self, row: int) -> RemoteTask:
         """One recorded task by its row number."""
         with self._db() as db:

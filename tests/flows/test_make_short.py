@@ -48,7 +48,8 @@ def newest_run(api: str, topic: str) -> tuple[dict, list[str], list[str]]:
 
 
 def store_files(home: Path) -> dict[Path, int]:
-    return {p: p.stat().st_mtime_ns for p in (home / "assets").rglob("*") if p.is_file()}
+    # Not the records beside them (`<file>.sum`): a file made again writes its record again too.
+    return {p: p.stat().st_mtime_ns for p in (home / "assets").rglob("*") if p.is_file() and p.suffix != ".sum"}
 
 
 def probe(video: Path) -> dict:
