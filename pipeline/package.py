@@ -119,8 +119,9 @@ def video_problem(video: Path, seconds: float | None) -> str | None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"ffmpeg could not read it ({type(exc).__name__})"
     err, out = done.stderr.decode("utf-8", "replace"), done.stdout.decode("utf-8", "replace")
-    errors = [line.split("] ", 2)[-1].strip().rstrip(".") for line in err.splitlines()
-              if "[error]" in line or "[fatal]" in line]
+    # ffmpeg also complains of the key-frame option when it cannot open the file at all: that says nothing.
+    errors = [line.split("] ", 2)[-1].strip().rstrip(".").replace(str(video), video.name) for line in err.splitlines()
+              if ("[error]" in line or "[fatal]" in line) and "AVOption" not in line]
     if done.returncode != 0 or (errors and not _STREAM.search(err)):
         return f"not a readable video: {errors[0] if errors else 'ffmpeg failed'}"
     streams = set(_STREAM.findall(err))

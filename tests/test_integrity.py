@@ -21,7 +21,7 @@ from pipeline.providers.offline.clip import OfflineClipMaker
 from pipeline.providers.offline.espeak import EspeakNarrator
 from pipeline.providers.offline.image import OfflineImageMaker
 from pipeline.state.ledger import Ledger
-from pipeline.state.store import AssetStore, intact, read_record, record_path
+from pipeline.state.store import AssetStore, RemoteStore, intact, read_record, record_path
 
 CLIPS = "/v1/image_to_video"
 SCENES = [Scene(index=i, narration=text, first_frame_prompt=f"an octopus, scene {i}", motion_prompt="push in",
@@ -215,3 +215,40 @@ def test_checking_a_rerun_costs_milliseconds(tmp_path):
     for n in range(len(paths)):
         assert store.find("clips", f"k{n}", ".mp4")
     assert time.perf_counter() - started < 0.5  # about 10 ms here: sha256 reads some 400 MB/s a core
+
+
+def test_with_object_storage_a_damaged_local_copy_is_fetched_again_and_a_damaged_shared_one_stops(s3_store_url,
+                                                                                                   tmp_path):
+    remote = RemoteStore(f"{s3_store_url}/assets")
+    a, b = AssetStore(tmp_path / "a", remote), AssetStore(tmp_path / "b", remote)
+    made = a.path("clips", "k", ".mp4")
+    made.parent.mkdir(parents=True)
+    made.write_bytes(b"a bought clip" * 50)
+    a.saved(made, paid_by="runware", task_id="t-9")
+
+    truncate(made)  # this machine's cache broke: the bucket's copy is whole, so nothing is bought
+    assert a.find("clips", "k", ".mp4") == made and made.read_bytes() == b"a bought clip" * 50
+
+    remote.fs.pipe_file(remote._remote("clips/k.mp4"), b"a bought")  # the shared copy broke: another machine
+    with pytest.raises(DamagedAsset) as caught:
+        b.find("clips", "k", ".mp4")
+    mine = tmp_path / "b" / "clips" / "k.mp4"
+    assert str(caught.value) == (
+        f"The clip {mine} is damaged (8 bytes, 650 when stored, as fetched from object storage) and was bought from "
+        f"runware, so it is not bought again unasked; to buy only it again, delete it (`rm {mine}` and `clips/k.mp4` "
+        "under SHORTS_STORE_URL) and rerun the same command.")
+
+
+def test_a_cut_short_package_is_never_uploaded(tmp_path, youtube, youtube_settings):
+    from fakes.youtube import render_video
+    from pipeline import publish
+
+    folder = tmp_path / "out" / "octopus"
+    folder.mkdir(parents=True)
+    truncate(render_video(folder / "final.mp4", seconds=20), 0.5)
+    with pytest.raises(ConfigError) as caught:
+        publish(folder, SCRIPT, REQUEST.model_copy(update={"upload": True}), youtube_settings, sleep=lambda s: None)
+    assert re.fullmatch(rf"Not published: {re.escape(str(folder / 'final.mp4'))} is broken \([^)]+\); the package "
+                        r"stays in its folder, so rerun the command that made it to render and package it again\.",
+                        str(caught.value)), str(caught.value)
+    assert youtube.requests == [] and youtube.inserts == 0  # YouTube was asked nothing

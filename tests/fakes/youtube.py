@@ -195,11 +195,13 @@ def _handler(fake: FakeYouTube) -> type[BaseHTTPRequestHandler]:
 
 def render_video(dest: Path, *, width: int = 64, height: int = 112, seconds: float = 1, size: int | None = None,
                  colour: str = "teal") -> Path:
-    """A real H.264 MP4 of one colour at 1 fps (a 181 s one takes a few hundredths of a second), padded to `size`
-    bytes with an MP4 `free` box, which players skip, when a test needs a video of an exact size."""
+    """A real H.264 MP4 of one colour at 1 fps with a silent AAC track, as a Short has (a 181 s one takes a few
+    hundredths of a second), padded to `size` bytes with an MP4 `free` box, which players skip, when a test needs a
+    video of an exact size."""
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"color=c={colour}:s={width}x{height}:r=1:d={seconds}", "-c:v", "libx264", "-preset",
-                    "ultrafast", "-pix_fmt", "yuv420p", str(dest)], check=True, capture_output=True)
+                    f"color=c={colour}:s={width}x{height}:r=1:d={seconds}", "-f", "lavfi", "-i",
+                    f"anullsrc=r=8000:cl=mono:d={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "8k", str(dest)], check=True, capture_output=True)
     if size is not None:
         room = size - dest.stat().st_size
         assert room >= 8, f"the video is already {dest.stat().st_size} bytes"

@@ -103,6 +103,7 @@ class StockClipMaker(ClipMaker):
             body = self._get_json(path, params, headers, query)
             with atomic_path(cached) as tmp:
                 tmp.write_text(json.dumps(body), encoding="utf-8")
+            store.saved(cached)
         return self.candidates(json.loads(cached.read_text(encoding="utf-8")), self.min_width)
 
     def _get_json(self, path: str, params: dict[str, Any], headers: dict[str, str], query: str) -> dict[str, Any]:
@@ -139,7 +140,7 @@ class StockClipMaker(ClipMaker):
         if not store.find("stock", key, ".mp4"):
             raise ProviderError(f"{self.label} sent an empty file for clip {footage.id}; rerun to try again.",
                                 retry_safe=True)
-        return path
+        return store.saved(path)
 
     def _check(self, response: httpx.Response, what: str, text: str = "") -> None:
         status = response.status_code
