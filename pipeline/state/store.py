@@ -25,6 +25,9 @@ HASH_PREFIX = "shorts-asset-v1"
 RECORD_SUFFIX = ".sum"  # beside each stored file: what it was when it was written (StoredFile, as JSON)
 # What a damaged paid file is, in its sentence.
 WHAT = {"frames": "first frame", "clips": "clip", "voice": "narration"}
+# Vendors whose finished task a rerun downloads again without a charge (runway/tasks.py resumes a DONE task, and
+# Runway hands out fresh output URLs for it); Runware may have dropped a finished task, and a rerun would then buy it.
+COLLECTS_AGAIN = ("runway",)
 
 log = logging.getLogger("shorts")
 
@@ -295,7 +298,7 @@ class AssetStore:
 
     def _collectable(self, record: StoredFile) -> bool:
         """Whether the ledger shows the paid task finished and is the one a rerun resumes (downloading it again)."""
-        if not (self.ledger and record.task_id):
+        if not (self.ledger and record.task_id and record.paid_by in COLLECTS_AGAIN):
             return False
         ledger = self.ledger()
         task = ledger.task(record.paid_by, record.task_id)
