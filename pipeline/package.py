@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import shutil
 import subprocess
@@ -30,8 +29,6 @@ PACKAGE_FILES = ("final.mp4", "captions.srt", "script.json", "manifest.json")
 DURATION_SLACK = 0.5
 _OUT_TIME = re.compile(r"^out_time_us=(\d+)$", re.M)
 _STREAM = re.compile(r"Stream #0:\d+.*?: (Video|Audio):")
-
-log = logging.getLogger("shorts")
 
 
 class Manifest(Model):

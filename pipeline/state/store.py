@@ -290,10 +290,10 @@ class AssetStore:
             self._forget(path)
             return None
         shared = f" and `{self._name(path)}` under SHORTS_STORE_URL" if self.remote else ""
-        # A new first frame has other bytes, so the clip made from it is made (and bought) again too.
-        also = " (and the scene's clip, which is made from it)" if what == "first frame" else ""
+        # A new first frame has other bytes, so the scene's clip is made from it again (a paid clip is bought again).
+        also = " (the scene's clip is then made again from it)" if what == "first frame" else ""
         raise DamagedAsset(f"The {what} {path} is damaged ({problem}) and was bought from {record.paid_by}, so it is "
-                           f"not bought again unasked; to buy only it{also} again, delete it (`rm {path}`{shared}) and "
+                           f"not bought again unasked; to buy only it again{also}, delete it (`rm {path}`{shared}) and "
                            "rerun the same command.")
 
     def _collectable(self, record: StoredFile) -> bool:
