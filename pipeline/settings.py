@@ -25,8 +25,8 @@ class CoreSettings(BaseModel):
         "and the outbox.")
     output_dir: Path = Field(Path("out"), description="Each Short gets a folder here.")
     outbox_dir: Path | None = Field(None, description="Where publish drops packages; default HOME/outbox.")
-    width: int = Field(720, ge=16, description="Video width in pixels.")
-    height: int = Field(1280, ge=16, description="Video height in pixels.")
+    width: int = Field(720, ge=16, le=2160, description="Video width in pixels (at most 2160).")
+    height: int = Field(1280, ge=16, le=3840, description="Video height in pixels (at most 3840).")
     fps: int = Field(24, ge=1, le=120, description="Frames per second.")
     script_provider: str = Field("auto", description="Script provider when no --script is given.")
     image_provider: str = Field("auto", description="First-frame provider when no --image is given.")
@@ -44,7 +44,8 @@ class RenderSettings(BaseModel):
         None, description="Background music, ducked under the voice; default the first file in assets/music/.")
     music_volume: float = Field(0.18, ge=0, le=1, description="Music gain where nobody speaks.")
     music_ducked_volume: float = Field(0.06, ge=0, le=1, description="Music gain under the voice.")
-    render_preset: str = Field("veryfast", description="x264 preset of the final encode.")
+    render_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                           "veryslow"] = Field("veryfast", description="x264 preset of the final encode.")
     render_crf: int = Field(23, ge=0, le=51, description="x264 quality (lower is better and bigger).")
     render_threads: int = Field(
         default_factory=lambda: os.cpu_count() or 2, ge=1, description="Encoder threads; default the CPU count.")
