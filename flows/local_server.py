@@ -29,8 +29,7 @@ import httpx
 
 from flows.process_identity import identify, same_process
 from flows.server_access import HOST, api_client, client_env, login, server_env
-from pipeline import Settings, ShortsError
-from pipeline.state.home import PRIVATE_DIR, private_home
+from pipeline import Settings, ShortsError, private_home
 
 ACTIVE_STATES = ["PENDING", "RUNNING", "PAUSED", "CANCELLING"]
 STOP_SECONDS = 30
@@ -80,7 +79,7 @@ def ensure_server(settings: Settings) -> str:
         return os.environ["PREFECT_API_URL"]
     home = server_dir(settings)
     private_home(settings.home_dir)
-    home.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+    home.mkdir(mode=0o700, exist_ok=True)
     with _held(home / "start.lock"):  # a second command waits here, then finds the first one's server
         state = running_server(settings) or _wait_for_starting(settings) or _start(settings)
     try:

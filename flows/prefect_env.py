@@ -7,8 +7,8 @@ import logging
 import os
 import threading
 
-from pipeline import Settings
-from pipeline.state.home import private_home
+from pipeline import Settings, private_home
+
 
 _SAVED: set[str] = set()
 _SAVED_LOCK = threading.Lock()

@@ -37,8 +37,7 @@ from prefect.settings import (  # noqa: E402
 
 from flows.daily import daily_shorts  # noqa: E402
 from flows.make_short import make_short  # noqa: E402
-from pipeline import ConfigError, Settings, ShortsError  # noqa: E402
-from pipeline.state.home import private_home  # noqa: E402
+from pipeline import ConfigError, Settings, ShortsError, private_home  # noqa: E402
 
 log = logging.getLogger("shorts")
 HOST = "127.0.0.1"

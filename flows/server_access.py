@@ -19,8 +19,7 @@ import uuid
 import httpx
 
 from flows.guarded_server import HOST, origins
-from pipeline import Settings
-from pipeline.state.home import private_home, private_secret
+from pipeline import Settings, private_home, private_secret
 
 # The server needs none of these; a flow run gets them from the process that runs it (`shorts make`, the runner).
 _SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSW|CREDENTIAL|AUTH", re.I)
