@@ -9,7 +9,6 @@ import threading
 
 from pipeline import Settings, private_home
 
-
 _SAVED: set[str] = set()
 _SAVED_LOCK = threading.Lock()
 

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 
 from flows.local_server import ensure_server, server_dir, stop_server
 from flows.process_identity import identify
@@ -217,15 +216,3 @@ def test_a_server_slow_to_answer_is_waited_for_not_replaced(tmp_path, monkeypatc
     assert state_file.exists()  # its watchdog would have taken a removed file as the order to stop
     assert not (server_dir(settings) / "server.log").exists()  # and no second server was started
     assert os.environ["PREFECT_API_AUTH_STRING"] == (tmp_path / "home" / "prefect-login").read_text().strip()
-
-
-@pytest.mark.parametrize("kind", ["file", "folder"])
-def test_a_secret_found_readable_by_others_is_made_private(tmp_path, kind):
-    from pipeline.state.home import make_private
-
-    secret = tmp_path / "token.json"
-    secret.mkdir() if kind == "folder" else secret.write_text("{}")
-    secret.chmod(0o755 if kind == "folder" else 0o644)
-    assert make_private(secret) is True
-    assert _mode(secret) == (0o700 if kind == "folder" else 0o600)
-    assert make_private(secret) is False  # already private: left as it is
