@@ -102,14 +102,22 @@ def stop_server(settings: Settings) -> int | None:
     if target is None:
         _forget(settings, state)  # both gone, or their pids reused by other processes: nothing of ours to stop
         return None
-    os.kill(target["pid"], signal.SIGTERM)
+    try:
+        os.kill(target["pid"], signal.SIGTERM)
+    except ProcessLookupError:
+        pass  # it ended this very moment
     deadline = time.monotonic() + STOP_SECONDS
     while (same_process(watchdog) or same_process(server)) and time.monotonic() < deadline:
         time.sleep(0.2)
     if same_process(server):  # it did not stop in time: the recorded process, so this kill is safe
         os.kill(server["pid"], signal.SIGKILL)
     _forget(settings, state)
-    return server["pid"] if server else target["pid"]
+    return (server if _well_formed(server) else target)["pid"]
+
+
+def _well_formed(identity: object) -> bool:
+    """Whether `identity` is a well-formed record (whatever the process does now)."""
+    return isinstance(identity, dict) and isinstance(identity.get("pid"), int)
 
 
 def _forget(settings: Settings, state: dict) -> None:
@@ -160,7 +168,7 @@ def _start(settings: Settings) -> dict:
         # Its own session, so a Ctrl-C in this terminal stops the run but not the server the next run reuses.
         watchdog = subprocess.Popen(
             [sys.executable, "-m", "flows.local_server", str(home), str(port),
-             str(settings.server_idle_minutes * 60), settings.server_public_url or ""],
+             str(settings.server_idle_minutes * 60)],
             env=server_env(settings, port, PREFECT_HOME=str(home)), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
     finally:
@@ -196,12 +204,13 @@ def _healthy(api_url: str) -> bool:
 def _active_runs(client: httpx.Client) -> int:
     try:
         answer = client.post("flow_runs/count", json={"flow_runs": {"state": {"type": {"any_": ACTIVE_STATES}}}})
+        answer.raise_for_status()
         return int(answer.json())
-    except (httpx.HTTPError, ValueError, KeyError):
+    except (httpx.HTTPError, ValueError, TypeError):
         return 1  # unsure: keep serving
 
 
-def watch(home: Path, port: int, idle_seconds: float, public_url: str | None) -> None:
+def watch(home: Path, port: int, idle_seconds: float) -> None:
     """Run the guarded Prefect server and stop it on SIGTERM, once idle for `idle_seconds`, or when it stops."""
     os.umask(0o077)  # the log, state file and Prefect's database: readable by their owner only
     lock = (home / "server.lock").open("a")
@@ -213,7 +222,7 @@ def watch(home: Path, port: int, idle_seconds: float, public_url: str | None) ->
     api_url = f"http://{HOST}:{port}/api"
     # The server holds the lock too (pass_fds), so it stays taken until both are gone: no second server can start
     # on this database while a killed watchdog's server is still stopping.
-    server = subprocess.Popen([sys.executable, "-m", "flows.guarded_server", str(port), public_url or ""],
+    server = subprocess.Popen([sys.executable, "-m", "flows.guarded_server", str(port)],
                               stdin=subprocess.DEVNULL, pass_fds=(lock.fileno(),))
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -255,4 +264,4 @@ def watch(home: Path, port: int, idle_seconds: float, public_url: str | None) ->
 
 
 if __name__ == "__main__":
-    watch(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None)
+    watch(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))

@@ -150,7 +150,7 @@ def _start_server(settings: Settings, port: int) -> tuple[subprocess.Popen, Path
         # (which needs the server), then stop the server.
         child = subprocess.Popen(
             [sys.executable, "-m", "flows.guarded_server", str(port), settings.server_public_url or ""],
-            env=server_env(settings, port), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=server_env(settings, port, settings.server_public_url), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
     finally:
         os.close(out)

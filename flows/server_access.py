@@ -14,14 +14,16 @@ from __future__ import annotations
 import base64
 import os
 import re
+import time
 import uuid
 
 import httpx
 
 from flows.guarded_server import HOST, origins
-from pipeline import Settings, private_home, private_secret
+from pipeline import ConfigError, Settings, private_home, private_secret
 
 # The server needs none of these; a flow run gets them from the process that runs it (`shorts make`, the runner).
+CSRF_REFRESH_SECONDS = 30 * 60  # Prefect's tokens last PREFECT_SERVER_CSRF_TOKEN_EXPIRATION, an hour by default
 _SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSW|CREDENTIAL|AUTH", re.I)
 _STRIPPED_PREFIXES = ("SHORTS_", "OPENAI_", "RUNWAY", "RUNWARE_", "ELEVENLABS_", "PEXELS_", "PIXABAY_", "YOUTUBE_",
                       "AWS_", "GOOGLE_")
@@ -30,14 +32,18 @@ _STRIPPED_PREFIXES = ("SHORTS_", "OPENAI_", "RUNWAY", "RUNWARE_", "ELEVENLABS_",
 def login(settings: Settings) -> str:
     """This SHORTS_HOME's server login (made on first use); it is the UI's password, so never log it."""
     private_home(settings.home_dir)
-    return private_secret(settings.paths.server_login)
+    try:
+        return private_secret(settings.paths.server_login)
+    except OSError as exc:
+        raise ConfigError(f"Cannot keep the server login in {settings.paths.server_login} ({exc.strerror}); check that "
+                          "SHORTS_HOME is yours and writable.") from exc
 
 
-def server_env(settings: Settings, port: int, **extra: str) -> dict[str, str]:
-    """The environment of a server process: ours without vendor keys or SHORTS_ settings, plus its access rules."""
+def server_env(settings: Settings, port: int, public: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a server process: ours without vendor keys or SHORTS_ settings, plus its access rules
+    (`public`: the https:// address a reverse proxy serves it at, if any)."""
     env = {name: value for name, value in os.environ.items() if not _secret(name)}
     api_url = f"http://{HOST}:{port}/api"
-    public = settings.server_public_url
     env.update({
         "PREFECT_API_URL": api_url,
         "PREFECT_UI_API_URL": f"{public.rstrip('/')}/api" if public else api_url,  # else the UI calls :4200
@@ -67,14 +73,16 @@ def api_client(api_url: str, auth: str, timeout: float = 10) -> httpx.Client:
     client = httpx.Client(base_url=api_url.rstrip("/") + "/", timeout=timeout,
                           headers={"Authorization": f"Basic {token}"})
     csrf: dict[str, str] = {}
+    fetched = [0.0]
 
     def add_csrf(request: httpx.Request) -> None:
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            if not csrf:
+            if time.monotonic() - fetched[0] > CSRF_REFRESH_SECONDS:  # tokens expire after an hour
                 me = str(uuid.uuid4())
                 answer = client.get("csrf-token", params={"client": me})
                 answer.raise_for_status()
                 csrf.update({"Prefect-Csrf-Client": me, "Prefect-Csrf-Token": answer.json()["token"]})
+                fetched[0] = time.monotonic()
             request.headers.update(csrf)
 
     client.event_hooks["request"].append(add_csrf)

@@ -114,6 +114,8 @@ def private_home(root: Path) -> Path:
         make_private(root)
     except ConfigError as exc:
         log.warning("%s", exc)
+    except OSError:
+        pass  # unreadable: the command that uses it says so in its own sentence
     return root
 
 

@@ -170,3 +170,33 @@ def test_serve_starts_a_server_when_none_is_configured_and_ctrl_c_stops_both(tmp
 def _ended(client: httpx.Client, run_id: str) -> dict | None:
     run = client.get(f"flow_runs/{run_id}").json()
     return run if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+
+def test_the_check_in_front_answers_only_our_hosts_and_origins_and_a_public_url_set_on_purpose():
+    import asyncio
+
+    from flows.guarded_server import HostAndOriginCheck, allowed
+
+    async def prefect(scope, receive, send) -> None:  # stands in for Prefect's app behind the check
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"prefect"})
+
+    async def status(app, host: str, origin: str | None = None) -> int:
+        headers = {"Host": host, **({"Origin": origin} if origin else {})}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
+            return (await client.get("/api/health", headers=headers)).status_code
+
+    local = HostAndOriginCheck(prefect, *allowed(4200, None))
+    public = HostAndOriginCheck(prefect, *allowed(4200, "https://shorts.example.com"))
+    async def all_of(*checks):
+        return list(await asyncio.gather(*checks))
+
+    answers = asyncio.run(all_of(
+        status(local, "127.0.0.1:4200"), status(local, "localhost:4200", "http://localhost:4200"),
+        status(local, "evil.example:4200"), status(local, "127.0.0.1:4200", "http://evil.example"),
+        status(local, "127.0.0.1:4201"), status(local, "127.0.0.1:4200", "null"),
+        status(local, "shorts.example.com", "https://shorts.example.com"),
+        status(public, "shorts.example.com", "https://shorts.example.com"), status(public, "127.0.0.1:4200"),
+        status(public, "evil.example"),
+    ))
+    assert answers == [200, 200, 421, 403, 421, 403, 421, 200, 200, 421]
