@@ -100,17 +100,18 @@ def _private_database() -> None:
 
 
 def main(port: int, public_url: str | None) -> None:
-    os.umask(0o077)  # the database, its journals and logs are created readable by their owner only
     _stop_with_parent()
     import uvicorn
     from prefect.server.api.server import create_app
     from prefect.settings import get_current_settings
 
+    # What `prefect server start` runs in the foreground (prefect/cli/_server_utils.py), wrapped in the check.
+    app = create_app(final=True)  # may copy the UI's files into Prefect's package folder, for every user: umask as is
+    os.umask(0o077)  # the database (migrated when uvicorn starts the app) and its journals: owner only
     _private_database()
     server = get_current_settings().server
     hosts, origins_ = allowed(port, public_url)
-    # What `prefect server start` runs in the foreground (prefect/cli/_server_utils.py), wrapped in the check.
-    uvicorn.run(HostAndOriginCheck(create_app(final=True), hosts, origins_), host=HOST, port=port,
+    uvicorn.run(HostAndOriginCheck(app, hosts, origins_), host=HOST, port=port,
                 timeout_keep_alive=server.api.keepalive_timeout, ws_ping_interval=server.api.websocket_ping_interval,
                 ws_ping_timeout=server.api.websocket_ping_timeout, log_level=server.logging_level.lower())
 

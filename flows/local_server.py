@@ -212,7 +212,6 @@ def _active_runs(client: httpx.Client) -> int:
 
 def watch(home: Path, port: int, idle_seconds: float) -> None:
     """Run the guarded Prefect server and stop it on SIGTERM, once idle for `idle_seconds`, or when it stops."""
-    os.umask(0o077)  # the log, state file and Prefect's database: readable by their owner only
     lock = (home / "server.lock").open("a")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -236,7 +235,8 @@ def watch(home: Path, port: int, idle_seconds: float) -> None:
             if state is None and _healthy(api_url):  # written only once it answers, so a reader never waits on it
                 state = {"api_url": api_url, "port": port, "watchdog": identify(os.getpid()),
                          "server": identify(server.pid)}
-                state_file.write_text(json.dumps(state))
+                with os.fdopen(os.open(state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+                    out.write(json.dumps(state))
             if state is None:
                 continue
             try:

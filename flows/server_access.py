@@ -73,16 +73,16 @@ def api_client(api_url: str, auth: str, timeout: float = 10) -> httpx.Client:
     client = httpx.Client(base_url=api_url.rstrip("/") + "/", timeout=timeout,
                           headers={"Authorization": f"Basic {token}"})
     csrf: dict[str, str] = {}
-    fetched = [0.0]
+    fetched: list[float] = []
 
     def add_csrf(request: httpx.Request) -> None:
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            if time.monotonic() - fetched[0] > CSRF_REFRESH_SECONDS:  # tokens expire after an hour
+            if not fetched or time.monotonic() - fetched[0] > CSRF_REFRESH_SECONDS:  # tokens expire after an hour
                 me = str(uuid.uuid4())
                 answer = client.get("csrf-token", params={"client": me})
                 answer.raise_for_status()
                 csrf.update({"Prefect-Csrf-Client": me, "Prefect-Csrf-Token": answer.json()["token"]})
-                fetched[0] = time.monotonic()
+                fetched[:] = [time.monotonic()]
             request.headers.update(csrf)
 
     client.event_hooks["request"].append(add_csrf)
