@@ -126,6 +126,11 @@ def _forget(settings: Settings, state: dict) -> None:
         (server_dir(settings) / "server.json").unlink(missing_ok=True)
 
 
+def setting_up(state: dict | None) -> bool:
+    """Whether the recorded server's watchdog lives and its server does not answer yet."""
+    return bool(state) and state.get("ready") is False and same_process(state.get("watchdog"))
+
+
 def orphaned(state: dict | None) -> bool:
     """Whether the recorded server runs without its watchdog (which would stop it when idle)."""
     return bool(state) and same_process(state.get("server")) and not same_process(state.get("watchdog"))
@@ -210,6 +215,11 @@ def _active_runs(client: httpx.Client) -> int:
         return 1  # unsure: keep serving
 
 
+def _write(path: Path, state: dict) -> None:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(json.dumps(state))
+
+
 def watch(home: Path, port: int, idle_seconds: float) -> None:
     """Run the guarded Prefect server and stop it on SIGTERM, once idle for `idle_seconds`, or when it stops."""
     lock = (home / "server.lock").open("a")
@@ -226,19 +236,20 @@ def watch(home: Path, port: int, idle_seconds: float) -> None:
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     state_file = home / "server.json"
-    state: dict | None = None
+    # Recorded at once, so `status` and `stop` know it while it sets up; `ready` once it answers.
+    state = {"api_url": api_url, "port": port, "watchdog": identify(os.getpid()), "server": identify(server.pid),
+             "ready": False}
+    _write(state_file, state)
     last_busy = time.monotonic()
     client = api_client(api_url, os.environ["PREFECT_SERVER_API_AUTH_STRING"])
     try:
         while not stopping and server.poll() is None:
             time.sleep(1)
-            if state is None and _healthy(api_url):  # written only once it answers, so a reader never waits on it
-                state = {"api_url": api_url, "port": port, "watchdog": identify(os.getpid()),
-                         "server": identify(server.pid)}
-                with os.fdopen(os.open(state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-                    out.write(json.dumps(state))
-            if state is None:
-                continue
+            if not state["ready"]:
+                if not _healthy(api_url):
+                    continue
+                state = {**state, "ready": True}
+                _write(state_file, state)
             try:
                 used = time.time() - state_file.stat().st_mtime
             except OSError:
@@ -250,12 +261,11 @@ def watch(home: Path, port: int, idle_seconds: float) -> None:
                 break
     finally:
         client.close()
-        if state is not None:
-            try:
-                if json.loads(state_file.read_text()) == state:
-                    state_file.unlink()
-            except (OSError, ValueError):
-                pass
+        try:
+            if json.loads(state_file.read_text()) == state:
+                state_file.unlink()
+        except (OSError, ValueError):
+            pass
         server.terminate()
         try:
             server.wait(20)

@@ -22,8 +22,8 @@ import httpx
 from flows.guarded_server import HOST, origins
 from pipeline import ConfigError, Settings, private_home, private_secret
 
-# The server needs none of these; a flow run gets them from the process that runs it (`shorts make`, the runner).
 CSRF_REFRESH_SECONDS = 30 * 60  # Prefect's tokens last PREFECT_SERVER_CSRF_TOKEN_EXPIRATION, an hour by default
+# The server needs none of these; a flow run gets them from the process that runs it (`shorts make`, the runner).
 _SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSW|CREDENTIAL|AUTH", re.I)
 _STRIPPED_PREFIXES = ("SHORTS_", "OPENAI_", "RUNWAY", "RUNWARE_", "ELEVENLABS_", "PEXELS_", "PIXABAY_", "YOUTUBE_",
                       "AWS_", "GOOGLE_")

@@ -7,7 +7,7 @@ import os
 import typer
 
 from flows.cli.errors import log_to_stderr, one_line_errors
-from flows.local_server import ensure_server, orphaned, recorded, running_server, stop_server
+from flows.local_server import ensure_server, orphaned, recorded, running_server, setting_up, stop_server
 from pipeline import ConfigError, Settings
 
 server_app = typer.Typer(no_args_is_help=True, help="The background Prefect server `shorts make` uses.")
@@ -20,7 +20,7 @@ def status() -> None:
         settings = Settings()
         try:
             state = running_server(settings)
-            lost = orphaned(recorded(settings)) if state is None else False
+            found = recorded(settings) if state is None else None
         except OSError as exc:
             raise ConfigError(f"Cannot read {settings.paths.background_server} ({exc.strerror}); check that "
                               "SHORTS_HOME is yours.") from exc
@@ -29,7 +29,10 @@ def status() -> None:
         if state:
             typer.echo(f"running: {state['api_url']} (pid {state['server']['pid']})")
             typer.echo(f"UI: {state['api_url'].removesuffix('/api')}  login: {_login(settings)}")
-        elif lost:
+        elif setting_up(found):
+            typer.echo(f"starting (pid {found['watchdog']['pid']}): it sets up its database; log: "
+                       f"{settings.paths.background_server / 'server.log'}")
+        elif orphaned(found):
             typer.echo("running without its watchdog, so it would not stop when idle; `shorts server stop` ends it")
         else:
             typer.echo("not running")

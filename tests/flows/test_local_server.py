@@ -175,6 +175,8 @@ def test_a_ctrl_c_during_the_first_start_and_a_rerun_start_one_server(tmp_path):
         wait_until(lambda: _watchdogs(home), 60, "the first start's watchdog")
         first.send_signal(signal.SIGINT)  # Ctrl-C while the server sets up its database
         first.wait(30)
+        status = _shorts("server", "status", env=env).stdout.splitlines()[0]
+        assert status.startswith(("starting (pid ", "running: ")), status
         rerun = _shorts("server", "start", env=env)
         assert rerun.returncode == 0, rerun.stderr
         assert "Starting a local Prefect server" not in rerun.stderr  # it waited for the first one's
