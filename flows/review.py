@@ -48,16 +48,18 @@ class ApprovalInput(RunInput):
 def caller_limits(approval: Approval, out_dir: str | None, settings: Settings) -> tuple[Approval, Path | None]:
     """This run's approval and output folder, held to the operator's settings when a deployment started it.
 
-    In a deployment run, `given` and `preview` become `pause` (SHORTS_REVIEW, the request's own review and, with
-    `rules`, SHORTS_AUTO_APPROVE_CREDITS decide), and `out_dir` must lie inside SHORTS_OUTPUT_DIR (a relative one is
-    taken from there); outside it is a ConfigError. A run this process called (`shorts make`) keeps both as given.
+    In a deployment run, `given` and `preview` become `pause` (SHORTS_REVIEW and the request's own review decide),
+    and so does `rules` when SHORTS_REVIEW is on; `out_dir` must lie inside SHORTS_OUTPUT_DIR (a relative one is taken
+    from there), else it is a ConfigError. A run this process called (`shorts make`, the daily flow's subflows)
+    keeps both as given.
     """
     run = FlowRunContext.get()
     from_deployment = bool(run and run.flow_run and run.flow_run.deployment_id)
     chosen = Path(out_dir).expanduser() if out_dir else None
     if not from_deployment:
         return approval, chosen
-    if approval not in ("pause", "rules"):
+    # `rules` only ever adds a pause, unless SHORTS_REVIEW is on: then its auto-approval would skip the review.
+    if approval not in ("pause", "rules") or (approval == "rules" and settings.review):
         log.warning("  approval=%s is not taken from a deployment run's parameters; review follows the settings "
                     "(SHORTS_REVIEW)", approval)
         approval = "pause"

@@ -92,8 +92,9 @@ def test_serve_starts_a_server_when_none_is_configured_and_ctrl_c_stops_both(tmp
     port = free_port()
     log = (tmp_path / "serve.log").open("w+")
     # Offline steps, so the fake key is never used; review on, which a caller must not skip.
-    env = serve_env(tmp_path, port, ELEVENLABS_API_KEY=FAKE_KEY, SHORTS_REVIEW="true", **{
-        f"SHORTS_{step}_PROVIDER": "offline" for step in ("SCRIPT", "IMAGE", "VIDEO", "VOICE")})
+    offline = {f"SHORTS_{step}_PROVIDER": "offline" for step in ("SCRIPT", "IMAGE", "VIDEO", "VOICE")}
+    env = serve_env(tmp_path, port, ELEVENLABS_API_KEY=FAKE_KEY, SHORTS_REVIEW="true",
+                    SHORTS_AUTO_APPROVE_CREDITS="1000", **offline)
     serve = subprocess.Popen([SHORTS, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     server_pid = None
     try:
@@ -136,16 +137,18 @@ def test_serve_starts_a_server_when_none_is_configured_and_ctrl_c_stops_both(tmp
 
         if GUARDED:  # the owner's own deployment run cannot loosen the settings either
             outside = owner.post(start.removeprefix(f"{api}/"), json=attack).json()
-            given = owner.post(start.removeprefix(f"{api}/"), json={"parameters": {
-                "request": {"topic": "given", "seconds": 5, "scenes": 1}, "approval": "given"}}).json()
+            loosened = {approval: owner.post(start.removeprefix(f"{api}/"), json={"parameters": {
+                "request": {"topic": approval, "seconds": 5, "scenes": 1}, "approval": approval}}).json()
+                for approval in ("given", "rules")}  # rules would approve within SHORTS_AUTO_APPROVE_CREDITS
             done = wait_until(lambda: _ended(owner, outside["id"]), 120, "the run outside the output folder to end",
                               Path(log.name))
             assert done["state_type"] == "FAILED" and "outside SHORTS_OUTPUT_DIR" in done["state"]["message"]
             assert not (tmp_path / "elsewhere").exists()
-            wait_until(lambda: owner.get(f"flow_runs/{given['id']}").json()["state_type"] == "PAUSED", 120,
-                       "the approval=given run to pause for review (SHORTS_REVIEW=true)", Path(log.name))
-            owner.post(f"flow_runs/{given['id']}/set_state", json={"state": {"type": "CANCELLING"}, "force": True})
-            wait_until(lambda: _ended(owner, given["id"]), 60, "the paused run to be cancelled", Path(log.name))
+            for approval, run in loosened.items():
+                wait_until(lambda: owner.get(f"flow_runs/{run['id']}").json()["state_type"] == "PAUSED", 120,
+                           f"the approval={approval} run to pause for review (SHORTS_REVIEW=true)", Path(log.name))
+                owner.post(f"flow_runs/{run['id']}/set_state", json={"state": {"type": "CANCELLING"}, "force": True})
+                wait_until(lambda: _ended(owner, run["id"]), 60, "the paused run to be cancelled", Path(log.name))
 
         serve.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert serve.wait(60) == 0
