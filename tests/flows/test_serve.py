@@ -88,6 +88,19 @@ def test_a_port_taken_by_something_else_is_one_clear_line(tmp_path):
 
 
 @pytest.mark.flow
+def test_a_prefect_server_that_is_not_ours_on_the_port_is_not_used(prefect_api, tmp_path):
+    # The session's server asks for no login: someone else's (or an old, open) server; serving on it would expose
+    # the deployments, so `shorts serve` says so instead, unless PREFECT_API_URL names it on purpose.
+    port = int(prefect_api.rsplit(":", 1)[1].removesuffix("/api"))
+    result = subprocess.run([SHORTS, "serve"], env=serve_env(tmp_path, port), capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        f"shorts: Port {port} has a Prefect server that `shorts serve` did not start for this SHORTS_HOME; set "
+        "SHORTS_PREFECT_PORT to a free port, or set PREFECT_API_URL to use that server on purpose.")
+
+
+@pytest.mark.flow
 def test_serve_starts_a_server_when_none_is_configured_and_ctrl_c_stops_both(tmp_path):
     port = free_port()
     log = (tmp_path / "serve.log").open("w+")
