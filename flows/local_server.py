@@ -4,8 +4,8 @@ A temporary server per run costs 7-11 s of every `shorts make` (import, migrate,
 `shorts server stop`, or until it has been idle (no command used it, no flow run active) for SHORTS_SERVER_IDLE_MINUTES.
 A watchdog process (`python -m flows.local_server`) runs it and holds SHORTS_HOME/prefect-server/server.lock for as
 long as either lives, so only one starts per SHORTS_HOME, also after a Ctrl-C during the first start. Its state file,
-server.json, names both processes by pid *and* start time, so a pid reused by an unrelated process is never trusted or
-signalled. The server asks for the login in SHORTS_HOME/prefect-login (flows.server_access), and starts with no vendor
+server.json, names both processes by pid, start time and command line, so a pid reused by an unrelated process is
+never trusted or signalled. The server asks for the login in SHORTS_HOME/prefect-login (flows.server_access), and starts with no vendor
 keys in its environment: flow runs happen in the command's own process. A PREFECT_API_URL the user set always wins,
 and then nothing is started.
 """

@@ -156,6 +156,11 @@ def test_stop_never_signals_a_process_that_only_has_the_recorded_pid(tmp_path, m
         assert stop_server(settings) is None
         assert unrelated.poll() is None  # untouched
         assert not state_file.exists()  # and the stale record is gone
+        # Even with its start time right, a process running another command is not ours.
+        other = {**identify(unrelated.pid), "command": "python -m flows.local_server /elsewhere 4200 60"}
+        state_file.write_text(json.dumps({"api_url": "http://127.0.0.1:9/api", "port": 9, "watchdog": other,
+                                          "server": other}))
+        assert stop_server(settings) is None and unrelated.poll() is None
 
         state_file.write_text("{not json")  # a damaged record is one sentence too, never a traceback
         for command in ("status", "stop"):
