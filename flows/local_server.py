@@ -41,12 +41,19 @@ def server_dir(settings: Settings) -> Path:
 
 
 def recorded(settings: Settings) -> dict | None:
-    """What server.json says, if it says anything readable."""
+    """What server.json says, if it says anything readable. A record of an older shorts (a bare pid) names its
+    watchdog only if that pid runs this module for this SHORTS_HOME now."""
     try:
         state = json.loads((server_dir(settings) / "server.json").read_text())
-        return state if isinstance(state, dict) and isinstance(state.get("api_url"), str) else None
     except (OSError, ValueError):
         return None
+    if not isinstance(state, dict) or not isinstance(state.get("api_url"), str):
+        return None
+    if isinstance(state.get("pid"), int) and "watchdog" not in state:
+        found = identify(state["pid"])
+        ours = found and f"-m flows.local_server {server_dir(settings)} " in found["command"]
+        state = {**state, "watchdog": found if ours else None, "server": None, "legacy": True}
+    return state
 
 
 def running_server(settings: Settings) -> dict | None:
@@ -81,6 +88,8 @@ def ensure_server(settings: Settings) -> str:
     private_home(settings.home_dir)
     home.mkdir(mode=0o700, exist_ok=True)
     with _held(home / "start.lock"):  # a second command waits here, then finds the first one's server
+        if (old := recorded(settings)) and old.get("legacy"):
+            stop_server(settings)  # an older shorts' server, on this database, holding no lock: not to run beside ours
         state = running_server(settings) or _wait_for_starting(settings) or _start(settings)
     try:
         os.utime(home / "server.json")  # a use: the idle clock starts again
@@ -122,7 +131,7 @@ def _well_formed(identity: object) -> bool:
 
 def _forget(settings: Settings, state: dict) -> None:
     """Remove server.json if it still describes `state` (a newer server may have replaced it)."""
-    if recorded(settings) == state:
+    if recorded(settings) == state or state.get("legacy"):
         (server_dir(settings) / "server.json").unlink(missing_ok=True)
 
 

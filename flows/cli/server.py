@@ -29,6 +29,9 @@ def status() -> None:
         if state:
             typer.echo(f"running: {state['api_url']} (pid {state['server']['pid']})")
             typer.echo(f"UI: {state['api_url'].removesuffix('/api')}  login: {_login(settings)}")
+        elif found and found.get("legacy") and found.get("watchdog"):
+            typer.echo(f"running: {found['api_url']} (started by an older shorts, watchdog pid "
+                       f"{found['watchdog']['pid']}); `shorts server stop` ends it, the next command starts a new one")
         elif setting_up(found):
             typer.echo(f"starting (pid {found['watchdog']['pid']}): it sets up its database; log: "
                        f"{settings.paths.background_server / 'server.log'}")

@@ -223,3 +223,29 @@ def test_a_server_slow_to_answer_is_waited_for_not_replaced(tmp_path, monkeypatc
     assert state_file.exists()  # its watchdog would have taken a removed file as the order to stop
     assert not (server_dir(settings) / "server.log").exists()  # and no second server was started
     assert os.environ["PREFECT_API_AUTH_STRING"] == (tmp_path / "home" / "prefect-login").read_text().strip()
+
+
+def test_a_server_an_older_shorts_recorded_by_pid_alone_is_stopped_only_if_it_runs_our_watchdog(tmp_path):
+    env = clean_env(SHORTS_HOME=str(tmp_path / "home"))
+    folder = tmp_path / "home" / "prefect-server"
+    folder.mkdir(parents=True)
+    # Stand-ins with the command lines of an older watchdog of this SHORTS_HOME, and of an unrelated process.
+    older = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "-m", "flows.local_server",
+                              str(folder), "9", "60"])
+    unrelated = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        legacy = {"pid": older.pid, "port": 9, "api_url": "http://127.0.0.1:9/api"}
+        (folder / "server.json").write_text(json.dumps(legacy))
+        status = _shorts("server", "status", env=env)
+        assert status.stdout.startswith(f"running: http://127.0.0.1:9/api (started by an older shorts, watchdog pid "
+                                        f"{older.pid})"), status.stdout + status.stderr
+        assert _shorts("server", "stop", env=env).stdout == f"stopped (pid {older.pid})\n"
+        assert older.wait(10) == -signal.SIGTERM
+
+        (folder / "server.json").write_text(json.dumps({**legacy, "pid": unrelated.pid}))
+        assert _shorts("server", "stop", env=env).stdout == "not running\n"
+        assert unrelated.poll() is None
+    finally:
+        for process in (older, unrelated):
+            process.kill()
+            process.wait()
