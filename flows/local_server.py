@@ -57,9 +57,10 @@ def recorded(settings: Settings) -> dict | None:
 
 
 def running_server(settings: Settings) -> dict | None:
-    """The state of this SHORTS_HOME's server if it is the process recorded (not a reused pid) and answers."""
+    """The state of this SHORTS_HOME's server if it and its watchdog are the processes recorded (not reused pids)
+    and it answers; without its watchdog it is about to stop, so it is not one to use."""
     state = recorded(settings)
-    if state is None or not same_process(state.get("server")):
+    if state is None or not same_process(state.get("server")) or not same_process(state.get("watchdog")):
         return None
     return state if _healthy(state["api_url"]) else None
 
