@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 
-from pipeline import Settings
+from pipeline import Settings, private_home
 
 _SAVED: set[str] = set()
 _SAVED_LOCK = threading.Lock()
@@ -16,6 +16,7 @@ _SAVED_LOCK = threading.Lock()
 def configure_prefect(settings: Settings | None = None, quiet: bool = False) -> None:
     """Fill in Prefect's environment, never overriding what the user set."""
     settings = settings or Settings()
+    private_home(settings.home_dir)  # 0700: the ledger, Prefect's records and the tokens live there
     defaults = {
         # The first local start migrates a new database: 12-23 s on 2 cores, over Prefect's 20 s default.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(settings.prefect_startup_timeout),

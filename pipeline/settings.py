@@ -75,6 +75,10 @@ class ScheduleSettings(BaseModel):
     timezone: str | None = Field(
         None, description="IANA zone of the daily schedule, e.g. Europe/Berlin; default the machine's, else UTC.")
     prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the Prefect server `shorts serve` starts.")
+    server_public_url: str | None = Field(
+        None, pattern=r"^https://[^/]+/?$", description="The https:// address a reverse proxy of your own (TLS, its "
+        "own login) serves our Prefect servers' UI at; they then also answer to that host and origin. Default: only "
+        "127.0.0.1 and localhost.")
 
 
 class ReviewSettings(BaseModel):
