@@ -2,7 +2,7 @@
 
 from pipeline.render.captions import CaptionStyle
 from pipeline.clips import animate_scene
-from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error
+from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error, redact
 from pipeline.footage import describe_pick, footage_credits, footage_line, pick_footage
 from pipeline.frames import make_first_frame
 from pipeline.models import (
@@ -49,7 +49,7 @@ __all__ = [
     "open_ledger", "open_store",
     "Narration", "ProviderChoice", "Speech", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",
     "Scene", "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
-    "disk_error",
+    "disk_error", "redact",
     "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "moderate_script",
     "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "short_folder", "slug",
     "write_package", "write_script",

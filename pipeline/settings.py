@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.errors import remember_secrets
 from pipeline.state.home import Home
 from pipeline.models import VideoFormat
 
@@ -307,6 +308,10 @@ class Settings(BaseSettings, StockSettings, EdgeSettings, ElevenLabsSettings, Ru
     model_config = SettingsConfigDict(
         env_prefix="SHORTS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
+
+    def model_post_init(self, context: Any) -> None:
+        # Every key read is kept out of error messages from here on, whichever vendor echoes it back.
+        remember_secrets(*(value.get_secret_value() for value in self.__dict__.values() if isinstance(value, SecretStr)))
 
     @property
     def home_dir(self) -> Path:
