@@ -4,7 +4,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline import VideoFormat, WordTiming
 from pipeline.render.captions import CaptionStyle, cues, draw_caption, group_words, render_caption, srt
-from pipeline.render.fonts import FONT, describe_fonts, runs
+from pipeline.render.fonts import FONT, describe_fonts, runs, visible
 from pipeline.render.text import break_word, visual_order
 
 
@@ -151,6 +151,7 @@ def _yellow_centre(rgba: np.ndarray) -> float:
 
 
 def test_words_of_both_directions_on_one_line_keep_each_stretch_in_its_own_order():
+    assert visible("\u202eOCTOPUS\u202c كيف") == "OCTOPUS كيف"  # an override hidden in a topic flips nothing
     assert visual_order(["ltr", "rtl", "rtl"]) == [0, 2, 1]  # "explain كيف يغير": the Arabic reads from the right
     assert visual_order(["rtl", "ltr", "ltr", "rtl"]) == [3, 1, 2, 0]  # an English name in Arabic stays in order
     assert visual_order(["rtl", None, "rtl"]) == [2, 1, 0]  # a number between Arabic words goes with them

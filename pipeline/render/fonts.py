@@ -23,6 +23,9 @@ FONT = PROJECT_ROOT / "assets" / "fonts" / "NotoSans-Bold.ttf"
 BOLD = 700  # the weight set on variable fonts, to match NotoSans-Bold
 NO_GLYPH = "\U0010fffd"  # a private-use code point no font maps: it draws as the font's "missing" box
 ATTACHED = frozenset({"Mn", "Mc", "Me", "Cf"})  # marks and joiners: drawn with the character before them
+# Bidi controls are dropped: the layout orders words itself, and an override would flip a run behind its back.
+BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_SYSTEM_FONTS_FOUND: list[Path] = []
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,8 @@ def runs(text: str, primary: Path = FONT) -> list[tuple[str, Path]]:
     out: list[tuple[str, Path]] = []
     pending = ""  # marks or joiners before any base character: they go with the next run
     for ch in unicodedata.normalize("NFC", text):
+        if ch in BIDI_CONTROLS:
+            continue
         if unicodedata.category(ch) in ATTACHED or 0xFE00 <= ord(ch) <= 0xFE0F:
             if out:
                 out[-1] = (out[-1][0] + ch, out[-1][1])
@@ -149,8 +154,8 @@ def visible(text: str, primary: Path = FONT) -> str:
 def missing(texts: list[str], primary: Path = FONT) -> list[str]:
     """The characters of `texts` that no font can draw, each once, in order."""
     return list(dict.fromkeys(ch for text in texts for ch in unicodedata.normalize("NFC", text)
-                              if not ch.isspace() and unicodedata.category(ch) not in ATTACHED
-                              and font_for(ch, primary) is None))
+                              if not ch.isspace() and ch not in BIDI_CONTROLS
+                              and unicodedata.category(ch) not in ATTACHED and font_for(ch, primary) is None))
 
 
 def shapes_right_to_left() -> bool:
@@ -181,7 +186,7 @@ def _system_font(ch: str) -> Path | None:
     """A system font with a glyph for a letter, mark or digit (not a symbol or emoji), via fontconfig."""
     if unicodedata.category(ch)[0] not in "LMN":
         return None
-    for path in _system_fonts_found():  # a font found for one letter of a script usually has the rest
+    for path in _SYSTEM_FONTS_FOUND:  # a font found for one letter of a script usually has the rest
         if has_glyph(path, ch):
             return path
     if not shutil.which("fc-list"):
@@ -198,16 +203,11 @@ def _system_font(ch: str) -> Path | None:
         if path.suffix.lower() in (".ttf", ".otf", ".ttc"):
             try:
                 if has_glyph(path, ch):
-                    _system_fonts_found().append(path)
+                    _SYSTEM_FONTS_FOUND.append(path)
                     return path
             except OSError:
                 continue
     return None
-
-
-@lru_cache(maxsize=1)
-def _system_fonts_found() -> list[Path]:
-    return []
 
 
 def describe_fonts(primary: Path = FONT) -> str:
