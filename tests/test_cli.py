@@ -45,6 +45,15 @@ def test_unwritable_output_folder_is_refused_before_any_work(tmp_path):
     assert not (tmp_path / "home").exists()  # nothing was made
 
 
+@pytest.mark.parametrize("args", [("make", "bees"), ("topics", "add", "bees")])
+def test_a_shorts_home_that_cannot_be_a_folder_is_one_line(tmp_path, monkeypatch, args):
+    (tmp_path / "a-file").write_text("in the way")
+    monkeypatch.setenv("SHORTS_HOME", str(tmp_path / "a-file" / "home"))
+    result = run(*args)
+    assert result.returncode != 0 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "Not a directory" in result.stderr and "SHORTS_HOME" in result.stderr
+
+
 @pytest.mark.parametrize(("name", "value"), [("SHORTS_FPS", "fast"), ("SHORTS_WIDTH", "8000"),
                                            ("SHORTS_RENDER_PRESET", "ludicrous")])
 def test_bad_setting_is_one_clear_line(monkeypatch, name, value):

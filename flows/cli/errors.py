@@ -16,7 +16,7 @@ from typing import NoReturn
 import typer
 from pydantic import ValidationError
 
-from pipeline import ConfigError, Settings, ShortRequest, ShortsError, provider_names
+from pipeline import ConfigError, Settings, ShortRequest, ShortsError, disk_error, provider_names
 
 log = logging.getLogger("shorts")
 
@@ -54,6 +54,11 @@ def one_line_errors(code: int = 1, *, config_code: int | None = None, interrupte
         _reraise_when_debugging()
         message = f"{exc.step or 'run'} failed: {exc}" if name_step else str(exc)
         fail(message, code=config_code if config_code is not None and isinstance(exc, ConfigError) else code)
+    except OSError as exc:  # a folder we must write in (SHORTS_HOME, the output) refuses: say which, in one line
+        _reraise_when_debugging()
+        error = disk_error(exc) or ConfigError(f"Cannot use {exc.filename or 'a file'} ({exc.strerror or exc}); "
+                                               "check SHORTS_HOME and --out, then rerun.")
+        fail(str(error), code=config_code if config_code is not None else code)
     except Exception as exc:
         if not prefect:
             raise
