@@ -7,6 +7,7 @@ artifacts form one history on the Artifacts page. A failure to report never fail
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,13 +40,13 @@ def record_run(manifest: Manifest, video: Path, video_url: str | None = None) ->
     key = slug(manifest.request.topic)
     try:
         create_markdown_artifact(script_markdown(manifest), key=f"script-{key}",
-                                 description=f"Script of {manifest.request.topic!r}")
+                                 description=f"Script of {_text(manifest.request.topic)}")
         create_table_artifact(cost_table(manifest), key=f"cost-{key}", description="Credits per scene.")
         if video_url:
-            create_link_artifact(video_url, link_text=f"{manifest.script.title} (video)", key=f"video-{key}",
+            create_link_artifact(video_url, link_text=f"{_text(manifest.script.title)} (video)", key=f"video-{key}",
                                  description="The finished Short in object storage; the link works for 7 days.")
         else:
-            create_link_artifact(video.resolve().as_uri(), link_text=str(video), key=f"video-{key}",
+            create_link_artifact(video.resolve().as_uri(), link_text=_text(str(video)), key=f"video-{key}",
                                  description="The finished Short on the machine that ran it.")
     except Exception as exc:  # the Short is made; a report that cannot be saved is only worth a warning
         log.warning("  could not save this run's artifacts (%s: %s)", type(exc).__name__, exc)
@@ -55,16 +56,16 @@ def record_storyboard(board: Storyboard, topic: str) -> None:
     """Leave the storyboard's facts as a table, for the person who approves the clips in the UI."""
     try:
         create_markdown_artifact(storyboard_markdown(board), key=f"storyboard-{slug(topic)}",
-                                 description=f"Storyboard of {topic!r}: first frames and the estimate.")
+                                 description=f"Storyboard of {_text(topic)}: first frames and the estimate.")
     except Exception as exc:  # as in record_run: a report that cannot be saved is only worth a warning
         log.warning("  could not save the storyboard artifact (%s: %s)", type(exc).__name__, exc)
 
 
 def storyboard_markdown(board: Storyboard) -> str:
     """The storyboard's facts: a row per scene, then the length, clip provider and model, and the estimate."""
-    lines = [f"# Storyboard: {_cell(board.title)}", "",
+    lines = [f"# Storyboard: {_text(board.title)}", "",
              "| scene | seconds | narration (first words) | clip, at most |", "|---|---|---|---|"]
-    lines += [f"| {s.index}{f' (take {s.take})' if s.take > 1 else ''} | {s.seconds:g} | {_cell(s.words)} | "
+    lines += [f"| {s.index}{f' (take {s.take})' if s.take > 1 else ''} | {s.seconds:g} | {_text(s.words)} | "
               f"{s.clip_credits:g} credits{f' + ${s.clip_usd:.2f}' if s.clip_usd else ''} |" for s in board.scenes]
     scenes = f"{len(board.scenes)} scene{'s' if len(board.scenes) != 1 else ''}"
     lines += ["", f"**{board.seconds:g} s** in {scenes}; clips by **{board.clip_provider} {board.clip_model}**.", "",
@@ -78,7 +79,8 @@ def record_daily(rows: Sequence[DailyRow]) -> None:
     """Leave the daily run's summary table: one row per topic, with the reason when it failed."""
     made = sum(row.status == "made" for row in rows)
     failed = [row for row in rows if row.status != "made"]
-    lines = [f"{made} of {len(rows)} Shorts made."] + [f"{row.topic!r} {row.status}: {row.reason}" for row in failed]
+    lines = [f"{made} of {len(rows)} Shorts made."] + [f"{_text(row.topic)} {row.status}: {_text(row.reason)}"
+                                                       for row in failed]
     try:
         create_table_artifact([row.model_dump() for row in rows], key="daily-shorts", description="\n\n".join(lines))
     except Exception as exc:
@@ -88,11 +90,11 @@ def record_daily(rows: Sequence[DailyRow]) -> None:
 def script_markdown(manifest: Manifest) -> str:
     """The script as a person reads it: title, hook, scenes, then the YouTube description and tags."""
     script = manifest.script
-    lines = [f"# {script.title}", "", f"**Hook:** {script.hook}", "",
+    lines = [f"# {_text(script.title)}", "", f"**Hook:** {_text(script.hook)}", "",
              "| scene | seconds | narration | first frame | motion |", "|---|---|---|---|---|"]
-    lines += [f"| {s.index} | {s.seconds:g} | {_cell(s.narration)} | {_cell(s.first_frame_prompt)} | "
-              f"{_cell(s.motion_prompt)} |" for s in script.scenes]
-    lines += ["", "## Description", "", script.description, "", f"**Tags:** {', '.join(script.tags)}"]
+    lines += [f"| {s.index} | {s.seconds:g} | {_text(s.narration)} | {_text(s.first_frame_prompt)} | "
+              f"{_text(s.motion_prompt)} |" for s in script.scenes]
+    lines += ["", "## Description", "", _text(script.description), "", f"**Tags:** {_text(', '.join(script.tags))}"]
     return "\n".join(lines)
 
 
@@ -122,5 +124,11 @@ def cost_table(manifest: Manifest) -> list[dict[str, object]]:
     return rows
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+def _text(text: str) -> str:
+    """Words from a topic, a script or a vendor, shown as the words they are: every markdown and HTML character
+    escaped, so none becomes an image, a link (`javascript:` included) or markup on the run's page."""
+    return _MARKUP.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
+
+
+_MARKUP = re.compile(r"[\\`*_{}\[\]()#+\-.!|<>~&:\"']")
+

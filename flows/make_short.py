@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from flows.prefect_env import configure_prefect, result_storage
@@ -23,7 +22,7 @@ from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from pydantic_core import PydanticSerializationError, to_jsonable_python  # noqa: E402
 
 from flows.artifacts import record_run, record_storyboard  # noqa: E402
-from flows.review import Approval, describe, rejected, review_storyboard  # noqa: E402
+from flows.review import Approval, caller_limits, describe, rejected, review_storyboard  # noqa: E402
 from flows.tasks import (  # noqa: E402
     clip_task, footage_task, frame_task, moderation_task, narration_task, on_this_machine, publish_task, render_task,
     script_task, storyboard_task,
@@ -93,12 +92,13 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
             SHORTS_AUTO_APPROVE_CREDITS, else pause), given (already approved), preview (stop at the storyboard).
     """
     settings = Settings()
+    approval, chosen_dir = caller_limits(approval, out_dir, settings)  # a deployment's caller cannot loosen settings
     choices = choose_providers(request, settings)
     for choice in choices.values():
         log.info("%-7s provider: %s (%s)", choice.step, choice.name, choice.reason)
     provider = {step: choice.name for step, choice in choices.items()}
     fmt, steps, timings = settings.video_format, Steps(settings, fresh), {}
-    output = prepare_output_dir(Path(out_dir) if out_dir else settings.output_dir / short_folder(request.topic))
+    output = prepare_output_dir(chosen_dir or settings.output_dir / short_folder(request.topic))
     # Where the Short goes must not change what is made, so the making steps cache on the request without it.
     making = request.model_copy(update={"upload": False, "channel": None, "review": False})
 

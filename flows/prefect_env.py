@@ -6,16 +6,40 @@ import hashlib
 import logging
 import os
 import threading
+from typing import Any
 
-from pipeline import Settings
+from pipeline import Settings, private_home, redact
 
 _SAVED: set[str] = set()
 _SAVED_LOCK = threading.Lock()
 
 
+def redact_log_records() -> None:
+    """Every log record made in this process, Prefect's included, with the keys the settings hold redacted, in its
+    message and in the traceback it carries (a vendor SDK's error, chained behind ours, may quote the key it was
+    sent); records are redacted as they are made, before any handler sends them to the terminal or Prefect's API."""
+    make = logging.getLogRecordFactory()
+    if getattr(make, "redacts", False):
+        return
+
+    def redacted(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        message = record.getMessage()
+        if redact(message) != message:
+            record.msg, record.args = redact(message), ()
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    redacted.redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacted)
+
+
 def configure_prefect(settings: Settings | None = None, quiet: bool = False) -> None:
     """Fill in Prefect's environment, never overriding what the user set."""
     settings = settings or Settings()
+    private_home(settings.home_dir)  # 0700: the ledger, Prefect's records and the tokens live there
+    redact_log_records()
     defaults = {
         # The first local start migrates a new database: 12-23 s on 2 cores, over Prefect's 20 s default.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(settings.prefect_startup_timeout),

@@ -9,11 +9,16 @@
   otherwise pause as above.
 - `preview` (the CLI's first pass): stop after the storyboard and return it.
 - `given` (the CLI's second pass): a person already said yes at the terminal (or with --yes), or wants no review.
+
+A run started from a deployment (the UI form, the API) takes its parameters from whoever called it, so
+`caller_limits` holds it to the operator's settings: it cannot answer its own review, nor write outside
+SHORTS_OUTPUT_DIR.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Literal
 
 from prefect.client.orchestration import get_client
@@ -26,7 +31,7 @@ from prefect.states import Cancelled
 from pydantic import Field
 
 from flows.artifacts import storyboard_markdown
-from pipeline import Review, Settings, ShortRequest, Storyboard
+from pipeline import ConfigError, Review, Settings, ShortRequest, Storyboard
 
 Approval = Literal["pause", "rules", "given", "preview"]
 log = logging.getLogger("shorts")
@@ -38,6 +43,34 @@ class ApprovalInput(RunInput):
     approve: bool = Field(False, description="Buy the clips and finish the Short. Off: cancel the run; no clip is "
                                              "bought.")
     note: str = Field("", max_length=500, description="Why, if you like; it goes to the run's logs and the manifest.")
+
+
+def caller_limits(approval: Approval, out_dir: str | None, settings: Settings) -> tuple[Approval, Path | None]:
+    """This run's approval and output folder, held to the operator's settings when a deployment started it.
+
+    In a deployment run, `given` and `preview` become `pause` (SHORTS_REVIEW and the request's own review decide),
+    and so does `rules` when SHORTS_REVIEW is on; `out_dir` must lie inside SHORTS_OUTPUT_DIR (a relative one is taken
+    from there), else it is a ConfigError. A run this process called (`shorts make`, the daily flow's subflows)
+    keeps both as given.
+    """
+    run = FlowRunContext.get()
+    from_deployment = bool(run and run.flow_run and run.flow_run.deployment_id)
+    chosen = Path(out_dir).expanduser() if out_dir else None
+    if not from_deployment:
+        return approval, chosen
+    # `rules` only ever adds a pause, unless SHORTS_REVIEW is on: then its auto-approval would skip the review.
+    if approval not in ("pause", "rules") or (approval == "rules" and settings.review):
+        log.warning("  approval=%s is not taken from a deployment run's parameters; review follows the settings "
+                    "(SHORTS_REVIEW)", approval)
+        approval = "pause"
+    if chosen is None:
+        return approval, None
+    root = settings.output_dir.expanduser().resolve()
+    inside = (root / chosen).resolve()  # an absolute `chosen` replaces root; symlinks are followed
+    if not inside.is_relative_to(root) or inside == root:
+        raise ConfigError(f"out_dir {out_dir!r} is outside SHORTS_OUTPUT_DIR ({root}); a run started from a "
+                          "deployment writes only into a folder inside it.")
+    return approval, inside
 
 
 def review_storyboard(board: Storyboard, request: ShortRequest, settings: Settings,

@@ -1,7 +1,9 @@
 """`shorts serve`: the `daily` (scheduled) and `make-short` (a form in the UI) deployments, served from here.
 
 Schedules and the UI need a real Prefect server. When none is configured (PREFECT_API_URL), one is started as a
-child process on 127.0.0.1 and stopped again, by its PID, when serving stops.
+child process on 127.0.0.1 and stopped again, by its PID, when serving stops. That server asks for this SHORTS_HOME's
+login and answers only its own host and origins (flows.server_access); it gets no vendor keys, since the flow runs
+are this process's children.
 """
 
 from __future__ import annotations
@@ -22,17 +24,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from flows.prefect_env import configure_prefect
+from flows.server_access import answers_to, client_env, login, server_env
 
 configure_prefect()  # before `import prefect`, which reads its settings at import
 
 from prefect import serve  # noqa: E402
 from prefect.deployments.runner import EntrypointType, RunnerDeployment  # noqa: E402
 from prefect.schedules import Cron  # noqa: E402
-from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings  # noqa: E402
+from prefect.settings import (  # noqa: E402
+    PREFECT_API_AUTH_STRING, PREFECT_API_URL, get_current_settings, temporary_settings,
+)
 
 from flows.daily import daily_shorts  # noqa: E402
 from flows.make_short import make_short  # noqa: E402
-from pipeline import ConfigError, Settings, ShortsError  # noqa: E402
+from pipeline import ConfigError, Settings, ShortsError, private_home  # noqa: E402
 
 log = logging.getLogger("shorts")
 HOST = "127.0.0.1"
@@ -82,11 +87,14 @@ def serve_deployments(settings: Settings) -> None:
     """Serve both deployments until Ctrl-C (or SIGTERM), with a Prefect server of our own if none is configured."""
     served = deployments(settings)  # a bad schedule fails before any server starts
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    ours = not get_current_settings().api.url
     try:
         with prefect_server(settings) as api_url:
             ui = api_url.removesuffix("/api")
             print(f"Prefect UI: {ui}  (daily runs at {settings.daily_cron!r} {schedule_timezone(settings)}; "
                   "start a Short from Deployments > make-short > Run > Custom run)", flush=True)
+            if ours:
+                print("Its login is the password `shorts server status` shows.", flush=True)
             serve(*served, print_starting_message=False)
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -111,8 +119,13 @@ def prefect_server(settings: Settings) -> Iterator[str]:
         if not _healthy(api_url):
             raise ConfigError(f"Port {port} is in use by something other than a Prefect server; "
                               "set SHORTS_PREFECT_PORT to a free port.")
+        # Ours (an earlier `shorts serve` of this SHORTS_HOME) takes our login; anyone else's is not ours to use.
+        if answers_to(api_url, login(settings)) != "ours":
+            raise ConfigError(f"Port {port} has a Prefect server that `shorts serve` did not start for this "
+                              "SHORTS_HOME; set SHORTS_PREFECT_PORT to a free port, or set PREFECT_API_URL to use "
+                              "that server on purpose.")
         log.info("A Prefect server already answers on %s; using it.", api_url)
-        with _use_api(api_url):
+        with _use_api(api_url, settings):
             yield api_url
         return
     child, log_file = _start_server(settings, port)
@@ -122,23 +135,25 @@ def prefect_server(settings: Settings) -> Iterator[str]:
         _wait_healthy(api_url, settings.prefect_startup_timeout, child,
                       f"The Prefect server did not answer within {settings.prefect_startup_timeout} s; see {log_file}, "
                       "or raise SHORTS_PREFECT_STARTUP_TIMEOUT.", log_file)
-        with _use_api(api_url):
+        with _use_api(api_url, settings):
             yield api_url
     finally:
         _stop(child)
 
 
 def _start_server(settings: Settings, port: int) -> tuple[subprocess.Popen, Path]:
-    api_url = f"http://{HOST}:{port}/api"
     log_file = settings.paths.prefect_server_log
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("ab") as out:
+    private_home(settings.home_dir)
+    out = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
         # A session of its own, so a Ctrl-C in the terminal reaches only us: we pause the deployments first
         # (which needs the server), then stop the server.
         child = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port)],
-            env={**os.environ, "PREFECT_API_URL": api_url, "PREFECT_UI_API_URL": api_url},  # else the UI calls :4200
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            [sys.executable, "-m", "flows.guarded_server", str(port), settings.server_public_url or ""],
+            env=server_env(settings, port, settings.server_public_url), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+    finally:
+        os.close(out)
     return child, log_file
 
 
@@ -155,10 +170,12 @@ def _stop(child: subprocess.Popen) -> None:
 
 
 @contextmanager
-def _use_api(api_url: str) -> Iterator[None]:
+def _use_api(api_url: str, settings: Settings) -> Iterator[None]:
     # Prefect read its settings at import; the environment is for the flow-run subprocesses serve starts.
-    os.environ["PREFECT_API_URL"] = api_url
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+    auth = client_env(settings)
+    os.environ.update(auth, PREFECT_API_URL=api_url)
+    with temporary_settings(updates={PREFECT_API_URL: api_url,
+                                     PREFECT_API_AUTH_STRING: auth["PREFECT_API_AUTH_STRING"]}):
         yield
 
 

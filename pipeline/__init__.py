@@ -2,7 +2,7 @@
 
 from pipeline.render.captions import CaptionStyle
 from pipeline.clips import animate_scene
-from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error
+from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error, redact
 from pipeline.footage import describe_pick, footage_credits, footage_line, pick_footage
 from pipeline.frames import make_first_frame
 from pipeline.models import (
@@ -28,6 +28,7 @@ from pipeline.render.short import RenderOptions, render_short
 from pipeline.script import write_script
 from pipeline.settings import Settings
 from pipeline.state.database import Database
+from pipeline.state.home import make_private, private_home, private_secret
 from pipeline.state.ledger import open_ledger
 from pipeline.state.locks import AdvisoryLock, FileLock
 from pipeline.state.store import AssetStore, DamagedAsset, file_digest, intact, open_store
@@ -48,7 +49,7 @@ __all__ = [
     "open_ledger", "open_store",
     "Narration", "ProviderChoice", "Speech", "ProviderError", "Published", "RenderError", "RenderOptions", "RenderedShort",
     "Scene", "Script", "Settings", "ShortRequest", "ShortResult", "ShortsError", "VideoFormat", "WordTiming",
-    "disk_error", "DamagedAsset", "intact",
+    "disk_error", "redact", "DamagedAsset", "intact",
     "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "moderate_script",
     "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "short_folder", "slug",
     "write_package", "write_script",
@@ -61,4 +62,5 @@ __all__ = [
     "Review", "Storyboard", "plan_storyboard", "preview_uri", "scene_takes", "write_storyboard",
     "Footage", "describe_pick", "footage_credits", "footage_line", "pick_footage", "picks_footage", "provider_names",
     "with_credits",
+    "make_private", "private_home", "private_secret",
 ]

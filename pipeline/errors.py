@@ -13,11 +13,30 @@ from __future__ import annotations
 import errno
 import sqlite3
 
+# The keys the settings hold (Settings adds them as it reads them): a vendor that echoes one back in its error text
+# must not put it in a message, a log line or Prefect's database.
+_SECRETS: set[str] = set()
+REDACTED = "[redacted]"
+
+
+def remember_secrets(*values: str) -> None:
+    """Keep these secret values out of every error message from now on."""
+    _SECRETS.update(value for value in values if len(value) >= 8)
+
+
+def redact(text: str) -> str:
+    """`text` with every remembered secret replaced."""
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
 
 class ShortsError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose; its message never holds a remembered secret."""
 
     def __init__(self, message: str, *, step: str | None = None, scene: int | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.step = step

@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from pipeline.publish.youtube_limits import TITLE_MAX_CHARS
 
@@ -29,6 +29,7 @@ def provider_names(annotation: object) -> list[str]:
 
 STEPS = ("script", "image", "video", "voice")
 MAX_TOPIC_CHARS = 200
+MIN_SCENE_SECONDS = 2  # the shortest scene a request may ask for
 
 
 class Model(BaseModel):
@@ -52,7 +53,8 @@ class ShortRequest(Model):
     topic: str = Field(description="What the Short is about.", json_schema_extra={"position": 0})
     seconds: int = Field(30, ge=5, le=180, description="Target length in seconds (5-180).")
     scenes: int | None = Field(None, ge=1, le=12, description="Number of scenes; empty means one per ~5 s.")
-    language: str = Field("en", min_length=2, max_length=16, description="Language of the narration.")
+    language: str = Field("en", min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                          description="Language of the narration, a BCP 47 tag such as en, fr or pt-BR.")
     style: str = Field("bright, cinematic, high contrast", max_length=200, description="Visual style.")
     voice: str | None = Field(None, max_length=64, description="Voice name for the narration provider.")
     script_provider: ScriptProviderName = "auto"
@@ -75,6 +77,14 @@ class ShortRequest(Model):
         if len(value) > MAX_TOPIC_CHARS:
             raise ValueError(f"the topic is {len(value)} characters; keep it to {MAX_TOPIC_CHARS}")
         return value
+
+    @model_validator(mode="after")
+    def _scenes_fit(self) -> ShortRequest:
+        # Under about 2 s a scene nobody can read a caption or see a shot, and a script cannot fill it with words.
+        if self.seconds / self.scene_count < MIN_SCENE_SECONDS:
+            raise ValueError(f"{self.scene_count} scenes in {self.seconds} s leave under {MIN_SCENE_SECONDS:g} s a "
+                             f"scene; use at most {self.seconds // MIN_SCENE_SECONDS} scenes or more seconds")
+        return self
 
     @property
     def scene_count(self) -> int:

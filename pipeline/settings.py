@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.errors import remember_secrets
 from pipeline.state.home import Home
 from pipeline.models import VideoFormat
 
@@ -25,8 +26,8 @@ class CoreSettings(BaseModel):
         "and the outbox.")
     output_dir: Path = Field(Path("out"), description="Each Short gets a folder here.")
     outbox_dir: Path | None = Field(None, description="Where publish drops packages; default HOME/outbox.")
-    width: int = Field(720, ge=16, description="Video width in pixels.")
-    height: int = Field(1280, ge=16, description="Video height in pixels.")
+    width: int = Field(720, ge=16, le=2160, description="Video width in pixels (at most 2160).")
+    height: int = Field(1280, ge=16, le=3840, description="Video height in pixels (at most 3840).")
     fps: int = Field(24, ge=1, le=120, description="Frames per second.")
     script_provider: str = Field("auto", description="Script provider when no --script is given.")
     image_provider: str = Field("auto", description="First-frame provider when no --image is given.")
@@ -44,7 +45,8 @@ class RenderSettings(BaseModel):
         None, description="Background music, ducked under the voice; default the first file in assets/music/.")
     music_volume: float = Field(0.18, ge=0, le=1, description="Music gain where nobody speaks.")
     music_ducked_volume: float = Field(0.06, ge=0, le=1, description="Music gain under the voice.")
-    render_preset: str = Field("veryfast", description="x264 preset of the final encode.")
+    render_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                           "veryslow"] = Field("veryfast", description="x264 preset of the final encode.")
     render_crf: int = Field(23, ge=0, le=51, description="x264 quality (lower is better and bigger).")
     render_threads: int = Field(
         default_factory=lambda: os.cpu_count() or 2, ge=1, description="Encoder threads; default the CPU count.")
@@ -74,6 +76,10 @@ class ScheduleSettings(BaseModel):
     timezone: str | None = Field(
         None, description="IANA zone of the daily schedule, e.g. Europe/Berlin; default the machine's, else UTC.")
     prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the Prefect server `shorts serve` starts.")
+    server_public_url: str | None = Field(
+        None, pattern=r"^https://[^/]+/?$", description="The https:// address a reverse proxy of your own (TLS, its "
+        "own login) serves our Prefect servers' UI at; they then also answer to that host and origin. Default: only "
+        "127.0.0.1 and localhost.")
 
 
 class ReviewSettings(BaseModel):
@@ -302,6 +308,10 @@ class Settings(BaseSettings, StockSettings, EdgeSettings, ElevenLabsSettings, Ru
     model_config = SettingsConfigDict(
         env_prefix="SHORTS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
+
+    def model_post_init(self, context: Any) -> None:
+        # Every key read is kept out of error messages from here on, whichever vendor echoes it back.
+        remember_secrets(*(value.get_secret_value() for value in self.__dict__.values() if isinstance(value, SecretStr)))
 
     @property
     def home_dir(self) -> Path:

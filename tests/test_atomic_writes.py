@@ -126,6 +126,8 @@ WRITERS = {
     ("publish/youtube_thumbnail.py", 'image.save(data, "JPEG"'),  # in memory
     ("publish/youtube_thumbnail.py", "tmp.write_bytes("),  # atomic_path
     ("state/store.py", "tmp.write_text("),  # AssetStore.saved: the record beside a stored file, through atomic_path
+    ("state/database.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600"),  # an empty 0600 file for SQLite to fill
+    ("state/home.py", "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE"),  # private_secret: aside, then linked
 }
 WRITE_CALLS = ("write_text(", "write_bytes(", ".save(", 'open("w', "open('w", 'open("a', '"wb")', "O_WRONLY",
                "write_frames(", "write_audiofile(", "copyfile(")

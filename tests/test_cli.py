@@ -1,5 +1,6 @@
 """The `shorts` command as a person runs it: bad input gets one sentence and a non-zero exit."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,9 @@ def run(*args: str) -> subprocess.CompletedProcess:
         (["make", "bees", "--seconds", "181"], "--seconds must be between 5 and 180 (got 181)"),
         (["make", "bees", "--video", "sora"], "--video: unknown provider 'sora'; choose one of auto, "),
         (["make", "bees", "--voice", "nope"], "--voice: unknown provider 'nope'"),
+        (["make", "bees", "--seconds", "5", "--scenes", "12"], "12 scenes in 5 s leave under 2 s a scene; use at most 2"),
+        (["make", "bees", "--language", "english please"], "--language"),
+        (["make", "abeilles", "--language", "fr", "--voice", "piper"], "Piper speaks English with the voice 'joe' only"),
     ],
 )
 def test_bad_input_is_one_clear_line(args, expected):
@@ -41,10 +45,22 @@ def test_unwritable_output_folder_is_refused_before_any_work(tmp_path):
     assert not (tmp_path / "home").exists()  # nothing was made
 
 
-def test_bad_setting_is_one_clear_line(monkeypatch):
-    monkeypatch.setenv("SHORTS_FPS", "fast")
+@pytest.mark.parametrize("args", [("make", "bees"), ("topics", "add", "bees")])
+def test_a_shorts_home_that_cannot_be_a_folder_is_one_line(tmp_path, monkeypatch, args):
+    (tmp_path / "a-file").write_text("in the way")
+    monkeypatch.setenv("SHORTS_HOME", str(tmp_path / "a-file" / "home"))
+    result = run(*args)
+    assert result.returncode != 0 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "Not a directory" in result.stderr and "SHORTS_HOME" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "value"), [("SHORTS_FPS", "fast"), ("SHORTS_WIDTH", "8000"),
+                                           ("SHORTS_RENDER_PRESET", "ludicrous")])
+def test_bad_setting_is_one_clear_line(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
     result = run("make", "bees")
-    assert result.returncode == 2 and "SHORTS_FPS" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and name in result.stderr and "Traceback" not in result.stderr
+    assert not (Path(os.environ["SHORTS_HOME"]) / "prefect-server").exists()  # refused before any server started
 
 
 def test_help_lists_the_make_options():

@@ -4,11 +4,13 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFont
 
-from pipeline import AssetStore, Scene, VideoFormat, make_first_frame
+from pipeline import AssetStore, Scene, ShortRequest, VideoFormat, make_first_frame
 from pipeline.providers.offline.image import OfflineImageMaker
+from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.providers.offline.pictograms import DEFAULT, PICTOGRAMS, emoji_font, pick_pictogram
+from pipeline.render.fonts import runs
 from pipeline.providers.offline.title_card import PICTO_R, PICTO_Y, TEXT_BOTTOM, TEXT_TOP, draw_title_card, key_phrase, plan_title_card
 
 OCTOPUS = Scene(index=1, narration="An octopus can change its colour in less than a second.",
@@ -76,7 +78,7 @@ def test_a_new_narration_is_a_new_card_but_other_frames_keep_their_names(tiny, t
     first = make_first_frame(OCTOPUS, "neon", tiny, OfflineImageMaker(), store)
     reworded = OCTOPUS.model_copy(update={"narration": "Octopuses vanish against the reef in a blink."})
     second = make_first_frame(reworded, "neon", tiny, OfflineImageMaker(), store)
-    assert first.path != second.path and first.model == "title-card-v1"
+    assert first.path != second.path and first.model == "title-card-v2"
     assert make_first_frame(OCTOPUS, "neon", tiny, OfflineImageMaker(), store).path == first.path
 
 
@@ -107,3 +109,50 @@ def test_every_pictogram_is_drawn_by_the_emoji_font():
     font = emoji_font(48)
     missing = bytes(font.getmask("\ue000"))  # a private-use code point: the font's empty "no glyph" box
     assert not [word for word, emoji in PICTOGRAMS.items() if bytes(font.getmask(emoji)) == missing]
+
+
+def _offline_scenes(topic: str) -> list[Scene]:
+    return OfflineScriptWriter().write(ShortRequest(topic=topic)).scenes
+
+
+def _is_real_glyph(path, ch: str) -> bool:
+    """The font maps `ch` to a glyph of its own: it does not draw the font's "missing" box (.notdef)."""
+    font = ImageFont.truetype(str(path), 48)
+    return bytes(font.getmask(ch)) != bytes(font.getmask("\U0010fffd"))
+
+
+@pytest.mark.parametrize("topic", ["タコはどうやって色を変えるのか", "كيف يغير الأخطبوط لونه"])
+def test_a_japanese_or_arabic_topic_draws_its_headline_in_real_glyphs(topic):
+    scene = next(s for s in _offline_scenes(topic) if plan_title_card(s, "", 3).phrase == topic)
+    card = plan_title_card(scene, "", 3)
+    assert card.key_word in topic.split()
+    drawn = runs(card.phrase)
+    assert "".join(text for text, _ in drawn).replace(" ", "") == topic.replace(" ", "")
+    assert all(_is_real_glyph(path, ch) for text, path in drawn for ch in text if not ch.isspace())
+
+    shown, bare = pixels(draw_title_card(card, BIG)), pixels(draw_title_card(replace(card, phrase=""), BIG))
+    letters = (text_band(shown) >= 235).all(axis=-1) | near(text_band(shown), card.palette.accent, 30)
+    assert letters.mean() > 0.03 and (text_band(bare) >= 235).all(axis=-1).mean() < 0.001
+    # Big letters: the ink of the headline spans most of the text band's height, inside the safe width.
+    rows, columns = np.flatnonzero(letters.any(axis=1)), np.flatnonzero(letters.any(axis=0))
+    assert np.ptp(rows) > 0.5 * text_band(shown).shape[0]
+    assert columns.min() > 0.1 * BIG.width and columns.max() < 0.9 * BIG.width
+
+
+def test_an_arabic_headline_reads_right_to_left():
+    scene = next(s for s in _offline_scenes("كيف يغير الأخطبوط لونه") if s.index == 1)
+    card = plan_title_card(scene, "", 3)
+    assert card.phrase.split() == ["كيف", "يغير", "الأخطبوط", "لونه"] and card.key_word == "الأخطبوط"
+    band = text_band(pixels(draw_title_card(card, BIG)))
+    accent = near(band, card.palette.accent, 30) & ~near(band, (255, 255, 255), 30)
+    white = (band >= 235).all(axis=-1)
+    # Two lines, "كيف يغير" over "الأخطبوط لونه": the key word opens the second line, so it is on the right.
+    second = slice(int(np.flatnonzero(accent.any(axis=1)).min()), None)
+    assert np.flatnonzero(accent[second].any(axis=0)).mean() > BIG.width / 2
+    assert np.flatnonzero(white[second].any(axis=0)).mean() < BIG.width / 2
+
+
+def test_the_key_phrase_keeps_the_marks_of_words_in_other_scripts():
+    narration = "Now you know ऑक्टोपस रंग कैसे बदलता है."
+    phrase = key_phrase(narration, "poster of ऑक्टोपस रंग कैसे बदलता है")
+    assert phrase and all(word in narration.split() for word in phrase.split())  # no word cut at a vowel sign

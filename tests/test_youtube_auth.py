@@ -48,6 +48,16 @@ def test_the_token_file_is_created_private(home):
     assert [p.name for p in path.parent.iterdir()] == ["main.json"]  # no temporary file left behind
 
 
+def test_a_token_copied_in_readable_by_others_is_made_private_before_use(home, caplog):
+    path = token_path(home, "main")
+    save_token(credentials(datetime.now(timezone.utc) + timedelta(hours=1)), path)
+    path.chmod(0o644)  # as `cp` to another machine may leave it
+    path.parent.chmod(0o755)
+    assert load_youtube_credentials(home, "main").token == "access-1"
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700
+    assert "readable by others" in caplog.text and "access-1" not in caplog.text
+
+
 def test_a_missing_token_names_the_command_that_makes_one(home):
     assert not has_youtube_token(home, "travel")
     with pytest.raises(ConfigError) as caught:

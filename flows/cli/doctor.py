@@ -25,6 +25,7 @@ def doctor() -> None:
         typer.echo(f"providers: {exc}")
     typer.echo(describe_ollama(settings))
     typer.echo(f"offline voices: {', '.join(offline_voices()) or 'none installed (offline Shorts are silent)'}")
+    typer.echo(_fonts_line())
     problems += _voice_lines(settings)
     problems += _shared_state(settings)
     if settings.has_key("RUNWAYML_API_SECRET"):
@@ -61,6 +62,13 @@ def stock_line(settings: Settings) -> str:
                 "https://pixabay.com/api/docs/)")
     return (f"Stock footage: {' and '.join(keyed)} key set (--video {keyed[0].lower()}); each clip's author and link "
             "go in the manifest and the YouTube description")
+
+
+def _fonts_line() -> str:
+    """Which scripts the title cards and captions can draw on this machine."""
+    from pipeline.render.fonts import describe_fonts  # here: doctor alone needs it
+
+    return describe_fonts()
 
 
 def _voice_lines(settings: Settings) -> int:

@@ -16,7 +16,7 @@ from typing import NoReturn
 import typer
 from pydantic import ValidationError
 
-from pipeline import ConfigError, Settings, ShortRequest, ShortsError, provider_names
+from pipeline import ConfigError, Settings, ShortRequest, ShortsError, disk_error, provider_names
 
 log = logging.getLogger("shorts")
 
@@ -54,6 +54,11 @@ def one_line_errors(code: int = 1, *, config_code: int | None = None, interrupte
         _reraise_when_debugging()
         message = f"{exc.step or 'run'} failed: {exc}" if name_step else str(exc)
         fail(message, code=config_code if config_code is not None and isinstance(exc, ConfigError) else code)
+    except OSError as exc:  # a folder we must write in (SHORTS_HOME, the output) refuses: say which, in one line
+        _reraise_when_debugging()
+        error = disk_error(exc) or ConfigError(f"Cannot use {exc.filename or 'a file'} ({exc.strerror or exc}); "
+                                               "check SHORTS_HOME and --out, then rerun.")
+        fail(str(error), code=config_code if config_code is not None else code)
     except Exception as exc:
         if not prefect:
             raise
@@ -72,15 +77,17 @@ def explain(exc: ValidationError) -> str:
     error = exc.errors()[0]
     field = str(error["loc"][0]) if error["loc"] else ""
     flag = FLAG_NAMES.get(field, field)
-    if error["type"] == "literal_error":
+    if error["type"] == "literal_error" and field in ShortRequest.model_fields:
         choices = ", ".join(provider_names(ShortRequest.model_fields[field].annotation))
         return f"{flag}: unknown provider {error['input']!r}; choose one of {choices}."
     if error["type"] in ("greater_than_equal", "less_than_equal") and field in ShortRequest.model_fields:
         bounds = {type(m).__name__: m for m in ShortRequest.model_fields[field].metadata}
         low, high = bounds["Ge"].ge, bounds["Le"].le
         return f"{flag} must be between {low} and {high} (got {error['input']})."
+    if error["type"] == "string_pattern_mismatch" and field in ShortRequest.model_fields:
+        return f"{flag} {error['input']!r} is not valid ({ShortRequest.model_fields[field].description.rstrip('.')})."
     if error["type"] == "value_error":
-        return f"{flag}: {error['ctx']['error']}."
+        return f"{flag}: {error['ctx']['error']}." if flag else f"{str(error['ctx']['error']).capitalize()}."
     if field in Settings.model_fields:
         return f"The setting SHORTS_{field.upper()} is invalid: {error['msg'].lower()}."
     return f"{flag}: {error['msg'].lower()}."

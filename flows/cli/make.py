@@ -13,7 +13,9 @@ from typing import Annotated, Optional
 import typer
 
 from flows.cli.errors import fail, log_to_stderr, one_line_errors
-from pipeline import Settings, ShortRequest, check_upload_ready, choose_providers, prepare_output_dir, short_folder
+from pipeline import (
+    Settings, ShortRequest, check_providers, check_upload_ready, choose_providers, prepare_output_dir, short_folder,
+)
 
 log = logging.getLogger("shorts")
 
@@ -62,7 +64,9 @@ def make(
         request = ShortRequest(**{k: v for k, v in values.items() if v is not None}, review=review)
         if redo_scene is not None and not 1 <= redo_scene <= request.scene_count:
             fail(f"--redo-scene must be a scene of this Short, 1 to {request.scene_count} (got {redo_scene}).", code=2)
-        choose_providers(request, settings)  # a bad provider setting fails now, not after Prefect starts
+        # A bad provider setting, a missing key, a model no longer served or a voice the provider lacks fails now,
+        # with exit code 2, before Prefect starts (the flow checks again, for runs started elsewhere).
+        check_providers(request, choose_providers(request, settings), settings)
         if request.upload:
             check_upload_ready(settings, request.channel)  # so does a missing token or a bad schedule
         out_dir = prepare_output_dir(out or settings.output_dir / short_folder(request.topic))

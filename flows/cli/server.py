@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from flows.cli.errors import log_to_stderr, one_line_errors
-from flows.local_server import ensure_server, running_server, stop_server
-from pipeline import Settings
+from flows.local_server import ensure_server, orphaned, recorded, running_server, setting_up, stop_server
+from pipeline import ConfigError, Settings
 
 server_app = typer.Typer(no_args_is_help=True, help="The background Prefect server `shorts make` uses.")
 
 
 @server_app.command()
 def status() -> None:
-    """Say whether this SHORTS_HOME's server runs, and where."""
+    """Say whether this SHORTS_HOME's server runs, where, and the login its UI asks for."""
     with one_line_errors(code=2):
         settings = Settings()
-    state = running_server(settings)
-    typer.echo(f"running: {state['api_url']} (pid {state['pid']})" if state else "not running")
+        try:
+            state = running_server(settings)
+            found = recorded(settings) if state is None else None
+        except OSError as exc:
+            raise ConfigError(f"Cannot read {settings.paths.background_server} ({exc.strerror}); check that "
+                              "SHORTS_HOME is yours.") from exc
+        if os.environ.get("PREFECT_API_URL"):
+            typer.echo(f"PREFECT_API_URL is set: `shorts make` uses {os.environ['PREFECT_API_URL']}, not this one.")
+        if state:
+            typer.echo(f"running: {state['api_url']} (pid {state['server']['pid']})")
+            typer.echo(f"UI: {state['api_url'].removesuffix('/api')}  login: {_login(settings)}")
+        elif found and found.get("legacy") and found.get("watchdog"):
+            typer.echo(f"running: {found['api_url']} (started by an older shorts, watchdog pid "
+                       f"{found['watchdog']['pid']}); `shorts server stop` ends it, the next command starts a new one")
+        elif setting_up(found):
+            typer.echo(f"starting (pid {found['watchdog']['pid']}): it sets up its database; log: "
+                       f"{settings.paths.background_server / 'server.log'}")
+        elif orphaned(found):
+            typer.echo("running without its watchdog, so it would not stop when idle; `shorts server stop` ends it")
+        else:
+            typer.echo("not running")
+            if settings.paths.server_login.exists():  # `shorts serve`'s server asks for the same login
+                typer.echo(f"login (for `shorts serve`'s UI): {_login(settings)}")
+
+
+def _login(settings: Settings) -> str:
+    from flows.server_access import login
+
+    try:
+        return login(settings)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the login in {settings.paths.server_login} ({exc.strerror}).") from exc
 
 
 @server_app.command()
@@ -33,5 +65,11 @@ def stop() -> None:
     """Stop it (the next `shorts make` starts it again)."""
     with one_line_errors(code=2):
         settings = Settings()
-    pid = stop_server(settings)
+        try:
+            pid = stop_server(settings)
+        except PermissionError as exc:
+            raise ConfigError("The recorded server belongs to another user; it was left alone.") from exc
+        except OSError as exc:
+            raise ConfigError(f"Cannot stop the server in {settings.paths.background_server} ({exc.strerror}).") \
+                from exc
     typer.echo(f"stopped (pid {pid})" if pid else "not running")

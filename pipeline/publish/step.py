@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pipeline.errors import ConfigError, ShortsError
 from pipeline.state.ledger import open_ledger
 from pipeline.models import Published, Script, ShortRequest
-from pipeline.package import PACKAGE_FILES, check_packaged_video
+from pipeline.package import PACKAGE_FILES, check_packaged_video, short_folder
 from pipeline.settings import Settings
 from pipeline.state.store import file_digest, is_stale, temp_tag
 from pipeline.publish.youtube_auth import auth_command, has_youtube_token, load_youtube_credentials, revoked
@@ -38,7 +38,8 @@ def publish(out_dir: Path, script: Script, request: ShortRequest, settings: Sett
     if request.upload:
         log.warning("  no YouTube token for channel %r, so the Short goes to the outbox; run `%s` to upload",
                     channel, auth_command(channel))
-    return publish_to_outbox(out_dir, settings.outbox, out_dir.name)
+    # Named after the output folder; one with no name of its own (--out /) takes the topic's.
+    return publish_to_outbox(out_dir, settings.outbox, out_dir.resolve().name or short_folder(request.topic))
 
 
 def check_upload_ready(settings: Settings, channel: str | None = None) -> str:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigError, ProviderError
-from pipeline.state.home import Home
+from pipeline.state.home import Home, make_private
 from pipeline.state.store import sweep_stale_parts, temp_tag
+
+log = logging.getLogger("shorts")
 
 if TYPE_CHECKING:
     import httplib2
@@ -88,6 +91,9 @@ def load_youtube_credentials(home: Path, channel: str, http: httplib2.Http | Non
     path = token_path(home, channel)
     if not path.is_file():
         raise ConfigError(f"No YouTube token for channel {channel!r}; run `{auth_command(channel)}` first.")
+    for secret in (path.parent, path):  # a token copied in (scaling out) may be readable by others: fixed first
+        if make_private(secret):
+            log.warning("  %s was readable by others; it is now readable by its owner only", secret)
     try:
         credentials = Credentials.from_authorized_user_info(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, OSError) as exc:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 from pydantic import Field
 
 from pipeline.models import Model, VideoFormat, WordTiming
-from pipeline.settings import PROJECT_ROOT
-
-FONT = PROJECT_ROOT / "assets" / "fonts" / "NotoSans-Bold.ttf"
+from pipeline.render import text
+from pipeline.render.text import draw_word
+from pipeline.render.fonts import FONT, has_glyph, load_font, visible
 LINGER = 0.6  # seconds a group stays after its last word when nothing follows at once
+MAX_HEIGHT = 0.3  # tallest a caption's lines may be, as a share of the frame height, before the size comes down
 
 
 class CaptionStyle(Model):
@@ -23,6 +23,7 @@ class CaptionStyle(Model):
 
     font: Path = FONT
     size: float = Field(0.085, description="Font size as a share of the frame width.")
+    min_size: float = Field(0.06, description="Smallest font size, as a share of the width: long words break instead.")
     stroke: float = Field(0.14, description="Outline width as a share of the font size.")
     fill: tuple[int, int, int] = (255, 255, 255)
     highlight: tuple[int, int, int] = (255, 214, 10)
@@ -101,36 +102,15 @@ def _stamp(seconds: float) -> str:
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
 
 
-@lru_cache(maxsize=64)  # the title cards try many sizes to fit a phrase
-def load_font(path: Path, px: int) -> ImageFont.FreeTypeFont:
-    """A font file at a pixel size, loaded once per process."""
-    return ImageFont.truetype(str(path), px)
-
-
-NO_GLYPH = "\U0010fffd"  # a private-use code point no font maps: it draws as the font's "missing" box
-
-
 def drawable(text: str, font: Path = FONT) -> str:
     """`text` composed (NFC), without the characters `font` has no glyph for, which would show as empty boxes."""
-    return "".join(ch for ch in unicodedata.normalize("NFC", text) if _has_glyph(font, ch))
+    return "".join(ch for ch in unicodedata.normalize("NFC", text) if has_glyph(font, ch))
 
 
 def missing_glyphs(texts: list[str], font: Path = FONT) -> list[str]:
     """The characters of `texts` that `font` cannot draw, each once, in order."""
     return list(dict.fromkeys(ch for text in texts for ch in unicodedata.normalize("NFC", text)
-                              if not ch.isspace() and not _has_glyph(font, ch)))
-
-
-@lru_cache(maxsize=4096)
-def _has_glyph(font: Path, ch: str) -> bool:
-    # Pillow has no cmap lookup; a character the font lacks is drawn as exactly the missing box, so compare.
-    return _mask(font, ch) != _mask(font, NO_GLYPH)
-
-
-@lru_cache(maxsize=8)
-def _mask(font: Path, ch: str) -> tuple[tuple[int, int], bytes]:
-    mask = load_font(font, 32).getmask(ch)
-    return mask.size, bytes(mask)
+                              if not ch.isspace() and not has_glyph(font, ch)))
 
 
 class CaptionLayers(NamedTuple):
@@ -166,52 +146,49 @@ def render_caption(
 
 def draw_caption(group: CaptionGroup, fmt: VideoFormat, style: CaptionStyle = CaptionStyle()) -> CaptionLayers:
     """Draw a group's words once; each highlighted version is then a cheap recolouring."""
+    words = [visible(w.word.upper() if style.uppercase else w.word, style.font) for w in group.words]
     px = max(8, round(style.size * fmt.width))
-    stroke = max(1, round(style.stroke * px))
-    font = load_font(style.font, px)
-    words = [drawable(w.word.upper() if style.uppercase else w.word, style.font) for w in group.words]
-    space = font.getlength(" ")
-    lines = _wrap(words, font, space, style.max_width * fmt.width)
-    ascent, descent = font.getmetrics()
-    line_h = ascent + descent
-    width = int(max(sum(font.getlength(w) for w in line) + space * (len(line) - 1) for line in lines)) + 2 * stroke + 2
-    size = (width, line_h * len(lines) + 2 * stroke + 2)
+    smallest = min(px, max(8, round(style.min_size * fmt.width)))
+    while True:  # too many lines for the caption band: a smaller size, never below the smallest
+        stroke = max(1, round(style.stroke * px))
+        font = load_font(style.font, px)
+        space = font.getlength(" ")
+        lines = text.wrap(words, lambda t: text.width(t, px, style.font), space, style.max_width * fmt.width)
+        ascent, descent = font.getmetrics()
+        line_h = ascent + descent
+        if line_h * len(lines) <= MAX_HEIGHT * fmt.height or px <= smallest:
+            break
+        px = max(smallest, px - max(1, px // 12))
+    widths = [[text.width(p.text, px, style.font) for p in line] for line in lines]
+    width = int(max(sum(w) + space * (len(w) - 1) for w in widths)) + 2 * stroke + 2
+    pad = line_h  # room for marks that rise above or sink below the caption font's lines (Arabic, Thai)
+    size = (width, line_h * len(lines) + 2 * stroke + 2 + 2 * pad)
     outline, fill = Image.new("L", size, 0), Image.new("L", size, 0)
     draw_outline, draw_fill = ImageDraw.Draw(outline), ImageDraw.Draw(fill)
     word = np.full(size[::-1], -1, np.int16)
-    index = 0
-    for row, line in enumerate(lines):
-        line_w = sum(font.getlength(w) for w in line) + space * (len(line) - 1)
-        x = (width - line_w) / 2
-        top = 0 if row == 0 else stroke + row * line_h
-        bottom = size[1] if row == len(lines) - 1 else stroke + (row + 1) * line_h
-        for k, text in enumerate(line):
-            draw_outline.text((x, stroke + row * line_h), text, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
-            draw_fill.text((x, stroke + row * line_h), text, font=font, fill=255)
+    for row, (line, line_w) in enumerate(zip(lines, widths)):
+        x = (width - sum(line_w) - space * (len(line) - 1)) / 2
+        top = 0 if row == 0 else pad + stroke + row * line_h
+        bottom = size[1] if row == len(lines) - 1 else pad + stroke + (row + 1) * line_h
+        baseline = pad + stroke + row * line_h + ascent
+        order = text.visual_order([text.direction(p.text) for p in line])
+        for k, i in enumerate(order):  # left to right on the line: right-to-left words are placed in reverse
+            piece = line[i].text
+            draw_word(draw_outline, x, baseline, piece, px, style.font, fill=255, stroke_width=stroke, stroke_fill=255)
+            draw_word(draw_fill, x, baseline, piece, px, style.font, fill=255)
             # A word owns the pixels up to the middle of the spaces around it.
             left = 0 if k == 0 else round(x - space / 2)
-            right = width if k == len(line) - 1 else round(x + font.getlength(text) + space / 2)
-            word[top:bottom, left:right] = index
-            x += font.getlength(text) + space
-            index += 1
+            right = width if k == len(order) - 1 else round(x + line_w[i] + space / 2)
+            word[top:bottom, left:right] = line[i].word
+            x += line_w[i] + space
     box = outline.getbbox() or (0, 0, 1, 1)
     outline, fill, word = outline.crop(box), fill.crop(box), word[box[1] : box[3], box[0] : box[2]]
-    fit = min(1.0, 0.94 * fmt.width / outline.width, 0.3 * fmt.height / outline.height)
-    if fit < 1.0:  # a very long word: shrink it rather than run off the frame
+    fit = min(1.0, 0.94 * fmt.width / outline.width, 0.9 * fmt.height / outline.height)
+    if fit < 1.0:  # only a word of hundreds of letters, or one letter wider than the frame, gets here
         shrunk = (max(1, int(outline.width * fit)), max(1, int(outline.height * fit)))
         outline, fill = outline.resize(shrunk, Image.LANCZOS), fill.resize(shrunk, Image.LANCZOS)
         word = np.asarray(Image.fromarray(word.astype(np.int32)).resize(shrunk, Image.NEAREST)).astype(np.int16)
     x0 = (fmt.width - outline.width) // 2
     y0 = round(style.centre_y * fmt.height) - outline.height // 2
+    y0 = min(y0, fmt.height - outline.height)  # a tall caption of many lines moves up rather than off the frame
     return CaptionLayers(np.asarray(outline), np.asarray(fill), word, max(0, x0), max(0, y0))
-
-
-def _wrap(words: list[str], font: ImageFont.FreeTypeFont, space: float, limit: float) -> list[list[str]]:
-    lines: list[list[str]] = [[]]
-    for word in words:
-        line = lines[-1]
-        if line and sum(font.getlength(w) for w in line) + space * len(line) + font.getlength(word) > limit:
-            lines.append([word])
-        else:
-            line.append(word)
-    return lines

@@ -15,8 +15,9 @@ from proglog import ProgressBarLogger
 from pydantic import Field
 
 from pipeline.render.captions import (
-    CaptionCue, CaptionGroup, CaptionStyle, cues, draw_caption, group_words, missing_glyphs, srt,
+    CaptionCue, CaptionGroup, CaptionStyle, cues, draw_caption, group_words, srt,
 )
+from pipeline.render.fonts import missing
 from pipeline.errors import RenderError, last_line
 from pipeline.models import ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming
 from pipeline.render.mix import write_soundtrack
@@ -70,7 +71,7 @@ def render_short(
                       durations=durations, groups=groups, fmt=fmt, options=options)
     video, captions = store.path("renders", key, ".mp4"), store.path("renders", key, ".srt")
     if fresh or not (store.find("renders", key, ".mp4") and store.find("renders", key, ".srt")):
-        if lost := missing_glyphs([g.text for g in groups], options.captions.font):
+        if lost := missing([g.text for g in groups], options.captions.font):
             log.warning("  captions: the caption font has no glyph for %s, so the video leaves them out (the SRT "
                         "file keeps them)", " ".join(lost[:12]))
         with atomic_path(captions) as tmp:

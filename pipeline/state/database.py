@@ -6,6 +6,7 @@ Both take the same SQL, written for SQLite with `?` placeholders; the few words 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,23 @@ def redacted(url: str) -> str:
     user = f"{parts.username}@" if parts.username else ""
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+
+
+def _private_file(path: Path) -> None:
+    """The SQLite file created readable by its owner only (it holds topics and upload session URLs), or narrowed to
+    that when found open; SQLite gives its -wal and -shm files the same mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # an unwritable folder: the first connection says so in its own sentence
+    try:
+        if path.stat().st_mode & 0o077 and path.stat().st_uid == os.geteuid():
+            path.chmod(0o600)
+    except OSError:
+        pass  # not ours to change (a shared file); SQLite still opens it as before
 
 
 class Cursor(Protocol):
@@ -82,7 +100,8 @@ class Database:
             sqlite_file = Path(urlsplit(url).path)
         self.path = sqlite_file  # the SQLite file, and where its locks live beside it
         if not self.postgres:
-            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            sqlite_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private_file(sqlite_file)
 
     @property
     def name(self) -> str:

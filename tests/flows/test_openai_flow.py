@@ -55,7 +55,7 @@ def test_a_gone_speech_model_stops_the_run_before_anything_is_bought(monkeypatch
     fake.failures["/audio/speech"] = [error(404, "The model `gpt-4o-mini-tts` does not exist", "model_not_found")]
     result = make(fake, monkeypatch, "--voice", "openai")
 
-    assert result.returncode == 1
+    assert result.returncode == 2  # found before anything started: a setting to change
     last = result.stderr.strip().splitlines()[-1]
     assert "gpt-4o-mini-tts" in last and "--voice offline" in last and "Traceback" not in result.stderr
     assert not [p for p in fake.paths() if p in PAID]  # no script, no image, no speech

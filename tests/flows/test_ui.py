@@ -2,8 +2,9 @@
 schedule, and review a storyboard in a paused run's Resume form (approving finishes the Short; rejecting cancels the
 run before any clip is bought).
 
-The session's Prefect server runs on 127.0.0.1, `shorts serve` serves the deployments against it, and headless
-Chromium (Debian's package, driven by Playwright) uses the UI. All UI tests live in this one module, so they share
+`shorts serve` starts its own Prefect server on 127.0.0.1 (which asks for the login `shorts server status` shows,
+answers only its own host and origins, and checks CSRF tokens), serves the deployments against it, and headless
+Chromium (Debian's package, driven by Playwright) logs in and uses the UI. All UI tests live in this one module, so they share
 one `shorts serve` and one browser, and run on one worker under pytest-xdist's --dist loadfile.
 """
 
@@ -23,7 +24,8 @@ import httpx
 import imageio_ffmpeg
 import pytest
 
-from local_prefect import clean_env, stop, wait_until
+from flows.server_access import api_client
+from local_prefect import clean_env, free_port, healthy, stop, wait_until
 from pipeline import short_folder
 
 pytestmark = pytest.mark.flow
@@ -94,39 +96,42 @@ def submit(page, scope, endpoint: str, done: Callable[[], object], what: str) ->
 REFUSED = object()
 
 
-def deployment(api: str, name: str) -> dict:
-    return next(d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json() if d["name"] == name)
+# `api` below is an httpx client for the served API, logged in (flows.server_access.api_client).
+def deployment(api: httpx.Client, name: str) -> dict:
+    return next(d for d in api.post("deployments/filter", json={}).json() if d["name"] == name)
 
 
-def runs_named(api: str, name: str) -> list[dict]:
+def runs_named(api: httpx.Client, name: str) -> list[dict]:
     body = {"flow_runs": {"name": {"any_": [name]}}}
-    return httpx.post(f"{api}/flow_runs/filter", json=body, timeout=10).json()
+    return api.post("flow_runs/filter", json=body).json()
 
 
-def state_of(api: str, run_id: str) -> str:
-    return httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["state_type"]
+def state_of(api: httpx.Client, run_id: str) -> str:
+    return api.get(f"flow_runs/{run_id}").json()["state_type"]
 
 
-def flow_runs(api: str, deployment_id: str, **filters) -> list[dict]:
+def flow_runs(api: httpx.Client, deployment_id: str, **filters) -> list[dict]:
     body = {"deployments": {"id": {"any_": [deployment_id]}}, "sort": "EXPECTED_START_TIME_ASC", **filters}
-    return httpx.post(f"{api}/flow_runs/filter", json=body, timeout=10).json()
+    return api.post("flow_runs/filter", json=body).json()
 
 
-def finished(api: str, run_id: str) -> dict | None:
-    run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
+def finished(api: httpx.Client, run_id: str) -> dict | None:
+    run = api.get(f"flow_runs/{run_id}").json()
     return run if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
 
 @pytest.fixture(scope="module")
-def served(prefect_api, tmp_path_factory) -> Iterator[dict]:
-    """`shorts serve` against the session's server, making tiny Shorts; yields the API URL and where Shorts land."""
+def served(tmp_path_factory) -> Iterator[dict]:
+    """`shorts serve` with the server it starts, making tiny Shorts; yields a logged-in API client, the UI's address,
+    the login and where Shorts land."""
     work = tmp_path_factory.mktemp("serve")
     log = work / "serve.log"
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
     env = clean_env(
-        PREFECT_API_URL=prefect_api, PREFECT_HOME=str(work / "prefect"),
-        PREFECT_LOCAL_STORAGE_PATH=str(work / "prefect" / "results"),
+        PREFECT_HOME=str(work / "prefect"), PREFECT_LOCAL_STORAGE_PATH=str(work / "prefect" / "results"),
         PREFECT_RUNNER_POLL_FREQUENCY="2",  # pick up a run from the UI within 2 s, not 10
-        SHORTS_HOME=str(work / "home"), SHORTS_OUTPUT_DIR=str(work / "out"),
+        SHORTS_HOME=str(work / "home"), SHORTS_OUTPUT_DIR=str(work / "out"), SHORTS_PREFECT_PORT=str(port),
         SHORTS_WIDTH="144", SHORTS_HEIGHT="256", SHORTS_FPS="12",
         SHORTS_TIMEZONE=ZONE, SHORTS_DAILY_CRON=CRON, SHORTS_REVIEW_POLL_SECONDS="0.5",
     )
@@ -135,13 +140,19 @@ def served(prefect_api, tmp_path_factory) -> Iterator[dict]:
     try:
         def both_served() -> bool:
             assert serve.poll() is None, log.read_text()[-3000:]
-            found = httpx.post(f"{prefect_api}/deployments/filter", json={}, timeout=10).json()
+            if "Prefect UI:" not in log.read_text() or not healthy(api_url):
+                return False
+            with api_client(api_url, (work / "home" / "prefect-login").read_text().strip()) as api:
+                found = api.post("deployments/filter", json={}).json()
             return {d["name"] for d in found} == {"daily", "make-short"}
 
-        wait_until(both_served, 180, "`shorts serve` to register its deployments", log)
-        yield {"api": prefect_api, "ui": prefect_api.removesuffix("/api"), "out": work / "out", "log": log}
+        wait_until(both_served, 300, "`shorts serve` to start its server and register its deployments", log)
+        login = (work / "home" / "prefect-login").read_text().strip()
+        with api_client(api_url, login) as api:
+            yield {"api": api, "ui": api_url.removesuffix("/api"), "login": login, "out": work / "out", "log": log}
     finally:
         stop(serve, signal.SIGINT)  # as Ctrl-C would
+    assert login not in log.read_text()  # the login is shown by `shorts server status`, never logged
 
 
 @pytest.fixture(scope="module")
@@ -155,15 +166,25 @@ def browser():
         browser.close()
 
 
+def log_in(page, ui: str, login: str) -> None:
+    """Type the login into the UI's login page, as a person does once per browser."""
+    page.goto(f"{ui}/login")
+    page.get_by_placeholder("admin:pass").fill(login)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 @pytest.fixture
-def page(browser, tmp_path):
-    """A fresh page in a fresh browser context."""
+def page(browser, served, tmp_path):
+    """A fresh page in a fresh browser context, logged in."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     page.refused = []  # the UI's API calls that failed or were refused: shown if the test fails
     page.on("requestfailed", lambda request: page.refused.append(request))
     page.on("response", lambda response: response.status >= 400 and page.refused.append(response))
+    with screenshot_on_failure(page, tmp_path):
+        log_in(page, served["ui"], served["login"])
     yield page
     context.close()
 
@@ -178,6 +199,23 @@ def _refusal(item) -> str:
         body = f"(no body: {exc})"
     return f"{item.request.method} {item.url}: {item.status} {body}"
 
+
+
+def test_the_ui_asks_for_the_login_and_refuses_a_wrong_one(served, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.refused = []
+    try:
+        with screenshot_on_failure(page, tmp_path):
+            page.goto(f"{served['ui']}/deployments")
+            page.wait_for_url("**/login**")  # nothing shown before the login
+            page.get_by_placeholder("admin:pass").fill("shorts:guessed")
+            page.keyboard.press("Enter")
+            page.get_by_text("Authentication failed.").first.wait_for()
+            assert "/login" in page.url
+    finally:
+        context.close()
 
 
 def test_a_short_started_from_the_ui_form_completes_and_exists(served, page, tmp_path):
@@ -213,9 +251,9 @@ def test_a_short_started_from_the_ui_form_completes_and_exists(served, page, tmp
                "the run's step log lines in the UI", served["log"])
 
 
-def _log_messages(api: str, run_id: str) -> list[str]:
+def _log_messages(api: httpx.Client, run_id: str) -> list[str]:
     body = {"logs": {"flow_run_id": {"any_": [run_id]}}}
-    return [entry["message"] for entry in httpx.post(f"{api}/logs/filter", json=body, timeout=10).json()]
+    return [entry["message"] for entry in api.post("logs/filter", json=body).json()]
 
 
 def test_the_daily_deployment_runs_next_at_the_configured_local_time(served, page, tmp_path):
@@ -236,15 +274,6 @@ def test_the_daily_deployment_runs_next_at_the_configured_local_time(served, pag
     with screenshot_on_failure(page, tmp_path):
         page.goto(f"{ui}/deployments")
         page.get_by_text("At 07:30 AM every day").first.wait_for()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def forget_our_runs(served):
-    """Delete the review tests' flow runs at the end: the server is the session's, and other tests count runs."""
-    yield
-    for topic in (APPROVED, REJECTED):
-        for run in runs_named(served["api"], topic):
-            httpx.delete(f"{served['api']}/flow_runs/{run['id']}", timeout=10)
 
 
 def store(served: dict, kind: str) -> dict[Path, int]:
@@ -295,7 +324,7 @@ def test_rejecting_in_the_ui_cancels_the_run_and_buys_no_clip(served, page, tmp_
     api, ui = served["api"], served["ui"]
     make_short = deployment(api, "make-short")
     def create():  # a busy SQLite server may refuse once ("database is locked"); creating is idempotent enough here
-        answer = httpx.post(f"{api}/deployments/{make_short['id']}/create_flow_run", timeout=10, json={
+        answer = api.post(f"deployments/{make_short['id']}/create_flow_run", json={
             "parameters": {"request": {"topic": REJECTED, "seconds": 5, "review": True}}})
         print(f"create_flow_run answered {answer.status_code}: {answer.text[:300]}")
         return answer.json() if answer.status_code < 300 else None
@@ -314,6 +343,6 @@ def test_rejecting_in_the_ui_cancels_the_run_and_buys_no_clip(served, page, tmp_
     assert done["state"]["message"].startswith("Rejected at review: too dark; no clip was bought")
     assert store(served, "clips") == clips  # no clip made
     body = {"flow_runs": {"id": {"any_": [created["id"]]}}}
-    tasks = {t["name"] for t in httpx.post(f"{api}/task_runs/filter", json=body, timeout=10).json()}
+    tasks = {t["name"] for t in api.post("task_runs/filter", json=body).json()}
     assert "first-frame-1" in tasks and not any(name.startswith("clip") for name in tasks)
     assert not (served["out"] / short_folder(REJECTED) / "final.mp4").exists()

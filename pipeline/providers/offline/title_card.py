@@ -9,13 +9,16 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from pipeline.render.captions import FONT, load_font
 from pipeline.models import Scene, VideoFormat
+from pipeline.render import text
+from pipeline.render.fonts import FONT, load_font
 from pipeline.providers.offline.pictograms import emoji_font, pick_pictogram
 
 RGB = tuple[int, int, int]
@@ -68,8 +71,8 @@ def key_phrase(narration: str, prompt: str = "", first: bool = True) -> str:
     """
     shared = _subject_words(prompt)
     best, best_score = "", (float("-inf"), 0)
-    for clause in re.split(r"[.!?;:,()\"“”…—–]+|\s-\s", narration):
-        words = re.findall(r"[\w'’-]*\w", clause)
+    for clause in re.split(r"[.!?;:,()\"“”…—–。、！？，؛،]+|\s-\s", narration):
+        words = re.findall(_word_pattern(), clause)
         for start in range(len(words)):
             for end in range(start + 1, min(start + MAX_PHRASE_WORDS, len(words)) + 1):
                 run = words[start:end]
@@ -83,6 +86,15 @@ def key_phrase(narration: str, prompt: str = "", first: bool = True) -> str:
     if not first and best_score[0] < MIN_NEW_SCORE:
         return key_phrase(narration, prompt, first=True)
     return best or " ".join(narration.split()[:MAX_PHRASE_WORDS])
+
+
+@lru_cache(maxsize=1)
+def _word_pattern() -> str:
+    """A word: letters and digits with the marks that belong to them (Arabic vowels, Devanagari and Thai vowel
+    signs, which `\\w` leaves out), apostrophes and hyphens inside."""
+    marks = "".join(chr(c) for c in range(0x0300, 0x2000) if unicodedata.category(chr(c)) in ("Mn", "Mc", "Me"))
+    letter = rf"[\w{re.escape(marks)}\u200c\u200d]"
+    return rf"[\w'’-]*{letter}*\w{letter}*"
 
 
 def _run_score(run: list[str], shared: set[str], first: bool) -> float:
@@ -197,52 +209,71 @@ def _draw_pictogram(card: Image.Image, emoji: str, palette: Palette) -> None:
 
 def _draw_phrase(card: Image.Image, phrase: str, key: str, palette: Palette) -> None:
     """The phrase in big bold capitals, centred in lines that fit, its key word in the accent colour, over a soft
-    shadow, with a short accent bar under it."""
+    shadow, with a short accent bar under it. Words in other scripts take their own fonts, right to left where
+    they are written so."""
     w, h = card.size
     box_h = (TEXT_BOTTOM - TEXT_TOP) * h
-    font, lines = _fit(phrase, round(0.16 * w), TEXT_WIDTH * w, box_h)
-    cap = _cap_height(font)
-    pitch = cap * LINE_PITCH
-    block = cap + pitch * (len(lines) - 1)
-    first = TEXT_TOP * h + (box_h - block) / 2 + cap  # the first baseline
-    placed = [(line, (w - font.getlength(line)) / 2, first + i * pitch) for i, line in enumerate(lines)]
-    shadow, offset = Image.new("L", card.size, 0), max(1, round(cap * 0.08))
-    for line, x, y in placed:
-        ImageDraw.Draw(shadow).text((x + offset, y + offset), line, font=font, fill=170, anchor="ls")
-    card.paste((0, 0, 0), (0, 0), shadow.filter(ImageFilter.GaussianBlur(max(0.6, cap * 0.07))))
+    words = phrase.split()
+    px, lines = _fit(words, round(0.16 * w), TEXT_WIDTH * w, box_h)
+    font = load_font(FONT, px)
+    above, below, pitch = _line_metrics(phrase, px)
+    space = font.getlength(" ")
+    first = TEXT_TOP * h + (box_h - above - pitch * (len(lines) - 1) - below) / 2 + above  # the first baseline
+    placed = []  # (piece, its word, x, baseline), each line centred and its words in reading order on screen
+    for i, line in enumerate(lines):
+        widths = [text.width(p.text, px) for p in line]
+        x = (w - sum(widths) - space * (len(line) - 1)) / 2
+        for k in text.visual_order([text.direction(p.text) for p in line]):
+            placed.append((line[k].text, line[k].word, x, first + i * pitch))
+            x += widths[k] + space
+    shadow, offset = Image.new("L", card.size, 0), max(1, round(above * 0.08))
+    for piece, _, x, y in placed:
+        text.draw_word(ImageDraw.Draw(shadow), x + offset, y + offset, piece, px, fill=170)
+    card.paste((0, 0, 0), (0, 0), shadow.filter(ImageFilter.GaussianBlur(max(0.6, above * 0.07))))
     draw = ImageDraw.Draw(card)
-    for line, x, y in placed:
-        for word in line.split():
-            draw.text((x, y), word, font=font, fill=palette.accent if word == key else (255, 255, 255), anchor="ls")
-            x += font.getlength(word + " ")
+    for piece, word, x, y in placed:
+        text.draw_word(draw, x, y, piece, px, fill=palette.accent if words[word] == key else (255, 255, 255))
+    cap = _cap_height(font)
     bar_w, bar_h = 0.14 * w, max(1, round(0.01 * w))
-    bar_y = placed[-1][2] + cap * 0.6
+    bar_y = placed[-1][3] + max(cap * 0.6, below + cap * 0.3)
     draw.rounded_rectangle((w / 2 - bar_w / 2, bar_y, w / 2 + bar_w / 2, bar_y + bar_h), radius=bar_h / 2,
                            fill=palette.accent)
 
 
-def _fit(phrase: str, size: int, max_width: float, max_height: float) -> tuple[ImageFont.FreeTypeFont, list[str]]:
-    """The largest font (from `size` down) at which the phrase wraps into at most 3 lines within the box."""
+def _fit(words: list[str], size: int, max_width: float, max_height: float) -> tuple[int, list[list[text.Piece]]]:
+    """The largest size (from `size` down) at which the words wrap into at most 3 lines within the box."""
+    phrase = " ".join(words)
     while True:
-        font = load_font(FONT, size)
-        lines = _wrap(phrase, font, max_width)
-        cap = _cap_height(font)
-        if size <= 6 or lines and len(lines) <= 3 and cap * (1 + LINE_PITCH * (len(lines) - 1)) <= max_height:
-            return font, lines or [phrase]
+        lines = _wrap(words, size, max_width)
+        above, below, pitch = _line_metrics(phrase, size)
+        if size <= 6 or lines and len(lines) <= 3 and above + pitch * (len(lines) - 1) + below <= max_height:
+            return size, lines or [[text.Piece(word, i) for i, word in enumerate(words)]]
         size -= max(1, size // 16)
 
 
-def _wrap(phrase: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
-    """Greedy lines no wider than `max_width`; [] when one word alone is wider."""
-    lines: list[str] = []
+def _wrap(words: list[str], size: int, max_width: float) -> list[list[text.Piece]]:
+    """Greedy lines no wider than `max_width`; [] when one word alone is wider, unless it is in a script written
+    without spaces, which breaks between its characters."""
+    if any(text.width(word, size) > max_width and not text.unspaced(word) for word in words):
+        return []
+    space = load_font(FONT, size).getlength(" ")
+    return text.wrap(words, lambda piece: text.width(piece, size), space, max_width)
+
+
+def _line_metrics(phrase: str, size: int) -> tuple[float, float, float]:
+    """How far the lines' letters rise above and sink below the baseline, and the baseline-to-baseline pitch:
+    for the caption font's scripts in cap heights, as ever, for others from their glyphs (CJK is taller)."""
+    font = load_font(FONT, size)
+    cap = _cap_height(font)
+    if text.uses_only(phrase):
+        return cap, 0.0, cap * LINE_PITCH
+    top, bottom = 0.0, 0.0
     for word in phrase.split():
-        if font.getlength(word) > max_width:
-            return []
-        if lines and font.getlength(f"{lines[-1]} {word}") <= max_width:
-            lines[-1] += f" {word}"
-        else:
-            lines.append(word)
-    return lines
+        for run in text.shape(word, size):
+            box = run.font.getbbox(run.text, anchor="ls")
+            top, bottom = min(top, box[1]), max(bottom, box[3])
+    above = max(cap, -top)
+    return above, bottom, max(cap * LINE_PITCH, (above + bottom) * 1.15)
 
 
 def _cap_height(font: ImageFont.FreeTypeFont) -> float:

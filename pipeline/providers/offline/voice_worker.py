@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
 import wave
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pipeline.errors import ProviderError
 from pipeline.models import Speech, WordTiming
@@ -132,21 +134,29 @@ def serve(load: Callable[[], tuple[Reply, Callable[[Request], Reply]]]) -> None:
     `load` returns what to announce (package, licence) and the function that answers a request. An engine error is
     sent back as {"error": sentence}, so one bad scene does not end the worker.
     """
+    # Ctrl-C reaches the whole process group: the run decides what happens (it closes our stdin, and we end), so the
+    # worker neither dies mid-reply nor prints a traceback of its own into the person's terminal.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = sys.stdout
     sys.stdout = sys.stderr  # an engine that prints must not corrupt the replies
     try:
-        about, answer = load()
-    except Exception as exc:  # noqa: BLE001  the parent turns this into one sentence
-        out.write(json.dumps({"error": str(exc)}) + "\n")
-        out.flush()
-        return
-    out.write(json.dumps(about) + "\n")
-    out.flush()
-    for line in sys.stdin:
-        request = json.loads(line)
         try:
-            reply = answer(request)
-        except Exception as exc:  # noqa: BLE001
-            reply = {"error": str(exc)}
-        out.write(json.dumps(reply) + "\n")
-        out.flush()
+            about, answer = load()
+        except Exception as exc:  # noqa: BLE001  the parent turns this into one sentence
+            _reply(out, {"error": str(exc)})
+            return
+        _reply(out, about)
+        for line in sys.stdin:
+            request = json.loads(line)
+            try:
+                reply = answer(request)
+            except Exception as exc:  # noqa: BLE001
+                reply = {"error": str(exc)}
+            _reply(out, reply)
+    except BrokenPipeError:  # the run was killed (SIGKILL) while we answered: nobody is left to tell
+        os._exit(0)
+
+
+def _reply(out: TextIO, reply: Reply) -> None:
+    out.write(json.dumps(reply) + "\n")
+    out.flush()

@@ -58,9 +58,10 @@ class OpenAIScriptWriter(ScriptWriter):
 
     def write(self, request: ShortRequest) -> Script:
         seconds = scene_seconds(request.seconds, request.scene_count)
-        values = dict(topic=request.topic, seconds=request.seconds, scene_count=request.scene_count,
-                      language=request.language, style=request.style, scene_seconds=f"{seconds[0]:g}",
-                      target_words=target_words(seconds[0]), max_words=max_words(seconds[0]))
+        topic = request.topic.replace("<", "‹").replace(">", "›")  # data between <topic> tags: it cannot close them
+        values = dict(topic=topic, seconds=request.seconds, scene_count=request.scene_count, language=request.language,
+                      style=request.style, scene_seconds=f"{seconds[0]:g}", target_words=target_words(seconds[0]),
+                      max_words=max_words(seconds[0]))
         messages = [{"role": "system", "content": fill("script_system.txt", **values)},
                     {"role": "user", "content": fill("script_user.txt", **values)}]
         try:
