@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import os
 import sqlite3
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from pipeline import (
     write_package,
 )
 from pipeline.render.motion import encode_frames
+from fakes.youtube import render_video
 from tiny_disk import fill, tiny_disk
 
 TINY = VideoFormat(width=144, height=256, fps=12)
@@ -49,7 +49,7 @@ def test_a_render_onto_a_full_disk_is_one_sentence_and_leaves_no_video(tmp_path,
 
 def test_a_package_onto_a_full_disk_is_one_sentence_and_leaves_nothing_that_looks_finished(tmp_path):
     video, captions = tmp_path / "v.mp4", tmp_path / "c.srt"
-    video.write_bytes(os.urandom(64 * 1024))
+    render_video(video, size=64 * 1024)  # a real video (the package refuses a broken one), too big for the disk
     captions.write_text("1\n00:00:00,000 --> 00:00:01,000\nBEES\n")
     manifest = Manifest(shorts_version="test", request=ShortRequest(topic="bees"), providers={}, video_format=TINY,
                         render_options=RenderOptions(), script=SCRIPT, frames=[], clips=[], narrations=[],
