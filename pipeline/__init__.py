@@ -28,7 +28,7 @@ from pipeline.render.short import RenderOptions, render_short
 from pipeline.script import write_script
 from pipeline.settings import Settings
 from pipeline.state.database import Database
-from pipeline.state.home import make_private, private_home, private_secret
+from pipeline.state.home import check_free_space, make_private, private_home, private_secret
 from pipeline.state.ledger import open_ledger
 from pipeline.state.locks import AdvisoryLock, FileLock
 from pipeline.state.store import AssetStore, DamagedAsset, file_digest, intact, open_store
@@ -62,5 +62,5 @@ __all__ = [
     "Review", "Storyboard", "plan_storyboard", "preview_uri", "scene_takes", "write_storyboard",
     "Footage", "describe_pick", "footage_credits", "footage_line", "pick_footage", "picks_footage", "provider_names",
     "with_credits",
-    "make_private", "private_home", "private_secret",
+    "check_free_space", "make_private", "private_home", "private_secret",
 ]

@@ -114,3 +114,12 @@ def test_a_runway_voice_name_it_lacks_is_refused_before_anything_is_bought(runwa
     with pytest.raises(ConfigError, match="no preset voice named 'Nobody'") as caught:
         check_providers(request, choose_providers(request, Settings()), Settings())
     assert caught.value.step == "voice" and runway.seen("POST", "/v1/text_to_speech") == []
+
+
+def test_an_openai_voice_name_it_lacks_is_refused_before_any_request(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)  # OpenAI itself: its voices are known (a compatible server has its own)
+    request = ShortRequest(topic="bees", voice_provider="openai", voice="robot", script_provider="offline",
+                           image_provider="offline")
+    with pytest.raises(ConfigError, match="OpenAI has no voice named 'robot'; use one of alloy, ") as caught:
+        check_providers(request, choose_providers(request, Settings()), Settings())
+    assert caught.value.step == "voice"

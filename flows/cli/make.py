@@ -14,7 +14,7 @@ import typer
 
 from flows.cli.errors import fail, log_to_stderr, one_line_errors
 from pipeline import (
-    Settings, ShortRequest, check_providers, check_upload_ready, choose_providers, prepare_output_dir, short_folder,
+    Settings, ShortRequest, check_free_space, check_providers, check_upload_ready, choose_providers, prepare_output_dir, short_folder,
 )
 
 log = logging.getLogger("shorts")
@@ -56,6 +56,7 @@ def make(
                   upload=upload, channel=channel)
     with one_line_errors(code=2):
         settings = Settings()
+        check_free_space(settings.home_dir)
         asker = "--review" if review else "SHORTS_REVIEW=true"
         review = settings.review if review is None else review
         if review and not yes and not sys.stdin.isatty():  # say so now, before anything is made or paid for

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,3 +140,22 @@ def private_secret(path: Path, make: bool = True) -> str:
     if not value:
         raise ConfigError(f"{path} is empty; delete it and the next server start makes a new one.")
     return value
+
+
+MIN_FREE_BYTES = 100 * 1024 * 1024  # a Short's frames, clips, voice and renders, and Prefect's records, with room
+
+
+def check_free_space(root: Path, need: int = MIN_FREE_BYTES) -> None:
+    """Refuse, in one sentence and before anything starts, a SHORTS_HOME on a disk that is (nearly) full: Prefect's
+    database there would answer every write with an error, and half-made files would be left behind."""
+    folder = root
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # a home not made yet: the disk it would be made on
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # unreadable: the command that writes there says why in its own sentence
+    if free < need:
+        raise ConfigError(f"The disk under SHORTS_HOME ({root}) has {free / 2**20:.0f} MB free and a Short needs "
+                          f"about {need / 2**20:.0f} MB; free some space, or set SHORTS_HOME to another disk, then "
+                          "rerun.")

@@ -54,3 +54,15 @@ def test_a_full_output_disk_is_one_sentence_and_leaves_no_short(on_prefect_serve
     assert "Unexpected" not in last, last
     assert "final.mp4" not in left and "manifest.json" not in left and not [n for n in left if ".part" in n]
     assert temporaries(tmp_path / "home") == []
+
+
+def test_a_full_disk_under_shorts_home_is_one_sentence_before_anything_starts(tmp_path):
+    with tiny_disk(tmp_path / "disk", "1m") as disk:
+        env = dict(os.environ, SHORTS_HOME=str(disk / "home"))
+        run = ShortsProcess("make", "bees", "--seconds", "5", "--scenes", "1", env=env, cwd=tmp_path)
+        code = run.finish()
+        left = sorted(p.name for p in disk.rglob("*"))
+    assert code == 2 and len(run.lines) == 1 and "Traceback" not in run.stderr
+    assert re.fullmatch(r"shorts: The disk under SHORTS_HOME \(\S+\) has 1 MB free and a Short needs about 100 MB; "
+                        r"free some space, or set SHORTS_HOME to another disk, then rerun\.", run.lines[0]), run.lines
+    assert left == []  # no server, no database, no half-made file

@@ -62,6 +62,10 @@ class OpenAINarrator(Narrator):
                    word_timer=timer)
 
     def check(self, request: ShortRequest) -> None:
+        voice = request.voice or self.voice
+        if self._client.base_url.host == "api.openai.com" and voice not in VOICES:  # a compatible server has its own
+            raise ConfigError(f"OpenAI has no voice named {voice!r}; use one of {', '.join(VOICES)} "
+                              "(`shorts voices --provider openai`).")
         instead = "--voice elevenlabs, --voice runway or --voice offline"
         check_model(self._client, self.model, "SHORTS_OPENAI_VOICE_MODEL", instead)
         if isinstance(self.word_timer, OpenAIWordTimer):
