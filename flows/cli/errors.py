@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -26,6 +28,23 @@ FLAG_NAMES = {"seconds": "--seconds", "scenes": "--scenes", "topic": "TOPIC", "v
               "channel": "--channel"}
 
 
+_INTERRUPTED = threading.Event()  # Ctrl-C was pressed during this command
+
+
+def _on_ctrl_c(signum: int, frame: object) -> None:
+    _INTERRUPTED.set()
+    signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt, as Python does
+
+
+def notice_ctrl_c() -> None:
+    """Remember a Ctrl-C, so that whatever it turns into on its way out (Prefect can make it "Task run is not set")
+    still ends as an interruption: exit 130, not a failed step."""
+    _INTERRUPTED.clear()  # a new command (tests run several in one process)
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is \
+            signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_ctrl_c)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Say what is wrong in one line on stderr and exit with `code`."""
     typer.echo(f"shorts: {message}", err=True)
@@ -41,7 +60,15 @@ def one_line_errors(code: int = 1, *, config_code: int | None = None, interrupte
     failing to start or to reach its database) into one line.
     """
     try:
-        yield
+        try:
+            yield
+        except typer.Exit:
+            raise
+        except Exception:
+            if not _INTERRUPTED.is_set():
+                raise
+            _reraise_when_debugging()
+            fail(interrupted, code=130)
     except typer.Exit:
         raise
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.errors import fail, log_to_stderr, one_line_errors
+from flows.cli.errors import fail, log_to_stderr, notice_ctrl_c, one_line_errors
 from pipeline import (
     Settings, ShortRequest, check_free_space, check_providers, check_upload_ready, choose_providers, prepare_output_dir, short_folder,
 )
@@ -50,6 +50,7 @@ def make(
 ) -> None:
     """Make one Short about TOPIC."""
     log_to_stderr()
+    notice_ctrl_c()
     started = time.perf_counter()
     values = dict(topic=topic, seconds=seconds, scenes=scenes, language=language, voice=voice_name, style=style,
                   script_provider=script, image_provider=image, video_provider=video, voice_provider=voice,
