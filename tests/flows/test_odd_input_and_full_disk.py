@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -66,3 +67,19 @@ def test_a_full_disk_under_shorts_home_is_one_sentence_before_anything_starts(tm
     assert re.fullmatch(r"shorts: The disk under SHORTS_HOME \(\S+\) has 1 MB free and a Short needs about 100 MB; "
                         r"free some space, or set SHORTS_HOME to another disk, then rerun\.", run.lines[0]), run.lines
     assert left == []  # no server, no database, no half-made file
+
+
+@pytest.mark.flow
+def test_ctrl_c_while_the_offline_voice_speaks_is_one_line_and_leaves_no_temporary(on_prefect_server, tmp_path):
+    """Ctrl-C reaches the whole foreground group, the Piper worker included, as in a terminal."""
+    env = dict(os.environ, PREFECT_LOCAL_STORAGE_PATH=str(tmp_path / "home" / "prefect-results"))
+    run = ShortsProcess("make", "bees in winter", "--seconds", "10", "--scenes", "2", env=env, cwd=tmp_path)
+    try:
+        run.wait_for(r"▶ clips and narration")
+        os.killpg(run.process.pid, signal.SIGINT)
+        code = run.finish(120)
+    finally:
+        run.process.poll() is None and run.kill()
+    assert code == 130, run.stderr[-3000:]
+    assert run.lines[-1].startswith("shorts: Interrupted") and "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert temporaries(tmp_path / "home", Path(os.environ["SHORTS_OUTPUT_DIR"])) == []

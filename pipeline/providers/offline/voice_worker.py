@@ -71,8 +71,10 @@ class VoiceWorker:
         if self._process and self._process.poll() is None:
             return self._process
         module = f"pipeline.providers.offline.{self.engine}_engine"
+        # Its own session: a terminal's Ctrl-C reaches the run, not the worker (even while it is still importing);
+        # the run closes the worker's stdin as it stops, and the worker ends, as it does when the run is killed.
         process = subprocess.Popen([sys.executable, "-m", module, *self.args], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, text=True, encoding="utf-8")
+                                   stdout=subprocess.PIPE, text=True, encoding="utf-8", start_new_session=True)
         about = self._read(process)
         if about is None or "error" in about:
             process.kill()
@@ -134,8 +136,8 @@ def serve(load: Callable[[], tuple[Reply, Callable[[Request], Reply]]]) -> None:
     `load` returns what to announce (package, licence) and the function that answers a request. An engine error is
     sent back as {"error": sentence}, so one bad scene does not end the worker.
     """
-    # Ctrl-C reaches the whole process group: the run decides what happens (it closes our stdin, and we end), so the
-    # worker neither dies mid-reply nor prints a traceback of its own into the person's terminal.
+    # A Ctrl-C sent to the worker anyway is the run's to handle (it closes our stdin, and we end): the worker neither
+    # dies mid-reply nor prints a traceback of its own into the person's terminal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = sys.stdout
     sys.stdout = sys.stderr  # an engine that prints must not corrupt the replies
