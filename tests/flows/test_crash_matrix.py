@@ -39,7 +39,7 @@ def test_killed_anywhere_a_rerun_finishes_and_nothing_is_paid_twice(on_prefect_s
         env = run_env(home, out, on_prefect_server, RUNWAYML_API_SECRET=RUNWAY_KEY, RUNWAYML_BASE_URL=runway.url,
                       SHORTS_RUNWAY_POLL_SECONDS="0.05", RUNWARE_API_KEY=RUNWARE_KEY, RUNWARE_BASE_URL=runware.url,
                       SHORTS_RUNWARE_POLL_SECONDS="0.05", SHORTS_YOUTUBE_API_URL=youtube.url,
-                      SHORTS_VOICE_PROVIDER="offline")  # a Runway key alone would also pick Runway's (paid) voice
+                      SHORTS_VOICE_PROVIDER="espeak")  # a Runway key alone would also pick Runway's (paid) voice
 
         def run() -> ShortsProcess:
             process = ShortsProcess(*MAKE, env=env, cwd=tmp_path)

@@ -29,6 +29,7 @@ def cut_short(path: Path) -> None:
 @pytest.mark.flow
 def test_a_truncated_cached_render_or_voice_is_made_again_and_the_package_is_whole(prefect_api, monkeypatch):
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "espeak")  # an offline voice that starts at once
     first, _ = make()
     manifest = json.loads(Path(first["manifest"]).read_text())
     render = Path(manifest["render"]["video"])
@@ -53,7 +54,7 @@ def test_a_truncated_cached_render_or_voice_is_made_again_and_the_package_is_who
 def test_a_truncated_runway_clip_is_collected_again_or_stops_in_one_sentence(prefect_api, runway, monkeypatch,
                                                                            tmp_path):
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
-    monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "offline")  # the clips are what is bought here
+    monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "espeak")  # the clips are what is bought here
     args = ["--video", "runway"]
     first = make_with(*args)
     clip = Path(json.loads(Path(first["manifest"]).read_text())["clips"][0]["path"])

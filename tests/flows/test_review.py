@@ -96,7 +96,7 @@ def test_a_review_shows_the_storyboard_and_buys_no_clip_until_a_person_says_yes(
     fake = FakeRunway().start()
     monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
     # A Runway key alone also picks Runway's voice; this test is about the clips' review, so the voice stays offline.
-    monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "offline")
+    monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "espeak")
     monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
     monkeypatch.setenv("SHORTS_RUNWAY_POLL_SECONDS", "0.02")
     args = ["octopus camouflage", "--seconds", "6", "--scenes", "2", "--video", "runway", "--image", "offline",
@@ -164,7 +164,7 @@ def test_a_daily_short_over_the_auto_approve_rule_waits_for_review_and_unanswere
 
     fake = FakeRunway().start()
     for name, value in dict(RUNWAYML_API_SECRET=KEY, RUNWAYML_BASE_URL=fake.url, SHORTS_IMAGE_PROVIDER="offline",
-                            SHORTS_VOICE_PROVIDER="offline",
+                            SHORTS_VOICE_PROVIDER="espeak",
                             SHORTS_AUTO_APPROVE_CREDITS="20", SHORTS_REVIEW_TIMEOUT_HOURS="0.0003").items():
         monkeypatch.setenv(name, value)
     add_topics(Settings(), ["Why cats purr"])

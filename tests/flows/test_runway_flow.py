@@ -27,7 +27,7 @@ def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch, on_p
     try:
         monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
         # A Runway key alone also picks Runway's voice; this test is about frames and clips, so the voice stays offline.
-        monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "offline")
+        monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "espeak")
         monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
         monkeypatch.setenv("SHORTS_RUNWAY_POLL_SECONDS", "0.02")
         monkeypatch.setenv("SHORTS_RUNWAY_REFERENCE_FIRST_FRAME", "true")
@@ -64,7 +64,7 @@ def test_a_named_prefect_limit_that_does_not_exist_stops_before_paying(monkeypat
     try:
         monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
         # A Runway key alone also picks Runway's voice; this test is about frames and clips, so the voice stays offline.
-        monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "offline")
+        monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "espeak")
         monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
         monkeypatch.setenv("SHORTS_RUNWAY_LIMIT", "no-such-limit")
         result = subprocess.run([SHORTS, "make", "limits", "--seconds", "5", "--scenes", "1", "--video", "runway"],
@@ -81,7 +81,7 @@ def test_ctrl_c_while_clips_run_leaves_them_to_finish_and_the_rerun_buys_nothing
     fake = FakeRunway().start()
     try:
         env = run_env(home, out, on_prefect_server, RUNWAYML_API_SECRET=KEY, RUNWAYML_BASE_URL=fake.url,
-                      SHORTS_RUNWAY_POLL_SECONDS="0.05", SHORTS_VOICE_PROVIDER="offline")
+                      SHORTS_RUNWAY_POLL_SECONDS="0.05", SHORTS_VOICE_PROVIDER="espeak")
         make = ("make", "octopus ink", "--seconds", "6", "--scenes", "2", "--image", "offline", "--video", "runway",
                 "--json")
         fake.outcomes = ["HOLD", "HOLD"]

@@ -46,7 +46,7 @@ def machine(root: Path, name: str, api: str, runway: FakeRunway, database: str, 
     """The environment of one worker machine: its own home and output folder, the shared servers."""
     return run_env(root / name / "home", root / name / "out", api, RUNWAYML_API_SECRET=RUNWAY_KEY,
                    RUNWAYML_BASE_URL=runway.url, SHORTS_RUNWAY_POLL_SECONDS="0.05", SHORTS_DATABASE_URL=database,
-                   SHORTS_STORE_URL=store, AWS_ENDPOINT_URL=endpoint, SHORTS_VOICE_PROVIDER="offline", **AWS_ENV)
+                   SHORTS_STORE_URL=store, AWS_ENDPOINT_URL=endpoint, SHORTS_VOICE_PROVIDER="espeak", **AWS_ENV)
 
 
 def shared_tasks(database: str, *more: str) -> list[tuple]:
