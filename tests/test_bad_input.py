@@ -114,3 +114,11 @@ def test_unusable_topics_get_one_sentence(topic):
         ShortRequest(topic=topic)
     message = explain(caught.value)
     assert message.count(".") >= 1 and "\n" not in message and message.startswith("TOPIC: the topic is")
+
+
+def test_topics_that_differ_in_a_mark_or_in_another_script_get_their_own_folders():
+    folders = [short_folder(topic) for topic in ("Black holes", "Black holes!", "ブラックホール", "ブラックホールの謎",
+                                                 "ثقب أسود")]
+    assert len(set(folders)) == len(folders)
+    assert folders[0].startswith("black-holes-") and folders[2].startswith("ブラックホール-")
+    assert folders[4].startswith("ثقب-أسود-")  # Arabic words kept, in their own order
