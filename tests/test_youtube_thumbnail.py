@@ -13,6 +13,7 @@ from PIL import Image
 from fakes.youtube import FakeYouTube, render_video
 from pipeline import Scene, Script, Settings, ShortRequest, file_digest, publish
 from pipeline.publish.youtube_limits import THUMBNAIL_MAX_BYTES
+from pipeline.publish.youtube_thumbnail import make_thumbnail
 from pipeline.state.ledger import Ledger
 
 SCRIPT = Script(
@@ -143,3 +144,12 @@ def test_shorts_youtube_thumbnail_false_skips_it(out_dir, youtube, youtube_setti
     publish(out_dir, SCRIPT, REQUEST, Settings(youtube_api_url=youtube.url), sleep=lambda s: None)
     assert youtube.videos == ["fakeVid001"] and youtube.thumbnails == [] and not (out_dir / "thumbnail.jpg").exists()
     assert [method for method, _ in youtube.requests] == ["POST", "PUT", "GET"]  # the upload, one status report
+
+
+@pytest.mark.parametrize("title", ["タコはどうやって色を変えるのか", "كيف يغير الأخطبوط لونه"])
+def test_a_title_in_another_script_is_drawn_not_dropped(tmp_path, title):
+    video = render_video(tmp_path / "final.mp4", width=144, height=256)
+    image = Image.open(make_thumbnail(video, title, tmp_path / "thumb.jpg"))
+    band = image.crop((0, 1180, 1080, 1520)).convert("L")
+    white = sum(band.histogram()[236:])
+    assert white > 5000  # the letters are there: these scripts used to be left out, leaving an empty band

@@ -17,12 +17,13 @@ from google.auth.exceptions import GoogleAuthError
 from googleapiclient.discovery import Resource
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from pipeline.publish.youtube_limits import THUMBNAIL_MAX_BYTES
 from pipeline.publish.youtube_retry import TRANSPORT_ERRORS, describe, execute, is_rate_limit
 from pipeline.publish.youtube_upload import processing_status
-from pipeline.render.captions import FONT, drawable, load_font
+from pipeline.render import text
+from pipeline.render.fonts import FONT, load_font, visible
 from pipeline.state.store import atomic_path
 
 log = logging.getLogger("shorts")
@@ -66,7 +67,7 @@ def make_thumbnail(video: Path, title: str, dest: Path) -> Path:
     """Draw `title` on the first scene's first frame, as the manifest beside `video` lists it (else on the video's
     own first frame): a JPEG at `dest`."""
     image = ImageOps.fit(_first_frame(video), SIZE, Image.Resampling.LANCZOS)
-    _draw_title(image, drawable(title).strip())
+    _draw_title(image, visible(title).strip())
     data = io.BytesIO()
     image.save(data, "JPEG", quality=88, optimize=True)
     if data.tell() > THUMBNAIL_MAX_BYTES:
@@ -139,39 +140,34 @@ def _first_frame(video: Path) -> Image.Image:
 def _draw_title(image: Image.Image, title: str) -> None:
     """The title in large white letters with a black outline, over a dark band in the lower middle: clear of
     the Shorts player's buttons (right) and its caption (bottom), and of a title card's own headline, which a lighter
-    band let show through behind the letters."""
-    if not title:
+    band let show through behind the letters. Words in other scripts take their own fonts, right to left where they
+    are written so."""
+    words = title.split()
+    if not words:
         return
     width, height = image.size
-    font, lines = _fit(title, round(width * 0.11), width * 0.84, height * 0.3)
-    pitch = font.size * 1.18
+    px, lines = _fit(words, round(width * 0.11), width * 0.84, height * 0.3)
+    pitch = px * 1.18
     top = height * 0.7 - pitch * len(lines) / 2
     band = Image.new("L", image.size, 0)
     ImageDraw.Draw(band).rectangle((0, top - pitch * 0.5, width, top + pitch * (len(lines) + 0.5)), fill=180)
     image.paste(Image.new("RGB", image.size, (0, 0, 0)), mask=band)
-    draw = ImageDraw.Draw(image)
+    draw, space = ImageDraw.Draw(image), load_font(FONT, px).getlength(" ")
     for i, line in enumerate(lines):
-        draw.text((width / 2, top + pitch * (i + 0.5)), line, font=font, fill=(255, 255, 255), anchor="mm",
-                  stroke_width=max(1, round(font.size * 0.07)), stroke_fill=(0, 0, 0))
+        widths = [text.width(piece.text, px) for piece in line]
+        x, baseline = (width - sum(widths) - space * (len(line) - 1)) / 2, top + pitch * (i + 0.5) + px * 0.36
+        for k in text.visual_order([text.direction(piece.text) for piece in line]):
+            text.draw_word(draw, x, baseline, line[k].text, px, fill=(255, 255, 255),
+                           stroke_width=max(1, round(px * 0.07)), stroke_fill=(0, 0, 0))
+            x += widths[k] + space
 
 
-def _fit(text: str, size: int, max_width: float, max_height: float) -> tuple[ImageFont.FreeTypeFont, list[str]]:
-    """The largest font (from `size` down) at which `text` wraps into at most 4 lines within the box."""
+def _fit(words: list[str], size: int, max_width: float, max_height: float) -> tuple[int, list[list[text.Piece]]]:
+    """The largest size (from `size` down) at which the words wrap into at most 4 lines within the box (a word too
+    wide for a line is broken, never drawn as a hairline)."""
     while True:
-        font = load_font(FONT, size)
-        lines = _wrap(text, font, max_width)
-        if size <= 12 or lines and len(lines) <= 4 and size * 1.18 * len(lines) <= max_height:
-            return font, lines or [text]
+        space = load_font(FONT, size).getlength(" ")
+        lines = text.wrap(words, lambda piece: text.width(piece, size), space, max_width)
+        if size <= 12 or len(lines) <= 4 and size * 1.18 * len(lines) <= max_height:
+            return size, lines
         size -= max(1, size // 12)
-
-
-def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
-    lines: list[str] = []
-    for word in text.split():
-        if font.getlength(word) > max_width:
-            return []  # a word wider than the frame: try a smaller font
-        if lines and font.getlength(f"{lines[-1]} {word}") <= max_width:
-            lines[-1] += f" {word}"
-        else:
-            lines.append(word)
-    return lines
