@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -13,7 +12,8 @@ from pydantic import Field
 from pipeline.models import Model, VideoFormat, WordTiming
 from pipeline.render import text
 from pipeline.render.text import draw_word
-from pipeline.render.fonts import FONT, has_glyph, load_font, visible
+from pipeline.render.fonts import FONT, load_font, visible
+
 LINGER = 0.6  # seconds a group stays after its last word when nothing follows at once
 MAX_HEIGHT = 0.3  # tallest a caption's lines may be, as a share of the frame height, before the size comes down
 
@@ -100,17 +100,6 @@ def srt(groups: list[CaptionGroup]) -> str:
 def _stamp(seconds: float) -> str:
     ms = round(seconds * 1000)
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-
-
-def drawable(text: str, font: Path = FONT) -> str:
-    """`text` composed (NFC), without the characters `font` has no glyph for, which would show as empty boxes."""
-    return "".join(ch for ch in unicodedata.normalize("NFC", text) if has_glyph(font, ch))
-
-
-def missing_glyphs(texts: list[str], font: Path = FONT) -> list[str]:
-    """The characters of `texts` that `font` cannot draw, each once, in order."""
-    return list(dict.fromkeys(ch for text in texts for ch in unicodedata.normalize("NFC", text)
-                              if not ch.isspace() and not has_glyph(font, ch)))
 
 
 class CaptionLayers(NamedTuple):
