@@ -11,7 +11,7 @@ from pipeline import (
 from pipeline.providers.openai.image import OpenAIImageMaker
 from pipeline.providers.openai.prices import image_usd
 
-KEY = "sk-test-not-a-real-key"
+KEY = "fake-openai-key-for-tests"
 SCENE = Scene(index=1, narration="Octopuses change colour in a blink.", first_frame_prompt="an octopus on a reef",
               motion_prompt="slow push in", seconds=5)
 

@@ -7,7 +7,7 @@ from fakes.openai import FakeOpenAI, serving
 from pipeline import ConfigError, Settings, ShortRequest, check_providers, choose_providers
 from pipeline.providers import choose_provider, is_paid
 
-KEY = "sk-test-not-a-real-key"
+KEY = "fake-openai-key-for-tests"
 
 
 def test_auto_gives_an_openai_only_user_the_offline_voice_and_says_why(monkeypatch):

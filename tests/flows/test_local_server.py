@@ -23,7 +23,7 @@ from fakes.loopback import LoopbackFake, send
 from pipeline import Settings
 from shorts_process import SHORTS
 
-FAKE_KEY = "sk-test-never-for-the-server"
+FAKE_KEY = "fake-key-never-for-the-server"
 
 
 def _shorts(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

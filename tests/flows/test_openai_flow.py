@@ -14,7 +14,7 @@ import pytest
 from fakes.openai import FakeOpenAI, error, good_script, serving
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
-KEY = "sk-test-not-a-real-key"
+KEY = "fake-openai-key-for-tests"
 PAID = ("/chat/completions", "/images/generations", "/audio/speech", "/audio/transcriptions")
 
 

@@ -66,7 +66,7 @@ def serve_env(tmp_path: Path, port: int, **changes: str) -> dict[str, str]:
     return env
 
 
-FAKE_KEY = "sk-test-only-for-flow-runs"
+FAKE_KEY = "fake-key-only-for-flow-runs"
 # The flow module wires flows.review.caller_limits in; until it does, the deployment-run checks below are skipped.
 GUARDED = "caller_limits(" in inspect.getsource(__import__("flows.make_short").make_short)
 
