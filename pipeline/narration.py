@@ -42,7 +42,7 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
     previous, following = _neighbours(script, scene, request.language)
     variant = narrator.variant
     # Only a voice that hears its neighbours sounds different beside others, so only its key names them.
-    stitched = getattr(narrator, "stitches", False) and (previous or following)
+    stitched = narrator.stitches and (previous or following)
     key = content_key("voice", provider=narrator.name, model=narrator.model, text=spoken, voice=voice,
                       language=request.language, max_seconds=scene.seconds, finish=FINISH,
                       **({"variant": variant} if variant else {}),

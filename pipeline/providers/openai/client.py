@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 import httpx

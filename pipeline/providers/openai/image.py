@@ -21,7 +21,7 @@ from pipeline.providers.openai.client import (
     PAID_TRIES, check_model, make_client, paid_call, paid_options, vendor_error,
 )
 from pipeline.providers.openai.prices import image_usd
-from pipeline.providers.paid_tasks import billed
+from pipeline.providers.paid_tasks import billed, timeouts
 from pipeline.settings import Settings, default
 from pipeline.providers.base import ImageMaker
 from pipeline.state.ledger import USD, Ledger, open_ledger
@@ -111,8 +111,6 @@ class OpenAIImageMaker(ImageMaker):
             raise ProviderError(f"The {self.model} answer held broken base64 image data; rerun.") from exc
 
     def _download(self, url: str) -> bytes:
-        from pipeline.providers.paid_tasks import timeouts
-
         limits = timeouts(self._timeout)  # an unreachable file host fails in seconds, not after the media timeout
         try:
             if self._http is not None:
