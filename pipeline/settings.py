@@ -113,6 +113,60 @@ class YouTubeSettings(BaseModel):
     youtube_api_url: str | None = Field(None, description="A YouTube-compatible server (e.g. a fake); default Google.")
 
 
+class PostingSettings(BaseModel):
+    """Posting the finished Short to Instagram Reels, Facebook Page Reels and TikTok (README "Posting to Instagram,
+    Facebook and TikTok")."""
+
+    post: str = Field(
+        "", pattern=r"^[a-z, ]*$", description="Where `shorts make` and daily runs post each Short when no --post is "
+        "given: a comma-separated list of youtube, instagram, facebook, tiktok; empty: none (the outbox, or YouTube "
+        "with --upload).")
+    meta_graph_url: str = Field("https://graph.facebook.com", description="Meta's Graph API (Facebook Login: "
+                                "Instagram and Facebook Pages), or a compatible server (a fake).")
+    instagram_graph_url: str = Field(
+        "https://graph.instagram.com", description="The Instagram Graph API host of tokens made with Instagram "
+        "Login (SHORTS_INSTAGRAM_LOGIN=instagram).")
+    meta_graph_version: str = Field("v26.0", pattern=r"^v\d+\.\d+$", description="Graph API version in each URL.")
+    instagram_login: Literal["facebook", "instagram"] = Field(
+        "facebook", description="How the Instagram token was made: facebook (Facebook Login for Business, "
+        "graph.facebook.com; uploads the local file) or instagram (Instagram Login, graph.instagram.com).")
+    instagram_access_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("INSTAGRAM_ACCESS_TOKEN"), description="A token allowed "
+        "instagram_content_publish for the account (else the one `shorts auth instagram` stored).")
+    instagram_user_id: str | None = Field(
+        None, validation_alias=AliasChoices("INSTAGRAM_USER_ID"), description="The Instagram professional "
+        "account's id.")
+    instagram_share_to_feed: bool = Field(True, description="Show the Reel in the profile's feed grid too.")
+    facebook_page_access_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("FACEBOOK_PAGE_ACCESS_TOKEN"), description="A Page token with "
+        "pages_manage_posts (else the one `shorts auth facebook` stored).")
+    facebook_page_id: str | None = Field(
+        None, validation_alias=AliasChoices("FACEBOOK_PAGE_ID"), description="The Facebook Page's id.")
+    tiktok_api_url: str = Field("https://open.tiktokapis.com", description="TikTok's API, or a compatible server.")
+    tiktok_access_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("TIKTOK_ACCESS_TOKEN"), description="A user token with video.upload "
+        "(and video.publish for direct posts); once refreshed, the stored one (HOME/tiktok/token.json) wins.")
+    tiktok_refresh_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("TIKTOK_REFRESH_TOKEN"), description="Refreshes an expired access "
+        "token; TikTok rotates it, and the new one is stored in HOME/tiktok/token.json (0600).")
+    tiktok_client_key: str | None = Field(
+        None, validation_alias=AliasChoices("TIKTOK_CLIENT_KEY"), description="Your TikTok app's client key (for "
+        "the refresh).")
+    tiktok_client_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("TIKTOK_CLIENT_SECRET"), description="Your TikTok app's client secret "
+        "(for the refresh).")
+    tiktok_mode: Literal["inbox", "direct"] = Field(
+        "inbox", description="inbox: a draft in the creator's TikTok inbox, finished in the app (any app); direct: "
+        "posted at once (an app TikTok has audited; else private only).")
+    tiktok_privacy: str | None = Field(
+        None, description="Direct posts: who sees it, one of the creator's options (PUBLIC_TO_EVERYONE, "
+        "MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR, SELF_ONLY); no default, as TikTok asks.")
+    post_poll_seconds: float = Field(5.0, gt=0, description="Between checks of a post being processed.")
+    post_wait_minutes: float = Field(
+        10.0, gt=0, description="How long a run waits for one platform to process a post; then it says so and a "
+        "rerun resumes the wait.")
+
+
 class OpenAISettings(BaseModel):
     """OpenAI, or any OpenAI-compatible server: scripts, first frames, speech, moderation."""
 
@@ -294,15 +348,16 @@ class StockSettings(BaseModel):
 # The sections, in the order the README documents them; `Settings` is all of them at once.
 SECTIONS: dict[str, type[BaseModel]] = {
     "core": CoreSettings, "render": RenderSettings, "shared state": SharedStateSettings,
-    "schedule": ScheduleSettings, "review": ReviewSettings, "youtube": YouTubeSettings, "openai": OpenAISettings,
+    "schedule": ScheduleSettings, "review": ReviewSettings, "youtube": YouTubeSettings,
+    "posting": PostingSettings, "openai": OpenAISettings,
     "ollama": OllamaSettings, "runway": RunwaySettings, "runware": RunwareSettings, "elevenlabs": ElevenLabsSettings,
     "edge": EdgeSettings, "stock": StockSettings,
 }
 
 
 class Settings(BaseSettings, StockSettings, EdgeSettings, ElevenLabsSettings, RunwareSettings, RunwaySettings,
-               OllamaSettings, OpenAISettings, YouTubeSettings, ReviewSettings, ScheduleSettings, SharedStateSettings,
-               RenderSettings, CoreSettings):
+               OllamaSettings, OpenAISettings, PostingSettings, YouTubeSettings, ReviewSettings, ScheduleSettings,
+               SharedStateSettings, RenderSettings, CoreSettings):
     """Every setting, read from the environment (prefix SHORTS_, or the vendors' own variables) and `.env`."""
 
     model_config = SettingsConfigDict(

@@ -162,10 +162,52 @@ def m006_upload_thumbnails(db: Connection) -> None:
     db.execute("ALTER TABLE uploads ADD COLUMN thumbnail_set_at TEXT")
 
 
+class Post(BaseModel):
+    """One final video on one account of a platform other than YouTube (Instagram, Facebook, TikTok): the remote
+    id (container, video or publish id) from the moment it exists, then the post it became."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: str
+    account: str
+    video_hash: str
+    stage: str  # see pipeline.publish.crosspost: created, uploaded, publishing, posted, drafted, or abandoned
+    remote_id: str | None
+    upload_url: str | None
+    post_id: str | None
+    link: str | None
+    detail: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def m007_posts(db: Connection) -> None:
+    # A (platform, account, video hash) is posted at most once. The remote id is recorded before anyone waits on it,
+    # so a rerun (or another machine) resumes that post instead of starting a second one.
+    db.execute("""
+        CREATE TABLE posts (
+            platform TEXT NOT NULL,
+            account TEXT NOT NULL,
+            video_hash TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            remote_id TEXT,
+            upload_url TEXT,
+            post_id TEXT,
+            link TEXT,
+            detail TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (platform, account, video_hash)
+        )""")
+    db.execute("CREATE INDEX posts_updated ON posts (platform, account, updated_at)")
+
+
 # Append only: a shipped migration is never edited, because databases in the wild have already run it.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     m001_remote_tasks, m002_topics, m003_uploads, m004_remote_task_units, m005_topic_queue, m006_upload_thumbnails,
+    m007_posts,
 ]
+POST_COLUMNS = frozenset({"stage", "remote_id", "upload_url", "post_id", "link", "detail"})
 
 
 def amount(value: float, unit: str) -> str:
@@ -342,6 +384,36 @@ class Ledger:
             now = _now()
             db.execute("UPDATE uploads SET thumbnail_set_at = ?, updated_at = ? WHERE video_hash = ? AND channel = ?",
                        (now, now, video_hash, channel))
+
+    def post(self, platform: str, account: str, video_hash: str) -> Post | None:
+        """What is known of posting this video to this account of `platform`, if anything."""
+        with self._db() as db:
+            row = db.execute("SELECT * FROM posts WHERE platform = ? AND account = ? AND video_hash = ?",
+                             (platform, account, video_hash)).fetchone()
+        return Post(**row) if row else None
+
+    def record_post(self, platform: str, account: str, video_hash: str, **changes: str | None) -> None:
+        """Create or change the record of one post (stage, remote_id, upload_url, post_id, link, detail)."""
+        if "stage" not in changes or set(changes) - POST_COLUMNS:
+            raise ValueError(f"cannot record {sorted(changes)} for a post")
+        now = _now()
+        names = ", ".join(changes)
+        marks = ", ".join("?" for _ in changes)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in changes)
+        with self._db(write=True) as db:
+            db.execute(f"INSERT INTO posts (platform, account, video_hash, {names}, created_at, updated_at) "
+                       f"VALUES (?, ?, ?, {marks}, ?, ?) ON CONFLICT (platform, account, video_hash) DO UPDATE SET "
+                       f"{updates}, updated_at = excluded.updated_at",
+                       (platform, account, video_hash, *changes.values(), now, now))
+
+    def posts_since(self, platform: str, account: str, since: datetime, stages: tuple[str, ...]) -> int:
+        """How many posts to this account reached one of `stages` since `since` (a platform's daily cap)."""
+        marks = ", ".join("?" for _ in stages)
+        with self._db() as db:
+            row = db.execute(f"SELECT COUNT(*) AS n FROM posts WHERE platform = ? AND account = ? AND updated_at >= ?"
+                             f" AND stage IN ({marks})",
+                             (platform, account, since.isoformat(timespec="microseconds"), *stages)).fetchone()
+        return int(row["n"])
 
     def queued_topics(self) -> list[str]:
         """The shared topic queue, oldest first."""
