@@ -20,8 +20,8 @@ from pydantic import Field  # noqa: E402
 from flows.artifacts import DailyRow, record_daily  # noqa: E402
 from flows.make_short import make_short  # noqa: E402
 from pipeline import (  # noqa: E402
-    Settings, ShortRequest, ShortResult, ShortsError, check_upload_ready, next_topics, nothing_to_make, record_failed,
-    record_made,
+    Settings, ShortRequest, ShortResult, ShortsError, check_post_ready, check_upload_ready, next_topics, nothing_to_make,
+    parse_platforms, record_failed, record_made,
 )
 
 log = logging.getLogger("shorts")
@@ -32,6 +32,7 @@ def daily_shorts(
     count: Annotated[int | None, Field(ge=1, le=50)] = None,
     seconds: Annotated[int, Field(ge=5, le=180)] = 30,
     upload: bool | None = None,
+    post: list[str] | None = None,
 ) -> list[DailyRow]:
     """Make the next queued topics' Shorts; one failing does not stop the others, but fails the run at the end.
 
@@ -39,18 +40,24 @@ def daily_shorts(
         count: How many topics to make; empty means SHORTS_DAILY_COUNT.
         seconds: Target length of each Short.
         upload: Upload each Short to YouTube (else it goes to the outbox); empty means SHORTS_DAILY_UPLOAD.
+        post: Where to post each Short: youtube, instagram, facebook, tiktok (each at most once); empty means
+            SHORTS_POST.
     """
     settings = Settings()
     count = count or settings.daily_count
     upload = settings.daily_upload if upload is None else upload
+    platforms = parse_platforms(settings.post if post is None else post)
+    upload = upload or "youtube" in platforms
     if upload:
         check_upload_ready(settings)  # a missing token fails the run now, not after every Short is made
+    check_post_ready(settings, platforms)
     topics = next_topics(settings, count)
     if not topics:
         raise nothing_to_make(settings)
     log.info("Making %d Short(s): %s", len(topics), "; ".join(topics))
 
-    rows = [_make_one(settings, ShortRequest(topic=topic, seconds=seconds, upload=upload)) for topic in topics]
+    rows = [_make_one(settings, ShortRequest(topic=topic, seconds=seconds, upload=upload), platforms)
+            for topic in topics]
 
     record_daily(rows)
     for row in rows:
@@ -63,11 +70,11 @@ def daily_shorts(
     return rows
 
 
-def _make_one(settings: Settings, request: ShortRequest) -> DailyRow:
+def _make_one(settings: Settings, request: ShortRequest, platforms: list[str]) -> DailyRow:
     """Run make_short as a subflow and record the outcome in the ledger; never raises for the Short's failure."""
     started = time.perf_counter()
     # Rules approve the clips (SHORTS_AUTO_APPROVE_CREDITS); a Short over them pauses for a person in the UI.
-    state = make_short(request, approval="rules", return_state=True)
+    state = make_short(request, approval="rules", post=platforms, return_state=True)
     seconds = round(time.perf_counter() - started, 1)
     if state.is_completed():
         result: ShortResult = state.result()

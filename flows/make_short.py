@@ -24,14 +24,15 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python  # noqa
 from flows.artifacts import record_run, record_storyboard  # noqa: E402
 from flows.review import Approval, caller_limits, describe, rejected, review_storyboard  # noqa: E402
 from flows.tasks import (  # noqa: E402
-    clip_task, footage_task, frame_task, moderation_task, narration_task, on_this_machine, publish_task, render_task,
-    script_task, storyboard_task,
+    clip_task, footage_task, frame_task, moderation_task, narration_task, on_this_machine, post_task, publish_task,
+    render_task, script_task, storyboard_task,
 )  # noqa: E402
 from pipeline import (  # noqa: E402
-    ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, Narration, ProviderChoice, Published, RenderedShort,
+    ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, Narration, PostOutcome, ProviderChoice, Published,
+    RenderedShort,
     RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError, Storyboard, VideoFormat,
     cancel_in_flight, check_budget, check_providers, choose_providers, describe_pick, disk_error, estimate_characters,
-    estimate_usd, footage_credits, footage_line, is_paid, open_store, package_version, picks_footage,
+    estimate_usd, footage_credits, footage_line, is_paid, open_store, package_version, parse_platforms, picks_footage,
     prepare_output_dir, record_upload, scene_takes, short_folder, slug, with_credits, write_package,
 )
 
@@ -80,7 +81,7 @@ class PydanticParametersFlow(Flow):
 @partial(PydanticParametersFlow, name="make-short", flow_run_name="{request.topic}",
          task_runner=ThreadPoolTaskRunner(max_workers=4))
 def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None = None, redo_scene: int | None = None,
-               approval: Approval = "pause") -> ShortResult | Storyboard:
+               approval: Approval = "pause", post: list[str] | None = None) -> ShortResult | Storyboard:
     """Make one Short from a request; every step reuses what an identical earlier run made.
 
     Args:
@@ -90,8 +91,11 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         redo_scene: Draw this scene's first frame again (its next take), and so its clip; the rest is reused.
         approval: Who approves buying the clips when review is on: pause (a person, in this UI), rules (within
             SHORTS_AUTO_APPROVE_CREDITS, else pause), given (already approved), preview (stop at the storyboard).
+        post: Where to post the Short: youtube, instagram, facebook, tiktok (each at most once); empty means
+            SHORTS_POST. YouTube is also posted to when the request asks for an upload.
     """
     settings = Settings()
+    platforms = parse_platforms(settings.post if post is None else post)  # a bad name fails before anything is made
     approval, chosen_dir = caller_limits(approval, out_dir, settings)  # a deployment's caller cannot loosen settings
     choices = choose_providers(request, settings)
     for choice in choices.values():
@@ -156,11 +160,29 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     with step("package", timings):
         files = write_package(manifest, output)
     with step("publish", timings):
-        published = publish_task(output, manifest.script, request, settings)
-        if published.youtube_id and published.youtube_url:
-            files["manifest.json"] = record_upload(manifest, output, published.youtube_id, published.youtube_url)
-        _say_where(published, manifest.script.title, request.topic)
+        if "youtube" in platforms:
+            request = request.model_copy(update={"upload": True})
+        others = [name for name in platforms if name != "youtube"]
+        try:
+            published = publish_task(output, manifest.script, request, settings)
+        except ShortsError as exc:
+            if not others:
+                raise
+            youtube_failed = exc  # a platform that fails never stops the others: said and raised after them
+        else:
+            youtube_failed = None
+            if published.youtube_id and published.youtube_url:
+                files["manifest.json"] = record_upload(manifest, output, published.youtube_id, published.youtube_url)
+            _say_where(published, manifest.script.title, request.topic)
+    if others:
+        with step("post", timings):
+            posts = post_task(files["final.mp4"], manifest.script, others, settings)
+        _say_posts(posts, None if youtube_failed else published, youtube_failed, manifest.script.title, request)
+        if youtube_failed:
+            raise youtube_failed
     record_run(manifest, files["final.mp4"], video_url)  # the script, a cost table and a link, on the run
+    if others and (failed := [o for o in posts if o.status == "failed"]):
+        raise ShortsError("; ".join(o.line() for o in failed), step="post")
     return ShortResult(
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
         manifest=files["manifest.json"], providers=provider, cost_credits=manifest.cost_credits,
@@ -266,6 +288,23 @@ def _say_where(published: Published, title: str, topic: str) -> None:
         log.info("  on YouTube: %s", published.youtube_url)
     else:
         log.info("  dropped in the outbox: %s", published.location)
+
+
+def _say_posts(posts: list[PostOutcome], published: Published | None, youtube_failed: ShortsError | None, title: str,
+               request: ShortRequest) -> None:
+    """One line per platform, at the end of the run; each post's link also becomes a link on the run."""
+    log.info("Where the Short went:")
+    if youtube_failed:
+        log.info("  youtube: failed (%s)", str(youtube_failed).rstrip("."))
+    elif request.upload and published and published.youtube_url:
+        log.info("  youtube: posted %s", published.youtube_url)
+    elif request.upload and published:
+        log.info("  youtube: skipped (no YouTube token; the package is in the outbox: %s)", published.location)
+    for outcome in posts:
+        log.info("  %s", outcome.line())
+        if outcome.link:
+            create_link_artifact(outcome.link, link_text=title, key=f"{outcome.platform}-{slug(request.topic)}",
+                                 description=f"The Short on {outcome.platform.capitalize()}.")
 
 
 if __name__ == "__main__":

@@ -20,9 +20,9 @@ from pydantic import BaseModel
 from flows.locking import FlockLockManager
 from pipeline import (
     AssetStore, ClipAsset, ConfigError, Footage, FrameAsset, ModerationCheck, Narration, ProviderChoice, ProviderError,
-    Published, RenderedShort, RenderOptions, Scene, Script, Settings, ShortRequest, ShortsError, Storyboard,
+    PostOutcome, Published, RenderedShort, RenderOptions, Scene, Script, Settings, ShortRequest, ShortsError, Storyboard,
     VideoFormat, animate_scene, build_provider, file_digest, intact, make_first_frame, moderate_script, narrate,
-    open_store, pick_footage, plan_storyboard, publish, render_short, write_script, write_storyboard,
+    open_store, pick_footage, plan_storyboard, post_everywhere, publish, render_short, write_script, write_storyboard,
 )
 
 log = logging.getLogger("shorts")
@@ -194,3 +194,10 @@ def render_task(script: Script, clips: list[ClipAsset], narrations: list[Narrati
 @task(name="publish", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
 def publish_task(out_dir: Path, script: Script, request: ShortRequest, settings: Settings) -> Published:
     return publish(out_dir, script, request, settings)
+
+
+@task(name="post")
+def post_task(video: Path, script: Script, platforms: list[str], settings: Settings) -> list[PostOutcome]:
+    """Instagram, Facebook and TikTok; no task retries: each platform retries what is safe, and a failed one is left
+    for the next run, which resumes it from the ledger."""
+    return post_everywhere(video, script, platforms, settings)

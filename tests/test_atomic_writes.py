@@ -120,6 +120,7 @@ WRITERS = {
     ("providers/paid_tasks.py", 'dest.open("wb")'), ("providers/speech_audio.py", 'wave.open(str(dest), "wb")'),
     ("providers/speech_audio.py", "src.write_bytes("),  # the temporary's name + ".in", removed after
     ("publish/youtube_auth.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # save_token: a 0600 temporary, then renamed
+    ("publish/tokens.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # the platforms' save_token: the same way
     ("package.py", "copyfile(source, tmp)"), ("publish/step.py", "copyfile(out_dir / file, staging / file)"),
     ("providers/stock/clip.py", "tmp.write_text("), ("providers/stock/clip.py", 'tmp.open("wb")'),  # atomic_path
     ("providers/folder/media.py", ".save(dest"),  # make_first_frame's temporary

@@ -16,7 +16,7 @@ from fakes.posting import SCRIPT, SECRETS, no_platform_env, platform_env
 from fakes.tiktok import FakeTikTok
 from fakes.youtube import render_video
 from pipeline import ConfigError, Settings, check_post_ready, parse_platforms, post_everywhere
-from pipeline.publish.crosspost import caption, utf16_length
+from pipeline.publish.contract import caption, utf16_length
 from pipeline.publish.tokens import token_file
 from pipeline.state.ledger import open_ledger
 

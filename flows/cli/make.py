@@ -14,7 +14,8 @@ import typer
 
 from flows.cli.errors import fail, log_to_stderr, notice_ctrl_c, one_line_errors
 from pipeline import (
-    Settings, ShortRequest, check_free_space, check_providers, check_upload_ready, choose_providers, prepare_output_dir, short_folder,
+    Settings, ShortRequest, check_free_space, check_post_ready, check_providers, check_upload_ready, choose_providers,
+    parse_platforms, prepare_output_dir, short_folder,
 )
 
 log = logging.getLogger("shorts")
@@ -36,6 +37,9 @@ def make(
                                          help="Upload to YouTube when done (else drop it in the outbox).")] = False,
     channel: Annotated[Optional[str], typer.Option(
         help="YouTube channel, as named by `shorts auth youtube` (default: SHORTS_YOUTUBE_CHANNEL or main).")] = None,
+    post: Annotated[Optional[str], typer.Option(
+        "--post", metavar="PLATFORMS", help="Post when done, each at most once: a comma-separated list of youtube, "
+        "instagram, facebook, tiktok (default: SHORTS_POST).")] = None,
     fresh: Annotated[bool, typer.Option(help="Ignore caches and make everything again.")] = False,
     review: Annotated[Optional[bool], typer.Option(
         "--review/--no-review", help="Show a storyboard and the estimate, and ask before buying any clip "
@@ -69,8 +73,12 @@ def make(
         # A bad provider setting, a missing key, a model no longer served or a voice the provider lacks fails now,
         # with exit code 2, before Prefect starts (the flow checks again, for runs started elsewhere).
         check_providers(request, choose_providers(request, settings), settings)
+        platforms = parse_platforms(settings.post if post is None else post)
+        if "youtube" in platforms:
+            request = request.model_copy(update={"upload": True})
         if request.upload:
             check_upload_ready(settings, request.channel)  # so does a missing token or a bad schedule
+        check_post_ready(settings, platforms)
         out_dir = prepare_output_dir(out or settings.output_dir / short_folder(request.topic))
 
     from flows.local_server import ensure_server
@@ -85,7 +93,7 @@ def make(
         with one_line_errors(interrupted="Interrupted; everything finished so far is kept and the next run reuses "
                              "it.", name_step=True, prefect=True):
             with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
-                return make_short(request, out_dir=str(out_dir), **options)
+                return make_short(request, out_dir=str(out_dir), post=platforms, **options)
 
     if review and not yes:
         # The flow runs in this process, and a question asked from inside it would hold a Prefect run open while a

@@ -171,7 +171,7 @@ class Post(BaseModel):
     platform: str
     account: str
     video_hash: str
-    stage: str  # see pipeline.publish.crosspost: created, uploaded, publishing, posted, drafted, or abandoned
+    stage: str  # see pipeline.publish.contract: created, uploaded, publishing, posted, drafted, or abandoned
     remote_id: str | None
     upload_url: str | None
     post_id: str | None

@@ -17,7 +17,7 @@ import httpx
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Script
-from pipeline.publish.crosspost import (
+from pipeline.publish.contract import (
     CREATED, POSTED, PUBLISHING, UPLOADED, PostJob, PostOutcome, VideoFacts, caption,
 )
 from pipeline.publish.graph import GraphClient
@@ -86,13 +86,13 @@ class FacebookTarget:
             video_id = str(started["video_id"])
             url = started.get("upload_url") or (f"https://rupload.facebook.com/video-upload/"
                                                 f"{self.settings.meta_graph_version}/{video_id}")
-            job.save(CREATED, remote_id=video_id, upload_url=url)
+            job.mark(CREATED, remote_id=video_id, upload_url=url)
             record = job.record
         if record.stage == CREATED:
             log.info("  sending the video to Facebook (%.1f MB)", video.size / 1e6)
             self.graph.upload(record.upload_url, video.path)
-            job.save(UPLOADED)
-        job.save(PUBLISHING)  # the rerun asks the video's phases before finishing it again
+            job.mark(UPLOADED)
+        job.mark(PUBLISHING)  # the rerun asks the video's phases before finishing it again
         text = caption(script, max_chars=MAX_DESCRIPTION, max_hashtags=MAX_HASHTAGS, title=False)
         self.graph.post(f"{self.account}/video_reels", upload_phase="finish", video_id=record.remote_id,
                         video_state="PUBLISHED", description=text, title=script.title[:MAX_TITLE],
@@ -110,7 +110,7 @@ class FacebookTarget:
         while True:
             phase = self._phases(video_id)
             if phase.get("publishing") == "complete" or phase.get("video") == "published":
-                job.save(POSTED, post_id=video_id, link=reel_link(video_id))
+                job.mark(POSTED, post_id=video_id, link=reel_link(video_id))
                 return PostOutcome(platform=self.name, status="posted", link=reel_link(video_id))
             if "error" in (phase.get("video"), phase.get("processing"), phase.get("publishing")):
                 job.abandon("processing error")  # this video will not become a Reel: the rerun starts another

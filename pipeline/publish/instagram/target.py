@@ -17,7 +17,7 @@ import httpx
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Script
-from pipeline.publish.crosspost import (
+from pipeline.publish.contract import (
     CREATED, POSTED, PUBLISHING, UPLOADED, PostJob, PostOutcome, VideoFacts, caption,
 )
 from pipeline.publish.graph import GraphClient
@@ -81,14 +81,14 @@ class InstagramTarget:
                 share_to_feed=self.settings.instagram_share_to_feed)
             uri = made.get("uri") or (f"https://rupload.facebook.com/ig-api-upload/"
                                       f"{self.settings.meta_graph_version}/{made['id']}")
-            job.save(CREATED, remote_id=str(made["id"]), upload_url=uri)
+            job.mark(CREATED, remote_id=str(made["id"]), upload_url=uri)
             record = job.record
         if record.stage == CREATED:
             log.info("  sending the video to Instagram (%.1f MB)", video.size / 1e6)
             self.graph.upload(record.upload_url, video.path)
-            job.save(UPLOADED)
+            job.mark(UPLOADED)
         self._wait_until_finished(record.remote_id, job)
-        job.save(PUBLISHING)  # from here a lost answer may still mean a post: the rerun asks the container first
+        job.mark(PUBLISHING)  # from here a lost answer may still mean a post: the rerun asks the container first
         media = self.graph.post(f"{self.account}/media_publish", creation_id=record.remote_id)
         return self._posted(job, str(media["id"]))
 
@@ -125,5 +125,5 @@ class InstagramTarget:
                 link = self.graph.get(media, fields="permalink").get("permalink")
             except ProviderError as exc:  # the Reel is up: a missing link never fails it
                 log.info("  the Reel's link is not available (%s)", exc)
-        job.save(POSTED, post_id=media, link=link)
+        job.mark(POSTED, post_id=media, link=link)
         return PostOutcome(platform=self.name, status="posted", link=link)

@@ -17,7 +17,7 @@ import httpx
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Script
-from pipeline.publish.crosspost import (
+from pipeline.publish.contract import (
     CREATED, DRAFTED, POSTED, UPLOADED, PostJob, PostOutcome, VideoFacts, caption, utf16_length,
 )
 from pipeline.publish.tiktok.client import CHUNK_SIZE, TikTokClient, TikTokError, chunking
@@ -85,7 +85,7 @@ class TikTokTarget:
         chunk_size, chunks = chunking(video.size, self.chunk_size)
         if record is None:
             started = self._init(video, script, chunk_size, chunks)
-            job.save(CREATED, remote_id=str(started["publish_id"]), upload_url=started.get("upload_url"))
+            job.mark(CREATED, remote_id=str(started["publish_id"]), upload_url=started.get("upload_url"))
             record = job.record
         if record.stage == CREATED:
             log.info("  sending the video to TikTok (%.1f MB, %d chunk%s)", video.size / 1e6, chunks,
@@ -96,7 +96,7 @@ class TikTokTarget:
                 if not exc.transient:  # the upload URL is no longer taken: this publish can never finish
                     job.abandon(str(exc))
                 raise
-            job.save(UPLOADED)
+            job.mark(UPLOADED)
         return self._done(job, self._wait(record.remote_id, job))
 
     def _init(self, video: VideoFacts, script: Script, chunk_size: int, chunks: int) -> dict[str, Any]:
@@ -138,13 +138,13 @@ class TikTokTarget:
 
     def _done(self, job: PostJob, status: dict[str, Any]) -> PostOutcome:
         if status.get("status") == "SEND_TO_USER_INBOX":
-            job.save(DRAFTED, detail=DRAFT_NOTE)
+            job.mark(DRAFTED, detail=DRAFT_NOTE)
             return PostOutcome(platform=self.name, status="drafted", reason=DRAFT_NOTE)
         ids = status.get("publicaly_available_post_id") or []  # sic, TikTok's spelling; sometimes one id, not a list
         post_id = str(ids[0] if isinstance(ids, list) and ids else ids or "") or None
         user = self.creator.get("creator_username")
         link = f"https://www.tiktok.com/@{user}/video/{post_id}" if post_id and user else None
-        job.save(POSTED, post_id=post_id, link=link)
+        job.mark(POSTED, post_id=post_id, link=link)
         return PostOutcome(platform=self.name, status="posted", link=link)
 
 
