@@ -6,7 +6,8 @@ import typer
 
 from flows.cli.errors import one_line_errors
 from pipeline import (
-    Settings, ShortRequest, ShortsError, choose_providers, describe_ollama, has_youtube_token, offline_voices,
+    Settings, ShortRequest, ShortsError, choose_providers, describe_ollama, describe_platform, has_youtube_token,
+    offline_voices,
     open_ledger, open_store, package_version, runway_account,
 )
 
@@ -49,8 +50,21 @@ def doctor() -> None:
     authorised = has_youtube_token(settings.home_dir, channel)
     typer.echo(f"YouTube channel {channel!r}: " + ("authorised" if authorised else
                                                     f"not authorised (run `shorts auth youtube --channel {channel}`)"))
+    problems += _platform_lines(settings)
     if problems:
         raise typer.Exit(1)
+
+
+def _platform_lines(settings: Settings) -> int:
+    """Instagram, Facebook and TikTok: whose token, and the quota left, from free calls; returns the problems."""
+    problems = 0
+    for name in ("instagram", "facebook", "tiktok"):
+        try:
+            typer.echo(describe_platform(name, settings))
+        except ShortsError as exc:
+            problems += 1
+            typer.echo(f"{name.capitalize()}: {exc}")
+    return problems
 
 
 def stock_line(settings: Settings) -> str:

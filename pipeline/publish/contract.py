@@ -94,6 +94,10 @@ class PostTarget(Protocol):
     def post(self, video: VideoFacts, script: Script, job: PostJob) -> PostOutcome:
         """Post it, or resume the post `job.record` describes; raises ShortsError when it fails."""
 
+    def describe_account(self) -> str:
+        """With free calls: whose account the token is for and what is left of its quota, in one line; ShortsError
+        when the platform refuses the token."""
+
     def close(self) -> None:
         """Close the connections the target opened itself."""
 

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
-from pipeline.errors import ConfigError, ShortsError, redact
+from pipeline.errors import ConfigError, ProviderError, ShortsError, redact, remember_secrets
 from pipeline.models import Script
 from pipeline.publish.contract import FINISHED, PLATFORMS, POSTED, PostJob, PostOutcome, PostTarget, VideoFacts
+from pipeline.publish.tokens import save_token
 from pipeline.settings import Settings
 from pipeline.state.ledger import Ledger, open_ledger
 from pipeline.state.store import file_digest
@@ -54,6 +56,59 @@ def check_post_ready(settings: Settings, platforms: list[str]) -> None:
     for name in platforms:
         if name != "youtube":
             build_target(name, settings).close()
+
+
+def describe_platform(name: str, settings: Settings) -> str:
+    """One line for `shorts doctor`, from free calls: whose account the token is for and what is left of its quota,
+    or how to set the platform up; ShortsError when the platform refuses the token."""
+    try:
+        target = build_target(name, settings)
+    except ConfigError as exc:
+        return str(exc)
+    try:
+        return target.describe_account()
+    except httpx.HTTPError as exc:
+        raise ProviderError(f"Could not reach {name} ({type(exc).__name__}).") from exc
+    finally:
+        target.close()
+
+
+def authorize_platform(name: str, settings: Settings, access_token: str, *, account: str | None = None,
+                       refresh_token: str | None = None, http: httpx.Client | None = None) -> tuple[Path, str]:
+    """Check a pasted token with a free call, then store it (0600) for `name`; (its file, the account line).
+
+    `account` is the Instagram user id or the Facebook Page id; `refresh_token` is TikTok's.
+    """
+    remember_secrets(access_token, *([refresh_token] if refresh_token else []))
+    if name in ("instagram", "facebook") and not account:
+        what = "--user-id (the Instagram account's id)" if name == "instagram" else "--page-id (the Page's id)"
+        raise ConfigError(f"Give {what} with the token.")
+    if name == "instagram":
+        from pipeline.publish.instagram.target import InstagramTarget
+
+        stored = {"access_token": access_token, "user_id": account}
+        target: PostTarget = InstagramTarget.from_settings(settings.model_copy(update={
+            "instagram_access_token": SecretStr(access_token), "instagram_user_id": account}), http=http)
+    elif name == "facebook":
+        from pipeline.publish.facebook.target import FacebookTarget
+
+        stored = {"access_token": access_token, "page_id": account}
+        target = FacebookTarget.from_settings(settings.model_copy(update={
+            "facebook_page_access_token": SecretStr(access_token), "facebook_page_id": account}), http=http)
+    elif name == "tiktok":
+        from pipeline.publish.tiktok.target import TikTokTarget
+
+        stored = {"access_token": access_token, "refresh_token": refresh_token, "expires_at": None}
+        target = TikTokTarget.from_settings(settings, http=http, token=stored)
+    else:
+        raise ConfigError(f"Cannot authorise {name}; choose instagram, facebook or tiktok.")
+    try:
+        line = target.describe_account()  # a refused token is said now, and nothing is stored
+    except httpx.HTTPError as exc:
+        raise ProviderError(f"Could not reach {name} to check the token ({type(exc).__name__}).") from exc
+    finally:
+        target.close()
+    return save_token(settings.home_dir, name, stored), line
 
 
 def video_facts(video: Path) -> VideoFacts:

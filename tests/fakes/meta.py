@@ -125,6 +125,10 @@ class FakeMeta:
         wanted = PAGE_TOKEN if node == PAGE or self.items.get(node, Item("", {})).kind == "video" else IG_TOKEN
         if h.headers.get("authorization") != f"Bearer {wanted}":
             return send(h, 400, graph_error(190, "Error validating access token: Session has expired.", subcode=463))
+        if node == IG_USER and not edge and h.command == "GET":
+            return send(h, 200, {"id": IG_USER, "username": "octo.shorts"})
+        if node == PAGE and not edge and h.command == "GET":
+            return send(h, 200, {"id": PAGE, "name": "Octopus Facts"})
         if node == IG_USER:
             return self._instagram(h, edge, params)
         if node == PAGE and edge == "video_reels":

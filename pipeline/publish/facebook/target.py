@@ -62,6 +62,11 @@ class FacebookTarget:
     def close(self) -> None:
         self.graph.close()
 
+    def describe_account(self) -> str:
+        page = self.graph.get(self.account, fields="name")
+        return (f"Facebook Page {page.get('name') or self.account!r}: token accepted; {self._posted_today()} of "
+                f"{DAILY_CAP} Reels posted by shorts in the last 24 hours")
+
     def check(self, video: VideoFacts, script: Script) -> str | None:
         if not MIN_SECONDS <= video.seconds <= MAX_SECONDS:
             return (f"Facebook Reels must be {MIN_SECONDS}-{MAX_SECONDS} s long and this Short is "

@@ -110,10 +110,20 @@ class InstagramTarget:
                                     f"{self.settings.post_wait_minutes:g} min")
             self.sleep(self.settings.post_poll_seconds)
 
-    def _check_quota(self) -> None:
+    def describe_account(self) -> str:
+        me = self.graph.get(self.account, fields="username")
+        used, total = self._quota()
+        return (f"Instagram @{me.get('username') or self.account}: token accepted; {used} of {total} posts used in "
+                "the last 24 hours")
+
+    def _quota(self) -> tuple[Any, Any]:
+        """(posts published, posts allowed) in the moving 24 hours, as Instagram counts them now."""
         answer = self.graph.get(f"{self.account}/content_publishing_limit", fields="quota_usage,config")
         found: list[Any] = answer.get("data") or [{}]
-        used, total = found[0].get("quota_usage"), (found[0].get("config") or {}).get("quota_total")
+        return found[0].get("quota_usage"), (found[0].get("config") or {}).get("quota_total")
+
+    def _check_quota(self) -> None:
+        used, total = self._quota()
         if isinstance(used, int) and isinstance(total, int) and used >= total:
             raise ProviderError(f"Instagram's publishing limit for this account is used up ({used} of {total} in "
                                 "the last 24 hours); rerun when older posts have aged out")

@@ -59,12 +59,12 @@ class TikTokClient:
     """One user's calls to TikTok's API at `base_url`."""
 
     def __init__(self, settings: Settings, *, http: httpx.Client | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, token: dict[str, Any] | None = None) -> None:
         self.settings, self.sleep = settings, sleep
         self.root = settings.tiktok_api_url.rstrip("/")
         self._own = http is None
         self.http = http or httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0))
-        self._token = current_token(settings)
+        self._token = token or current_token(settings)
         self._refreshed = False
 
     def close(self) -> None:

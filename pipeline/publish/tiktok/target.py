@@ -42,9 +42,11 @@ class TikTokTarget:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, http: httpx.Client | None = None,
-                      sleep: Callable[[float], None] = time.sleep) -> TikTokTarget:
+                      sleep: Callable[[float], None] = time.sleep, token: dict[str, Any] | None = None
+                      ) -> TikTokTarget:
+        """`token` (access_token, refresh_token, expires_at) instead of the stored or the environment's one."""
         require_mode(settings)
-        return cls(TikTokClient(settings, http=http, sleep=sleep), settings, sleep)
+        return cls(TikTokClient(settings, http=http, sleep=sleep, token=token), settings, sleep)
 
     @property
     def direct(self) -> bool:
@@ -52,6 +54,18 @@ class TikTokTarget:
 
     def close(self) -> None:
         self.client.close()
+
+    def describe_account(self) -> str:
+        mode = "direct posts" if self.direct else "drafts in the inbox"
+        try:
+            creator = self.client.call("/v2/post/publish/creator_info/query/")
+        except TikTokError as exc:
+            if exc.code != "scope_not_authorized" or self.direct:
+                raise
+            return f"TikTok: token accepted; {mode} (no video.publish permission, so no direct posts)"
+        return (f"TikTok @{creator.get('creator_username')}: token accepted; {mode}; videos up to "
+                f"{creator.get('max_video_post_duration_sec')} s; privacy options "
+                f"{', '.join(creator.get('privacy_level_options') or [])}")
 
     def check(self, video: VideoFacts, script: Script) -> str | None:
         try:
