@@ -182,7 +182,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
             raise youtube_failed
     record_run(manifest, files["final.mp4"], video_url)  # the script, a cost table and a link, on the run
     if others and (failed := [o for o in posts if o.status == "failed"]):
-        raise ShortsError("; ".join(o.line() for o in failed), step="post")
+        raise ShortsError("; ".join(f"{o.platform} ({o.failure})" for o in failed), step="post")
     return ShortResult(
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
         manifest=files["manifest.json"], providers=provider, cost_credits=manifest.cost_credits,

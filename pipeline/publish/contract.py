@@ -46,8 +46,13 @@ class PostOutcome(BaseModel):
             return f"{self.platform}: drafted ({self.reason})"
         if self.status == "skipped":
             return f"{self.platform}: skipped ({self.reason})"
+        return f"{self.platform}: failed ({self.failure})"
+
+    @property
+    def failure(self) -> str:
+        """Why it failed, and what a rerun does about it."""
         then = "a rerun resumes this post" if self.resumes else "a rerun starts it again"
-        return f"{self.platform}: failed ({self.reason}; {then})"
+        return f"{self.reason}; {then}"
 
 
 @dataclass(frozen=True)
