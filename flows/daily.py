@@ -20,8 +20,8 @@ from pydantic import Field  # noqa: E402
 from flows.artifacts import DailyRow, record_daily  # noqa: E402
 from flows.make_short import make_short  # noqa: E402
 from pipeline import (  # noqa: E402
-    Settings, ShortRequest, ShortResult, ShortsError, check_post_ready, check_upload_ready, next_topics, nothing_to_make,
-    parse_platforms, record_failed, record_made,
+    Platform, Settings, ShortRequest, ShortResult, ShortsError, check_post_ready, check_upload_ready, next_topics,
+    nothing_to_make, parse_platforms, record_failed, record_made,
 )
 
 log = logging.getLogger("shorts")
@@ -32,7 +32,7 @@ def daily_shorts(
     count: Annotated[int | None, Field(ge=1, le=50)] = None,
     seconds: Annotated[int, Field(ge=5, le=180)] = 30,
     upload: bool | None = None,
-    post: list[str] | None = None,
+    post: list[Platform] | None = None,
 ) -> list[DailyRow]:
     """Make the next queued topics' Shorts; one failing does not stop the others, but fails the run at the end.
 

@@ -28,9 +28,8 @@ from flows.tasks import (  # noqa: E402
     render_task, script_task, storyboard_task,
 )  # noqa: E402
 from pipeline import (  # noqa: E402
-    ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, Narration, PostOutcome, ProviderChoice, Published,
-    RenderedShort,
-    RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError, Storyboard, VideoFormat,
+    ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, Narration, Platform, PostOutcome, ProviderChoice,
+    Published, RenderedShort, RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError, Storyboard, VideoFormat,
     cancel_in_flight, check_budget, check_providers, choose_providers, describe_pick, disk_error, estimate_characters,
     estimate_usd, footage_credits, footage_line, is_paid, open_store, package_version, parse_platforms, picks_footage,
     prepare_output_dir, record_upload, scene_takes, short_folder, slug, with_credits, write_package,
@@ -81,7 +80,7 @@ class PydanticParametersFlow(Flow):
 @partial(PydanticParametersFlow, name="make-short", flow_run_name="{request.topic}",
          task_runner=ThreadPoolTaskRunner(max_workers=4))
 def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None = None, redo_scene: int | None = None,
-               approval: Approval = "pause", post: list[str] | None = None) -> ShortResult | Storyboard:
+               approval: Approval = "pause", post: list[Platform] | None = None) -> ShortResult | Storyboard:
     """Make one Short from a request; every step reuses what an identical earlier run made.
 
     Args:

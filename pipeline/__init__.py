@@ -24,7 +24,7 @@ from pipeline.providers.ollama.client import describe_ollama
 from pipeline.providers.paid_tasks import cancel_in_flight
 from pipeline.providers.runway.client import runway_account
 from pipeline.publish.crosspost import (
-    PostOutcome, authorize_platform, check_post_ready, describe_platform, parse_platforms, post_everywhere,
+    Platform, PostOutcome, authorize_platform, check_post_ready, describe_platform, parse_platforms, post_everywhere,
 )
 from pipeline.publish.step import check_upload_ready, publish, publish_to_outbox, publish_to_youtube
 from pipeline.render.short import RenderOptions, render_short
@@ -66,6 +66,6 @@ __all__ = [
     "Footage", "describe_pick", "footage_credits", "footage_line", "pick_footage", "picks_footage", "provider_names",
     "with_credits",
     "check_free_space", "make_private", "private_home", "private_secret",
-    "PostOutcome", "authorize_platform", "check_post_ready", "describe_platform", "parse_platforms",
+    "Platform", "PostOutcome", "authorize_platform", "check_post_ready", "describe_platform", "parse_platforms",
     "post_everywhere",
 ]

@@ -87,3 +87,15 @@ def test_doctor_says_how_to_set_up_a_platform_and_names_a_refused_token(fakes, m
     assert "No Instagram account is set up: set INSTAGRAM_ACCESS_TOKEN and INSTAGRAM_USER_ID" in result.output
     assert "Facebook: Facebook refused the token (code 190" in result.output
     assert "No TikTok account is set up" in result.output
+
+
+@pytest.mark.parametrize(("post", "expected"), [
+    ("instagram,myspace", "Cannot post to myspace; choose from youtube, instagram, facebook, tiktok."),
+    ("facebook", "No Facebook Page is set up: set FACEBOOK_PAGE_ACCESS_TOKEN and FACEBOOK_PAGE_ID, or run "
+                 "`shorts auth facebook`."),
+])
+def test_make_refuses_a_post_it_could_not_make_before_anything_starts(monkeypatch, post, expected):
+    no_platform_env(monkeypatch)
+    result = CliRunner().invoke(app, ["make", "bees", "--post", post])
+    assert result.exit_code == 2 and expected in result.output and "Traceback" not in result.output
+    assert not (Settings().home_dir / "prefect-server").exists()  # refused before any server started

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from pipeline.models import Script
 from pipeline.state.ledger import Ledger, Post
 
-PLATFORMS = ("youtube", "instagram", "facebook", "tiktok")
+Platform = Literal["youtube", "instagram", "facebook", "tiktok"]  # a pick list in the Prefect UI's run forms
+PLATFORMS: tuple[str, ...] = Platform.__args__
 # Stages of a post in the ledger: the remote id exists (bytes may be missing), every byte is sent, the publish call
 # went out, and the two ends; `abandoned` means the remote side dropped it (expired, failed) before it was posted.
 CREATED, UPLOADED, PUBLISHING, POSTED, DRAFTED, ABANDONED = (

@@ -17,7 +17,9 @@ from pydantic import SecretStr
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError, redact, remember_secrets
 from pipeline.models import Script
-from pipeline.publish.contract import FINISHED, PLATFORMS, POSTED, PostJob, PostOutcome, PostTarget, VideoFacts
+from pipeline.publish.contract import (
+    FINISHED, PLATFORMS, POSTED, Platform, PostJob, PostOutcome, PostTarget, VideoFacts,
+)
 from pipeline.publish.tokens import save_token
 from pipeline.settings import Settings
 from pipeline.state.ledger import Ledger, open_ledger
@@ -26,7 +28,7 @@ from pipeline.state.store import file_digest
 log = logging.getLogger("shorts")
 
 
-def parse_platforms(text: str | list[str] | None) -> list[str]:
+def parse_platforms(text: str | list[str] | list[Platform] | None) -> list[str]:
     """`youtube,instagram` (or a list) as a list of known platforms, in order, each once; one sentence otherwise."""
     items = text if isinstance(text, list) else (text or "").split(",")
     names = [item.strip().lower() for item in items if item.strip()]
