@@ -82,10 +82,9 @@ class FacebookTarget:
 
     def post(self, video: VideoFacts, script: Script, job: PostJob) -> PostOutcome:
         record = job.record
-        if record is not None and record.stage == PUBLISHING:
-            phase = self._phases(record.remote_id)
-            if phase.get("publishing") in ("complete", "in_progress"):  # the finish call was taken
-                return self._wait_until_published(record.remote_id, job)
+        phase = self._phases(record.remote_id) if record else {}
+        if record and record.stage == PUBLISHING and phase.get("publishing") in ("complete", "in_progress"):
+            return self._wait_until_published(record.remote_id, job)  # the finish call was taken
         if record is None:
             started = self.graph.post(f"{self.account}/video_reels", upload_phase="start")
             video_id = str(started["video_id"])
@@ -93,7 +92,7 @@ class FacebookTarget:
                                                 f"{self.settings.meta_graph_version}/{video_id}")
             job.mark(CREATED, remote_id=video_id, upload_url=url)
             record = job.record
-        if record.stage == CREATED:
+        if record.stage == CREATED and phase.get("uploading") != "complete":  # complete: a killed run sent it all
             log.info("  sending the video to Facebook (%.1f MB)", video.size / 1e6)
             self.graph.upload(record.upload_url, video.path)
             job.mark(UPLOADED)

@@ -64,7 +64,7 @@ class InstagramTarget:
         return None
 
     def post(self, video: VideoFacts, script: Script, job: PostJob) -> PostOutcome:
-        record = job.record
+        record, status = job.record, None
         if record is not None:
             status = self._status(record.remote_id)
             if status == "PUBLISHED":  # the publish call went out and was done; its answer was lost
@@ -83,7 +83,7 @@ class InstagramTarget:
                                       f"{self.settings.meta_graph_version}/{made['id']}")
             job.mark(CREATED, remote_id=str(made["id"]), upload_url=uri)
             record = job.record
-        if record.stage == CREATED:
+        if record.stage == CREATED and status != "FINISHED":  # FINISHED: a killed run had sent every byte
             log.info("  sending the video to Instagram (%.1f MB)", video.size / 1e6)
             self.graph.upload(record.upload_url, video.path)
             job.mark(UPLOADED)

@@ -87,7 +87,7 @@ class TikTokTarget:
         return None
 
     def post(self, video: VideoFacts, script: Script, job: PostJob) -> PostOutcome:
-        record = job.record
+        record, status = job.record, {}
         if record is not None:
             status = self._status(record.remote_id)
             if status.get("status") in DONE_STATUSES:
@@ -95,13 +95,13 @@ class TikTokTarget:
             if status.get("status") == "FAILED":
                 log.info("  the earlier TikTok upload failed (%s); starting a new one", status.get("fail_reason"))
                 job.abandon(f"failed: {status.get('fail_reason')}")
-                record = None
+                record, status = None, {}
         chunk_size, chunks = chunking(video.size, self.chunk_size)
         if record is None:
             started = self._init(video, script, chunk_size, chunks)
             job.mark(CREATED, remote_id=str(started["publish_id"]), upload_url=started.get("upload_url"))
             record = job.record
-        if record.stage == CREATED:
+        if record.stage == CREATED and status.get("uploaded_bytes") != video.size:  # else a killed run sent it all
             log.info("  sending the video to TikTok (%.1f MB, %d chunk%s)", video.size / 1e6, chunks,
                      "" if chunks == 1 else "s")
             try:
