@@ -129,7 +129,8 @@ class PostingSettings(BaseModel):
     meta_graph_version: str = Field("v26.0", pattern=r"^v\d+\.\d+$", description="Graph API version in each URL.")
     instagram_login: Literal["facebook", "instagram"] = Field(
         "facebook", description="How the Instagram token was made: facebook (Facebook Login for Business, "
-        "graph.facebook.com; uploads the local file) or instagram (Instagram Login, graph.instagram.com).")
+        "graph.facebook.com; uploads the local file) or instagram (Instagram Login, graph.instagram.com; Instagram "
+        "fetches the video from a 6-hour link into SHORTS_STORE_URL, which it needs).")
     instagram_access_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("INSTAGRAM_ACCESS_TOKEN"), description="A token allowed "
         "instagram_content_publish for the account (else the one `shorts auth instagram` stored).")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import stat
 import threading
+import time
+from urllib.parse import parse_qs, urlsplit
 from pathlib import Path
 
 import pytest
@@ -264,3 +266,24 @@ def test_the_ledger_keeps_posts_on_postgres_too(postgres_url, tmp_path):
     assert (found.stage, found.remote_id, found.upload_url, found.detail) == ("drafted", "p1", "https://up/1",
                                                                               "in the inbox")
     assert ledger.posts_since("tiktok", "main", found.created_at.replace(year=2000), ("drafted",)) == 1
+
+
+def test_an_instagram_login_token_posts_through_a_link_from_the_object_store(fake_meta, video, monkeypatch,
+                                                                            s3_store_url):
+    monkeypatch.setenv("SHORTS_INSTAGRAM_LOGIN", "instagram")
+    monkeypatch.setenv("SHORTS_INSTAGRAM_GRAPH_URL", fake_meta.graph)
+    monkeypatch.setenv("SHORTS_STORE_URL", s3_store_url)
+    outcome = post(video, "instagram")["instagram"]
+    [container] = fake_meta.containers
+    assert outcome.status == "posted" and container.data == video.read_bytes()  # fetched from the link
+    expires = int(parse_qs(urlsplit(container.params["video_url"]).query)["Expires"][0])
+    assert abs(expires - time.time() - 6 * 3600) < 120 and "upload_type" not in container.params  # a few hours
+    assert not [p for _, p in fake_meta.requests if p.startswith("rupload")]
+
+
+def test_an_instagram_login_token_without_an_object_store_is_one_sentence(fake_meta, video, monkeypatch):
+    monkeypatch.setenv("SHORTS_INSTAGRAM_LOGIN", "instagram")
+    outcome = post(video, "instagram")["instagram"]
+    assert outcome.status == "skipped" and outcome.reason.startswith(
+        "An Instagram Login token (SHORTS_INSTAGRAM_LOGIN=instagram) can post only a video at a public URL: set "
+        "SHORTS_STORE_URL")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
@@ -148,11 +149,22 @@ class FakeMeta:
         if edge == "media" and h.command == "POST":
             if self._failing(h, "media"):
                 return None
-            if params.get("media_type") != "REELS" or params.get("upload_type") != "resumable":
+            if params.get("media_type") != "REELS" or not (params.get("upload_type") == "resumable"
+                                                           or params.get("video_url")):
                 return send(h, 400, graph_error(100, "Invalid parameter", subcode=2207026))
+            data = b""
+            if params.get("video_url"):  # Meta "cURLs" the URL
+                try:
+                    with urllib.request.urlopen(params["video_url"], timeout=10) as answer:
+                        data = answer.read()
+                except OSError:
+                    return send(h, 400, graph_error(9004, "The media could not be fetched from this URI",
+                                                    subcode=2207052))
             with self.lock:
                 cid = f"1790{len(self.items) + 1:04d}"
-                self.items[cid] = Item("container", params)
+                self.items[cid] = Item("container", params, size=len(data), data=data)
+            if data:
+                return send(h, 200, {"id": cid})
             return send(h, 200, {"id": cid, "uri": f"{self.rupload}/ig-api-upload/{VERSION}/{cid}"})
         if edge == "media_publish" and h.command == "POST":
             if self._failing(h, "publish"):

@@ -28,6 +28,7 @@ log = logging.getLogger("shorts")
 
 MAX_CAPTION, MAX_HASHTAGS = 2200, 30
 MIN_SECONDS, MAX_SECONDS = 3, 15 * 60  # Reels
+LINK_HOURS = 6  # how long Instagram may take to fetch a video given by URL
 
 
 class InstagramTarget:
@@ -47,6 +48,10 @@ class InstagramTarget:
         if not token or not user_id:
             raise ConfigError("No Instagram account is set up: set INSTAGRAM_ACCESS_TOKEN and INSTAGRAM_USER_ID, or "
                               "run `shorts auth instagram`.")
+        if settings.instagram_login == "instagram" and not settings.store_url:
+            raise ConfigError("An Instagram Login token (SHORTS_INSTAGRAM_LOGIN=instagram) can post only a video at a "
+                              "public URL: set SHORTS_STORE_URL (an S3 bucket) so shorts can give Instagram a link "
+                              "valid for a few hours, or use a Facebook Login token (SHORTS_INSTAGRAM_LOGIN=facebook).")
         base = settings.meta_graph_url if settings.instagram_login == "facebook" else settings.instagram_graph_url
         graph = GraphClient("instagram", base, settings.meta_graph_version, str(token), http=http, sleep=sleep,
                             token_hint="make a new one and run `shorts auth instagram` (or set INSTAGRAM_ACCESS_TOKEN)")
@@ -75,13 +80,17 @@ class InstagramTarget:
                 record = None
         if record is None:
             self._check_quota()
-            made = self.graph.post(
-                f"{self.account}/media", media_type="REELS", upload_type="resumable", is_ai_generated=True,
-                caption=caption(script, max_chars=MAX_CAPTION, max_hashtags=MAX_HASHTAGS),
-                share_to_feed=self.settings.instagram_share_to_feed)
-            uri = made.get("uri") or (f"https://rupload.facebook.com/ig-api-upload/"
-                                      f"{self.settings.meta_graph_version}/{made['id']}")
-            job.mark(CREATED, remote_id=str(made["id"]), upload_url=uri)
+            text = caption(script, max_chars=MAX_CAPTION, max_hashtags=MAX_HASHTAGS)
+            common = dict(media_type="REELS", is_ai_generated=True, caption=text,
+                          share_to_feed=self.settings.instagram_share_to_feed)
+            if self.settings.instagram_login == "instagram":  # Instagram fetches the file itself: nothing to send
+                made = self.graph.post(f"{self.account}/media", video_url=public_url(video, self.settings), **common)
+                job.mark(UPLOADED, remote_id=str(made["id"]))
+            else:
+                made = self.graph.post(f"{self.account}/media", upload_type="resumable", **common)
+                uri = made.get("uri") or (f"https://rupload.facebook.com/ig-api-upload/"
+                                          f"{self.settings.meta_graph_version}/{made['id']}")
+                job.mark(CREATED, remote_id=str(made["id"]), upload_url=uri)
             record = job.record
         if record.stage == CREATED and status != "FINISHED":  # FINISHED: a killed run had sent every byte
             log.info("  sending the video to Instagram (%.1f MB)", video.size / 1e6)
@@ -137,3 +146,15 @@ class InstagramTarget:
                 log.info("  the Reel's link is not available (%s)", exc)
         job.mark(POSTED, post_id=media, link=link)
         return PostOutcome(platform=self.name, status="posted", link=link)
+
+
+def public_url(video: VideoFacts, settings: Settings) -> str:
+    """A link to the video that anyone can open for LINK_HOURS, from the object store (SHORTS_STORE_URL/posts); the
+    link carries a signature, so it is never logged or kept."""
+    from pipeline.state.store import RemoteStore  # here: object storage loads fsspec, and only this path needs it
+
+    store = RemoteStore(f"{str(settings.store_url).rstrip('/')}/posts")
+    name = f"{video.digest}.mp4"
+    if not store.has(name):
+        store.upload(video.path, name)
+    return store.link(name, LINK_HOURS * 3600)
