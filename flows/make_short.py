@@ -29,7 +29,8 @@ from flows.tasks import (  # noqa: E402
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, Narration, Platform, PostOutcome, ProviderChoice,
-    Published, RenderedShort, RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError, Storyboard, VideoFormat,
+    Published, RenderedShort, RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError,
+    Storyboard, VideoFormat,
     cancel_in_flight, check_budget, check_providers, choose_providers, describe_pick, disk_error, estimate_characters,
     estimate_usd, footage_credits, footage_line, is_paid, open_store, package_version, parse_platforms, picks_footage,
     prepare_output_dir, record_upload, scene_takes, short_folder, slug, with_credits, write_package,
@@ -178,7 +179,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
             posts = post_task(files["final.mp4"], manifest.script, others, settings)
         _say_posts(posts, None if youtube_failed else published, youtube_failed, manifest.script.title, request)
         if youtube_failed:
-            raise youtube_failed
+            raise youtube_failed.at("publish")
     record_run(manifest, files["final.mp4"], video_url)  # the script, a cost table and a link, on the run
     if others and (failed := [o for o in posts if o.status == "failed"]):
         raise ShortsError("; ".join(f"{o.platform} ({o.failure})" for o in failed), step="post")

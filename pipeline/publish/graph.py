@@ -94,7 +94,7 @@ class GraphClient:
                                f"{self.token_hint}.")
         if code in RATE_LIMIT_CODES:
             return GraphError(f"{name} is limiting how often this account may post or call (code {code}); "
-                              "wait an hour or so", transient=False, rate_limited=True)
+                              "wait an hour or so")
         detail = f"{code}" + (f"/{error['error_subcode']}" if error.get("error_subcode") else "")
         message = str(error.get("error_user_msg") or error.get("message") or f"HTTP {status}")[:200].rstrip(".")
         return GraphError(f"{name} refused the {'upload' if upload else 'request'} ({detail or status}: {message})",
@@ -122,9 +122,9 @@ class GraphClient:
 class GraphError(ProviderError):
     """A Graph or rupload answer that is an error; `transient` when the same call may succeed later."""
 
-    def __init__(self, message: str, *, transient: bool = False, rate_limited: bool = False) -> None:
+    def __init__(self, message: str, *, transient: bool = False) -> None:
         super().__init__(message)
-        self.transient, self.rate_limited = transient, rate_limited
+        self.transient = transient
 
 
 def _form(value: Any) -> str:
