@@ -32,6 +32,9 @@ class DailyRow(BaseModel):
     characters: int = 0  # characters of speech billed (ElevenLabs)
     link: str = ""
     reason: str = ""
+    instagram: str = ""  # each platform's outcome when the Short was posted there: "posted <link>", "drafted", ...
+    facebook: str = ""
+    tiktok: str = ""
 
 
 def record_run(manifest: Manifest, video: Path, video_url: str | None = None) -> None:

@@ -81,7 +81,7 @@ def _make_one(settings: Settings, request: ShortRequest, platforms: list[str]) -
         link = getattr(result.published, "youtube_url", None) or str(result.video)
         record_made(settings, request.topic, link, run_id=str(state.state_details.flow_run_id))
         return DailyRow(topic=request.topic, status="made", seconds=seconds, credits=result.cost_credits,
-                        usd=result.cost_usd, characters=result.cost_characters, link=link)
+                        usd=result.cost_usd, characters=result.cost_characters, link=link, **result.posts)
     reason = _reason(state)
     record_failed(settings, request.topic, reason, run_id=str(state.state_details.flow_run_id))
     if state.is_cancelled():  # not approved: a decision, not a failure; the topic stays queued all the same

@@ -187,6 +187,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
         manifest=files["manifest.json"], providers=provider, cost_credits=manifest.cost_credits,
         cost_usd=manifest.cost_usd, cost_characters=manifest.cost_characters, seconds=rendered.seconds, published=published, video_url=video_url,
+        posts={outcome.platform: outcome.summary for outcome in posts} if others else {},
     )
 
 

@@ -271,3 +271,4 @@ class ShortResult(Model):
     seconds: float
     published: Published
     video_url: str | None = None  # with object storage (SHORTS_STORE_URL): a time-limited link to the video
+    posts: dict[str, str] = {}  # Instagram, Facebook, TikTok: "posted <link>", "drafted (...)", "skipped (why)"

@@ -41,13 +41,16 @@ class PostOutcome(BaseModel):
 
     def line(self) -> str:
         """One line for a person."""
+        return f"{self.platform}: {self.summary}"
+
+    @property
+    def summary(self) -> str:
+        """The line without the platform's name: for a table with a column per platform."""
         if self.status == "posted":
-            return f"{self.platform}: posted {self.link or '(no link given; see the account)'}"
-        if self.status == "drafted":
-            return f"{self.platform}: drafted ({self.reason})"
-        if self.status == "skipped":
-            return f"{self.platform}: skipped ({self.reason})"
-        return f"{self.platform}: failed ({self.failure})"
+            return f"posted {self.link or '(no link given; see the account)'}"
+        if self.status in ("drafted", "skipped"):
+            return f"{self.status} ({self.reason})"
+        return f"failed ({self.failure})"
 
     @property
     def failure(self) -> str:
