@@ -287,3 +287,16 @@ def test_an_instagram_login_token_without_an_object_store_is_one_sentence(fake_m
     assert outcome.status == "skipped" and outcome.reason.startswith(
         "An Instagram Login token (SHORTS_INSTAGRAM_LOGIN=instagram) can post only a video at a public URL: set "
         "SHORTS_STORE_URL")
+
+
+def test_tiktoks_six_inits_a_minute_are_waited_out_once(fake_tiktok, video):
+    fake_tiktok.init_times = [time.monotonic()] * 6  # six uploads started in the last minute
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if seconds == 60:
+            fake_tiktok.init_times = []  # a minute has passed
+
+    [outcome] = post_everywhere(video, SCRIPT, ["tiktok"], Settings(), sleep=sleep)
+    assert outcome.status == "drafted" and 60 in waits and fake_tiktok.inits == 1
