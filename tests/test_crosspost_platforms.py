@@ -300,3 +300,12 @@ def test_tiktoks_six_inits_a_minute_are_waited_out_once(fake_tiktok, video):
 
     [outcome] = post_everywhere(video, SCRIPT, ["tiktok"], Settings(), sleep=sleep)
     assert outcome.status == "drafted" and 60 in waits and fake_tiktok.inits == 1
+
+
+def test_an_answer_of_an_unexpected_shape_fails_that_platform_only(fake_meta, fake_tiktok, video, monkeypatch):
+    platform_env(monkeypatch, fake_meta, fake_tiktok)
+    fake_meta.fail("reels_start", 200, {"id": "no video_id here"})
+    outcomes = post(video, "facebook", "tiktok")
+    assert outcomes["facebook"].line() == ("facebook: failed (facebook answered in an unexpected shape (KeyError: "
+                                           "'video_id'); a rerun starts it again)")
+    assert outcomes["tiktok"].status == "drafted"

@@ -162,6 +162,10 @@ def _post_once(target: PostTarget, video: VideoFacts, script: Script, ledger: Le
             return _failed(target.name, str(exc), job)
         except httpx.HTTPError as exc:  # connection trouble past the retries: never the URL, which may carry an id
             return _failed(target.name, f"could not reach {target.name} ({type(exc).__name__})", job)
+        except (KeyError, TypeError, ValueError) as exc:  # an answer not shaped as documented: this platform only
+            log.debug("  %s answered unexpectedly", target.name, exc_info=True)
+            return _failed(target.name, f"{target.name} answered in an unexpected shape ({type(exc).__name__}: "
+                                        f"{str(exc)[:100]})", job)
 
 
 def _failed(platform: str, reason: str, job: PostJob) -> PostOutcome:
