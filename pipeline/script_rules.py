@@ -63,8 +63,9 @@ def plan_scenes(request: ShortRequest, words_per_second: float = WORDS_PER_SECON
 
 
 def target_words(seconds: float, plan: ScenePlan) -> int:
-    """Words a scene of `seconds` holds at the voice's pace, leaving the breath after them."""
-    return max(1, round(plan.words_per_second * _spoken(seconds, plan)))
+    """Words a scene of `seconds` holds at the voice's pace, leaving the breath after them (rounded down, so the
+    words of a whole plan never take longer than its seconds)."""
+    return max(1, math.floor(plan.words_per_second * _spoken(seconds, plan) + 1e-9))
 
 
 def scene_seconds(total: int, count: int) -> list[float]:
