@@ -106,6 +106,9 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         check_providers(request, choices, settings)
     with step("script", timings):
         plan = plan_script(making, choices, settings)  # paced for the chosen voice, scenes within the clip model's
+        if len(plan.seconds) != request.scene_count:
+            log.info("  %d scenes instead of %d: none may be longer than the longest clip %s makes",
+                     len(plan.seconds), request.scene_count, provider["video"])
         script = steps.call(steps.script, making, plan, provider["script"], settings, fresh)
         log.info("  %r, %d scenes at %.2g words a second", script.title, len(script.scenes), plan.words_per_second)
     with step("moderation and budget", timings):  # before anything is paid for

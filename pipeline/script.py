@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.models import ProviderChoice, ScenePlan, Script, ShortRequest
 from pipeline.providers import longest_clip, speaking_pace
@@ -11,20 +9,12 @@ from pipeline.providers.base import ScriptWriter
 from pipeline.script_rules import plan_scenes
 from pipeline.settings import Settings
 
-log = logging.getLogger("shorts")
-
 
 def plan_script(request: ShortRequest, choices: dict[str, ProviderChoice], settings: Settings) -> ScenePlan:
     """The scenes' seconds and the pace to write them at, for the chosen voice and clip maker: more scenes than the
     request asks for when its scenes would be longer than the clip model's longest clip."""
-    video = choices["video"].name
-    longest = longest_clip(video, settings)
-    plan = plan_scenes(request, speaking_pace(request, choices["voice"].name, settings), settings.scene_breath,
-                       longest)
-    if len(plan.seconds) != request.scene_count:
-        log.info("  %d scenes instead of %d: %s makes clips of at most %g s", len(plan.seconds), request.scene_count,
-                 video, longest)
-    return plan
+    return plan_scenes(request, speaking_pace(request, choices["voice"].name, settings), settings.scene_breath,
+                       longest_clip(choices["video"].name, settings))
 
 
 def write_script(request: ShortRequest, writer: ScriptWriter, plan: ScenePlan | None = None) -> Script:
