@@ -11,7 +11,7 @@ import math
 
 from pydantic import BaseModel, Field
 
-from pipeline.models import BREATH, Scene, ScenePlan, Script, ShortRequest
+from pipeline.models import BREATH, MAX_SHORT_SECONDS, Scene, ScenePlan, Script, ShortRequest
 from pipeline.search_terms import clean_search_terms, derive_search_terms
 from pipeline.publish.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 
@@ -19,6 +19,9 @@ from pipeline.publish.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHAR
 # known (each voice's own is in pipeline.providers.REGISTRY).
 WORDS_PER_SECOND = 2.5
 WORDS_SLACK = 1.2  # narration may run this much over the pace; the render lengthens a scene to its voice
+# The longest Short is planned a little shorter: a voice can run a few percent slower than its pace (Piper spoke 68-word
+# scenes 2 % slower), and past MAX_SHORT_SECONDS the render would have to cut the pauses, then the words.
+MAX_PLANNED_SECONDS = MAX_SHORT_SECONDS - 5
 
 
 class SceneDraft(BaseModel):
@@ -56,10 +59,10 @@ def plan_scenes(request: ShortRequest, words_per_second: float = WORDS_PER_SECON
                 longest_clip: float | None = None) -> ScenePlan:
     """The scenes' seconds for a request and the pace they are written at: as many scenes as the request asks for,
     or more when a scene would be longer than the longest clip the clip model makes."""
-    count = request.scene_count
+    count, total = request.scene_count, min(request.seconds, MAX_PLANNED_SECONDS)
     if longest_clip:
-        count = max(count, math.ceil(request.seconds / longest_clip - 1e-9))
-    return ScenePlan(seconds=scene_seconds(request.seconds, count), words_per_second=words_per_second, breath=breath)
+        count = max(count, math.ceil(total / longest_clip - 1e-9))
+    return ScenePlan(seconds=scene_seconds(total, count), words_per_second=words_per_second, breath=breath)
 
 
 def target_words(seconds: float, plan: ScenePlan) -> int:
@@ -68,10 +71,11 @@ def target_words(seconds: float, plan: ScenePlan) -> int:
     return max(1, math.floor(plan.words_per_second * _spoken(seconds, plan) + 1e-9))
 
 
-def scene_seconds(total: int, count: int) -> list[float]:
-    """Split `total` seconds into `count` scenes that add up exactly."""
-    base = round(total / count, 2)
-    return [base] * (count - 1) + [round(total - base * (count - 1), 2)]
+def scene_seconds(total: float, count: int) -> list[float]:
+    """Split `total` seconds into `count` scenes that add up exactly, none more than a hundredth of a second longer
+    than another (so none is longer than `total / count` rounded up to the hundredth)."""
+    cents, extra = divmod(round(total * 100), count)
+    return [(cents + (i >= count - extra)) / 100 for i in range(count)]
 
 
 def max_words(seconds: float, plan: ScenePlan) -> int:

