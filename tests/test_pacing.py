@@ -93,8 +93,8 @@ def test_a_180_second_plan_and_its_video_never_run_past_180_seconds(tmp_path):
         assert spoken + plan.breath * len(script.scenes) <= MAX_SHORT_SECONDS
 
     # Voices that ran 20 % slow: the breaths go first, then the Short ends after the last sentence that fits.
-    fmt = VideoFormat(width=64, height=64, fps=2)
-    script = write_script(request, OfflineScriptWriter())
+    fmt = VideoFormat(width=64, height=64, fps=1)
+    script = write_script(request.model_copy(update={"scenes": 3}), OfflineScriptWriter())
     narrations = [_voice(tmp_path, i, 1.2 * s.seconds, s.narration) for i, s in enumerate(script.scenes)]
     rendered = render_short(script, _still_clips(tmp_path, len(script.scenes), fmt), narrations, fmt,
                             RenderOptions(), AssetStore(tmp_path / "store"))
