@@ -110,7 +110,7 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
             log.info("  %d scenes instead of %d: none may be longer than the longest clip %s makes",
                      len(plan.seconds), request.scene_count, provider["video"])
         script = steps.call(steps.script, making, plan, provider["script"], settings, fresh)
-        log.info("  %r, %d scenes at %.2g words a second", script.title, len(script.scenes), plan.words_per_second)
+        log.info("  %r, %d scenes at %.3g words a second", script.title, len(script.scenes), plan.words_per_second)
     with step("moderation and budget", timings):  # before anything is paid for
         moderation = _moderate_and_estimate(script, choices, settings)
     footage = {media: _pick_footage(steps, script, media, provider[media], fmt, timings)  # stock or your own media
