@@ -33,6 +33,7 @@ from pipeline import (  # noqa: E402
     Storyboard, VideoFormat,
     cancel_in_flight, check_budget, check_providers, choose_providers, describe_pick, disk_error, estimate_characters,
     estimate_usd, footage_credits, footage_line, is_paid, open_store, package_version, parse_platforms, picks_footage,
+    plan_script,
     prepare_output_dir, record_upload, scene_takes, short_folder, slug, with_credits, write_package,
 )
 
@@ -109,8 +110,12 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     with step("checks", timings):  # before the first paid call, the script's included
         check_providers(request, choices, settings)
     with step("script", timings):
-        script = steps.call(steps.script, making, provider["script"], settings, fresh)
-        log.info("  %r, %d scenes", script.title, len(script.scenes))
+        plan = plan_script(making, choices, settings)  # paced for the chosen voice, scenes within the clip model's
+        if len(plan.seconds) != request.scene_count:
+            log.info("  %d scenes instead of %d: none may be longer than the longest clip %s makes",
+                     len(plan.seconds), request.scene_count, provider["video"])
+        script = steps.call(steps.script, making, plan, provider["script"], settings, fresh)
+        log.info("  %r, %d scenes at %.3g words a second", script.title, len(script.scenes), plan.words_per_second)
     with step("moderation and budget", timings):  # before anything is paid for
         moderation = _moderate_and_estimate(script, choices, settings)
     footage = {media: _pick_footage(steps, script, media, provider[media], fmt, timings)  # stock or your own media
@@ -262,7 +267,7 @@ def _say_reused(futures: list) -> None:
 def _render_options(settings: Settings) -> RenderOptions:
     return RenderOptions(preset=settings.render_preset, crf=settings.render_crf, threads=settings.render_threads,
                          music=settings.music_file(), music_volume=settings.music_volume,
-                         ducked_volume=settings.music_ducked_volume)
+                         ducked_volume=settings.music_ducked_volume, breath=settings.scene_breath)
 
 
 def _manifest(request: ShortRequest, choices: dict[str, ProviderChoice], fmt: VideoFormat, settings: Settings,

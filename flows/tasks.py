@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from flows.locking import FlockLockManager
 from pipeline import (
     AssetStore, ClipAsset, ConfigError, Footage, FrameAsset, ModerationCheck, Narration, ProviderChoice, ProviderError,
-    PostOutcome, Published, RenderedShort, RenderOptions, Scene, Script, Settings, ShortRequest, ShortsError, Storyboard,
-    VideoFormat, animate_scene, build_provider, file_digest, intact, make_first_frame, moderate_script, narrate,
+    PostOutcome, Published, RenderedShort, RenderOptions, Scene, ScenePlan, Script, Settings, ShortRequest, ShortsError,
+    Storyboard, VideoFormat, animate_scene, build_provider, file_digest, intact, make_first_frame, moderate_script, narrate,
     open_store, pick_footage, plan_storyboard, post_everywhere, publish, render_short, write_script, write_storyboard,
 )
 
@@ -124,8 +124,9 @@ def _vendor_slot(provider: str, settings: Settings) -> Iterator[None]:
 
 
 @task(name="script", **STEP)
-def script_task(request: ShortRequest, provider: str, settings: Settings, fresh: bool = False) -> Script:
-    return write_script(request, build_provider("script", provider, settings))
+def script_task(request: ShortRequest, plan: ScenePlan, provider: str, settings: Settings, fresh: bool = False
+                ) -> Script:
+    return write_script(request, build_provider("script", provider, settings), plan)
 
 
 @task(name="moderation", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)

@@ -6,7 +6,7 @@ from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError
 from pipeline.footage import describe_pick, footage_credits, footage_line, pick_footage
 from pipeline.frames import make_first_frame
 from pipeline.models import (
-    ClipAsset, Footage, FrameAsset, Narration, ProviderChoice, Published, RenderedShort, Scene, Script, ShortRequest, Speech,
+    ClipAsset, Footage, FrameAsset, Narration, ProviderChoice, Published, RenderedShort, Scene, ScenePlan, Script, ShortRequest, Speech,
     ShortResult, VideoFormat, WordTiming, provider_names,
 )
 from pipeline.moderation import ModerationCheck, moderate_script
@@ -28,7 +28,7 @@ from pipeline.publish.crosspost import (
 )
 from pipeline.publish.step import check_upload_ready, publish, publish_to_outbox, publish_to_youtube
 from pipeline.render.short import RenderOptions, render_short
-from pipeline.script import write_script
+from pipeline.script import plan_script, write_script
 from pipeline.settings import Settings
 from pipeline.state.database import Database
 from pipeline.state.home import check_free_space, make_private, private_home, private_secret
@@ -55,7 +55,7 @@ __all__ = [
     "disk_error", "redact", "DamagedAsset", "intact",
     "animate_scene", "build_provider", "choose_providers", "file_digest", "make_first_frame", "moderate_script",
     "narrate", "package_version", "prepare_output_dir", "publish_to_outbox", "render_short", "short_folder", "slug",
-    "write_package", "write_script",
+    "write_package", "write_script", "plan_script", "ScenePlan",
     "authorize_youtube", "check_upload_ready", "has_youtube_token", "publish", "publish_to_youtube",
     "record_upload", "cancel_in_flight", "check_budget", "check_providers", "is_paid", "estimate_characters",
     "estimate_credits",

@@ -30,6 +30,8 @@ def provider_names(annotation: object) -> list[str]:
 STEPS = ("script", "image", "video", "voice")
 MAX_TOPIC_CHARS = 200
 MIN_SCENE_SECONDS = 2  # the shortest scene a request may ask for
+MAX_SHORT_SECONDS = 180  # the longest Short YouTube takes
+BREATH = 0.25  # seconds of pause after each scene's last word (SHORTS_SCENE_BREATH)
 
 
 class Model(BaseModel):
@@ -93,6 +95,15 @@ class ShortRequest(Model):
 
     def provider(self, step: str) -> str:
         return getattr(self, f"{step}_provider")
+
+
+class ScenePlan(Model):
+    """How a script is timed before it is written: each scene's seconds (adding up to the request's), the pace of
+    the voice that will say it, and the breath the render leaves after each scene's last word."""
+
+    seconds: list[float] = Field(min_length=1)
+    words_per_second: float = Field(gt=0)
+    breath: float = Field(BREATH, ge=0)
 
 
 class VideoFormat(Model):

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from pipeline.errors import ProviderError, ShortsError
-from pipeline.models import Script, ShortRequest
+from pipeline.models import ProviderChoice, ScenePlan, Script, ShortRequest
+from pipeline.providers import longest_clip, speaking_pace
 from pipeline.providers.base import ScriptWriter
+from pipeline.script_rules import plan_scenes
+from pipeline.settings import Settings
 
 
-def write_script(request: ShortRequest, writer: ScriptWriter) -> Script:
-    """Have the writer produce the script and check it fits the request."""
+def plan_script(request: ShortRequest, choices: dict[str, ProviderChoice], settings: Settings) -> ScenePlan:
+    """The scenes' seconds and the pace to write them at, for the chosen voice and clip maker: more scenes than the
+    request asks for when its scenes would be longer than the clip model's longest clip."""
+    return plan_scenes(request, speaking_pace(request, choices["voice"].name, settings), settings.scene_breath,
+                       longest_clip(choices["video"].name, settings))
+
+
+def write_script(request: ShortRequest, writer: ScriptWriter, plan: ScenePlan | None = None) -> Script:
+    """Have the writer produce the script and check it fits the plan (by default the request's, at reading pace)."""
+    plan = plan or plan_scenes(request)
     try:
-        script = writer.write(request)
+        script = writer.write(request, plan)
     except ShortsError as exc:
         raise exc.at("script")
-    if len(script.scenes) != request.scene_count:
+    if len(script.scenes) != len(plan.seconds):
         raise ProviderError(
-            f"The {writer.name} script has {len(script.scenes)} scenes where {request.scene_count} were asked for; rerun it.",
-            step="script",
+            f"The {writer.name} script has {len(script.scenes)} scenes where {len(plan.seconds)} were asked for; "
+            "rerun it.", step="script",
         )
     return script

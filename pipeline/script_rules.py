@@ -11,12 +11,17 @@ import math
 
 from pydantic import BaseModel, Field
 
-from pipeline.models import Scene, Script
+from pipeline.models import BREATH, MAX_SHORT_SECONDS, Scene, ScenePlan, Script, ShortRequest
 from pipeline.search_terms import clean_search_terms, derive_search_terms
 from pipeline.publish.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 
+# The reading pace: captions with no voice are timed at it, and a script is planned at it when no voice's pace is
+# known (each voice's own is in pipeline.providers.REGISTRY).
 WORDS_PER_SECOND = 2.5
 WORDS_SLACK = 1.2  # narration may run this much over the pace; the render lengthens a scene to its voice
+# The longest Short is planned a little shorter: a voice can run a few percent slower than its pace (Piper spoke 68-word
+# scenes 2 % slower), and past MAX_SHORT_SECONDS the render would have to cut the pauses, then the words.
+MAX_PLANNED_SECONDS = MAX_SHORT_SECONDS - 5
 
 
 class SceneDraft(BaseModel):
@@ -50,20 +55,37 @@ class ScriptDraft(BaseModel):
                       hook=self.hook.strip(), scenes=scenes)
 
 
-def target_words(seconds: float) -> int:
-    """Words a scene of `seconds` holds at the speaking pace."""
-    return max(1, round(WORDS_PER_SECOND * seconds))
+def plan_scenes(request: ShortRequest, words_per_second: float = WORDS_PER_SECOND, breath: float = BREATH,
+                longest_clip: float | None = None) -> ScenePlan:
+    """The scenes' seconds for a request and the pace they are written at: as many scenes as the request asks for,
+    or more when a scene would be longer than the longest clip the clip model makes."""
+    count, total = request.scene_count, min(request.seconds, MAX_PLANNED_SECONDS)
+    if longest_clip:
+        count = max(count, math.ceil(total / longest_clip - 1e-9))
+    return ScenePlan(seconds=scene_seconds(total, count), words_per_second=words_per_second, breath=breath)
 
 
-def scene_seconds(total: int, count: int) -> list[float]:
-    """Split `total` seconds into `count` scenes that add up exactly."""
-    base = round(total / count, 2)
-    return [base] * (count - 1) + [round(total - base * (count - 1), 2)]
+def target_words(seconds: float, plan: ScenePlan) -> int:
+    """Words a scene of `seconds` holds at the voice's pace, leaving the breath after them (rounded down, so the
+    words of a whole plan never take longer than its seconds)."""
+    return max(1, math.floor(plan.words_per_second * _spoken(seconds, plan) + 1e-9))
 
 
-def max_words(seconds: float) -> int:
+def scene_seconds(total: float, count: int) -> list[float]:
+    """Split `total` seconds into `count` scenes that add up exactly, none more than a hundredth of a second longer
+    than another (so none is longer than `total / count` rounded up to the hundredth)."""
+    cents, extra = divmod(round(total * 100), count)
+    return [(cents + (i >= count - extra)) / 100 for i in range(count)]
+
+
+def max_words(seconds: float, plan: ScenePlan) -> int:
     """The most words a scene of `seconds` may hold."""
-    return max(2, math.floor(WORDS_PER_SECOND * seconds * WORDS_SLACK))
+    return max(2, math.floor(plan.words_per_second * _spoken(seconds, plan) * WORDS_SLACK))
+
+
+def _spoken(seconds: float, plan: ScenePlan) -> float:
+    """The seconds of a scene the voice speaks in: all but the breath (at most half the scene)."""
+    return seconds - min(plan.breath, seconds / 2)
 
 
 def clean_tags(tags: list[str]) -> list[str]:
@@ -72,7 +94,7 @@ def clean_tags(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(t for t in cleaned if t))
 
 
-def script_problems(draft: ScriptDraft, scene_seconds: list[float]) -> list[str]:
+def script_problems(draft: ScriptDraft, plan: ScenePlan) -> list[str]:
     """Every rule the draft breaks, one sentence each; empty when it is fine."""
     problems: list[str] = []
     title = draft.title.strip()
@@ -92,16 +114,16 @@ def script_problems(draft: ScriptDraft, scene_seconds: list[float]) -> list[str]
     if length > TAGS_MAX_CHARS:
         problems.append(f"the tags take {length} characters as YouTube counts them (quotes around tags with "
                         f"spaces, commas between); the limit is {TAGS_MAX_CHARS}, so drop or shorten tags")
-    if len(draft.scenes) != len(scene_seconds):
-        problems.append(f"there are {len(draft.scenes)} scenes; write exactly {len(scene_seconds)}")
-    for index, (scene, seconds) in enumerate(zip(draft.scenes, scene_seconds), start=1):
+    if len(draft.scenes) != len(plan.seconds):
+        problems.append(f"there are {len(draft.scenes)} scenes; write exactly {len(plan.seconds)}")
+    for index, (scene, seconds) in enumerate(zip(draft.scenes, plan.seconds), start=1):
         words = len(scene.narration.split())
         if words == 0:
             problems.append(f"scene {index} has no narration")
-        elif words > max_words(seconds):
+        elif words > max_words(seconds, plan):
             problems.append(f"scene {index}'s narration has {words} words, too many for {seconds:g} seconds at "
-                            f"{WORDS_PER_SECOND:g} words per second; use about {target_words(seconds)} and at "
-                            f"most {max_words(seconds)}")
+                            f"{plan.words_per_second:g} words per second; use about {target_words(seconds, plan)} "
+                            f"and at most {max_words(seconds, plan)}")
         for field in ("first_frame_prompt", "motion_prompt"):
             if not getattr(scene, field).strip():
                 problems.append(f"scene {index}'s {field} is empty")

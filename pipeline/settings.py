@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.errors import remember_secrets
 from pipeline.state.home import Home
-from pipeline.models import VideoFormat
+from pipeline.models import BREATH, VideoFormat
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = Path("~/.shorts")
@@ -50,6 +50,9 @@ class RenderSettings(BaseModel):
     render_crf: int = Field(23, ge=0, le=51, description="x264 quality (lower is better and bigger).")
     render_threads: int = Field(
         default_factory=lambda: os.cpu_count() or 2, ge=1, description="Encoder threads; default the CPU count.")
+    scene_breath: float = Field(
+        BREATH, ge=0, le=0.5, description="Seconds of pause after each scene's last word (0.2-0.35 sounds natural); "
+        "the next scene's first word follows it.")
 
 
 class SharedStateSettings(BaseModel):

@@ -10,10 +10,10 @@ from fakes.openai import BASE_URL, FakeOpenAI, error, good_script
 from pipeline import ConfigError, ProviderError, Settings, ShortRequest, build_provider, write_script
 from pipeline.providers import choose_provider
 from pipeline.providers.openai.script import OpenAIScriptWriter
-from pipeline.script_rules import max_words
+from pipeline.script_rules import max_words, plan_scenes
 from pipeline.publish.youtube_limits import tags_length
 
-REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)  # 5 s scenes: at most 15 words each
+REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)  # 5 s scenes: at most 14 words each
 KEY = "sk-fake-SECRET"
 
 
@@ -44,7 +44,7 @@ def test_structured_output_is_parsed_into_the_script(fake):
     assert body["response_format"]["type"] == "json_schema" and schema["strict"] is True
     assert set(schema["schema"]["properties"]) == {"title", "description", "tags", "hook", "scenes"}
     system, user = body["messages"][0]["content"], body["messages"][1]["content"]
-    assert "Exactly 2 scenes" in system and "never more than 15" in system and "$" not in system
+    assert "Exactly 2 scenes" in system and "never more than 14" in system and "$" not in system
     assert "octopus camouflage" in user and "10-second" in user
 
 
@@ -62,7 +62,7 @@ def test_a_broken_rule_is_repaired_in_one_round(fake, caplog):
     assert [m["role"] for m in repair] == ["system", "user", "assistant", "user"]
     assert json.loads(repair[2]["content"])["title"] == long_title  # the model sees its own answer
     assert "the title has 130 characters; YouTube allows at most 100" in repair[3]["content"]
-    assert "scene 2's narration has 30 words" in repair[3]["content"] and "at most 15" in repair[3]["content"]
+    assert "scene 2's narration has 30 words" in repair[3]["content"] and "at most 14" in repair[3]["content"]
     assert "asking for one repair" in caplog.text
 
 
@@ -99,7 +99,7 @@ def test_tags_over_youtubes_limit_are_repaired(fake):
 def test_youtube_counts_tags_its_own_way():
     assert tags_length(["octopus", "ocean life"]) == 7 + (10 + 2) + 1
     assert tags_length([]) == 0
-    assert max_words(5) == 15
+    assert max_words(5, plan_scenes(REQUEST)) == 14  # 2.5 words a second for 4.75 s (a breath after), 20 % over
 
 
 def test_a_refusal_names_the_topic_and_is_not_retried(fake):

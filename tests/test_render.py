@@ -64,12 +64,12 @@ def _render(tmp_path: Path, script, clips, narrations, fmt, progress=None, **opt
 def test_output_has_the_format_the_length_and_an_audio_track(tmp_path, tiny):
     clips = [_clip(tmp_path, 0, 1.0, tiny), _clip(tmp_path, 1, 1.0, tiny, size=(200, 200))]  # one must be fitted
     narrations = [_voice(tmp_path, 0, 0.8, "one two"), _voice(tmp_path, 1, 1.4, "three four")]
-    script, progress = _script(1.0, 1.0), []
+    script, progress = _script(1.0, 1.6), []
     rendered = _render(tmp_path, script, clips, narrations, tiny, progress=progress.append)
 
     meta, frames = _frames(rendered.video)
     total = sum(scene_durations(script, narrations))
-    assert total == pytest.approx(2.4) and rendered.seconds == pytest.approx(total)
+    assert total == pytest.approx(0.8 + 1.4 + 2 * 0.25, abs=0.002) and rendered.seconds == pytest.approx(total)
     assert frames.shape[1:] == (tiny.height, tiny.width, 3) and meta["fps"] == tiny.fps
     assert abs(len(frames) - total * tiny.fps) <= 1
     info = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(rendered.video)],
@@ -114,7 +114,7 @@ def test_captions_change_pixels_in_their_box_and_nowhere_else(tmp_path, tiny):
 
 def test_a_short_clip_holds_its_last_frame_and_a_long_one_is_trimmed(tmp_path, tiny):
     clips = [_clip(tmp_path, 0, 1.0, tiny), _clip(tmp_path, 1, 2.0, tiny)]
-    narrations = [_voice(tmp_path, 0, 0.5), _voice(tmp_path, 1, 0.5)]
+    narrations = [_voice(tmp_path, 0, 1.75), _voice(tmp_path, 1, 0.75)]  # with the breaths, scenes of 2 s and 1 s
     _, frames = _frames(_render(tmp_path, _script(2.0, 1.0), clips, narrations, tiny).video)
     fps, colour = tiny.fps, frames.mean(axis=(1, 2))
 
@@ -134,7 +134,7 @@ def test_a_moving_still_renders_as_its_motion_encoded_as_a_video_would(tmp_path,
     video = tmp_path / "same-motion.mp4"  # the same frames, losslessly: what the clip step used to encode
     encode_frames(ken_burns_yuv_frames(picture, tiny.fps, 3), video, tiny, crf=0, pix_fmt_in="yuv420p")
     narrations = [_voice(tmp_path, 0, 1.5), _voice(tmp_path, 1, 0.5)]
-    script, after = _script(1.0, 1.0), _clip(tmp_path, 1, 1.0, tiny)
+    script, after = _script(1.5, 1.0), _clip(tmp_path, 1, 1.0, tiny)
     made = [_frames(_render(tmp_path / name, script, [ClipAsset(scene=1, path=path, provider="offline",
                                                                 model="ken-burns-v1", seed=3, seconds=1.0), after],
                             narrations, tiny).video)[1] for name, path in (("still", still), ("video", video))]

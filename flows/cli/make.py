@@ -15,7 +15,7 @@ import typer
 from flows.cli.errors import fail, log_to_stderr, notice_ctrl_c, one_line_errors
 from pipeline import (
     Settings, ShortRequest, check_free_space, check_post_ready, check_providers, check_upload_ready, choose_providers,
-    parse_platforms, prepare_output_dir, short_folder,
+    parse_platforms, plan_script, prepare_output_dir, short_folder,
 )
 
 log = logging.getLogger("shorts")
@@ -68,11 +68,13 @@ def make(
             fail(f"{asker} asks before buying the clips, but no terminal is attached to answer; add --yes to "
                  "approve in advance, or run it in a terminal.", code=2)
         request = ShortRequest(**{k: v for k, v in values.items() if v is not None}, review=review)
-        if redo_scene is not None and not 1 <= redo_scene <= request.scene_count:
-            fail(f"--redo-scene must be a scene of this Short, 1 to {request.scene_count} (got {redo_scene}).", code=2)
+        choices = choose_providers(request, settings)
+        count = len(plan_script(request, choices, settings).seconds)  # a paid clip model can ask for more scenes
+        if redo_scene is not None and not 1 <= redo_scene <= count:
+            fail(f"--redo-scene must be a scene of this Short, 1 to {count} (got {redo_scene}).", code=2)
         # A bad provider setting, a missing key, a model no longer served or a voice the provider lacks fails now,
         # with exit code 2, before Prefect starts (the flow checks again, for runs started elsewhere).
-        check_providers(request, choose_providers(request, settings), settings)
+        check_providers(request, choices, settings)
         platforms = parse_platforms(settings.post if post is None else post)
         if "youtube" in platforms:
             request = request.model_copy(update={"upload": True})

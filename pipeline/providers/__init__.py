@@ -15,8 +15,11 @@ from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
 from pipeline.providers.elevenlabs.budget import observed_rate, priced
 from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.prices import estimate_image_usd
-from pipeline.providers.runware.client import estimate_clip_usd
-from pipeline.providers.runway.client import estimate_clip_credits, estimate_image_credits, estimate_voice_credits
+from pipeline.providers.runware.client import VIDEO_MODELS, estimate_clip_usd
+from pipeline.providers.runway.client import (
+    DURATIONS, estimate_clip_credits, estimate_image_credits, estimate_voice_credits,
+)
+from pipeline.script_rules import WORDS_PER_SECOND
 from pipeline.settings import Settings
 
 Estimate = Callable[[Scene, Settings], float]
@@ -37,6 +40,12 @@ class ProviderSpec:
     detect: str | None = None
     paid: bool = False  # billed per use: a paid voice waits for the storyboard's approval, like the clips
     ending: str | None = None  # why `auto` no longer picks it (its vendor is shutting it down); asked for, it works
+    # A voice's usual pace in words per second of speech (pauses within a scene included), which scripts are
+    # planned at; by language (its primary tag) where it differs; scaled by the setting that speeds the voice up.
+    words_per_second: float | None = None
+    language_pace: dict[str, float] | None = None
+    speed_setting: str | None = None
+    longest_clip: Callable[[Settings], float] | None = None  # the longest clip (seconds) a clip maker makes
 
     def load(self) -> type:
         return _attribute(self.path)
@@ -47,6 +56,19 @@ def _attribute(path: str) -> Any:
     return getattr(importlib.import_module(f"pipeline.providers.{module}"), name)
 
 
+# Each voice's pace. The offline voices were measured once: the offline scripts of 8 topics at 60 s (1,187 words)
+# spoken at speed 1.0, words over the voiced span of each scene's WAV (first to last sample above 0.02), summed:
+# Piper's Joe 382.7 s, so 3.10 words a second (186 a minute); eSpeak NG en-us 446.1 s, 2.66 (160 a minute). eSpeak
+# speaks French faster: 2.92 with the same text, 3.27 with French sentences (56 words), so 3.1.
+# The vendors publish none. OpenAI's tts-1 voices speak about 177 words a minute (2.95 a second) at speed 1.0, as a
+# forum test of all six on the Grandfather and Rainbow passages measured (community.openai.com, "TTS Talking Speed
+# (Words per minute)"). ElevenLabs' voices (so Runway's too) spoke 3.44 words a second to OpenAI's 3.36 on the same
+# short texts in another forum test (community.openai.com, "Eleven labs seem to be much faster than Open AI in text to
+# speech"): scaled to OpenAI's passage pace, 3.0. Edge's neural voices: the 150-152 words a minute ("WordsPerMinute")
+# Microsoft's voice list gives its en-US voices, 2.5.
+PIPER_PACE, ESPEAK_PACE, ESPEAK_LANGUAGE_PACE = 3.1, 2.65, {"fr": 3.1}
+OPENAI_PACE, ELEVENLABS_PACE, EDGE_PACE = 2.95, 3.0, 2.5
+
 OPENAI_KEY, RUNWAY_KEY, RUNWARE_KEY = "OPENAI_API_KEY", "RUNWAYML_API_SECRET", "RUNWARE_API_KEY"
 ELEVENLABS_KEY = "ELEVENLABS_API_KEY"
 
@@ -56,6 +78,14 @@ def _voice_characters(scene: Scene, settings: Settings) -> float:
     # one a character), else one a character: here, so pricing a Short does not import the ElevenLabs SDK.
     rate = observed_rate(open_ledger(settings), settings.elevenlabs_model, settings.elevenlabs_voice)
     return priced(len(scene.narration), rate)
+
+
+def _longest_runway_clip(settings: Settings) -> float:
+    return max(DURATIONS[settings.runway_video_model])
+
+
+def _longest_runware_clip(settings: Settings) -> float:
+    return max(VIDEO_MODELS[settings.runware_video_model].durations)
 
 
 FOLDER = "folder:"  # `folder:PATH` names your own media; the registry holds it as "folder"
@@ -76,9 +106,9 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     },
     "video": {
         "runway": ProviderSpec("runway.clip:RunwayClipMaker", RUNWAY_KEY, estimate_credits=estimate_clip_credits,
-                               paid=True),
+                               paid=True, longest_clip=_longest_runway_clip),
         "runware": ProviderSpec("runware.clip:RunwareClipMaker", RUNWARE_KEY, estimate_usd=estimate_clip_usd,
-                                paid=True),
+                                paid=True, longest_clip=_longest_runware_clip),
         # Free stock footage, after the paid vendors: `auto` takes it when only its key is set.
         "pexels": ProviderSpec("stock.pexels:PexelsClipMaker", "PEXELS_API_KEY", footage=True),
         "pixabay": ProviderSpec("stock.pixabay:PixabayClipMaker", "PIXABAY_API_KEY", footage=True),
@@ -87,17 +117,19 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     },
     "voice": {
         "elevenlabs": ProviderSpec("elevenlabs.voice:ElevenLabsNarrator", ELEVENLABS_KEY,
-                                   estimate_characters=_voice_characters, paid=True),
+                                   estimate_characters=_voice_characters, paid=True, words_per_second=ELEVENLABS_PACE),
         "openai": ProviderSpec("openai.voice:OpenAINarrator", OPENAI_KEY, paid=True,
-                               ending=f"OpenAI shuts its speech models down on {SPEECH_ENDS}"),
+                               ending=f"OpenAI shuts its speech models down on {SPEECH_ENDS}",
+                               words_per_second=OPENAI_PACE, speed_setting="openai_voice_speed"),
         # ElevenLabs voices billed in Runway credits: one key for a Runway-only user.
         "runway": ProviderSpec("runway.voice:RunwayNarrator", RUNWAY_KEY, estimate_credits=estimate_voice_credits,
-                               paid=True),
+                               paid=True, words_per_second=ELEVENLABS_PACE),
         # Free, but an unofficial client of a consumer service: only when asked for (--voice edge).
-        "edge": ProviderSpec("edge.voice:EdgeNarrator"),
+        "edge": ProviderSpec("edge.voice:EdgeNarrator", words_per_second=EDGE_PACE),
         # Offline voices by name (auto never picks these: `offline` is Piper, else eSpeak NG, else none).
-        "piper": ProviderSpec("offline.piper:PiperNarrator"),
-        "espeak": ProviderSpec("offline.espeak:EspeakNarrator"),
+        "piper": ProviderSpec("offline.piper:PiperNarrator", words_per_second=PIPER_PACE),
+        "espeak": ProviderSpec("offline.espeak:EspeakNarrator", words_per_second=ESPEAK_PACE,
+                               language_pace=ESPEAK_LANGUAGE_PACE),
         "offline": ProviderSpec("offline.voice:OfflineNarrator"),
     },
 }
@@ -159,6 +191,23 @@ def is_paid(step: str, name: str) -> bool:
         return provider_spec(step, name).paid
     except KeyError:  # a name only a provider's instance reports (the offline voice's "espeak-ng") is a free one
         return False
+
+
+def speaking_pace(request: ShortRequest, voice: str, settings: Settings) -> float:
+    """Words a second the chosen voice speaks this request at (the reading pace when no voice speaks)."""
+    if voice == "offline":  # the offline voice that will speak here
+        voice = _attribute("offline.voice:offline_voice")(request.voice, request.language) or ""
+    spec = REGISTRY["voice"].get(voice)
+    if spec is None or spec.words_per_second is None:
+        return WORDS_PER_SECOND
+    pace = (spec.language_pace or {}).get(request.language.split("-")[0].lower(), spec.words_per_second)
+    return pace * (getattr(settings, spec.speed_setting) if spec.speed_setting else 1.0)
+
+
+def longest_clip(video: str, settings: Settings) -> float | None:
+    """The longest clip (seconds) the chosen clip maker makes; None when any length will do."""
+    measure = provider_spec("video", video).longest_clip
+    return measure(settings) if measure else None
 
 
 def picks_footage(step: str, name: str) -> bool:

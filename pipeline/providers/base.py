@@ -6,7 +6,7 @@ from pathlib import Path
 from collections.abc import Collection
 from typing import ClassVar, Literal, Protocol, Self
 
-from pipeline.models import Footage, Scene, Script, ShortRequest, Speech, VideoFormat, WordTiming
+from pipeline.models import Footage, Scene, ScenePlan, Script, ShortRequest, Speech, VideoFormat, WordTiming
 from pipeline.settings import Settings
 from pipeline.state.store import AssetStore
 
@@ -33,8 +33,8 @@ class Provider(Protocol):
 
 
 class ScriptWriter(Provider, Protocol):
-    def write(self, request: ShortRequest) -> Script:
-        """Write the whole script for a request."""
+    def write(self, request: ShortRequest, plan: ScenePlan | None = None) -> Script:
+        """Write the whole script for a request, its scenes timed by `plan` (else the request's at reading pace)."""
         ...
 
     def brainstorm(self, niche: str, count: int, avoid: Collection[str] = ()) -> list[str]:

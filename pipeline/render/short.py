@@ -7,6 +7,7 @@ import logging
 import subprocess
 import tempfile
 from collections.abc import Callable
+from itertools import accumulate
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -19,13 +20,17 @@ from pipeline.render.captions import (
 )
 from pipeline.render.fonts import missing
 from pipeline.errors import RenderError, last_line
-from pipeline.models import ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming
+from pipeline.models import (
+    BREATH, MAX_SHORT_SECONDS, ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming,
+)
 from pipeline.render.mix import write_soundtrack
 from pipeline.render.overlay import Overlay, blend, prepare
 from pipeline.render.stitch import StitchedClip, widen
 from pipeline.state.store import AssetStore, atomic_path, content_key
+from pipeline.timing import read_wav, speech_bounds
 
 Progress = Callable[[int], None]  # receives the percentage done
+OVERRUN = 1.15  # past this much over the script's seconds, the breaths are trimmed
 log = logging.getLogger("shorts")
 
 
@@ -39,11 +44,54 @@ class RenderOptions(Model):
     music_volume: float = 0.18
     ducked_volume: float = 0.06
     captions: CaptionStyle = CaptionStyle()
+    breath: float = Field(BREATH, ge=0)  # seconds of pause after each scene's last word
 
 
-def scene_durations(script: Script, narrations: list[Narration]) -> list[float]:
-    """Each scene lasts its planned seconds, or longer if its narration needs it."""
-    return [max(s.seconds, n.seconds) for s, n in zip(script.scenes, narrations)]
+def scene_durations(script: Script, narrations: list[Narration], breath: float = BREATH) -> list[float]:
+    """Each voiced scene lasts until its last word, then a breath, less the silence its next scene's audio starts with
+    (so the pause between them is the breath, and the Short ends a breath after its last word); a scene with no voice
+    lasts its planned seconds. Past OVERRUN times the script's seconds, or past MAX_SHORT_SECONDS, the breaths are
+    trimmed (see `within_limit` for the rest)."""
+    spans = [_voiced_span(n) for n in narrations]
+    ends, pauses = [], []
+    for i, (scene, span) in enumerate(zip(script.scenes, spans)):
+        following = spans[i + 1] if i + 1 < len(spans) else None
+        ends.append(span[1] if span else scene.seconds)
+        pauses.append(max(0.0, breath - (following[0] if following else 0.0)) if span else 0.0)
+    over = sum(ends) + sum(pauses) - min(MAX_SHORT_SECONDS, script.seconds * OVERRUN)
+    if over > 0 and sum(pauses):
+        keep = max(0.0, 1 - over / sum(pauses))
+        log.info("  the narration runs %.1f s over the planned %g s, so the pauses after scenes are %s", over,
+                 script.seconds, f"cut to {keep:.0%}" if keep else "left out")
+        pauses = [p * keep for p in pauses]
+    return [round(end + pause, 3) for end, pause in zip(ends, pauses)]
+
+
+def within_limit(durations: list[float], narrations: list[Narration], breath: float = BREATH,
+                 limit: float = MAX_SHORT_SECONDS) -> tuple[list[float], list[Narration]]:
+    """The scenes cut to end within `limit` seconds: the Short ends a breath after the last whole sentence that fits
+    (else the last word), before the next word starts; the words and scenes after it are left out."""
+    if sum(durations) <= limit:
+        return durations, narrations
+    offsets = [0.0, *accumulate(durations)]
+    words = [(i, k, w) for i, n in enumerate(narrations) for k, w in enumerate(n.words) if offsets[i] + w.end <= limit]
+    sentence_ends = [x for x in words if x[2].word.endswith((".", "!", "?"))]
+    scene, index, last = (sentence_ends or words)[-1]
+    kept = narrations[scene].words[: index + 1]
+    rest = narrations[scene].words[index + 1:]
+    cut = min(last.end + breath, rest[0].start if rest else durations[scene], limit - offsets[scene])
+    log.warning("  the narration runs %.1f s past the %g s a Short may last, so the Short ends at %.1f s, after "
+                "%r (scene %d); %d word(s) left out", sum(durations) - limit, limit, offsets[scene] + cut, last.word,
+                scene + 1, len(rest) + sum(len(n.words) for n in narrations[scene + 1:]))
+    cut_scene = narrations[scene].model_copy(update={"words": kept})
+    return [*durations[:scene], round(cut, 3)], [*narrations[:scene], cut_scene]
+
+
+def _voiced_span(narration: Narration) -> tuple[float, float] | None:
+    """Where the voice speaks in a scene's audio (its leading and trailing silence left out); None with no voice."""
+    if narration.path is None:
+        return None
+    return speech_bounds(*read_wav(narration.path))
 
 
 def caption_groups(narrations: list[Narration], durations: list[float], style: CaptionStyle) -> list[CaptionGroup]:
@@ -65,7 +113,9 @@ def render_short(
     options: RenderOptions, store: AssetStore, fresh: bool = False, progress: Progress | None = None,
 ) -> RenderedShort:
     """The finished Short in the store (video and SRT), rendered only if these inputs never were."""
-    durations = scene_durations(script, narrations)
+    durations, narrations = within_limit(scene_durations(script, narrations, options.breath), narrations,
+                                         options.breath)
+    clips = clips[: len(durations)]
     groups = caption_groups(narrations, durations, options.captions)
     key = content_key("render", clips=[c.path for c in clips], voices=[n.path for n in narrations],
                       durations=durations, groups=groups, fmt=fmt, options=options)

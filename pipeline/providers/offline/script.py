@@ -7,9 +7,9 @@ import re
 from collections.abc import Collection
 from typing import ClassVar
 
-from pipeline.models import Scene, Script, ShortRequest
+from pipeline.models import Scene, ScenePlan, Script, ShortRequest
 from pipeline.prompts import load_sections, render
-from pipeline.script_rules import WORDS_PER_SECOND, scene_seconds
+from pipeline.script_rules import plan_scenes, target_words
 from pipeline.search_terms import derive_search_terms
 from pipeline.publish.youtube_limits import TITLE_MAX_CHARS
 from pipeline.providers.base import ScriptWriter
@@ -65,9 +65,10 @@ class OfflineScriptWriter(ScriptWriter):
     name: ClassVar[str] = "offline"
     model = "templates-v2"
 
-    def write(self, request: ShortRequest) -> Script:
+    def write(self, request: ShortRequest, plan: ScenePlan | None = None) -> Script:
         t = load_sections("offline_script.txt")
-        count = request.scene_count
+        plan = plan or plan_scenes(request)
+        count = len(plan.seconds)
         values = dict(
             topic=in_sentence(request.topic), seconds=request.seconds, scene_count=count,
             language=request.language, style=request.style,
@@ -81,11 +82,14 @@ class OfflineScriptWriter(ScriptWriter):
         tails = [fill(line) for line in t["tail"]]
         first = int.from_bytes(hashlib.sha256(request.topic.encode()).digest()[:2], "big") % len(middles)
         unused = middles[first:] + middles[:first]  # each scene takes the sentences least used so far
-        scenes = []
-        for index, seconds in enumerate(scene_seconds(request.seconds, count), start=1):
+        scenes, planned, written = [], 0, 0
+        for index, seconds in enumerate(plan.seconds, start=1):
             closing = fill(_pick(t["closing"], request.topic, "closing")) if index == count and count > 1 else None
-            said = fit_words([hook, *unused] if index == 1 else unused, max(3, round(WORDS_PER_SECOND * seconds)),
-                             tails, closing)
+            # Whole sentences fall a word or two short of a scene's words; the next scene makes up for it, so the
+            # Short as a whole keeps to the voice's pace.
+            planned += target_words(seconds, plan)
+            said = fit_words([hook, *unused] if index == 1 else unused, max(3, planned - written), tails, closing)
+            written += sum(len(s.split()) for s in said)
             unused = [m for m in unused if m not in said] + [m for m in unused if m in said]
             scenes.append(
                 Scene(

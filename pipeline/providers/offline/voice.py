@@ -38,6 +38,14 @@ def offline_voices() -> list[str]:
                                     ("system espeak-ng", espeak_binary() is not None)) if here]
 
 
+def offline_voice(voice: str | None, language: str) -> str | None:
+    """Which voice `offline` speaks with here, by its registry name: piper, espeak (from the wheel or the system), or
+    None when there is none."""
+    if piper_installed() and speaks(voice, language):
+        return "piper"
+    return "espeak" if espeak_installed() or espeak_binary() else None
+
+
 class OfflineNarrator(Narrator):
     """Speaks with the best offline voice that can say the narration; None (no voice) when there is none."""
 

@@ -13,10 +13,10 @@ import openai
 import pydantic
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
-from pipeline.models import Script, ShortRequest
+from pipeline.models import ScenePlan, Script, ShortRequest
 from pipeline.prompts import fill
 from pipeline.providers.openai.client import check_model, client_options, make_client, scrub, vendor_error
-from pipeline.script_rules import ScriptDraft, max_words, scene_seconds, script_problems, target_words
+from pipeline.script_rules import ScriptDraft, max_words, plan_scenes, script_problems, target_words
 from pipeline.settings import Settings, default
 from pipeline.providers.base import ScriptWriter
 
@@ -56,24 +56,26 @@ class OpenAIScriptWriter(ScriptWriter):
     def check(self, request: ShortRequest) -> None:
         check_model(self._client, self.model, self.model_setting, "--script offline")
 
-    def write(self, request: ShortRequest) -> Script:
-        seconds = scene_seconds(request.seconds, request.scene_count)
+    def write(self, request: ShortRequest, plan: ScenePlan | None = None) -> Script:
+        plan = plan or plan_scenes(request)
+        seconds = plan.seconds
         topic = request.topic.replace("<", "‹").replace(">", "›")  # data between <topic> tags: it cannot close them
-        values = dict(topic=topic, seconds=request.seconds, scene_count=request.scene_count, language=request.language,
-                      style=request.style, scene_seconds=f"{seconds[0]:g}", target_words=target_words(seconds[0]),
-                      max_words=max_words(seconds[0]))
+        values = dict(topic=topic, seconds=request.seconds, scene_count=len(seconds), language=request.language,
+                      style=request.style, scene_seconds=f"{seconds[0]:g}",
+                      words_per_second=f"{plan.words_per_second:.1f}", target_words=target_words(seconds[0], plan),
+                      max_words=max_words(seconds[0], plan))
         messages = [{"role": "system", "content": fill("script_system.txt", **values)},
                     {"role": "user", "content": fill("script_user.txt", **values)}]
         try:
             draft, content, problems = self._ask(messages, request.topic)
-            problems = problems or script_problems(draft, seconds)
+            problems = problems or script_problems(draft, plan)
             if problems:
                 log.warning("  the %s script broke %d rule(s), asking for one repair: %s",
                             self.model, len(problems), "; ".join(problems))
                 messages += [{"role": "assistant", "content": content[:MAX_ECHO_CHARS] or "(empty)"},
                              {"role": "user", "content": _repair_request(problems)}]
                 draft, content, problems = self._ask(messages, request.topic)
-                problems = problems or script_problems(draft, seconds)
+                problems = problems or script_problems(draft, plan)
         except openai.OpenAIError as exc:
             raise vendor_error(exc, "writing the script", model=self.model, server=self.server,
                                address=self.address) from exc
