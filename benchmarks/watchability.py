@@ -17,21 +17,23 @@ How each figure is found (every function below can be swapped for another that r
 - silences: ffmpeg `silencedetect=noise=-45dB:d=0.05` on the music-off MP4. "Between words" counts only silences
   after the first sound and before the last; dead air at a cut is the part of a silence that runs up to the cut;
   the tail is the video's end minus the end of the last aligned word.
-- highlight timing: pocketsphinx aligns the SRT's words to the soundtrack (a word missing from its dictionary gets
-  a pronunciation from a dictionary stem and a suffix, "octopus" + "IH Z", or is left out). A highlight onset is the first
-  frame where a new patch of highlight yellow (255,214,10; high luma, low Cb, high Cr) appears next to where the
-  last frame had none, inside the caption band; onsets are paired with words in order by a monotone matching
-  (an unmatched item costs 0.5 s), so one missed or extra onset does not shift the rest.
-- caption boxes: the frames alone cannot tell a white caption letter from a white letter of the picture on a dark
-  ground, but the highlight can: within a caption group (its SRT span, less 3 frames at each end) every word turns
-  yellow in turn and nothing else in the frame does. The union of the group's yellow pixels is its letters; in the
-  group's middle frame the bright pixels there are the letters, white or yellow, and the black run outside the
-  outermost letters (measured per row and column, median, capped at 0.4 letter height) is the outline. A title
-  card's own yellow word is still there before and after the group, so pixels yellow in the frame before the group
-  starts are left out. Lines per group are the bands of rows the letters fill.
-- shots: a cut is a frame whose mean absolute luma change (1/8-size frames, caption band left out) is over 3 grey
-  levels and 5 times the median change of the half second around it. Picture change: the median of the mean
-  absolute luma change per frame (half size, caption band left out). Freezes: ffmpeg `freezedetect=n=-60dB:d=0.4`.
+- highlight timing: pocketsphinx aligns the SRT's words to the music-off soundtrack (a word missing from its
+  dictionary gets a pronunciation from a dictionary stem and a suffix, "octopus" + "IH Z", or is left out). A
+  highlight onset is the first frame where a word turns highlight yellow (255,214,10: high luma, low Cb, high Cr):
+  a band of rows with enough yellow that was not next to last frame's yellow, whose surroundings (2-4 px out) are
+  nearly all black, i.e. the caption outline. A title card's yellow disc or word has no black outline, and when the
+  camera moves it, it only adds thin slivers. Onsets are paired with words in order by a monotone matching (an
+  unmatched item costs 0.5 s), so one missed or extra onset does not shift the rest.
+- caption boxes: white caption letters cannot be told from white letters of the picture on a dark ground, pixel by
+  pixel, but the highlight can be: every word of a group turns yellow once. So a group's letters are the union of
+  its words' onset patches (an onset belongs to the group the SRT shows at that frame); in the group's middle frame
+  the bright pixels there are its letters, white or yellow, and the dark run outside the outermost letters (per row
+  and column, median, at most 0.4 letter height) is the outline, counted in the box. Lines per group are the bands
+  of rows its letters fill. Checked against the boxes the renderer draws (pipeline.render.captions.draw_caption) for
+  the 30 s Short at 720x1280: every group found, every edge within 0.4 % of the frame, every line count right.
+- shots: a cut is a frame whose mean absolute luma change (on frames shrunk to 90 blocks across, the caption band
+  left out) is over 3 grey levels and 5 times the median change of the half second around it. Picture change: the
+  median of that change per frame. Freezes: ffmpeg `freezedetect=n=-60dB:d=0.4`.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ TOPIC = "How octopuses change colour"
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 QUIET_DBFS, SILENCE_DB, MIN_SILENCE = -45.0, -45, 0.05
 SHOT_LIMIT, FREEZE = 3.0, "freezedetect=n=-60dB:d=0.4"
+GRID = 90  # picture change is measured on frames shrunk to 90 blocks across, so every frame size compares alike
 
 
 # ---------------------------------------------------------------- making the Shorts
@@ -80,6 +83,7 @@ def make_shorts(lengths: list[int], full_hd: bool, root: Path) -> list[ShortFile
     """Make the README's Short at each length through the real CLI, keyless, in a SHORTS_HOME under `root`."""
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_API_SECRET", "_TOKEN"))}
     env.update(SHORTS_HOME=str(root / "home"), SHORTS_OUTPUT_DIR=str(root / "out"))
+    env.setdefault("SHORTS_PREFECT_STARTUP_TIMEOUT", "900")  # a new server's database, on a busy machine
     if full_hd:
         env.update(SHORTS_WIDTH="1080", SHORTS_HEIGHT="1920")
     music = has_music_flag()
@@ -216,8 +220,7 @@ class FrameScan:
     frames: int
     onsets: list[tuple[int, int, int]] = field(default_factory=list)  # (frame, top row, bottom row) of new yellow
     boxes: list[dict] = field(default_factory=list)  # per caption group seen: left, right, top, bottom (shares), lines
-    change: list[float] = field(default_factory=list)  # half-size mean |dY| per frame, caption band left out
-    cut_change: list[float] = field(default_factory=list)  # eighth-size mean |dY| per frame, caption band left out
+    change: list[float] = field(default_factory=list)  # per frame, mean |dY| on the grid, caption band left out
 
 
 def video_info(video: Path) -> tuple[int, int, float]:
@@ -237,9 +240,9 @@ def scan_frames(video: Path, groups: list[Group]) -> FrameScan:
     middles = {round((g.start + g.end) / 2 * fps): i for i, g in enumerate(groups)}  # its words are all shown
     patches: dict[int, list[tuple[slice, slice, np.ndarray]]] = {}
     middle: dict[int, np.ndarray] = {}
-    prev_yellow = prev_half = prev_small = None
-    half_diffs: list[np.ndarray] = []
+    prev_yellow = prev_small = None
     small_diffs: list[np.ndarray] = []
+    block = max(1, width // GRID)
     min_new = max(20, int(0.0003 * area / 4))
     with subprocess.Popen(cmd, stdout=subprocess.PIPE) as proc:
         n = -1
@@ -260,24 +263,21 @@ def scan_frames(video: Path, groups: list[Group]) -> FrameScan:
             for g in [g for g in middle if g + 1 >= len(starts) or n >= starts[g + 1] + 4]:
                 if box := _caption_box(patches.pop(g, []), middle.pop(g), width, height):
                     scan.boxes.append(box)
-            small = y[: height // 8 * 8, : width // 8 * 8].reshape(height // 8, 8, width // 8, 8).mean(
-                axis=(1, 3), dtype=np.float32)
-            if prev_half is not None:
-                half_diffs.append(np.abs(half.astype(np.int16) - prev_half).mean(axis=1, dtype=np.float32))
-                small_diffs.append(np.abs(small - prev_small).mean(axis=1))
-            prev_half, prev_small = half.astype(np.int16), small
+            small = y[: height // block * block, : width // block * block].reshape(
+                height // block, block, width // block, block).mean(axis=(1, 3), dtype=np.float32)
+            if prev_small is not None:
+                small_diffs.append(np.abs(small - prev_small).mean(axis=1))  # per grid row
+            prev_small = small
         scan.frames = n + 1
     for g in list(middle):
         if box := _caption_box(patches.pop(g, []), middle.pop(g), width, height):
             scan.boxes.append(box)
     # The caption band is left out of the picture's change, so captions coming and going are not motion or cuts.
-    keep_half, keep_small = np.ones(height // 2, bool), np.ones(height // 8, bool)
+    keep = np.ones(height // block, bool)
     if scan.boxes:
         top, bottom = min(b["top"] for b in scan.boxes), max(b["bottom"] for b in scan.boxes)
-        keep_half[int(top * height / 2): int(bottom * height / 2) + 1] = False
-        keep_small[int(top * height / 8): int(bottom * height / 8) + 1] = False
-    scan.change = [float(d[keep_half].mean()) for d in half_diffs]
-    scan.cut_change = [float(d[keep_small].mean()) for d in small_diffs]
+        keep[int(top * height / block): int(bottom * height / block) + 1] = False
+    scan.change = [float(d[keep].mean()) for d in small_diffs]
     return scan
 
 
@@ -382,7 +382,7 @@ def freezes(video: Path) -> list[float]:
 
 def cuts(scan: FrameScan) -> list[float]:
     """Times of hard cuts: a change spike over 3 grey levels and 5 times the median of the half second around."""
-    d = np.array(scan.cut_change)
+    d = np.array(scan.change)
     half = max(1, round(scan.fps / 4))
     found = []
     for i, x in enumerate(d):
