@@ -151,7 +151,7 @@ def _duration(log: str) -> float:
 
 
 def _ffmpeg_log(video: Path, args: list[str]) -> str:
-    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-nostats", "-stats", "-i", str(video), *args, "-f", "null", "-"]
+    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-stats", "-i", str(video), *args, "-f", "null", "-"]
     return subprocess.run(cmd, capture_output=True, text=True).stderr
 
 
@@ -512,7 +512,8 @@ def _table(r: dict) -> str:
         ("length", f"{r['seconds']:g} s{asked}, {r['format']}, {r['mb_per_second']:.2f} MB/s"),
         ("loudness", f"{r['lufs']:g} LUFS, true peak {r['true_peak_dbtp']:g} dBTP, "
                      f"{r['quiet_share']:.0%} below {QUIET_DBFS:g} dBFS"),
-        ("silence (music off)", f"longest {r['longest_silence']:g} s, between words {r['longest_silence_between_words']:g} s"),
+        ("silence (music off)", f"longest {r['longest_silence']:g} s, "
+                                f"between words {r['longest_silence_between_words']:g} s"),
         ("dead air at cuts", f"max {r['dead_air_at_cuts_max']:g} s, total {r['dead_air_at_cuts_total']:g} s "
                              f"({r['dead_air_at_cuts_share']:.0%} of the runtime)"),
         ("last word to end", f"{r['tail_after_last_word']} s"),
@@ -521,9 +522,10 @@ def _table(r: dict) -> str:
                      f"{r['caption_groups_right_of_85']:.0%} reach past 85% of the width; {lines}; "
                      f"{r['caption_height_px'][0]}-{r['caption_height_px'][1]} px tall"
          if r["caption_groups_seen"] else "none seen"),
-        ("highlight vs speech", f"median |d| {r['highlight_median_abs_ms']} ms (signed {r['highlight_median_signed_ms']} "
-                                f"ms), {r['highlight_within_100ms']:.1%} within 0.1 s; {r['highlights_paired']} paired "
-                                f"of {r['words_aligned']} aligned words, {r['highlights_seen']} onsets seen"
+        ("highlight vs speech", f"median |d| {r['highlight_median_abs_ms']} ms "
+                                f"(signed {r['highlight_median_signed_ms']} ms), {r['highlight_within_100ms']:.1%} "
+                                f"within 0.1 s; {r['highlights_paired']} paired of {r['words_aligned']} aligned words, "
+                                f"{r['highlights_seen']} onsets seen"
          if r["highlights_paired"] else "no highlight paired with a word"),
         ("picture", f"{r['cuts']} cuts, longest shot {r['longest_shot']:g} s, {r['shots_over_3s']} shots over "
                     f"{SHOT_LIMIT:g} s, median change {r['median_change_per_frame']} grey levels a frame"),
