@@ -80,8 +80,12 @@ def has_music_flag() -> bool:
 
 
 def make_shorts(lengths: list[int], full_hd: bool, root: Path) -> list[ShortFiles]:
-    """Make the README's Short at each length through the real CLI, keyless, in a SHORTS_HOME under `root`."""
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_API_SECRET", "_TOKEN"))}
+    """Make the README's Short at each length through the real CLI, keyless and with default settings (no key or
+    SHORTS_ setting from the environment, and run in `root`, so no .env is read), in a SHORTS_HOME under `root`."""
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("SHORTS_") and not k.endswith(("_API_KEY", "_API_SECRET", "_TOKEN"))}
     env.update(SHORTS_HOME=str(root / "home"), SHORTS_OUTPUT_DIR=str(root / "out"))
     env.setdefault("SHORTS_PREFECT_STARTUP_TIMEOUT", "900")  # a new server's database, on a busy machine
     if full_hd:
@@ -90,17 +94,17 @@ def make_shorts(lengths: list[int], full_hd: bool, root: Path) -> list[ShortFile
     made = []
     try:
         for seconds in lengths:
-            video = _make(env, root / f"s{seconds}", seconds, [])
-            quiet = _make(env, root / f"s{seconds}-quiet", seconds, ["--music", "none"]) if music else video
+            video = _make(env, root, f"s{seconds}", seconds, [])
+            quiet = _make(env, root, f"s{seconds}-quiet", seconds, ["--music", "none"]) if music else video
             made.append(ShortFiles(video=video, quiet=quiet, requested=float(seconds)))
     finally:
-        subprocess.run([_shorts(), "server", "stop"], env=env, capture_output=True)
+        subprocess.run([_shorts(), "server", "stop"], env=env, cwd=root, capture_output=True)
     return made
 
 
-def _make(env: dict[str, str], out: Path, seconds: int, extra: list[str]) -> Path:
-    cmd = [_shorts(), "make", TOPIC, "--seconds", str(seconds), "--out", str(out), "--json", *extra]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+def _make(env: dict[str, str], root: Path, out: str, seconds: int, extra: list[str]) -> Path:
+    cmd = [_shorts(), "make", TOPIC, "--seconds", str(seconds), "--out", str(root / out), "--json", *extra]
+    result = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True)
     if result.returncode:
         raise SystemExit(f"shorts make failed ({result.returncode}):\n{result.stderr[-2000:]}")
     return Path(json.loads(result.stdout)["video"])
