@@ -32,8 +32,11 @@ How each figure is found (every function below can be swapped for another that r
   of rows its letters fill. Checked against the boxes the renderer draws (pipeline.render.captions.draw_caption) for
   the 30 s Short at 720x1280: every group found, every edge within 0.4 % of the frame, every line count right.
 - shots: a cut is a frame whose mean absolute luma change (on frames shrunk to 90 blocks across, the caption band
-  left out) is over 3 grey levels and 5 times the median change of the half second around it. Picture change: the
-  median of that change per frame. Freezes: ffmpeg `freezedetect=n=-60dB:d=0.4`.
+  left out) is over 3 grey levels and 5 times the median change of the half second around it (a cut between two
+  title cards changes 10-40 levels, a 1.15-1.5x punch-in on one card 15-27, the camera's drift under 1; a
+  cross-fade is not a cut). Picture change: the
+  median of that change per frame. Without captions.srt no band is known, and a caption change can count as a cut.
+  Freezes: ffmpeg `freezedetect=n=-60dB:d=0.4`.
 """
 
 from __future__ import annotations
@@ -520,7 +523,7 @@ def _table(r: dict) -> str:
                                 f"between words {r['longest_silence_between_words']:g} s"),
         ("dead air at cuts", f"max {r['dead_air_at_cuts_max']:g} s, total {r['dead_air_at_cuts_total']:g} s "
                              f"({r['dead_air_at_cuts_share']:.0%} of the runtime)"),
-        ("last word to end", f"{r['tail_after_last_word']} s"),
+        ("last word to end", f"{r['tail_after_last_word']} s" if r["words_aligned"] else "unknown (no words aligned)"),
         ("captions", f"{r['caption_groups_seen']}/{r['caption_groups']} groups seen; x {r['caption_left']}-"
                      f"{r['caption_right']}, y {r['caption_top']}-{r['caption_bottom']} of the frame; "
                      f"{r['caption_groups_right_of_85']:.0%} reach past 85% of the width; {lines}; "
@@ -531,7 +534,8 @@ def _table(r: dict) -> str:
                                 f"within 0.1 s; {r['highlights_paired']} paired of {r['words_aligned']} aligned words, "
                                 f"{r['highlights_seen']} onsets seen"
          if r["highlights_paired"] else "no highlight paired with a word"),
-        ("picture", f"{r['cuts']} cuts, longest shot {r['longest_shot']:g} s, {r['shots_over_3s']} shots over "
+        ("picture", f"{r['cuts']} cut{'s' * (r['cuts'] != 1)}, longest shot {r['longest_shot']:g} s, "
+                    f"{r['shots_over_3s']} shots over "
                     f"{SHOT_LIMIT:g} s, median change {r['median_change_per_frame']} grey levels a frame"),
         ("freezes", f"{r['freezes']} of 0.4 s or more, longest {r['longest_freeze']:g} s"),
     ]
