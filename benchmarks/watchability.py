@@ -33,9 +33,9 @@ How each figure is found (every function below can be swapped for another that r
   the 30 s Short at 720x1280: every group found, every edge within 0.4 % of the frame, every line count right.
 - shots: a cut is a frame whose mean absolute luma change (on frames shrunk to 90 blocks across, the caption band
   left out) is over 3 grey levels and 5 times the median change of the half second around it (a cut between two
-  title cards changes 10-40 levels, a 1.15-1.5x punch-in on one card 15-27, the camera's drift under 1; a
-  cross-fade is not a cut). Picture change: the
-  median of that change per frame. Without captions.srt no band is known, and a caption change can count as a cut.
+  title cards changes 8-39 levels in these Shorts, a 1.15-1.5x punch-in on one card 15-27, anything else under 1.4; a
+  cross-fade is not a cut). Picture change: the median of that change per frame. Without captions.srt no band is
+  known, and a caption change can count as a cut.
   Freezes: ffmpeg `freezedetect=n=-60dB:d=0.4`.
 """
 
