@@ -175,6 +175,7 @@ class Group:
 
 
 def read_srt(path: Path) -> list[Group]:
+    """The caption groups of a SubRip file, in order."""
     groups = []
     for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
         lines = block.strip().splitlines()
