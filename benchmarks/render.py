@@ -1,6 +1,6 @@
 """Benchmark: our render (pipeline.render.short.render_short) against one plain ffmpeg command doing the same work.
 
-    python benchmarks/render.py [--size 30|60|180] [--repeat 3] [--json] [--workdir DIR]
+    python benchmarks/render.py [--size 30|60|180] [--format 720x1280|1080x1920] [--repeat 3] [--json] [--workdir DIR]
 
 The headline is the CPU ratio, the median of the paired runs (3 by default).
 
@@ -40,7 +40,8 @@ from pipeline.render.short import RenderOptions, caption_groups, render_short, s
 from pipeline.settings import PROJECT_ROOT
 from pipeline.state.store import AssetStore
 
-FORMAT = VideoFormat(width=720, height=1280, fps=24)
+FORMATS = {"720x1280": VideoFormat(width=720, height=1280, fps=24),
+           "1080x1920": VideoFormat(width=1080, height=1920, fps=24)}
 CLIP_SECONDS = 5.0
 FONTS = PROJECT_ROOT / "assets" / "fonts"
 # 16 or so short words per 5 s scene give about 40 caption groups per 30 s, as in a real Short.
@@ -57,9 +58,9 @@ LINES = [
 # ---------------------------------------------------------------- workload
 
 
-def build_workload(size: int, root: Path) -> Path:
-    """Clips, narration and a job file for `size` seconds of Short; reused if `root` already has it."""
-    job = root / f"job-{size}.json"
+def build_workload(size: int, root: Path, fmt: VideoFormat = FORMATS["720x1280"]) -> Path:
+    """Clips, narration and a job file for `size` seconds of Short at `fmt`; reused if `root` already has it."""
+    job = root / f"job-{size}-{fmt.width}x{fmt.height}.json"
     if job.is_file():
         return job
     count = round(size / CLIP_SECONDS)
@@ -67,20 +68,20 @@ def build_workload(size: int, root: Path) -> Path:
                     motion_prompt="slow push in", seconds=CLIP_SECONDS) for i in range(count)]
     script = Script(title="Octopus camouflage", description="", tags=[], hook="", scenes=scenes)
     store = AssetStore(root / "store")
-    clips_dir = root / "clips"
+    clips_dir = root / f"clips-{fmt.width}x{fmt.height}"
     clips_dir.mkdir(parents=True, exist_ok=True)
     clips, narrations = [], []
     for scene in scenes:
         clip = clips_dir / f"clip-{scene.index:02d}.mp4"
         if not clip.is_file():
-            image = draw_title_card(plan_title_card(scene, "", scene.index), FORMAT)
-            encode_frames(ken_burns_frames(image, round(CLIP_SECONDS * FORMAT.fps), scene.index), clip, FORMAT)
+            image = draw_title_card(plan_title_card(scene, "", scene.index), fmt)
+            encode_frames(ken_burns_frames(image, round(CLIP_SECONDS * fmt.fps), scene.index), clip, fmt)
         clips.append(ClipAsset(scene=scene.index, path=clip, provider="offline", model="bench", seed=scene.index,
                                seconds=CLIP_SECONDS))
         narrations.append(_narration(scene, store, root))
     job.write_text(json.dumps({
         "script": script.model_dump(mode="json"), "clips": [c.model_dump(mode="json") for c in clips],
-        "narrations": [n.model_dump(mode="json") for n in narrations], "fmt": FORMAT.model_dump(mode="json"),
+        "narrations": [n.model_dump(mode="json") for n in narrations], "fmt": fmt.model_dump(mode="json"),
         "options": RenderOptions(threads=os.cpu_count() or 2).model_dump(mode="json"),
         "store": str(root / "out"),
     }))
@@ -125,8 +126,10 @@ def ours_command(job: Path) -> list[str]:
 def _worker(job: Path) -> None:
     w = _load(job)
     cpu, started = _cpu_seconds(), time.perf_counter()
-    render_short(w["script"], w["clips"], w["narrations"], w["fmt"], w["options"], AssetStore(w["store"]), fresh=True)
-    print(json.dumps({"seconds": time.perf_counter() - started, "cpu": _cpu_seconds() - cpu}))
+    short = render_short(w["script"], w["clips"], w["narrations"], w["fmt"], w["options"], AssetStore(w["store"]),
+                         fresh=True)
+    print(json.dumps({"seconds": time.perf_counter() - started, "cpu": _cpu_seconds() - cpu,
+                      "bytes": short.video.stat().st_size}))
 
 
 def _cpu_seconds() -> float:
@@ -252,6 +255,7 @@ def _tree_rss(pid: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, choices=(30, 60, 180), default=30, help="seconds of Short")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="720x1280", help="frame size")
     parser.add_argument("--repeat", type=int, default=3, help="paired runs (at least 3); the medians are reported")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--workdir", type=Path, help="keep (and reuse) the workload here")
@@ -264,7 +268,7 @@ def main() -> None:
 
     root = args.workdir or Path(tempfile.mkdtemp(prefix="shorts-bench-"))
     try:
-        job = build_workload(args.size, root)
+        job = build_workload(args.size, root, FORMATS[args.format])
         load = os.getloadavg()[0]
         runs: dict[str, list[tuple[float, float, float]]] = {"ffmpeg": [], "shorts": []}
         for _ in range(args.repeat):  # alternate, so background load hits both alike
@@ -275,6 +279,7 @@ def main() -> None:
             inner = json.loads(out.strip().splitlines()[-1])
             runs["shorts"].append((inner["seconds"], mb, inner["cpu"]))
         result = _summary(args.size, _load(job), runs, (load, os.getloadavg()[0]))
+        result["shorts_mb_per_second"] = round(inner["bytes"] / 2**20 / result["seconds"], 3)
     finally:
         if not args.workdir:
             shutil.rmtree(root, ignore_errors=True)
@@ -313,7 +318,7 @@ def _table(r: dict) -> str:
         f"  plain ffmpeg   {r['ffmpeg_seconds']:6.2f} s   peak {r['ffmpeg_peak_mb']:4d} MB   "
         f"cpu {r['ffmpeg_cpu_seconds']:5.1f} s",
         f"  shorts render  {r['shorts_seconds']:6.2f} s   peak {r['shorts_peak_mb']:4d} MB   "
-        f"cpu {r['shorts_cpu_seconds']:5.1f} s",
+        f"cpu {r['shorts_cpu_seconds']:5.1f} s   {r['shorts_mb_per_second']:.2f} MB per second of video",
         f"  cpu ratio      {r['cpu_ratio']:6.2f}x  (wall {r['ratio']:.2f}x, which swings with the machine's load)",
     ])
 
