@@ -90,23 +90,22 @@ def highlight_changes(mp4: Path, highlight: tuple[int, int, int] = HIGHLIGHT, ro
     width, height = _size(mp4)
     w = min(width, SCALE) // 2 * 2
     h = round(height * w / width) // 2 * 2
-    reader = subprocess.Popen([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(mp4),
-                               "-map", "0:v:0", "-vf", f"scale={w}:{h}", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                              stdout=subprocess.PIPE)
     fps, start = _fps(mp4), stream_start(mp4, "v")
     near = max(2, round(0.012 * w))  # a letter's stroke and its outline, at this width
     changes, before, n = [], None, 0
-    while chunk := reader.stdout.read(w * h * 3):
-        frame = np.frombuffer(chunk, np.uint8).reshape(h, w, 3)[round(rows[0] * h) : round(rows[1] * h)]
-        frame = frame.astype(np.int16)
-        lit = np.abs(frame - np.array(highlight, np.int16)).max(axis=2) < 60
-        dark = frame.max(axis=2) < 60
-        lit &= ndimage.maximum_filter(dark, size=2 * near + 1)  # the caption's, not a yellow in the picture
-        box = _box(lit) if lit.sum() >= 4 else None
-        if box and (before is None or max(abs(a - b) for a, b in zip(box, before)) > 1):
-            changes.append(start + n / fps)
-        before, n = box, n + 1
-    reader.wait()
+    with subprocess.Popen([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(mp4), "-map", "0:v:0",
+                           "-vf", f"scale={w}:{h}", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                          stdout=subprocess.PIPE) as reader:
+        while chunk := reader.stdout.read(w * h * 3):
+            frame = np.frombuffer(chunk, np.uint8).reshape(h, w, 3)[round(rows[0] * h) : round(rows[1] * h)]
+            frame = frame.astype(np.int16)
+            lit = np.abs(frame - np.array(highlight, np.int16)).max(axis=2) < 60
+            dark = frame.max(axis=2) < 60
+            lit &= ndimage.maximum_filter(dark, size=2 * near + 1)  # the caption's, not a yellow in the picture
+            box = _box(lit) if lit.sum() >= 4 else None
+            if box and (before is None or max(abs(a - b) for a, b in zip(box, before)) > 1):
+                changes.append(start + n / fps)
+            before, n = box, n + 1
     return changes
 
 
