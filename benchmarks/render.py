@@ -174,8 +174,8 @@ def _ass(groups, fmt: VideoFormat, style: CaptionStyle) -> str:
 
     px = max(8, round(style.size * fmt.width))
     ascent, descent = ImageFont.truetype(str(style.font), px).getmetrics()
-    margin = round((1 - style.max_width) / 2 * fmt.width)
-    x, y = fmt.width // 2, round(style.centre_y * fmt.height)
+    left, right = round(style.left * fmt.width), round((1 - style.right) * fmt.width)
+    x, y = round((style.left + style.right) / 2 * fmt.width), round(style.centre_y * fmt.height)
     head = (
         "[Script Info]\nScriptType: v4.00+\nWrapStyle: 0\nScaledBorderAndShadow: yes\n"
         f"PlayResX: {fmt.width}\nPlayResY: {fmt.height}\n\n[V4+ Styles]\n"
@@ -183,7 +183,7 @@ def _ass(groups, fmt: VideoFormat, style: CaptionStyle) -> str:
         "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
         "MarginL, MarginR, MarginV, Encoding\n"
         f"Style: Cap,Noto Sans,{ascent + descent},{_bgr(style.fill)},{_bgr(style.fill)},{_bgr(style.outline)},"
-        f"&H00000000,-1,0,0,0,100,100,0,0,1,{max(1, round(style.stroke * px))},0,5,{margin},{margin},0,1\n\n"
+        f"&H00000000,-1,0,0,0,100,100,0,0,1,{max(1, round(style.stroke * px))},0,5,{left},{right},0,1\n\n"
         "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
     lines = []

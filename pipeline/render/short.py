@@ -94,12 +94,13 @@ def _voiced_span(narration: Narration) -> tuple[float, float] | None:
     return speech_bounds(*read_wav(narration.path))
 
 
-def caption_groups(narrations: list[Narration], durations: list[float], style: CaptionStyle) -> list[CaptionGroup]:
-    """Word groups on the Short's clock; a group never spans two scenes."""
+def caption_groups(narrations: list[Narration], durations: list[float], style: CaptionStyle,
+                   fmt: VideoFormat = VideoFormat()) -> list[CaptionGroup]:
+    """One-line word groups on the Short's clock; a group never spans two scenes."""
     groups, offset = [], 0.0
     for narration, seconds in zip(narrations, durations):
         shifted = [WordTiming(word=w.word, start=w.start + offset, end=w.end + offset) for w in narration.words]
-        scene_groups = group_words(shifted, style)
+        scene_groups = group_words(shifted, style, fmt)
         if scene_groups:  # the last group may linger, but not into the next scene
             last = scene_groups[-1]
             scene_groups[-1] = last.model_copy(update={"end": min(last.end, offset + seconds)})
@@ -116,7 +117,7 @@ def render_short(
     durations, narrations = within_limit(scene_durations(script, narrations, options.breath), narrations,
                                          options.breath)
     clips = clips[: len(durations)]
-    groups = caption_groups(narrations, durations, options.captions)
+    groups = caption_groups(narrations, durations, options.captions, fmt)
     key = content_key("render", clips=[c.path for c in clips], voices=[n.path for n in narrations],
                       durations=durations, groups=groups, fmt=fmt, options=options)
     video, captions = store.path("renders", key, ".mp4"), store.path("renders", key, ".srt")
@@ -191,6 +192,9 @@ def burn_captions(video: VideoClip, groups: list[CaptionGroup], fmt: VideoFormat
     """Blend pre-rendered caption images into the I420 frames, over their bounding box only."""
     timeline: list[CaptionCue] = cues(groups)
     starts = [c.start for c in timeline]
+    # A cue shows from the frame nearest its start, not the first frame after it: that would show every word
+    # half a frame late on average.
+    half_frame = 0.5 / fmt.fps
     # Only the group and the cue on screen are kept: cues come in order, and all of a long Short's
     # images would not fit the memory budget.
     on_screen: dict = {"group": None, "cue": None}
@@ -206,8 +210,8 @@ def burn_captions(video: VideoClip, groups: list[CaptionGroup], fmt: VideoFormat
 
     def captioned(get_frame, t):
         frame = get_frame(t)
-        i = bisect.bisect_right(starts, t) - 1
-        if i < 0 or t >= timeline[i].end:
+        i = bisect.bisect_right(starts, t + half_frame) - 1
+        if i < 0 or t + half_frame >= timeline[i].end:
             return frame
         return blend(frame, overlay(i), fmt)
 

