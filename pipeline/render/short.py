@@ -18,6 +18,7 @@ from pipeline.render.captions import (
     CaptionCue, CaptionGroup, CaptionStyle, cues, draw_caption, group_words, srt,
 )
 from pipeline.render.fonts import missing
+from pipeline.loudness import MASTER_LUFS
 from pipeline.errors import RenderError, last_line
 from pipeline.models import ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming
 from pipeline.render.mix import write_soundtrack
@@ -36,8 +37,9 @@ class RenderOptions(Model):
     crf: int = 23
     threads: int = Field(2, ge=1)
     music: Path | None = None
-    music_volume: float = 0.18
-    ducked_volume: float = 0.06
+    music_volume: float = 0.3
+    ducked_volume: float = 0.1
+    loudness: float = MASTER_LUFS  # what the soundtrack is mastered to, in LUFS
     captions: CaptionStyle = CaptionStyle()
 
 
@@ -91,7 +93,8 @@ def _write_video(clips: list[ClipAsset], narrations: list[Narration], durations:
     soundtrack = dest.with_suffix(".wav")
     stitched = None
     try:
-        write_soundtrack(narrations, durations, soundtrack, options.music, options.music_volume, options.ducked_volume)
+        write_soundtrack(narrations, durations, soundtrack, options.music, options.music_volume, options.ducked_volume,
+                         options.loudness)
         stitched = StitchedClip([c.path for c in clips], durations, fmt)
         video = burn_captions(stitched, groups, fmt, options.captions)
         _encode(video, dest, fmt, options, soundtrack, progress)
