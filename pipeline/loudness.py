@@ -35,6 +35,17 @@ def loudness(samples: np.ndarray, rate: int) -> float:
     return _gated(sums / (4 * step))
 
 
+def loudest(samples: np.ndarray, rate: int, seconds: float = 3.0) -> float:
+    """The loudness of the loudest `seconds` (EBU R128's short-term loudness at its highest, ungated); -inf for
+    silence or a sound shorter than that."""
+    sums, _, _ = _step_energies(samples, rate)
+    steps = round(seconds / _STEP)
+    if len(sums) < steps:
+        return -math.inf
+    window = np.convolve(sums, np.ones(steps), "valid") / (steps * int(_STEP * rate))
+    return _lufs(float(window.max()))
+
+
 def finish_speech(samples: np.ndarray, rate: int, target: float = TARGET_LUFS, peak: float = PEAK_DBFS
                   ) -> np.ndarray:
     """The samples at about `target` LUFS, their peaks limited to `peak` dBFS; silence is left as it is."""

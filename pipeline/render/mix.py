@@ -12,7 +12,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from pipeline.errors import RenderError, last_line
-from pipeline.loudness import MASTER_LUFS, TARGET_LUFS, loudness, master
+from pipeline.loudness import MASTER_LUFS, TARGET_LUFS, loudest, loudness, master
 from pipeline.models import Narration
 
 AUDIO_FPS = 44100
@@ -62,17 +62,25 @@ def add_music(track: np.ndarray, music: Path, speech: list[tuple[float, float]],
     total = len(track) / AUDIO_FPS
     source = read_audio(music, seconds=total + 0.1)
     # The loudest stretch, not the average: a track that swells must still stay under the voice where it swells.
-    level = max(loudness(source[at:at + 3 * AUDIO_FPS], AUDIO_FPS) for at in range(0, len(source), AUDIO_FPS))
-    if not np.isfinite(level):
+    level = loudest(source, AUDIO_FPS)
+    if not np.isfinite(level := level if np.isfinite(level) else loudness(source, AUDIO_FPS)):
         return
     source *= np.float32(10 ** ((TARGET_LUFS - level) / 20))
     period, cycle = _loop(source) if len(source) < len(track) else (len(source), source)
     gain = _music_gain(speech, total, volume, ducked)
     for at in range(0, len(track), BLOCK):
-        index = np.arange(at, min(at + BLOCK, len(track)))
-        # The first pass plays the track from its start; later ones play the cycle, whose start is the crossfade.
-        samples = np.where((index < period)[:, None], source[np.minimum(index, period - 1)], cycle[index % period])
-        track[index] += samples * gain(index / AUDIO_FPS)[:, None].astype(np.float32)
+        end = min(at + BLOCK, len(track))
+        track[at:end] += _play(source, cycle, period, at, end) * gain(np.arange(at, end) / AUDIO_FPS)[:, None]
+
+
+def _play(source: np.ndarray, cycle: np.ndarray, period: int, start: int, end: int) -> np.ndarray:
+    """Samples `start` to `end` of the looped music: the track from its start, then the cycle over and over."""
+    out, at = np.empty((end - start, source.shape[1]), source.dtype), start
+    while at < end:
+        piece = source[at:min(end, period)] if at < period else cycle[at % period:at % period + end - at]
+        out[at - start:at - start + len(piece)] = piece
+        at += len(piece)
+    return out
 
 
 def read_audio(path: Path, seconds: float | None = None) -> np.ndarray:
@@ -98,7 +106,8 @@ def _loop(source: np.ndarray) -> tuple[int, np.ndarray]:
     starts its crossfade), so without a click.
     """
     frames = len(source) // _FRAME
-    energy = np.square(source[:frames * _FRAME], dtype=np.float64).sum(axis=1).reshape(frames, _FRAME).mean(axis=1)
+    power = np.square(source[:frames * _FRAME, 0], dtype=np.float64) + np.square(source[:frames * _FRAME, 1])
+    energy = power.reshape(frames, _FRAME).mean(axis=1)
     level = 10 * np.log10(energy + 1e-12)
     body = np.flatnonzero(level > np.median(level[level > -60] if (level > -60).any() else level) - 10)
     end = (body[-1] + 1 if body.size else frames) * _FRAME
@@ -132,9 +141,11 @@ def _music_gain(speech: list[tuple[float, float]], total: float, loud: float, qu
     points_x, points_y = np.array(xs), np.array(ys)
 
     def gain(t: np.ndarray) -> np.ndarray:
-        fade_in = np.sin(np.pi / 2 * np.clip(t / FADE_IN, 0, 1)) ** 2
-        fade_out = np.sin(np.pi / 2 * np.clip((total - t) / FADE_OUT, 0, 1)) ** 2
-        return np.interp(t, points_x, points_y) * fade_in * fade_out
+        g = np.interp(t, points_x, points_y).astype(np.float32)
+        head, tail = t < FADE_IN, t > total - FADE_OUT
+        g[head] *= np.sin(np.pi / 2 * t[head] / FADE_IN) ** 2
+        g[tail] *= np.sin(np.pi / 2 * np.clip((total - t[tail]) / FADE_OUT, 0, 1)) ** 2
+        return g
 
     return gain
 
