@@ -6,6 +6,7 @@ Speech is finished per scene (`finish_speech`); the mixed soundtrack is mastered
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -16,10 +17,11 @@ MASTER_LUFS = -14.0  # the finished soundtrack: YouTube turns louder uploads dow
 # The finished MP4 must peak at or under -1 dBTP; the AAC encoder's output peaks up to about 0.5 dB above its input
 # (0.4 dB measured on Piper and eSpeak over the library's music), and meters differ by a tenth or two.
 MASTER_CEILING_DBTP = -1.8
+_MASTER_TOLERANCE = 0.1  # LU either side of the target: a tenth of what the Short promises
 _STEP = 0.1  # gating blocks of 400 ms (4 steps), overlapping by 75 %
 _CHUNK_STEPS = 15  # steps K-weighted per FFT, after one step of history for the filters' tails
 _LIMIT_WINDOW = 0.005  # seconds each side over which a limiter eases in and out of a peak
-_LIMIT_CHUNK = 4096  # samples: the true-peak limiter skips stretches this long with no peak near the ceiling
+_LIMIT_CHUNK = 1024  # samples: the true-peak limiter skips stretches this long with no peak near the ceiling
 _LIMIT_PIECE = 1 << 18  # samples the limiter works on at once
 _PEAK_PIECE = 1 << 14  # samples oversampled at once: a few arrays of it fit a CPU's cache
 # 4x oversampling (BS.1770-4 annex 2): each point between two samples is a 16-tap windowed sinc of its neighbours,
@@ -77,20 +79,31 @@ def master(samples: np.ndarray, rate: int, target: float = MASTER_LUFS, ceiling:
     sums = _step_energies(samples, rate)[:whole]
     level, efficiency = _gated(sums / (4 * step)), 1.0
     for _ in range(4):
-        if not math.isfinite(level) or abs(level - target) <= 0.05:
+        if not math.isfinite(level) or abs(level - target) <= _MASTER_TOLERANCE:
             break
-        # Where the limiter works hard, a dB of gain adds less than a dB of loudness: ask for more, as the last
-        # round found (a secant step).
-        raise_db = (target - level) / efficiency
+        # Aim at the top of the tolerance: the limiter only takes loudness off. Where it works hard, a dB of gain adds
+        # less than a dB of loudness: ask for more, as the last round found (a secant step).
+        raise_db = (target + 0.9 * _MASTER_TOLERANCE - level) / efficiency
         samples *= np.float32(10 ** (raise_db / 20))
         sums *= 10 ** (raise_db / 10)
-        for start, end in limit_true_peak(samples, rate, ceiling):
-            # The K-weighting's tail carries a change up to a step further.
-            first, last = start // step, min(whole, -(-end // step) + 1)
+        for first, last in _step_spans(limit_true_peak(samples, rate, ceiling), step, whole):
             sums[first:last] = _step_energies(samples, rate, first, last)
         level, before = _gated(sums / (4 * step)), level
         efficiency = min(1.0, max(0.1, (level - before) / raise_db)) if raise_db > 0 else 1.0
     return samples
+
+
+def _step_spans(changed: list[tuple[int, int]], step: int, steps: int) -> list[tuple[int, int]]:
+    """The steps whose K-weighted energy the changed samples alter (the filters' tail carries a change up to a step
+    further), joined where they come within an FFT's worth of steps of each other."""
+    spans: list[tuple[int, int]] = []
+    for start, end in changed:
+        first, last = start // step, min(steps, -(-end // step) + 1)
+        if spans and first - spans[-1][1] <= _CHUNK_STEPS:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], last))
+        else:
+            spans.append((first, last))
+    return spans
 
 
 def true_peak(samples: np.ndarray, rate: int) -> float:
@@ -191,6 +204,7 @@ def _peaks(channels: np.ndarray) -> np.ndarray:
     return peaks
 
 
+@functools.cache
 def _interpolator() -> np.ndarray:
     """The taps (3 x 16) giving the points a quarter, half and three quarters of the way to the next sample."""
     distance = _TAPS[None, :] - _PHASES[:, None]
@@ -238,6 +252,7 @@ def _lufs(power: float) -> float:
     return -0.691 + 10 * math.log10(power) if power > 0 else -math.inf
 
 
+@functools.cache
 def _k_response(size: int, rate: int) -> np.ndarray:
     """BS.1770's K-weighting (a high shelf, then a high pass) on the bins of an rfft of `size`."""
     z = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size)  # e^-jw on the rfft's bins

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.errors import remember_secrets
 from pipeline.loudness import MASTER_LUFS
+from pipeline.render.mix import DUCKED_VOLUME, MUSIC_VOLUME
 from pipeline.state.home import Home
 from pipeline.models import VideoFormat
 
@@ -46,9 +47,9 @@ class RenderSettings(BaseModel):
         "auto", min_length=1, description="Music under the voice (like --music): auto (a track of the script's mood "
         "from the immich-memories-music library), none, a mood (calm, energetic, happy, nostalgic, tender), or a file "
         "or folder of your own (a folder's subfolder named for the mood is preferred).")
-    music_volume: float = Field(0.3, ge=0, le=1, description="Music gain where nobody speaks, the music's loudest 3 "
+    music_volume: float = Field(MUSIC_VOLUME, ge=0, le=1, description="Music gain where nobody speaks, the music's loudest 3 "
                                 "s taken as loud as the voice.")
-    music_ducked_volume: float = Field(0.1, ge=0, le=1, description="Music gain under the voice (0.1 keeps the voice "
+    music_ducked_volume: float = Field(DUCKED_VOLUME, ge=0, le=1, description="Music gain under the voice (0.1 keeps the voice "
                                        "about 20 dB above it).")
     loudness: float = Field(MASTER_LUFS, ge=-36, le=-6, description="Integrated loudness (LUFS) the soundtrack is "
                             "mastered to, its true peak at most -1 dBTP; -14 is what YouTube plays at, so louder "

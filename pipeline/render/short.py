@@ -21,7 +21,7 @@ from pipeline.render.fonts import missing
 from pipeline.loudness import MASTER_LUFS
 from pipeline.errors import RenderError, last_line
 from pipeline.models import ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming
-from pipeline.render.mix import write_soundtrack
+from pipeline.render.mix import DUCKED_VOLUME, MIX, MUSIC_VOLUME, write_soundtrack
 from pipeline.render.overlay import Overlay, blend, prepare
 from pipeline.render.stitch import StitchedClip, widen
 from pipeline.state.store import AssetStore, atomic_path, content_key
@@ -37,8 +37,8 @@ class RenderOptions(Model):
     crf: int = 23
     threads: int = Field(2, ge=1)
     music: Path | None = None
-    music_volume: float = 0.3
-    ducked_volume: float = 0.1
+    music_volume: float = MUSIC_VOLUME
+    ducked_volume: float = DUCKED_VOLUME
     loudness: float = MASTER_LUFS  # what the soundtrack is mastered to, in LUFS
     captions: CaptionStyle = CaptionStyle()
 
@@ -70,7 +70,7 @@ def render_short(
     durations = scene_durations(script, narrations)
     groups = caption_groups(narrations, durations, options.captions)
     key = content_key("render", clips=[c.path for c in clips], voices=[n.path for n in narrations],
-                      durations=durations, groups=groups, fmt=fmt, options=options)
+                      durations=durations, groups=groups, fmt=fmt, options=options, mix=MIX)
     video, captions = store.path("renders", key, ".mp4"), store.path("renders", key, ".srt")
     if fresh or not (store.find("renders", key, ".mp4") and store.find("renders", key, ".srt")):
         if lost := missing([g.text for g in groups], options.captions.font):
