@@ -28,13 +28,13 @@ from flows.tasks import (  # noqa: E402
     render_task, script_task, storyboard_task,
 )  # noqa: E402
 from pipeline import (  # noqa: E402
-    ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, Narration, Platform, PostOutcome, ProviderChoice,
-    Published, RenderedShort, RenderOptions, Review, Script, Settings, ShortRequest, ShortResult, ShortsError,
-    Storyboard, VideoFormat,
-    cancel_in_flight, check_budget, check_providers, choose_providers, describe_pick, disk_error, estimate_characters,
-    estimate_usd, footage_credits, footage_line, is_paid, open_store, package_version, parse_platforms, picks_footage,
-    plan_script,
-    prepare_output_dir, record_upload, scene_takes, short_folder, slug, with_credits, write_package,
+    ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, MusicTrack, Narration, Platform, PostOutcome,
+    ProviderChoice, Published, RenderedShort, RenderOptions, Review, Script, Settings, ShortRequest, ShortResult,
+    ShortsError, Storyboard, VideoFormat,
+    cancel_in_flight, check_budget, check_music, check_providers, choose_music, choose_providers, describe_pick,
+    disk_error, estimate_characters, estimate_usd, footage_credits, footage_line, is_paid, open_store,
+    package_version, parse_platforms, picks_footage, plan_script, prepare_output_dir, record_upload, scene_takes,
+    short_folder, slug, with_credits, write_package,
 )
 
 log = logging.getLogger("shorts")
@@ -105,10 +105,11 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     fmt, steps, timings = settings.video_format, Steps(settings, fresh), {}
     output = prepare_output_dir(chosen_dir or settings.output_dir / short_folder(request.topic))
     # Where the Short goes must not change what is made, so the making steps cache on the request without it.
-    making = request.model_copy(update={"upload": False, "channel": None, "review": False})
+    making = request.model_copy(update={"upload": False, "channel": None, "review": False, "music": None})
 
     with step("checks", timings):  # before the first paid call, the script's included
         check_providers(request, choices, settings)
+        check_music(request.music or settings.music)
     with step("script", timings):
         plan = plan_script(making, choices, settings)  # paced for the chosen voice, scenes within the clip model's
         if len(plan.seconds) != request.scene_count:
@@ -156,12 +157,15 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
                         "espeakng-loader: `pip install -e .` brings both), so the Short is silent (captions still "
                         "timed)")
     with step("render", timings):
-        rendered = steps.call(steps.render, script, clips, narrations, fmt, _render_options(settings), settings, fresh)
+        music = choose_music(request.music or settings.music, script.mood, request.topic)
+        log.info("  music: %s", f"{music.path.name} ({music.package or 'your own'})" if music else "none")
+        rendered = steps.call(steps.render, script, clips, narrations, fmt, _render_options(settings, music), settings,
+                              fresh)
         rendered = on_this_machine([rendered], settings)[0]
         video_url = open_store(settings).link(rendered.video)  # None without object storage
 
     manifest = _manifest(request, choices, fmt, settings, script, frames, clips, narrations, rendered, moderation,
-                         review, timings)
+                         review, timings, music)
     with step("package", timings):
         files = write_package(manifest, output)
     with step("publish", timings):
@@ -264,21 +268,23 @@ def _say_reused(futures: list) -> None:
         log.info("  %d of %d scene steps reused from earlier runs", reused, len(futures))
 
 
-def _render_options(settings: Settings) -> RenderOptions:
+def _render_options(settings: Settings, music: MusicTrack | None) -> RenderOptions:
     return RenderOptions(preset=settings.render_preset, crf=settings.render_crf, threads=settings.render_threads,
-                         music=settings.music_file(), music_volume=settings.music_volume,
-                         ducked_volume=settings.music_ducked_volume, breath=settings.scene_breath)
+                         music=music.path if music else None, music_volume=settings.music_volume,
+                         ducked_volume=settings.music_ducked_volume, loudness=settings.loudness,
+                         breath=settings.scene_breath)
 
 
 def _manifest(request: ShortRequest, choices: dict[str, ProviderChoice], fmt: VideoFormat, settings: Settings,
               script: Script, frames: list[FrameAsset], clips: list[ClipAsset], narrations: list[Narration],
               rendered: RenderedShort, moderation: ModerationCheck, review: Review | None,
-              timings: dict[str, float]) -> Manifest:
+              timings: dict[str, float], music: MusicTrack | None) -> Manifest:
     """Everything the run used and made, with its costs; the script's description credits the stock footage."""
     credits = footage_credits(clips)
     return Manifest(
         shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
-        render_options=_render_options(settings), script=with_credits(script, credits), frames=frames, clips=clips,
+        render_options=_render_options(settings, music), music=music, script=with_credits(script, credits),
+        frames=frames, clips=clips,
         narrations=narrations, render=rendered, moderation=moderation, review=review, step_seconds=timings,
         cost_credits=round(sum(asset.cost_credits for asset in [*frames, *clips, *narrations]), 2),
         cost_usd=round(sum(asset.cost_usd for asset in [*frames, *clips]), 4),

@@ -10,6 +10,7 @@ from pipeline.models import (
     ShortResult, VideoFormat, WordTiming, provider_names,
 )
 from pipeline.moderation import ModerationCheck, moderate_script
+from pipeline.music import MusicTrack, check_music, choose_music
 from pipeline.narration import narrate
 from pipeline.package import (
     Manifest, package_version, prepare_output_dir, record_upload, short_folder, slug, write_package,
@@ -46,7 +47,7 @@ from pipeline.publish.youtube_metadata import with_credits
 from pipeline.voice_list import list_voices
 
 __all__ = [
-    "list_voices",
+    "list_voices", "MusicTrack", "check_music", "choose_music",
     "AdvisoryLock", "Database", "FileLock", "describe_ollama", "offline_voices", "runway_account",
     "AssetStore", "CaptionStyle", "ClipAsset", "ConfigError", "FrameAsset", "Manifest", "ModerationCheck",
     "open_ledger", "open_store",

@@ -18,6 +18,8 @@ FolderSource = Annotated[str, StringConstraints(pattern=r"^folder:\S.*$")]
 ImageProviderName = Literal["auto", "openai", "runway", "offline"] | FolderSource
 VideoProviderName = Literal["auto", "runway", "runware", "pexels", "pixabay", "offline"] | FolderSource
 VoiceProviderName = Literal["auto", "elevenlabs", "openai", "runway", "edge", "piper", "espeak", "offline"]
+# The moods of the music library's folders; the script names one.
+Mood = Literal["calm", "energetic", "happy", "nostalgic", "tender"]
 
 
 def provider_names(annotation: object) -> list[str]:
@@ -68,6 +70,9 @@ class ShortRequest(Model):
                                 description="YouTube channel (token name) to upload to; default from settings.")
     review: bool = Field(False, description="Pause after the storyboard (first frames and the estimate) until you "
                          "approve buying the clips; Resume the run to answer.")
+    music: str | None = Field(None, min_length=1, max_length=500, description="Music under the voice: auto (the "
+                              "script's mood), none, a mood (calm, energetic, happy, nostalgic, tender), or a file or "
+                              "folder of your own; empty means SHORTS_MUSIC.")
 
     @field_validator("topic")
     @classmethod
@@ -138,6 +143,7 @@ class Script(Model):
     tags: list[str]
     hook: str
     scenes: list[Scene] = Field(min_length=1)
+    mood: Mood | None = None  # for the music; scripts written before it have none, and the topic decides
 
     @property
     def seconds(self) -> float:

@@ -20,6 +20,7 @@ from pipeline.models import (
     ClipAsset, FrameAsset, Model, Narration, ProviderChoice, RenderedShort, Script, ShortRequest, VideoFormat,
 )
 from pipeline.moderation import ModerationCheck
+from pipeline.music import MusicTrack
 from pipeline.render.short import RenderOptions
 from pipeline.state.store import atomic_path, record_path
 from pipeline.storyboard import Review
@@ -40,6 +41,7 @@ class Manifest(Model):
     providers: dict[str, ProviderChoice]
     video_format: VideoFormat
     render_options: RenderOptions
+    music: MusicTrack | None = None  # the track under the voice, its package, version and licence
     script: Script
     frames: list[FrameAsset]
     clips: list[ClipAsset]

@@ -8,10 +8,11 @@ not as a schema error.
 from __future__ import annotations
 
 import math
+from typing import get_args
 
 from pydantic import BaseModel, Field
 
-from pipeline.models import BREATH, MAX_SHORT_SECONDS, Scene, ScenePlan, Script, ShortRequest
+from pipeline.models import BREATH, MAX_SHORT_SECONDS, Mood, Scene, ScenePlan, Script, ShortRequest
 from pipeline.search_terms import clean_search_terms, derive_search_terms
 from pipeline.publish.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 
@@ -42,6 +43,8 @@ class ScriptDraft(BaseModel):
     tags: list[str]
     hook: str
     scenes: list[SceneDraft]
+    # The music's mood: calm, energetic, happy, nostalgic or tender; optional (a factory, as above) for older answers.
+    mood: str = Field(default_factory=str)
 
     def to_script(self, scene_seconds: list[float]) -> Script:
         """The checked draft as our Script model."""
@@ -51,8 +54,9 @@ class ScriptDraft(BaseModel):
                   search_terms=clean_search_terms(s.search_terms) or derive_search_terms(s.first_frame_prompt))
             for i, (s, seconds) in enumerate(zip(self.scenes, scene_seconds, strict=True), start=1)
         ]
+        mood = self.mood.strip().casefold()
         return Script(title=self.title.strip(), description=self.description.strip(), tags=clean_tags(self.tags),
-                      hook=self.hook.strip(), scenes=scenes)
+                      hook=self.hook.strip(), scenes=scenes, mood=mood if mood in get_args(Mood) else None)
 
 
 def plan_scenes(request: ShortRequest, words_per_second: float = WORDS_PER_SECOND, breath: float = BREATH,

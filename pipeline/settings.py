@@ -10,6 +10,8 @@ from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.errors import remember_secrets
+from pipeline.loudness import MASTER_LUFS
+from pipeline.render.mix import DUCKED_VOLUME, MUSIC_VOLUME
 from pipeline.state.home import Home
 from pipeline.models import BREATH, VideoFormat
 
@@ -41,10 +43,17 @@ class CoreSettings(BaseModel):
 class RenderSettings(BaseModel):
     """How the final video is encoded and what plays under the voice."""
 
-    music: Path | None = Field(
-        None, description="Background music, ducked under the voice; default the first file in assets/music/.")
-    music_volume: float = Field(0.18, ge=0, le=1, description="Music gain where nobody speaks.")
-    music_ducked_volume: float = Field(0.06, ge=0, le=1, description="Music gain under the voice.")
+    music: str = Field(
+        "auto", min_length=1, description="Music under the voice (like --music): auto (a track of the script's mood "
+        "from the immich-memories-music library), none, a mood (calm, energetic, happy, nostalgic, tender), or a file "
+        "or folder of your own (a folder's subfolder named for the mood is preferred).")
+    music_volume: float = Field(MUSIC_VOLUME, ge=0, le=1, description="Music gain where nobody speaks, the music's loudest 3 "
+                                "s taken as loud as the voice.")
+    music_ducked_volume: float = Field(DUCKED_VOLUME, ge=0, le=1, description="Music gain under the voice (0.1 keeps the voice "
+                                       "about 20 dB above it).")
+    loudness: float = Field(MASTER_LUFS, ge=-36, le=-6, description="Integrated loudness (LUFS) the soundtrack is "
+                            "mastered to, its true peak at most -1 dBTP; -14 is what YouTube plays at, so louder "
+                            "would be turned down.")
     render_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                            "veryslow"] = Field("veryfast", description="x264 preset of the final encode.")
     render_crf: int = Field(23, ge=0, le=51, description="x264 quality (lower is better and bigger).")
@@ -388,14 +397,6 @@ class Settings(BaseSettings, StockSettings, EdgeSettings, ElevenLabsSettings, Ru
     @property
     def video_format(self) -> VideoFormat:
         return VideoFormat(width=self.width, height=self.height, fps=self.fps)
-
-    def music_file(self) -> Path | None:
-        """The background music to mix, if any."""
-        if self.music:
-            return self.music.expanduser()
-        music_dir = PROJECT_ROOT / "assets" / "music"
-        found = sorted(p for p in music_dir.glob("*") if p.suffix.lower() in {".mp3", ".wav", ".m4a", ".ogg"})
-        return found[0] if found else None
 
     def has_key(self, env_var: str) -> bool:
         """Whether the key named by a vendor's own variable is set (without revealing it)."""

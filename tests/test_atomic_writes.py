@@ -112,7 +112,7 @@ WRITERS = {
     ("state/takes.py", "tmp.write_bytes("), ("storyboard.py", "sheet.save(tmp"),
     ("storyboard.py", "small.save(buffer"),  # in memory
     ("package.py", 'probe.write_bytes(b"")'),  # the writability probe: empty, removed at once
-    ("render/mix.py", "write_audiofile(str(dest)"),  # the soundtrack, beside the render's temporary, removed after
+    ("render/mix.py", 'wave.open(str(dest), "wb")'),  # the soundtrack, beside the render's temporary, removed after
     ("providers/openai/image.py", "frame.save(dest"), ("providers/offline/image.py", ".save(dest"),
     ("render/motion.py", "imageio_ffmpeg.write_frames("),  # into encode_frames' dest (benchmarks and tests)
     ("render/motion.py", 'image.convert("RGB").save(dest'),  # save_moving_still: into animate_scene's temporary

@@ -26,6 +26,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
         (["make", "bees", "--seconds", "5", "--scenes", "12"], "12 scenes in 5 s leave under 2 s a scene; use at most 2"),
         (["make", "bees", "--language", "english please"], "--language"),
         (["make", "abeilles", "--language", "fr", "--voice", "piper"], "Piper speaks English with the voice 'joe' only"),
+        (["make", "bees", "--music", "/no/such/song.mp3"], "Music '/no/such/song.mp3' is no mood (auto, none, calm"),
     ],
 )
 def test_bad_input_is_one_clear_line(args, expected):

@@ -1,17 +1,22 @@
+import re
 import subprocess
 import wave
 from pathlib import Path
 
 import imageio_ffmpeg
+import immich_memories_music
 import numpy as np
 import pytest
 from PIL import Image
 
 from pipeline import AssetStore, ClipAsset, Narration, RenderOptions, Scene, Script, VideoFormat, WordTiming
+from pipeline.loudness import finish_speech
 from pipeline.render.captions import cues, render_caption
-from pipeline.render.mix import write_soundtrack
+from pipeline.render.mix import AUDIO_FPS, add_music, voice_track, write_soundtrack
 from pipeline.render.motion import encode_frames, ken_burns_yuv_frames, save_moving_still
 from pipeline.render.short import caption_groups, render_short, scene_durations
+
+MUSIC = immich_memories_music.tracks_dir()
 
 # Each clip is one flat colour that brightens frame by frame, so a frame tells which clip and which
 # of its frames it came from.
@@ -157,3 +162,96 @@ def test_soundtrack_places_each_narration_at_its_scene_over_looped_music(tmp_pat
     assert abs(len(samples) / rate - 4.0) < 0.01
     assert level[0] > 3 * level[1] and level[2] > 3 * level[3]  # each voice at its scene's start
     assert level[1] > 500 and level[3] > 500  # and music, looped, where nobody speaks
+
+
+def _speech(tmp_path: Path, n: int, seconds: float) -> Narration:
+    """Speech-like narration, finished as every voice's is (-16 LUFS): syllables of a voiced tone and hiss, four a
+    second, each timed as a word."""
+    rate, rng = 22050, np.random.default_rng(n)
+    t = np.arange(int(rate * seconds)) / rate
+    voiced = np.sin(2 * np.pi * 4 * t - np.pi / 2) > -0.3
+    sound = voiced * (0.5 * np.sin(2 * np.pi * 170 * t) + 0.4 * np.sin(2 * np.pi * 340 * t)
+                      + 0.15 * rng.standard_normal(t.size))
+    path = tmp_path / f"speech{n}.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
+        w.writeframes((32767 * finish_speech(sound, rate)).astype(np.int16).tobytes())
+    words = [WordTiming(word=f"w{i}", start=i / 4, end=i / 4 + 0.2) for i in range(int(seconds * 4))]
+    return Narration(scene=n + 1, path=path, seconds=seconds, provider="test", voice=None, words=words, timing="audio")
+
+
+def _ebur128(path: Path) -> tuple[float, float, dict[float, float]]:
+    """ffmpeg's own meter on a file's audio: integrated loudness, true peak, and the short-term loudness (3 s)
+    every 0.1 s."""
+    err = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path), "-vn", "-af",
+                          "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True).stderr
+    summary = err[err.rindex("Summary:"):]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
+    short = {round(float(t), 1): float(s) for t, s in re.findall(r"t:\s*([\d.]+).*?S:\s*(-?[\d.]+|-inf)", err)}
+    return integrated, peak, short
+
+
+@pytest.mark.parametrize("music", [None, "library", "quiet"])
+def test_the_mp4_is_mastered_to_minus_14_lufs_with_true_peak_under_minus_1_dbtp(tmp_path, tiny, music):
+    """Whatever music goes in (the library's, your own file at -50 dBFS, none), the MP4 measures the same."""
+    if music == "quiet":
+        music = _voice(tmp_path, 9, 7.0).path
+        with wave.open(str(music), "rb") as w:
+            tone = np.frombuffer(w.readframes(w.getnframes()), np.int16) // 100
+        with wave.open(str(music), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
+            w.writeframes(tone.tobytes())
+    elif music:
+        music = MUSIC / "happy" / "happy_acoustic_1.opus"
+    clips = [_clip(tmp_path, 0, 3.0, tiny), _clip(tmp_path, 1, 3.0, tiny)]
+    narrations = [_speech(tmp_path, 0, 2.8), _speech(tmp_path, 1, 2.8)]
+    rendered = _render(tmp_path, _script(3.0, 3.0), clips, narrations, tiny, music=music)
+    integrated, peak, _ = _ebur128(rendered.video)
+    assert integrated == pytest.approx(-14, abs=0.5) and peak <= -1.0
+    if music:  # and no stretch of it is quiet: the music fills every pause
+        samples = _decoded_audio(rendered.video)[AUDIO_FPS // 2:-3 * AUDIO_FPS // 2]  # between the fades
+        windows = np.sqrt((samples[:len(samples) // 4410 * 4410] ** 2).reshape(-1, 4410 * 2).mean(axis=1))
+        assert np.mean(20 * np.log10(windows + 1e-9) < -45) < 0.02
+
+
+def test_a_louder_or_quieter_target_is_kept_too(tmp_path, tiny):
+    clips = [_clip(tmp_path, 0, 3.0, tiny)]
+    rendered = _render(tmp_path, _script(3.0), clips, [_speech(tmp_path, 0, 2.8)], tiny, loudness=-20.0)
+    integrated, peak, _ = _ebur128(rendered.video)
+    assert integrated == pytest.approx(-20, abs=0.5) and peak <= -1.0
+
+
+def test_the_voice_stays_12_db_above_the_music_while_it_speaks_and_the_music_comes_up_when_it_stops(tmp_path):
+    """Short-term loudness (3 s, ffmpeg's meter) of the voice and of the music as mixed under it, with the default
+    volumes, over a loud track that is at its loudest from the start."""
+    narrations = [_speech(tmp_path, i, 4.0) for i in range(3)]
+    durations = [4.2, 4.2, 8.0]  # 3.6 s where nobody speaks, then the music fades out
+    voice, speech = voice_track(narrations, durations)
+    music = np.zeros_like(voice)
+    options = RenderOptions()
+    add_music(music, MUSIC / "energetic" / "energetic_electronic_s411.opus", speech, options.music_volume, options.ducked_volume)
+    stems = {}
+    for name, samples in (("voice", voice), ("music", music)):
+        with wave.open(str(tmp_path / f"{name}.wav"), "wb") as w:
+            w.setnchannels(2), w.setsampwidth(2), w.setframerate(AUDIO_FPS)
+            w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+        stems[name] = _ebur128(tmp_path / f"{name}.wav")[2]
+    speaking = [t for t in stems["voice"] if 3 <= t <= 12.4]  # windows wholly inside the narration
+    margins = [stems["voice"][t] - stems["music"][t] for t in speaking]
+    assert min(margins) >= 12
+    ducked = np.median([stems["music"][t] for t in speaking])
+    assert stems["music"][14.4] - ducked >= 6  # 2 s after the voice stopped, the bed is up again
+
+
+def test_a_soundtrack_that_is_silent_stays_silent(tmp_path):
+    dest = tmp_path / "mix.wav"
+    write_soundtrack([_voice(tmp_path, 0, 0.5).model_copy(update={"path": None})], [2.0], dest)
+    with wave.open(str(dest), "rb") as w:
+        assert w.getnframes() == 2 * AUDIO_FPS and not any(w.readframes(w.getnframes()))
+
+
+def _decoded_audio(video: Path) -> np.ndarray:
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(video), "-vn", "-f",
+                          "f32le", "-ac", "2", "-ar", str(AUDIO_FPS), "-"], capture_output=True).stdout
+    return np.frombuffer(raw, np.float32).reshape(-1, 2)

@@ -25,7 +25,7 @@ log = logging.getLogger("shorts")
 FLAG_NAMES = {"seconds": "--seconds", "scenes": "--scenes", "topic": "TOPIC", "voice": "--voice-name",
               "style": "--style", "language": "--language", "script_provider": "--script",
               "image_provider": "--image", "video_provider": "--video", "voice_provider": "--voice",
-              "channel": "--channel"}
+              "channel": "--channel", "music": "--music"}
 
 
 _INTERRUPTED = threading.Event()  # Ctrl-C was pressed during this command

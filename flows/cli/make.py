@@ -14,8 +14,8 @@ import typer
 
 from flows.cli.errors import fail, log_to_stderr, notice_ctrl_c, one_line_errors
 from pipeline import (
-    Settings, ShortRequest, check_free_space, check_post_ready, check_providers, check_upload_ready, choose_providers,
-    parse_platforms, plan_script, prepare_output_dir, short_folder,
+    Settings, ShortRequest, check_free_space, check_music, check_post_ready, check_providers, check_upload_ready,
+    choose_providers, parse_platforms, plan_script, prepare_output_dir, short_folder,
 )
 
 log = logging.getLogger("shorts")
@@ -33,6 +33,10 @@ def make(
     voice_name: Annotated[Optional[str], typer.Option(help="Voice to speak with (provider-specific).")] = None,
     style: Annotated[Optional[str], typer.Option(help="Visual style of the frames.")] = None,
     language: Annotated[str, typer.Option(help="Narration language.")] = "en",
+    music: Annotated[Optional[str], typer.Option(
+        metavar="auto|none|MOOD|PATH", help="Music under the voice: auto (a track of the script's mood), none, a mood "
+        "(calm, energetic, happy, nostalgic, tender), or a file or folder of your own (default: SHORTS_MUSIC, "
+        "auto).")] = None,
     upload: Annotated[bool, typer.Option("--upload/--no-upload",
                                          help="Upload to YouTube when done (else drop it in the outbox).")] = False,
     channel: Annotated[Optional[str], typer.Option(
@@ -58,7 +62,7 @@ def make(
     started = time.perf_counter()
     values = dict(topic=topic, seconds=seconds, scenes=scenes, language=language, voice=voice_name, style=style,
                   script_provider=script, image_provider=image, video_provider=video, voice_provider=voice,
-                  upload=upload, channel=channel)
+                  upload=upload, channel=channel, music=music)
     with one_line_errors(code=2):
         settings = Settings()
         check_free_space(settings.home_dir)
@@ -75,6 +79,7 @@ def make(
         # A bad provider setting, a missing key, a model no longer served or a voice the provider lacks fails now,
         # with exit code 2, before Prefect starts (the flow checks again, for runs started elsewhere).
         check_providers(request, choices, settings)
+        check_music(request.music or settings.music)
         platforms = parse_platforms(settings.post if post is None else post)
         if "youtube" in platforms:
             request = request.model_copy(update={"upload": True})

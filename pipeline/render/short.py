@@ -19,11 +19,12 @@ from pipeline.render.captions import (
     CaptionCue, CaptionGroup, CaptionStyle, cues, draw_caption, group_words, srt,
 )
 from pipeline.render.fonts import missing
+from pipeline.loudness import MASTER_LUFS
 from pipeline.errors import RenderError, last_line
 from pipeline.models import (
     BREATH, MAX_SHORT_SECONDS, ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming,
 )
-from pipeline.render.mix import write_soundtrack
+from pipeline.render.mix import DUCKED_VOLUME, MIX, MUSIC_VOLUME, write_soundtrack
 from pipeline.render.overlay import Overlay, blend, prepare
 from pipeline.render.stitch import StitchedClip, widen
 from pipeline.state.store import AssetStore, atomic_path, content_key
@@ -41,8 +42,9 @@ class RenderOptions(Model):
     crf: int = 23
     threads: int = Field(2, ge=1)
     music: Path | None = None
-    music_volume: float = 0.18
-    ducked_volume: float = 0.06
+    music_volume: float = MUSIC_VOLUME
+    ducked_volume: float = DUCKED_VOLUME
+    loudness: float = MASTER_LUFS  # what the soundtrack is mastered to, in LUFS
     captions: CaptionStyle = CaptionStyle()
     breath: float = Field(BREATH, ge=0)  # seconds of pause after each scene's last word
 
@@ -119,7 +121,7 @@ def render_short(
     clips = clips[: len(durations)]
     groups = caption_groups(narrations, durations, options.captions, fmt)
     key = content_key("render", clips=[c.path for c in clips], voices=[n.path for n in narrations],
-                      durations=durations, groups=groups, fmt=fmt, options=options)
+                      durations=durations, groups=groups, fmt=fmt, options=options, mix=MIX)
     video, captions = store.path("renders", key, ".mp4"), store.path("renders", key, ".srt")
     if fresh or not (store.find("renders", key, ".mp4") and store.find("renders", key, ".srt")):
         if lost := missing([g.text for g in groups], options.captions.font):
@@ -142,7 +144,8 @@ def _write_video(clips: list[ClipAsset], narrations: list[Narration], durations:
     soundtrack = dest.with_suffix(".wav")
     stitched = None
     try:
-        write_soundtrack(narrations, durations, soundtrack, options.music, options.music_volume, options.ducked_volume)
+        write_soundtrack(narrations, durations, soundtrack, options.music, options.music_volume, options.ducked_volume,
+                         options.loudness)
         stitched = StitchedClip([c.path for c in clips], durations, fmt)
         video = burn_captions(stitched, groups, fmt, options.captions)
         _encode(video, dest, fmt, options, soundtrack, progress)

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from typing import ClassVar
 
 from pipeline.models import Scene, ScenePlan, Script, ShortRequest
+from pipeline.music import mood_for
 from pipeline.prompts import load_sections, render
 from pipeline.script_rules import plan_scenes, target_words
 from pipeline.search_terms import derive_search_terms
@@ -108,6 +109,7 @@ class OfflineScriptWriter(ScriptWriter):
             tags=list(dict.fromkeys(tags)),
             hook=hook,
             scenes=scenes,
+            mood=mood_for(request.topic),
         )
 
     def brainstorm(self, niche: str, count: int, avoid: Collection[str] = ()) -> list[str]:
