@@ -1,5 +1,6 @@
 """Stitching: the scene clips as one moviepy clip, each decoded once, in order, by one ffmpeg at a time (a moving
-still is moved instead, see pipeline.render.motion)."""
+still is moved instead, see pipeline.render.motion). A clip shorter than its scene is slowed, then looped: a
+scene never shows a frozen frame."""
 
 from __future__ import annotations
 
@@ -28,11 +29,12 @@ except ImportError:  # Windows: pipes keep their default size
     fcntl = None
 
 AHEAD = 4  # frames decoded ahead of the encoder (about 5.5 MB at 720x1280)
+MAX_SLOWDOWN = 1.2  # a clip short of its scene plays up to 20 % slower, which reads as natural motion
 _END = (1 << 30, 0, None)  # after every real (scene, index, frame)
 
 
 class StitchedClip(VideoClip):
-    """The clips back to back, each fitted to the frame and to its scene: trimmed, or its last frame held."""
+    """The clips back to back, each fitted to the frame and to its scene: trimmed, or slowed and looped."""
 
     def __init__(self, clips: list[Path], durations: list[float], fmt: VideoFormat) -> None:
         self.timeline = _Timeline(clips, durations, fmt)
@@ -62,7 +64,7 @@ class _Timeline:
         while self.at < wanted:
             item = self.feed.peek()
             if item[0] > scene:
-                break  # this clip has no more frames: hold its last one
+                break  # the clip gave fewer frames than its header promised: show its last one
             self.at, self.frame = item[:2], self.feed.pop()[2]
         if self.frame is None or self.at[0] != scene:
             raise RenderError(f"ffmpeg decoded no frames from {self.clips[scene].name}; remake this clip.",
@@ -130,12 +132,18 @@ class _Feed:
 
 
 def decode(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
-    """Up to `count` I420 frames (see pipeline.render.overlay) of a clip, scaled to cover the format, centre-cropped and
-    at its frame rate."""
+    """`count` I420 frames (see pipeline.render.overlay) of a clip, scaled to cover the format, centre-cropped and
+    at its frame rate; a clip too short is slowed by up to MAX_SLOWDOWN and, if still short, looped."""
     fit = (f"scale={fmt.width}:{fmt.height}:force_original_aspect_ratio=increase,"
            f"crop={fmt.width}:{fmt.height},setsar=1,fps={fmt.fps}")
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-an", "-sn", "-dn",
-           "-vf", fit, "-frames:v", str(count), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
+    seconds, wanted = clip_seconds(path), count / fmt.fps
+    slowdown = min(MAX_SLOWDOWN, wanted / seconds) if 0 < seconds < wanted else 1.0
+    # Looping jumps back to the clip's start, which reads as a new shot; playing it backwards (ping-pong) would show
+    # people walking and water flowing backwards.
+    loop = ["-stream_loop", "-1"] if 0 < seconds * slowdown < wanted else []
+    slow = f"setpts={slowdown:.6f}*PTS," if slowdown > 1 else ""
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", *loop, "-i", str(path), "-an", "-sn", "-dn",
+           "-vf", slow + fit, "-frames:v", str(count), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
     size, shape = fmt.width * fmt.height * 3 // 2, (fmt.height * 3 // 2, fmt.width)
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
@@ -153,6 +161,19 @@ def decode(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
             errors.seek(0)
             detail = last_line(errors.read(), "no detail")
             raise RenderError(f"ffmpeg could not decode {path.name} ({detail}); remake this clip.")
+
+
+def clip_seconds(path: Path) -> float:
+    """A clip's length from its header, or 0 when ffmpeg cannot read it (decoding it then says why)."""
+    try:
+        frames = imageio_ffmpeg.read_frames(str(path))
+        try:
+            meta = next(frames)
+        finally:
+            frames.close()
+    except (OSError, RuntimeError, StopIteration):
+        return 0.0
+    return float(meta.get("duration") or 0.0)
 
 
 def widen(pipe: IO[bytes]) -> None:

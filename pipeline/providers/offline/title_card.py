@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, PngImagePlugin
 
 from pipeline.models import Scene, VideoFormat
 from pipeline.render import text
@@ -22,6 +22,7 @@ from pipeline.render.fonts import FONT, load_font
 from pipeline.providers.offline.pictograms import emoji_font, pick_pictogram
 
 RGB = tuple[int, int, int]
+CARD_KEY = "shorts-card"  # a PNG text chunk marking a title card, so the offline clip frames its shots on the layout
 MAX_PHRASE_WORDS, MAX_PHRASE_CHARS = 4, 26
 MIN_NEW_SCORE = 1.0  # a later card's headline of new words below this (one plain word) names the subject instead
 TEXT_WIDTH = 0.74  # widest a line may be, as a share of the width: the clip's zoom and pan never crop it
@@ -154,6 +155,18 @@ def draw_title_card(card: TitleCard, fmt: VideoFormat) -> Image.Image:
     if card.phrase:
         _draw_phrase(image, card.phrase, card.key_word, card.palette)
     return image.convert("RGB")
+
+
+def card_marker() -> PngImagePlugin.PngInfo:
+    """The PNG chunk to save a card with (see `is_title_card`)."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text(CARD_KEY, "1")
+    return info
+
+
+def is_title_card(image: Image.Image) -> bool:
+    """Whether a picture read from a PNG is one of these cards, with the pictogram above the headline."""
+    return CARD_KEY in getattr(image, "text", {})
 
 
 def _background(size: tuple[int, int], palette: Palette, rng: random.Random) -> Image.Image:
