@@ -4,7 +4,7 @@ from PIL import Image
 
 from pipeline import AssetStore, RenderError, Scene, animate_scene, make_first_frame
 from pipeline.providers.offline.clip import OfflineClipMaker
-from pipeline.render.motion import is_moving_still, moving_still_frames, still_frames
+from pipeline.render.motion import MOTION_KEY, Motion, is_moving_still, moving_still_frames, still_frames
 from pipeline.providers.offline.image import OfflineImageMaker
 
 
@@ -69,6 +69,20 @@ def test_offline_clip_shows_the_rgb_shots_and_is_the_same_bytes_every_time(tmp_p
     for got, want in zip(moved, expected):
         luma = 16 + want.astype(float) @ np.array([65.481, 128.553, 24.966]) / 255  # BT.601 limited range
         assert np.abs(got[:tiny.height].astype(float) - luma).mean() < 2
+
+
+def test_a_title_card_gets_shots_framed_on_its_layout_and_any_other_picture_generic_ones(tmp_path, tiny):
+    scene = _scenes(seconds=1, scenes=1)[0]
+    store = AssetStore(tmp_path)
+    card = make_first_frame(scene, "neon", tiny, OfflineImageMaker(), store).path
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 255, (tiny.height, tiny.width, 3), np.uint8)).save(photo)
+    framings = []
+    for frame in (card, photo):
+        OfflineClipMaker().make_clip(scene, frame, tiny, 1, tmp_path / f"{frame.stem}-clip.png")
+        with Image.open(tmp_path / f"{frame.stem}-clip.png") as still:
+            framings.append(Motion.model_validate_json(still.text[MOTION_KEY]).framing)
+    assert framings == ["card", "picture"]
 
 
 def test_a_png_that_is_not_a_moving_still_is_one_sentence(tmp_path, tiny):

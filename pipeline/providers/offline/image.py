@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.offline.title_card import card_marker, draw_title_card, plan_title_card
+from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
 from pipeline.providers.base import ImageMaker
 
 
@@ -20,5 +20,4 @@ class OfflineImageMaker(ImageMaker):
 
     def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path) -> None:
         # Level 1: the card's grain barely compresses, and the default level takes four times as long.
-        draw_title_card(plan_title_card(scene, style, seed), fmt).save(dest, format="PNG", compress_level=1,
-                                                                    pnginfo=card_marker())
+        draw_title_card(plan_title_card(scene, style, seed), fmt).save(dest, format="PNG", compress_level=1)

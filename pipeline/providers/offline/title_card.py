@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, PngImagePlugin
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from pipeline.models import Scene, VideoFormat
 from pipeline.render import text
@@ -22,7 +22,6 @@ from pipeline.render.fonts import FONT, load_font
 from pipeline.providers.offline.pictograms import emoji_font, pick_pictogram
 
 RGB = tuple[int, int, int]
-CARD_KEY = "shorts-card"  # a PNG text chunk marking a title card, so the offline clip frames its shots on the layout
 MAX_PHRASE_WORDS, MAX_PHRASE_CHARS = 4, 26
 MIN_NEW_SCORE = 1.0  # a later card's headline of new words below this (one plain word) names the subject instead
 TEXT_WIDTH = 0.74  # widest a line may be, as a share of the width: the clip's zoom and pan never crop it
@@ -157,16 +156,20 @@ def draw_title_card(card: TitleCard, fmt: VideoFormat) -> Image.Image:
     return image.convert("RGB")
 
 
-def card_marker() -> PngImagePlugin.PngInfo:
-    """The PNG chunk to save a card with (see `is_title_card`)."""
-    info = PngImagePlugin.PngInfo()
-    info.add_text(CARD_KEY, "1")
-    return info
-
-
 def is_title_card(image: Image.Image) -> bool:
-    """Whether a picture read from a PNG is one of these cards, with the pictogram above the headline."""
-    return CARD_KEY in getattr(image, "text", {})
+    """Whether a picture is one of these cards (so the offline clip frames its shots on the layout): a ring of one
+    flat colour where the pictogram's disc is (the pictogram may reach into it here and there), unlike the ground
+    just outside it. A photo is rarely flat there."""
+    w, h = image.size
+    y, x = np.mgrid[0:h, 0:w]
+    distance = np.hypot(x - w / 2, y - PICTO_Y * h) / (PICTO_R * w)
+    pixels = np.asarray(image.convert("RGB"), np.float32)
+    ring, outside = pixels[(distance > 0.82) & (distance < 0.95)], pixels[(distance > 1.3) & (distance < 1.5)]
+    if not len(ring) or not len(outside):
+        return False
+    colour = np.median(ring, axis=0)
+    flat = (np.abs(ring - colour).max(axis=1) < 12).mean()
+    return bool(flat > 0.85 and np.abs(colour - np.median(outside, axis=0)).max() > 30)
 
 
 def _background(size: tuple[int, int], palette: Palette, rng: random.Random) -> Image.Image:
