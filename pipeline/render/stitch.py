@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import queue
+import struct
 import subprocess
 import tempfile
 import threading
@@ -164,7 +165,48 @@ def decode(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
 
 
 def clip_seconds(path: Path) -> float:
-    """A clip's length from its header, or 0 when ffmpeg cannot read it (decoding it then says why)."""
+    """A clip's length, from an MP4's header read in place (asking ffmpeg costs about 0.1 s of CPU a clip, a few
+    per cent of a render), else from ffmpeg; 0 when neither can read it (decoding it then says why)."""
+    return _mp4_seconds(path) or _ffmpeg_seconds(path)
+
+
+def _mp4_seconds(path: Path) -> float:
+    """The duration in an MP4's movie header (moov/mvhd), or 0 for another format."""
+    try:
+        with path.open("rb") as f:
+            moov = _find_box(f, 0, path.stat().st_size, b"moov")
+            mvhd = moov and _find_box(f, *moov, b"mvhd")
+            if not mvhd:
+                return 0.0
+            f.seek(mvhd[0])
+            data = f.read(32)
+        # version 1 has 64-bit times: creation and modification, then the timescale and the duration
+        timescale, duration = struct.unpack(">IQ", data[20:32]) if data[0] == 1 else struct.unpack(">II", data[12:20])
+    except (OSError, struct.error, IndexError):
+        return 0.0
+    return duration / timescale if timescale else 0.0
+
+
+def _find_box(f: IO[bytes], start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    """The (content start, end) of the first box of `kind` between `start` and `end` of an ISO media file."""
+    pos = start
+    while pos + 8 <= end:
+        f.seek(pos)
+        size, name = struct.unpack(">I4s", f.read(8))
+        header = 8
+        if size == 1:  # a 64-bit size follows
+            size, header = struct.unpack(">Q", f.read(8))[0], 16
+        elif size == 0:  # to the end
+            size = end - pos
+        if size < header:
+            return None
+        if name == kind:
+            return pos + header, pos + size
+        pos += size
+    return None
+
+
+def _ffmpeg_seconds(path: Path) -> float:
     try:
         frames = imageio_ffmpeg.read_frames(str(path))
         try:
