@@ -5,7 +5,7 @@
 For title-card first frames at 720x1280, 24 fps, three ways of making a `--seconds` clip, each timed as the
 clip step (making the clip file) plus the render's share (turning that file into the I420 frames it streams):
   h264, RGB affine, veryfast   the offline clip before issue 18 (an encoded clip, decoded again by the render)
-  h264, YUV planes, ultrafast  the first speed-up (the same motion on the Y, U and V planes, a cheaper encode)
+  h264, YUV planes, ultrafast  the first speed-up (the same shots on the Y, U and V planes, a cheaper encode)
   moving still                 now: a PNG and its motion, moved by the render itself; no encode, no decode
 It prints, per way, the medians over `--repeat` rounds of the CPU time per clip (this process and its ffmpeg
 children; it holds steadier than wall time on a shared machine), and the wall time of the clip step for `--clips`
@@ -29,7 +29,7 @@ from PIL import Image
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
 from pipeline.render.motion import (
-    encode_frames, ken_burns_frames, ken_burns_yuv_frames, moving_still_frames, save_moving_still,
+    encode_frames, moving_still_frames, save_moving_still, still_frames, still_yuv_frames,
 )
 from pipeline.render.stitch import decode
 
@@ -38,13 +38,13 @@ FORMAT = VideoFormat()
 
 def h264_rgb(image: Image.Image, frames: int, seed: int, dest: Path) -> Path:
     path = dest.with_suffix(".mp4")
-    encode_frames(ken_burns_frames(image, frames, seed), path, FORMAT, preset="veryfast", crf=20)
+    encode_frames(still_frames(image, frames, FORMAT.fps, seed), path, FORMAT, preset="veryfast", crf=20)
     return path
 
 
 def h264_yuv(image: Image.Image, frames: int, seed: int, dest: Path) -> Path:
     path = dest.with_suffix(".mp4")
-    encode_frames(ken_burns_yuv_frames(image, frames, seed), path, FORMAT, preset="ultrafast", crf=20,
+    encode_frames(still_yuv_frames(image, frames, FORMAT.fps, seed), path, FORMAT, preset="ultrafast", crf=20,
                   pix_fmt_in="yuv420p")
     return path
 

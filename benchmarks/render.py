@@ -33,7 +33,7 @@ from pipeline.render.captions import CaptionStyle, cues
 from pipeline.models import ClipAsset, Narration, Scene, Script, ShortRequest, VideoFormat
 from pipeline.narration import narrate
 from pipeline.timing import time_words
-from pipeline.render.motion import encode_frames, ken_burns_frames
+from pipeline.render.motion import encode_frames, still_frames
 from pipeline.providers.offline.voice import OfflineNarrator
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
 from pipeline.render.short import RenderOptions, caption_groups, render_short, scene_durations
@@ -75,7 +75,7 @@ def build_workload(size: int, root: Path, fmt: VideoFormat = FORMATS["720x1280"]
         clip = clips_dir / f"clip-{scene.index:02d}.mp4"
         if not clip.is_file():
             image = draw_title_card(plan_title_card(scene, "", scene.index), fmt)
-            encode_frames(ken_burns_frames(image, round(CLIP_SECONDS * fmt.fps), scene.index), clip, fmt)
+            encode_frames(still_frames(image, round(CLIP_SECONDS * fmt.fps), fmt.fps, scene.index), clip, fmt)
         clips.append(ClipAsset(scene=scene.index, path=clip, provider="offline", model="bench", seed=scene.index,
                                seconds=CLIP_SECONDS))
         narrations.append(_narration(scene, store, root))

@@ -18,6 +18,7 @@ from pipeline.providers.folder.media import match_files, read_folder
 from pipeline.providers.folder.files import probe_video
 from pipeline.providers.offline.image import OfflineImageMaker
 from pipeline.render.motion import moving_still_frames
+from pipeline.render.stitch import decode
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 
@@ -72,7 +73,7 @@ def test_a_folder_of_images_and_videos_makes_fitted_clips(media, tmp_path, tiny)
     assert [c.footage.id for c in clips] == ["scene1-octopus.jpg", "scene2-coral-reefs.mp4", "scene10-sunset.png"]
     for c in clips:
         if c.footage.kind == "image":  # animated in the render, from a moving still
-            frames = list(moving_still_frames(c.path, tiny, count=10**6))
+            frames = list(moving_still_frames(c.path, tiny, count=2 * tiny.fps))
             width, height, seconds = frames[0].shape[1], frames[0].shape[0] * 2 // 3, len(frames) / tiny.fps
         else:
             width, height, seconds = probe_video(c.path)
@@ -104,11 +105,15 @@ def test_a_bad_file_is_one_sentence_naming_it(media, name, content, says):
     assert says in message and str(media / name) in message and message.count(". ") == 0 and "\n" not in message
 
 
-def test_a_clip_shorter_than_its_scene_is_named(media, tmp_path, tiny):
+def test_a_clip_shorter_than_its_scene_is_used_and_filled_by_slowing_and_looping(media, tmp_path, tiny):
     clip(media / "scene3-short.mp4", seconds=1)
-    maker = build_provider("video", f"folder:{media}", Settings())
-    with pytest.raises(ConfigError, match=r"scene3-short.mp4 is 1.0 s long, shorter than scene 1 \(2 s\)"):
-        pick_footage(script_of(["short"]), tiny, maker, AssetStore(tmp_path / "store"))
+    script = script_of(["short"], seconds=3.0)
+    store, maker = AssetStore(tmp_path / "store"), build_provider("video", f"folder:{media}", Settings())
+    [pick] = pick_footage(script, tiny, maker, store)
+    made = animate_scene(script.scenes[0], make_first_frame(script.scenes[0], "x", tiny, OfflineImageMaker(), store),
+                         tiny, maker, store, footage=pick)
+    assert pick.id == "scene3-short.mp4"
+    assert len(list(decode(made.path, tiny, 3 * tiny.fps))) == 3 * tiny.fps  # the render gets the whole scene
 
 
 def test_the_cli_refuses_a_broken_folder_before_starting(media, tmp_path):

@@ -4,7 +4,7 @@ from PIL import Image
 
 from pipeline import AssetStore, RenderError, Scene, animate_scene, make_first_frame
 from pipeline.providers.offline.clip import OfflineClipMaker
-from pipeline.render.motion import is_moving_still, ken_burns_frames, moving_still_frames
+from pipeline.render.motion import MOTION_KEY, Motion, is_moving_still, moving_still_frames, still_frames
 from pipeline.providers.offline.image import OfflineImageMaker
 
 
@@ -37,7 +37,7 @@ def test_first_frame_is_deterministic_and_reused(tmp_path, tiny):
     assert elsewhere.path.read_bytes() == first.path.read_bytes()
 
 
-def test_offline_clip_is_a_moving_still_of_scene_length_that_moves(tmp_path, tiny):
+def test_offline_clip_is_a_moving_still_that_gives_as_many_frames_as_the_render_asks(tmp_path, tiny):
     scene = _scenes(seconds=2, scenes=1)[0]
     store = AssetStore(tmp_path)
     frame = make_first_frame(scene, "neon", tiny, OfflineImageMaker(), store)
@@ -46,27 +46,43 @@ def test_offline_clip_is_a_moving_still_of_scene_length_that_moves(tmp_path, tin
     assert clip.path.suffix == ".png" and is_moving_still(clip.path)
     with Image.open(clip.path) as still:
         assert still.size == (tiny.width, tiny.height)
-    frames = list(moving_still_frames(clip.path, tiny, count=1000))
+    frames = list(moving_still_frames(clip.path, tiny, count=round(scene.seconds * tiny.fps)))
     assert len(frames) == round(scene.seconds * tiny.fps)
     assert frames[0].shape == (tiny.height * 3 // 2, tiny.width)
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 1  # zoom and pan, not a still
     assert clip.cost_credits == 0 and clip.provider == "offline"
-    assert len(list(moving_still_frames(clip.path, tiny, count=5))) == 5  # a render that needs fewer stops early
+    # The render may make the scene shorter or longer than planned: the still fills it either way.
+    assert len(list(moving_still_frames(clip.path, tiny, count=5))) == 5
+    assert len(list(moving_still_frames(clip.path, tiny, count=5 * tiny.fps))) == 5 * tiny.fps
 
 
-def test_offline_clip_shows_the_rgb_zoom_and_pan_and_is_the_same_bytes_every_time(tmp_path, tiny):
-    """The still is moved on its YUV planes; its luma is the luma of the picture the RGB zoom and pan draws."""
+def test_offline_clip_shows_the_rgb_shots_and_is_the_same_bytes_every_time(tmp_path, tiny):
+    """The still is moved on its YUV planes; its luma is the luma of the picture the RGB shots draw."""
     scene = _scenes(seconds=1, scenes=1)[0]
     frame = make_first_frame(scene, "neon", tiny, OfflineImageMaker(), AssetStore(tmp_path))
     clips = [animate_scene(scene, frame, tiny, OfflineClipMaker(), AssetStore(tmp_path / name)) for name in "ab"]
     assert clips[0].path.read_bytes() == clips[1].path.read_bytes()
 
-    moved = list(moving_still_frames(clips[0].path, tiny, count=1000))
+    moved = list(moving_still_frames(clips[0].path, tiny, count=4 * tiny.fps))  # two shots
     with Image.open(frame.path) as img:
-        expected = list(ken_burns_frames(img.convert("RGB"), len(moved), frame.seed))
+        expected = list(still_frames(img.convert("RGB"), len(moved), tiny.fps, frame.seed, "card"))
     for got, want in zip(moved, expected):
         luma = 16 + want.astype(float) @ np.array([65.481, 128.553, 24.966]) / 255  # BT.601 limited range
         assert np.abs(got[:tiny.height].astype(float) - luma).mean() < 2
+
+
+def test_a_title_card_gets_shots_framed_on_its_layout_and_any_other_picture_generic_ones(tmp_path, tiny):
+    scene = _scenes(seconds=1, scenes=1)[0]
+    store = AssetStore(tmp_path)
+    card = make_first_frame(scene, "neon", tiny, OfflineImageMaker(), store).path
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 255, (tiny.height, tiny.width, 3), np.uint8)).save(photo)
+    framings = []
+    for frame in (card, photo):
+        OfflineClipMaker().make_clip(scene, frame, tiny, 1, tmp_path / f"{frame.stem}-clip.png")
+        with Image.open(tmp_path / f"{frame.stem}-clip.png") as still:
+            framings.append(Motion.model_validate_json(still.text[MOTION_KEY]).framing)
+    assert framings == ["card", "picture"]
 
 
 def test_a_png_that_is_not_a_moving_still_is_one_sentence(tmp_path, tiny):

@@ -42,7 +42,7 @@ def test_structured_output_is_parsed_into_the_script(fake):
     assert body["model"] == "test-model"
     schema = body["response_format"]["json_schema"]
     assert body["response_format"]["type"] == "json_schema" and schema["strict"] is True
-    assert set(schema["schema"]["properties"]) == {"title", "description", "tags", "hook", "scenes"}
+    assert set(schema["schema"]["properties"]) == {"title", "description", "tags", "hook", "scenes", "mood"}
     system, user = body["messages"][0]["content"], body["messages"][1]["content"]
     assert "Exactly 2 scenes" in system and "never more than 14" in system and "$" not in system
     assert "octopus camouflage" in user and "10-second" in user

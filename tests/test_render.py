@@ -1,6 +1,8 @@
+import math
 import re
 import subprocess
 import wave
+from itertools import groupby
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -13,7 +15,7 @@ from pipeline import AssetStore, ClipAsset, Narration, RenderOptions, Scene, Scr
 from pipeline.loudness import finish_speech
 from pipeline.render.captions import cues, render_caption
 from pipeline.render.mix import AUDIO_FPS, add_music, voice_track, write_soundtrack
-from pipeline.render.motion import encode_frames, ken_burns_yuv_frames, save_moving_still
+from pipeline.render.motion import encode_frames, save_moving_still, still_yuv_frames
 from pipeline.render.short import caption_groups, render_short, scene_durations
 
 MUSIC = immich_memories_music.tracks_dir()
@@ -117,36 +119,39 @@ def test_captions_change_pixels_in_their_box_and_nowhere_else(tmp_path, tiny):
     assert highlighted.sum() > 50 and error[solid].max() <= 3
 
 
-def test_a_short_clip_holds_its_last_frame_and_a_long_one_is_trimmed(tmp_path, tiny):
+def test_a_short_clip_is_slowed_then_looped_never_held_and_a_long_one_is_trimmed(tmp_path, tiny):
     clips = [_clip(tmp_path, 0, 1.0, tiny), _clip(tmp_path, 1, 2.0, tiny)]
     narrations = [_voice(tmp_path, 0, 1.75), _voice(tmp_path, 1, 0.75)]  # with the breaths, scenes of 2 s and 1 s
     _, frames = _frames(_render(tmp_path, _script(2.0, 1.0), clips, narrations, tiny).video)
     fps, colour = tiny.fps, frames.mean(axis=(1, 2))
 
     assert len(frames) == 3 * fps
-    # Scene 1: the twelve frames of the one-second red clip, then its last frame held for a second.
-    assert all(np.allclose(colour[i], _level(0, i), atol=6) for i in range(fps))
-    assert np.abs(frames[fps : 2 * fps] - frames[fps - 1]).max() <= 4  # held, never black
+    # Scene 1: the twelve frames of the one-second red clip, 20 % slower (frame k shows the clip's frame k / 1.2),
+    # then from its start again: never one frame for the rest of the scene.
+    shown = [min(range(fps), key=lambda i: np.abs(colour[k] - _level(0, i)).sum()) for k in range(2 * fps)]
+    assert all(np.allclose(colour[k], _level(0, shown[k]), atol=6) for k in range(2 * fps))
+    assert all(shown[k] in (math.floor(k / 1.2) % fps, math.ceil(k / 1.2) % fps) for k in range(2 * fps))
+    assert max(len(list(run)) for _, run in groupby(shown)) <= 2
     # Scene 2: only the first second of the two-second blue clip.
     assert all(np.allclose(colour[2 * fps + i], _level(1, i), atol=6) for i in range(fps))
 
 
 def test_a_moving_still_renders_as_its_motion_encoded_as_a_video_would(tmp_path, tiny):
-    """An offline clip is a PNG moved during the render; held after its frames run out, like a short video."""
+    """An offline clip is a PNG moved during the render; it fills a scene longer than planned, and keeps moving."""
     picture = Image.fromarray(np.random.default_rng(7).integers(0, 255, (tiny.height, tiny.width, 3), np.uint8))
     still = tmp_path / "still.png"
-    save_moving_still(picture, tiny, 1.0, 3, still)
+    save_moving_still(picture, tiny, 1.0, 3, still)  # planned for 1 s; the narration makes the scene 1.5 s
     video = tmp_path / "same-motion.mp4"  # the same frames, losslessly: what the clip step used to encode
-    encode_frames(ken_burns_yuv_frames(picture, tiny.fps, 3), video, tiny, crf=0, pix_fmt_in="yuv420p")
+    encode_frames(still_yuv_frames(picture, 2 * tiny.fps, tiny.fps, 3), video, tiny, crf=0, pix_fmt_in="yuv420p")
     narrations = [_voice(tmp_path, 0, 1.5), _voice(tmp_path, 1, 0.5)]
     script, after = _script(1.5, 1.0), _clip(tmp_path, 1, 1.0, tiny)
     made = [_frames(_render(tmp_path / name, script, [ClipAsset(scene=1, path=path, provider="offline",
-                                                                model="ken-burns-v1", seed=3, seconds=1.0), after],
+                                                                model="shots-v1", seed=3, seconds=1.0), after],
                             narrations, tiny).video)[1] for name, path in (("still", still), ("video", video))]
     assert made[0].shape == made[1].shape and len(made[0]) == round(2.5 * tiny.fps)
     assert np.abs(made[0] - made[1]).mean() < 1.5  # one lossy encode of the same frames
-    assert np.abs(made[0][0] - made[0][tiny.fps - 1]).mean() > 5  # it moves
-    assert np.abs(made[0][tiny.fps:round(1.5 * tiny.fps)] - made[0][tiny.fps - 1]).mean() < 1.5  # then holds
+    scene = made[0][:round(1.5 * tiny.fps)]
+    assert min(np.abs(a - b).mean() for a, b in zip(scene, scene[1:])) > 0.5  # it moves in every frame, never holds
 
 
 def test_soundtrack_places_each_narration_at_its_scene_over_looped_music(tmp_path):

@@ -112,7 +112,7 @@ def test_the_footer_states_title_length_clip_provider_model_and_estimate(tmp_pat
     everything_offline = request.model_copy(update={"video_provider": "offline", "voice_provider": "offline"})
     offline = plan_storyboard(script, frames, choose_providers(everything_offline, settings), settings)
     assert footer_lines(offline)[1:] == [
-        "30 s in 6 scenes · clips by offline ken-burns-v1",
+        "30 s in 6 scenes · clips by offline shots-v1",
         "Estimate: up to 0 credits ($0.00): 0 credits for 6 clips, 0 credits for first frames"]
 
 

@@ -1,10 +1,12 @@
 """Stitching: the scene clips as one moviepy clip, each decoded once, in order, by one ffmpeg at a time (a moving
-still is moved instead, see pipeline.render.motion)."""
+still is moved instead, see pipeline.render.motion). A clip shorter than its scene is slowed, then looped: a
+scene never shows a frozen frame."""
 
 from __future__ import annotations
 
 import bisect
 import queue
+import struct
 import subprocess
 import tempfile
 import threading
@@ -28,11 +30,12 @@ except ImportError:  # Windows: pipes keep their default size
     fcntl = None
 
 AHEAD = 4  # frames decoded ahead of the encoder (about 5.5 MB at 720x1280)
+MAX_SLOWDOWN = 1.2  # a clip short of its scene plays up to 20 % slower, which reads as natural motion
 _END = (1 << 30, 0, None)  # after every real (scene, index, frame)
 
 
 class StitchedClip(VideoClip):
-    """The clips back to back, each fitted to the frame and to its scene: trimmed, or its last frame held."""
+    """The clips back to back, each fitted to the frame and to its scene: trimmed, or slowed and looped."""
 
     def __init__(self, clips: list[Path], durations: list[float], fmt: VideoFormat) -> None:
         self.timeline = _Timeline(clips, durations, fmt)
@@ -62,7 +65,7 @@ class _Timeline:
         while self.at < wanted:
             item = self.feed.peek()
             if item[0] > scene:
-                break  # this clip has no more frames: hold its last one
+                break  # the clip gave fewer frames than its header promised: show its last one
             self.at, self.frame = item[:2], self.feed.pop()[2]
         if self.frame is None or self.at[0] != scene:
             raise RenderError(f"ffmpeg decoded no frames from {self.clips[scene].name}; remake this clip.",
@@ -130,12 +133,18 @@ class _Feed:
 
 
 def decode(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
-    """Up to `count` I420 frames (see pipeline.render.overlay) of a clip, scaled to cover the format, centre-cropped and
-    at its frame rate."""
+    """`count` I420 frames (see pipeline.render.overlay) of a clip, scaled to cover the format, centre-cropped and
+    at its frame rate; a clip too short is slowed by up to MAX_SLOWDOWN and, if still short, looped."""
     fit = (f"scale={fmt.width}:{fmt.height}:force_original_aspect_ratio=increase,"
            f"crop={fmt.width}:{fmt.height},setsar=1,fps={fmt.fps}")
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-an", "-sn", "-dn",
-           "-vf", fit, "-frames:v", str(count), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
+    seconds, wanted = clip_seconds(path), count / fmt.fps
+    slowdown = min(MAX_SLOWDOWN, wanted / seconds) if 0 < seconds < wanted else 1.0
+    # Looping jumps back to the clip's start, which reads as a new shot; playing it backwards (ping-pong) would show
+    # people walking and water flowing backwards.
+    loop = ["-stream_loop", "-1"] if 0 < seconds * slowdown < wanted else []
+    slow = f"setpts={slowdown:.6f}*PTS," if slowdown > 1 else ""
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", *loop, "-i", str(path), "-an", "-sn", "-dn",
+           "-vf", slow + fit, "-frames:v", str(count), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
     size, shape = fmt.width * fmt.height * 3 // 2, (fmt.height * 3 // 2, fmt.width)
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
@@ -153,6 +162,60 @@ def decode(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
             errors.seek(0)
             detail = last_line(errors.read(), "no detail")
             raise RenderError(f"ffmpeg could not decode {path.name} ({detail}); remake this clip.")
+
+
+def clip_seconds(path: Path) -> float:
+    """A clip's length, from an MP4's header read in place (asking ffmpeg costs about 0.1 s of CPU a clip, a few
+    per cent of a render), else from ffmpeg; 0 when neither can read it (decoding it then says why)."""
+    return _mp4_seconds(path) or _ffmpeg_seconds(path)
+
+
+def _mp4_seconds(path: Path) -> float:
+    """The duration in an MP4's movie header (moov/mvhd), or 0 for another format."""
+    try:
+        with path.open("rb") as f:
+            moov = _find_box(f, 0, path.stat().st_size, b"moov")
+            mvhd = moov and _find_box(f, *moov, b"mvhd")
+            if not mvhd:
+                return 0.0
+            f.seek(mvhd[0])
+            data = f.read(32)
+        # version 1 has 64-bit times: creation and modification, then the timescale and the duration
+        timescale, duration = struct.unpack(">IQ", data[20:32]) if data[0] == 1 else struct.unpack(">II", data[12:20])
+    except (OSError, struct.error, IndexError):
+        return 0.0
+    return duration / timescale if timescale else 0.0
+
+
+def _find_box(f: IO[bytes], start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    """The (content start, end) of the first box of `kind` between `start` and `end` of an ISO media file."""
+    pos = start
+    while pos + 8 <= end:
+        f.seek(pos)
+        size, name = struct.unpack(">I4s", f.read(8))
+        header = 8
+        if size == 1:  # a 64-bit size follows
+            size, header = struct.unpack(">Q", f.read(8))[0], 16
+        elif size == 0:  # to the end
+            size = end - pos
+        if size < header:
+            return None
+        if name == kind:
+            return pos + header, pos + size
+        pos += size
+    return None
+
+
+def _ffmpeg_seconds(path: Path) -> float:
+    try:
+        frames = imageio_ffmpeg.read_frames(str(path))
+        try:
+            meta = next(frames)
+        finally:
+            frames.close()
+    except (OSError, RuntimeError, StopIteration):
+        return 0.0
+    return float(meta.get("duration") or 0.0)
 
 
 def widen(pipe: IO[bytes]) -> None:

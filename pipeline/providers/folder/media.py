@@ -89,7 +89,7 @@ class FolderMedia:
     """Your own files in a folder (`folder:PATH`), matched to the scenes by `match_files`."""
 
     name: ClassVar[str] = "folder"
-    model = "own-media-v1"
+    model = "own-media-v2"  # v1 animated an image with one zoom over the whole scene; v2 cuts it into shots
     picks_footage: ClassVar[bool] = True
 
     def __init__(self, folder: Path) -> None:
@@ -100,17 +100,13 @@ class FolderClipMaker(FolderMedia, ClipMaker):
     """Clips from your own files: videos cut and fitted to their scene, images animated like the offline clips."""
 
     def plan(self, script: Script, fmt: VideoFormat, store: AssetStore, fresh: bool = False) -> list[Footage]:
-        picks = match_files(script.scenes, read_folder(self.folder))
-        for scene, pick in zip(script.scenes, picks):
-            if pick.kind == "video" and pick.seconds + 0.05 < scene.seconds:
-                raise ConfigError(f"{pick.path} is {pick.seconds:.1f} s long, shorter than scene {scene.index} "
-                                  f"({scene.seconds:g} s) it was matched to; use a longer clip or an image.")
-        return picks
+        # A video shorter than its scene is fine: the render slows it a little, then loops it.
+        return match_files(script.scenes, read_folder(self.folder))
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path, *,
                   footage: Footage, store: AssetStore) -> tuple[str | None, float]:
         if footage.kind == "image":
-            save_moving_still(cover_image(footage.path, fmt), fmt, scene.seconds, seed, dest)
+            save_moving_still(cover_image(footage.path, fmt), fmt, scene.seconds, seed, dest, framing="picture")
         else:
             fit_video(footage.path, dest, fmt, scene.seconds)
         return None, 0.0

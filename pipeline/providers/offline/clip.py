@@ -1,4 +1,5 @@
-"""Clips animated locally from the first frame: a slow zoom and pan, kept as a moving still for the render."""
+"""Clips animated locally from the first frame: shots of it cut every few seconds, each a slow zoom and pan, kept as
+a moving still for the render."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PIL import Image
 from pipeline.errors import ProviderError
 from pipeline.models import Footage, Scene, VideoFormat
 from pipeline.providers.base import ClipMaker
+from pipeline.providers.offline.title_card import is_title_card
 from pipeline.render.motion import save_moving_still
 
 
@@ -17,7 +19,7 @@ class OfflineClipMaker(ClipMaker):
     """Animates the first frame locally; no key, no network, no cost."""
 
     name: ClassVar[str] = "offline"
-    model = "ken-burns-v1"
+    model = "shots-v1"  # was "ken-burns-v1" (one zoom over the whole scene): a new name, so those are made again
 
     def clip_suffix(self, footage: Footage | None = None) -> str:
         return ".png"
@@ -25,7 +27,8 @@ class OfflineClipMaker(ClipMaker):
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
         try:
             with Image.open(frame) as img:
-                save_moving_still(img, fmt, scene.seconds, seed, dest)
+                framing = "card" if is_title_card(img) else "picture"
+                save_moving_still(img, fmt, scene.seconds, seed, dest, framing=framing)
         except OSError as exc:
             raise ProviderError(f"Could not write the offline clip ({exc}); check free disk space.") from exc
         return None, 0.0

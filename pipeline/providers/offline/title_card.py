@@ -156,6 +156,22 @@ def draw_title_card(card: TitleCard, fmt: VideoFormat) -> Image.Image:
     return image.convert("RGB")
 
 
+def is_title_card(image: Image.Image) -> bool:
+    """Whether a picture is one of these cards (so the offline clip frames its shots on the layout): a ring of one
+    flat colour where the pictogram's disc is (the pictogram may reach into it here and there), unlike the ground
+    just outside it. A photo is rarely flat there."""
+    w, h = image.size
+    y, x = np.mgrid[0:h, 0:w]
+    distance = np.hypot(x - w / 2, y - PICTO_Y * h) / (PICTO_R * w)
+    pixels = np.asarray(image.convert("RGB"), np.float32)
+    ring, outside = pixels[(distance > 0.82) & (distance < 0.95)], pixels[(distance > 1.3) & (distance < 1.5)]
+    if not len(ring) or not len(outside):
+        return False
+    colour = np.median(ring, axis=0)
+    flat = (np.abs(ring - colour).max(axis=1) < 12).mean()
+    return bool(flat > 0.85 and np.abs(colour - np.median(outside, axis=0)).max() > 30)
+
+
 def _background(size: tuple[int, int], palette: Palette, rng: random.Random) -> Image.Image:
     """A diagonal gradient with a few large soft glows, drawn small and scaled up (smooth and quick), with grain
     so the encoder does not band it."""
