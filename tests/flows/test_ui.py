@@ -244,7 +244,9 @@ def test_a_short_started_from_the_ui_form_completes_and_exists(served, page, tmp
     video = served["out"] / short_folder(TOPIC) / "final.mp4"
     assert video.is_file(), f"no Short at {video}"
     meta = next(imageio_ffmpeg.read_frames(str(video)))
-    assert tuple(meta["size"]) == (144, 256) and abs(meta["duration"] - 5) <= 1
+    # Scenes end a breath after their narration, so a Short never runs past its request; at 5 s, with two
+    # sentences, Piper's pace on them decides how much shorter.
+    assert tuple(meta["size"]) == (144, 256) and 3 <= meta["duration"] <= 5.5
     # The steps show in the UI's log; the worker's process sends its logs in batches, so they may
     # arrive a moment after the run's final state.
     wait_until(lambda: any(m.startswith("✓ render") for m in _log_messages(api, run["id"])), 30,
