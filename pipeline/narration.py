@@ -49,29 +49,31 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
                       **({"neighbours": [previous, following]} if stitched else {}))
     narrator.short = _short_key(script) if script else ""
     path, about = store.path("voice", key, ".wav"), store.path("voice", key, ".json")
-    # The audio and what the voice said of it (its word timings, what it billed) are stored together.
-    try:
-        found = not fresh and store.find("voice", key, ".wav") and store.find("voice", key, ".json")
-    except ShortsError as exc:  # a damaged paid voice
-        raise exc.at("narration", scene.index)
-    if not found:
+    # The audio and what the voice said of it (its word timings, what it billed) are stored together; two scenes
+    # with the same narration speak it once (a voice speaks a text differently each time, and a paid one bills it).
+    with store.making("voice", key):
         try:
-            with atomic_path(path) as tmp:
-                speech = narrator.speak(spoken, voice, request.language, scene.seconds, tmp, previous_text=previous,
-                                        next_text=following)
-                if speech is None:
-                    return _unvoiced(scene, narrator.name)
-                samples, rate = read_wav(tmp)
-                write_wav(tmp, finish_speech(samples, rate), rate)
-        except ShortsError as exc:
+            found = not fresh and store.find("voice", key, ".wav") and store.find("voice", key, ".json")
+        except ShortsError as exc:  # a damaged paid voice
             raise exc.at("narration", scene.index)
-        with atomic_path(about) as tmp:
-            tmp.write_text(speech.model_dump_json())
-        paid_by = narrator.name if is_paid("voice", narrator.name) else None
-        store.saved(path, paid_by=paid_by)
-        store.saved(about, paid_by=paid_by)
-    else:
-        speech = Speech.model_validate_json(about.read_text())
+        if not found:
+            try:
+                with atomic_path(path) as tmp:
+                    speech = narrator.speak(spoken, voice, request.language, scene.seconds, tmp, previous_text=previous,
+                                            next_text=following)
+                    if speech is None:
+                        return _unvoiced(scene, narrator.name)
+                    samples, rate = read_wav(tmp)
+                    write_wav(tmp, finish_speech(samples, rate), rate)
+            except ShortsError as exc:
+                raise exc.at("narration", scene.index)
+            with atomic_path(about) as tmp:
+                tmp.write_text(speech.model_dump_json())
+            paid_by = narrator.name if is_paid("voice", narrator.name) else None
+            store.saved(path, paid_by=paid_by)
+            store.saved(about, paid_by=paid_by)
+        else:
+            speech = Speech.model_validate_json(about.read_text())
     samples, rate = read_wav(path)
     if speech.words is not None:
         words, timing = _written(scene.narration, speech.words, counts, samples, rate), "voice"

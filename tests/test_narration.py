@@ -1,9 +1,14 @@
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from pipeline import AssetStore, Scene, Script, ShortRequest, narrate
-from pipeline.timing import read_wav, speech_bounds, time_words
+from pipeline.models import Speech, WordTiming
+from pipeline.timing import read_wav, speech_bounds, time_words, write_wav
 from pipeline.providers.base import Narrator
 from pipeline.providers.offline.espeak import EspeakNarrator
 from pipeline.providers.offline.voice import SystemEspeakNarrator
@@ -88,3 +93,35 @@ def test_a_voice_that_ignores_its_neighbours_keeps_its_cached_audio_when_given_t
     made = alone.path.stat().st_mtime_ns
     beside = narrate(REQUEST, SCENE, EspeakNarrator(), AssetStore(tmp_path), script=script)
     assert beside.path == alone.path and beside.path.stat().st_mtime_ns == made  # the same key: reused, not remade
+
+
+class Varying(Narrator):
+    """A voice like Piper: each time it speaks a text, it takes a different time, so its words move too."""
+
+    name, model = "varying", "v1"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def speak(self, text, voice, language, max_seconds, dest, *, previous_text="", next_text=""):
+        with self.lock:
+            self.calls += 1
+            lead = 0.1 * self.calls  # the silence before the first word differs each time
+        time.sleep(0.2)  # long enough for the other scene to ask meanwhile
+        rate, words = 16000, text.split()
+        t = np.arange(int(rate * (lead + 0.4 * len(words)))) / rate
+        write_wav(dest, (0.3 * np.sin(2 * np.pi * 220 * t) * (t >= lead)).astype(np.float32), rate)
+        return Speech(words=[WordTiming(word=w, start=lead + 0.4 * i, end=lead + 0.4 * (i + 1))
+                             for i, w in enumerate(words)])
+
+
+def test_two_scenes_with_the_same_narration_at_once_share_one_recording_and_its_timings(tmp_path):
+    narrator, store = Varying(), AssetStore(tmp_path)
+    second = SCENE.model_copy(update={"index": 2})
+    with ThreadPoolExecutor(2) as pool:
+        first, other = pool.map(lambda scene: narrate(REQUEST, scene, narrator, store), [SCENE, second])
+    assert narrator.calls == 1  # spoken once: a paid voice bills once
+    assert first.path == other.path and first.words == other.words
+    start, _ = speech_bounds(*read_wav(first.path))
+    assert first.words[0].start == pytest.approx(start, abs=0.02)  # the timings are those of the stored audio

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.settings import Settings
 from pipeline.state.ledger import DONE, Ledger, open_ledger
+from pipeline.state.locks import FileLock, holding
 
 # Bump when the meaning of a key changes, so old files become misses instead of wrong hits.
 HASH_PREFIX = "shorts-asset-v1"
@@ -243,6 +244,13 @@ class AssetStore:
         if found and problem:
             return self._damaged(path, read_record(path), f"{problem}, as fetched from object storage")
         return path if found else None
+
+    @contextmanager
+    def making(self, kind: str, key: str) -> Iterator[None]:
+        """Held while this store's `key` is looked for and made, so two scenes (or runs) that ask at once for the same
+        file make it once: the second finds the first one's file, not a file of its own that replaced it."""
+        with holding(FileLock(self.root / "making" / f"{kind}-{key}.lock"), waiting=f"waiting for the same {kind}"):
+            yield
 
     def saved(self, path: Path, paid_by: str | None = None, task_id: str | None = None) -> Path:
         """Say that a file of the store was just made: its record is written beside it, and object storage gets both,
