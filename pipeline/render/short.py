@@ -40,6 +40,7 @@ class RenderOptions(Model):
 
     preset: str = "veryfast"
     crf: int = 23
+    audio_bitrate: str = "192k"  # AAC at 128k peaked 1.2 dB over its input, past the -1 dBTP a Short may reach
     threads: int = Field(2, ge=1)
     music: Path | None = None
     music_volume: float = MUSIC_VOLUME
@@ -167,7 +168,8 @@ def _encode(video: VideoClip, dest: Path, fmt: VideoFormat, options: RenderOptio
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-y", "-v", "error",
            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{fmt.width}x{fmt.height}", "-r", str(fmt.fps), "-i", "-",
            "-i", str(soundtrack), "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
-           "-threads", str(options.threads), "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart",
+           "-threads", str(options.threads), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", options.audio_bitrate,
+           "-movflags", "+faststart",
            str(dest)]
     logger = _ProgressLogger(progress) if progress else None
     with tempfile.TemporaryFile() as errors:
