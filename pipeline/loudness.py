@@ -14,8 +14,8 @@ import numpy as np
 TARGET_LUFS = -16.0  # each scene's speech: what voice-led video on phones is mixed to
 PEAK_DBFS = -1.0  # headroom for the AAC encoder, whose output peaks above its input
 MASTER_LUFS = -14.0  # the finished soundtrack: YouTube turns louder uploads down and never turns quieter ones up
-# The finished MP4 must peak at or under -1 dBTP; the AAC encoder's output peaks above its input: at 192 kb/s by
-# 0.5-0.8 dB on a 120 s Short of Piper over the library's music (1.2 dB at 128 kb/s), and meters differ by a tenth.
+# The finished MP4 must peak at or under -1 dBTP; the AAC encoder's output peaks above its input (by up to 0.5 dB
+# with the fast coder the render uses, measured on Piper over the library's music), and meters differ by a tenth.
 MASTER_CEILING_DBTP = -2.5
 _MASTER_TOLERANCE = 0.1  # LU either side of the target: a tenth of what the Short promises
 _STEP = 0.1  # gating blocks of 400 ms (4 steps), overlapping by 75 %
