@@ -32,8 +32,8 @@ LOWER_FIRST: dict[str, frozenset[str]] = {code: frozenset(words.split()) for cod
 CONTRACTIONS: dict[str, dict[str, str]] = {
     "fr": {"de le": "du", "de les": "des", "à le": "au", "à les": "aux"},
     "es": {"a el": "al", "de el": "del"},
-    "pt": {f"{p} {a}": f"{c}{a[1:]}" for p, c in (("de", "d"), ("em", "n"), ("por", "pel")) for a in ("o", "a", "os", "as")}
-    | {"a o": "ao", "a os": "aos", "a a": "à", "a as": "às"},
+    "pt": {f"{p} {a}": f"{c}{a}" for p, c in (("de", "d"), ("em", "n"), ("por", "pel"))
+           for a in ("o", "a", "os", "as")} | {"a o": "ao", "a os": "aos", "a a": "à", "a as": "às"},
 }
 FRENCH_ELISION = re.compile(r"\b(d|qu)e \x00(?=[aeiouyàâéèêëîïôûAEIOUYÀÂÉÈÊÎÔÛ])")
 TOPIC_MARK = "\x00"  # where the topic starts in a filled template, so only that boundary is contracted
