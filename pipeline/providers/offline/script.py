@@ -153,7 +153,12 @@ class OfflineScriptWriter(ScriptWriter):
             planned += target_words(seconds, plan)
             # A sentence is said again only once every other one has been said (a long Short with few templates).
             fresh = [m for m in unused if m not in spoken] or unused
-            said = fit_words([hook, *fresh] if index == 1 else fresh, max(3, planned - written), tails, closing)
+            budget = max(3, planned - written)
+            if index == 1:  # the hook opens the Short whole, even when it is a word or two longer than the scene's
+                room = budget - len(hook.split())
+                said = [hook, *(fit_words(fresh, room, tails, closing) if room >= 3 else [c for c in [closing] if c])]
+            else:
+                said = fit_words(fresh, budget, tails, closing)
             written += sum(len(s.split()) for s in said)
             spoken = spoken | set(said) if fresh is not unused else set(said)
             unused = [m for m in unused if m not in said] + [m for m in unused if m in said]
