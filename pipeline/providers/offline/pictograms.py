@@ -128,18 +128,24 @@ TRANSLATIONS: dict[str, str] = {
 # Any word the table knows -> its English key; an English word wins over a foreign one spelt the same.
 KNOWN: dict[str, str] = {word: key for key, words in TRANSLATIONS.items() for word in words.split()} | {
     key: key for key in PICTOGRAMS}
-# Plural endings of the five languages, tried only when the word itself is unknown: "volcanoes", "oiseaux",
-# "vulcões" (vulcoes), "Vulkane", "Kraken", "Bienen".
-PLURALS = (("ies", "y"), ("ses", "s"), ("oes", "ao"), ("aes", "ao"), ("es", ""), ("s", ""), ("x", ""), ("en", ""),
-           ("n", ""), ("e", ""))
+# Plural endings: English ones ("volcanoes", "bees"), then those of French, Spanish, German and Portuguese ("oiseaux",
+# "vulcões" spelt vulcoes, "Vulkane", "Kraken", "Bienen"), which only lead to a foreign word: Spanish "antes" is not
+# ants, French "celle" not a cell. Tried only when the word itself is unknown.
+ENGLISH_PLURALS = (("ies", "y"), ("ses", "s"), ("es", ""), ("s", ""))
+OTHER_PLURALS = (("oes", "ao"), ("aes", "ao"), ("es", ""), ("s", ""), ("x", ""), ("en", ""), ("n", ""), ("e", ""))
+FOREIGN = frozenset(KNOWN) - frozenset(PICTOGRAMS)
 SPELLED_OUT = str.maketrans({"ß": "ss", "œ": "oe", "æ": "ae"})
 
 
 def _singular(word: str) -> str:
-    for suffix, replacement in PLURALS:
-        if word.endswith(suffix) and len(word) > len(suffix) + 2 and word not in KNOWN:
+    if word in KNOWN:
+        return word
+    for suffixes, table in ((ENGLISH_PLURALS, PICTOGRAMS), (OTHER_PLURALS, FOREIGN)):
+        for suffix, replacement in suffixes:
             candidate = word[: -len(suffix)] + replacement
-            if candidate in KNOWN:
+            # English adds -es only after a hissing sound or an o ("boxes", "volcanoes"; not "antes")
+            english_es = table is not PICTOGRAMS or suffix != "es" or candidate.endswith(("s", "x", "z", "ch", "sh", "o"))
+            if word.endswith(suffix) and len(word) > len(suffix) + 2 and candidate in table and english_es:
                 return candidate
     return word
 
