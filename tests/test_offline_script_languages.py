@@ -38,7 +38,7 @@ def _words(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("language", TOPICS)
-@pytest.mark.parametrize("seconds", [15, 30, 60])
+@pytest.mark.parametrize("seconds", [15, 30, 60, 120])
 def test_each_language_has_its_own_script_and_never_says_a_sentence_twice(language, seconds):
     request = ShortRequest(topic=TOPICS[language], seconds=seconds, language=language)
     script = OfflineScriptWriter().write(request, plan_scenes(request, words_per_second=3.1))
