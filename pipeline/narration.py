@@ -73,9 +73,6 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
         store.saved(about, paid_by=paid_by)
     else:
         speech = Speech.model_validate_json(about.read_text())
-    hint = natural_voice_hint(speech, request.language) if narrator.name == OfflineNarrator.name else None
-    if hint and scene.index == 1:  # once a Short: every scene has the same voice
-        log.info("  %s", hint)
     samples, rate = read_wav(path)
     if speech.words is not None:
         words, timing = _written(scene.narration, speech.words, counts, samples, rate), "voice"
@@ -83,6 +80,9 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
         timer = timer or narrator.word_timer
         said, timing = _timed_words(request, scene, spoken, path, speech_bounds(samples, rate), timer, store, fresh)
         words = _written(scene.narration, said, counts, samples, rate)
+    hint = natural_voice_hint(speech, request.language) if narrator.name == OfflineNarrator.name else None
+    if hint and scene.index == 1:  # once a Short: every scene has the same voice
+        log.info("  %s", hint)
     return Narration(scene=scene.index, path=path, seconds=len(samples) / rate, provider=narrator.name,
                      voice=speech.voice or voice or narrator.voice or request.language,
                      words=words, timing=timing, model=speech.model or narrator.model, characters=speech.characters,
