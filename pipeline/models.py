@@ -231,6 +231,7 @@ class Speech(Model):
     characters: int = 0
     cost_credits: float = 0.0  # what a voice billed in credits (Runway), 0 when free or billed otherwise
     voice: str | None = None  # the voice actually spoken with, when the provider chose it
+    model: str | None = None  # the engine that spoke, when the provider chose among several (the offline voice)
     package: str | None = None  # the engine or voice package and its version, e.g. "piper-tts 1.8.0"
     license: str | None = None  # the voice's licence, for the manifest
 

@@ -15,6 +15,7 @@ from pipeline.loudness import PEAK_DBFS, TARGET_LUFS, finish_speech
 from pipeline.models import Narration, Scene, Script, ShortRequest, Speech, WordTiming
 from pipeline.providers import is_paid
 from pipeline.providers.base import Narrator, WordTimer
+from pipeline.providers.offline.voice import OfflineNarrator, natural_voice_hint
 from pipeline.script_rules import WORDS_PER_SECOND
 from pipeline.speech_text import spoken_text, written_timings
 from pipeline.timing import read_wav, speech_bounds, time_words, write_wav
@@ -81,9 +82,12 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
         timer = timer or narrator.word_timer
         said, timing = _timed_words(request, scene, spoken, path, speech_bounds(samples, rate), timer, store, fresh)
         words = _written(scene.narration, said, counts, samples, rate)
+    hint = natural_voice_hint(speech, request.language) if narrator.name == OfflineNarrator.name else None
+    if hint and scene.index == 1:  # once a Short: every scene has the same voice
+        log.info("  %s", hint)
     return Narration(scene=scene.index, path=path, seconds=len(samples) / rate, provider=narrator.name,
                      voice=speech.voice or voice or narrator.voice or request.language,
-                     words=words, timing=timing, model=narrator.model, characters=speech.characters,
+                     words=words, timing=timing, model=speech.model or narrator.model, characters=speech.characters,
                      cost_credits=speech.cost_credits,
                      package=speech.package, license=speech.license)
 

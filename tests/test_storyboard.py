@@ -105,9 +105,9 @@ def test_the_footer_states_title_length_clip_provider_model_and_estimate(tmp_pat
     # gen4_turbo: 5 credits a second, 5 s a scene; offline frames are free; the Runway key also picks Runway's voice,
     # about 1 credit per 50 characters begun, per scene; 1 credit is $0.01.
     speech = sum(math.ceil(len(spoken_text(s.narration, "en")[0]) / 50) for s in script.scenes)
-    assert board.narration_credits == speech == 12 and board.estimate_credits == 150 + speech
-    assert cost == ("Estimate: up to 162 credits ($1.62): 150 credits for 6 clips, 0 credits for first frames; "
-                    "narration up to 12 credits")
+    assert board.narration_credits == speech == 11 and board.estimate_credits == 150 + speech
+    assert cost == ("Estimate: up to 161 credits ($1.61): 150 credits for 6 clips, 0 credits for first frames; "
+                    "narration up to 11 credits")
 
     everything_offline = request.model_copy(update={"video_provider": "offline", "voice_provider": "offline"})
     offline = plan_storyboard(script, frames, choose_providers(everything_offline, settings), settings)

@@ -28,6 +28,8 @@ TEXT_WIDTH = 0.74  # widest a line may be, as a share of the width: the clip's z
 PICTO_Y, PICTO_R = 0.19, 0.145  # the disc's centre (share of the height) and radius (share of the width)
 TEXT_TOP, TEXT_BOTTOM = 0.295, 0.49  # shares of the height: well above the captions, which sit at 0.62
 LINE_PITCH = 1.34  # baseline to baseline, in cap heights
+# Small words of English, French, Spanish, German and Portuguese (the offline script's languages): a headline
+# neither starts nor ends on one. Words that are also English nouns ("war", "son", "car") are left out.
 STOPWORDS = frozenset("""
 a about above after again against all almost also am an and any are as at be because been before being below
 between both but by can could did do does doing down during each even ever every few for from further had has
@@ -36,6 +38,20 @@ my never no nor not now of off on once only or other our out over own same she s
 their them then there these they this those through to too under until up upon us very was we were what when where
 which while who whom why will with would yet you your yours one thing things way really get got make made next
 time times here's it's that's there's you'll you're let's around
+""".split()) | frozenset("""
+le la les l' un une des du de d' au aux et ou mais donc ni que qu' qui quoi dont où ce cet cette ces se sa
+ses leur leurs mon ma mes ton ta tes il ils elle elles on nous vous je tu me te y en ne n' n'est c'est pas plus
+moins très tout tous toute toutes autre autres encore chose choses aussi avec sans pour par sur sous dans entre
+vers chez est sont être avoir a ont été fait comme si bien peu puis alors quand comment pourquoi
+el la los las lo un una unos unas del al y o pero ni que quien cual cuando donde como porque por para con
+sobre entre hasta desde su sus mi mis tu tus se le les nos es ser estar está están hay eso esto esa ese este
+esta muy más menos todo toda todos todas otra otro cosa cosas aún ya también qué cómo
+der die das den dem des ein eine einen einem einer eines und oder aber doch noch nicht kein keine ist sind
+es er sie wir ihr ich du mit von zu zum zur im in an am auf aus bei für über unter um als wie wenn dass da
+dann so sehr dir dich mir mich uns euch einmal mehr auch nur schon etwas alles gibt haben sein noch
+o a os as um uma uns umas do da dos das no na nos nas ao aos à às e ou mas nem que quem qual quando onde como
+porque por para com sem sobre entre até desde seu sua seus suas meu minha se lhe é são ser estar está há isso
+isto essa esse este esta muito mais menos tudo todo toda todos todas outra outro coisa coisas já também tem
 """.split())
 
 

@@ -46,6 +46,15 @@ def offline_voice(voice: str | None, language: str) -> str | None:
     return "espeak" if espeak_installed() or espeak_binary() else None
 
 
+def natural_voice_hint(speech: Speech, language: str) -> str | None:
+    """One line for a Short that eSpeak NG spoke (the offline voice for every language but English with Piper): it
+    sounds robotic, and Edge's free online voices speak the language naturally."""
+    if speech.model not in (EspeakNarrator.model, SystemEspeakNarrator.model):
+        return None
+    return (f"eSpeak NG speaks this Short ({language}) and sounds robotic; for a natural voice, free but online, add "
+            "--voice edge (`shorts voices --provider edge` lists its voices)")
+
+
 class OfflineNarrator(Narrator):
     """Speaks with the best offline voice that can say the narration; None (no voice) when there is none."""
 
@@ -55,7 +64,9 @@ class OfflineNarrator(Narrator):
         self.piper = PiperNarrator(cache) if piper_installed() else None
         self.espeak = EspeakNarrator() if espeak_installed() else None
         self.system = SystemEspeakNarrator() if espeak_binary() else None
-        self.model = next((n.model for n in (self.piper, self.espeak, self.system) if n), "none")
+        # Which engine speaks depends on the language, so the model names them all, best first; each scene's Speech
+        # names the one that spoke it.
+        self.model = " or ".join(n.model for n in (self.piper, self.espeak, self.system) if n) or "none"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OfflineNarrator:
@@ -71,8 +82,12 @@ class OfflineNarrator(Narrator):
             except ProviderError as exc:  # a voice that cannot start here: the next one speaks instead
                 log.warning("  the %s voice cannot start (%s); trying the next offline voice", narrator.name, exc)
                 continue
-            return narrator.speak(text, voice, language, max_seconds, dest)
-        return self.system.speak(text, voice, language, max_seconds, dest) if self.system else None
+            speech = narrator.speak(text, voice, language, max_seconds, dest)
+            return speech.model_copy(update={"model": narrator.model})
+        if self.system is None:
+            return None
+        speech = self.system.speak(text, voice, language, max_seconds, dest)
+        return speech.model_copy(update={"model": self.system.model})
 
 
 class SystemEspeakNarrator(Narrator):
