@@ -1,0 +1,6 @@
+"""Where a Short's facts come from: a Wikipedia article in the request's language, and its free pictures."""
+
+from pipeline.source.models import Source, SourcePicture, SourceSection
+from pipeline.source.step import find_source
+
+__all__ = ["Source", "SourcePicture", "SourceSection", "find_source"]
