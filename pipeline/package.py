@@ -15,6 +15,7 @@ from pathlib import Path
 import imageio_ffmpeg
 from pydantic import Field
 
+from pipeline.source.models import Source
 from pipeline.errors import ConfigError, RenderError
 from pipeline.models import (
     ClipAsset, FrameAsset, Model, Narration, ProviderChoice, RenderedShort, Script, ShortRequest, VideoFormat,
@@ -54,6 +55,7 @@ class Manifest(Model):
     cost_usd: float = 0.0
     cost_characters: int = 0  # billed by the voice's vendor (ElevenLabs)
     credits: list[str] = []  # what the stock footage's sources ask to be credited with (also in the description)
+    source: Source | None = None  # the article the facts come from (its revision) and the pictures shown
     youtube_id: str | None = None
     youtube_url: str | None = None
 
