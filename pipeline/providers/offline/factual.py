@@ -21,15 +21,17 @@ from pipeline.source.text import sentences, simplify, stems
 MIN_FACT_WORDS, MAX_FACTS_PER_SCENE = 5, 2
 HOOK_SLACK = 1.15  # the opening passage may run this much over a scene's most words: the next scenes make up for it
 MOTION = "Slow push-in on the subject, then a gentle drift across it"
-# The last line names the article, in the request's language (a language not listed gets the neutral form).
+# The last line says where the facts are from, in the request's language (one not listed gets the neutral form).
+# Plain and short, so the last title card takes its headline from the fact beside it (the description names the
+# article in full).
 CLOSINGS = {
-    "en": "All of this comes from Wikipedia's article “{title}”.",
-    "fr": "Tout ceci vient de l'article « {title} » de Wikipédia.",
-    "es": "Todo esto viene del artículo «{title}» de Wikipedia.",
-    "de": "All das steht im Wikipedia-Artikel „{title}“.",
-    "pt": "Tudo isto vem do artigo «{title}» da Wikipédia.",
+    "en": "That is what Wikipedia says.",
+    "fr": "Voilà ce que dit Wikipédia.",
+    "es": "Eso es lo que dice Wikipedia.",
+    "de": "Das sagt Wikipedia.",
+    "pt": "É o que diz a Wikipédia.",
 }
-NEUTRAL_CLOSING = "Wikipedia: “{title}”."
+NEUTRAL_CLOSING = "Wikipedia."
 # Words that make a fact worth opening with, per language; numbers count everywhere.
 SURPRISING = {
     "en": "most only first never all every largest smallest fastest deadly venomous three hundreds thousands million",
@@ -109,7 +111,7 @@ def write_factual(request: ShortRequest, source: Source, plan: ScenePlan | None 
     count = len(plan.seconds)
     if len({f.order for f in facts}) < count:
         return None
-    closing = CLOSINGS.get(primary, NEUTRAL_CLOSING).format(title=source.title)
+    closing = CLOSINGS.get(primary, NEUTRAL_CLOSING)
     unused = sorted(facts, key=lambda f: (-f.score, f.order))
     said: list[list[Fact]] = []
     planned = written = 0
@@ -128,9 +130,11 @@ def write_factual(request: ShortRequest, source: Source, plan: ScenePlan | None 
         said[1:-1] = sorted(said[1:-1], key=lambda scene: scene[0].order)
     scenes = []
     for index, (seconds, chosen) in enumerate(zip(plan.seconds, said, strict=True), start=1):
-        lines = [f.text for f in chosen] + ([closing] if index == count and count > 1 else [])
-        scenes.append(Scene(index=index, narration=" ".join(lines),
-                            first_frame_prompt=f"{source.title}: {chosen[0].text}", motion_prompt=MOTION,
+        narration = " ".join([f.text for f in chosen] + ([closing] if index == count and count > 1 else []))
+        # The picture is of what the scene says; as its words are all in the prompt, the title card's headline is
+        # the best run of them (see title_card.key_phrase), never the topic's name alone.
+        scenes.append(Scene(index=index, narration=narration,
+                            first_frame_prompt=f"{source.title}: {narration}", motion_prompt=MOTION,
                             seconds=seconds, search_terms=derive_search_terms(source.title, chosen[0].text)))
     hook = said[0][0].text
     title = request.topic[:1].upper() + request.topic[1:]

@@ -2,7 +2,7 @@
 
 The picture is cropped to the frame around its centre; a soft dark band keeps the phrase readable. The phrase is
 set narrower than on a card: the offline clip frames a picture with closer shots than a card, and its closest keeps
-the middle 0.55 of the width in view.
+the middle 0.55 of the width in view (and pans a little).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pipeline.models import VideoFormat
 from pipeline.providers.folder.files import cover_image
 from pipeline.providers.offline.title_card import TEXT_BOTTOM, TEXT_TOP, TitleCard, draw_phrase
 
-PHRASE_WIDTH = 0.56  # the share of the width the phrase is laid out in (its lines take 0.74 of that)
+PHRASE_WIDTH = 0.62  # the share of the width the phrase is laid out in (its lines take 0.74 of that)
 SHADE = 0.6  # how dark the band behind the phrase gets at its middle
 
 
