@@ -29,7 +29,7 @@ def draw_picture_card(card: TitleCard, picture: Path, fmt: VideoFormat) -> Image
     shade = 1 - SHADE * np.clip(1 - np.abs(y - middle) / half, 0, 1) ** 0.7
     pixels = np.asarray(image, np.float32)
     pixels[..., :3] *= shade
-    image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8), "RGBA")
+    image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
     left = round(w * (1 - PHRASE_WIDTH) / 2)
     band = image.crop((left, 0, w - left, h))
     draw_phrase(band, card)

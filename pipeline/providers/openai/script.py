@@ -66,7 +66,7 @@ class OpenAIScriptWriter(ScriptWriter):
         values = dict(topic=topic, seconds=request.seconds, scene_count=len(seconds), language=request.language,
                       style=request.style, scene_seconds=f"{seconds[0]:g}",
                       words_per_second=f"{plan.words_per_second:.1f}", target_words=target_words(seconds[0], plan),
-                      max_words=max_words(seconds[0], plan), source=_source_block(source))
+                      max_words=max_words(seconds[0], plan), article=_source_block(source))
         messages = [{"role": "system", "content": fill("script_system.txt", **values)},
                     {"role": "user", "content": fill("script_user.txt", **values)}]
         try:
