@@ -111,7 +111,8 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         check_providers(request, choices, settings)
         check_music(request.music or settings.music)
     with step("source", timings):  # the article the script keeps to; its free pictures when frames are drawn here
-        source = find_source(making, settings, open_store(settings), pictures=provider["image"] == "offline")
+        source = find_source(making, settings, open_store(settings), pictures=provider["image"] == "offline",
+                             fresh=fresh)
     with step("script", timings):
         plan = plan_script(making, choices, settings)  # paced for the chosen voice, scenes within the clip model's
         if len(plan.seconds) != request.scene_count:

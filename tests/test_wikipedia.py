@@ -99,7 +99,7 @@ def test_no_article_unreachable_or_no_source_is_one_line_and_none(wikipedia, mon
         with caplog.at_level(logging.INFO, logger="shorts"):
             assert source_for(OCTOPUS) is None
     [line] = caplog.messages
-    assert line.startswith("  no source: Wikipedia (http://127.0.0.1:") and "could not be reached" in line
+    assert line.startswith("  no source: no answer from Wikipedia at http://127.0.0.1:") and "no connection" in line
     assert line.endswith("so the script uses no article")
     # and the script is then the templates'
     assert write_script(OCTOPUS, OfflineScriptWriter(), plan_scenes(OCTOPUS, PACE), None).scenes

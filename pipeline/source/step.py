@@ -30,9 +30,10 @@ class SourceRecord(Model):
     source: Source | None
 
 
-def find_source(request: ShortRequest, settings: Settings, store: AssetStore, pictures: bool = True
-                ) -> Source | None:
-    """The article for the request's topic in its language (and, with `pictures`, its free pictures), else None."""
+def find_source(request: ShortRequest, settings: Settings, store: AssetStore, pictures: bool = True,
+                fresh: bool = False) -> Source | None:
+    """The article for the request's topic in its language (and, with `pictures`, its free pictures), else None;
+    `fresh` asks Wikipedia again (a newer revision, say) instead of reading the store."""
     if (request.source or settings.source) == "none":
         log.info("  no source: %s, so the script uses no article", "--source none" if request.source else
                  "SHORTS_SOURCE=none")
@@ -44,14 +45,13 @@ def find_source(request: ShortRequest, settings: Settings, store: AssetStore, pi
                       follow_redirects=True) as client:
         api = WikipediaClient(root, client)
         try:
-            record = _stored(store, key)
+            record = None if fresh else _stored(store, key)
             if record is None:
                 record = SourceRecord(source=_search(api, request.topic, language, pictures))
                 _store(store, key, record)
             source = record.source and _with_files(record.source, api, store)
         except Unreachable as exc:
-            log.warning("  no source: Wikipedia (%s) could not be used (%s), so the script uses no article", root,
-                        exc)
+            log.warning("  no source: no answer from Wikipedia at %s (%s), so the script uses no article", root, exc)
             return None
     if source is None:
         log.info("  no source: %s Wikipedia has no article for %r, so the script uses no article", language,
@@ -84,10 +84,14 @@ def _search(api: WikipediaClient, topic: str, language: str, pictures: bool) -> 
 
 def _with_files(source: Source, api: WikipediaClient, store: AssetStore) -> Source:
     """The source with each picture's file in the store (downloaded when it is not there yet); a picture that cannot
-    be had is left out."""
+    be had is left out, and after a failed download so are the rest (the text is kept)."""
     kept = []
     for picture in source.pictures:
-        path = _picture_file(picture, api, store)
+        try:
+            path = _picture_file(picture, api, store)
+        except Unreachable as exc:
+            log.warning("  pictures: %s; the scenes without one keep their title cards", exc)
+            break
         if path:
             kept.append(picture.model_copy(update={"path": path}))
     return source.model_copy(update={"pictures": kept})

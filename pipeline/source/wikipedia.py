@@ -84,7 +84,7 @@ class WikipediaClient:
             response = self.client.get(url)
             response.raise_for_status()
         except httpx.HTTPError as exc:
-            raise Unreachable(f"{type(exc).__name__} fetching {url}") from exc
+            raise Unreachable(f"{_why(exc)}, fetching {url}") from exc
         return response.content
 
     def _query(self, **params: Any) -> dict[str, Any]:
@@ -96,7 +96,7 @@ class WikipediaClient:
         except (httpx.HTTPError, ValueError) as exc:
             raise Unreachable(_why(exc)) from exc
         if not isinstance(answer, dict) or "error" in answer:
-            raise Unreachable(f"the API answered an error ({str(answer.get('error'))[:120]})")
+            raise Unreachable(f"an API error: {str(answer.get('error'))[:120]}")
         return answer.get("query", {})
 
 
@@ -129,9 +129,9 @@ def _text(value: object) -> str:
 
 def _why(exc: Exception) -> str:
     if isinstance(exc, httpx.HTTPStatusError):
-        return f"it answered {exc.response.status_code}"
+        return f"HTTP {exc.response.status_code}"
     if isinstance(exc, httpx.TimeoutException):
-        return "it did not answer in time"
+        return "timed out"
     if isinstance(exc, httpx.HTTPError):
-        return f"it could not be reached ({type(exc).__name__})"
-    return "its answer was not the API's JSON"
+        return f"no connection: {type(exc).__name__}"
+    return "not the API's JSON"
