@@ -31,19 +31,20 @@ _SUBJECTS = {
     "pt": "ele ela eles elas os as o a seu sua seus suas este estes esta estas alguns algumas",
 }
 _ABBREVIATIONS = ("e.g.", "i.e.", "c.", "ca.", "approx.", "etc.", "vs.", "St.", "Dr.", "Mr.", "Mrs.", "No.", "av.",
-                  "J.-C.", "apr.", "env.", "z.B.", "bzw.", "ca.", "d.h.", "Nr.", "aprox.", "p.ex.")
+                  "J.-C.", "apr.", "env.", "z.B.", "bzw.", "d.h.", "Nr.", "aprox.", "p.ex.")
 
 
 def sections(text: str, topic_words: set[str]) -> tuple[str, list[SourceSection]]:
     """The lead (the text before the first heading) and the sections worth reading: the first few, and those whose
     heading shares a word with the topic; references and link lists never."""
     parts = _HEADING.split(text)
-    lead, kept = parts[0].strip(), []
-    for index, (marks, title, body) in enumerate(zip(parts[1::3], parts[2::3], parts[3::3])):
-        body = _HEADING.sub("", body).strip()
+    lead, kept, firsts = parts[0].strip(), [], 0
+    for marks, title, body in zip(parts[1::3], parts[2::3], parts[3::3]):
+        body = body.strip()
         if not body or _SKIPPED_SECTIONS.match(title.strip()):
             continue
-        first = index < FIRST_SECTIONS + 2 and len(kept) < FIRST_SECTIONS and marks == "=="
+        first = marks == "==" and firsts < FIRST_SECTIONS  # a top-level section (its subsections count apart)
+        firsts += first
         if first or stems(title) & topic_words:
             kept.append(SourceSection(title=title.strip(), text=body[:MAX_SECTION_CHARS]))
     return lead, kept
