@@ -30,11 +30,11 @@ from flows.tasks import (  # noqa: E402
 from pipeline import (  # noqa: E402
     ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, MusicTrack, Narration, Platform, PostOutcome,
     ProviderChoice, Published, RenderedShort, RenderOptions, Review, Script, Settings, ShortRequest, ShortResult,
-    ShortsError, Storyboard, VideoFormat,
+    ShortsError, Source, Storyboard, VideoFormat,
     cancel_in_flight, check_budget, check_music, check_providers, choose_music, choose_providers, describe_pick,
-    disk_error, estimate_characters, estimate_usd, footage_credits, footage_line, is_paid, open_store,
-    package_version, parse_platforms, picks_footage, plan_script, prepare_output_dir, record_upload, scene_takes,
-    short_folder, slug, with_credits, write_package, Source, find_source, scene_pictures, used_source,
+    disk_error, estimate_characters, estimate_usd, find_source, footage_credits, footage_line, is_paid, open_store,
+    package_version, parse_platforms, picks_footage, plan_script, prepare_output_dir, record_upload, scene_pictures,
+    scene_takes, short_folder, slug, used_source, with_credits, write_package,
 )
 
 log = logging.getLogger("shorts")

@@ -162,6 +162,11 @@ def test_free_pictures_open_the_scenes_under_the_cards_phrase_and_are_credited(w
 
     assert picks[0].id == "File:Octopus2.jpg"  # the lead picture for the hook
     assert [p.id for p in picks if p] == ["File:Octopus2.jpg", "File:Octopus camouflage.jpg"]
+    # A panorama 300 pixels high would have to grow 4x to fill a 720x1280 frame: its scene keeps the card.
+    panorama = source.model_copy(update={"pictures": [source.pictures[0], source.pictures[1].model_copy(
+        update={"height": 300})]})
+    assert [p and p.id for p in scene_pictures(panorama, script, Settings().video_format.model_copy(
+        update={"width": 720, "height": 1280}))] == ["File:Octopus2.jpg"] + [None] * 5
     settings = Settings()
     frames = [make_first_frame(scene, OCTOPUS.style, tiny, OfflineImageMaker(), open_store(settings), footage=pick)
               for scene, pick in zip(script.scenes, picks)]
