@@ -15,7 +15,6 @@ from pathlib import Path
 import imageio_ffmpeg
 from pydantic import Field
 
-from pipeline.source.models import Source
 from pipeline.errors import ConfigError, RenderError
 from pipeline.models import (
     ClipAsset, FrameAsset, Model, Narration, ProviderChoice, RenderedShort, Script, ShortRequest, VideoFormat,
@@ -23,6 +22,7 @@ from pipeline.models import (
 from pipeline.moderation import ModerationCheck
 from pipeline.music import MusicTrack
 from pipeline.render.short import RenderOptions
+from pipeline.source.models import Source
 from pipeline.state.store import atomic_path, record_path
 from pipeline.storyboard import Review
 
