@@ -48,7 +48,7 @@ def _write(request: ShortRequest, writer: ScriptWriter, plan: ScenePlan, source:
         script = write_factual(request, source, plan)
         if script:
             return script
-        log.info("  “%s” has fewer usable sentences than the Short has scenes, so the script uses the templates",
+        log.info("  “%s” has too few sentences that fit this Short's scenes, so the script uses the templates",
                  source.title)
     elif source and getattr(writer, "reads_source", False):
         return writer.write(request, plan, source=source)

@@ -7,6 +7,7 @@ next, so the Short keeps to the voice's pace. No sentence is said twice, and the
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -18,7 +19,10 @@ from pipeline.search_terms import derive_search_terms
 from pipeline.source.models import Source
 from pipeline.source.text import sentences, simplify, stems
 
-MIN_FACT_WORDS, MAX_FACTS_PER_SCENE = 5, 2
+log = logging.getLogger("shorts")
+
+MIN_FACT_WORDS = 5
+SHORT_OF_FACTS = 0.8  # below this share of the planned words, the run says the Short will be shorter than asked
 HOOK_SLACK = 1.15  # the opening passage may run this much over a scene's most words: the next scenes make up for it
 MOTION = "Slow push-in on the subject, then a gentle drift across it"
 # The last line says where the facts are from, in the request's language (one not listed gets the neutral form).
@@ -104,7 +108,7 @@ def article_facts(source: Source, topic: str, language: str) -> list[Fact]:
 
 def write_factual(request: ShortRequest, source: Source, plan: ScenePlan | None = None) -> Script | None:
     """The script told from the article's facts, scenes sized by `plan`; None when the article has fewer usable
-    sentences than the Short has scenes."""
+    passages than the Short has scenes, or none short enough for its scenes (a Short of many short scenes)."""
     plan = plan or plan_scenes(request)
     primary = request.language.split("-")[0].lower()
     facts = article_facts(source, request.topic, primary)
@@ -136,6 +140,12 @@ def write_factual(request: ShortRequest, source: Source, plan: ScenePlan | None 
         scenes.append(Scene(index=index, narration=narration,
                             first_frame_prompt=f"{source.title}: {narration}", motion_prompt=MOTION,
                             seconds=seconds, search_terms=derive_search_terms(source.title, chosen[0].text)))
+    words = sum(f.words for scene in said for f in scene)
+    if words > sum(max_words(seconds, plan) for seconds in plan.seconds):
+        return None  # the Short would run well past its length
+    if words < SHORT_OF_FACTS * planned:  # scenes last as long as their narration: a true Short, shorter
+        log.info("  “%s” holds about %.0f s of facts, so the Short will be shorter than %g s", source.title,
+                 words / plan.words_per_second, request.seconds)
     hook = said[0][0].text
     title = request.topic[:1].upper() + request.topic[1:]
     if len(title) > TITLE_MAX_CHARS:
@@ -147,11 +157,11 @@ def write_factual(request: ShortRequest, source: Source, plan: ScenePlan | None 
 
 
 def _fill(ranked: list[Fact], room: int, cap: int, spare: int) -> list[Fact]:
-    """A scene's facts: the best passage that fits within `cap` words, then, while `room` allows and `spare`
-    passages are left beyond one for each scene to come, another that fits whole."""
+    """A scene's facts: the best passage that fits within `cap` words, then, while `room` allows (a long scene) and
+    `spare` passages are left beyond one for each scene to come, another that fits whole."""
     fits = [f for f in ranked if f.words <= cap]
     chosen = [fits[0] if fits else min(ranked, key=lambda f: f.words)]
-    while len(chosen) < MAX_FACTS_PER_SCENE and spare > 0:
+    while spare > 0:
         left = room - sum(f.words for f in chosen)
         used = {f.order for f in chosen}
         more = [f for f in ranked if f.order not in used and f.words <= left]
