@@ -30,11 +30,11 @@ from flows.tasks import (  # noqa: E402
 from pipeline import (  # noqa: E402
     ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, MusicTrack, Narration, Platform, PostOutcome,
     ProviderChoice, Published, RenderedShort, RenderOptions, Review, Script, Settings, ShortRequest, ShortResult,
-    ShortsError, Storyboard, VideoFormat,
+    ShortsError, Source, Storyboard, VideoFormat,
     cancel_in_flight, check_budget, check_music, check_providers, choose_music, choose_providers, describe_pick,
-    disk_error, estimate_characters, estimate_usd, footage_credits, footage_line, is_paid, open_store,
-    package_version, parse_platforms, picks_footage, plan_script, prepare_output_dir, record_upload, scene_takes,
-    short_folder, slug, with_credits, write_package,
+    disk_error, estimate_characters, estimate_usd, find_source, footage_credits, footage_line, is_paid, open_store,
+    package_version, parse_platforms, picks_footage, plan_script, prepare_output_dir, record_upload, scene_pictures,
+    scene_takes, short_folder, slug, used_source, with_credits, write_package,
 )
 
 log = logging.getLogger("shorts")
@@ -110,17 +110,24 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     with step("checks", timings):  # before the first paid call, the script's included
         check_providers(request, choices, settings)
         check_music(request.music or settings.music)
+    with step("source", timings):  # the article the script keeps to; its free pictures when frames are drawn here
+        source = find_source(making, settings, open_store(settings), pictures=provider["image"] == "offline",
+                             fresh=fresh)
     with step("script", timings):
         plan = plan_script(making, choices, settings)  # paced for the chosen voice, scenes within the clip model's
         if len(plan.seconds) != request.scene_count:
             log.info("  %d scenes instead of %d: none may be longer than the longest clip %s makes",
                      len(plan.seconds), request.scene_count, provider["video"])
-        script = steps.call(steps.script, making, plan, provider["script"], settings, fresh)
+        script = steps.call(steps.script, making, plan, provider["script"], settings, fresh, source)
         log.info("  %r, %d scenes at %.3g words a second", script.title, len(script.scenes), plan.words_per_second)
     with step("moderation and budget", timings):  # before anything is paid for
         moderation = _moderate_and_estimate(script, choices, settings)
     footage = {media: _pick_footage(steps, script, media, provider[media], fmt, timings)  # stock or your own media
                for media in ("image", "video") if picks_footage(media, provider[media])}
+    if source and provider["image"] == "offline":  # the article's free pictures open the scenes they fit
+        footage["image"] = scene_pictures(source, script, fmt)
+        log.info("  pictures from Wikimedia Commons for %d of %d scenes", sum(map(bool, footage["image"])),
+                 len(script.scenes))
 
     with step("first frames and storyboard", timings):
         takes = scene_takes(output, script, redo_scene)  # --redo-scene N moves scene N to its next take, for good
@@ -164,8 +171,9 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         rendered = on_this_machine([rendered], settings)[0]
         video_url = open_store(settings).link(rendered.video)  # None without object storage
 
+    shown = used_source(source, footage.get("image") or []) if source else None
     manifest = _manifest(request, choices, fmt, settings, script, frames, clips, narrations, rendered, moderation,
-                         review, timings, music)
+                         review, timings, music, shown)
     with step("package", timings):
         files = write_package(manifest, output)
     with step("publish", timings):
@@ -278,17 +286,19 @@ def _render_options(settings: Settings, music: MusicTrack | None) -> RenderOptio
 def _manifest(request: ShortRequest, choices: dict[str, ProviderChoice], fmt: VideoFormat, settings: Settings,
               script: Script, frames: list[FrameAsset], clips: list[ClipAsset], narrations: list[Narration],
               rendered: RenderedShort, moderation: ModerationCheck, review: Review | None,
-              timings: dict[str, float], music: MusicTrack | None) -> Manifest:
-    """Everything the run used and made, with its costs; the script's description credits the stock footage."""
-    credits = footage_credits(clips)
+              timings: dict[str, float], music: MusicTrack | None, source: Source | None) -> Manifest:
+    """Everything the run used and made, with its costs; the script's description credits the article, the
+    pictures and the stock footage."""
+    credits, sources = footage_credits(clips), source.credits() if source else []
     return Manifest(
         shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
-        render_options=_render_options(settings, music), music=music, script=with_credits(script, credits),
+        render_options=_render_options(settings, music), music=music,
+        script=with_credits(script, credits, sources), source=source,
         frames=frames, clips=clips,
         narrations=narrations, render=rendered, moderation=moderation, review=review, step_seconds=timings,
         cost_credits=round(sum(asset.cost_credits for asset in [*frames, *clips, *narrations]), 2),
         cost_usd=round(sum(asset.cost_usd for asset in [*frames, *clips]), 4),
-        cost_characters=sum(narration.characters for narration in narrations), credits=credits,
+        cost_characters=sum(narration.characters for narration in narrations), credits=[*sources, *credits],
     )
 
 

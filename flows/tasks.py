@@ -21,7 +21,7 @@ from flows.locking import FlockLockManager
 from pipeline import (
     AssetStore, ClipAsset, ConfigError, Footage, FrameAsset, ModerationCheck, Narration, ProviderChoice, ProviderError,
     PostOutcome, Published, RenderedShort, RenderOptions, Scene, ScenePlan, Script, Settings, ShortRequest, ShortsError,
-    Storyboard, VideoFormat, animate_scene, build_provider, file_digest, intact, make_first_frame, moderate_script, narrate,
+    Source, Storyboard, VideoFormat, animate_scene, build_provider, file_digest, intact, make_first_frame, moderate_script, narrate,
     open_store, pick_footage, plan_storyboard, post_everywhere, publish, render_short, write_script, write_storyboard,
 )
 
@@ -124,9 +124,9 @@ def _vendor_slot(provider: str, settings: Settings) -> Iterator[None]:
 
 
 @task(name="script", **STEP)
-def script_task(request: ShortRequest, plan: ScenePlan, provider: str, settings: Settings, fresh: bool = False
-                ) -> Script:
-    return write_script(request, build_provider("script", provider, settings), plan)
+def script_task(request: ShortRequest, plan: ScenePlan, provider: str, settings: Settings, fresh: bool = False,
+                source: Source | None = None) -> Script:
+    return write_script(request, build_provider("script", provider, settings), plan, source)
 
 
 @task(name="moderation", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)

@@ -30,6 +30,7 @@ from pipeline.publish.crosspost import (
 from pipeline.publish.step import check_upload_ready, publish, publish_to_outbox, publish_to_youtube
 from pipeline.render.short import RenderOptions, render_short
 from pipeline.script import plan_script, write_script
+from pipeline.source import Source, find_source, scene_pictures, used_source
 from pipeline.settings import Settings
 from pipeline.state.database import Database
 from pipeline.state.home import check_free_space, make_private, private_home, private_secret
@@ -65,7 +66,7 @@ __all__ = [
     "topics_file", "queue_name",
     "Review", "Storyboard", "plan_storyboard", "preview_uri", "scene_takes", "write_storyboard",
     "Footage", "describe_pick", "footage_credits", "footage_line", "pick_footage", "picks_footage", "provider_names",
-    "with_credits",
+    "with_credits", "Source", "find_source", "scene_pictures", "used_source",
     "check_free_space", "make_private", "private_home", "private_secret",
     "Platform", "PostOutcome", "authorize_platform", "check_post_ready", "describe_platform", "parse_platforms",
     "post_everywhere",

@@ -70,6 +70,9 @@ class ShortRequest(Model):
                                 description="YouTube channel (token name) to upload to; default from settings.")
     review: bool = Field(False, description="Pause after the storyboard (first frames and the estimate) until you "
                          "approve buying the clips; Resume the run to answer.")
+    source: Literal["wikipedia", "none"] | None = Field(
+        None, description="Where the facts come from: wikipedia (the best matching article, credited) or none; "
+        "empty means SHORTS_SOURCE.")
     music: str | None = Field(None, min_length=1, max_length=500, description="Music under the voice: auto (the "
                               "script's mood), none, a mood (calm, energetic, happy, nostalgic, tender), or a file or "
                               "folder of your own; empty means SHORTS_MUSIC.")

@@ -22,6 +22,7 @@ from pipeline.models import (
 from pipeline.moderation import ModerationCheck
 from pipeline.music import MusicTrack
 from pipeline.render.short import RenderOptions
+from pipeline.source.models import Source
 from pipeline.state.store import atomic_path, record_path
 from pipeline.storyboard import Review
 
@@ -54,6 +55,7 @@ class Manifest(Model):
     cost_usd: float = 0.0
     cost_characters: int = 0  # billed by the voice's vendor (ElevenLabs)
     credits: list[str] = []  # what the stock footage's sources ask to be credited with (also in the description)
+    source: Source | None = None  # the article the facts come from (its revision) and the pictures shown
     youtube_id: str | None = None
     youtube_url: str | None = None
 

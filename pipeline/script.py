@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.models import ProviderChoice, ScenePlan, Script, ShortRequest
 from pipeline.providers import longest_clip, speaking_pace
 from pipeline.providers.base import ScriptWriter
+from pipeline.providers.offline.factual import write_factual
 from pipeline.script_rules import plan_scenes
 from pipeline.settings import Settings
+from pipeline.source.models import Source
+
+log = logging.getLogger("shorts")
 
 
 def plan_script(request: ShortRequest, choices: dict[str, ProviderChoice], settings: Settings) -> ScenePlan:
@@ -17,11 +23,16 @@ def plan_script(request: ShortRequest, choices: dict[str, ProviderChoice], setti
                        longest_clip(choices["video"].name, settings))
 
 
-def write_script(request: ShortRequest, writer: ScriptWriter, plan: ScenePlan | None = None) -> Script:
-    """Have the writer produce the script and check it fits the plan (by default the request's, at reading pace)."""
+def write_script(request: ShortRequest, writer: ScriptWriter, plan: ScenePlan | None = None,
+                 source: Source | None = None) -> Script:
+    """Have the writer produce the script and check it fits the plan (by default the request's, at reading pace).
+
+    With a `source`, an LLM writer is given its text to keep to, and the offline writer tells the article's facts
+    instead of its templates.
+    """
     plan = plan or plan_scenes(request)
     try:
-        script = writer.write(request, plan)
+        script = _write(request, writer, plan, source)
     except ShortsError as exc:
         raise exc.at("script")
     if len(script.scenes) != len(plan.seconds):
@@ -30,3 +41,15 @@ def write_script(request: ShortRequest, writer: ScriptWriter, plan: ScenePlan | 
             "rerun it.", step="script",
         )
     return script
+
+
+def _write(request: ShortRequest, writer: ScriptWriter, plan: ScenePlan, source: Source | None) -> Script:
+    if source and writer.name == "offline":
+        script = write_factual(request, source, plan)
+        if script:
+            return script
+        log.info("  “%s” has too few sentences that fit this Short's scenes, so the script uses the templates",
+                 source.title)
+    elif source and getattr(writer, "reads_source", False):
+        return writer.write(request, plan, source=source)
+    return writer.write(request, plan)

@@ -358,17 +358,32 @@ class StockSettings(BaseModel):
     stock_timeout: float = Field(60.0, gt=0, description="Seconds per stock search or download request.")
 
 
+class SourceSettings(BaseModel):
+    """Facts and free pictures from Wikipedia and Wikimedia Commons (README "Facts from Wikipedia")."""
+
+    source: Literal["wikipedia", "none"] = Field(
+        "wikipedia", description="Where the script's facts come from when no --source is given: wikipedia (the "
+        "best matching article in the request's language, its lead given to an LLM or, with no LLM, read out) or "
+        "none.")
+    wikipedia_url: str = Field(
+        "https://{language}.wikipedia.org", pattern=r"^https?://\S+$", description="The Wikipedia whose Action API "
+        "(/w/api.php) is asked; {language} becomes the request's language (its primary tag).")
+    wikipedia_timeout: float = Field(
+        5.0, gt=0, le=60, description="Seconds per Wikipedia request; the first that fails ends the search, and the "
+        "Short is made without a source.")
+
+
 # The sections, in the order the README documents them; `Settings` is all of them at once.
 SECTIONS: dict[str, type[BaseModel]] = {
     "core": CoreSettings, "render": RenderSettings, "shared state": SharedStateSettings,
     "schedule": ScheduleSettings, "review": ReviewSettings, "youtube": YouTubeSettings,
     "posting": PostingSettings, "openai": OpenAISettings,
     "ollama": OllamaSettings, "runway": RunwaySettings, "runware": RunwareSettings, "elevenlabs": ElevenLabsSettings,
-    "edge": EdgeSettings, "stock": StockSettings,
+    "edge": EdgeSettings, "stock": StockSettings, "source": SourceSettings,
 }
 
 
-class Settings(BaseSettings, StockSettings, EdgeSettings, ElevenLabsSettings, RunwareSettings, RunwaySettings,
+class Settings(BaseSettings, SourceSettings, StockSettings, EdgeSettings, ElevenLabsSettings, RunwareSettings, RunwaySettings,
                OllamaSettings, OpenAISettings, PostingSettings, YouTubeSettings, ReviewSettings, ScheduleSettings,
                SharedStateSettings, RenderSettings, CoreSettings):
     """Every setting, read from the environment (prefix SHORTS_, or the vendors' own variables) and `.env`."""

@@ -50,6 +50,8 @@ def clean_env(monkeypatch, tmp_path, no_ollama_host):
     monkeypatch.setenv("SHORTS_FPS", str(TINY.fps))
     monkeypatch.setenv("SHORTS_REVIEW_POLL_SECONDS", "0.5")  # a resumed or expired review is seen at once
     monkeypatch.setenv("SHORTS_SERVER_IDLE_MINUTES", "0.5")  # a background server a test's `shorts` starts ends soon
+    # No test reaches the real Wikipedia: those about the source point SHORTS_WIKIPEDIA_URL at the fake and set it back.
+    monkeypatch.setenv("SHORTS_SOURCE", "none")
     monkeypatch.chdir(tmp_path)  # so no developer's .env is read
 
 

@@ -126,6 +126,8 @@ WRITERS = {
     ("providers/folder/media.py", ".save(dest"),  # make_first_frame's temporary
     ("publish/youtube_thumbnail.py", 'image.save(data, "JPEG"'),  # in memory
     ("publish/youtube_thumbnail.py", "tmp.write_bytes("),  # atomic_path
+    ("source/step.py", "tmp.write_bytes("), ("source/step.py", "tmp.write_text("),  # pictures and records: atomic_path
+    ("providers/offline/image.py", "image.save(dest"),  # make_first_frame's temporary
     ("state/store.py", "tmp.write_text("),  # AssetStore.saved: the record beside a stored file, through atomic_path
     ("state/database.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600"),  # an empty 0600 file for SQLite to fill
     ("state/home.py", "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE"),  # private_secret: aside, then linked

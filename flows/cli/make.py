@@ -33,6 +33,9 @@ def make(
     voice_name: Annotated[Optional[str], typer.Option(help="Voice to speak with (provider-specific).")] = None,
     style: Annotated[Optional[str], typer.Option(help="Visual style of the frames.")] = None,
     language: Annotated[str, typer.Option(help="Narration language.")] = "en",
+    source: Annotated[Optional[str], typer.Option(
+        metavar="wikipedia|none", help="Where the facts come from: wikipedia (the best matching article in the "
+        "narration language, credited in the description) or none (default: SHORTS_SOURCE, wikipedia).")] = None,
     music: Annotated[Optional[str], typer.Option(
         metavar="auto|none|MOOD|PATH", help="Music under the voice: auto (a track of the script's mood), none, a mood "
         "(calm, energetic, happy, nostalgic, tender), or a file or folder of your own (default: SHORTS_MUSIC, "
@@ -62,8 +65,10 @@ def make(
     started = time.perf_counter()
     values = dict(topic=topic, seconds=seconds, scenes=scenes, language=language, voice=voice_name, style=style,
                   script_provider=script, image_provider=image, video_provider=video, voice_provider=voice,
-                  upload=upload, channel=channel, music=music)
+                  upload=upload, channel=channel, music=music, source=source)
     with one_line_errors(code=2):
+        if source not in (None, "wikipedia", "none"):
+            fail(f"--source must be wikipedia or none (got {source!r}).", code=2)
         settings = Settings()
         check_free_space(settings.home_dir)
         asker = "--review" if review else "SHORTS_REVIEW=true"

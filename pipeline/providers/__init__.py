@@ -59,14 +59,17 @@ def _attribute(path: str) -> Any:
 # Each voice's pace. The offline voices were measured once: the offline scripts of 8 topics at 60 s (1,187 words)
 # spoken at speed 1.0, words over the voiced span of each scene's WAV (first to last sample above 0.02), summed:
 # Piper's Joe 382.7 s, so 3.10 words a second (186 a minute); eSpeak NG en-us 446.1 s, 2.66 (160 a minute). eSpeak
-# speaks French faster: 2.92 with the same text, 3.27 with French sentences (56 words), so 3.1.
+# speaks French faster: 2.92 with the same text, 3.27 with French sentences (56 words), so 3.1. The templates were
+# then rewritten in plainer, shorter words, which both voices say faster: on 6 topics at 60 s (1,053 words) Piper
+# spoke 3.37 words a second and eSpeak 3.07; Wikipedia's sentences (the keyless script when it is reachable) keep
+# the first pace. So Piper 3.3 and eSpeak 2.85, a little slow for the one and fast for the other.
 # The vendors publish none. OpenAI's tts-1 voices speak about 177 words a minute (2.95 a second) at speed 1.0, as a
 # forum test of all six on the Grandfather and Rainbow passages measured (community.openai.com, "TTS Talking Speed
 # (Words per minute)"). ElevenLabs' voices (so Runway's too) spoke 3.44 words a second to OpenAI's 3.36 on the same
 # short texts in another forum test (community.openai.com, "Eleven labs seem to be much faster than Open AI in text to
 # speech"): scaled to OpenAI's passage pace, 3.0. Edge's neural voices: the 150-152 words a minute ("WordsPerMinute")
 # Microsoft's voice list gives its en-US voices, 2.5.
-PIPER_PACE, ESPEAK_PACE, ESPEAK_LANGUAGE_PACE = 3.1, 2.65, {"fr": 3.1}
+PIPER_PACE, ESPEAK_PACE, ESPEAK_LANGUAGE_PACE = 3.3, 2.85, {"fr": 3.1}
 OPENAI_PACE, ELEVENLABS_PACE, EDGE_PACE = 2.95, 3.0, 2.5
 
 OPENAI_KEY, RUNWAY_KEY, RUNWARE_KEY = "OPENAI_API_KEY", "RUNWAYML_API_SECRET", "RUNWARE_API_KEY"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -83,12 +83,13 @@ def build_metadata(script: Script, language: str, *, category_id: str = "22", pr
                          publish_at=publish_at, made_for_kids=made_for_kids)
 
 
-def with_credits(script: Script, credits: list[str]) -> Script:
-    """The script with the footage credits at the end of its description, cutting the description (never the
-    credits) to keep the whole within YouTube's limit."""
-    if not credits:
+def with_credits(script: Script, credits: list[str], sources: Sequence[str] = ()) -> Script:
+    """The script with the credits at the end of its description (the article and pictures its facts and frames come
+    from, then the footage), cutting the description (never the credits) to keep the whole within YouTube's limit."""
+    if not credits and not sources:
         return script
-    block = "\n\nFootage:\n" + "\n".join(credits)
+    block = "".join(f"\n\n{heading}:\n" + "\n".join(lines)
+                    for heading, lines in (("Sources", sources), ("Footage", credits)) if lines)
     room = DESCRIPTION_MAX_BYTES - len(block.encode("utf-8"))
     description = cut_text(script.description.rstrip(), max(room, 0), what="description",
                            size=lambda text: len(text.encode("utf-8")), unit="bytes")

@@ -172,6 +172,12 @@ def draw_title_card(card: TitleCard, fmt: VideoFormat) -> Image.Image:
     return image.convert("RGB")
 
 
+def draw_phrase(image: Image.Image, card: TitleCard) -> None:
+    """The card's phrase drawn on another picture (RGBA), laid out in shares of it as on a card."""
+    if card.phrase:
+        _draw_phrase(image, card.phrase, card.key_word, card.palette)
+
+
 def is_title_card(image: Image.Image) -> bool:
     """Whether a picture is one of these cards (so the offline clip frames its shots on the layout): a ring of one
     flat colour where the pictogram's disc is (the pictogram may reach into it here and there), unlike the ground

@@ -18,11 +18,13 @@ from pipeline.prompts import fill
 from pipeline.providers.openai.client import check_model, client_options, make_client, scrub, vendor_error
 from pipeline.script_rules import ScriptDraft, max_words, plan_scenes, script_problems, target_words
 from pipeline.settings import Settings, default
+from pipeline.source.models import Source
 from pipeline.providers.base import ScriptWriter
 
 log = logging.getLogger("shorts")
 
 MAX_ECHO_CHARS = 12_000  # how much of a broken answer is sent back in the repair round
+MAX_SOURCE_CHARS = 6_000  # of the article's lead given as the source: a long lead's first paragraphs
 MAX_AVOID = 100  # topics listed as "already have" when brainstorming; keeps the prompt cheap
 Answer = tuple[ScriptDraft | None, str, list[str]]  # the draft (if it parsed), its raw text, what is wrong
 
@@ -37,6 +39,7 @@ class OpenAIScriptWriter(ScriptWriter):
     """Writes the script with `chat.completions.parse`, falling back to JSON mode where a server lacks it."""
 
     name: ClassVar[str] = "openai"
+    reads_source: ClassVar[bool] = True  # write_script gives it the article found for the topic
     model_setting: ClassVar[str] = "SHORTS_OPENAI_SCRIPT_MODEL"  # named when the model falls short
     server: ClassVar[str] = "OpenAI"  # the server and the setting that says where it is, for error messages
     address: ClassVar[str] = "OPENAI_BASE_URL"
@@ -56,14 +59,14 @@ class OpenAIScriptWriter(ScriptWriter):
     def check(self, request: ShortRequest) -> None:
         check_model(self._client, self.model, self.model_setting, "--script offline")
 
-    def write(self, request: ShortRequest, plan: ScenePlan | None = None) -> Script:
+    def write(self, request: ShortRequest, plan: ScenePlan | None = None, source: Source | None = None) -> Script:
         plan = plan or plan_scenes(request)
         seconds = plan.seconds
         topic = request.topic.replace("<", "‹").replace(">", "›")  # data between <topic> tags: it cannot close them
         values = dict(topic=topic, seconds=request.seconds, scene_count=len(seconds), language=request.language,
                       style=request.style, scene_seconds=f"{seconds[0]:g}",
                       words_per_second=f"{plan.words_per_second:.1f}", target_words=target_words(seconds[0], plan),
-                      max_words=max_words(seconds[0], plan))
+                      max_words=max_words(seconds[0], plan), article=_source_block(source))
         messages = [{"role": "system", "content": fill("script_system.txt", **values)},
                     {"role": "user", "content": fill("script_user.txt", **values)}]
         try:
@@ -161,6 +164,14 @@ class OpenAIScriptWriter(ScriptWriter):
             return ConfigError(f"The server's content filter stopped the script about {topic!r}; change the topic.")
         return ProviderError(f"The {self.model} script about {topic!r} ran past the model's output limit; rerun, "
                              f"or set {self.model_setting} to another model.")
+
+
+def _source_block(source: Source | None) -> str:
+    """The article's lead as the prompt's source (empty without one), marked as data like the topic."""
+    if source is None:
+        return ""
+    lead = source.lead[:MAX_SOURCE_CHARS].replace("<", "‹").replace(">", "›")
+    return "\n" + fill("script_source.txt", title=source.title, site=source.site, url=source.url, lead=lead)
 
 
 def _repair_request(problems: list[str]) -> str:
