@@ -2,7 +2,7 @@
 
 from pipeline.analytics.learn import topic_preference
 from pipeline.analytics.models import Learnings, ShortStats, StatsReport
-from pipeline.analytics.report import draw_chart, markdown_table, text_table
+from pipeline.analytics.report import COLUMNS as STATS_COLUMNS, LEGEND as STATS_LEGEND, draw_chart, row_cells, text_table
 from pipeline.analytics.stats import channel_stats
 from pipeline.analytics.studio import import_studio_csv
 from pipeline.render.captions import CaptionStyle
@@ -74,6 +74,6 @@ __all__ = [
     "check_free_space", "make_private", "private_home", "private_secret",
     "Platform", "PostOutcome", "authorize_platform", "check_post_ready", "describe_platform", "parse_platforms",
     "post_everywhere",
-    "Learnings", "ShortStats", "StatsReport", "channel_stats", "draw_chart", "import_studio_csv", "markdown_table",
-    "text_table", "topic_preference",
+    "Learnings", "ShortStats", "StatsReport", "channel_stats", "draw_chart", "import_studio_csv", "row_cells",
+    "STATS_COLUMNS", "STATS_LEGEND", "text_table", "topic_preference",
 ]

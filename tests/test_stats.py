@@ -15,7 +15,9 @@ from google.oauth2.credentials import Credentials
 
 from fakes.openai import BASE_URL, FakeOpenAI, good_script
 from fakes.youtube import ACCESS_TOKEN, authorise
-from fakes.youtube_analytics import ChannelShort, FakeYouTubeStats
+from fakes.youtube_analytics import (
+    QUESTIONS, STATEMENTS, ChannelShort, FakeYouTubeStats, record_learning_channel, record_upload,
+)
 from pipeline import Settings, ShortRequest, channel_stats, topic_preference
 from pipeline.analytics.models import DataApiNumbers
 from pipeline.analytics.report import draw_chart
@@ -36,18 +38,6 @@ def no_sleep(seconds: float) -> None:
     pass
 
 
-def upload(settings: Settings, short: ChannelShort, hook: str = "Blink and it is gone.", topic: str | None = None,
-           seconds: float = 30) -> None:
-    """What a made-and-uploaded Short leaves: the ledger's video id and the output folder's manifest."""
-    open_ledger(settings).record_upload_done(f"hash-{short.video_id}", settings.youtube_channel, short.video_id)
-    folder = settings.output_dir / short.video_id
-    folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({
-        "youtube_id": short.video_id, "request": {"topic": topic or short.title},
-        "script": {"title": short.title, "hook": hook}, "render": {"seconds": seconds},
-        "providers": {"script": {"name": "offline"}, "video": {"name": "runway"}}, "cost_credits": 40}))
-
-
 @pytest.fixture
 def youtube(monkeypatch):
     """Start a fake channel with `youtube(shorts)`; SHORTS_* point both APIs at it and the token is stored."""
@@ -61,7 +51,7 @@ def youtube(monkeypatch):
         settings = Settings()
         authorise(settings.home_dir)
         for short in channel:
-            upload(settings, short)
+            record_upload(settings, short)
         return fake
 
     yield start
@@ -224,24 +214,11 @@ def test_a_studio_export_adds_viewed_vs_swiped_matched_by_video_id(youtube, tmp_
     assert missing.returncode == 2 and "No file at" in missing.stderr and "Traceback" not in missing.stderr
 
 
-QUESTIONS = [("vidQ000001", "Why do octopuses have three hearts", "Why would an animal need three hearts?"),
-             ("vidQ000002", "Why octopus ink confuses sharks", "Can ink really fool a shark?"),
-             ("vidQ000003", "How octopuses taste with their arms", "What if your fingers could taste?")]
-STATEMENTS = [("vidS000001", "The history of the stapler", "Staplers were invented long ago."),
-              ("vidS000002", "Paperclip manufacturing", "Paperclips are made of steel wire."),
-              ("vidS000003", "The office chair's wheels", "Office chairs once had no wheels.")]
-
-
 @pytest.fixture
 def learning_channel(youtube) -> FakeYouTubeStats:
     """A channel whose question-hook Shorts hold viewers better than its statement-hook ones."""
-    channel = [ChannelShort(v, t, age_days=12, hold=0.8, engaged=75, viewed_percent=80) for v, t, _ in QUESTIONS]
-    channel += [ChannelShort(v, t, age_days=12, hold=0.4, engaged=45, viewed_percent=50) for v, t, _ in STATEMENTS]
     fake = youtube([])
-    fake.shorts = {short.video_id: short for short in channel}
-    settings = Settings()
-    for short, (_, _, hook) in zip(channel, QUESTIONS + STATEMENTS):
-        upload(settings, short, hook=hook, seconds=30 if short.hold > 0.5 else 55)
+    fake.shorts = record_learning_channel(Settings())
     return fake
 
 

@@ -5,7 +5,6 @@ are labelled "YouTube"; ours are labelled "ours"."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from PIL import Image, ImageDraw
 
@@ -61,16 +60,6 @@ def text_table(report: StatsReport) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(report: StatsReport) -> str:
-    """The same table in Markdown, for the Prefect artifact."""
-    def clean(text: str) -> str:
-        return text.replace("|", "/").replace("\n", " ")
-
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(clean(c) for c in row_cells(row)) + " |" for row in report.rows]
-    return "\n".join(lines + ["", f"_{LEGEND}_"])
-
-
 def draw_chart(report: StatsReport) -> bytes:
     """A PNG: retention at 3 s and average % viewed per Short (newest last), then the best and worst curves."""
     image = Image.new("RGB", SIZE, BACKGROUND)
@@ -123,11 +112,3 @@ def _curves(draw: ImageDraw.ImageDraw, rows: list[ShortStats], box: tuple[int, i
             draw.line(points, fill=colour, width=3)
         draw.text((right - 320, top + 4 + 20 * n), f"{name}: {_cut(row.title, 30)}", font=font, fill=colour)
 
-
-def save_chart(report: StatsReport, dest: Path) -> Path:
-    """Write the chart to `dest` whole (a reader never sees half a PNG)."""
-    from pipeline.state.store import atomic_path
-
-    with atomic_path(dest) as tmp:
-        tmp.write_bytes(draw_chart(report))
-    return dest

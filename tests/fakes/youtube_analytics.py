@@ -8,6 +8,7 @@ to `hold` at 3 s, then to `end`. `fail(kind, status, reason)` refuses the next r
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -15,6 +16,8 @@ from http.server import BaseHTTPRequestHandler
 
 from fakes.loopback import LoopbackFake, send
 from fakes.youtube import ACCESS_TOKEN
+from pipeline import Settings
+from pipeline.state.ledger import open_ledger
 
 METRIC_FIELDS = {"views": "views", "engagedViews": "engaged", "likes": "likes", "comments": "comments",
                  "shares": "shares", "subscribersGained": "subscribers"}
@@ -132,3 +135,35 @@ class FakeYouTubeStats(LoopbackFake):
         first = max(start, short.published.date())
         last = min(end, datetime.now(timezone.utc).date() - timedelta(days=self.latency_days))
         return max(0, (last - first).days + 1)
+
+
+def record_upload(settings: Settings, short: ChannelShort, hook: str = "Blink and it is gone.", seconds: float = 30
+                  ) -> None:
+    """What a made-and-uploaded Short leaves: the ledger's video id and the output folder's manifest."""
+    open_ledger(settings).record_upload_done(f"hash-{short.video_id}", settings.youtube_channel, short.video_id)
+    folder = settings.output_dir / short.video_id
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({
+        "youtube_id": short.video_id, "request": {"topic": short.title},
+        "script": {"title": short.title, "hook": hook}, "render": {"seconds": seconds},
+        "providers": {"script": {"name": "offline"}, "video": {"name": "runway"}}, "cost_credits": 40}))
+
+
+QUESTIONS = [("vidQ000001", "Why do octopuses have three hearts", "Why would an animal need three hearts?"),
+             ("vidQ000002", "Why octopus ink confuses sharks", "Can ink really fool a shark?"),
+             ("vidQ000003", "How octopuses taste with their arms", "What if your fingers could taste?")]
+STATEMENTS = [("vidS000001", "The history of the stapler", "Staplers were invented long ago."),
+              ("vidS000002", "Paperclip manufacturing", "Paperclips are made of steel wire."),
+              ("vidS000003", "The office chair's wheels", "Office chairs once had no wheels.")]
+
+
+def record_learning_channel(settings: Settings) -> dict[str, ChannelShort]:
+    """A channel of six 12-day-old uploads whose 30 s question-hook Shorts hold viewers better than its 55 s
+    statement-hook ones; returns them by id, for `FakeYouTubeStats.shorts`."""
+    channel = []
+    for (video_id, title, hook), good in [(q, True) for q in QUESTIONS] + [(s, False) for s in STATEMENTS]:
+        short = ChannelShort(video_id, title, age_days=12, hold=0.8 if good else 0.4, engaged=75 if good else 45,
+                             viewed_percent=80 if good else 50)
+        record_upload(settings, short, hook=hook, seconds=30 if good else 55)
+        channel.append(short)
+    return {short.video_id: short for short in channel}
