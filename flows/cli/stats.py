@@ -12,6 +12,8 @@ import typer
 from flows.cli.errors import one_line_errors
 from pipeline import Settings, channel_stats, import_studio_csv, text_table
 
+# The retention curves (100 points each) stay out of --json; retention at 3 s and at the end are in.
+CURVES = {"rows": {"__all__": {"analytics": {"curve"}, "snapshots": {"__all__": {"curve"}}}}}
 stats_app = typer.Typer(help="What each Short this tool uploaded did on YouTube, and what the channel learns.")
 
 
@@ -32,7 +34,7 @@ def stats(
     for note in report.notes:
         typer.echo(note, err=True)
     if as_json:
-        typer.echo(json.dumps(report.model_dump(mode="json", exclude={"rows": {"__all__": {"snapshots"}}})
+        typer.echo(json.dumps(report.model_dump(mode="json", exclude=CURVES)
                               | {"learnings": {**report.learnings.model_dump(), "note": report.learnings.note}}))
     elif not report.rows:
         typer.echo("No Short has been uploaded to YouTube by this tool yet; `shorts make TOPIC --upload` makes one.")

@@ -4,9 +4,10 @@ and word overlap between topics. The numbers read are YouTube's; the findings ar
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from statistics import median
 
-from pipeline.analytics.models import Learnings, ShortStats
+from pipeline.analytics.models import MILESTONES, AnalyticsNumbers, Learnings, ShortStats
 from pipeline.settings import Settings
 
 MIN_SHORTS = 3  # fewer Shorts with enough data than this teach nothing
@@ -37,23 +38,38 @@ def length_bucket(seconds: float) -> str:
     return next(name for limit, name in LENGTHS if seconds <= limit)
 
 
-def _ready(row: ShortStats, settings: Settings) -> bool:
-    found = row.analytics
-    return (row.age_days is not None and row.age_days >= settings.learn_min_days and found is not None
-            and found.engaged_views >= settings.learn_min_engaged_views and found.retention_3s is not None
-            and row.ours.engaged_ratio is not None)
+class _Read:
+    """One Short as the learnings compare it: the same window of days for every Short."""
+
+    def __init__(self, row: ShortStats, numbers: AnalyticsNumbers) -> None:
+        self.row, self.numbers = row, numbers
+        self.at_3s: float = numbers.retention_3s or 0.0
+        self.engaged: float = numbers.engaged_views / numbers.views if numbers.views else 0.0
+
+
+def _readable(rows: list[ShortStats], settings: Settings) -> list[_Read]:
+    """The Shorts old enough and watched enough, each read over the same window (the longest one within
+    SHORTS_LEARN_MIN_DAYS), so an older Short's longer window does not count against a younger one's."""
+    label = f"d{max(days for days in MILESTONES if days <= settings.learn_min_days)}"
+    found = []
+    for row in rows:
+        numbers = row.snapshots.get(label)
+        if (numbers is not None and row.age_days is not None and row.age_days >= settings.learn_min_days
+                and numbers.engaged_views >= settings.learn_min_engaged_views and numbers.retention_3s is not None):
+            found.append(_Read(row, numbers))
+    return found
 
 
 def derive_learnings(rows: list[ShortStats], settings: Settings) -> Learnings:
     """Findings from the Shorts with enough data: which topics and hook styles beat the channel's median on
     retention at 3 s and engaged ratio, and which length kept people watching the largest share."""
-    ready = [row for row in rows if _ready(row, settings)]
+    ready = _readable(rows, settings)
     if len(ready) < MIN_SHORTS:
         return Learnings(counted=len(ready))
-    hold = median(row.analytics.retention_3s for row in ready)
-    engaged = median(row.ours.engaged_ratio for row in ready)
-    winners = [r for r in ready if r.analytics.retention_3s > hold and r.ours.engaged_ratio >= engaged]
-    losers = [r for r in ready if r.analytics.retention_3s < hold and r.ours.engaged_ratio <= engaged]
+    hold = median(r.at_3s for r in ready)
+    engaged = median(r.engaged for r in ready)
+    winners = [r for r in ready if r.at_3s > hold and r.engaged >= engaged]
+    losers = [r for r in ready if r.at_3s < hold and r.engaged <= engaged]
     lines = [f"Of {len(ready)} Shorts with {settings.learn_min_days}+ days of data, the channel's median retention at "
              f"3 s is {hold:.0%} and its median engaged ratio {engaged:.0%}."]
     style, style_line = _best_style(ready, hold, engaged)
@@ -70,18 +86,18 @@ def derive_learnings(rows: list[ShortStats], settings: Settings) -> Learnings:
                      hook_style=style, seconds=seconds, lines=lines)
 
 
-def _topic(row: ShortStats) -> str:
-    return row.short.topic or row.title
+def _topic(read: _Read) -> str:
+    return read.row.short.topic or read.row.title
 
 
-def _best_style(ready: list[ShortStats], hold: float, engaged: float) -> tuple[str | None, str | None]:
+def _best_style(ready: list[_Read], hold: float, engaged: float) -> tuple[str | None, str | None]:
     """The hook style whose Shorts beat the channel's medians on both, by most retention at 3 s, and a line on it."""
-    by_style: dict[str, list[ShortStats]] = {}
-    for row in ready:
-        if row.short.hook_style:
-            by_style.setdefault(row.short.hook_style, []).append(row)
-    scored = {style: (median(r.analytics.retention_3s for r in group), median(r.ours.engaged_ratio for r in group),
-                      len(group)) for style, group in by_style.items()}
+    by_style: dict[str, list[_Read]] = {}
+    for read in ready:
+        if read.row.short.hook_style:
+            by_style.setdefault(read.row.short.hook_style, []).append(read)
+    scored = {style: (median(r.at_3s for r in group), median(r.engaged for r in group), len(group))
+              for style, group in by_style.items()}
     beating = {style: s for style, s in scored.items() if s[0] > hold and s[1] >= engaged}
     if not beating:
         return None, None
@@ -93,17 +109,17 @@ def _best_style(ready: list[ShortStats], hold: float, engaged: float) -> tuple[s
                    f"{count} Short{'s' if count != 1 else ''}; open with a hook {STYLES[style]}.")
 
 
-def _best_length(ready: list[ShortStats]) -> tuple[float | None, str | None]:
+def _best_length(ready: list[_Read]) -> tuple[float | None, str | None]:
     """The length band whose Shorts were watched to the largest share (YouTube's average % viewed)."""
-    by_length: dict[str, list[ShortStats]] = {}
-    for row in ready:
-        if row.short.seconds:
-            by_length.setdefault(length_bucket(row.short.seconds), []).append(row)
+    by_length: dict[str, list[_Read]] = {}
+    for read in ready:
+        if read.row.short.seconds:
+            by_length.setdefault(length_bucket(read.row.short.seconds), []).append(read)
     if len(by_length) < 2:
         return None, None
-    viewed = {name: median(r.analytics.average_view_percentage for r in group) for name, group in by_length.items()}
+    viewed = {name: median(r.numbers.average_view_percentage for r in group) for name, group in by_length.items()}
     best, worst = max(viewed, key=viewed.get), min(viewed, key=viewed.get)
-    seconds = float(5 * round(median(r.short.seconds for r in by_length[best]) / 5))
+    seconds = float(5 * round(median(r.row.short.seconds for r in by_length[best]) / 5))
     return seconds, (f"Shorts of {best} kept people best ({viewed[best]:.0f}% viewed on average, against "
                      f"{viewed[worst]:.0f}% for {worst}); aim for about {seconds:g} s.")
 
@@ -116,7 +132,7 @@ def _similarity(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def topic_preference(learnings: Learnings):
+def topic_preference(learnings: Learnings) -> Callable[[str], float]:
     """A score per topic for the queue order: how close it is to the winners, less how close to the losers."""
     winners = [_words(t) for t in learnings.winners]
     losers = [_words(t) for t in learnings.losers]

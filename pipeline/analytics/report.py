@@ -66,9 +66,9 @@ def draw_chart(report: StatsReport) -> bytes:
     draw = ImageDraw.Draw(image)
     title, small = load_font(FONT, 22), load_font(FONT, 14)
     draw.text((20, 12), "YouTube's numbers per Short, oldest to newest", font=title, fill=INK)
-    _bars(draw, [r for r in report.rows if r.analytics], (40, 60, SIZE[0] - 20, 360), small)
+    _bars(draw, [r for r in report.rows if r.analytics], (60, 70, SIZE[0] - 20, 350), small)
     draw.text((20, 380), "YouTube retention curves: best and worst Short (by retention at 3 s)", font=title, fill=INK)
-    _curves(draw, [r for r in report.rows if r.analytics and r.analytics.curve], (40, 430, SIZE[0] - 20, SIZE[1] - 30),
+    _curves(draw, [r for r in report.rows if r.analytics and r.analytics.curve], (60, 440, SIZE[0] - 20, SIZE[1] - 30),
             small)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
@@ -77,20 +77,20 @@ def draw_chart(report: StatsReport) -> bytes:
 
 def _bars(draw: ImageDraw.ImageDraw, rows: list[ShortStats], box: tuple[int, int, int, int], font) -> None:
     left, top, right, bottom = box
-    draw.line((left, bottom, right, bottom), fill=MUTED)
-    draw.text((left, top - 22), "■ retention at 3 s", font=font, fill=RETENTION)
-    draw.text((left + 160, top - 22), "■ average % viewed", font=font, fill=VIEWED)
+    _key(draw, (left, top - 20), "retention at 3 s", RETENTION, font)
+    _key(draw, (left + 170, top - 20), "average % viewed", VIEWED, font)
+    top_value = max(1.0, *(min(r.analytics.retention_3s or 0, 2.0) for r in rows)) if rows else 1.0
+    _grid(draw, box, top_value, font)
     if not rows:
-        draw.text((left, (top + bottom) // 2), "No YouTube Analytics numbers yet.", font=font, fill=MUTED)
+        draw.text((left + 10, (top + bottom) // 2), "No YouTube Analytics numbers yet.", font=font, fill=MUTED)
         return
-    top_value = max(1.0, *(min(r.analytics.retention_3s or 0, 2.0) for r in rows))
     slot = (right - left) / len(rows)
     bar = max(2, int(slot * 0.35))
     for i, row in enumerate(rows):
         x = int(left + i * slot + slot * 0.15)
         for offset, value, colour in ((0, row.analytics.retention_3s or 0, RETENTION),
                                       (bar, row.analytics.average_view_percentage / 100, VIEWED)):
-            height = int((bottom - top - 20) * min(value, top_value) / top_value)
+            height = int((bottom - top) * min(value, top_value) / top_value)
             draw.rectangle((x + offset, bottom - height, x + offset + bar - 1, bottom), fill=colour)
         if slot >= 60:
             draw.text((x, bottom + 4), _cut(row.title, max(4, int(slot / 8))), font=font, fill=INK)
@@ -98,17 +98,34 @@ def _bars(draw: ImageDraw.ImageDraw, rows: list[ShortStats], box: tuple[int, int
 
 def _curves(draw: ImageDraw.ImageDraw, rows: list[ShortStats], box: tuple[int, int, int, int], font) -> None:
     left, top, right, bottom = box
-    draw.line((left, bottom, right, bottom), fill=MUTED)
-    draw.line((left, top, left, bottom), fill=MUTED)
+    ranked = sorted(rows, key=lambda r: r.analytics.retention_3s or 0)
+    picks = [(ranked[-1], BEST, "best")] + ([(ranked[0], WORST, "worst")] if len(ranked) > 1 else []) if rows else []
+    peak = max(1.0, *(y for row, _, _ in picks for _, y in row.analytics.curve)) if picks else 1.0
+    _grid(draw, box, peak, font)
+    draw.text((left, bottom + 2), "start", font=font, fill=MUTED)
+    draw.text((right - 30, bottom + 2), "end", font=font, fill=MUTED)
     if not rows:
         draw.text((left + 10, (top + bottom) // 2), "No retention curves yet.", font=font, fill=MUTED)
         return
-    ranked = sorted(rows, key=lambda r: r.analytics.retention_3s or 0)
-    picks = [(ranked[-1], BEST, "best")] + ([(ranked[0], WORST, "worst")] if len(ranked) > 1 else [])
-    peak = max(1.0, *(y for row, _, _ in picks for _, y in row.analytics.curve))
     for n, (row, colour, name) in enumerate(picks):
         points = [(left + x * (right - left), bottom - y / peak * (bottom - top)) for x, y in row.analytics.curve]
         if len(points) > 1:
             draw.line(points, fill=colour, width=3)
         draw.text((right - 320, top + 4 + 20 * n), f"{name}: {_cut(row.title, 30)}", font=font, fill=colour)
 
+
+
+def _key(draw: ImageDraw.ImageDraw, at: tuple[int, int], label: str, colour: tuple[int, int, int], font) -> None:
+    x, y = at
+    draw.rectangle((x, y + 3, x + 12, y + 15), fill=colour)
+    draw.text((x + 18, y), label, font=font, fill=colour)
+
+
+def _grid(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], top_value: float, font) -> None:
+    """Lines at every quarter of 100% up to `top_value`, labelled on the left."""
+    left, top, right, bottom = box
+    steps = int(top_value * 4 + 1e-9)
+    for step in range(steps + 1):
+        y = bottom - (bottom - top) * (step / 4) / top_value
+        draw.line((left, y, right, y), fill=(225, 225, 230) if step else MUTED)
+        draw.text((left - 38, y - 8), f"{step * 25}%", font=font, fill=MUTED)
