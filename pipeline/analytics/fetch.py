@@ -124,8 +124,9 @@ def fetch_analytics(analytics: Resource, ledger: Ledger, video_id: str, publishe
 def _window(analytics: Resource, video_id: str, first: date, last: date, days: int, seconds: float | None,
             sleep: Callable[[float], None]) -> AnalyticsNumbers | None:
     common = dict(ids="channel==MINE", startDate=first.isoformat(), endDate=last.isoformat(), filters=f"video=={video_id}")
+    # A report by video is a "top videos" report, which YouTube answers only with a sort and at most 200 rows.
     report = _call(analytics.reports().query(metrics=",".join(METRICS), dimensions="video,creatorContentType",
-                                             **common), "Analytics report", sleep)
+                                             sort="-views", maxResults=10, **common), "Analytics report", sleep)
     rows = [dict(zip(_columns(report), row)) for row in report.get("rows") or []]
     shorts = [row for row in rows if row.get("creatorContentType") == "SHORTS"]
     if not shorts:
