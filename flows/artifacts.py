@@ -6,6 +6,7 @@ artifacts form one history on the Artifacts page. A failure to report never fail
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import Sequence
@@ -14,7 +15,9 @@ from pathlib import Path
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import Manifest, Storyboard, preview_uri, slug
+from pipeline import (
+    STATS_COLUMNS, STATS_LEGEND, Manifest, StatsReport, Storyboard, draw_chart, preview_uri, row_cells, slug,
+)
 
 log = logging.getLogger("shorts")
 
@@ -88,6 +91,30 @@ def record_daily(rows: Sequence[DailyRow]) -> None:
         create_table_artifact([row.model_dump() for row in rows], key="daily-shorts", description="\n\n".join(lines))
     except Exception as exc:
         log.warning("  could not save the daily summary (%s: %s)", type(exc).__name__, exc)
+
+
+def record_stats(report: StatsReport) -> None:
+    """Leave the channel's stats on the daily run: the table, the chart and the learnings the run used."""
+    try:
+        create_markdown_artifact(stats_markdown(report, draw_chart(report)), key="channel-stats",
+                                 description="What each uploaded Short did on YouTube, and what the channel learns.")
+    except Exception as exc:  # as in record_run: the stats are a report, never a reason to fail the run
+        log.warning("  could not save the channel's stats (%s: %s)", type(exc).__name__, exc)
+
+
+def stats_markdown(report: StatsReport, chart: bytes) -> str:
+    """The stats table (YouTube's numbers labelled as YouTube's, ours as ours), the chart, then the learnings."""
+    lines = ["# The channel on YouTube", "", "| " + " | ".join(STATS_COLUMNS) + " |", "|" + "---|" * len(STATS_COLUMNS)]
+    lines += ["| " + " | ".join(_text(cell) for cell in row_cells(row)) + " |" for row in report.rows]
+    lines += ["", f"_{_text(STATS_LEGEND)}_", "", f"![chart](data:image/png;base64,{base64.b64encode(chart).decode()})",
+              "", "## Learnings (ours)", ""]
+    if report.learnings.note:
+        lines.append(_text(report.learnings.note))
+    else:
+        lines.append(f"Not enough data yet ({report.learnings.counted} Short(s) with enough days and engaged views); "
+                     "the prompts and the topic order are unchanged.")
+    lines += [f"- {_text(note)}" for note in report.notes]
+    return "\n".join(lines)
 
 
 def script_markdown(manifest: Manifest) -> str:

@@ -13,15 +13,16 @@ from flows.prefect_env import configure_prefect
 
 configure_prefect()  # before `import prefect`, which reads its settings at import
 
-from prefect import flow  # noqa: E402
+from prefect import flow, task  # noqa: E402
 from prefect.states import State  # noqa: E402
 from pydantic import Field  # noqa: E402
 
-from flows.artifacts import DailyRow, record_daily  # noqa: E402
+from flows.artifacts import DailyRow, record_daily, record_stats  # noqa: E402
 from flows.make_short import make_short  # noqa: E402
 from pipeline import (  # noqa: E402
-    Platform, Settings, ShortRequest, ShortResult, ShortsError, check_post_ready, check_upload_ready, next_topics,
-    nothing_to_make, parse_platforms, record_failed, record_made,
+    Learnings, Platform, Settings, ShortRequest, ShortResult, ShortsError, StatsReport, channel_stats,
+    check_post_ready, check_upload_ready, has_youtube_token, next_topics, nothing_to_make, parse_platforms,
+    record_failed, record_made, topic_preference,
 )
 
 log = logging.getLogger("shorts")
@@ -51,13 +52,15 @@ def daily_shorts(
     if upload:
         check_upload_ready(settings)  # a missing token fails the run now, not after every Short is made
     check_post_ready(settings, platforms)
-    topics = next_topics(settings, count)
+    learnings = learn_from_channel(settings)
+    topics = next_topics(settings, count, prefer=topic_preference(learnings) if learnings.lines else None,
+                         learnings=learnings.brainstorm_note())
     if not topics:
         raise nothing_to_make(settings)
     log.info("Making %d Short(s): %s", len(topics), "; ".join(topics))
 
-    rows = [_make_one(settings, ShortRequest(topic=topic, seconds=seconds, upload=upload), platforms)
-            for topic in topics]
+    rows = [_make_one(settings, ShortRequest(topic=topic, seconds=seconds, upload=upload, learnings=learnings.note),
+                      platforms) for topic in topics]
 
     record_daily(rows)
     for row in rows:
@@ -68,6 +71,33 @@ def daily_shorts(
         reasons = "; ".join(f"{row.topic!r}: {row.reason}" for row in failed)
         raise ShortsError(f"{len(failed)} of {len(rows)} Shorts failed ({reasons}); they stay queued for the next run.")
     return rows
+
+
+@task(name="channel-stats", retries=0)
+def stats_task(settings: Settings) -> StatsReport:
+    """YouTube's numbers for every Short uploaded to the channel, fetched once a day (quota: 1 unit per 50)."""
+    return channel_stats(settings)
+
+
+def learn_from_channel(settings: Settings) -> Learnings:
+    """The channel's stats, left as an artifact, and what they teach (nothing with SHORTS_LEARN=false); a stats
+    failure is a warning, never a reason not to make today's Shorts."""
+    if not has_youtube_token(settings.home_dir, settings.youtube_channel):
+        return Learnings()
+    state = stats_task(settings, return_state=True)
+    if not state.is_completed():
+        log.warning("  the channel's stats were not fetched (%s); making today's Shorts without them", _reason(state))
+        return Learnings()
+    report: StatsReport = state.result()
+    for note in report.notes:
+        log.warning("  %s", note)
+    if report.rows:
+        record_stats(report)
+    if not settings.learn:
+        return Learnings()
+    if report.learnings.note:
+        log.info("  %s", report.learnings.note)
+    return report.learnings
 
 
 def _make_one(settings: Settings, request: ShortRequest, platforms: list[str]) -> DailyRow:

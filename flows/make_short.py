@@ -32,9 +32,9 @@ from pipeline import (  # noqa: E402
     ProviderChoice, Published, RenderedShort, RenderOptions, Review, Script, Settings, ShortRequest, ShortResult,
     ShortsError, Source, Storyboard, VideoFormat,
     cancel_in_flight, check_budget, check_music, check_providers, choose_music, choose_providers, describe_pick,
-    disk_error, estimate_characters, estimate_usd, find_source, footage_credits, footage_line, is_paid, open_store,
-    package_version, parse_platforms, picks_footage, plan_script, prepare_output_dir, record_upload, scene_pictures,
-    scene_takes, short_folder, slug, used_source, with_credits, write_package,
+    disk_error, estimate_characters, estimate_usd, find_source, footage_credits, footage_line, is_paid, near_copy,
+    open_store, package_version, parse_platforms, picks_footage, plan_script, prepare_output_dir, recent_scripts,
+    record_upload, scene_pictures, scene_takes, short_folder, slug, used_source, with_credits, write_package,
 )
 
 log = logging.getLogger("shorts")
@@ -119,6 +119,14 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
             log.info("  %d scenes instead of %d: none may be longer than the longest clip %s makes",
                      len(plan.seconds), request.scene_count, provider["video"])
         script = steps.call(steps.script, making, plan, provider["script"], settings, fresh, source)
+        recent = recent_scripts(settings.output_dir, output)  # the variety guard, before anything is paid for
+        if (copy := near_copy(script, recent)) and provider["script"] != "offline":  # an LLM rewrites once
+            log.warning("  %s is too like %r; asking for another once", copy.part, copy.earlier.title)
+            asked = making.model_copy(update={"learnings": f"{making.learnings} {copy.ask()}".strip()[:2000]})
+            script = steps.call(steps.script, asked, plan, provider["script"], settings, fresh, source)
+            copy = near_copy(script, recent)
+        if copy:
+            log.warning("  %s", copy.line())
         log.info("  %r, %d scenes at %.3g words a second", script.title, len(script.scenes), plan.words_per_second)
     with step("moderation and budget", timings):  # before anything is paid for
         moderation = _moderate_and_estimate(script, choices, settings)

@@ -1,5 +1,11 @@
 """shorts' library: the steps as plain functions over pydantic models. It never imports Prefect."""
 
+from pipeline.analytics.learn import topic_preference
+from pipeline.analytics.models import Learnings, ShortStats, StatsReport
+from pipeline.analytics.report import COLUMNS as STATS_COLUMNS, LEGEND as STATS_LEGEND, draw_chart, row_cells, text_table
+from pipeline.analytics.stats import channel_stats
+from pipeline.analytics.studio import import_studio_csv
+from pipeline.analytics.variety import NearCopy, near_copy, recent_scripts
 from pipeline.render.captions import CaptionStyle
 from pipeline.clips import animate_scene
 from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error, redact
@@ -70,4 +76,6 @@ __all__ = [
     "check_free_space", "make_private", "private_home", "private_secret",
     "Platform", "PostOutcome", "authorize_platform", "check_post_ready", "describe_platform", "parse_platforms",
     "post_everywhere",
+    "Learnings", "ShortStats", "StatsReport", "channel_stats", "draw_chart", "import_studio_csv", "row_cells",
+    "STATS_COLUMNS", "STATS_LEGEND", "text_table", "topic_preference", "NearCopy", "near_copy", "recent_scripts",
 ]

@@ -76,6 +76,8 @@ class ShortRequest(Model):
     music: str | None = Field(None, min_length=1, max_length=500, description="Music under the voice: auto (the "
                               "script's mood), none, a mood (calm, energetic, happy, nostalgic, tender), or a file or "
                               "folder of your own; empty means SHORTS_MUSIC.")
+    learnings: str = Field("", max_length=2000, description="What the channel's stats taught (`shorts stats`), for "
+                           "the script writer's hook and length; daily runs fill it, empty means none.")
 
     @field_validator("topic")
     @classmethod

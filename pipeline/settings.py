@@ -92,6 +92,12 @@ class ScheduleSettings(BaseModel):
         None, pattern=r"^https://[^/]+/?$", description="The https:// address a reverse proxy of your own (TLS, its "
         "own login) serves our Prefect servers' UI at; they then also answer to that host and origin. Default: only "
         "127.0.0.1 and localhost.")
+    learn: bool = Field(
+        True, description="Daily runs read the channel's stats (`shorts stats`) and feed what worked into the topic "
+        "order, the brainstorm and the script prompt; false turns the loop off.")
+    learn_min_days: int = Field(7, ge=1, le=28, description="A Short counts for the learnings from this age (days).")
+    learn_min_engaged_views: int = Field(
+        100, ge=0, description="A Short counts for the learnings once YouTube reports this many engaged views.")
 
 
 class ReviewSettings(BaseModel):
@@ -123,6 +129,8 @@ class YouTubeSettings(BaseModel):
         True, description="Set a custom thumbnail (the first frame with the title, a 1080x1920 JPEG) once YouTube has "
         "processed the Short; false skips it.")
     youtube_api_url: str | None = Field(None, description="A YouTube-compatible server (e.g. a fake); default Google.")
+    youtube_analytics_api_url: str | None = Field(
+        None, description="A YouTube Analytics-compatible server (e.g. a fake) for `shorts stats`; default Google.")
 
 
 class PostingSettings(BaseModel):

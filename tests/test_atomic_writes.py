@@ -111,6 +111,7 @@ WRITERS = {
     ("package.py", "tmp.write_text("), ("state/topics.py", "tmp.write_text("), ("settings_tables.py", "tmp.write_text("),
     ("state/takes.py", "tmp.write_bytes("), ("storyboard.py", "sheet.save(tmp"),
     ("storyboard.py", "small.save(buffer"),  # in memory
+    ("analytics/report.py", 'image.save(buffer, format="PNG"'),  # the stats chart, in memory
     ("package.py", 'probe.write_bytes(b"")'),  # the writability probe: empty, removed at once
     ("render/mix.py", 'wave.open(str(dest), "wb")'),  # the soundtrack, beside the render's temporary, removed after
     ("providers/openai/image.py", "frame.save(dest"), ("providers/offline/image.py", ".save(dest"),

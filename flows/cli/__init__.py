@@ -40,6 +40,7 @@ from flows.cli.doctor import doctor  # noqa: E402
 from flows.cli.make import make  # noqa: E402
 from flows.cli.schedule import daily, serve, topics_app  # noqa: E402
 from flows.cli.server import server_app  # noqa: E402
+from flows.cli.stats import stats_app  # noqa: E402
 from flows.cli.voices import voices  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn a topic into a publish-ready YouTube Short.")
@@ -54,6 +55,7 @@ app.command()(make)
 app.add_typer(auth_app, name="auth")
 app.add_typer(topics_app, name="topics")
 app.add_typer(server_app, name="server")
+app.add_typer(stats_app, name="stats")
 app.command()(doctor)
 app.command()(voices)
 app.command()(daily)

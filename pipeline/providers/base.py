@@ -33,6 +33,8 @@ class Provider(Protocol):
 
 
 class ScriptWriter(Provider, Protocol):
+    learns: ClassVar[bool] = False  # brainstorm takes `learnings=` (the channel's stats note) into its prompt
+
     def write(self, request: ShortRequest, plan: ScenePlan | None = None) -> Script:
         """Write the whole script for a request, its scenes timed by `plan` (else the request's at reading pace)."""
         ...

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"        # videos.insert (and thumbnails.set)
 READONLY_SCOPE = "https://www.googleapis.com/auth/youtube.readonly"    # videos.list: the processing status
-SCOPES = (UPLOAD_SCOPE, READONLY_SCOPE)
+ANALYTICS_SCOPE = "https://www.googleapis.com/auth/yt-analytics.readonly"  # `shorts stats`: YouTube Analytics
+SCOPES = (UPLOAD_SCOPE, READONLY_SCOPE, ANALYTICS_SCOPE)
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 

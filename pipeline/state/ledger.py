@@ -202,10 +202,31 @@ def m007_posts(db: Connection) -> None:
     db.execute("CREATE INDEX posts_updated ON posts (platform, account, updated_at)")
 
 
+def m008_video_stats(db: Connection) -> None:
+    # YouTube's numbers for our uploads: one row per (video, snapshot label), replaced when refreshed. YouTube's API
+    # policy wants stored API data refreshed or deleted within 30 days, so every row carries when it was fetched.
+    # A Studio export (not API data) sits in its own table, matched by video id.
+    db.execute("""
+        CREATE TABLE video_stats (
+            video_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            data TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (video_id, label)
+        )""")
+    db.execute("CREATE INDEX video_stats_fetched ON video_stats (fetched_at)")
+    db.execute("""
+        CREATE TABLE studio_stats (
+            video_id TEXT PRIMARY KEY,
+            data TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        )""")
+
+
 # Append only: a shipped migration is never edited, because databases in the wild have already run it.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     m001_remote_tasks, m002_topics, m003_uploads, m004_remote_task_units, m005_topic_queue, m006_upload_thumbnails,
-    m007_posts,
+    m007_posts, m008_video_stats,
 ]
 POST_COLUMNS = frozenset({"stage", "remote_id", "upload_url", "post_id", "link", "detail"})
 

@@ -9,7 +9,7 @@ A topic already made is never taken again unless it is queued again on purpose (
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -179,17 +179,22 @@ def add_topics(settings: Settings, topics: Iterable[str], again: bool = False) -
     return outcome
 
 
-def next_topics(settings: Settings, count: int) -> list[str]:
+def next_topics(settings: Settings, count: int, prefer: Callable[[str], float] | None = None,
+                learnings: str = "") -> list[str]:
     """The next `count` topics to make: queued ones never tried first, then ones that failed before (fewest
-    failures first); when too few remain and SHORTS_NICHE is set, new ones are brainstormed into the queue."""
+    failures first); when too few remain and SHORTS_NICHE is set, new ones are brainstormed into the queue.
+
+    `prefer` scores a topic (higher first among equals: the channel's stats, see pipeline.analytics.learn);
+    `learnings` is the stats note a brainstorming LLM reads."""
     ledger = open_ledger(settings)
     statuses = topic_statuses(settings, ledger)
-    waiting = sorted((s for s in statuses if s.state != "made"), key=lambda s: s.failures)
+    waiting = sorted((s for s in statuses if s.state != "made"),
+                     key=lambda s: (s.failures, -prefer(s.topic) if prefer else 0.0))
     topics = [s.topic for s in waiting[:count]]
     if len(topics) < count and settings.niche:
         known = {s.topic for s in statuses} | {e.topic for e in ledger.topic_events()}
         try:
-            ideas = brainstorm_topics(settings, count - len(topics), known)
+            ideas = brainstorm_topics(settings, count - len(topics), known, learnings)
         except ShortsError as exc:
             if not topics:
                 raise
@@ -218,14 +223,16 @@ def record_failed(settings: Settings, topic: str, reason: str, run_id: str | Non
     open_ledger(settings).record_topic(topic_key(topic), topic, "failed", detail=reason, run_id=run_id)
 
 
-def brainstorm_topics(settings: Settings, count: int, avoid: Collection[str] = ()) -> list[str]:
-    """New topics for SHORTS_NICHE from the chosen script provider (offline templates if it cannot brainstorm)."""
+def brainstorm_topics(settings: Settings, count: int, avoid: Collection[str] = (), learnings: str = "") -> list[str]:
+    """New topics for SHORTS_NICHE from the chosen script provider (offline templates if it cannot brainstorm);
+    a provider that `learns` also reads `learnings`, the channel's stats note."""
     niche = clean_topic(settings.niche or "")
     choice = choose_provider("script", ShortRequest(topic=niche), settings)
     writer = build_provider("script", choice.name, settings)
     seen = {topic_key(t) for t in avoid}
     ideas: list[str] = []
-    for idea in writer.brainstorm(niche, count, avoid):
+    extra = {"learnings": learnings} if learnings and writer.learns else {}
+    for idea in writer.brainstorm(niche, count, avoid, **extra):
         try:
             idea = clean_topic(idea)
         except ConfigError:

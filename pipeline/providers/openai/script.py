@@ -43,6 +43,7 @@ class OpenAIScriptWriter(ScriptWriter):
     model_setting: ClassVar[str] = "SHORTS_OPENAI_SCRIPT_MODEL"  # named when the model falls short
     server: ClassVar[str] = "OpenAI"  # the server and the setting that says where it is, for error messages
     address: ClassVar[str] = "OPENAI_BASE_URL"
+    learns: ClassVar[bool] = True
 
     def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
                  http_client: httpx.Client | None = None, model: str = default("openai_script_model"),
@@ -66,7 +67,8 @@ class OpenAIScriptWriter(ScriptWriter):
         values = dict(topic=topic, seconds=request.seconds, scene_count=len(seconds), language=request.language,
                       style=request.style, scene_seconds=f"{seconds[0]:g}",
                       words_per_second=f"{plan.words_per_second:.1f}", target_words=target_words(seconds[0], plan),
-                      max_words=max_words(seconds[0], plan), article=_source_block(source))
+                      max_words=max_words(seconds[0], plan), article=_source_block(source),
+                      learnings=request.learnings)
         messages = [{"role": "system", "content": fill("script_system.txt", **values)},
                     {"role": "user", "content": fill("script_user.txt", **values)}]
         try:
@@ -88,10 +90,11 @@ class OpenAIScriptWriter(ScriptWriter):
                                 "a stronger model.")
         return draft.to_script(seconds)
 
-    def brainstorm(self, niche: str, count: int, avoid: Collection[str] = ()) -> list[str]:
-        """Up to `count` new topic ideas for a channel niche, in one JSON-mode call (the caller checks them)."""
+    def brainstorm(self, niche: str, count: int, avoid: Collection[str] = (), learnings: str = "") -> list[str]:
+        """Up to `count` new topic ideas for a channel niche, in one JSON-mode call (the caller checks them);
+        `learnings` is what the channel's stats taught, asking for more like the winners."""
         listed = "\n".join(f"- {topic}" for topic in sorted(avoid)[:MAX_AVOID]) or "(none yet)"
-        prompt = fill("brainstorm.txt", niche=niche, count=count, avoid=listed)
+        prompt = fill("brainstorm.txt", niche=niche, count=count, avoid=listed, learnings=learnings)
         try:
             completion = self._client.chat.completions.create(
                 model=self.model, messages=[{"role": "user", "content": prompt}],
