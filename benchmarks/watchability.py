@@ -201,7 +201,8 @@ def word_onsets(samples: np.ndarray, words: list[str]) -> list[tuple[float, floa
     decoder.start_utt()
     decoder.process_raw((samples * 32767).astype("<i2").tobytes(), full_utt=True)
     decoder.end_utt()
-    segs = iter((s.start_frame / 100, (s.end_frame + 1) / 100) for s in decoder.seg()
+    # No alignment at all (speech its English model cannot follow, such as French): no word is timed.
+    segs = iter((s.start_frame / 100, (s.end_frame + 1) / 100) for s in decoder.seg() or []
                 if not s.word.startswith(("<", "[")))
     known = {w for w in set(plain) if w and decoder.lookup_word(w) is not None}
     return [next(segs, None) if w in known else None for w in plain]
