@@ -21,6 +21,7 @@ from pipeline.providers.runway.client import (
 )
 from pipeline.script_rules import WORDS_PER_SECOND
 from pipeline.settings import Settings
+from pipeline.speech_text import spoken_text
 
 Estimate = Callable[[Scene, Settings], float]
 
@@ -79,8 +80,10 @@ ELEVENLABS_KEY = "ELEVENLABS_API_KEY"
 def _voice_characters(scene: Scene, settings: Settings) -> float:
     # The narration's length at the rate the voice and model billed at last (a Voice Library voice can bill more than
     # one a character), else one a character: here, so pricing a Short does not import the ElevenLabs SDK.
+    # The voice is sent the text as said ("6" as "six"), which English makes longer; the language is not known here,
+    # so the longer of the two.
     rate = observed_rate(open_ledger(settings), settings.elevenlabs_model, settings.elevenlabs_voice)
-    return priced(len(scene.narration), rate)
+    return priced(max(len(scene.narration), len(spoken_text(scene.narration)[0])), rate)
 
 
 def _longest_runway_clip(settings: Settings) -> float:

@@ -121,7 +121,12 @@ class Pool:
         request = {"topic": topic, "seconds": 6, "scenes": 2, "image_provider": "runway", "video_provider": "runway",
                    "voice_provider": "espeak"}
         deployment = self.deployments["make-short-pool"]["id"]
-        answer = self.api.post(f"/deployments/{deployment}/create_flow_run", json={"parameters": {"request": request}})
+        for _ in range(3):  # a busy server answers 503 when its database timed out, and the run was rolled back
+            answer = self.api.post(f"/deployments/{deployment}/create_flow_run",
+                                   json={"parameters": {"request": request}})
+            if answer.status_code != 503:
+                break
+            time.sleep(1)
         answer.raise_for_status()
         self.runs.append(answer.json()["id"])
         return self.runs[-1]
