@@ -9,7 +9,8 @@ import httpx
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.paid_tasks import cut_text, data_uri, is_portrait_9_16, video_size
+from pipeline.providers.inputs import cut_text, data_uri
+from pipeline.providers.probe import is_portrait_9_16, video_size
 from pipeline.providers.runware.client import VIDEO_MODELS, RunwareClient, client_options, clip_duration, clip_usd
 from pipeline.providers.runware.tasks import RunwareJob, RunwareTasks
 from pipeline.settings import Settings, default

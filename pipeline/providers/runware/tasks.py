@@ -19,13 +19,13 @@ from pipeline.errors import ConfigError, ProviderError
 from pipeline.state.ledger import (
     DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, USD, Ledger, open_ledger,
 )
-from pipeline.providers.paid_tasks import (
-    Flight, download_checked, one_job_at_a_time, pause, shared_http_client, slot, stop_flights, track, untrack,
-)
-from pipeline.providers.runware.client import PROVIDER, RunwareAPIError, RunwareClient, runware_error
+from pipeline.providers.paid.download import download_checked, shared_http_client
+from pipeline.providers.paid.inflight import Flight, pause, stop_flights, track, untrack
+from pipeline.providers.paid.jobs import one_job_at_a_time, slot
+from pipeline.providers.paid.send import send_paid
+from pipeline.providers.runware.client import PROVIDER, RunwareAPIError, RunwareClient, nothing_made, runware_error
 from pipeline.settings import Settings
 
-SUBMIT_TRIES = 3
 POLL_FAILURES = 5  # transient failures in a row before a wait gives up (a rerun resumes it)
 UNKNOWN_POLLS = 3  # at least this many polls with no trace of an unconfirmed task (and the wait) before "never made"
 TERMINAL = ("success", "error")
@@ -180,15 +180,7 @@ class RunwareTasks:
         return row, task_uuid, True
 
     def _send(self, task: dict[str, Any]) -> None:
-        # A 429 means Runware's queue took nothing, so the same task may be sent again after a pause.
-        for attempt in range(1, SUBMIT_TRIES + 1):
-            try:
-                self.client.run(task)
-                return
-            except RunwareAPIError as exc:
-                if exc.status != 429 or attempt == SUBMIT_TRIES or (exc.wait or 0) > 60:
-                    raise
-                time.sleep(exc.wait if exc.wait is not None else self.limits.poll_seconds * attempt)
+        send_paid(lambda: self.client.run(task), nothing_made, vendor="Runware", backoff=self.limits.poll_seconds)
 
     def _wait(self, job: RunwareJob, task_uuid: str, row: int, *, first_pause: bool, confirmed: bool, since: float
               ) -> dict[str, Any]:

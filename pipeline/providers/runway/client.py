@@ -16,9 +16,9 @@ from pydantic import BaseModel
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Scene
-from pipeline.providers.paid_tasks import (
-    covering_duration, cut_text, data_uri, required_key, retry_after, shared_http_client, timeouts,
-)
+from pipeline.providers.inputs import covering_duration, cut_text, data_uri, required_key
+from pipeline.providers.paid.download import retry_after, shared_http_client, timeouts
+from pipeline.providers.paid.send import Unmade
 from pipeline.settings import Settings
 from pipeline.speech_text import spoken_text
 
@@ -126,6 +126,19 @@ def ambiguous(exc: Exception) -> bool:
     if isinstance(exc, runwayml.APIConnectionError):
         return not isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout))
     return isinstance(exc, runwayml.APIResponseValidationError)
+
+
+def nothing_made(exc: Exception) -> Unmade | None:
+    """Whether a create's failure proves Runway made no task: a 429 that says when to ask again (without one, it is
+    the model's daily limit), or a connection that never opened."""
+    import runwayml
+
+    if isinstance(exc, runwayml.RateLimitError):
+        wait = retry_after(exc.response)
+        return None if wait is None else Unmade(wait)
+    if isinstance(exc, runwayml.APIConnectionError) and not ambiguous(exc):
+        return Unmade()
+    return None
 
 
 def _reason(exc: runwayml.APIStatusError) -> str:

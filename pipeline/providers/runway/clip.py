@@ -10,7 +10,7 @@ import runwayml
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.paid_tasks import video_size
+from pipeline.providers.probe import video_size
 from pipeline.providers.runway.client import (
     DATA_URI_LIMIT, DURATIONS, RATIO, RATIO_SIZE, SILENT_ON_REQUEST, clip_credits, clip_duration, client_options,
     cut_prompt, image_uri, make_client,

@@ -11,7 +11,7 @@ from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.paid_tasks import Unreadable, is_portrait_9_16
+from pipeline.providers.probe import Unreadable, is_portrait_9_16
 from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, client_options, cut_prompt, image_uri, make_client
 from pipeline.providers.runway.tasks import Job, RunwayTasks
 from pipeline.settings import Settings, default

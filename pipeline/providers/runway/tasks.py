@@ -19,15 +19,14 @@ from pipeline.errors import ConfigError, ProviderError
 from pipeline.state.ledger import (
     CANCELLED, DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, Ledger, open_ledger,
 )
-from pipeline.providers.paid_tasks import (
-    Flight, download_checked, one_job_at_a_time, pause, retry_after, shared_http_client, slot, stop_flights, track,
-    untrack,
-)
-from pipeline.providers.runway.client import PROVIDER, ambiguous, runway_error
+from pipeline.providers.paid.download import download_checked, shared_http_client
+from pipeline.providers.paid.inflight import Flight, pause, stop_flights, track, untrack
+from pipeline.providers.paid.jobs import one_job_at_a_time, slot
+from pipeline.providers.paid.send import send_paid
+from pipeline.providers.runway.client import PROVIDER, ambiguous, nothing_made, runway_error
 from pipeline.settings import Settings, default
 
 DEFAULT_CONCURRENCY = 2
-CREATE_TRIES = 3
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 # Runway refunds a cancelled task only while it waits for a slot; a RUNNING one is billed whatever happens, and
 # deleting a finished one deletes its output (tasks.delete docstring).
@@ -149,19 +148,7 @@ class RunwayTasks:
         # The SDK would retry a POST on timeouts and 5xx without an idempotency key, paying twice; retry
         # here only where Runway cannot have made a task: a 429, or a connection that never opened.
         client = self.client.with_options(max_retries=0)
-        for attempt in range(1, CREATE_TRIES + 1):
-            try:
-                return job.create(client, payload)
-            except runwayml.RateLimitError as exc:
-                wait = retry_after(exc.response)
-                if attempt == CREATE_TRIES or wait is None or wait > 60:
-                    raise
-                time.sleep(wait)
-            except runwayml.APIConnectionError as exc:
-                if attempt == CREATE_TRIES or ambiguous(exc):
-                    raise
-                time.sleep(self.poll_seconds * attempt)
-        raise AssertionError("unreachable")
+        return send_paid(lambda: job.create(client, payload), nothing_made, vendor="Runway", backoff=self.poll_seconds)
 
     def _wait(self, job: Job, task_id: str, row: int, first_pause: bool) -> Any:
         flight = Flight(task_id, "Runway", job.label, lambda reason: self.cancel(task_id, row, reason) == CANCELLED)

@@ -14,7 +14,7 @@ from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Narrator
-from pipeline.providers.paid_tasks import Unreadable
+from pipeline.providers.probe import Unreadable
 from pipeline.providers.runway.client import PROMPT_LIMIT, client_options, make_client, voice_credits
 from pipeline.providers.runway.tasks import Job, RunwayTasks
 from pipeline.providers.speech_audio import write_pcm16_wav
