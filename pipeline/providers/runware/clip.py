@@ -11,7 +11,7 @@ from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.inputs import cut_text, data_uri
 from pipeline.providers.probe import is_portrait_9_16, video_size
-from pipeline.providers.runware.client import VIDEO_MODELS, RunwareClient, client_options, clip_duration, clip_usd
+from pipeline.providers.runware.client import VIDEO_MODELS, clip_duration, clip_usd
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runware.tasks import RunwareVendor, runware_jobs
 from pipeline.settings import Settings, default
@@ -41,8 +41,7 @@ class RunwareClipMaker(ClipMaker):
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwareClipMaker:
-        client = RunwareClient(**client_options(settings, "--video runware"), http_client=http_client)
-        return cls(runware_jobs(settings, client, http_client), settings.runware_video_model)
+        return cls(runware_jobs(settings, "--video runware", http_client), settings.runware_video_model)
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
         spec = VIDEO_MODELS[self.model]

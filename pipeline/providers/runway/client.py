@@ -185,6 +185,17 @@ def runway_error(exc: runwayml.APIError, doing: str, *, created: bool | None) ->
                          "without a new charge.", retry_safe=True)
 
 
+def tier_concurrency(client: runwayml.RunwayML, model: str, fallback: int = 2) -> int:
+    """How many tasks of `model` the key's tier runs at once (a free read), else `fallback`."""
+    import runwayml
+
+    try:
+        limits = client.organization.retrieve().tier.models.get(model)
+    except runwayml.APIError:
+        return fallback
+    return (limits.max_concurrent_generations if limits else None) or fallback
+
+
 class RunwayAccount(BaseModel):
     """What `shorts doctor` shows: the balance and, per model, the tier's limits and today's use."""
 

@@ -11,8 +11,7 @@ from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.probe import video_size
 from pipeline.providers.runway.client import (
-    DATA_URI_LIMIT, DURATIONS, RATIO, RATIO_SIZE, SILENT_ON_REQUEST, clip_credits, clip_duration, client_options,
-    cut_prompt, image_uri, make_client,
+    DATA_URI_LIMIT, DURATIONS, RATIO, RATIO_SIZE, SILENT_ON_REQUEST, clip_credits, clip_duration, cut_prompt, image_uri,
 )
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
@@ -44,8 +43,7 @@ class RunwayClipMaker(ClipMaker):
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayClipMaker:
-        client = make_client(**client_options(settings, "--video runway"), http_client=http_client)
-        return cls(runway_jobs(settings, client, http_client), settings.runway_video_model)
+        return cls(runway_jobs(settings, "--video runway", http_client), settings.runway_video_model)
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
         duration = clip_duration(self.model, scene.seconds)

@@ -11,7 +11,7 @@ from PIL import Image, ImageOps
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.probe import Unreadable, is_portrait_9_16
-from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, client_options, cut_prompt, image_uri, make_client
+from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, cut_prompt, image_uri
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.settings import Settings, default
@@ -45,8 +45,7 @@ class RunwayImageMaker(ImageMaker):
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayImageMaker:
-        client = make_client(**client_options(settings, "--image runway"), http_client=http_client)
-        return cls(runway_jobs(settings, client, http_client), settings.runway_image_model)
+        return cls(runway_jobs(settings, "--image runway", http_client), settings.runway_image_model)
 
     def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path,
                    reference: Path | None = None) -> tuple[str | None, float]:

@@ -14,11 +14,12 @@ import runwayml
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.providers.paid.jobs import Job, Limits, PaidJobs, Seen, TaskGone
 from pipeline.providers.paid.send import Unmade
-from pipeline.providers.runway.client import PROVIDER, ambiguous, nothing_made, runway_error
+from pipeline.providers.runway.client import (
+    PROVIDER, ambiguous, client_options, make_client, nothing_made, runway_error, tier_concurrency,
+)
 from pipeline.settings import Settings
 from pipeline.state.ledger import CANCELLED, CREDITS, open_ledger
 
-DEFAULT_CONCURRENCY = 2
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 # Runway refunds a cancelled task only while it waits for a slot; a RUNNING one is billed whatever happens, and
 # deleting a finished one deletes its output (tasks.delete docstring).
@@ -27,9 +28,11 @@ UNSTARTED = ("PENDING", "THROTTLED")
 log = logging.getLogger("shorts.runway")
 
 
-def runway_jobs(settings: Settings, client: runwayml.RunwayML, http_client: httpx.Client | None = None,
+def runway_jobs(settings: Settings, flag: str, http_client: httpx.Client | None = None,
                 deadline_minutes: float | None = None) -> PaidJobs[RunwayVendor]:
-    """The job runner for Runway tasks, with the settings' pace, deadline and caps (in credits)."""
+    """The job runner for Runway tasks, with the settings' key, pace, deadline and caps (in credits); `flag` names
+    how the user picked Runway, for the message when the key is missing."""
+    client = make_client(**client_options(settings, flag), http_client=http_client)
     minutes = settings.runway_deadline_minutes if deadline_minutes is None else deadline_minutes
     limits = Limits(settings.runway_poll_seconds, settings.runway_poll_seconds, minutes * 60,
                     settings.max_credits_per_short, settings.max_credits_per_day,
@@ -72,7 +75,7 @@ class RunwayVendor:
         cost = getattr(task, "cost", None)
         progress = int((getattr(task, "progress", None) or 0) * 10) * 10
         return Seen(task.status, finished=task.status in TERMINAL, made=task.status == "SUCCEEDED",
-                    cost=float(cost.credits) if cost is not None else None, url=_output(task),
+                    cost=float(cost.credits) if cost is not None else None, url=(getattr(task, "output", None) or [None])[0],
                     code=getattr(task, "failure_code", None) or "",
                     progress=f" {progress}%" if task.status == "RUNNING" else "",
                     cancelled=task.status == "CANCELLED", raw=task)
@@ -108,14 +111,8 @@ class RunwayVendor:
                                 "it again.") from exc
 
     def slot(self, model: str) -> tuple[tuple[str, ...], Callable[[], int]]:
-        return (PROVIDER, str(self.client.base_url), model), lambda: self.concurrency or self._tier_concurrency(model)
-
-    def _tier_concurrency(self, model: str) -> int:
-        try:
-            limits = self.client.organization.retrieve().tier.models.get(model)
-        except runwayml.APIError:
-            return DEFAULT_CONCURRENCY
-        return (limits.max_concurrent_generations if limits else None) or DEFAULT_CONCURRENCY
+        return (PROVIDER, str(self.client.base_url), model), \
+            lambda: self.concurrency or tier_concurrency(self.client, model)
 
     def worth_another_try(self, seen: Seen) -> bool:
         return not seen.cancelled and seen.code.startswith("INTERNAL")  # Runway's own fault, made nothing
@@ -161,7 +158,3 @@ class RunwayVendor:
         return ProviderError(f"Stopped waiting on Runway task {task_id} for the {job.kind} because the run was "
                              "interrupted; it had started, so it is billed and was left to finish: rerun the same "
                              "command to collect it without a new charge.")
-
-
-def _output(task: Any) -> str | None:
-    return task.output[0] if getattr(task, "output", None) else None

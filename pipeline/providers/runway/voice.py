@@ -15,7 +15,7 @@ from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Narrator
 from pipeline.providers.probe import Unreadable
-from pipeline.providers.runway.client import PROMPT_LIMIT, client_options, make_client, voice_credits
+from pipeline.providers.runway.client import PROMPT_LIMIT, voice_credits
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.providers.speech_audio import write_pcm16_wav
@@ -56,8 +56,7 @@ class RunwayNarrator(Narrator):
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayNarrator:
-        client = make_client(**client_options(settings, "--voice runway"), http_client=http_client)
-        tasks = runway_jobs(settings, client, http_client, settings.runway_voice_deadline_minutes)
+        tasks = runway_jobs(settings, "--voice runway", http_client, settings.runway_voice_deadline_minutes)
         return cls(tasks, settings.runway_voice_model, settings.runway_voice,
                    settings.runway_voice_credits_per_50_characters)
 
