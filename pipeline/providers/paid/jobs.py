@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -51,7 +51,7 @@ class Job:
     endpoint: str = ""  # what the vendor is asked to make, where it has several (Runway's "image_to_video")
     fix: str = "rerun with the offline provider"
     reword: str = "reword the scene's prompts"  # what to change when moderation rejects the job
-    deadline_setting: str = ""  # the setting that bounds the wait, for messages
+    deadline_setting: str = ""  # the setting that bounds the wait, for messages (else the vendor's own)
 
 
 @dataclass(frozen=True)
@@ -107,20 +107,44 @@ class Vendor(Protocol):
     client_ids: bool  # the task id is made here and recorded before sending, so a lost answer is looked up
     api_errors: tuple[type[Exception], ...]  # the vendor's own failures, which `refused` translates
     creating: str  # its word for sending a task ("creating", "submitting"), for messages
+    dashboard: str  # where the user sees the account's tasks
 
-    def new_id(self) -> str | None: ...
-    def create(self, job: Job, payload: dict[str, Any], task_id: str | None) -> tuple[str, float | None]: ...
-    def nothing_made(self, exc: Exception) -> Unmade | None: ...
-    def refused(self, exc: Exception, doing: str, created: bool | None) -> tuple[bool, ShortsError]: ...
-    def retrieve(self, task_id: str, confirmed: bool) -> Seen | None: ...
-    def cancel_if_unstarted(self, task_id: str, reason: str) -> tuple[str, str | None]: ...
-    def output(self, job: Job, task_id: str) -> str | None: ...
-    def slot(self, model: str) -> tuple[tuple[str, ...], Callable[[], int]]: ...
-    def worth_another_try(self, seen: Seen) -> bool: ...
-    def unconfirmed_before(self, job: Job, since: datetime) -> ShortsError: ...
-    def failure(self, job: Job, task_id: str, seen: Seen) -> ShortsError: ...
-    def too_slow(self, job: Job, task_id: str, status: str, minutes: float, last: str | None) -> ShortsError: ...
-    def interrupted(self, job: Job, task_id: str, cancelled: bool) -> ShortsError: ...
+    def new_id(self) -> str | None:
+        """The id to record before sending, where the client makes it; None where the vendor numbers its tasks."""
+
+    def create(self, job: Job, payload: dict[str, Any], task_id: str | None) -> tuple[str, float | None]:
+        """Send the task once, with no SDK retries; (its id, the vendor's own estimate if it gives one)."""
+
+    def nothing_made(self, exc: Exception) -> Unmade | None:
+        """Whether `create`'s failure proves no task was made (so `send_paid` may send it again)."""
+
+    def refused(self, exc: Exception, doing: str, created: bool | None) -> tuple[bool, ShortsError]:
+        """(whether a task may exist although the answer was lost, the failure in one sentence)."""
+
+    def retrieve(self, task_id: str, confirmed: bool) -> Seen | None:
+        """What the vendor says of the task now; None while it lists nothing; TaskGone, PollFailed or one sentence."""
+
+    def cancel_if_unstarted(self, task_id: str, reason: str) -> tuple[str, str | None]:
+        """Cancel the task only if the vendor has not started it; never raises. (CANCELLED, "ENDED" when it has
+        finished, or the status that kept it running; the ledger note saying why it was left.)"""
+
+    def output(self, job: Job, task_id: str) -> str | None:
+        """A fresh URL of the finished task's output (the last one failed to download)."""
+
+    def slot(self, model: str) -> tuple[tuple[str, ...], Callable[[], int]]:
+        """The key of the tasks that share a concurrency limit, and how to learn the limit."""
+
+    def worth_another_try(self, seen: Seen) -> bool:
+        """Whether a task that made nothing is worth one new task (the vendor's own failure, not billed)."""
+
+    def failure(self, job: Job, task_id: str, seen: Seen) -> ShortsError:
+        """A finished task that made nothing, as one sentence; never retried, as a retry would pay again."""
+
+    def too_slow(self, job: Job, task_id: str, status: str, minutes: float, last: str | None) -> ShortsError:
+        """The deadline passed and the task was left running (`status` from `cancel_if_unstarted`)."""
+
+    def interrupted(self, job: Job, task_id: str) -> ShortsError:
+        """The run was interrupted while the task, not cancelled, ran on."""
 
 
 @dataclass
@@ -132,7 +156,7 @@ class _Watch:
     seen: tuple[str, str] | None = None
     unknown: int = 0
     failures: int = 0
-    last: str | None = field(default=None)
+    last: str | None = None  # the status of the last answer
 
 
 V = TypeVar("V", bound=Vendor)
@@ -151,6 +175,7 @@ class PaidJobs(Generic[V]):
     def produce(self, job: Job, dest: Path) -> tuple[str, float]:
         """Write the job's output to `dest`; return (task id, what this run paid, in the vendor's unit)."""
         vendor = self.vendor
+        job = replace(job, deadline_setting=job.deadline_setting or f"SHORTS_{vendor.provider.upper()}_DEADLINE_MINUTES")
         key, size = vendor.slot(job.model)
         with one_job_at_a_time(self.ledger, vendor.provider, job.key, job.label), slot(key, size):
             for attempt in (1, 2):
@@ -180,7 +205,10 @@ class PaidJobs(Generic[V]):
         previous = self.ledger.latest(vendor.provider, job.key)
         lookable = vendor.client_ids or self.limits.resubmit_unconfirmed
         if previous and previous.status in UNKNOWN_TASK and not lookable:
-            raise vendor.unconfirmed_before(job, previous.created_at)
+            raise ProviderError(
+                f"An earlier run's {vendor.name} {job.kind} request ({previous.created_at:%Y-%m-%d %H:%M} UTC) was "
+                f"never confirmed, so a task may exist and be billed; check the tasks on {vendor.dashboard}, then "
+                f"rerun with SHORTS_{vendor.provider.upper()}_RESUBMIT_UNCONFIRMED=1 to submit it again.")
         resumable = (IN_FLIGHT, DONE, *(UNKNOWN_TASK if vendor.client_ids else ()))
         if previous and previous.task_id and previous.status in resumable:
             log.info("%s: resuming %s task %s from an earlier run (no new charge)", job.label, vendor.name,
@@ -255,11 +283,16 @@ class PaidJobs(Generic[V]):
             while True:
                 seen = self._check(job, task_id, row, watch)
                 if flight.stop.is_set():  # stopped from another thread while this poll was on the wire
-                    raise vendor.interrupted(job, task_id, flight.wait_settled())
+                    raise _interrupted(vendor, job, flight)
                 if seen:
                     return seen
                 if time.monotonic() >= deadline:
                     status = self.cancel(task_id, row, f"not finished after {minutes:g} minutes")
+                    if status == CANCELLED:
+                        raise ProviderError(
+                            f"{vendor.name} had not started the {job.kind} after {minutes:g} minutes, so task "
+                            f"{task_id} was cancelled before it cost anything; rerun to try again or raise "
+                            f"{job.deadline_setting}.")
                     if status != "ENDED":
                         raise vendor.too_slow(job, task_id, status, minutes, watch.last)
                     deadline = float("inf")  # it ended meanwhile: the next poll collects it
@@ -302,7 +335,7 @@ class PaidJobs(Generic[V]):
 
     def _pause(self, job: Job, flight: Flight, seconds: float) -> None:
         if pause(flight.stop, seconds):
-            raise self.vendor.interrupted(job, flight.task_id, flight.wait_settled())
+            raise _interrupted(self.vendor, job, flight)
 
     def cancel(self, task_id: str, row: int, reason: str) -> str:
         """Cancel the task only if the vendor has not started it, and record why; never raises. Returns CANCELLED if
@@ -325,6 +358,13 @@ class PaidJobs(Generic[V]):
             raise ProviderError(f"Could not download the finished {job.kind} of {self.vendor.name} task {task_id} "
                                 f"({problem}); rerun the same command to fetch it again without a new charge.",
                                 retry_safe=True)
+
+
+def _interrupted(vendor: Vendor, job: Job, flight: Flight) -> ShortsError:
+    if flight.wait_settled():
+        return ProviderError(f"{vendor.name} task {flight.task_id} for the {job.kind} was cancelled before it started "
+                             "(no charge) because the run was interrupted; rerun to submit it again.")
+    return vendor.interrupted(job, flight.task_id)
 
 
 def one_job_at_a_time(ledger: Ledger, provider: str, key: str, label: str) -> AbstractContextManager[None]:

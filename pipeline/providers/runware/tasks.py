@@ -6,14 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import httpx
 
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.providers.paid.jobs import Job, Limits, PaidJobs, PollFailed, Seen
-from pipeline.providers.paid.send import Unmade
 from pipeline.providers.runware.client import (
     PROVIDER, RunwareAPIError, RunwareClient, client_options, nothing_made, runware_error,
 )
@@ -39,8 +37,10 @@ class RunwareVendor:
 
     client: RunwareClient
     concurrency: int
-    name, provider, unit, client_ids, creating = "Runware", PROVIDER, USD, True, "submitting"
+    name, provider, unit, client_ids, creating, dashboard = "Runware", PROVIDER, USD, True, "submitting", \
+        "my.runware.ai"
     api_errors = (RunwareAPIError,)
+    nothing_made = staticmethod(nothing_made)  # a submission's failure that proves the queue took nothing
 
     def new_id(self) -> str | None:
         return str(uuid.uuid4())
@@ -48,9 +48,6 @@ class RunwareVendor:
     def create(self, job: Job, payload: dict[str, Any], task_id: str | None) -> tuple[str, float | None]:
         self.client.run(dict(payload, taskUUID=task_id))
         return str(task_id), None
-
-    def nothing_made(self, exc: Exception) -> Unmade | None:
-        return nothing_made(exc)
 
     def refused(self, exc: Exception, doing: str, created: bool | None) -> tuple[bool, ShortsError]:
         return exc.ambiguous, runware_error(exc, doing, self.client.host)  # type: ignore[attr-defined,arg-type]
@@ -113,10 +110,6 @@ class RunwareVendor:
     def worth_another_try(self, seen: Seen) -> bool:
         return False  # a failed task may have been billed, and Runware says nothing of whose fault it was
 
-    def unconfirmed_before(self, job: Job, since: datetime) -> ShortsError:
-        return ProviderError(f"An earlier run's Runware {job.kind} request ({since:%Y-%m-%d %H:%M} UTC) was never "
-                             "confirmed; rerun the same command to look it up by its taskUUID.")
-
     def failure(self, job: Job, task_id: str, seen: Seen) -> ShortsError:
         """A finished task that made nothing, as one sentence; never retried, as a retry would pay again."""
         error = seen.raw if isinstance(seen.raw, dict) else {}
@@ -135,7 +128,7 @@ class RunwareVendor:
                              "resume waiting on it without a new charge, or raise SHORTS_RUNWARE_DEADLINE_MINUTES.",
                              retry_safe=True)
 
-    def interrupted(self, job: Job, task_id: str, cancelled: bool) -> ShortsError:
+    def interrupted(self, job: Job, task_id: str) -> ShortsError:
         return ProviderError(f"Stopped waiting on Runware task {task_id} for the {job.kind} because the run was "
                              "interrupted; it cannot be cancelled, so rerun the same command to collect it without a "
                              "new charge.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -13,7 +12,6 @@ import runwayml
 
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.providers.paid.jobs import Job, Limits, PaidJobs, Seen, TaskGone
-from pipeline.providers.paid.send import Unmade
 from pipeline.providers.runway.client import (
     PROVIDER, ambiguous, client_options, make_client, nothing_made, runway_error, tier_concurrency,
 )
@@ -43,7 +41,9 @@ def runway_jobs(settings: Settings, flag: str, http_client: httpx.Client | None 
 class RunwayVendor:
     """Creates, retrieves and cancels Runway tasks through its SDK; its sentences for what became of them."""
 
-    name, provider, unit, client_ids, creating = "Runway", PROVIDER, CREDITS, False, "creating"
+    name, provider, unit, client_ids, creating, dashboard = "Runway", PROVIDER, CREDITS, False, "creating", \
+        "dev.runwayml.com"
+    nothing_made = staticmethod(nothing_made)  # a create's failure that proves no task was made
 
     def __init__(self, client: runwayml.RunwayML, concurrency: int | None = None) -> None:
         self.client = client
@@ -59,9 +59,6 @@ class RunwayVendor:
         estimate = getattr(getattr(created, "estimated_cost", None), "credits", None)
         return created.id, None if estimate is None else float(estimate)
 
-    def nothing_made(self, exc: Exception) -> Unmade | None:
-        return nothing_made(exc)
-
     def refused(self, exc: Exception, doing: str, created: bool | None) -> tuple[bool, ShortsError]:
         return ambiguous(exc), runway_error(exc, doing, created=created)  # type: ignore[arg-type]
 
@@ -75,7 +72,8 @@ class RunwayVendor:
         cost = getattr(task, "cost", None)
         progress = int((getattr(task, "progress", None) or 0) * 10) * 10
         return Seen(task.status, finished=task.status in TERMINAL, made=task.status == "SUCCEEDED",
-                    cost=float(cost.credits) if cost is not None else None, url=(getattr(task, "output", None) or [None])[0],
+                    cost=float(cost.credits) if cost is not None else None,
+                    url=(getattr(task, "output", None) or [None])[0],
                     code=getattr(task, "failure_code", None) or "",
                     progress=f" {progress}%" if task.status == "RUNNING" else "",
                     cancelled=task.status == "CANCELLED", raw=task)
@@ -117,12 +115,6 @@ class RunwayVendor:
     def worth_another_try(self, seen: Seen) -> bool:
         return not seen.cancelled and seen.code.startswith("INTERNAL")  # Runway's own fault, made nothing
 
-    def unconfirmed_before(self, job: Job, since: datetime) -> ShortsError:
-        return ProviderError(
-            f"An earlier run's Runway {job.kind} request ({since:%Y-%m-%d %H:%M} UTC) was never confirmed, so a task "
-            "may exist and be billed; check the tasks on dev.runwayml.com, then rerun with "
-            "SHORTS_RUNWAY_RESUBMIT_UNCONFIRMED=1 to submit it again.")
-
     def failure(self, job: Job, task_id: str, seen: Seen) -> ShortsError:
         """A finished task that made nothing, as one sentence; never retried, as a retry would pay again."""
         code = seen.code
@@ -139,22 +131,15 @@ class RunwayVendor:
 
     def too_slow(self, job: Job, task_id: str, status: str, minutes: float, last: str | None) -> ShortsError:
         """The deadline passed: what became of the task, in one sentence."""
-        setting = job.deadline_setting or "SHORTS_RUNWAY_DEADLINE_MINUTES"
-        if status == CANCELLED:
-            return ProviderError(f"Runway had not started the {job.kind} after {minutes:g} minutes, so task {task_id} "
-                                 f"was cancelled before it cost anything; rerun to try again or raise {setting}.")
         if status in UNSTARTED:
             return ProviderError(f"Runway had not finished the {job.kind} after {minutes:g} minutes and would not "
                                  f"cancel task {task_id}; rerun the same command to resume waiting on it without a new "
                                  "charge.", retry_safe=True)
         return ProviderError(f"Runway had not finished the {job.kind} after {minutes:g} minutes; task {task_id} had "
                              f"started ({status}), so it is billed and was left to finish: rerun the same command to "
-                             f"collect it without a new charge, or raise {setting}.")
+                             f"collect it without a new charge, or raise {job.deadline_setting}.")
 
-    def interrupted(self, job: Job, task_id: str, cancelled: bool) -> ShortsError:
-        if cancelled:
-            return ProviderError(f"Runway task {task_id} for the {job.kind} was cancelled before it started (no "
-                                 "charge) because the run was interrupted; rerun to submit it again.")
+    def interrupted(self, job: Job, task_id: str) -> ShortsError:
         return ProviderError(f"Stopped waiting on Runway task {task_id} for the {job.kind} because the run was "
                              "interrupted; it had started, so it is billed and was left to finish: rerun the same "
                              "command to collect it without a new charge.")
