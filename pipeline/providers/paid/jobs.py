@@ -211,8 +211,9 @@ class PaidJobs(Generic[V]):
                 f"rerun with SHORTS_{vendor.provider.upper()}_RESUBMIT_UNCONFIRMED=1 to submit it again.")
         resumable = (IN_FLIGHT, DONE, *(UNKNOWN_TASK if vendor.client_ids else ()))
         if previous and previous.task_id and previous.status in resumable:
-            log.info("%s: resuming %s task %s from an earlier run (no new charge)", job.label, vendor.name,
-                     previous.task_id)
+            # A task whose id is ours may never have been made: it is looked up, not yet resumed.
+            log.info("%s: %s %s task %s from an earlier run (no new charge)", job.label,
+                     "checking" if vendor.client_ids else "resuming", vendor.name, previous.task_id)
             age = (datetime.now(timezone.utc) - previous.created_at).total_seconds()
             try:
                 seen = self._wait(job, previous.task_id, previous.row, first_pause=False,
