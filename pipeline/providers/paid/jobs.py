@@ -65,7 +65,7 @@ class Limits:
     max_per_day: float
     # A task whose creation was never confirmed (and whose id is ours) counts as never made only after this long
     # without a trace of it: a slow registration must not lead to a second purchase.
-    unconfirmed_wait_seconds: float = 180.0
+    unconfirmed_wait_seconds: float
     resubmit_unconfirmed: bool = False  # for a vendor that makes the ids: the user checked, and pays again
 
 

@@ -48,6 +48,13 @@ VIDEO_MODELS: dict[str, VideoModel] = {
 }
 
 
+def video_model(model: str) -> VideoModel:
+    """What we rely on about `model`; a ValueError for one this pipeline does not know."""
+    if model not in VIDEO_MODELS:
+        raise ValueError(f"{model} is not a Runware image-to-video model this pipeline knows")
+    return VIDEO_MODELS[model]
+
+
 def clip_duration(model: str, seconds: float) -> int:
     """The shortest duration the model allows that covers `seconds`."""
     return covering_duration(VIDEO_MODELS[model].durations, seconds)

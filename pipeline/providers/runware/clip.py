@@ -11,7 +11,7 @@ from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.inputs import cut_text, data_uri
 from pipeline.providers.probe import is_portrait_9_16, video_size
-from pipeline.providers.runware.client import VIDEO_MODELS, clip_duration, clip_usd
+from pipeline.providers.runware.client import clip_duration, clip_usd, video_model
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runware.tasks import RunwareVendor, runware_jobs
 from pipeline.settings import Settings, default
@@ -34,17 +34,14 @@ class RunwareClipMaker(ClipMaker):
     cost_unit: ClassVar[str] = "usd"  # make_clip returns dollars, not credits
 
     def __init__(self, tasks: PaidJobs[RunwareVendor], model: str = default("runware_video_model")) -> None:
-        if model not in VIDEO_MODELS:
-            raise ValueError(f"{model} is not a Runware image-to-video model this pipeline knows")
-        self.tasks = tasks
-        self.model = model
+        self.tasks, self.model, self.spec = tasks, model, video_model(model)
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwareClipMaker:
         return cls(runware_jobs(settings, "--video runware", http_client), settings.runware_video_model)
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
-        spec = VIDEO_MODELS[self.model]
+        spec = self.spec
         prompt = cut_text(scene.motion_prompt, spec.prompt_limit)
         request: dict[str, Any] = dict(model=self.model, positivePrompt=prompt,
                                        duration=clip_duration(self.model, scene.seconds))

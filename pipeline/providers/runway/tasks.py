@@ -34,6 +34,7 @@ def runway_jobs(settings: Settings, flag: str, http_client: httpx.Client | None 
     minutes = settings.runway_deadline_minutes if deadline_minutes is None else deadline_minutes
     limits = Limits(settings.runway_poll_seconds, settings.runway_poll_seconds, minutes * 60,
                     settings.max_credits_per_short, settings.max_credits_per_day,
+                    unconfirmed_wait_seconds=0.0,  # Runway numbers its tasks: an unconfirmed one is never looked up
                     resubmit_unconfirmed=settings.runway_resubmit_unconfirmed)
     return PaidJobs(RunwayVendor(client, settings.runway_concurrency), open_ledger(settings), limits, http_client)
 
