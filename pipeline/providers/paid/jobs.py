@@ -175,10 +175,12 @@ class PaidJobs(Generic[V]):
     def produce(self, job: Job, dest: Path) -> tuple[str, float]:
         """Write the job's output to `dest`; return (task id, what this run paid, in the vendor's unit)."""
         vendor = self.vendor
-        job = replace(job, deadline_setting=job.deadline_setting or f"SHORTS_{vendor.provider.upper()}_DEADLINE_MINUTES")
+        setting = job.deadline_setting or f"SHORTS_{vendor.provider.upper()}_DEADLINE_MINUTES"
+        job = replace(job, deadline_setting=setting)
         key, size = vendor.slot(job.model)
         with one_job_at_a_time(self.ledger, vendor.provider, job.key, job.label), slot(key, size):
-            for attempt in (1, 2):
+            retried = False
+            while True:
                 task_id, seen, row, paid_before = self._obtain(job)
                 if seen.made:
                     cost = seen.cost
@@ -192,12 +194,10 @@ class PaidJobs(Generic[V]):
                     return task_id, 0.0 if paid_before else cost
                 self.ledger.update(row, status=CANCELLED if seen.cancelled else FAILED,
                                    credits_spent=seen.cost or 0.0, detail=seen.code or None)
-                if attempt == 1 and vendor.worth_another_try(seen):
-                    log.warning("%s: %s failed task %s (%s); trying once more", job.label, vendor.name, task_id,
-                                seen.code)
-                    continue
-                raise vendor.failure(job, task_id, seen)
-        raise AssertionError("unreachable")  # the second attempt returns or raises
+                if retried or not vendor.worth_another_try(seen):
+                    raise vendor.failure(job, task_id, seen)
+                log.warning("%s: %s failed task %s (%s); trying once more", job.label, vendor.name, task_id, seen.code)
+                retried = True
 
     def _obtain(self, job: Job) -> tuple[str, Seen, int, bool]:
         """A finished task for the job: the recorded one if the vendor still has it, else a new one."""
@@ -317,7 +317,7 @@ class PaidJobs(Generic[V]):
                      failed.what)
             return None
         watch.failures = 0
-        if seen is None:  # not listed: an acknowledged task is still queued, an unconfirmed one may never have been made
+        if seen is None:  # unlisted: an acknowledged task is still queued, an unconfirmed one may never have been made
             watch.unknown += 1
             waited = time.monotonic() - watch.since >= self.limits.unconfirmed_wait_seconds
             if not watch.confirmed and watch.unknown >= UNKNOWN_POLLS and waited:
