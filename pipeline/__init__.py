@@ -28,7 +28,7 @@ from pipeline.providers import (
 from pipeline.preflight import check_providers
 from pipeline.providers.offline.voice import offline_voices
 from pipeline.providers.ollama.client import describe_ollama
-from pipeline.providers.paid_tasks import cancel_in_flight
+from pipeline.providers.paid.inflight import cancel_in_flight
 from pipeline.providers.runway.client import runway_account
 from pipeline.publish.crosspost import (
     Platform, PostOutcome, authorize_platform, check_post_ready, describe_platform, parse_platforms, post_everywhere,

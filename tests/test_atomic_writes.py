@@ -118,7 +118,7 @@ WRITERS = {
     ("render/motion.py", "imageio_ffmpeg.write_frames("),  # into encode_frames' dest (benchmarks and tests)
     ("render/motion.py", 'image.convert("RGB").save(dest'),  # save_moving_still: into animate_scene's temporary
     ("providers/runway/image.py", "fitted.save(path"),  # _fit_png on the downloaded temporary
-    ("providers/paid_tasks.py", 'dest.open("wb")'), ("providers/speech_audio.py", 'wave.open(str(dest), "wb")'),
+    ("providers/paid/download.py", 'dest.open("wb")'), ("providers/speech_audio.py", 'wave.open(str(dest), "wb")'),
     ("providers/speech_audio.py", "src.write_bytes("),  # the temporary's name + ".in", removed after
     ("publish/youtube_auth.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # save_token: a 0600 temporary, then renamed
     ("publish/tokens.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # the platforms' save_token: the same way

@@ -18,7 +18,8 @@ from pipeline import (
 )
 from pipeline.state.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, USD, Ledger
 from pipeline.providers.offline.image import OfflineImageMaker
-from pipeline.providers.paid_tasks import CONNECT_TIMEOUT, DOWNLOAD_TIMEOUT, fetch, video_size
+from pipeline.providers.paid.download import CONNECT_TIMEOUT, DOWNLOAD_TIMEOUT, fetch
+from pipeline.providers.probe import video_size
 from pipeline.providers.runware.client import VIDEO_MODELS
 from pipeline.providers.runware.client import clip_duration
 

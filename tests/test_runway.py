@@ -17,7 +17,7 @@ from pipeline import (
 )
 from pipeline.state.ledger import CANCELLED, DONE, IN_FLIGHT, REJECTED, UNCONFIRMED
 from pipeline.providers.offline.image import OfflineImageMaker
-from pipeline.providers.paid_tasks import cancel_in_flight
+from pipeline.providers.paid.inflight import cancel_in_flight
 from pipeline.providers.runway.client import clip_credits, clip_duration, cut_prompt
 from pipeline.providers.runway.clip import RunwayClipMaker
 

@@ -20,7 +20,7 @@ from flows.cli import app
 from pipeline import ConfigError, ProviderChoice, ProviderError, Scene, Script, Settings, ShortRequest, build_provider
 from pipeline.narration import narrate
 from pipeline.providers import REGISTRY, check_budget, estimate_credits
-from pipeline.providers.paid_tasks import cancel_in_flight
+from pipeline.providers.paid.inflight import cancel_in_flight
 from pipeline.providers.runway.client import estimate_voice_credits
 from pipeline.providers.runway.voice import preset_voices
 from pipeline.speech_text import spoken_text

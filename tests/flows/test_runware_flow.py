@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from fakes.runware import KEY, FakeRunware
-from pipeline.providers.paid_tasks import video_size
+from pipeline.providers.probe import video_size
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 

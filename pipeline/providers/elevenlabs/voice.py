@@ -24,7 +24,9 @@ from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.state.ledger import CHARACTERS, DONE, REJECTED, UNCONFIRMED, Ledger, open_ledger
 from pipeline.models import ShortRequest, Speech
 from pipeline.timing import read_wav, speech_bounds
-from pipeline.providers.paid_tasks import billed, cut_text, required_key, retry_after
+from pipeline.providers.inputs import cut_text, required_key
+from pipeline.providers.paid.download import retry_after
+from pipeline.providers.paid.send import Unmade, billed, send_paid
 from pipeline.providers.speech_audio import write_pcm16_samples
 from pipeline.settings import Settings, default
 from pipeline.providers.base import Narrator
@@ -34,8 +36,6 @@ log = logging.getLogger("shorts")
 RATE = 24_000
 OUTPUT_FORMAT = f"pcm_{RATE}"  # raw 16-bit mono samples: served on every plan, and no decoding needed
 VOICE_ID = re.compile(r"^[A-Za-z0-9]{20}$")  # ElevenLabs voice ids are 20 letters and digits
-PAID_TRIES = 3  # sends of one speech request, counting only answers that prove nothing was made
-MAX_RETRY_WAIT = 60.0
 TERMS = "ElevenLabs terms (paid plans allow commercial use)"
 MAX_SEED = 4_294_967_295
 
@@ -127,25 +127,11 @@ class ElevenLabsNarrator(Narrator):
             raise _translate(exc, "listing the voices", paid=False) from exc
 
     def _send(self, request: Callable[[], Any]) -> Any:
-        """Send the billed request again only when its answer proves nothing was made: a 429 (ElevenLabs' "too many
-        concurrent requests" or "system busy") or a connection that never opened."""
-        for attempt in range(1, PAID_TRIES + 1):
-            try:
-                return request()
-            except ApiError as exc:
-                wait = retry_after(httpx.Response(429, headers=exc.headers or {})) if exc.status_code == 429 else None
-                if exc.status_code != 429 or attempt == PAID_TRIES or (wait or 0) > MAX_RETRY_WAIT:
-                    raise _translate(exc, "speaking the narration", paid=True) from exc
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if attempt == PAID_TRIES:
-                    raise _translate(exc, "speaking the narration", paid=True) from exc
-                wait = None
-            except httpx.HTTPError as exc:
-                raise _translate(exc, "speaking the narration", paid=True) from exc
-            wait = float(attempt) if wait is None else wait
-            log.info("  ElevenLabs refused the request before doing anything; sending it again in %.0f s", wait)
-            self._sleep(wait)
-        raise AssertionError("unreachable")
+        """Send the billed request through `send_paid`: again only after an answer that proves nothing was made."""
+        try:
+            return send_paid(request, nothing_made, vendor="ElevenLabs", sleep=self._sleep)
+        except (ApiError, httpx.HTTPError) as exc:
+            raise _translate(exc, "speaking the narration", paid=True) from exc
 
     @contextmanager
     def _rate_learnt(self, voice: str) -> Iterator[None]:
@@ -213,6 +199,16 @@ class ElevenLabsNarrator(Narrator):
 def request_seed(model: str, voice_id: str, text: str) -> int:
     """The seed of a request (0..4294967295), from what it says: the same scene asked for again sounds the same."""
     return int(hashlib.sha256(f"{model}\n{voice_id}\n{text}".encode()).hexdigest(), 16) % (MAX_SEED + 1)
+
+
+def nothing_made(exc: Exception) -> Unmade | None:
+    """Whether an ElevenLabs failure proves nothing was made: a 429 (its "too many concurrent requests" or "system
+    busy"), with the pause it asks for, or a connection that never opened."""
+    if isinstance(exc, ApiError) and exc.status_code == 429:
+        return Unmade(retry_after(httpx.Response(429, headers=exc.headers or {})))
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return Unmade()
+    return None
 
 
 def _billed(headers: Any, text: str) -> int:

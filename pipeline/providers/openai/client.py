@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Callable
@@ -13,7 +12,8 @@ import httpx
 import openai
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
-from pipeline.providers.paid_tasks import CONNECT_TIMEOUT, retry_after
+from pipeline.providers.paid.download import CONNECT_TIMEOUT, retry_after
+from pipeline.providers.paid.send import PAID_TRIES, Unmade, send_paid
 from pipeline.settings import Settings
 
 try:  # openai 3.x sends through httpx2, whose errors are no subclasses of httpx's; openai 1.x has no httpx2
@@ -28,10 +28,6 @@ NEVER_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout, *_HTTPX2_NEVER_CONN
 # Servers such as Ollama or vLLM ignore the key, but the SDK refuses to start without one.
 NO_KEY_PLACEHOLDER = "no-key-needed"
 _KEYLIKE = re.compile(r"\b(sk|rk|sess)-[A-Za-z0-9_\-*]{6,}")
-PAID_TRIES = 3  # sends of one paid request, counting only answers that prove nothing was made
-MAX_RETRY_WAIT = 60.0
-
-log = logging.getLogger("shorts")
 T = TypeVar("T")
 
 
@@ -68,25 +64,18 @@ def never_connected(exc: openai.APIConnectionError) -> bool:
 
 
 def paid_call(request: Callable[[], T], tries: int = PAID_TRIES, sleep: Callable[[float], None] = time.sleep) -> T:
-    """Send a billed request, sending it again only when the answer proves nothing was made or billed: a 429 (a rate
-    limit, not an empty quota) or a connection that never opened. A timeout or a 5xx may have made the thing."""
-    for attempt in range(1, tries + 1):
-        try:
-            return request()
-        except openai.RateLimitError as exc:
-            if attempt == tries or getattr(exc, "code", None) == "insufficient_quota":
-                raise
-            wait = retry_after(exc.response)
-            if wait is not None and wait > MAX_RETRY_WAIT:
-                raise
-            wait = float(attempt) if wait is None else wait
-        except openai.APIConnectionError as exc:
-            if attempt == tries or not never_connected(exc):
-                raise
-            wait = float(attempt)
-        log.info("  OpenAI refused the request before doing anything; sending it again in %.0f s", wait)
-        sleep(wait)
-    raise AssertionError("unreachable")
+    """Send a billed OpenAI request through `send_paid`: sent again only after a 429 that is a rate limit (not an
+    empty quota) or a connection that never opened. A timeout or a 5xx may have made the thing."""
+    return send_paid(request, nothing_made, vendor="OpenAI", tries=tries, sleep=sleep)
+
+
+def nothing_made(exc: Exception) -> Unmade | None:
+    """Whether an OpenAI error proves the request made nothing, with the pause it asks for."""
+    if isinstance(exc, openai.RateLimitError) and getattr(exc, "code", None) != "insufficient_quota":
+        return Unmade(retry_after(exc.response))
+    if isinstance(exc, openai.APIConnectionError) and never_connected(exc):
+        return Unmade()
+    return None
 
 
 def client_options(settings: Settings, flag: str) -> dict[str, Any]:

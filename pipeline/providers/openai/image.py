@@ -16,12 +16,12 @@ from PIL import Image, ImageOps
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, ShortRequest, VideoFormat
 from pipeline.prompts import fill
-from pipeline.providers.billing import ledger_entry
 from pipeline.providers.openai.client import (
     PAID_TRIES, check_model, make_client, paid_call, paid_options, vendor_error,
 )
 from pipeline.providers.openai.prices import image_usd
-from pipeline.providers.paid_tasks import billed, timeouts
+from pipeline.providers.paid.download import timeouts
+from pipeline.providers.paid.send import billed, ledger_entry
 from pipeline.settings import Settings, default
 from pipeline.providers.base import ImageMaker
 from pipeline.state.ledger import USD, Ledger, open_ledger

@@ -16,7 +16,7 @@ from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.client import (
     PAID_TRIES, check_model, make_client, paid_call, paid_options, vendor_error,
 )
-from pipeline.providers.paid_tasks import billed
+from pipeline.providers.paid.send import billed
 from pipeline.providers.openai.words import OpenAIWordTimer
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings, default

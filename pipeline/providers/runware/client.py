@@ -15,7 +15,9 @@ import httpx
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Scene
-from pipeline.providers.paid_tasks import covering_duration, required_key, retry_after, shared_http_client, timeouts
+from pipeline.providers.inputs import covering_duration, required_key
+from pipeline.providers.paid.download import retry_after, shared_http_client, timeouts
+from pipeline.providers.paid.send import Unmade
 from pipeline.settings import Settings
 
 PROVIDER = "runware"
@@ -44,6 +46,13 @@ VIDEO_MODELS: dict[str, VideoModel] = {
     # Runway's own price is 12 credits ($0.12) a second; Runware lists none we rely on, so the bound is higher.
     "runway:1@2": VideoModel("Runway Gen-4.5", (5, 8, 10), (720, 1280), True, 0.15, 1000),
 }
+
+
+def video_model(model: str) -> VideoModel:
+    """What we rely on about `model`; a ValueError for one this pipeline does not know."""
+    if model not in VIDEO_MODELS:
+        raise ValueError(f"{model} is not a Runware image-to-video model this pipeline knows")
+    return VIDEO_MODELS[model]
 
 
 def clip_duration(model: str, seconds: float) -> int:
@@ -132,6 +141,13 @@ class RunwareClient:
             status = response.status_code if response.status_code >= 400 else 400 if errors else 502
             raise RunwareAPIError(status, errors, wait=retry_after(response))
         return [item for item in body["data"] if isinstance(item, dict)]
+
+
+def nothing_made(exc: Exception) -> Unmade | None:
+    """Whether a submission's failure proves Runware's queue took nothing: a 429, with the pause it asks for."""
+    if isinstance(exc, RunwareAPIError) and exc.status == 429:
+        return Unmade(exc.wait)
+    return None
 
 
 def _is_gone(error: dict[str, Any]) -> bool:

@@ -9,9 +9,11 @@ import httpx
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.paid_tasks import cut_text, data_uri, is_portrait_9_16, video_size
-from pipeline.providers.runware.client import VIDEO_MODELS, RunwareClient, client_options, clip_duration, clip_usd
-from pipeline.providers.runware.tasks import RunwareJob, RunwareTasks
+from pipeline.providers.inputs import cut_text, data_uri
+from pipeline.providers.probe import is_portrait_9_16, video_size
+from pipeline.providers.runware.client import clip_duration, clip_usd, video_model
+from pipeline.providers.paid.jobs import Job, PaidJobs
+from pipeline.providers.runware.tasks import RunwareVendor, runware_jobs
 from pipeline.settings import Settings, default
 from pipeline.state.store import content_key
 from pipeline.providers.base import ClipMaker
@@ -31,19 +33,15 @@ class RunwareClipMaker(ClipMaker):
     name: ClassVar[str] = "runware"
     cost_unit: ClassVar[str] = "usd"  # make_clip returns dollars, not credits
 
-    def __init__(self, tasks: RunwareTasks, model: str = default("runware_video_model")) -> None:
-        if model not in VIDEO_MODELS:
-            raise ValueError(f"{model} is not a Runware image-to-video model this pipeline knows")
-        self.tasks = tasks
-        self.model = model
+    def __init__(self, tasks: PaidJobs[RunwareVendor], model: str = default("runware_video_model")) -> None:
+        self.tasks, self.model, self.spec = tasks, model, video_model(model)
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwareClipMaker:
-        client = RunwareClient(**client_options(settings, "--video runware"), http_client=http_client)
-        return cls(RunwareTasks.from_settings(settings, client, http_client), settings.runware_video_model)
+        return cls(runware_jobs(settings, "--video runware", http_client), settings.runware_video_model)
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
-        spec = VIDEO_MODELS[self.model]
+        spec = self.spec
         prompt = cut_text(scene.motion_prompt, spec.prompt_limit)
         request: dict[str, Any] = dict(model=self.model, positivePrompt=prompt,
                                        duration=clip_duration(self.model, scene.seconds))
@@ -57,7 +55,7 @@ class RunwareClipMaker(ClipMaker):
                 {"image": data_uri(frame), "frame": "first"}]}, deliveryMethod="async", outputType="URL",
                 outputFormat="MP4", includeCost=True)
 
-        job = RunwareJob(key=key, kind="clip", model=self.model, estimate=clip_usd(self.model, scene.seconds),
-                         label=f"scene {scene.index} clip", task=task, verify=check_portrait_video,
-                         fix="rerun with --video offline")
+        job = Job(key=key, kind="clip", model=self.model, estimate=clip_usd(self.model, scene.seconds),
+                  label=f"scene {scene.index} clip", prepare=task, verify=check_portrait_video,
+                  fix="rerun with --video offline")
         return self.tasks.produce(job, dest)

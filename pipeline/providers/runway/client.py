@@ -16,9 +16,9 @@ from pydantic import BaseModel
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Scene
-from pipeline.providers.paid_tasks import (
-    covering_duration, cut_text, data_uri, required_key, retry_after, shared_http_client, timeouts,
-)
+from pipeline.providers.inputs import covering_duration, cut_text, data_uri, required_key
+from pipeline.providers.paid.download import retry_after, shared_http_client, timeouts
+from pipeline.providers.paid.send import Unmade
 from pipeline.settings import Settings
 from pipeline.speech_text import spoken_text
 
@@ -128,6 +128,19 @@ def ambiguous(exc: Exception) -> bool:
     return isinstance(exc, runwayml.APIResponseValidationError)
 
 
+def nothing_made(exc: Exception) -> Unmade | None:
+    """Whether a create's failure proves Runway made no task: a 429 that says when to ask again (without one, it is
+    the model's daily limit), or a connection that never opened."""
+    import runwayml
+
+    if isinstance(exc, runwayml.RateLimitError):
+        wait = retry_after(exc.response)
+        return None if wait is None else Unmade(wait)
+    if isinstance(exc, runwayml.APIConnectionError) and not ambiguous(exc):
+        return Unmade()
+    return None
+
+
 def _reason(exc: runwayml.APIStatusError) -> str:
     """Runway's own words for a rejected request: the field and why, when it says."""
     body = exc.body if isinstance(exc.body, dict) else {}
@@ -170,6 +183,17 @@ def runway_error(exc: runwayml.APIError, doing: str, *, created: bool | None) ->
     status = f"HTTP {exc.status_code}" if isinstance(exc, runwayml.APIStatusError) else type(exc).__name__
     return ProviderError(f"Runway failed while {doing} ({status}); rerun the same command to resume "
                          "without a new charge.", retry_safe=True)
+
+
+def tier_concurrency(client: runwayml.RunwayML, model: str, fallback: int = 2) -> int:
+    """How many tasks of `model` the key's tier runs at once (a free read), else `fallback`."""
+    import runwayml
+
+    try:
+        limits = client.organization.retrieve().tier.models.get(model)
+    except runwayml.APIError:
+        return fallback
+    return (limits.max_concurrent_generations if limits else None) or fallback
 
 
 class RunwayAccount(BaseModel):

@@ -6,16 +6,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-import runwayml
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.paid_tasks import video_size
+from pipeline.providers.probe import video_size
 from pipeline.providers.runway.client import (
-    DATA_URI_LIMIT, DURATIONS, RATIO, RATIO_SIZE, SILENT_ON_REQUEST, clip_credits, clip_duration, client_options,
-    cut_prompt, image_uri, make_client,
+    DATA_URI_LIMIT, DURATIONS, RATIO, RATIO_SIZE, SILENT_ON_REQUEST, clip_credits, clip_duration, cut_prompt, image_uri,
 )
-from pipeline.providers.runway.tasks import Job, RunwayTasks
+from pipeline.providers.paid.jobs import Job, PaidJobs
+from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.settings import Settings, default
 from pipeline.state.store import content_key
 from pipeline.providers.base import ClipMaker
@@ -34,7 +33,7 @@ class RunwayClipMaker(ClipMaker):
 
     name: ClassVar[str] = "runway"
 
-    def __init__(self, tasks: RunwayTasks, model: str = default("runway_video_model"),
+    def __init__(self, tasks: PaidJobs[RunwayVendor], model: str = default("runway_video_model"),
                  data_uri_limit: int = DATA_URI_LIMIT) -> None:
         if model not in DURATIONS:
             raise ValueError(f"{model} is not a Runway image-to-video model that accepts {RATIO}")
@@ -44,8 +43,7 @@ class RunwayClipMaker(ClipMaker):
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayClipMaker:
-        client = make_client(**client_options(settings, "--video runway"), http_client=http_client)
-        return cls(RunwayTasks.from_settings(settings, client, http_client), settings.runway_video_model)
+        return cls(runway_jobs(settings, "--video runway", http_client), settings.runway_video_model)
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
         duration = clip_duration(self.model, scene.seconds)
@@ -56,11 +54,10 @@ class RunwayClipMaker(ClipMaker):
         # Everything that decides the paid task: the same key on a rerun means "resume, don't pay again".
         key = content_key("runway-clip", image=frame, **request)
 
-        def prepare(client: runwayml.RunwayML) -> dict[str, Any]:
-            return dict(request, prompt_image=image_uri(client, frame, self.data_uri_limit))
+        def prepare() -> dict[str, Any]:
+            return dict(request, prompt_image=image_uri(self.tasks.vendor.client, frame, self.data_uri_limit))
 
         job = Job(key=key, kind="clip", model=self.model, estimate=clip_credits(self.model, scene.seconds),
-                  label=f"scene {scene.index} clip", prepare=prepare,
-                  create=lambda client, payload: client.image_to_video.create(**payload), verify=check_video,
+                  label=f"scene {scene.index} clip", prepare=prepare, verify=check_video, endpoint="image_to_video",
                   fix="rerun with --video offline")
         return self.tasks.produce(job, dest)

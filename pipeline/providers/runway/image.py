@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-import runwayml
 from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.paid_tasks import Unreadable, is_portrait_9_16
-from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, client_options, cut_prompt, image_uri, make_client
-from pipeline.providers.runway.tasks import Job, RunwayTasks
+from pipeline.providers.probe import Unreadable, is_portrait_9_16
+from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, cut_prompt, image_uri
+from pipeline.providers.paid.jobs import Job, PaidJobs
+from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.settings import Settings, default
 from pipeline.state.store import content_key
 from pipeline.providers.base import ImageMaker
@@ -39,14 +39,13 @@ class RunwayImageMaker(ImageMaker):
 
     name: ClassVar[str] = "runway"
 
-    def __init__(self, tasks: RunwayTasks, model: str = default("runway_image_model")) -> None:
+    def __init__(self, tasks: PaidJobs[RunwayVendor], model: str = default("runway_image_model")) -> None:
         self.tasks = tasks
         self.model = model
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayImageMaker:
-        client = make_client(**client_options(settings, "--image runway"), http_client=http_client)
-        return cls(RunwayTasks.from_settings(settings, client, http_client), settings.runway_image_model)
+        return cls(runway_jobs(settings, "--image runway", http_client), settings.runway_image_model)
 
     def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path,
                    reference: Path | None = None) -> tuple[str | None, float]:
@@ -56,15 +55,15 @@ class RunwayImageMaker(ImageMaker):
         request: dict[str, Any] = dict(model=self.model, ratio=RATIO, prompt_text=cut_prompt(text), seed=seed)
         key = content_key("runway-image", reference=reference, **request)
 
-        def prepare(client: runwayml.RunwayML) -> dict[str, Any]:
+        def prepare() -> dict[str, Any]:
             if not reference:
                 return request
-            return dict(request, reference_images=[{"uri": image_uri(client, reference), "tag": REFERENCE_TAG}])
+            uri = image_uri(self.tasks.vendor.client, reference)
+            return dict(request, reference_images=[{"uri": uri, "tag": REFERENCE_TAG}])
 
         job = Job(key=key, kind="first frame", model=self.model, estimate=CREDITS_PER_IMAGE[self.model],
-                  label=f"scene {scene.index} first frame", prepare=prepare,
-                  create=lambda client, payload: client.text_to_image.create(**payload), verify=check_image,
-                  fix="rerun with --image offline")
+                  label=f"scene {scene.index} first frame", prepare=prepare, verify=check_image,
+                  endpoint="text_to_image", fix="rerun with --image offline")
         task_id, cost = self.tasks.produce(job, dest)
         _fit_png(dest, fmt)
         return task_id, cost

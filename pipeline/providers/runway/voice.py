@@ -14,9 +14,10 @@ from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Narrator
-from pipeline.providers.paid_tasks import Unreadable
-from pipeline.providers.runway.client import PROMPT_LIMIT, client_options, make_client, voice_credits
-from pipeline.providers.runway.tasks import Job, RunwayTasks
+from pipeline.providers.probe import Unreadable
+from pipeline.providers.runway.client import PROMPT_LIMIT, voice_credits
+from pipeline.providers.paid.jobs import Job, PaidJobs
+from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings, default
 from pipeline.state.store import content_key
@@ -44,7 +45,7 @@ class RunwayNarrator(Narrator):
 
     name: ClassVar[str] = "runway"
 
-    def __init__(self, tasks: RunwayTasks, model: str = default("runway_voice_model"),
+    def __init__(self, tasks: PaidJobs[RunwayVendor], model: str = default("runway_voice_model"),
                  voice: str = default("runway_voice"),
                  credits_per_50_characters: float = default("runway_voice_credits_per_50_characters")) -> None:
         self.tasks = tasks
@@ -55,8 +56,7 @@ class RunwayNarrator(Narrator):
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayNarrator:
-        client = make_client(**client_options(settings, "--voice runway"), http_client=http_client)
-        tasks = RunwayTasks.from_settings(settings, client, http_client, settings.runway_voice_deadline_minutes)
+        tasks = runway_jobs(settings, "--voice runway", http_client, settings.runway_voice_deadline_minutes)
         return cls(tasks, settings.runway_voice_model, settings.runway_voice,
                    settings.runway_voice_credits_per_50_characters)
 
@@ -92,8 +92,7 @@ class RunwayNarrator(Narrator):
         job = Job(key=content_key("runway-voice", **request), kind="narration", model=self.model,
                   estimate=voice_credits(text, self.credits_per_50_characters),
                   label=f"narration \"{' '.join(words[:4])}{' …' if len(words) > 4 else ''}\"",
-                  prepare=lambda client: request,
-                  create=lambda client, payload: client.text_to_speech.create(**payload), verify=keep,
+                  prepare=lambda: request, verify=keep, endpoint="text_to_speech",
                   fix="rerun with --voice offline", reword="reword the scene's narration",
                   deadline_setting="SHORTS_RUNWAY_VOICE_DEADLINE_MINUTES")
         try:
