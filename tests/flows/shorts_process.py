@@ -15,6 +15,14 @@ from pathlib import Path
 SHORTS = str(Path(sys.executable).parent / "shorts")
 
 
+def make(*args: str) -> subprocess.CompletedProcess:
+    """`shorts make ARGS --json` run to its end, which must be a success."""
+    result = subprocess.run([SHORTS, "make", *args, "--json"], capture_output=True, text=True, timeout=600,
+                            env=os.environ)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
 class ShortsProcess:
     """`shorts ARGS` in its own process group, with stdout collected and stderr lines watched."""
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,14 +14,7 @@ from fakes.runway import video_bytes
 from fakes.stock import CATALOGUE, words
 from pipeline.providers.folder.files import probe_video
 
-SHORTS = str(Path(sys.executable).parent / "shorts")
-
-
-def make(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([SHORTS, "make", *args, "--json"], capture_output=True, text=True, timeout=600,
-                            env=os.environ)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
+from shorts_process import make
 
 
 @pytest.mark.flow

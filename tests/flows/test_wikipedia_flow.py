@@ -5,9 +5,6 @@ tests/test_wikipedia.py: a whole run more would add 20 s to the suite.)"""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -16,14 +13,7 @@ import pytest
 
 from fakes.wikipedia import FILES, FakeWikipedia
 
-SHORTS = str(Path(sys.executable).parent / "shorts")
-
-
-def make(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([SHORTS, "make", *args, "--json"], capture_output=True, text=True, timeout=600,
-                            env=os.environ)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
+from shorts_process import make
 
 
 def frames(video: Path) -> np.ndarray:
