@@ -65,14 +65,16 @@ class Palette:
     glow: RGB
 
 
+# No accent is the captions' yellow highlight (CaptionStyle.highlight): in a close shot the disc fills the frame
+# behind the caption, and a yellow word on a yellow disc no longer stands out.
 PALETTES = (
-    Palette((14, 16, 44), (62, 30, 112), (255, 200, 61), (120, 90, 255)),  # midnight
+    Palette((14, 16, 44), (62, 30, 112), (255, 140, 190), (120, 90, 255)),  # midnight
     Palette((3, 34, 56), (0, 104, 124), (255, 138, 101), (0, 200, 190)),  # deep sea
-    Palette((36, 8, 18), (138, 34, 48), (255, 214, 10), (255, 110, 60)),  # ember
+    Palette((36, 8, 18), (138, 34, 48), (140, 220, 255), (255, 110, 60)),  # ember
     Palette((6, 32, 26), (22, 98, 66), (222, 255, 110), (60, 200, 120)),  # forest
     Palette((32, 8, 46), (148, 34, 112), (120, 230, 255), (255, 90, 170)),  # plum
     Palette((18, 22, 30), (56, 68, 92), (255, 107, 107), (110, 140, 200)),  # slate
-    Palette((22, 14, 52), (176, 64, 84), (255, 224, 140), (255, 120, 90)),  # dusk
+    Palette((22, 14, 52), (176, 64, 84), (150, 240, 220), (255, 120, 90)),  # dusk
     Palette((4, 24, 48), (24, 64, 150), (110, 255, 200), (60, 140, 255)),  # cobalt
 )
 
