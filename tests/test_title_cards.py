@@ -78,7 +78,7 @@ def test_a_new_narration_is_a_new_card_but_other_frames_keep_their_names(tiny, t
     first = make_first_frame(OCTOPUS, "neon", tiny, OfflineImageMaker(), store)
     reworded = OCTOPUS.model_copy(update={"narration": "Octopuses vanish against the reef in a blink."})
     second = make_first_frame(reworded, "neon", tiny, OfflineImageMaker(), store)
-    assert first.path != second.path and first.model == "title-card-v2"
+    assert first.path != second.path and first.model == "title-card-v3"
     assert make_first_frame(OCTOPUS, "neon", tiny, OfflineImageMaker(), store).path == first.path
 
 

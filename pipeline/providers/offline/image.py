@@ -16,7 +16,7 @@ class OfflineImageMaker(ImageMaker):
 
     name: ClassVar[str] = "offline"
     # The model names the look, so a changed design is a new asset key, never an old picture reused.
-    model = "title-card-v2"
+    model = "title-card-v3"
     draws_narration: ClassVar[bool] = True  # the card shows the narration's words, so they are part of its key
 
     def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, *,
