@@ -8,14 +8,17 @@ Each platform is a `PostTarget`: a name, an account, a `check` of its rules (a r
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.errors import ProviderError
 from pipeline.models import Script
+from pipeline.settings import Settings
 from pipeline.state.ledger import Ledger, Post
 
 Platform = Literal["youtube", "instagram", "facebook", "tiktok"]  # a pick list in the Prefect UI's run forms
@@ -89,6 +92,20 @@ class PostJob:
     def abandon(self, why: str) -> None:
         """The remote side dropped this post before it was published: the next run starts a new one."""
         self.mark(ABANDONED, remote_id=None, upload_url=None, detail=why[:300])
+
+
+T = TypeVar("T")
+
+
+def poll(check: Callable[[], T | None], still: str, settings: Settings, sleep: Callable[[float], None]) -> T:
+    """What `check` returns once it returns something (it raises when the platform gave up), asked every
+    SHORTS_POST_POLL_SECONDS for at most SHORTS_POST_WAIT_MINUTES; `still` says what is still going on after that."""
+    deadline = time.monotonic() + settings.post_wait_minutes * 60
+    while (done := check()) is None:
+        if time.monotonic() > deadline:
+            raise ProviderError(f"{still} after {settings.post_wait_minutes:g} min")
+        sleep(settings.post_poll_seconds)
+    return done
 
 
 class PostTarget(Protocol):

@@ -18,7 +18,7 @@ import httpx
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Script
 from pipeline.publish.contract import (
-    CREATED, POSTED, PUBLISHING, UPLOADED, PostJob, PostOutcome, VideoFacts, caption,
+    CREATED, POSTED, PUBLISHING, UPLOADED, PostJob, PostOutcome, VideoFacts, caption, poll,
 )
 from pipeline.publish.graph import GraphClient
 from pipeline.publish.tokens import load_token
@@ -110,8 +110,7 @@ class FacebookTarget:
                    for name in ("uploading", "processing", "publishing")}}
 
     def _wait_until_published(self, video_id: str, job: PostJob) -> PostOutcome:
-        deadline = time.monotonic() + self.settings.post_wait_minutes * 60
-        while True:
+        def published() -> PostOutcome | None:
             phase = self._phases(video_id)
             if phase.get("publishing") == "complete" or phase.get("video") == "published":
                 job.mark(POSTED, post_id=video_id, link=reel_link(video_id))
@@ -120,10 +119,9 @@ class FacebookTarget:
                 job.abandon("processing error")  # this video will not become a Reel: the rerun starts another
                 raise ProviderError(f"Facebook could not process the Reel (video {phase.get('video')}, processing "
                                     f"{phase.get('processing')}, publishing {phase.get('publishing')})")
-            if time.monotonic() > deadline:
-                raise ProviderError(f"Facebook is still processing the Reel after "
-                                    f"{self.settings.post_wait_minutes:g} min")
-            self.sleep(self.settings.post_poll_seconds)
+            return None
+
+        return poll(published, "Facebook is still processing the Reel", self.settings, self.sleep)
 
     def _posted_today(self) -> int:
         """Reels this Page got from shorts in the last 24 hours, from the ledger."""

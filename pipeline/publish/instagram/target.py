@@ -18,7 +18,7 @@ import httpx
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Script
 from pipeline.publish.contract import (
-    CREATED, POSTED, PUBLISHING, UPLOADED, PostJob, PostOutcome, VideoFacts, caption,
+    CREATED, POSTED, PUBLISHING, UPLOADED, PostJob, PostOutcome, VideoFacts, caption, poll,
 )
 from pipeline.publish.graph import GraphClient
 from pipeline.publish.tokens import load_token
@@ -106,18 +106,14 @@ class InstagramTarget:
         return str(answer.get("status_code") or "IN_PROGRESS")
 
     def _wait_until_finished(self, container: str, job: PostJob) -> None:
-        deadline = time.monotonic() + self.settings.post_wait_minutes * 60
-        while True:
+        def finished() -> bool | None:
             status = self._status(container)
-            if status == "FINISHED":
-                return
             if status in ("ERROR", "EXPIRED"):
                 job.abandon(f"container {status}")
                 raise ProviderError(f"Instagram could not process the video (container {status})")
-            if time.monotonic() > deadline:
-                raise ProviderError(f"Instagram is still processing the video after "
-                                    f"{self.settings.post_wait_minutes:g} min")
-            self.sleep(self.settings.post_poll_seconds)
+            return True if status == "FINISHED" else None
+
+        poll(finished, "Instagram is still processing the video", self.settings, self.sleep)
 
     def describe_account(self) -> str:
         me = self.graph.get(self.account, fields="username")

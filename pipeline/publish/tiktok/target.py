@@ -18,7 +18,7 @@ import httpx
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Script
 from pipeline.publish.contract import (
-    CREATED, DRAFTED, POSTED, UPLOADED, PostJob, PostOutcome, VideoFacts, caption, utf16_length,
+    CREATED, DRAFTED, POSTED, UPLOADED, PostJob, PostOutcome, VideoFacts, caption, poll, utf16_length,
 )
 from pipeline.publish.tiktok.client import CHUNK_SIZE, TikTokClient, TikTokError, chunking
 from pipeline.settings import Settings
@@ -137,18 +137,14 @@ class TikTokTarget:
         return self.client.call("/v2/post/publish/status/fetch/", {"publish_id": publish_id})
 
     def _wait(self, publish_id: str, job: PostJob) -> dict[str, Any]:
-        deadline = time.monotonic() + self.settings.post_wait_minutes * 60
-        while True:
+        def done() -> dict[str, Any] | None:
             status = self._status(publish_id)
-            if status.get("status") in DONE_STATUSES:
-                return status
             if status.get("status") == "FAILED":
                 job.abandon(f"failed: {status.get('fail_reason')}")
                 raise ProviderError(f"TikTok could not process the video ({status.get('fail_reason') or 'failed'})")
-            if time.monotonic() > deadline:
-                raise ProviderError(f"TikTok is still processing the video after "
-                                    f"{self.settings.post_wait_minutes:g} min")
-            self.sleep(self.settings.post_poll_seconds)
+            return status if status.get("status") in DONE_STATUSES else None
+
+        return poll(done, "TikTok is still processing the video", self.settings, self.sleep)
 
     def _done(self, job: PostJob, status: dict[str, Any]) -> PostOutcome:
         if status.get("status") == "SEND_TO_USER_INBOX":
