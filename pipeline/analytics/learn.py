@@ -8,6 +8,7 @@ from collections.abc import Callable
 from statistics import median
 
 from pipeline.analytics.models import MILESTONES, AnalyticsNumbers, Learnings, ShortStats
+from pipeline.analytics.variety import jaccard
 from pipeline.settings import Settings
 
 MIN_SHORTS = 3  # fewer Shorts with enough data than this teach nothing
@@ -128,10 +129,6 @@ def _words(text: str) -> set[str]:
     return {word for word in _WORD.findall(text.casefold()) if word not in _STOP and len(word) > 2}
 
 
-def _similarity(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
 def topic_preference(learnings: Learnings) -> Callable[[str], float]:
     """A score per topic for the queue order: how close it is to the winners, less how close to the losers."""
     winners = [_words(t) for t in learnings.winners]
@@ -139,8 +136,8 @@ def topic_preference(learnings: Learnings) -> Callable[[str], float]:
 
     def score(topic: str) -> float:
         words = _words(topic)
-        best = max((_similarity(words, w) for w in winners), default=0.0)
-        worst = max((_similarity(words, w) for w in losers), default=0.0)
+        best = max((jaccard(words, w) for w in winners), default=0.0)
+        worst = max((jaccard(words, w) for w in losers), default=0.0)
         return best - worst
 
     return score

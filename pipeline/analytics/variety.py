@@ -78,7 +78,7 @@ def near_copy(script: Script, earlier: list[Earlier]) -> NearCopy | None:
     for other in earlier:
         for part, similarity, limit in (
                 ("hook", SequenceMatcher(None, hook, _words(other.hook)).ratio() if hook else 0.0, HOOK_LIMIT),
-                ("script", _jaccard(triples, _triples(other.narration)), SCRIPT_LIMIT)):
+                ("script", jaccard(triples, _triples(other.narration)), SCRIPT_LIMIT)):
             if similarity >= limit and (closest is None or similarity > closest.similarity):
                 closest = NearCopy(part=part, similarity=round(similarity, 2), earlier=other)
     return closest
@@ -93,5 +93,6 @@ def _triples(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
 
 
-def _jaccard(a: set, b: set) -> float:
+def jaccard(a: set, b: set) -> float:
+    """How alike two sets are: what they share over what either has (0 when one is empty)."""
     return len(a & b) / len(a | b) if a and b else 0.0
