@@ -30,8 +30,11 @@ SCALE = 360  # frames are read this wide: enough to see the letters, a quarter o
 def stream_start(mp4: Path, kind: str) -> float:
     """When the first video frame or audio sample of `mp4` is presented, in seconds (after any edit list)."""
     show = ["-vf", "showinfo", "-frames:v", "1"] if kind == "v" else ["-af", "ashowinfo", "-t", "0.05"]
-    result = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-i", str(mp4), "-map", f"0:{kind}:0",
-                             *show, "-f", "null", "-"], capture_output=True, text=True)
+    result = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-i", str(mp4), "-map", f"0:{kind}:0", *show, "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    )
     found = re.search(r"pts_time:\s*(-?[\d.]+)", result.stderr)
     if not found:
         raise RuntimeError(f"no {kind} stream in {mp4}")
@@ -49,8 +52,27 @@ def word_onsets(mp4: Path, words: list[str]) -> list[float | None]:
     (no letters, or none of the dictionary's words make it up)."""
     from pocketsphinx import Decoder
 
-    pcm = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(mp4), "-map", "0:a:0",
-                          "-ac", "1", "-ar", str(RATE), "-f", "s16le", "-"], capture_output=True, check=True).stdout
+    pcm = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            str(mp4),
+            "-map",
+            "0:a:0",
+            "-ac",
+            "1",
+            "-ar",
+            str(RATE),
+            "-f",
+            "s16le",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     decoder = Decoder(samprate=RATE, loglevel="ERROR")
     said = [_sayable(decoder, w) for w in words]
     decoder.set_align_text(" ".join(w for w in said if w))
@@ -74,17 +96,22 @@ def _sayable(decoder, word: str) -> str | None:
     for end in range(1, len(plain) + 1):
         for start in range(end):
             piece = plain[start:end]
-            if best[start] is not None and (end - start > 1 or start == end - 1) and decoder.lookup_word(piece):
-                if best[end] is None or len(best[start]) + 1 < len(best[end]):
-                    best[end] = best[start] + [piece]
+            if (
+                best[start] is not None
+                and (end - start > 1 or start == end - 1)
+                and decoder.lookup_word(piece)
+                and (best[end] is None or len(best[start]) + 1 < len(best[end]))
+            ):
+                best[end] = best[start] + [piece]
     if not best[-1]:
         return None
     decoder.add_word(plain, " ".join(decoder.lookup_word(p) for p in best[-1]), True)
     return plain
 
 
-def highlight_changes(mp4: Path, highlight: tuple[int, int, int] = HIGHLIGHT, rows: tuple[float, float] = ROWS
-                      ) -> list[float]:
+def highlight_changes(
+    mp4: Path, highlight: tuple[int, int, int] = HIGHLIGHT, rows: tuple[float, float] = ROWS
+) -> list[float]:
     """The presentation times of the frames where the highlighted word changes: it appears, or moves. Only the
     caption's `rows` (shares of the height) are looked at: a title card's yellow letters move with the picture."""
     width, height = _size(mp4)
@@ -93,9 +120,26 @@ def highlight_changes(mp4: Path, highlight: tuple[int, int, int] = HIGHLIGHT, ro
     fps, start = _fps(mp4), stream_start(mp4, "v")
     near = max(2, round(0.012 * w))  # a letter's stroke and its outline, at this width
     changes, before, n = [], None, 0
-    with subprocess.Popen([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(mp4), "-map", "0:v:0",
-                           "-vf", f"scale={w}:{h}", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                          stdout=subprocess.PIPE) as reader:
+    with subprocess.Popen(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            str(mp4),
+            "-map",
+            "0:v:0",
+            "-vf",
+            f"scale={w}:{h}",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        stdout=subprocess.PIPE,
+    ) as reader:
         while chunk := reader.stdout.read(w * h * 3):
             frame = np.frombuffer(chunk, np.uint8).reshape(h, w, 3)[round(rows[0] * h) : round(rows[1] * h)]
             frame = frame.astype(np.int16)
@@ -103,7 +147,7 @@ def highlight_changes(mp4: Path, highlight: tuple[int, int, int] = HIGHLIGHT, ro
             dark = frame.max(axis=2) < 60
             lit &= ndimage.maximum_filter(dark, size=2 * near + 1)  # the caption's, not a yellow in the picture
             box = _box(lit) if lit.sum() >= 4 else None
-            if box and (before is None or max(abs(a - b) for a, b in zip(box, before)) > 1):
+            if box and (before is None or max(abs(a - b) for a, b in zip(box, before, strict=False)) > 1):
                 changes.append(start + n / fps)
             before, n = box, n + 1
     return changes
@@ -115,8 +159,9 @@ def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def _probe(mp4: Path) -> str:
-    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-i", str(mp4)], capture_output=True,
-                          text=True).stderr
+    return subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-i", str(mp4)], capture_output=True, text=True
+    ).stderr
 
 
 def _size(mp4: Path) -> tuple[int, int]:
@@ -139,8 +184,9 @@ def match(onsets: list[float | None], changes: list[float], worst: float = 0.5) 
     for i in range(1, n + 1):
         t = timed[i - 1][1]
         for j in range(1, m + 1):
-            cost[i, j] = min(cost[i - 1, j - 1] + min(abs(changes[j - 1] - t), worst),
-                             cost[i - 1, j] + worst, cost[i, j - 1] + worst)
+            cost[i, j] = min(
+                cost[i - 1, j - 1] + min(abs(changes[j - 1] - t), worst), cost[i - 1, j] + worst, cost[i, j - 1] + worst
+            )
     out: list[float | None] = [None] * len(onsets)
     i, j = n, m
     while i and j:
@@ -161,15 +207,19 @@ def measure(mp4: Path, words: list[str]) -> dict:
     and median absolute in ms, share late, share within 0.1 s (a word whose highlight never appears counts as not)."""
     onsets = word_onsets(mp4, words)
     shown = match(onsets, highlight_changes(mp4))
-    pairs = [(t, s) for t, s in zip(onsets, shown) if t is not None]
+    pairs = [(t, s) for t, s in zip(onsets, shown, strict=False) if t is not None]
     errors = [s - t for t, s in pairs if s is not None]
     if not errors:
         raise RuntimeError(f"no highlight in {mp4} matched a spoken word")
-    return {"words": len(words), "aligned": len(pairs), "unmatched": len(pairs) - len(errors),
-            "median_ms": round(1000 * statistics.median(errors), 1),
-            "median_abs_ms": round(1000 * statistics.median(map(abs, errors)), 1),
-            "late": round(sum(e > 0 for e in errors) / len(pairs), 3),
-            "within_0.1s": round(sum(abs(e) <= 0.1 for e in errors) / len(pairs), 3)}
+    return {
+        "words": len(words),
+        "aligned": len(pairs),
+        "unmatched": len(pairs) - len(errors),
+        "median_ms": round(1000 * statistics.median(errors), 1),
+        "median_abs_ms": round(1000 * statistics.median(map(abs, errors)), 1),
+        "late": round(sum(e > 0 for e in errors) / len(pairs), 3),
+        "within_0.1s": round(sum(abs(e) <= 0.1 for e in errors) / len(pairs), 3),
+    }
 
 
 def main() -> None:
@@ -180,10 +230,13 @@ def main() -> None:
     for folder in args.folders:
         words = srt_words((folder / "captions.srt").read_text(encoding="utf-8"))
         result = {"folder": str(folder), **measure(folder / "final.mp4", words)}
-        print(json.dumps(result) if args.json else
-              f"{folder}: {result['aligned']} words, highlight minus onset median {result['median_ms']} ms "
-              f"(|median| {result['median_abs_ms']} ms), late on {result['late']:.1%}, within 0.1 s "
-              f"{result['within_0.1s']:.1%}, {result['unmatched']} without a highlight")
+        print(
+            json.dumps(result)
+            if args.json
+            else f"{folder}: {result['aligned']} words, highlight minus onset median {result['median_ms']} ms "
+            f"(|median| {result['median_abs_ms']} ms), late on {result['late']:.1%}, within 0.1 s "
+            f"{result['within_0.1s']:.1%}, {result['unmatched']} without a highlight"
+        )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,10 @@ def measure(path: Path, url: str | None, tasks: int) -> dict[str, float]:
 
     for i in range(tasks):
         ledger = timed("open", lambda: Ledger(path, url=url))
-        row = timed("reserve", lambda: ledger.reserve(key=f"k{i}", provider="runway", kind="clip", model="m",
-                                                      estimate=1, daily_cap=10**9))
+        row = timed(
+            "reserve",
+            lambda: ledger.reserve(key=f"k{i}", provider="runway", kind="clip", model="m", estimate=1, daily_cap=10**9),
+        )
         timed("update", lambda: ledger.update(row, task_id=f"t{i}-{time.time_ns()}", status=DONE))
         timed("latest", lambda: ledger.latest("runway", f"k{i}"))
     return {name: round(statistics.median(values), 2) for name, values in times.items()}

@@ -29,7 +29,11 @@ from PIL import Image
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
 from pipeline.render.motion import (
-    encode_frames, moving_still_frames, save_moving_still, still_frames, still_yuv_frames,
+    encode_frames,
+    moving_still_frames,
+    save_moving_still,
+    still_frames,
+    still_yuv_frames,
 )
 from pipeline.render.stitch import decode
 
@@ -44,8 +48,14 @@ def h264_rgb(image: Image.Image, frames: int, seed: int, dest: Path) -> Path:
 
 def h264_yuv(image: Image.Image, frames: int, seed: int, dest: Path) -> Path:
     path = dest.with_suffix(".mp4")
-    encode_frames(still_yuv_frames(image, frames, FORMAT.fps, seed), path, FORMAT, preset="ultrafast", crf=20,
-                  pix_fmt_in="yuv420p")
+    encode_frames(
+        still_yuv_frames(image, frames, FORMAT.fps, seed),
+        path,
+        FORMAT,
+        preset="ultrafast",
+        crf=20,
+        pix_fmt_in="yuv420p",
+    )
     return path
 
 
@@ -62,7 +72,9 @@ def stream(path: Path, frames: int) -> int:
 
 
 WAYS: dict[str, Callable[[Image.Image, int, int, Path], Path]] = {
-    "h264, RGB affine, veryfast": h264_rgb, "h264, YUV planes, ultrafast": h264_yuv, "moving still": moving_still,
+    "h264, RGB affine, veryfast": h264_rgb,
+    "h264, YUV planes, ultrafast": h264_yuv,
+    "moving still": moving_still,
 }
 
 
@@ -79,11 +91,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     frames = round(args.seconds * FORMAT.fps)
-    scene = Scene(index=1, narration="An octopus can change its colour in less than a second.",
-                  first_frame_prompt="Close-up of an octopus on a coral reef", motion_prompt="slow push in",
-                  seconds=args.seconds)
-    cards = [draw_title_card(plan_title_card(scene.model_copy(update={"index": i + 1}), "", i), FORMAT)
-             for i in range(args.clips)]
+    scene = Scene(
+        index=1,
+        narration="An octopus can change its colour in less than a second.",
+        first_frame_prompt="Close-up of an octopus on a coral reef",
+        motion_prompt="slow push in",
+        seconds=args.seconds,
+    )
+    cards = [
+        draw_title_card(plan_title_card(scene.model_copy(update={"index": i + 1}), "", i), FORMAT)
+        for i in range(args.clips)
+    ]
     made: dict[str, list[float]] = {w: [] for w in WAYS}
     rendered: dict[str, list[float]] = {w: [] for w in WAYS}
     walls: dict[str, list[float]] = {w: [] for w in WAYS}
@@ -103,14 +121,18 @@ def main() -> None:
                     list(pool.map(lambda i: way(cards[i], frames, i, folder / f"clip{i}"), range(args.clips)))
                 walls[name].append(time.perf_counter() - started)
     first = None
-    print(f"{args.seconds:g} s clips at {FORMAT.width}x{FORMAT.height}, {FORMAT.fps} fps; medians of {args.repeat}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.seconds:g} s clips at {FORMAT.width}x{FORMAT.height}, {FORMAT.fps} fps; medians of {args.repeat}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     for name in WAYS:
         step, render = statistics.median(made[name]), statistics.median(rendered[name])
         first = first or step + render
-        print(f"  {name:28s} CPU per clip {step + render:5.2f} s (clip step {step:4.2f} s, render's share "
-              f"{render:4.2f} s) = {first / (step + render):4.1f}x less; {args.clips} clips at once "
-              f"{statistics.median(walls[name]):5.2f} s wall")
+        print(
+            f"  {name:28s} CPU per clip {step + render:5.2f} s (clip step {step:4.2f} s, render's share "
+            f"{render:4.2f} s) = {first / (step + render):4.1f}x less; {args.clips} clips at once "
+            f"{statistics.median(walls[name]):5.2f} s wall"
+        )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,11 @@ def main() -> None:
     silent.listen()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Tags)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    cases = {"refused port (no Ollama)": refused.getsockname()[1], "silent listener": silent.getsockname()[1],
-             "Ollama answering": server.server_address[1]}
+    cases = {
+        "refused port (no Ollama)": refused.getsockname()[1],
+        "silent listener": silent.getsockname()[1],
+        "Ollama answering": server.server_address[1],
+    }
     for label, port in cases.items():
         times = []
         for _ in range(args.repeat if label != "silent listener" else 3):
@@ -58,8 +61,10 @@ def main() -> None:
             started = time.perf_counter()
             choice = choose_provider("script", ShortRequest(topic="x"), settings)
             times.append(time.perf_counter() - started)
-        print(f"{label}: {choice.name}, median {1000 * statistics.median(times):.1f} ms "
-              f"(slowest {1000 * max(times):.1f}); load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"{label}: {choice.name}, median {1000 * statistics.median(times):.1f} ms "
+            f"(slowest {1000 * max(times):.1f}); load average {os.getloadavg()[0]:.1f}"
+        )
     server.shutdown()
 
 

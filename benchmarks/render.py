@@ -29,19 +29,21 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
-from pipeline.render.captions import CaptionStyle, cues
 from pipeline.models import ClipAsset, Narration, Scene, Script, ShortRequest, VideoFormat
 from pipeline.narration import narrate
-from pipeline.timing import time_words
-from pipeline.render.motion import encode_frames, still_frames
-from pipeline.providers.offline.voice import OfflineNarrator
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
+from pipeline.providers.offline.voice import OfflineNarrator
+from pipeline.render.captions import CaptionStyle, cues
+from pipeline.render.motion import encode_frames, still_frames
 from pipeline.render.short import RenderOptions, caption_groups, render_short, scene_durations
 from pipeline.settings import PROJECT_ROOT
 from pipeline.state.store import AssetStore
+from pipeline.timing import time_words
 
-FORMATS = {"720x1280": VideoFormat(width=720, height=1280, fps=24),
-           "1080x1920": VideoFormat(width=1080, height=1920, fps=24)}
+FORMATS = {
+    "720x1280": VideoFormat(width=720, height=1280, fps=24),
+    "1080x1920": VideoFormat(width=1080, height=1920, fps=24),
+}
 CLIP_SECONDS = 5.0
 FONTS = PROJECT_ROOT / "assets" / "fonts"
 # 16 or so short words per 5 s scene give about 40 caption groups per 30 s, as in a real Short.
@@ -64,8 +66,16 @@ def build_workload(size: int, root: Path, fmt: VideoFormat = FORMATS["720x1280"]
     if job.is_file():
         return job
     count = round(size / CLIP_SECONDS)
-    scenes = [Scene(index=i + 1, narration=LINES[i % len(LINES)], first_frame_prompt=f"reef {i}",
-                    motion_prompt="slow push in", seconds=CLIP_SECONDS) for i in range(count)]
+    scenes = [
+        Scene(
+            index=i + 1,
+            narration=LINES[i % len(LINES)],
+            first_frame_prompt=f"reef {i}",
+            motion_prompt="slow push in",
+            seconds=CLIP_SECONDS,
+        )
+        for i in range(count)
+    ]
     script = Script(title="Octopus camouflage", description="", tags=[], hook="", scenes=scenes)
     store = AssetStore(root / "store")
     clips_dir = root / f"clips-{fmt.width}x{fmt.height}"
@@ -76,15 +86,24 @@ def build_workload(size: int, root: Path, fmt: VideoFormat = FORMATS["720x1280"]
         if not clip.is_file():
             image = draw_title_card(plan_title_card(scene, "", scene.index), fmt)
             encode_frames(still_frames(image, round(CLIP_SECONDS * fmt.fps), fmt.fps, scene.index), clip, fmt)
-        clips.append(ClipAsset(scene=scene.index, path=clip, provider="offline", model="bench", seed=scene.index,
-                               seconds=CLIP_SECONDS))
+        clips.append(
+            ClipAsset(
+                scene=scene.index, path=clip, provider="offline", model="bench", seed=scene.index, seconds=CLIP_SECONDS
+            )
+        )
         narrations.append(_narration(scene, store, root))
-    job.write_text(json.dumps({
-        "script": script.model_dump(mode="json"), "clips": [c.model_dump(mode="json") for c in clips],
-        "narrations": [n.model_dump(mode="json") for n in narrations], "fmt": fmt.model_dump(mode="json"),
-        "options": RenderOptions(threads=os.cpu_count() or 2).model_dump(mode="json"),
-        "store": str(root / "out"),
-    }))
+    job.write_text(
+        json.dumps(
+            {
+                "script": script.model_dump(mode="json"),
+                "clips": [c.model_dump(mode="json") for c in clips],
+                "narrations": [n.model_dump(mode="json") for n in narrations],
+                "fmt": fmt.model_dump(mode="json"),
+                "options": RenderOptions(threads=os.cpu_count() or 2).model_dump(mode="json"),
+                "store": str(root / "out"),
+            }
+        )
+    )
     return job
 
 
@@ -99,8 +118,15 @@ def _narration(scene: Scene, store: AssetStore, root: Path) -> Narration:
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
         w.writeframes((0.3 * 32767 * np.sin(2 * np.pi * 220 * t)).astype(np.int16).tobytes())
-    return Narration(scene=scene.index, path=path, seconds=seconds, provider="tone", voice=None,
-                     words=time_words(scene.narration, 0.2, seconds - 0.2), timing="audio")
+    return Narration(
+        scene=scene.index,
+        path=path,
+        seconds=seconds,
+        provider="tone",
+        voice=None,
+        words=time_words(scene.narration, 0.2, seconds - 0.2),
+        timing="audio",
+    )
 
 
 def _load(job: Path) -> dict:
@@ -126,10 +152,14 @@ def ours_command(job: Path) -> list[str]:
 def _worker(job: Path) -> None:
     w = _load(job)
     cpu, started = _cpu_seconds(), time.perf_counter()
-    short = render_short(w["script"], w["clips"], w["narrations"], w["fmt"], w["options"], AssetStore(w["store"]),
-                         fresh=True)
-    print(json.dumps({"seconds": time.perf_counter() - started, "cpu": _cpu_seconds() - cpu,
-                      "bytes": short.video.stat().st_size}))
+    short = render_short(
+        w["script"], w["clips"], w["narrations"], w["fmt"], w["options"], AssetStore(w["store"]), fresh=True
+    )
+    print(
+        json.dumps(
+            {"seconds": time.perf_counter() - started, "cpu": _cpu_seconds() - cpu, "bytes": short.video.stat().st_size}
+        )
+    )
 
 
 def _cpu_seconds() -> float:
@@ -144,27 +174,60 @@ def ffmpeg_command(job: Path, dest: Path) -> list[str]:
     durations = scene_durations(w["script"], w["narrations"])
     total, fmt, options = sum(durations), w["fmt"], w["options"]
     listing = job.with_suffix(".ffconcat")
-    listing.write_text("ffconcat version 1.0\n" + "".join(
-        f"file '{c.path}'\nduration {d:.6f}\n" for c, d in zip(w["clips"], durations)))
+    listing.write_text(
+        "ffconcat version 1.0\n"
+        + "".join(f"file '{c.path}'\nduration {d:.6f}\n" for c, d in zip(w["clips"], durations, strict=False))
+    )
     ass = job.with_suffix(".ass")
     ass.write_text(_ass(caption_groups(w["narrations"], durations, options.captions), fmt, options.captions))
     voices, offsets, t = [], [], 0.0
-    for narration, seconds in zip(w["narrations"], durations):
+    for narration, seconds in zip(w["narrations"], durations, strict=False):
         if narration.path:
             voices.append(narration.path)
             offsets.append(t)
         t += seconds
     graph = [f"[0:v]fps={fmt.fps},ass='{ass}':fontsdir='{FONTS}'[v]"]
     graph += [f"[{i + 1}:a]adelay={round(o * 1000)}:all=1[a{i}]" for i, o in enumerate(offsets)]
-    graph.append("".join(f"[a{i}]" for i in range(len(voices)))
-                 + f"amix=inputs={len(voices)}:normalize=0:duration=longest,"
-                 f"aformat=sample_rates=44100:channel_layouts=stereo,apad=whole_dur={total:.3f}[a]")
+    graph.append(
+        "".join(f"[a{i}]" for i in range(len(voices))) + f"amix=inputs={len(voices)}:normalize=0:duration=longest,"
+        f"aformat=sample_rates=44100:channel_layouts=stereo,apad=whole_dur={total:.3f}[a]"
+    )
     inputs = [arg for v in voices for arg in ("-i", str(v))]
     return [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "concat", "-safe", "0", "-i", str(listing),
-        *inputs, "-filter_complex", ";".join(graph), "-map", "[v]", "-map", "[a]", "-t", f"{total:.3f}",
-        "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf), "-threads", str(options.threads),
-        "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(dest),
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-y",
+        "-v",
+        "error",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        str(listing),
+        *inputs,
+        "-filter_complex",
+        ";".join(graph),
+        "-map",
+        "[v]",
+        "-map",
+        "[a]",
+        "-t",
+        f"{total:.3f}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        options.preset,
+        "-crf",
+        str(options.crf),
+        "-threads",
+        str(options.threads),
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-movflags",
+        "+faststart",
+        str(dest),
     ]
 
 
@@ -229,8 +292,10 @@ def measure(cmd: list[str]) -> tuple[float, float, float, str]:
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode:
             err.seek(0)
-            raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd[:4])} ...\n"
-                             f"{err.read().decode(errors='replace')[-2000:]}")
+            raise SystemExit(
+                f"benchmark command failed ({proc.returncode}): {' '.join(cmd[:4])} ...\n"
+                f"{err.read().decode(errors='replace')[-2000:]}"
+            )
     largest = usage.ru_maxrss * 1024
     return wall, max(peak[0], largest) / 2**20, usage.ru_utime + usage.ru_stime, out
 
@@ -291,17 +356,26 @@ def _summary(size: int, w: dict, runs: dict[str, list[tuple[float, float, float]
     fmt, options = w["fmt"], w["options"]
     median = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in runs.items()}
     # Each ratio pairs runs made back to back, so a burst of background load hits both sides of it.
-    paired = [(o[0] / f[0], o[2] / f[2]) for f, o in zip(runs["ffmpeg"], runs["shorts"])]
+    paired = [(o[0] / f[0], o[2] / f[2]) for f, o in zip(runs["ffmpeg"], runs["shorts"], strict=False)]
     return {
-        "size": size, "seconds": round(sum(durations), 3), "clips": len(w["clips"]),
+        "size": size,
+        "seconds": round(sum(durations), 3),
+        "clips": len(w["clips"]),
         "format": f"{fmt.width}x{fmt.height}@{fmt.fps}",
         "caption_groups": len(caption_groups(w["narrations"], durations, options.captions)),
         "narration": w["narrations"][0].package or "tone",
-        "preset": options.preset, "crf": options.crf, "threads": options.threads, "cores": os.cpu_count(),
-        "repeat": len(paired), "load_before": round(load[0], 1), "load_after": round(load[1], 1),
-        "ffmpeg_seconds": round(median["ffmpeg"][0], 2), "ffmpeg_peak_mb": round(median["ffmpeg"][1]),
+        "preset": options.preset,
+        "crf": options.crf,
+        "threads": options.threads,
+        "cores": os.cpu_count(),
+        "repeat": len(paired),
+        "load_before": round(load[0], 1),
+        "load_after": round(load[1], 1),
+        "ffmpeg_seconds": round(median["ffmpeg"][0], 2),
+        "ffmpeg_peak_mb": round(median["ffmpeg"][1]),
         "ffmpeg_cpu_seconds": round(median["ffmpeg"][2], 1),
-        "shorts_seconds": round(median["shorts"][0], 2), "shorts_peak_mb": round(median["shorts"][1]),
+        "shorts_seconds": round(median["shorts"][0], 2),
+        "shorts_peak_mb": round(median["shorts"][1]),
         "shorts_cpu_seconds": round(median["shorts"][2], 1),
         "ratio": round(statistics.median(r for r, _ in paired), 2),
         "cpu_ratio": round(statistics.median(c for _, c in paired), 2),
@@ -311,16 +385,18 @@ def _summary(size: int, w: dict, runs: dict[str, list[tuple[float, float, float]
 
 def _table(r: dict) -> str:
     median = f", median of {r['repeat']}" if r["repeat"] > 1 else ""
-    return "\n".join([
-        f"{r['seconds']:g} s Short: {r['clips']} clips {r['format']}, {r['caption_groups']} caption groups, "
-        f"narration {r['narration']}; libx264 {r['preset']} crf {r['crf']} threads {r['threads']}; "
-        f"{r['cores']} cores, load {r['load_before']} -> {r['load_after']}{median}",
-        f"  plain ffmpeg   {r['ffmpeg_seconds']:6.2f} s   peak {r['ffmpeg_peak_mb']:4d} MB   "
-        f"cpu {r['ffmpeg_cpu_seconds']:5.1f} s",
-        f"  shorts render  {r['shorts_seconds']:6.2f} s   peak {r['shorts_peak_mb']:4d} MB   "
-        f"cpu {r['shorts_cpu_seconds']:5.1f} s   {r['shorts_mb_per_second']:.2f} MB per second of video",
-        f"  cpu ratio      {r['cpu_ratio']:6.2f}x  (wall {r['ratio']:.2f}x, which swings with the machine's load)",
-    ])
+    return "\n".join(
+        [
+            f"{r['seconds']:g} s Short: {r['clips']} clips {r['format']}, {r['caption_groups']} caption groups, "
+            f"narration {r['narration']}; libx264 {r['preset']} crf {r['crf']} threads {r['threads']}; "
+            f"{r['cores']} cores, load {r['load_before']} -> {r['load_after']}{median}",
+            f"  plain ffmpeg   {r['ffmpeg_seconds']:6.2f} s   peak {r['ffmpeg_peak_mb']:4d} MB   "
+            f"cpu {r['ffmpeg_cpu_seconds']:5.1f} s",
+            f"  shorts render  {r['shorts_seconds']:6.2f} s   peak {r['shorts_peak_mb']:4d} MB   "
+            f"cpu {r['shorts_cpu_seconds']:5.1f} s   {r['shorts_mb_per_second']:.2f} MB per second of video",
+            f"  cpu ratio      {r['cpu_ratio']:6.2f}x  (wall {r['ratio']:.2f}x, which swings with the machine's load)",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -52,29 +52,41 @@ def main() -> None:
     make = ["make", opts.topic, "--seconds", str(opts.seconds)]
     rows = []
     try:
-        for name, extra in (("cold first run", []), ("warm rerun", []), ("warm first run", ["--fresh"]),
-                            ("warm rerun", [])):
+        for name, extra in (
+            ("cold first run", []),
+            ("warm rerun", []),
+            ("warm first run", ["--fresh"]),
+            ("warm rerun", []),
+        ):
             load = os.getloadavg()[0]
             wall, steps = run(make + extra, env)
             rows.append((name, wall, steps))
-            print(f"{name:15s} {wall:6.1f} s wall, steps {sum(steps.values()):5.1f} s, start-up and the rest "
-                  f"{wall - sum(steps.values()):4.1f} s, load {load:.1f} | "
-                  + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()), flush=True)
+            print(
+                f"{name:15s} {wall:6.1f} s wall, steps {sum(steps.values()):5.1f} s, start-up and the rest "
+                f"{wall - sum(steps.values()):4.1f} s, load {load:.1f} | "
+                + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()),
+                flush=True,
+            )
         more = []
         for _ in range(opts.reruns):
             load = os.getloadavg()[0]
             wall, steps = run(make, env)
             more.append((wall, sum(steps.values()), wall - sum(steps.values()), load))
         if more:
-            walls, sums, rests, loads = (sorted(column) for column in zip(*more))
-            print(f"{opts.reruns} more warm reruns, median: {statistics.median(walls):.1f} s wall, steps "
-                  f"{statistics.median(sums):.1f} s, start-up and the rest {statistics.median(rests):.1f} s "
-                  f"({rests[0]:.1f}-{rests[-1]:.1f}), load {loads[0]:.1f}-{loads[-1]:.1f}", flush=True)
+            walls, sums, rests, loads = (sorted(column) for column in zip(*more, strict=False))
+            print(
+                f"{opts.reruns} more warm reruns, median: {statistics.median(walls):.1f} s wall, steps "
+                f"{statistics.median(sums):.1f} s, start-up and the rest {statistics.median(rests):.1f} s "
+                f"({rests[0]:.1f}-{rests[-1]:.1f}), load {loads[0]:.1f}-{loads[-1]:.1f}",
+                flush=True,
+            )
     finally:
         subprocess.run([SHORTS, "server", "stop"], env=env, capture_output=True)
     first, rerun = rows[2][1], rows[3][1]
-    print(f"rerun / first run: {rows[1][1]:.1f} / {rows[0][1]:.1f} s = {rows[1][1] / rows[0][1]:.0%} (cold), "
-          f"{rerun:.1f} / {first:.1f} s = {rerun / first:.0%} (warm)")
+    print(
+        f"rerun / first run: {rows[1][1]:.1f} / {rows[0][1]:.1f} s = {rows[1][1] / rows[0][1]:.0%} (cold), "
+        f"{rerun:.1f} / {first:.1f} s = {rerun / first:.0%} (warm)"
+    )
 
 
 if __name__ == "__main__":

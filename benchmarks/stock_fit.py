@@ -28,7 +28,7 @@ def source_clip(path: Path, width: int, height: int, seconds: float, fps: int = 
     frames = []
     for i in range(int(seconds * fps)):
         frame = np.stack([(x + 4 * i) % 256, (y + 2 * i) % 256, (x + y) // 8 % 256], axis=-1).astype(np.uint8)
-        frame[:, (i * 24) % width:(i * 24) % width + 24] = 240
+        frame[:, (i * 24) % width : (i * 24) % width + 24] = 240
         frames.append(frame)
     encode_frames(frames, path, VideoFormat(width=width, height=height, fps=fps))
 
@@ -49,8 +49,10 @@ def main() -> None:
             fit_video(source, Path(tmp) / f"fitted-{run}.mp4", VideoFormat(), args.seconds)
             times.append(time.perf_counter() - started)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"fit {args.source} -> 720x1280, {args.seconds:g} s scene (+50% slack): median {statistics.median(times):.2f} s "
-          f"over {args.repeat} runs (min {min(times):.2f}, max {max(times):.2f}); load average {load}")
+    print(
+        f"fit {args.source} -> 720x1280, {args.seconds:g} s scene (+50% slack): median {statistics.median(times):.2f} s "
+        f"over {args.repeat} runs (min {min(times):.2f}, max {max(times):.2f}); load average {load}"
+    )
 
 
 if __name__ == "__main__":

@@ -43,14 +43,17 @@ def main() -> None:
         saves.append(time.perf_counter() - drawn)
         cpu_saves.append(time.process_time() - cpu_drawn)
     ms = lambda values: f"{1000 * statistics.median(values):.0f} ms"  # noqa: E731
-    print(f"{args.size}: draw {ms(draws)} wall, {ms(cpu_draws)} CPU; PNG {ms(saves)} wall, {ms(cpu_saves)} CPU; "
-          f"medians of {args.repeat} cards, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.size}: draw {ms(draws)} wall, {ms(cpu_draws)} CPU; PNG {ms(saves)} wall, {ms(cpu_saves)} CPU; "
+        f"medians of {args.repeat} cards, load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 def _scene(i: int) -> Scene:
     narration, prompt = LINES[i % len(LINES)]
-    return Scene(index=1 + i % 3, narration=narration, first_frame_prompt=prompt, motion_prompt="slow push in",
-                 seconds=5)
+    return Scene(
+        index=1 + i % 3, narration=narration, first_frame_prompt=prompt, motion_prompt="slow push in", seconds=5
+    )
 
 
 if __name__ == "__main__":

@@ -20,9 +20,11 @@ from pathlib import Path
 
 from pipeline.providers.offline.voice_worker import VoiceWorker
 
-TEXT = ("Octopuses can change colour in a blink, without seeing colour at all. Their skin holds thousands of "
-        "tiny sacs of pigment, each ringed by muscles that stretch it open or squeeze it shut. Scientists think "
-        "the skin itself may sense light, so the whole animal works a little like an eye.")
+TEXT = (
+    "Octopuses can change colour in a blink, without seeing colour at all. Their skin holds thousands of "
+    "tiny sacs of pigment, each ringed by muscles that stretch it open or squeeze it shut. Scientists think "
+    "the skin itself may sense light, so the whole animal works a little like an eye."
+)
 
 
 def bench(engine: str, args: tuple[str, ...], repeat: int, workdir: Path) -> dict:
@@ -42,10 +44,17 @@ def bench(engine: str, args: tuple[str, ...], repeat: int, workdir: Path) -> dic
     peak_mb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
     worker.close()
     later = statistics.median(calls[1:])
-    return {"voice": engine, "words": len(TEXT.split()), "audio_seconds": round(audio, 2),
-            "start_seconds": round(start, 2), "load_seconds": worker.about.get("load_seconds"),
-            "first_call_seconds": round(calls[0], 3), "call_seconds": round(later, 3),
-            "real_time_factor": round(later / audio, 3), "peak_rss_mb": round(peak_mb)}
+    return {
+        "voice": engine,
+        "words": len(TEXT.split()),
+        "audio_seconds": round(audio, 2),
+        "start_seconds": round(start, 2),
+        "load_seconds": worker.about.get("load_seconds"),
+        "first_call_seconds": round(calls[0], 3),
+        "call_seconds": round(later, 3),
+        "real_time_factor": round(later / audio, 3),
+        "peak_rss_mb": round(peak_mb),
+    }
 
 
 def main() -> None:
@@ -64,12 +73,16 @@ def main() -> None:
     if args.json:
         print(json.dumps(report))
         return
-    print(f"{report['cores']} cores; Piper's first start, patching the voice: "
-          f"{report['first_start_with_patch_seconds']} s")
+    print(
+        f"{report['cores']} cores; Piper's first start, patching the voice: "
+        f"{report['first_start_with_patch_seconds']} s"
+    )
     for r in results:
-        print(f"{r['voice']:>6}: start {r['start_seconds']} s (voice load {r['load_seconds']} s), first call "
-              f"{r['first_call_seconds']} s, then {r['call_seconds']} s for {r['audio_seconds']} s of audio "
-              f"(real-time factor {r['real_time_factor']}), peak RSS {r['peak_rss_mb']} MB")
+        print(
+            f"{r['voice']:>6}: start {r['start_seconds']} s (voice load {r['load_seconds']} s), first call "
+            f"{r['first_call_seconds']} s, then {r['call_seconds']} s for {r['audio_seconds']} s of audio "
+            f"(real-time factor {r['real_time_factor']}), peak RSS {r['peak_rss_mb']} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -87,8 +87,11 @@ def make_shorts(lengths: list[int], full_hd: bool, root: Path) -> list[ShortFile
     SHORTS_ setting from the environment, and run in `root`, so no .env is read), in a SHORTS_HOME under `root`."""
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("SHORTS_") and not k.endswith(("_API_KEY", "_API_SECRET", "_TOKEN"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SHORTS_") and not k.endswith(("_API_KEY", "_API_SECRET", "_TOKEN"))
+    }
     env.update(SHORTS_HOME=str(root / "home"), SHORTS_OUTPUT_DIR=str(root / "out"))
     env.setdefault("SHORTS_PREFECT_STARTUP_TIMEOUT", "900")  # a new server's database, on a busy machine
     if full_hd:
@@ -123,7 +126,7 @@ def _shorts() -> str:
 def loudness(video: Path) -> tuple[float, float]:
     """Integrated loudness (LUFS) and true peak (dBTP) from ffmpeg's ebur128 summary."""
     err = _ffmpeg_log(video, ["-vn", "-af", "ebur128=peak=true"])
-    summary = err[err.rfind("Summary:"):]
+    summary = err[err.rfind("Summary:") :]
     lufs = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))
     peak = float(re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
     return lufs, peak
@@ -149,7 +152,7 @@ def silences(video: Path) -> list[tuple[float, float]]:
     starts = [float(x) for x in re.findall(r"silence_start: (-?[\d.]+)", err)]
     ends = [float(x) for x in re.findall(r"silence_end: (-?[\d.]+)", err)]
     ends += [_duration(err)] * (len(starts) - len(ends))
-    return list(zip(starts, ends))
+    return list(zip(starts, ends, strict=False))
 
 
 def _duration(log: str) -> float:
@@ -202,8 +205,9 @@ def word_onsets(samples: np.ndarray, words: list[str]) -> list[tuple[float, floa
     decoder.process_raw((samples * 32767).astype("<i2").tobytes(), full_utt=True)
     decoder.end_utt()
     # No alignment at all (speech its English model cannot follow, such as French): no word is timed.
-    segs = iter((s.start_frame / 100, (s.end_frame + 1) / 100) for s in decoder.seg() or []
-                if not s.word.startswith(("<", "[")))
+    segs = iter(
+        (s.start_frame / 100, (s.end_frame + 1) / 100) for s in decoder.seg() or [] if not s.word.startswith(("<", "["))
+    )
     known = {w for w in set(plain) if w and decoder.lookup_word(w) is not None}
     return [next(segs, None) if w in known else None for w in plain]
 
@@ -259,8 +263,8 @@ def scan_frames(video: Path, groups: list[Group]) -> FrameScan:
             n += 1
             frame = np.frombuffer(data, np.uint8)
             y = frame[:area].reshape(height, width)
-            u = frame[area: area * 5 // 4].reshape(height // 2, width // 2)
-            v = frame[area * 5 // 4:].reshape(height // 2, width // 2)
+            u = frame[area : area * 5 // 4].reshape(height // 2, width // 2)
+            v = frame[area * 5 // 4 :].reshape(height // 2, width // 2)
             half = y[::2, ::2]
             yellow = (u < 80) & (v > 140) & (v < 190) & (half > 120)
             if prev_yellow is not None and (patch := _new_word(yellow, prev_yellow, half, min_new)):
@@ -272,8 +276,11 @@ def scan_frames(video: Path, groups: list[Group]) -> FrameScan:
             for g in [g for g in middle if g + 1 >= len(starts) or n >= starts[g + 1] + 4]:
                 if box := _caption_box(patches.pop(g, []), middle.pop(g), width, height):
                     scan.boxes.append(box)
-            small = y[: height // block * block, : width // block * block].reshape(
-                height // block, block, width // block, block).mean(axis=(1, 3), dtype=np.float32)
+            small = (
+                y[: height // block * block, : width // block * block]
+                .reshape(height // block, block, width // block, block)
+                .mean(axis=(1, 3), dtype=np.float32)
+            )
             if prev_small is not None:
                 small_diffs.append(np.abs(small - prev_small).mean(axis=1))  # per grid row
             prev_small = small
@@ -285,13 +292,14 @@ def scan_frames(video: Path, groups: list[Group]) -> FrameScan:
     keep = np.ones(height // block, bool)
     if scan.boxes:
         top, bottom = min(b["top"] for b in scan.boxes), max(b["bottom"] for b in scan.boxes)
-        keep[int(top * height / block): int(bottom * height / block) + 1] = False
+        keep[int(top * height / block) : int(bottom * height / block) + 1] = False
     scan.change = [float(d[keep].mean()) for d in small_diffs]
     return scan
 
 
-def _new_word(yellow: np.ndarray, before: np.ndarray, luma: np.ndarray, min_new: int
-              ) -> tuple[slice, slice, np.ndarray] | None:
+def _new_word(
+    yellow: np.ndarray, before: np.ndarray, luma: np.ndarray, min_new: int
+) -> tuple[slice, slice, np.ndarray] | None:
     """Where a caption word just turned yellow (half-size rows, columns and its yellow there), or None. The patch
     must be new (not next to last frame's yellow), a band of rows of its own (a title card's yellow disc or word
     drifting with the camera leaves thin new slivers elsewhere), and outlined: 2-4 px around it nearly all black,
@@ -299,8 +307,8 @@ def _new_word(yellow: np.ndarray, before: np.ndarray, luma: np.ndarray, min_new:
     new = yellow & ~_dilate(before, 1)
     if new.sum() < min_new:
         return None
-    for top, bottom in sorted(_bands(np.flatnonzero(new.any(axis=1))), key=lambda b: -new[b[0]: b[1] + 1].sum()):
-        band = new[top: bottom + 1]
+    for top, bottom in sorted(_bands(np.flatnonzero(new.any(axis=1))), key=lambda b: -new[b[0] : b[1] + 1].sum()):
+        band = new[top : bottom + 1]
         if band.sum() < min_new:
             break
         cols = np.flatnonzero(band.any(axis=0))
@@ -344,14 +352,20 @@ def _caption_box(patches: list[tuple[slice, slice, np.ndarray]], luma: np.ndarra
     runs = []
     for y in rows:
         xs = np.flatnonzero(letters[y])
-        runs += [_run(dark[y, xs[0] - 1::-1], cap), _run(dark[y, xs[-1] + 1:], cap)]
+        runs += [_run(dark[y, xs[0] - 1 :: -1], cap), _run(dark[y, xs[-1] + 1 :], cap)]
     for x in cols[:: max(1, len(cols) // 200)]:
         ys = np.flatnonzero(letters[:, x])
-        runs += [_run(dark[ys[0] - 1::-1, x], cap), _run(dark[ys[-1] + 1:, x], cap)]
+        runs += [_run(dark[ys[0] - 1 :: -1, x], cap), _run(dark[ys[-1] + 1 :, x], cap)]
     stroke = statistics.median(runs)
     left, right, top, bottom = cols[0] - stroke, cols[-1] + 1 + stroke, rows[0] - stroke, rows[-1] + 1 + stroke
-    return {"left": float(left / width), "right": float(right / width), "top": float(top / height),
-            "bottom": float(bottom / height), "lines": len(bands), "height_px": int(bottom - top)}
+    return {
+        "left": float(left / width),
+        "right": float(right / width),
+        "top": float(top / height),
+        "bottom": float(bottom / height),
+        "lines": len(bands),
+        "height_px": int(bottom - top),
+    }
 
 
 def _bands(rows: np.ndarray) -> list[tuple[int, int]]:
@@ -386,7 +400,7 @@ def freezes(video: Path) -> list[float]:
     err = _ffmpeg_log(video, ["-an", "-vf", FREEZE])
     starts = [float(x) for x in re.findall(r"freeze_start: ([\d.]+)", err)]
     durations = [float(x) for x in re.findall(r"freeze_duration: ([\d.]+)", err)]
-    return durations + [_duration(err) - s for s in starts[len(durations):]]
+    return durations + [_duration(err) - s for s in starts[len(durations) :]]
 
 
 def cuts(scan: FrameScan) -> list[float]:
@@ -395,7 +409,7 @@ def cuts(scan: FrameScan) -> list[float]:
     half = max(1, round(scan.fps / 4))
     found = []
     for i, x in enumerate(d):
-        around = np.concatenate([d[max(0, i - half): i], d[i + 1: i + 1 + half]])
+        around = np.concatenate([d[max(0, i - half) : i], d[i + 1 : i + 1 + half]])
         if x > 3.0 and x > 5 * (np.median(around) if len(around) else 0):
             found.append((i + 1) / scan.fps)  # d[i] is the change into frame i + 1
     return found
@@ -412,8 +426,9 @@ def pair_in_order(shown: list[float], spoken: list[float], skip: float = 0.5) ->
     cost[:, 0] = np.arange(n + 1) * skip
     for i in range(1, n + 1):
         for j in range(1, m + 1):
-            cost[i, j] = min(cost[i - 1, j - 1] + abs(shown[i - 1] - spoken[j - 1]),
-                             cost[i - 1, j] + skip, cost[i, j - 1] + skip)
+            cost[i, j] = min(
+                cost[i - 1, j - 1] + abs(shown[i - 1] - spoken[j - 1]), cost[i - 1, j] + skip, cost[i, j - 1] + skip
+            )
     pairs, i, j = [], n, m
     while i and j:
         if np.isclose(cost[i, j], cost[i - 1, j - 1] + abs(shown[i - 1] - spoken[j - 1])):
@@ -454,37 +469,52 @@ def measure(short: ShortFiles) -> dict:
     errors = [onsets[i] - spans[j][0] for i, j in pairs]
     boxes = scan.boxes
     manifest = short.video.with_name("manifest.json")
-    requested = short.requested or (json.loads(manifest.read_text())["request"]["seconds"] if manifest.is_file()
-                                    else None)
+    requested = short.requested or (
+        json.loads(manifest.read_text())["request"]["seconds"] if manifest.is_file() else None
+    )
     width, height, _ = video_info(short.video)
     return {
-        "video": str(short.video), "music_off_video": str(short.quiet), "format": f"{width}x{height}@{scan.fps:g}",
-        "requested_seconds": requested, "seconds": round(duration, 2),
+        "video": str(short.video),
+        "music_off_video": str(short.quiet),
+        "format": f"{width}x{height}@{scan.fps:g}",
+        "requested_seconds": requested,
+        "seconds": round(duration, 2),
         "length_vs_request": round(duration / requested, 3) if requested else None,
         "mb_per_second": round(short.video.stat().st_size / 2**20 / duration, 3),
-        "lufs": lufs, "true_peak_dbtp": peak, "quiet_share": round(quiet_share(samples), 3),
+        "lufs": lufs,
+        "true_peak_dbtp": peak,
+        "quiet_share": round(quiet_share(samples), 3),
         "longest_silence": round(max((e - s for s, e in quiet), default=0.0), 2),
         "longest_silence_between_words": round(max(inner, default=0.0), 2),
         "dead_air_at_cuts_max": round(max(dead, default=0.0), 2),
         "dead_air_at_cuts_total": round(sum(dead), 2),
         "dead_air_at_cuts_share": round(sum(dead) / duration, 3),
         "tail_after_last_word": round(duration - last_sound, 2) if spans else None,
-        "words": len(words), "words_aligned": len(spans), "highlights_seen": len(onsets),
+        "words": len(words),
+        "words_aligned": len(spans),
+        "highlights_seen": len(onsets),
         "highlights_paired": len(pairs),
         "highlight_median_abs_ms": round(1000 * statistics.median(abs(e) for e in errors)) if errors else None,
         "highlight_median_signed_ms": round(1000 * statistics.median(errors)) if errors else None,
         "highlight_within_100ms": round(np.mean([abs(e) <= 0.1 for e in errors]), 3) if errors else None,
-        "caption_groups": len(groups), "caption_groups_seen": len(boxes),
-        "caption_left": _extreme(boxes, "left", min), "caption_right": _extreme(boxes, "right", max),
-        "caption_top": _extreme(boxes, "top", min), "caption_bottom": _extreme(boxes, "bottom", max),
+        "caption_groups": len(groups),
+        "caption_groups_seen": len(boxes),
+        "caption_left": _extreme(boxes, "left", min),
+        "caption_right": _extreme(boxes, "right", max),
+        "caption_top": _extreme(boxes, "top", min),
+        "caption_bottom": _extreme(boxes, "bottom", max),
         "caption_groups_right_of_85": round(np.mean([b["right"] > 0.85 for b in boxes]), 3) if boxes else None,
         "caption_lines": {str(k): sum(b["lines"] == k for b in boxes) for k in sorted({b["lines"] for b in boxes})},
-        "caption_height_px": [min((b["height_px"] for b in boxes), default=0),
-                              max((b["height_px"] for b in boxes), default=0)],
-        "cuts": len(cut_times), "longest_shot": round(float(shots.max()), 2),
+        "caption_height_px": [
+            min((b["height_px"] for b in boxes), default=0),
+            max((b["height_px"] for b in boxes), default=0),
+        ],
+        "cuts": len(cut_times),
+        "longest_shot": round(float(shots.max()), 2),
         "shots_over_3s": int(np.sum(shots > SHOT_LIMIT)),
         "median_change_per_frame": round(statistics.median(scan.change), 3) if scan.change else None,
-        "freezes": len(froze), "longest_freeze": round(max(froze, default=0.0), 2),
+        "freezes": len(froze),
+        "longest_freeze": round(max(froze, default=0.0), 2),
     }
 
 
@@ -519,26 +549,45 @@ def _table(r: dict) -> str:
     lines = ", ".join(f"{k} line{'s' * (k != '1')}: {n}" for k, n in r["caption_lines"].items())
     rows = [
         ("length", f"{r['seconds']:g} s{asked}, {r['format']}, {r['mb_per_second']:.2f} MB/s"),
-        ("loudness", f"{r['lufs']:g} LUFS, true peak {r['true_peak_dbtp']:g} dBTP, "
-                     f"{r['quiet_share']:.0%} below {QUIET_DBFS:g} dBFS"),
-        ("silence (music off)", f"longest {r['longest_silence']:g} s, "
-                                f"between words {r['longest_silence_between_words']:g} s"),
-        ("dead air at cuts", f"max {r['dead_air_at_cuts_max']:g} s, total {r['dead_air_at_cuts_total']:g} s "
-                             f"({r['dead_air_at_cuts_share']:.0%} of the runtime)"),
+        (
+            "loudness",
+            f"{r['lufs']:g} LUFS, true peak {r['true_peak_dbtp']:g} dBTP, "
+            f"{r['quiet_share']:.0%} below {QUIET_DBFS:g} dBFS",
+        ),
+        (
+            "silence (music off)",
+            f"longest {r['longest_silence']:g} s, between words {r['longest_silence_between_words']:g} s",
+        ),
+        (
+            "dead air at cuts",
+            f"max {r['dead_air_at_cuts_max']:g} s, total {r['dead_air_at_cuts_total']:g} s "
+            f"({r['dead_air_at_cuts_share']:.0%} of the runtime)",
+        ),
         ("last word to end", f"{r['tail_after_last_word']} s" if r["words_aligned"] else "unknown (no words aligned)"),
-        ("captions", f"{r['caption_groups_seen']}/{r['caption_groups']} groups seen; x {r['caption_left']}-"
-                     f"{r['caption_right']}, y {r['caption_top']}-{r['caption_bottom']} of the frame; "
-                     f"{r['caption_groups_right_of_85']:.0%} reach past 85% of the width; {lines}; "
-                     f"{r['caption_height_px'][0]}-{r['caption_height_px'][1]} px tall"
-         if r["caption_groups_seen"] else "none seen"),
-        ("highlight vs speech", f"median |d| {r['highlight_median_abs_ms']} ms "
-                                f"(signed {r['highlight_median_signed_ms']} ms), {r['highlight_within_100ms']:.1%} "
-                                f"within 0.1 s; {r['highlights_paired']} paired of {r['words_aligned']} aligned words, "
-                                f"{r['highlights_seen']} onsets seen"
-         if r["highlights_paired"] else "no highlight paired with a word"),
-        ("picture", f"{r['cuts']} cut{'s' * (r['cuts'] != 1)}, longest shot {r['longest_shot']:g} s, "
-                    f"{r['shots_over_3s']} shots over "
-                    f"{SHOT_LIMIT:g} s, median change {r['median_change_per_frame']} grey levels a frame"),
+        (
+            "captions",
+            f"{r['caption_groups_seen']}/{r['caption_groups']} groups seen; x {r['caption_left']}-"
+            f"{r['caption_right']}, y {r['caption_top']}-{r['caption_bottom']} of the frame; "
+            f"{r['caption_groups_right_of_85']:.0%} reach past 85% of the width; {lines}; "
+            f"{r['caption_height_px'][0]}-{r['caption_height_px'][1]} px tall"
+            if r["caption_groups_seen"]
+            else "none seen",
+        ),
+        (
+            "highlight vs speech",
+            f"median |d| {r['highlight_median_abs_ms']} ms "
+            f"(signed {r['highlight_median_signed_ms']} ms), {r['highlight_within_100ms']:.1%} "
+            f"within 0.1 s; {r['highlights_paired']} paired of {r['words_aligned']} aligned words, "
+            f"{r['highlights_seen']} onsets seen"
+            if r["highlights_paired"]
+            else "no highlight paired with a word",
+        ),
+        (
+            "picture",
+            f"{r['cuts']} cut{'s' * (r['cuts'] != 1)}, longest shot {r['longest_shot']:g} s, "
+            f"{r['shots_over_3s']} shots over "
+            f"{SHOT_LIMIT:g} s, median change {r['median_change_per_frame']} grey levels a frame",
+        ),
         ("freezes", f"{r['freezes']} of 0.4 s or more, longest {r['longest_freeze']:g} s"),
     ]
     return f"{r['video']}\n" + "\n".join(f"  {k:<20} {v}" for k, v in rows)

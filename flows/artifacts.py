@@ -16,7 +16,15 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from pydantic import BaseModel, ConfigDict
 
 from pipeline import (
-    STATS_COLUMNS, STATS_LEGEND, Manifest, StatsReport, Storyboard, draw_chart, preview_uri, row_cells, slug,
+    STATS_COLUMNS,
+    STATS_LEGEND,
+    Manifest,
+    StatsReport,
+    Storyboard,
+    draw_chart,
+    preview_uri,
+    row_cells,
+    slug,
 )
 
 log = logging.getLogger("shorts")
@@ -45,15 +53,24 @@ def record_run(manifest: Manifest, video: Path, video_url: str | None = None) ->
     object storage when there is one (it opens on any machine), else the file on the machine that ran it."""
     key = slug(manifest.request.topic)
     try:
-        create_markdown_artifact(script_markdown(manifest), key=f"script-{key}",
-                                 description=f"Script of {_text(manifest.request.topic)}")
+        create_markdown_artifact(
+            script_markdown(manifest), key=f"script-{key}", description=f"Script of {_text(manifest.request.topic)}"
+        )
         create_table_artifact(cost_table(manifest), key=f"cost-{key}", description="Credits per scene.")
         if video_url:
-            create_link_artifact(video_url, link_text=f"{_text(manifest.script.title)} (video)", key=f"video-{key}",
-                                 description="The finished Short in object storage; the link works for 7 days.")
+            create_link_artifact(
+                video_url,
+                link_text=f"{_text(manifest.script.title)} (video)",
+                key=f"video-{key}",
+                description="The finished Short in object storage; the link works for 7 days.",
+            )
         else:
-            create_link_artifact(video.resolve().as_uri(), link_text=_text(str(video)), key=f"video-{key}",
-                                 description="The finished Short on the machine that ran it.")
+            create_link_artifact(
+                video.resolve().as_uri(),
+                link_text=_text(str(video)),
+                key=f"video-{key}",
+                description="The finished Short on the machine that ran it.",
+            )
     except Exception as exc:  # the Short is made; a report that cannot be saved is only worth a warning
         log.warning("  could not save this run's artifacts (%s: %s)", type(exc).__name__, exc)
 
@@ -61,21 +78,35 @@ def record_run(manifest: Manifest, video: Path, video_url: str | None = None) ->
 def record_storyboard(board: Storyboard, topic: str) -> None:
     """Leave the storyboard's facts as a table, for the person who approves the clips in the UI."""
     try:
-        create_markdown_artifact(storyboard_markdown(board), key=f"storyboard-{slug(topic)}",
-                                 description=f"Storyboard of {_text(topic)}: first frames and the estimate.")
+        create_markdown_artifact(
+            storyboard_markdown(board),
+            key=f"storyboard-{slug(topic)}",
+            description=f"Storyboard of {_text(topic)}: first frames and the estimate.",
+        )
     except Exception as exc:  # as in record_run: a report that cannot be saved is only worth a warning
         log.warning("  could not save the storyboard artifact (%s: %s)", type(exc).__name__, exc)
 
 
 def storyboard_markdown(board: Storyboard) -> str:
     """The storyboard's facts: a row per scene, then the length, clip provider and model, and the estimate."""
-    lines = [f"# Storyboard: {_text(board.title)}", "",
-             "| scene | seconds | narration (first words) | clip, at most |", "|---|---|---|---|"]
-    lines += [f"| {s.index}{f' (take {s.take})' if s.take > 1 else ''} | {s.seconds:g} | {_text(s.words)} | "
-              f"{s.clip_credits:g} credits{f' + ${s.clip_usd:.2f}' if s.clip_usd else ''} |" for s in board.scenes]
+    lines = [
+        f"# Storyboard: {_text(board.title)}",
+        "",
+        "| scene | seconds | narration (first words) | clip, at most |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {s.index}{f' (take {s.take})' if s.take > 1 else ''} | {s.seconds:g} | {_text(s.words)} | "
+        f"{s.clip_credits:g} credits{f' + ${s.clip_usd:.2f}' if s.clip_usd else ''} |"
+        for s in board.scenes
+    ]
     scenes = f"{len(board.scenes)} scene{'s' if len(board.scenes) != 1 else ''}"
-    lines += ["", f"**{board.seconds:g} s** in {scenes}; clips by **{board.clip_provider} {board.clip_model}**.", "",
-              f"**Estimate:** {board.cost_line()}."]
+    lines += [
+        "",
+        f"**{board.seconds:g} s** in {scenes}; clips by **{board.clip_provider} {board.clip_model}**.",
+        "",
+        f"**Estimate:** {board.cost_line()}.",
+    ]
     if board.path and board.path.is_file():
         lines += ["", f"![storyboard]({preview_uri(board.path)})", "", f"The full-size sheet: `{board.path}`"]
     return "\n".join(lines)
@@ -85,8 +116,9 @@ def record_daily(rows: Sequence[DailyRow]) -> None:
     """Leave the daily run's summary table: one row per topic, with the reason when it failed."""
     made = sum(row.status == "made" for row in rows)
     failed = [row for row in rows if row.status != "made"]
-    lines = [f"{made} of {len(rows)} Shorts made."] + [f"{_text(row.topic)} {row.status}: {_text(row.reason)}"
-                                                       for row in failed]
+    lines = [f"{made} of {len(rows)} Shorts made."] + [
+        f"{_text(row.topic)} {row.status}: {_text(row.reason)}" for row in failed
+    ]
     try:
         create_table_artifact([row.model_dump() for row in rows], key="daily-shorts", description="\n\n".join(lines))
     except Exception as exc:
@@ -96,8 +128,11 @@ def record_daily(rows: Sequence[DailyRow]) -> None:
 def record_stats(report: StatsReport) -> None:
     """Leave the channel's stats on the daily run: the table, the chart and the learnings the run used."""
     try:
-        create_markdown_artifact(stats_markdown(report, draw_chart(report)), key="channel-stats",
-                                 description="What each uploaded Short did on YouTube, and what the channel learns.")
+        create_markdown_artifact(
+            stats_markdown(report, draw_chart(report)),
+            key="channel-stats",
+            description="What each uploaded Short did on YouTube, and what the channel learns.",
+        )
     except Exception as exc:  # as in record_run: the stats are a report, never a reason to fail the run
         log.warning("  could not save the channel's stats (%s: %s)", type(exc).__name__, exc)
 
@@ -106,13 +141,22 @@ def stats_markdown(report: StatsReport, chart: bytes) -> str:
     """The stats table (YouTube's numbers labelled as YouTube's, ours as ours), the chart, then the learnings."""
     lines = ["# The channel on YouTube", "", "| " + " | ".join(STATS_COLUMNS) + " |", "|" + "---|" * len(STATS_COLUMNS)]
     lines += ["| " + " | ".join(_text(cell) for cell in row_cells(row)) + " |" for row in report.rows]
-    lines += ["", f"_{_text(STATS_LEGEND)}_", "", f"![chart](data:image/png;base64,{base64.b64encode(chart).decode()})",
-              "", "## Learnings (ours)", ""]
+    lines += [
+        "",
+        f"_{_text(STATS_LEGEND)}_",
+        "",
+        f"![chart](data:image/png;base64,{base64.b64encode(chart).decode()})",
+        "",
+        "## Learnings (ours)",
+        "",
+    ]
     if report.learnings.note:
         lines.append(_text(report.learnings.note))
     else:
-        lines.append(f"Not enough data yet ({report.learnings.counted} Short(s) with enough days and engaged views); "
-                     "the prompts and the topic order are unchanged.")
+        lines.append(
+            f"Not enough data yet ({report.learnings.counted} Short(s) with enough days and engaged views); "
+            "the prompts and the topic order are unchanged."
+        )
     lines += [f"- {_text(note)}" for note in report.notes]
     return "\n".join(lines)
 
@@ -120,10 +164,19 @@ def stats_markdown(report: StatsReport, chart: bytes) -> str:
 def script_markdown(manifest: Manifest) -> str:
     """The script as a person reads it: title, hook, scenes, then the YouTube description and tags."""
     script = manifest.script
-    lines = [f"# {_text(script.title)}", "", f"**Hook:** {_text(script.hook)}", "",
-             "| scene | seconds | narration | first frame | motion |", "|---|---|---|---|---|"]
-    lines += [f"| {s.index} | {s.seconds:g} | {_text(s.narration)} | {_text(s.first_frame_prompt)} | "
-              f"{_text(s.motion_prompt)} |" for s in script.scenes]
+    lines = [
+        f"# {_text(script.title)}",
+        "",
+        f"**Hook:** {_text(script.hook)}",
+        "",
+        "| scene | seconds | narration | first frame | motion |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {s.index} | {s.seconds:g} | {_text(s.narration)} | {_text(s.first_frame_prompt)} | "
+        f"{_text(s.motion_prompt)} |"
+        for s in script.scenes
+    ]
     lines += ["", "## Description", "", _text(script.description), "", f"**Tags:** {_text(', '.join(script.tags))}"]
     return "\n".join(lines)
 
@@ -136,21 +189,32 @@ def cost_table(manifest: Manifest) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for clip in manifest.clips:
         frame, voice = frames.get(clip.scene), voices.get(clip.scene)
-        rows.append({
-            "scene": clip.scene,
-            "frame": f"{frame.provider} {frame.model}" if frame else "",
-            "frame credits": frame.cost_credits if frame else 0.0,
-            "clip": f"{clip.provider} {clip.model}",
-            "clip credits": clip.cost_credits,
-            "clip $": clip.cost_usd,
-            "voice characters": voice.characters if voice else 0,
-            "credits": round((frame.cost_credits if frame else 0.0) + clip.cost_credits, 2),
-        })
+        rows.append(
+            {
+                "scene": clip.scene,
+                "frame": f"{frame.provider} {frame.model}" if frame else "",
+                "frame credits": frame.cost_credits if frame else 0.0,
+                "clip": f"{clip.provider} {clip.model}",
+                "clip credits": clip.cost_credits,
+                "clip $": clip.cost_usd,
+                "voice characters": voice.characters if voice else 0,
+                "credits": round((frame.cost_credits if frame else 0.0) + clip.cost_credits, 2),
+            }
+        )
     frame_total = round(sum(f.cost_credits for f in manifest.frames), 2)
     clip_total = round(sum(c.cost_credits for c in manifest.clips), 2)
-    rows.append({"scene": "total", "frame": "", "frame credits": frame_total, "clip": "", "clip credits": clip_total,
-                 "clip $": manifest.cost_usd, "voice characters": manifest.cost_characters,
-                 "credits": round(frame_total + clip_total, 2)})
+    rows.append(
+        {
+            "scene": "total",
+            "frame": "",
+            "frame credits": frame_total,
+            "clip": "",
+            "clip credits": clip_total,
+            "clip $": manifest.cost_usd,
+            "voice characters": manifest.cost_characters,
+            "credits": round(frame_total + clip_total, 2),
+        }
+    )
     return rows
 
 
@@ -161,4 +225,3 @@ def _text(text: str) -> str:
 
 
 _MARKUP = re.compile(r"[\\`*_{}\[\]()#+\-.!|<>~&:\"']")
-

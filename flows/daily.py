@@ -20,9 +20,23 @@ from pydantic import Field  # noqa: E402
 from flows.artifacts import DailyRow, record_daily, record_stats  # noqa: E402
 from flows.make_short import make_short  # noqa: E402
 from pipeline import (  # noqa: E402
-    Learnings, Platform, Settings, ShortRequest, ShortResult, ShortsError, StatsReport, channel_stats,
-    check_post_ready, check_upload_ready, has_youtube_token, next_topics, nothing_to_make, parse_platforms,
-    record_failed, record_made, topic_preference,
+    Learnings,
+    Platform,
+    Settings,
+    ShortRequest,
+    ShortResult,
+    ShortsError,
+    StatsReport,
+    channel_stats,
+    check_post_ready,
+    check_upload_ready,
+    has_youtube_token,
+    next_topics,
+    nothing_to_make,
+    parse_platforms,
+    record_failed,
+    record_made,
+    topic_preference,
 )
 
 log = logging.getLogger("shorts")
@@ -53,14 +67,22 @@ def daily_shorts(
         check_upload_ready(settings)  # a missing token fails the run now, not after every Short is made
     check_post_ready(settings, platforms)
     learnings = learn_from_channel(settings)
-    topics = next_topics(settings, count, prefer=topic_preference(learnings) if learnings.lines else None,
-                         learnings=learnings.brainstorm_note())
+    topics = next_topics(
+        settings,
+        count,
+        prefer=topic_preference(learnings) if learnings.lines else None,
+        learnings=learnings.brainstorm_note(),
+    )
     if not topics:
         raise nothing_to_make(settings)
     log.info("Making %d Short(s): %s", len(topics), "; ".join(topics))
 
-    rows = [_make_one(settings, ShortRequest(topic=topic, seconds=seconds, upload=upload, learnings=learnings.note),
-                      platforms) for topic in topics]
+    rows = [
+        _make_one(
+            settings, ShortRequest(topic=topic, seconds=seconds, upload=upload, learnings=learnings.note), platforms
+        )
+        for topic in topics
+    ]
 
     record_daily(rows)
     for row in rows:
@@ -110,8 +132,16 @@ def _make_one(settings: Settings, request: ShortRequest, platforms: list[str]) -
         result: ShortResult = state.result()
         link = getattr(result.published, "youtube_url", None) or str(result.video)
         record_made(settings, request.topic, link, run_id=str(state.state_details.flow_run_id))
-        return DailyRow(topic=request.topic, status="made", seconds=seconds, credits=result.cost_credits,
-                        usd=result.cost_usd, characters=result.cost_characters, link=link, **result.posts)
+        return DailyRow(
+            topic=request.topic,
+            status="made",
+            seconds=seconds,
+            credits=result.cost_credits,
+            usd=result.cost_usd,
+            characters=result.cost_characters,
+            link=link,
+            **result.posts,
+        )
     reason = _reason(state)
     record_failed(settings, request.topic, reason, run_id=str(state.state_details.flow_run_id))
     if state.is_cancelled():  # not approved: a decision, not a failure; the topic stays queued all the same

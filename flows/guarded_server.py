@@ -31,8 +31,9 @@ class HostAndOriginCheck:
     def __init__(self, app: ASGIApp, hosts: set[str], origins: set[str]) -> None:
         self.app, self.hosts, self.origins = app, hosts, origins
 
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]],
-                       send: Callable[[Any], Awaitable[None]]) -> None:
+    async def __call__(
+        self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
+    ) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)  # lifespan
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
@@ -44,15 +45,25 @@ class HostAndOriginCheck:
         return await self.app(scope, receive, send)
 
 
-async def _refuse(scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]],
-                  status: int, message: str) -> None:
+async def _refuse(
+    scope: Scope,
+    receive: Callable[[], Awaitable[Any]],
+    send: Callable[[Any], Awaitable[None]],
+    status: int,
+    message: str,
+) -> None:
     if scope["type"] == "websocket":
         await receive()  # the connect event, then a close before accepting: the handshake is refused (403)
         await send({"type": "websocket.close", "code": 1008})
         return
     body = json.dumps({"detail": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -111,9 +122,15 @@ def main(port: int, public_url: str | None) -> None:
     _private_database()
     server = get_current_settings().server
     hosts, origins_ = allowed(port, public_url)
-    uvicorn.run(HostAndOriginCheck(app, hosts, origins_), host=HOST, port=port,
-                timeout_keep_alive=server.api.keepalive_timeout, ws_ping_interval=server.api.websocket_ping_interval,
-                ws_ping_timeout=server.api.websocket_ping_timeout, log_level=server.logging_level.lower())
+    uvicorn.run(
+        HostAndOriginCheck(app, hosts, origins_),
+        host=HOST,
+        port=port,
+        timeout_keep_alive=server.api.keepalive_timeout,
+        ws_ping_interval=server.api.websocket_ping_interval,
+        ws_ping_timeout=server.api.websocket_ping_timeout,
+        log_level=server.logging_level.lower(),
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ and then nothing is started.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -92,10 +93,8 @@ def ensure_server(settings: Settings) -> str:
         if (old := recorded(settings)) and old.get("legacy"):
             stop_server(settings)  # an older shorts' server, on this database, holding no lock: not to run beside ours
         state = running_server(settings) or _wait_for_starting(settings) or _start(settings)
-    try:
+    with contextlib.suppress(OSError):  # stopped this very moment: the run's first call says so
         os.utime(home / "server.json")  # a use: the idle clock starts again
-    except OSError:
-        pass  # stopped this very moment: the run's first call says so
     os.environ.update(client_env(settings), PREFECT_API_URL=state["api_url"])
     return state["api_url"]
 
@@ -112,10 +111,8 @@ def stop_server(settings: Settings) -> int | None:
     if target is None:
         _forget(settings, state)  # both gone, or their pids reused by other processes: nothing of ours to stop
         return None
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it ended this very moment
         os.kill(target["pid"], signal.SIGTERM)
-    except ProcessLookupError:
-        pass  # it ended this very moment
     deadline = time.monotonic() + STOP_SECONDS
     while (same_process(watchdog) or same_process(server)) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -166,8 +163,10 @@ def _wait_for_starting(settings: Settings) -> dict | None:
             log.info("  waiting for the Prefect server another command is starting…")
         time.sleep(0.5)
     if starting(settings):
-        raise ShortsError(f"The local Prefect server did not answer within {settings.prefect_startup_timeout} s; "
-                          f"see {server_dir(settings) / 'server.log'}, or run `shorts server stop`.")
+        raise ShortsError(
+            f"The local Prefect server did not answer within {settings.prefect_startup_timeout} s; "
+            f"see {server_dir(settings) / 'server.log'}, or run `shorts server stop`."
+        )
     return None
 
 
@@ -175,17 +174,24 @@ def _start(settings: Settings) -> dict:
     home = server_dir(settings)
     log_file = home / "server.log"
     login(settings)  # made now, so the watchdog and every later command read the same one
-    log.info("Starting a local Prefect server for %s (its first start sets up a database, about 15-30 s; later "
-             "commands reuse it; `shorts server stop` ends it; log: %s)…", settings.home_dir, log_file)
+    log.info(
+        "Starting a local Prefect server for %s (its first start sets up a database, about 15-30 s; later "
+        "commands reuse it; `shorts server stop` ends it; log: %s)…",
+        settings.home_dir,
+        log_file,
+    )
     port = _free_port()
     out = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         # Its own session, so a Ctrl-C in this terminal stops the run but not the server the next run reuses.
         watchdog = subprocess.Popen(
-            [sys.executable, "-m", "flows.local_server", str(home), str(port),
-             str(settings.server_idle_minutes * 60)],
-            env=server_env(settings, port, PREFECT_HOME=str(home)), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            [sys.executable, "-m", "flows.local_server", str(home), str(port), str(settings.server_idle_minutes * 60)],
+            env=server_env(settings, port, PREFECT_HOME=str(home)),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     finally:
         os.close(out)
     started = said = time.monotonic()
@@ -194,8 +200,10 @@ def _start(settings: Settings) -> dict:
             raise ShortsError(f"The local Prefect server stopped while starting; see {log_file}.")
         if time.monotonic() - started > settings.prefect_startup_timeout:
             watchdog.terminate()
-            raise ShortsError(f"The local Prefect server did not answer within {settings.prefect_startup_timeout} s;"
-                              f" see {log_file}, or raise SHORTS_PREFECT_STARTUP_TIMEOUT.")
+            raise ShortsError(
+                f"The local Prefect server did not answer within {settings.prefect_startup_timeout} s;"
+                f" see {log_file}, or raise SHORTS_PREFECT_STARTUP_TIMEOUT."
+            )
         if time.monotonic() - said >= 10:
             said = time.monotonic()
             log.info("  still waiting for the Prefect server to set up (%.0f s)…", said - started)
@@ -241,14 +249,20 @@ def watch(home: Path, port: int, idle_seconds: float) -> None:
     api_url = f"http://{HOST}:{port}/api"
     # The server holds the lock too (pass_fds), so it stays taken until both are gone: no second server can start
     # on this database while a killed watchdog's server is still stopping.
-    server = subprocess.Popen([sys.executable, "-m", "flows.guarded_server", str(port)],
-                              stdin=subprocess.DEVNULL, pass_fds=(lock.fileno(),))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flows.guarded_server", str(port)], stdin=subprocess.DEVNULL, pass_fds=(lock.fileno(),)
+    )
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     state_file = home / "server.json"
     # Recorded at once, so `status` and `stop` know it while it sets up; `ready` once it answers.
-    state = {"api_url": api_url, "port": port, "watchdog": identify(os.getpid()), "server": identify(server.pid),
-             "ready": False}
+    state = {
+        "api_url": api_url,
+        "port": port,
+        "watchdog": identify(os.getpid()),
+        "server": identify(server.pid),
+        "ready": False,
+    }
     _write(state_file, state)
     last_busy = time.monotonic()
     client = api_client(api_url, os.environ["PREFECT_SERVER_API_AUTH_STRING"])

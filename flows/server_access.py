@@ -25,8 +25,18 @@ from pipeline import ConfigError, Settings, private_home, private_secret
 CSRF_REFRESH_SECONDS = 30 * 60  # Prefect's tokens last PREFECT_SERVER_CSRF_TOKEN_EXPIRATION, an hour by default
 # The server needs none of these; a flow run gets them from the process that runs it (`shorts make`, the runner).
 _SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSW|CREDENTIAL|AUTH", re.I)
-_STRIPPED_PREFIXES = ("SHORTS_", "OPENAI_", "RUNWAY", "RUNWARE_", "ELEVENLABS_", "PEXELS_", "PIXABAY_", "YOUTUBE_",
-                      "AWS_", "GOOGLE_")
+_STRIPPED_PREFIXES = (
+    "SHORTS_",
+    "OPENAI_",
+    "RUNWAY",
+    "RUNWARE_",
+    "ELEVENLABS_",
+    "PEXELS_",
+    "PIXABAY_",
+    "YOUTUBE_",
+    "AWS_",
+    "GOOGLE_",
+)
 
 
 def login(settings: Settings) -> str:
@@ -35,8 +45,10 @@ def login(settings: Settings) -> str:
     try:
         return private_secret(settings.paths.server_login)
     except OSError as exc:
-        raise ConfigError(f"Cannot keep the server login in {settings.paths.server_login} ({exc.strerror}); check that "
-                          "SHORTS_HOME is yours and writable.") from exc
+        raise ConfigError(
+            f"Cannot keep the server login in {settings.paths.server_login} ({exc.strerror}); check that "
+            "SHORTS_HOME is yours and writable."
+        ) from exc
 
 
 def server_env(settings: Settings, port: int, public: str | None = None, **extra: str) -> dict[str, str]:
@@ -44,15 +56,17 @@ def server_env(settings: Settings, port: int, public: str | None = None, **extra
     (`public`: the https:// address a reverse proxy serves it at, if any)."""
     env = {name: value for name, value in os.environ.items() if not _secret(name)}
     api_url = f"http://{HOST}:{port}/api"
-    env.update({
-        "PREFECT_API_URL": api_url,
-        "PREFECT_UI_API_URL": f"{public.rstrip('/')}/api" if public else api_url,  # else the UI calls :4200
-        "PREFECT_SERVER_API_AUTH_STRING": login(settings),
-        "PREFECT_SERVER_CORS_ALLOWED_ORIGINS": ",".join(origins(port, public)),
-        "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "true",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        **extra,
-    })
+    env.update(
+        {
+            "PREFECT_API_URL": api_url,
+            "PREFECT_UI_API_URL": f"{public.rstrip('/')}/api" if public else api_url,  # else the UI calls :4200
+            "PREFECT_SERVER_API_AUTH_STRING": login(settings),
+            "PREFECT_SERVER_CORS_ALLOWED_ORIGINS": ",".join(origins(port, public)),
+            "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "true",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            **extra,
+        }
+    )
     return env
 
 
@@ -70,8 +84,9 @@ def client_env(settings: Settings) -> dict[str, str]:
 def api_client(api_url: str, auth: str, timeout: float = 10) -> httpx.Client:
     """An httpx client for our server's API, logged in, that fetches a CSRF token before its first write."""
     token = base64.b64encode(auth.encode()).decode()
-    client = httpx.Client(base_url=api_url.rstrip("/") + "/", timeout=timeout,
-                          headers={"Authorization": f"Basic {token}"})
+    client = httpx.Client(
+        base_url=api_url.rstrip("/") + "/", timeout=timeout, headers={"Authorization": f"Basic {token}"}
+    )
     csrf: dict[str, str] = {}
     fetched: list[float] = []
 

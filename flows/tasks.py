@@ -19,10 +19,43 @@ from pydantic import BaseModel
 
 from flows.locking import FlockLockManager
 from pipeline import (
-    AssetStore, ClipAsset, ConfigError, Footage, FrameAsset, ModerationCheck, Narration, ProviderChoice, ProviderError,
-    PostOutcome, Published, RenderedShort, RenderOptions, Scene, ScenePlan, Script, Settings, ShortRequest, ShortsError,
-    Source, Storyboard, VideoFormat, animate_scene, build_provider, file_digest, intact, make_first_frame, moderate_script, narrate,
-    open_store, pick_footage, plan_storyboard, post_everywhere, publish, render_short, write_script, write_storyboard,
+    AssetStore,
+    ClipAsset,
+    ConfigError,
+    Footage,
+    FrameAsset,
+    ModerationCheck,
+    Narration,
+    PostOutcome,
+    ProviderChoice,
+    ProviderError,
+    Published,
+    RenderedShort,
+    RenderOptions,
+    Scene,
+    ScenePlan,
+    Script,
+    Settings,
+    ShortRequest,
+    ShortsError,
+    Source,
+    Storyboard,
+    VideoFormat,
+    animate_scene,
+    build_provider,
+    file_digest,
+    intact,
+    make_first_frame,
+    moderate_script,
+    narrate,
+    open_store,
+    pick_footage,
+    plan_storyboard,
+    post_everywhere,
+    publish,
+    render_short,
+    write_script,
+    write_storyboard,
 )
 
 log = logging.getLogger("shorts")
@@ -84,8 +117,9 @@ def retry_safe(task, task_run, state) -> bool:
 
 # SERIALIZABLE: a run that reaches a step another run (another `shorts make`, the daily flow) is doing with the same
 # inputs waits for it and reuses its result, instead of paying for it too; see flows/locking.py for why flock.
-CACHE = LiveFiles(exclude=["settings", "fresh"]).configure(isolation_level="SERIALIZABLE",
-                                                         lock_manager=FlockLockManager())
+CACHE = LiveFiles(exclude=["settings", "fresh"]).configure(
+    isolation_level="SERIALIZABLE", lock_manager=FlockLockManager()
+)
 STEP = dict(cache_policy=CACHE, retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
 
 
@@ -99,8 +133,16 @@ def on_this_machine(assets: list[Any], settings: Settings) -> list[Any]:
     store = _store(settings)
     if not store.remote:
         return assets
-    return [asset.model_copy(update={name: store.local(getattr(asset, name)) for name in ("path", "video", "captions")
-                                     if getattr(asset, name, None)}) for asset in assets]
+    return [
+        asset.model_copy(
+            update={
+                name: store.local(getattr(asset, name))
+                for name in ("path", "video", "captions")
+                if getattr(asset, name, None)
+            }
+        )
+        for asset in assets
+    ]
 
 
 @contextmanager
@@ -114,9 +156,11 @@ def _vendor_slot(provider: str, settings: Settings) -> Iterator[None]:
         slot = concurrency(name, occupy=1, strict=True)  # a named but missing limit must not mean "unlimited"
         slot.__enter__()
     except ConcurrencySlotAcquisitionError as exc:  # not retried: waiting will not create the limit
-        raise ConfigError(f"The Prefect concurrency limit {name!r} (SHORTS_RUNWAY_LIMIT) does not exist or cannot "
-                          f"be reached; create it with `prefect gcl create {name} --limit 2` or unset the setting.",
-                          step="limits") from exc
+        raise ConfigError(
+            f"The Prefect concurrency limit {name!r} (SHORTS_RUNWAY_LIMIT) does not exist or cannot "
+            f"be reached; create it with `prefect gcl create {name} --limit 2` or unset the setting.",
+            step="limits",
+        ) from exc
     try:
         yield
     finally:
@@ -124,8 +168,14 @@ def _vendor_slot(provider: str, settings: Settings) -> Iterator[None]:
 
 
 @task(name="script", **STEP)
-def script_task(request: ShortRequest, plan: ScenePlan, provider: str, settings: Settings, fresh: bool = False,
-                source: Source | None = None) -> Script:
+def script_task(
+    request: ShortRequest,
+    plan: ScenePlan,
+    provider: str,
+    settings: Settings,
+    fresh: bool = False,
+    source: Source | None = None,
+) -> Script:
     return write_script(request, build_provider("script", provider, settings), plan, source)
 
 
@@ -135,61 +185,108 @@ def moderation_task(script: Script, settings: Settings) -> ModerationCheck:
 
 
 @task(name="footage", task_run_name="footage-{step}", **STEP)
-def footage_task(script: Script, step: str, provider: str, fmt: VideoFormat, settings: Settings,
-                 fresh: bool = False) -> list[Footage | None]:
+def footage_task(
+    script: Script, step: str, provider: str, fmt: VideoFormat, settings: Settings, fresh: bool = False
+) -> list[Footage | None]:
     # One task for all scenes, so that no two scenes pick the same clip; the clips are then made in parallel.
     return pick_footage(script, fmt, build_provider(step, provider, settings), _store(settings), fresh)
 
 
 @task(name="first-frame", task_run_name="first-frame-{scene.index}", **STEP)
-def frame_task(scene: Scene, style: str, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False,
-               take: int = 1, footage: Footage | None = None, reference: FrameAsset | None = None) -> FrameAsset:
+def frame_task(
+    scene: Scene,
+    style: str,
+    fmt: VideoFormat,
+    provider: str,
+    settings: Settings,
+    fresh: bool = False,
+    take: int = 1,
+    footage: Footage | None = None,
+    reference: FrameAsset | None = None,
+) -> FrameAsset:
     started = time.perf_counter()
     with _vendor_slot(provider, settings):
         maker = build_provider("image", provider, settings)
-        frame = make_first_frame(scene, style, fmt, maker, _store(settings), fresh, reference=reference, take=take,
-                                 footage=footage)
+        frame = make_first_frame(
+            scene, style, fmt, maker, _store(settings), fresh, reference=reference, take=take, footage=footage
+        )
     log.info("  frame %d ready (%.1f s)", scene.index, time.perf_counter() - started)
     return frame
 
 
 @task(name="storyboard")
-def storyboard_task(script: Script, frames: list[FrameAsset], choices: dict[str, ProviderChoice], settings: Settings,
-                    out_dir: Path, footage: list[Footage | None] | None = None) -> Storyboard:
+def storyboard_task(
+    script: Script,
+    frames: list[FrameAsset],
+    choices: dict[str, ProviderChoice],
+    settings: Settings,
+    out_dir: Path,
+    footage: list[Footage | None] | None = None,
+) -> Storyboard:
     # No Prefect cache: the sheet must be in this run's output folder, and write_storyboard keeps one already there
     # that shows the same board.
     return write_storyboard(plan_storyboard(script, frames, choices, settings, footage), out_dir / "storyboard.png")
 
 
 @task(name="clip", task_run_name="clip-{scene.index}", **STEP)
-def clip_task(scene: Scene, frame: FrameAsset, fmt: VideoFormat, provider: str, settings: Settings, fresh: bool = False,
-              footage: Footage | None = None) -> ClipAsset:
+def clip_task(
+    scene: Scene,
+    frame: FrameAsset,
+    fmt: VideoFormat,
+    provider: str,
+    settings: Settings,
+    fresh: bool = False,
+    footage: Footage | None = None,
+) -> ClipAsset:
     started = time.perf_counter()
     with _vendor_slot(provider, settings):
-        clip = animate_scene(scene, frame, fmt, build_provider("video", provider, settings), _store(settings), fresh,
-                             footage)
+        clip = animate_scene(
+            scene, frame, fmt, build_provider("video", provider, settings), _store(settings), fresh, footage
+        )
     log.info("  clip %d ready (%.1f s)", scene.index, time.perf_counter() - started)
     return clip
 
 
 @task(name="narration", task_run_name="narration-{scene.index}", **STEP)
-def narration_task(request: ShortRequest, scene: Scene, provider: str, settings: Settings, fresh: bool = False,
-                   script: Script | None = None) -> Narration:
+def narration_task(
+    request: ShortRequest,
+    scene: Scene,
+    provider: str,
+    settings: Settings,
+    fresh: bool = False,
+    script: Script | None = None,
+) -> Narration:
     # With the script, the voice hears the neighbouring scenes and holds the per-Short cap across the mapped tasks.
     started = time.perf_counter()
     with _vendor_slot(provider, settings):  # Runway's voice is a Runway task like the clips
-        narration = narrate(request, scene, build_provider("voice", provider, settings), _store(settings), fresh,
-                            script=script)
+        narration = narrate(
+            request, scene, build_provider("voice", provider, settings), _store(settings), fresh, script=script
+        )
     how = "voiced" if narration.path else "no voice, timed at reading pace"
     log.info("  narration %d ready, %s (%.1f s)", scene.index, how, time.perf_counter() - started)
     return narration
 
 
 @task(name="render", **STEP)
-def render_task(script: Script, clips: list[ClipAsset], narrations: list[Narration], fmt: VideoFormat,
-                options: RenderOptions, settings: Settings, fresh: bool = False) -> RenderedShort:
-    return render_short(script, clips, narrations, fmt, options, _store(settings), fresh,
-                        progress=lambda pct: log.info("  render %d%%", pct))
+def render_task(
+    script: Script,
+    clips: list[ClipAsset],
+    narrations: list[Narration],
+    fmt: VideoFormat,
+    options: RenderOptions,
+    settings: Settings,
+    fresh: bool = False,
+) -> RenderedShort:
+    return render_short(
+        script,
+        clips,
+        narrations,
+        fmt,
+        options,
+        _store(settings),
+        fresh,
+        progress=lambda pct: log.info("  render %d%%", pct),
+    )
 
 
 @task(name="publish", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)

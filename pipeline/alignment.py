@@ -28,8 +28,9 @@ def align_words(text: str, heard: Sequence[Heard], start: float, end: float) -> 
     words = text.split()
     said = [h for h in heard if word_key(h[0])]
     spans: list[tuple[float, float] | None] = [None] * len(words)
-    matcher = difflib.SequenceMatcher(None, [word_key(w) for w in words], [word_key(h[0]) for h in said],
-                                      autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None, [word_key(w) for w in words], [word_key(h[0]) for h in said], autojunk=False
+    )
     matched = 0
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -42,7 +43,7 @@ def align_words(text: str, heard: Sequence[Heard], start: float, end: float) -> 
                 spans[i1 + k] = (timing.start, timing.end)
     _fill_gaps(words, spans, start, end)
     timings, floor = [], 0.0
-    for word, span in zip(words, spans):
+    for word, span in zip(words, spans, strict=False):
         begin = max(span[0], floor)  # type: ignore[index]  # _fill_gaps left no None
         finish = max(span[1], begin)  # type: ignore[index]
         timings.append(WordTiming(word=word, start=round(begin, 3), end=round(finish, 3)))

@@ -11,7 +11,12 @@ from pipeline.state.store import AssetStore, atomic_path, content_key
 
 
 def animate_scene(
-    scene: Scene, frame: FrameAsset, fmt: VideoFormat, maker: ClipMaker, store: AssetStore, fresh: bool = False,
+    scene: Scene,
+    frame: FrameAsset,
+    fmt: VideoFormat,
+    maker: ClipMaker,
+    store: AssetStore,
+    fresh: bool = False,
     footage: Footage | None = None,
 ) -> ClipAsset:
     """The scene's clip, from the store when the same frame was animated the same way before.
@@ -24,8 +29,17 @@ def animate_scene(
     seed = frame.seed
     # Footage replaces the frame in the key (with its file's content, for your own media); other clips keep theirs.
     extra = {"footage": footage, "source": footage.path} if footage else {}
-    key = content_key("clip", provider=maker.name, model=maker.model, frame=None if footage else frame.path,
-                      motion=scene.motion_prompt, seconds=scene.seconds, fmt=fmt, seed=seed, **extra)
+    key = content_key(
+        "clip",
+        provider=maker.name,
+        model=maker.model,
+        frame=None if footage else frame.path,
+        motion=scene.motion_prompt,
+        seconds=scene.seconds,
+        fmt=fmt,
+        seed=seed,
+        **extra,
+    )
     suffix = maker.clip_suffix(footage)
     path = store.path("clips", key, suffix)
     task_id, cost = None, 0.0
@@ -42,5 +56,14 @@ def animate_scene(
             raise exc.at("clips", scene.index)
         store.saved(path, paid_by=maker.name if is_paid("video", maker.name) else None, task_id=task_id)
     paid = {"cost_usd" if maker.cost_unit == "usd" else "cost_credits": cost}
-    return ClipAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
-                     seconds=scene.seconds, task_id=task_id, footage=footage, **paid)
+    return ClipAsset(
+        scene=scene.index,
+        path=path,
+        provider=maker.name,
+        model=maker.model,
+        seed=seed,
+        seconds=scene.seconds,
+        task_id=task_id,
+        footage=footage,
+        **paid,
+    )

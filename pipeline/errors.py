@@ -87,8 +87,11 @@ def disk_error(exc: BaseException, step: str | None = None) -> ConfigError | Non
     if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
         exc = OSError(errno.ENOSPC, "No space left on device")
     full = (errno.ENOSPC, errno.EDQUOT)
-    if not isinstance(exc, OSError) or exc.errno not in (*full, errno.EROFS, errno.EACCES, errno.EPERM) or (
-            exc.errno not in full and not exc.filename):  # refused permission, but not to write a file
+    if (
+        not isinstance(exc, OSError)
+        or exc.errno not in (*full, errno.EROFS, errno.EACCES, errno.EPERM)
+        or (exc.errno not in full and not exc.filename)
+    ):  # refused permission, but not to write a file
         return None
     then = "(or use --out for the Short, SHORTS_HOME for the rest) and rerun, which continues where this run stopped."
     if exc.errno in full:

@@ -12,8 +12,9 @@ from pipeline.providers.base import FootagePicker
 from pipeline.state.store import AssetStore
 
 
-def pick_footage(script: Script, fmt: VideoFormat, maker: FootagePicker, store: AssetStore, fresh: bool = False
-                 ) -> list[Footage | None]:
+def pick_footage(
+    script: Script, fmt: VideoFormat, maker: FootagePicker, store: AssetStore, fresh: bool = False
+) -> list[Footage | None]:
     """A file per scene, in scene order, from `maker.plan`; None for a scene nothing was found for."""
     try:
         picks = maker.plan(script, fmt, store, fresh)

@@ -20,8 +20,15 @@ def scene_seed(*parts: object) -> int:
 
 
 def make_first_frame(
-    scene: Scene, style: str, fmt: VideoFormat, maker: ImageMaker, store: AssetStore, fresh: bool = False,
-    reference: FrameAsset | None = None, take: int = 1, footage: Footage | None = None,
+    scene: Scene,
+    style: str,
+    fmt: VideoFormat,
+    maker: ImageMaker,
+    store: AssetStore,
+    fresh: bool = False,
+    reference: FrameAsset | None = None,
+    take: int = 1,
+    footage: Footage | None = None,
 ) -> FrameAsset:
     """The scene's first frame, from the store when it was made before; `reference` is a frame to look like.
 
@@ -35,8 +42,17 @@ def make_first_frame(
         extra["source"] = footage.path
     # A title card shows the narration's words, so they join its key (and only its: other frames keep their names).
     drawn = {"narration": scene.narration} if maker.draws_narration else {}
-    key = content_key("frame", provider=maker.name, model=maker.model, prompt=scene.first_frame_prompt,
-                      style=style, size=fmt.size, seed=seed, **extra, **drawn)
+    key = content_key(
+        "frame",
+        provider=maker.name,
+        model=maker.model,
+        prompt=scene.first_frame_prompt,
+        style=style,
+        size=fmt.size,
+        seed=seed,
+        **extra,
+        **drawn,
+    )
     path = store.path("frames", key, ".png")
     task_id, cost = None, 0.0
     try:
@@ -53,8 +69,17 @@ def make_first_frame(
             raise exc.at("frames", scene.index)
         store.saved(path, paid_by=maker.name if is_paid("image", maker.name) else None, task_id=task_id)
     paid = {"cost_usd" if maker.cost_unit == "usd" else "cost_credits": cost}
-    return FrameAsset(scene=scene.index, path=path, provider=maker.name, model=maker.model, seed=seed,
-                      prompt=scene.first_frame_prompt, task_id=task_id, take=take, **paid)
+    return FrameAsset(
+        scene=scene.index,
+        path=path,
+        provider=maker.name,
+        model=maker.model,
+        seed=seed,
+        prompt=scene.first_frame_prompt,
+        task_id=task_id,
+        take=take,
+        **paid,
+    )
 
 
 def _check_image(path, fmt: VideoFormat) -> None:

@@ -36,13 +36,13 @@ def loudness(samples: np.ndarray, rate: int) -> float:
     sums, step = _step_energies(samples, rate), int(_STEP * rate)
     if len(samples) <= 4 * step:  # shorter than one gating block: the mean over all of it
         return _lufs(sums.sum() / len(samples)) if len(samples) else -math.inf
-    return _gated(sums[:len(samples) // step] / (4 * step))
+    return _gated(sums[: len(samples) // step] / (4 * step))
 
 
 def loudest(samples: np.ndarray, rate: int, seconds: float = 3.0) -> float:
     """The loudness of the loudest `seconds` (EBU R128's short-term loudness at its highest, ungated); -inf for
     silence or a sound shorter than that."""
-    sums = _step_energies(samples, rate)[:len(samples) // int(_STEP * rate)]
+    sums = _step_energies(samples, rate)[: len(samples) // int(_STEP * rate)]
     steps = round(seconds / _STEP)
     if len(sums) < steps:
         return -math.inf
@@ -50,8 +50,7 @@ def loudest(samples: np.ndarray, rate: int, seconds: float = 3.0) -> float:
     return _lufs(float(window.max()))
 
 
-def finish_speech(samples: np.ndarray, rate: int, target: float = TARGET_LUFS, peak: float = PEAK_DBFS
-                  ) -> np.ndarray:
+def finish_speech(samples: np.ndarray, rate: int, target: float = TARGET_LUFS, peak: float = PEAK_DBFS) -> np.ndarray:
     """The samples at about `target` LUFS, their peaks limited to `peak` dBFS; silence is left as it is."""
     ceiling = 10 ** (peak / 20)
     out = samples.astype(np.float64)
@@ -63,8 +62,9 @@ def finish_speech(samples: np.ndarray, rate: int, target: float = TARGET_LUFS, p
     return _limit(out, ceiling, rate)
 
 
-def master(samples: np.ndarray, rate: int, target: float = MASTER_LUFS, ceiling: float = MASTER_CEILING_DBTP
-           ) -> np.ndarray:
+def master(
+    samples: np.ndarray, rate: int, target: float = MASTER_LUFS, ceiling: float = MASTER_CEILING_DBTP
+) -> np.ndarray:
     """The mix (samples x channels, float32) at `target` LUFS with true peaks under `ceiling` dBTP, changed in
     place (a 180 s copy would cost 64 MB); silence is left as it is.
 
@@ -109,8 +109,9 @@ def _step_spans(changed: list[tuple[int, int]], step: int, steps: int) -> list[t
 def true_peak(samples: np.ndarray, rate: int) -> float:
     """The highest peak in dBTP (4x oversampled, over all channels) of float samples; -inf for silence."""
     channels = samples.reshape(len(samples), -1)
-    peak = max((float(np.max(_peaks(channels[a:a + (1 << 20) + 12]))) for a in range(0, len(channels), 1 << 20)),
-               default=0.0)
+    peak = max(
+        (float(np.max(_peaks(channels[a : a + (1 << 20) + 12]))) for a in range(0, len(channels), 1 << 20)), default=0.0
+    )
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
@@ -126,27 +127,32 @@ def limit_true_peak(samples: np.ndarray, rate: int, ceiling: float) -> list[tupl
     half = max(1, int(_LIMIT_WINDOW * rate))
     reach = limit / float(np.abs(_interpolator()).sum(axis=1).max())
     chunks = -(-len(channels) // _LIMIT_CHUNK)
-    loudest = np.array([float(np.max(np.abs(channels[i * _LIMIT_CHUNK:(i + 1) * _LIMIT_CHUNK])))
-                        for i in range(chunks)]) if chunks else np.zeros(0)
+    loudest = (
+        np.array([float(np.max(np.abs(channels[i * _LIMIT_CHUNK : (i + 1) * _LIMIT_CHUNK]))) for i in range(chunks)])
+        if chunks
+        else np.zeros(0)
+    )
     hot = loudest >= reach
     hot[1:] |= hot[:-1].copy()  # a chunk's neighbours too: the interpolator reads 6 samples past each edge
     hot[:-1] |= hot[1:].copy()
     margin = 2 * half + len(_TAPS)  # the gain moves up to 2 windows from a peak; the interpolator needs its taps
     edges = np.flatnonzero(np.diff(np.concatenate([[0], hot.astype(np.int8), [0]])))
     changed: list[tuple[int, int]] = []
-    for first, last in zip(edges[::2] * _LIMIT_CHUNK, np.minimum(edges[1::2] * _LIMIT_CHUNK, len(channels))):
+    for first, last in zip(
+        edges[::2] * _LIMIT_CHUNK, np.minimum(edges[1::2] * _LIMIT_CHUNK, len(channels)), strict=False
+    ):
         # What each sample needs, all of it before any is changed; then the gain, a piece (and its margin) at a time.
         lo, hi = max(0, first - margin), min(len(channels), last + margin)
         need = np.ones(hi - lo, np.float32)
         for a in range(lo, hi, _LIMIT_PIECE):
             a0, b0 = max(lo, a - len(_TAPS)), min(hi, a + _LIMIT_PIECE + len(_TAPS))
-            peaks = _peaks(channels[a0:b0])[a - a0:a - a0 + min(_LIMIT_PIECE, hi - a)]
-            need[a - lo:a - lo + len(peaks)] = np.minimum(1.0, limit / np.maximum(peaks, 1e-12))
+            peaks = _peaks(channels[a0:b0])[a - a0 : a - a0 + min(_LIMIT_PIECE, hi - a)]
+            need[a - lo : a - lo + len(peaks)] = np.minimum(1.0, limit / np.maximum(peaks, 1e-12))
         for a in range(lo, hi, _LIMIT_PIECE):
             b = min(hi, a + _LIMIT_PIECE)
             a0, b0 = max(lo, a - 2 * half), min(hi, b + 2 * half)
-            if need[a0 - lo:b0 - lo].min() < 1:
-                channels[a:b] *= _ease(need[a0 - lo:b0 - lo], half)[a - a0:b - a0, None]
+            if need[a0 - lo : b0 - lo].min() < 1:
+                channels[a:b] *= _ease(need[a0 - lo : b0 - lo], half)[a - a0 : b - a0, None]
                 changed.append((a, b))
     np.clip(channels, -limit, limit, out=channels)  # only catches float rounding at sample points
     return changed
@@ -179,7 +185,7 @@ def _running_min(values: np.ndarray, width: int) -> np.ndarray:
     padded = np.pad(values, (half, half + (-(n + 2 * half)) % width), constant_values=1.0).reshape(-1, width)
     prefix = np.minimum.accumulate(padded, axis=1).ravel()
     suffix = np.minimum.accumulate(padded[:, ::-1], axis=1)[:, ::-1].ravel()
-    return np.minimum(suffix[:n], prefix[width - 1:width - 1 + n])
+    return np.minimum(suffix[:n], prefix[width - 1 : width - 1 + n])
 
 
 def _peaks(channels: np.ndarray) -> np.ndarray:
@@ -193,14 +199,14 @@ def _peaks(channels: np.ndarray) -> np.ndarray:
         count = min(_PEAK_PIECE, len(channels) - len(_TAPS) + 1 - a)
         between, term = np.zeros(count, np.float32), np.empty(count, np.float32)
         for channel in channels.T:
-            piece = np.ascontiguousarray(channel[a:a + count + len(_TAPS) - 1])
+            piece = np.ascontiguousarray(channel[a : a + count + len(_TAPS) - 1])
             for phase in taps:
                 point = np.zeros(count, np.float32)
                 for j, tap in enumerate(phase):
-                    point += np.multiply(piece[j:j + count], tap, out=term)
+                    point += np.multiply(piece[j : j + count], tap, out=term)
                 np.maximum(between, np.abs(point, out=point), out=between)
         for shift in (-_TAPS[0], 1 - _TAPS[0]):
-            np.maximum(peaks[a + shift:a + shift + count], between, out=peaks[a + shift:a + shift + count])
+            np.maximum(peaks[a + shift : a + shift + count], between, out=peaks[a + shift : a + shift + count])
     return peaks
 
 
@@ -225,15 +231,16 @@ def _step_energies(samples: np.ndarray, rate: int, first: int = 0, last: int | N
         for at in range(first, last, _CHUNK_STEPS):
             # Overlap-save: one step of history before the chunk, so the filters' tails (under 100 ms) are real.
             start, count = at * step, min(_CHUNK_STEPS, last - at)
-            piece = channel[max(0, start - step):min(n, start + count * step)]
+            piece = channel[max(0, start - step) : min(n, start + count * step)]
             if start < step:
                 piece = np.concatenate([np.zeros(step - start, piece.dtype), piece])
-            energy = np.square(np.fft.irfft(np.fft.rfft(piece, size) * response, size)[step:len(piece)],
-                               dtype=np.float64)
+            energy = np.square(
+                np.fft.irfft(np.fft.rfft(piece, size) * response, size)[step : len(piece)], dtype=np.float64
+            )
             whole = len(energy) // step
-            sums[at - first:at - first + whole] += energy[:whole * step].reshape(whole, step).sum(axis=1)
+            sums[at - first : at - first + whole] += energy[: whole * step].reshape(whole, step).sum(axis=1)
             if len(energy) > whole * step:  # the last, partial step
-                sums[at - first + whole] += energy[whole * step:].sum()
+                sums[at - first + whole] += energy[whole * step :].sum()
     return sums
 
 
@@ -267,9 +274,14 @@ def _shelf(rate: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
     a, w0 = 10 ** (gain / 40), 2 * math.pi * fc / rate
     alpha, cos = math.sin(w0) / (2 * q), math.cos(w0)
     root = 2 * math.sqrt(a) * alpha
-    return ((a * ((a + 1) + (a - 1) * cos + root), -2 * a * ((a - 1) + (a + 1) * cos),
-             a * ((a + 1) + (a - 1) * cos - root)),
-            ((a + 1) - (a - 1) * cos + root, 2 * ((a - 1) - (a + 1) * cos), (a + 1) - (a - 1) * cos - root))
+    return (
+        (
+            a * ((a + 1) + (a - 1) * cos + root),
+            -2 * a * ((a - 1) + (a + 1) * cos),
+            a * ((a + 1) + (a - 1) * cos - root),
+        ),
+        ((a + 1) - (a - 1) * cos + root, 2 * ((a - 1) - (a + 1) * cos), (a + 1) - (a - 1) * cos - root),
+    )
 
 
 def _high_pass(rate: int) -> tuple[tuple[float, ...], tuple[float, ...]]:

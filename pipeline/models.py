@@ -26,8 +26,12 @@ def provider_names(annotation: object) -> list[str]:
     """The names a provider field accepts: its literals, and folder:PATH where your own media is allowed."""
     if get_origin(annotation) is Literal:
         return list(get_args(annotation))
-    return [name for arg in get_args(annotation)
-            for name in (provider_names(arg) if get_origin(arg) is Literal else ["folder:PATH"])]
+    return [
+        name
+        for arg in get_args(annotation)
+        for name in (provider_names(arg) if get_origin(arg) is Literal else ["folder:PATH"])
+    ]
+
 
 STEPS = ("script", "image", "video", "voice")
 MAX_TOPIC_CHARS = 200
@@ -57,8 +61,13 @@ class ShortRequest(Model):
     topic: str = Field(description="What the Short is about.", json_schema_extra={"position": 0})
     seconds: int = Field(30, ge=5, le=180, description="Target length in seconds (5-180).")
     scenes: int | None = Field(None, ge=1, le=12, description="Number of scenes; empty means one per ~5 s.")
-    language: str = Field("en", min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-                          description="Language of the narration, a BCP 47 tag such as en, fr or pt-BR.")
+    language: str = Field(
+        "en",
+        min_length=2,
+        max_length=16,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description="Language of the narration, a BCP 47 tag such as en, fr or pt-BR.",
+    )
     style: str = Field("bright, cinematic, high contrast", max_length=200, description="Visual style.")
     voice: str | None = Field(None, max_length=64, description="Voice name for the narration provider.")
     script_provider: ScriptProviderName = "auto"
@@ -66,18 +75,35 @@ class ShortRequest(Model):
     video_provider: VideoProviderName = "auto"
     voice_provider: VoiceProviderName = "auto"
     upload: bool = Field(False, description="Upload to YouTube when done (else the outbox).")
-    channel: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$",
-                                description="YouTube channel (token name) to upload to; default from settings.")
-    review: bool = Field(False, description="Pause after the storyboard (first frames and the estimate) until you "
-                         "approve buying the clips; Resume the run to answer.")
+    channel: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$",
+        description="YouTube channel (token name) to upload to; default from settings.",
+    )
+    review: bool = Field(
+        False,
+        description="Pause after the storyboard (first frames and the estimate) until you "
+        "approve buying the clips; Resume the run to answer.",
+    )
     source: Literal["wikipedia", "none"] | None = Field(
-        None, description="Where the facts come from: wikipedia (the best matching article, credited) or none; "
-        "empty means SHORTS_SOURCE.")
-    music: str | None = Field(None, min_length=1, max_length=500, description="Music under the voice: auto (the "
-                              "script's mood), none, a mood (calm, energetic, happy, nostalgic, tender), or a file or "
-                              "folder of your own; empty means SHORTS_MUSIC.")
-    learnings: str = Field("", max_length=2000, description="What the channel's stats taught (`shorts stats`), for "
-                           "the script writer's hook and length; daily runs fill it, empty means none.")
+        None,
+        description="Where the facts come from: wikipedia (the best matching article, credited) or none; "
+        "empty means SHORTS_SOURCE.",
+    )
+    music: str | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description="Music under the voice: auto (the "
+        "script's mood), none, a mood (calm, energetic, happy, nostalgic, tender), or a file or "
+        "folder of your own; empty means SHORTS_MUSIC.",
+    )
+    learnings: str = Field(
+        "",
+        max_length=2000,
+        description="What the channel's stats taught (`shorts stats`), for "
+        "the script writer's hook and length; daily runs fill it, empty means none.",
+    )
 
     @field_validator("topic")
     @classmethod
@@ -94,8 +120,10 @@ class ShortRequest(Model):
     def _scenes_fit(self) -> ShortRequest:
         # Under about 2 s a scene nobody can read a caption or see a shot, and a script cannot fill it with words.
         if self.seconds / self.scene_count < MIN_SCENE_SECONDS:
-            raise ValueError(f"{self.scene_count} scenes in {self.seconds} s leave under {MIN_SCENE_SECONDS:g} s a "
-                             f"scene; use at most {self.seconds // MIN_SCENE_SECONDS} scenes or more seconds")
+            raise ValueError(
+                f"{self.scene_count} scenes in {self.seconds} s leave under {MIN_SCENE_SECONDS:g} s a "
+                f"scene; use at most {self.seconds // MIN_SCENE_SECONDS} scenes or more seconds"
+            )
         return self
 
     @property

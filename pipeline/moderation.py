@@ -12,8 +12,11 @@ from pipeline.settings import Settings
 
 log = logging.getLogger("shorts")
 
-CHECKED_FIELDS = {"narration": "narration", "first_frame_prompt": "first-frame prompt",
-                  "motion_prompt": "motion prompt"}
+CHECKED_FIELDS = {
+    "narration": "narration",
+    "first_frame_prompt": "first-frame prompt",
+    "motion_prompt": "motion prompt",
+}
 BATCH = 32  # inputs per moderation request
 
 
@@ -41,26 +44,41 @@ def moderate_script(script: Script, settings: Settings, *, http_client: httpx.Cl
     from pipeline.providers.openai.client import make_client, vendor_error
 
     model = settings.openai_moderation_model
-    client = make_client(settings.openai_api_key.get_secret_value(), settings.openai_base_url, http_client,
-                         settings.openai_timeout, settings.openai_max_retries)
+    client = make_client(
+        settings.openai_api_key.get_secret_value(),
+        settings.openai_base_url,
+        http_client,
+        settings.openai_timeout,
+        settings.openai_max_retries,
+    )
     texts = [(scene.index, field, getattr(scene, field)) for scene in script.scenes for field in CHECKED_FIELDS]
     for start in range(0, len(texts), BATCH):
-        batch = texts[start:start + BATCH]
+        batch = texts[start : start + BATCH]
         try:
             response = client.moderations.create(model=model, input=[text for _, _, text in batch])
         except openai.NotFoundError as exc:
-            raise ConfigError("The OpenAI server has no moderation endpoint (404); set SHORTS_OPENAI_MODERATION=false "
-                              "to skip the check for this server.", step="moderation") from exc
+            raise ConfigError(
+                "The OpenAI server has no moderation endpoint (404); set SHORTS_OPENAI_MODERATION=false "
+                "to skip the check for this server.",
+                step="moderation",
+            ) from exc
         except openai.OpenAIError as exc:
             raise vendor_error(exc, "checking the prompts for moderation", model=model).at("moderation") from exc
         if len(response.results) != len(batch):
-            raise ProviderError(f"The moderation endpoint answered {len(response.results)} results for "
-                                f"{len(batch)} texts; rerun.", retry_safe=True, step="moderation")
-        for (index, field, _), result in zip(batch, response.results):
+            raise ProviderError(
+                f"The moderation endpoint answered {len(response.results)} results for {len(batch)} texts; rerun.",
+                retry_safe=True,
+                step="moderation",
+            )
+        for (index, field, _), result in zip(batch, response.results, strict=False):
             if result.flagged:
-                raise ConfigError(f"OpenAI moderation flagged the {CHECKED_FIELDS[field]} "
-                                  f"({', '.join(_categories(result)) or 'no category given'}); change the topic, or "
-                                  "rerun with --fresh for a new script.", step="moderation", scene=index)
+                raise ConfigError(
+                    f"OpenAI moderation flagged the {CHECKED_FIELDS[field]} "
+                    f"({', '.join(_categories(result)) or 'no category given'}); change the topic, or "
+                    "rerun with --fresh for a new script.",
+                    step="moderation",
+                    scene=index,
+                )
     log.info("  moderation: %d prompts passed (%s)", len(texts), model)
     return ModerationCheck(checked=len(texts), model=model)
 

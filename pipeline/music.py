@@ -22,21 +22,135 @@ AUDIO_SUFFIXES = frozenset({".mp3", ".wav", ".m4a", ".aac", ".ogg", ".opus", ".f
 # Words that set a topic's mood, tried in this order; a topic that matches none is calm. A word matches itself and
 # its plural; one ending in * matches every word it begins. English, with a few French, Spanish and German words.
 _MOOD_WORDS: dict[Mood, tuple[str, ...]] = {
-    "energetic": ("race", "racing", "sport*", "football", "soccer", "basketball", "olympi*", "fast", "speed*",
-                  "rocket*", "launch*", "explo*", "volcan*", "storm*", "hurricane", "tornado", "lightning",
-                  "earthquake", "tsunami", "shark", "predator", "hunt", "hunting", "hunter", "battle", "fight*",
-                  "extreme*", "record", "engine", "supercar", "jet", "cheetah", "workout", "vitesse", "fusée",
-                  "tempête", "rápido", "schnell"),
-    "nostalgic": ("histor*", "ancient", "medieval", "empire", "roman", "romans", "egypt*", "pharaoh", "viking",
-                  "century", "centuries", "retro", "vintage", "childhood", "memor*", "forgotten", "lost", "ruin",
-                  "old", "origin*", "invent*", "war", "dinosaur", "fossil", "extinct*", "ancien*", "geschichte"),
-    "tender": ("love", "baby", "babies", "mother*", "father*", "parent*", "family", "families", "friend*",
-               "kindness", "caring", "heart*", "wedding", "grief", "grandp*", "grandm*", "elderly", "hug",
-               "lonel*", "comfort*", "amour", "bébé", "amor", "liebe"),
-    "happy": ("fun", "funny", "joke", "laugh*", "party", "parties", "celebrat*", "festival", "holiday", "birthday",
-              "dog", "puppy", "puppies", "cat", "kitten", "food", "recipe", "cake", "chocolate", "ice cream",
-              "summer", "beach", "beaches", "game", "toy", "happ*", "smile", "rainbow", "dance", "dancing", "joie",
-              "feliz"),
+    "energetic": (
+        "race",
+        "racing",
+        "sport*",
+        "football",
+        "soccer",
+        "basketball",
+        "olympi*",
+        "fast",
+        "speed*",
+        "rocket*",
+        "launch*",
+        "explo*",
+        "volcan*",
+        "storm*",
+        "hurricane",
+        "tornado",
+        "lightning",
+        "earthquake",
+        "tsunami",
+        "shark",
+        "predator",
+        "hunt",
+        "hunting",
+        "hunter",
+        "battle",
+        "fight*",
+        "extreme*",
+        "record",
+        "engine",
+        "supercar",
+        "jet",
+        "cheetah",
+        "workout",
+        "vitesse",
+        "fusée",
+        "tempête",
+        "rápido",
+        "schnell",
+    ),
+    "nostalgic": (
+        "histor*",
+        "ancient",
+        "medieval",
+        "empire",
+        "roman",
+        "romans",
+        "egypt*",
+        "pharaoh",
+        "viking",
+        "century",
+        "centuries",
+        "retro",
+        "vintage",
+        "childhood",
+        "memor*",
+        "forgotten",
+        "lost",
+        "ruin",
+        "old",
+        "origin*",
+        "invent*",
+        "war",
+        "dinosaur",
+        "fossil",
+        "extinct*",
+        "ancien*",
+        "geschichte",
+    ),
+    "tender": (
+        "love",
+        "baby",
+        "babies",
+        "mother*",
+        "father*",
+        "parent*",
+        "family",
+        "families",
+        "friend*",
+        "kindness",
+        "caring",
+        "heart*",
+        "wedding",
+        "grief",
+        "grandp*",
+        "grandm*",
+        "elderly",
+        "hug",
+        "lonel*",
+        "comfort*",
+        "amour",
+        "bébé",
+        "amor",
+        "liebe",
+    ),
+    "happy": (
+        "fun",
+        "funny",
+        "joke",
+        "laugh*",
+        "party",
+        "parties",
+        "celebrat*",
+        "festival",
+        "holiday",
+        "birthday",
+        "dog",
+        "puppy",
+        "puppies",
+        "cat",
+        "kitten",
+        "food",
+        "recipe",
+        "cake",
+        "chocolate",
+        "ice cream",
+        "summer",
+        "beach",
+        "beaches",
+        "game",
+        "toy",
+        "happ*",
+        "smile",
+        "rainbow",
+        "dance",
+        "dancing",
+        "joie",
+        "feliz",
+    ),
 }
 
 
@@ -100,14 +214,17 @@ def _tracks_or_file(choice: str, mood: str | None) -> tuple[list[Path], bool]:
     if path.is_file():
         return [path], False
     if not path.is_dir():
-        raise ConfigError(f"Music {choice!r} is no mood ({', '.join(CHOICES)}) and no file or folder; name one "
-                          "that exists.")
+        raise ConfigError(
+            f"Music {choice!r} is no mood ({', '.join(CHOICES)}) and no file or folder; name one that exists."
+        )
     if mood and (own := _audio_files(path / mood)):
         return own, True
     if found := _audio_files(path):
         return found, False
-    raise ConfigError(f"The music folder {path} has no audio files ({', '.join(sorted(AUDIO_SUFFIXES))}); add some "
-                      "or use --music auto.")
+    raise ConfigError(
+        f"The music folder {path} has no audio files ({', '.join(sorted(AUDIO_SUFFIXES))}); add some "
+        "or use --music auto."
+    )
 
 
 def _audio_files(folder: Path) -> list[Path]:
@@ -119,8 +236,10 @@ def _library() -> Path:
     try:
         import immich_memories_music
     except ImportError as exc:  # a dependency, so only a broken install lacks it
-        raise ConfigError(f"The music library ({LIBRARY}) is not installed; run `pip install -e .` again, or use "
-                          "--music none or a file of your own.") from exc
+        raise ConfigError(
+            f"The music library ({LIBRARY}) is not installed; run `pip install -e .` again, or use "
+            "--music none or a file of your own."
+        ) from exc
     return immich_memories_music.tracks_dir()
 
 

@@ -18,8 +18,8 @@ from pipeline.providers.base import Narrator, WordTimer
 from pipeline.providers.offline.voice import OfflineNarrator, natural_voice_hint
 from pipeline.script_rules import WORDS_PER_SECOND
 from pipeline.speech_text import spoken_text, written_timings
-from pipeline.timing import read_wav, speech_bounds, time_words, write_wav
 from pipeline.state.store import AssetStore, atomic_path, content_key
+from pipeline.timing import read_wav, speech_bounds, time_words, write_wav
 
 # What is done to every voice's audio (loudness, peaks, the text as spoken): part of the cache key, so a change here
 # makes old audio a miss once instead of mixing finished and unfinished scenes.
@@ -28,8 +28,15 @@ _WORDS = TypeAdapter(list[WordTiming])
 log = logging.getLogger("shorts")
 
 
-def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: AssetStore, fresh: bool = False,
-            timer: WordTimer | None = None, script: Script | None = None) -> Narration:
+def narrate(
+    request: ShortRequest,
+    scene: Scene,
+    narrator: Narrator,
+    store: AssetStore,
+    fresh: bool = False,
+    timer: WordTimer | None = None,
+    script: Script | None = None,
+) -> Narration:
     """Speak the scene's narration and time its words.
 
     The voice is given the text as it should be said (numbers, currency, abbreviations in words) and its audio is
@@ -44,10 +51,18 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
     variant = narrator.variant
     # Only a voice that hears its neighbours sounds different beside others, so only its key names them.
     stitched = narrator.stitches and (previous or following)
-    key = content_key("voice", provider=narrator.name, model=narrator.model, text=spoken, voice=voice,
-                      language=request.language, max_seconds=scene.seconds, finish=FINISH,
-                      **({"variant": variant} if variant else {}),
-                      **({"neighbours": [previous, following]} if stitched else {}))
+    key = content_key(
+        "voice",
+        provider=narrator.name,
+        model=narrator.model,
+        text=spoken,
+        voice=voice,
+        language=request.language,
+        max_seconds=scene.seconds,
+        finish=FINISH,
+        **({"variant": variant} if variant else {}),
+        **({"neighbours": [previous, following]} if stitched else {}),
+    )
     narrator.short = _short_key(script) if script else ""
     path, about = store.path("voice", key, ".wav"), store.path("voice", key, ".json")
     # The audio and what the voice said of it (its word timings, what it billed) are stored together; two scenes
@@ -60,8 +75,9 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
         if not found:
             try:
                 with atomic_path(path) as tmp:
-                    speech = narrator.speak(spoken, voice, request.language, scene.seconds, tmp, previous_text=previous,
-                                            next_text=following)
+                    speech = narrator.speak(
+                        spoken, voice, request.language, scene.seconds, tmp, previous_text=previous, next_text=following
+                    )
                     if speech is None:
                         return _unvoiced(scene, narrator.name)
                     samples, rate = read_wav(tmp)
@@ -85,11 +101,20 @@ def narrate(request: ShortRequest, scene: Scene, narrator: Narrator, store: Asse
     hint = natural_voice_hint(speech, request.language) if narrator.name == OfflineNarrator.name else None
     if hint and scene.index == 1:  # once a Short: every scene has the same voice
         log.info("  %s", hint)
-    return Narration(scene=scene.index, path=path, seconds=len(samples) / rate, provider=narrator.name,
-                     voice=speech.voice or voice or narrator.voice or request.language,
-                     words=words, timing=timing, model=speech.model or narrator.model, characters=speech.characters,
-                     cost_credits=speech.cost_credits,
-                     package=speech.package, license=speech.license)
+    return Narration(
+        scene=scene.index,
+        path=path,
+        seconds=len(samples) / rate,
+        provider=narrator.name,
+        voice=speech.voice or voice or narrator.voice or request.language,
+        words=words,
+        timing=timing,
+        model=speech.model or narrator.model,
+        characters=speech.characters,
+        cost_credits=speech.cost_credits,
+        package=speech.package,
+        license=speech.license,
+    )
 
 
 def _neighbours(script: Script | None, scene: Scene, language: str) -> tuple[str, str]:
@@ -108,8 +133,9 @@ def _short_key(script: Script) -> str:
     return hashlib.sha256("\x1e".join(s.narration for s in script.scenes).encode()).hexdigest()[:16]
 
 
-def _written(text: str, spoken: list[WordTiming], counts: list[int], samples: np.ndarray, rate: int
-             ) -> list[WordTiming]:
+def _written(
+    text: str, spoken: list[WordTiming], counts: list[int], samples: np.ndarray, rate: int
+) -> list[WordTiming]:
     """The voice's timings of the spoken words, on the written words (a voice that returned another count of words
     is matched word by word instead)."""
     if len(spoken) == sum(counts):
@@ -118,22 +144,33 @@ def _written(text: str, spoken: list[WordTiming], counts: list[int], samples: np
     return align_words(text, [(w.word, w.start, w.end) for w in spoken], *speech_bounds(samples, rate))[0]
 
 
-def _timed_words(request: ShortRequest, scene: Scene, spoken: str, audio: Path, bounds: tuple[float, float],
-                 timer: WordTimer | None, store: AssetStore, fresh: bool) -> tuple[list[WordTiming], str]:
+def _timed_words(
+    request: ShortRequest,
+    scene: Scene,
+    spoken: str,
+    audio: Path,
+    bounds: tuple[float, float],
+    timer: WordTimer | None,
+    store: AssetStore,
+    fresh: bool,
+) -> tuple[list[WordTiming], str]:
     """The spoken words' timings, from `timer` (stored beside the audio) or spread over the voiced span."""
     if timer is None:
         return time_words(spoken, *bounds), "audio"
     # Stored beside the audio, so a rerun does not pay for the same transcript twice.
-    key = content_key("words", timer=timer.name, model=timer.model, audio=audio, text=spoken,
-                      language=request.language)
+    key = content_key("words", timer=timer.name, model=timer.model, audio=audio, text=spoken, language=request.language)
     found = store.find("words", key, ".json")
     if found and not fresh:
         return _WORDS.validate_json(found.read_bytes()), timer.timing
     try:
         words = timer.time_words(spoken, audio, request.language)
     except ShortsError as exc:
-        log.warning("  scene %d: no word timings from %s (%s); captions are timed in proportion to word length "
-                    "instead", scene.index, timer.model, exc)
+        log.warning(
+            "  scene %d: no word timings from %s (%s); captions are timed in proportion to word length instead",
+            scene.index,
+            timer.model,
+            exc,
+        )
         return time_words(spoken, *bounds), "audio"
     with atomic_path(store.path("words", key, ".json")) as tmp:
         tmp.write_bytes(_WORDS.dump_json(words))
@@ -144,5 +181,12 @@ def _timed_words(request: ShortRequest, scene: Scene, spoken: str, audio: Path, 
 def _unvoiced(scene: Scene, provider: str) -> Narration:
     words = scene.narration.split()
     seconds = min(scene.seconds, len(words) / WORDS_PER_SECOND)
-    return Narration(scene=scene.index, path=None, seconds=seconds, provider=provider, voice=None,
-                     words=time_words(scene.narration, 0.0, seconds), timing="reading-pace")
+    return Narration(
+        scene=scene.index,
+        path=None,
+        seconds=seconds,
+        provider=provider,
+        voice=None,
+        words=time_words(scene.narration, 0.0, seconds),
+        timing="reading-pace",
+    )

@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -17,7 +17,15 @@ from pydantic import Field
 
 from pipeline.errors import ConfigError, RenderError
 from pipeline.models import (
-    ClipAsset, FrameAsset, Model, Narration, ProviderChoice, RenderedShort, Script, ShortRequest, VideoFormat,
+    ClipAsset,
+    FrameAsset,
+    Model,
+    Narration,
+    ProviderChoice,
+    RenderedShort,
+    Script,
+    ShortRequest,
+    VideoFormat,
 )
 from pipeline.moderation import ModerationCheck
 from pipeline.music import MusicTrack
@@ -37,7 +45,7 @@ class Manifest(Model):
     """Every input, provider, model, seed, task id, cost and timing of a run."""
 
     shorts_version: str
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     request: ShortRequest
     providers: dict[str, ProviderChoice]
     video_format: VideoFormat
@@ -101,7 +109,9 @@ def prepare_output_dir(path: Path) -> Path:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise ConfigError(f"Cannot write to the output folder {path} ({exc.strerror}); choose another with --out.") from exc
+        raise ConfigError(
+            f"Cannot write to the output folder {path} ({exc.strerror}); choose another with --out."
+        ) from exc
     return path
 
 
@@ -112,17 +122,38 @@ def video_problem(video: Path, seconds: float | None) -> str | None:
     Every packet is read and the audio decoded in full; of the video only key frames are decoded, which is what
     keeps it near 0.1 s for a 30 s Short (a full decode takes over a second) while a cut or garbled file still fails.
     """
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info",
-           "-skip_frame", "nokey", "-i", str(video), "-map", "0:v:0?", "-map", "0:a:0?", "-progress", "pipe:1",
-           "-f", "null", "-"]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-nostdin",
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "level+info",
+        "-skip_frame",
+        "nokey",
+        "-i",
+        str(video),
+        "-map",
+        "0:v:0?",
+        "-map",
+        "0:a:0?",
+        "-progress",
+        "pipe:1",
+        "-f",
+        "null",
+        "-",
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"ffmpeg could not read it ({type(exc).__name__})"
     err, out = done.stderr.decode("utf-8", "replace"), done.stdout.decode("utf-8", "replace")
     # ffmpeg also complains of the key-frame option when it cannot open the file at all: that says nothing.
-    errors = [line.split("] ", 2)[-1].strip().rstrip(".").replace(str(video), video.name) for line in err.splitlines()
-              if ("[error]" in line or "[fatal]" in line) and "AVOption" not in line]
+    errors = [
+        line.split("] ", 2)[-1].strip().rstrip(".").replace(str(video), video.name)
+        for line in err.splitlines()
+        if ("[error]" in line or "[fatal]" in line) and "AVOption" not in line
+    ]
     if done.returncode != 0 or (errors and not _STREAM.search(err)):
         return f"not a readable video: {errors[0] if errors else 'ffmpeg failed'}"
     streams = set(_STREAM.findall(err))
@@ -146,8 +177,11 @@ def write_package(manifest: Manifest, out_dir: Path) -> dict[str, Path]:
         # Out of the store, so the same command renders it again instead of finding it.
         video.unlink(missing_ok=True)
         record_path(video).unlink(missing_ok=True)
-        raise RenderError(f"The rendered Short {video} is broken ({problem}), so it was not packaged; it was removed, "
-                          "so rerun the same command to render it again.", step="package")
+        raise RenderError(
+            f"The rendered Short {video} is broken ({problem}), so it was not packaged; it was removed, "
+            "so rerun the same command to render it again.",
+            step="package",
+        )
     try:
         for source, name in ((manifest.render.video, "final.mp4"), (manifest.render.captions, "captions.srt")):
             with atomic_path(paths[name]) as tmp:
@@ -156,8 +190,9 @@ def write_package(manifest: Manifest, out_dir: Path) -> dict[str, Path]:
             with atomic_path(paths[name]) as tmp:
                 tmp.write_text(model.model_dump_json(indent=2), encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"Cannot write the Short into {out_dir} ({exc.strerror}); free some space or use --out.",
-                          step="package") from exc
+        raise ConfigError(
+            f"Cannot write the Short into {out_dir} ({exc.strerror}); free some space or use --out.", step="package"
+        ) from exc
     return paths
 
 
@@ -168,8 +203,11 @@ def check_packaged_video(video: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         seconds = None  # a package without its manifest: the streams and the decode are still checked
     if problem := video_problem(video, seconds):
-        raise ConfigError(f"Not published: {video} is broken ({problem}); the package stays in its folder, so "
-                          "rerun the command that made it to render and package it again.", step="publish")
+        raise ConfigError(
+            f"Not published: {video} is broken ({problem}); the package stays in its folder, so "
+            "rerun the command that made it to render and package it again.",
+            step="publish",
+        )
 
 
 def record_upload(manifest: Manifest, out_dir: Path, youtube_id: str, youtube_url: str) -> Path:
@@ -180,6 +218,8 @@ def record_upload(manifest: Manifest, out_dir: Path, youtube_id: str, youtube_ur
             updated = manifest.model_copy(update={"youtube_id": youtube_id, "youtube_url": youtube_url})
             tmp.write_text(updated.model_dump_json(indent=2), encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"Uploaded as {youtube_url}, but cannot update {path} ({exc.strerror}); the next run "
-                          "records it.", step="publish") from exc
+        raise ConfigError(
+            f"Uploaded as {youtube_url}, but cannot update {path} ({exc.strerror}); the next run records it.",
+            step="publish",
+        ) from exc
     return path

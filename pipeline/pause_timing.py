@@ -49,7 +49,7 @@ def time_words_by_pauses(text: str, samples: np.ndarray, rate: int) -> list[Word
         return time_words(text, start, end)
     edges = [(start, start), *pauses, (end, end)]
     voiced, total = [0.0], 0.0  # voiced seconds from the start to each edge's beginning
-    for (_, left), (right, _) in zip(edges, edges[1:]):
+    for (_, left), (right, _) in zip(edges, edges[1:], strict=False):
         total += right - left
         voiced.append(total)
     weights = np.cumsum([0] + [len(re.sub(r"\W", "", w)) + 2 for w in words])
@@ -60,7 +60,7 @@ def time_words_by_pauses(text: str, samples: np.ndarray, rate: int) -> list[Word
     for (a, b), (i, k) in groups:
         # No beat after a group's last punctuation: the pause it stands for is outside the group already.
         spread = time_words(" ".join(w.rstrip(PUNCTUATION) or w for w in words[i:k]), edges[a][1], edges[b][0])
-        timings += [t.model_copy(update={"word": word}) for t, word in zip(spread, words[i:k])]
+        timings += [t.model_copy(update={"word": word}) for t, word in zip(spread, words[i:k], strict=False)]
     return timings
 
 
@@ -68,10 +68,10 @@ def _pauses(samples: np.ndarray, rate: int, start: float, end: float) -> list[tu
     """Quiet stretches inside the speech, longest first, as (start, end) seconds."""
     size = max(1, int(FRAME_SECONDS * rate))
     first, last = int(start * rate), int(end * rate)
-    frames = samples[first: first + (last - first) // size * size].reshape(-1, size)
+    frames = samples[first : first + (last - first) // size * size].reshape(-1, size)
     if len(frames) < 3:
         return []
-    level = np.sqrt((frames ** 2).mean(axis=1))
+    level = np.sqrt((frames**2).mean(axis=1))
     quiet = level < QUIET * np.percentile(level, 90)
     found, run = [], None
     for i, is_quiet in enumerate(quiet):
@@ -84,8 +84,9 @@ def _pauses(samples: np.ndarray, rate: int, start: float, end: float) -> list[tu
     return sorted(found, key=lambda p: p[0] - p[1])
 
 
-def _best_groups(weight: np.ndarray, voiced: np.ndarray, unmarked: list[float], edges: int
-                 ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+def _best_groups(
+    weight: np.ndarray, voiced: np.ndarray, unmarked: list[float], edges: int
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Cut the words into groups between chosen pauses so each group's share of the words' weight is closest to its
     share of the voiced time (least squares; a pause not chosen falls inside a group). Returns ((edge a, edge b),
     (first word, end word)) per group."""

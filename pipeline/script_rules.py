@@ -13,8 +13,8 @@ from typing import get_args
 from pydantic import BaseModel, Field
 
 from pipeline.models import BREATH, MAX_SHORT_SECONDS, Mood, Scene, ScenePlan, Script, ShortRequest
-from pipeline.search_terms import clean_search_terms, derive_search_terms
 from pipeline.publish.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
+from pipeline.search_terms import clean_search_terms, derive_search_terms
 
 # The reading pace: captions with no voice are timed at it, and a script is planned at it when no voice's pace is
 # known (each voice's own is in pipeline.providers.REGISTRY).
@@ -49,18 +49,33 @@ class ScriptDraft(BaseModel):
     def to_script(self, scene_seconds: list[float]) -> Script:
         """The checked draft as our Script model."""
         scenes = [
-            Scene(index=i, narration=s.narration.strip(), first_frame_prompt=s.first_frame_prompt.strip(),
-                  motion_prompt=s.motion_prompt.strip(), seconds=seconds,
-                  search_terms=clean_search_terms(s.search_terms) or derive_search_terms(s.first_frame_prompt))
+            Scene(
+                index=i,
+                narration=s.narration.strip(),
+                first_frame_prompt=s.first_frame_prompt.strip(),
+                motion_prompt=s.motion_prompt.strip(),
+                seconds=seconds,
+                search_terms=clean_search_terms(s.search_terms) or derive_search_terms(s.first_frame_prompt),
+            )
             for i, (s, seconds) in enumerate(zip(self.scenes, scene_seconds, strict=True), start=1)
         ]
         mood = self.mood.strip().casefold()
-        return Script(title=self.title.strip(), description=self.description.strip(), tags=clean_tags(self.tags),
-                      hook=self.hook.strip(), scenes=scenes, mood=mood if mood in get_args(Mood) else None)
+        return Script(
+            title=self.title.strip(),
+            description=self.description.strip(),
+            tags=clean_tags(self.tags),
+            hook=self.hook.strip(),
+            scenes=scenes,
+            mood=mood if mood in get_args(Mood) else None,
+        )
 
 
-def plan_scenes(request: ShortRequest, words_per_second: float = WORDS_PER_SECOND, breath: float = BREATH,
-                longest_clip: float | None = None) -> ScenePlan:
+def plan_scenes(
+    request: ShortRequest,
+    words_per_second: float = WORDS_PER_SECOND,
+    breath: float = BREATH,
+    longest_clip: float | None = None,
+) -> ScenePlan:
     """The scenes' seconds for a request and the pace they are written at: as many scenes as the request asks for,
     or more when a scene would be longer than the longest clip the clip model makes."""
     count, total = request.scene_count, min(request.seconds, MAX_PLANNED_SECONDS)
@@ -110,24 +125,30 @@ def script_problems(draft: ScriptDraft, plan: ScenePlan) -> list[str]:
         if any(c in getattr(draft, field) for c in "<>"):
             problems.append(f"the {field} contains '<' or '>', which YouTube rejects")
     if len(draft.description.encode()) > DESCRIPTION_MAX_BYTES:
-        problems.append(f"the description takes {len(draft.description.encode())} bytes in UTF-8; YouTube allows "
-                        f"{DESCRIPTION_MAX_BYTES}")
+        problems.append(
+            f"the description takes {len(draft.description.encode())} bytes in UTF-8; YouTube allows "
+            f"{DESCRIPTION_MAX_BYTES}"
+        )
     if not draft.hook.strip():
         problems.append("the hook is empty")
     length = tags_length(clean_tags(draft.tags))
     if length > TAGS_MAX_CHARS:
-        problems.append(f"the tags take {length} characters as YouTube counts them (quotes around tags with "
-                        f"spaces, commas between); the limit is {TAGS_MAX_CHARS}, so drop or shorten tags")
+        problems.append(
+            f"the tags take {length} characters as YouTube counts them (quotes around tags with "
+            f"spaces, commas between); the limit is {TAGS_MAX_CHARS}, so drop or shorten tags"
+        )
     if len(draft.scenes) != len(plan.seconds):
         problems.append(f"there are {len(draft.scenes)} scenes; write exactly {len(plan.seconds)}")
-    for index, (scene, seconds) in enumerate(zip(draft.scenes, plan.seconds), start=1):
+    for index, (scene, seconds) in enumerate(zip(draft.scenes, plan.seconds, strict=False), start=1):
         words = len(scene.narration.split())
         if words == 0:
             problems.append(f"scene {index} has no narration")
         elif words > max_words(seconds, plan):
-            problems.append(f"scene {index}'s narration has {words} words, too many for {seconds:g} seconds at "
-                            f"{plan.words_per_second:g} words per second; use about {target_words(seconds, plan)} "
-                            f"and at most {max_words(seconds, plan)}")
+            problems.append(
+                f"scene {index}'s narration has {words} words, too many for {seconds:g} seconds at "
+                f"{plan.words_per_second:g} words per second; use about {target_words(seconds, plan)} "
+                f"and at most {max_words(seconds, plan)}"
+            )
         for field in ("first_frame_prompt", "motion_prompt"):
             if not getattr(scene, field).strip():
                 problems.append(f"scene {index}'s {field} is empty")

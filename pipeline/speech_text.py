@@ -10,24 +10,102 @@ import re
 
 from pipeline.models import WordTiming
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-         "seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_SCALES = ((10 ** 12, "trillion"), (10 ** 9, "billion"), (10 ** 6, "million"), (1000, "thousand"))
-_ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth", "nine": "ninth",
-            "twelve": "twelfth"}
-_MONTHS = ("January February March April May June July August September October November December").split()
-_TITLES = {"Dr.": "Doctor", "Mr.": "Mister", "Mrs.": "Missus", "Ms.": "Miz", "Prof.": "Professor", "St.": "Saint",
-           "Mt.": "Mount", "Jr.": "Junior", "Sr.": "Senior", "No.": "number", "Nos.": "numbers"}
-_ABBREVIATIONS = {"e.g.": "for example", "i.e.": "that is", "etc.": "et cetera", "vs.": "versus", "vs": "versus",
-                  "approx.": "approximately", "&": "and", "%": "percent", "°C": "degrees Celsius",
-                  "°F": "degrees Fahrenheit", **{m[:3] + ".": m for m in _MONTHS}, "Sept.": "September"}
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
+_ORDINAL = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_TITLES = {
+    "Dr.": "Doctor",
+    "Mr.": "Mister",
+    "Mrs.": "Missus",
+    "Ms.": "Miz",
+    "Prof.": "Professor",
+    "St.": "Saint",
+    "Mt.": "Mount",
+    "Jr.": "Junior",
+    "Sr.": "Senior",
+    "No.": "number",
+    "Nos.": "numbers",
+}
+_ABBREVIATIONS = {
+    "e.g.": "for example",
+    "i.e.": "that is",
+    "etc.": "et cetera",
+    "vs.": "versus",
+    "vs": "versus",
+    "approx.": "approximately",
+    "&": "and",
+    "%": "percent",
+    "°C": "degrees Celsius",
+    "°F": "degrees Fahrenheit",
+    **{m[:3] + ".": m for m in _MONTHS},
+    "Sept.": "September",
+}
 # Units spoken as words only after a number ("5 km", "5km"); "m" alone is too ambiguous to expand.
-_UNITS = {"km": "kilometres", "kg": "kilograms", "cm": "centimetres", "mm": "millimetres", "mph": "miles per hour",
-          "km/h": "kilometres per hour", "kph": "kilometres per hour", "°C": "degrees Celsius",
-          "°F": "degrees Fahrenheit", "°": "degrees", "x": "times", "ft": "feet", "lb": "pounds", "lbs": "pounds"}
-_MONEY = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
-          "€": ("euro", "euros", "cent", "cents")}
+_UNITS = {
+    "km": "kilometres",
+    "kg": "kilograms",
+    "cm": "centimetres",
+    "mm": "millimetres",
+    "mph": "miles per hour",
+    "km/h": "kilometres per hour",
+    "kph": "kilometres per hour",
+    "°C": "degrees Celsius",
+    "°F": "degrees Fahrenheit",
+    "°": "degrees",
+    "x": "times",
+    "ft": "feet",
+    "lb": "pounds",
+    "lbs": "pounds",
+}
+_MONEY = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+}
 _SUFFIX_SCALE = {"k": "thousand", "m": "million", "bn": "billion", "b": "billion", "tn": "trillion"}
 
 _SPLIT = re.compile(r"^([\"'(\[“‘]*)(.*?)([\"')\]”’.,;:!?]*)$")
@@ -100,8 +178,8 @@ def spoken_text(text: str, language: str = "en") -> tuple[str, list[int]]:
 def written_timings(text: str, spoken: list[WordTiming], counts: list[int]) -> list[WordTiming]:
     """Each written word timed from the spoken words that say it (first start, last end)."""
     timings, k = [], 0
-    for word, count in zip(text.split(), counts):
-        said = spoken[k:k + count]
+    for word, count in zip(text.split(), counts, strict=False):
+        said = spoken[k : k + count]
         timings.append(WordTiming(word=word, start=said[0].start, end=said[-1].end))
         k += count
     return timings
@@ -114,7 +192,7 @@ def _say(word: str, before: str, after: str) -> str:
     lead, core, trail = _SPLIT.match(word).groups()  # type: ignore[union-attr]  # the pattern matches anything
     if core + trail in _ABBREVIATIONS or (core + trail[:1]) in _ABBREVIATIONS:
         key = core + trail if core + trail in _ABBREVIATIONS else core + trail[:1]
-        trail = trail[len(key) - len(core):]
+        trail = trail[len(key) - len(core) :]
         if key == "etc." and (not after or after[:1].isupper()):
             trail = "." + trail  # "etc." that ends the sentence keeps its full stop
         return lead + _ABBREVIATIONS[key] + trail
@@ -146,8 +224,11 @@ def _say_core(core: str, before: str, after: str) -> str | None:
         if before in _MONTHS and not m.group(3) and 1 <= int(m.group(2)) <= 31:
             return ordinal(int(m.group(2)))  # "May 5" -> "May fifth"
         return _number(m.group(1), m.group(2), m.group(3))
-    if core.lower() in ("thousand", "million", "billion", "trillion") and (money := _CURRENCY.match(before)) \
-            and not money.group(4):
+    if (
+        core.lower() in ("thousand", "million", "billion", "trillion")
+        and (money := _CURRENCY.match(before))
+        and not money.group(4)
+    ):
         return f"{core} {_MONEY[money.group(1)][1]}"  # "$1.2 million" -> "... million dollars"
     if core in _UNITS and re.fullmatch(rf"(-|−)?({_NUMBER})(\.\d+)?", before) and core not in ("x", "°"):
         return _UNITS[core]
@@ -157,8 +238,9 @@ def _say_core(core: str, before: str, after: str) -> str | None:
 def _money(m: re.Match[str], after: str) -> str:
     one, many, cent, cents = _MONEY[m.group(1)]
     whole, fraction, suffix = m.group(2), m.group(3), (m.group(4) or "").lower()
-    scale = _SUFFIX_SCALE.get(suffix) or (after.lower() if after.lower() in ("thousand", "million", "billion",
-                                                                              "trillion") else "")
+    scale = _SUFFIX_SCALE.get(suffix) or (
+        after.lower() if after.lower() in ("thousand", "million", "billion", "trillion") else ""
+    )
     if scale:  # "$1.2 million": the unit is said after the scale ("one point two million dollars")
         spoken = _number(None, whole, fraction)
         return f"{spoken} {_SUFFIX_SCALE[suffix]} {many}" if suffix else spoken
@@ -183,7 +265,7 @@ def _whole(digits: str) -> str:
 
 
 def _plural(words: str) -> str:
-    """"nineteen ninety" -> "nineteen nineties", "two thousand" -> "two thousands"."""
+    """ "nineteen ninety" -> "nineteen nineties", "two thousand" -> "two thousands"."""
     return words[:-1] + "ies" if words.endswith("y") else words + ("es" if words.endswith("x") else "s")
 
 

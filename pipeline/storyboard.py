@@ -14,10 +14,10 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
-from pipeline.render.captions import FONT, load_font
 from pipeline.footage import footage_line
 from pipeline.models import Footage, FrameAsset, Model, ProviderChoice, Scene, Script
 from pipeline.providers import build_provider, estimate_characters, provider_spec
+from pipeline.render.captions import FONT, load_font
 from pipeline.settings import Settings
 from pipeline.state.store import atomic_path, content_key
 
@@ -87,15 +87,19 @@ class Storyboard(Model):
     def cost_line(self) -> str:
         """The estimate in one line: 'up to 165 credits ($1.65): 150 credits for 6 clips, 15 for first frames'."""
         clips = _amount(self.clip_credits, self.clip_usd)
-        frames = _amount(max(0.0, self.estimate_credits - self.clip_credits - self.narration_credits),
-                         max(0.0, self.estimate_usd - self.clip_usd))
+        frames = _amount(
+            max(0.0, self.estimate_credits - self.clip_credits - self.narration_credits),
+            max(0.0, self.estimate_usd - self.clip_usd),
+        )
         total = _amount(self.estimate_credits, self.estimate_usd)
         in_dollars = f" (${self.estimate_dollars:.2f})" if self.estimate_credits or not self.estimate_usd else ""
         spoken = [f"{round(self.narration_credits, 2):g} credits"] if self.narration_credits else []
         spoken += [f"{self.estimate_characters} characters"] if self.estimate_characters else []
         speech = f"; narration up to {' and '.join(spoken)}" if spoken else ""
-        return (f"up to {total}{in_dollars}: {clips} for {_count(len(self.scenes), 'clip')}, {frames} for first "
-                f"frames{speech}")
+        return (
+            f"up to {total}{in_dollars}: {clips} for {_count(len(self.scenes), 'clip')}, {frames} for first "
+            f"frames{speech}"
+        )
 
 
 class Review(Model):
@@ -106,17 +110,27 @@ class Review(Model):
     note: str = ""
 
 
-def plan_storyboard(script: Script, frames: list[FrameAsset], choices: dict[str, ProviderChoice],
-                    settings: Settings, footage: list[Footage | None] | None = None) -> Storyboard:
+def plan_storyboard(
+    script: Script,
+    frames: list[FrameAsset],
+    choices: dict[str, ProviderChoice],
+    settings: Settings,
+    footage: list[Footage | None] | None = None,
+) -> Storyboard:
     """The storyboard's facts: scenes in order with their frames, the clip provider and model, the estimate, and
     the footage picked for the clips (stock or your own)."""
     clip_provider = choices["video"].name
     by_scene = {frame.scene: frame for frame in frames}
     scenes = [
-        StoryboardScene(index=scene.index, seconds=scene.seconds, words=first_words(scene.narration),
-                        frame=by_scene[scene.index].path, take=by_scene[scene.index].take,
-                        clip_credits=_estimate("video", clip_provider, "credits", scene, settings),
-                        clip_usd=_estimate("video", clip_provider, "usd", scene, settings))
+        StoryboardScene(
+            index=scene.index,
+            seconds=scene.seconds,
+            words=first_words(scene.narration),
+            frame=by_scene[scene.index].path,
+            take=by_scene[scene.index].take,
+            clip_credits=_estimate("video", clip_provider, "credits", scene, settings),
+            clip_usd=_estimate("video", clip_provider, "usd", scene, settings),
+        )
         for scene in script.scenes
     ]
     frame_provider = choices["image"].name
@@ -124,7 +138,10 @@ def plan_storyboard(script: Script, frames: list[FrameAsset], choices: dict[str,
     frame_usd = sum(_estimate("image", frame_provider, "usd", s, settings) for s in script.scenes)
     narration_credits = sum(_estimate("voice", choices["voice"].name, "credits", s, settings) for s in script.scenes)
     return Storyboard(
-        title=script.title, seconds=script.seconds, scenes=scenes, clip_provider=clip_provider,
+        title=script.title,
+        seconds=script.seconds,
+        scenes=scenes,
+        clip_provider=clip_provider,
         clip_model=build_provider("video", clip_provider, settings).model,
         estimate_credits=round(frame_credits + sum(s.clip_credits for s in scenes) + narration_credits, 2),
         estimate_usd=round(frame_usd + sum(s.clip_usd for s in scenes), 4),
@@ -132,7 +149,6 @@ def plan_storyboard(script: Script, frames: list[FrameAsset], choices: dict[str,
         narration_credits=round(narration_credits, 2),
         footage=footage_line(footage) if footage is not None else None,
     )
-
 
 
 def _estimate(step: str, provider: str, unit: str, scene: Scene, settings: Settings) -> float:
@@ -207,10 +223,11 @@ def write_storyboard(board: Storyboard, dest: Path) -> Storyboard:
     sheet = Image.new("RGB", sheet_size(len(board.scenes), frame_size), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
     label, words = load_font(FONT, LABEL_PX), load_font(FONT, WORDS_PX)
-    for scene, box in zip(board.scenes, cell_boxes(len(board.scenes), frame_size)):
+    for scene, box in zip(board.scenes, cell_boxes(len(board.scenes), frame_size), strict=False):
         with Image.open(scene.frame) as frame:
-            sheet.paste(frame.convert("RGB").resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS),
-                        box[:2])
+            sheet.paste(
+                frame.convert("RGB").resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS), box[:2]
+            )
         take = f" · take {scene.take}" if scene.take > 1 else ""
         draw.text((box[0], box[3] + 8), f"Scene {scene.index} · {scene.seconds:g} s{take}", font=label, fill=ACCENT)
         y = box[3] + 8 + LABEL_PX + 8

@@ -20,7 +20,7 @@ def time_words(text: str, start: float, end: float) -> list[WordTiming]:
     weights = [len(re.sub(r"\W", "", w)) + 2 + (3 if w[-1] in ".,;:!?" else 0) for w in words]
     scale = (end - start) / sum(weights)
     timings, t = [], start
-    for word, weight in zip(words, weights):
+    for word, weight in zip(words, weights, strict=False):
         timings.append(WordTiming(word=word, start=round(t, 3), end=round(t + weight * scale, 3)))
         t += weight * scale
     return timings

@@ -31,8 +31,9 @@ def list_voices(settings: Settings, provider: str | None = None) -> list[VoiceLi
     """Every voice provider's voices (or the one named); a provider that cannot list says why instead."""
     names = [name for name in REGISTRY["voice"] if provider in (None, name)]
     if not names:
-        raise ConfigError(f"--provider {provider!r} is not a voice provider; use one of "
-                          f"{', '.join(REGISTRY['voice'])}.")
+        raise ConfigError(
+            f"--provider {provider!r} is not a voice provider; use one of {', '.join(REGISTRY['voice'])}."
+        )
     listings = []
     for name in names:
         lister = _LISTERS.get(name)
@@ -55,8 +56,11 @@ def _elevenlabs(settings: Settings) -> list[VoiceInfo]:
     for voice in ElevenLabsNarrator.from_settings(settings).voices():
         locales = [lang.locale or lang.language for lang in voice.verified_languages or []]
         language = ", ".join(dict.fromkeys(locales)) or (voice.labels or {}).get("language") or "any"
-        found.append(VoiceInfo(provider="elevenlabs", name=voice.name or voice.voice_id, language=language,
-                               note=f"id {voice.voice_id}"))
+        found.append(
+            VoiceInfo(
+                provider="elevenlabs", name=voice.name or voice.voice_id, language=language, note=f"id {voice.voice_id}"
+            )
+        )
     return found
 
 
@@ -74,16 +78,24 @@ def _runway(settings: Settings) -> list[VoiceInfo]:
     rate = settings.runway_voice_credits_per_50_characters
     price = f"about {rate:g} credit{'' if rate == 1 else 's'} per 50 characters"
     note = f"needs RUNWAYML_API_SECRET, {price}"
-    return [VoiceInfo(provider="runway", name=name, language="any",
-                      note=f"the default; {note}" if name == settings.runway_voice else note)
-            for name in preset_voices()]
+    return [
+        VoiceInfo(
+            provider="runway",
+            name=name,
+            language="any",
+            note=f"the default; {note}" if name == settings.runway_voice else note,
+        )
+        for name in preset_voices()
+    ]
 
 
 def _edge(settings: Settings) -> list[VoiceInfo]:
     from pipeline.providers.edge.voice import EdgeNarrator
 
-    return [VoiceInfo(provider="edge", name=v["ShortName"], language=v["Locale"], note=v.get("Gender", ""))
-            for v in EdgeNarrator.from_settings(settings).voices()]
+    return [
+        VoiceInfo(provider="edge", name=v["ShortName"], language=v["Locale"], note=v.get("Gender", ""))
+        for v in EdgeNarrator.from_settings(settings).voices()
+    ]
 
 
 def _offline(settings: Settings) -> list[VoiceInfo]:
@@ -93,13 +105,22 @@ def _offline(settings: Settings) -> list[VoiceInfo]:
 
     binary = espeak_binary()
     if not binary:
-        return [piper, VoiceInfo(provider="offline", name="espeak-ng", language="about 100 languages",
-                                 note="eSpeak NG; its languages are listed when its binary is on PATH")]
+        return [
+            piper,
+            VoiceInfo(
+                provider="offline",
+                name="espeak-ng",
+                language="about 100 languages",
+                note="eSpeak NG; its languages are listed when its binary is on PATH",
+            ),
+        ]
     listed = subprocess.run([binary, "--voices"], capture_output=True, text=True, timeout=30).stdout
     # Columns: Pty Language Age/Gender VoiceName File [Other Languages]; -v takes the language.
     rows = [line.split() for line in listed.splitlines()[1:] if len(line.split()) >= 4]
-    return [piper, *(VoiceInfo(provider="offline", name=row[1], language=row[1], note=f"eSpeak NG {row[3]}")
-                     for row in rows)]
+    return [
+        piper,
+        *(VoiceInfo(provider="offline", name=row[1], language=row[1], note=f"eSpeak NG {row[3]}") for row in rows),
+    ]
 
 
 _LISTERS = {"elevenlabs": _elevenlabs, "openai": _openai, "runway": _runway, "edge": _edge, "offline": _offline}

@@ -11,14 +11,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import (
-    AssetStore, ClipAsset, FrameAsset, ProviderError, Scene, Settings, animate_scene, build_provider,
+    AssetStore,
+    ClipAsset,
+    FrameAsset,
+    ProviderError,
+    Scene,
+    Settings,
+    animate_scene,
+    build_provider,
 )
 from pipeline.state.ledger import Ledger
 
 
 def scene(index: int = 1, seconds: float = 2.5, motion: str = "slow push in over the reef") -> Scene:
-    return Scene(index=index, narration="An octopus hides.", first_frame_prompt=f"an octopus on a reef, scene {index}",
-                 motion_prompt=motion, seconds=seconds)
+    return Scene(
+        index=index,
+        narration="An octopus hides.",
+        first_frame_prompt=f"an octopus on a reef, scene {index}",
+        motion_prompt=motion,
+        seconds=seconds,
+    )
 
 
 def store() -> AssetStore:
@@ -38,8 +50,9 @@ def assert_secret_kept(fragment: str, error: Exception) -> None:
 def animate_with(provider: str, the_scene: Scene, frame: FrameAsset, **kwargs) -> ClipAsset:
     """The scene's clip from `provider`, built from this test's settings as a run would build it."""
     settings = Settings()
-    return animate_scene(the_scene, frame, settings.video_format, build_provider("video", provider, settings), store(),
-                         **kwargs)
+    return animate_scene(
+        the_scene, frame, settings.video_format, build_provider("video", provider, settings), store(), **kwargs
+    )
 
 
 CRASHING_RUN = """
@@ -54,14 +67,18 @@ animate_scene(scene, frame, settings.video_format, build_provider("video", sys.a
 """
 
 
-def kill_mid_wait(provider: str, frame: FrameAsset, the_scene: Scene, tmp: Path, waiting: Callable[[], bool],
-                  timeout: float = 60) -> None:
+def kill_mid_wait(
+    provider: str, frame: FrameAsset, the_scene: Scene, tmp: Path, waiting: Callable[[], bool], timeout: float = 60
+) -> None:
     """Animate the scene in a child process and SIGKILL it once `waiting()` says it is waiting on its task, so no
     cleanup runs, as when a machine dies."""
     (tmp / "frame.json").write_text(frame.model_dump_json())
     (tmp / "scene.json").write_text(the_scene.model_dump_json())
-    run = subprocess.Popen([sys.executable, "-c", CRASHING_RUN, str(tmp / "frame.json"), str(tmp / "scene.json"),
-                            provider], env=os.environ, stderr=subprocess.PIPE)
+    run = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_RUN, str(tmp / "frame.json"), str(tmp / "scene.json"), provider],
+        env=os.environ,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + timeout
         while not waiting():
@@ -73,8 +90,9 @@ def kill_mid_wait(provider: str, frame: FrameAsset, the_scene: Scene, tmp: Path,
         run.wait()
 
 
-def wait_in_thread(make: Callable[[], object], waiting: Callable[[], bool], timeout: float = 20
-                   ) -> tuple[threading.Thread, list[ProviderError]]:
+def wait_in_thread(
+    make: Callable[[], object], waiting: Callable[[], bool], timeout: float = 20
+) -> tuple[threading.Thread, list[ProviderError]]:
     """Run `make` in another thread until `waiting()` says it waits on its task; the thread, and a list that will
     hold the ProviderError it ends with."""
     errors: list[ProviderError] = []

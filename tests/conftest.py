@@ -21,9 +21,21 @@ import pytest  # noqa: E402
 
 from pipeline import ShortRequest, VideoFormat  # noqa: E402
 
-VENDOR_KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RUNWAYML_API_SECRET", "RUNWAY_API_KEY", "RUNWAYML_BASE_URL",
-               "RUNWARE_API_KEY", "RUNWARE_BASE_URL", "PEXELS_API_KEY", "PEXELS_BASE_URL", "PIXABAY_API_KEY",
-               "PIXABAY_BASE_URL", "ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL")
+VENDOR_KEYS = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "RUNWAYML_API_SECRET",
+    "RUNWAY_API_KEY",
+    "RUNWAYML_BASE_URL",
+    "RUNWARE_API_KEY",
+    "RUNWARE_BASE_URL",
+    "PEXELS_API_KEY",
+    "PEXELS_BASE_URL",
+    "PIXABAY_API_KEY",
+    "PIXABAY_BASE_URL",
+    "ELEVENLABS_API_KEY",
+    "ELEVENLABS_BASE_URL",
+)
 TINY = VideoFormat(width=144, height=256, fps=12)
 
 
@@ -93,6 +105,7 @@ def youtube():
 def youtube_settings(youtube):
     """Settings that reach the fake YouTube, with a saved token for the default channel."""
     from fakes.youtube import authorise
+
     from pipeline import Settings
 
     settings = Settings(youtube_api_url=youtube.url)

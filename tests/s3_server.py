@@ -7,8 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # Obviously fake credentials: moto accepts any, and the SDKs need some.
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "fake-access-key-id", "AWS_SECRET_ACCESS_KEY": "fake-secret-access-key",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "fake-access-key-id",
+    "AWS_SECRET_ACCESS_KEY": "fake-secret-access-key",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 @contextmanager
@@ -30,5 +33,9 @@ def make_bucket(endpoint: str, name: str) -> None:
     """Create a bucket, with the real SDK."""
     import boto3
 
-    boto3.client("s3", endpoint_url=endpoint, **{k.lower(): v for k, v in AWS_ENV.items() if k != "AWS_DEFAULT_REGION"},
-                 region_name=AWS_ENV["AWS_DEFAULT_REGION"]).create_bucket(Bucket=name)
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        **{k.lower(): v for k, v in AWS_ENV.items() if k != "AWS_DEFAULT_REGION"},
+        region_name=AWS_ENV["AWS_DEFAULT_REGION"],
+    ).create_bucket(Bucket=name)

@@ -13,9 +13,18 @@ def test_hostile_words_in_a_script_and_a_storyboard_are_escaped():
     scene = Scene(index=1, narration=HOSTILE, first_frame_prompt=HOSTILE, motion_prompt="slow push in", seconds=5)
     script = Script(title=HOSTILE[:90], description=HOSTILE, tags=[HOSTILE[:30]], hook=HOSTILE, scenes=[scene])
     manifest = Manifest.model_construct(script=script, request=ShortRequest(topic="bees"))
-    board = Storyboard.model_construct(title=HOSTILE, scenes=[], seconds=5, clip_provider="offline",
-                                       clip_model="ken-burns", estimate_credits=0.0, estimate_usd=0.0,
-                                       estimate_characters=0, narration_credits=0.0, path=Path("/nonexistent"))
+    board = Storyboard.model_construct(
+        title=HOSTILE,
+        scenes=[],
+        seconds=5,
+        clip_provider="offline",
+        clip_model="ken-burns",
+        estimate_credits=0.0,
+        estimate_usd=0.0,
+        estimate_characters=0,
+        narration_credits=0.0,
+        path=Path("/nonexistent"),
+    )
     for text in (script_markdown(manifest), storyboard_markdown(board)):
         for markup in (r"!\[", r"\]\(", "<img", "javascript:", r"\| \*bold"):  # none left unescaped
             assert not re.search(r"(?<!\\)" + markup, text), (markup, text)

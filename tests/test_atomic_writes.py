@@ -61,7 +61,12 @@ def test_helper_files_beside_a_temporary_are_swept_with_it(tmp_path):
     final = tmp_path / "abc.mp4"
     dead = _dead_pid()
     tag = f"{dead}-0123abcd.part"
-    for name in (f".abc.{tag}.mp4", f".abc.{tag}.wav", f".abc.{tag}.wav.in", f".abcd.{tag}.mp4"):  # the last: another file
+    for name in (
+        f".abc.{tag}.mp4",
+        f".abc.{tag}.wav",
+        f".abc.{tag}.wav.in",
+        f".abcd.{tag}.mp4",
+    ):  # the last: another file
         (tmp_path / name).write_bytes(b"x")
     with atomic_path(final) as tmp:
         tmp.write_bytes(b"whole")
@@ -87,7 +92,8 @@ def test_an_outbox_package_half_copied_by_a_killed_run_is_removed_by_the_next(tm
 
     published = publish_to_outbox(out, outbox, "bees")
     assert sorted(p.name for p in Path(published.location).iterdir()) == sorted(
-        ["final.mp4", "captions.srt", "script.json", "manifest.json"])
+        ["final.mp4", "captions.srt", "script.json", "manifest.json"]
+    )
     assert not stale.exists() and live.exists()  # a live run's staging folder is its own business
 
 
@@ -104,37 +110,57 @@ def test_the_topic_queue_is_rewritten_whole(tmp_path):
 # Each place in pipeline/ that writes a file, and why what it writes is never taken for a finished file: `tmp` and
 # `staging` come from atomic_path or a staging folder; `dest` is the temporary atomic_path handed to a provider.
 WRITERS = {
-    ("narration.py", "tmp.write_bytes("), ("narration.py", "tmp.write_text("),
+    ("narration.py", "tmp.write_bytes("),
+    ("narration.py", "tmp.write_text("),
     ("timing.py", 'wave.open(str(path), "wb")'),  # write_wav: into narrate's temporary, or the voice's dest (one)
     ("providers/offline/piper_engine.py", "onnx.save(model, str(tmp))"),  # a pid-named temporary, then renamed
     ("render/short.py", "tmp.write_text("),
-    ("package.py", "tmp.write_text("), ("state/topics.py", "tmp.write_text("), ("settings_tables.py", "tmp.write_text("),
-    ("state/takes.py", "tmp.write_bytes("), ("storyboard.py", "sheet.save(tmp"),
+    ("package.py", "tmp.write_text("),
+    ("state/topics.py", "tmp.write_text("),
+    ("settings_tables.py", "tmp.write_text("),
+    ("state/takes.py", "tmp.write_bytes("),
+    ("storyboard.py", "sheet.save(tmp"),
     ("storyboard.py", "small.save(buffer"),  # in memory
     ("analytics/report.py", 'image.save(buffer, format="PNG"'),  # the stats chart, in memory
     ("package.py", 'probe.write_bytes(b"")'),  # the writability probe: empty, removed at once
     ("render/mix.py", 'wave.open(str(dest), "wb")'),  # the soundtrack, beside the render's temporary, removed after
-    ("providers/openai/image.py", "frame.save(dest"), ("providers/offline/image.py", ".save(dest"),
+    ("providers/openai/image.py", "frame.save(dest"),
+    ("providers/offline/image.py", ".save(dest"),
     ("render/motion.py", "imageio_ffmpeg.write_frames("),  # into encode_frames' dest (benchmarks and tests)
     ("render/motion.py", 'image.convert("RGB").save(dest'),  # save_moving_still: into animate_scene's temporary
     ("providers/runway/image.py", "fitted.save(path"),  # _fit_png on the downloaded temporary
-    ("providers/paid/download.py", 'dest.open("wb")'), ("providers/speech_audio.py", 'wave.open(str(dest), "wb")'),
+    ("providers/paid/download.py", 'dest.open("wb")'),
+    ("providers/speech_audio.py", 'wave.open(str(dest), "wb")'),
     ("providers/speech_audio.py", "src.write_bytes("),  # the temporary's name + ".in", removed after
     ("publish/youtube_auth.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # save_token: a 0600 temporary, then renamed
     ("publish/tokens.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # the platforms' save_token: the same way
-    ("package.py", "copyfile(source, tmp)"), ("publish/step.py", "copyfile(out_dir / file, staging / file)"),
-    ("providers/stock/clip.py", "tmp.write_text("), ("providers/stock/clip.py", 'tmp.open("wb")'),  # atomic_path
+    ("package.py", "copyfile(source, tmp)"),
+    ("publish/step.py", "copyfile(out_dir / file, staging / file)"),
+    ("providers/stock/clip.py", "tmp.write_text("),
+    ("providers/stock/clip.py", 'tmp.open("wb")'),  # atomic_path
     ("providers/folder/media.py", ".save(dest"),  # make_first_frame's temporary
     ("publish/youtube_thumbnail.py", 'image.save(data, "JPEG"'),  # in memory
     ("publish/youtube_thumbnail.py", "tmp.write_bytes("),  # atomic_path
-    ("source/step.py", "tmp.write_bytes("), ("source/step.py", "tmp.write_text("),  # pictures and records: atomic_path
+    ("source/step.py", "tmp.write_bytes("),
+    ("source/step.py", "tmp.write_text("),  # pictures and records: atomic_path
     ("providers/offline/image.py", "image.save(dest"),  # make_first_frame's temporary
     ("state/store.py", "tmp.write_text("),  # AssetStore.saved: the record beside a stored file, through atomic_path
     ("state/database.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600"),  # an empty 0600 file for SQLite to fill
     ("state/home.py", "os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE"),  # private_secret: aside, then linked
 }
-WRITE_CALLS = ("write_text(", "write_bytes(", ".save(", 'open("w', "open('w", 'open("a', '"wb")', "O_WRONLY",
-               "write_frames(", "write_audiofile(", "copyfile(")
+WRITE_CALLS = (
+    "write_text(",
+    "write_bytes(",
+    ".save(",
+    'open("w',
+    "open('w",
+    'open("a',
+    '"wb")',
+    "O_WRONLY",
+    "write_frames(",
+    "write_audiofile(",
+    "copyfile(",
+)
 
 
 def test_every_writer_in_the_pipeline_goes_through_a_temporary_name():
@@ -146,10 +172,12 @@ def test_every_writer_in_the_pipeline_goes_through_a_temporary_name():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             code = line.split("#")[0]
             if any(call in code for call in WRITE_CALLS) and not any(
-                    m == module and snippet in code for m, snippet in WRITERS):
+                m == module and snippet in code for m, snippet in WRITERS
+            ):
                 unknown.append(f"pipeline/{module}:{number}: {line.strip()}")
-    assert unknown == [], "write these through pipeline.state.store.atomic_path, then list them in WRITERS:\n" + \
-        "\n".join(unknown)
+    assert unknown == [], (
+        "write these through pipeline.state.store.atomic_path, then list them in WRITERS:\n" + "\n".join(unknown)
+    )
 
 
 def _dead_pid() -> int:

@@ -15,20 +15,57 @@ from pydantic import ValidationError
 from flows.cli import main
 from flows.cli.errors import explain
 from pipeline import ShortRequest, VideoFormat, WordTiming, short_folder, slug
+from pipeline.models import MAX_TOPIC_CHARS
 from pipeline.render.captions import draw_caption, group_words, srt
 from pipeline.render.fonts import missing, visible
-from pipeline.models import MAX_TOPIC_CHARS
 
-ODD = ["😀", "👩‍👩‍👧", "🇺🇦", "שלום", "مرحبا بكم", "e\u0301", "Z\u0335\u0336\u0337", "\x00", "\x1b[31m", "\u202e",
-       "\u200b", "/", "\\", "..", "../../etc/passwd", "~", "$HOME", "*?", "\n", "\t", "\r\n", "漢字", "ß", "İ", "ﷺ",
-       "C:\\Windows", "\udcff", "\ufeff", "  ", "-", "."]
-PIECES = st.one_of(st.sampled_from(ODD), st.text(max_size=12),
-                   st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=40, max_size=240))  # very long words
+ODD = [
+    "😀",
+    "👩‍👩‍👧",
+    "🇺🇦",
+    "שלום",
+    "مرحبا بكم",
+    "e\u0301",
+    "Z\u0335\u0336\u0337",
+    "\x00",
+    "\x1b[31m",
+    "\u202e",
+    "\u200b",
+    "/",
+    "\\",
+    "..",
+    "../../etc/passwd",
+    "~",
+    "$HOME",
+    "*?",
+    "\n",
+    "\t",
+    "\r\n",
+    "漢字",
+    "ß",
+    "İ",
+    "ﷺ",
+    "C:\\Windows",
+    "\udcff",
+    "\ufeff",
+    "  ",
+    "-",
+    ".",
+]
+PIECES = st.one_of(
+    st.sampled_from(ODD),
+    st.text(max_size=12),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=40, max_size=240),
+)  # very long words
 TOPICS = st.lists(PIECES, min_size=0, max_size=8).map("".join)
 SAFE_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TINY = VideoFormat(width=144, height=256, fps=12)
-FEW = settings(max_examples=40, deadline=None, database=None,
-               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FEW = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @settings(max_examples=300, deadline=None, database=None)
@@ -64,7 +101,7 @@ def test_captions_of_any_topic_draw_inside_the_frame(topic):
     for group in groups:
         layers = draw_caption(group, TINY)
         h, w = layers.outline.shape
-        assert 0 <= layers.x and layers.x + w <= TINY.width and 0 <= layers.y and layers.y + h <= TINY.height
+        assert layers.x >= 0 and layers.x + w <= TINY.width and layers.y >= 0 and layers.y + h <= TINY.height
 
 
 def test_characters_the_font_lacks_are_left_out_of_the_picture_not_drawn_as_boxes():
@@ -89,8 +126,9 @@ def shorts_logger():
 
 @FEW
 @given(topic=TOPICS)
-def test_the_cli_answers_any_topic_with_one_line_before_starting_anything(topic, tmp_path, monkeypatch, capsys,
-                                                                         shorts_logger):
+def test_the_cli_answers_any_topic_with_one_line_before_starting_anything(
+    topic, tmp_path, monkeypatch, capsys, shorts_logger
+):
     """In-process, and stopped at the output folder (under a file, so it cannot be made): everything the CLI does
     with a topic before Prefect starts, for many topics, in well under a second each."""
     assume("\x00" not in topic)  # a real argv cannot hold NUL
@@ -118,8 +156,10 @@ def test_unusable_topics_get_one_sentence(topic):
 
 
 def test_topics_that_differ_in_a_mark_or_in_another_script_get_their_own_folders():
-    folders = [short_folder(topic) for topic in ("Black holes", "Black holes!", "ブラックホール", "ブラックホールの謎",
-                                                 "ثقب أسود")]
+    folders = [
+        short_folder(topic)
+        for topic in ("Black holes", "Black holes!", "ブラックホール", "ブラックホールの謎", "ثقب أسود")
+    ]
     assert len(set(folders)) == len(folders)
     assert folders[0].startswith("black-holes-") and folders[2].startswith("ブラックホール-")
     assert folders[4].startswith("ثقب-أسود-")  # Arabic words kept, in their own order

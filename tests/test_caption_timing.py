@@ -13,14 +13,17 @@ from pipeline.render.motion import encode_frames
 from pipeline.render.short import render_short
 
 # The measuring code of benchmarks/caption_timing.py (a script folder, not a package).
-_spec = importlib.util.spec_from_file_location("caption_timing", Path(__file__).parents[1] / "benchmarks"
-                                               / "caption_timing.py")
+_spec = importlib.util.spec_from_file_location(
+    "caption_timing", Path(__file__).parents[1] / "benchmarks" / "caption_timing.py"
+)
 caption_timing = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(caption_timing)
 
 # Every word is in pocketsphinx's dictionary, so it aligns the text to the audio without guessing.
-LINES = ("Honeybees visit thousands of flowers every day, and they dance to tell each other where the food is.",
-         "The whole hive listens. A single hive can make more than fifty pounds of honey in one summer.")
+LINES = (
+    "Honeybees visit thousands of flowers every day, and they dance to tell each other where the food is.",
+    "The whole hive listens. A single hive can make more than fifty pounds of honey in one summer.",
+)
 
 
 def _clip(path: Path, scene: int, seconds: float, fmt: VideoFormat) -> ClipAsset:
@@ -31,8 +34,10 @@ def _clip(path: Path, scene: int, seconds: float, fmt: VideoFormat) -> ClipAsset
 
 def test_the_highlight_changes_on_the_spoken_word_in_the_finished_video(tmp_path):
     store, fmt = AssetStore(tmp_path), VideoFormat(width=288, height=512)
-    scenes = [Scene(index=i + 1, narration=text, first_frame_prompt="bees", motion_prompt="push in", seconds=8)
-              for i, text in enumerate(LINES)]
+    scenes = [
+        Scene(index=i + 1, narration=text, first_frame_prompt="bees", motion_prompt="push in", seconds=8)
+        for i, text in enumerate(LINES)
+    ]
     narrator = PiperNarrator(tmp_path / "voices")
     narrations = [narrate(ShortRequest(topic="honeybees", seconds=16), s, narrator, store) for s in scenes]
     script = Script(title="Bees", description="", tags=[], hook="", scenes=scenes)

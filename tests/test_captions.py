@@ -16,7 +16,7 @@ def test_groups_are_short_and_break_after_punctuation():
     groups = group_words(_words("Crabs march. Across the sand every single night in huge numbers"))
     assert [g.text for g in groups][0] == "Crabs march."
     assert all(len(g.words) <= 3 for g in groups)
-    assert all(a.end <= b.start for a, b in zip(groups, groups[1:]))
+    assert all(a.end <= b.start for a, b in zip(groups, groups[1:], strict=False))
 
 
 def test_a_group_ends_before_a_word_that_would_not_fit_on_its_line():
@@ -32,7 +32,7 @@ def test_cues_highlight_each_word_in_turn_without_gaps():
     groups = group_words(_words("one two three four"))
     timeline = cues(groups)
     assert [(c.group, c.highlight) for c in timeline] == [(0, 0), (0, 1), (0, 2), (1, 0)]
-    assert all(a.end == b.start for a, b in zip(timeline, timeline[1:]))
+    assert all(a.end == b.start for a, b in zip(timeline, timeline[1:], strict=False))
 
 
 def test_srt_has_numbered_timed_blocks():
@@ -83,7 +83,7 @@ FORMATS = [VideoFormat(width=144, height=256), VideoFormat(), VideoFormat(width=
 @pytest.mark.parametrize("fmt", FORMATS, ids=["144x256", "720x1280", "1080x1920"])
 def test_every_caption_is_one_line_inside_the_safe_area(fmt):
     style = CaptionStyle()
-    left, top, right, bottom = (round(a * b) for a, b in zip(SAFE, fmt.size * 2))
+    left, top, right, bottom = (round(a * b) for a, b in zip(SAFE, fmt.size * 2, strict=False))
     px = max(8, round(style.size * fmt.width))
     ascent, descent = ImageFont.truetype(str(FONT), px).getmetrics()
     for topic in TEXTS:
@@ -108,7 +108,7 @@ def test_a_word_too_long_for_a_line_is_shown_in_pieces_one_after_another():
     assert len(groups) == len(pieces) > 1
     assert "".join(p.word.removesuffix("-") for p in pieces) == word.word
     assert pieces[0].start == word.start and pieces[-1].end == pytest.approx(word.end)
-    assert all(a.end == pytest.approx(b.start) for a, b in zip(pieces, pieces[1:]))
+    assert all(a.end == pytest.approx(b.start) for a, b in zip(pieces, pieces[1:], strict=False))
 
 
 # Every script: the fonts that draw them, right-to-left order.
@@ -169,8 +169,13 @@ def test_arabic_letters_are_joined_and_words_run_right_to_left_with_the_spoken_w
     arabic = next(path for _, path in runs("كيف"))
     px = round(CaptionStyle().size * fmt.width)
     isolated = Image.new("L", (4 * px, 2 * px))
-    ImageDraw.Draw(isolated).text((px, px), "كيف", font=ImageFont.truetype(str(arabic), px,
-                                  layout_engine=ImageFont.Layout.BASIC), fill=255, anchor="ls")
+    ImageDraw.Draw(isolated).text(
+        (px, px),
+        "كيف",
+        font=ImageFont.truetype(str(arabic), px, layout_engine=ImageFont.Layout.BASIC),
+        fill=255,
+        anchor="ls",
+    )
     assert _gaps(_ink_columns(word)) == 0 and _gaps(_ink_columns(np.asarray(isolated))) >= 2
     # Right to left inside the word: each letter's joined form (initial kaf, medial yeh, final feh, drawn alone by
     # Pillow with a zero-width joiner) is found in the caption, the first letter rightmost.
@@ -198,9 +203,12 @@ def _joined_form(path, px: int, text: str) -> np.ndarray:
 def _find(mask: np.ndarray, glyph: np.ndarray) -> tuple[float, float]:
     """Where `glyph` best matches inside `mask` (the x of its centre), and the share of its ink found there."""
     (H, W), (h, w) = mask.shape, glyph.shape
-    _, x, y = max(((mask[y:y + h, x:x + w] & glyph).sum() - (mask[y:y + h, x:x + w] ^ glyph).sum(), x, y)
-                  for y in range(H - h + 1) for x in range(W - w + 1))
-    return x + w / 2, (mask[y:y + h, x:x + w] & glyph).sum() / glyph.sum()
+    _, x, y = max(
+        ((mask[y : y + h, x : x + w] & glyph).sum() - (mask[y : y + h, x : x + w] ^ glyph).sum(), x, y)
+        for y in range(H - h + 1)
+        for x in range(W - w + 1)
+    )
+    return x + w / 2, (mask[y : y + h, x : x + w] & glyph).sum() / glyph.sum()
 
 
 def _yellow_centre(rgba: np.ndarray) -> float:

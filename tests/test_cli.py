@@ -23,9 +23,15 @@ def run(*args: str) -> subprocess.CompletedProcess:
         (["make", "bees", "--seconds", "181"], "--seconds must be between 5 and 180 (got 181)"),
         (["make", "bees", "--video", "sora"], "--video: unknown provider 'sora'; choose one of auto, "),
         (["make", "bees", "--voice", "nope"], "--voice: unknown provider 'nope'"),
-        (["make", "bees", "--seconds", "5", "--scenes", "12"], "12 scenes in 5 s leave under 2 s a scene; use at most 2"),
+        (
+            ["make", "bees", "--seconds", "5", "--scenes", "12"],
+            "12 scenes in 5 s leave under 2 s a scene; use at most 2",
+        ),
         (["make", "bees", "--language", "english please"], "--language"),
-        (["make", "abeilles", "--language", "fr", "--voice", "piper"], "Piper speaks English with the voice 'joe' only"),
+        (
+            ["make", "abeilles", "--language", "fr", "--voice", "piper"],
+            "Piper speaks English with the voice 'joe' only",
+        ),
         (["make", "bees", "--music", "/no/such/song.mp3"], "Music '/no/such/song.mp3' is no mood (auto, none, calm"),
     ],
 )
@@ -55,8 +61,9 @@ def test_a_shorts_home_that_cannot_be_a_folder_is_one_line(tmp_path, monkeypatch
     assert "Not a directory" in result.stderr and "SHORTS_HOME" in result.stderr
 
 
-@pytest.mark.parametrize(("name", "value"), [("SHORTS_FPS", "fast"), ("SHORTS_WIDTH", "8000"),
-                                           ("SHORTS_RENDER_PRESET", "ludicrous")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("SHORTS_FPS", "fast"), ("SHORTS_WIDTH", "8000"), ("SHORTS_RENDER_PRESET", "ludicrous")]
+)
 def test_bad_setting_is_one_clear_line(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     result = run("make", "bees")
@@ -67,6 +74,18 @@ def test_bad_setting_is_one_clear_line(monkeypatch, name, value):
 def test_help_lists_the_make_options():
     result = run("make", "--help")
     assert result.returncode == 0
-    for flag in ("--seconds", "--scenes", "--out", "--script", "--image", "--video", "--voice", "--fresh", "--json",
-                 "--review", "--yes", "--redo-scene"):
+    for flag in (
+        "--seconds",
+        "--scenes",
+        "--out",
+        "--script",
+        "--image",
+        "--video",
+        "--voice",
+        "--fresh",
+        "--json",
+        "--review",
+        "--yes",
+        "--redo-scene",
+    ):
         assert flag in result.stdout

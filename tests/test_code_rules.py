@@ -37,21 +37,37 @@ MODULES = modules()
 
 
 def test_pipeline_knows_nothing_of_prefect_or_flows():
-    broken = [f"{name} imports {module}" for name, tree in MODULES.items() if name.startswith("pipeline.")
-              for module, _, _ in imports(tree) if module.split(".")[0] in ("prefect", "flows")]
+    broken = [
+        f"{name} imports {module}"
+        for name, tree in MODULES.items()
+        if name.startswith("pipeline.")
+        for module, _, _ in imports(tree)
+        if module.split(".")[0] in ("prefect", "flows")
+    ]
     assert broken == []
 
 
 def test_no_module_takes_another_modules_private_names():
-    taken = [f"{name} takes {module}.{n}" for name, tree in MODULES.items() for module, names, _ in imports(tree)
-             if module in MODULES and module != name for n in names if n.startswith("_")]
+    taken = [
+        f"{name} takes {module}.{n}"
+        for name, tree in MODULES.items()
+        for module, names, _ in imports(tree)
+        if module in MODULES and module != name
+        for n in names
+        if n.startswith("_")
+    ]
     assert taken == []
 
 
 def test_flows_import_pipeline_through_its_public_surface():
     # A flow module may defer a provider's import into a function (its SDK is slow to load), nothing more.
-    direct = [f"{name} imports {module}" for name, tree in MODULES.items() if name.startswith("flows")
-              for module, _, top in imports(tree) if module.startswith("pipeline.") and top]
+    direct = [
+        f"{name} imports {module}"
+        for name, tree in MODULES.items()
+        if name.startswith("flows")
+        for module, _, top in imports(tree)
+        if module.startswith("pipeline.") and top
+    ]
     assert direct == []
 
 
@@ -67,7 +83,7 @@ def test_the_import_graph_has_no_cycles():
         state[node] = "open"
         for nxt in sorted(edges[node]):
             if state.get(nxt) == "open":
-                cycles.append(" -> ".join(path[path.index(nxt):] + [node, nxt]))
+                cycles.append(" -> ".join(path[path.index(nxt) :] + [node, nxt]))
             elif nxt not in state:
                 visit(nxt, path + [node])
         state[node] = "done"
@@ -78,9 +94,23 @@ def test_the_import_graph_has_no_cycles():
     assert cycles == []
 
 
+CODE = ("pipeline", "flows", "tests", "benchmarks")
+
+
 def test_ruff_finds_nothing():
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "pipeline", "flows", "tests",
-                             "benchmarks"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", *CODE], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_code_is_formatted():
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", *CODE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

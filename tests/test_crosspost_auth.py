@@ -7,13 +7,13 @@ import json
 import stat
 
 import pytest
-from typer.testing import CliRunner
-
 from fakes import meta, tiktok
 from fakes.meta import FakeMeta
 from fakes.posting import SCRIPT, no_platform_env, platform_env
 from fakes.tiktok import FakeTikTok
 from fakes.youtube import render_video
+from typer.testing import CliRunner
+
 from flows.cli import app
 from pipeline import Settings, post_everywhere
 from pipeline.publish.tokens import token_file
@@ -43,8 +43,9 @@ def test_a_pasted_instagram_token_is_checked_stored_privately_and_used(fakes, mo
 
 
 def test_a_refused_token_is_one_line_and_nothing_is_stored(fakes):
-    result = CliRunner().invoke(app, ["auth", "facebook", "--page-id", meta.PAGE],
-                                input="fake-facebook-token-that-expired\n")
+    result = CliRunner().invoke(
+        app, ["auth", "facebook", "--page-id", meta.PAGE], input="fake-facebook-token-that-expired\n"
+    )
     assert result.exit_code == 2
     assert "Facebook refused the token (code 190: expired or revoked)" in result.output
     assert "fake-facebook-token-that-expired" not in result.output
@@ -70,8 +71,10 @@ def test_doctor_checks_each_configured_platform_for_free(fakes):
     fake_meta.quota_usage = 7
     result = CliRunner().invoke(app, ["doctor"])
     assert "Instagram @octo.shorts: token accepted; 7 of 50 posts used in the last 24 hours" in result.output
-    assert ("Facebook Page 'Octopus Facts': token accepted; 0 of 30 Reels posted by shorts in the last 24 hours"
-            in result.output)
+    assert (
+        "Facebook Page 'Octopus Facts': token accepted; 0 of 30 Reels posted by shorts in the last 24 hours"
+        in result.output
+    )
     assert "TikTok @octofan: token accepted; drafts in the inbox" in result.output
     assert fake_meta.items == {} and fake_tiktok.inits == 0  # nothing posted, nothing started
     for secret in (meta.IG_TOKEN, meta.PAGE_TOKEN, tiktok.ACCESS):
@@ -89,11 +92,17 @@ def test_doctor_says_how_to_set_up_a_platform_and_names_a_refused_token(fakes, m
     assert "No TikTok account is set up" in result.output
 
 
-@pytest.mark.parametrize(("post", "expected"), [
-    ("instagram,myspace", "Cannot post to myspace; choose from youtube, instagram, facebook, tiktok."),
-    ("facebook", "No Facebook Page is set up: set FACEBOOK_PAGE_ACCESS_TOKEN and FACEBOOK_PAGE_ID, or run "
-                 "`shorts auth facebook`."),
-])
+@pytest.mark.parametrize(
+    ("post", "expected"),
+    [
+        ("instagram,myspace", "Cannot post to myspace; choose from youtube, instagram, facebook, tiktok."),
+        (
+            "facebook",
+            "No Facebook Page is set up: set FACEBOOK_PAGE_ACCESS_TOKEN and FACEBOOK_PAGE_ID, or run "
+            "`shorts auth facebook`.",
+        ),
+    ],
+)
 def test_make_refuses_a_post_it_could_not_make_before_anything_starts(monkeypatch, post, expected):
     no_platform_env(monkeypatch)
     result = CliRunner().invoke(app, ["make", "bees", "--post", post])

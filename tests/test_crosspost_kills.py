@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from fakes.meta import IG_USER, PAGE, FakeMeta
 from fakes.posting import SCRIPT, kill_when, platform_env
 from fakes.tiktok import FakeTikTok
 from fakes.youtube import render_video
+
 from pipeline import Settings, file_digest, post_everywhere
 from pipeline.state.ledger import open_ledger
 
@@ -65,8 +65,11 @@ def test_killed_while_the_platform_processes_the_rerun_makes_exactly_one_post(fa
 
     outcome = rerun(video, platform)
     assert outcome.status in ("posted", "drafted") and posts(meta, tiktok, platform) == (1, 1)
-    uploads = [p for _, p in meta.requests if p.startswith("rupload")] if platform != "tiktok" else [
-        r for r in tiktok.requests if r["method"] == "PUT"]
+    uploads = (
+        [p for _, p in meta.requests if p.startswith("rupload")]
+        if platform != "tiktok"
+        else [r for r in tiktok.requests if r["method"] == "PUT"]
+    )
     assert len(uploads) == 1  # the bytes were in: the rerun only waited, and published
 
 
@@ -78,14 +81,18 @@ def test_a_run_killed_after_its_last_byte_but_before_noting_it_sends_nothing_aga
     fake = tiktok if platform == "tiktok" else meta
     fake.hold_processing = True  # the first run stops here, after the upload (as if killed)
     fake.processing_polls = 0
-    first = post_everywhere(video, SCRIPT, [platform], Settings().model_copy(update={"post_wait_minutes": 0.001}),
-                            sleep=lambda s: None)[0]
+    first = post_everywhere(
+        video, SCRIPT, [platform], Settings().model_copy(update={"post_wait_minutes": 0.001}), sleep=lambda s: None
+    )[0]
     assert first.status == "failed" and first.resumes
     account = {"instagram": IG_USER, "facebook": PAGE, "tiktok": "main"}[platform]
     open_ledger(Settings()).record_post(platform, account, file_digest(video), stage="created")
     fake.release()
 
     assert rerun(video, platform).status in ("posted", "drafted") and posts(meta, tiktok, platform) == (1, 1)
-    uploads = [p for _, p in meta.requests if p.startswith("rupload")] if platform != "tiktok" else [
-        r for r in tiktok.requests if r["method"] == "PUT"]
+    uploads = (
+        [p for _, p in meta.requests if p.startswith("rupload")]
+        if platform != "tiktok"
+        else [r for r in tiktok.requests if r["method"] == "PUT"]
+    )
     assert len(uploads) == 1

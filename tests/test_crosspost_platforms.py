@@ -7,16 +7,16 @@ import logging
 import stat
 import threading
 import time
-from urllib.parse import parse_qs, urlsplit
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from fakes import meta, tiktok
 from fakes.meta import FakeMeta, graph_error
 from fakes.posting import SCRIPT, SECRETS, no_platform_env, platform_env
 from fakes.tiktok import FakeTikTok
 from fakes.youtube import render_video
+
 from pipeline import ConfigError, Settings, check_post_ready, parse_platforms, post_everywhere
 from pipeline.publish.contract import caption, utf16_length
 from pipeline.publish.tokens import token_file
@@ -52,8 +52,10 @@ def test_instagram_gets_one_reel_with_its_ai_label_and_a_rerun_posts_nothing(fak
     [container] = fake_meta.containers
     assert first.status == "posted" and first.link == f"https://www.instagram.com/reel/{fake_meta.media[0]}/"
     assert container.params["is_ai_generated"] == "true" and container.params["media_type"] == "REELS"
-    assert container.params["caption"] == ("How octopuses change colour\n\nOctopuses vanish in plain sight with cells "
-                                           "under their skin.\n\n#octopus #oceanlife #camouflage")
+    assert container.params["caption"] == (
+        "How octopuses change colour\n\nOctopuses vanish in plain sight with cells "
+        "under their skin.\n\n#octopus #oceanlife #camouflage"
+    )
     assert container.data == video.read_bytes() and len(fake_meta.media) == 1
 
     before = len(fake_meta.requests)
@@ -104,8 +106,9 @@ def test_a_100_s_short_goes_to_instagram_and_tiktok_but_not_facebook(fake_meta, 
     platform_env(monkeypatch, fake_meta, fake_tiktok)
     long = render_video(tmp_path / "final.mp4", width=540, height=960, seconds=100)
     outcomes = post(long, "instagram", "facebook", "tiktok")
-    assert outcomes["facebook"].line() == ("facebook: skipped (Facebook Reels must be 3-90 s long and this Short is "
-                                           "100 s, so it was not posted there)")
+    assert outcomes["facebook"].line() == (
+        "facebook: skipped (Facebook Reels must be 3-90 s long and this Short is 100 s, so it was not posted there)"
+    )
     assert fake_meta.videos == [] and outcomes["instagram"].status == "posted"
     assert outcomes["tiktok"].status == "drafted"
 
@@ -145,14 +148,19 @@ def test_a_refused_refresh_is_one_sentence(fake_tiktok, video, monkeypatch):
     monkeypatch.setenv("TIKTOK_REFRESH_TOKEN", "fake-refresh-token-tiktok-forgot")
     fake_tiktok.expire_token()
     outcome = post(video, "tiktok")["tiktok"]
-    assert outcome.line() == ("tiktok: failed (TikTok refused to refresh the token (invalid_grant); run `shorts auth "
-                              "tiktok` (or set TIKTOK_ACCESS_TOKEN); a rerun starts it again)")
+    assert outcome.line() == (
+        "tiktok: failed (TikTok refused to refresh the token (invalid_grant); run `shorts auth "
+        "tiktok` (or set TIKTOK_ACCESS_TOKEN); a rerun starts it again)"
+    )
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("spam_risk_too_many_pending_share", "The TikTok inbox holds too many unfinished drafts"),
-    ("spam_risk_too_many_posts", "TikTok's daily post limit for this account is reached"),
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("spam_risk_too_many_pending_share", "The TikTok inbox holds too many unfinished drafts"),
+        ("spam_risk_too_many_posts", "TikTok's daily post limit for this account is reached"),
+    ],
+)
 def test_tiktok_error_codes_sent_with_http_200_are_one_sentence(fake_tiktok, video, code, expected):
     fake_tiktok.refuse_init = code
     outcome = post(video, "tiktok")["tiktok"]
@@ -163,9 +171,11 @@ def test_an_expired_instagram_token_is_one_sentence_without_the_token(fake_meta,
     fake_meta.fail("media", 400, graph_error(190, f"Error validating access token {meta.IG_TOKEN}", subcode=463))
     with caplog.at_level(logging.INFO, logger="shorts"):
         outcome = post(video, "instagram")["instagram"]
-    assert outcome.line() == ("instagram: failed (Instagram refused the token (code 190: expired or revoked); make a "
-                              "new one and run `shorts auth instagram` (or set INSTAGRAM_ACCESS_TOKEN); a rerun "
-                              "starts it again)")
+    assert outcome.line() == (
+        "instagram: failed (Instagram refused the token (code 190: expired or revoked); make a "
+        "new one and run `shorts auth instagram` (or set INSTAGRAM_ACCESS_TOKEN); a rerun "
+        "starts it again)"
+    )
     assert meta.IG_TOKEN not in caplog.text
 
 
@@ -184,15 +194,21 @@ def test_a_retriable_rupload_error_is_sent_again_to_the_same_container(fake_meta
     assert len(fake_meta.containers) == 1 and len(fake_meta.media) == 1
     [container] = fake_meta.items
     assert [p for m, p in fake_meta.requests if p.startswith("rupload")] == [
-        f"rupload/ig-api-upload/v26.0/{container}"] * 2
+        f"rupload/ig-api-upload/v26.0/{container}"
+    ] * 2
 
 
 def test_a_refused_upload_fails_and_the_rerun_resumes_the_same_container(fake_meta, video):
-    fake_meta.fail("rupload", 400, {"debug_info": {"retriable": False, "type": "ProcessingFailedError",
-                                                   "message": "Request processing failed"}})
+    fake_meta.fail(
+        "rupload",
+        400,
+        {"debug_info": {"retriable": False, "type": "ProcessingFailedError", "message": "Request processing failed"}},
+    )
     first = post(video, "instagram")["instagram"]
-    assert first.line() == ("instagram: failed (Instagram refused the upload (HTTP 400, ProcessingFailedError: "
-                            "Request processing failed); a rerun resumes this post)")
+    assert first.line() == (
+        "instagram: failed (Instagram refused the upload (HTTP 400, ProcessingFailedError: "
+        "Request processing failed); a rerun resumes this post)"
+    )
     assert post(video, "instagram")["instagram"].status == "posted"
     assert len(fake_meta.containers) == 1 and len(fake_meta.media) == 1
 
@@ -263,13 +279,18 @@ def test_the_ledger_keeps_posts_on_postgres_too(postgres_url, tmp_path):
     ledger.record_post("tiktok", "main", "hash", stage="created", remote_id="p1", upload_url="https://up/1")
     ledger.record_post("tiktok", "main", "hash", stage="drafted", detail="in the inbox")
     found = ledger.post("tiktok", "main", "hash")
-    assert (found.stage, found.remote_id, found.upload_url, found.detail) == ("drafted", "p1", "https://up/1",
-                                                                              "in the inbox")
+    assert (found.stage, found.remote_id, found.upload_url, found.detail) == (
+        "drafted",
+        "p1",
+        "https://up/1",
+        "in the inbox",
+    )
     assert ledger.posts_since("tiktok", "main", found.created_at.replace(year=2000), ("drafted",)) == 1
 
 
-def test_an_instagram_login_token_posts_through_a_link_from_the_object_store(fake_meta, video, monkeypatch,
-                                                                            s3_store_url):
+def test_an_instagram_login_token_posts_through_a_link_from_the_object_store(
+    fake_meta, video, monkeypatch, s3_store_url
+):
     monkeypatch.setenv("SHORTS_INSTAGRAM_LOGIN", "instagram")
     monkeypatch.setenv("SHORTS_INSTAGRAM_GRAPH_URL", fake_meta.graph)
     monkeypatch.setenv("SHORTS_STORE_URL", s3_store_url)
@@ -286,7 +307,8 @@ def test_an_instagram_login_token_without_an_object_store_is_one_sentence(fake_m
     outcome = post(video, "instagram")["instagram"]
     assert outcome.status == "skipped" and outcome.reason.startswith(
         "An Instagram Login token (SHORTS_INSTAGRAM_LOGIN=instagram) can post only a video at a public URL: set "
-        "SHORTS_STORE_URL")
+        "SHORTS_STORE_URL"
+    )
 
 
 def test_tiktoks_six_inits_a_minute_are_waited_out_once(fake_tiktok, video):
@@ -306,6 +328,7 @@ def test_an_answer_of_an_unexpected_shape_fails_that_platform_only(fake_meta, fa
     platform_env(monkeypatch, fake_meta, fake_tiktok)
     fake_meta.fail("reels_start", 200, {"id": "no video_id here"})
     outcomes = post(video, "facebook", "tiktok")
-    assert outcomes["facebook"].line() == ("facebook: failed (facebook answered in an unexpected shape (KeyError: "
-                                           "'video_id'); a rerun starts it again)")
+    assert outcomes["facebook"].line() == (
+        "facebook: failed (facebook answered in an unexpected shape (KeyError: 'video_id'); a rerun starts it again)"
+    )
     assert outcomes["tiktok"].status == "drafted"

@@ -1,8 +1,8 @@
 """`shorts doctor` checks keys and Runway's balance and tier without spending a credit."""
 
+from fakes.runway import KEY
 from typer.testing import CliRunner
 
-from fakes.runway import KEY
 from flows.cli import app
 
 

@@ -9,16 +9,30 @@ import pytest
 from fakes.elevenlabs import KEY, FakeElevenLabs
 
 from pipeline import (
-    AssetStore, ConfigError, Narration, ProviderError, Scene, Script, Settings, ShortRequest, ShortsError, narrate,
+    AssetStore,
+    ConfigError,
+    Narration,
+    ProviderError,
+    Scene,
+    Script,
+    Settings,
+    ShortRequest,
+    ShortsError,
+    narrate,
 )
-from pipeline.render.captions import CaptionStyle, cues
-from pipeline.state.ledger import CHARACTERS, DONE, UNCONFIRMED, Ledger
 from pipeline.providers import build_provider, check_budget, choose_providers, estimate_characters
 from pipeline.providers.elevenlabs.voice import ElevenLabsNarrator
+from pipeline.render.captions import CaptionStyle, cues
 from pipeline.render.short import caption_groups
+from pipeline.state.ledger import CHARACTERS, DONE, UNCONFIRMED, Ledger
 
-SCENE = Scene(index=1, narration="Octopuses taste with their arms, and see colour through their skin!",
-              first_frame_prompt="an octopus", motion_prompt="slow push in", seconds=5)
+SCENE = Scene(
+    index=1,
+    narration="Octopuses taste with their arms, and see colour through their skin!",
+    first_frame_prompt="an octopus",
+    motion_prompt="slow push in",
+    seconds=5,
+)
 REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)
 
 
@@ -29,8 +43,9 @@ def fake():
 
 
 def narrator(fake: FakeElevenLabs, tmp_path, **extra) -> ElevenLabsNarrator:
-    return ElevenLabsNarrator(api_key=KEY, base_url=fake.root, ledger=Ledger(tmp_path / "ledger.sqlite"),
-                              sleep=lambda seconds: None, **extra)
+    return ElevenLabsNarrator(
+        api_key=KEY, base_url=fake.root, ledger=Ledger(tmp_path / "ledger.sqlite"), sleep=lambda seconds: None, **extra
+    )
 
 
 def test_captions_follow_the_voices_own_uneven_clock(fake, tmp_path):
@@ -39,7 +54,7 @@ def test_captions_follow_the_voices_own_uneven_clock(fake, tmp_path):
 
     words, spans = fake.spoken[0]
     assert narration.timing == "voice" and [w.word for w in narration.words] == SCENE.narration.split() == words
-    for timing, (start, end) in zip(narration.words, spans):
+    for timing, (start, end) in zip(narration.words, spans, strict=False):
         assert timing.start == pytest.approx(start, abs=0.01) and timing.end == pytest.approx(end, abs=0.01)
     # Each caption cue highlights its word from that word's onset in the audio.
     groups = caption_groups([narration], [narration.seconds], CaptionStyle())
@@ -142,18 +157,22 @@ def test_auto_picks_elevenlabs_and_the_characters_count_against_the_caps(fake, t
 
 
 def short_of(*narrations: str) -> Script:
-    scenes = [Scene(index=i, narration=text, first_frame_prompt="an octopus", motion_prompt="push in", seconds=2)
-              for i, text in enumerate(narrations, 1)]
+    scenes = [
+        Scene(index=i, narration=text, first_frame_prompt="an octopus", motion_prompt="push in", seconds=2)
+        for i, text in enumerate(narrations, 1)
+    ]
     return Script(title="Octopus facts", description="d", tags=[], hook="h", scenes=scenes)
 
 
 def speak_at_once(script: Script, store: AssetStore) -> list[Narration | ShortsError]:
     """Every scene at once, each in its thread with its own narrator built from settings, as the flow does."""
+
     def one(scene: Scene) -> Narration | ShortsError:
         try:
             return narrate(REQUEST, scene, build_provider("voice", "elevenlabs", Settings()), store, script=script)
         except ShortsError as exc:
             return exc
+
     with ThreadPoolExecutor(max_workers=len(script.scenes)) as pool:
         return list(pool.map(one, script.scenes))
 
@@ -176,9 +195,11 @@ def test_a_voice_that_bills_double_stops_the_short_at_its_cap_and_keeps_what_it_
     assert len(made) == 2 and len(fake.posts()) == 2 and all(n.characters == 32 for n in made)
     assert len(refused) == 2 and all(isinstance(e, ConfigError) for e in refused)
     assert {e.scene for e in refused} | {n.scene for n in made} == {1, 2, 3, 4}
-    assert str(refused[0]).endswith("This narration would bring the Short's elevenlabs spend to 96 characters, over "
-                                    "SHORTS_MAX_CHARACTERS_PER_SHORT=70; raise it or shorten the script, nothing "
-                                    "was submitted.")
+    assert str(refused[0]).endswith(
+        "This narration would bring the Short's elevenlabs spend to 96 characters, over "
+        "SHORTS_MAX_CHARACTERS_PER_SHORT=70; raise it or shorten the script, nothing "
+        "was submitted."
+    )
     ledger = Ledger(Settings().paths.ledger)
     assert sum(t.credits_spent or 0 for t in ledger.tasks()) == 64 <= 70  # billed, and never past the cap
     assert all(n.path.is_file() for n in made)
@@ -224,7 +245,12 @@ def test_eleven_v4_turbo_bills_half_and_the_estimate_learns_it(fake, tmp_path, m
     script = short_of("Arms taste prey.", "Skin sees light.")
     choices = choose_providers(REQUEST, Settings())
     assert estimate_characters(script, choices, Settings()) == 32  # an upper bound until the model has billed
-    narration = narrate(REQUEST, script.scenes[0], build_provider("voice", "elevenlabs", Settings()),
-                        AssetStore(tmp_path), script=script)
+    narration = narrate(
+        REQUEST,
+        script.scenes[0],
+        build_provider("voice", "elevenlabs", Settings()),
+        AssetStore(tmp_path),
+        script=script,
+    )
     assert fake.posts()[0]["body"]["model_id"] == "eleven_v4_turbo" and narration.characters == 8
     assert estimate_characters(script, choices, Settings()) == 16

@@ -7,15 +7,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from fakes.runway import video_bytes
 from PIL import Image
 
-from fakes.runway import video_bytes
 from pipeline import (
-    AssetStore, ConfigError, Scene, Script, Settings, ShortRequest, animate_scene, build_provider, choose_providers,
-    footage_credits, make_first_frame, pick_footage,
+    AssetStore,
+    ConfigError,
+    Scene,
+    Script,
+    Settings,
+    ShortRequest,
+    animate_scene,
+    build_provider,
+    choose_providers,
+    footage_credits,
+    make_first_frame,
+    pick_footage,
 )
-from pipeline.providers.folder.media import match_files, read_folder
 from pipeline.providers.folder.files import probe_video
+from pipeline.providers.folder.media import match_files, read_folder
 from pipeline.providers.offline.image import OfflineImageMaker
 from pipeline.render.motion import moving_still_frames
 from pipeline.render.stitch import decode
@@ -34,8 +44,17 @@ def clip(path: Path, seconds: int = 4, size=(180, 320)) -> Path:
 
 
 def script_of(*terms: list[str], seconds: float = 2.0) -> Script:
-    scenes = [Scene(index=i, narration="Words.", first_frame_prompt=f"scene {i}", motion_prompt="slow push in",
-                    seconds=seconds, search_terms=t) for i, t in enumerate(terms, 1)]
+    scenes = [
+        Scene(
+            index=i,
+            narration="Words.",
+            first_frame_prompt=f"scene {i}",
+            motion_prompt="slow push in",
+            seconds=seconds,
+            search_terms=t,
+        )
+        for i, t in enumerate(terms, 1)
+    ]
     return Script(title="Mine", description="My own media.", tags=[], hook="Look.", scenes=scenes)
 
 
@@ -57,8 +76,10 @@ def test_files_are_read_in_natural_name_order_and_matched_by_the_words_in_their_
 
     by_name = match_files(script_of(["sunset sky"], ["octopus"], ["coral reef"]).scenes, files)
     assert [(p.scene, p.id, p.query) for p in by_name] == [
-        (1, "scene10-sunset.png", "sunset"), (2, "scene1-octopus.jpg", "octopus"),
-        (3, "scene2-coral-reefs.mp4", "coral reef")]
+        (1, "scene10-sunset.png", "sunset"),
+        (2, "scene1-octopus.jpg", "octopus"),
+        (3, "scene2-coral-reefs.mp4", "coral reef"),
+    ]
     in_order = match_files(script_of(["desert"], ["desert"], ["desert"], ["desert"]).scenes, files)
     assert [p.id for p in in_order] == [f.id for f in files] + [files[0].id]  # used again only when too few
 
@@ -67,8 +88,10 @@ def test_a_folder_of_images_and_videos_makes_fitted_clips(media, tmp_path, tiny)
     script = script_of(["octopus"], ["coral reef"], ["sunset"])
     store, maker = AssetStore(tmp_path / "store"), build_provider("video", f"folder:{media}", Settings())
     picks = pick_footage(script, tiny, maker, store)
-    clips = [animate_scene(s, make_first_frame(s, "x", tiny, OfflineImageMaker(), store), tiny, maker, store,
-                           footage=p) for s, p in zip(script.scenes, picks)]
+    clips = [
+        animate_scene(s, make_first_frame(s, "x", tiny, OfflineImageMaker(), store), tiny, maker, store, footage=p)
+        for s, p in zip(script.scenes, picks, strict=False)
+    ]
     assert [c.provider for c in clips] == ["folder"] * 3
     assert [c.footage.id for c in clips] == ["scene1-octopus.jpg", "scene2-coral-reefs.mp4", "scene10-sunset.png"]
     for c in clips:
@@ -87,16 +110,21 @@ def test_first_frames_from_a_folder_are_its_images_cropped_to_the_video(media, t
     store = AssetStore(tmp_path / "store")
     picks = pick_footage(script, tiny, maker, store)
     assert [p.id for p in picks] == ["scene10-sunset.png", "scene1-octopus.jpg"]  # images only
-    frames = [make_first_frame(s, "x", tiny, maker, store, footage=p) for s, p in zip(script.scenes, picks)]
+    frames = [
+        make_first_frame(s, "x", tiny, maker, store, footage=p) for s, p in zip(script.scenes, picks, strict=False)
+    ]
     with Image.open(frames[0].path) as first:
         assert first.size == tiny.size and first.convert("RGB").getpixel((70, 120)) == (10, 10, 200)
 
 
-@pytest.mark.parametrize("name, content, says", [
-    ("notes.txt", b"hello", "notes.txt is not an image or a video"),
-    ("broken.mp4", b"not a video at all", "broken.mp4 cannot be read as a video"),
-    ("broken.jpg", b"\xff\xd8 not a jpeg", "broken.jpg cannot be read as an image"),
-])
+@pytest.mark.parametrize(
+    "name, content, says",
+    [
+        ("notes.txt", b"hello", "notes.txt is not an image or a video"),
+        ("broken.mp4", b"not a video at all", "broken.mp4 cannot be read as a video"),
+        ("broken.jpg", b"\xff\xd8 not a jpeg", "broken.jpg cannot be read as an image"),
+    ],
+)
 def test_a_bad_file_is_one_sentence_naming_it(media, name, content, says):
     (media / name).write_bytes(content)
     with pytest.raises(ConfigError) as bad:
@@ -110,16 +138,23 @@ def test_a_clip_shorter_than_its_scene_is_used_and_filled_by_slowing_and_looping
     script = script_of(["short"], seconds=3.0)
     store, maker = AssetStore(tmp_path / "store"), build_provider("video", f"folder:{media}", Settings())
     [pick] = pick_footage(script, tiny, maker, store)
-    made = animate_scene(script.scenes[0], make_first_frame(script.scenes[0], "x", tiny, OfflineImageMaker(), store),
-                         tiny, maker, store, footage=pick)
+    made = animate_scene(
+        script.scenes[0],
+        make_first_frame(script.scenes[0], "x", tiny, OfflineImageMaker(), store),
+        tiny,
+        maker,
+        store,
+        footage=pick,
+    )
     assert pick.id == "scene3-short.mp4"
     assert len(list(decode(made.path, tiny, 3 * tiny.fps))) == 3 * tiny.fps  # the render gets the whole scene
 
 
 def test_the_cli_refuses_a_broken_folder_before_starting(media, tmp_path):
     (media / "broken.mov").write_bytes(b"junk")
-    done = subprocess.run([SHORTS, "make", "octopus", "--video", f"folder:{media}"], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [SHORTS, "make", "octopus", "--video", f"folder:{media}"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()  # one sentence, no traceback
     assert line.startswith(f"shorts: {media / 'broken.mov'} cannot be read as a video (")

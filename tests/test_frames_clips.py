@@ -4,14 +4,19 @@ from PIL import Image
 
 from pipeline import AssetStore, RenderError, Scene, animate_scene, make_first_frame
 from pipeline.providers.offline.clip import OfflineClipMaker
-from pipeline.render.motion import MOTION_KEY, Motion, is_moving_still, moving_still_frames, still_frames
 from pipeline.providers.offline.image import OfflineImageMaker
+from pipeline.render.motion import MOTION_KEY, Motion, is_moving_still, moving_still_frames, still_frames
 
 
 def _scenes(seconds=2.0, scenes=2):
     return [
-        Scene(index=i, narration="Lights dance over the pole.", first_frame_prompt=f"aurora over ice, scene {i}",
-              motion_prompt="slow push in", seconds=seconds)
+        Scene(
+            index=i,
+            narration="Lights dance over the pole.",
+            first_frame_prompt=f"aurora over ice, scene {i}",
+            motion_prompt="slow push in",
+            seconds=seconds,
+        )
         for i in range(1, scenes + 1)
     ]
 
@@ -66,9 +71,9 @@ def test_offline_clip_shows_the_rgb_shots_and_is_the_same_bytes_every_time(tmp_p
     moved = list(moving_still_frames(clips[0].path, tiny, count=4 * tiny.fps))  # two shots
     with Image.open(frame.path) as img:
         expected = list(still_frames(img.convert("RGB"), len(moved), tiny.fps, frame.seed, "card"))
-    for got, want in zip(moved, expected):
+    for got, want in zip(moved, expected, strict=False):
         luma = 16 + want.astype(float) @ np.array([65.481, 128.553, 24.966]) / 255  # BT.601 limited range
-        assert np.abs(got[:tiny.height].astype(float) - luma).mean() < 2
+        assert np.abs(got[: tiny.height].astype(float) - luma).mean() < 2
 
 
 def test_a_title_card_gets_shots_framed_on_its_layout_and_any_other_picture_generic_ones(tmp_path, tiny):

@@ -9,11 +9,27 @@ import time
 from pathlib import Path
 
 import pytest
-
 from clip_runs import scene
+
 from pipeline import (
-    ClipAsset, ConfigError, DamagedAsset, FrameAsset, Manifest, ProviderChoice, RenderError, RenderOptions, Scene,
-    Script, Settings, ShortRequest, animate_scene, build_provider, make_first_frame, narrate, open_store, render_short,
+    ClipAsset,
+    ConfigError,
+    DamagedAsset,
+    FrameAsset,
+    Manifest,
+    ProviderChoice,
+    RenderError,
+    RenderOptions,
+    Scene,
+    Script,
+    Settings,
+    ShortRequest,
+    animate_scene,
+    build_provider,
+    make_first_frame,
+    narrate,
+    open_store,
+    render_short,
     write_package,
 )
 from pipeline.package import check_packaged_video, video_problem
@@ -24,8 +40,10 @@ from pipeline.state.ledger import Ledger
 from pipeline.state.store import AssetStore, RemoteStore, intact, read_record, record_path
 
 CLIPS = "/v1/image_to_video"
-SCENES = [Scene(index=i, narration=text, first_frame_prompt=f"an octopus, scene {i}", motion_prompt="push in",
-                seconds=1.5) for i, text in ((1, "Octopuses blush."), (2, "Then they vanish."))]
+SCENES = [
+    Scene(index=i, narration=text, first_frame_prompt=f"an octopus, scene {i}", motion_prompt="push in", seconds=1.5)
+    for i, text in ((1, "Octopuses blush."), (2, "Then they vanish."))
+]
 SCRIPT = Script(title="Octopus colour", description="", tags=[], hook="", scenes=SCENES)
 REQUEST = ShortRequest(topic="octopus colour", seconds=5, scenes=2)
 
@@ -39,17 +57,27 @@ def truncate(path: Path, keep: float = 0.5) -> None:
 def make_steps(store: AssetStore, tiny) -> tuple[list, list, object]:
     """Frames, clips, narration and the render of SCRIPT, offline, with `store`."""
     frames = [make_first_frame(s, "neon", tiny, OfflineImageMaker(), store) for s in SCENES]
-    clips = [animate_scene(s, f, tiny, OfflineClipMaker(), store) for s, f in zip(SCENES, frames)]
+    clips = [animate_scene(s, f, tiny, OfflineClipMaker(), store) for s, f in zip(SCENES, frames, strict=False)]
     voices = [narrate(REQUEST, s, EspeakNarrator(), store, script=SCRIPT) for s in SCENES]
     rendered = render_short(SCRIPT, clips, voices, tiny, RenderOptions(), store)
     return clips, voices, rendered
 
 
 def manifest(clips: list, voices: list, rendered, tiny) -> Manifest:
-    return Manifest(shorts_version="test", request=REQUEST, video_format=tiny, render_options=RenderOptions(),
-                    providers={"video": ProviderChoice(step="video", name="offline", reason="test")},
-                    script=SCRIPT, frames=[], clips=clips, narrations=voices, render=rendered, step_seconds={},
-                    cost_credits=0)
+    return Manifest(
+        shorts_version="test",
+        request=REQUEST,
+        video_format=tiny,
+        render_options=RenderOptions(),
+        providers={"video": ProviderChoice(step="video", name="offline", reason="test")},
+        script=SCRIPT,
+        frames=[],
+        clips=clips,
+        narrations=voices,
+        render=rendered,
+        step_seconds={},
+        cost_credits=0,
+    )
 
 
 def test_every_stored_file_has_a_record_and_an_old_file_without_one_is_reused(tmp_path):
@@ -94,8 +122,11 @@ def test_a_truncated_render_and_voice_are_made_again_and_the_package_holds_a_goo
         clips, voices, rendered_again = make_steps(store, tiny)
     (line,) = [r.getMessage() for r in caplog.records]
     assert str(rendered.video) in line and "making it again" in line
-    assert rendered_again.video == rendered.video and rendered_again.video.stat().st_size == pytest.approx(
-        good_render, rel=0.2) and intact(rendered.video)
+    assert (
+        rendered_again.video == rendered.video
+        and rendered_again.video.stat().st_size == pytest.approx(good_render, rel=0.2)
+        and intact(rendered.video)
+    )
 
     caplog.clear()
     voice = voices[0].path
@@ -121,9 +152,12 @@ def test_a_broken_render_with_no_record_is_never_packaged_and_the_rerun_renders_
     out.mkdir()
     with pytest.raises(RenderError) as caught:
         write_package(manifest(clips, voices, rendered, tiny), out)
-    assert re.fullmatch(rf"The rendered Short {re.escape(str(rendered.video))} is broken \(it does not decode to its "
-                        r"end: [^.]+\), so it was not packaged; it was removed, so rerun the same command to render it "
-                        r"again\.", str(caught.value)), str(caught.value)
+    assert re.fullmatch(
+        rf"The rendered Short {re.escape(str(rendered.video))} is broken \(it does not decode to its "
+        r"end: [^.]+\), so it was not packaged; it was removed, so rerun the same command to render it "
+        r"again\.",
+        str(caught.value),
+    ), str(caught.value)
     assert not (out / "final.mp4").exists() and not rendered.video.exists()
     clips, voices, rendered = make_steps(store, tiny)  # the rerun
     files = write_package(manifest(clips, voices, rendered, tiny), out)
@@ -148,8 +182,9 @@ def test_a_broken_package_is_not_published(tmp_path, tiny):
 def test_the_probe_knows_the_length(tmp_path, tiny):
     clips, voices, rendered = make_steps(AssetStore(tmp_path), tiny)
     assert video_problem(rendered.video, rendered.seconds) is None
-    assert video_problem(rendered.video, rendered.seconds + 2) == (f"it plays {rendered.seconds:.1f} s, not "
-                                                                    f"{rendered.seconds + 2:.1f} s")
+    assert video_problem(rendered.video, rendered.seconds + 2) == (
+        f"it plays {rendered.seconds:.1f} s, not {rendered.seconds + 2:.1f} s"
+    )
 
 
 @pytest.fixture
@@ -158,8 +193,9 @@ def frame(tiny) -> FrameAsset:
 
 
 def runway_clip(settings: Settings, frame: FrameAsset) -> ClipAsset:
-    return animate_scene(scene(), frame, settings.video_format, build_provider("video", "runway", settings),
-                         open_store(settings))
+    return animate_scene(
+        scene(), frame, settings.video_format, build_provider("video", "runway", settings), open_store(settings)
+    )
 
 
 def test_a_truncated_paid_clip_is_collected_again_for_free_when_the_ledger_has_its_task(runway, frame, caplog):
@@ -176,8 +212,9 @@ def test_a_truncated_paid_clip_is_collected_again_for_free_when_the_ledger_has_i
     assert str(clip.path) in line and f"collecting runway task {clip.task_id} again (no new charge)" in line
 
 
-def test_a_truncated_paid_clip_the_ledger_cannot_collect_is_one_sentence_and_buys_nothing(runway, frame, tmp_path,
-                                                                                        monkeypatch):
+def test_a_truncated_paid_clip_the_ledger_cannot_collect_is_one_sentence_and_buys_nothing(
+    runway, frame, tmp_path, monkeypatch
+):
     clip = runway_clip(Settings(), frame)
     # Another machine (its own ledger) that was given a copy of the store, which a bad copy cut short.
     other = tmp_path / "other-home"
@@ -192,7 +229,8 @@ def test_a_truncated_paid_clip_the_ledger_cannot_collect_is_one_sentence_and_buy
         runway_clip(settings, moved_frame)
     assert str(caught.value) == (
         f"Scene 1: The clip {copied} is damaged ({size} bytes, {2 * size} when stored) and was bought from runway, so "
-        f"it is not bought again unasked; to buy only it again, delete it (`rm {copied}`) and rerun the same command.")
+        f"it is not bought again unasked; to buy only it again, delete it (`rm {copied}`) and rerun the same command."
+    )
     assert caught.value.retry_safe is False and caught.value.step == "clips"
     assert len(runway.seen("POST", CLIPS)) == 1 and Ledger(settings.paths.ledger).tasks() == []  # nothing bought
     assert copied.stat().st_size == size  # kept as it is, for the person to look at
@@ -217,8 +255,9 @@ def test_checking_a_rerun_costs_milliseconds(tmp_path):
     assert time.perf_counter() - started < 0.5  # about 10 ms here: sha256 reads some 400 MB/s a core
 
 
-def test_with_object_storage_a_damaged_local_copy_is_fetched_again_and_a_damaged_shared_one_stops(s3_store_url,
-                                                                                                   tmp_path):
+def test_with_object_storage_a_damaged_local_copy_is_fetched_again_and_a_damaged_shared_one_stops(
+    s3_store_url, tmp_path
+):
     remote = RemoteStore(f"{s3_store_url}/assets")
     a, b = AssetStore(tmp_path / "a", remote), AssetStore(tmp_path / "b", remote)
     made = a.path("clips", "k", ".mp4")
@@ -236,11 +275,13 @@ def test_with_object_storage_a_damaged_local_copy_is_fetched_again_and_a_damaged
     assert str(caught.value) == (
         f"The clip {mine} is damaged (8 bytes, 650 when stored, as fetched from object storage) and was bought from "
         f"runware, so it is not bought again unasked; to buy only it again, delete it (`rm {mine}` and `clips/k.mp4` "
-        "under SHORTS_STORE_URL) and rerun the same command.")
+        "under SHORTS_STORE_URL) and rerun the same command."
+    )
 
 
 def test_a_cut_short_package_is_never_uploaded(tmp_path, youtube, youtube_settings):
     from fakes.youtube import render_video
+
     from pipeline import publish
 
     folder = tmp_path / "out" / "octopus"
@@ -248,7 +289,9 @@ def test_a_cut_short_package_is_never_uploaded(tmp_path, youtube, youtube_settin
     truncate(render_video(folder / "final.mp4", seconds=20), 0.5)
     with pytest.raises(ConfigError) as caught:
         publish(folder, SCRIPT, REQUEST.model_copy(update={"upload": True}), youtube_settings, sleep=lambda s: None)
-    assert re.fullmatch(rf"Not published: {re.escape(str(folder / 'final.mp4'))} is broken \([^)]+\); the package "
-                        r"stays in its folder, so rerun the command that made it to render and package it again\.",
-                        str(caught.value)), str(caught.value)
+    assert re.fullmatch(
+        rf"Not published: {re.escape(str(folder / 'final.mp4'))} is broken \([^)]+\); the package "
+        r"stays in its folder, so rerun the command that made it to render and package it again\.",
+        str(caught.value),
+    ), str(caught.value)
     assert youtube.requests == [] and youtube.inserts == 0  # YouTube was asked nothing

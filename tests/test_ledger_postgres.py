@@ -18,8 +18,9 @@ from pipeline.state.locks import AdvisoryLock
 
 def _reserve(url: str, key: str, cap: float, results) -> None:
     try:
-        Ledger(Settings().paths.ledger, url=url).reserve(key=key, provider="runway", kind="clip", model="gen4_turbo",
-                                                        estimate=10, daily_cap=cap)
+        Ledger(Settings().paths.ledger, url=url).reserve(
+            key=key, provider="runway", kind="clip", model="gen4_turbo", estimate=10, daily_cap=cap
+        )
         results.put("ok")
     except ConfigError:
         results.put("refused")
@@ -37,20 +38,25 @@ def test_same_named_migrations_on_postgres_and_sqlite(postgres_url, tmp_path):
 
 def test_tasks_uploads_and_amounts_round_trip(postgres_url, tmp_path):
     ledger = Ledger(tmp_path / "x.sqlite", url=postgres_url)
-    row = ledger.reserve(key="k", provider="runware", kind="clip", model="klingai:5@3", estimate=0.1, daily_cap=50,
-                         unit="usd")
+    row = ledger.reserve(
+        key="k", provider="runware", kind="clip", model="klingai:5@3", estimate=0.1, daily_cap=50, unit="usd"
+    )
     ledger.update(row, task_id="t-1", status=DONE, credits_spent=0.1)
     task = ledger.latest("runware", "k")
     assert (task.row, task.task_id, task.status, task.credits_spent, task.unit) == (row, "t-1", DONE, 0.1, "usd")
     assert ledger.spent_since(task.created_at.replace(year=2000), "usd") == 0.1  # 8-byte floats, as in SQLite
     with pytest.raises(psycopg.errors.UniqueViolation):  # one row per vendor task id
-        ledger.update(ledger.reserve(key="k2", provider="runware", kind="clip", model="m", estimate=0, daily_cap=50),
-                      task_id="t-1")
+        ledger.update(
+            ledger.reserve(key="k2", provider="runware", kind="clip", model="m", estimate=0, daily_cap=50),
+            task_id="t-1",
+        )
 
     ledger.record_upload_session("hash", "main", "https://upload/session", title="Squid")
     ledger.record_upload_session("hash", "main", "https://upload/session-2")  # keeps the title
     assert (ledger.upload("hash", "main").session_uri, ledger.upload("hash", "main").title) == (
-        "https://upload/session-2", "Squid")
+        "https://upload/session-2",
+        "Squid",
+    )
     ledger.record_upload_done("hash", "main", "vid1")
     assert (ledger.upload("hash", "main").video_id, ledger.upload("hash", "main").session_uri) == ("vid1", None)
 
@@ -58,8 +64,10 @@ def test_tasks_uploads_and_amounts_round_trip(postgres_url, tmp_path):
 def test_daily_cap_holds_when_processes_race_to_reserve(postgres_url):
     Ledger(Settings().paths.ledger, url=postgres_url)
     results = multiprocessing.get_context("spawn").Queue()
-    workers = [multiprocessing.get_context("spawn").Process(target=_reserve, args=(postgres_url, f"k{i}", 55, results))
-               for i in range(8)]
+    workers = [
+        multiprocessing.get_context("spawn").Process(target=_reserve, args=(postgres_url, f"k{i}", 55, results))
+        for i in range(8)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -109,8 +117,10 @@ def test_the_topic_queue_lives_in_the_shared_database(postgres_url, tmp_path, mo
     monkeypatch.setenv("SHORTS_HOME", str(tmp_path / "machine-a"))
     assert next_topics(Settings(), 2) == ["how bees dance"]
     assert add_topics(Settings(), ["Why  Squid Glow"])["skipped"] == ["Why Squid Glow"]
-    assert [(s.topic, s.state) for s in topic_statuses(Settings())] == [("why squid glow", "made"),
-                                                                       ("how bees dance", "queued")]
+    assert [(s.topic, s.state) for s in topic_statuses(Settings())] == [
+        ("why squid glow", "made"),
+        ("how bees dance", "queued"),
+    ]
     assert open_ledger(Settings()).shared
 
 

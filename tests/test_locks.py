@@ -68,9 +68,11 @@ def test_a_slow_wait_is_said_once(tmp_path, caplog):
     path = lock_file(tmp_path, "youtube-main-abc")
     holder = _holder(path)
     threading.Timer(1.2, holder.kill).start()
-    with caplog.at_level("INFO", logger="shorts"):
-        with hold(tmp_path, "youtube-main-abc", waiting="waiting for the other upload"):
-            pass
+    with (
+        caplog.at_level("INFO", logger="shorts"),
+        hold(tmp_path, "youtube-main-abc", waiting="waiting for the other upload"),
+    ):
+        pass
     holder.wait()
     assert [r.message for r in caplog.records] == ["  waiting for the other upload"]
 

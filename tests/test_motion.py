@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from pipeline import (
-    AssetStore, Narration, RenderOptions, Scene, Script, VideoFormat, animate_scene, make_first_frame, render_short,
+    AssetStore,
+    Narration,
+    RenderOptions,
+    Scene,
+    Script,
+    VideoFormat,
+    animate_scene,
+    make_first_frame,
+    render_short,
 )
 from pipeline.providers.offline.clip import OfflineClipMaker
 from pipeline.providers.offline.image import OfflineImageMaker
@@ -21,13 +29,22 @@ FMT = VideoFormat(width=216, height=384, fps=12)  # big enough that a slow zoom 
 
 def _short(tmp_path: Path, *seconds: float) -> Path:
     """A rendered Short of title-card scenes animated offline, each as long as planned (a tone for narration)."""
-    scenes = [Scene(index=i, narration=f"Octopuses change colour in a blink, fact number {i}.",
-                    first_frame_prompt=f"octopus on a reef {i}", motion_prompt="slow push in", seconds=s)
-              for i, s in enumerate(seconds, 1)]
+    scenes = [
+        Scene(
+            index=i,
+            narration=f"Octopuses change colour in a blink, fact number {i}.",
+            first_frame_prompt=f"octopus on a reef {i}",
+            motion_prompt="slow push in",
+            seconds=s,
+        )
+        for i, s in enumerate(seconds, 1)
+    ]
     script = Script(title="t", description="", tags=[], hook="", scenes=scenes)
     store = AssetStore(tmp_path / "store")
-    clips = [animate_scene(s, make_first_frame(s, "", FMT, OfflineImageMaker(), store), FMT, OfflineClipMaker(), store)
-             for s in scenes]
+    clips = [
+        animate_scene(s, make_first_frame(s, "", FMT, OfflineImageMaker(), store), FMT, OfflineClipMaker(), store)
+        for s in scenes
+    ]
     narrations = [_tone(tmp_path / f"voice{s.index}.wav", s) for s in scenes]
     return render_short(script, clips, narrations, FMT, RenderOptions(), store).video
 
@@ -37,21 +54,25 @@ def _tone(path: Path, scene: Scene) -> Narration:
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
         w.writeframes((4000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16).tobytes())
-    return Narration(scene=scene.index, path=path, seconds=scene.seconds, provider="test", voice=None, words=[],
-                     timing="audio")
+    return Narration(
+        scene=scene.index, path=path, seconds=scene.seconds, provider="test", voice=None, words=[], timing="audio"
+    )
 
 
 def _changes(video: Path) -> np.ndarray:
     """The mean change of luma from each frame to the next, in grey levels."""
-    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "rawvideo",
-                          "-pix_fmt", "gray", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     frames = np.frombuffer(raw, np.uint8).reshape(-1, FMT.height, FMT.width).astype(np.float32)
     return np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
 
 
 def _cuts(changes: np.ndarray) -> list[int]:
     """Frames where a new shot starts: a change far above the steady motion around it."""
-    return [i + 1 for i, c in enumerate(changes) if c > max(2.0, 5 * np.median(changes[max(0, i - 6):i + 7]))]
+    return [i + 1 for i, c in enumerate(changes) if c > max(2.0, 5 * np.median(changes[max(0, i - 6) : i + 7]))]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +88,10 @@ def changes(short) -> np.ndarray:
 
 def test_a_long_scene_is_cut_into_shots_of_at_most_three_seconds_that_move_every_second(changes):
     bounds = [0, *_cuts(changes), len(changes) + 1]
-    assert len(bounds) >= 9 and max(b - a for a, b in zip(bounds, bounds[1:])) <= MAX_SHOT_SECONDS * FMT.fps + 1
+    assert (
+        len(bounds) >= 9
+        and max(b - a for a, b in zip(bounds, bounds[1:], strict=False)) <= MAX_SHOT_SECONDS * FMT.fps + 1
+    )
     per_second = changes[: len(changes) // FMT.fps * FMT.fps].reshape(-1, FMT.fps)
     assert (np.median(per_second, axis=1) > 0.1).all()  # motion in every second, not only at the cuts
     assert (changes > 0).all()  # no frame repeated
@@ -82,6 +106,19 @@ def test_the_camera_moves_as_fast_in_a_long_scene_as_in_a_short_one(changes):
 
 
 def test_ffmpeg_finds_no_freeze_at_the_cuts_or_anywhere(short):
-    found = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(short), "-vf", "freezedetect=n=-60dB:d=0.4",
-                            "-an", "-f", "null", "-"], capture_output=True, text=True).stderr
+    found = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-i",
+            str(short),
+            "-vf",
+            "freezedetect=n=-60dB:d=0.4",
+            "-an",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+    ).stderr
     assert "freeze_start" not in found

@@ -20,16 +20,24 @@ LIBRARY = immich_memories_music.tracks_dir()
 
 def test_the_library_has_every_mood_and_its_licence_asks_for_no_credit():
     assert sorted(p.name for p in LIBRARY.iterdir() if p.is_dir()) == sorted(MOODS)
-    licence = next(Path(immich_memories_music.__file__).parents[1].glob(
-        "immich_memories_music-*.dist-info/licenses/LICENSE-MUSIC")).read_text()
+    licence = next(
+        Path(immich_memories_music.__file__).parents[1].glob("immich_memories_music-*.dist-info/licenses/LICENSE-MUSIC")
+    ).read_text()
     assert "ACE-Step 1.5" in licence and "no attribution required" in licence and "MIT" in licence
 
 
-@pytest.mark.parametrize(("topic", "mood"), [
-    ("How octopuses change colour", "calm"), ("Black holes", "calm"), ("How rockets reach orbit", "energetic"),
-    ("The fall of the Roman empire", "nostalgic"), ("Why we love our grandparents", "tender"),
-    ("Why cats purr", "happy"), ("Categories of clouds", "calm"),  # a word that only begins like "cat"
-])
+@pytest.mark.parametrize(
+    ("topic", "mood"),
+    [
+        ("How octopuses change colour", "calm"),
+        ("Black holes", "calm"),
+        ("How rockets reach orbit", "energetic"),
+        ("The fall of the Roman empire", "nostalgic"),
+        ("Why we love our grandparents", "tender"),
+        ("Why cats purr", "happy"),
+        ("Categories of clouds", "calm"),  # a word that only begins like "cat"
+    ],
+)
 def test_the_offline_script_takes_its_mood_from_the_topic(topic, mood):
     assert mood_for(topic) == mood
     assert OfflineScriptWriter().write(ShortRequest(topic=topic, seconds=10, scenes=2)).mood == mood
@@ -82,7 +90,7 @@ def test_your_own_file_or_folder_plays_and_a_missing_one_is_one_sentence(tmp_pat
 
 def _short_term(stem: np.ndarray, at: float) -> float:
     """Loudness of the 3 s of `stem` ending at `at` seconds."""
-    return loudness(stem[round((at - 3) * AUDIO_FPS):round(at * AUDIO_FPS)], AUDIO_FPS)
+    return loudness(stem[round((at - 3) * AUDIO_FPS) : round(at * AUDIO_FPS)], AUDIO_FPS)
 
 
 @pytest.mark.parametrize("name", ["tender/tender_acoustic_s411.opus", "energetic/energetic_electronic_2.opus"])
@@ -92,12 +100,16 @@ def test_a_track_loops_to_any_length_without_a_click_a_gap_or_a_bump(name):
     source = read_audio(LIBRARY / name)
     stem = np.zeros((75 * AUDIO_FPS, 2), np.float32)
     add_music(stem, LIBRARY / name, [], volume=1.0, ducked=1.0)
-    gain = float(np.sqrt(np.mean(stem[5 * AUDIO_FPS:25 * AUDIO_FPS] ** 2) / np.mean(source[5 * AUDIO_FPS:25 * AUDIO_FPS] ** 2)))
+    gain = float(
+        np.sqrt(
+            np.mean(stem[5 * AUDIO_FPS : 25 * AUDIO_FPS] ** 2) / np.mean(source[5 * AUDIO_FPS : 25 * AUDIO_FPS] ** 2)
+        )
+    )
     own = [_short_term(source, t) for t in np.arange(3, len(source) / AUDIO_FPS - 2.5, 0.5)]
     looped = [_short_term(stem, t) for t in np.arange(3, 73, 0.75)]
     shift = 20 * np.log10(gain)
     assert min(own) + shift - 1 <= min(looped) and max(looped) <= max(own) + shift + 1
     steepest = np.abs(np.diff(source, axis=0)).max() * gain
-    assert np.abs(np.diff(stem[:-2 * AUDIO_FPS], axis=0)).max() <= 1.05 * steepest
-    assert np.abs(stem[:AUDIO_FPS // 100]).max() < 0.01  # faded in
+    assert np.abs(np.diff(stem[: -2 * AUDIO_FPS], axis=0)).max() <= 1.05 * steepest
+    assert np.abs(stem[: AUDIO_FPS // 100]).max() < 0.01  # faded in
     assert np.abs(stem[-10:]).max() < 0.001  # and out

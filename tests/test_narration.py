@@ -8,13 +8,18 @@ import pytest
 
 from pipeline import AssetStore, Scene, Script, ShortRequest, narrate
 from pipeline.models import Speech, WordTiming
-from pipeline.timing import read_wav, speech_bounds, time_words, write_wav
 from pipeline.providers.base import Narrator
 from pipeline.providers.offline.espeak import EspeakNarrator
 from pipeline.providers.offline.voice import SystemEspeakNarrator
+from pipeline.timing import read_wav, speech_bounds, time_words, write_wav
 
-SCENE = Scene(index=1, narration="Octopuses can change colour in a blink, without seeing colour at all.",
-              first_frame_prompt="octopus", motion_prompt="push in", seconds=6)
+SCENE = Scene(
+    index=1,
+    narration="Octopuses can change colour in a blink, without seeing colour at all.",
+    first_frame_prompt="octopus",
+    motion_prompt="push in",
+    seconds=6,
+)
 REQUEST = ShortRequest(topic="octopus", seconds=6)
 
 
@@ -31,7 +36,7 @@ def test_word_timings_cover_the_span_in_order():
     words = time_words("One, two three. Four", 1.0, 3.0)
     assert [w.word for w in words] == ["One,", "two", "three.", "Four"]
     assert words[0].start == 1.0 and words[-1].end == pytest.approx(3.0, abs=1e-3)
-    assert all(a.end == pytest.approx(b.start, abs=1e-3) for a, b in zip(words, words[1:]))
+    assert all(a.end == pytest.approx(b.start, abs=1e-3) for a, b in zip(words, words[1:], strict=False))
     assert words[2].end - words[2].start > words[1].end - words[1].start  # punctuation earns a beat
 
 
@@ -60,21 +65,24 @@ def test_numbers_are_spoken_in_words_and_captioned_as_written(tmp_path):
     assert [w.word for w in narration.words] == scene.narration.split()
     price = narration.words[3]  # "$5.50": "five dollars and fifty cents", five spoken words
     assert price.end - price.start > 4 * (narration.words[2].end - narration.words[2].start)
-    assert all(a.start <= b.start for a, b in zip(narration.words, narration.words[1:]))
+    assert all(a.start <= b.start for a, b in zip(narration.words, narration.words[1:], strict=False))
 
 
 def test_a_system_espeak_ng_is_the_last_fallback(tmp_path, monkeypatch):
     """A stand-in espeak-ng on PATH (writing a WAV of noise) shows the command the fallback runs."""
     fake = tmp_path / "bin" / "espeak-ng"
     fake.parent.mkdir()
-    fake.write_text(f"#!{sys.executable}\n" + """import sys, wave
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        + """import sys, wave
 args = sys.argv[1:]
 if args[args.index("-v") + 1] == "xx-none":
     sys.exit("Error: voice 'xx-none' not found")
 with wave.open(args[args.index("-w") + 1], "wb") as w:
     w.setnchannels(1); w.setsampwidth(2); w.setframerate(22050)
     w.writeframes(bytes(range(256)) * 300)
-""")
+"""
+    )
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(fake.parent))
     narration = narrate(REQUEST, SCENE, SystemEspeakNarrator(), AssetStore(tmp_path))
@@ -112,8 +120,9 @@ class Varying(Narrator):
         rate, words = 16000, text.split()
         t = np.arange(int(rate * (lead + 0.4 * len(words)))) / rate
         write_wav(dest, (0.3 * np.sin(2 * np.pi * 220 * t) * (t >= lead)).astype(np.float32), rate)
-        return Speech(words=[WordTiming(word=w, start=lead + 0.4 * i, end=lead + 0.4 * (i + 1))
-                             for i, w in enumerate(words)])
+        return Speech(
+            words=[WordTiming(word=w, start=lead + 0.4 * i, end=lead + 0.4 * (i + 1)) for i, w in enumerate(words)]
+        )
 
 
 def test_two_scenes_with_the_same_narration_at_once_share_one_recording_and_its_timings(tmp_path):

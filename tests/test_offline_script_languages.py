@@ -23,8 +23,10 @@ FUNCTION_WORDS = {
 # Words of the English templates no other language's script may say (outside the topic).
 ENGLISH = {"the", "you", "and", "what", "follow", "look", "let's", "think", "more", "here", "that", "with"}
 TOPICS = {
-    "en": "How octopuses change colour", "fr": "Comment les pieuvres changent de couleur",
-    "es": "Cómo cambian de color los pulpos", "de": "Wie Kraken ihre Farbe wechseln",
+    "en": "How octopuses change colour",
+    "fr": "Comment les pieuvres changent de couleur",
+    "es": "Cómo cambian de color los pulpos",
+    "de": "Wie Kraken ihre Farbe wechseln",
     "pt-BR": "Como os polvos mudam de cor",
 }
 
@@ -56,14 +58,17 @@ def test_each_language_has_its_own_script_and_never_says_a_sentence_twice(langua
     assert in_sentence(request.topic, language) in script.hook
 
 
-@pytest.mark.parametrize(("topic", "language", "said"), [
-    ("Les volcans d'Islande", "fr", "Revenons un instant aux volcans d'Islande."),
-    ("Le ciel", "fr", "Revenons un instant au ciel."),
-    ("L'Islande", "fr", "Revenons un instant à l'Islande."),
-    ("El cielo", "es", "Volvamos un momento al cielo."),
-    ("O céu", "pt", "Voltemos por um momento ao céu."),
-    ("Os vulcões da Islândia", "pt", "Voltemos por um momento aos vulcões da Islândia."),
-])
+@pytest.mark.parametrize(
+    ("topic", "language", "said"),
+    [
+        ("Les volcans d'Islande", "fr", "Revenons un instant aux volcans d'Islande."),
+        ("Le ciel", "fr", "Revenons un instant au ciel."),
+        ("L'Islande", "fr", "Revenons un instant à l'Islande."),
+        ("El cielo", "es", "Volvamos un momento al cielo."),
+        ("O céu", "pt", "Voltemos por um momento ao céu."),
+        ("Os vulcões da Islândia", "pt", "Voltemos por um momento aos vulcões da Islândia."),
+    ],
+)
 def test_the_topic_reads_inside_a_sentence_as_the_language_says_it(topic, language, said):
     # 120 s: every middle line is said, so the one that puts the topic after a preposition is too.
     script = OfflineScriptWriter().write(ShortRequest(topic=topic, seconds=120, language=language))
@@ -82,8 +87,15 @@ def test_in_sentence_lowers_question_words_and_articles_but_not_names():
 
 def test_no_line_claims_what_may_be_false():
     for language, topic in TOPICS.items():
-        text = " ".join(" ".join(scene.narration for scene in OfflineScriptWriter().write(
-            ShortRequest(topic=topic, seconds=120, language=language)).scenes) for topic in (topic, "the sky"))
+        text = " ".join(
+            " ".join(
+                scene.narration
+                for scene in OfflineScriptWriter()
+                .write(ShortRequest(topic=topic, seconds=120, language=language))
+                .scenes
+            )
+            for topic in (topic, "the sky")
+        )
         assert not re.search(r"scientists|experts?|nobody|never like this|now you know|explained", text, re.I)
 
 

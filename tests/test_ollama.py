@@ -23,21 +23,24 @@ def ollama(monkeypatch):
         yield fake
 
 
-@pytest.mark.parametrize("host, url", [
-    (None, "http://127.0.0.1:11434"),
-    ("", "http://127.0.0.1:11434"),
-    ("0.0.0.0", "http://127.0.0.1:11434"),
-    ("0.0.0.0:8080", "http://127.0.0.1:8080"),
-    (":5000", "http://127.0.0.1:5000"),
-    ("gpu-box", "http://gpu-box:11434"),
-    ("gpu-box:11500", "http://gpu-box:11500"),
-    ("http://gpu-box", "http://gpu-box:80"),
-    ("https://ollama.example.org/", "https://ollama.example.org:443"),
-    ("HTTP://127.0.0.1:11434/", "http://127.0.0.1:11434"),
-    ("http://proxy.lan:8000/ollama", "http://proxy.lan:8000/ollama"),
-    ("[::]:11434", "http://[::1]:11434"),
-    ("[fd00::2]", "http://[fd00::2]:11434"),
-])
+@pytest.mark.parametrize(
+    "host, url",
+    [
+        (None, "http://127.0.0.1:11434"),
+        ("", "http://127.0.0.1:11434"),
+        ("0.0.0.0", "http://127.0.0.1:11434"),
+        ("0.0.0.0:8080", "http://127.0.0.1:8080"),
+        (":5000", "http://127.0.0.1:5000"),
+        ("gpu-box", "http://gpu-box:11434"),
+        ("gpu-box:11500", "http://gpu-box:11500"),
+        ("http://gpu-box", "http://gpu-box:80"),
+        ("https://ollama.example.org/", "https://ollama.example.org:443"),
+        ("HTTP://127.0.0.1:11434/", "http://127.0.0.1:11434"),
+        ("http://proxy.lan:8000/ollama", "http://proxy.lan:8000/ollama"),
+        ("[::]:11434", "http://[::1]:11434"),
+        ("[fd00::2]", "http://[fd00::2]:11434"),
+    ],
+)
 def test_ollama_host_is_read_as_ollama_reads_it(host, url):
     assert ollama_url(host) == url
 
@@ -99,8 +102,10 @@ def test_a_model_setting_that_is_not_installed_is_one_sentence(ollama, monkeypat
     monkeypatch.setenv("SHORTS_OLLAMA_MODEL", "mistral")
     with pytest.raises(ConfigError) as caught:
         choose_providers(REQUEST, Settings())
-    assert str(caught.value) == (f"SHORTS_OLLAMA_MODEL='mistral' is not installed in the Ollama at {ollama.root}; "
-                                 "run `ollama pull mistral`, or unset it to use the first installed model.")
+    assert str(caught.value) == (
+        f"SHORTS_OLLAMA_MODEL='mistral' is not installed in the Ollama at {ollama.root}; "
+        "run `ollama pull mistral`, or unset it to use the first installed model."
+    )
 
 
 def test_an_ollama_with_only_embedding_models_leaves_the_template_script(ollama):
@@ -115,9 +120,14 @@ def test_an_ollama_with_only_embedding_models_leaves_the_template_script(ollama)
 def test_without_an_ollama_the_template_script_says_where_it_looked(no_ollama_host):
     choice = choose_provider("script", REQUEST, Settings())
     assert (choice.name, choice.reason) == (
-        "offline", f"no OPENAI_API_KEY set; no Ollama answered at http://{no_ollama_host}")
-    with pytest.raises(ConfigError, match=rf"No Ollama answered at http://{no_ollama_host} to write the script; "
-                                          r"start it \(`ollama serve`\)"):
+        "offline",
+        f"no OPENAI_API_KEY set; no Ollama answered at http://{no_ollama_host}",
+    )
+    with pytest.raises(
+        ConfigError,
+        match=rf"No Ollama answered at http://{no_ollama_host} to write the script; "
+        r"start it \(`ollama serve`\)",
+    ):
         build_provider("script", "ollama", Settings())
 
 
@@ -130,8 +140,9 @@ def test_a_server_that_never_answers_does_not_hold_the_run(monkeypatch):
         monkeypatch.setenv("SHORTS_OLLAMA_PROBE_SECONDS", "0.05")
         done = threading.Event()
         found: list = []
-        worker = threading.Thread(target=lambda: (found.append(choose_provider("script", REQUEST, Settings())),
-                                                  done.set()), daemon=True)
+        worker = threading.Thread(
+            target=lambda: (found.append(choose_provider("script", REQUEST, Settings())), done.set()), daemon=True
+        )
         worker.start()
         assert done.wait(30), "the probe did not give up"
     assert found[0].name == "offline" and "no Ollama answered" in found[0].reason
@@ -171,8 +182,9 @@ def test_doctor_names_the_ollama_and_the_model_scripts_would_use(ollama):
     result = CliRunner().invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output
     assert f"script  provider: ollama (Ollama answered at {ollama.root}; model llama3.2:latest)" in result.output
-    assert (f"Ollama: answered at {ollama.root}; chat models llama3.2:latest, qwen2.5:7b; scripts would use "
-            "llama3.2:latest") in result.output
+    assert (
+        f"Ollama: answered at {ollama.root}; chat models llama3.2:latest, qwen2.5:7b; scripts would use llama3.2:latest"
+    ) in result.output
 
 
 def test_doctor_says_when_no_ollama_answers_or_its_model_is_missing(ollama, monkeypatch, no_ollama_host):

@@ -5,15 +5,31 @@ import pytest
 from fakes.openai import BASE_URL, FakeOpenAI, error
 
 from pipeline import (
-    AssetStore, ConfigError, ProviderError, Scene, Script, Settings, ShortRequest, build_provider, check_budget,
-    choose_providers, estimate_usd, make_first_frame, open_ledger,
+    AssetStore,
+    ConfigError,
+    ProviderError,
+    Scene,
+    Script,
+    Settings,
+    ShortRequest,
+    build_provider,
+    check_budget,
+    choose_providers,
+    estimate_usd,
+    make_first_frame,
+    open_ledger,
 )
 from pipeline.providers.openai.image import OpenAIImageMaker
 from pipeline.providers.openai.prices import image_usd
 
 KEY = "fake-openai-key-for-tests"
-SCENE = Scene(index=1, narration="Octopuses change colour in a blink.", first_frame_prompt="an octopus on a reef",
-              motion_prompt="slow push in", seconds=5)
+SCENE = Scene(
+    index=1,
+    narration="Octopuses change colour in a blink.",
+    first_frame_prompt="an octopus on a reef",
+    motion_prompt="slow push in",
+    seconds=5,
+)
 
 
 def _settings(monkeypatch, **values: str) -> Settings:
@@ -35,13 +51,25 @@ def test_a_frame_is_priced_by_model_and_quality_and_the_setting_overrides(monkey
 def test_each_frame_is_a_ledger_row_in_dollars_and_its_cost_is_on_the_frame(monkeypatch, tiny, tmp_path):
     fake = FakeOpenAI()
     settings = _settings(monkeypatch, SHORTS_OPENAI_IMAGE_QUALITY="high")
-    maker = OpenAIImageMaker(api_key=KEY, base_url=BASE_URL, http_client=fake.client(), max_retries=0,
-                             quality="high", usd=image_usd(settings), ledger=open_ledger(settings))
+    maker = OpenAIImageMaker(
+        api_key=KEY,
+        base_url=BASE_URL,
+        http_client=fake.client(),
+        max_retries=0,
+        quality="high",
+        usd=image_usd(settings),
+        ledger=open_ledger(settings),
+    )
     frame = make_first_frame(SCENE, "photo", tiny, maker, AssetStore(tmp_path))
     assert (frame.cost_usd, frame.cost_credits) == (0.29, 0.0)
     [row] = open_ledger(settings).tasks()
-    assert (row.provider, row.kind, row.unit, row.status, row.credits_spent) == ("openai", "first frame", "usd",
-                                                                                  "done", 0.29)
+    assert (row.provider, row.kind, row.unit, row.status, row.credits_spent) == (
+        "openai",
+        "first frame",
+        "usd",
+        "done",
+        0.29,
+    )
     make_first_frame(SCENE, "photo", tiny, maker, AssetStore(tmp_path))  # from the store: no new row
     assert len(open_ledger(settings).tasks()) == 1
 
@@ -49,8 +77,9 @@ def test_each_frame_is_a_ledger_row_in_dollars_and_its_cost_is_on_the_frame(monk
 def test_a_failed_frame_counts_only_when_it_may_have_been_made(monkeypatch, tiny, tmp_path):
     fake = FakeOpenAI()
     settings = _settings(monkeypatch)
-    maker = OpenAIImageMaker(api_key=KEY, base_url=BASE_URL, http_client=fake.client(), max_retries=0, usd=0.11,
-                             ledger=open_ledger(settings))
+    maker = OpenAIImageMaker(
+        api_key=KEY, base_url=BASE_URL, http_client=fake.client(), max_retries=0, usd=0.11, ledger=open_ledger(settings)
+    )
     fake.failures["/images/generations"] = [error(400, "Your prompt was rejected"), error(500, "server error")]
     with pytest.raises(ProviderError, match="rejected the request"):
         make_first_frame(SCENE, "photo", tiny, maker, AssetStore(tmp_path))
@@ -72,8 +101,13 @@ def test_the_dollar_caps_cover_openai_frames_before_the_first_is_drawn(monkeypat
         check_budget(script, choices, settings)
     settings = _settings(monkeypatch, SHORTS_MAX_USD_PER_SHORT="1", SHORTS_MAX_USD_PER_DAY="0.5")
     ledger = open_ledger(settings)
-    ledger.update(ledger.reserve(key="k", provider="openai", kind="first frame", model="gpt-image-2", estimate=0.2,
-                                 daily_cap=1, unit="usd"), status="done", credits_spent=0.2)
+    ledger.update(
+        ledger.reserve(
+            key="k", provider="openai", kind="first frame", model="gpt-image-2", estimate=0.2, daily_cap=1, unit="usd"
+        ),
+        status="done",
+        credits_spent=0.2,
+    )
     with pytest.raises(ConfigError, match="SHORTS_MAX_USD_PER_DAY"):
         check_budget(script, choices, settings)
 

@@ -13,19 +13,34 @@ import pytest
 from fakes.openai import BASE_URL, FakeOpenAI, error, image_size_problem, serving
 from PIL import Image
 
-from pipeline import AssetStore, ConfigError, ProviderError, Scene, Settings, ShortRequest, build_provider, make_first_frame, narrate
+from pipeline import (
+    AssetStore,
+    ConfigError,
+    ProviderError,
+    Scene,
+    Settings,
+    ShortRequest,
+    build_provider,
+    make_first_frame,
+    narrate,
+)
 from pipeline.alignment import align_words
-from pipeline.timing import read_wav
 from pipeline.pause_timing import PauseTimer
-from pipeline.speech_text import spoken_text
 from pipeline.providers.openai.client import make_client, paid_call
 from pipeline.providers.openai.image import OpenAIImageMaker
 from pipeline.providers.openai.voice import OpenAINarrator
 from pipeline.providers.openai.words import OpenAIWordTimer
+from pipeline.speech_text import spoken_text
+from pipeline.timing import read_wav
 
 KEY = "sk-test-not-a-real-key"
-SCENE = Scene(index=2, narration="In 1969, octopuses were filmed changing colour; nobody knew how!",
-              first_frame_prompt="an octopus on a coral reef", motion_prompt="slow push in", seconds=5)
+SCENE = Scene(
+    index=2,
+    narration="In 1969, octopuses were filmed changing colour; nobody knew how!",
+    first_frame_prompt="an octopus on a coral reef",
+    motion_prompt="slow push in",
+    seconds=5,
+)
 REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)
 
 
@@ -90,8 +105,11 @@ def test_an_image_that_may_have_been_made_is_never_asked_for_again_blindly(fake,
     else:
         fake.broken["/images/generations"] = [httpx.ReadTimeout("timed out")]
     maker = OpenAIImageMaker(**options(fake, retries=2))
-    with pytest.raises(ProviderError, match=r"gave no usable answer while drawing the first frame \(gpt-image-2\) "
-                                            r"\((HTTP 500|APITimeoutError)\), so it may have been made and") as e:
+    with pytest.raises(
+        ProviderError,
+        match=r"gave no usable answer while drawing the first frame \(gpt-image-2\) "
+        r"\((HTTP 500|APITimeoutError)\), so it may have been made and",
+    ) as e:
         make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
     assert e.value.retry_safe is False  # so Prefect does not send it again either
     assert len(fake.bodies("/images/generations")) == 1
@@ -101,8 +119,12 @@ def test_an_image_that_may_have_been_made_is_never_asked_for_again_blindly(fake,
 def test_an_image_refused_before_any_work_is_asked_for_again(fake, tiny, tmp_path, fault):
     if fault == "429":
         fake.failures["/images/generations"] = [
-            httpx.Response(429, headers={"retry-after": "0"}, json={"error": {"message": "Rate limit reached",
-                                                                              "type": "requests", "code": None}})]
+            httpx.Response(
+                429,
+                headers={"retry-after": "0"},
+                json={"error": {"message": "Rate limit reached", "type": "requests", "code": None}},
+            )
+        ]
     else:
         fake.broken["/images/generations"] = [httpx.ConnectError("connection refused")]
     maker = OpenAIImageMaker(**options(fake, retries=2))
@@ -140,8 +162,10 @@ def test_a_refused_connection_through_the_sdks_own_transport_is_sent_again(fake)
             sock.close()
             server.enter_context(serving(fake, port))
 
-        result = paid_call(lambda: client.images.generate(model="gpt-image-2", prompt="a reef", size="1152x2048"),
-                           sleep=start_listening)
+        result = paid_call(
+            lambda: client.images.generate(model="gpt-image-2", prompt="a reef", size="1152x2048"),
+            sleep=start_listening,
+        )
     assert waits == [1.0] and result.data[0].b64_json
     assert fake.images_made == 1 and len(fake.bodies("/images/generations")) == 1
 
@@ -149,8 +173,11 @@ def test_a_refused_connection_through_the_sdks_own_transport_is_sent_again(fake)
 def test_an_image_whose_connection_is_always_refused_is_retry_safe_and_not_called_billed(tiny, tmp_path, caplog):
     with refusing() as (_, port), caplog.at_level(logging.INFO, logger="shorts"):
         maker = OpenAIImageMaker(api_key=KEY, base_url=f"http://127.0.0.1:{port}/v1", max_retries=1)
-        with pytest.raises(ProviderError, match=r"Could not reach the OpenAI server while drawing the first frame "
-                                                r"\(gpt-image-2\) \(APIConnectionError\)") as caught:
+        with pytest.raises(
+            ProviderError,
+            match=r"Could not reach the OpenAI server while drawing the first frame "
+            r"\(gpt-image-2\) \(APIConnectionError\)",
+        ) as caught:
             make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
     assert caught.value.retry_safe and "billed" not in str(caught.value)
     assert type(caught.value.__cause__.__cause__).__name__ == "ConnectError"  # httpx2's or httpx's, as the SDK uses
@@ -187,7 +214,7 @@ def test_speech_is_stored_as_pcm_wav_and_words_follow_the_transcript(fake, tmp_p
     fake.wav_style = wav_style
 
     def recogniser(words, times):  # Whisper's way: no punctuation, lower case
-        return [(word.strip(",;!").lower(), start, end) for word, (start, end) in zip(words, times)]
+        return [(word.strip(",;!").lower(), start, end) for word, (start, end) in zip(words, times, strict=False)]
 
     fake.heard = recogniser
     narration = narrate(REQUEST, SCENE, narrator(fake, speed=1.1, instructions="calm"), AssetStore(tmp_path))
@@ -198,7 +225,7 @@ def test_speech_is_stored_as_pcm_wav_and_words_follow_the_transcript(fake, tmp_p
     assert narration.timing == "transcript" and narration.voice == "coral"
     assert [w.word for w in narration.words] == SCENE.narration.split()  # the script's spelling and punctuation
     first = [sum(counts[:i]) for i in range(len(counts))]
-    for timing, i, n in zip(narration.words, first, counts):  # a written word spans the words that say it
+    for timing, i, n in zip(narration.words, first, counts, strict=False):  # a written word spans the words that say it
         assert timing.start == pytest.approx(times[i][0], abs=0.01)
         assert timing.end == pytest.approx(times[i + n - 1][1], abs=0.01)
     with wave.open(str(narration.path), "rb") as w:
@@ -241,7 +268,9 @@ def test_a_transcript_of_other_words_is_not_trusted(fake, tmp_path, caplog):
     fake.heard = lambda words, times: [("static", s, e) for s, e in times]
     with caplog.at_level(logging.WARNING, logger="shorts"):
         narration = narrate(REQUEST, SCENE, narrator(fake), AssetStore(tmp_path))
-    assert narration.timing == "audio" and "matched only 0 of 11 script words" in caplog.text  # as spoken: 1969 is two words
+    assert (
+        narration.timing == "audio" and "matched only 0 of 11 script words" in caplog.text
+    )  # as spoken: 1969 is two words
 
 
 def test_by_default_the_words_are_timed_from_the_pauses_without_a_transcript(fake, tmp_path, monkeypatch):
@@ -257,13 +286,16 @@ def test_by_default_the_words_are_timed_from_the_pauses_without_a_transcript(fak
     _, times = next(iter(fake.spoken.values()))
     assert [w.word for w in narration.words] == SCENE.narration.split()
     counts = spoken_text(SCENE.narration)[1]
-    for timing, i in zip(narration.words, [sum(counts[:i]) for i in range(len(counts))]):
+    for timing, i in zip(narration.words, [sum(counts[:i]) for i in range(len(counts))], strict=False):
         assert timing.start == pytest.approx(times[i][0], abs=0.05)  # each word on its burst, found by the pauses
 
 
 def test_a_speech_model_shut_down_names_the_other_voices(fake, tmp_path):
-    fake.failures["/audio/speech"] = [error(404, "The model `gpt-4o-mini-tts` does not exist or you do not have "
-                                                 "access to it.", code="model_not_found")]
+    fake.failures["/audio/speech"] = [
+        error(
+            404, "The model `gpt-4o-mini-tts` does not exist or you do not have access to it.", code="model_not_found"
+        )
+    ]
     with pytest.raises(ConfigError) as caught:
         narrate(REQUEST, SCENE, narrator(fake, timer=False), AssetStore(tmp_path))
     message = str(caught.value)
@@ -283,8 +315,9 @@ def test_speech_that_may_have_been_made_is_not_asked_for_twice(fake, tmp_path, f
     assert "may have been made and billed" in str(caught.value) and not caught.value.retry_safe
     assert len(fake.bodies("/audio/speech")) == 1
 
-    fake.failures["/audio/speech"] = [httpx.Response(429, headers={"retry-after": "0"},
-                                                     json={"error": {"message": "Rate limit", "code": None}})]
+    fake.failures["/audio/speech"] = [
+        httpx.Response(429, headers={"retry-after": "0"}, json={"error": {"message": "Rate limit", "code": None}})
+    ]
     narrate(REQUEST, SCENE, narrator(fake, timer=False, retries=2), AssetStore(tmp_path / "b"))
     assert len(fake.bodies("/audio/speech")) == 3  # a 429 proves nothing was made: sent again
 
@@ -307,4 +340,4 @@ def test_alignment_keeps_script_words_and_interpolates_the_unheard():
     assert [t.word for t in timings] == ["The", "quick,", "brown", "fox", "jumps."] and matched == 4
     assert (timings[1].start, timings[1].end) == (0.3, 0.6) and (timings[3].start, timings[3].end) == (1.5, 1.8)
     assert 0.6 <= timings[2].start < timings[2].end <= 1.5  # "brown" was not heard: placed in the gap
-    assert all(a.start <= b.start for a, b in zip(timings, timings[1:]))
+    assert all(a.start <= b.start for a, b in zip(timings, timings[1:], strict=False))

@@ -5,12 +5,28 @@ from fakes.openai import BASE_URL, FakeOpenAI, error
 
 from pipeline import ConfigError, Scene, Script, Settings, moderate_script
 
-SCRIPT = Script(title="Octopus", description="d", tags=["octopus"], hook="Look.", scenes=[
-    Scene(index=1, narration="Octopuses hide in plain sight.", first_frame_prompt="an octopus on a reef",
-          motion_prompt="slow push in", seconds=5),
-    Scene(index=2, narration="They change colour in a blink.", first_frame_prompt="a gory shark attack",
-          motion_prompt="camera shakes", seconds=5),
-])
+SCRIPT = Script(
+    title="Octopus",
+    description="d",
+    tags=["octopus"],
+    hook="Look.",
+    scenes=[
+        Scene(
+            index=1,
+            narration="Octopuses hide in plain sight.",
+            first_frame_prompt="an octopus on a reef",
+            motion_prompt="slow push in",
+            seconds=5,
+        ),
+        Scene(
+            index=2,
+            narration="They change colour in a blink.",
+            first_frame_prompt="a gory shark attack",
+            motion_prompt="camera shakes",
+            seconds=5,
+        ),
+    ],
+)
 
 
 @pytest.fixture
@@ -29,8 +45,14 @@ def test_a_flagged_prompt_stops_the_run_naming_scene_and_category(fake):
     assert caught.value.scene == 2 and caught.value.step == "moderation" and "\n" not in str(caught.value)
     (body,) = fake.bodies("/moderations")
     assert body["model"] == "omni-moderation-latest"
-    assert body["input"] == ["Octopuses hide in plain sight.", "an octopus on a reef", "slow push in",
-                             "They change colour in a blink.", "a gory shark attack", "camera shakes"]
+    assert body["input"] == [
+        "Octopuses hide in plain sight.",
+        "an octopus on a reef",
+        "slow push in",
+        "They change colour in a blink.",
+        "a gory shark attack",
+        "camera shakes",
+    ]
 
 
 def test_clean_prompts_pass_in_one_request(fake):

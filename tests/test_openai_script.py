@@ -10,8 +10,8 @@ from fakes.openai import BASE_URL, FakeOpenAI, error, good_script
 from pipeline import ConfigError, ProviderError, Settings, ShortRequest, build_provider, write_script
 from pipeline.providers import choose_provider
 from pipeline.providers.openai.script import OpenAIScriptWriter
-from pipeline.script_rules import max_words, plan_scenes
 from pipeline.publish.youtube_limits import tags_length
+from pipeline.script_rules import max_words, plan_scenes
 
 REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)  # 5 s scenes: at most 14 words each
 KEY = "sk-fake-SECRET"
@@ -23,8 +23,7 @@ def fake() -> FakeOpenAI:
 
 
 def writer(fake: FakeOpenAI, **options) -> OpenAIScriptWriter:
-    return OpenAIScriptWriter(api_key=KEY, base_url=BASE_URL, http_client=fake.client(), model="test-model",
-                              **options)
+    return OpenAIScriptWriter(api_key=KEY, base_url=BASE_URL, http_client=fake.client(), model="test-model", **options)
 
 
 def chat_messages(fake: FakeOpenAI, n: int) -> list[dict]:

@@ -4,7 +4,14 @@ import pytest
 from fakes.openai import FakeOpenAI, good_script, serving
 
 from pipeline import (
-    AssetStore, ProviderError, Settings, ShortRequest, build_provider, make_first_frame, moderate_script, narrate,
+    AssetStore,
+    ProviderError,
+    Settings,
+    ShortRequest,
+    build_provider,
+    make_first_frame,
+    moderate_script,
+    narrate,
     write_script,
 )
 
@@ -23,15 +30,21 @@ def test_openai_base_url_points_every_step_at_a_compatible_server(monkeypatch, t
 
         script = write_script(request, build_provider("script", "openai", settings))
         assert moderate_script(script, settings).checked == 6
-        frame = make_first_frame(script.scenes[0], request.style, tiny, build_provider("image", "openai", settings),
-                                 store)
+        frame = make_first_frame(
+            script.scenes[0], request.style, tiny, build_provider("image", "openai", settings), store
+        )
         narration = narrate(request, script.scenes[0], build_provider("voice", "openai", settings), store)
 
     assert frame.provider == "openai" and frame.model == "gpt-image-2"
     assert [w.word for w in narration.words] == script.scenes[0].narration.split()
     # The words are timed from the pauses in the audio: no transcript (whisper-1 shuts down) unless asked for.
-    assert fake.paths() == ["/chat/completions", "/chat/completions", "/moderations", "/images/generations",
-                            "/audio/speech"]
+    assert fake.paths() == [
+        "/chat/completions",
+        "/chat/completions",
+        "/moderations",
+        "/images/generations",
+        "/audio/speech",
+    ]
 
 
 def test_an_unreachable_server_is_a_retry_safe_error_naming_the_setting(monkeypatch):

@@ -12,8 +12,20 @@ import pytest
 from PIL import Image
 
 from pipeline import (
-    AssetStore, ClipAsset, Narration, ProviderChoice, RenderOptions, Settings, ShortRequest, VideoFormat, WordTiming,
-    estimate_credits, narrate, plan_script, render_short, write_script,
+    AssetStore,
+    ClipAsset,
+    Narration,
+    ProviderChoice,
+    RenderOptions,
+    Settings,
+    ShortRequest,
+    VideoFormat,
+    WordTiming,
+    estimate_credits,
+    narrate,
+    plan_script,
+    render_short,
+    write_script,
 )
 from pipeline.models import MAX_SHORT_SECONDS
 from pipeline.providers import speaking_pace
@@ -27,14 +39,33 @@ GAP, LOOP = 0.6, 0.5  # the longest silence between two words, and from the last
 
 
 def _choices(voice: str = "espeak", video: str = "offline") -> dict[str, ProviderChoice]:
-    return {step: ProviderChoice(step=step, name=name, reason="test")
-            for step, name in (("script", "offline"), ("image", "offline"), ("video", video), ("voice", voice))}
+    return {
+        step: ProviderChoice(step=step, name=name, reason="test")
+        for step, name in (("script", "offline"), ("image", "offline"), ("video", video), ("voice", voice))
+    }
 
 
 def _audio(path) -> tuple[np.ndarray, int]:
     rate = 16000
-    pcm = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar",
-                          str(rate), "-f", "f32le", "-"], capture_output=True, check=True).stdout
+    pcm = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            str(rate),
+            "-f",
+            "f32le",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(pcm, np.float32), rate
 
 
@@ -96,8 +127,14 @@ def test_a_180_second_plan_and_its_video_never_run_past_180_seconds(tmp_path):
     fmt = VideoFormat(width=64, height=64, fps=1)
     script = write_script(request.model_copy(update={"scenes": 3}), OfflineScriptWriter())
     narrations = [_voice(tmp_path, i, 1.2 * s.seconds, s.narration) for i, s in enumerate(script.scenes)]
-    rendered = render_short(script, _still_clips(tmp_path, len(script.scenes), fmt), narrations, fmt,
-                            RenderOptions(), AssetStore(tmp_path / "store"))
+    rendered = render_short(
+        script,
+        _still_clips(tmp_path, len(script.scenes), fmt),
+        narrations,
+        fmt,
+        RenderOptions(),
+        AssetStore(tmp_path / "store"),
+    )
     samples, rate = _audio(rendered.video)
     assert rendered.seconds <= MAX_SHORT_SECONDS and len(samples) / rate <= MAX_SHORT_SECONDS + 0.05
     _, times, text = rendered.captions.read_text().strip().split("\n\n")[-1].split("\n", 2)
@@ -105,10 +142,14 @@ def test_a_180_second_plan_and_its_video_never_run_past_180_seconds(tmp_path):
     assert text.rstrip().endswith((".", "!", "?")) and 3600 * int(h) + 60 * int(m) + float(s) <= MAX_SHORT_SECONDS
 
 
-@pytest.mark.parametrize(("video", "model_setting", "longest"), [
-    ("runway", {"runway_video_model": "gen4_turbo"}, 10), ("runway", {"runway_video_model": "veo3.1"}, 8),
-    ("runware", {"runware_video_model": "klingai:6@1"}, 10),
-])
+@pytest.mark.parametrize(
+    ("video", "model_setting", "longest"),
+    [
+        ("runway", {"runway_video_model": "gen4_turbo"}, 10),
+        ("runway", {"runway_video_model": "veo3.1"}, 8),
+        ("runware", {"runware_video_model": "klingai:6@1"}, 10),
+    ],
+)
 def test_a_paid_clip_models_scenes_are_planned_within_its_longest_clip(video, model_setting, longest):
     settings = Settings(**model_setting)
     request = ShortRequest(topic="How octopuses change colour", seconds=180)
@@ -119,7 +160,9 @@ def test_a_paid_clip_models_scenes_are_planned_within_its_longest_clip(video, mo
     if video == "runway":
         script = write_script(request, OfflineScriptWriter(), plan)
         assert all(clip_duration(settings.runway_video_model, s.seconds) >= s.seconds for s in script.scenes)
-        expected = sum(clip_duration(settings.runway_video_model, s) for s in plan.seconds) * (5 if longest == 10 else 20)
+        expected = sum(clip_duration(settings.runway_video_model, s) for s in plan.seconds) * (
+            5 if longest == 10 else 20
+        )
         assert estimate_credits(script, _choices("offline", video), settings) == expected
     # Offline clips have no longest length: the request's scene count stands.
     assert len(plan_script(request, _choices("elevenlabs"), settings).seconds) == request.scene_count

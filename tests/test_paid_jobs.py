@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from clip_runs import animate_with, ledger, scene, store
 from fakes.runware import KEY as RUNWARE_KEY
 from fakes.runware import FakeRunware
 from fakes.runway import KEY as RUNWAY_KEY
 from fakes.runway import FakeRunway
+
 from pipeline import make_first_frame
 from pipeline.providers.offline.image import OfflineImageMaker
 

@@ -14,7 +14,11 @@ def test_auto_gives_an_openai_only_user_the_offline_voice_and_says_why(monkeypat
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     choices = choose_providers(ShortRequest(topic="bees"), Settings())
     assert {step: c.name for step, c in choices.items()} == {
-        "script": "openai", "image": "openai", "video": "offline", "voice": "offline"}
+        "script": "openai",
+        "image": "openai",
+        "video": "offline",
+        "voice": "offline",
+    }
     assert "OPENAI_API_KEY is set, but OpenAI shuts its speech models down on 2027-01-06" in choices["voice"].reason
     assert "--voice openai still uses it until then" in choices["voice"].reason
     # Asked for, it still works until then; a paid voice waits for the storyboard's approval.
@@ -97,7 +101,8 @@ def test_a_missing_key_and_a_voice_piper_cannot_speak_are_one_sentence_each():
 
 
 def test_an_elevenlabs_voice_name_the_account_lacks_is_refused_before_anything_is_spoken(monkeypatch):
-    from fakes.elevenlabs import KEY as ELEVENLABS_KEY, FakeElevenLabs
+    from fakes.elevenlabs import KEY as ELEVENLABS_KEY
+    from fakes.elevenlabs import FakeElevenLabs
 
     request = ShortRequest(topic="bees", voice_provider="elevenlabs", voice="Nobody")
     with FakeElevenLabs() as fake:
@@ -118,8 +123,9 @@ def test_a_runway_voice_name_it_lacks_is_refused_before_anything_is_bought(runwa
 
 def test_an_openai_voice_name_it_lacks_is_refused_before_any_request(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)  # OpenAI itself: its voices are known (a compatible server has its own)
-    request = ShortRequest(topic="bees", voice_provider="openai", voice="robot", script_provider="offline",
-                           image_provider="offline")
+    request = ShortRequest(
+        topic="bees", voice_provider="openai", voice="robot", script_provider="offline", image_provider="offline"
+    )
     with pytest.raises(ConfigError, match="OpenAI has no voice named 'robot'; use one of alloy, ") as caught:
         check_providers(request, choose_providers(request, Settings()), Settings())
     assert caught.value.step == "voice"

@@ -67,5 +67,7 @@ def test_a_token_that_belongs_to_another_user_is_refused_in_one_sentence(tmp_pat
     os.chown(token, 12345, 12345)
     with pytest.raises(ConfigError) as refused:
         make_private(token)
-    assert str(refused.value) == (f"{token} belongs to another user (uid 12345); move it away and create it again "
-                                  "as yourself, so no one else can read or replace it.")
+    assert str(refused.value) == (
+        f"{token} belongs to another user (uid 12345); move it away and create it again "
+        "as yourself, so no one else can read or replace it."
+    )

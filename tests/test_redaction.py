@@ -16,8 +16,10 @@ def test_a_key_echoed_in_a_vendor_error_is_redacted(monkeypatch, tmp_path):
     Settings()  # reading the settings is what makes the key known
 
     def echo(request: httpx.Request) -> httpx.Response:  # a server that quotes the key it was sent
-        return httpx.Response(400, json={"detail": {"status": "bad_request",
-                                                    "message": f"Key {request.headers['xi-api-key']} is not valid"}})
+        return httpx.Response(
+            400,
+            json={"detail": {"status": "bad_request", "message": f"Key {request.headers['xi-api-key']} is not valid"}},
+        )
 
     narrator = ElevenLabsNarrator(api_key=KEY, http_client=httpx.Client(transport=httpx.MockTransport(echo)))
     with pytest.raises(ShortsError) as caught:

@@ -51,8 +51,10 @@ def _voice(tmp_path: Path, n: int, seconds: float, words: str = "") -> Narration
 
 
 def _script(*seconds: float) -> Script:
-    scenes = [Scene(index=i + 1, narration="words", first_frame_prompt="p", motion_prompt="m", seconds=s)
-              for i, s in enumerate(seconds)]
+    scenes = [
+        Scene(index=i + 1, narration="words", first_frame_prompt="p", motion_prompt="m", seconds=s)
+        for i, s in enumerate(seconds)
+    ]
     return Script(title="t", description="", tags=[], hook="", scenes=scenes)
 
 
@@ -79,8 +81,9 @@ def test_output_has_the_format_the_length_and_an_audio_track(tmp_path, tiny):
     assert total == pytest.approx(0.8 + 1.4 + 2 * 0.25, abs=0.002) and rendered.seconds == pytest.approx(total)
     assert frames.shape[1:] == (tiny.height, tiny.width, 3) and meta["fps"] == tiny.fps
     assert abs(len(frames) - total * tiny.fps) <= 1
-    info = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(rendered.video)],
-                          capture_output=True, text=True).stderr
+    info = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(rendered.video)], capture_output=True, text=True
+    ).stderr
     assert "Audio: aac" in info and "Video: h264" in info
     assert rendered.captions.read_text().startswith("1\n00:00:00,000 --> ")
     assert not [p for p in rendered.video.parent.iterdir() if ".part" in p.name]
@@ -145,13 +148,24 @@ def test_a_moving_still_renders_as_its_motion_encoded_as_a_video_would(tmp_path,
     encode_frames(still_yuv_frames(picture, 2 * tiny.fps, tiny.fps, 3), video, tiny, crf=0, pix_fmt_in="yuv420p")
     narrations = [_voice(tmp_path, 0, 1.5), _voice(tmp_path, 1, 0.5)]
     script, after = _script(1.5, 1.0), _clip(tmp_path, 1, 1.0, tiny)
-    made = [_frames(_render(tmp_path / name, script, [ClipAsset(scene=1, path=path, provider="offline",
-                                                                model="shots-v1", seed=3, seconds=1.0), after],
-                            narrations, tiny).video)[1] for name, path in (("still", still), ("video", video))]
+    made = [
+        _frames(
+            _render(
+                tmp_path / name,
+                script,
+                [ClipAsset(scene=1, path=path, provider="offline", model="shots-v1", seed=3, seconds=1.0), after],
+                narrations,
+                tiny,
+            ).video
+        )[1]
+        for name, path in (("still", still), ("video", video))
+    ]
     assert made[0].shape == made[1].shape and len(made[0]) == round(2.5 * tiny.fps)
     assert np.abs(made[0] - made[1]).mean() < 1.5  # one lossy encode of the same frames
-    scene = made[0][:round(1.5 * tiny.fps)]
-    assert min(np.abs(a - b).mean() for a, b in zip(scene, scene[1:])) > 0.5  # it moves in every frame, never holds
+    scene = made[0][: round(1.5 * tiny.fps)]
+    assert (
+        min(np.abs(a - b).mean() for a, b in zip(scene, scene[1:], strict=False)) > 0.5
+    )  # it moves in every frame, never holds
 
 
 def test_soundtrack_places_each_narration_at_its_scene_over_looped_music(tmp_path):
@@ -162,8 +176,10 @@ def test_soundtrack_places_each_narration_at_its_scene_over_looped_music(tmp_pat
 
     with wave.open(str(dest), "rb") as w:
         rate, samples = w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), np.int16).reshape(-1, 2)
-    level = [np.abs(samples[int(a * rate) : int(b * rate)]).mean() for a, b in ((0.1, 0.4), (1.0, 1.6), (2.1, 2.4),
-                                                                                   (3.0, 3.6))]
+    level = [
+        np.abs(samples[int(a * rate) : int(b * rate)]).mean()
+        for a, b in ((0.1, 0.4), (1.0, 1.6), (2.1, 2.4), (3.0, 3.6))
+    ]
     assert abs(len(samples) / rate - 4.0) < 0.01
     assert level[0] > 3 * level[1] and level[2] > 3 * level[3]  # each voice at its scene's start
     assert level[1] > 500 and level[3] > 500  # and music, looped, where nobody speaks
@@ -175,8 +191,9 @@ def _speech(tmp_path: Path, n: int, seconds: float) -> Narration:
     rate, rng = 22050, np.random.default_rng(n)
     t = np.arange(int(rate * seconds)) / rate
     voiced = np.sin(2 * np.pi * 4 * t - np.pi / 2) > -0.3
-    sound = voiced * (0.5 * np.sin(2 * np.pi * 170 * t) + 0.4 * np.sin(2 * np.pi * 340 * t)
-                      + 0.15 * rng.standard_normal(t.size))
+    sound = voiced * (
+        0.5 * np.sin(2 * np.pi * 170 * t) + 0.4 * np.sin(2 * np.pi * 340 * t) + 0.15 * rng.standard_normal(t.size)
+    )
     path = tmp_path / f"speech{n}.wav"
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
@@ -188,9 +205,24 @@ def _speech(tmp_path: Path, n: int, seconds: float) -> Narration:
 def _ebur128(path: Path) -> tuple[float, float, dict[float, float]]:
     """ffmpeg's own meter on a file's audio: integrated loudness, true peak, and the short-term loudness (3 s)
     every 0.1 s."""
-    err = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path), "-vn", "-af",
-                          "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True).stderr
-    summary = err[err.rindex("Summary:"):]
+    err = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-nostdin",
+            "-hide_banner",
+            "-i",
+            str(path),
+            "-vn",
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+    ).stderr
+    summary = err[err.rindex("Summary:") :]
     integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
     peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
     short = {round(float(t), 1): float(s) for t, s in re.findall(r"t:\s*([\d.]+).*?S:\s*(-?[\d.]+|-inf)", err)}
@@ -215,8 +247,8 @@ def test_the_mp4_is_mastered_to_minus_14_lufs_with_true_peak_under_minus_1_dbtp(
     integrated, peak, _ = _ebur128(rendered.video)
     assert integrated == pytest.approx(-14, abs=0.5) and peak <= -1.0
     if music:  # and no stretch of it is quiet: the music fills every pause
-        samples = _decoded_audio(rendered.video)[AUDIO_FPS // 2:-3 * AUDIO_FPS // 2]  # between the fades
-        windows = np.sqrt((samples[:len(samples) // 4410 * 4410] ** 2).reshape(-1, 4410 * 2).mean(axis=1))
+        samples = _decoded_audio(rendered.video)[AUDIO_FPS // 2 : -3 * AUDIO_FPS // 2]  # between the fades
+        windows = np.sqrt((samples[: len(samples) // 4410 * 4410] ** 2).reshape(-1, 4410 * 2).mean(axis=1))
         assert np.mean(20 * np.log10(windows + 1e-9) < -45) < 0.02
 
 
@@ -235,7 +267,13 @@ def test_the_voice_stays_12_db_above_the_music_while_it_speaks_and_the_music_com
     voice, speech = voice_track(narrations, durations)
     music = np.zeros_like(voice)
     options = RenderOptions()
-    add_music(music, MUSIC / "energetic" / "energetic_electronic_s411.opus", speech, options.music_volume, options.ducked_volume)
+    add_music(
+        music,
+        MUSIC / "energetic" / "energetic_electronic_s411.opus",
+        speech,
+        options.music_volume,
+        options.ducked_volume,
+    )
     stems = {}
     for name, samples in (("voice", voice), ("music", music)):
         with wave.open(str(tmp_path / f"{name}.wav"), "wb") as w:
@@ -257,6 +295,23 @@ def test_a_soundtrack_that_is_silent_stays_silent(tmp_path):
 
 
 def _decoded_audio(video: Path) -> np.ndarray:
-    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(video), "-vn", "-f",
-                          "f32le", "-ac", "2", "-ar", str(AUDIO_FPS), "-"], capture_output=True).stdout
+    raw = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            str(video),
+            "-vn",
+            "-f",
+            "f32le",
+            "-ac",
+            "2",
+            "-ar",
+            str(AUDIO_FPS),
+            "-",
+        ],
+        capture_output=True,
+    ).stdout
     return np.frombuffer(raw, np.float32).reshape(-1, 2)

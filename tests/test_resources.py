@@ -8,19 +8,41 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from pipeline import (
-    AssetStore, ClipAsset, ConfigError, Manifest, Narration, RenderedShort, RenderError, RenderOptions, Scene, Script,
-    ShortRequest, VideoFormat, WordTiming, disk_error, prepare_output_dir, publish_to_outbox, render_short,
-    write_package,
-)
-from pipeline.render.motion import encode_frames
 from fakes.youtube import render_video
 from tiny_disk import fill, tiny_disk
 
+from pipeline import (
+    AssetStore,
+    ClipAsset,
+    ConfigError,
+    Manifest,
+    Narration,
+    RenderedShort,
+    RenderError,
+    RenderOptions,
+    Scene,
+    Script,
+    ShortRequest,
+    VideoFormat,
+    WordTiming,
+    disk_error,
+    prepare_output_dir,
+    publish_to_outbox,
+    render_short,
+    write_package,
+)
+from pipeline.render.motion import encode_frames
+
 TINY = VideoFormat(width=144, height=256, fps=12)
-SCRIPT = Script(title="Bees", description="", tags=[], hook="", scenes=[
-    Scene(index=1, narration="Bees dance to talk.", first_frame_prompt="a bee", motion_prompt="slow", seconds=1)])
+SCRIPT = Script(
+    title="Bees",
+    description="",
+    tags=[],
+    hook="",
+    scenes=[
+        Scene(index=1, narration="Bees dance to talk.", first_frame_prompt="a bee", motion_prompt="slow", seconds=1)
+    ],
+)
 
 
 def _anything(folder: Path) -> list[str]:
@@ -35,8 +57,15 @@ def clip(tmp_path) -> ClipAsset:
 
 
 def test_a_render_onto_a_full_disk_is_one_sentence_and_leaves_no_video(tmp_path, clip):
-    narration = Narration(scene=1, path=None, seconds=1, provider="test", voice=None, timing="reading-pace",
-                          words=[WordTiming(word="Bees", start=0, end=0.5), WordTiming(word="dance", start=0.5, end=1)])
+    narration = Narration(
+        scene=1,
+        path=None,
+        seconds=1,
+        provider="test",
+        voice=None,
+        timing="reading-pace",
+        words=[WordTiming(word="Bees", start=0, end=0.5), WordTiming(word="dance", start=0.5, end=1)],
+    )
     with tiny_disk(tmp_path / "disk", "256k") as disk:
         fill(disk, leave=8192)
         with pytest.raises(RenderError) as caught:
@@ -51,10 +80,20 @@ def test_a_package_onto_a_full_disk_is_one_sentence_and_leaves_nothing_that_look
     video, captions = tmp_path / "v.mp4", tmp_path / "c.srt"
     render_video(video, size=64 * 1024)  # a real video (the package refuses a broken one), too big for the disk
     captions.write_text("1\n00:00:00,000 --> 00:00:01,000\nBEES\n")
-    manifest = Manifest(shorts_version="test", request=ShortRequest(topic="bees"), providers={}, video_format=TINY,
-                        render_options=RenderOptions(), script=SCRIPT, frames=[], clips=[], narrations=[],
-                        render=RenderedShort(video=video, captions=captions, seconds=1, width=144, height=256),
-                        step_seconds={}, cost_credits=0)
+    manifest = Manifest(
+        shorts_version="test",
+        request=ShortRequest(topic="bees"),
+        providers={},
+        video_format=TINY,
+        render_options=RenderOptions(),
+        script=SCRIPT,
+        frames=[],
+        clips=[],
+        narrations=[],
+        render=RenderedShort(video=video, captions=captions, seconds=1, width=144, height=256),
+        step_seconds={},
+        cost_credits=0,
+    )
     with tiny_disk(tmp_path / "out", "32k") as out:
         prepare_output_dir(out)  # an empty probe file still fits
         with pytest.raises(ConfigError) as caught:
@@ -72,11 +111,11 @@ def test_a_package_onto_a_full_disk_is_one_sentence_and_leaves_nothing_that_look
 
 
 def test_a_read_only_output_folder_is_refused_before_anything_is_made(tmp_path):
-    with tiny_disk(tmp_path / "ro", "16k", read_only=True) as folder:
-        with pytest.raises(ConfigError) as caught:
-            prepare_output_dir(folder / "bees")
-    assert str(caught.value) == (f"Cannot write to the output folder {folder / 'bees'} (Read-only file system); "
-                                 "choose another with --out.")
+    with tiny_disk(tmp_path / "ro", "16k", read_only=True) as folder, pytest.raises(ConfigError) as caught:
+        prepare_output_dir(folder / "bees")
+    assert str(caught.value) == (
+        f"Cannot write to the output folder {folder / 'bees'} (Read-only file system); choose another with --out."
+    )
 
 
 def _package(folder: Path, video: Path, captions: Path) -> Path:
@@ -88,14 +127,22 @@ def _package(folder: Path, video: Path, captions: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("error", "expected"), [
-    (OSError(errno.ENOSPC, "No space left on device"), "The disk is full (No space left on device); free some space"),
-    (OSError(errno.EROFS, "Read-only file system", "/srv/out/x.png"),
-     "Cannot write /srv/out/x.png (Read-only file system)"),
-    (sqlite3.OperationalError("database or disk is full"), "The disk is full (No space left on device)"),
-    (PermissionError(errno.EPERM, "Operation not permitted"), None),  # not a file: not a folder's permissions
-    (ValueError("no"), None),
-])
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            "The disk is full (No space left on device); free some space",
+        ),
+        (
+            OSError(errno.EROFS, "Read-only file system", "/srv/out/x.png"),
+            "Cannot write /srv/out/x.png (Read-only file system)",
+        ),
+        (sqlite3.OperationalError("database or disk is full"), "The disk is full (No space left on device)"),
+        (PermissionError(errno.EPERM, "Operation not permitted"), None),  # not a file: not a folder's permissions
+        (ValueError("no"), None),
+    ],
+)
 def test_any_step_meeting_a_full_or_read_only_disk_says_so_in_one_sentence(error, expected):
     found = disk_error(error, step="render")
     if expected is None:

@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from pydantic import ValidationError
-
 from clip_runs import animate_with, assert_secret_kept, kill_mid_wait, ledger, scene, store, wait_in_thread
 from fakes.runware import KEY, FakeRunware
+from pydantic import ValidationError
+
 from pipeline import (
-    ConfigError, FrameAsset, ProviderChoice, ProviderError, Scene, Script, Settings, ShortRequest, build_provider,
-    cancel_in_flight, check_budget, choose_providers, estimate_usd, make_first_frame,
+    ConfigError,
+    FrameAsset,
+    ProviderChoice,
+    ProviderError,
+    Scene,
+    Script,
+    Settings,
+    ShortRequest,
+    build_provider,
+    cancel_in_flight,
+    check_budget,
+    choose_providers,
+    estimate_usd,
+    make_first_frame,
 )
-from pipeline.state.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, USD, Ledger
 from pipeline.providers.offline.image import OfflineImageMaker
 from pipeline.providers.paid.download import CONNECT_TIMEOUT, DOWNLOAD_TIMEOUT, fetch
 from pipeline.providers.probe import video_size
-from pipeline.providers.runware.client import VIDEO_MODELS
-from pipeline.providers.runware.client import clip_duration
+from pipeline.providers.runware.client import VIDEO_MODELS, clip_duration
+from pipeline.state.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, USD, Ledger
 
 VIDEOS = "videoInference"
 
@@ -54,9 +65,16 @@ def test_clip_is_one_async_video_task_whose_uuid_is_recorded_before_it_is_sent(r
 
     (task,) = runware.seen(VIDEOS)
     assert {k: v for k, v in task.items() if k != "inputs"} == {
-        "taskType": "videoInference", "taskUUID": clip.task_id, "model": "klingai:6@1",
-        "positivePrompt": "slow push in over the reef", "duration": 5, "deliveryMethod": "async",
-        "outputType": "URL", "outputFormat": "MP4", "includeCost": True}  # no width/height: the frame sets them
+        "taskType": "videoInference",
+        "taskUUID": clip.task_id,
+        "model": "klingai:6@1",
+        "positivePrompt": "slow push in over the reef",
+        "duration": 5,
+        "deliveryMethod": "async",
+        "outputType": "URL",
+        "outputFormat": "MP4",
+        "includeCost": True,
+    }  # no width/height: the frame sets them
     (image,) = task["inputs"]["frameImages"]
     assert image["frame"] == "first" and image["image"].startswith("data:image/png;base64,")
     assert base64.b64decode(image["image"].split(",", 1)[1]) == frame.path.read_bytes()
@@ -69,7 +87,12 @@ def test_clip_is_one_async_video_task_whose_uuid_is_recorded_before_it_is_sent(r
     assert (clip.provider, clip.model, clip.cost_usd, clip.cost_credits) == ("runware", "klingai:6@1", 0.35, 0)
     (row,) = ledger().tasks()
     assert (row.status, row.task_id, row.unit, row.credits_spent, row.remote_status) == (
-        DONE, clip.task_id, USD, 0.35, "success")
+        DONE,
+        clip.task_id,
+        USD,
+        0.35,
+        "success",
+    )
     assert not [r for r in runware.requests if r["method"] == "GET" and "Authorization" in r["headers"]]
 
     before = len(runware.requests)
@@ -84,15 +107,19 @@ def test_a_failed_task_is_one_sentence_with_runwares_reason_and_is_not_retried(r
     (task,) = runware.seen(VIDEOS)
     assert str(caught.value) == (
         f"Scene 1: Runware failed the clip (task {task['taskUUID']}, contentModeration: The input image was flagged "
-        "by the provider's safety filter); rerun to try again or rerun with --video offline.")
+        "by the provider's safety filter); rerun to try again or rerun with --video offline."
+    )
     assert caught.value.retry_safe is False and caught.value.step == "clips"
     assert ledger().tasks()[0].status == FAILED
 
 
 def test_a_failure_reported_as_an_error_to_the_poll_fails_the_task_but_a_refused_poll_does_not(runware, frame):
     runware.poll_faults = ["failed"]
-    with pytest.raises(ProviderError, match=r"Runware failed the clip \(task .*, providerError: The provider could "
-                                            r"not generate the video\)"):
+    with pytest.raises(
+        ProviderError,
+        match=r"Runware failed the clip \(task .*, providerError: The provider could "
+        r"not generate the video\)",
+    ):
         animate(scene(), frame)
     assert ledger().tasks()[0].status == FAILED
 
@@ -105,8 +132,11 @@ def test_a_failure_reported_as_an_error_to_the_poll_fails_the_task_but_a_refused
 
 def test_a_request_level_error_names_the_parameter_and_nothing_is_billed(runware, frame):
     runware.submit_faults = ["400"]
-    with pytest.raises(ProviderError, match=r"^Scene 1: Runware rejected submitting the clip: positivePrompt: The "
-                                            r"prompt was flagged by the content filter\.$") as caught:
+    with pytest.raises(
+        ProviderError,
+        match=r"^Scene 1: Runware rejected submitting the clip: positivePrompt: The "
+        r"prompt was flagged by the content filter\.$",
+    ) as caught:
         animate(scene(), frame)
     assert caught.value.retry_safe is False and runware.tasks == {} and runware.seen("getResponse") == []
     (row,) = ledger().tasks()
@@ -115,8 +145,11 @@ def test_a_request_level_error_names_the_parameter_and_nothing_is_billed(runware
 
 def test_out_of_credit_says_so(runware, frame):
     runware.submit_faults = ["402"]
-    with pytest.raises(ProviderError, match=r"Runware refused submitting the clip because the account is out of "
-                                            r"credit \(402: Insufficient credits.*add funds at my.runware.ai"):
+    with pytest.raises(
+        ProviderError,
+        match=r"Runware refused submitting the clip because the account is out of "
+        r"credit \(402: Insufficient credits.*add funds at my.runware.ai",
+    ):
         animate(scene(), frame)
     assert runware.tasks == {} and ledger().tasks()[0].status == REJECTED
 
@@ -130,8 +163,11 @@ def test_a_full_queue_is_waited_out_and_sent_again_as_the_same_task(runware, fra
 
 def test_a_wrong_key_is_a_config_error_that_never_shows_the_key(runware, frame, monkeypatch):
     monkeypatch.setenv("RUNWARE_API_KEY", "rw_wrong_" + "e" * 30)
-    with pytest.raises(ConfigError, match=r"refused the API key while submitting the clip \(401\); check "
-                                          r"RUNWARE_API_KEY") as caught:
+    with pytest.raises(
+        ConfigError,
+        match=r"refused the API key while submitting the clip \(401\); check "
+        r"RUNWARE_API_KEY",
+    ) as caught:
         animate(scene(), frame)
     assert_secret_kept("e" * 20, caught.value)
 
@@ -164,8 +200,11 @@ def test_a_submit_whose_answer_is_lost_is_found_by_its_uuid_not_sent_again(runwa
 
 def test_a_submit_that_made_nothing_is_submitted_again_only_by_a_rerun_that_finds_no_trace(runware, frame):
     runware.submit_faults = ["500"]
-    with pytest.raises(ProviderError, match="did not confirm the clip request and has no trace of task .*submits a "
-                                            "new one only if Runware still has none") as caught:
+    with pytest.raises(
+        ProviderError,
+        match="did not confirm the clip request and has no trace of task .*submits a "
+        "new one only if Runware still has none",
+    ) as caught:
         animate(scene(), frame)
     assert caught.value.retry_safe is False and runware.tasks == {}
     assert ledger().tasks()[0].status == UNCONFIRMED
@@ -184,8 +223,10 @@ def test_a_confirmed_task_runware_drops_is_a_failure_at_once_not_still_queued(ru
         animate(scene(), frame)
     (task,) = runware.seen(VIDEOS)
     assert str(caught.value).startswith(f"Scene 1: Runware no longer has task {task['taskUUID']} ({code}: ")
-    assert str(caught.value).endswith("it failed, was cancelled or expired, so no clip will come; rerun to submit it "
-                                      "again or rerun with --video offline.")
+    assert str(caught.value).endswith(
+        "it failed, was cancelled or expired, so no clip will come; rerun to submit it "
+        "again or rerun with --video offline."
+    )
     assert len(runware.seen("getResponse")) == 3  # processing twice, then the code: no waiting for the deadline
     assert ledger().tasks()[0].status == FAILED
 
@@ -206,16 +247,22 @@ def test_an_unconfirmed_task_that_reaches_runware_late_is_found_not_bought_again
 
 def test_a_retired_model_is_one_sentence_naming_the_served_ones(monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWARE_VIDEO_MODEL", "klingai:5@3")
-    with pytest.raises(ValidationError, match=r"klingai:5@3 \(KlingAI 2.1 Master\) is no longer offered by Runware; "
-                                              r"set SHORTS_RUNWARE_VIDEO_MODEL to klingai:6@1"):
+    with pytest.raises(
+        ValidationError,
+        match=r"klingai:5@3 \(KlingAI 2.1 Master\) is no longer offered by Runware; "
+        r"set SHORTS_RUNWARE_VIDEO_MODEL to klingai:6@1",
+    ):
         Settings()
 
 
 def test_the_deadline_stops_waiting_and_the_rerun_collects_the_same_task(runware, frame, monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWARE_DEADLINE_MINUTES", "0.003")  # 0.18 s
     runware.outcomes = ["hold"]
-    with pytest.raises(ProviderError, match=r"had not finished the clip after 0.003 minutes .*last processing\); it "
-                                            r"cannot be cancelled, so rerun the same command") as caught:
+    with pytest.raises(
+        ProviderError,
+        match=r"had not finished the clip after 0.003 minutes .*last processing\); it "
+        r"cannot be cancelled, so rerun the same command",
+    ) as caught:
         animate(scene(), frame)
     assert caught.value.retry_safe is True and ledger().tasks()[0].status == IN_FLIGHT
     (task,) = runware.tasks.values()
@@ -273,8 +320,11 @@ def test_per_short_and_daily_dollar_caps_refuse_before_any_task(runware, frame, 
     monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "10")
     monkeypatch.setenv("SHORTS_MAX_USD_PER_DAY", "0.5")
     animate(scene(), frame)  # $0.35
-    with pytest.raises(ConfigError, match=r"runware spend to \$0.70, over SHORTS_MAX_USD_PER_DAY=0.5.*nothing was "
-                                          r"submitted"):
+    with pytest.raises(
+        ConfigError,
+        match=r"runware spend to \$0.70, over SHORTS_MAX_USD_PER_DAY=0.5.*nothing was "
+        r"submitted",
+    ):
         animate(scene(motion="another move"), frame)
     assert len(runware.seen(VIDEOS)) == 1
 
@@ -287,10 +337,16 @@ def test_the_other_model_sends_its_required_size_and_durations(runware, frame, m
     assert video_size(clip.path) == (720, 1280) and clip.cost_usd == 0.96
 
 
-@pytest.mark.parametrize("model, seconds, expected", [
-    ("klingai:6@1", 2.5, 5), ("klingai:6@1", 5.2, 10), ("klingai:6@1", 14, 10), ("runway:1@2", 5, 5),
-    ("runway:1@2", 7.5, 8),
-])
+@pytest.mark.parametrize(
+    "model, seconds, expected",
+    [
+        ("klingai:6@1", 2.5, 5),
+        ("klingai:6@1", 5.2, 10),
+        ("klingai:6@1", 14, 10),
+        ("runway:1@2", 5, 5),
+        ("runway:1@2", 7.5, 8),
+    ],
+)
 def test_durations_stay_in_each_models_allowed_set(model, seconds, expected):
     assert clip_duration(model, seconds) == expected
 
@@ -306,19 +362,27 @@ def test_auto_picks_runware_for_clips_when_only_its_key_is_set(monkeypatch):
 
 
 def test_budget_counts_dollars_beside_credits_and_refuses_over_the_dollar_caps(monkeypatch):
-    script = Script(title="t", description="d", tags=[], hook="h", scenes=[
-        Scene(index=i, narration="n", first_frame_prompt="f", motion_prompt="m", seconds=5) for i in (1, 2, 3)])
-    choices = {step: ProviderChoice(step=step, name=name, reason="test") for step, name in
-               {"script": "offline", "image": "runway", "video": "runware", "voice": "offline"}.items()}
+    script = Script(
+        title="t",
+        description="d",
+        tags=[],
+        hook="h",
+        scenes=[Scene(index=i, narration="n", first_frame_prompt="f", motion_prompt="m", seconds=5) for i in (1, 2, 3)],
+    )
+    choices = {
+        step: ProviderChoice(step=step, name=name, reason="test")
+        for step, name in {"script": "offline", "image": "runway", "video": "runware", "voice": "offline"}.items()
+    }
     assert check_budget(script, choices, Settings()) == 15  # Runway's first frames, in credits
     assert estimate_usd(script, choices, Settings()) == pytest.approx(1.05)
     monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "1")
     with pytest.raises(ConfigError, match=r"estimated at up to \$1.05, over SHORTS_MAX_USD_PER_SHORT=1"):
         check_budget(script, choices, Settings())
     monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "10")
-    Ledger(Settings().paths.ledger).reserve(key="k", provider="runware", kind="clip", model="m", estimate=49,
-                                           daily_cap=50, unit=USD)
+    Ledger(Settings().paths.ledger).reserve(
+        key="k", provider="runware", kind="clip", model="m", estimate=49, daily_cap=50, unit=USD
+    )
     with pytest.raises(ConfigError, match=r"spend to \$50.05, over SHORTS_MAX_USD_PER_DAY=50"):
         check_budget(script, choices, Settings())
-    day_ago = datetime.now(timezone.utc) - timedelta(days=1)
+    day_ago = datetime.now(UTC) - timedelta(days=1)
     assert Ledger(Settings().paths.ledger).spent_since(day_ago) == 0  # dollars never count as credits

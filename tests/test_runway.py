@@ -8,18 +8,25 @@ import time
 
 import imageio_ffmpeg
 import pytest
-from PIL import Image
-
 from clip_runs import animate_with, assert_secret_kept, kill_mid_wait, ledger, scene, store, wait_in_thread
 from fakes.runway import KEY
+from PIL import Image
+
 from pipeline import (
-    ConfigError, FrameAsset, ProviderError, Scene, Settings, animate_scene, build_provider, make_first_frame,
+    ConfigError,
+    FrameAsset,
+    ProviderError,
+    Scene,
+    Settings,
+    animate_scene,
+    build_provider,
+    make_first_frame,
 )
-from pipeline.state.ledger import CANCELLED, DONE, IN_FLIGHT, REJECTED, UNCONFIRMED
 from pipeline.providers.offline.image import OfflineImageMaker
 from pipeline.providers.paid.inflight import cancel_in_flight
 from pipeline.providers.runway.client import clip_credits, clip_duration, cut_prompt
 from pipeline.providers.runway.clip import RunwayClipMaker
+from pipeline.state.ledger import CANCELLED, DONE, IN_FLIGHT, REJECTED, UNCONFIRMED
 
 CLIPS = "/v1/image_to_video"
 
@@ -47,8 +54,12 @@ def test_clip_is_made_at_720x1280_with_the_recorded_seed_and_cost(runway, frame)
     body = post["body"]
     assert post["headers"]["Authorization"] == f"Bearer {KEY}" and post["headers"]["X-Runway-Version"] == "2024-11-06"
     assert {k: body[k] for k in ("model", "ratio", "duration", "seed", "promptText")} == {
-        "model": "gen4_turbo", "ratio": "720:1280", "duration": 3, "seed": frame.seed,
-        "promptText": "slow push in over the reef"}
+        "model": "gen4_turbo",
+        "ratio": "720:1280",
+        "duration": 3,
+        "seed": frame.seed,
+        "promptText": "slow push in over the reef",
+    }
     assert base64.b64decode(body["promptImage"].split(",", 1)[1]) == frame.path.read_bytes()
     assert body["promptImage"].startswith("data:image/png;base64,")
 
@@ -84,8 +95,10 @@ def test_moderation_failure_is_one_sentence_naming_scene_and_code_and_is_not_ret
     runway.outcomes = ["FAILED:SAFETY.INPUT.IMAGE"]
     with pytest.raises(ProviderError) as caught:
         animate(scene(), frame)
-    assert str(caught.value) == ("Scene 1: Runway's moderation rejected the clip (SAFETY.INPUT.IMAGE); reword the "
-                                 "scene's prompts or rerun with --video offline.")
+    assert str(caught.value) == (
+        "Scene 1: Runway's moderation rejected the clip (SAFETY.INPUT.IMAGE); reword the "
+        "scene's prompts or rerun with --video offline."
+    )
     assert caught.value.retry_safe is False and caught.value.step == "clips"
     assert len(runway.seen("POST", CLIPS)) == 1
 
@@ -111,9 +124,12 @@ def test_cancelled_task_ends_the_wait(runway, frame):
 def test_a_deadline_that_passes_while_running_leaves_the_paid_task_for_the_rerun(runway, frame, monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWAY_DEADLINE_MINUTES", "0.005")  # 0.3 s
     runway.outcomes = ["HOLD"]
-    with pytest.raises(ProviderError, match=r"had not finished the clip after 0.005 minutes; task .* had started "
-                                            r"\(RUNNING\), so it is billed and was left to finish: rerun the same "
-                                            r"command to collect it without a new charge"):
+    with pytest.raises(
+        ProviderError,
+        match=r"had not finished the clip after 0.005 minutes; task .* had started "
+        r"\(RUNNING\), so it is billed and was left to finish: rerun the same "
+        r"command to collect it without a new charge",
+    ):
         animate(scene(), frame)
     (task,) = runway.tasks.values()
     assert runway.seen("DELETE") == [] and task.status == "RUNNING"
@@ -128,8 +144,11 @@ def test_a_deadline_that_passes_while_running_leaves_the_paid_task_for_the_rerun
 def test_a_deadline_that_passes_before_runway_starts_cancels_the_task_for_free(runway, frame, monkeypatch):
     monkeypatch.setenv("SHORTS_RUNWAY_DEADLINE_MINUTES", "0.005")
     runway.outcomes, runway.clock = ["HOLD"], ["PENDING"]  # waits in Runway's queue for good
-    with pytest.raises(ProviderError, match=r"had not started the clip after 0.005 minutes, so task .* was cancelled "
-                                            r"before it cost anything; rerun to try again or raise SHORTS_RUNWAY_DEAD"):
+    with pytest.raises(
+        ProviderError,
+        match=r"had not started the clip after 0.005 minutes, so task .* was cancelled "
+        r"before it cost anything; rerun to try again or raise SHORTS_RUNWAY_DEAD",
+    ):
         animate(scene(), frame)
     (task,) = runway.tasks.values()
     assert [r["path"] for r in runway.seen("DELETE")] == [f"/v1/tasks/{task.id}"]
@@ -181,8 +200,11 @@ def test_a_run_killed_while_running_is_resumed_by_the_rerun_and_nothing_is_submi
 
 def test_a_create_whose_answer_is_lost_is_never_submitted_again_blindly(runway, frame, monkeypatch):
     runway.create_faults = ["lost"]
-    with pytest.raises(ProviderError, match=r"did not confirm creating the clip \(HTTP 502\), so a task may have been "
-                                            r"created and billed") as caught:
+    with pytest.raises(
+        ProviderError,
+        match=r"did not confirm creating the clip \(HTTP 502\), so a task may have been "
+        r"created and billed",
+    ) as caught:
         animate(scene(), frame)
     assert caught.value.retry_safe is False
     assert len(runway.tasks) == 1 and len(runway.seen("POST", CLIPS)) == 1  # the SDK did not retry the POST
@@ -211,7 +233,9 @@ def test_429_on_create_waits_when_told_and_otherwise_says_when_to_retry(runway, 
     assert len(runway.seen("POST", CLIPS)) == 2 and len(runway.tasks) == 1
 
     runway.create_faults = ["429"]
-    with pytest.raises(ProviderError, match=r"429: the model's daily generation limit.* retry in a few hours") as caught:
+    with pytest.raises(
+        ProviderError, match=r"429: the model's daily generation limit.* retry in a few hours"
+    ) as caught:
         animate(scene(motion="another move"), frame)
     assert caught.value.retry_safe is True  # no task exists, so a retry cannot pay twice
     assert len(runway.tasks) == 1 and ledger().tasks()[-1].status == REJECTED
@@ -219,15 +243,21 @@ def test_429_on_create_waits_when_told_and_otherwise_says_when_to_retry(runway, 
 
 def test_bad_request_names_the_field_and_runways_reason(runway, frame):
     runway.create_faults = ["400"]
-    with pytest.raises(ProviderError, match=r"^Scene 1: Runway rejected the request while creating the clip: "
-                                            r"promptText: Too long for this model\.$"):
+    with pytest.raises(
+        ProviderError,
+        match=r"^Scene 1: Runway rejected the request while creating the clip: "
+        r"promptText: Too long for this model\.$",
+    ):
         animate(scene(), frame)
 
 
 def test_wrong_key_is_a_config_error_that_never_shows_the_key(runway, frame, monkeypatch):
     monkeypatch.setenv("RUNWAYML_API_SECRET", "key_" + "f" * 128)
-    with pytest.raises(ConfigError, match=r"refused the API key .*\(401\); check RUNWAYML_API_SECRET \(keys begin "
-                                          r"key_\) and that the key was made for 127.0.0.1") as caught:
+    with pytest.raises(
+        ConfigError,
+        match=r"refused the API key .*\(401\); check RUNWAYML_API_SECRET \(keys begin "
+        r"key_\) and that the key was made for 127.0.0.1",
+    ) as caught:
         animate(scene(), frame)
     assert_secret_kept("f" * 20, caught.value)
 
@@ -261,8 +291,11 @@ def test_unreachable_server_is_safe_to_retry(runway, frame, monkeypatch):
 def test_daily_credit_cap_refuses_before_any_post(runway, frame, monkeypatch):
     monkeypatch.setenv("SHORTS_MAX_CREDITS_PER_DAY", "20")
     animate(scene(), frame)  # 15 credits
-    with pytest.raises(ConfigError, match=r"spend to 30 credits, over SHORTS_MAX_CREDITS_PER_DAY=20.*nothing was "
-                                          r"submitted"):
+    with pytest.raises(
+        ConfigError,
+        match=r"spend to 30 credits, over SHORTS_MAX_CREDITS_PER_DAY=20.*nothing was "
+        r"submitted",
+    ):
         animate(scene(motion="another move"), frame)
     assert len(runway.seen("POST", CLIPS)) == 1
 
@@ -281,8 +314,10 @@ def test_a_failed_upload_to_runways_storage_is_one_sentence_and_nothing_is_paid(
     runway.upload_faults = [fault]
     with pytest.raises(ProviderError) as caught:
         animate_scene(scene(), frame, settings.video_format, maker, store())
-    assert str(caught.value) == (f"Scene 1: Uploading {frame.path.name} to Runway's storage failed ({problem}); rerun "
-                                 "the same command (nothing was paid for).")
+    assert str(caught.value) == (
+        f"Scene 1: Uploading {frame.path.name} to Runway's storage failed ({problem}); rerun "
+        "the same command (nothing was paid for)."
+    )
     assert caught.value.retry_safe is True and runway.seen("POST", CLIPS) == [] and ledger().tasks() == []
     assert animate_scene(scene(), frame, settings.video_format, maker, store()).cost_credits == 15  # the rerun works
 
@@ -315,8 +350,10 @@ def test_ctrl_c_while_running_leaves_the_paid_task_and_the_rerun_collects_it(run
         animate(scene(), frame)
     (task,) = runway.tasks.values()
     assert runway.seen("DELETE") == [] and ledger().tasks()[0].status == IN_FLIGHT
-    assert (f"Left running, as they may already be billed: Runway task {task.id} (scene 1 clip); the next run of the "
-            "same command collects them without a new charge") in caplog.text
+    assert (
+        f"Left running, as they may already be billed: Runway task {task.id} (scene 1 clip); the next run of the "
+        "same command collects them without a new charge"
+    ) in caplog.text
 
     runway.on_poll = None
     runway.finish(task.id)
@@ -336,20 +373,22 @@ def test_ctrl_c_before_runway_starts_the_task_cancels_it(runway, frame, caplog):
 
 def test_cancel_in_flight_leaves_running_tasks_waited_on_in_other_threads(runway, frame):
     runway.outcomes = ["HOLD"]
-    worker, errors = wait_in_thread(lambda: animate(scene(), frame),
-                                    lambda: any(t.status == "RUNNING" for t in runway.tasks.values()))
+    worker, errors = wait_in_thread(
+        lambda: animate(scene(), frame), lambda: any(t.status == "RUNNING" for t in runway.tasks.values())
+    )
     (task,) = runway.tasks.values()
     assert cancel_in_flight() == [task.id]
     worker.join(10)
-    assert str(errors[0]).endswith("it had started, so it is billed and was left to finish: rerun the same command "
-                                   "to collect it without a new charge.")
+    assert str(errors[0]).endswith(
+        "it had started, so it is billed and was left to finish: rerun the same command "
+        "to collect it without a new charge."
+    )
     assert runway.seen("DELETE") == [] and task.status == "RUNNING" and ledger().tasks()[0].status == IN_FLIGHT
 
 
 def test_cancel_in_flight_cancels_tasks_still_queued_in_other_threads(runway, frame):
     runway.outcomes, runway.clock = ["HOLD"], ["PENDING"]
-    worker, errors = wait_in_thread(lambda: animate(scene(), frame),
-                                    lambda: len(runway.seen("GET", "/v1/tasks/")) >= 2)
+    worker, errors = wait_in_thread(lambda: animate(scene(), frame), lambda: len(runway.seen("GET", "/v1/tasks/")) >= 2)
     (task,) = runway.tasks.values()
     assert cancel_in_flight() == [task.id]
     worker.join(10)
@@ -365,17 +404,25 @@ def test_concurrency_defaults_to_the_tiers_limit(runway, frame, monkeypatch):
     assert len(runway.seen("POST", CLIPS)) == 1
 
 
-@pytest.mark.parametrize("model, seconds, expected", [
-    ("gen4_turbo", 2.5, 3), ("gen4_turbo", 1.0, 2), ("gen4_turbo", 14, 10), ("gen4.5", 5.0, 5),
-    ("veo3.1", 5, 6), ("veo3.1_fast", 9, 8),
-])
+@pytest.mark.parametrize(
+    "model, seconds, expected",
+    [
+        ("gen4_turbo", 2.5, 3),
+        ("gen4_turbo", 1.0, 2),
+        ("gen4_turbo", 14, 10),
+        ("gen4.5", 5.0, 5),
+        ("veo3.1", 5, 6),
+        ("veo3.1_fast", 9, 8),
+    ],
+)
 def test_durations_stay_in_each_models_allowed_set(model, seconds, expected):
     assert clip_duration(model, seconds) == expected
 
 
 @pytest.mark.parametrize("model, seconds, duration, credits", [("veo3.1_fast", 5, 6, 60), ("veo3.1", 7.5, 8, 160)])
-def test_veo_clips_are_asked_for_without_audio_and_fit_the_default_caps(runway, frame, monkeypatch, model, seconds,
-                                                                        duration, credits):
+def test_veo_clips_are_asked_for_without_audio_and_fit_the_default_caps(
+    runway, frame, monkeypatch, model, seconds, duration, credits
+):
     monkeypatch.setenv("SHORTS_RUNWAY_VIDEO_MODEL", model)
     clip = animate(scene(seconds=seconds), frame)
     (post,) = runway.seen("POST", CLIPS)

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from pipeline import ConfigError, ProviderChoice, Scene, Script, Settings
-from pipeline.state.ledger import DONE, MIGRATIONS, SUBMITTING, Ledger
 from pipeline.providers import check_budget, estimate_credits
 from pipeline.providers.runway.client import runway_account
+from pipeline.state.ledger import DONE, MIGRATIONS, SUBMITTING, Ledger
 
 
 def reserve(ledger: Ledger, key: str, estimate: float = 10, cap: float = 1000) -> int:
-    return ledger.reserve(key=key, provider="runway", kind="clip", model="gen4_turbo", estimate=estimate,
-                          daily_cap=cap)
+    return ledger.reserve(key=key, provider="runway", kind="clip", model="gen4_turbo", estimate=estimate, daily_cap=cap)
 
 
 def test_migrations_run_once_and_are_recorded_by_name(tmp_path):
@@ -85,14 +84,23 @@ def test_daily_cap_holds_across_processes(tmp_path):
 
 
 def script(scenes: int, seconds: float = 5.0) -> Script:
-    return Script(title="t", description="d", tags=[], hook="h", scenes=[
-        Scene(index=i, narration="n", first_frame_prompt="f", motion_prompt="m", seconds=seconds)
-        for i in range(1, scenes + 1)])
+    return Script(
+        title="t",
+        description="d",
+        tags=[],
+        hook="h",
+        scenes=[
+            Scene(index=i, narration="n", first_frame_prompt="f", motion_prompt="m", seconds=seconds)
+            for i in range(1, scenes + 1)
+        ],
+    )
 
 
 def choices(image: str, video: str) -> dict[str, ProviderChoice]:
-    return {step: ProviderChoice(step=step, name=name, reason="test")
-            for step, name in {"script": "offline", "image": image, "video": video, "voice": "offline"}.items()}
+    return {
+        step: ProviderChoice(step=step, name=name, reason="test")
+        for step, name in {"script": "offline", "image": image, "video": video, "voice": "offline"}.items()
+    }
 
 
 def test_estimate_counts_runway_seconds_and_images_and_nothing_offline(monkeypatch):

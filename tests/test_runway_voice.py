@@ -12,10 +12,10 @@ import wave
 
 import pytest
 import runwayml
-from typer.testing import CliRunner
-
 from clip_runs import ledger, store, wait_in_thread
 from fakes.runway import KEY, PRESETS, speech_words
+from typer.testing import CliRunner
+
 from flows.cli import app
 from pipeline import ConfigError, ProviderChoice, ProviderError, Scene, Script, Settings, ShortRequest, build_provider
 from pipeline.narration import narrate
@@ -32,8 +32,9 @@ REQUEST = ShortRequest(topic="octopus camouflage", voice_provider="runway")
 
 
 def scene(narration: str = NARRATION) -> Scene:
-    return Scene(index=1, narration=narration, first_frame_prompt="an octopus on a reef", motion_prompt="push in",
-                 seconds=4.0)
+    return Scene(
+        index=1, narration=narration, first_frame_prompt="an octopus on a reef", motion_prompt="push in", seconds=4.0
+    )
 
 
 def speak(the_scene: Scene | None = None, request: ShortRequest = REQUEST):
@@ -51,8 +52,11 @@ def test_a_scene_is_spoken_once_billed_in_credits_and_its_captions_follow_the_pa
 
     (post,) = runway.seen("POST", SPEECH)
     spoken = spoken_text(NARRATION, "en")[0]
-    assert post["body"] == {"model": "eleven_multilingual_v2", "promptText": spoken,
-                            "voice": {"type": "runway-preset", "presetId": "Maya"}}
+    assert post["body"] == {
+        "model": "eleven_multilingual_v2",
+        "promptText": spoken,
+        "voice": {"type": "runway-preset", "presetId": "Maya"},
+    }
     assert "three seconds" in spoken and post["headers"]["Authorization"] == f"Bearer {KEY}"
     credits = math.ceil(len(spoken) / 50)
     assert narration.cost_credits == credits == 2 and narration.provider == "runway" and narration.voice == "Maya"
@@ -61,7 +65,12 @@ def test_a_scene_is_spoken_once_billed_in_credits_and_its_captions_follow_the_pa
         assert w.getsampwidth() == 2 and w.getnframes() / w.getframerate() == pytest.approx(narration.seconds)
     (row,) = ledger().tasks()
     assert (row.kind, row.unit, row.status, row.credits_spent, row.model) == (
-        "narration", "credits", DONE, credits, "eleven_multilingual_v2")
+        "narration",
+        "credits",
+        DONE,
+        credits,
+        "eleven_multilingual_v2",
+    )
     assert row.task_id == next(iter(runway.tasks))
     assert len(runway.seen("GET", "/outputs/")) == 2
 
@@ -101,14 +110,14 @@ def test_a_run_killed_while_runway_speaks_is_resumed_and_nothing_is_bought_twice
     assert [(t.status, t.credits_spent) for t in ledger().tasks()] == [(DONE, task.credits)]
 
 
-KILLED_RUN = """
+KILLED_RUN = f"""
 from pipeline import AssetStore, Scene, Settings, ShortRequest, build_provider
 from pipeline.narration import narrate
 settings = Settings()
-scene = Scene(index=1, narration=%r, first_frame_prompt="an octopus on a reef", motion_prompt="push in", seconds=4.0)
+scene = Scene(index=1, narration={NARRATION!r}, first_frame_prompt="an octopus on a reef", motion_prompt="push in", seconds=4.0)
 narrate(ShortRequest(topic="octopus camouflage", voice_provider="runway"), scene,
         build_provider("voice", "runway", settings), AssetStore(settings.home_dir / "assets"))
-""" % NARRATION
+"""
 
 
 def test_ctrl_c_leaves_a_running_speech_task_billed_for_the_rerun(runway):
@@ -140,9 +149,12 @@ def test_the_voices_own_deadline_cancels_a_task_runway_never_started(runway, mon
     monkeypatch.setenv("SHORTS_RUNWAY_DEADLINE_MINUTES", "60")  # the clips' deadline is not the voice's
     monkeypatch.setenv("SHORTS_RUNWAY_VOICE_DEADLINE_MINUTES", "0.005")
     runway.speech_outcomes, runway.clock = ["HOLD"], ["PENDING"]  # waits in Runway's queue for good
-    with pytest.raises(ProviderError, match=r"Scene 1: Runway had not started the narration after 0.005 minutes, so "
-                                            r"task .* was cancelled before it cost anything; rerun to try again or "
-                                            r"raise SHORTS_RUNWAY_VOICE_DEADLINE_MINUTES\."):
+    with pytest.raises(
+        ProviderError,
+        match=r"Scene 1: Runway had not started the narration after 0.005 minutes, so "
+        r"task .* was cancelled before it cost anything; rerun to try again or "
+        r"raise SHORTS_RUNWAY_VOICE_DEADLINE_MINUTES\.",
+    ):
         speak()
     (task,) = runway.tasks.values()
     assert task.status == "CANCELLED" and not task.billed and ledger().tasks()[0].status == CANCELLED
@@ -150,8 +162,11 @@ def test_the_voices_own_deadline_cancels_a_task_runway_never_started(runway, mon
 
 def test_a_create_whose_answer_is_lost_is_not_sent_again(runway):
     runway.create_faults = ["500"]
-    with pytest.raises(ProviderError, match=r"did not confirm creating the narration \(HTTP 500\), so a task may "
-                                            r"have been created and billed") as caught:
+    with pytest.raises(
+        ProviderError,
+        match=r"did not confirm creating the narration \(HTTP 500\), so a task may "
+        r"have been created and billed",
+    ) as caught:
         speak()
     assert caught.value.retry_safe is False
     assert len(runway.seen("POST", SPEECH)) == 1  # the SDK's own retries are off for the create
@@ -170,8 +185,11 @@ def test_a_429_on_create_is_waited_out_because_nothing_was_made(runway):
 
 def test_moderation_says_what_to_reword_and_is_not_retried(runway):
     runway.speech_outcomes = ["FAILED:SAFETY.INPUT.TEXT"]
-    with pytest.raises(ProviderError, match=r"moderation rejected the narration \(SAFETY.INPUT.TEXT\); reword the "
-                                            r"scene's narration or rerun with --voice offline"):
+    with pytest.raises(
+        ProviderError,
+        match=r"moderation rejected the narration \(SAFETY.INPUT.TEXT\); reword the "
+        r"scene's narration or rerun with --voice offline",
+    ):
         speak()
     assert len(runway.seen("POST", SPEECH)) == 1
 
@@ -180,8 +198,11 @@ def test_voices_are_named_in_any_case_and_unknown_ones_fail_before_paying(runway
     narration = speak(request=REQUEST.model_copy(update={"voice": "rachel"}))
     assert runway.seen("POST", SPEECH)[0]["body"]["voice"]["presetId"] == "Rachel" and narration.voice == "Rachel"
 
-    with pytest.raises(ConfigError, match=r"Runway has no preset voice named 'Nobody'; `shorts voices --provider "
-                                          r"runway` lists them"):
+    with pytest.raises(
+        ConfigError,
+        match=r"Runway has no preset voice named 'Nobody'; `shorts voices --provider "
+        r"runway` lists them",
+    ):
         speak(request=REQUEST.model_copy(update={"voice": "Nobody"}))
     assert len(runway.seen("POST", SPEECH)) == 1
 
@@ -211,8 +232,11 @@ def test_the_estimate_is_an_upper_bound_and_a_cap_refuses_before_paying(runway, 
     assert estimate_voice_credits(money, Settings()) == 6
     other = scene("Another scene, never spoken before, and longer than fifty characters.")
     monkeypatch.setenv("SHORTS_MAX_CREDITS_PER_SHORT", "5")
-    with pytest.raises(ConfigError, match=r"One narration with eleven_multilingual_v2 is estimated at 6 credits, over "
-                                          r"SHORTS_MAX_CREDITS_PER_SHORT=5.*Nothing was submitted"):
+    with pytest.raises(
+        ConfigError,
+        match=r"One narration with eleven_multilingual_v2 is estimated at 6 credits, over "
+        r"SHORTS_MAX_CREDITS_PER_SHORT=5.*Nothing was submitted",
+    ):
         speak(other)
     monkeypatch.setenv("SHORTS_MAX_CREDITS_PER_SHORT", "200")
     monkeypatch.setenv("SHORTS_MAX_CREDITS_PER_DAY", "7")  # 2 spent today, 6 more would pass it
@@ -222,10 +246,13 @@ def test_the_estimate_is_an_upper_bound_and_a_cap_refuses_before_paying(runway, 
 
 
 def test_a_short_whose_narrations_together_pass_the_cap_is_refused_before_anything_is_spoken(runway, monkeypatch):
-    script = Script(title="t", description="d", tags=[], hook="h", scenes=[scene(), scene("Two.").model_copy(
-        update={"index": 2})])
-    choices = {step: ProviderChoice(step=step, name="runway" if step == "voice" else "offline", reason="test")
-               for step in ("script", "image", "video", "voice")}
+    script = Script(
+        title="t", description="d", tags=[], hook="h", scenes=[scene(), scene("Two.").model_copy(update={"index": 2})]
+    )
+    choices = {
+        step: ProviderChoice(step=step, name="runway" if step == "voice" else "offline", reason="test")
+        for step in ("script", "image", "video", "voice")
+    }
     monkeypatch.setenv("SHORTS_MAX_CREDITS_PER_SHORT", "2.5")  # each scene alone (2 and 1 credits) is under it
     assert estimate_credits(script, choices, Settings()) == 3
     with pytest.raises(ConfigError, match=r"estimated at up to 3 credits, over SHORTS_MAX_CREDITS_PER_SHORT=2.5"):

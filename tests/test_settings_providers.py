@@ -68,8 +68,10 @@ def test_a_run_without_keys_never_imports_a_vendor_sdk():
     """Every `shorts` process imports the CLI, most the flow too; a vendor SDK (openai alone takes ~0.5 s) or Google's
     client loads only when it is used. A subprocess (with clean_env's keyless environment), since this session has
     imported them all."""
-    code = ("import flows.cli, flows.make_short, sys; "
-            "print(sorted(m for m in ('openai', 'runwayml', 'googleapiclient', 'httplib2') if m in sys.modules))")
+    code = (
+        "import flows.cli, flows.make_short, sys; "
+        "print(sorted(m for m in ('openai', 'runwayml', 'googleapiclient', 'httplib2') if m in sys.modules))"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=os.environ)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"

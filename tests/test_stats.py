@@ -7,17 +7,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from google.oauth2.credentials import Credentials
-
 from fakes.openai import BASE_URL, FakeOpenAI, good_script
 from fakes.youtube import ACCESS_TOKEN, authorise
 from fakes.youtube_analytics import (
-    QUESTIONS, STATEMENTS, ChannelShort, FakeYouTubeStats, record_learning_channel, record_upload,
+    QUESTIONS,
+    STATEMENTS,
+    ChannelShort,
+    FakeYouTubeStats,
+    record_learning_channel,
+    record_upload,
 )
+from google.oauth2.credentials import Credentials
+
 from pipeline import Settings, ShortRequest, channel_stats, topic_preference
 from pipeline.analytics.models import DataApiNumbers
 from pipeline.analytics.report import draw_chart
@@ -60,10 +65,22 @@ def youtube(monkeypatch):
 
 
 def test_stats_show_youtube_numbers_and_our_scores_labelled(youtube):
-    fake = youtube([ChannelShort("vidYoung01", "Young one", age_days=1),
-                    ChannelShort("vidFive001", "Five days", age_days=5, engaged=50, hold=0.7),
-                    ChannelShort("vidOld0001", "Thirty days", age_days=30, views=200, engaged=80, hold=0.5,
-                                 viewed_percent=64.0, subscribers=2)])
+    fake = youtube(
+        [
+            ChannelShort("vidYoung01", "Young one", age_days=1),
+            ChannelShort("vidFive001", "Five days", age_days=5, engaged=50, hold=0.7),
+            ChannelShort(
+                "vidOld0001",
+                "Thirty days",
+                age_days=30,
+                views=200,
+                engaged=80,
+                hold=0.5,
+                viewed_percent=64.0,
+                subscribers=2,
+            ),
+        ]
+    )
 
     result = shorts("stats", "--json")
 
@@ -95,9 +112,11 @@ def test_stats_show_youtube_numbers_and_our_scores_labelled(youtube):
 
 
 def test_late_analytics_are_fetched_on_a_later_run_and_complete_ones_are_not_asked_again(youtube):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     since_midnight = (now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds() / 86400
-    fake = youtube([ChannelShort("vidLate001", "Late", age_days=1.5 + since_midnight)], latency_days=5)  # noon, 2 days ago
+    fake = youtube(
+        [ChannelShort("vidLate001", "Late", age_days=1.5 + since_midnight)], latency_days=5
+    )  # noon, 2 days ago
 
     first = channel_stats(Settings(), sleep=no_sleep)
     assert first.rows[0].analytics is None and first.rows[0].youtube.views == int(100 * (1.5 + since_midnight))
@@ -109,7 +128,7 @@ def test_late_analytics_are_fetched_on_a_later_run_and_complete_ones_are_not_ask
     assert not second.rows[0].analytics.complete  # fetched inside the latency: asked again next time
 
     asked = len(fake.calls("reports"))
-    later = datetime.now(timezone.utc) + timedelta(days=4)
+    later = datetime.now(UTC) + timedelta(days=4)
     channel_stats(Settings(), sleep=no_sleep, now=later)
     asked_again = len(fake.calls("reports")) - asked
     channel_stats(Settings(), sleep=no_sleep, now=later)
@@ -119,10 +138,18 @@ def test_late_analytics_are_fetched_on_a_later_run_and_complete_ones_are_not_ask
 def test_a_token_without_the_analytics_scope_asks_for_consent_once_and_shows_data_api_numbers(youtube):
     fake = youtube([ChannelShort("vidScope01", "Scoped", age_days=10)])
     settings = Settings()
-    save_token(Credentials(token=ACCESS_TOKEN, refresh_token="refresh", client_id="cid", client_secret="shh",
-                           token_uri="https://oauth2.googleapis.com/token", scopes=[UPLOAD_SCOPE, READONLY_SCOPE],
-                           expiry=datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=2)),
-               token_path(settings.home_dir, "main"))
+    save_token(
+        Credentials(
+            token=ACCESS_TOKEN,
+            refresh_token="refresh",
+            client_id="cid",
+            client_secret="shh",
+            token_uri="https://oauth2.googleapis.com/token",
+            scopes=[UPLOAD_SCOPE, READONLY_SCOPE],
+            expiry=datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=2),
+        ),
+        token_path(settings.home_dir, "main"),
+    )
 
     result = shorts("stats", "--json")
 
@@ -149,8 +176,10 @@ def test_a_spent_quota_is_one_line_and_the_stored_numbers_are_still_shown(youtub
     with open_ledger(Settings()).database.connect(write=True) as db:
         db.execute("DELETE FROM video_stats WHERE label != 'now'")
     report = channel_stats(Settings(), sleep=no_sleep)
-    assert report.notes == ["YouTube Analytics' quota is used up for now; the Analytics numbers shown are the ones "
-                            "stored earlier, rerun later."]
+    assert report.notes == [
+        "YouTube Analytics' quota is used up for now; the Analytics numbers shown are the ones "
+        "stored earlier, rerun later."
+    ]
     assert report.rows[0].youtube.views == 800
 
 
@@ -169,7 +198,7 @@ def test_snapshots_older_than_the_policy_are_refreshed_or_dropped(youtube):
     fake = youtube([ChannelShort("vidPolicy1", "Policy", age_days=40)])
     settings = Settings()
     ledger = open_ledger(settings)
-    old = datetime.now(timezone.utc) - timedelta(days=31)
+    old = datetime.now(UTC) - timedelta(days=31)
     save_snapshot(ledger, "vidGone001", "now", DataApiNumbers(title="Gone", views=5), old)
 
     channel_stats(settings, fetch=False)
@@ -178,11 +207,11 @@ def test_snapshots_older_than_the_policy_are_refreshed_or_dropped(youtube):
     channel_stats(settings, sleep=no_sleep)
     first_fetch = stored_snapshots(ledger)["vidPolicy1"].fetched["d28"]
     asked = len(fake.calls("reports"))
-    channel_stats(settings, sleep=no_sleep, now=datetime.now(timezone.utc) + timedelta(days=26))
+    channel_stats(settings, sleep=no_sleep, now=datetime.now(UTC) + timedelta(days=26))
     assert len(fake.calls("reports")) > asked  # 26 days on: asked again, inside the policy's 30
     assert stored_snapshots(ledger)["vidPolicy1"].fetched["d28"] > first_fetch + timedelta(days=25)
 
-    report = channel_stats(settings, fetch=False, now=datetime.now(timezone.utc) + timedelta(days=60))
+    report = channel_stats(settings, fetch=False, now=datetime.now(UTC) + timedelta(days=60))
     assert report.rows[0].youtube is None and report.rows[0].analytics is None
     assert any("over 30 days ago" in note for note in report.notes)
 
@@ -190,16 +219,20 @@ def test_snapshots_older_than_the_policy_are_refreshed_or_dropped(youtube):
 def test_a_studio_export_adds_viewed_vs_swiped_matched_by_video_id(youtube, tmp_path):
     youtube([ChannelShort("vidStudio1", "Studio one", age_days=3), ChannelShort("vidStudio2", "Studio two", 3)])
     export = tmp_path / "Table data.csv"
-    export.write_text("Content,Video title,Video publish time,Duration,Stayed to watch (%),Views\n"
-                      "Total,,,,55.5,900\n"
-                      "vidStudio1,Studio one,\"Dec 4, 2026\",30,62.5,500\n"
-                      "vidStudio2,Studio two,\"Dec 4, 2026\",30,41.0,300\n"
-                      "someoneElse,Not ours,\"Dec 1, 2026\",31,70.0,100\n", encoding="utf-8-sig")
+    export.write_text(
+        "Content,Video title,Video publish time,Duration,Stayed to watch (%),Views\n"
+        "Total,,,,55.5,900\n"
+        'vidStudio1,Studio one,"Dec 4, 2026",30,62.5,500\n'
+        'vidStudio2,Studio two,"Dec 4, 2026",30,41.0,300\n'
+        'someoneElse,Not ours,"Dec 1, 2026",31,70.0,100\n',
+        encoding="utf-8-sig",
+    )
 
     result = shorts("stats", "import", str(export))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ("Imported Studio numbers for 2 Short(s); 1 row(s) of videos this tool did not "
-                                     "upload were skipped.")
+    assert result.stdout.strip() == (
+        "Imported Studio numbers for 2 Short(s); 1 row(s) of videos this tool did not upload were skipped."
+    )
     rows = {r["video_id"]: r for r in json.loads(shorts("stats", "--json", "--no-fetch").stdout)["rows"]}
     assert rows["vidStudio1"]["studio"] == {"viewed_percent": 62.5, "swiped_percent": 37.5, "views": 500}
     assert rows["vidStudio2"]["studio"]["viewed_percent"] == 41.0
@@ -241,14 +274,17 @@ def test_learnings_reach_the_brainstorm_the_script_prompt_and_the_queue_order(le
     learnings = channel_stats(settings, sleep=no_sleep).learnings
     add_topics(settings, ["The stapler's first patent", "Why do squid have three hearts"])
     assert next_topics(settings, 2, prefer=topic_preference(learnings)) == [
-        "Why do squid have three hearts", "The stapler's first patent"]
+        "Why do squid have three hearts",
+        "The stapler's first patent",
+    ]
     assert next_topics(settings, 2) == ["The stapler's first patent", "Why do squid have three hearts"]
 
     fake = FakeOpenAI()
     fake.chat.append({"topics": ["Why do cuttlefish change colour"]})
     fake.chat.append(good_script(scenes=2, words=12))
-    writer = OpenAIScriptWriter(api_key="sk-fake-key-for-tests", base_url=BASE_URL, http_client=fake.client(),
-                                model="test-model")
+    writer = OpenAIScriptWriter(
+        api_key="sk-fake-key-for-tests", base_url=BASE_URL, http_client=fake.client(), model="test-model"
+    )
     writer.brainstorm("sea life", 1, learnings=learnings.brainstorm_note())
     writer.write(ShortRequest(topic="Cuttlefish colour", seconds=10, scenes=2, learnings=learnings.note))
 

@@ -4,23 +4,34 @@ paid for; a near-copy of a hook or a script is found, named in one line, and nev
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pipeline import Scene, Script, Settings, near_copy, recent_scripts
 
 
 def script(hook: str, narration: str = "Octopuses taste with their suckers and see with their skin.") -> Script:
-    return Script(title="A Short", description="d", tags=[], hook=hook,
-                  scenes=[Scene(index=1, narration=narration, first_frame_prompt="f", motion_prompt="m", seconds=5)])
+    return Script(
+        title="A Short",
+        description="d",
+        tags=[],
+        hook=hook,
+        scenes=[Scene(index=1, narration=narration, first_frame_prompt="f", motion_prompt="m", seconds=5)],
+    )
 
 
 def made(settings: Settings, folder: str, hook: str, narration: str, days_ago: float = 1) -> None:
-    when = datetime.now(timezone.utc) - timedelta(days=days_ago)
+    when = datetime.now(UTC) - timedelta(days=days_ago)
     path = settings.output_dir / folder / "manifest.json"
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"created_at": when.isoformat(), "request": {"topic": folder},
-                                "script": {"title": f"Title of {folder}", "hook": hook,
-                                           "scenes": [{"narration": narration}]}}))
+    path.write_text(
+        json.dumps(
+            {
+                "created_at": when.isoformat(),
+                "request": {"topic": folder},
+                "script": {"title": f"Title of {folder}", "hook": hook, "scenes": [{"narration": narration}]},
+            }
+        )
+    )
 
 
 def test_a_repeated_hook_or_script_is_found_and_named_in_one_line():
@@ -38,7 +49,8 @@ def test_a_repeated_hook_or_script_is_found_and_named_in_one_line():
     assert "\n" not in line and "'Title of bees'" in line and "hook" in line and "rewrites it once" in line
     assert "do not reuse the opening" in copy.ask()
 
-    same_words = near_copy(script("Did you know?", "Ants farm fungus in gardens underground, and the fungus feeds "
-                                                  "them well."), recent)
+    same_words = near_copy(
+        script("Did you know?", "Ants farm fungus in gardens underground, and the fungus feeds them well."), recent
+    )
     assert same_words.part == "script" and same_words.earlier.topic == "ants"
     assert near_copy(script("Octopuses have three hearts and blue blood."), recent) is None

@@ -17,10 +17,9 @@ def test_content_key_depends_on_file_content_not_location(tmp_path):
 
 def test_atomic_path_leaves_nothing_behind_on_failure(tmp_path):
     final = tmp_path / "out" / "final.mp4"
-    with pytest.raises(RuntimeError):
-        with atomic_path(final) as tmp:
-            tmp.write_bytes(b"half a video")
-            raise RuntimeError("encoder died")
+    with pytest.raises(RuntimeError), atomic_path(final) as tmp:
+        tmp.write_bytes(b"half a video")
+        raise RuntimeError("encoder died")
     assert not final.exists() and list(final.parent.iterdir()) == []
 
 

@@ -42,8 +42,9 @@ def test_without_a_store_url_the_store_is_local_only(tmp_path):
 
 def test_a_frame_bought_on_one_machine_is_not_bought_on_another(s3_store_url, runway, monkeypatch, tmp_path, tiny):
     monkeypatch.setenv("SHORTS_STORE_URL", s3_store_url)
-    scene = Scene(index=1, narration="Squid glow.", first_frame_prompt="a glowing squid", motion_prompt="drift",
-                  seconds=5)
+    scene = Scene(
+        index=1, narration="Squid glow.", first_frame_prompt="a glowing squid", motion_prompt="drift", seconds=5
+    )
     made = []
     for machine in ("a", "b"):  # separate homes, and separate (local) ledgers: only the bucket is shared
         monkeypatch.setenv("SHORTS_HOME", str(tmp_path / machine))

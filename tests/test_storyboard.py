@@ -6,14 +6,31 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline import AssetStore, ConfigError, Settings, ShortRequest, Storyboard, choose_providers, make_first_frame
-from pipeline import plan_storyboard, scene_takes, write_storyboard
+from pipeline import (
+    AssetStore,
+    ConfigError,
+    Settings,
+    ShortRequest,
+    Storyboard,
+    choose_providers,
+    make_first_frame,
+    plan_storyboard,
+    scene_takes,
+    write_storyboard,
+)
 from pipeline.frames import scene_seed
 from pipeline.providers.offline.image import OfflineImageMaker
 from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.speech_text import spoken_text
 from pipeline.storyboard import (
-    BACKGROUND, StoryboardScene, cell_boxes, first_words, footer_lines, grid, preview_uri, sheet_size,
+    BACKGROUND,
+    StoryboardScene,
+    cell_boxes,
+    first_words,
+    footer_lines,
+    grid,
+    preview_uri,
+    sheet_size,
 )
 
 COLOURS = [(220, 40, 40), (40, 200, 60), (50, 80, 230), (240, 200, 20), (200, 60, 220)]
@@ -29,10 +46,18 @@ def solid_frames(tmp_path: Path, size=(144, 256)) -> list[Path]:
 
 
 def board_of(frames: list[Path], **changes) -> Storyboard:
-    scenes = [StoryboardScene(index=i, seconds=4.5, words=f"scene {i} words", frame=frame, clip_credits=25)
-              for i, frame in enumerate(frames, start=1)]
-    facts = dict(title="Why cats purr", seconds=4.5 * len(scenes), scenes=scenes, clip_provider="runway",
-                 clip_model="gen4_turbo", estimate_credits=25 * len(scenes))
+    scenes = [
+        StoryboardScene(index=i, seconds=4.5, words=f"scene {i} words", frame=frame, clip_credits=25)
+        for i, frame in enumerate(frames, start=1)
+    ]
+    facts = dict(
+        title="Why cats purr",
+        seconds=4.5 * len(scenes),
+        scenes=scenes,
+        clip_provider="runway",
+        clip_model="gen4_turbo",
+        estimate_credits=25 * len(scenes),
+    )
     return Storyboard(**{**facts, **changes})
 
 
@@ -47,10 +72,10 @@ def test_the_sheet_shows_each_frame_once_in_scene_order(tmp_path):
     assert sheet.size == sheet_size(5, (144, 256)) == (960, sheet.size[1])
     boxes = cell_boxes(5, (144, 256))
     assert len(boxes) == 5
-    for colour, (left, top, right, bottom) in zip(COLOURS, boxes):
+    for colour, (left, top, right, bottom) in zip(COLOURS, boxes, strict=False):
         assert (right - left, bottom - top) == (270, 480)  # the frame's shape, scaled up to be seen
         centre = sheet.getpixel(((left + right) // 2, (top + bottom) // 2))
-        assert max(abs(a - b) for a, b in zip(centre, colour)) <= 3
+        assert max(abs(a - b) for a, b in zip(centre, colour, strict=False)) <= 3
     # Where a sixth cell would be, there is only background: one cell per scene.
     left, top, right, bottom = boxes[2][0], boxes[3][1], boxes[2][2], boxes[3][3]
     assert sheet.getpixel(((left + right) // 2, (top + bottom) // 2)) == BACKGROUND
@@ -91,8 +116,9 @@ def test_the_footer_states_title_length_clip_provider_model_and_estimate(tmp_pat
     request = ShortRequest(topic="octopus camouflage", seconds=30, scenes=6, image_provider="offline")
     script = OfflineScriptWriter().write(request)
     store = AssetStore(tmp_path / "assets")
-    frames = [make_first_frame(s, request.style, settings.video_format, OfflineImageMaker(), store)
-              for s in script.scenes]
+    frames = [
+        make_first_frame(s, request.style, settings.video_format, OfflineImageMaker(), store) for s in script.scenes
+    ]
 
     board = plan_storyboard(script, frames, choose_providers(request, settings), settings)
 
@@ -106,20 +132,30 @@ def test_the_footer_states_title_length_clip_provider_model_and_estimate(tmp_pat
     # about 1 credit per 50 characters begun, per scene; 1 credit is $0.01.
     speech = sum(math.ceil(len(spoken_text(s.narration, "en")[0]) / 50) for s in script.scenes)
     assert board.narration_credits == speech == 11 and board.estimate_credits == 150 + speech
-    assert cost == ("Estimate: up to 161 credits ($1.61): 150 credits for 6 clips, 0 credits for first frames; "
-                    "narration up to 11 credits")
+    assert cost == (
+        "Estimate: up to 161 credits ($1.61): 150 credits for 6 clips, 0 credits for first frames; "
+        "narration up to 11 credits"
+    )
 
     everything_offline = request.model_copy(update={"video_provider": "offline", "voice_provider": "offline"})
     offline = plan_storyboard(script, frames, choose_providers(everything_offline, settings), settings)
     assert footer_lines(offline)[1:] == [
         "30 s in 6 scenes · clips by offline shots-v1",
-        "Estimate: up to 0 credits ($0.00): 0 credits for 6 clips, 0 credits for first frames"]
+        "Estimate: up to 0 credits ($0.00): 0 credits for 6 clips, 0 credits for first frames",
+    ]
 
 
 def test_an_estimate_in_credits_and_dollars_says_both(tmp_path):
     scenes = [StoryboardScene(index=1, seconds=5, words="w", frame=tmp_path / "f.png", clip_usd=0.7)]
-    board = Storyboard(title="t", seconds=5, scenes=scenes, clip_provider="runware", clip_model="klingai:5@3",
-                       estimate_credits=5, estimate_usd=0.7)
+    board = Storyboard(
+        title="t",
+        seconds=5,
+        scenes=scenes,
+        clip_provider="runware",
+        clip_model="klingai:5@3",
+        estimate_credits=5,
+        estimate_usd=0.7,
+    )
     assert board.cost_line() == "up to 5 credits and $0.70 ($0.75): $0.70 for 1 clip, 5 credits for first frames"
     spoken = board.model_copy(update={"estimate_characters": 900})  # an ElevenLabs narration
     assert spoken.cost_line().endswith("5 credits for first frames; narration up to 900 characters")
@@ -128,10 +164,18 @@ def test_an_estimate_in_credits_and_dollars_says_both(tmp_path):
 
 def test_narration_billed_in_credits_is_counted_as_narration_not_first_frames(tmp_path):
     scenes = [StoryboardScene(index=1, seconds=5, words="w", frame=tmp_path / "f.png", clip_credits=25)]
-    board = Storyboard(title="t", seconds=5, scenes=scenes, clip_provider="runway", clip_model="gen4_turbo",
-                       estimate_credits=25 + 5 + 2, narration_credits=2)  # a Runway first frame and Runway's voice
-    assert board.cost_line() == ("up to 32 credits ($0.32): 25 credits for 1 clip, 5 credits for first frames; "
-                                 "narration up to 2 credits")
+    board = Storyboard(
+        title="t",
+        seconds=5,
+        scenes=scenes,
+        clip_provider="runway",
+        clip_model="gen4_turbo",
+        estimate_credits=25 + 5 + 2,
+        narration_credits=2,
+    )  # a Runway first frame and Runway's voice
+    assert board.cost_line() == (
+        "up to 32 credits ($0.32): 25 credits for 1 clip, 5 credits for first frames; narration up to 2 credits"
+    )
 
 
 def test_first_words():
@@ -148,8 +192,15 @@ def test_redo_scene_moves_one_scene_to_its_next_take_and_keeps_it(tmp_path):
     assert scene_takes(tmp_path, script) == [1, 2, 1]  # a later run keeps the redone take
     assert scene_takes(tmp_path, script, redo_scene=2) == [1, 3, 1]
 
-    other = script.model_copy(update={"scenes": [script.scenes[0], script.scenes[1].model_copy(
-        update={"first_frame_prompt": "another picture"}), script.scenes[2]]})
+    other = script.model_copy(
+        update={
+            "scenes": [
+                script.scenes[0],
+                script.scenes[1].model_copy(update={"first_frame_prompt": "another picture"}),
+                script.scenes[2],
+            ]
+        }
+    )
     assert scene_takes(tmp_path, other) == [1, 1, 1]  # a take belongs to the prompt it was drawn for
 
     with pytest.raises(ConfigError, match="--redo-scene 4: this Short has scenes 1 to 3"):
@@ -169,4 +220,3 @@ def test_a_new_take_draws_the_scene_again_and_take_one_keeps_its_old_seed(tmp_pa
     assert second.take == 2 and second.seed != first.seed and second.path != first.path
     assert first.path.read_bytes() != second.path.read_bytes()
     assert make_first_frame(scene, "flat", tiny, OfflineImageMaker(), store, take=2) == second  # stable
-

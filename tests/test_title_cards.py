@@ -8,14 +8,26 @@ from PIL import Image, ImageFont
 
 from pipeline import AssetStore, Scene, ShortRequest, VideoFormat, make_first_frame
 from pipeline.providers.offline.image import OfflineImageMaker
-from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.providers.offline.pictograms import FALLBACKS, PICTOGRAMS, emoji_font, pick_pictogram
+from pipeline.providers.offline.script import OfflineScriptWriter
+from pipeline.providers.offline.title_card import (
+    PICTO_R,
+    PICTO_Y,
+    TEXT_BOTTOM,
+    TEXT_TOP,
+    draw_title_card,
+    key_phrase,
+    plan_title_card,
+)
 from pipeline.render.fonts import runs
-from pipeline.providers.offline.title_card import PICTO_R, PICTO_Y, TEXT_BOTTOM, TEXT_TOP, draw_title_card, key_phrase, plan_title_card
 
-OCTOPUS = Scene(index=1, narration="An octopus can change its colour in less than a second.",
-                first_frame_prompt="Close-up of an octopus blending into a coral reef", motion_prompt="slow push in",
-                seconds=5)
+OCTOPUS = Scene(
+    index=1,
+    narration="An octopus can change its colour in less than a second.",
+    first_frame_prompt="Close-up of an octopus blending into a coral reef",
+    motion_prompt="slow push in",
+    seconds=5,
+)
 BIG = VideoFormat(width=720, height=1280, fps=24)
 
 
@@ -25,7 +37,7 @@ def pixels(image: Image.Image) -> np.ndarray:
 
 def text_band(a: np.ndarray) -> np.ndarray:
     h = a.shape[0]
-    return a[int(TEXT_TOP * h):int(TEXT_BOTTOM * h)]
+    return a[int(TEXT_TOP * h) : int(TEXT_BOTTOM * h)]
 
 
 def disc(a: np.ndarray) -> np.ndarray:
@@ -64,8 +76,13 @@ def test_the_first_frame_shows_the_key_phrase_and_a_pictogram(fmt, tiny, tmp_pat
 
 
 def test_cards_are_the_same_for_the_same_scene_and_differ_between_scenes(tiny, tmp_path):
-    scene_two = OCTOPUS.model_copy(update={"index": 2, "narration": "It has three hearts and blue blood.",
-                                           "first_frame_prompt": "An octopus heart pumping blue blood"})
+    scene_two = OCTOPUS.model_copy(
+        update={
+            "index": 2,
+            "narration": "It has three hearts and blue blood.",
+            "first_frame_prompt": "An octopus heart pumping blue blood",
+        }
+    )
     one, again = plan_title_card(OCTOPUS, "neon", 7), plan_title_card(OCTOPUS, "neon", 7)
     assert one == again and (pixels(draw_title_card(one, tiny)) == pixels(draw_title_card(again, tiny))).all()
     two = plan_title_card(scene_two, "neon", 7)
@@ -82,16 +99,36 @@ def test_a_new_narration_is_a_new_card_but_other_frames_keep_their_names(tiny, t
     assert make_first_frame(OCTOPUS, "neon", tiny, OfflineImageMaker(), store).path == first.path
 
 
-@pytest.mark.parametrize("narration, prompt, first, phrase", [
-    ("An octopus can change its colour in less than a second.", "Close-up of an octopus on a reef", True, "octopus"),
-    ("The Roman Empire built roads that still carry traffic today.", "An ancient Roman road at sunset", True,
-     "Roman Empire built roads"),
-    ("Honeybees dance to say where 3 kilometres away the flowers grow.", "A meadow at dawn", True, "3 kilometres"),
-    ("The mantis shrimp punches faster than a bullet.", "A mantis shrimp striking a snail shell", False,
-     "punches faster"),
-    ("That is octopus camouflage in a nutshell.", "illustration of octopus camouflage, scene 6", False,
-     "octopus camouflage"),  # nothing new worth a headline: the subject
-])
+@pytest.mark.parametrize(
+    "narration, prompt, first, phrase",
+    [
+        (
+            "An octopus can change its colour in less than a second.",
+            "Close-up of an octopus on a reef",
+            True,
+            "octopus",
+        ),
+        (
+            "The Roman Empire built roads that still carry traffic today.",
+            "An ancient Roman road at sunset",
+            True,
+            "Roman Empire built roads",
+        ),
+        ("Honeybees dance to say where 3 kilometres away the flowers grow.", "A meadow at dawn", True, "3 kilometres"),
+        (
+            "The mantis shrimp punches faster than a bullet.",
+            "A mantis shrimp striking a snail shell",
+            False,
+            "punches faster",
+        ),
+        (
+            "That is octopus camouflage in a nutshell.",
+            "illustration of octopus camouflage, scene 6",
+            False,
+            "octopus camouflage",
+        ),  # nothing new worth a headline: the subject
+    ],
+)
 def test_the_key_phrase_is_a_short_run_of_the_narrations_strongest_words(narration, prompt, first, phrase):
     assert key_phrase(narration, prompt, first=first) == phrase
 

@@ -9,11 +9,18 @@ import pytest
 from fakes.openai import BASE_URL, FakeOpenAI, serving
 
 from pipeline import ConfigError, ProviderError, Settings
-from pipeline.state.ledger import Ledger
 from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.providers.openai.script import OpenAIScriptWriter
+from pipeline.state.ledger import Ledger
 from pipeline.state.topics import (
-    add_topics, brainstorm_topics, next_topics, read_topics, record_failed, record_made, topic_statuses, topics_file,
+    add_topics,
+    brainstorm_topics,
+    next_topics,
+    read_topics,
+    record_failed,
+    record_made,
+    topic_statuses,
+    topics_file,
 )
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
@@ -31,8 +38,10 @@ def states(settings: Settings) -> dict[str, str]:
 def test_the_queue_is_a_file_a_person_can_edit(settings):
     path = topics_file(settings)
     path.parent.mkdir(parents=True)
-    path.write_text("# my channel's list\n\nOctopus camouflage\n  # indented comment\nC# in 30 seconds\n"
-                    "octopus   CAMOUFLAGE\n" + "x" * 201 + "\nWhy bees dance")  # no final newline
+    path.write_text(
+        "# my channel's list\n\nOctopus camouflage\n  # indented comment\nC# in 30 seconds\n"
+        "octopus   CAMOUFLAGE\n" + "x" * 201 + "\nWhy bees dance"
+    )  # no final newline
 
     assert read_topics(path) == ["Octopus camouflage", "C# in 30 seconds", "Why bees dance"]
     assert next_topics(settings, 2) == ["Octopus camouflage", "C# in 30 seconds"]

@@ -43,7 +43,8 @@ def test_offline_voices_without_a_system_espeak_ng(monkeypatch, tmp_path):
     result = CliRunner().invoke(app, ["voices", "--provider", "offline"])
     assert result.exit_code == 0 and result.output.splitlines()[1:] == [
         "  joe (en-US)  Piper; the default offline voice",
-        "  espeak-ng (about 100 languages)  eSpeak NG; its languages are listed when its binary is on PATH"]
+        "  espeak-ng (about 100 languages)  eSpeak NG; its languages are listed when its binary is on PATH",
+    ]
 
 
 def test_voices_of_one_provider_and_a_provider_that_cannot_list(online, monkeypatch):

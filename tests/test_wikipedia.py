@@ -16,7 +16,14 @@ from fakes.wikipedia import FILES, FakeWikipedia
 from PIL import Image
 
 from pipeline import (
-    Settings, ShortRequest, find_source, make_first_frame, open_store, scene_pictures, used_source, with_credits,
+    Settings,
+    ShortRequest,
+    find_source,
+    make_first_frame,
+    open_store,
+    scene_pictures,
+    used_source,
+    with_credits,
     write_script,
 )
 from pipeline.providers.offline.image import OfflineImageMaker
@@ -57,9 +64,11 @@ def test_the_best_article_is_found_with_its_revision_licence_and_only_free_pictu
     # The lead picture first; the non-free logo, the CC BY-NC photo and the SVG map are never taken.
     assert [(p.file, p.licence, p.author, p.lead) for p in source.pictures] == [
         ("File:Octopus2.jpg", "CC BY-SA 3.0", "Jane Diver", True),
-        ("File:Octopus camouflage.jpg", "Public domain", "NOAA", False)]
-    assert all(p.path.is_file() and p.page.startswith("https://commons.wikimedia.org/wiki/File:")
-               for p in source.pictures)
+        ("File:Octopus camouflage.jpg", "Public domain", "NOAA", False),
+    ]
+    assert all(
+        p.path.is_file() and p.page.startswith("https://commons.wikimedia.org/wiki/File:") for p in source.pictures
+    )
     downloads = [r["path"] for r in wikipedia.requests if r["path"].startswith("/upload/")]
     assert downloads == ["/upload/Octopus2.jpg", "/upload/Octopus%20camouflage.jpg"]
     assert len(api_calls(wikipedia)) == 3  # search, article, image info
@@ -82,8 +91,9 @@ def test_a_disambiguation_page_is_skipped_and_french_is_asked_of_the_french_wiki
 def test_no_article_unreachable_or_no_source_is_one_line_and_none(wikipedia, monkeypatch, caplog):
     with caplog.at_level(logging.INFO, logger="shorts"):
         assert source_for(ShortRequest(topic="quasar jets")) is None
-    assert caplog.messages == ["  no source: en Wikipedia has no article for 'quasar jets', so the script uses no "
-                               "article"]
+    assert caplog.messages == [
+        "  no source: en Wikipedia has no article for 'quasar jets', so the script uses no article"
+    ]
 
     asked = len(wikipedia.requests)
     caplog.clear()
@@ -109,8 +119,9 @@ def sentences_of(script) -> list[str]:
     return [s for scene in script.scenes for s in re.split(r"(?<=[.!?])\s+", scene.narration)]
 
 
-@pytest.mark.parametrize("request_", [OCTOPUS, PIEUVRE, OCTOPUS.model_copy(update={"seconds": 90})],
-                         ids=["en-30s", "fr-30s", "en-90s"])
+@pytest.mark.parametrize(
+    "request_", [OCTOPUS, PIEUVRE, OCTOPUS.model_copy(update={"seconds": 90})], ids=["en-30s", "fr-30s", "en-90s"]
+)
 def test_the_keyless_script_tells_the_articles_facts_plainly_once_each_at_the_shorts_pace(wikipedia, request_):
     source = source_for(request_, pictures=False)
     plan = plan_scenes(request_, PACE)
@@ -144,8 +155,9 @@ def test_an_openai_script_gets_the_articles_lead_to_keep_to(wikipedia):
     source = source_for(OCTOPUS, pictures=False)
     fake = FakeOpenAI()
     fake.chat.append(good_script())
-    writer = OpenAIScriptWriter(api_key="sk-fake-key-for-tests", base_url=BASE_URL, http_client=fake.client(),
-                                model="test-model")
+    writer = OpenAIScriptWriter(
+        api_key="sk-fake-key-for-tests", base_url=BASE_URL, http_client=fake.client(), model="test-model"
+    )
     request = OCTOPUS.model_copy(update={"seconds": 10, "scenes": 2})
     write_script(request, writer, plan_scenes(request), source)
 
@@ -163,18 +175,25 @@ def test_free_pictures_open_the_scenes_under_the_cards_phrase_and_are_credited(w
     assert picks[0].id == "File:Octopus2.jpg"  # the lead picture for the hook
     assert [p.id for p in picks if p] == ["File:Octopus2.jpg", "File:Octopus camouflage.jpg"]
     # A panorama 300 pixels high would have to grow 4x to fill a 720x1280 frame: its scene keeps the card.
-    panorama = source.model_copy(update={"pictures": [source.pictures[0], source.pictures[1].model_copy(
-        update={"height": 300})]})
-    assert [p and p.id for p in scene_pictures(panorama, script, Settings().video_format.model_copy(
-        update={"width": 720, "height": 1280}))] == ["File:Octopus2.jpg"] + [None] * 5
+    panorama = source.model_copy(
+        update={"pictures": [source.pictures[0], source.pictures[1].model_copy(update={"height": 300})]}
+    )
+    assert [
+        p and p.id
+        for p in scene_pictures(
+            panorama, script, Settings().video_format.model_copy(update={"width": 720, "height": 1280})
+        )
+    ] == ["File:Octopus2.jpg"] + [None] * 5
     settings = Settings()
-    frames = [make_first_frame(scene, OCTOPUS.style, tiny, OfflineImageMaker(), open_store(settings), footage=pick)
-              for scene, pick in zip(script.scenes, picks)]
-    for frame, pick in zip(frames, picks):
+    frames = [
+        make_first_frame(scene, OCTOPUS.style, tiny, OfflineImageMaker(), open_store(settings), footage=pick)
+        for scene, pick in zip(script.scenes, picks, strict=False)
+    ]
+    for frame, pick in zip(frames, picks, strict=False):
         with Image.open(frame.path) as image:
             corner = image.getpixel((4, tiny.height - 6))  # below the phrase: the picture as it is
         if pick:
-            assert all(abs(a - b) <= 12 for a, b in zip(corner, FILES[pick.id.split(":")[1]].colour))
+            assert all(abs(a - b) <= 12 for a, b in zip(corner, FILES[pick.id.split(":")[1]].colour, strict=False))
         else:
             assert corner not in [f.colour for f in FILES.values()]  # the designed card
     shown = used_source(source, picks)
@@ -183,11 +202,16 @@ def test_free_pictures_open_the_scenes_under_the_cards_phrase_and_are_credited(w
         "Sources:\nText: “Octopus”, Wikipedia (https://en.wikipedia.org/wiki/Octopus), CC BY-SA 4.0\n"
         "Picture: Octopus2.jpg by Jane Diver, CC BY-SA 3.0, https://commons.wikimedia.org/wiki/File:Octopus2.jpg\n"
         "Picture: Octopus camouflage.jpg by NOAA, Public domain, "
-        "https://commons.wikimedia.org/wiki/File:Octopus_camouflage.jpg")
+        "https://commons.wikimedia.org/wiki/File:Octopus_camouflage.jpg"
+    )
 
 
 def test_an_unknown_source_is_one_sentence_and_exit_code_2():
-    result = subprocess.run([str(Path(sys.executable).parent / "shorts"), "make", "octopus", "--source", "encarta"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "shorts"), "make", "octopus", "--source", "encarta"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == "shorts: --source must be wikipedia or none (got 'encarta')."

@@ -8,16 +8,16 @@ A 403 whose reason is a rate limit is retried, as google-api-python-client's own
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httplib2
 import pytest
+from fakes.youtube import ACCESS_TOKEN, FakeYouTube
 from google.oauth2.credentials import Credentials
 
-from fakes.youtube import ACCESS_TOKEN, FakeYouTube
-from pipeline.publish.youtube_auth import SCOPES
 from pipeline import ProviderError
+from pipeline.publish.youtube_auth import SCOPES
 from pipeline.publish.youtube_upload import processing_status, upload_video, youtube_client
 
 CHUNK = 256 * 1024
@@ -32,15 +32,17 @@ def video(tmp_path) -> Path:
 
 
 def _client(youtube: FakeYouTube, timeout: float = 30):
-    credentials = Credentials(token=ACCESS_TOKEN, scopes=list(SCOPES),
-                              expiry=datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=1))
+    credentials = Credentials(
+        token=ACCESS_TOKEN, scopes=list(SCOPES), expiry=datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1)
+    )
     return youtube_client(credentials, httplib2.Http(timeout=timeout), youtube.url)
 
 
 def test_a_video_of_several_chunks_is_uploaded_whole(youtube, video):
     sessions = []
-    made = upload_video(_client(youtube), video, BODY, on_session=sessions.append, chunksize=CHUNK,
-                        sleep=lambda s: None)
+    made = upload_video(
+        _client(youtube), video, BODY, on_session=sessions.append, chunksize=CHUNK, sleep=lambda s: None
+    )
     assert made["id"] == "fakeVid001" and youtube.inserts == 1
     assert bytes(youtube.sessions["s1"].data) == video.read_bytes()
     assert [m for m, _ in youtube.requests] == ["POST", "PUT", "PUT", "PUT"]
@@ -67,8 +69,15 @@ def test_a_session_from_an_earlier_run_is_resumed_not_started_again(youtube, vid
     youtube.stall_after = 100_000
     sessions = []
     with pytest.raises(Exception):
-        upload_video(_client(youtube, timeout=1), video, BODY, on_session=sessions.append, chunksize=CHUNK,
-                     max_tries=1, sleep=lambda s: None)
+        upload_video(
+            _client(youtube, timeout=1),
+            video,
+            BODY,
+            on_session=sessions.append,
+            chunksize=CHUNK,
+            max_tries=1,
+            sleep=lambda s: None,
+        )
     youtube.release()
     made = upload_video(first, video, BODY, session_uri=sessions[0], chunksize=CHUNK, sleep=lambda s: None)
     assert made["id"] == "fakeVid001" and youtube.inserts == 1

@@ -1,32 +1,52 @@
 """YouTube metadata from the script: every limit is met (fixed with a warning) or refused before any upload."""
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from pipeline import ConfigError, Scene, Script
 from pipeline.publish.youtube_metadata import (
-    DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, build_metadata, cut_text, fit_tags, tags_length,
+    DESCRIPTION_MAX_BYTES,
+    TAGS_MAX_CHARS,
+    build_metadata,
+    cut_text,
+    fit_tags,
+    tags_length,
 )
 
-NOW = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
-SCENE = Scene(index=1, narration="Octopuses see with their skin.", first_frame_prompt="an octopus on coral",
-              motion_prompt="slow push in", seconds=5)
+NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+SCENE = Scene(
+    index=1,
+    narration="Octopuses see with their skin.",
+    first_frame_prompt="an octopus on coral",
+    motion_prompt="slow push in",
+    seconds=5,
+)
 
 
 def script(**changes) -> Script:
-    values = dict(title="Octopus camouflage", description="How octopuses vanish.", tags=["octopus", "ocean life"],
-                  hook="Blink and it is gone.", scenes=[SCENE])
+    values = dict(
+        title="Octopus camouflage",
+        description="How octopuses vanish.",
+        tags=["octopus", "ocean life"],
+        hook="Blink and it is gone.",
+        scenes=[SCENE],
+    )
     return Script.model_construct(**{**values, **changes})  # model_construct: scripts the model itself would refuse
 
 
 def test_a_plain_script_becomes_the_exact_body():
     body = build_metadata(script(), "en", now=NOW).body()
     assert body == {
-        "snippet": {"title": "Octopus camouflage", "description": "How octopuses vanish.",
-                    "tags": ["octopus", "ocean life"], "categoryId": "22",
-                    "defaultLanguage": "en", "defaultAudioLanguage": "en"},
+        "snippet": {
+            "title": "Octopus camouflage",
+            "description": "How octopuses vanish.",
+            "tags": ["octopus", "ocean life"],
+            "categoryId": "22",
+            "defaultLanguage": "en",
+            "defaultAudioLanguage": "en",
+        },
         "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False, "containsSyntheticMedia": True},
     }
 
@@ -34,16 +54,23 @@ def test_a_plain_script_becomes_the_exact_body():
 def test_a_schedule_is_sent_in_utc():
     at = datetime(2030, 1, 2, 18, 30, tzinfo=timezone(timedelta(hours=2)))
     body = build_metadata(script(), "pt-BR", category_id="27", publish_at=at, made_for_kids=True, now=NOW).body()
-    assert body["status"] == {"privacyStatus": "private", "publishAt": "2030-01-02T16:30:00Z",
-                              "selfDeclaredMadeForKids": True, "containsSyntheticMedia": True}
+    assert body["status"] == {
+        "privacyStatus": "private",
+        "publishAt": "2030-01-02T16:30:00Z",
+        "selfDeclaredMadeForKids": True,
+        "containsSyntheticMedia": True,
+    }
     assert body["snippet"]["categoryId"] == "27" and body["snippet"]["defaultLanguage"] == "pt-BR"
 
 
-@pytest.mark.parametrize(("privacy", "at", "expected"), [
-    ("private", NOW - timedelta(minutes=1), "is in the past; set a future time"),
-    ("public", NOW + timedelta(days=1), "needs SHORTS_YOUTUBE_PRIVACY=private (it is public)"),
-    ("private", datetime(2030, 2, 1), "has no time zone"),
-])
+@pytest.mark.parametrize(
+    ("privacy", "at", "expected"),
+    [
+        ("private", NOW - timedelta(minutes=1), "is in the past; set a future time"),
+        ("public", NOW + timedelta(days=1), "needs SHORTS_YOUTUBE_PRIVACY=private (it is public)"),
+        ("private", datetime(2030, 2, 1), "has no time zone"),
+    ],
+)
 def test_a_bad_schedule_is_refused_in_one_sentence(privacy, at, expected):
     with pytest.raises(ConfigError) as caught:
         build_metadata(script(), "en", privacy=privacy, publish_at=at, now=NOW)

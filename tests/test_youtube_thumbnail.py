@@ -8,18 +8,30 @@ import logging
 from pathlib import Path
 
 import pytest
+from fakes.youtube import FakeYouTube, render_video
 from PIL import Image
 
-from fakes.youtube import FakeYouTube, render_video
 from pipeline import Scene, Script, Settings, ShortRequest, file_digest, publish
 from pipeline.publish.youtube_limits import THUMBNAIL_MAX_BYTES
 from pipeline.publish.youtube_thumbnail import make_thumbnail
 from pipeline.state.ledger import Ledger
 
 SCRIPT = Script(
-    title="How octopuses vanish in plain sight", description="Camouflage.", tags=["octopus"], hook="Gone.",
-    scenes=[Scene(index=i, narration="Octopuses see with their skin.", first_frame_prompt="an octopus",
-                  motion_prompt="slow push in", seconds=5) for i in (1, 2)])
+    title="How octopuses vanish in plain sight",
+    description="Camouflage.",
+    tags=["octopus"],
+    hook="Gone.",
+    scenes=[
+        Scene(
+            index=i,
+            narration="Octopuses see with their skin.",
+            first_frame_prompt="an octopus",
+            motion_prompt="slow push in",
+            seconds=5,
+        )
+        for i in (1, 2)
+    ],
+)
 REQUEST = ShortRequest(topic="octopus camouflage", upload=True)
 RED, BLUE = (220, 30, 30), (30, 30, 220)
 
@@ -71,15 +83,29 @@ def test_the_thumbnail_is_set_once_the_video_is_processed_and_never_again(out_di
     assert len(youtube.thumbnails) == 1
 
 
-@pytest.mark.parametrize(("status", "reason", "times", "warning"), [
-    (403, "forbidden", 1, "YouTube refused the thumbnail (HTTP 403 forbidden), as it does for a channel not allowed "
-                          "custom thumbnails; verify the channel at youtube.com/verify or set "
-                          "SHORTS_YOUTUBE_THUMBNAIL=false, and the Short itself is up."),
-    (500, "backendError", 5, "YouTube did not take the thumbnail (HTTP 500 backendError); the Short is up without "
-                             "it, and rerunning the same command tries again."),
-])
-def test_a_thumbnail_failure_only_warns_and_a_rerun_sets_it(out_dir, youtube, youtube_settings, caplog, status, reason,
-                                                            times, warning):
+@pytest.mark.parametrize(
+    ("status", "reason", "times", "warning"),
+    [
+        (
+            403,
+            "forbidden",
+            1,
+            "YouTube refused the thumbnail (HTTP 403 forbidden), as it does for a channel not allowed "
+            "custom thumbnails; verify the channel at youtube.com/verify or set "
+            "SHORTS_YOUTUBE_THUMBNAIL=false, and the Short itself is up.",
+        ),
+        (
+            500,
+            "backendError",
+            5,
+            "YouTube did not take the thumbnail (HTTP 500 backendError); the Short is up without "
+            "it, and rerunning the same command tries again.",
+        ),
+    ],
+)
+def test_a_thumbnail_failure_only_warns_and_a_rerun_sets_it(
+    out_dir, youtube, youtube_settings, caplog, status, reason, times, warning
+):
     youtube.fail("thumbnail", status, reason, times=times)
     sleeps: list[float] = []
     with caplog.at_level(logging.WARNING, logger="shorts"):
@@ -120,8 +146,10 @@ def test_processing_that_takes_too_long_leaves_the_thumbnail_to_a_rerun(out_dir,
     with caplog.at_level(logging.WARNING, logger="shorts"):
         publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
     assert sum(sleeps) == 300 and youtube.lists["fakeVid001"] == len(sleeps) + 1 and youtube.thumbnails == []
-    assert ("YouTube had not finished processing the Short after 300 s, so its thumbnail is not set yet; rerun the "
-            "same command later to set it (nothing is uploaded again).") in caplog.text
+    assert (
+        "YouTube had not finished processing the Short after 300 s, so its thumbnail is not set yet; rerun the "
+        "same command later to set it (nothing is uploaded again)."
+    ) in caplog.text
 
     youtube.processing_polls = 0
     publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)

@@ -4,34 +4,49 @@ import json
 import logging
 import shutil
 import urllib.parse
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fakes.youtube import render_video
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.http import HttpMockSequence
 
-from fakes.youtube import render_video
 from pipeline import ConfigError, ProviderError, Published, Scene, Script, Settings, ShortRequest, file_digest, publish
-from pipeline.state.ledger import Ledger
 from pipeline.publish.step import publish_to_youtube
 from pipeline.publish.youtube_auth import SCOPES, save_token, token_path
 from pipeline.publish.youtube_upload import upload_video
+from pipeline.state.ledger import Ledger
 
 SESSION = "https://youtube.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&upload_id=session-1"
 SESSION_2 = "https://youtube.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&upload_id=session-2"
 CHUNK = 256 * 1024
 SIZE = CHUNK + 1000  # two chunks: a resume point in between
 SCRIPT = Script(
-    title="Octopus camouflage", description="How octopuses vanish in plain sight.", tags=["octopus", "ocean life"],
+    title="Octopus camouflage",
+    description="How octopuses vanish in plain sight.",
+    tags=["octopus", "ocean life"],
     hook="Blink and it is gone.",
-    scenes=[Scene(index=1, narration="Octopuses see with their skin.", first_frame_prompt="an octopus on coral",
-                  motion_prompt="slow push in", seconds=5)])
+    scenes=[
+        Scene(
+            index=1,
+            narration="Octopuses see with their skin.",
+            first_frame_prompt="an octopus on coral",
+            motion_prompt="slow push in",
+            seconds=5,
+        )
+    ],
+)
 EXPECTED_BODY = {
-    "snippet": {"title": "Octopus camouflage", "description": "How octopuses vanish in plain sight.",
-                "tags": ["octopus", "ocean life"], "categoryId": "22",
-                "defaultLanguage": "en", "defaultAudioLanguage": "en"},
+    "snippet": {
+        "title": "Octopus camouflage",
+        "description": "How octopuses vanish in plain sight.",
+        "tags": ["octopus", "ocean life"],
+        "categoryId": "22",
+        "defaultLanguage": "en",
+        "defaultAudioLanguage": "en",
+    },
     "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False, "containsSyntheticMedia": True},
 }
 
@@ -49,12 +64,31 @@ def partial(last_byte: int) -> tuple[dict, bytes]:
 
 
 def failed(status: int, reason: str = "backendError") -> tuple[dict, str]:
-    return {"status": str(status)}, json.dumps({"error": {"code": status, "message": f"It went wrong ({reason}).",
-                                                          "errors": [{"reason": reason, "domain": "youtube"}]}})
+    return {"status": str(status)}, json.dumps(
+        {
+            "error": {
+                "code": status,
+                "message": f"It went wrong ({reason}).",
+                "errors": [{"reason": reason, "domain": "youtube"}],
+            }
+        }
+    )
 
 
-LISTED = ({"status": "200"}, json.dumps({"items": [{"id": "vid123", "status": {"uploadStatus": "uploaded"},
-                                                    "processingDetails": {"processingStatus": "processing"}}]}))
+LISTED = (
+    {"status": "200"},
+    json.dumps(
+        {
+            "items": [
+                {
+                    "id": "vid123",
+                    "status": {"uploadStatus": "uploaded"},
+                    "processingDetails": {"processingStatus": "processing"},
+                }
+            ]
+        }
+    ),
+)
 
 
 @pytest.fixture
@@ -64,9 +98,15 @@ def settings() -> Settings:
 
 @pytest.fixture
 def token(settings) -> Path:
-    creds = Credentials(token="access-1", refresh_token="refresh-1", token_uri="https://oauth2.googleapis.com/token",
-                        client_id="cid", client_secret="shh", scopes=list(SCOPES),
-                        expiry=datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=1))
+    creds = Credentials(
+        token="access-1",
+        refresh_token="refresh-1",
+        token_uri="https://oauth2.googleapis.com/token",
+        client_id="cid",
+        client_secret="shh",
+        scopes=list(SCOPES),
+        expiry=datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1),
+    )
     path = token_path(settings.home_dir, "main")
     save_token(creds, path)
     return path
@@ -92,8 +132,9 @@ def sleeps() -> list[float]:
 
 
 def upload(out_dir, settings, http, sleeps, **kwargs) -> Published:
-    return publish_to_youtube(out_dir / "final.mp4", SCRIPT, "en", settings, "main", http=http,
-                              sleep=sleeps.append, **kwargs)
+    return publish_to_youtube(
+        out_dir / "final.mp4", SCRIPT, "en", settings, "main", http=http, sleep=sleeps.append, **kwargs
+    )
 
 
 def sent(http: HttpMockSequence) -> list[tuple[str, str]]:
@@ -108,8 +149,12 @@ def test_the_upload_sends_exactly_the_expected_snippet_and_status(out_dir, setti
     http = HttpMockSequence([started(), stored(), LISTED])
     published = upload(out_dir, settings, http, sleeps)
 
-    assert published == Published(destination="youtube", location="https://youtube.com/shorts/vid123",
-                                  youtube_id="vid123", youtube_url="https://youtube.com/shorts/vid123")
+    assert published == Published(
+        destination="youtube",
+        location="https://youtube.com/shorts/vid123",
+        youtube_id="vid123",
+        youtube_url="https://youtube.com/shorts/vid123",
+    )
     uri, method, body, headers = http.request_sequence[0]
     assert method == "POST" and uri.startswith("https://youtube.googleapis.com/upload/youtube/v3/videos?")
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(uri).query)
@@ -128,8 +173,8 @@ def test_a_503_is_retried_and_the_upload_resumes_where_the_server_stopped(out_di
 
     assert published.youtube_id == "vid123"
     assert [m for m, _ in sent(http)] == ["POST", "PUT", "PUT", "PUT", "GET"]
-    assert content_range(http, 1) == f"bytes 0-{CHUNK - 1}/{SIZE}"   # refused with 503
-    assert content_range(http, 2) == f"bytes */{SIZE}"                # how much do you have?
+    assert content_range(http, 1) == f"bytes 0-{CHUNK - 1}/{SIZE}"  # refused with 503
+    assert content_range(http, 2) == f"bytes */{SIZE}"  # how much do you have?
     assert content_range(http, 3) == f"bytes {CHUNK}-{SIZE - 1}/{SIZE}"  # only the rest is sent
     assert len(sleeps) == 1 and 0 <= sleeps[0] <= 2  # backoff with jitter, no real waiting in tests
 
@@ -151,15 +196,27 @@ def test_a_dropped_connection_is_retried_and_resumed(out_dir, settings, token, s
     assert content_range(http, 2) == f"bytes */{SIZE}" and len(sleeps) == 1
 
 
-@pytest.mark.parametrize(("response", "expected"), [
-    (failed(403, "quotaExceeded"), "YouTube's daily upload quota for this Google Cloud project is used up; the "
-                                   "Short is kept, so rerun the same command after midnight Pacific time to "
-                                   "upload it."),
-    (failed(400, "uploadLimitExceeded"), "This YouTube channel has reached its upload limit for now; the Short is "
-                                         "kept, so rerun the same command in a few hours to upload it."),
-    (failed(400, "invalidCategoryId"), "YouTube refused the upload (400 invalidCategoryId): It went wrong "
-                                       "(invalidCategoryId); nothing was published, fix the cause and rerun."),
-])
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (
+            failed(403, "quotaExceeded"),
+            "YouTube's daily upload quota for this Google Cloud project is used up; the "
+            "Short is kept, so rerun the same command after midnight Pacific time to "
+            "upload it.",
+        ),
+        (
+            failed(400, "uploadLimitExceeded"),
+            "This YouTube channel has reached its upload limit for now; the Short is "
+            "kept, so rerun the same command in a few hours to upload it.",
+        ),
+        (
+            failed(400, "invalidCategoryId"),
+            "YouTube refused the upload (400 invalidCategoryId): It went wrong "
+            "(invalidCategoryId); nothing was published, fix the cause and rerun.",
+        ),
+    ],
+)
 def test_a_refusal_is_one_sentence_and_is_not_retried(out_dir, settings, token, sleeps, response, expected):
     http = HttpMockSequence([response])
     with pytest.raises(ProviderError) as caught:
@@ -185,7 +242,9 @@ def test_the_second_run_uploads_nothing_and_returns_the_existing_link(out_dir, s
 
 def test_an_interrupted_upload_resumes_its_session_in_the_next_run(out_dir, settings, token, sleeps):
     first = HttpMockSequence([started(), *[failed(503)] * 10])
-    with pytest.raises(ProviderError, match=r"failed 10 times in a row \(HTTP 503 backendError\); rerun later and it resumes"):
+    with pytest.raises(
+        ProviderError, match=r"failed 10 times in a row \(HTTP 503 backendError\); rerun later and it resumes"
+    ):
         upload(out_dir, settings, first, sleeps, chunksize=CHUNK)
     assert len(first.request_sequence) == 11 and len(sleeps) == 9
     assert sleeps[-1] <= 60
@@ -206,7 +265,7 @@ def test_an_expired_session_is_replaced_by_a_new_one(out_dir, settings, token, s
 
 
 def test_bad_metadata_settings_are_refused_before_any_request(out_dir, token, sleeps):
-    past = Settings(youtube_publish_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    past = Settings(youtube_publish_at=datetime.now(UTC) - timedelta(hours=1))
     http = HttpMockSequence([])
     with pytest.raises(ConfigError, match="is in the past"):
         upload(out_dir, past, http, sleeps)
@@ -230,8 +289,9 @@ def test_without_upload_or_without_a_token_the_outbox_is_used(out_dir, settings,
     plain = publish(out_dir, SCRIPT, ShortRequest(topic="octopus"), settings, http=http)
     assert plain.destination == "outbox" and Path(plain.location, "final.mp4").is_file()
     with caplog.at_level(logging.WARNING, logger="shorts"):
-        asked = publish(out_dir, SCRIPT, ShortRequest(topic="octopus", upload=True, channel="travel"), settings,
-                        http=http)
+        asked = publish(
+            out_dir, SCRIPT, ShortRequest(topic="octopus", upload=True, channel="travel"), settings, http=http
+        )
     assert asked == plain and http.request_sequence == []
     assert "no YouTube token for channel 'travel'" in caplog.text and "--channel travel" in caplog.text
 

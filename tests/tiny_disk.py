@@ -17,8 +17,9 @@ def tiny_disk(folder: Path, size: str = "64k", read_only: bool = False) -> Itera
     folder.mkdir(parents=True, exist_ok=True)
     options = f"size={size},mode=0755" + (",ro" if read_only else "")
     try:
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
-                                 capture_output=True, text=True)
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, text=True
+        )
     except FileNotFoundError:
         pytest.skip("no mount command to make a full disk with")
     if mounted.returncode:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import sys
@@ -21,10 +22,8 @@ def _end_without_teardown() -> None:
         return  # main() called in-process (tests), or a crash: the usual exit
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`shorts ... | head`) or stream
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`shorts ... | head`) or stream
-            pass
     os._exit(_EXIT_CODE[0])
 
 

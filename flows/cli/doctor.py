@@ -6,9 +6,18 @@ import typer
 
 from flows.cli.errors import one_line_errors
 from pipeline import (
-    Settings, ShortRequest, ShortsError, choose_providers, describe_ollama, describe_platform, has_youtube_token,
+    Settings,
+    ShortRequest,
+    ShortsError,
+    choose_providers,
+    describe_ollama,
+    describe_platform,
+    has_youtube_token,
     offline_voices,
-    open_ledger, open_store, package_version, runway_account,
+    open_ledger,
+    open_store,
+    package_version,
+    runway_account,
 )
 
 
@@ -36,11 +45,15 @@ def doctor() -> None:
             problems += 1
             typer.echo(f"Runway: {exc}")
         else:
-            typer.echo(f"Runway: key accepted; {account.credit_balance} credits, monthly spend cap "
-                       f"{account.max_monthly_credit_spend}")
+            typer.echo(
+                f"Runway: key accepted; {account.credit_balance} credits, monthly spend cap "
+                f"{account.max_monthly_credit_spend}"
+            )
             for model, limit in sorted(account.max_concurrent.items()):
-                typer.echo(f"  {model}: {limit} at once, {account.used_today.get(model, 0)} of "
-                           f"{account.max_daily.get(model)} today")
+                typer.echo(
+                    f"  {model}: {limit} at once, {account.used_today.get(model, 0)} of "
+                    f"{account.max_daily.get(model)} today"
+                )
     else:
         typer.echo("Runway: no RUNWAYML_API_SECRET set")
     typer.echo(stock_line(settings))
@@ -48,8 +61,10 @@ def doctor() -> None:
         problems += _check_openai_models(settings)
     channel = settings.youtube_channel
     authorised = has_youtube_token(settings.home_dir, channel)
-    typer.echo(f"YouTube channel {channel!r}: " + ("authorised" if authorised else
-                                                    f"not authorised (run `shorts auth youtube --channel {channel}`)"))
+    typer.echo(
+        f"YouTube channel {channel!r}: "
+        + ("authorised" if authorised else f"not authorised (run `shorts auth youtube --channel {channel}`)")
+    )
     problems += _platform_lines(settings)
     if problems:
         raise typer.Exit(1)
@@ -69,13 +84,18 @@ def _platform_lines(settings: Settings) -> int:
 
 def stock_line(settings: Settings) -> str:
     """Which free stock-footage sources have a key, and what they ask of the Short."""
-    keyed = [name for name, var in (("Pexels", "PEXELS_API_KEY"), ("Pixabay", "PIXABAY_API_KEY"))
-             if settings.has_key(var)]
+    keyed = [
+        name for name, var in (("Pexels", "PEXELS_API_KEY"), ("Pixabay", "PIXABAY_API_KEY")) if settings.has_key(var)
+    ]
     if not keyed:
-        return ("Stock footage: no PEXELS_API_KEY or PIXABAY_API_KEY set (free keys: https://www.pexels.com/api/, "
-                "https://pixabay.com/api/docs/)")
-    return (f"Stock footage: {' and '.join(keyed)} key set (--video {keyed[0].lower()}); each clip's author and link "
-            "go in the manifest and the YouTube description")
+        return (
+            "Stock footage: no PEXELS_API_KEY or PIXABAY_API_KEY set (free keys: https://www.pexels.com/api/, "
+            "https://pixabay.com/api/docs/)"
+        )
+    return (
+        f"Stock footage: {' and '.join(keyed)} key set (--video {keyed[0].lower()}); each clip's author and link "
+        "go in the manifest and the YouTube description"
+    )
 
 
 def _fonts_line() -> str:
@@ -97,21 +117,27 @@ def _voice_lines(settings: Settings) -> int:
             narrator = ElevenLabsNarrator.from_settings(settings)
             count = len(narrator.voices())  # the free voice list proves the key
             narrator.voice_id(settings.elevenlabs_voice)  # and a voice given by name is in it
-            typer.echo(f"ElevenLabs: key accepted, {count} voices; voice {settings.elevenlabs_voice}, model "
-                       f"{settings.elevenlabs_model}"
-                       f"; up to {settings.max_characters_per_short:g} characters a Short, "
-                       f"{settings.max_characters_per_day:g} a day")
+            typer.echo(
+                f"ElevenLabs: key accepted, {count} voices; voice {settings.elevenlabs_voice}, model "
+                f"{settings.elevenlabs_model}"
+                f"; up to {settings.max_characters_per_short:g} characters a Short, "
+                f"{settings.max_characters_per_day:g} a day"
+            )
         except ShortsError as exc:
             problems += 1
             typer.echo(f"ElevenLabs: {exc}")
     else:
         typer.echo("ElevenLabs: no ELEVENLABS_API_KEY set (a paid voice with exact word timings)")
     keyed = "key set" if settings.has_key("OPENAI_API_KEY") else "no OPENAI_API_KEY set"
-    typer.echo(f"OpenAI speech: {keyed}; ends {SPEECH_ENDS}, when OpenAI shuts its speech models down: `auto` no "
-               "longer picks it (--voice openai until then), use --voice elevenlabs, --voice runway, --voice edge or "
-               "--voice offline")
-    typer.echo("Edge voices: free and keyless, online, only when asked for (--voice edge); `shorts voices --provider "
-               "edge` lists them")
+    typer.echo(
+        f"OpenAI speech: {keyed}; ends {SPEECH_ENDS}, when OpenAI shuts its speech models down: `auto` no "
+        "longer picks it (--voice openai until then), use --voice elevenlabs, --voice runway, --voice edge or "
+        "--voice offline"
+    )
+    typer.echo(
+        "Edge voices: free and keyless, online, only when asked for (--voice edge); `shorts voices --provider "
+        "edge` lists them"
+    )
     return problems
 
 
@@ -128,8 +154,10 @@ def _check_openai_models(settings: Settings) -> int:
     for name, date in shutdowns.items():
         model, variable = getattr(settings, name), f"SHORTS_{name.upper()}"
         if date:
-            typer.echo(f"  warning: {model} shuts down on {date} (announced by OpenAI); set {variable} to a model "
-                       "with no shutdown date before then")
+            typer.echo(
+                f"  warning: {model} shuts down on {date} (announced by OpenAI); set {variable} to a model "
+                "with no shutdown date before then"
+            )
         elif date == "":
             typer.echo(f"  warning: the server does not list {model}; check {variable}")
     return 0
@@ -155,6 +183,8 @@ def _shared_state(settings: Settings) -> int:
             typer.echo(f"assets: {exc}")
         except Exception as exc:  # any other S3 failure (credentials, endpoint) is worth one line, not a traceback
             problems += 1
-            typer.echo(f"assets: cannot reach {settings.store_url} ({type(exc).__name__}); check the AWS variables "
-                       "and the bucket.")
+            typer.echo(
+                f"assets: cannot reach {settings.store_url} ({type(exc).__name__}); check the AWS variables "
+                "and the bucket."
+            )
     return problems

@@ -22,10 +22,20 @@ from pipeline import ConfigError, Settings, ShortRequest, ShortsError, disk_erro
 
 log = logging.getLogger("shorts")
 
-FLAG_NAMES = {"seconds": "--seconds", "scenes": "--scenes", "topic": "TOPIC", "voice": "--voice-name",
-              "style": "--style", "language": "--language", "script_provider": "--script",
-              "image_provider": "--image", "video_provider": "--video", "voice_provider": "--voice",
-              "channel": "--channel", "music": "--music"}
+FLAG_NAMES = {
+    "seconds": "--seconds",
+    "scenes": "--scenes",
+    "topic": "TOPIC",
+    "voice": "--voice-name",
+    "style": "--style",
+    "language": "--language",
+    "script_provider": "--script",
+    "image_provider": "--image",
+    "video_provider": "--video",
+    "voice_provider": "--voice",
+    "channel": "--channel",
+    "music": "--music",
+}
 
 
 _INTERRUPTED = threading.Event()  # Ctrl-C was pressed during this command
@@ -40,8 +50,10 @@ def notice_ctrl_c() -> None:
     """Remember a Ctrl-C, so that whatever it turns into on its way out (Prefect can make it "Task run is not set")
     still ends as an interruption: exit 130, not a failed step."""
     _INTERRUPTED.clear()  # a new command (tests run several in one process)
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is \
-            signal.default_int_handler:
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ):
         signal.signal(signal.SIGINT, _on_ctrl_c)
 
 
@@ -52,8 +64,14 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 @contextmanager
-def one_line_errors(code: int = 1, *, config_code: int | None = None, interrupted: str = "Interrupted.",
-                    name_step: bool = False, prefect: bool = False) -> Iterator[None]:
+def one_line_errors(
+    code: int = 1,
+    *,
+    config_code: int | None = None,
+    interrupted: str = "Interrupted.",
+    name_step: bool = False,
+    prefect: bool = False,
+) -> Iterator[None]:
     """Run the block; our errors exit with `code` (a ConfigError with `config_code`, when given), Ctrl-C with 130.
 
     `name_step` starts the line with the step that failed; `prefect` also turns any other exception (Prefect itself
@@ -83,8 +101,9 @@ def one_line_errors(code: int = 1, *, config_code: int | None = None, interrupte
         fail(message, code=config_code if config_code is not None and isinstance(exc, ConfigError) else code)
     except OSError as exc:  # a folder we must write in (SHORTS_HOME, the output) refuses: say which, in one line
         _reraise_when_debugging()
-        error = disk_error(exc) or ConfigError(f"Cannot use {exc.filename or 'a file'} ({exc.strerror or exc}); "
-                                               "check SHORTS_HOME and --out, then rerun.")
+        error = disk_error(exc) or ConfigError(
+            f"Cannot use {exc.filename or 'a file'} ({exc.strerror or exc}); check SHORTS_HOME and --out, then rerun."
+        )
         fail(str(error), code=config_code if config_code is not None else code)
     except Exception as exc:
         if not prefect:

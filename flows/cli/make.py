@@ -8,14 +8,24 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from flows.cli.errors import fail, log_to_stderr, notice_ctrl_c, one_line_errors
 from pipeline import (
-    Settings, ShortRequest, check_free_space, check_music, check_post_ready, check_providers, check_upload_ready,
-    choose_providers, parse_platforms, plan_script, prepare_output_dir, short_folder,
+    Settings,
+    ShortRequest,
+    check_free_space,
+    check_music,
+    check_post_ready,
+    check_providers,
+    check_upload_ready,
+    choose_providers,
+    parse_platforms,
+    plan_script,
+    prepare_output_dir,
+    short_folder,
 )
 
 log = logging.getLogger("shorts")
@@ -24,38 +34,67 @@ log = logging.getLogger("shorts")
 def make(
     topic: Annotated[str, typer.Argument(help="What the Short is about (1-200 characters).")],
     seconds: Annotated[int, typer.Option(help="Target length, 5-180 seconds.")] = 30,
-    scenes: Annotated[Optional[int], typer.Option(help="Number of scenes (default: one per ~5 s).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: SHORTS_OUTPUT_DIR/<topic>).")] = None,
-    script: Annotated[Optional[str], typer.Option("--script", help="Script provider.")] = None,
-    image: Annotated[Optional[str], typer.Option("--image", help="First-frame provider.")] = None,
-    video: Annotated[Optional[str], typer.Option("--video", help="Clip provider.")] = None,
-    voice: Annotated[Optional[str], typer.Option("--voice", help="Narration provider.")] = None,
-    voice_name: Annotated[Optional[str], typer.Option(help="Voice to speak with (provider-specific).")] = None,
-    style: Annotated[Optional[str], typer.Option(help="Visual style of the frames.")] = None,
+    scenes: Annotated[int | None, typer.Option(help="Number of scenes (default: one per ~5 s).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: SHORTS_OUTPUT_DIR/<topic>).")] = None,
+    script: Annotated[str | None, typer.Option("--script", help="Script provider.")] = None,
+    image: Annotated[str | None, typer.Option("--image", help="First-frame provider.")] = None,
+    video: Annotated[str | None, typer.Option("--video", help="Clip provider.")] = None,
+    voice: Annotated[str | None, typer.Option("--voice", help="Narration provider.")] = None,
+    voice_name: Annotated[str | None, typer.Option(help="Voice to speak with (provider-specific).")] = None,
+    style: Annotated[str | None, typer.Option(help="Visual style of the frames.")] = None,
     language: Annotated[str, typer.Option(help="Narration language.")] = "en",
-    source: Annotated[Optional[str], typer.Option(
-        metavar="wikipedia|none", help="Where the facts come from: wikipedia (the best matching article in the "
-        "narration language, credited in the description) or none (default: SHORTS_SOURCE, wikipedia).")] = None,
-    music: Annotated[Optional[str], typer.Option(
-        metavar="auto|none|MOOD|PATH", help="Music under the voice: auto (a track of the script's mood), none, a mood "
-        "(calm, energetic, happy, nostalgic, tender), or a file or folder of your own (default: SHORTS_MUSIC, "
-        "auto).")] = None,
-    upload: Annotated[bool, typer.Option("--upload/--no-upload",
-                                         help="Upload to YouTube when done (else drop it in the outbox).")] = False,
-    channel: Annotated[Optional[str], typer.Option(
-        help="YouTube channel, as named by `shorts auth youtube` (default: SHORTS_YOUTUBE_CHANNEL or main).")] = None,
-    post: Annotated[Optional[str], typer.Option(
-        "--post", metavar="PLATFORMS", help="Post when done, each at most once: a comma-separated list of youtube, "
-        "instagram, facebook, tiktok (default: SHORTS_POST).")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            metavar="wikipedia|none",
+            help="Where the facts come from: wikipedia (the best matching article in the "
+            "narration language, credited in the description) or none (default: SHORTS_SOURCE, wikipedia).",
+        ),
+    ] = None,
+    music: Annotated[
+        str | None,
+        typer.Option(
+            metavar="auto|none|MOOD|PATH",
+            help="Music under the voice: auto (a track of the script's mood), none, a mood "
+            "(calm, energetic, happy, nostalgic, tender), or a file or folder of your own (default: SHORTS_MUSIC, "
+            "auto).",
+        ),
+    ] = None,
+    upload: Annotated[
+        bool, typer.Option("--upload/--no-upload", help="Upload to YouTube when done (else drop it in the outbox).")
+    ] = False,
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            help="YouTube channel, as named by `shorts auth youtube` (default: SHORTS_YOUTUBE_CHANNEL or main)."
+        ),
+    ] = None,
+    post: Annotated[
+        str | None,
+        typer.Option(
+            "--post",
+            metavar="PLATFORMS",
+            help="Post when done, each at most once: a comma-separated list of youtube, "
+            "instagram, facebook, tiktok (default: SHORTS_POST).",
+        ),
+    ] = None,
     fresh: Annotated[bool, typer.Option(help="Ignore caches and make everything again.")] = False,
-    review: Annotated[Optional[bool], typer.Option(
-        "--review/--no-review", help="Show a storyboard and the estimate, and ask before buying any clip "
-                                     "(default: SHORTS_REVIEW).")] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve the clips in advance; with --review, no question.")
-                   ] = False,
-    redo_scene: Annotated[Optional[int], typer.Option(
-        metavar="N", help="Draw scene N's first frame again (a new take), and then its clip; reuse everything else.")
-                          ] = None,
+    review: Annotated[
+        bool | None,
+        typer.Option(
+            "--review/--no-review",
+            help="Show a storyboard and the estimate, and ask before buying any clip (default: SHORTS_REVIEW).",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Approve the clips in advance; with --review, no question.")
+    ] = False,
+    redo_scene: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N", help="Draw scene N's first frame again (a new take), and then its clip; reuse everything else."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout, nothing else.")] = False,
     verbose: Annotated[bool, typer.Option(help="Also show Prefect's own logs.")] = False,
 ) -> None:
@@ -63,9 +102,22 @@ def make(
     log_to_stderr()
     notice_ctrl_c()
     started = time.perf_counter()
-    values = dict(topic=topic, seconds=seconds, scenes=scenes, language=language, voice=voice_name, style=style,
-                  script_provider=script, image_provider=image, video_provider=video, voice_provider=voice,
-                  upload=upload, channel=channel, music=music, source=source)
+    values = dict(
+        topic=topic,
+        seconds=seconds,
+        scenes=scenes,
+        language=language,
+        voice=voice_name,
+        style=style,
+        script_provider=script,
+        image_provider=image,
+        video_provider=video,
+        voice_provider=voice,
+        upload=upload,
+        channel=channel,
+        music=music,
+        source=source,
+    )
     with one_line_errors(code=2):
         if source not in (None, "wikipedia", "none"):
             fail(f"--source must be wikipedia or none (got {source!r}).", code=2)
@@ -74,8 +126,11 @@ def make(
         asker = "--review" if review else "SHORTS_REVIEW=true"
         review = settings.review if review is None else review
         if review and not yes and not sys.stdin.isatty():  # say so now, before anything is made or paid for
-            fail(f"{asker} asks before buying the clips, but no terminal is attached to answer; add --yes to "
-                 "approve in advance, or run it in a terminal.", code=2)
+            fail(
+                f"{asker} asks before buying the clips, but no terminal is attached to answer; add --yes to "
+                "approve in advance, or run it in a terminal.",
+                code=2,
+            )
         request = ShortRequest(**{k: v for k, v in values.items() if v is not None}, review=review)
         choices = choose_providers(request, settings)
         count = len(plan_script(request, choices, settings).seconds)  # a paid clip model can ask for more scenes
@@ -102,10 +157,12 @@ def make(
     from flows.make_short import make_short
 
     def run(**options) -> object:
-        with one_line_errors(interrupted="Interrupted; everything finished so far is kept and the next run reuses "
-                             "it.", name_step=True, prefect=True):
-            with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
-                return make_short(request, out_dir=str(out_dir), post=platforms, **options)
+        kept = "Interrupted; everything finished so far is kept and the next run reuses it."
+        with (
+            one_line_errors(interrupted=kept, name_step=True, prefect=True),
+            contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext(),
+        ):
+            return make_short(request, out_dir=str(out_dir), post=platforms, **options)
 
     if review and not yes:
         # The flow runs in this process, and a question asked from inside it would hold a Prefect run open while a
@@ -113,11 +170,16 @@ def make(
         # here, then run again approved. The second run takes the script and frames from the caches (--fresh and
         # --redo-scene apply once, to the first), so what is bought is exactly what was shown.
         board = run(fresh=fresh, redo_scene=redo_scene, approval="preview")
-        typer.echo(f"Storyboard: {board.path}\nEstimate: {board.cost_line()}; clips by {board.clip_provider} "
-                   f"{board.clip_model}.", err=True)
+        typer.echo(
+            f"Storyboard: {board.path}\nEstimate: {board.cost_line()}; clips by {board.clip_provider} "
+            f"{board.clip_model}.",
+            err=True,
+        )
         if not _ask_yes("Buy the clips and finish the Short?"):
-            fail("Not approved: no clip was bought; the script and first frames are kept for the next run "
-                 "(--redo-scene N draws a scene again).")
+            fail(
+                "Not approved: no clip was bought; the script and first frames are kept for the next run "
+                "(--redo-scene N draws a scene again)."
+            )
         result = run(approval="given")
     else:
         result = run(fresh=fresh, redo_scene=redo_scene, approval="given")

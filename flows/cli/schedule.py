@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from flows.cli.errors import fail, log_to_stderr, one_line_errors
 from pipeline import (
-    Settings, ShortRequest, add_topics, check_upload_ready, nothing_to_make, queue_name, topic_statuses,
+    Settings,
+    ShortRequest,
+    add_topics,
+    check_upload_ready,
+    nothing_to_make,
+    queue_name,
+    topic_statuses,
 )
 
 log = logging.getLogger("shorts")
@@ -44,7 +50,7 @@ def topics_list() -> None:
         statuses = topic_statuses(settings)
     path = queue_name(settings)
     if not statuses:
-        typer.echo(f"The queue is empty ({path}); add topics with `shorts topics add \"...\"`.")
+        typer.echo(f'The queue is empty ({path}); add topics with `shorts topics add "..."`.')
         return
     for status in statuses:
         if status.state == "made":
@@ -59,10 +65,12 @@ def topics_list() -> None:
 
 
 def daily(
-    count: Annotated[Optional[int], typer.Option(help="Topics to make (default: SHORTS_DAILY_COUNT).")] = None,
+    count: Annotated[int | None, typer.Option(help="Topics to make (default: SHORTS_DAILY_COUNT).")] = None,
     seconds: Annotated[int, typer.Option(help="Target length of each Short, 5-180 seconds.")] = 30,
-    upload: Annotated[Optional[bool], typer.Option(
-        "--upload/--no-upload", help="Upload to YouTube (default: SHORTS_DAILY_UPLOAD, else the outbox).")] = None,
+    upload: Annotated[
+        bool | None,
+        typer.Option("--upload/--no-upload", help="Upload to YouTube (default: SHORTS_DAILY_UPLOAD, else the outbox)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option(help="Also show Prefect's own logs.")] = False,
 ) -> None:
     """Run the daily flow once, now, here: make the next queued topics' Shorts."""

@@ -22,19 +22,24 @@ def status() -> None:
             state = running_server(settings)
             found = recorded(settings) if state is None else None
         except OSError as exc:
-            raise ConfigError(f"Cannot read {settings.paths.background_server} ({exc.strerror}); check that "
-                              "SHORTS_HOME is yours.") from exc
+            raise ConfigError(
+                f"Cannot read {settings.paths.background_server} ({exc.strerror}); check that SHORTS_HOME is yours."
+            ) from exc
         if os.environ.get("PREFECT_API_URL"):
             typer.echo(f"PREFECT_API_URL is set: `shorts make` uses {os.environ['PREFECT_API_URL']}, not this one.")
         if state:
             typer.echo(f"running: {state['api_url']} (pid {state['server']['pid']})")
             typer.echo(f"UI: {state['api_url'].removesuffix('/api')}  login: {_login(settings)}")
         elif found and found.get("legacy") and found.get("watchdog"):
-            typer.echo(f"running: {found['api_url']} (started by an older shorts, watchdog pid "
-                       f"{found['watchdog']['pid']}); `shorts server stop` ends it, the next command starts a new one")
+            typer.echo(
+                f"running: {found['api_url']} (started by an older shorts, watchdog pid "
+                f"{found['watchdog']['pid']}); `shorts server stop` ends it, the next command starts a new one"
+            )
         elif setting_up(found):
-            typer.echo(f"starting (pid {found['watchdog']['pid']}): it sets up its database; log: "
-                       f"{settings.paths.background_server / 'server.log'}")
+            typer.echo(
+                f"starting (pid {found['watchdog']['pid']}): it sets up its database; log: "
+                f"{settings.paths.background_server / 'server.log'}"
+            )
         elif orphaned(found):
             typer.echo("running without its watchdog, so it would not stop when idle; `shorts server stop` ends it")
         else:
@@ -70,6 +75,7 @@ def stop() -> None:
         except PermissionError as exc:
             raise ConfigError("The recorded server belongs to another user; it was left alone.") from exc
         except OSError as exc:
-            raise ConfigError(f"Cannot stop the server in {settings.paths.background_server} ({exc.strerror}).") \
-                from exc
+            raise ConfigError(
+                f"Cannot stop the server in {settings.paths.background_server} ({exc.strerror})."
+            ) from exc
     typer.echo(f"stopped (pid {pid})" if pid else "not running")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,8 +11,9 @@ from pipeline import Settings, list_voices
 
 
 def voices(
-    provider: Annotated[Optional[str], typer.Option(help="Only this voice provider (elevenlabs, openai, runway, "
-                                                         "edge, offline).")] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="Only this voice provider (elevenlabs, openai, runway, edge, offline).")
+    ] = None,
 ) -> None:
     """List the voices each provider offers; pick one with `shorts make --voice P --voice-name NAME`."""
     with one_line_errors(code=2):

@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pipeline.analytics.models import MILESTONES, AnalyticsNumbers, DataApiNumbers
@@ -31,10 +31,28 @@ log = logging.getLogger("shorts")
 BATCH = 50  # ids per videos.list call, YouTube's maximum
 LATENCY_DAYS = 3  # YouTube Analytics is complete this long after a day ends
 REFRESH_DAYS = 25  # a stored snapshot is fetched again at this age, inside the policy's 30 days
-METRICS = ("views", "engagedViews", "estimatedMinutesWatched", "averageViewDuration", "averageViewPercentage",
-           "likes", "comments", "shares", "subscribersGained")
-FIELDS = ("views", "engaged_views", "minutes_watched", "average_view_seconds", "average_view_percentage", "likes",
-          "comments", "shares", "subscribers_gained")
+METRICS = (
+    "views",
+    "engagedViews",
+    "estimatedMinutesWatched",
+    "averageViewDuration",
+    "averageViewPercentage",
+    "likes",
+    "comments",
+    "shares",
+    "subscribersGained",
+)
+FIELDS = (
+    "views",
+    "engaged_views",
+    "minutes_watched",
+    "average_view_seconds",
+    "average_view_percentage",
+    "likes",
+    "comments",
+    "shares",
+    "subscribers_gained",
+)
 ANALYTICS_SCOPES = (ANALYTICS_SCOPE, "https://www.googleapis.com/auth/yt-analytics-monetary.readonly")
 _DURATION = re.compile(r"^P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
 
@@ -55,12 +73,15 @@ def analytics_allowed(credentials: Credentials) -> bool:
 
 def reconsent(channel: str) -> str:
     """The one sentence asking for the Analytics permission."""
-    return (f"The YouTube token of channel {channel!r} does not allow YouTube Analytics; run "
-            f"`{auth_command(channel)}` again to add it (showing the Data API's numbers until then).")
+    return (
+        f"The YouTube token of channel {channel!r} does not allow YouTube Analytics; run "
+        f"`{auth_command(channel)}` again to add it (showing the Data API's numbers until then)."
+    )
 
 
-def analytics_client(credentials: Credentials, http: httplib2.Http | None = None, api_url: str | None = None
-                     ) -> Resource:
+def analytics_client(
+    credentials: Credentials, http: httplib2.Http | None = None, api_url: str | None = None
+) -> Resource:
     """A YouTube Analytics v2 client from the discovery document the package ships (no network to build it)."""
     import httplib2
     from google_auth_httplib2 import AuthorizedHttp
@@ -73,14 +94,23 @@ def analytics_client(credentials: Credentials, http: httplib2.Http | None = None
     return build_from_document(document, http=AuthorizedHttp(credentials, http=http or httplib2.Http(timeout=60)))
 
 
-def fetch_data_api(youtube: Resource, ledger: Ledger, videos: list[Uploaded], now: datetime, *,
-                   sleep: Callable[[float], None] = time.sleep) -> dict[str, DataApiNumbers]:
+def fetch_data_api(
+    youtube: Resource,
+    ledger: Ledger,
+    videos: list[Uploaded],
+    now: datetime,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, DataApiNumbers]:
     """Fresh counts of every video, stored as its `now` snapshot; a video YouTube no longer has is forgotten."""
     found: dict[str, DataApiNumbers] = {}
     for start in range(0, len(videos), BATCH):
-        ids = [v.video_id for v in videos[start:start + BATCH]]
-        answer = _call(youtube.videos().list(part="snippet,statistics,contentDetails", id=",".join(ids),
-                                             maxResults=BATCH), "statistics", sleep)
+        ids = [v.video_id for v in videos[start : start + BATCH]]
+        answer = _call(
+            youtube.videos().list(part="snippet,statistics,contentDetails", id=",".join(ids), maxResults=BATCH),
+            "statistics",
+            sleep,
+        )
         for item in answer.get("items") or []:
             numbers = _data_numbers(item)
             found[item["id"]] = numbers
@@ -92,7 +122,7 @@ def fetch_data_api(youtube: Resource, ledger: Ledger, videos: list[Uploaded], no
 
 def due_windows(published: datetime, stored: Stored | None, now: datetime) -> list[int]:
     """The milestone windows (days) to fetch now: passed, and not stored complete and fresh."""
-    age = (now.date() - published.astimezone(timezone.utc).date()).days  # whole days of numbers since publishing
+    age = (now.date() - published.astimezone(UTC).date()).days  # whole days of numbers since publishing
     due = []
     for days in MILESTONES:
         if age < max(days, 2):  # the window is not over yet; and Analytics has nothing to say before day 2
@@ -105,11 +135,20 @@ def due_windows(published: datetime, stored: Stored | None, now: datetime) -> li
     return due
 
 
-def fetch_analytics(analytics: Resource, ledger: Ledger, video_id: str, published: datetime, seconds: float | None,
-                    windows: list[int], now: datetime, *, sleep: Callable[[float], None] = time.sleep) -> int:
+def fetch_analytics(
+    analytics: Resource,
+    ledger: Ledger,
+    video_id: str,
+    published: datetime,
+    seconds: float | None,
+    windows: list[int],
+    now: datetime,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     """Fetch and store the Short's due windows; returns how many had no numbers yet (YouTube's latency)."""
     pending = 0
-    first = published.astimezone(timezone.utc).date()
+    first = published.astimezone(UTC).date()
     for days in windows:
         last = min(first + timedelta(days=days - 1), now.date())
         numbers = _window(analytics, video_id, first, last, days, seconds, sleep)
@@ -121,23 +160,48 @@ def fetch_analytics(analytics: Resource, ledger: Ledger, video_id: str, publishe
     return pending
 
 
-def _window(analytics: Resource, video_id: str, first: date, last: date, days: int, seconds: float | None,
-            sleep: Callable[[float], None]) -> AnalyticsNumbers | None:
-    common = dict(ids="channel==MINE", startDate=first.isoformat(), endDate=last.isoformat(), filters=f"video=={video_id}")
+def _window(
+    analytics: Resource,
+    video_id: str,
+    first: date,
+    last: date,
+    days: int,
+    seconds: float | None,
+    sleep: Callable[[float], None],
+) -> AnalyticsNumbers | None:
+    common = dict(
+        ids="channel==MINE", startDate=first.isoformat(), endDate=last.isoformat(), filters=f"video=={video_id}"
+    )
     # A report by video is a "top videos" report, which YouTube answers only with a sort and at most 200 rows.
-    report = _call(analytics.reports().query(metrics=",".join(METRICS), dimensions="video,creatorContentType",
-                                             sort="-views", maxResults=10, **common), "Analytics report", sleep)
-    rows = [dict(zip(_columns(report), row)) for row in report.get("rows") or []]
+    report = _call(
+        analytics.reports().query(
+            metrics=",".join(METRICS), dimensions="video,creatorContentType", sort="-views", maxResults=10, **common
+        ),
+        "Analytics report",
+        sleep,
+    )
+    rows = [dict(zip(_columns(report), row, strict=False)) for row in report.get("rows") or []]
     shorts = [row for row in rows if row.get("creatorContentType") == "SHORTS"]
     if not shorts:
         return None  # not reported yet (or not a Short): asked again next run
-    totals = {field: shorts[0].get(metric) or 0 for metric, field in zip(METRICS, FIELDS)}
-    curve_report = _call(analytics.reports().query(metrics="audienceWatchRatio", dimensions="elapsedVideoTimeRatio",
-                                                   sort="elapsedVideoTimeRatio", **common), "retention report", sleep)
+    totals = {field: shorts[0].get(metric) or 0 for metric, field in zip(METRICS, FIELDS, strict=False)}
+    curve_report = _call(
+        analytics.reports().query(
+            metrics="audienceWatchRatio", dimensions="elapsedVideoTimeRatio", sort="elapsedVideoTimeRatio", **common
+        ),
+        "retention report",
+        sleep,
+    )
     curve = sorted((float(x), float(y)) for x, y in curve_report.get("rows") or [])
-    return AnalyticsNumbers(days=days, start=first.isoformat(), end=last.isoformat(), curve=curve,
-                            retention_3s=retention_at(curve, 3.0 / seconds if seconds else 0.1),
-                            retention_end=curve[-1][1] if curve else None, **totals)
+    return AnalyticsNumbers(
+        days=days,
+        start=first.isoformat(),
+        end=last.isoformat(),
+        curve=curve,
+        retention_3s=retention_at(curve, 3.0 / seconds if seconds else 0.1),
+        retention_end=curve[-1][1] if curve else None,
+        **totals,
+    )
 
 
 def retention_at(curve: list[tuple[float, float]], ratio: float) -> float | None:
@@ -164,23 +228,31 @@ def _call(request: Any, what: str, sleep: Callable[[float], None]) -> dict[str, 
         if "quotaExceeded" in found or "dailyLimitExceeded" in found or exc.status_code == 429:
             raise QuotaUsedUp(what) from exc
         if exc.status_code == 401:
-            raise ConfigError("YouTube refused the channel's token (401); run `shorts auth youtube --client-secrets "
-                              "FILE --channel NAME` again.") from exc
+            raise ConfigError(
+                "YouTube refused the channel's token (401); run `shorts auth youtube --client-secrets "
+                "FILE --channel NAME` again."
+            ) from exc
         if exc.status_code == 403 and ("insufficientPermissions" in found or "forbidden" in found):
             raise NotAllowed(what) from exc
         raise ProviderError(f"YouTube refused the {what} ({describe(exc)}); rerun later.", retry_safe=True) from exc
     except TRANSPORT_ERRORS as exc:
-        raise ProviderError(f"Could not reach YouTube for the {what} ({describe(exc)}); check the connection and "
-                            "rerun.", retry_safe=True) from exc
+        raise ProviderError(
+            f"Could not reach YouTube for the {what} ({describe(exc)}); check the connection and rerun.",
+            retry_safe=True,
+        ) from exc
 
 
 def _data_numbers(item: dict[str, Any]) -> DataApiNumbers:
     stats, snippet = item.get("statistics") or {}, item.get("snippet") or {}
     published = snippet.get("publishedAt")
-    return DataApiNumbers(title=snippet.get("title") or "", published_at=published,
-                          seconds=_seconds((item.get("contentDetails") or {}).get("duration")),
-                          views=int(stats.get("viewCount") or 0), likes=int(stats.get("likeCount") or 0),
-                          comments=int(stats.get("commentCount") or 0))
+    return DataApiNumbers(
+        title=snippet.get("title") or "",
+        published_at=published,
+        seconds=_seconds((item.get("contentDetails") or {}).get("duration")),
+        views=int(stats.get("viewCount") or 0),
+        likes=int(stats.get("likeCount") or 0),
+        comments=int(stats.get("commentCount") or 0),
+    )
 
 
 def _seconds(duration: str | None) -> float | None:

@@ -12,13 +12,56 @@ from pipeline.analytics.variety import jaccard
 from pipeline.settings import Settings
 
 MIN_SHORTS = 3  # fewer Shorts with enough data than this teach nothing
-STYLES = {"question": "asking a question", "number": "opening with a number", "you": "speaking to the viewer (you)",
-          "statement": "a plain statement"}
+STYLES = {
+    "question": "asking a question",
+    "number": "opening with a number",
+    "you": "speaking to the viewer (you)",
+    "statement": "a plain statement",
+}
 LENGTHS = ((20, "up to 20 s"), (35, "21-35 s"), (60, "36-60 s"), (180, "over 60 s"))
 _NUMBER = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b")
 _WORD = re.compile(r"[^\W_]+")
-_STOP = frozenset("a an and are as at be by can do does for from how in into is it its of on or the their they this "
-                  "to was what when where which who why with your you".split())
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "the",
+        "their",
+        "they",
+        "this",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+        "your",
+        "you",
+    ]
+)
 
 
 def hook_style(hook: str) -> str:
@@ -55,8 +98,13 @@ def _readable(rows: list[ShortStats], settings: Settings) -> list[_Read]:
     found = []
     for row in rows:
         numbers = row.snapshots.get(label)
-        if (numbers is not None and row.age_days is not None and row.age_days >= settings.learn_min_days
-                and numbers.engaged_views >= settings.learn_min_engaged_views and numbers.retention_3s is not None):
+        if (
+            numbers is not None
+            and row.age_days is not None
+            and row.age_days >= settings.learn_min_days
+            and numbers.engaged_views >= settings.learn_min_engaged_views
+            and numbers.retention_3s is not None
+        ):
             found.append(_Read(row, numbers))
     return found
 
@@ -71,8 +119,10 @@ def derive_learnings(rows: list[ShortStats], settings: Settings) -> Learnings:
     engaged = median(r.engaged for r in ready)
     winners = [r for r in ready if r.at_3s > hold and r.engaged >= engaged]
     losers = [r for r in ready if r.at_3s < hold and r.engaged <= engaged]
-    lines = [f"Of {len(ready)} Shorts with {settings.learn_min_days}+ days of data, the channel's median retention at "
-             f"3 s is {hold:.0%} and its median engaged ratio {engaged:.0%}."]
+    lines = [
+        f"Of {len(ready)} Shorts with {settings.learn_min_days}+ days of data, the channel's median retention at "
+        f"3 s is {hold:.0%} and its median engaged ratio {engaged:.0%}."
+    ]
     style, style_line = _best_style(ready, hold, engaged)
     if style_line:
         lines.append(style_line)
@@ -83,8 +133,14 @@ def derive_learnings(rows: list[ShortStats], settings: Settings) -> Learnings:
         lines.append("Topics that beat both medians: " + "; ".join(_topic(r) for r in winners[-5:]) + ".")
     if losers:
         lines.append("Topics below both: " + "; ".join(_topic(r) for r in losers[-5:]) + ".")
-    return Learnings(counted=len(ready), winners=[_topic(r) for r in winners], losers=[_topic(r) for r in losers],
-                     hook_style=style, seconds=seconds, lines=lines)
+    return Learnings(
+        counted=len(ready),
+        winners=[_topic(r) for r in winners],
+        losers=[_topic(r) for r in losers],
+        hook_style=style,
+        seconds=seconds,
+        lines=lines,
+    )
 
 
 def _topic(read: _Read) -> str:
@@ -97,8 +153,10 @@ def _best_style(ready: list[_Read], hold: float, engaged: float) -> tuple[str | 
     for read in ready:
         if read.row.short.hook_style:
             by_style.setdefault(read.row.short.hook_style, []).append(read)
-    scored = {style: (median(r.at_3s for r in group), median(r.engaged for r in group), len(group))
-              for style, group in by_style.items()}
+    scored = {
+        style: (median(r.at_3s for r in group), median(r.engaged for r in group), len(group))
+        for style, group in by_style.items()
+    }
     beating = {style: s for style, s in scored.items() if s[0] > hold and s[1] >= engaged}
     if not beating:
         return None, None
@@ -106,8 +164,10 @@ def _best_style(ready: list[_Read], hold: float, engaged: float) -> tuple[str | 
     at_3s, ratio, count = beating[style]
     others = [s for name, s in scored.items() if name != style]
     rest = f" (other hooks: {median(s[0] for s in others):.0%})" if others else ""
-    return style, (f"Hooks {STYLES[style]} held best: {at_3s:.0%} at 3 s{rest}, engaged ratio {ratio:.0%}, over "
-                   f"{count} Short{'s' if count != 1 else ''}; open with a hook {STYLES[style]}.")
+    return style, (
+        f"Hooks {STYLES[style]} held best: {at_3s:.0%} at 3 s{rest}, engaged ratio {ratio:.0%}, over "
+        f"{count} Short{'s' if count != 1 else ''}; open with a hook {STYLES[style]}."
+    )
 
 
 def _best_length(ready: list[_Read]) -> tuple[float | None, str | None]:
@@ -121,8 +181,10 @@ def _best_length(ready: list[_Read]) -> tuple[float | None, str | None]:
     viewed = {name: median(r.numbers.average_view_percentage for r in group) for name, group in by_length.items()}
     best, worst = max(viewed, key=viewed.get), min(viewed, key=viewed.get)
     seconds = float(5 * round(median(r.row.short.seconds for r in by_length[best]) / 5))
-    return seconds, (f"Shorts of {best} kept people best ({viewed[best]:.0f}% viewed on average, against "
-                     f"{viewed[worst]:.0f}% for {worst}); aim for about {seconds:g} s.")
+    return seconds, (
+        f"Shorts of {best} kept people best ({viewed[best]:.0f}% viewed on average, against "
+        f"{viewed[worst]:.0f}% for {worst}); aim for about {seconds:g} s."
+    )
 
 
 def _words(text: str) -> set[str]:

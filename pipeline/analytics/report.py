@@ -11,11 +11,27 @@ from PIL import Image, ImageDraw
 from pipeline.analytics.models import ShortStats, StatsReport
 from pipeline.render.fonts import FONT, load_font
 
-COLUMNS = ("title", "age", "YouTube views", "YouTube engaged views", "YouTube avg % viewed", "YouTube retention @3s",
-           "YouTube subs gained", "Studio viewed %", "ours: hold score", "topic", "hook", "length", "providers", "cost")
-LEGEND = ("YouTube = YouTube's own numbers (views: Data API, fresh; the rest: YouTube Analytics over the Short's "
-          "first days, 2-3 days late). Studio = a YouTube Studio export. ours = shorts' own score, not YouTube's: "
-          "the mean of retention at 3 s and engaged views / views, 0-100.")
+COLUMNS = (
+    "title",
+    "age",
+    "YouTube views",
+    "YouTube engaged views",
+    "YouTube avg % viewed",
+    "YouTube retention @3s",
+    "YouTube subs gained",
+    "Studio viewed %",
+    "ours: hold score",
+    "topic",
+    "hook",
+    "length",
+    "providers",
+    "cost",
+)
+LEGEND = (
+    "YouTube = YouTube's own numbers (views: Data API, fresh; the rest: YouTube Analytics over the Short's "
+    "first days, 2-3 days late). Studio = a YouTube Studio export. ours = shorts' own score, not YouTube's: "
+    "the mean of retention at 3 s and engaged views / views, 0-100."
+)
 WIDE = 24  # characters of a text column before it is cut
 SIZE = (960, 720)
 BACKGROUND, INK, MUTED = (255, 255, 255), (20, 20, 30), (140, 140, 150)
@@ -38,22 +54,29 @@ def row_cells(row: ShortStats) -> list[str]:
     """One Short's cells, in COLUMNS order."""
     found, studio, short = row.analytics, row.studio, row.short
     return [
-        row.title, f"{row.age_days:.0f} d" if row.age_days is not None else "–",
-        _num(row.youtube.views if row.youtube else None), _num(found.engaged_views if found else None),
-        f"{found.average_view_percentage:.0f}%" if found else "–", _pct(found.retention_3s if found else None),
+        row.title,
+        f"{row.age_days:.0f} d" if row.age_days is not None else "–",
+        _num(row.youtube.views if row.youtube else None),
+        _num(found.engaged_views if found else None),
+        f"{found.average_view_percentage:.0f}%" if found else "–",
+        _pct(found.retention_3s if found else None),
         _num(found.subscribers_gained if found else None),
         f"{studio.viewed_percent:.0f}%" if studio and studio.viewed_percent is not None else "–",
         f"{row.ours.hold_score:.0f}" if row.ours.hold_score is not None else "–",
-        short.topic or "–", short.hook or "–", f"{short.seconds:.0f} s" if short.seconds else "–",
-        ", ".join(f"{step} {name}" for step, name in short.providers.items()) or "–", short.cost or "–"]
+        short.topic or "–",
+        short.hook or "–",
+        f"{short.seconds:.0f} s" if short.seconds else "–",
+        ", ".join(f"{step} {name}" for step, name in short.providers.items()) or "–",
+        short.cost or "–",
+    ]
 
 
 def text_table(report: StatsReport) -> str:
     """The table for a terminal: fixed-width columns, long text cut, the legend and the learnings under it."""
     cells = [[_cut(cell) for cell in row_cells(row)] for row in report.rows]
     widths = [max(len(head), *(len(r[i]) for r in cells)) for i, head in enumerate(COLUMNS)]
-    lines = ["  ".join(head.ljust(w) for head, w in zip(COLUMNS, widths)).rstrip()]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in cells]
+    lines = ["  ".join(head.ljust(w) for head, w in zip(COLUMNS, widths, strict=False)).rstrip()]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)).rstrip() for r in cells]
     lines += ["", LEGEND]
     if report.learnings.note:
         lines += ["", report.learnings.note]
@@ -68,8 +91,12 @@ def draw_chart(report: StatsReport) -> bytes:
     draw.text((20, 12), "YouTube's numbers per Short, oldest to newest", font=title, fill=INK)
     _bars(draw, [r for r in report.rows if r.analytics], (60, 70, SIZE[0] - 20, 350), small)
     draw.text((20, 380), "YouTube retention curves: best and worst Short (by retention at 3 s)", font=title, fill=INK)
-    _curves(draw, [r for r in report.rows if r.analytics and r.analytics.curve], (60, 440, SIZE[0] - 20, SIZE[1] - 30),
-            small)
+    _curves(
+        draw,
+        [r for r in report.rows if r.analytics and r.analytics.curve],
+        (60, 440, SIZE[0] - 20, SIZE[1] - 30),
+        small,
+    )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
@@ -88,8 +115,10 @@ def _bars(draw: ImageDraw.ImageDraw, rows: list[ShortStats], box: tuple[int, int
     bar = max(2, int(slot * 0.35))
     for i, row in enumerate(rows):
         x = int(left + i * slot + slot * 0.15)
-        for offset, value, colour in ((0, row.analytics.retention_3s or 0, RETENTION),
-                                      (bar, row.analytics.average_view_percentage / 100, VIEWED)):
+        for offset, value, colour in (
+            (0, row.analytics.retention_3s or 0, RETENTION),
+            (bar, row.analytics.average_view_percentage / 100, VIEWED),
+        ):
             height = int((bottom - top) * min(value, top_value) / top_value)
             draw.rectangle((x + offset, bottom - height, x + offset + bar - 1, bottom), fill=colour)
         if slot >= 60:
@@ -112,7 +141,6 @@ def _curves(draw: ImageDraw.ImageDraw, rows: list[ShortStats], box: tuple[int, i
         if len(points) > 1:
             draw.line(points, fill=colour, width=3)
         draw.text((right - 320, top + 4 + 20 * n), f"{name}: {_cut(row.title, 30)}", font=font, fill=colour)
-
 
 
 def _key(draw: ImageDraw.ImageDraw, at: tuple[int, int], label: str, colour: tuple[int, int, int], font) -> None:

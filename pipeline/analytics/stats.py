@@ -7,12 +7,18 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.analytics.fetch import (
-    NotAllowed, QuotaUsedUp, analytics_allowed, analytics_client, due_windows, fetch_analytics, fetch_data_api,
+    NotAllowed,
+    QuotaUsedUp,
+    analytics_allowed,
+    analytics_client,
+    due_windows,
+    fetch_analytics,
+    fetch_data_api,
     reconsent,
 )
 from pipeline.analytics.learn import derive_learnings, hook_style
@@ -28,13 +34,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("shorts")
 
 
-def channel_stats(settings: Settings, channel: str | None = None, *, fetch: bool = True,
-                  http: httplib2.Http | None = None, sleep: Callable[[float], None] = time.sleep,
-                  now: datetime | None = None) -> StatsReport:
+def channel_stats(
+    settings: Settings,
+    channel: str | None = None,
+    *,
+    fetch: bool = True,
+    http: httplib2.Http | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    now: datetime | None = None,
+) -> StatsReport:
     """Every uploaded Short of the channel with YouTube's numbers (fetched now unless `fetch` is false), our scores,
     and the learnings drawn from them."""
     channel = channel or settings.youtube_channel
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     ledger = open_ledger(settings)
     videos = uploaded_videos(ledger, channel)
     notes: list[str] = []
@@ -42,18 +54,29 @@ def channel_stats(settings: Settings, channel: str | None = None, *, fetch: bool
         if has_youtube_token(settings.home_dir, channel):
             notes += _fetch(settings, channel, ledger, videos, now, http, sleep)
         else:
-            notes.append(f"No YouTube token for channel {channel!r}, so nothing was fetched; run `shorts auth youtube "
-                         f"--client-secrets FILE --channel {channel}`.")
+            notes.append(
+                f"No YouTube token for channel {channel!r}, so nothing was fetched; run `shorts auth youtube "
+                f"--client-secrets FILE --channel {channel}`."
+            )
     dropped = drop_expired(ledger, now)
     if dropped:
-        notes.append(f"Dropped {dropped} snapshot(s) fetched over 30 days ago (YouTube's API policy); they come back "
-                     "on the next fetch.")
+        notes.append(
+            f"Dropped {dropped} snapshot(s) fetched over 30 days ago (YouTube's API policy); they come back "
+            "on the next fetch."
+        )
     rows = build_rows(videos, stored_snapshots(ledger), ledger, _manifests(settings.output_dir), now)
     return StatsReport(rows=rows, learnings=derive_learnings(rows, settings), notes=notes)
 
 
-def _fetch(settings: Settings, channel: str, ledger: Ledger, videos: list[Uploaded], now: datetime,
-           http: httplib2.Http | None, sleep: Callable[[float], None]) -> list[str]:
+def _fetch(
+    settings: Settings,
+    channel: str,
+    ledger: Ledger,
+    videos: list[Uploaded],
+    now: datetime,
+    http: httplib2.Http | None,
+    sleep: Callable[[float], None],
+) -> list[str]:
     """Fetch what is due; a spent quota or a missing permission is a note, and what is stored is still shown."""
     from pipeline.publish.youtube_upload import youtube_client
 
@@ -62,8 +85,10 @@ def _fetch(settings: Settings, channel: str, ledger: Ledger, videos: list[Upload
     try:
         fresh = fetch_data_api(youtube, ledger, videos, now, sleep=sleep)
     except QuotaUsedUp:
-        return ["YouTube's daily Data API quota is used up, so the views shown are the ones stored earlier; rerun "
-                "after midnight Pacific time."]
+        return [
+            "YouTube's daily Data API quota is used up, so the views shown are the ones stored earlier; rerun "
+            "after midnight Pacific time."
+        ]
     finally:
         if http is None:
             youtube.close()
@@ -80,24 +105,30 @@ def _fetch(settings: Settings, channel: str, ledger: Ledger, videos: list[Upload
             published = numbers.published_at or video.uploaded_at
             windows = due_windows(published, stored.get(video.video_id), now)
             if windows:
-                pending += fetch_analytics(analytics, ledger, video.video_id, published, numbers.seconds, windows,
-                                           now, sleep=sleep)
+                pending += fetch_analytics(
+                    analytics, ledger, video.video_id, published, numbers.seconds, windows, now, sleep=sleep
+                )
     except QuotaUsedUp:
-        return ["YouTube Analytics' quota is used up for now; the Analytics numbers shown are the ones stored "
-                "earlier, rerun later."]
+        return [
+            "YouTube Analytics' quota is used up for now; the Analytics numbers shown are the ones stored "
+            "earlier, rerun later."
+        ]
     except NotAllowed:
         return [reconsent(channel)]
     finally:
         if http is None:
             analytics.close()
     if pending:
-        return [f"YouTube Analytics has no numbers yet for {pending} window(s) (they arrive 2-3 days late); they are "
-                "fetched on a later run."]
+        return [
+            f"YouTube Analytics has no numbers yet for {pending} window(s) (they arrive 2-3 days late); they are "
+            "fetched on a later run."
+        ]
     return []
 
 
-def build_rows(videos: list[Uploaded], stored: dict[str, Stored], ledger: Ledger, manifests: dict[str, dict],
-               now: datetime) -> list[ShortStats]:
+def build_rows(
+    videos: list[Uploaded], stored: dict[str, Stored], ledger: Ledger, manifests: dict[str, dict], now: datetime
+) -> list[ShortStats]:
     """A row per uploaded video, oldest first."""
     studio = studio_numbers(ledger)
     rows = []
@@ -106,19 +137,29 @@ def build_rows(videos: list[Uploaded], stored: dict[str, Stored], ledger: Ledger
         youtube = have.youtube
         labels = sorted(have.analytics, key=lambda label: int(label[1:]))
         newest = have.analytics[labels[-1]] if labels else None
-        published = (youtube.published_at if youtube and youtube.published_at else video.uploaded_at)
+        published = youtube.published_at if youtube and youtube.published_at else video.uploaded_at
         manifest = manifests.get(video.video_id, {})
         ratio = newest.engaged_views / newest.views if newest and newest.views else None
         hold = None
         if newest and newest.retention_3s is not None and ratio is not None:
             hold = round(50 * (min(newest.retention_3s, 1.0) + ratio), 1)
-        rows.append(ShortStats(
-            video_id=video.video_id, url=f"https://youtube.com/shorts/{video.video_id}",
-            title=(youtube.title if youtube and youtube.title else None) or video.title or manifest.get("title", ""),
-            age_days=round((now - published).total_seconds() / 86400, 1), youtube=youtube, analytics=newest,
-            snapshots=have.analytics, studio=studio.get(video.video_id), short=_facts(manifest, youtube),
-            ours=OurScores(engaged_ratio=round(ratio, 3) if ratio is not None else None, hold_score=hold),
-            fetched_at=max(have.fetched.values()) if have.fetched else None))
+        rows.append(
+            ShortStats(
+                video_id=video.video_id,
+                url=f"https://youtube.com/shorts/{video.video_id}",
+                title=(youtube.title if youtube and youtube.title else None)
+                or video.title
+                or manifest.get("title", ""),
+                age_days=round((now - published).total_seconds() / 86400, 1),
+                youtube=youtube,
+                analytics=newest,
+                snapshots=have.analytics,
+                studio=studio.get(video.video_id),
+                short=_facts(manifest, youtube),
+                ours=OurScores(engaged_ratio=round(ratio, 3) if ratio is not None else None, hold_score=hold),
+                fetched_at=max(have.fetched.values()) if have.fetched else None,
+            )
+        )
     return rows
 
 
@@ -131,11 +172,14 @@ def _facts(manifest: dict[str, Any], youtube: Any) -> ShortFacts:
         costs.append(amount(manifest["cost_usd"], "usd"))
     if manifest.get("cost_characters"):
         costs.append(f"{manifest['cost_characters']} characters")
-    return ShortFacts(topic=request.get("topic", ""), hook=script.get("hook", ""),
-                      hook_style=hook_style(script.get("hook", "")),
-                      seconds=(manifest.get("render") or {}).get("seconds") or (youtube.seconds if youtube else None),
-                      providers={step: choice.get("name", "") for step, choice in (manifest.get("providers") or {}).items()},
-                      cost=" + ".join(costs))
+    return ShortFacts(
+        topic=request.get("topic", ""),
+        hook=script.get("hook", ""),
+        hook_style=hook_style(script.get("hook", "")),
+        seconds=(manifest.get("render") or {}).get("seconds") or (youtube.seconds if youtube else None),
+        providers={step: choice.get("name", "") for step, choice in (manifest.get("providers") or {}).items()},
+        cost=" + ".join(costs),
+    )
 
 
 def _manifests(output_dir: Path) -> dict[str, dict]:
@@ -149,4 +193,3 @@ def _manifests(output_dir: Path) -> dict[str, dict]:
         if isinstance(manifest, dict) and manifest.get("youtube_id"):
             found[manifest["youtube_id"]] = manifest | {"title": (manifest.get("script") or {}).get("title", "")}
     return found
-

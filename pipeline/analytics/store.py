@@ -4,7 +4,7 @@ older than YouTube's API policy allows (30 days without a refresh) is ever kept 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -26,8 +26,11 @@ class Uploaded(BaseModel):
 def uploaded_videos(ledger: Ledger, channel: str) -> list[Uploaded]:
     """Every video this tool uploaded to `channel`, oldest first."""
     with ledger.database.connect() as db:
-        rows = db.execute("SELECT video_id, title, created_at FROM uploads WHERE channel = ? AND video_id IS NOT NULL"
-                          " ORDER BY created_at", (channel,)).fetchall()
+        rows = db.execute(
+            "SELECT video_id, title, created_at FROM uploads WHERE channel = ? AND video_id IS NOT NULL"
+            " ORDER BY created_at",
+            (channel,),
+        ).fetchall()
     return [Uploaded(video_id=r["video_id"], title=r["title"], uploaded_at=r["created_at"]) for r in rows]
 
 
@@ -46,13 +49,16 @@ def drop_video(ledger: Ledger, video_id: str) -> None:
         db.execute("DELETE FROM video_stats WHERE video_id = ?", (video_id,))
 
 
-def save_snapshot(ledger: Ledger, video_id: str, label: str, numbers: DataApiNumbers | AnalyticsNumbers,
-                  fetched_at: datetime) -> None:
+def save_snapshot(
+    ledger: Ledger, video_id: str, label: str, numbers: DataApiNumbers | AnalyticsNumbers, fetched_at: datetime
+) -> None:
     """Store (or replace) one snapshot."""
     with ledger.database.connect(write=True) as db:
-        db.execute("INSERT INTO video_stats (video_id, label, data, fetched_at) VALUES (?, ?, ?, ?) "
-                   "ON CONFLICT (video_id, label) DO UPDATE SET data = excluded.data, fetched_at = excluded.fetched_at",
-                   (video_id, label, numbers.model_dump_json(), fetched_at.isoformat(timespec="microseconds")))
+        db.execute(
+            "INSERT INTO video_stats (video_id, label, data, fetched_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (video_id, label) DO UPDATE SET data = excluded.data, fetched_at = excluded.fetched_at",
+            (video_id, label, numbers.model_dump_json(), fetched_at.isoformat(timespec="microseconds")),
+        )
 
 
 class Stored(BaseModel):
@@ -71,7 +77,7 @@ def stored_snapshots(ledger: Ledger) -> dict[str, Stored]:
     for row in rows:
         entry = found.setdefault(row["video_id"], Stored())
         fetched = datetime.fromisoformat(row["fetched_at"])
-        entry.fetched[row["label"]] = fetched if fetched.tzinfo else fetched.replace(tzinfo=timezone.utc)
+        entry.fetched[row["label"]] = fetched if fetched.tzinfo else fetched.replace(tzinfo=UTC)
         if row["label"] == NOW:
             entry.youtube = DataApiNumbers.model_validate_json(row["data"])
         else:
@@ -83,9 +89,11 @@ def save_studio(ledger: Ledger, numbers: dict[str, StudioNumbers], imported_at: 
     """Store a Studio export's numbers by video id, replacing an earlier import's."""
     with ledger.database.connect(write=True) as db:
         for video_id, found in numbers.items():
-            db.execute("INSERT INTO studio_stats (video_id, data, imported_at) VALUES (?, ?, ?) ON CONFLICT (video_id)"
-                       " DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at",
-                       (video_id, found.model_dump_json(), imported_at.isoformat(timespec="microseconds")))
+            db.execute(
+                "INSERT INTO studio_stats (video_id, data, imported_at) VALUES (?, ?, ?) ON CONFLICT (video_id)"
+                " DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at",
+                (video_id, found.model_dump_json(), imported_at.isoformat(timespec="microseconds")),
+            )
 
 
 def studio_numbers(ledger: Ledger) -> dict[str, StudioNumbers]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.analytics.models import StudioNumbers
@@ -24,8 +24,10 @@ def read_studio_csv(path: Path) -> dict[str, StudioNumbers]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as exc:
-        raise ConfigError(f"No file at {path}; export the table from YouTube Studio (Analytics > Advanced mode > "
-                          "Export current view > Comma-separated values).") from exc
+        raise ConfigError(
+            f"No file at {path}; export the table from YouTube Studio (Analytics > Advanced mode > "
+            "Export current view > Comma-separated values)."
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read {path} as a CSV text file; export it again from YouTube Studio.") from exc
     rows = list(csv.DictReader(text.splitlines()))
@@ -34,9 +36,11 @@ def read_studio_csv(path: Path) -> dict[str, StudioNumbers]:
     viewed = _column(headers, lambda h: "stayed to watch" in h or ("viewed" in h and "average" not in h))
     swiped = _column(headers, lambda h: "swiped" in h)
     if id_column is None or (viewed is None and swiped is None):
-        raise ConfigError(f"{path.name} is not a Studio export with video ids and \"Viewed vs swiped away\" (it needs "
-                          "a Content or Video column and a Stayed to watch or Swiped away column); export the Shorts "
-                          "table with that metric.")
+        raise ConfigError(
+            f'{path.name} is not a Studio export with video ids and "Viewed vs swiped away" (it needs '
+            "a Content or Video column and a Stayed to watch or Swiped away column); export the Shorts "
+            "table with that metric."
+        )
     views = _column(headers, lambda h: h.split(" (")[0] in ("engaged views", "views"))
     found: dict[str, StudioNumbers] = {}
     for row in rows:
@@ -47,8 +51,9 @@ def read_studio_csv(path: Path) -> dict[str, StudioNumbers]:
         stayed = stayed if stayed is not None else (100 - away if away is not None else None)
         away = away if away is not None else (100 - stayed if stayed is not None else None)
         count = _percent(row, views)
-        found[video_id] = StudioNumbers(viewed_percent=stayed, swiped_percent=away,
-                                        views=int(count) if count is not None else None)
+        found[video_id] = StudioNumbers(
+            viewed_percent=stayed, swiped_percent=away, views=int(count) if count is not None else None
+        )
     return found
 
 
@@ -58,7 +63,7 @@ def import_studio_csv(settings: Settings, path: Path, channel: str | None = None
     ledger = open_ledger(settings)
     ours = {video.video_id for video in uploaded_videos(ledger, channel or settings.youtube_channel)}
     matched = {video_id: found for video_id, found in numbers.items() if video_id in ours}
-    save_studio(ledger, matched, datetime.now(timezone.utc))
+    save_studio(ledger, matched, datetime.now(UTC))
     return len(matched), len(numbers) - len(matched)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Literal
@@ -39,21 +39,25 @@ class NearCopy(Model):
     def line(self) -> str:
         """One line for the log and the manifest's reader."""
         words = f"hook {self.earlier.hook!r}" if self.part == "hook" else "script"
-        return (f"Variety: this {self.part} is {self.similarity:.0%} like the {words} of {self.earlier.title!r} "
-                f"({self.earlier.created_at:%Y-%m-%d}); change the topic's angle, or write with an LLM, which "
-                "rewrites it once.")
+        return (
+            f"Variety: this {self.part} is {self.similarity:.0%} like the {words} of {self.earlier.title!r} "
+            f"({self.earlier.created_at:%Y-%m-%d}); change the topic's angle, or write with an LLM, which "
+            "rewrites it once."
+        )
 
     def ask(self) -> str:
         """What the script writer is told when it rewrites once."""
-        return (f"Variety: do not reuse the opening or the wording of the channel's recent Short "
-                f"{self.earlier.title[:100]!r} (hook: {self.earlier.hook[:MAX_TOPIC_CHARS]!r}); write a clearly "
-                "different hook and angle.")
+        return (
+            f"Variety: do not reuse the opening or the wording of the channel's recent Short "
+            f"{self.earlier.title[:100]!r} (hook: {self.earlier.hook[:MAX_TOPIC_CHARS]!r}); write a clearly "
+            "different hook and angle."
+        )
 
 
 def recent_scripts(output_dir: Path, skip: Path, now: datetime | None = None) -> list[Earlier]:
     """The scripts of the Shorts made in the last 30 days, from the output folder's manifests, except `skip`'s (the
     Short being made, whose earlier take is no copy)."""
-    since = (now or datetime.now(timezone.utc)) - timedelta(days=RECENT_DAYS)
+    since = (now or datetime.now(UTC)) - timedelta(days=RECENT_DAYS)
     found = []
     for path in output_dir.expanduser().glob("*/manifest.json"):
         if path.parent.resolve() == skip.resolve():
@@ -62,8 +66,13 @@ def recent_scripts(output_dir: Path, skip: Path, now: datetime | None = None) ->
             manifest = json.loads(path.read_text(encoding="utf-8"))
             made = datetime.fromisoformat(manifest["created_at"])
             script = manifest["script"]
-            earlier = Earlier(title=script["title"], topic=manifest["request"]["topic"], hook=script.get("hook", ""),
-                              narration=" ".join(s["narration"] for s in script["scenes"]), created_at=made)
+            earlier = Earlier(
+                title=script["title"],
+                topic=manifest["request"]["topic"],
+                hook=script.get("hook", ""),
+                narration=" ".join(s["narration"] for s in script["scenes"]),
+                created_at=made,
+            )
         except (OSError, ValueError, KeyError, TypeError):
             continue  # a half-written or foreign file is no earlier Short
         if made.tzinfo and made >= since:
@@ -77,8 +86,9 @@ def near_copy(script: Script, earlier: list[Earlier]) -> NearCopy | None:
     closest: NearCopy | None = None
     for other in earlier:
         for part, similarity, limit in (
-                ("hook", SequenceMatcher(None, hook, _words(other.hook)).ratio() if hook else 0.0, HOOK_LIMIT),
-                ("script", jaccard(triples, _triples(other.narration)), SCRIPT_LIMIT)):
+            ("hook", SequenceMatcher(None, hook, _words(other.hook)).ratio() if hook else 0.0, HOOK_LIMIT),
+            ("script", jaccard(triples, _triples(other.narration)), SCRIPT_LIMIT),
+        ):
             if similarity >= limit and (closest is None or similarity > closest.similarity):
                 closest = NearCopy(part=part, similarity=round(similarity, 2), earlier=other)
     return closest
@@ -90,7 +100,7 @@ def _words(text: str) -> list[str]:
 
 def _triples(text: str) -> set[tuple[str, ...]]:
     words = _words(text)
-    return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
 def jaccard(a: set, b: set) -> float:

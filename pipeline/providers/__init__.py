@@ -5,23 +5,26 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.state.ledger import CHARACTERS, CREDITS, USD, amount, open_ledger
 from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
 from pipeline.providers.elevenlabs.budget import observed_rate, priced
 from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.prices import estimate_image_usd
 from pipeline.providers.runware.client import VIDEO_MODELS, estimate_clip_usd
 from pipeline.providers.runway.client import (
-    DURATIONS, estimate_clip_credits, estimate_image_credits, estimate_voice_credits,
+    DURATIONS,
+    estimate_clip_credits,
+    estimate_image_credits,
+    estimate_voice_credits,
 )
 from pipeline.script_rules import WORDS_PER_SECOND
 from pipeline.settings import Settings
 from pipeline.speech_text import spoken_text
+from pipeline.state.ledger import CHARACTERS, CREDITS, USD, amount, open_ledger
 
 Estimate = Callable[[Scene, Settings], float]
 
@@ -105,16 +108,27 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     },
     "image": {
         "openai": ProviderSpec("openai.image:OpenAIImageMaker", OPENAI_KEY, estimate_usd=estimate_image_usd, paid=True),
-        "runway": ProviderSpec("runway.image:RunwayImageMaker", RUNWAY_KEY, estimate_credits=estimate_image_credits,
-                               paid=True),
+        "runway": ProviderSpec(
+            "runway.image:RunwayImageMaker", RUNWAY_KEY, estimate_credits=estimate_image_credits, paid=True
+        ),
         "folder": ProviderSpec("folder.media:FolderImageMaker", footage=True),
         "offline": ProviderSpec("offline.image:OfflineImageMaker"),
     },
     "video": {
-        "runway": ProviderSpec("runway.clip:RunwayClipMaker", RUNWAY_KEY, estimate_credits=estimate_clip_credits,
-                               paid=True, longest_clip=_longest_runway_clip),
-        "runware": ProviderSpec("runware.clip:RunwareClipMaker", RUNWARE_KEY, estimate_usd=estimate_clip_usd,
-                                paid=True, longest_clip=_longest_runware_clip),
+        "runway": ProviderSpec(
+            "runway.clip:RunwayClipMaker",
+            RUNWAY_KEY,
+            estimate_credits=estimate_clip_credits,
+            paid=True,
+            longest_clip=_longest_runway_clip,
+        ),
+        "runware": ProviderSpec(
+            "runware.clip:RunwareClipMaker",
+            RUNWARE_KEY,
+            estimate_usd=estimate_clip_usd,
+            paid=True,
+            longest_clip=_longest_runware_clip,
+        ),
         # Free stock footage, after the paid vendors: `auto` takes it when only its key is set.
         "pexels": ProviderSpec("stock.pexels:PexelsClipMaker", "PEXELS_API_KEY", footage=True),
         "pixabay": ProviderSpec("stock.pixabay:PixabayClipMaker", "PIXABAY_API_KEY", footage=True),
@@ -122,20 +136,36 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
         "offline": ProviderSpec("offline.clip:OfflineClipMaker"),
     },
     "voice": {
-        "elevenlabs": ProviderSpec("elevenlabs.voice:ElevenLabsNarrator", ELEVENLABS_KEY,
-                                   estimate_characters=_voice_characters, paid=True, words_per_second=ELEVENLABS_PACE),
-        "openai": ProviderSpec("openai.voice:OpenAINarrator", OPENAI_KEY, paid=True,
-                               ending=f"OpenAI shuts its speech models down on {SPEECH_ENDS}",
-                               words_per_second=OPENAI_PACE, speed_setting="openai_voice_speed"),
+        "elevenlabs": ProviderSpec(
+            "elevenlabs.voice:ElevenLabsNarrator",
+            ELEVENLABS_KEY,
+            estimate_characters=_voice_characters,
+            paid=True,
+            words_per_second=ELEVENLABS_PACE,
+        ),
+        "openai": ProviderSpec(
+            "openai.voice:OpenAINarrator",
+            OPENAI_KEY,
+            paid=True,
+            ending=f"OpenAI shuts its speech models down on {SPEECH_ENDS}",
+            words_per_second=OPENAI_PACE,
+            speed_setting="openai_voice_speed",
+        ),
         # ElevenLabs voices billed in Runway credits: one key for a Runway-only user.
-        "runway": ProviderSpec("runway.voice:RunwayNarrator", RUNWAY_KEY, estimate_credits=estimate_voice_credits,
-                               paid=True, words_per_second=ELEVENLABS_PACE),
+        "runway": ProviderSpec(
+            "runway.voice:RunwayNarrator",
+            RUNWAY_KEY,
+            estimate_credits=estimate_voice_credits,
+            paid=True,
+            words_per_second=ELEVENLABS_PACE,
+        ),
         # Free, but an unofficial client of a consumer service: only when asked for (--voice edge).
         "edge": ProviderSpec("edge.voice:EdgeNarrator", words_per_second=EDGE_PACE),
         # Offline voices by name (auto never picks these: `offline` is Piper, else eSpeak NG, else none).
         "piper": ProviderSpec("offline.piper:PiperNarrator", words_per_second=PIPER_PACE),
-        "espeak": ProviderSpec("offline.espeak:EspeakNarrator", words_per_second=ESPEAK_PACE,
-                               language_pace=ESPEAK_LANGUAGE_PACE),
+        "espeak": ProviderSpec(
+            "offline.espeak:EspeakNarrator", words_per_second=ESPEAK_PACE, language_pace=ESPEAK_LANGUAGE_PACE
+        ),
         "offline": ProviderSpec("offline.voice:OfflineNarrator"),
     },
 }
@@ -152,7 +182,9 @@ def choose_provider(step: str, request: ShortRequest, settings: Settings) -> Pro
         _check_folder(setting, f"SHORTS_{step.upper()}_PROVIDER", step)
         if setting not in known and not (setting.startswith(FOLDER) and "folder" in known):
             names = ", ".join(["auto", *known])
-            raise ConfigError(f"SHORTS_{step.upper()}_PROVIDER={setting!r} is not a {step} provider; use one of {names}.")
+            raise ConfigError(
+                f"SHORTS_{step.upper()}_PROVIDER={setting!r} is not a {step} provider; use one of {names}."
+            )
         return ProviderChoice(step=step, name=setting, reason=f"SHORTS_{step.upper()}_PROVIDER={setting}")
     missing, vendors = [], []
     for name, spec in known.items():
@@ -176,10 +208,11 @@ def _check_folder(name: str, where: str, step: str) -> None:
     """Fail now, before anything is made, on a media folder that is missing or holds a file that is not media."""
     if not name.startswith(FOLDER):
         return
-    folder = Path(name[len(FOLDER):]).expanduser()
+    folder = Path(name[len(FOLDER) :]).expanduser()
     if not folder.is_dir():
-        raise ConfigError(f"{where} {name}: there is no folder {str(folder)!r}; give the path of a folder of "
-                          "your images and videos.")
+        raise ConfigError(
+            f"{where} {name}: there is no folder {str(folder)!r}; give the path of a folder of your images and videos."
+        )
     from pipeline.providers.folder.media import read_folder  # Pillow and ffmpeg only when a folder is named
 
     read_folder(folder, images_only=step == "image")
@@ -226,10 +259,17 @@ def choose_providers(request: ShortRequest, settings: Settings) -> dict[str, Pro
     video, image = choices["video"], choices["image"]
     # With stock or your own clips, first frames only fill the storyboard and any scene no clip was found for, so
     # `auto` does not pay for them.
-    if picks_footage("video", video.name) and image.name != "offline" and "auto" == request.image_provider == \
-            settings.image_provider and REGISTRY["image"][image.name].env_var:
-        choices["image"] = ProviderChoice(step="image", name="offline", reason=f"the clips come from {video.name}, "
-                                          "so paid first frames would only fill the storyboard")
+    if (
+        picks_footage("video", video.name)
+        and image.name != "offline"
+        and "auto" == request.image_provider == settings.image_provider
+        and REGISTRY["image"][image.name].env_var
+    ):
+        choices["image"] = ProviderChoice(
+            step="image",
+            name="offline",
+            reason=f"the clips come from {video.name}, so paid first frames would only fill the storyboard",
+        )
     return choices
 
 
@@ -237,7 +277,7 @@ def build_provider(step: str, name: str, settings: Settings) -> Any:
     """An instance of the named provider, configured from settings (vendors) or with no arguments (offline)."""
     cls = provider_spec(step, name).load()
     if name.startswith(FOLDER):
-        return cls(Path(name[len(FOLDER):]).expanduser())
+        return cls(Path(name[len(FOLDER) :]).expanduser())
     return cls.from_settings(settings)
 
 
@@ -270,21 +310,31 @@ def check_budget(script: Script, choices: dict[str, ProviderChoice], settings: S
     (in credits, in dollars for providers that bill in dollars, in characters for a voice billed by them)."""
     estimate = estimate_credits(script, choices, settings)
     _check_caps(estimate, CREDITS, settings.max_credits_per_short, settings.max_credits_per_day, settings)
-    _check_caps(estimate_usd(script, choices, settings), USD, settings.max_usd_per_short, settings.max_usd_per_day,
-                settings)
-    _check_caps(estimate_characters(script, choices, settings), CHARACTERS, settings.max_characters_per_short,
-                settings.max_characters_per_day, settings)
+    _check_caps(
+        estimate_usd(script, choices, settings), USD, settings.max_usd_per_short, settings.max_usd_per_day, settings
+    )
+    _check_caps(
+        estimate_characters(script, choices, settings),
+        CHARACTERS,
+        settings.max_characters_per_short,
+        settings.max_characters_per_day,
+        settings,
+    )
     return estimate
 
 
 def _check_caps(estimate: float, unit: str, per_short: float, per_day: float, settings: Settings) -> None:
     name = unit.upper()
     if estimate > per_short:
-        raise ConfigError(f"This Short is estimated at up to {amount(estimate, unit)}, over "
-                          f"SHORTS_MAX_{name}_PER_SHORT={per_short:g}; use fewer or shorter scenes, or raise the cap.")
+        raise ConfigError(
+            f"This Short is estimated at up to {amount(estimate, unit)}, over "
+            f"SHORTS_MAX_{name}_PER_SHORT={per_short:g}; use fewer or shorter scenes, or raise the cap."
+        )
     if estimate:
-        spent = open_ledger(settings).spent_since(datetime.now(timezone.utc) - timedelta(days=1), unit)
+        spent = open_ledger(settings).spent_since(datetime.now(UTC) - timedelta(days=1), unit)
         if spent + estimate > per_day:
             total = f"{spent + estimate:g}" if unit == CREDITS else amount(spent + estimate, unit)
-            raise ConfigError(f"This Short (up to {amount(estimate, unit)}) would bring the last 24 hours' spend to "
-                              f"{total}, over SHORTS_MAX_{name}_PER_DAY={per_day:g}; raise it or wait.")
+            raise ConfigError(
+                f"This Short (up to {amount(estimate, unit)}) would bring the last 24 hours' spend to "
+                f"{total}, over SHORTS_MAX_{name}_PER_DAY={per_day:g}; raise it or wait."
+            )

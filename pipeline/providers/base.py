@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Collection
+from pathlib import Path
 from typing import ClassVar, Literal, Protocol, Self
 
 from pipeline.models import Footage, Scene, ScenePlan, Script, ShortRequest, Speech, VideoFormat, WordTiming
@@ -48,8 +48,9 @@ class ImageMaker(Provider, Protocol):
     draws_narration: ClassVar[bool] = False  # the frame shows the narration's words, so they are part of its key
     cost_unit: ClassVar[Literal["credits", "usd"]] = "credits"  # what make_image's cost counts
 
-    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path
-                   ) -> tuple[str | None, float] | None:
+    def make_image(
+        self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path
+    ) -> tuple[str | None, float] | None:
         """Write the scene's first frame, exactly `fmt.size`, to `dest` (PNG); a paid one returns (task id, cost in
         `cost_unit`).
 
@@ -91,8 +92,17 @@ class Narrator(Provider, Protocol):
     # the per-Short cap over everything spoken for it, by every thread and run.
     short: str = ""
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
-              previous_text: str = "", next_text: str = "") -> Speech | None:
+    def speak(
+        self,
+        text: str,
+        voice: str | None,
+        language: str,
+        max_seconds: float,
+        dest: Path,
+        *,
+        previous_text: str = "",
+        next_text: str = "",
+    ) -> Speech | None:
         """Write speech for `text` to `dest` (16-bit PCM WAV) and say what it is; None when there is no voice here.
 
         A voice that knows when it speaks each word returns those timings in `Speech.words`. `previous_text` and

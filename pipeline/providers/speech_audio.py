@@ -40,16 +40,16 @@ def _pcm16_wav_parts(audio: bytes) -> tuple[int, int, bytes] | None:
         return None
     pos, fmt = 12, None
     while pos + 8 <= len(audio):
-        chunk, size = audio[pos:pos + 4], struct.unpack("<I", audio[pos + 4:pos + 8])[0]
+        chunk, size = audio[pos : pos + 4], struct.unpack("<I", audio[pos + 4 : pos + 8])[0]
         body = pos + 8
         if chunk == b"fmt ":
-            fmt = struct.unpack("<HHIIHH", audio[body:body + 16])
+            fmt = struct.unpack("<HHIIHH", audio[body : body + 16])
         elif chunk == b"data":
             if fmt is None or fmt[0] != 1 or fmt[5] != 16:  # not PCM, or not 16-bit
                 return None
             end = len(audio) if size in (0, 0xFFFFFFFF) or body + size > len(audio) else body + size
             block = 2 * fmt[1]
-            return fmt[1], fmt[2], audio[body:body + (end - body) // block * block]
+            return fmt[1], fmt[2], audio[body : body + (end - body) // block * block]
         pos = body + size + (size & 1)
     return None
 
@@ -60,12 +60,24 @@ def _convert_with_ffmpeg(audio: bytes, dest: Path, source: str) -> None:
     src = dest.with_name(dest.name + ".in")
     src.write_bytes(audio)
     try:
-        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(src), "-acodec", "pcm_s16le",
-               "-f", "wav", str(dest)]
+        cmd = [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(src),
+            "-acodec",
+            "pcm_s16le",
+            "-f",
+            "wav",
+            str(dest),
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     finally:
         src.unlink(missing_ok=True)
     if result.returncode != 0 or not dest.is_file():
         detail = (result.stderr.strip().splitlines() or ["unknown format"])[-1]
-        raise ProviderError(f"The {source} voice returned audio ffmpeg cannot read ({detail[:120]}); rerun, or use "
-                            "--voice offline.")
+        raise ProviderError(
+            f"The {source} voice returned audio ffmpeg cannot read ({detail[:120]}); rerun, or use --voice offline."
+        )

@@ -26,7 +26,13 @@ PLATFORMS: tuple[str, ...] = Platform.__args__
 # Stages of a post in the ledger: the remote id exists (bytes may be missing), every byte is sent, the publish call
 # went out, and the two ends; `abandoned` means the remote side dropped it (expired, failed) before it was posted.
 CREATED, UPLOADED, PUBLISHING, POSTED, DRAFTED, ABANDONED = (
-    "created", "uploaded", "publishing", "posted", "drafted", "abandoned")
+    "created",
+    "uploaded",
+    "publishing",
+    "posted",
+    "drafted",
+    "abandoned",
+)
 FINISHED = (POSTED, DRAFTED)
 
 
@@ -138,8 +144,9 @@ def hashtags(tags: list[str], limit: int) -> list[str]:
     return list(found)[:limit]
 
 
-def caption(script: Script, *, max_chars: int, max_hashtags: int, count: Callable[[str], int] = len,
-            title: bool = True) -> str:
+def caption(
+    script: Script, *, max_chars: int, max_hashtags: int, count: Callable[[str], int] = len, title: bool = True
+) -> str:
     """Title, description and hashtags in at most `max_chars` (as `count` measures them); the description is cut
     first, with an ellipsis, so the title and the tags stay."""
     tags = " ".join(hashtags(script.tags, max_hashtags))
@@ -152,7 +159,7 @@ def caption(script: Script, *, max_chars: int, max_hashtags: int, count: Callabl
     room = max_chars - count(fixed) - 4  # two blank lines and the ellipsis
     description = script.description.strip()
     while description and count(description) > room:
-        description = description[:-max(1, (count(description) - room))].rstrip()
+        description = description[: -max(1, (count(description) - room))].rstrip()
     text = "\n\n".join(part for part in (head, f"{description}…" if description else "", tags) if part)
     while count(text) > max_chars:  # a title and tags over the limit alone: cut the end
         text = text[:-1]

@@ -18,7 +18,14 @@ from pydantic import SecretStr
 from pipeline.errors import ConfigError, ProviderError, ShortsError, redact, remember_secrets
 from pipeline.models import Script
 from pipeline.publish.contract import (
-    FINISHED, PLATFORMS, POSTED, Platform, PostJob, PostOutcome, PostTarget, VideoFacts,
+    FINISHED,
+    PLATFORMS,
+    POSTED,
+    Platform,
+    PostJob,
+    PostOutcome,
+    PostTarget,
+    VideoFacts,
 )
 from pipeline.publish.tokens import save_token
 from pipeline.settings import Settings
@@ -38,17 +45,21 @@ def parse_platforms(text: str | list[str] | list[Platform] | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def build_target(name: str, settings: Settings, *, http: httpx.Client | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> PostTarget:
+def build_target(
+    name: str, settings: Settings, *, http: httpx.Client | None = None, sleep: Callable[[float], None] = time.sleep
+) -> PostTarget:
     """The target for a platform, with its credentials; ConfigError (one sentence) when they are missing."""
     if name == "instagram":
         from pipeline.publish.instagram.target import InstagramTarget
+
         return InstagramTarget.from_settings(settings, http=http, sleep=sleep)
     if name == "facebook":
         from pipeline.publish.facebook.target import FacebookTarget
+
         return FacebookTarget.from_settings(settings, http=http, sleep=sleep)
     if name == "tiktok":
         from pipeline.publish.tiktok.target import TikTokTarget
+
         return TikTokTarget.from_settings(settings, http=http, sleep=sleep)
     raise ConfigError(f"Cannot post to {name}; choose from instagram, facebook, tiktok.")
 
@@ -75,8 +86,15 @@ def describe_platform(name: str, settings: Settings) -> str:
         target.close()
 
 
-def authorize_platform(name: str, settings: Settings, access_token: str, *, account: str | None = None,
-                       refresh_token: str | None = None, http: httpx.Client | None = None) -> tuple[Path, str]:
+def authorize_platform(
+    name: str,
+    settings: Settings,
+    access_token: str,
+    *,
+    account: str | None = None,
+    refresh_token: str | None = None,
+    http: httpx.Client | None = None,
+) -> tuple[Path, str]:
     """Check a pasted token with a free call, then store it (0600) for `name`; (its file, the account line).
 
     `account` is the Instagram user id or the Facebook Page id; `refresh_token` is TikTok's.
@@ -89,14 +107,22 @@ def authorize_platform(name: str, settings: Settings, access_token: str, *, acco
         from pipeline.publish.instagram.target import InstagramTarget
 
         stored = {"access_token": access_token, "user_id": account}
-        target: PostTarget = InstagramTarget.from_settings(settings.model_copy(update={
-            "instagram_access_token": SecretStr(access_token), "instagram_user_id": account}), http=http)
+        target: PostTarget = InstagramTarget.from_settings(
+            settings.model_copy(
+                update={"instagram_access_token": SecretStr(access_token), "instagram_user_id": account}
+            ),
+            http=http,
+        )
     elif name == "facebook":
         from pipeline.publish.facebook.target import FacebookTarget
 
         stored = {"access_token": access_token, "page_id": account}
-        target = FacebookTarget.from_settings(settings.model_copy(update={
-            "facebook_page_access_token": SecretStr(access_token), "facebook_page_id": account}), http=http)
+        target = FacebookTarget.from_settings(
+            settings.model_copy(
+                update={"facebook_page_access_token": SecretStr(access_token), "facebook_page_id": account}
+            ),
+            http=http,
+        )
     elif name == "tiktok":
         from pipeline.publish.tiktok.target import TikTokTarget
 
@@ -117,13 +143,20 @@ def video_facts(video: Path) -> VideoFacts:
     from pipeline.publish.youtube_format import probe
 
     width, height, seconds = probe(video)
-    return VideoFacts(path=video, digest=file_digest(video), size=video.stat().st_size, width=width, height=height,
-                      seconds=seconds)
+    return VideoFacts(
+        path=video, digest=file_digest(video), size=video.stat().st_size, width=width, height=height, seconds=seconds
+    )
 
 
-def post_everywhere(video: Path, script: Script, platforms: list[str], settings: Settings, *,
-                    http: httpx.Client | None = None, sleep: Callable[[float], None] = time.sleep
-                    ) -> list[PostOutcome]:
+def post_everywhere(
+    video: Path,
+    script: Script,
+    platforms: list[str],
+    settings: Settings,
+    *,
+    http: httpx.Client | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[PostOutcome]:
     """Post `video` to each platform (not YouTube: see step.publish) at most once; one outcome per platform, in
     order (the caller says them: `PostOutcome.line`)."""
     facts = video_facts(video)
@@ -144,14 +177,20 @@ def post_everywhere(video: Path, script: Script, platforms: list[str], settings:
 
 def _post_once(target: PostTarget, video: VideoFacts, script: Script, ledger: Ledger) -> PostOutcome:
     # Two runs posting the same video at once: the second waits, then finds the first one's post in the ledger.
-    with ledger.hold(f"post-{target.name}-{target.account}-{video.digest}",
-                     waiting=f"waiting for another run that is posting this video to {target.name}"):
+    with ledger.hold(
+        f"post-{target.name}-{target.account}-{video.digest}",
+        waiting=f"waiting for another run that is posting this video to {target.name}",
+    ):
         job = PostJob(ledger, target.name, target.account, video.digest)
         earlier = job.record
         if earlier and earlier.stage in FINISHED:  # a published post is never posted again
             log.info("  already on %s, nothing posted again", target.name)
-            return PostOutcome(platform=target.name, status="posted" if earlier.stage == POSTED else "drafted",
-                               link=earlier.link, reason=earlier.detail)
+            return PostOutcome(
+                platform=target.name,
+                status="posted" if earlier.stage == POSTED else "drafted",
+                link=earlier.link,
+                reason=earlier.detail,
+            )
         try:
             if earlier is None and (reason := target.check(video, script)):
                 return PostOutcome(platform=target.name, status="skipped", reason=reason.rstrip("."))
@@ -164,8 +203,11 @@ def _post_once(target: PostTarget, video: VideoFacts, script: Script, ledger: Le
             return _failed(target.name, f"could not reach {target.name} ({type(exc).__name__})", job)
         except (KeyError, TypeError, ValueError) as exc:  # an answer not shaped as documented: this platform only
             log.debug("  %s answered unexpectedly", target.name, exc_info=True)
-            return _failed(target.name, f"{target.name} answered in an unexpected shape ({type(exc).__name__}: "
-                                        f"{str(exc)[:100]})", job)
+            return _failed(
+                target.name,
+                f"{target.name} answered in an unexpected shape ({type(exc).__name__}: {str(exc)[:100]})",
+                job,
+            )
 
 
 def _failed(platform: str, reason: str, job: PostJob) -> PostOutcome:

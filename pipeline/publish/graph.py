@@ -31,8 +31,17 @@ def timeouts() -> httpx.Timeout:
 class GraphClient:
     """One account's calls to one Graph host (`base_url`/`version`)."""
 
-    def __init__(self, platform: str, base_url: str, version: str, token: str, *, token_hint: str,
-                 http: httpx.Client | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        platform: str,
+        base_url: str,
+        version: str,
+        token: str,
+        *,
+        token_hint: str,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.platform, self.token_hint = platform, token_hint  # token_hint: how to get a new one, for messages
         self.root = f"{base_url.rstrip('/')}/{version}"
         self._token = token
@@ -54,8 +63,12 @@ class GraphClient:
 
     def _call(self, method: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
         values = {name: _form(value) for name, value in params.items() if value is not None}
-        response = self.http.request(method, f"{self.root}/{path.lstrip('/')}", headers=self._auth("Bearer"),
-                                     **({"params": values} if method == "GET" else {"data": values}))
+        response = self.http.request(
+            method,
+            f"{self.root}/{path.lstrip('/')}",
+            headers=self._auth("Bearer"),
+            **({"params": values} if method == "GET" else {"data": values}),
+        )
         return self._answer(response)
 
     def upload(self, url: str, video: Path) -> dict[str, Any]:
@@ -63,8 +76,16 @@ class GraphClient:
         size = video.stat().st_size
 
         def send() -> dict[str, Any]:
-            response = self.http.post(url, content=video.read_bytes(), headers={
-                **self._auth("OAuth"), "offset": "0", "file_size": str(size), "Content-Type": "application/octet-stream"})
+            response = self.http.post(
+                url,
+                content=video.read_bytes(),
+                headers={
+                    **self._auth("OAuth"),
+                    "offset": "0",
+                    "file_size": str(size),
+                    "Content-Type": "application/octet-stream",
+                },
+            )
             return self._answer(response, upload=True)
 
         return self._retried(send, "upload")
@@ -85,20 +106,27 @@ class GraphClient:
         name = self.platform.capitalize()
         if "debug_info" in body:  # the rupload host's own shape
             info = body["debug_info"] or {}
-            return GraphError(f"{name} refused the upload (HTTP {status}, {info.get('type') or 'error'}: "
-                              f"{str(info.get('message') or '')[:200]})", transient=bool(info.get("retriable")))
+            return GraphError(
+                f"{name} refused the upload (HTTP {status}, {info.get('type') or 'error'}: "
+                f"{str(info.get('message') or '')[:200]})",
+                transient=bool(info.get("retriable")),
+            )
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         code = error.get("code")
         if code == EXPIRED_TOKEN or status == 401:
-            return ConfigError(f"{name} refused the token (code {code or status}: expired or revoked); "
-                               f"{self.token_hint}.")
+            return ConfigError(
+                f"{name} refused the token (code {code or status}: expired or revoked); {self.token_hint}."
+            )
         if code in RATE_LIMIT_CODES:
-            return GraphError(f"{name} is limiting how often this account may post or call (code {code}); "
-                              "wait an hour or so")
+            return GraphError(
+                f"{name} is limiting how often this account may post or call (code {code}); wait an hour or so"
+            )
         detail = f"{code}" + (f"/{error['error_subcode']}" if error.get("error_subcode") else "")
         message = str(error.get("error_user_msg") or error.get("message") or f"HTTP {status}")[:200].rstrip(".")
-        return GraphError(f"{name} refused the {'upload' if upload else 'request'} ({detail or status}: {message})",
-                          transient=bool(error.get("is_transient")) or status >= 500 or status == 429)
+        return GraphError(
+            f"{name} refused the {'upload' if upload else 'request'} ({detail or status}: {message})",
+            transient=bool(error.get("is_transient")) or status >= 500 or status == 429,
+        )
 
     def _retried(self, call: Callable[[], dict[str, Any]], what: str) -> dict[str, Any]:
         for attempt in range(1, TRIES + 1):
@@ -112,9 +140,10 @@ class GraphClient:
                 if attempt == TRIES:
                     raise
                 why = type(exc).__name__
-            delay = min(30.0, 2.0 ** attempt) * random.random()
-            log.warning("  %s %s failed (%s); try %d of %d in %.1f s", self.platform, what, why, attempt + 1, TRIES,
-                        delay)
+            delay = min(30.0, 2.0**attempt) * random.random()
+            log.warning(
+                "  %s %s failed (%s); try %d of %d in %.1f s", self.platform, what, why, attempt + 1, TRIES, delay
+            )
             self.sleep(delay)
         raise AssertionError("unreachable")
 

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigError, ShortsError
-from pipeline.state.ledger import open_ledger
 from pipeline.models import Published, Script, ShortRequest
 from pipeline.package import PACKAGE_FILES, check_packaged_video, short_folder
-from pipeline.settings import Settings
-from pipeline.state.store import file_digest, is_stale, temp_tag
 from pipeline.publish.youtube_auth import auth_command, has_youtube_token, load_youtube_credentials, revoked
 from pipeline.publish.youtube_metadata import build_metadata, check_schedule
+from pipeline.settings import Settings
+from pipeline.state.ledger import open_ledger
+from pipeline.state.store import file_digest, is_stale, temp_tag
 
 if TYPE_CHECKING:
     import httplib2
@@ -28,16 +28,27 @@ if TYPE_CHECKING:
 log = logging.getLogger("shorts")
 
 
-def publish(out_dir: Path, script: Script, request: ShortRequest, settings: Settings, *,
-            http: httplib2.Http | None = None, sleep: Callable[[float], None] = time.sleep) -> Published:
+def publish(
+    out_dir: Path,
+    script: Script,
+    request: ShortRequest,
+    settings: Settings,
+    *,
+    http: httplib2.Http | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Published:
     """Upload to YouTube when the request asks and the channel is authorised, else drop it in the outbox."""
     channel = request.channel or settings.youtube_channel
     if request.upload and has_youtube_token(settings.home_dir, channel):
-        return publish_to_youtube(out_dir / "final.mp4", script, request.language, settings, channel,
-                                  http=http, sleep=sleep)
+        return publish_to_youtube(
+            out_dir / "final.mp4", script, request.language, settings, channel, http=http, sleep=sleep
+        )
     if request.upload:
-        log.warning("  no YouTube token for channel %r, so the Short goes to the outbox; run `%s` to upload",
-                    channel, auth_command(channel))
+        log.warning(
+            "  no YouTube token for channel %r, so the Short goes to the outbox; run `%s` to upload",
+            channel,
+            auth_command(channel),
+        )
     # Named after the output folder; one with no name of its own (--out /) takes the topic's.
     return publish_to_outbox(out_dir, settings.outbox, out_dir.resolve().name or short_folder(request.topic))
 
@@ -50,9 +61,17 @@ def check_upload_ready(settings: Settings, channel: str | None = None) -> str:
     return channel
 
 
-def publish_to_youtube(video: Path, script: Script, language: str, settings: Settings, channel: str, *,
-                       http: httplib2.Http | None = None, sleep: Callable[[float], None] = time.sleep,
-                       chunksize: int | None = None) -> Published:
+def publish_to_youtube(
+    video: Path,
+    script: Script,
+    language: str,
+    settings: Settings,
+    channel: str,
+    *,
+    http: httplib2.Http | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    chunksize: int | None = None,
+) -> Published:
     """Upload `video` once per channel: a video already up is only reported, an interrupted upload resumes.
 
     `chunksize` is the bytes sent per request (youtube_upload.CHUNK_SIZE when None).
@@ -61,20 +80,38 @@ def publish_to_youtube(video: Path, script: Script, language: str, settings: Set
     # Two runs publishing the same Short at once must not both insert it: the second waits here for the first,
     # then finds its video id in the ledger. The lock dies with its process, so a killed upload never blocks a rerun.
     digest = file_digest(video)
-    with open_ledger(settings).hold(f"youtube-{channel}-{digest}",
-                                    waiting="waiting for another run that is uploading this same video"):
-        return _upload_once(video, digest, script, language, settings, channel, http=http, sleep=sleep,
-                            chunksize=chunksize)
+    with open_ledger(settings).hold(
+        f"youtube-{channel}-{digest}", waiting="waiting for another run that is uploading this same video"
+    ):
+        return _upload_once(
+            video, digest, script, language, settings, channel, http=http, sleep=sleep, chunksize=chunksize
+        )
 
 
-def _upload_once(video: Path, digest: str, script: Script, language: str, settings: Settings, channel: str, *,
-                 http: httplib2.Http | None, sleep: Callable[[float], None], chunksize: int | None) -> Published:
+def _upload_once(
+    video: Path,
+    digest: str,
+    script: Script,
+    language: str,
+    settings: Settings,
+    channel: str,
+    *,
+    http: httplib2.Http | None,
+    sleep: Callable[[float], None],
+    chunksize: int | None,
+) -> Published:
     # Google's API client loads here, not at the top: every `shorts` process imports this module, few upload.
     from google.auth.exceptions import GoogleAuthError, RefreshError
     from googleapiclient.errors import HttpError
 
     from pipeline.publish.youtube_format import check_is_short
-    from pipeline.publish.youtube_upload import CHUNK_SIZE, TRANSPORT_ERRORS, processing_status, shorts_url, upload_video
+    from pipeline.publish.youtube_upload import (
+        CHUNK_SIZE,
+        TRANSPORT_ERRORS,
+        processing_status,
+        shorts_url,
+        upload_video,
+    )
 
     ledger = open_ledger(settings)
     earlier = ledger.upload(digest, channel)
@@ -88,17 +125,27 @@ def _upload_once(video: Path, digest: str, script: Script, language: str, settin
                 log.warning("  The thumbnail was not set: %s", exc)
         return _on_youtube(earlier.video_id, shorts_url(earlier.video_id))
     check_is_short(video)  # before any request: YouTube would make a longer or wider video a normal one
-    metadata = build_metadata(script, language, category_id=settings.youtube_category_id,
-                              privacy=settings.youtube_privacy, publish_at=settings.youtube_publish_at,
-                              made_for_kids=settings.youtube_made_for_kids)
+    metadata = build_metadata(
+        script,
+        language,
+        category_id=settings.youtube_category_id,
+        privacy=settings.youtube_privacy,
+        publish_at=settings.youtube_publish_at,
+        made_for_kids=settings.youtube_made_for_kids,
+    )
     with _youtube(settings, channel, http) as youtube:
         if earlier and earlier.session_uri:
             log.info("  resuming the interrupted YouTube upload")
         try:
             uploaded = upload_video(
-                youtube, video, metadata.body(), session_uri=earlier.session_uri if earlier else None,
+                youtube,
+                video,
+                metadata.body(),
+                session_uri=earlier.session_uri if earlier else None,
                 on_session=lambda uri: ledger.record_upload_session(digest, channel, uri, title=metadata.title),
-                sleep=sleep, chunksize=chunksize or CHUNK_SIZE)
+                sleep=sleep,
+                chunksize=chunksize or CHUNK_SIZE,
+            )
         except RefreshError as exc:
             raise revoked(channel) from exc
         ledger.record_upload_done(digest, channel, uploaded["id"])
@@ -107,8 +154,10 @@ def _upload_once(video: Path, digest: str, script: Script, language: str, settin
             _thumbnail(youtube, video, digest, uploaded["id"], script.title, settings, channel, sleep)
         else:
             try:
-                log.info("  YouTube processing status: %s",
-                         processing_status(youtube, uploaded["id"], sleep=sleep) or "not known yet")
+                log.info(
+                    "  YouTube processing status: %s",
+                    processing_status(youtube, uploaded["id"], sleep=sleep) or "not known yet",
+                )
             except (HttpError, GoogleAuthError, *TRANSPORT_ERRORS) as exc:  # only a report: never fail on it
                 log.info("  YouTube processing status not available (%s)", type(exc).__name__)
     return _on_youtube(uploaded["id"], shorts_url(uploaded["id"]))
@@ -127,8 +176,16 @@ def _youtube(settings: Settings, channel: str, http: httplib2.Http | None) -> It
             youtube.close()  # httplib2 keeps its sockets open until told
 
 
-def _thumbnail(youtube: Resource, video: Path, digest: str, video_id: str, title: str, settings: Settings,
-               channel: str, sleep: Callable[[float], None]) -> None:
+def _thumbnail(
+    youtube: Resource,
+    video: Path,
+    digest: str,
+    video_id: str,
+    title: str,
+    settings: Settings,
+    channel: str,
+    sleep: Callable[[float], None],
+) -> None:
     from pipeline.publish.youtube_thumbnail import add_thumbnail
 
     if add_thumbnail(youtube, video, video_id, title, sleep=sleep):
@@ -159,8 +216,9 @@ def publish_to_outbox(out_dir: Path, outbox: Path, name: str) -> Published:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     except OSError as exc:
-        raise ConfigError(f"Cannot write to the outbox {outbox} ({exc.strerror}); set SHORTS_OUTBOX_DIR.",
-                          step="publish") from exc
+        raise ConfigError(
+            f"Cannot write to the outbox {outbox} ({exc.strerror}); set SHORTS_OUTBOX_DIR.", step="publish"
+        ) from exc
     return Published(destination="outbox", location=str(target))
 
 

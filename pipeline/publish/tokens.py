@@ -35,8 +35,9 @@ def load_token(home: Path, platform: str) -> dict[str, Any] | None:
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"The stored {platform} token ({path}) cannot be read; run `shorts auth {platform}` "
-                          "again.") from exc
+        raise ConfigError(
+            f"The stored {platform} token ({path}) cannot be read; run `shorts auth {platform}` again."
+        ) from exc
     if not isinstance(stored, dict):
         raise ConfigError(f"The stored {platform} token ({path}) is not a token; run `shorts auth {platform}` again.")
     remember_secrets(*(str(stored[name]) for name in SECRET_FIELDS if stored.get(name)))

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     import httplib2
     from google.oauth2.credentials import Credentials
 
-UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"        # videos.insert (and thumbnails.set)
-READONLY_SCOPE = "https://www.googleapis.com/auth/youtube.readonly"    # videos.list: the processing status
+UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"  # videos.insert (and thumbnails.set)
+READONLY_SCOPE = "https://www.googleapis.com/auth/youtube.readonly"  # videos.list: the processing status
 ANALYTICS_SCOPE = "https://www.googleapis.com/auth/yt-analytics.readonly"  # `shorts stats`: YouTube Analytics
 SCOPES = (UPLOAD_SCOPE, READONLY_SCOPE, ANALYTICS_SCOPE)
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -42,36 +42,55 @@ def has_youtube_token(home: Path, channel: str) -> bool:
     return token_path(home, channel).is_file()
 
 
-def authorize_youtube(client_secrets: Path, home: Path, channel: str, *, port: int = 0, open_browser: bool = True,
-                      timeout_seconds: int = 300) -> Path:
+def authorize_youtube(
+    client_secrets: Path,
+    home: Path,
+    channel: str,
+    *,
+    port: int = 0,
+    open_browser: bool = True,
+    timeout_seconds: int = 300,
+) -> Path:
     """Run Google's sign-in in a browser and store the channel's token (mode 0600); returns its path."""
     from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
     from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
     path = token_path(home, channel)
     if not client_secrets.is_file():
-        raise ConfigError(f"No OAuth client file at {client_secrets}; download it from the Google Cloud console "
-                          "(APIs & Services > Credentials > your Desktop app client > Download JSON).")
+        raise ConfigError(
+            f"No OAuth client file at {client_secrets}; download it from the Google Cloud console "
+            "(APIs & Services > Credentials > your Desktop app client > Download JSON)."
+        )
     try:
         flow = InstalledAppFlow.from_client_secrets_file(str(client_secrets), scopes=list(SCOPES))
     except (ValueError, KeyError) as exc:
-        raise ConfigError(f"{client_secrets} is not an OAuth client file for a Desktop app; create one of type "
-                          "'Desktop app' in the Google Cloud console and download its JSON.") from exc
+        raise ConfigError(
+            f"{client_secrets} is not an OAuth client file for a Desktop app; create one of type "
+            "'Desktop app' in the Google Cloud console and download its JSON."
+        ) from exc
     try:
         credentials = flow.run_local_server(
-            host="127.0.0.1", port=port, open_browser=open_browser, timeout_seconds=timeout_seconds,
+            host="127.0.0.1",
+            port=port,
+            open_browser=open_browser,
+            timeout_seconds=timeout_seconds,
             prompt="consent",  # so Google sends a refresh token again on a re-authorisation
             authorization_prompt_message="Open this address in a browser to let shorts upload to the channel:\n{url}",
-            success_message="shorts is authorised; you can close this tab.")
+            success_message="shorts is authorised; you can close this tab.",
+        )
     except WSGITimeoutError as exc:
-        raise ConfigError(f"Nobody finished the sign-in within {timeout_seconds} s; run "
-                          f"`{auth_command(channel)}` again.") from exc
+        raise ConfigError(
+            f"Nobody finished the sign-in within {timeout_seconds} s; run `{auth_command(channel)}` again."
+        ) from exc
     except OAuth2Error as exc:
-        raise ConfigError(f"Google refused the sign-in ({exc.error}); run `{auth_command(channel)}` again and "
-                          "allow the access it asks for.") from exc
+        raise ConfigError(
+            f"Google refused the sign-in ({exc.error}); run `{auth_command(channel)}` again and "
+            "allow the access it asks for."
+        ) from exc
     except OSError as exc:
-        raise ConfigError(f"Could not listen on 127.0.0.1:{port} for Google's answer ({exc.strerror}); "
-                          "choose another --port.") from exc
+        raise ConfigError(
+            f"Could not listen on 127.0.0.1:{port} for Google's answer ({exc.strerror}); choose another --port."
+        ) from exc
     if not credentials.refresh_token:
         raise ConfigError(f"Google sent no refresh token; run `{auth_command(channel)}` again.")
     granted = set(credentials.granted_scopes or credentials.scopes or ())
@@ -98,27 +117,31 @@ def load_youtube_credentials(home: Path, channel: str, http: httplib2.Http | Non
     try:
         credentials = Credentials.from_authorized_user_info(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, OSError) as exc:
-        raise ConfigError(f"The YouTube token of channel {channel!r} cannot be read; run "
-                          f"`{auth_command(channel)}` again.") from exc
+        raise ConfigError(
+            f"The YouTube token of channel {channel!r} cannot be read; run `{auth_command(channel)}` again."
+        ) from exc
     if not credentials.has_scopes([UPLOAD_SCOPE]):
-        raise ConfigError(f"The YouTube token of channel {channel!r} does not allow uploads; run "
-                          f"`{auth_command(channel)}` again.")
+        raise ConfigError(
+            f"The YouTube token of channel {channel!r} does not allow uploads; run `{auth_command(channel)}` again."
+        )
     if not credentials.valid:
         try:
             credentials.refresh(Request(http or httplib2.Http(timeout=60)))
         except RefreshError as exc:
             raise revoked(channel) from exc
         except TransportError as exc:
-            raise ProviderError("Could not reach Google to refresh the YouTube token; check the connection and "
-                                "rerun.", retry_safe=True) from exc
+            raise ProviderError(
+                "Could not reach Google to refresh the YouTube token; check the connection and rerun.", retry_safe=True
+            ) from exc
         save_token(credentials, path)
     return credentials
 
 
 def revoked(channel: str) -> ConfigError:
     """The error for a token Google no longer accepts (revoked, expired after 7 days in Testing, or unused)."""
-    return ConfigError(f"The YouTube token of channel {channel!r} was revoked or has expired; run "
-                       f"`{auth_command(channel)}` again.")
+    return ConfigError(
+        f"The YouTube token of channel {channel!r} was revoked or has expired; run `{auth_command(channel)}` again."
+    )
 
 
 def save_token(credentials: Credentials, path: Path) -> None:

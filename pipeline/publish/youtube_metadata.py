@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
@@ -37,16 +37,22 @@ class VideoMetadata(Model):
 
     def body(self) -> dict[str, Any]:
         """The `videos.insert` request body for `part="snippet,status"`."""
-        snippet: dict[str, Any] = {"title": self.title, "description": self.description, "tags": self.tags,
-                                   "categoryId": self.category_id}
+        snippet: dict[str, Any] = {
+            "title": self.title,
+            "description": self.description,
+            "tags": self.tags,
+            "categoryId": self.category_id,
+        }
         if self.language:
             snippet["defaultLanguage"] = snippet["defaultAudioLanguage"] = self.language
-        status: dict[str, Any] = {"privacyStatus": self.privacy,
-                                  # sent even when false: left out, YouTube asks in Studio and holds the video
-                                  "selfDeclaredMadeForKids": self.made_for_kids,
-                                  "containsSyntheticMedia": self.synthetic_media}
+        status: dict[str, Any] = {
+            "privacyStatus": self.privacy,
+            # sent even when false: left out, YouTube asks in Studio and holds the video
+            "selfDeclaredMadeForKids": self.made_for_kids,
+            "containsSyntheticMedia": self.synthetic_media,
+        }
         if self.publish_at:
-            status["publishAt"] = self.publish_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            status["publishAt"] = self.publish_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {"snippet": snippet, "status": status}
 
 
@@ -55,32 +61,57 @@ def check_schedule(privacy: str, publish_at: datetime | None, now: datetime | No
     if publish_at is None:
         return
     if publish_at.tzinfo is None:
-        raise ConfigError(f"SHORTS_YOUTUBE_PUBLISH_AT ({publish_at.isoformat()}) has no time zone; "
-                          "add one, e.g. 2030-01-31T18:00:00+01:00.")
-    if publish_at <= (now or datetime.now(timezone.utc)):
-        raise ConfigError(f"SHORTS_YOUTUBE_PUBLISH_AT ({publish_at.isoformat()}) is in the past; "
-                          "set a future time or unset it to upload now.")
+        raise ConfigError(
+            f"SHORTS_YOUTUBE_PUBLISH_AT ({publish_at.isoformat()}) has no time zone; "
+            "add one, e.g. 2030-01-31T18:00:00+01:00."
+        )
+    if publish_at <= (now or datetime.now(UTC)):
+        raise ConfigError(
+            f"SHORTS_YOUTUBE_PUBLISH_AT ({publish_at.isoformat()}) is in the past; "
+            "set a future time or unset it to upload now."
+        )
     if privacy != "private":
-        raise ConfigError(f"SHORTS_YOUTUBE_PUBLISH_AT needs SHORTS_YOUTUBE_PRIVACY=private (it is {privacy}); "
-                          "YouTube keeps a scheduled video private until that time.")
+        raise ConfigError(
+            f"SHORTS_YOUTUBE_PUBLISH_AT needs SHORTS_YOUTUBE_PRIVACY=private (it is {privacy}); "
+            "YouTube keeps a scheduled video private until that time."
+        )
 
 
-def build_metadata(script: Script, language: str, *, category_id: str = "22", privacy: str = "private",
-                   publish_at: datetime | None = None, made_for_kids: bool = False,
-                   now: datetime | None = None) -> VideoMetadata:
+def build_metadata(
+    script: Script,
+    language: str,
+    *,
+    category_id: str = "22",
+    privacy: str = "private",
+    publish_at: datetime | None = None,
+    made_for_kids: bool = False,
+    now: datetime | None = None,
+) -> VideoMetadata:
     """Fit the script's title, description and tags to YouTube's limits and add the status settings."""
     check_schedule(privacy, publish_at, now)
     title = cut_text(_clean(script.title, "title"), TITLE_MAX_CHARS, what="title")
     if not title:
         raise ConfigError("The script's title is empty once < and > are removed; give the Short a title and rerun.")
-    description = cut_text(_clean(script.description, "description"), DESCRIPTION_MAX_BYTES, what="description",
-                           size=lambda text: len(text.encode("utf-8")), unit="bytes")
+    description = cut_text(
+        _clean(script.description, "description"),
+        DESCRIPTION_MAX_BYTES,
+        what="description",
+        size=lambda text: len(text.encode("utf-8")),
+        unit="bytes",
+    )
     tags = fit_tags(script.tags)
     if not LANGUAGE_TAG.match(language):
         log.warning("  language %r is not a code like en or pt-BR, so YouTube is not told the language", language)
-    return VideoMetadata(title=title, description=description, tags=tags, category_id=category_id,
-                         language=language if LANGUAGE_TAG.match(language) else None, privacy=privacy,
-                         publish_at=publish_at, made_for_kids=made_for_kids)
+    return VideoMetadata(
+        title=title,
+        description=description,
+        tags=tags,
+        category_id=category_id,
+        language=language if LANGUAGE_TAG.match(language) else None,
+        privacy=privacy,
+        publish_at=publish_at,
+        made_for_kids=made_for_kids,
+    )
 
 
 def with_credits(script: Script, credits: list[str], sources: Sequence[str] = ()) -> Script:
@@ -88,11 +119,19 @@ def with_credits(script: Script, credits: list[str], sources: Sequence[str] = ()
     from, then the footage), cutting the description (never the credits) to keep the whole within YouTube's limit."""
     if not credits and not sources:
         return script
-    block = "".join(f"\n\n{heading}:\n" + "\n".join(lines)
-                    for heading, lines in (("Sources", sources), ("Footage", credits)) if lines)
+    block = "".join(
+        f"\n\n{heading}:\n" + "\n".join(lines)
+        for heading, lines in (("Sources", sources), ("Footage", credits))
+        if lines
+    )
     room = DESCRIPTION_MAX_BYTES - len(block.encode("utf-8"))
-    description = cut_text(script.description.rstrip(), max(room, 0), what="description",
-                           size=lambda text: len(text.encode("utf-8")), unit="bytes")
+    description = cut_text(
+        script.description.rstrip(),
+        max(room, 0),
+        what="description",
+        size=lambda text: len(text.encode("utf-8")),
+        unit="bytes",
+    )
     return script.model_copy(update={"description": description + block})
 
 
@@ -112,8 +151,9 @@ def fit_tags(tags: list[str], limit: int = TAGS_MAX_CHARS) -> list[str]:
     return kept
 
 
-def cut_text(text: str, limit: int, *, what: str = "text", size: Callable[[str], int] = len,
-             unit: str = "characters") -> str:
+def cut_text(
+    text: str, limit: int, *, what: str = "text", size: Callable[[str], int] = len, unit: str = "characters"
+) -> str:
     """`text` if it fits within `limit`, else cut at the last word boundary that fits, with an ellipsis."""
     if size(text) <= limit:
         return text

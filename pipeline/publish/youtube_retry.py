@@ -20,8 +20,8 @@ from googleapiclient.http import HttpRequest
 
 log = logging.getLogger("shorts")
 
-MAX_DELAY = 60.0   # seconds; the backoff doubles up to this, with full jitter
-CALL_TRIES = 5     # for a call that is not the upload: a list or a thumbnail
+MAX_DELAY = 60.0  # seconds; the backoff doubles up to this, with full jitter
+CALL_TRIES = 5  # for a call that is not the upload: a list or a thumbnail
 # A 403 with one of these reasons means "slow down", not "not allowed"; quotaExceeded lasts until midnight Pacific.
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 # Connection trouble worth another try: what the official sample retries, plus timeouts and resets (OSError).
@@ -50,7 +50,7 @@ def retryable(exc: HttpError) -> bool:
 
 def backoff(failures: int, jitter: Callable[[], float] = random.random) -> float:
     """Seconds to wait after the `failures`-th failure in a row: up to 2**failures, capped, with full jitter."""
-    return min(MAX_DELAY, 2.0 ** failures) * jitter()
+    return min(MAX_DELAY, 2.0**failures) * jitter()
 
 
 def describe(error: Exception) -> str:
@@ -61,8 +61,14 @@ def describe(error: Exception) -> str:
     return type(error).__name__
 
 
-def execute(request: HttpRequest, what: str, *, tries: int = CALL_TRIES, sleep: Callable[[float], None],
-            jitter: Callable[[], float] = random.random) -> dict[str, Any]:
+def execute(
+    request: HttpRequest,
+    what: str,
+    *,
+    tries: int = CALL_TRIES,
+    sleep: Callable[[float], None],
+    jitter: Callable[[], float] = random.random,
+) -> dict[str, Any]:
     """`request.execute()`, tried again after a retryable answer or a dropped connection; the last error is raised.
 
     Only for calls that are safe to repeat (reads, and setting a thumbnail, which replaces the one before).
@@ -81,6 +87,7 @@ def execute(request: HttpRequest, what: str, *, tries: int = CALL_TRIES, sleep: 
         if failures >= tries:
             raise error
         delay = backoff(failures, jitter)
-        log.warning("  YouTube %s failed (%s); try %d of %d in %.1f s", what, describe(error), failures + 1, tries,
-                    delay)
+        log.warning(
+            "  YouTube %s failed (%s); try %d of %d in %.1f s", what, describe(error), failures + 1, tries, delay
+        )
         sleep(delay)

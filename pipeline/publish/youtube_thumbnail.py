@@ -28,8 +28,8 @@ from pipeline.state.store import atomic_path
 
 log = logging.getLogger("shorts")
 
-SIZE = (1080, 1920)          # 9:16, what the Shorts shelf shows; a JPEG of it is well under the size limit
-PROCESSING_WAIT = 300.0      # seconds to wait for YouTube's processing before leaving the thumbnail to a rerun
+SIZE = (1080, 1920)  # 9:16, what the Shorts shelf shows; a JPEG of it is well under the size limit
+PROCESSING_WAIT = 300.0  # seconds to wait for YouTube's processing before leaving the thumbnail to a rerun
 POLL_SECONDS = (5.0, 10.0, 15.0, 30.0)  # then every 30 s: a Short is usually processed within a minute or two
 PROCESSED = ("succeeded", "processed")
 ENDED = ("failed", "terminated", "rejected", "deleted")
@@ -39,9 +39,16 @@ class NoThumbnail(Exception):
     """Why the thumbnail was not set, as one sentence for the log."""
 
 
-def add_thumbnail(youtube: Resource, video: Path, video_id: str, title: str, *,
-                  sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random,
-                  wait: float = PROCESSING_WAIT) -> bool:
+def add_thumbnail(
+    youtube: Resource,
+    video: Path,
+    video_id: str,
+    title: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+    wait: float = PROCESSING_WAIT,
+) -> bool:
     """Make the thumbnail beside `video`, wait for YouTube to process the video and set it; False (after a warning
     in the log) when it could not be set."""
     try:
@@ -56,8 +63,10 @@ def add_thumbnail(youtube: Resource, video: Path, video_id: str, title: str, *,
         return False
     # OSError (among the transport errors) also covers a frame or manifest that cannot be read.
     except (GoogleAuthError, *TRANSPORT_ERRORS, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
-        log.warning("  The thumbnail was not set (%s); the Short is up without it, and rerunning the same command "
-                    "tries again.", describe(exc))
+        log.warning(
+            "  The thumbnail was not set (%s); the Short is up without it, and rerunning the same command tries again.",
+            describe(exc),
+        )
         return False
     log.info("  thumbnail set (%s)", jpeg.name)
     return True
@@ -71,15 +80,23 @@ def make_thumbnail(video: Path, title: str, dest: Path) -> Path:
     data = io.BytesIO()
     image.save(data, "JPEG", quality=88, optimize=True)
     if data.tell() > THUMBNAIL_MAX_BYTES:
-        raise NoThumbnail(f"The thumbnail came out at {data.tell()} bytes, over YouTube's limit, so it is not set; "
-                          "the Short is up without it.")
+        raise NoThumbnail(
+            f"The thumbnail came out at {data.tell()} bytes, over YouTube's limit, so it is not set; "
+            "the Short is up without it."
+        )
     with atomic_path(dest) as tmp:
         tmp.write_bytes(data.getvalue())
     return dest
 
 
-def wait_until_processed(youtube: Resource, video_id: str, *, sleep: Callable[[float], None] = time.sleep,
-                         jitter: Callable[[], float] = random.random, wait: float = PROCESSING_WAIT) -> str:
+def wait_until_processed(
+    youtube: Resource,
+    video_id: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+    wait: float = PROCESSING_WAIT,
+) -> str:
     """Poll `videos.list` until YouTube has processed the video (a thumbnail set earlier may not apply); at most
     `wait` seconds of sleeping."""
     waited, polls = 0.0, 0
@@ -89,34 +106,49 @@ def wait_until_processed(youtube: Resource, video_id: str, *, sleep: Callable[[f
         if status in PROCESSED:
             return status
         if status in ENDED:
-            raise NoThumbnail(f"YouTube's processing of the video ended as {status!r}, so no thumbnail was set; "
-                              "look at the video in YouTube Studio.")
+            raise NoThumbnail(
+                f"YouTube's processing of the video ended as {status!r}, so no thumbnail was set; "
+                "look at the video in YouTube Studio."
+            )
         pause = POLL_SECONDS[min(polls, len(POLL_SECONDS) - 1)]
         if waited + pause > wait:
-            raise NoThumbnail(f"YouTube had not finished processing the Short after {waited:g} s, so its thumbnail "
-                              "is not set yet; rerun the same command later to set it (nothing is uploaded again).")
+            raise NoThumbnail(
+                f"YouTube had not finished processing the Short after {waited:g} s, so its thumbnail "
+                "is not set yet; rerun the same command later to set it (nothing is uploaded again)."
+            )
         sleep(pause)
         waited, polls = waited + pause, polls + 1
 
 
-def set_thumbnail(youtube: Resource, video_id: str, jpeg: Path, *, sleep: Callable[[float], None] = time.sleep,
-                  jitter: Callable[[], float] = random.random) -> None:
+def set_thumbnail(
+    youtube: Resource,
+    video_id: str,
+    jpeg: Path,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> None:
     """`thumbnails.set` with the JPEG; retried like every call, since setting it twice only replaces it."""
     media = MediaFileUpload(str(jpeg), mimetype="image/jpeg")
     try:
-        execute(youtube.thumbnails().set(videoId=video_id, media_body=media), "thumbnail upload", sleep=sleep,
-                jitter=jitter)
+        execute(
+            youtube.thumbnails().set(videoId=video_id, media_body=media), "thumbnail upload", sleep=sleep, jitter=jitter
+        )
     finally:
         media.stream().close()
 
 
 def _refused(exc: HttpError) -> str:
     if exc.status_code == 403 and not is_rate_limit(exc):
-        return (f"YouTube refused the thumbnail ({describe(exc)}), as it does for a channel not allowed custom "
-                "thumbnails; verify the channel at youtube.com/verify or set SHORTS_YOUTUBE_THUMBNAIL=false, and the "
-                "Short itself is up.")
-    return (f"YouTube did not take the thumbnail ({describe(exc)}); the Short is up without it, and rerunning the "
-            "same command tries again.")
+        return (
+            f"YouTube refused the thumbnail ({describe(exc)}), as it does for a channel not allowed custom "
+            "thumbnails; verify the channel at youtube.com/verify or set SHORTS_YOUTUBE_THUMBNAIL=false, and the "
+            "Short itself is up."
+        )
+    return (
+        f"YouTube did not take the thumbnail ({describe(exc)}); the Short is up without it, and rerunning the "
+        "same command tries again."
+    )
 
 
 def _first_frame(video: Path) -> Image.Image:
@@ -127,12 +159,24 @@ def _first_frame(video: Path) -> Image.Image:
         with Image.open(frames[0]["path"]) as image:
             return ImageOps.exif_transpose(image).convert("RGB")
     # Stock or folder footage has no first frames, and a store may have lost one: the video starts the same way.
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(video),
-           "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        str(video),
+        "-frames:v",
+        "1",
+        "-f",
+        "image2pipe",
+        "-c:v",
+        "png",
+        "-",
+    ]
     png = subprocess.run(cmd, capture_output=True, timeout=60).stdout
     if not png:
-        raise NoThumbnail("The video has no frame to make a thumbnail of, so none is set; the Short is up without "
-                          "it.")
+        raise NoThumbnail("The video has no frame to make a thumbnail of, so none is set; the Short is up without it.")
     with Image.open(io.BytesIO(png)) as image:
         return image.convert("RGB")
 
@@ -157,8 +201,16 @@ def _draw_title(image: Image.Image, title: str) -> None:
         widths = [text.width(piece.text, px) for piece in line]
         x, baseline = (width - sum(widths) - space * (len(line) - 1)) / 2, top + pitch * (i + 0.5) + px * 0.36
         for k in text.visual_order([text.direction(piece.text) for piece in line]):
-            text.draw_word(draw, x, baseline, line[k].text, px, fill=(255, 255, 255),
-                           stroke_width=max(1, round(px * 0.07)), stroke_fill=(0, 0, 0))
+            text.draw_word(
+                draw,
+                x,
+                baseline,
+                line[k].text,
+                px,
+                fill=(255, 255, 255),
+                stroke_width=max(1, round(px * 0.07)),
+                stroke_fill=(0, 0, 0),
+            )
             x += widths[k] + space
 
 

@@ -23,16 +23,15 @@ from pipeline.publish.youtube_retry import TRANSPORT_ERRORS, backoff, describe, 
 
 log = logging.getLogger("shorts")
 
-MAX_TRIES = 10                  # in a row without progress, as in YouTube's own upload sample
-CHUNK_SIZE = 8 * 1024 * 1024    # a multiple of 256 KiB, as the resumable protocol asks; a resume point per chunk
+MAX_TRIES = 10  # in a row without progress, as in YouTube's own upload sample
+CHUNK_SIZE = 8 * 1024 * 1024  # a multiple of 256 KiB, as the resumable protocol asks; a resume point per chunk
 
 
 def shorts_url(video_id: str) -> str:
     return f"https://youtube.com/shorts/{video_id}"
 
 
-def youtube_client(credentials: Credentials, http: httplib2.Http | None = None,
-                   api_url: str | None = None) -> Resource:
+def youtube_client(credentials: Credentials, http: httplib2.Http | None = None, api_url: str | None = None) -> Resource:
     """A YouTube Data API client that signs each request, from the discovery document the package ships.
 
     `api_url` points it at a YouTube-compatible server (a local fake); uploads follow it too, which the
@@ -51,10 +50,18 @@ def youtube_client(credentials: Credentials, http: httplib2.Http | None = None,
     return build_from_document(document, http=authorized)
 
 
-def upload_video(youtube: Resource, video: Path, body: dict[str, Any], *, session_uri: str | None = None,
-                 on_session: Callable[[str | None], None] = lambda uri: None, chunksize: int = CHUNK_SIZE,
-                 max_tries: int = MAX_TRIES, sleep: Callable[[float], None] = time.sleep,
-                 jitter: Callable[[], float] = random.random) -> dict[str, Any]:
+def upload_video(
+    youtube: Resource,
+    video: Path,
+    body: dict[str, Any],
+    *,
+    session_uri: str | None = None,
+    on_session: Callable[[str | None], None] = lambda uri: None,
+    chunksize: int = CHUNK_SIZE,
+    max_tries: int = MAX_TRIES,
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> dict[str, Any]:
     """Upload `video` with `body` as its snippet and status; returns the Video resource YouTube made.
 
     `session_uri` resumes an earlier, interrupted upload; `on_session` hears of a new session (or, with None,
@@ -87,29 +94,39 @@ def upload_video(youtube: Resource, video: Path, body: dict[str, Any], *, sessio
                 continue
             failures += 1
             if failures >= max_tries:
-                raise ProviderError(f"The YouTube upload failed {failures} times in a row ({describe(error)}); "
-                                    "rerun later and it resumes where it stopped.") from error
+                raise ProviderError(
+                    f"The YouTube upload failed {failures} times in a row ({describe(error)}); "
+                    "rerun later and it resumes where it stopped."
+                ) from error
             delay = backoff(failures, jitter)
             # A rate-limit 403 on a chunk is retried like a 5xx: the library marks the request in error, so the
             # next try first asks the session how much it holds; the session, and so the video, stays the same one.
-            log.warning("  upload interrupted (%s); try %d of %d in %.1f s", describe(error), failures + 1,
-                        max_tries, delay)
+            log.warning(
+                "  upload interrupted (%s); try %d of %d in %.1f s", describe(error), failures + 1, max_tries, delay
+            )
             sleep(delay)
         return response
     finally:
         media.stream().close()
 
 
-def processing_status(youtube: Resource, video_id: str, *, sleep: Callable[[float], None] = time.sleep,
-                      jitter: Callable[[], float] = random.random) -> str | None:
+def processing_status(
+    youtube: Resource,
+    video_id: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> str | None:
     """YouTube's processing status of an uploaded video (`processing`, `succeeded`, ...), if it is known yet."""
-    answer = execute(youtube.videos().list(part="status,processingDetails", id=video_id), "status check",
-                     sleep=sleep, jitter=jitter)
+    answer = execute(
+        youtube.videos().list(part="status,processingDetails", id=video_id), "status check", sleep=sleep, jitter=jitter
+    )
     found = answer.get("items") or []
     if not found:
         return None
-    return (found[0].get("processingDetails", {}).get("processingStatus")
-            or found[0].get("status", {}).get("uploadStatus"))
+    return found[0].get("processingDetails", {}).get("processingStatus") or found[0].get("status", {}).get(
+        "uploadStatus"
+    )
 
 
 class _SessionWatch:
@@ -143,14 +160,21 @@ def _explain(exc: HttpError) -> ShortsError:
     found = reasons(exc)
     code = f"{exc.status_code} {found[0] if found else ''}".strip()
     if "quotaExceeded" in found:
-        return ProviderError("YouTube's daily upload quota for this Google Cloud project is used up; the Short is "
-                             "kept, so rerun the same command after midnight Pacific time to upload it.")
+        return ProviderError(
+            "YouTube's daily upload quota for this Google Cloud project is used up; the Short is "
+            "kept, so rerun the same command after midnight Pacific time to upload it."
+        )
     if "uploadLimitExceeded" in found:
-        return ProviderError("This YouTube channel has reached its upload limit for now; the Short is kept, so "
-                             "rerun the same command in a few hours to upload it.")
+        return ProviderError(
+            "This YouTube channel has reached its upload limit for now; the Short is kept, so "
+            "rerun the same command in a few hours to upload it."
+        )
     if exc.status_code == 401:
-        return ConfigError("YouTube refused the channel's token (401); run `shorts auth youtube --client-secrets "
-                           "FILE --channel NAME` again.")
+        return ConfigError(
+            "YouTube refused the channel's token (401); run `shorts auth youtube --client-secrets "
+            "FILE --channel NAME` again."
+        )
     detail = f": {exc.reason[:200].rstrip('.')}" if exc.reason else ""
-    return ProviderError(f"YouTube refused the upload ({code}){detail}; nothing was published, fix the cause "
-                         "and rerun.")
+    return ProviderError(
+        f"YouTube refused the upload ({code}){detail}; nothing was published, fix the cause and rerun."
+    )

@@ -12,8 +12,8 @@ from pydantic import Field
 
 from pipeline.models import Model, VideoFormat, WordTiming
 from pipeline.render import text
-from pipeline.render.text import draw_word
 from pipeline.render.fonts import FONT, load_font, visible
+from pipeline.render.text import draw_word
 
 LINGER = 0.6  # seconds a group stays after its last word when nothing follows at once
 EDGE = 2  # pixels kept clear inside the safe area: the video's half-size colour planes blur an edge by one
@@ -24,8 +24,11 @@ class CaptionStyle(Model):
 
     font: Path = FONT
     size: float = Field(0.085, description="Font size as a share of the frame width.")
-    min_size: float = Field(0.06, description="Smallest font size, as a share of the width: a word too wide for "
-                                              "the line at this size is shown in pieces, one after another.")
+    min_size: float = Field(
+        0.06,
+        description="Smallest font size, as a share of the width: a word too wide for "
+        "the line at this size is shown in pieces, one after another.",
+    )
     stroke: float = Field(0.14, description="Outline width as a share of the font size.")
     fill: tuple[int, int, int] = (255, 255, 255)
     highlight: tuple[int, int, int] = (255, 214, 10)
@@ -76,8 +79,12 @@ class _Sizes(NamedTuple):
 
 def _sizes(fmt: VideoFormat, style: CaptionStyle) -> _Sizes:
     largest = max(8, round(style.size * fmt.width))
-    box = (math.ceil(style.left * fmt.width) + EDGE, math.ceil(style.top * fmt.height) + EDGE,
-           math.floor(style.right * fmt.width) - EDGE, math.floor(style.bottom * fmt.height) - EDGE)
+    box = (
+        math.ceil(style.left * fmt.width) + EDGE,
+        math.ceil(style.top * fmt.height) + EDGE,
+        math.floor(style.right * fmt.width) - EDGE,
+        math.floor(style.bottom * fmt.height) - EDGE,
+    )
     return _Sizes(largest, min(largest, max(8, round(style.min_size * fmt.width))), box)
 
 
@@ -93,7 +100,9 @@ def _shown(word: str, style: CaptionStyle) -> str:
 def _line_width(words: list[str], px: int, style: CaptionStyle) -> float:
     """How wide words draw on one line at `px` (advance widths, without the outline)."""
     shown = [_shown(w, style) for w in words]
-    return sum(text.width(w, px, style.font) for w in shown) + load_font(style.font, px).getlength(" ") * (len(shown) - 1)
+    return sum(text.width(w, px, style.font) for w in shown) + load_font(style.font, px).getlength(" ") * (
+        len(shown) - 1
+    )
 
 
 def _fits(words: list[str], px: int, sizes: _Sizes, style: CaptionStyle) -> bool:
@@ -108,11 +117,12 @@ def _pieces(word: WordTiming, sizes: _Sizes, style: CaptionStyle) -> list[WordTi
     parts = text.break_word(word.word, lambda piece: _fits([piece], sizes.smallest, sizes, style))
     ends = np.cumsum([len(p) for p in parts]) / sum(len(p) for p in parts)
     at = [word.start, *(word.start + (word.end - word.start) * float(e) for e in ends)]
-    return [WordTiming(word=p, start=a, end=b) for p, a, b in zip(parts, at, at[1:])]
+    return [WordTiming(word=p, start=a, end=b) for p, a, b in zip(parts, at, at[1:], strict=False)]
 
 
-def group_words(words: list[WordTiming], style: CaptionStyle = CaptionStyle(),
-                fmt: VideoFormat = VideoFormat()) -> list[CaptionGroup]:
+def group_words(
+    words: list[WordTiming], style: CaptionStyle = CaptionStyle(), fmt: VideoFormat = VideoFormat()
+) -> list[CaptionGroup]:
     """Cut the timed words into groups of one line, breaking after punctuation, at long pauses, and before a word
     that would not fit on the line at the full caption size (measured with the caption font)."""
     sizes = _sizes(fmt, style)

@@ -47,9 +47,25 @@ def _noto(name: str, sample: str, *blocks: tuple[int, int]) -> Script:
     return Script(name, sample, "manimgx_fonts", f"NotoSans{name}[wght].ttf", blocks)
 
 
-CJK = Script("Chinese, Japanese, Korean", "漢字かなカナ한글", "noto_cjk_sans_jp_bold", "NotoSansCJKjp-Bold.otf", (
-    (0x1100, 0x11FF), (0x2E80, 0x2FFF), (0x3000, 0x33FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xA960, 0xA97F),
-    (0xAC00, 0xD7FF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x3134F)))
+CJK = Script(
+    "Chinese, Japanese, Korean",
+    "漢字かなカナ한글",
+    "noto_cjk_sans_jp_bold",
+    "NotoSansCJKjp-Bold.otf",
+    (
+        (0x1100, 0x11FF),
+        (0x2E80, 0x2FFF),
+        (0x3000, 0x33FF),
+        (0x3400, 0x4DBF),
+        (0x4E00, 0x9FFF),
+        (0xA960, 0xA97F),
+        (0xAC00, 0xD7FF),
+        (0xF900, 0xFAFF),
+        (0xFE30, 0xFE4F),
+        (0xFF00, 0xFFEF),
+        (0x20000, 0x3134F),
+    ),
+)
 SCRIPTS: tuple[Script, ...] = (
     _noto("Arabic", "عربي", (0x0600, 0x06FF), (0x0750, 0x077F), (0x0870, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
     _noto("Hebrew", "עברית", (0x0590, 0x05FF), (0xFB1D, 0xFB4F)),
@@ -82,8 +98,9 @@ def load_font(path: Path, px: int) -> ImageFont.FreeTypeFont:
         axes = font.get_variation_axes()
     except OSError:  # not a variable font
         return font
-    font.set_variation_by_axes([min(max(BOLD, a["minimum"]), a["maximum"]) if a["name"] == b"Weight"
-                                else a["default"] for a in axes])
+    font.set_variation_by_axes(
+        [min(max(BOLD, a["minimum"]), a["maximum"]) if a["name"] == b"Weight" else a["default"] for a in axes]
+    )
     return font
 
 
@@ -153,9 +170,17 @@ def visible(text: str, primary: Path = FONT) -> str:
 
 def missing(texts: list[str], primary: Path = FONT) -> list[str]:
     """The characters of `texts` that no font can draw, each once, in order."""
-    return list(dict.fromkeys(ch for text in texts for ch in unicodedata.normalize("NFC", text)
-                              if not ch.isspace() and ch not in BIDI_CONTROLS
-                              and unicodedata.category(ch) not in ATTACHED and font_for(ch, primary) is None))
+    return list(
+        dict.fromkeys(
+            ch
+            for text in texts
+            for ch in unicodedata.normalize("NFC", text)
+            if not ch.isspace()
+            and ch not in BIDI_CONTROLS
+            and unicodedata.category(ch) not in ATTACHED
+            and font_for(ch, primary) is None
+        )
+    )
 
 
 def shapes_right_to_left() -> bool:
@@ -167,8 +192,11 @@ def drawable_scripts(primary: Path = FONT) -> tuple[list[str], list[str]]:
     """The scripts this machine can draw, and those it cannot, by name."""
     can, cannot = ["Latin", "Greek", "Cyrillic"] if has_glyph(primary, "Ж") else [], []
     for script in SCRIPTS:
-        (can if all(font_for(ch, primary) for ch in script.sample if unicodedata.category(ch) not in ATTACHED)
-         else cannot).append(script.name)
+        (
+            can
+            if all(font_for(ch, primary) for ch in script.sample if unicodedata.category(ch) not in ATTACHED)
+            else cannot
+        ).append(script.name)
     return can, cannot
 
 
@@ -192,13 +220,16 @@ def _system_font(ch: str) -> Path | None:
     if not shutil.which("fc-list"):
         return None
     try:
-        listed = subprocess.run(["fc-list", f":charset={ord(ch):x}", "file"], capture_output=True, text=True,
-                                timeout=10).stdout
+        listed = subprocess.run(
+            ["fc-list", f":charset={ord(ch):x}", "file"], capture_output=True, text=True, timeout=10
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     # Bold faces first, to match the caption font; outline fonts only (Pillow cannot size bitmap fonts).
-    files = sorted({Path(line.split(":")[0].strip()) for line in listed.splitlines()},
-                   key=lambda p: ("bold" not in p.name.lower(), p.name))
+    files = sorted(
+        {Path(line.split(":")[0].strip()) for line in listed.splitlines()},
+        key=lambda p: ("bold" not in p.name.lower(), p.name),
+    )
     for path in files:
         if path.suffix.lower() in (".ttf", ".otf", ".ttc"):
             try:
@@ -220,6 +251,8 @@ def describe_fonts(primary: Path = FONT) -> str:
     if shapes_right_to_left():
         line += f"; right-to-left text shaped by libraqm {features.version('raqm')}"
     else:
-        line += ("; Arabic and Hebrew NOT shaped (Pillow has no libraqm: install the system's libfribidi, e.g. "
-                 "`apt-get install libfribidi0`)")
+        line += (
+            "; Arabic and Hebrew NOT shaped (Pillow has no libraqm: install the system's libfribidi, e.g. "
+            "`apt-get install libfribidi0`)"
+        )
     return line

@@ -28,9 +28,15 @@ DUCK_RAMP = 0.25  # seconds the music takes to dip before a word and to come bac
 _FRAME = AUDIO_FPS // 100  # 10 ms frames, for finding where a track loops best
 
 
-def write_soundtrack(narrations: list[Narration], durations: list[float], dest: Path, music: Path | None = None,
-                     music_volume: float = MUSIC_VOLUME, ducked_volume: float = DUCKED_VOLUME,
-                     target: float = MASTER_LUFS) -> None:
+def write_soundtrack(
+    narrations: list[Narration],
+    durations: list[float],
+    dest: Path,
+    music: Path | None = None,
+    music_volume: float = MUSIC_VOLUME,
+    ducked_volume: float = DUCKED_VOLUME,
+    target: float = MASTER_LUFS,
+) -> None:
     """A WAV of narration at each scene's start over music ducked while the voice speaks (or silence), mastered to
     `target` LUFS with its true peaks under the ceiling."""
     track, speech = voice_track(narrations, durations)
@@ -41,7 +47,7 @@ def write_soundtrack(narrations: list[Narration], durations: list[float], dest: 
     with wave.open(str(dest), "wb") as out:
         out.setnchannels(2), out.setsampwidth(2), out.setframerate(AUDIO_FPS)
         for at in range(0, len(track), BLOCK):
-            out.writeframes((np.clip(track[at:at + BLOCK], -1, 1) * 32767).astype("<i2").tobytes())
+            out.writeframes((np.clip(track[at : at + BLOCK], -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def voice_track(narrations: list[Narration], durations: list[float]) -> tuple[np.ndarray, list[tuple[float, float]]]:
@@ -50,10 +56,10 @@ def voice_track(narrations: list[Narration], durations: list[float]) -> tuple[np
     # One stereo track in memory (64 MB for 180 s): each file is decoded once, by a short-lived
     # ffmpeg, where a moviepy reader per file would keep an ffmpeg alive per scene all render long.
     track, speech = np.zeros((round(total * AUDIO_FPS), 2), np.float32), []
-    voiced = [(n, offset) for n, offset in zip(narrations, [0.0, *accumulate(durations)]) if n.path]
+    voiced = [(n, offset) for n, offset in zip(narrations, [0.0, *accumulate(durations)], strict=False) if n.path]
     # Four ffmpegs at a time: each spends most of its time starting up, not decoding.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        for (narration, offset), samples in zip(voiced, pool.map(read_audio, [n.path for n, _ in voiced])):
+        for (narration, offset), samples in zip(voiced, pool.map(read_audio, [n.path for n, _ in voiced]), strict=True):
             at = round(offset * AUDIO_FPS)
             samples = samples[: len(track) - at]
             track[at : at + len(samples)] += samples
@@ -83,8 +89,8 @@ def _play(source: np.ndarray, cycle: np.ndarray, period: int, start: int, end: i
     """Samples `start` to `end` of the looped music: the track from its start, then the cycle over and over."""
     out, at = np.empty((end - start, source.shape[1]), source.dtype), start
     while at < end:
-        piece = source[at:min(end, period)] if at < period else cycle[at % period:at % period + end - at]
-        out[at - start:at - start + len(piece)] = piece
+        piece = source[at : min(end, period)] if at < period else cycle[at % period : at % period + end - at]
+        out[at - start : at - start + len(piece)] = piece
         at += len(piece)
     return out
 
@@ -92,14 +98,30 @@ def _play(source: np.ndarray, cycle: np.ndarray, period: int, start: int, end: i
 def read_audio(path: Path, seconds: float | None = None) -> np.ndarray:
     """A sound file (or its first `seconds`) as float32 stereo samples at AUDIO_FPS, resampled by ffmpeg."""
     limit = ["-t", f"{seconds:.3f}"] if seconds else []
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), *limit, "-vn",
-           "-f", "f32le", "-ac", "2", "-ar", str(AUDIO_FPS), "-"]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        str(path),
+        *limit,
+        "-vn",
+        "-f",
+        "f32le",
+        "-ac",
+        "2",
+        "-ar",
+        str(AUDIO_FPS),
+        "-",
+    ]
     result = subprocess.run(cmd, capture_output=True)
     samples = np.frombuffer(result.stdout, np.float32).reshape(-1, 2)
     if result.returncode or not len(samples):
         detail = last_line(result.stderr, "no audio in it")
-        raise RenderError(f"ffmpeg could not read the audio {path.name} ({detail}); check or replace that file.",
-                          step="render")
+        raise RenderError(
+            f"ffmpeg could not read the audio {path.name} ({detail}); check or replace that file.", step="render"
+        )
     return samples.copy()  # writable
 
 
@@ -112,7 +134,7 @@ def _loop(source: np.ndarray) -> tuple[int, np.ndarray]:
     starts its crossfade), so without a click.
     """
     frames = len(source) // _FRAME
-    power = np.square(source[:frames * _FRAME, 0], dtype=np.float64) + np.square(source[:frames * _FRAME, 1])
+    power = np.square(source[: frames * _FRAME, 0], dtype=np.float64) + np.square(source[: frames * _FRAME, 1])
     energy = power.reshape(frames, _FRAME).mean(axis=1)
     level = 10 * np.log10(energy + 1e-12)
     body = np.flatnonzero(level > np.median(level[level > -60] if (level > -60).any() else level) - 10)
@@ -121,12 +143,12 @@ def _loop(source: np.ndarray) -> tuple[int, np.ndarray]:
     width = fade // _FRAME
     latest, earliest = (end - fade) // _FRAME, max(width, (end - fade) // _FRAME - 2 * AUDIO_FPS // _FRAME)
     opening = _standard(energy[:width])
-    scores = [float(np.dot(_standard(energy[p:p + width]), opening)) for p in range(earliest, latest + 1)]
+    scores = [float(np.dot(_standard(energy[p : p + width]), opening)) for p in range(earliest, latest + 1)]
     period = (earliest + int(np.argmax(scores))) * _FRAME if scores and width > 1 else end - fade
     ramp = np.sin(np.linspace(0, np.pi / 2, fade, endpoint=False, dtype=np.float32))[:, None]
     cycle = source[:period].copy()
     # Equal power: the two sides are different music, so their powers, not their amplitudes, add up.
-    cycle[:fade] = source[:fade] * ramp + source[period:period + fade] * np.sqrt(1 - ramp ** 2)
+    cycle[:fade] = source[:fade] * ramp + source[period : period + fade] * np.sqrt(1 - ramp**2)
     return period, cycle
 
 

@@ -76,10 +76,8 @@ class Shot:
 # the headline, never narrower than the headline's widest line (0.74 of the width). Any other picture gets the
 # whole of it, a detail of its middle, and a drift across one side.
 WIDE = {
-    "card": (Shot(1.0, 0.5, 0.47, pan=(PAN_PER_SECOND / 3, 0.0)),
-             Shot(0.86, 0.5, 0.43, pan=(0.0, PAN_PER_SECOND / 2))),
-    "picture": (Shot(1.0, 0.5, 0.5, pan=(PAN_PER_SECOND / 3, 0.0)),
-                Shot(0.72, 0.36, 0.48, pan=(PAN_PER_SECOND, 0.0))),
+    "card": (Shot(1.0, 0.5, 0.47, pan=(PAN_PER_SECOND / 3, 0.0)), Shot(0.86, 0.5, 0.43, pan=(0.0, PAN_PER_SECOND / 2))),
+    "picture": (Shot(1.0, 0.5, 0.5, pan=(PAN_PER_SECOND / 3, 0.0)), Shot(0.72, 0.36, 0.48, pan=(PAN_PER_SECOND, 0.0))),
 }
 CLOSE = {
     "card": Shot(0.29, 0.5, 0.19, pan=(PAN_PER_SECOND, 0.0), bottom=0.29),
@@ -106,14 +104,18 @@ def shot_views(frames: int, fps: int, seed: int, framing: Framing = "card") -> I
             yield shot.view(i / fps, zoom_in)
 
 
-def still_frames(image: Image.Image, frames: int, fps: int, seed: int, framing: Framing = "card"
-                 ) -> Iterator[np.ndarray]:
+def still_frames(
+    image: Image.Image, frames: int, fps: int, seed: int, framing: Framing = "card"
+) -> Iterator[np.ndarray]:
     """Yield `frames` RGB arrays of the shots (the reference picture, and clips for benchmarks)."""
     w, h = image.size
     for scale, x0, y0 in shot_views(frames, fps, seed, framing):
         # An affine map from output to source pixels keeps the motion sub-pixel smooth, unlike integer crops.
-        yield np.asarray(image.transform((w, h), Image.Transform.AFFINE, (scale, 0, x0 * w, 0, scale, y0 * h),
-                                         Image.Resampling.BILINEAR))
+        yield np.asarray(
+            image.transform(
+                (w, h), Image.Transform.AFFINE, (scale, 0, x0 * w, 0, scale, y0 * h), Image.Resampling.BILINEAR
+            )
+        )
 
 
 def yuv420_planes(image: Image.Image) -> tuple[Image.Image, Image.Image, Image.Image]:
@@ -124,8 +126,9 @@ def yuv420_planes(image: Image.Image) -> tuple[Image.Image, Image.Image, Image.I
     return y, cb.reduce(2), cr.reduce(2)
 
 
-def still_yuv_frames(image: Image.Image, frames: int, fps: int, seed: int, framing: Framing = "card"
-                     ) -> Iterator[np.ndarray]:
+def still_yuv_frames(
+    image: Image.Image, frames: int, fps: int, seed: int, framing: Framing = "card"
+) -> Iterator[np.ndarray]:
     """Yield `frames` I420 frames (see pipeline.render.overlay) of the same shots. Each plane is moved at its
     own size (half the pixels of RGB, and no conversion after) by a resize of a sub-pixel box, which Pillow does
     in two separable passes, about twice as fast as the general affine transform."""
@@ -133,22 +136,27 @@ def still_yuv_frames(image: Image.Image, frames: int, fps: int, seed: int, frami
     width, height = image.size
     for scale, x0, y0 in shot_views(frames, fps, seed, framing):
         data = b"".join(
-            plane.resize(plane.size, Image.Resampling.BILINEAR,
-                         box=(x0 * plane.width, y0 * plane.height, (x0 + scale) * plane.width,
-                              (y0 + scale) * plane.height)).tobytes()
-            for plane in planes)
+            plane.resize(
+                plane.size,
+                Image.Resampling.BILINEAR,
+                box=(x0 * plane.width, y0 * plane.height, (x0 + scale) * plane.width, (y0 + scale) * plane.height),
+            ).tobytes()
+            for plane in planes
+        )
         yield np.frombuffer(data, np.uint8).reshape(height * 3 // 2, width)
 
 
-def save_moving_still(image: Image.Image, fmt: VideoFormat, seconds: float, seed: int, dest: Path,
-                      framing: Framing = "card") -> None:
+def save_moving_still(
+    image: Image.Image, fmt: VideoFormat, seconds: float, seed: int, dest: Path, framing: Framing = "card"
+) -> None:
     """Write the picture, fitted to `fmt`, and its motion (planned for `seconds`) as one PNG (fast compression:
     the store keeps it, nobody downloads it)."""
     if image.size != fmt.size:
         image = image.resize(fmt.size, Image.Resampling.LANCZOS)
     info = PngImagePlugin.PngInfo()
-    info.add_text(MOTION_KEY, Motion(frames=round(seconds * fmt.fps), fps=fmt.fps, seed=seed,
-                                         framing=framing).model_dump_json())
+    info.add_text(
+        MOTION_KEY, Motion(frames=round(seconds * fmt.fps), fps=fmt.fps, seed=seed, framing=framing).model_dump_json()
+    )
     image.convert("RGB").save(dest, format="PNG", pnginfo=info, compress_level=1)
 
 
@@ -165,21 +173,36 @@ def moving_still_frames(path: Path, fmt: VideoFormat, count: int) -> Iterator[np
             motion = Motion.model_validate(json.loads(img.text[MOTION_KEY]))
             image = img.convert("RGB")
     except (OSError, KeyError, ValueError) as exc:  # ValueError: pydantic's and json's errors
-        raise RenderError(f"{path.name} is not a moving still this version can read ({exc}); remake this clip.") \
-            from exc
+        raise RenderError(
+            f"{path.name} is not a moving still this version can read ({exc}); remake this clip."
+        ) from exc
     if image.size != fmt.size or motion.fps != fmt.fps:
-        raise RenderError(f"{path.name} was made for {image.width}x{image.height} at {motion.fps} fps, not "
-                          f"{fmt.width}x{fmt.height} at {fmt.fps}; remake this clip.")
+        raise RenderError(
+            f"{path.name} was made for {image.width}x{image.height} at {motion.fps} fps, not "
+            f"{fmt.width}x{fmt.height} at {fmt.fps}; remake this clip."
+        )
     yield from still_yuv_frames(image, count, fmt.fps, motion.seed, motion.framing)
 
 
-def encode_frames(frames: Iterable[np.ndarray | bytes], dest: Path, fmt: VideoFormat, preset: str = "veryfast",
-                  crf: int = 20, pix_fmt_in: str = "rgb24") -> None:
+def encode_frames(
+    frames: Iterable[np.ndarray | bytes],
+    dest: Path,
+    fmt: VideoFormat,
+    preset: str = "veryfast",
+    crf: int = 20,
+    pix_fmt_in: str = "rgb24",
+) -> None:
     """Stream raw frames (RGB arrays, or `pix_fmt_in` arrays or bytes) into an H.264 clip, for what needs a real
     video file of a motion (benchmarks, test clips)."""
     writer = imageio_ffmpeg.write_frames(
-        str(dest), fmt.size, pix_fmt_in=pix_fmt_in, fps=fmt.fps, codec="libx264", pix_fmt_out="yuv420p",
-        macro_block_size=2, output_params=["-preset", preset, "-crf", str(crf), "-movflags", "+faststart"],
+        str(dest),
+        fmt.size,
+        pix_fmt_in=pix_fmt_in,
+        fps=fmt.fps,
+        codec="libx264",
+        pix_fmt_out="yuv420p",
+        macro_block_size=2,
+        output_params=["-preset", preset, "-crf", str(crf), "-movflags", "+faststart"],
         ffmpeg_log_level="error",
     )
     writer.send(None)

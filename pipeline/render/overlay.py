@@ -33,8 +33,11 @@ def planes(frame: np.ndarray, fmt: VideoFormat) -> tuple[np.ndarray, np.ndarray,
     w, h = fmt.width, fmt.height
     quarter = w * h // 4
     flat = frame.reshape(-1)
-    return (flat[: w * h].reshape(h, w), flat[w * h : w * h + quarter].reshape(h // 2, w // 2),
-            flat[w * h + quarter :].reshape(h // 2, w // 2))
+    return (
+        flat[: w * h].reshape(h, w),
+        flat[w * h : w * h + quarter].reshape(h // 2, w // 2),
+        flat[w * h + quarter :].reshape(h // 2, w // 2),
+    )
 
 
 def prepare(rgba: np.ndarray, x: int, y: int, fmt: VideoFormat) -> Overlay:
@@ -49,9 +52,13 @@ def prepare(rgba: np.ndarray, x: int, y: int, fmt: VideoFormat) -> Overlay:
     quarter_alpha = _halve(alpha)
     return Overlay(
         luma=(premultiplied[0].astype(np.uint16), (255 - alpha).astype(np.uint16)),
-        chroma=(_halve(premultiplied[1]).astype(np.uint16), _halve(premultiplied[2]).astype(np.uint16),
-                (255 - quarter_alpha).astype(np.uint16)),
-        x=x - left, y=y - top,
+        chroma=(
+            _halve(premultiplied[1]).astype(np.uint16),
+            _halve(premultiplied[2]).astype(np.uint16),
+            (255 - quarter_alpha).astype(np.uint16),
+        ),
+        x=x - left,
+        y=y - top,
     )
 
 

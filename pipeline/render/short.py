@@ -15,15 +15,29 @@ from moviepy import VideoClip
 from proglog import ProgressBarLogger
 from pydantic import Field
 
+from pipeline.errors import RenderError, last_line
+from pipeline.loudness import MASTER_LUFS
+from pipeline.models import (
+    BREATH,
+    MAX_SHORT_SECONDS,
+    ClipAsset,
+    Model,
+    Narration,
+    RenderedShort,
+    Script,
+    VideoFormat,
+    WordTiming,
+)
 from pipeline.render.captions import (
-    CaptionCue, CaptionGroup, CaptionStyle, cues, draw_caption, group_words, srt,
+    CaptionCue,
+    CaptionGroup,
+    CaptionStyle,
+    cues,
+    draw_caption,
+    group_words,
+    srt,
 )
 from pipeline.render.fonts import missing
-from pipeline.loudness import MASTER_LUFS
-from pipeline.errors import RenderError, last_line
-from pipeline.models import (
-    BREATH, MAX_SHORT_SECONDS, ClipAsset, Model, Narration, RenderedShort, Script, VideoFormat, WordTiming,
-)
 from pipeline.render.mix import DUCKED_VOLUME, MIX, MUSIC_VOLUME, write_soundtrack
 from pipeline.render.overlay import Overlay, blend, prepare
 from pipeline.render.stitch import StitchedClip, widen
@@ -62,21 +76,26 @@ def scene_durations(script: Script, narrations: list[Narration], breath: float =
     trimmed (see `within_limit` for the rest)."""
     spans = [_voiced_span(n) for n in narrations]
     ends, pauses = [], []
-    for i, (scene, span) in enumerate(zip(script.scenes, spans)):
+    for i, (scene, span) in enumerate(zip(script.scenes, spans, strict=True)):
         following = spans[i + 1] if i + 1 < len(spans) else None
         ends.append(span[1] if span else scene.seconds)
         pauses.append(max(0.0, breath - (following[0] if following else 0.0)) if span else 0.0)
     over = sum(ends) + sum(pauses) - min(MAX_SHORT_SECONDS, script.seconds * OVERRUN)
     if over > 0 and sum(pauses):
         keep = max(0.0, 1 - over / sum(pauses))
-        log.info("  the narration runs %.1f s over the planned %g s, so the pauses after scenes are %s", over,
-                 script.seconds, f"cut to {keep:.0%}" if keep else "left out")
+        log.info(
+            "  the narration runs %.1f s over the planned %g s, so the pauses after scenes are %s",
+            over,
+            script.seconds,
+            f"cut to {keep:.0%}" if keep else "left out",
+        )
         pauses = [p * keep for p in pauses]
-    return [round(end + pause, 3) for end, pause in zip(ends, pauses)]
+    return [round(end + pause, 3) for end, pause in zip(ends, pauses, strict=False)]
 
 
-def within_limit(durations: list[float], narrations: list[Narration], breath: float = BREATH,
-                 limit: float = MAX_SHORT_SECONDS) -> tuple[list[float], list[Narration]]:
+def within_limit(
+    durations: list[float], narrations: list[Narration], breath: float = BREATH, limit: float = MAX_SHORT_SECONDS
+) -> tuple[list[float], list[Narration]]:
     """The scenes cut to end within `limit` seconds: the Short ends a breath after the last whole sentence that fits
     (else the last word), before the next word starts; the words and scenes after it are left out."""
     if sum(durations) <= limit:
@@ -86,11 +105,18 @@ def within_limit(durations: list[float], narrations: list[Narration], breath: fl
     sentence_ends = [x for x in words if x[2].word.endswith((".", "!", "?"))]
     scene, index, last = (sentence_ends or words)[-1]
     kept = narrations[scene].words[: index + 1]
-    rest = narrations[scene].words[index + 1:]
+    rest = narrations[scene].words[index + 1 :]
     cut = min(last.end + breath, rest[0].start if rest else durations[scene], limit - offsets[scene])
-    log.warning("  the narration runs %.1f s past the %g s a Short may last, so the Short ends at %.1f s, after "
-                "%r (scene %d); %d word(s) left out", sum(durations) - limit, limit, offsets[scene] + cut, last.word,
-                scene + 1, len(rest) + sum(len(n.words) for n in narrations[scene + 1:]))
+    log.warning(
+        "  the narration runs %.1f s past the %g s a Short may last, so the Short ends at %.1f s, after "
+        "%r (scene %d); %d word(s) left out",
+        sum(durations) - limit,
+        limit,
+        offsets[scene] + cut,
+        last.word,
+        scene + 1,
+        len(rest) + sum(len(n.words) for n in narrations[scene + 1 :]),
+    )
     cut_scene = narrations[scene].model_copy(update={"words": kept})
     return [*durations[:scene], round(cut, 3)], [*narrations[:scene], cut_scene]
 
@@ -102,11 +128,12 @@ def _voiced_span(narration: Narration) -> tuple[float, float] | None:
     return speech_bounds(*read_wav(narration.path))
 
 
-def caption_groups(narrations: list[Narration], durations: list[float], style: CaptionStyle,
-                   fmt: VideoFormat = VideoFormat()) -> list[CaptionGroup]:
+def caption_groups(
+    narrations: list[Narration], durations: list[float], style: CaptionStyle, fmt: VideoFormat = VideoFormat()
+) -> list[CaptionGroup]:
     """One-line word groups on the Short's clock; a group never spans two scenes."""
     groups, offset = [], 0.0
-    for narration, seconds in zip(narrations, durations):
+    for narration, seconds in zip(narrations, durations, strict=True):
         shifted = [WordTiming(word=w.word, start=w.start + offset, end=w.end + offset) for w in narration.words]
         scene_groups = group_words(shifted, style, fmt)
         if scene_groups:  # the last group may linger, but not into the next scene
@@ -118,65 +145,129 @@ def caption_groups(narrations: list[Narration], durations: list[float], style: C
 
 
 def render_short(
-    script: Script, clips: list[ClipAsset], narrations: list[Narration], fmt: VideoFormat,
-    options: RenderOptions, store: AssetStore, fresh: bool = False, progress: Progress | None = None,
+    script: Script,
+    clips: list[ClipAsset],
+    narrations: list[Narration],
+    fmt: VideoFormat,
+    options: RenderOptions,
+    store: AssetStore,
+    fresh: bool = False,
+    progress: Progress | None = None,
 ) -> RenderedShort:
     """The finished Short in the store (video and SRT), rendered only if these inputs never were."""
-    durations, narrations = within_limit(scene_durations(script, narrations, options.breath), narrations,
-                                         options.breath)
+    durations, narrations = within_limit(
+        scene_durations(script, narrations, options.breath), narrations, options.breath
+    )
     clips = clips[: len(durations)]
     groups = caption_groups(narrations, durations, options.captions, fmt)
-    key = content_key("render", clips=[c.path for c in clips], voices=[n.path for n in narrations],
-                      durations=durations, groups=groups, fmt=fmt, options=options, mix=MIX,
-                      audio=AUDIO_CODEC)
+    key = content_key(
+        "render",
+        clips=[c.path for c in clips],
+        voices=[n.path for n in narrations],
+        durations=durations,
+        groups=groups,
+        fmt=fmt,
+        options=options,
+        mix=MIX,
+        audio=AUDIO_CODEC,
+    )
     video, captions = store.path("renders", key, ".mp4"), store.path("renders", key, ".srt")
     if fresh or not (store.find("renders", key, ".mp4") and store.find("renders", key, ".srt")):
         if lost := missing([g.text for g in groups], options.captions.font):
-            log.warning("  captions: the caption font has no glyph for %s, so the video leaves them out (the SRT "
-                        "file keeps them)", " ".join(lost[:12]))
+            log.warning(
+                "  captions: the caption font has no glyph for %s, so the video leaves them out (the SRT "
+                "file keeps them)",
+                " ".join(lost[:12]),
+            )
         with atomic_path(captions) as tmp:
             tmp.write_text(srt(groups), encoding="utf-8")
         with atomic_path(video) as tmp:
             _write_video(clips, narrations, durations, groups, fmt, options, tmp, progress)
         store.saved(captions)
         store.saved(video)
-    return RenderedShort(video=video, captions=captions, seconds=round(sum(durations), 3),
-                         width=fmt.width, height=fmt.height)
+    return RenderedShort(
+        video=video, captions=captions, seconds=round(sum(durations), 3), width=fmt.width, height=fmt.height
+    )
 
 
-def _write_video(clips: list[ClipAsset], narrations: list[Narration], durations: list[float],
-                 groups: list[CaptionGroup], fmt: VideoFormat, options: RenderOptions, dest: Path,
-                 progress: Progress | None) -> None:
+def _write_video(
+    clips: list[ClipAsset],
+    narrations: list[Narration],
+    durations: list[float],
+    groups: list[CaptionGroup],
+    fmt: VideoFormat,
+    options: RenderOptions,
+    dest: Path,
+    progress: Progress | None,
+) -> None:
     """Soundtrack first (a WAV beside `dest`), then the frames: stitched, captioned and encoded as they stream."""
     soundtrack = dest.with_suffix(".wav")
     stitched = None
     try:
-        write_soundtrack(narrations, durations, soundtrack, options.music, options.music_volume, options.ducked_volume,
-                         options.loudness)
+        write_soundtrack(
+            narrations,
+            durations,
+            soundtrack,
+            options.music,
+            options.music_volume,
+            options.ducked_volume,
+            options.loudness,
+        )
         stitched = StitchedClip([c.path for c in clips], durations, fmt)
         video = burn_captions(stitched, groups, fmt, options.captions)
         _encode(video, dest, fmt, options, soundtrack, progress)
     except (OSError, RuntimeError) as exc:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # moviepy adds pages of ffmpeg's advice
-        raise RenderError(f"Encoding the video failed ({detail}); check free disk space and rerun.",
-                          step="render") from exc
+        raise RenderError(
+            f"Encoding the video failed ({detail}); check free disk space and rerun.", step="render"
+        ) from exc
     finally:
         if stitched:
             stitched.close()
         soundtrack.unlink(missing_ok=True)
 
 
-def _encode(video: VideoClip, dest: Path, fmt: VideoFormat, options: RenderOptions, soundtrack: Path,
-            progress: Progress | None) -> None:
+def _encode(
+    video: VideoClip, dest: Path, fmt: VideoFormat, options: RenderOptions, soundtrack: Path, progress: Progress | None
+) -> None:
     """One ffmpeg encodes the I420 frames as they stream to H.264, and the soundtrack to AAC beside them."""
     # Not moviepy's writer: it only takes RGB, and converting every frame there and back cost a third
     # of the render.
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-y", "-v", "error",
-           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{fmt.width}x{fmt.height}", "-r", str(fmt.fps), "-i", "-",
-           "-i", str(soundtrack), "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
-           "-threads", str(options.threads), "-pix_fmt", "yuv420p", "-movflags", "+faststart",
-           *AUDIO_CODEC, "-b:a", options.audio_bitrate,
-           str(dest)]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-s",
+        f"{fmt.width}x{fmt.height}",
+        "-r",
+        str(fmt.fps),
+        "-i",
+        "-",
+        "-i",
+        str(soundtrack),
+        "-c:v",
+        "libx264",
+        "-preset",
+        options.preset,
+        "-crf",
+        str(options.crf),
+        "-threads",
+        str(options.threads),
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        *AUDIO_CODEC,
+        "-b:a",
+        options.audio_bitrate,
+        str(dest),
+    ]
     logger = _ProgressLogger(progress) if progress else None
     with tempfile.TemporaryFile() as errors:
         encoder = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
@@ -195,8 +286,9 @@ def _encode(video: VideoClip, dest: Path, fmt: VideoFormat, options: RenderOptio
         if encoder.returncode:
             errors.seek(0)
             detail = last_line(errors.read(), f"exit {encoder.returncode}")
-            raise RenderError(f"ffmpeg failed writing the video ({detail}); check free disk space and rerun.",
-                              step="render")
+            raise RenderError(
+                f"ffmpeg failed writing the video ({detail}); check free disk space and rerun.", step="render"
+            )
 
 
 def burn_captions(video: VideoClip, groups: list[CaptionGroup], fmt: VideoFormat, style: CaptionStyle) -> VideoClip:

@@ -68,8 +68,11 @@ class _Timeline:
                 break  # the clip gave fewer frames than its header promised: show its last one
             self.at, self.frame = item[:2], self.feed.pop()[2]
         if self.frame is None or self.at[0] != scene:
-            raise RenderError(f"ffmpeg decoded no frames from {self.clips[scene].name}; remake this clip.",
-                              step="render", scene=scene + 1)
+            raise RenderError(
+                f"ffmpeg decoded no frames from {self.clips[scene].name}; remake this clip.",
+                step="render",
+                scene=scene + 1,
+            )
         return self.frame
 
     def _restart(self, scene: int) -> None:
@@ -94,7 +97,7 @@ class _Feed:
 
     def _run(self, clips: list[Path], counts: list[int], fmt: VideoFormat, first: int) -> None:
         try:
-            for scene, (clip, count) in enumerate(zip(clips, counts), start=first):
+            for scene, (clip, count) in enumerate(zip(clips, counts, strict=False), start=first):
                 try:
                     moved = is_moving_still(clip)
                     frames = moving_still_frames(clip, fmt, count) if moved else decode(clip, fmt, count)
@@ -125,26 +128,45 @@ class _Feed:
     def close(self) -> None:
         self.stop.set()
         while self.thread.is_alive():  # unblock a pending put so the thread can see `stop`
-            try:
+            with suppress(queue.Empty):
                 self.queue.get(timeout=0.05)
-            except queue.Empty:
-                pass
         self.thread.join()
 
 
 def decode(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
     """`count` I420 frames (see pipeline.render.overlay) of a clip, scaled to cover the format, centre-cropped and
     at its frame rate; a clip too short is slowed by up to MAX_SLOWDOWN and, if still short, looped."""
-    fit = (f"scale={fmt.width}:{fmt.height}:force_original_aspect_ratio=increase,"
-           f"crop={fmt.width}:{fmt.height},setsar=1,fps={fmt.fps}")
+    fit = (
+        f"scale={fmt.width}:{fmt.height}:force_original_aspect_ratio=increase,"
+        f"crop={fmt.width}:{fmt.height},setsar=1,fps={fmt.fps}"
+    )
     seconds, wanted = clip_seconds(path), count / fmt.fps
     slowdown = min(MAX_SLOWDOWN, wanted / seconds) if 0 < seconds < wanted else 1.0
     # Looping jumps back to the clip's start, which reads as a new shot; playing it backwards (ping-pong) would show
     # people walking and water flowing backwards.
     loop = ["-stream_loop", "-1"] if 0 < seconds * slowdown < wanted else []
     slow = f"setpts={slowdown:.6f}*PTS," if slowdown > 1 else ""
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", *loop, "-i", str(path), "-an", "-sn", "-dn",
-           "-vf", slow + fit, "-frames:v", str(count), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-nostdin",
+        "-v",
+        "error",
+        *loop,
+        "-i",
+        str(path),
+        "-an",
+        "-sn",
+        "-dn",
+        "-vf",
+        slow + fit,
+        "-frames:v",
+        str(count),
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-",
+    ]
     size, shape = fmt.width * fmt.height * 3 // 2, (fmt.height * 3 // 2, fmt.width)
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)

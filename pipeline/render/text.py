@@ -52,8 +52,9 @@ def width(text: str, px: int, primary: Path = FONT) -> float:
     return sum(run.font.getlength(run.text) for run in shape(text, px, primary))
 
 
-def draw_word(draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, px: int,
-              primary: Path = FONT, **style: object) -> None:
+def draw_word(
+    draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, px: int, primary: Path = FONT, **style: object
+) -> None:
     """Draw `text` from `x` (its left edge) on `baseline`, each run in its own font."""
     for run in shape(text, px, primary):
         draw.text((x, baseline), run.text, font=run.font, anchor="ls", **style)
@@ -87,7 +88,7 @@ def visual_order(directions: list[Direction]) -> list[int]:
     for i, d in enumerate(directions):
         if d is None:
             before = next((e for e in reversed(directions[:i]) if e), base)
-            after = next((e for e in directions[i + 1:] if e), base)
+            after = next((e for e in directions[i + 1 :] if e), base)
             d = before if before == after else base
         levels.append((0 if base == "ltr" else 1) + (d != base))
     order = list(range(len(directions)))
@@ -180,4 +181,3 @@ def wrap(words: list[str], measure: Callable[[str], float], space: float, limit:
             else:
                 line.append(Piece(piece, index))
     return lines
-

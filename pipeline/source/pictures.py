@@ -33,9 +33,19 @@ def used_source(source: Source, picks: list[Footage | None]) -> Source:
 
 
 def _footage(picture: SourcePicture, scene: int) -> Footage:
-    return Footage(scene=scene, source=SITE, kind="image", id=picture.file, url=picture.url, path=picture.path,
-                   width=picture.width, height=picture.height, author=picture.author, page=picture.page,
-                   query=picture.licence)
+    return Footage(
+        scene=scene,
+        source=SITE,
+        kind="image",
+        id=picture.file,
+        url=picture.url,
+        path=picture.path,
+        width=picture.width,
+        height=picture.height,
+        author=picture.author,
+        page=picture.page,
+        query=picture.licence,
+    )
 
 
 def _upscale(picture: SourcePicture, fmt: VideoFormat) -> float:

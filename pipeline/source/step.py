@@ -30,19 +30,23 @@ class SourceRecord(Model):
     source: Source | None
 
 
-def find_source(request: ShortRequest, settings: Settings, store: AssetStore, pictures: bool = True,
-                fresh: bool = False) -> Source | None:
+def find_source(
+    request: ShortRequest, settings: Settings, store: AssetStore, pictures: bool = True, fresh: bool = False
+) -> Source | None:
     """The article for the request's topic in its language (and, with `pictures`, its free pictures), else None;
     `fresh` asks Wikipedia again (a newer revision, say) instead of reading the store."""
     if (request.source or settings.source) == "none":
-        log.info("  no source: %s, so the script uses no article", "--source none" if request.source else
-                 "SHORTS_SOURCE=none")
+        log.info(
+            "  no source: %s, so the script uses no article",
+            "--source none" if request.source else "SHORTS_SOURCE=none",
+        )
         return None
     language = request.language.split("-")[0].lower()
     root = settings.wikipedia_url.replace("{language}", language)
     key = content_key("source", root=root, topic=request.topic, pictures=pictures, version=SOURCE_VERSION)
-    with httpx.Client(timeout=settings.wikipedia_timeout, headers={"User-Agent": user_agent()},
-                      follow_redirects=True) as client:
+    with httpx.Client(
+        timeout=settings.wikipedia_timeout, headers={"User-Agent": user_agent()}, follow_redirects=True
+    ) as client:
         api = WikipediaClient(root, client)
         try:
             record = None if fresh else _stored(store, key)
@@ -54,11 +58,17 @@ def find_source(request: ShortRequest, settings: Settings, store: AssetStore, pi
             log.warning("  no source: no answer from Wikipedia at %s (%s), so the script uses no article", root, exc)
             return None
     if source is None:
-        log.info("  no source: %s Wikipedia has no article for %r, so the script uses no article", language,
-                 request.topic)
+        log.info(
+            "  no source: %s Wikipedia has no article for %r, so the script uses no article", language, request.topic
+        )
     else:
-        log.info("  source: “%s” (%s, revision %d), %d free picture(s)", source.title, source.url, source.revision,
-                 len(source.pictures))
+        log.info(
+            "  source: “%s” (%s, revision %d), %d free picture(s)",
+            source.title,
+            source.url,
+            source.revision,
+            len(source.pictures),
+        )
     return source
 
 
@@ -76,8 +86,14 @@ def _search(api: WikipediaClient, topic: str, language: str, pictures: bool) -> 
     if article is None:
         return None
     lead, kept = sections(article.text, stems(topic))
-    source = Source(language=language, title=article.title, url=article.url, revision=article.revision,
-                    lead=clean(lead), sections=[s.model_copy(update={"text": clean(s.text)}) for s in kept])
+    source = Source(
+        language=language,
+        title=article.title,
+        url=article.url,
+        revision=article.revision,
+        lead=clean(lead),
+        sections=[s.model_copy(update={"text": clean(s.text)}) for s in kept],
+    )
     found = api.free_pictures(article)[:MAX_PICTURES] if pictures else []
     return source.model_copy(update={"pictures": found})
 

@@ -10,10 +10,13 @@ from pipeline.source.models import SourceSection
 FIRST_SECTIONS = 2  # besides the lead, the first sections are kept, and any whose heading shares a topic word
 MAX_SECTION_CHARS = 3000
 _HEADING = re.compile(r"^(={2,6})\s*(.+?)\s*\1\s*$", re.MULTILINE)
-_SKIPPED_SECTIONS = re.compile(r"^(see also|references|notes|further reading|external links|bibliography|sources|"
-                               r"voir aussi|références|notes et références|liens externes|bibliographie|"
-                               r"véase también|referencias|enlaces externos|siehe auch|literatur|weblinks|"
-                               r"einzelnachweise|ver também|referências|ligações externas)$", re.IGNORECASE)
+_SKIPPED_SECTIONS = re.compile(
+    r"^(see also|references|notes|further reading|external links|bibliography|sources|"
+    r"voir aussi|références|notes et références|liens externes|bibliographie|"
+    r"véase también|referencias|enlaces externos|siehe auch|literatur|weblinks|"
+    r"einzelnachweise|ver também|referências|ligações externas)$",
+    re.IGNORECASE,
+)
 _IPA = set("ˈˌəɒɪʊʃʒθðŋɑɔɛæʌːɜɐʔɾ")
 # Words that start a clause of its own after ", and" / ", but" (so the cut leaves two sentences), per language.
 _CLAUSE_STARTS = {
@@ -30,8 +33,30 @@ _SUBJECTS = {
     "de": "er sie es die der das ihre ihr sein seine diese dieser einige viele man",
     "pt": "ele ela eles elas os as o a seu sua seus suas este estes esta estas alguns algumas",
 }
-_ABBREVIATIONS = ("e.g.", "i.e.", "c.", "ca.", "approx.", "etc.", "vs.", "St.", "Dr.", "Mr.", "Mrs.", "No.", "av.",
-                  "J.-C.", "apr.", "env.", "z.B.", "bzw.", "d.h.", "Nr.", "aprox.", "p.ex.")
+_ABBREVIATIONS = (
+    "e.g.",
+    "i.e.",
+    "c.",
+    "ca.",
+    "approx.",
+    "etc.",
+    "vs.",
+    "St.",
+    "Dr.",
+    "Mr.",
+    "Mrs.",
+    "No.",
+    "av.",
+    "J.-C.",
+    "apr.",
+    "env.",
+    "z.B.",
+    "bzw.",
+    "d.h.",
+    "Nr.",
+    "aprox.",
+    "p.ex.",
+)
 
 
 def sections(text: str, topic_words: set[str]) -> tuple[str, list[SourceSection]]:
@@ -39,7 +64,7 @@ def sections(text: str, topic_words: set[str]) -> tuple[str, list[SourceSection]
     heading shares a word with the topic; references and link lists never."""
     parts = _HEADING.split(text)
     lead, kept, firsts = parts[0].strip(), [], 0
-    for marks, title, body in zip(parts[1::3], parts[2::3], parts[3::3]):
+    for marks, title, body in zip(parts[1::3], parts[2::3], parts[3::3], strict=False):
         body = body.strip()
         if not body or _SKIPPED_SECTIONS.match(title.strip()):
             continue
@@ -94,9 +119,9 @@ def simplify(sentence: str, language: str) -> list[str]:
 def _cut_clauses(text: str, starts: tuple[str, ...], subjects: set[str]) -> list[str]:
     for start in starts:
         match = re.search(rf",\s+{re.escape(start)}\s+(\S+)\s", text)
-        if match and match.group(1).lower().rstrip(",") in subjects and len(text[:match.start()].split()) >= 4:
-            rest = text[match.end(0) - len(match.group(1)) - 1:].strip()
-            return [text[:match.start()], *_cut_clauses(rest, starts, subjects)]
+        if match and match.group(1).lower().rstrip(",") in subjects and len(text[: match.start()].split()) >= 4:
+            rest = text[match.end(0) - len(match.group(1)) - 1 :].strip()
+            return [text[: match.start()], *_cut_clauses(rest, starts, subjects)]
     return [text]
 
 

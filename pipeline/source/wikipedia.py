@@ -47,21 +47,39 @@ class WikipediaClient:
 
     def find_article(self, topic: str) -> Article | None:
         """The best search result for `topic` that is not a disambiguation page, with its text; None when none."""
-        found = self._query(generator="search", gsrsearch=topic, gsrlimit=SEARCH_RESULTS, gsrnamespace=0,
-                            prop="pageprops|info", ppprop="disambiguation", inprop="url", redirects=1)
+        found = self._query(
+            generator="search",
+            gsrsearch=topic,
+            gsrlimit=SEARCH_RESULTS,
+            gsrnamespace=0,
+            prop="pageprops|info",
+            ppprop="disambiguation",
+            inprop="url",
+            redirects=1,
+        )
         pages = sorted(found.get("pages", []), key=lambda page: page.get("index", 0))
-        best = next((p for p in pages if "disambiguation" not in p.get("pageprops", {}) and not p.get("missing")),
-                    None)
+        best = next((p for p in pages if "disambiguation" not in p.get("pageprops", {}) and not p.get("missing")), None)
         if best is None:
             return None
-        page = self._query(pageids=best["pageid"], prop="extracts|revisions|pageimages|images", explaintext=1,
-                           exsectionformat="wiki", rvprop="ids", piprop="name", imlimit=50)["pages"][0]
+        page = self._query(
+            pageids=best["pageid"],
+            prop="extracts|revisions|pageimages|images",
+            explaintext=1,
+            exsectionformat="wiki",
+            rvprop="ids",
+            piprop="name",
+            imlimit=50,
+        )["pages"][0]
         revisions = page.get("revisions") or [{"revid": best.get("lastrevid", 0)}]
         lead_image = page.get("pageimage")
-        return Article(title=page["title"], url=best.get("fullurl") or best.get("canonicalurl", ""),
-                       revision=int(revisions[0]["revid"]), text=page.get("extract", ""),
-                       lead_image=lead_image.replace("_", " ") if lead_image else None,
-                       images=[image["title"] for image in page.get("images", [])])
+        return Article(
+            title=page["title"],
+            url=best.get("fullurl") or best.get("canonicalurl", ""),
+            revision=int(revisions[0]["revid"]),
+            text=page.get("extract", ""),
+            lead_image=lead_image.replace("_", " ") if lead_image else None,
+            images=[image["title"] for image in page.get("images", [])],
+        )
 
     def free_pictures(self, article: Article) -> list[SourcePicture]:
         """The article's photos hosted on Commons under a free licence, the lead picture first."""
@@ -71,9 +89,13 @@ class WikipediaClient:
         names = list(dict.fromkeys(names))[:MAX_CANDIDATES]
         if not names:
             return []
-        found = self._query(titles="|".join(f"File:{name}" for name in names), prop="imageinfo",
-                            iiprop="url|size|mime|timestamp|extmetadata", iiurlwidth=PICTURE_WIDTH,
-                            iiextmetadatafilter="LicenseShortName|LicenseUrl|Artist|Credit|NonFree|ImageDescription")
+        found = self._query(
+            titles="|".join(f"File:{name}" for name in names),
+            prop="imageinfo",
+            iiprop="url|size|mime|timestamp|extmetadata",
+            iiurlwidth=PICTURE_WIDTH,
+            iiextmetadatafilter="LicenseShortName|LicenseUrl|Artist|Credit|NonFree|ImageDescription",
+        )
         by_name = {_name(page["title"]): page for page in found.get("pages", [])}
         pictures = [_picture(by_name[name], name == article.lead_image) for name in names if name in by_name]
         return [picture for picture in pictures if picture]
@@ -89,8 +111,9 @@ class WikipediaClient:
 
     def _query(self, **params: Any) -> dict[str, Any]:
         try:
-            response = self.client.get(self.api, params={"action": "query", "format": "json", "formatversion": 2,
-                                                         **params})
+            response = self.client.get(
+                self.api, params={"action": "query", "format": "json", "formatversion": 2, **params}
+            )
             response.raise_for_status()
             answer = response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -110,11 +133,18 @@ def _picture(page: dict[str, Any], lead: bool) -> SourcePicture | None:
     if not author and not meta["LicenseShortName"].lower().startswith(("public domain", "pd", "cc0")):
         return None  # CC BY asks for the author, and we could not name one
     return SourcePicture(
-        file=page["title"], page=info.get("descriptionurl", ""), url=info.get("thumburl") or info.get("url", ""),
-        author=author or "unknown author", licence=meta["LicenseShortName"], licence_url=meta.get("LicenseUrl"),
-        version=info.get("timestamp"), description=meta.get("ImageDescription", "")[:300],
+        file=page["title"],
+        page=info.get("descriptionurl", ""),
+        url=info.get("thumburl") or info.get("url", ""),
+        author=author or "unknown author",
+        licence=meta["LicenseShortName"],
+        licence_url=meta.get("LicenseUrl"),
+        version=info.get("timestamp"),
+        description=meta.get("ImageDescription", "")[:300],
         width=int(info.get("thumbwidth") or info.get("width") or 0),
-        height=int(info.get("thumbheight") or info.get("height") or 0), lead=lead)
+        height=int(info.get("thumbheight") or info.get("height") or 0),
+        lead=lead,
+    )
 
 
 def _name(title: str) -> str:

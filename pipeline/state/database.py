@@ -83,7 +83,8 @@ class Connection:
         if not self.postgres:
             return text
         return text.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(
-            " REAL", " DOUBLE PRECISION")
+            " REAL", " DOUBLE PRECISION"
+        )
 
 
 class Database:
@@ -137,8 +138,9 @@ class Database:
         try:
             raw = psycopg.connect(self.url, row_factory=dict_row, connect_timeout=int(self.timeout))
         except psycopg.OperationalError as exc:
-            raise ConfigError(f"Cannot reach the ledger database {self.name}; check SHORTS_DATABASE_URL and that "
-                              "the server is up.") from exc
+            raise ConfigError(
+                f"Cannot reach the ledger database {self.name}; check SHORTS_DATABASE_URL and that the server is up."
+            ) from exc
         try:
             with raw.transaction():
                 db = Connection(raw, postgres=True)

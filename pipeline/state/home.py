@@ -87,19 +87,25 @@ def make_private(path: Path) -> bool:
     info = path.stat()
     wanted = PRIVATE_DIR if stat.S_ISDIR(info.st_mode) else PRIVATE_FILE
     if info.st_uid != os.geteuid():
-        raise ConfigError(f"{path} belongs to another user (uid {info.st_uid}); move it away and create it again "
-                          "as yourself, so no one else can read or replace it.")
+        raise ConfigError(
+            f"{path} belongs to another user (uid {info.st_uid}); move it away and create it again "
+            "as yourself, so no one else can read or replace it."
+        )
     if not info.st_mode & 0o077:
         return False
     try:
         path.chmod(wanted)
         still_open = path.stat().st_mode & 0o077
     except OSError as exc:
-        raise ConfigError(f"{path} is readable by others and could not be made private ({exc.strerror}); "
-                          f"run `chmod {wanted:o} {path}`.") from exc
+        raise ConfigError(
+            f"{path} is readable by others and could not be made private ({exc.strerror}); "
+            f"run `chmod {wanted:o} {path}`."
+        ) from exc
     if still_open:
-        raise ConfigError(f"{path} is readable by others and its filesystem keeps it so; move SHORTS_HOME to a "
-                          "filesystem with Unix permissions.")
+        raise ConfigError(
+            f"{path} is readable by others and its filesystem keeps it so; move SHORTS_HOME to a "
+            "filesystem with Unix permissions."
+        )
     log.warning("%s was readable by others; it is now readable by its owner only (mode %o).", path, wanted)
     return True
 
@@ -156,6 +162,8 @@ def check_free_space(root: Path, need: int = MIN_FREE_BYTES) -> None:
     except OSError:
         return  # unreadable: the command that writes there says why in its own sentence
     if free < need:
-        raise ConfigError(f"The disk under SHORTS_HOME ({root}) has {free / 2**20:.0f} MB free and a Short needs "
-                          f"about {need / 2**20:.0f} MB; free some space, or set SHORTS_HOME to another disk, then "
-                          "rerun.")
+        raise ConfigError(
+            f"The disk under SHORTS_HOME ({root}) has {free / 2**20:.0f} MB free and a Short needs "
+            f"about {need / 2**20:.0f} MB; free some space, or set SHORTS_HOME to another disk, then "
+            "rerun."
+        )

@@ -8,25 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.state.database import Connection, Database
 from pipeline.errors import ConfigError
-from pipeline.state.locks import holding
 from pipeline.settings import Settings
+from pipeline.state.database import Connection, Database
+from pipeline.state.locks import holding
 
 # Our lifecycle of a remote task; the vendor's own status goes in `remote_status`.
-SUBMITTING = "submitting"    # the create call is on the wire: a task may exist, its id is unknown
+SUBMITTING = "submitting"  # the create call is on the wire: a task may exist, its id is unknown
 UNCONFIRMED = "unconfirmed"  # the create call failed in a way that may still have made (and billed) a task
-IN_FLIGHT = "in_flight"      # the task id is known and its output is not stored yet
-DONE = "done"                # the output is stored
+IN_FLIGHT = "in_flight"  # the task id is known and its output is not stored yet
+DONE = "done"  # the output is stored
 FAILED = "failed"
 CANCELLED = "cancelled"
-REJECTED = "rejected"        # refused before any task existed; costs nothing
-GONE = "gone"                # the vendor no longer knows the task
+REJECTED = "rejected"  # refused before any task existed; costs nothing
+GONE = "gone"  # the vendor no longer knows the task
 UNKNOWN_TASK = (SUBMITTING, UNCONFIRMED)
 # What a task's amounts are counted in; each unit has its own daily cap.
 CREDITS = "credits"
@@ -56,7 +56,8 @@ class RemoteTask(BaseModel):
 
 
 def m001_remote_tasks(db: Connection) -> None:
-    db.execute(db.sql("""
+    db.execute(
+        db.sql("""
         CREATE TABLE remote_tasks (
             row INTEGER PRIMARY KEY AUTOINCREMENT,
             key TEXT NOT NULL,
@@ -71,7 +72,8 @@ def m001_remote_tasks(db: Connection) -> None:
             detail TEXT,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL
-        )"""))
+        )""")
+    )
     db.execute("CREATE INDEX remote_tasks_key ON remote_tasks (key, row)")
     db.execute("CREATE UNIQUE INDEX remote_tasks_task_id ON remote_tasks (provider, task_id) WHERE task_id IS NOT NULL")
     db.execute("CREATE INDEX remote_tasks_created ON remote_tasks (created_at)")
@@ -93,7 +95,8 @@ class TopicEvent(BaseModel):
 
 def m002_topics(db: Connection) -> None:
     # One row per event, never updated, so the queue's history (and any retry count) can be replayed.
-    db.execute(db.sql("""
+    db.execute(
+        db.sql("""
         CREATE TABLE topics (
             row INTEGER PRIMARY KEY AUTOINCREMENT,
             key TEXT NOT NULL,
@@ -103,7 +106,8 @@ def m002_topics(db: Connection) -> None:
             detail TEXT,
             run_id TEXT,
             created_at TEXT NOT NULL
-        )"""))
+        )""")
+    )
     db.execute("CREATE INDEX topics_key ON topics (key, row)")
 
 
@@ -147,14 +151,16 @@ def m004_remote_task_units(db: Connection) -> None:
 def m005_topic_queue(db: Connection) -> None:
     # The queue itself, for a shared database: every machine's daily run takes from it (a local ledger keeps using
     # SHORTS_HOME/topics.txt, which a person edits). A topic is queued once; its history stays in `topics`.
-    db.execute(db.sql("""
+    db.execute(
+        db.sql("""
         CREATE TABLE topic_queue (
             row INTEGER PRIMARY KEY AUTOINCREMENT,
             key TEXT NOT NULL UNIQUE,
             topic TEXT NOT NULL,
             comment TEXT,
             created_at TEXT NOT NULL
-        )"""))
+        )""")
+    )
 
 
 def m006_upload_thumbnails(db: Connection) -> None:
@@ -225,8 +231,14 @@ def m008_video_stats(db: Connection) -> None:
 
 # Append only: a shipped migration is never edited, because databases in the wild have already run it.
 MIGRATIONS: list[Callable[[Connection], None]] = [
-    m001_remote_tasks, m002_topics, m003_uploads, m004_remote_task_units, m005_topic_queue, m006_upload_thumbnails,
-    m007_posts, m008_video_stats,
+    m001_remote_tasks,
+    m002_topics,
+    m003_uploads,
+    m004_remote_task_units,
+    m005_topic_queue,
+    m006_upload_thumbnails,
+    m007_posts,
+    m008_video_stats,
 ]
 POST_COLUMNS = frozenset({"stage", "remote_id", "upload_url", "post_id", "link", "detail"})
 
@@ -237,7 +249,7 @@ def amount(value: float, unit: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class Ledger:
@@ -276,15 +288,18 @@ class Ledger:
     def latest(self, provider: str, key: str) -> RemoteTask | None:
         """The newest task recorded for `key` with this provider."""
         with self._db() as db:
-            row = db.execute("SELECT * FROM remote_tasks WHERE provider = ? AND key = ? ORDER BY row DESC LIMIT 1",
-                             (provider, key)).fetchone()
+            row = db.execute(
+                "SELECT * FROM remote_tasks WHERE provider = ? AND key = ? ORDER BY row DESC LIMIT 1", (provider, key)
+            ).fetchone()
         return RemoteTask(**row) if row else None
 
     def task(self, provider: str, task_id: str) -> RemoteTask | None:
         """The newest row recording the vendor's task `task_id`."""
         with self._db() as db:
-            row = db.execute("SELECT * FROM remote_tasks WHERE provider = ? AND task_id = ? ORDER BY row DESC LIMIT 1",
-                             (provider, task_id)).fetchone()
+            row = db.execute(
+                "SELECT * FROM remote_tasks WHERE provider = ? AND task_id = ? ORDER BY row DESC LIMIT 1",
+                (provider, task_id),
+            ).fetchone()
         return RemoteTask(**row) if row else None
 
     def get(self, row: int) -> RemoteTask:
@@ -301,9 +316,11 @@ class Ledger:
         """The newest finished task of this provider and model whose key matches the SQL pattern `key_like`, with
         what it was billed."""
         with self._db() as db:
-            row = db.execute("SELECT * FROM remote_tasks WHERE provider = ? AND model = ? AND key LIKE ? AND status = ?"
-                             " AND credits_spent IS NOT NULL ORDER BY row DESC LIMIT 1",
-                             (provider, model, key_like, DONE)).fetchone()
+            row = db.execute(
+                "SELECT * FROM remote_tasks WHERE provider = ? AND model = ? AND key LIKE ? AND status = ?"
+                " AND credits_spent IS NOT NULL ORDER BY row DESC LIMIT 1",
+                (provider, model, key_like, DONE),
+            ).fetchone()
         return RemoteTask(**row) if row else None
 
     def spent_since(self, since: datetime, unit: str = CREDITS) -> float:
@@ -313,42 +330,63 @@ class Ledger:
 
     @staticmethod
     def _spent(db: Connection, since: datetime, unit: str) -> float:
-        row = db.execute("SELECT SUM(COALESCE(credits_spent, credits_estimated)) AS total FROM remote_tasks "
-                         "WHERE created_at >= ? AND status != ? AND unit = ?",
-                         (since.isoformat(timespec="microseconds"), REJECTED, unit))
+        row = db.execute(
+            "SELECT SUM(COALESCE(credits_spent, credits_estimated)) AS total FROM remote_tasks "
+            "WHERE created_at >= ? AND status != ? AND unit = ?",
+            (since.isoformat(timespec="microseconds"), REJECTED, unit),
+        )
         return float(row.fetchone()["total"] or 0.0)
 
     @staticmethod
     def _spent_on_short(db: Connection, provider: str, unit: str, short: str, key: str) -> float:
         # The newest row of each other task of the Short: a task asked for again (a rerun, --fresh) counts once.
-        row = db.execute("SELECT SUM(COALESCE(credits_spent, credits_estimated)) AS total FROM remote_tasks WHERE row IN"
-                         " (SELECT MAX(row) FROM remote_tasks WHERE provider = ? AND unit = ? AND key LIKE ? AND"
-                         " key != ? AND status != ? GROUP BY key)", (provider, unit, f"{short}/%", key, REJECTED))
+        row = db.execute(
+            "SELECT SUM(COALESCE(credits_spent, credits_estimated)) AS total FROM remote_tasks WHERE row IN"
+            " (SELECT MAX(row) FROM remote_tasks WHERE provider = ? AND unit = ? AND key LIKE ? AND"
+            " key != ? AND status != ? GROUP BY key)",
+            (provider, unit, f"{short}/%", key, REJECTED),
+        )
         return float(row.fetchone()["total"] or 0.0)
 
-    def reserve(self, *, key: str, provider: str, kind: str, model: str, estimate: float, daily_cap: float,
-                unit: str = CREDITS, task_id: str | None = None, short: str | None = None,
-                short_cap: float = float("inf")) -> int:
+    def reserve(
+        self,
+        *,
+        key: str,
+        provider: str,
+        kind: str,
+        model: str,
+        estimate: float,
+        daily_cap: float,
+        unit: str = CREDITS,
+        task_id: str | None = None,
+        short: str | None = None,
+        short_cap: float = float("inf"),
+    ) -> int:
         """Record that a task is about to be created (with its id, when the client makes it), unless it would
         pass the daily cap of its unit, or, for one task of a Short (its `key` starts with `short` and a slash),
         the Short's cap: the check and the record are one transaction, so tasks reserved at once cannot both pass."""
         with self._db(write=True) as db:
-            spent = self._spent(db, datetime.now(timezone.utc) - timedelta(days=1), unit)
+            spent = self._spent(db, datetime.now(UTC) - timedelta(days=1), unit)
             if spent + estimate > daily_cap:
-                raise ConfigError(f"This {kind} would bring the last 24 hours' {provider} spend to "
-                                  f"{amount(spent + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_DAY="
-                                  f"{daily_cap:g}; raise it or wait, nothing was submitted.")
+                raise ConfigError(
+                    f"This {kind} would bring the last 24 hours' {provider} spend to "
+                    f"{amount(spent + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_DAY="
+                    f"{daily_cap:g}; raise it or wait, nothing was submitted."
+                )
             if short is not None and short_cap != float("inf"):
                 so_far = self._spent_on_short(db, provider, unit, short, key)
                 if so_far + estimate > short_cap:
-                    raise ConfigError(f"This {kind} would bring the Short's {provider} spend to "
-                                      f"{amount(so_far + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_SHORT="
-                                      f"{short_cap:g}; raise it or shorten the script, nothing was submitted.")
+                    raise ConfigError(
+                        f"This {kind} would bring the Short's {provider} spend to "
+                        f"{amount(so_far + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_SHORT="
+                        f"{short_cap:g}; raise it or shorten the script, nothing was submitted."
+                    )
             now = _now()
             return db.insert(
                 "INSERT INTO remote_tasks (key, provider, kind, model, task_id, status, credits_estimated, unit,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, provider, kind, model, task_id, SUBMITTING, estimate, unit, now, now))
+                (key, provider, kind, model, task_id, SUBMITTING, estimate, unit, now, now),
+            )
 
     def update(self, row: int, **changes: object) -> None:
         """Change some columns of a recorded task (status, task_id, remote_status, credits_*, detail)."""
@@ -357,60 +395,86 @@ class Ledger:
             raise ValueError(f"cannot update {sorted(set(changes) - allowed)} in the ledger")
         columns = ", ".join(f"{name} = ?" for name in changes)
         with self._db(write=True) as db:
-            db.execute(f"UPDATE remote_tasks SET {columns}, updated_at = ? WHERE row = ?",
-                       (*changes.values(), _now(), row))
+            db.execute(
+                f"UPDATE remote_tasks SET {columns}, updated_at = ? WHERE row = ?", (*changes.values(), _now(), row)
+            )
 
-    def record_topic(self, key: str, topic: str, event: str, *, link: str | None = None, detail: str | None = None,
-                     run_id: str | None = None) -> None:
+    def record_topic(
+        self,
+        key: str,
+        topic: str,
+        event: str,
+        *,
+        link: str | None = None,
+        detail: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
         """Append a topic event (made, failed or requeued)."""
         with self._db(write=True) as db:
-            db.execute("INSERT INTO topics (key, topic, event, link, detail, run_id, created_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?)", (key, topic, event, link, detail, run_id, _now()))
+            db.execute(
+                "INSERT INTO topics (key, topic, event, link, detail, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, topic, event, link, detail, run_id, _now()),
+            )
 
     def topic_events(self) -> list[TopicEvent]:
         """Every topic event, oldest first."""
         with self._db() as db:
-            return [TopicEvent(**row) for row in db.execute(
-                "SELECT key, topic, event, link, detail, run_id, created_at FROM topics ORDER BY row")]
+            return [
+                TopicEvent(**row)
+                for row in db.execute(
+                    "SELECT key, topic, event, link, detail, run_id, created_at FROM topics ORDER BY row"
+                )
+            ]
 
     def upload(self, video_hash: str, channel: str) -> Upload | None:
         """What is known of uploading this video to this channel, if anything."""
         with self._db() as db:
-            row = db.execute("SELECT * FROM uploads WHERE video_hash = ? AND channel = ?",
-                             (video_hash, channel)).fetchone()
+            row = db.execute(
+                "SELECT * FROM uploads WHERE video_hash = ? AND channel = ?", (video_hash, channel)
+            ).fetchone()
         return Upload(**row) if row else None
 
-    def record_upload_session(self, video_hash: str, channel: str, session_uri: str | None, *,
-                              title: str | None = None) -> None:
+    def record_upload_session(
+        self, video_hash: str, channel: str, session_uri: str | None, *, title: str | None = None
+    ) -> None:
         """Remember the resumable session an upload uses (None: it expired), before a byte is sent on it."""
         now = _now()
         with self._db(write=True) as db:
-            db.execute("INSERT INTO uploads (video_hash, channel, title, session_uri, created_at, updated_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (video_hash, channel) DO UPDATE SET "
-                       "session_uri = excluded.session_uri, title = COALESCE(excluded.title, uploads.title), "
-                       "updated_at = excluded.updated_at", (video_hash, channel, title, session_uri, now, now))
+            db.execute(
+                "INSERT INTO uploads (video_hash, channel, title, session_uri, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (video_hash, channel) DO UPDATE SET "
+                "session_uri = excluded.session_uri, title = COALESCE(excluded.title, uploads.title), "
+                "updated_at = excluded.updated_at",
+                (video_hash, channel, title, session_uri, now, now),
+            )
 
     def record_upload_done(self, video_hash: str, channel: str, video_id: str) -> None:
         """Remember the id YouTube gave the video; from now on it is never uploaded to this channel again."""
         now = _now()
         with self._db(write=True) as db:
-            db.execute("INSERT INTO uploads (video_hash, channel, video_id, created_at, updated_at) "
-                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (video_hash, channel) DO UPDATE SET "
-                       "video_id = excluded.video_id, session_uri = NULL, updated_at = excluded.updated_at",
-                       (video_hash, channel, video_id, now, now))
+            db.execute(
+                "INSERT INTO uploads (video_hash, channel, video_id, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (video_hash, channel) DO UPDATE SET "
+                "video_id = excluded.video_id, session_uri = NULL, updated_at = excluded.updated_at",
+                (video_hash, channel, video_id, now, now),
+            )
 
     def record_thumbnail_set(self, video_hash: str, channel: str) -> None:
         """Remember that the uploaded video's thumbnail is set; a rerun then leaves it alone."""
         with self._db(write=True) as db:
             now = _now()
-            db.execute("UPDATE uploads SET thumbnail_set_at = ?, updated_at = ? WHERE video_hash = ? AND channel = ?",
-                       (now, now, video_hash, channel))
+            db.execute(
+                "UPDATE uploads SET thumbnail_set_at = ?, updated_at = ? WHERE video_hash = ? AND channel = ?",
+                (now, now, video_hash, channel),
+            )
 
     def post(self, platform: str, account: str, video_hash: str) -> Post | None:
         """What is known of posting this video to this account of `platform`, if anything."""
         with self._db() as db:
-            row = db.execute("SELECT * FROM posts WHERE platform = ? AND account = ? AND video_hash = ?",
-                             (platform, account, video_hash)).fetchone()
+            row = db.execute(
+                "SELECT * FROM posts WHERE platform = ? AND account = ? AND video_hash = ?",
+                (platform, account, video_hash),
+            ).fetchone()
         return Post(**row) if row else None
 
     def record_post(self, platform: str, account: str, video_hash: str, **changes: str | None) -> None:
@@ -422,18 +486,22 @@ class Ledger:
         marks = ", ".join("?" for _ in changes)
         updates = ", ".join(f"{name} = excluded.{name}" for name in changes)
         with self._db(write=True) as db:
-            db.execute(f"INSERT INTO posts (platform, account, video_hash, {names}, created_at, updated_at) "
-                       f"VALUES (?, ?, ?, {marks}, ?, ?) ON CONFLICT (platform, account, video_hash) DO UPDATE SET "
-                       f"{updates}, updated_at = excluded.updated_at",
-                       (platform, account, video_hash, *changes.values(), now, now))
+            db.execute(
+                f"INSERT INTO posts (platform, account, video_hash, {names}, created_at, updated_at) "
+                f"VALUES (?, ?, ?, {marks}, ?, ?) ON CONFLICT (platform, account, video_hash) DO UPDATE SET "
+                f"{updates}, updated_at = excluded.updated_at",
+                (platform, account, video_hash, *changes.values(), now, now),
+            )
 
     def posts_since(self, platform: str, account: str, since: datetime, stages: tuple[str, ...]) -> int:
         """How many posts to this account reached one of `stages` since `since` (a platform's daily cap)."""
         marks = ", ".join("?" for _ in stages)
         with self._db() as db:
-            row = db.execute(f"SELECT COUNT(*) AS n FROM posts WHERE platform = ? AND account = ? AND updated_at >= ?"
-                             f" AND stage IN ({marks})",
-                             (platform, account, since.isoformat(timespec="microseconds"), *stages)).fetchone()
+            row = db.execute(
+                f"SELECT COUNT(*) AS n FROM posts WHERE platform = ? AND account = ? AND updated_at >= ?"
+                f" AND stage IN ({marks})",
+                (platform, account, since.isoformat(timespec="microseconds"), *stages),
+            ).fetchone()
         return int(row["n"])
 
     def queued_topics(self) -> list[str]:
@@ -445,8 +513,11 @@ class Ledger:
         """Add (key, topic) pairs to the shared queue; a key already queued stays where it is."""
         with self._db(write=True) as db:
             for key, topic in topics:
-                db.execute("INSERT INTO topic_queue (key, topic, comment, created_at) VALUES (?, ?, ?, ?) "
-                           "ON CONFLICT (key) DO NOTHING", (key, topic, comment, _now()))
+                db.execute(
+                    "INSERT INTO topic_queue (key, topic, comment, created_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    (key, topic, comment, _now()),
+                )
 
 
 def open_ledger(settings: Settings) -> Ledger:

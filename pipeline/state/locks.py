@@ -171,8 +171,10 @@ def postgres_driver():
     except ImportError as exc:
         from pipeline.errors import ConfigError
 
-        raise ConfigError("SHORTS_DATABASE_URL names a Postgres server, which needs psycopg; install it with "
-                          "`pip install -e \".[scale]\"`.") from exc
+        raise ConfigError(
+            "SHORTS_DATABASE_URL names a Postgres server, which needs psycopg; install it with "
+            '`pip install -e ".[scale]"`.'
+        ) from exc
     return psycopg
 
 
@@ -202,8 +204,9 @@ class AdvisoryLock:
         psycopg = postgres_driver()
 
         # Keepalives: a holder's machine that vanishes without closing its socket is noticed within about a minute.
-        return psycopg.connect(self.url, autocommit=True, keepalives=1, keepalives_idle=20, keepalives_interval=5,
-                               keepalives_count=4)
+        return psycopg.connect(
+            self.url, autocommit=True, keepalives=1, keepalives_idle=20, keepalives_interval=5, keepalives_count=4
+        )
 
     def acquire(self, timeout: float | None = None, waiting: str | None = None) -> bool:
         """Take the lock, waiting at most `timeout` seconds (None: as long as it takes); say `waiting` once if slow."""

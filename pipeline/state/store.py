@@ -168,16 +168,19 @@ class RemoteStore:
 
             self.fs, self.base = fsspec.core.url_to_fs(self.url)
         except ImportError as exc:
-            raise ConfigError(f"SHORTS_STORE_URL={self.url} needs s3fs; install it with "
-                              "`pip install -e \".[scale]\"`.") from exc
+            raise ConfigError(
+                f'SHORTS_STORE_URL={self.url} needs s3fs; install it with `pip install -e ".[scale]"`.'
+            ) from exc
 
     def check(self) -> None:
         """Reach the bucket (a free call), or ConfigError saying it is missing."""
         bucket = self.base.split("/", 1)[0]
         self.fs.invalidate_cache(bucket)
         if not self.fs.exists(bucket):
-            raise ConfigError(f"The bucket {bucket!r} of SHORTS_STORE_URL does not exist or these AWS credentials "
-                              "cannot see it; create it or check the AWS variables.")
+            raise ConfigError(
+                f"The bucket {bucket!r} of SHORTS_STORE_URL does not exist or these AWS credentials "
+                "cannot see it; create it or check the AWS variables."
+            )
 
     def _remote(self, name: str) -> str:
         return f"{self.base}/{name}"
@@ -217,8 +220,9 @@ class AssetStore:
     can be collected again for free.
     """
 
-    def __init__(self, root: Path, remote: RemoteStore | None = None,
-                 ledger: Callable[[], Ledger] | None = None) -> None:
+    def __init__(
+        self, root: Path, remote: RemoteStore | None = None, ledger: Callable[[], Ledger] | None = None
+    ) -> None:
         self.root = root
         self.remote = remote
         self.ledger = ledger  # opened only when a damaged paid file is found
@@ -293,16 +297,23 @@ class AssetStore:
             self._forget(path)
             return None
         if self._collectable(record):
-            log.warning("  %s is damaged (%s); collecting %s task %s again (no new charge)", path, problem,
-                        record.paid_by, record.task_id)
+            log.warning(
+                "  %s is damaged (%s); collecting %s task %s again (no new charge)",
+                path,
+                problem,
+                record.paid_by,
+                record.task_id,
+            )
             self._forget(path)
             return None
         shared = f" and `{self._name(path)}` under SHORTS_STORE_URL" if self.remote else ""
         # A new first frame has other bytes, so the scene's clip is made from it again (a paid clip is bought again).
         also = " (the scene's clip is then made again from it)" if what == "first frame" else ""
-        raise DamagedAsset(f"The {what} {path} is damaged ({problem}) and was bought from {record.paid_by}, so it is "
-                           f"not bought again unasked; to buy only it again{also}, delete it (`rm {path}`{shared}) and "
-                           "rerun the same command.")
+        raise DamagedAsset(
+            f"The {what} {path} is damaged ({problem}) and was bought from {record.paid_by}, so it is "
+            f"not bought again unasked; to buy only it again{also}, delete it (`rm {path}`{shared}) and "
+            "rerun the same command."
+        )
 
     def _collectable(self, record: StoredFile) -> bool:
         """Whether the ledger shows the paid task finished and is the one a rerun resumes (downloading it again)."""

@@ -37,8 +37,9 @@ def scene_takes(out_dir: Path, script: Script, redo_scene: int | None = None) ->
     if redo_scene is not None:
         scene = next((s for s in script.scenes if s.index == redo_scene), None)
         if scene is None:
-            raise ConfigError(f"--redo-scene {redo_scene}: this Short has scenes 1 to {len(script.scenes)}; "
-                              "choose one of them.")
+            raise ConfigError(
+                f"--redo-scene {redo_scene}: this Short has scenes 1 to {len(script.scenes)}; choose one of them."
+            )
         takes[scene.index] = Take(scene=scene.index, take=_take_of(scene, takes) + 1, prompt=scene.first_frame_prompt)
         try:
             with atomic_path(path) as tmp:
@@ -59,5 +60,6 @@ def _load(path: Path) -> dict[int, Take]:
     try:
         return {take.scene: take for take in _TAKES.validate_json(path.read_bytes())}
     except (OSError, ValidationError) as exc:
-        raise ConfigError(f"{path} is not a list of takes; fix it, or delete it to draw every scene's first "
-                          "take.") from exc
+        raise ConfigError(
+            f"{path} is not a list of takes; fix it, or delete it to draw every scene's first take."
+        ) from exc

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import ValidationError
 
 from pipeline.errors import ConfigError, ShortsError
-from pipeline.state.ledger import Ledger, open_ledger
-from pipeline.state.locks import hold
 from pipeline.models import Model, ShortRequest
 from pipeline.providers import build_provider, choose_provider
 from pipeline.settings import Settings
+from pipeline.state.ledger import Ledger, open_ledger
+from pipeline.state.locks import hold
 from pipeline.state.store import atomic_path
 
 log = logging.getLogger("shorts")
@@ -117,8 +117,10 @@ def topic_statuses(settings: Settings, ledger: Ledger | None = None) -> list[Top
         return [TopicStatus(topic=t, state="queued") for t in read_topics(topics_file(settings))]  # no ledger made
     ledger = ledger or open_ledger(settings)
     history = _history(ledger)
-    return [history.get(topic_key(t), TopicStatus(topic=t, state="queued")).model_copy(update={"topic": t})
-            for t in _queued(settings, ledger)]
+    return [
+        history.get(topic_key(t), TopicStatus(topic=t, state="queued")).model_copy(update={"topic": t})
+        for t in _queued(settings, ledger)
+    ]
 
 
 def _queued(settings: Settings, ledger: Ledger) -> list[str]:
@@ -143,8 +145,13 @@ def _history(ledger: Ledger) -> dict[str, TopicStatus]:
         elif event.event == "requeued":
             now = TopicStatus(topic=event.topic, state="queued", updated_at=event.created_at)
         elif event.event == "failed" and now.state != "made":
-            now = TopicStatus(topic=event.topic, state="failed", failures=now.failures + 1, detail=event.detail,
-                              updated_at=event.created_at)
+            now = TopicStatus(
+                topic=event.topic,
+                state="failed",
+                failures=now.failures + 1,
+                detail=event.detail,
+                updated_at=event.created_at,
+            )
         status[event.key] = now
     return status
 
@@ -179,8 +186,9 @@ def add_topics(settings: Settings, topics: Iterable[str], again: bool = False) -
     return outcome
 
 
-def next_topics(settings: Settings, count: int, prefer: Callable[[str], float] | None = None,
-                learnings: str = "") -> list[str]:
+def next_topics(
+    settings: Settings, count: int, prefer: Callable[[str], float] | None = None, learnings: str = ""
+) -> list[str]:
     """The next `count` topics to make: queued ones never tried first, then ones that failed before (fewest
     failures first); when too few remain and SHORTS_NICHE is set, new ones are brainstormed into the queue.
 
@@ -188,8 +196,9 @@ def next_topics(settings: Settings, count: int, prefer: Callable[[str], float] |
     `learnings` is the stats note a brainstorming LLM reads."""
     ledger = open_ledger(settings)
     statuses = topic_statuses(settings, ledger)
-    waiting = sorted((s for s in statuses if s.state != "made"),
-                     key=lambda s: (s.failures, -prefer(s.topic) if prefer else 0.0))
+    waiting = sorted(
+        (s for s in statuses if s.state != "made"), key=lambda s: (s.failures, -prefer(s.topic) if prefer else 0.0)
+    )
     topics = [s.topic for s in waiting[:count]]
     if len(topics) < count and settings.niche:
         known = {s.topic for s in statuses} | {e.topic for e in ledger.topic_events()}
@@ -201,7 +210,7 @@ def next_topics(settings: Settings, count: int, prefer: Callable[[str], float] |
             log.warning("  could not brainstorm more topics (%s); making the %d queued", exc, len(topics))
             ideas = []
         if ideas:
-            when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+            when = datetime.now(UTC).strftime("%Y-%m-%d")
             _enqueue(settings, ledger, ideas, f"brainstormed for the niche {settings.niche!r} on {when}")
             topics += ideas
     return topics
@@ -209,8 +218,10 @@ def next_topics(settings: Settings, count: int, prefer: Callable[[str], float] |
 
 def nothing_to_make(settings: Settings) -> ConfigError:
     """The error for a queue with nothing left to make."""
-    return ConfigError(f"The topic queue {queue_name(settings)} has nothing left to make; add topics with "
-                       "`shorts topics add`, or set SHORTS_NICHE to brainstorm some.")
+    return ConfigError(
+        f"The topic queue {queue_name(settings)} has nothing left to make; add topics with "
+        "`shorts topics add`, or set SHORTS_NICHE to brainstorm some."
+    )
 
 
 def record_made(settings: Settings, topic: str, link: str, run_id: str | None = None) -> None:
@@ -242,4 +253,3 @@ def brainstorm_topics(settings: Settings, count: int, avoid: Collection[str] = (
             ideas.append(idea)
     log.info("  brainstormed %d topic(s) for %r with the %s script provider", len(ideas[:count]), niche, writer.name)
     return ideas[:count]
-

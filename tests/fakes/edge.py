@@ -22,13 +22,25 @@ from aiohttp import WSMsgType, web
 RATE = 24_000
 TICKS = 10_000_000
 VOICES = [
-    {"Name": "Microsoft Server Speech Text to Speech Voice (en-US, EmmaMultilingualNeural)",
-     "ShortName": "en-US-EmmaMultilingualNeural", "Gender": "Female", "Locale": "en-US",
-     "SuggestedCodec": "audio-24khz-48kbitrate-mono-mp3", "FriendlyName": "Microsoft Emma Online (Natural)",
-     "Status": "GA", "VoiceTag": {"ContentCategories": ["General"], "VoicePersonalities": ["Friendly"]}},
-    {"Name": "Microsoft Server Speech Text to Speech Voice (fr-FR, DeniseNeural)", "ShortName": "fr-FR-DeniseNeural",
-     "Gender": "Female", "Locale": "fr-FR", "SuggestedCodec": "audio-24khz-48kbitrate-mono-mp3",
-     "FriendlyName": "Microsoft Denise Online (Natural)", "Status": "GA"},
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (en-US, EmmaMultilingualNeural)",
+        "ShortName": "en-US-EmmaMultilingualNeural",
+        "Gender": "Female",
+        "Locale": "en-US",
+        "SuggestedCodec": "audio-24khz-48kbitrate-mono-mp3",
+        "FriendlyName": "Microsoft Emma Online (Natural)",
+        "Status": "GA",
+        "VoiceTag": {"ContentCategories": ["General"], "VoicePersonalities": ["Friendly"]},
+    },
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (fr-FR, DeniseNeural)",
+        "ShortName": "fr-FR-DeniseNeural",
+        "Gender": "Female",
+        "Locale": "fr-FR",
+        "SuggestedCodec": "audio-24khz-48kbitrate-mono-mp3",
+        "FriendlyName": "Microsoft Denise Online (Natural)",
+        "Status": "GA",
+    },
 ]
 KNOWN = {v["Name"] for v in VOICES}
 
@@ -102,14 +114,29 @@ class FakeEdge:
             self.spoken.append((voice, words, spans))
             header = b"X-RequestId:1\r\nContent-Type:audio/mpeg\r\nX-StreamId:1\r\nPath:audio\r\n"
             step = len(mp3) // 3 + 1
-            for i, (word, (start, end)) in enumerate(zip(words, spans)):
-                event = {"Metadata": [{"Type": "WordBoundary", "Data": {
-                    "Offset": round(start * TICKS), "Duration": round((end - start) * TICKS),
-                    "text": {"Text": word.strip(",.;:!?"), "Length": len(word), "BoundaryType": "WordBoundary"}}}]}
-                await ws.send_str("X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\n"
-                                  f"Path:audio.metadata\r\n\r\n{json.dumps(event)}")
+            for i, (word, (start, end)) in enumerate(zip(words, spans, strict=False)):
+                event = {
+                    "Metadata": [
+                        {
+                            "Type": "WordBoundary",
+                            "Data": {
+                                "Offset": round(start * TICKS),
+                                "Duration": round((end - start) * TICKS),
+                                "text": {
+                                    "Text": word.strip(",.;:!?"),
+                                    "Length": len(word),
+                                    "BoundaryType": "WordBoundary",
+                                },
+                            },
+                        }
+                    ]
+                }
+                await ws.send_str(
+                    "X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\n"
+                    f"Path:audio.metadata\r\n\r\n{json.dumps(event)}"
+                )
                 if i < 3:
-                    await ws.send_bytes(len(header).to_bytes(2, "big") + header + mp3[i * step:(i + 1) * step])
+                    await ws.send_bytes(len(header).to_bytes(2, "big") + header + mp3[i * step : (i + 1) * step])
         await ws.send_str("X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\nPath:turn.end\r\n\r\n{}")
 
 
@@ -123,6 +150,24 @@ def _speak(text: str) -> tuple[bytes, list[str], list[tuple[float, float]]]:
         spans.append((round(t, 3), round(t + count / RATE, 3)))
         t += count / RATE + int(pause * RATE) / RATE
     pcm = (np.concatenate(samples + [np.zeros(int(0.3 * RATE))]) * 32767).astype("<i2").tobytes()
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", "-",
-           "-codec:a", "libmp3lame", "-b:a", "48k", "-f", "mp3", "-"]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-v",
+        "error",
+        "-f",
+        "s16le",
+        "-ar",
+        str(RATE),
+        "-ac",
+        "1",
+        "-i",
+        "-",
+        "-codec:a",
+        "libmp3lame",
+        "-b:a",
+        "48k",
+        "-f",
+        "mp3",
+        "-",
+    ]
     return subprocess.run(cmd, input=pcm, capture_output=True, check=True).stdout, words, spans

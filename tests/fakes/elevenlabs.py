@@ -18,18 +18,29 @@ import uuid
 from http.server import BaseHTTPRequestHandler
 
 import numpy as np
+
 from fakes.loopback import LoopbackFake, send
 
 KEY = "el-test-not-a-real-key"
 RATE = 24_000
 VOICES = [
-    {"voice_id": "JBFqnCBsd6RMkjVDRZzb", "name": "George", "category": "premade",
-     "labels": {"accent": "british", "gender": "male"},
-     "verified_languages": [{"language": "en", "model_id": "eleven_multilingual_v2", "locale": "en-GB"}]},
-    {"voice_id": "EXAVITQu4vr4xnSDxMaL", "name": "Sarah - Confident", "category": "premade",
-     "labels": {"accent": "american"},
-     "verified_languages": [{"language": "en", "model_id": "eleven_multilingual_v2", "locale": "en-US"},
-                            {"language": "fr", "model_id": "eleven_multilingual_v2", "locale": "fr-FR"}]},
+    {
+        "voice_id": "JBFqnCBsd6RMkjVDRZzb",
+        "name": "George",
+        "category": "premade",
+        "labels": {"accent": "british", "gender": "male"},
+        "verified_languages": [{"language": "en", "model_id": "eleven_multilingual_v2", "locale": "en-GB"}],
+    },
+    {
+        "voice_id": "EXAVITQu4vr4xnSDxMaL",
+        "name": "Sarah - Confident",
+        "category": "premade",
+        "labels": {"accent": "american"},
+        "verified_languages": [
+            {"language": "en", "model_id": "eleven_multilingual_v2", "locale": "en-US"},
+            {"language": "fr", "model_id": "eleven_multilingual_v2", "locale": "fr-FR"},
+        ],
+    },
 ]
 # The uneven clock: each word's length and the pause after it cycle through these (seconds).
 WORD_SECONDS = (0.22, 0.61, 0.35, 0.9, 0.18, 0.47)
@@ -69,11 +80,16 @@ class FakeElevenLabs(LoopbackFake):
             h.close_connection = True
             return None
         if fault is not None:
-            return send(h, int(fault), {"detail": {"status": "busy", "message": f"fault {fault}"}},
-                        {"retry-after": "0"} if fault == 429 else None)
+            return send(
+                h,
+                int(fault),
+                {"detail": {"status": "busy", "message": f"fault {fault}"}},
+                {"retry-after": "0"} if fault == 429 else None,
+            )
         if found.group(1) not in {v["voice_id"] for v in VOICES}:
-            return send(h, 404, {"detail": {"status": "voice_not_found", "message": "A voice with that id was not "
-                                            "found."}})
+            return send(
+                h, 404, {"detail": {"status": "voice_not_found", "message": "A voice with that id was not found."}}
+            )
         if query != "output_format=pcm_24000":
             return send(h, 422, {"detail": [{"msg": f"this fake speaks pcm_24000 only, not {query}"}]})
         text = body["text"]
@@ -81,9 +97,12 @@ class FakeElevenLabs(LoopbackFake):
         pcm, alignment = self._speak(text)
         half = any(word in (body.get("model_id") or "") for word in ("flash", "turbo"))
         billed = math.ceil(len(text) * self.multiplier) // (2 if half else 1)
-        return send(h, 200, {"audio_base64": base64.b64encode(pcm).decode(), "alignment": alignment,
-                             "normalized_alignment": alignment},
-                    {"character-cost": str(billed), "request-id": self._next_id()})
+        return send(
+            h,
+            200,
+            {"audio_base64": base64.b64encode(pcm).decode(), "alignment": alignment, "normalized_alignment": alignment},
+            {"character-cost": str(billed), "request-id": self._next_id()},
+        )
 
     def _next_id(self) -> str:
         with self.lock:
@@ -118,5 +137,4 @@ class FakeElevenLabs(LoopbackFake):
         samples.append(np.zeros(int(0.2 * RATE)))
         self.spoken.append((text.split(), spans))
         pcm = (np.concatenate(samples) * 32767).astype("<i2").tobytes()
-        return pcm, {"characters": chars, "character_start_times_seconds": starts,
-                     "character_end_times_seconds": ends}
+        return pcm, {"characters": chars, "character_start_times_seconds": starts, "character_end_times_seconds": ends}

@@ -41,8 +41,13 @@ class Item:
 
 
 def graph_error(code: int, message: str, *, subcode: int | None = None, transient: bool = False) -> dict:
-    error = {"message": message, "type": "OAuthException", "code": code, "is_transient": transient,
-             "fbtrace_id": "AfakeTraceId123"}
+    error = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "is_transient": transient,
+        "fbtrace_id": "AfakeTraceId123",
+    }
     if subcode:
         error["error_subcode"] = subcode
     return {"error": error}
@@ -144,13 +149,24 @@ class FakeMeta:
         if edge == "content_publishing_limit":
             if self._failing(h, "quota"):
                 return None
-            return send(h, 200, {"data": [{"quota_usage": self.quota_usage,
-                                           "config": {"quota_total": self.quota_total, "quota_duration": 86400}}]})
+            return send(
+                h,
+                200,
+                {
+                    "data": [
+                        {
+                            "quota_usage": self.quota_usage,
+                            "config": {"quota_total": self.quota_total, "quota_duration": 86400},
+                        }
+                    ]
+                },
+            )
         if edge == "media" and h.command == "POST":
             if self._failing(h, "media"):
                 return None
-            if params.get("media_type") != "REELS" or not (params.get("upload_type") == "resumable"
-                                                           or params.get("video_url")):
+            if params.get("media_type") != "REELS" or not (
+                params.get("upload_type") == "resumable" or params.get("video_url")
+            ):
                 return send(h, 400, graph_error(100, "Invalid parameter", subcode=2207026))
             data = b""
             if params.get("video_url"):  # Meta "cURLs" the URL
@@ -158,8 +174,9 @@ class FakeMeta:
                     with urllib.request.urlopen(params["video_url"], timeout=10) as answer:
                         data = answer.read()
                 except OSError:
-                    return send(h, 400, graph_error(9004, "The media could not be fetched from this URI",
-                                                    subcode=2207052))
+                    return send(
+                        h, 400, graph_error(9004, "The media could not be fetched from this URI", subcode=2207052)
+                    )
             with self.lock:
                 cid = f"1790{len(self.items) + 1:04d}"
                 self.items[cid] = Item("container", params, size=len(data), data=data)
@@ -171,8 +188,9 @@ class FakeMeta:
                 return None
             item = self.items.get(params.get("creation_id", ""))
             if item is None or item.published:
-                return send(h, 400, graph_error(9007, "The media has already been published or does not exist",
-                                                subcode=2207008))
+                return send(
+                    h, 400, graph_error(9007, "The media has already been published or does not exist", subcode=2207008)
+                )
             if not self._ready(item):
                 return send(h, 400, graph_error(9007, "Media ID is not available", subcode=2207027))
             with self.lock:
@@ -230,11 +248,19 @@ class FakeMeta:
                 if publishing == "complete" and not item.published:
                     item.published = f"post_{len(self.reels) + 1}"
                     self.reels.append(next(k for k, v in self.items.items() if v is item))
-        return send(h, 200, {"id": "x", "status": {
-            "video_status": "ready" if publishing == "complete" else "processing",
-            "uploading_phase": {"status": "complete" if item.data else "not_started"},
-            "processing_phase": {"status": "complete" if item.data else "not_started"},
-            "publishing_phase": {"status": publishing}}})
+        return send(
+            h,
+            200,
+            {
+                "id": "x",
+                "status": {
+                    "video_status": "ready" if publishing == "complete" else "processing",
+                    "uploading_phase": {"status": "complete" if item.data else "not_started"},
+                    "processing_phase": {"status": "complete" if item.data else "not_started"},
+                    "publishing_phase": {"status": publishing},
+                },
+            },
+        )
 
     # The rupload host.
     def _rupload(self, h: BaseHTTPRequestHandler) -> None:
@@ -245,20 +271,41 @@ class FakeMeta:
         length = int(h.headers.get("content-length") or 0)
         if item is None:
             h.rfile.read(length)
-            return send(h, 404, {"debug_info": {"retriable": False, "type": "NotFoundError",
-                                                "message": "Unknown upload session"}})
+            return send(
+                h,
+                404,
+                {"debug_info": {"retriable": False, "type": "NotFoundError", "message": "Unknown upload session"}},
+            )
         wanted = PAGE_TOKEN if item.kind == "video" else IG_TOKEN
         if h.headers.get("authorization") != f"OAuth {wanted}":
             h.rfile.read(length)
-            return send(h, 401, {"debug_info": {"retriable": False, "type": "AuthorizationError",
-                                                "message": "Invalid OAuth access token."}})
+            return send(
+                h,
+                401,
+                {
+                    "debug_info": {
+                        "retriable": False,
+                        "type": "AuthorizationError",
+                        "message": "Invalid OAuth access token.",
+                    }
+                },
+            )
         if self._failing(h, "rupload"):
             h.rfile.read(length)
             return None
         if h.headers.get("offset") != "0" or h.headers.get("file_size") != str(length):
             h.rfile.read(length)
-            return send(h, 400, {"debug_info": {"retriable": False, "type": "BadRequest",
-                                                "message": "offset and file_size headers are required"}})
+            return send(
+                h,
+                400,
+                {
+                    "debug_info": {
+                        "retriable": False,
+                        "type": "BadRequest",
+                        "message": "offset and file_size headers are required",
+                    }
+                },
+            )
         if self.stall_upload is not None:
             h.rfile.read(min(length, self.stall_upload))
             self.stalled.set()
@@ -268,8 +315,11 @@ class FakeMeta:
         data = h.rfile.read(length)
         with self.lock:
             item.data, item.size, item.uploads, item.polls = data, length, item.uploads + 1, 0
-        return send(h, 200, {"success": True, "message": "Upload successful."} if item.kind == "container"
-                    else {"success": True})
+        return send(
+            h,
+            200,
+            {"success": True, "message": "Upload successful."} if item.kind == "container" else {"success": True},
+        )
 
 
 class _Server(LoopbackFake):

@@ -14,12 +14,24 @@ import httpx
 from fakes.loopback import LoopbackFake, send
 from fakes.openai import FakeOpenAI
 
-LLAMA = {"name": "llama3.2:latest", "model": "llama3.2:latest", "size": 2019393189,
-         "details": {"format": "gguf", "family": "llama", "families": ["llama"], "parameter_size": "3.2B"}}
-EMBEDDER = {"name": "nomic-embed-text:latest", "model": "nomic-embed-text:latest", "size": 274302450,
-            "details": {"format": "gguf", "family": "nomic-bert", "families": ["nomic-bert"]}}
-QWEN = {"name": "qwen2.5:7b", "model": "qwen2.5:7b", "size": 4683087332,
-        "details": {"format": "gguf", "family": "qwen2", "families": ["qwen2"], "parameter_size": "7.6B"}}
+LLAMA = {
+    "name": "llama3.2:latest",
+    "model": "llama3.2:latest",
+    "size": 2019393189,
+    "details": {"format": "gguf", "family": "llama", "families": ["llama"], "parameter_size": "3.2B"},
+}
+EMBEDDER = {
+    "name": "nomic-embed-text:latest",
+    "model": "nomic-embed-text:latest",
+    "size": 274302450,
+    "details": {"format": "gguf", "family": "nomic-bert", "families": ["nomic-bert"]},
+}
+QWEN = {
+    "name": "qwen2.5:7b",
+    "model": "qwen2.5:7b",
+    "size": 4683087332,
+    "details": {"format": "gguf", "family": "qwen2", "families": ["qwen2"], "parameter_size": "7.6B"},
+}
 
 
 class FakeOllama(LoopbackFake):
@@ -47,11 +59,21 @@ class FakeOllama(LoopbackFake):
             return send(h, 200, {"models": self.models})
         if h.command == "POST" and h.path == "/v1/chat/completions":
             request = json.loads(body or b"{}")
-            if request.get("model") not in {m["name"] for m in self.models} | {m["name"].removesuffix(":latest")
-                                                                               for m in self.models}:
-                return send(h, 404, {"error": {"message": f"model \"{request.get('model')}\" not found, try "
-                                               "pulling it first", "type": "api_error", "param": None,
-                                               "code": None}})
+            if request.get("model") not in {m["name"] for m in self.models} | {
+                m["name"].removesuffix(":latest") for m in self.models
+            }:
+                return send(
+                    h,
+                    404,
+                    {
+                        "error": {
+                            "message": f'model "{request.get("model")}" not found, try pulling it first',
+                            "type": "api_error",
+                            "param": None,
+                            "code": None,
+                        }
+                    },
+                )
             answer = self.openai.handle(httpx.Request("POST", f"{self.root}{h.path}", content=body))
             return send(h, answer.status_code, answer.json())
         return send(h, 404, {"error": "404 page not found"})

@@ -25,9 +25,21 @@ from PIL import Image
 
 BASE_URL = "http://fake-openai.test/v1"
 RATE = 24_000
-CATEGORIES = ("harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent",
-              "self-harm", "self-harm/instructions", "self-harm/intent", "sexual", "sexual/minors", "violence",
-              "violence/graphic")
+CATEGORIES = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/instructions",
+    "self-harm/intent",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
 
 
 def good_script(scenes: int = 2, words: int = 10, **changes: object) -> dict:
@@ -38,9 +50,11 @@ def good_script(scenes: int = 2, words: int = 10, **changes: object) -> dict:
         "tags": ["octopus", "camouflage", "ocean life", "marine biology"],
         "hook": "This animal can vanish in a blink.",
         "scenes": [
-            {"narration": " ".join(["word"] * (words - 1) + [f"scene{n}."]),
-             "first_frame_prompt": f"an octopus on a reef, scene {n}",
-             "motion_prompt": "slow push in"}
+            {
+                "narration": " ".join(["word"] * (words - 1) + [f"scene{n}."]),
+                "first_frame_prompt": f"an octopus on a reef, scene {n}",
+                "motion_prompt": "slow push in",
+            }
             for n in range(1, scenes + 1)
         ],
     }
@@ -49,8 +63,14 @@ def good_script(scenes: int = 2, words: int = 10, **changes: object) -> dict:
 
 
 # What GET /v1/models lists: id -> announced shutdown date (None: none announced), as of the SDK's notes (3.57).
-MODELS = {"gpt-5.4-mini": None, "gpt-image-2": None, "omni-moderation-latest": None,
-          "gpt-4o-mini-tts": "2027-01-06", "tts-1": "2027-01-06", "whisper-1": "2027-02-26"}
+MODELS = {
+    "gpt-5.4-mini": None,
+    "gpt-image-2": None,
+    "omni-moderation-latest": None,
+    "gpt-4o-mini-tts": "2027-01-06",
+    "tts-1": "2027-01-06",
+    "whisper-1": "2027-02-26",
+}
 FIXED_IMAGE_SIZES = {"1024x1024", "1024x1536", "1536x1024", "auto"}
 
 
@@ -71,8 +91,9 @@ def image_size_problem(model: str, size: str) -> str | None:
 
 
 def error(status: int, message: str, code: str | None = None) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"message": message, "type": "invalid_request_error",
-                                                  "param": None, "code": code}})
+    return httpx.Response(
+        status, json={"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
+    )
 
 
 class FakeOpenAI:
@@ -95,7 +116,8 @@ class FakeOpenAI:
         self.models = dict(MODELS)
         # What the "recogniser" hears: (word, start, end) from the spoken words and their burst times.
         self.heard: Callable[[list[str], list[tuple[float, float]]], list[tuple[str, float, float]]] = (
-            lambda words, times: [(w, s, e) for w, (s, e) in zip(words, times)])
+            lambda words, times: [(w, s, e) for w, (s, e) in zip(words, times, strict=False)]
+        )
         self.spoken: dict[str, tuple[list[str], list[tuple[float, float]]]] = {}  # frames digest -> words, times
 
     @staticmethod
@@ -129,17 +151,37 @@ class FakeOpenAI:
         if isinstance(broken, (httpx.ConnectError, httpx.ConnectTimeout)):
             raise broken  # the request never reached the server
         if request.method == "GET" and path == "/models":
-            return httpx.Response(200, json={"object": "list", "data": [
-                {"id": m, "object": "model", "created": 0, "owned_by": "openai", "shutdown_date": date}
-                for m, date in self.models.items()]})
+            return httpx.Response(
+                200,
+                json={
+                    "object": "list",
+                    "data": [
+                        {"id": m, "object": "model", "created": 0, "owned_by": "openai", "shutdown_date": date}
+                        for m, date in self.models.items()
+                    ],
+                },
+            )
         if request.method == "GET" and path.startswith("/models/"):  # models.retrieve: gone models answer 404
             model = path.removeprefix("/models/")
             if model not in self.models:
                 return error(404, f"The model '{model}' does not exist", code="model_not_found")
-            return httpx.Response(200, json={"id": model, "object": "model", "created": 0, "owned_by": "openai",
-                                             "shutdown_date": self.models[model]})
-        route = {"/chat/completions": self._chat, "/moderations": self._moderate, "/images/generations": self._image,
-                 "/audio/speech": self._speech, "/audio/transcriptions": self._transcribe}.get(path)
+            return httpx.Response(
+                200,
+                json={
+                    "id": model,
+                    "object": "model",
+                    "created": 0,
+                    "owned_by": "openai",
+                    "shutdown_date": self.models[model],
+                },
+            )
+        route = {
+            "/chat/completions": self._chat,
+            "/moderations": self._moderate,
+            "/images/generations": self._image,
+            "/audio/speech": self._speech,
+            "/audio/transcriptions": self._transcribe,
+        }.get(path)
         response = route(body) if route else error(404, f"no route {path}")
         if broken:
             raise broken  # the work is done (and billed), and the answer is lost
@@ -152,23 +194,38 @@ class FakeOpenAI:
         answer = self.chat.pop(0)
         if callable(answer):
             return answer(body)
-        message = answer if isinstance(answer, dict) and "content" in answer else {
-            "content": answer if isinstance(answer, str) else json.dumps(answer)}
-        return httpx.Response(200, json={
-            "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "refusal": None, **message}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-        })
+        message = (
+            answer
+            if isinstance(answer, dict) and "content" in answer
+            else {"content": answer if isinstance(answer, str) else json.dumps(answer)}
+        )
+        return httpx.Response(
+            200,
+            json={
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "refusal": None, **message}}
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+            },
+        )
 
     def _moderate(self, body: dict) -> httpx.Response:
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         results = []
         for text in texts:
             hits = {cat for needle, cat in self.flag.items() if needle in text}
-            results.append({"flagged": bool(hits), "categories": {c: c in hits for c in CATEGORIES},
-                            "category_scores": {c: 0.9 if c in hits else 0.001 for c in CATEGORIES},
-                            "category_applied_input_types": {c: ["text"] for c in CATEGORIES}})
+            results.append(
+                {
+                    "flagged": bool(hits),
+                    "categories": {c: c in hits for c in CATEGORIES},
+                    "category_scores": {c: 0.9 if c in hits else 0.001 for c in CATEGORIES},
+                    "category_applied_input_types": {c: ["text"] for c in CATEGORIES},
+                }
+            )
         return httpx.Response(200, json={"id": "modr-fake", "model": body.get("model"), "results": results})
 
     def _png(self) -> bytes:
@@ -180,10 +237,10 @@ class FakeOpenAI:
         band = (w - h * 9 // 16) // 2
         if band > 4:
             pixels[:, : band - 4] = (220, 0, 0)
-            pixels[:, w - band + 4:] = (220, 0, 0)
+            pixels[:, w - band + 4 :] = (220, 0, 0)
         else:
             edge = max(w // 30, 2)
-            pixels[:, :edge] = pixels[:, w - edge:] = (0, 0, 220)
+            pixels[:, :edge] = pixels[:, w - edge :] = (0, 0, 220)
         buffer = io.BytesIO()
         Image.fromarray(pixels).save(buffer, format="PNG")
         return buffer.getvalue()
@@ -194,8 +251,11 @@ class FakeOpenAI:
         if body.get("size", "auto") != "auto":
             self.image_size = tuple(int(v) for v in body["size"].split("x"))
         self.images_made += 1
-        item = ({"url": "https://files.fake-openai.test/img/1.png"} if self.image_as_url
-                else {"b64_json": base64.b64encode(self._png()).decode()})
+        item = (
+            {"url": "https://files.fake-openai.test/img/1.png"}
+            if self.image_as_url
+            else {"b64_json": base64.b64encode(self._png()).decode()}
+        )
         return httpx.Response(200, json={"created": 0, "data": [item]})
 
     def _speech(self, body: dict) -> httpx.Response:
@@ -219,10 +279,16 @@ class FakeOpenAI:
         if spoken is None:
             return error(400, "audio does not match anything this server spoke")
         heard = self.heard(*spoken)
-        return httpx.Response(200, json={
-            "task": "transcribe", "language": "english", "duration": frames / RATE,
-            "text": " ".join(w for w, _, _ in heard), "words": [{"word": w, "start": s, "end": e} for w, s, e in heard],
-        })
+        return httpx.Response(
+            200,
+            json={
+                "task": "transcribe",
+                "language": "english",
+                "duration": frames / RATE,
+                "text": " ".join(w for w, _, _ in heard),
+                "words": [{"word": w, "start": s, "end": e} for w, s, e in heard],
+            },
+        )
 
 
 @contextmanager
@@ -232,8 +298,12 @@ def serving(fake: FakeOpenAI, port: int = 0) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            request = httpx.Request(self.command, f"http://{self.headers['host']}{self.path}",
-                                    headers=dict(self.headers.items()), content=body)
+            request = httpx.Request(
+                self.command,
+                f"http://{self.headers['host']}{self.path}",
+                headers=dict(self.headers.items()),
+                content=body,
+            )
             response = fake.handle(request)
             self.send_response(response.status_code)
             for name, value in response.headers.items():
@@ -264,8 +334,16 @@ def _wav(pcm: bytes, style: str) -> bytes:
     if style == "float32":
         data = (np.frombuffer(pcm, "<i2").astype("<f4") / 32768).tobytes()
         fmt = struct.pack("<HHIIHH", 3, 1, RATE, RATE * 4, 4, 32)
-        return b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<I", 16) + fmt + \
-            b"data" + struct.pack("<I", len(data)) + data
+        return (
+            b"RIFF"
+            + struct.pack("<I", 36 + len(data))
+            + b"WAVEfmt "
+            + struct.pack("<I", 16)
+            + fmt
+            + b"data"
+            + struct.pack("<I", len(data))
+            + data
+        )
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as w:
         w.setnchannels(1)

@@ -14,10 +14,20 @@ from fakes import meta, tiktok
 from pipeline import Scene, Script
 
 SCRIPT = Script(
-    title="How octopuses change colour", description="Octopuses vanish in plain sight with cells under their skin.",
-    tags=["octopus", "ocean life", "camouflage"], hook="Blink and it is gone.",
-    scenes=[Scene(index=1, narration="Octopuses see with their skin.", first_frame_prompt="an octopus on coral",
-                  motion_prompt="slow push in", seconds=5)])
+    title="How octopuses change colour",
+    description="Octopuses vanish in plain sight with cells under their skin.",
+    tags=["octopus", "ocean life", "camouflage"],
+    hook="Blink and it is gone.",
+    scenes=[
+        Scene(
+            index=1,
+            narration="Octopuses see with their skin.",
+            first_frame_prompt="an octopus on coral",
+            motion_prompt="slow push in",
+            seconds=5,
+        )
+    ],
+)
 SECRETS = (meta.IG_TOKEN, meta.PAGE_TOKEN, tiktok.ACCESS, tiktok.REFRESH, tiktok.CLIENT_SECRET)
 
 
@@ -41,8 +51,16 @@ def platform_env(monkeypatch, fake_meta: meta.FakeMeta | None, fake_tiktok: tikt
 
 def no_platform_env(monkeypatch) -> None:
     """No platform credentials from the developer's own environment."""
-    for name in ("INSTAGRAM_ACCESS_TOKEN", "INSTAGRAM_USER_ID", "FACEBOOK_PAGE_ACCESS_TOKEN", "FACEBOOK_PAGE_ID",
-                 "TIKTOK_ACCESS_TOKEN", "TIKTOK_REFRESH_TOKEN", "TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET"):
+    for name in (
+        "INSTAGRAM_ACCESS_TOKEN",
+        "INSTAGRAM_USER_ID",
+        "FACEBOOK_PAGE_ACCESS_TOKEN",
+        "FACEBOOK_PAGE_ID",
+        "TIKTOK_ACCESS_TOKEN",
+        "TIKTOK_REFRESH_TOKEN",
+        "TIKTOK_CLIENT_KEY",
+        "TIKTOK_CLIENT_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -58,8 +76,11 @@ post_everywhere(Path(sys.argv[1]), script, sys.argv[3].split(","), Settings())
 def kill_when(video: Path, platforms: list[str], tmp: Path, ready: Callable[[], bool], timeout: float = 30) -> None:
     """Post in a child process and SIGKILL it once `ready()` (no cleanup runs, as when a machine dies)."""
     (tmp / "script.json").write_text(SCRIPT.model_dump_json())
-    run = subprocess.Popen([sys.executable, "-c", POSTING_RUN, str(video), str(tmp / "script.json"),
-                            ",".join(platforms)], env=os.environ, stderr=subprocess.PIPE)
+    run = subprocess.Popen(
+        [sys.executable, "-c", POSTING_RUN, str(video), str(tmp / "script.json"), ",".join(platforms)],
+        env=os.environ,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + timeout
         while not ready():

@@ -21,9 +21,9 @@ from http.server import BaseHTTPRequestHandler
 
 from PIL import Image
 
-from fakes.runway import video_bytes
 from fakes.loopback import LoopbackFake, send_file, send_unless_lost
 from fakes.loopback import send as _send
+from fakes.runway import video_bytes
 
 KEY = "rw_test_" + "5f3a9c" * 6
 # model: (durations, 9:16 output size, whether width/height are required, dollars per second, prompt limit)
@@ -31,8 +31,23 @@ MODELS = {
     "klingai:6@1": ({5, 10}, (1080, 1920), False, 0.07, 2500),
     "runway:1@2": ({5, 8, 10}, (720, 1280), True, 0.12, 1000),
 }
-ALLOWED = {"taskType", "taskUUID", "model", "positivePrompt", "duration", "inputs", "deliveryMethod", "outputType",
-           "outputFormat", "outputQuality", "includeCost", "width", "height", "seed", "numberResults"}
+ALLOWED = {
+    "taskType",
+    "taskUUID",
+    "model",
+    "positivePrompt",
+    "duration",
+    "inputs",
+    "deliveryMethod",
+    "outputType",
+    "outputFormat",
+    "outputQuality",
+    "includeCost",
+    "width",
+    "height",
+    "seed",
+    "numberResults",
+}
 CLOCK = ["processing", "processing"]
 
 
@@ -96,8 +111,9 @@ class FakeRunware(LoopbackFake):
         if h.path != "/v1":
             return _send(h, 404, {"message": "Not found"})
         if h.headers.get("authorization") != f"Bearer {KEY}":
-            return _errors(h, 401, "invalidApiKey", "Invalid API key. Get one at https://my.runware.ai/signup",
-                           parameter="apiKey")
+            return _errors(
+                h, 401, "invalidApiKey", "Invalid API key. Get one at https://my.runware.ai/signup", parameter="apiKey"
+            )
         task = tasks[0]
         if task.get("taskType") == "getResponse":
             return self._poll(h, task)
@@ -114,8 +130,13 @@ class FakeRunware(LoopbackFake):
         if fault == "500":
             return _errors(h, 500, "internalError", "Internal server error.")
         if fault == "400":
-            return _errors(h, 400, "invalidPositivePrompt", "The prompt was flagged by the content filter.",
-                           parameter="positivePrompt")
+            return _errors(
+                h,
+                400,
+                "invalidPositivePrompt",
+                "The prompt was flagged by the content filter.",
+                parameter="positivePrompt",
+            )
         if problem := _check(body):
             return _errors(h, 400, *problem)
         if fault.startswith("late:"):  # the answer is lost and the task only reaches the queue some time later
@@ -125,8 +146,9 @@ class FakeRunware(LoopbackFake):
             return _errors(h, 502, "badGateway", "Bad gateway")
         with self.lock:
             if body["taskUUID"] in self.tasks:
-                return _errors(h, 400, "duplicateTaskUUID", "A task with this taskUUID already exists.",
-                               parameter="taskUUID")
+                return _errors(
+                    h, 400, "duplicateTaskUUID", "A task with this taskUUID already exists.", parameter="taskUUID"
+                )
         task = self._make(body)
         # The task exists and will be billed, even when the answer never arrives intact.
         ack = {"data": [{"taskType": "videoInference", "taskUUID": task.uuid}]}
@@ -146,9 +168,14 @@ class FakeRunware(LoopbackFake):
             return _errors(h, 503, "serviceUnavailable", "Try again shortly.")
         if fault in ("failed", "refused"):
             task_type = "videoInference" if fault == "failed" else "getResponse"
-            return _errors(h, 400, "providerError" if fault == "failed" else "invalidRequest",
-                           "The provider could not generate the video." if fault == "failed" else "Malformed task.",
-                           task_type=task_type, task_uuid=body.get("taskUUID"))
+            return _errors(
+                h,
+                400,
+                "providerError" if fault == "failed" else "invalidRequest",
+                "The provider could not generate the video." if fault == "failed" else "Malformed task.",
+                task_type=task_type,
+                task_uuid=body.get("taskUUID"),
+            )
         with self.lock:
             task = self.tasks.get(body.get("taskUUID", ""))
             if task is not None and task.status == "processing":
@@ -158,9 +185,16 @@ class FakeRunware(LoopbackFake):
                     task.status = task.outcome.split(":")[0]
             if task is None or task.status == "gone":
                 code = task.outcome.split(":")[1] if task else "taskFailedOrNotFound"
-                return _errors(h, 400, code, "The task failed or was not found." if code == "taskFailedOrNotFound"
-                               else f"The task is no longer available ({code}).", task_type="getResponse",
-                               task_uuid=body.get("taskUUID"))
+                return _errors(
+                    h,
+                    400,
+                    code,
+                    "The task failed or was not found."
+                    if code == "taskFailedOrNotFound"
+                    else f"The task is no longer available ({code}).",
+                    task_type="getResponse",
+                    task_uuid=body.get("taskUUID"),
+                )
             item = self._item(task)
         if self.on_poll:
             self.on_poll(task)
@@ -230,8 +264,15 @@ def _check_image(image: object) -> tuple[str, str, str] | None:
     return None
 
 
-def _errors(h: BaseHTTPRequestHandler, status: int, code: str, message: str, parameter: str | None = None,
-            task_type: str | None = None, task_uuid: str | None = None) -> None:
+def _errors(
+    h: BaseHTTPRequestHandler,
+    status: int,
+    code: str,
+    message: str,
+    parameter: str | None = None,
+    task_type: str | None = None,
+    task_uuid: str | None = None,
+) -> None:
     error = {"code": code, "message": message, "documentation": "https://runware.ai/docs"}
     for name, value in (("parameter", parameter), ("taskType", task_type), ("taskUUID", task_uuid)):
         if value:

@@ -38,37 +38,106 @@ VIDEO_MODELS = {
     "veo3.1": ({"1280:720", "720:1280", "1080:1920", "1920:1080"}, {4, 6, 8}, 20, 40),
     "veo3.1_fast": ({"1280:720", "720:1280", "1080:1920", "1920:1080"}, {4, 6, 8}, 10, 15),
 }
-IMAGE_RATIOS = {"1024:1024", "1080:1080", "1168:880", "1360:768", "1440:1080", "1080:1440", "1808:768", "1920:1080",
-                "1080:1920", "2112:912", "1280:720", "720:1280", "720:720", "960:720", "720:960", "1680:720"}
+IMAGE_RATIOS = {
+    "1024:1024",
+    "1080:1080",
+    "1168:880",
+    "1360:768",
+    "1440:1080",
+    "1080:1440",
+    "1808:768",
+    "1920:1080",
+    "1080:1920",
+    "2112:912",
+    "1280:720",
+    "720:1280",
+    "720:720",
+    "960:720",
+    "720:960",
+    "1680:720",
+}
 TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,15}$")
 # text_to_speech: the ElevenLabs models and the preset voices (runwayml 5.24 text_to_speech_create_params.py).
 SPEECH_MODELS = {"eleven_multilingual_v2", "eleven_v3", "eleven_v4"}
-PRESETS = {"Maya", "Arjun", "Serene", "Bernard", "Billy", "Mark", "Clint", "Mabel", "Chad", "Leslie", "Eleanor",
-           "Elias", "Elliot", "Grungle", "Brodie", "Sandra", "Kirk", "Kylie", "Lara", "Lisa", "Malachi", "Marlene",
-           "Martin", "Miriam", "Monster", "Paula", "Pip", "Rusty", "Ragnar", "Xylar", "Maggie", "Jack", "Katie",
-           "Noah", "James", "Rina", "Ella", "Mariah", "Frank", "Claudia", "Niki", "Vincent", "Kendrick", "Myrna", "Tom",
-           "Wanda", "Benjamin", "Kiana", "Rachel"}
+PRESETS = {
+    "Maya",
+    "Arjun",
+    "Serene",
+    "Bernard",
+    "Billy",
+    "Mark",
+    "Clint",
+    "Mabel",
+    "Chad",
+    "Leslie",
+    "Eleanor",
+    "Elias",
+    "Elliot",
+    "Grungle",
+    "Brodie",
+    "Sandra",
+    "Kirk",
+    "Kylie",
+    "Lara",
+    "Lisa",
+    "Malachi",
+    "Marlene",
+    "Martin",
+    "Miriam",
+    "Monster",
+    "Paula",
+    "Pip",
+    "Rusty",
+    "Ragnar",
+    "Xylar",
+    "Maggie",
+    "Jack",
+    "Katie",
+    "Noah",
+    "James",
+    "Rina",
+    "Ella",
+    "Mariah",
+    "Frank",
+    "Claudia",
+    "Niki",
+    "Vincent",
+    "Kendrick",
+    "Myrna",
+    "Tom",
+    "Wanda",
+    "Benjamin",
+    "Kiana",
+    "Rachel",
+}
 SPEECH_RATE = 24_000
 CLOCK = ["PENDING", "THROTTLED", "RUNNING", "RUNNING"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def video_bytes(width: int, height: int, seconds: int, fps: int = 4) -> bytes:
     """A real H.264 MP4, small because it is flat colour with a moving bar."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "out.mp4"
-        writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=fps, codec="libx264", macro_block_size=8,
-                                             output_params=["-preset", "ultrafast"], ffmpeg_log_level="error")
+        writer = imageio_ffmpeg.write_frames(
+            str(path),
+            (width, height),
+            fps=fps,
+            codec="libx264",
+            macro_block_size=8,
+            output_params=["-preset", "ultrafast"],
+            ffmpeg_log_level="error",
+        )
         writer.send(None)
         for i in range(seconds * fps):
             frame = np.full((height, width, 3), 40, np.uint8)
-            frame[:, (i * 16) % width:(i * 16) % width + 16] = 220
+            frame[:, (i * 16) % width : (i * 16) % width + 16] = 220
             writer.send(frame)
         writer.close()
         return path.read_bytes()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def image_bytes(width: int, height: int, seed: int = 0) -> bytes:
     """A flat picture; as with a real model, another seed draws another one."""
     buffer = io.BytesIO()
@@ -89,7 +158,7 @@ def speech_words(text: str) -> tuple[np.ndarray, list[tuple[float, float]]]:
     return np.concatenate(parts + [np.zeros(int(0.2 * SPEECH_RATE))]), times
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def speech_mp3(text: str) -> bytes:
     """The spoken `text` as an MP3, as Runway's speech may well come back."""
     buffer = io.BytesIO()
@@ -98,8 +167,25 @@ def speech_mp3(text: str) -> bytes:
         w.setsampwidth(2)
         w.setframerate(SPEECH_RATE)
         w.writeframes((speech_words(text)[0] * 32767).astype("<i2").tobytes())
-    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "wav", "-i", "pipe:0", "-f", "mp3",
-                           "-b:a", "64k", "pipe:1"], input=buffer.getvalue(), capture_output=True, check=True).stdout
+    return subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-f",
+            "wav",
+            "-i",
+            "pipe:0",
+            "-f",
+            "mp3",
+            "-b:a",
+            "64k",
+            "pipe:1",
+        ],
+        input=buffer.getvalue(),
+        capture_output=True,
+        check=True,
+    ).stdout
 
 
 @dataclass
@@ -171,13 +257,29 @@ class FakeRunway(LoopbackFake):
         if h.headers.get("x-runway-version") != VERSION:
             return _send(h, 400, {"error": "A valid X-Runway-Version header is required."})
         if h.command == "GET" and path == "/v1/organization":
-            return _send(h, 200, {"creditBalance": 4321, "tier": {"maxMonthlyCreditSpend": 10000, "models": {
-                "gen4_turbo": {"maxConcurrentGenerations": 3, "maxDailyGenerations": 50}}},
-                "usage": {"models": {"gen4_turbo": {"dailyGenerations": 7}}}})
+            return _send(
+                h,
+                200,
+                {
+                    "creditBalance": 4321,
+                    "tier": {
+                        "maxMonthlyCreditSpend": 10000,
+                        "models": {"gen4_turbo": {"maxConcurrentGenerations": 3, "maxDailyGenerations": 50}},
+                    },
+                    "usage": {"models": {"gen4_turbo": {"dailyGenerations": 7}}},
+                },
+            )
         if h.command == "POST" and path == "/v1/uploads":
             upload = uuid.uuid4().hex
-            return _send(h, 200, {"uploadUrl": f"{self.url}/bucket/{upload}", "fields": {"key": upload},
-                                  "runwayUri": f"runway://uploads/{upload}"})
+            return _send(
+                h,
+                200,
+                {
+                    "uploadUrl": f"{self.url}/bucket/{upload}",
+                    "fields": {"key": upload},
+                    "runwayUri": f"runway://uploads/{upload}",
+                },
+            )
         if h.command == "POST" and path in ("/v1/image_to_video", "/v1/text_to_image", "/v1/text_to_speech"):
             return self._create(h, path, record.get("body", {}))
         match = re.fullmatch(r"/v1/tasks/([\w-]+)", path)
@@ -217,18 +319,21 @@ class FakeRunway(LoopbackFake):
         for uri in _image_uris(body):
             if uri.startswith("runway://") and uri not in self.uploads:
                 return _issue(h, "promptImage", "Unknown upload")
-        credits = {"image_to_video": _video_credits, "text_to_image": lambda _: 5,
-                   "text_to_speech": _speech_credits}[kind](body)
+        credits = {"image_to_video": _video_credits, "text_to_image": lambda _: 5, "text_to_speech": _speech_credits}[
+            kind
+        ](body)
         outcomes = self.speech_outcomes if kind == "text_to_speech" else self.outcomes
         with self.lock:
             outcome = outcomes.pop(0) if outcomes else "SUCCEEDED"
-        task = Task(id=str(uuid.uuid4()), kind=kind, body=body, credits=credits, outcome=outcome,
-                    clock=list(self.clock))
+        task = Task(
+            id=str(uuid.uuid4()), kind=kind, body=body, credits=credits, outcome=outcome, clock=list(self.clock)
+        )
         with self.lock:
             self.tasks[task.id] = task
         # The task exists and will be billed, even when the answer never arrives intact.
-        return send_unless_lost(h, fault, {"id": task.id, "estimatedCost": {"credits": credits}},
-                                {"error": "Bad gateway."})
+        return send_unless_lost(
+            h, fault, {"id": task.id, "estimatedCost": {"credits": credits}}, {"error": "Bad gateway."}
+        )
 
     def _tick(self, task: Task) -> None:
         if task.status in ("SUCCEEDED", "FAILED", "CANCELLED"):
@@ -268,8 +373,11 @@ class FakeRunway(LoopbackFake):
         if task.kind == "text_to_speech":
             return send_file(h, speech_mp3(task.body["promptText"]), "audio/mpeg", cut_short=fault == "short")
         width, height = (int(v) for v in task.body["ratio"].split(":"))
-        data = (video_bytes(width, height, task.body.get("duration", 5)) if task.kind == "image_to_video"
-                else image_bytes(width, height, task.body.get("seed") or 0))
+        data = (
+            video_bytes(width, height, task.body.get("duration", 5))
+            if task.kind == "image_to_video"
+            else image_bytes(width, height, task.body.get("seed") or 0)
+        )
         media_type = "video/mp4" if task.kind == "image_to_video" else "image/png"
         return send_file(h, data, media_type, cut_short=fault == "short")
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from fakes.runway import video_bytes
 from fakes.loopback import LoopbackFake, send_file
+from fakes.runway import video_bytes
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,15 @@ class FakeStock(LoopbackFake):
             width, height, seconds = (int(n) for n in re.findall(r"\d+", url.path)[1:4])
             return send_file(h, video_bytes(width, height, seconds), "video/mp4")
         with self.lock:
-            self.requests.append({"kind": "search", "path": url.path, "params": params, "headers": dict(h.headers),
-                                  "query": params.get("query") or params.get("q") or ""})
+            self.requests.append(
+                {
+                    "kind": "search",
+                    "path": url.path,
+                    "params": params,
+                    "headers": dict(h.headers),
+                    "query": params.get("query") or params.get("q") or "",
+                }
+            )
         return self.search(h, url.path, params)
 
     def file_url(self, video: StockVideo, width: int, height: int) -> str:

@@ -100,10 +100,19 @@ class FakeTikTok(LoopbackFake):
         if url.path == "/v2/post/publish/creator_info/query/":
             if "video.publish" not in self.scopes:
                 return _error(h, "scope_not_authorized", "The user did not authorize the scope required.")
-            return _ok(h, {"creator_avatar_url": "https://example.invalid/a.jpg", "creator_username": "octofan",
-                           "creator_nickname": "Octo Fan", "privacy_level_options": self.privacy_options,
-                           "comment_disabled": False, "duet_disabled": False, "stitch_disabled": False,
-                           "max_video_post_duration_sec": self.max_duration})
+            return _ok(
+                h,
+                {
+                    "creator_avatar_url": "https://example.invalid/a.jpg",
+                    "creator_username": "octofan",
+                    "creator_nickname": "Octo Fan",
+                    "privacy_level_options": self.privacy_options,
+                    "comment_disabled": False,
+                    "duet_disabled": False,
+                    "stitch_disabled": False,
+                    "max_video_post_duration_sec": self.max_duration,
+                },
+            )
         if url.path in ("/v2/post/publish/inbox/video/init/", "/v2/post/publish/video/init/"):
             return self._init(h, body, direct=url.path == "/v2/post/publish/video/init/")
         if url.path == "/v2/post/publish/status/fetch/":
@@ -113,15 +122,35 @@ class FakeTikTok(LoopbackFake):
     def _token(self, h: BaseHTTPRequestHandler, form: dict) -> None:
         self.refreshes.append(form.get("refresh_token", ""))
         if (form.get("client_key"), form.get("client_secret"), form.get("grant_type")) != (
-                CLIENT_KEY, CLIENT_SECRET, "refresh_token") or form.get("refresh_token") != self.refresh:
-            return send(h, 400, {"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.",
-                                 "log_id": "fake-log"})
+            CLIENT_KEY,
+            CLIENT_SECRET,
+            "refresh_token",
+        ) or form.get("refresh_token") != self.refresh:
+            return send(
+                h,
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "Refresh token is invalid or expired.",
+                    "log_id": "fake-log",
+                },
+            )
         self.generation += 1
         self.access = f"fake-tiktok-access-token-{self.generation}-for-tests"
         self.refresh = f"fake-tiktok-refresh-token-{self.generation}-for-tests"  # the old one stops working
-        return send(h, 200, {"access_token": self.access, "expires_in": 7200, "open_id": "fake-open-id",
-                             "refresh_expires_in": 15552000, "refresh_token": self.refresh,
-                             "scope": ",".join(sorted(self.scopes)), "token_type": "Bearer"})
+        return send(
+            h,
+            200,
+            {
+                "access_token": self.access,
+                "expires_in": 7200,
+                "open_id": "fake-open-id",
+                "refresh_expires_in": 15552000,
+                "refresh_token": self.refresh,
+                "scope": ",".join(sorted(self.scopes)),
+                "token_type": "Bearer",
+            },
+        )
 
     def _init(self, h: BaseHTTPRequestHandler, body: dict, direct: bool) -> None:
         if self.refuse_init:

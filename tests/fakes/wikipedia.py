@@ -24,7 +24,7 @@ from fakes.loopback import LoopbackFake, send, send_file
 class FakeFile:
     name: str
     licence: str
-    artist: str = "<a href=\"//commons.wikimedia.org/wiki/User:Jane\">Jane Diver</a>"
+    artist: str = '<a href="//commons.wikimedia.org/wiki/User:Jane">Jane Diver</a>'
     repository: str = "shared"  # "local": kept on the Wikipedia itself, as non-free files are
     non_free: bool = False
     size: tuple[int, int] = (1280, 853)
@@ -82,30 +82,61 @@ peau pour imiter une roche ou une algue.
 Norman, M. (2000). Cephalopods: A World Guide.
 """
 
-FILES = {f.name: f for f in [
-    FakeFile("Octopus2.jpg", "CC BY-SA 3.0", colour=(190, 80, 50)),
-    FakeFile("Octopus camouflage.jpg", "Public domain", artist="NOAA", colour=(60, 120, 90)),
-    FakeFile("Octopus logo.jpg", "Fair use", repository="local", non_free=True, colour=(255, 0, 255)),
-    FakeFile("Octopus aquarium.jpg", "CC BY-NC 2.0", colour=(0, 255, 255)),
-    FakeFile("Octopus range map.svg", "CC BY-SA 4.0"),
-    FakeFile("Mercury planet.jpg", "Public domain", artist="NASA", colour=(120, 120, 120)),
-]}
+FILES = {
+    f.name: f
+    for f in [
+        FakeFile("Octopus2.jpg", "CC BY-SA 3.0", colour=(190, 80, 50)),
+        FakeFile("Octopus camouflage.jpg", "Public domain", artist="NOAA", colour=(60, 120, 90)),
+        FakeFile("Octopus logo.jpg", "Fair use", repository="local", non_free=True, colour=(255, 0, 255)),
+        FakeFile("Octopus aquarium.jpg", "CC BY-NC 2.0", colour=(0, 255, 255)),
+        FakeFile("Octopus range map.svg", "CC BY-SA 4.0"),
+        FakeFile("Mercury planet.jpg", "Public domain", artist="NASA", colour=(120, 120, 120)),
+    ]
+}
 
 ARTICLES = {
     "en": [
-        FakeArticle("Mercury", ("mercury",), "Mercury may refer to:\n\n== Science ==\nMercury (planet)", 111,
-                    disambiguation=True),
-        FakeArticle("Mercury (planet)", ("mercury",), "Mercury is the first planet from the Sun and the smallest in "
-                    "the Solar System. A year on Mercury lasts 88 days. It has no moons. Its surface is covered in "
-                    "craters, much like the Moon. Days on Mercury are hot, and nights are very cold.", 222,
-                    lead_image="Mercury_planet.jpg", files=["File:Mercury planet.jpg"]),
-        FakeArticle("Octopus", ("octopus", "octopuses"), OCTOPUS_TEXT, 1_234_567, lead_image="Octopus2.jpg",
-                    files=["File:Octopus logo.jpg", "File:Octopus range map.svg", "File:Octopus aquarium.jpg",
-                           "File:Octopus2.jpg", "File:Octopus camouflage.jpg"]),
+        FakeArticle(
+            "Mercury",
+            ("mercury",),
+            "Mercury may refer to:\n\n== Science ==\nMercury (planet)",
+            111,
+            disambiguation=True,
+        ),
+        FakeArticle(
+            "Mercury (planet)",
+            ("mercury",),
+            "Mercury is the first planet from the Sun and the smallest in "
+            "the Solar System. A year on Mercury lasts 88 days. It has no moons. Its surface is covered in "
+            "craters, much like the Moon. Days on Mercury are hot, and nights are very cold.",
+            222,
+            lead_image="Mercury_planet.jpg",
+            files=["File:Mercury planet.jpg"],
+        ),
+        FakeArticle(
+            "Octopus",
+            ("octopus", "octopuses"),
+            OCTOPUS_TEXT,
+            1_234_567,
+            lead_image="Octopus2.jpg",
+            files=[
+                "File:Octopus logo.jpg",
+                "File:Octopus range map.svg",
+                "File:Octopus aquarium.jpg",
+                "File:Octopus2.jpg",
+                "File:Octopus camouflage.jpg",
+            ],
+        ),
     ],
     "fr": [
-        FakeArticle("Pieuvre", ("pieuvre", "pieuvres", "poulpe"), PIEUVRE_TEXT, 7_654_321, lead_image="Octopus2.jpg",
-                    files=["Fichier:Octopus2.jpg", "Fichier:Octopus logo.jpg", "Fichier:Octopus camouflage.jpg"]),
+        FakeArticle(
+            "Pieuvre",
+            ("pieuvre", "pieuvres", "poulpe"),
+            PIEUVRE_TEXT,
+            7_654_321,
+            lead_image="Octopus2.jpg",
+            files=["Fichier:Octopus2.jpg", "Fichier:Octopus logo.jpg", "Fichier:Octopus camouflage.jpg"],
+        ),
     ],
 }
 
@@ -141,16 +172,33 @@ class FakeWikipedia(LoopbackFake):
         found = [(i, a) for i, a in enumerate(articles, start=1) if any(w in words for w in a.words)]
         if not found:
             return {"batchcomplete": True}
-        return {"batchcomplete": True, "query": {"pages": [
-            {"pageid": i, "ns": 0, "title": a.title, "index": rank, "lastrevid": a.revision,
-             "fullurl": f"https://{language}.wikipedia.org/wiki/{a.title.replace(' ', '_')}",
-             **({"pageprops": {"disambiguation": ""}} if a.disambiguation else {})}
-            for rank, (i, a) in enumerate(found, start=1)]}}
+        return {
+            "batchcomplete": True,
+            "query": {
+                "pages": [
+                    {
+                        "pageid": i,
+                        "ns": 0,
+                        "title": a.title,
+                        "index": rank,
+                        "lastrevid": a.revision,
+                        "fullurl": f"https://{language}.wikipedia.org/wiki/{a.title.replace(' ', '_')}",
+                        **({"pageprops": {"disambiguation": ""}} if a.disambiguation else {}),
+                    }
+                    for rank, (i, a) in enumerate(found, start=1)
+                ]
+            },
+        }
 
     def _page(self, language: str, article: FakeArticle) -> dict:
-        page = {"pageid": 1, "ns": 0, "title": article.title, "extract": article.text,
-                "revisions": [{"revid": article.revision, "parentid": article.revision - 1}],
-                "images": [{"ns": 6, "title": name} for name in article.files]}
+        page = {
+            "pageid": 1,
+            "ns": 0,
+            "title": article.title,
+            "extract": article.text,
+            "revisions": [{"revid": article.revision, "parentid": article.revision - 1}],
+            "images": [{"ns": 6, "title": name} for name in article.files],
+        }
         if article.lead_image:
             page["pageimage"] = article.lead_image
         return {"batchcomplete": True, "query": {"pages": [page]}}
@@ -165,17 +213,36 @@ class FakeWikipedia(LoopbackFake):
                 continue
             width, height = f.size
             thumb = (1280, round(height * 1280 / width)) if width > 1280 else (width, height)
-            meta = {"LicenseShortName": {"value": f.licence}, "Artist": {"value": f.artist},
-                    "ImageDescription": {"value": f"<i>{name}</i>, a photo"}}
+            meta = {
+                "LicenseShortName": {"value": f.licence},
+                "Artist": {"value": f.artist},
+                "ImageDescription": {"value": f"<i>{name}</i>, a photo"},
+            }
             if f.non_free:
                 meta["NonFree"] = {"value": "true"}
             host = "commons.wikimedia.org" if f.repository == "shared" else f"{language}.wikipedia.org"
-            pages.append({"ns": 6, "title": f"File:{name}", "imagerepository": f.repository, "imageinfo": [{
-                "timestamp": "2020-05-01T10:00:00Z", "size": 1, "width": width, "height": height,
-                "thumburl": f"{self.root}/upload/{name.replace(' ', '%20')}", "thumbwidth": thumb[0],
-                "thumbheight": thumb[1], "url": f"{self.root}/upload/{name.replace(' ', '%20')}",
-                "descriptionurl": f"https://{host}/wiki/File:{name.replace(' ', '_')}", "mime": "image/jpeg",
-                "extmetadata": meta}]})
+            pages.append(
+                {
+                    "ns": 6,
+                    "title": f"File:{name}",
+                    "imagerepository": f.repository,
+                    "imageinfo": [
+                        {
+                            "timestamp": "2020-05-01T10:00:00Z",
+                            "size": 1,
+                            "width": width,
+                            "height": height,
+                            "thumburl": f"{self.root}/upload/{name.replace(' ', '%20')}",
+                            "thumbwidth": thumb[0],
+                            "thumbheight": thumb[1],
+                            "url": f"{self.root}/upload/{name.replace(' ', '%20')}",
+                            "descriptionurl": f"https://{host}/wiki/File:{name.replace(' ', '_')}",
+                            "mime": "image/jpeg",
+                            "extmetadata": meta,
+                        }
+                    ],
+                }
+            )
         return {"batchcomplete": True, "query": {"pages": pages}}
 
     def _picture(self, h: BaseHTTPRequestHandler, name: str) -> None:

@@ -17,7 +17,7 @@ import subprocess
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -70,8 +70,17 @@ class FakeYouTube:
         if not status:
             return False
         h.rfile.read(int(h.headers.get("content-length") or 0))  # taken in, and dropped
-        _send(h, status, {"error": {"code": status, "message": f"Fake refusal ({reason}).",
-                                    "errors": [{"reason": reason, "domain": "youtube.fake"}]}})
+        _send(
+            h,
+            status,
+            {
+                "error": {
+                    "code": status,
+                    "message": f"Fake refusal ({reason}).",
+                    "errors": [{"reason": reason, "domain": "youtube.fake"}],
+                }
+            },
+        )
         return True
 
     def release(self) -> None:
@@ -116,8 +125,13 @@ class FakeYouTube:
             for video in (v for v in ids if v in self.videos):
                 self.lists[video] = self.lists.get(video, 0) + 1
                 done = self.lists[video] > self.processing_polls
-                items.append({"id": video, "status": {"uploadStatus": "processed" if done else "uploaded"},
-                              "processingDetails": {"processingStatus": "succeeded" if done else "processing"}})
+                items.append(
+                    {
+                        "id": video,
+                        "status": {"uploadStatus": "processed" if done else "uploaded"},
+                        "processingDetails": {"processingStatus": "succeeded" if done else "processing"},
+                    }
+                )
         return _send(h, 200, {"items": items})
 
     def _thumbnail(self, h: BaseHTTPRequestHandler, video: str) -> None:
@@ -125,13 +139,20 @@ class FakeYouTube:
             return None
         image = h.rfile.read(int(h.headers.get("content-length") or 0))
         if video not in self.videos:
-            return _send(h, 404, {"error": {"code": 404, "message": "Video not found.",
-                                            "errors": [{"reason": "videoNotFound"}]}})
+            return _send(
+                h, 404, {"error": {"code": 404, "message": "Video not found.", "errors": [{"reason": "videoNotFound"}]}}
+            )
         with self.lock:
             self.thumbnails.append((video, image, h.headers.get("content-type", "")))
         url = f"{self.url}/vi/{video}/maxresdefault.jpg"
-        return _send(h, 200, {"kind": "youtube#thumbnailSetResponse",
-                              "items": [{"default": {"url": url}, "shortsAspectRatio": {"url": url}}]})
+        return _send(
+            h,
+            200,
+            {
+                "kind": "youtube#thumbnailSetResponse",
+                "items": [{"default": {"url": url}, "shortsAspectRatio": {"url": url}}],
+            },
+        )
 
     def _put(self, h: BaseHTTPRequestHandler, session: Session) -> None:
         length = int(h.headers.get("content-length") or 0)
@@ -159,8 +180,15 @@ class FakeYouTube:
             if session.video_id is None:
                 session.video_id = f"fakeVid{len(self.videos) + 1:03d}"
                 self.videos.append(session.video_id)
-        return _send(h, 200, {"id": session.video_id, "snippet": session.body.get("snippet", {}),
-                              "status": {"uploadStatus": "uploaded"}})
+        return _send(
+            h,
+            200,
+            {
+                "id": session.video_id,
+                "snippet": session.body.get("snippet", {}),
+                "status": {"uploadStatus": "uploaded"},
+            },
+        )
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -172,8 +200,11 @@ def _send(h: BaseHTTPRequestHandler, status: int, body: dict | None, headers: di
     data = json.dumps(body).encode() if body is not None else b""
     try:
         h.send_response(status)
-        for name, value in {"Content-Type": "application/json", "Content-Length": str(len(data)),
-                            **(headers or {})}.items():
+        for name, value in {
+            "Content-Type": "application/json",
+            "Content-Length": str(len(data)),
+            **(headers or {}),
+        }.items():
             h.send_header(name, value)
         h.end_headers()
         h.wfile.write(data)
@@ -193,15 +224,42 @@ def _handler(fake: FakeYouTube) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def render_video(dest: Path, *, width: int = 64, height: int = 112, seconds: float = 1, size: int | None = None,
-                 colour: str = "teal") -> Path:
+def render_video(
+    dest: Path, *, width: int = 64, height: int = 112, seconds: float = 1, size: int | None = None, colour: str = "teal"
+) -> Path:
     """A real H.264 MP4 of one colour at 1 fps with a silent AAC track, as a Short has (a 181 s one takes a few
     hundredths of a second), padded to `size` bytes with an MP4 `free` box, which players skip, when a test needs a
     video of an exact size."""
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"color=c={colour}:s={width}x{height}:r=1:d={seconds}", "-f", "lavfi", "-i",
-                    f"anullsrc=r=8000:cl=mono:d={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
-                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "8k", str(dest)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"color=c={colour}:s={width}x{height}:r=1:d={seconds}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"anullsrc=r=8000:cl=mono:d={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "8k",
+            str(dest),
+        ],
+        check=True,
+        capture_output=True,
+    )
     if size is not None:
         room = size - dest.stat().st_size
         assert room >= 8, f"the video is already {dest.stat().st_size} bytes"
@@ -217,7 +275,16 @@ def authorise(home: Path, channel: str = "main", token: str = ACCESS_TOKEN) -> P
     from pipeline.publish.youtube_auth import SCOPES, save_token, token_path
 
     path = token_path(home, channel)
-    save_token(Credentials(token=token, refresh_token="refresh", client_id="cid", client_secret="shh",
-                           token_uri="https://oauth2.googleapis.com/token", scopes=list(SCOPES),
-                           expiry=datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=2)), path)
+    save_token(
+        Credentials(
+            token=token,
+            refresh_token="refresh",
+            client_id="cid",
+            client_secret="shh",
+            token_uri="https://oauth2.googleapis.com/token",
+            scopes=list(SCOPES),
+            expiry=datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=2),
+        ),
+        path,
+    )
     return path

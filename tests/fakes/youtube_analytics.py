@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
 from fakes.loopback import LoopbackFake, send
@@ -19,8 +19,14 @@ from fakes.youtube import ACCESS_TOKEN
 from pipeline import Settings
 from pipeline.state.ledger import open_ledger
 
-METRIC_FIELDS = {"views": "views", "engagedViews": "engaged", "likes": "likes", "comments": "comments",
-                 "shares": "shares", "subscribersGained": "subscribers"}
+METRIC_FIELDS = {
+    "views": "views",
+    "engagedViews": "engaged",
+    "likes": "likes",
+    "comments": "comments",
+    "shares": "shares",
+    "subscribersGained": "subscribers",
+}
 
 
 @dataclass
@@ -44,7 +50,7 @@ class ChannelShort:
 
     @property
     def published(self) -> datetime:
-        return datetime.now(timezone.utc) - timedelta(days=self.age_days)
+        return datetime.now(UTC) - timedelta(days=self.age_days)
 
     def curve(self) -> list[list[float]]:
         """100 points: from 1 down to `hold` at 3 s, then down to `end` at the last point."""
@@ -52,8 +58,11 @@ class ChannelShort:
         points = []
         for i in range(1, 101):
             x = i / 100
-            y = 1 - (1 - self.hold) * x / at_3s if x <= at_3s else self.hold + (self.end - self.hold) * (x - at_3s) / (
-                1 - at_3s)
+            y = (
+                1 - (1 - self.hold) * x / at_3s
+                if x <= at_3s
+                else self.hold + (self.end - self.hold) * (x - at_3s) / (1 - at_3s)
+            )
             points.append([x, round(y, 4)])
         return points
 
@@ -87,22 +96,38 @@ class FakeYouTubeStats(LoopbackFake):
         if h.headers.get("authorization") != f"Bearer {self.token}":
             return send(h, 401, {"error": {"code": 401, "message": "Invalid Credentials"}})
         if status:
-            return send(h, status, {"error": {"code": status, "message": f"Fake refusal ({reason}).",
-                                              "errors": [{"reason": reason, "domain": "youtube.fake"}]}})
+            return send(
+                h,
+                status,
+                {
+                    "error": {
+                        "code": status,
+                        "message": f"Fake refusal ({reason}).",
+                        "errors": [{"reason": reason, "domain": "youtube.fake"}],
+                    }
+                },
+            )
         if kind == "videos":
-            return send(h, 200, {"items": [self._video(self.shorts[v]) for v in query["id"][0].split(",")
-                                           if v in self.shorts]})
+            return send(
+                h, 200, {"items": [self._video(self.shorts[v]) for v in query["id"][0].split(",") if v in self.shorts]}
+            )
         if kind == "reports":
             return send(h, 200, self._report(query))
         return send(h, 404, {"error": {"code": 404, "message": "Not found"}})
 
     def _video(self, short: ChannelShort) -> dict:
         days = short.age_days
-        return {"id": short.video_id,
-                "snippet": {"title": short.title, "publishedAt": short.published.isoformat().replace("+00:00", "Z")},
-                "contentDetails": {"duration": f"PT{short.seconds}S"},
-                "statistics": {"viewCount": str(int(short.views * days)), "likeCount": str(int(short.likes * days)),
-                               "commentCount": str(int(short.comments * days)), "favoriteCount": "0"}}
+        return {
+            "id": short.video_id,
+            "snippet": {"title": short.title, "publishedAt": short.published.isoformat().replace("+00:00", "Z")},
+            "contentDetails": {"duration": f"PT{short.seconds}S"},
+            "statistics": {
+                "viewCount": str(int(short.views * days)),
+                "likeCount": str(int(short.likes * days)),
+                "commentCount": str(int(short.comments * days)),
+                "favoriteCount": "0",
+            },
+        }
 
     def _report(self, query: dict[str, list[str]]) -> dict:
         assert query["ids"] == ["channel==MINE"]
@@ -112,8 +137,9 @@ class FakeYouTubeStats(LoopbackFake):
         headers = [{"name": name} for name in dimensions + metrics]
         if short is None:
             return {"columnHeaders": headers, "rows": []}
-        days = self._reported_days(short, date.fromisoformat(query["startDate"][0]),
-                                   date.fromisoformat(query["endDate"][0]))
+        days = self._reported_days(
+            short, date.fromisoformat(query["startDate"][0]), date.fromisoformat(query["endDate"][0])
+        )
         if days == 0:
             return {"columnHeaders": headers, "rows": []}  # not reported yet
         if dimensions == ["elapsedVideoTimeRatio"]:
@@ -133,28 +159,41 @@ class FakeYouTubeStats(LoopbackFake):
     def _reported_days(self, short: ChannelShort, start: date, end: date) -> int:
         """Days of the window YouTube has numbers for: on or after publishing, and `latency_days` old."""
         first = max(start, short.published.date())
-        last = min(end, datetime.now(timezone.utc).date() - timedelta(days=self.latency_days))
+        last = min(end, datetime.now(UTC).date() - timedelta(days=self.latency_days))
         return max(0, (last - first).days + 1)
 
 
-def record_upload(settings: Settings, short: ChannelShort, hook: str = "Blink and it is gone.", seconds: float = 30
-                  ) -> None:
+def record_upload(
+    settings: Settings, short: ChannelShort, hook: str = "Blink and it is gone.", seconds: float = 30
+) -> None:
     """What a made-and-uploaded Short leaves: the ledger's video id and the output folder's manifest."""
     open_ledger(settings).record_upload_done(f"hash-{short.video_id}", settings.youtube_channel, short.video_id)
     folder = settings.output_dir / short.video_id
     folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({
-        "youtube_id": short.video_id, "request": {"topic": short.title},
-        "script": {"title": short.title, "hook": hook}, "render": {"seconds": seconds},
-        "providers": {"script": {"name": "offline"}, "video": {"name": "runway"}}, "cost_credits": 40}))
+    (folder / "manifest.json").write_text(
+        json.dumps(
+            {
+                "youtube_id": short.video_id,
+                "request": {"topic": short.title},
+                "script": {"title": short.title, "hook": hook},
+                "render": {"seconds": seconds},
+                "providers": {"script": {"name": "offline"}, "video": {"name": "runway"}},
+                "cost_credits": 40,
+            }
+        )
+    )
 
 
-QUESTIONS = [("vidQ000001", "Why do octopuses have three hearts", "Why would an animal need three hearts?"),
-             ("vidQ000002", "Why octopus ink confuses sharks", "Can ink really fool a shark?"),
-             ("vidQ000003", "How octopuses taste with their arms", "What if your fingers could taste?")]
-STATEMENTS = [("vidS000001", "The history of the stapler", "Staplers were invented long ago."),
-              ("vidS000002", "Paperclip manufacturing", "Paperclips are made of steel wire."),
-              ("vidS000003", "The office chair's wheels", "Office chairs once had no wheels.")]
+QUESTIONS = [
+    ("vidQ000001", "Why do octopuses have three hearts", "Why would an animal need three hearts?"),
+    ("vidQ000002", "Why octopus ink confuses sharks", "Can ink really fool a shark?"),
+    ("vidQ000003", "How octopuses taste with their arms", "What if your fingers could taste?"),
+]
+STATEMENTS = [
+    ("vidS000001", "The history of the stapler", "Staplers were invented long ago."),
+    ("vidS000002", "Paperclip manufacturing", "Paperclips are made of steel wire."),
+    ("vidS000003", "The office chair's wheels", "Office chairs once had no wheels."),
+]
 
 
 def record_learning_channel(settings: Settings) -> dict[str, ChannelShort]:
@@ -162,8 +201,14 @@ def record_learning_channel(settings: Settings) -> dict[str, ChannelShort]:
     statement-hook ones; returns them by id, for `FakeYouTubeStats.shorts`."""
     channel = []
     for (video_id, title, hook), good in [(q, True) for q in QUESTIONS] + [(s, False) for s in STATEMENTS]:
-        short = ChannelShort(video_id, title, age_days=12, hold=0.8 if good else 0.4, engaged=75 if good else 45,
-                             viewed_percent=80 if good else 50)
+        short = ChannelShort(
+            video_id,
+            title,
+            age_days=12,
+            hold=0.8 if good else 0.4,
+            engaged=75 if good else 45,
+            viewed_percent=80 if good else 50,
+        )
         record_upload(settings, short, hook=hook, seconds=30 if good else 55)
         channel.append(short)
     return {short.video_id: short for short in channel}

@@ -65,11 +65,16 @@ def prefect_server(home: Path) -> Iterator[str]:
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     log = home / "server.log"
-    env = clean_env(PREFECT_HOME=str(home), PREFECT_API_URL=api, PREFECT_UI_API_URL=api,
-                    PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    env = clean_env(
+        PREFECT_HOME=str(home), PREFECT_API_URL=api, PREFECT_UI_API_URL=api, PREFECT_SERVER_ANALYTICS_ENABLED="false"
+    )
     with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                   "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_until(lambda: server.poll() is not None or healthy(api), 240, "the Prefect server", log)
         assert server.poll() is None, log.read_text()[-3000:]

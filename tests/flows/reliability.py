@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import wave
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import imageio_ffmpeg
 from google.oauth2.credentials import Credentials
+from local_prefect import clean_env
 from PIL import Image
 
-from local_prefect import clean_env
 from pipeline.publish.youtube_auth import SCOPES, save_token
 
 REFRESH_TOKEN = "1//fake-refresh-token-RELIABILITY-c41d"
@@ -23,18 +23,33 @@ CLIENT_SECRET = "GOCSPX-fake-client-secret-RELIABILITY"
 def run_env(home: Path, out: Path, api: str, **changes: str) -> dict[str, str]:
     """A `shorts` environment: this test's home and output folder, the session's Prefect server, a tiny format
     (tests/conftest.py's TINY), and Prefect's result records inside the home, so no other test's cache is seen."""
-    return clean_env(PREFECT_API_URL=api, SHORTS_HOME=str(home), SHORTS_OUTPUT_DIR=str(out),
-                     PREFECT_LOCAL_STORAGE_PATH=str(home / "prefect-results"),
-                     SHORTS_WIDTH="144", SHORTS_HEIGHT="256", SHORTS_FPS="12", **changes)
+    return clean_env(
+        PREFECT_API_URL=api,
+        SHORTS_HOME=str(home),
+        SHORTS_OUTPUT_DIR=str(out),
+        PREFECT_LOCAL_STORAGE_PATH=str(home / "prefect-results"),
+        SHORTS_WIDTH="144",
+        SHORTS_HEIGHT="256",
+        SHORTS_FPS="12",
+        **changes,
+    )
 
 
 def save_youtube_token(home: Path, access_token: str) -> Path:
     """A valid (not expired) token for channel `main`, so no refresh is needed."""
     path = home / "youtube" / "main.json"
-    save_token(Credentials(token=access_token, refresh_token=REFRESH_TOKEN, client_id="cid.apps.example",
-                           client_secret=CLIENT_SECRET, token_uri="https://oauth2.googleapis.com/token",
-                           scopes=list(SCOPES),
-                           expiry=datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=2)), path)
+    save_token(
+        Credentials(
+            token=access_token,
+            refresh_token=REFRESH_TOKEN,
+            client_id="cid.apps.example",
+            client_secret=CLIENT_SECRET,
+            token_uri="https://oauth2.googleapis.com/token",
+            scopes=list(SCOPES),
+            expiry=datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=2),
+        ),
+        path,
+    )
     return path
 
 

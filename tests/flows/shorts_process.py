@@ -3,6 +3,7 @@ the middle of a step (kill it, release a fake) instead of sleeping for a fixed t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -17,8 +18,9 @@ SHORTS = str(Path(sys.executable).parent / "shorts")
 
 def make(*args: str) -> subprocess.CompletedProcess:
     """`shorts make ARGS --json` run to its end, which must be a success."""
-    result = subprocess.run([SHORTS, "make", *args, "--json"], capture_output=True, text=True, timeout=600,
-                            env=os.environ)
+    result = subprocess.run(
+        [SHORTS, "make", *args, "--json"], capture_output=True, text=True, timeout=600, env=os.environ
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -29,13 +31,22 @@ class ShortsProcess:
     def __init__(self, *args: str, env: dict[str, str], cwd: Path | None = None) -> None:
         self.args = args
         # Its own session, so that whatever it starts (ffmpeg) can be ended by group id with it.
-        self.process = subprocess.Popen([SHORTS, *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, start_new_session=True)
+        self.process = subprocess.Popen(
+            [SHORTS, *args],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         self.lines: list[str] = []
         self.stdout = ""
         self._changed = threading.Condition()
-        self._readers = [threading.Thread(target=self._read_stderr, daemon=True),
-                         threading.Thread(target=self._read_stdout, daemon=True)]
+        self._readers = [
+            threading.Thread(target=self._read_stderr, daemon=True),
+            threading.Thread(target=self._read_stdout, daemon=True),
+        ]
         for reader in self._readers:
             reader.start()
 
@@ -67,11 +78,14 @@ class ShortsProcess:
                 if len(found) >= count:
                     return found
                 if self.process.poll() is not None and not self._readers[0].is_alive():
-                    raise AssertionError(f"`shorts {' '.join(self.args)}` ended ({self.process.returncode}) before "
-                                         f"{count} line(s) matching {pattern!r}:\n{self.stderr[-4000:]}")
+                    raise AssertionError(
+                        f"`shorts {' '.join(self.args)}` ended ({self.process.returncode}) before "
+                        f"{count} line(s) matching {pattern!r}:\n{self.stderr[-4000:]}"
+                    )
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"no {count} line(s) matching {pattern!r} after {timeout:.0f} s:\n"
-                                         f"{self.stderr[-4000:]}")
+                    raise AssertionError(
+                        f"no {count} line(s) matching {pattern!r} after {timeout:.0f} s:\n{self.stderr[-4000:]}"
+                    )
                 self._changed.wait(0.2)
 
     def kill(self) -> None:
@@ -88,15 +102,14 @@ class ShortsProcess:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"`shorts {' '.join(self.args)}` still running after {timeout:.0f} s:\n"
-                                 f"{self.stderr[-4000:]}") from None
+            raise AssertionError(
+                f"`shorts {' '.join(self.args)}` still running after {timeout:.0f} s:\n{self.stderr[-4000:]}"
+            ) from None
         for reader in self._readers:
             reader.join(10)
         self._end_group()
         return self.process.returncode
 
     def _end_group(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass

@@ -19,20 +19,25 @@ from pathlib import Path
 
 import httpx
 import pytest
-
+from fakes.openai import FakeOpenAI, good_script, serving
 from fakes.runway import KEY as RUNWAY_KEY
 from fakes.runway import FakeRunway
 from fakes.youtube import ACCESS_TOKEN, FakeYouTube
-from fakes.openai import FakeOpenAI, good_script, serving
-from pipeline import publish_to_outbox, short_folder
 from reliability import CLIENT_SECRET, REFRESH_TOKEN, remote_tasks, run_env, save_youtube_token, temporaries
 from shorts_process import ShortsProcess
 
+from pipeline import publish_to_outbox, short_folder
+
 OPENAI_KEY = "sk-fake-RELIABILITY"
 RUNWARE_KEY = "rw-fake-runware-RELIABILITY-0d4c"  # set, though these runs animate with Runway
-SECRETS = {"OPENAI_API_KEY": OPENAI_KEY, "RUNWAYML_API_SECRET": RUNWAY_KEY, "RUNWARE_API_KEY": RUNWARE_KEY,
-           "YouTube access token": ACCESS_TOKEN, "YouTube refresh token": REFRESH_TOKEN,
-           "OAuth client secret": CLIENT_SECRET}
+SECRETS = {
+    "OPENAI_API_KEY": OPENAI_KEY,
+    "RUNWAYML_API_SECRET": RUNWAY_KEY,
+    "RUNWARE_API_KEY": RUNWARE_KEY,
+    "YouTube access token": ACCESS_TOKEN,
+    "YouTube refresh token": REFRESH_TOKEN,
+    "OAuth client secret": CLIENT_SECRET,
+}
 TOPIC = "why squid glow"
 MAKE = ("make", TOPIC, "--seconds", "10", "--scenes", "2", "--video", "runway", "--upload", "--json")
 
@@ -65,10 +70,18 @@ def pair(prefect_api, tmp_path_factory) -> Iterator[Pair]:
     runs: list[ShortsProcess] = []
     try:
         with serving(openai) as openai_url:
-            env = run_env(home, out, prefect_api, OPENAI_API_KEY=OPENAI_KEY, OPENAI_BASE_URL=openai_url,
-                          SHORTS_OPENAI_MAX_RETRIES="0", RUNWAYML_API_SECRET=RUNWAY_KEY,
-                          RUNWAYML_BASE_URL=runway.url, SHORTS_RUNWAY_POLL_SECONDS="0.05",
-                          SHORTS_YOUTUBE_API_URL=youtube.url)
+            env = run_env(
+                home,
+                out,
+                prefect_api,
+                OPENAI_API_KEY=OPENAI_KEY,
+                OPENAI_BASE_URL=openai_url,
+                SHORTS_OPENAI_MAX_RETRIES="0",
+                RUNWAYML_API_SECRET=RUNWAY_KEY,
+                RUNWAYML_BASE_URL=runway.url,
+                SHORTS_RUNWAY_POLL_SECONDS="0.05",
+                SHORTS_YOUTUBE_API_URL=youtube.url,
+            )
             env = {k: v for k, v in env.items() if not k.startswith("RUNWARE_")} | {"RUNWARE_API_KEY": RUNWARE_KEY}
             runs = [ShortsProcess(*MAKE, env=env, cwd=root) for _ in range(2)]
             _wait_until_both_reach_the_clips(runs, runway)
@@ -92,8 +105,11 @@ def _wait_until_both_reach_the_clips(runs: list[ShortsProcess], runway: FakeRunw
 
     def progress() -> tuple[int, int]:
         running = sum(len(run.matching(r"scene \d clip: Runway task \S+ RUNNING")) for run in runs)
-        waiting = sum("waiting for another run" in line for run in runs
-                      for line in run.lines[[i for i, seen in enumerate(run.lines) if "▶" in seen and "clips" in seen][0]:])
+        waiting = sum(
+            "waiting for another run" in line
+            for run in runs
+            for line in run.lines[[i for i, seen in enumerate(run.lines) if "▶" in seen and "clips" in seen][0] :]
+        )
         return running, waiting
 
     deadline = time.monotonic() + 240
@@ -115,8 +131,12 @@ def test_two_runs_at_once_pay_for_each_step_once(pair):
     assert len(pair.runway.seen("POST", "/v1/image_to_video")) == 2  # one clip per scene
     assert len(pair.runway.seen("POST", "/v1/text_to_speech")) == 2  # one narration per scene
     tasks = sorted((t["provider"], t["kind"], t["status"]) for t in remote_tasks(pair.home))
-    assert tasks == [("openai", "first frame", "done")] * 2 + [("runway", "clip", "done")] * 2 + \
-        [("runway", "narration", "done")] * 2
+    assert (
+        tasks
+        == [("openai", "first frame", "done")] * 2
+        + [("runway", "clip", "done")] * 2
+        + [("runway", "narration", "done")] * 2
+    )
     assert pair.youtube.inserts == 1 and pair.youtube.videos == ["fakeVid001"]
     assert {s["youtube_id"] for s in shorts} == {"fakeVid001"} and shorts[0]["video"] == shorts[1]["video"]
 
@@ -157,8 +177,14 @@ def test_git_ignores_env_files_tokens_and_the_shorts_home():
     repo = Path(__file__).resolve().parents[2]
     if not (repo / ".git").exists():
         pytest.skip("not a git checkout")
-    paths = [".env", ".shorts/youtube/main.json", ".shorts/ledger.sqlite", "client_secret.json",
-             "client_secret_1234.apps.googleusercontent.com.json", "out/bees/final.mp4"]
+    paths = [
+        ".env",
+        ".shorts/youtube/main.json",
+        ".shorts/ledger.sqlite",
+        "client_secret.json",
+        "client_secret_1234.apps.googleusercontent.com.json",
+        "out/bees/final.mp4",
+    ]
     result = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=repo, capture_output=True, text=True)
     assert sorted(result.stdout.split()) == sorted(paths)
 
@@ -188,6 +214,9 @@ def _prefect_records_of(api: str) -> dict[str, bytes]:
         logs = client.post("/logs/filter", json={"logs": {"flow_run_id": {"any_": ids}}, "limit": 200}).json()
         artifacts = client.post("/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": ids}}}).json()
     assert artifacts
-    return {"prefect flow runs": json.dumps(flows).encode(), "prefect task runs": json.dumps(tasks).encode(),
-            "prefect logs": json.dumps(logs).encode(), "prefect artifacts": json.dumps(artifacts).encode()}
-
+    return {
+        "prefect flow runs": json.dumps(flows).encode(),
+        "prefect task runs": json.dumps(tasks).encode(),
+        "prefect logs": json.dumps(logs).encode(),
+        "prefect artifacts": json.dumps(artifacts).encode(),
+    }

@@ -15,7 +15,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-
 from fakes.runware import KEY as RUNWARE_KEY
 from fakes.runware import FakeRunware
 from fakes.runway import KEY as RUNWAY_KEY
@@ -24,8 +23,20 @@ from fakes.youtube import ACCESS_TOKEN, FakeYouTube
 from reliability import check_finished_files, remote_tasks, run_env, save_youtube_token, temporaries
 from shorts_process import ShortsProcess
 
-MAKE = ("make", "octopus ink clouds", "--seconds", "6", "--scenes", "2", "--image", "runway", "--video", "runware",
-        "--upload", "--json")
+MAKE = (
+    "make",
+    "octopus ink clouds",
+    "--seconds",
+    "6",
+    "--scenes",
+    "2",
+    "--image",
+    "runway",
+    "--video",
+    "runware",
+    "--upload",
+    "--json",
+)
 
 
 @pytest.mark.flow
@@ -36,10 +47,19 @@ def test_killed_anywhere_a_rerun_finishes_and_nothing_is_paid_twice(on_prefect_s
         runway, runware, youtube = FakeRunway().start(), stack.enter_context(FakeRunware()), FakeYouTube()
         stack.callback(runway.stop)
         stack.callback(youtube.stop)
-        env = run_env(home, out, on_prefect_server, RUNWAYML_API_SECRET=RUNWAY_KEY, RUNWAYML_BASE_URL=runway.url,
-                      SHORTS_RUNWAY_POLL_SECONDS="0.05", RUNWARE_API_KEY=RUNWARE_KEY, RUNWARE_BASE_URL=runware.url,
-                      SHORTS_RUNWARE_POLL_SECONDS="0.05", SHORTS_YOUTUBE_API_URL=youtube.url,
-                      SHORTS_VOICE_PROVIDER="espeak")  # a Runway key alone would also pick Runway's (paid) voice
+        env = run_env(
+            home,
+            out,
+            on_prefect_server,
+            RUNWAYML_API_SECRET=RUNWAY_KEY,
+            RUNWAYML_BASE_URL=runway.url,
+            SHORTS_RUNWAY_POLL_SECONDS="0.05",
+            RUNWARE_API_KEY=RUNWARE_KEY,
+            RUNWARE_BASE_URL=runware.url,
+            SHORTS_RUNWARE_POLL_SECONDS="0.05",
+            SHORTS_YOUTUBE_API_URL=youtube.url,
+            SHORTS_VOICE_PROVIDER="espeak",
+        )  # a Runway key alone would also pick Runway's (paid) voice
 
         def run() -> ShortsProcess:
             process = ShortsProcess(*MAKE, env=env, cwd=tmp_path)

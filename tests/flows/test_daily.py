@@ -26,8 +26,9 @@ def artifacts(flow_run_id: UUID) -> dict[str, dict]:
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
-        response = client.request("POST", "/artifacts/filter",
-                                  json={"artifacts": {"flow_run_id": {"any_": [str(flow_run_id)]}}})
+        response = client.request(
+            "POST", "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [str(flow_run_id)]}}}
+        )
     return {a["key"]: a for a in response.json()}
 
 
@@ -43,8 +44,10 @@ def test_one_failing_topic_does_not_stop_the_others_but_fails_the_run():
     state = daily_shorts(count=2, seconds=5, return_state=True)
 
     assert state.is_failed()
-    assert "1 of 2 Shorts failed" in state.message and "'Broken topic': run failed: Cannot write to the output" \
-        in state.message
+    assert (
+        "1 of 2 Shorts failed" in state.message
+        and "'Broken topic': run failed: Cannot write to the output" in state.message
+    )
     video = settings.output_dir / short_folder("Octopus camouflage") / "final.mp4"
     assert video.is_file()  # the topic after the failed one was still made
     status = {s.topic: s for s in topic_statuses(settings)}
@@ -60,8 +63,12 @@ def test_one_failing_topic_does_not_stop_the_others_but_fails_the_run():
 
     made_run = next(e.run_id for e in Ledger(settings.paths.ledger).topic_events() if e.event == "made")
     short = artifacts(UUID(made_run))
-    assert set(short) == {"script-octopus-camouflage", "cost-octopus-camouflage", "video-octopus-camouflage",
-                          "storyboard-octopus-camouflage"}
+    assert set(short) == {
+        "script-octopus-camouflage",
+        "cost-octopus-camouflage",
+        "video-octopus-camouflage",
+        "storyboard-octopus-camouflage",
+    }
     script, cost, link = (short[f"{kind}-octopus-camouflage"] for kind in ("script", "cost", "video"))
     assert script["type"] == "markdown" and "| scene |" in script["data"]
     costs = json.loads(cost["data"])

@@ -51,8 +51,9 @@ def test_a_truncated_cached_render_or_voice_is_made_again_and_the_package_is_who
 
 
 @pytest.mark.flow
-def test_a_truncated_runway_clip_is_collected_again_or_stops_in_one_sentence(prefect_api, runway, monkeypatch,
-                                                                           tmp_path):
+def test_a_truncated_runway_clip_is_collected_again_or_stops_in_one_sentence(
+    prefect_api, runway, monkeypatch, tmp_path
+):
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "espeak")  # the clips are what is bought here
     args = ["--video", "runway"]
@@ -68,17 +69,20 @@ def test_a_truncated_runway_clip_is_collected_again_or_stops_in_one_sentence(pre
 
     (Path(os.environ["SHORTS_HOME"]) / "ledger.sqlite").unlink()  # a ledger that does not know it
     cut_short(clip)
-    failed = subprocess.run([SHORTS, "make", *ARGS, *args], capture_output=True, text=True, timeout=400,
-                            env=os.environ)
+    failed = subprocess.run([SHORTS, "make", *ARGS, *args], capture_output=True, text=True, timeout=400, env=os.environ)
     assert failed.returncode == 1 and len(runway.seen("POST", "/v1/image_to_video")) == 2  # nothing bought
-    assert failed.stderr.strip().splitlines()[-1].endswith(
-        f"Scene 1: The clip {clip} is damaged ({clip.stat().st_size} bytes, {len(whole)} when stored) and was bought "
-        f"from runway, so it is not bought again unasked; to buy only it again, delete it (`rm {clip}`) and rerun the "
-        "same command."), failed.stderr[-2000:]
+    assert (
+        failed.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            f"Scene 1: The clip {clip} is damaged ({clip.stat().st_size} bytes, {len(whole)} when stored) and was bought "
+            f"from runway, so it is not bought again unasked; to buy only it again, delete it (`rm {clip}`) and rerun the "
+            "same command."
+        )
+    ), failed.stderr[-2000:]
 
 
 def make_with(*args: str) -> dict:
-    result = subprocess.run([SHORTS, "make", *ARGS, *args], capture_output=True, text=True, timeout=400,
-                            env=os.environ)
+    result = subprocess.run([SHORTS, "make", *ARGS, *args], capture_output=True, text=True, timeout=400, env=os.environ)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fakes.elevenlabs import KEY, FakeElevenLabs
+
 from pipeline.speech_text import spoken_text
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
@@ -19,8 +19,10 @@ SHORTS = str(Path(sys.executable).parent / "shorts")
 
 def srt_starts(text: str) -> list[float]:
     """The start of every SubRip cue, in seconds."""
-    return [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
-            for h, m, s, ms in re.findall(r"^(\d+):(\d+):(\d+),(\d+) -->", text, re.M)]
+    return [
+        int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+        for h, m, s, ms in re.findall(r"^(\d+):(\d+):(\d+),(\d+) -->", text, re.M)
+    ]
 
 
 @pytest.mark.flow
@@ -28,9 +30,24 @@ def test_make_with_elevenlabs_times_the_captions_and_reports_the_characters(monk
     with FakeElevenLabs() as fake:
         monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
         monkeypatch.setenv("ELEVENLABS_BASE_URL", fake.root)
-        result = subprocess.run([SHORTS, "make", "octopus camouflage", "--seconds", "6", "--scenes", "2",
-                                 "--voice", "elevenlabs", "--json"], capture_output=True, text=True, timeout=400,
-                                env=os.environ)
+        result = subprocess.run(
+            [
+                SHORTS,
+                "make",
+                "octopus camouflage",
+                "--seconds",
+                "6",
+                "--scenes",
+                "2",
+                "--voice",
+                "elevenlabs",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=400,
+            env=os.environ,
+        )
     assert result.returncode == 0, result.stderr[-3000:]
     short = json.loads(result.stdout)
     manifest = json.loads(Path(short["manifest"]).read_text())
@@ -58,8 +75,9 @@ SPENDS = {"SHORT": "the Short's elevenlabs spend", "DAY": "the last 24 hours' el
 
 @pytest.mark.flow
 @pytest.mark.parametrize("cap", ["SHORT", "DAY"])
-def test_a_voice_billing_double_stops_the_run_at_the_cap_and_a_rerun_keeps_what_it_made(monkeypatch, on_prefect_server,
-                                                                                        cap):
+def test_a_voice_billing_double_stops_the_run_at_the_cap_and_a_rerun_keeps_what_it_made(
+    monkeypatch, on_prefect_server, cap
+):
     """The fake bills 2 credits a character, which nothing knew: the run stops in one sentence before the Short's or
     the day's cap is passed, the speech already made stays in the asset store, and a rerun speaks only the scenes it
     lacks."""
@@ -83,9 +101,11 @@ def test_a_voice_billing_double_stops_the_run_at_the_cap_and_a_rerun_keeps_what_
     estimate = int(re.search(r"and (\d+) characters of speech", stopped.stderr)[1])  # before any rate was known
     assert estimate <= 300 < 2 * estimate  # within the cap at one a character, over it as billed
     [line] = [line for line in stopped.stderr.splitlines() if line.startswith("shorts: ")]
-    assert re.search(rf"Scene \d: This narration would bring {SPENDS[cap]} to \d+ characters, "
-                     rf"over SHORTS_MAX_CHARACTERS_PER_{cap}=300; raise it or [a-z ]+, nothing was submitted\.$",
-                     line), line
+    assert re.search(
+        rf"Scene \d: This narration would bring {SPENDS[cap]} to \d+ characters, "
+        rf"over SHORTS_MAX_CHARACTERS_PER_{cap}=300; raise it or [a-z ]+, nothing was submitted\.$",
+        line,
+    ), line
     assert 1 <= len(first) < 4 and 2 * sum(map(len, first)) <= 300  # billed, and never past the cap
     assert len(kept) == len(first)  # the speech made before the stop is in the asset store
 

@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 
 import httpx
+from fakes.loopback import LoopbackFake, send
+from local_prefect import clean_env, wait_until
+from shorts_process import SHORTS
 
 from flows.local_server import ensure_server, server_dir, stop_server
 from flows.process_identity import identify
 from flows.server_access import api_client
-from local_prefect import clean_env, wait_until
-from fakes.loopback import LoopbackFake, send
 from pipeline import Settings
-from shorts_process import SHORTS
 
 FAKE_KEY = "fake-key-never-for-the-server"
 
@@ -62,8 +62,9 @@ def _watchdogs(home: Path) -> list[int]:
 
 def test_the_server_answers_only_its_owner_and_is_found_reused_and_stopped(tmp_path):
     home = tmp_path / "home"
-    env = clean_env(SHORTS_HOME=str(home), SHORTS_SERVER_IDLE_MINUTES="1", OPENAI_API_KEY=FAKE_KEY,
-                    ELEVENLABS_API_KEY=FAKE_KEY)
+    env = clean_env(
+        SHORTS_HOME=str(home), SHORTS_SERVER_IDLE_MINUTES="1", OPENAI_API_KEY=FAKE_KEY, ELEVENLABS_API_KEY=FAKE_KEY
+    )
     first = _shorts("server", "start", env=env)
     assert first.returncode == 0, first.stderr
     assert "Starting a local Prefect server" in first.stderr
@@ -92,16 +93,20 @@ def test_the_server_answers_only_its_owner_and_is_found_reused_and_stopped(tmp_p
         with api_client(api, login) as owner:
             assert owner.post("deployments/filter", json={}).status_code == 200
             assert owner.get("version", headers={"Origin": f"http://localhost:{port}"}).status_code == 200
-            assert owner.post("deployments/filter", json={}, headers={"Origin": "http://evil.example"}
-                              ).status_code == 403
+            assert (
+                owner.post("deployments/filter", json={}, headers={"Origin": "http://evil.example"}).status_code == 403
+            )
             assert owner.get("version", headers={"Host": "evil.example"}).status_code == 421
         basic = base64.b64encode(login.encode()).decode()
         no_csrf = httpx.post(deployments, json={}, headers={"Authorization": f"Basic {basic}"})
         assert no_csrf.status_code == 403 and "CSRF" in no_csrf.text
         # Only its own origins get CORS answers.
-        assert httpx.options(deployments, headers={"Origin": f"http://127.0.0.1:{port}",
-                                                   "Access-Control-Request-Method": "POST"}
-                             ).headers["access-control-allow-origin"] == f"http://127.0.0.1:{port}"
+        assert (
+            httpx.options(
+                deployments, headers={"Origin": f"http://127.0.0.1:{port}", "Access-Control-Request-Method": "POST"}
+            ).headers["access-control-allow-origin"]
+            == f"http://127.0.0.1:{port}"
+        )
 
         state = json.loads((home / "prefect-server" / "server.json").read_text())
         for pid in (state["watchdog"]["pid"], state["server"]["pid"]):  # no vendor key, no SHORTS_ setting
@@ -130,7 +135,9 @@ def test_a_killed_watchdogs_server_stops_and_status_and_stop_say_so_in_a_sentenc
         status = _shorts("server", "status", env=env)
         assert status.returncode == 0 and status.stderr == ""
         assert status.stdout.splitlines()[0] in (
-            "not running", "running without its watchdog, so it would not stop when idle; `shorts server stop` ends it")
+            "not running",
+            "running without its watchdog, so it would not stop when idle; `shorts server stop` ends it",
+        )
         wait_until(lambda: not _alive(server), 30, "the server to stop once its watchdog is gone")
         stop = _shorts("server", "stop", env=env)
         assert (stop.returncode, stop.stdout, stop.stderr) == (0, "not running\n", "")
@@ -149,8 +156,9 @@ def test_stop_never_signals_a_process_that_only_has_the_recorded_pid(tmp_path, m
         state_file.parent.mkdir(parents=True)
         # The pids a server once had, now another process's (as after a reboot or pid wrap-around).
         reused = {"pid": unrelated.pid, "started": "1"}
-        state_file.write_text(json.dumps({"api_url": "http://127.0.0.1:9/api", "port": 9, "watchdog": reused,
-                                          "server": reused}))
+        state_file.write_text(
+            json.dumps({"api_url": "http://127.0.0.1:9/api", "port": 9, "watchdog": reused, "server": reused})
+        )
         status = _shorts("server", "status", env=clean_env(SHORTS_HOME=str(tmp_path / "home")))
         assert status.stdout.splitlines()[0] == "not running"
         assert stop_server(settings) is None
@@ -158,8 +166,9 @@ def test_stop_never_signals_a_process_that_only_has_the_recorded_pid(tmp_path, m
         assert not state_file.exists()  # and the stale record is gone
         # Even with its start time right, a process running another command is not ours.
         other = {**identify(unrelated.pid), "command": "python -m flows.local_server /elsewhere 4200 60"}
-        state_file.write_text(json.dumps({"api_url": "http://127.0.0.1:9/api", "port": 9, "watchdog": other,
-                                          "server": other}))
+        state_file.write_text(
+            json.dumps({"api_url": "http://127.0.0.1:9/api", "port": 9, "watchdog": other, "server": other})
+        )
         assert stop_server(settings) is None and unrelated.poll() is None
 
         state_file.write_text("{not json")  # a damaged record is one sentence too, never a traceback
@@ -174,8 +183,9 @@ def test_stop_never_signals_a_process_that_only_has_the_recorded_pid(tmp_path, m
 def test_a_ctrl_c_during_the_first_start_and_a_rerun_start_one_server(tmp_path):
     home = tmp_path / "home"
     env = clean_env(SHORTS_HOME=str(home), SHORTS_SERVER_IDLE_MINUTES="1")
-    first = subprocess.Popen([SHORTS, "server", "start"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+    first = subprocess.Popen(
+        [SHORTS, "server", "start"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         wait_until(lambda: _watchdogs(home), 60, "the first start's watchdog")
         first.send_signal(signal.SIGINT)  # Ctrl-C while the server sets up its database
@@ -230,15 +240,17 @@ def test_a_server_an_older_shorts_recorded_by_pid_alone_is_stopped_only_if_it_ru
     folder = tmp_path / "home" / "prefect-server"
     folder.mkdir(parents=True)
     # Stand-ins with the command lines of an older watchdog of this SHORTS_HOME, and of an unrelated process.
-    older = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "-m", "flows.local_server",
-                              str(folder), "9", "60"])
+    older = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "-m", "flows.local_server", str(folder), "9", "60"]
+    )
     unrelated = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         legacy = {"pid": older.pid, "port": 9, "api_url": "http://127.0.0.1:9/api"}
         (folder / "server.json").write_text(json.dumps(legacy))
         status = _shorts("server", "status", env=env)
-        assert status.stdout.startswith(f"running: http://127.0.0.1:9/api (started by an older shorts, watchdog pid "
-                                        f"{older.pid})"), status.stdout + status.stderr
+        assert status.stdout.startswith(
+            f"running: http://127.0.0.1:9/api (started by an older shorts, watchdog pid {older.pid})"
+        ), status.stdout + status.stderr
         assert _shorts("server", "stop", env=env).stdout == f"stopped (pid {older.pid})\n"
         assert older.wait(10) == -signal.SIGTERM
 

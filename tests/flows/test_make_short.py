@@ -33,14 +33,18 @@ def make(*args: str, module: bool = False) -> subprocess.CompletedProcess:
 def newest_run(api: str, topic: str) -> tuple[dict, list[str], list[str]]:
     """The newest flow run of `topic` on the Prefect server, its log messages and its task runs' state names, once the
     server has recorded every task run's last state from the events the command sent (or after 60 s)."""
-    runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"any_": [topic]}},
-                                                       "sort": "START_TIME_DESC", "limit": 1}).json()
+    runs = httpx.post(
+        f"{api}/flow_runs/filter",
+        json={"flow_runs": {"name": {"any_": [topic]}}, "sort": "START_TIME_DESC", "limit": 1},
+    ).json()
     deadline = time.monotonic() + 60
     while True:
-        logs = httpx.post(f"{api}/logs/filter", json={"logs": {"flow_run_id": {"any_": [runs[0]["id"]]}},
-                                                      "limit": 200}).json()
-        tasks = httpx.post(f"{api}/task_runs/filter", json={"task_runs": {"flow_run_id": {"any_": [runs[0]["id"]]}},
-                                                            "limit": 200}).json()
+        logs = httpx.post(
+            f"{api}/logs/filter", json={"logs": {"flow_run_id": {"any_": [runs[0]["id"]]}}, "limit": 200}
+        ).json()
+        tasks = httpx.post(
+            f"{api}/task_runs/filter", json={"task_runs": {"flow_run_id": {"any_": [runs[0]["id"]]}}, "limit": 200}
+        ).json()
         states = [t["state_name"] for t in tasks]
         if (len(states) == 23 and all(s in ("Completed", "Cached") for s in states)) or time.monotonic() > deadline:
             return runs[0], [log["message"] for log in logs], states
@@ -78,8 +82,9 @@ def test_readme_command_makes_a_short_then_a_rerun_reuses_everything(tmp_path, p
     assert manifest["request"]["topic"] == args[0] and len(manifest["clips"]) == 6
     assert all(c["seed"] is not None for c in manifest["clips"])
     # Voiced with no keys and no system tool: Piper's Joe voice, captions on its own word timings.
-    assert all(n["path"] and n["timing"] == "voice" and n["package"].startswith("piper-tts")
-               for n in manifest["narrations"])
+    assert all(
+        n["path"] and n["timing"] == "voice" and n["package"].startswith("piper-tts") for n in manifest["narrations"]
+    )
     assert Path(result["published"], "final.mp4").is_file()  # dropped in the outbox
     for step in ("script", "render", "publish"):
         assert f"✓ {step}" in first.stderr  # each step is reported with its time

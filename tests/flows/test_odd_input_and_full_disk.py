@@ -11,11 +11,11 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
-
 from reliability import temporaries
 from shorts_process import ShortsProcess
-from pipeline import ShortRequest, short_folder
 from tiny_disk import tiny_disk
+
+from pipeline import ShortRequest, short_folder
 
 NASTY = "  ../../etc/😀 Octopus\u0301 שלום\x1b[31m ink \u202e/ \\ Pneumonoultramicroscopicsilicovolcanoconiosis  "
 
@@ -43,8 +43,9 @@ def test_a_hostile_topic_makes_a_short_in_a_safe_folder(on_prefect_server, tmp_p
 def test_a_full_output_disk_is_one_sentence_and_leaves_no_short(on_prefect_server, tmp_path):
     env = dict(os.environ, PREFECT_LOCAL_STORAGE_PATH=str(tmp_path / "home" / "prefect-results"))
     with tiny_disk(tmp_path / "disk", "48k") as disk:
-        run = ShortsProcess("make", "bees on a full disk", "--seconds", "5", "--scenes", "1", "--out", str(disk),
-                            env=env, cwd=tmp_path)
+        run = ShortsProcess(
+            "make", "bees on a full disk", "--seconds", "5", "--scenes", "1", "--out", str(disk), env=env, cwd=tmp_path
+        )
         code = run.finish()
         left = sorted(p.name for p in disk.rglob("*"))
     assert code == 1, run.stderr[-3000:]
@@ -64,8 +65,11 @@ def test_a_full_disk_under_shorts_home_is_one_sentence_before_anything_starts(tm
         code = run.finish()
         left = sorted(p.name for p in disk.rglob("*"))
     assert code == 2 and len(run.lines) == 1 and "Traceback" not in run.stderr
-    assert re.fullmatch(r"shorts: The disk under SHORTS_HOME \(\S+\) has 1 MB free and a Short needs about 100 MB; "
-                        r"free some space, or set SHORTS_HOME to another disk, then rerun\.", run.lines[0]), run.lines
+    assert re.fullmatch(
+        r"shorts: The disk under SHORTS_HOME \(\S+\) has 1 MB free and a Short needs about 100 MB; "
+        r"free some space, or set SHORTS_HOME to another disk, then rerun\.",
+        run.lines[0],
+    ), run.lines
     assert left == []  # no server, no database, no half-made file
 
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fakes.ollama import FakeOllama
 from fakes.openai import good_script
 
@@ -21,8 +20,13 @@ def test_a_keyless_short_takes_its_script_from_the_ollama_that_answers(monkeypat
     with FakeOllama() as fake:
         fake.openai.chat.append(good_script(title="What the fake Ollama wrote"))
         monkeypatch.setenv("OLLAMA_HOST", fake.host)
-        result = subprocess.run([SHORTS, "make", "octopus camouflage", "--seconds", "10", "--scenes", "2", "--json"],
-                                capture_output=True, text=True, timeout=400, env=os.environ)
+        result = subprocess.run(
+            [SHORTS, "make", "octopus camouflage", "--seconds", "10", "--scenes", "2", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=400,
+            env=os.environ,
+        )
     assert result.returncode == 0, result.stderr[-3000:]
     short = json.loads(result.stdout)
 

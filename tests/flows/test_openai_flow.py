@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fakes.openai import FakeOpenAI, error, good_script, serving
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
@@ -22,13 +21,19 @@ def make(fake: FakeOpenAI, monkeypatch, *flags: str) -> subprocess.CompletedProc
     with serving(fake) as url:
         monkeypatch.setenv("OPENAI_API_KEY", KEY)
         monkeypatch.setenv("OPENAI_BASE_URL", url)
-        return subprocess.run([SHORTS, "make", "octopus camouflage", "--seconds", "10", "--scenes", "2", "--json",
-                               *flags], capture_output=True, text=True, timeout=400, env=os.environ)
+        return subprocess.run(
+            [SHORTS, "make", "octopus camouflage", "--seconds", "10", "--scenes", "2", "--json", *flags],
+            capture_output=True,
+            text=True,
+            timeout=400,
+            env=os.environ,
+        )
 
 
 @pytest.mark.flow
-def test_an_openai_key_alone_makes_a_voiced_short_with_priced_frames_and_no_openai_speech(monkeypatch,
-                                                                                         on_prefect_server):
+def test_an_openai_key_alone_makes_a_voiced_short_with_priced_frames_and_no_openai_speech(
+    monkeypatch, on_prefect_server
+):
     fake = FakeOpenAI()
     fake.chat.append(good_script(scenes=2))
     result = make(fake, monkeypatch)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from fakes.runware import KEY, FakeRunware
+
 from pipeline.providers.probe import video_size
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
@@ -23,9 +23,13 @@ def test_make_with_runware_clips_reports_the_dollars(monkeypatch, on_prefect_ser
         monkeypatch.setenv("RUNWARE_API_KEY", KEY)
         monkeypatch.setenv("RUNWARE_BASE_URL", fake.url)
         monkeypatch.setenv("SHORTS_RUNWARE_POLL_SECONDS", "0.02")
-        result = subprocess.run([SHORTS, "make", "octopus camouflage", "--seconds", "6", "--scenes", "2",
-                                 "--video", "runware", "--json"], capture_output=True, text=True, timeout=400,
-                                env=os.environ)
+        result = subprocess.run(
+            [SHORTS, "make", "octopus camouflage", "--seconds", "6", "--scenes", "2", "--video", "runware", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=400,
+            env=os.environ,
+        )
     assert result.returncode == 0, result.stderr[-3000:]
     short = json.loads(result.stdout)
     manifest = json.loads(Path(short["manifest"]).read_text())
@@ -40,7 +44,9 @@ def test_make_with_runware_clips_reports_the_dollars(monkeypatch, on_prefect_ser
     assert KEY not in result.stderr + result.stdout + Path(short["manifest"]).read_text()
     # The run's cost table in the Prefect UI shows the dollars too.
     with httpx.Client(base_url=on_prefect_server, timeout=30) as client:
-        tables = client.post("/artifacts/filter", json={"artifacts": {"key": {"any_": ["cost-octopus-camouflage"]}},
-                                                         "sort": "CREATED_DESC", "limit": 1})  # this run's
+        tables = client.post(
+            "/artifacts/filter",
+            json={"artifacts": {"key": {"any_": ["cost-octopus-camouflage"]}}, "sort": "CREATED_DESC", "limit": 1},
+        )  # this run's
     rows = json.loads(tables.json()[0]["data"])
     assert [row["clip $"] for row in rows] == [0.35, 0.35, 0.7] and rows[-1]["scene"] == "total"

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from fakes.runway import KEY, FakeRunway
 from reliability import remote_tasks, run_env
 from shorts_process import ShortsProcess
@@ -33,11 +32,29 @@ def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch, on_p
         monkeypatch.setenv("SHORTS_RUNWAY_REFERENCE_FIRST_FRAME", "true")
         # Each Runway task holds a slot of a Prefect global concurrency limit shared by all workers.
         monkeypatch.setenv("SHORTS_RUNWAY_LIMIT", "runway-shared")
-        httpx.post(f"{on_prefect_server}/v2/concurrency_limits/", json={"name": "runway-shared", "limit": 1},
-                   timeout=10).raise_for_status()
-        result = subprocess.run([SHORTS, "make", "octopus camouflage", "--seconds", "6", "--scenes", "2",
-                                 "--video", "runway", "--image", "runway", "--json"],
-                                capture_output=True, text=True, timeout=400, env=os.environ)
+        httpx.post(
+            f"{on_prefect_server}/v2/concurrency_limits/", json={"name": "runway-shared", "limit": 1}, timeout=10
+        ).raise_for_status()
+        result = subprocess.run(
+            [
+                SHORTS,
+                "make",
+                "octopus camouflage",
+                "--seconds",
+                "6",
+                "--scenes",
+                "2",
+                "--video",
+                "runway",
+                "--image",
+                "runway",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=400,
+            env=os.environ,
+        )
     finally:
         fake.stop()
     assert result.returncode == 0, result.stderr[-3000:]
@@ -49,7 +66,9 @@ def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch, on_p
     frames = [r["body"] for r in fake.seen("POST", "/v1/text_to_image")]
     assert len(frames) == 2 and "referenceImages" not in frames[0]  # scene 2 is drawn to look like scene 1
     assert [r["tag"] for r in frames[1]["referenceImages"]] == ["scene1"]
-    assert {c["task_id"] for c in manifest["clips"]} == {t.id for t in fake.tasks.values() if t.kind == "image_to_video"}
+    assert {c["task_id"] for c in manifest["clips"]} == {
+        t.id for t in fake.tasks.values() if t.kind == "image_to_video"
+    }
     assert [c["cost_credits"] for c in manifest["clips"]] == [15, 15]
     assert short["cost_credits"] == manifest["cost_credits"] >= 30
     assert short["providers"]["video"] == "runway" and "RUNNING" in result.stderr  # progress is shown
@@ -67,8 +86,13 @@ def test_a_named_prefect_limit_that_does_not_exist_stops_before_paying(monkeypat
         monkeypatch.setenv("SHORTS_VOICE_PROVIDER", "espeak")
         monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
         monkeypatch.setenv("SHORTS_RUNWAY_LIMIT", "no-such-limit")
-        result = subprocess.run([SHORTS, "make", "limits", "--seconds", "5", "--scenes", "1", "--video", "runway"],
-                                capture_output=True, text=True, timeout=400, env=os.environ)
+        result = subprocess.run(
+            [SHORTS, "make", "limits", "--seconds", "5", "--scenes", "1", "--video", "runway"],
+            capture_output=True,
+            text=True,
+            timeout=400,
+            env=os.environ,
+        )
     finally:
         fake.stop()
     assert result.returncode == 1 and "no-such-limit" in result.stderr.splitlines()[-1]
@@ -80,10 +104,28 @@ def test_ctrl_c_while_clips_run_leaves_them_to_finish_and_the_rerun_buys_nothing
     home, out = tmp_path / "home", tmp_path / "out"
     fake = FakeRunway().start()
     try:
-        env = run_env(home, out, on_prefect_server, RUNWAYML_API_SECRET=KEY, RUNWAYML_BASE_URL=fake.url,
-                      SHORTS_RUNWAY_POLL_SECONDS="0.05", SHORTS_VOICE_PROVIDER="espeak")
-        make = ("make", "octopus ink", "--seconds", "6", "--scenes", "2", "--image", "offline", "--video", "runway",
-                "--json")
+        env = run_env(
+            home,
+            out,
+            on_prefect_server,
+            RUNWAYML_API_SECRET=KEY,
+            RUNWAYML_BASE_URL=fake.url,
+            SHORTS_RUNWAY_POLL_SECONDS="0.05",
+            SHORTS_VOICE_PROVIDER="espeak",
+        )
+        make = (
+            "make",
+            "octopus ink",
+            "--seconds",
+            "6",
+            "--scenes",
+            "2",
+            "--image",
+            "offline",
+            "--video",
+            "runway",
+            "--json",
+        )
         fake.outcomes = ["HOLD", "HOLD"]
         run = ShortsProcess(*make, env=env, cwd=tmp_path)
         try:
@@ -94,8 +136,10 @@ def test_ctrl_c_while_clips_run_leaves_them_to_finish_and_the_rerun_buys_nothing
             run.process.poll() is None and run.kill()
         clips = [t for t in fake.tasks.values() if t.kind == "image_to_video"]
         assert fake.seen("DELETE") == [] and {t.status for t in clips} == {"RUNNING"}  # already billed: kept
-        left = run.matching(r"Left running, as they may already be billed: .*the next run of the same command "
-                            r"collects them without a new charge")
+        left = run.matching(
+            r"Left running, as they may already be billed: .*the next run of the same command "
+            r"collects them without a new charge"
+        )
         assert left and all(f"Runway task {t.id}" in " ".join(left) for t in clips), run.stderr[-3000:]
         assert [t["status"] for t in remote_tasks(home)] == ["in_flight"] * 2
 

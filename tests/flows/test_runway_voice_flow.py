@@ -8,13 +8,25 @@ import math
 from pathlib import Path
 
 import pytest
-
 from fakes.runway import KEY, FakeRunway
 from reliability import check_finished_files, remote_tasks, run_env
 from shorts_process import ShortsProcess
 
-MAKE = ("make", "octopus ink", "--seconds", "6", "--scenes", "2", "--image", "offline", "--video", "offline",
-        "--voice", "runway", "--json")
+MAKE = (
+    "make",
+    "octopus ink",
+    "--seconds",
+    "6",
+    "--scenes",
+    "2",
+    "--image",
+    "offline",
+    "--video",
+    "offline",
+    "--voice",
+    "runway",
+    "--json",
+)
 SPEECH = "/v1/text_to_speech"
 
 
@@ -23,8 +35,14 @@ def test_a_short_spoken_by_runway_is_billed_once_across_a_kill_and_a_rerun(on_pr
     home, out = tmp_path / "home", tmp_path / "out"
     fake = FakeRunway().start()
     try:
-        env = run_env(home, out, on_prefect_server, RUNWAYML_API_SECRET=KEY, RUNWAYML_BASE_URL=fake.url,
-                      SHORTS_RUNWAY_POLL_SECONDS="0.05")
+        env = run_env(
+            home,
+            out,
+            on_prefect_server,
+            RUNWAYML_API_SECRET=KEY,
+            RUNWAYML_BASE_URL=fake.url,
+            SHORTS_RUNWAY_POLL_SECONDS="0.05",
+        )
         fake.speech_outcomes = ["HOLD", "HOLD"]
         killed = ShortsProcess(*MAKE, env=env, cwd=tmp_path)
         try:
@@ -34,7 +52,8 @@ def test_a_short_spoken_by_runway_is_billed_once_across_a_kill_and_a_rerun(on_pr
         tasks = [t for t in fake.tasks.values() if t.kind == "text_to_speech"]
         assert len(tasks) == 2
         assert sorted((t["kind"], t["status"], t["task_id"]) for t in remote_tasks(home)) == sorted(
-            ("narration", "in_flight", t.id) for t in tasks)
+            ("narration", "in_flight", t.id) for t in tasks
+        )
         for task in tasks:
             fake.finish(task.id)  # Runway finished them while nobody was waiting
 
@@ -65,9 +84,15 @@ def test_the_credit_cap_refuses_a_runway_narration_before_anything_is_spoken(on_
     fake = FakeRunway().start()
     try:
         # Under what any scene's speech is estimated at (1 credit per 50 characters begun), so nothing may be spoken.
-        env = run_env(tmp_path / "home", tmp_path / "out", on_prefect_server, RUNWAYML_API_SECRET=KEY,
-                      RUNWAYML_BASE_URL=fake.url, SHORTS_RUNWAY_POLL_SECONDS="0.05",
-                      SHORTS_MAX_CREDITS_PER_SHORT="0.5")
+        env = run_env(
+            tmp_path / "home",
+            tmp_path / "out",
+            on_prefect_server,
+            RUNWAYML_API_SECRET=KEY,
+            RUNWAYML_BASE_URL=fake.url,
+            SHORTS_RUNWAY_POLL_SECONDS="0.05",
+            SHORTS_MAX_CREDITS_PER_SHORT="0.5",
+        )
         run = ShortsProcess(*MAKE, env=env, cwd=tmp_path)
         assert run.finish() == 1, run.stderr[-3000:]
     finally:

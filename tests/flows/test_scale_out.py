@@ -9,6 +9,7 @@ which buy each frame and clip once. The fake Runway counts what was bought.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -24,14 +25,14 @@ import httpx
 import psycopg
 import pytest
 import yaml
-
 from fakes.runway import KEY as RUNWAY_KEY
 from fakes.runway import FakeRunway
-from pipeline import short_folder, slug
 from local_prefect import clean_env, wait_until
 from reliability import run_env, temporaries
 from s3_server import AWS_ENV
 from shorts_process import ShortsProcess
+
+from pipeline import short_folder, slug
 
 PREFECT = str(Path(sys.executable).parent / "prefect")
 CHECKOUT = Path(__file__).resolve().parents[2]  # where prefect.yaml is
@@ -41,19 +42,32 @@ def make(topic: str) -> tuple[str, ...]:
     return ("make", topic, "--seconds", "6", "--scenes", "2", "--image", "runway", "--video", "runway", "--json")
 
 
-def machine(root: Path, name: str, api: str, runway: FakeRunway, database: str, store: str,
-            endpoint: str) -> dict[str, str]:
+def machine(
+    root: Path, name: str, api: str, runway: FakeRunway, database: str, store: str, endpoint: str
+) -> dict[str, str]:
     """The environment of one worker machine: its own home and output folder, the shared servers."""
-    return run_env(root / name / "home", root / name / "out", api, RUNWAYML_API_SECRET=RUNWAY_KEY,
-                   RUNWAYML_BASE_URL=runway.url, SHORTS_RUNWAY_POLL_SECONDS="0.05", SHORTS_DATABASE_URL=database,
-                   SHORTS_STORE_URL=store, AWS_ENDPOINT_URL=endpoint, SHORTS_VOICE_PROVIDER="espeak", **AWS_ENV)
+    return run_env(
+        root / name / "home",
+        root / name / "out",
+        api,
+        RUNWAYML_API_SECRET=RUNWAY_KEY,
+        RUNWAYML_BASE_URL=runway.url,
+        SHORTS_RUNWAY_POLL_SECONDS="0.05",
+        SHORTS_DATABASE_URL=database,
+        SHORTS_STORE_URL=store,
+        AWS_ENDPOINT_URL=endpoint,
+        SHORTS_VOICE_PROVIDER="espeak",
+        **AWS_ENV,
+    )
 
 
 def shared_tasks(database: str, *more: str) -> list[tuple]:
     """(kind, status, *more) of every remote task in the shared ledger; none before the first run makes its tables."""
     with psycopg.connect(database) as db:
         try:
-            return db.execute(f"SELECT {', '.join(('kind', 'status', *more))} FROM remote_tasks ORDER BY row").fetchall()
+            return db.execute(
+                f"SELECT {', '.join(('kind', 'status', *more))} FROM remote_tasks ORDER BY row"
+            ).fetchall()
         except psycopg.errors.UndefinedTable:
             return []
 
@@ -83,9 +97,11 @@ class Pool:
         self.deployments: dict[str, dict] = {}
 
     def deploy(self) -> None:
-        env = clean_env(PREFECT_API_URL=str(self.api.base_url).rstrip("/"),
-                        PREFECT_HOME=str(self.root / "deployer" / "prefect"),
-                        SHORTS_HOME=str(self.root / "deployer" / "home"))
+        env = clean_env(
+            PREFECT_API_URL=str(self.api.base_url).rstrip("/"),
+            PREFECT_HOME=str(self.root / "deployer" / "prefect"),
+            SHORTS_HOME=str(self.root / "deployer" / "home"),
+        )
         prefect("work-pool", "create", "shorts", "--type", "process", env=env)
         # The Runway limit every worker shares: 4, not the README's 2, since a killed run's slots stay taken until
         # Prefect's lease of them ends (5 minutes), and machine B needs two while machine A's two are still held.
@@ -102,13 +118,22 @@ class Pool:
         """A machine's worker, started in a folder of its own (not the checkout: prefect.yaml's pull step must find
         it through SHORTS_CHECKOUT), in its own session; its output and its flow runs' go to worker-NAME.log."""
         (self.root / name).mkdir(parents=True, exist_ok=True)
-        env = {**env, "SHORTS_CHECKOUT": str(CHECKOUT), "PREFECT_HOME": str(self.root / name / "prefect"),
-               "SHORTS_RUNWAY_LIMIT": "runway",
-               "PREFECT_WORKER_QUERY_SECONDS": "1"}  # take a new run within a second (the default polls every 10 s)
+        env = {
+            **env,
+            "SHORTS_CHECKOUT": str(CHECKOUT),
+            "PREFECT_HOME": str(self.root / name / "prefect"),
+            "SHORTS_RUNWAY_LIMIT": "runway",
+            "PREFECT_WORKER_QUERY_SECONDS": "1",
+        }  # take a new run within a second (the default polls every 10 s)
         with (self.root / f"worker-{name}.log").open("w") as out:
-            worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "shorts", "--work-queue", "default",
-                                       "--limit", "2"], env=env, cwd=self.root / name, stdout=out,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+            worker = subprocess.Popen(
+                [PREFECT, "worker", "start", "--pool", "shorts", "--work-queue", "default", "--limit", "2"],
+                env=env,
+                cwd=self.root / name,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.workers.append(worker)
         return worker
 
@@ -118,12 +143,19 @@ class Pool:
     def make_short(self, topic: str) -> str:
         """A run of make-short-pool, as Custom run in the UI makes one; returns its id."""
         # eSpeak, the quickest offline voice: under load Piper's takes longer than the rest of the Short.
-        request = {"topic": topic, "seconds": 6, "scenes": 2, "image_provider": "runway", "video_provider": "runway",
-                   "voice_provider": "espeak"}
+        request = {
+            "topic": topic,
+            "seconds": 6,
+            "scenes": 2,
+            "image_provider": "runway",
+            "video_provider": "runway",
+            "voice_provider": "espeak",
+        }
         deployment = self.deployments["make-short-pool"]["id"]
         for _ in range(3):  # a busy server answers 503 when its database timed out, and the run was rolled back
-            answer = self.api.post(f"/deployments/{deployment}/create_flow_run",
-                                   json={"parameters": {"request": request}})
+            answer = self.api.post(
+                f"/deployments/{deployment}/create_flow_run", json={"parameters": {"request": request}}
+            )
             if answer.status_code != 503:
                 break
             time.sleep(1)
@@ -171,10 +203,8 @@ def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:  # not a session of its own after all: the process alone
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _alive(pid: int) -> bool:
@@ -200,10 +230,13 @@ TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 @pytest.mark.flow
 def test_a_worker_killed_in_the_middle_of_paid_clips_another_worker_finishes_the_short_without_paying_twice(
-        pool, on_prefect_server, postgres_url, s3_store_url, s3_endpoint, runway, tmp_path):
+    pool, on_prefect_server, postgres_url, s3_store_url, s3_endpoint, runway, tmp_path
+):
     topic = "why squids glow in the dark"
-    env = {name: machine(tmp_path, name, on_prefect_server, runway, postgres_url, s3_store_url, s3_endpoint)
-           for name in ("a", "b")}
+    env = {
+        name: machine(tmp_path, name, on_prefect_server, runway, postgres_url, s3_store_url, s3_endpoint)
+        for name in ("a", "b")
+    }
     runway.outcomes = ["SUCCEEDED", "SUCCEEDED", "HOLD", "HOLD"]  # the first frames, then both clips held RUNNING
     worker_a = pool.start_worker("a", env["a"])
     first = pool.make_short(topic)
@@ -250,22 +283,28 @@ def test_a_worker_killed_in_the_middle_of_paid_clips_another_worker_finishes_the
     # The Short is complete on machine B, and its link opens the same video from the bucket.
     out = tmp_path / "b" / "out" / short_folder(topic)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert {c["task_id"] for c in manifest["clips"]} == {t.id for t in runway.tasks.values()
-                                                        if t.kind == "image_to_video"}
+    assert {c["task_id"] for c in manifest["clips"]} == {
+        t.id for t in runway.tasks.values() if t.kind == "image_to_video"
+    }
     links = pool.api.post("/artifacts/filter", json={"artifacts": {"key": {"any_": [f"video-{slug(topic)}"]}}}).json()
     assert len(links) == 1 and links[0]["flow_run_id"] == second
     url = re.search(r"\]\((http[^)]+)\)", links[0]["data"]).group(1)
     assert httpx.get(url, timeout=30).content == (out / "final.mp4").read_bytes()
     assert temporaries(tmp_path) == []
-    assert pool.api.get("/v2/concurrency_limits/runway").json()["active_slots"] == 2  # machine A's, until the lease ends
+    assert (
+        pool.api.get("/v2/concurrency_limits/runway").json()["active_slots"] == 2
+    )  # machine A's, until the lease ends
     assert pool.run(first)["state_type"] == "RUNNING"  # as the README says: nothing tells Prefect that A died
 
 
 @pytest.mark.flow
 def test_two_machines_on_the_same_short_at_once_buy_each_clip_once(
-        on_prefect_server, postgres_url, s3_store_url, s3_endpoint, runway, tmp_path):
-    env = {name: machine(tmp_path, name, on_prefect_server, runway, postgres_url, s3_store_url, s3_endpoint)
-           for name in ("a", "b")}
+    on_prefect_server, postgres_url, s3_store_url, s3_endpoint, runway, tmp_path
+):
+    env = {
+        name: machine(tmp_path, name, on_prefect_server, runway, postgres_url, s3_store_url, s3_endpoint)
+        for name in ("a", "b")
+    }
     runway.outcomes = ["HOLD"] * 4  # every task RUNNING until both machines have reached it
     runs = [ShortsProcess(*make("how bees dance"), env=env[name], cwd=tmp_path) for name in ("a", "b")]
     try:
@@ -290,6 +329,7 @@ def test_two_machines_on_the_same_short_at_once_buy_each_clip_once(
 
 def _wait_until_one_works_and_the_other_waits(runs: list[ShortsProcess], runway: FakeRunway, what: str) -> None:
     """Both scenes' `what` tasks RUNNING at Runway, and a run waiting for another's (a step or a paid job)."""
+
     def progress() -> tuple[int, int]:
         running = sum(len(run.matching(rf"scene \d {what}: Runway task \S+ RUNNING")) for run in runs)
         waiting = sum(len(run.matching(r"waiting for (another run|the same runway task)")) for run in runs)

@@ -1,6 +1,7 @@
 """`shorts serve`: the two deployments it serves, and the Prefect server it starts and stops when none is configured
 (which asks for a login, and answers only its own host and origins), and what a deployment run's caller cannot do."""
 
+import contextlib
 import inspect
 import os
 import re
@@ -14,9 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from local_prefect import free_port, wait_until
 
 from flows.server_access import api_client
-from local_prefect import free_port, wait_until
 from pipeline import ConfigError, Settings
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
@@ -61,8 +62,12 @@ def test_the_two_deployments():
 
 def serve_env(tmp_path: Path, port: int, **changes: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), SHORTS_PREFECT_PORT=str(port),
-               PREFECT_RUNNER_POLL_FREQUENCY="2", **changes)  # the runner's first poll marks the deployments READY sooner
+    env.update(
+        PREFECT_HOME=str(tmp_path / "prefect"),
+        SHORTS_PREFECT_PORT=str(port),
+        PREFECT_RUNNER_POLL_FREQUENCY="2",
+        **changes,
+    )  # the runner's first poll marks the deployments READY sooner
     return env
 
 
@@ -77,14 +82,17 @@ def test_a_port_taken_by_something_else_is_one_clear_line(tmp_path):
     threading.Thread(target=other.serve_forever, daemon=True).start()
     port = other.server_address[1]
     try:
-        result = subprocess.run([SHORTS, "serve"], env=serve_env(tmp_path, port), capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [SHORTS, "serve"], env=serve_env(tmp_path, port), capture_output=True, text=True, timeout=120
+        )
     finally:
         other.shutdown()
         other.server_close()
     assert result.returncode == 2
-    assert result.stderr.strip().endswith(f"shorts: Port {port} is in use by something other than a Prefect server; "
-                                          "set SHORTS_PREFECT_PORT to a free port.")
+    assert result.stderr.strip().endswith(
+        f"shorts: Port {port} is in use by something other than a Prefect server; "
+        "set SHORTS_PREFECT_PORT to a free port."
+    )
 
 
 @pytest.mark.flow
@@ -92,12 +100,14 @@ def test_a_prefect_server_that_is_not_ours_on_the_port_is_not_used(prefect_api, 
     # The session's server asks for no login: someone else's (or an old, open) server; serving on it would expose
     # the deployments, so `shorts serve` says so instead, unless PREFECT_API_URL names it on purpose.
     port = int(prefect_api.rsplit(":", 1)[1].removesuffix("/api"))
-    result = subprocess.run([SHORTS, "serve"], env=serve_env(tmp_path, port), capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [SHORTS, "serve"], env=serve_env(tmp_path, port), capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2
     assert result.stderr.strip().endswith(
         f"shorts: Port {port} has a Prefect server that `shorts serve` did not start for this SHORTS_HOME; set "
-        "SHORTS_PREFECT_PORT to a free port, or set PREFECT_API_URL to use that server on purpose.")
+        "SHORTS_PREFECT_PORT to a free port, or set PREFECT_API_URL to use that server on purpose."
+    )
 
 
 @pytest.mark.flow
@@ -106,8 +116,9 @@ def test_serve_starts_a_server_when_none_is_configured_and_ctrl_c_stops_both(tmp
     log = (tmp_path / "serve.log").open("w+")
     # Offline steps, so the fake key is never used; review on, which a caller must not skip.
     offline = {f"SHORTS_{step}_PROVIDER": "offline" for step in ("SCRIPT", "IMAGE", "VIDEO", "VOICE")}
-    env = serve_env(tmp_path, port, ELEVENLABS_API_KEY=FAKE_KEY, SHORTS_REVIEW="true",
-                    SHORTS_AUTO_APPROVE_CREDITS="1000", **offline)
+    env = serve_env(
+        tmp_path, port, ELEVENLABS_API_KEY=FAKE_KEY, SHORTS_REVIEW="true", SHORTS_AUTO_APPROVE_CREDITS="1000", **offline
+    )
     serve = subprocess.Popen([SHORTS, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     server_pid = None
     try:
@@ -135,13 +146,22 @@ def test_serve_starts_a_server_when_none_is_configured_and_ctrl_c_stops_both(tmp
 
         # Strangers can neither list nor start deployments: no login, a web page's Origin, a rebound Host.
         start = f"{api}/deployments/{make_short['id']}/create_flow_run"
-        attack = {"parameters": {"request": {"topic": "pwned", "upload": True}, "approval": "given",
-                                 "out_dir": str(tmp_path / "elsewhere")}}
+        attack = {
+            "parameters": {
+                "request": {"topic": "pwned", "upload": True},
+                "approval": "given",
+                "out_dir": str(tmp_path / "elsewhere"),
+            }
+        }
         assert httpx.post(f"{api}/deployments/filter", json={}).status_code in (401, 403)
         assert httpx.post(start, json=attack).status_code in (401, 403)
         assert httpx.get(f"{api}/deployments/{make_short['id']}").status_code == 401
-        assert owner.post(start.removeprefix(f"{api}/"), json=attack, headers={"Origin": "http://evil.example"}
-                          ).status_code == 403
+        assert (
+            owner.post(
+                start.removeprefix(f"{api}/"), json=attack, headers={"Origin": "http://evil.example"}
+            ).status_code
+            == 403
+        )
         assert owner.get("deployments/filter", headers={"Host": f"evil.example:{port}"}).status_code == 421
         # None of those started a run (the daily deployment's scheduled runs are the scheduler's, not theirs).
         started = {"flow_runs": {"deployment_id": {"any_": [make_short["id"]]}}}
@@ -152,16 +172,27 @@ def test_serve_starts_a_server_when_none_is_configured_and_ctrl_c_stops_both(tmp
 
         if GUARDED:  # the owner's own deployment run cannot loosen the settings either
             outside = owner.post(start.removeprefix(f"{api}/"), json=attack).json()
-            loosened = {approval: owner.post(start.removeprefix(f"{api}/"), json={"parameters": {
-                "request": {"topic": approval, "seconds": 5, "scenes": 1}, "approval": approval}}).json()
-                for approval in ("given", "rules")}  # rules would approve within SHORTS_AUTO_APPROVE_CREDITS
-            done = wait_until(lambda: _ended(owner, outside["id"]), 120, "the run outside the output folder to end",
-                              Path(log.name))
+            loosened = {
+                approval: owner.post(
+                    start.removeprefix(f"{api}/"),
+                    json={
+                        "parameters": {"request": {"topic": approval, "seconds": 5, "scenes": 1}, "approval": approval}
+                    },
+                ).json()
+                for approval in ("given", "rules")
+            }  # rules would approve within SHORTS_AUTO_APPROVE_CREDITS
+            done = wait_until(
+                lambda: _ended(owner, outside["id"]), 120, "the run outside the output folder to end", Path(log.name)
+            )
             assert done["state_type"] == "FAILED" and "outside SHORTS_OUTPUT_DIR" in done["state"]["message"]
             assert not (tmp_path / "elsewhere").exists()
             for approval, run in loosened.items():
-                wait_until(lambda: owner.get(f"flow_runs/{run['id']}").json()["state_type"] == "PAUSED", 120,
-                           f"the approval={approval} run to pause for review (SHORTS_REVIEW=true)", Path(log.name))
+                wait_until(
+                    lambda: owner.get(f"flow_runs/{run['id']}").json()["state_type"] == "PAUSED",
+                    120,
+                    f"the approval={approval} run to pause for review (SHORTS_REVIEW=true)",
+                    Path(log.name),
+                )
                 owner.post(f"flow_runs/{run['id']}/set_state", json={"state": {"type": "CANCELLING"}, "force": True})
                 wait_until(lambda: _ended(owner, run["id"]), 60, "the paused run to be cancelled", Path(log.name))
 
@@ -179,10 +210,8 @@ def test_serve_starts_a_server_when_none_is_configured_and_ctrl_c_stops_both(tmp
             serve.kill()
             serve.wait()
         if server_pid is not None:  # the server runs in its own session, so a killed `serve` leaves it behind
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(server_pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
 
 def _ended(client: httpx.Client, run_id: str) -> dict | None:
@@ -206,15 +235,22 @@ def test_the_check_in_front_answers_only_our_hosts_and_origins_and_a_public_url_
 
     local = HostAndOriginCheck(prefect, *allowed(4200, None))
     public = HostAndOriginCheck(prefect, *allowed(4200, "https://shorts.example.com"))
+
     async def all_of(*checks):
         return list(await asyncio.gather(*checks))
 
-    answers = asyncio.run(all_of(
-        status(local, "127.0.0.1:4200"), status(local, "localhost:4200", "http://localhost:4200"),
-        status(local, "evil.example:4200"), status(local, "127.0.0.1:4200", "http://evil.example"),
-        status(local, "127.0.0.1:4201"), status(local, "127.0.0.1:4200", "null"),
-        status(local, "shorts.example.com", "https://shorts.example.com"),
-        status(public, "shorts.example.com", "https://shorts.example.com"), status(public, "127.0.0.1:4200"),
-        status(public, "evil.example"),
-    ))
+    answers = asyncio.run(
+        all_of(
+            status(local, "127.0.0.1:4200"),
+            status(local, "localhost:4200", "http://localhost:4200"),
+            status(local, "evil.example:4200"),
+            status(local, "127.0.0.1:4200", "http://evil.example"),
+            status(local, "127.0.0.1:4201"),
+            status(local, "127.0.0.1:4200", "null"),
+            status(local, "shorts.example.com", "https://shorts.example.com"),
+            status(public, "shorts.example.com", "https://shorts.example.com"),
+            status(public, "127.0.0.1:4200"),
+            status(public, "evil.example"),
+        )
+    )
     assert answers == [200, 200, 421, 403, 421, 403, 421, 200, 200, 421]

@@ -9,16 +9,16 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PIL import Image
-from prefect import flow
-
 from fakes.openai import FakeOpenAI, good_script, serving
 from fakes.youtube import authorise
 from fakes.youtube_analytics import FakeYouTubeStats, record_learning_channel
+from PIL import Image
+from prefect import flow
+
 from pipeline import Settings, short_folder
 from pipeline.state.topics import add_topics
 
@@ -53,8 +53,9 @@ def test_the_daily_run_leaves_the_stats_and_makes_the_topic_most_like_the_winner
     state = daily_shorts(count=1, seconds=5, return_state=True)
 
     assert state.is_completed(), state.message
-    manifest = json.loads((settings.output_dir / short_folder("Why do squid have three hearts") / "manifest.json")
-                          .read_text())
+    manifest = json.loads(
+        (settings.output_dir / short_folder("Why do squid have three hearts") / "manifest.json").read_text()
+    )
     note = manifest["request"]["learnings"]
     assert "open with a hook asking a question" in note and "Topics that beat both medians" in note
     assert not (settings.output_dir / short_folder("The stapler's first patent")).exists()  # waits for tomorrow
@@ -66,7 +67,6 @@ def test_the_daily_run_leaves_the_stats_and_makes_the_topic_most_like_the_winner
     png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", stats["data"]).group(1))
     assert Image.open(io.BytesIO(png)).size == (960, 720)
 
-
     monkeypatch.setenv("SHORTS_LEARN", "false")  # the loop off: the stats are still fetched, nothing is learnt
     asked = len(channel.calls("videos"))
     assert flow(lambda: learn_from_channel(Settings()).note, name="learn-only")() == ""
@@ -77,18 +77,46 @@ def test_a_script_repeating_a_recent_hook_is_rewritten_once_before_anything_is_p
     settings = Settings()
     earlier = settings.output_dir / "earlier" / "manifest.json"
     earlier.parent.mkdir(parents=True)
-    earlier.write_text(json.dumps({"created_at": datetime.now(timezone.utc).isoformat(), "request": {"topic": "x"},
-                                   "script": {"title": "Squid ink", "hook": "This animal can vanish in a blink.",
-                                              "scenes": [{"narration": "Squid squirt ink."}]}}))
+    earlier.write_text(
+        json.dumps(
+            {
+                "created_at": datetime.now(UTC).isoformat(),
+                "request": {"topic": "x"},
+                "script": {
+                    "title": "Squid ink",
+                    "hook": "This animal can vanish in a blink.",
+                    "scenes": [{"narration": "Squid squirt ink."}],
+                },
+            }
+        )
+    )
     fake = FakeOpenAI()
     fake.chat += [good_script(scenes=2), good_script(scenes=2, hook="Which animal tastes with its arms?")]
     with serving(fake) as url:
         monkeypatch.setenv("OPENAI_API_KEY", "fake-openai-key-for-tests")
         monkeypatch.setenv("OPENAI_BASE_URL", url)
-        result = subprocess.run([str(Path(sys.executable).parent / "shorts"), "make", "octopus camouflage",
-                                 "--seconds", "10", "--scenes", "2", "--json", "--script", "openai", "--image",
-                                 "offline", "--voice", "offline"], capture_output=True, text=True, timeout=400,
-                                env=os.environ)
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "shorts"),
+                "make",
+                "octopus camouflage",
+                "--seconds",
+                "10",
+                "--scenes",
+                "2",
+                "--json",
+                "--script",
+                "openai",
+                "--image",
+                "offline",
+                "--voice",
+                "offline",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=400,
+            env=os.environ,
+        )
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert "hook is too like 'Squid ink'; asking for another once" in result.stderr

@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import imageio_ffmpeg
 import pytest
+from local_prefect import clean_env, free_port, healthy, stop, wait_until
 
 from flows.server_access import api_client
-from local_prefect import clean_env, free_port, healthy, stop, wait_until
 from pipeline import short_folder
 
 pytestmark = pytest.mark.flow
@@ -33,8 +33,16 @@ TOPIC = "Why cats purr"
 APPROVED, REJECTED = "Why owls hoot", "Why frogs croak"
 SHORTS = str(Path(sys.executable).parent / "shorts")
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ZONE, CRON = "America/New_York", "30 7 * * *"  # not the machine's zone, so a UTC schedule would show
 WAIT_MS = 60_000  # a 2-core machine shared with other test runs: wait for elements, generously
 
@@ -57,7 +65,8 @@ def form_field(page, label: str):
     return page.locator(
         f"xpath=//span[contains(@class, 'schema-form-property__label') and normalize-space()='{label}']"
         "/ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' schema-form-property ')][1]"
-        "//*[self::textarea or self::input]").first
+        "//*[self::textarea or self::input]"
+    ).first
 
 
 def form_switch(page, label: str):
@@ -65,7 +74,8 @@ def form_switch(page, label: str):
     return page.locator(
         f"xpath=//span[contains(@class, 'schema-form-property__label') and normalize-space()='{label}']"
         "/ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' schema-form-property ')][1]"
-        "//*[@role='switch']").first
+        "//*[@role='switch']"
+    ).first
 
 
 def submit(page, scope, endpoint: str, done: Callable[[], object], what: str) -> object:
@@ -129,15 +139,23 @@ def served(tmp_path_factory) -> Iterator[dict]:
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     env = clean_env(
-        PREFECT_HOME=str(work / "prefect"), PREFECT_LOCAL_STORAGE_PATH=str(work / "prefect" / "results"),
+        PREFECT_HOME=str(work / "prefect"),
+        PREFECT_LOCAL_STORAGE_PATH=str(work / "prefect" / "results"),
         PREFECT_RUNNER_POLL_FREQUENCY="2",  # pick up a run from the UI within 2 s, not 10
-        SHORTS_HOME=str(work / "home"), SHORTS_OUTPUT_DIR=str(work / "out"), SHORTS_PREFECT_PORT=str(port),
-        SHORTS_WIDTH="144", SHORTS_HEIGHT="256", SHORTS_FPS="12",
-        SHORTS_TIMEZONE=ZONE, SHORTS_DAILY_CRON=CRON, SHORTS_REVIEW_POLL_SECONDS="0.5",
+        SHORTS_HOME=str(work / "home"),
+        SHORTS_OUTPUT_DIR=str(work / "out"),
+        SHORTS_PREFECT_PORT=str(port),
+        SHORTS_WIDTH="144",
+        SHORTS_HEIGHT="256",
+        SHORTS_FPS="12",
+        SHORTS_TIMEZONE=ZONE,
+        SHORTS_DAILY_CRON=CRON,
+        SHORTS_REVIEW_POLL_SECONDS="0.5",
     )
     with log.open("w") as out:
         serve = subprocess.Popen([SHORTS, "serve"], env=env, cwd=work, stdout=out, stderr=subprocess.STDOUT)
     try:
+
         def both_served() -> bool:
             assert serve.poll() is None, log.read_text()[-3000:]
             if "Prefect UI:" not in log.read_text() or not healthy(api_url):
@@ -200,7 +218,6 @@ def _refusal(item) -> str:
     return f"{item.request.method} {item.url}: {item.status} {body}"
 
 
-
 def test_the_ui_asks_for_the_login_and_refuses_a_wrong_one(served, browser, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -231,8 +248,13 @@ def test_a_short_started_from_the_ui_form_completes_and_exists(served, page, tmp
         form_field(page, "Topic").fill(TOPIC)
         form_field(page, "Seconds (Optional)").fill("5")
         ours = {"name": {"any_": [TOPIC]}}  # the daily tests' runs may share its topic, not its deployment
-        (run,) = submit(page, page, "create_flow_run", lambda: flow_runs(api, make_short["id"], flow_runs=ours),
-                        "the run the form creates")
+        (run,) = submit(
+            page,
+            page,
+            "create_flow_run",
+            lambda: flow_runs(api, make_short["id"], flow_runs=ours),
+            "the run the form creates",
+        )
         done = wait_until(lambda: finished(api, run["id"]), 180, "the flow run to finish", served["log"])
         assert done["state_type"] == "COMPLETED", done["state"]["message"]
         assert done["name"] == TOPIC and done["parameters"]["request"]["seconds"] == 5
@@ -249,8 +271,12 @@ def test_a_short_started_from_the_ui_form_completes_and_exists(served, page, tmp
     assert tuple(meta["size"]) == (144, 256) and 3 <= meta["duration"] <= 5.5
     # The steps show in the UI's log; the worker's process sends its logs in batches, so they may
     # arrive a moment after the run's final state.
-    wait_until(lambda: any(m.startswith("✓ render") for m in _log_messages(api, run["id"])), 30,
-               "the run's step log lines in the UI", served["log"])
+    wait_until(
+        lambda: any(m.startswith("✓ render") for m in _log_messages(api, run["id"])),
+        30,
+        "the run's step log lines in the UI",
+        served["log"],
+    )
 
 
 def _log_messages(api: httpx.Client, run_id: str) -> list[str]:
@@ -265,8 +291,11 @@ def test_the_daily_deployment_runs_next_at_the_configured_local_time(served, pag
     assert schedule["schedule"]["cron"] == CRON and schedule["schedule"]["timezone"] == ZONE and schedule["active"]
     assert not daily["paused"] and daily["global_concurrency_limit"]["limit"] == 1
 
-    scheduled = wait_until(lambda: flow_runs(api, daily["id"], flow_runs={"state": {"type": {"any_": ["SCHEDULED"]}}}),
-                           90, "the scheduler to plan the daily runs")
+    scheduled = wait_until(
+        lambda: flow_runs(api, daily["id"], flow_runs={"state": {"type": {"any_": ["SCHEDULED"]}}}),
+        90,
+        "the scheduler to plan the daily runs",
+    )
     next_run = datetime.fromisoformat(scheduled[0]["expected_start_time"]).astimezone(ZoneInfo(ZONE))
     now = datetime.now(ZoneInfo(ZONE))
     expected = now.replace(hour=7, minute=30, second=0, microsecond=0)
@@ -325,9 +354,12 @@ def test_a_short_started_in_the_ui_with_review_pauses_and_approving_it_finishes_
 def test_rejecting_in_the_ui_cancels_the_run_and_buys_no_clip(served, page, tmp_path):
     api, ui = served["api"], served["ui"]
     make_short = deployment(api, "make-short")
+
     def create():  # a busy SQLite server may refuse once ("database is locked"); creating is idempotent enough here
-        answer = api.post(f"deployments/{make_short['id']}/create_flow_run", json={
-            "parameters": {"request": {"topic": REJECTED, "seconds": 5, "review": True}}})
+        answer = api.post(
+            f"deployments/{make_short['id']}/create_flow_run",
+            json={"parameters": {"request": {"topic": REJECTED, "seconds": 5, "review": True}}},
+        )
         print(f"create_flow_run answered {answer.status_code}: {answer.text[:300]}")
         return answer.json() if answer.status_code < 300 else None
 

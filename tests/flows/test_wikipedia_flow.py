@@ -10,9 +10,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 import pytest
-
 from fakes.wikipedia import FILES, FakeWikipedia
-
 from shorts_process import make
 
 
@@ -27,8 +25,9 @@ def share_near(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: int 
 
 
 @pytest.mark.flow
-def test_a_keyless_short_says_the_articles_facts_over_its_free_pictures_and_credits_them(monkeypatch,
-                                                                                        on_prefect_server):
+def test_a_keyless_short_says_the_articles_facts_over_its_free_pictures_and_credits_them(
+    monkeypatch, on_prefect_server
+):
     with FakeWikipedia() as fake:
         monkeypatch.setenv("SHORTS_SOURCE", "wikipedia")
         monkeypatch.setenv("SHORTS_WIKIPEDIA_URL", fake.url)
@@ -37,15 +36,19 @@ def test_a_keyless_short_says_the_articles_facts_over_its_free_pictures_and_cred
     manifest = json.loads(Path(short["manifest"]).read_text())
     script = json.loads(Path(short["script"]).read_text())
 
-    assert "source: “Octopus” (https://en.wikipedia.org/wiki/Octopus, revision 1234567), 2 free picture(s)" in run.stderr
+    assert (
+        "source: “Octopus” (https://en.wikipedia.org/wiki/Octopus, revision 1234567), 2 free picture(s)" in run.stderr
+    )
     narration = [scene["narration"] for scene in script["scenes"]]
     assert "200 milliseconds" in narration[0] and narration[-1].endswith("That is what Wikipedia says.")
     source = manifest["source"]
     assert (source["title"], source["revision"], source["licence"]) == ("Octopus", 1234567, "CC BY-SA 4.0")
     shown = [p["file"] for p in source["pictures"]]
     assert shown[0] == "File:Octopus2.jpg" and "File:Octopus logo.jpg" not in shown
-    credits = ["Text: “Octopus”, Wikipedia (https://en.wikipedia.org/wiki/Octopus), CC BY-SA 4.0",
-               *(f"Picture: {p['file'][5:]} by {p['author']}, {p['licence']}, {p['page']}" for p in source["pictures"])]
+    credits = [
+        "Text: “Octopus”, Wikipedia (https://en.wikipedia.org/wiki/Octopus), CC BY-SA 4.0",
+        *(f"Picture: {p['file'][5:]} by {p['author']}, {p['licence']}, {p['page']}" for p in source["pictures"]),
+    ]
     assert manifest["credits"] == credits
     assert script["description"].endswith("Sources:\n" + "\n".join(credits))  # what YouTube is sent
     assert json.loads(Path(short["published"], "script.json").read_text())["description"] == script["description"]

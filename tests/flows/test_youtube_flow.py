@@ -11,9 +11,9 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from fakes.youtube import ACCESS_TOKEN, FakeYouTube, authorise
 from PIL import Image
 
-from fakes.youtube import ACCESS_TOKEN, FakeYouTube, authorise
 from pipeline import Script, Settings, ShortRequest, publish, short_folder
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
@@ -29,8 +29,13 @@ def youtube(monkeypatch):
 
 
 def make(*args: str, code: int = 0) -> subprocess.CompletedProcess:
-    result = subprocess.run([SHORTS, "make", "octopus camouflage", "--seconds", "6", "--scenes", "2", *args],
-                            capture_output=True, text=True, timeout=400, env=os.environ)
+    result = subprocess.run(
+        [SHORTS, "make", "octopus camouflage", "--seconds", "6", "--scenes", "2", *args],
+        capture_output=True,
+        text=True,
+        timeout=400,
+        env=os.environ,
+    )
     assert result.returncode == code, result.stderr[-3000:]
     return result
 
@@ -44,8 +49,12 @@ def test_make_upload_puts_the_short_on_youtube_once(monkeypatch, on_prefect_serv
     asked = len(youtube.requests)
     # Publishing the same Short again (as a rerun's publish step does) reads the ledger the run wrote.
     short = json.loads(first.stdout)
-    again = publish(Path(short["output_dir"]), Script.model_validate_json(Path(short["script"]).read_text()),
-                    ShortRequest(topic="octopus camouflage", upload=True), Settings())
+    again = publish(
+        Path(short["output_dir"]),
+        Script.model_validate_json(Path(short["script"]).read_text()),
+        ShortRequest(topic="octopus camouflage", upload=True),
+        Settings(),
+    )
 
     url = "https://youtube.com/shorts/fakeVid001"
     assert (short["youtube_id"], short["youtube_url"], short["published"]) == ("fakeVid001", url, url)
@@ -59,13 +68,20 @@ def test_make_upload_puts_the_short_on_youtube_once(monkeypatch, on_prefect_serv
     assert query["part"] == ["snippet,status"]  # and the token was right: the fake answers 401 to any other
     session = youtube.sessions["s1"]
     assert session.body["snippet"]["title"] == manifest["script"]["title"]
-    assert session.body["status"] == {"privacyStatus": "unlisted", "selfDeclaredMadeForKids": False,
-                                      "containsSyntheticMedia": True}
+    assert session.body["status"] == {
+        "privacyStatus": "unlisted",
+        "selfDeclaredMadeForKids": False,
+        "containsSyntheticMedia": True,
+    }
     assert bytes(session.data) == Path(short["video"]).read_bytes()  # the final video, whole
     [(video_id, jpeg, content_type)] = youtube.thumbnails
     thumbnail = Image.open(io.BytesIO(jpeg))
-    assert (video_id, content_type, thumbnail.format, thumbnail.size) == ("fakeVid001", "image/jpeg", "JPEG",
-                                                                          (1080, 1920))
+    assert (video_id, content_type, thumbnail.format, thumbnail.size) == (
+        "fakeVid001",
+        "image/jpeg",
+        "JPEG",
+        (1080, 1920),
+    )
 
     assert "6 of 6 scene steps reused" in first.stderr
     assert f"on YouTube: {url}" in first.stderr and "thumbnail set" in first.stderr
@@ -86,5 +102,6 @@ def test_a_landscape_short_is_not_uploaded_and_stays_in_its_folder(monkeypatch, 
     assert failed.stderr.strip().splitlines()[-1] == (
         f"shorts: publish failed: Not uploaded as a Short: final.mp4 is 256x144, wider than tall, and a Short must be "
         f"square or taller; the package stays in {folder}, so make it again vertical (SHORTS_WIDTH below "
-        "SHORTS_HEIGHT, 720x1280 by default) and rerun.")
+        "SHORTS_HEIGHT, 720x1280 by default) and rerun."
+    )
     assert {"final.mp4", "manifest.json", "script.json", "captions.srt"} <= {p.name for p in folder.iterdir()}

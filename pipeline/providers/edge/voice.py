@@ -21,10 +21,10 @@ import edge_tts.voices
 from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Speech
-from pipeline.timing import read_wav, speech_bounds
+from pipeline.providers.base import Narrator
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings
-from pipeline.providers.base import Narrator
+from pipeline.timing import read_wav, speech_bounds
 
 TICKS_PER_SECOND = 10_000_000  # Edge gives offsets and durations in 100-nanosecond ticks
 TERMS = "Microsoft Edge online voices (unofficial client; service terms unclear for commercial use)"
@@ -39,8 +39,14 @@ class EdgeNarrator(Narrator):
     name: ClassVar[str] = "edge"
     model: str = "edge-tts"
 
-    def __init__(self, *, voice: str = edge_tts.constants.DEFAULT_VOICE, url: str | None = None,
-                 voices_url: str | None = None, timeout: int = 60) -> None:
+    def __init__(
+        self,
+        *,
+        voice: str = edge_tts.constants.DEFAULT_VOICE,
+        url: str | None = None,
+        voices_url: str | None = None,
+        timeout: int = 60,
+    ) -> None:
         self.voice = voice
         self.url = url
         self.voices_url = voices_url
@@ -50,16 +56,28 @@ class EdgeNarrator(Narrator):
     def from_settings(cls, settings: Settings) -> EdgeNarrator:
         return cls(voice=settings.edge_voice, url=settings.edge_url, voices_url=settings.edge_voices_url)
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
-              previous_text: str = "", next_text: str = "") -> Speech:
+    def speak(
+        self,
+        text: str,
+        voice: str | None,
+        language: str,
+        max_seconds: float,
+        dest: Path,
+        *,
+        previous_text: str = "",
+        next_text: str = "",
+    ) -> Speech:
         # The voice carries the language (its locale); the scene takes the audio's real length.
         chosen = voice or self.voice
         try:
-            communicate = edge_tts.Communicate(text, chosen, boundary="WordBoundary",
-                                               connect_timeout=10, receive_timeout=self.timeout)
+            communicate = edge_tts.Communicate(
+                text, chosen, boundary="WordBoundary", connect_timeout=10, receive_timeout=self.timeout
+            )
         except ValueError as exc:
-            raise ConfigError(f"{chosen!r} is not an Edge voice name (like en-US-EmmaMultilingualNeural); "
-                              "`shorts voices --provider edge` lists them.") from exc
+            raise ConfigError(
+                f"{chosen!r} is not an Edge voice name (like en-US-EmmaMultilingualNeural); "
+                "`shorts voices --provider edge` lists them."
+            ) from exc
         audio, heard = self._run(lambda: _collect(communicate), chosen)
         write_pcm16_wav(audio, dest, "Edge")
         samples, rate = read_wav(dest)
@@ -79,11 +97,16 @@ class EdgeNarrator(Narrator):
             with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
                 return pool.submit(lambda: asyncio.run(job())).result()
         except edge_tts.exceptions.NoAudioReceived as exc:
-            raise ConfigError(f"Edge spoke nothing with voice {voice or self.voice!r} (no audio came back); check the "
-                              "voice with `shorts voices --provider edge`.") from exc
-        except (aiohttp.ClientError, asyncio.TimeoutError, edge_tts.exceptions.EdgeTTSException) as exc:
-            raise ProviderError(f"Microsoft Edge's voice service failed ({type(exc).__name__}); rerun, or use "
-                                "another voice (--voice offline).", retry_safe=True) from exc
+            raise ConfigError(
+                f"Edge spoke nothing with voice {voice or self.voice!r} (no audio came back); check the "
+                "voice with `shorts voices --provider edge`."
+            ) from exc
+        except (TimeoutError, aiohttp.ClientError, edge_tts.exceptions.EdgeTTSException) as exc:
+            raise ProviderError(
+                f"Microsoft Edge's voice service failed ({type(exc).__name__}); rerun, or use "
+                "another voice (--voice offline).",
+                retry_safe=True,
+            ) from exc
 
 
 async def _collect(communicate: edge_tts.Communicate) -> tuple[bytes, list[tuple[str, float, float]]]:

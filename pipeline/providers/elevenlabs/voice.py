@@ -19,17 +19,17 @@ from elevenlabs.client import ElevenLabs
 from elevenlabs.core.api_error import ApiError
 
 from pipeline.alignment import align_words
-from pipeline.providers.elevenlabs.budget import observed_rate, priced, request_key
 from pipeline.errors import ConfigError, ProviderError, ShortsError
-from pipeline.state.ledger import CHARACTERS, DONE, REJECTED, UNCONFIRMED, Ledger, open_ledger
 from pipeline.models import ShortRequest, Speech
-from pipeline.timing import read_wav, speech_bounds
+from pipeline.providers.base import Narrator
+from pipeline.providers.elevenlabs.budget import observed_rate, priced, request_key
 from pipeline.providers.inputs import cut_text, required_key
 from pipeline.providers.paid.download import retry_after
 from pipeline.providers.paid.send import Unmade, billed, send_paid
 from pipeline.providers.speech_audio import write_pcm16_samples
 from pipeline.settings import Settings, default
-from pipeline.providers.base import Narrator
+from pipeline.state.ledger import CHARACTERS, DONE, REJECTED, UNCONFIRMED, Ledger, open_ledger
+from pipeline.timing import read_wav, speech_bounds
 
 log = logging.getLogger("shorts")
 
@@ -46,11 +46,20 @@ class ElevenLabsNarrator(Narrator):
     name: ClassVar[str] = "elevenlabs"
     stitches: ClassVar[bool] = True
 
-    def __init__(self, *, api_key: str, base_url: str | None = None, http_client: httpx.Client | None = None,
-                 model: str = default("elevenlabs_model"), voice: str = default("elevenlabs_voice"),
-                 timeout: float = default("elevenlabs_timeout"), ledger: Ledger | None = None,
-                 daily_cap: float = float("inf"), short_cap: float = float("inf"),
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        http_client: httpx.Client | None = None,
+        model: str = default("elevenlabs_model"),
+        voice: str = default("elevenlabs_voice"),
+        timeout: float = default("elevenlabs_timeout"),
+        ledger: Ledger | None = None,
+        daily_cap: float = float("inf"),
+        short_cap: float = float("inf"),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.model = model
         self.voice = voice
         self.ledger = ledger
@@ -63,48 +72,90 @@ class ElevenLabsNarrator(Narrator):
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> ElevenLabsNarrator:
-        key = required_key(settings.elevenlabs_api_key, "--voice elevenlabs", "ELEVENLABS_API_KEY",
-                           "from elevenlabs.io, Developers > API keys")
-        return cls(api_key=key, base_url=settings.elevenlabs_base_url, http_client=http_client,
-                   model=settings.elevenlabs_model, voice=settings.elevenlabs_voice,
-                   timeout=settings.elevenlabs_timeout, ledger=open_ledger(settings),
-                   daily_cap=settings.max_characters_per_day, short_cap=settings.max_characters_per_short)
+        key = required_key(
+            settings.elevenlabs_api_key,
+            "--voice elevenlabs",
+            "ELEVENLABS_API_KEY",
+            "from elevenlabs.io, Developers > API keys",
+        )
+        return cls(
+            api_key=key,
+            base_url=settings.elevenlabs_base_url,
+            http_client=http_client,
+            model=settings.elevenlabs_model,
+            voice=settings.elevenlabs_voice,
+            timeout=settings.elevenlabs_timeout,
+            ledger=open_ledger(settings),
+            daily_cap=settings.max_characters_per_day,
+            short_cap=settings.max_characters_per_short,
+        )
 
     def check(self, request: ShortRequest) -> None:
         """A voice given by name must be in the account (the free voice list), before anything is spoken."""
         self.voice_id(request.voice or self.voice)
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
-              previous_text: str = "", next_text: str = "") -> Speech:
+    def speak(
+        self,
+        text: str,
+        voice: str | None,
+        language: str,
+        max_seconds: float,
+        dest: Path,
+        *,
+        previous_text: str = "",
+        next_text: str = "",
+    ) -> Speech:
         # The model reads the language from the text; the scene takes the audio's real length, even past max_seconds.
         given = voice or self.voice
         voice_id = self.voice_id(given)
         # The neighbours' text carries the prosody across scene cuts (request stitching); they are not spoken.
-        stitching = {name: value for name, value in (("previous_text", previous_text), ("next_text", next_text))
-                     if value}
+        stitching = {
+            name: value for name, value in (("previous_text", previous_text), ("next_text", next_text)) if value
+        }
         seed = request_seed(self.model, voice_id, text)
         with self._rate_learnt(given):
             row = self._reserve(text, given, voice_id, seed, stitching)
             try:
-                response = self._send(lambda: self._client.text_to_speech.with_raw_response.convert_with_timestamps(
-                    voice_id, text=text, model_id=self.model, output_format=OUTPUT_FORMAT, seed=seed, **stitching,
-                    request_options={"max_retries": 0}))  # the SDK resends a POST after a 5xx or 408: never for speech
+                response = self._send(
+                    lambda: self._client.text_to_speech.with_raw_response.convert_with_timestamps(
+                        voice_id,
+                        text=text,
+                        model_id=self.model,
+                        output_format=OUTPUT_FORMAT,
+                        seed=seed,
+                        **stitching,
+                        request_options={"max_retries": 0},
+                    )
+                )  # the SDK resends a POST after a 5xx or 408: never for speech
             except ShortsError as exc:
-                self._settle(row, UNCONFIRMED if isinstance(exc, ProviderError) and not exc.retry_safe else REJECTED,
-                             detail=str(exc))
+                self._settle(
+                    row,
+                    UNCONFIRMED if isinstance(exc, ProviderError) and not exc.retry_safe else REJECTED,
+                    detail=str(exc),
+                )
                 raise
             with billed("ElevenLabs", "the speech"):
                 characters = _billed(response.headers, text)
                 self._settle(row, DONE, spent=characters, task_id=response.headers.get("request-id"))
         with billed("ElevenLabs", "the speech"):
             if characters > len(text):
-                log.info("  ElevenLabs billed %d characters for %d (%.3g a character with this voice); the scenes "
-                         "still to speak are priced at that rate", characters, len(text), characters / len(text))
+                log.info(
+                    "  ElevenLabs billed %d characters for %d (%.3g a character with this voice); the scenes "
+                    "still to speak are priced at that rate",
+                    characters,
+                    len(text),
+                    characters / len(text),
+                )
             answer = response.data
             write_pcm16_samples(base64.b64decode(answer.audio_base_64), RATE, dest, "ElevenLabs")
             words = self._word_timings(text, answer, dest)
-        return Speech(words=words, characters=characters, voice=voice or self.voice,
-                      package=f"elevenlabs {version('elevenlabs')} ({self.model})", license=TERMS)
+        return Speech(
+            words=words,
+            characters=characters,
+            voice=voice or self.voice,
+            package=f"elevenlabs {version('elevenlabs')} ({self.model})",
+            license=TERMS,
+        )
 
     def voice_id(self, voice: str) -> str:
         """The id of a voice given by id or by name (names are looked up in the account's voice list, once)."""
@@ -113,10 +164,13 @@ class ElevenLabsNarrator(Narrator):
         if not self._voice_ids:
             self._voice_ids = {v.name.casefold(): v.voice_id for v in self.voices() if v.name}
         found = self._voice_ids.get(voice.casefold()) or next(
-            (vid for name, vid in self._voice_ids.items() if name.split(" - ")[0] == voice.casefold()), None)
+            (vid for name, vid in self._voice_ids.items() if name.split(" - ")[0] == voice.casefold()), None
+        )
         if found is None:
-            raise ConfigError(f"ElevenLabs has no voice named {voice!r} in this account; `shorts voices --provider "
-                              "elevenlabs` lists them (give a name or a voice id).")
+            raise ConfigError(
+                f"ElevenLabs has no voice named {voice!r} in this account; `shorts voices --provider "
+                "elevenlabs` lists them (give a name or a voice id)."
+            )
         return found
 
     def voices(self) -> list[Any]:
@@ -154,12 +208,27 @@ class ElevenLabsNarrator(Narrator):
         digest = hashlib.sha256(json.dumps([self.model, voice_id, text, seed, stitching], sort_keys=True).encode())
         key = request_key(self.short, voice, text, digest.hexdigest()[:16])
         estimate = priced(len(text), observed_rate(self.ledger, self.model, voice))
-        return self.ledger.reserve(key=key, provider=self.name, kind="narration", model=self.model,
-                                   estimate=estimate, daily_cap=self.daily_cap, unit=CHARACTERS,
-                                   short=self.short or None, short_cap=self.short_cap)
+        return self.ledger.reserve(
+            key=key,
+            provider=self.name,
+            kind="narration",
+            model=self.model,
+            estimate=estimate,
+            daily_cap=self.daily_cap,
+            unit=CHARACTERS,
+            short=self.short or None,
+            short_cap=self.short_cap,
+        )
 
-    def _settle(self, row: int | None, status: str, *, spent: float | None = None, task_id: str | None = None,
-                detail: str | None = None) -> None:
+    def _settle(
+        self,
+        row: int | None,
+        status: str,
+        *,
+        spent: float | None = None,
+        task_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         if self.ledger is None or row is None:
             return
         changes: dict[str, object] = {"status": status}
@@ -180,8 +249,12 @@ class ElevenLabsNarrator(Narrator):
         if alignment is None or not alignment.characters:
             return None
         heard, word, start, end = [], "", 0.0, 0.0
-        for char, char_start, char_end in zip(alignment.characters, alignment.character_start_times_seconds,
-                                              alignment.character_end_times_seconds):
+        for char, char_start, char_end in zip(
+            alignment.characters,
+            alignment.character_start_times_seconds,
+            alignment.character_end_times_seconds,
+            strict=False,
+        ):
             if char.isspace():
                 if word:
                     heard.append((word, start, end))
@@ -224,25 +297,36 @@ def _translate(exc: ApiError | httpx.HTTPError, doing: str, *, paid: bool) -> Sh
     if isinstance(exc, httpx.HTTPError):
         never = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
         if paid and not never:
-            return ProviderError(f"ElevenLabs gave no answer while {doing} ({type(exc).__name__}), so the speech may "
-                                 "have been made and billed; rerun when a second charge is acceptable, or use another "
-                                 "voice.")
-        return ProviderError(f"Could not reach ElevenLabs while {doing} ({type(exc).__name__}); check "
-                             "ELEVENLABS_BASE_URL and the network, then rerun.", retry_safe=True)
+            return ProviderError(
+                f"ElevenLabs gave no answer while {doing} ({type(exc).__name__}), so the speech may "
+                "have been made and billed; rerun when a second charge is acceptable, or use another "
+                "voice."
+            )
+        return ProviderError(
+            f"Could not reach ElevenLabs while {doing} ({type(exc).__name__}); check "
+            "ELEVENLABS_BASE_URL and the network, then rerun.",
+            retry_safe=True,
+        )
     status, detail = exc.status_code or 0, cut_text(_message(exc.body), 200)
     if status == 401:
-        return ConfigError(f"ElevenLabs refused the request while {doing} ({detail or 'unauthorised'}); check "
-                           "ELEVENLABS_API_KEY and the account's remaining characters.")
+        return ConfigError(
+            f"ElevenLabs refused the request while {doing} ({detail or 'unauthorised'}); check "
+            "ELEVENLABS_API_KEY and the account's remaining characters."
+        )
     if status == 429:
         return ProviderError(f"ElevenLabs is busy (429) while {doing}: {detail}; rerun in a minute.", retry_safe=True)
     if paid and status >= 500 or status == 408:
-        return ProviderError(f"ElevenLabs failed ({status}) while {doing}, so the speech may have been made and "
-                             "billed; rerun when a second charge is acceptable, or use another voice.")
+        return ProviderError(
+            f"ElevenLabs failed ({status}) while {doing}, so the speech may have been made and "
+            "billed; rerun when a second charge is acceptable, or use another voice."
+        )
     if status >= 500:
         return ProviderError(f"ElevenLabs failed ({status}) while {doing}; rerun in a minute.", retry_safe=True)
     if status in (400, 404, 422):
-        return ConfigError(f"ElevenLabs rejected the request ({status}) while {doing}: {detail}; check "
-                           "SHORTS_ELEVENLABS_MODEL and the voice (`shorts voices --provider elevenlabs`).")
+        return ConfigError(
+            f"ElevenLabs rejected the request ({status}) while {doing}: {detail}; check "
+            "SHORTS_ELEVENLABS_MODEL and the voice (`shorts voices --provider elevenlabs`)."
+        )
     return ProviderError(f"ElevenLabs rejected the request ({status}) while {doing}: {detail}.")
 
 

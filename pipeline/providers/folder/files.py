@@ -28,19 +28,48 @@ def probe_video(path: Path) -> tuple[int, int, float]:
 
 def fit_video(source: Path, dest: Path, fmt: VideoFormat, seconds: float) -> None:
     """Write the first `seconds` (with slack) of `source` to `dest`: H.264 at `fmt`, centre-cropped, no audio."""
-    fit = (f"scale={fmt.width}:{fmt.height}:force_original_aspect_ratio=increase,"
-           f"crop={fmt.width}:{fmt.height},setsar=1,fps={fmt.fps}")
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(source),
-           "-t", f"{seconds * SLACK:.3f}", "-an", "-sn", "-dn", "-vf", fit, "-c:v", "libx264", "-preset", "veryfast",
-           "-crf", "20", "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4", str(dest)]
+    fit = (
+        f"scale={fmt.width}:{fmt.height}:force_original_aspect_ratio=increase,"
+        f"crop={fmt.width}:{fmt.height},setsar=1,fps={fmt.fps}"
+    )
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        "-i",
+        str(source),
+        "-t",
+        f"{seconds * SLACK:.3f}",
+        "-an",
+        "-sn",
+        "-dn",
+        "-vf",
+        fit,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "20",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        str(dest),
+    ]
     done = subprocess.run(cmd, capture_output=True)
     if done.returncode or not dest.is_file() or not dest.stat().st_size:
-        raise ProviderError(f"ffmpeg could not fit {source.name} to the scene "
-                            f"({last_line(done.stderr, 'no detail')}); replace the file or use --video offline.")
+        raise ProviderError(
+            f"ffmpeg could not fit {source.name} to the scene "
+            f"({last_line(done.stderr, 'no detail')}); replace the file or use --video offline."
+        )
 
 
 def cover_image(source: Path, fmt: VideoFormat) -> Image.Image:
     """The image scaled to cover the format and centre-cropped, turned upright as its camera meant."""
     with Image.open(source) as img:
         return ImageOps.fit(ImageOps.exif_transpose(img).convert("RGB"), fmt.size, Image.Resampling.LANCZOS)
-

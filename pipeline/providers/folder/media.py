@@ -11,11 +11,11 @@ from PIL import Image, UnidentifiedImageError
 
 from pipeline.errors import ConfigError
 from pipeline.models import Footage, Scene, Script, VideoFormat
+from pipeline.providers.base import ClipMaker, ImageMaker
 from pipeline.providers.folder.files import cover_image, fit_video, probe_video
+from pipeline.render.motion import save_moving_still
 from pipeline.search_terms import content_words, scene_terms
 from pipeline.state.store import AssetStore
-from pipeline.providers.base import ClipMaker, ImageMaker
-from pipeline.render.motion import save_moving_still
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"})
@@ -36,8 +36,10 @@ def read_folder(folder: Path, images_only: bool = False) -> list[Footage]:
         if suffix in VIDEO_SUFFIXES and images_only:
             continue  # first frames are pictures; a video in the same folder is for --video folder:
         if suffix not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
-            raise ConfigError(f"{path} is not an image or a video ({', '.join(sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))}"
-                              "); move it out of the media folder.")
+            raise ConfigError(
+                f"{path} is not an image or a video ({', '.join(sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))}"
+                "); move it out of the media folder."
+            )
         found.append(_probe(path, suffix in VIDEO_SUFFIXES))
     if not found:
         kinds = "images" if images_only else "images or videos"
@@ -58,10 +60,19 @@ def _probe(path: Path, video: bool) -> Footage:
     except (OSError, RuntimeError, StopIteration, UnidentifiedImageError, SyntaxError) as exc:
         kind = "a video" if video else "an image"
         detail = str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{path} cannot be read as {kind} ({detail}); replace it or move it out of the "
-                          "media folder.") from None
-    return Footage(scene=0, source="folder", kind="video" if video else "image", id=path.name, path=path,
-                   width=width, height=height, seconds=seconds)
+        raise ConfigError(
+            f"{path} cannot be read as {kind} ({detail}); replace it or move it out of the media folder."
+        ) from None
+    return Footage(
+        scene=0,
+        source="folder",
+        kind="video" if video else "image",
+        id=path.name,
+        path=path,
+        width=width,
+        height=height,
+        seconds=seconds,
+    )
 
 
 def match_files(scenes: list[Scene], files: list[Footage]) -> list[Footage]:
@@ -103,8 +114,9 @@ class FolderClipMaker(FolderMedia, ClipMaker):
         # A video shorter than its scene is fine: the render slows it a little, then loops it.
         return match_files(script.scenes, read_folder(self.folder))
 
-    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path, *,
-                  footage: Footage, store: AssetStore) -> tuple[str | None, float]:
+    def make_clip(
+        self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path, *, footage: Footage, store: AssetStore
+    ) -> tuple[str | None, float]:
         if footage.kind == "image":
             save_moving_still(cover_image(footage.path, fmt), fmt, scene.seconds, seed, dest, framing="picture")
         else:
@@ -121,8 +133,9 @@ class FolderImageMaker(FolderMedia, ImageMaker):
     def plan(self, script: Script, fmt: VideoFormat, store: AssetStore, fresh: bool = False) -> list[Footage]:
         return match_files(script.scenes, read_folder(self.folder, images_only=True))
 
-    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, *,
-                   source: Path | None = None) -> None:
+    def make_image(
+        self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, *, source: Path | None = None
+    ) -> None:
         if source is None:
             raise ConfigError(f"No file of {self.folder} was matched to scene {scene.index}; rerun.")
         cover_image(source, fmt).save(dest, format="PNG")

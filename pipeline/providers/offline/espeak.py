@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from pipeline.models import Speech
-from pipeline.providers.offline.voice_worker import VoiceWorker, speak_within, voice_worker
 from pipeline.providers.base import Narrator
+from pipeline.providers.offline.voice_worker import VoiceWorker, speak_within, voice_worker
 
 MAX_SPEED = 230 / 150  # about 230 words a minute, still intelligible
 
@@ -30,7 +30,16 @@ class EspeakNarrator(Narrator):
         """The run's eSpeak NG process (shared by every scene)."""
         return voice_worker("espeak")
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
-              previous_text: str = "", next_text: str = "") -> Speech:
+    def speak(
+        self,
+        text: str,
+        voice: str | None,
+        language: str,
+        max_seconds: float,
+        dest: Path,
+        *,
+        previous_text: str = "",
+        next_text: str = "",
+    ) -> Speech:
         voice = voice or ("en-us" if language.lower() in ("en", "en-us") else language)
         return speak_within(self.worker, text, voice, max_seconds, MAX_SPEED, dest)

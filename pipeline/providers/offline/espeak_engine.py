@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.timing import write_wav
 from pipeline.providers.offline.voice_worker import Reply, Request, serve
+from pipeline.timing import write_wav
 
 BASE_RATE = 150  # words per minute, the 2.5 words per second the scripts are paced for
 SYNCHRONOUS, POS_CHARACTER, CHARS_UTF8, RATE = 0x02, 1, 1, 1  # espeak_AUDIO_OUTPUT, espeak_POSITION_TYPE, flags
@@ -23,17 +23,32 @@ WORD, END, TERMINATED = 1, 5, 0  # espeak_EVENT_TYPE
 class Event(ctypes.Structure):
     """espeak_EVENT from speak_lib.h."""
 
-    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
-                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-                ("user_data", ctypes.c_void_p), ("id", ctypes.c_char * 8)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    ]
 
 
 class Voice(ctypes.Structure):
     """espeak_VOICE from speak_lib.h: what SetVoiceByProperties matches on."""
 
-    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
-                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
-                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_char_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
 
 
 Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(Event))
@@ -66,10 +81,11 @@ def load() -> tuple[Reply, Any]:
     def answer(request: Request) -> Reply:
         text, voice = request["text"], request.get("voice") or "en-us"
         # A voice name ("en-us", "fr") or else a language ("en-gb" has no voice file of that name in 1.52)
-        if lib.espeak_SetVoiceByName(voice.encode()) != 0 and \
-                lib.espeak_SetVoiceByProperties(ctypes.byref(Voice(languages=voice.encode()))) != 0:
-            raise RuntimeError(f"eSpeak NG has no voice {voice!r}; use a language code such as en-us, en-gb, fr "
-                               "or de.")
+        if (
+            lib.espeak_SetVoiceByName(voice.encode()) != 0
+            and lib.espeak_SetVoiceByProperties(ctypes.byref(Voice(languages=voice.encode()))) != 0
+        ):
+            raise RuntimeError(f"eSpeak NG has no voice {voice!r}; use a language code such as en-us, en-gb, fr or de.")
         lib.espeak_SetParameter(RATE, int(BASE_RATE * request.get("speed", 1.0)), 0)
         samples.clear()
         events.clear()
@@ -81,9 +97,12 @@ def load() -> tuple[Reply, Any]:
         write_wav(Path(request["dest"]), audio / 32768.0, rate)
         return {"words": [[a / rate, b / rate] for a, b in word_samples(text, events, audio.size)], "voice": voice}
 
-    about = {"voice": "en-us", "package": f"espeakng-loader {version('espeakng-loader')} (eSpeak NG 1.52)",
-             "license": "GPL-3.0-or-later (engine and voices; the speech it makes is yours to use)",
-             "load_seconds": round(time.perf_counter() - started, 3)}
+    about = {
+        "voice": "en-us",
+        "package": f"espeakng-loader {version('espeakng-loader')} (eSpeak NG 1.52)",
+        "license": "GPL-3.0-or-later (engine and voices; the speech it makes is yours to use)",
+        "load_seconds": round(time.perf_counter() - started, 3),
+    }
     return about, answer
 
 
@@ -110,7 +129,7 @@ def word_samples(text: str, events: list[tuple[int, int, int]], total: int) -> l
     filled: list[int] = []
     for i, start in enumerate(starts):
         if start is None:
-            after = next((s for s in starts[i + 1:] if s is not None), total)
+            after = next((s for s in starts[i + 1 :] if s is not None), total)
             start = (filled[-1] + after) // 2 if filled else (known[0] if known else 0)
         filled.append(max(start, filled[-1]) if filled else start)
     spans = []

@@ -89,8 +89,13 @@ def article_facts(source: Source, topic: str, language: str) -> list[Fact]:
                     continue
                 seen.add(key)
                 words = {w.casefold().strip(".,;:!?«»“”\"'") for w in plain.split()}
-                score = (2.0 * len(stems(plain) & wanted) + 0.5 * bool(stems(plain) & title) + bonus
-                         + 1.5 * bool(re.search(r"\d", plain)) + 1.0 * bool(words & surprising))
+                score = (
+                    2.0 * len(stems(plain) & wanted)
+                    + 0.5 * bool(stems(plain) & title)
+                    + bonus
+                    + 1.5 * bool(re.search(r"\d", plain))
+                    + 1.0 * bool(words & surprising)
+                )
                 leans = part > 0 or plain.split()[0].casefold() in leaning
                 if leans and passage:
                     passage.append((plain, score))
@@ -101,8 +106,13 @@ def article_facts(source: Source, topic: str, language: str) -> list[Fact]:
     for order, passage in enumerate(passages):
         for length in range(1, len(passage) + 1):
             scores = [score for _, score in passage[:length]]
-            facts.append(Fact(" ".join(text for text, _ in passage[:length]), order,
-                              max(scores) + 0.3 * (sum(scores) - max(scores))))
+            facts.append(
+                Fact(
+                    " ".join(text for text, _ in passage[:length]),
+                    order,
+                    max(scores) + 0.3 * (sum(scores) - max(scores)),
+                )
+            )
     return facts
 
 
@@ -137,23 +147,39 @@ def write_factual(request: ShortRequest, source: Source, plan: ScenePlan | None 
         narration = " ".join([f.text for f in chosen] + ([closing] if index == count and count > 1 else []))
         # The picture is of what the scene says; as its words are all in the prompt, the title card's headline is
         # the best run of them (see title_card.key_phrase), never the topic's name alone.
-        scenes.append(Scene(index=index, narration=narration,
-                            first_frame_prompt=f"{source.title}: {narration}", motion_prompt=MOTION,
-                            seconds=seconds, search_terms=derive_search_terms(source.title, chosen[0].text)))
+        scenes.append(
+            Scene(
+                index=index,
+                narration=narration,
+                first_frame_prompt=f"{source.title}: {narration}",
+                motion_prompt=MOTION,
+                seconds=seconds,
+                search_terms=derive_search_terms(source.title, chosen[0].text),
+            )
+        )
     words = sum(f.words for scene in said for f in scene)
     if words > sum(max_words(seconds, plan) for seconds in plan.seconds):
         return None  # the Short would run well past its length
     if words < SHORT_OF_FACTS * planned:  # scenes last as long as their narration: a true Short, shorter
-        log.info("  “%s” holds about %.0f s of facts, so the Short will be shorter than %g s", source.title,
-                 words / plan.words_per_second, request.seconds)
+        log.info(
+            "  “%s” holds about %.0f s of facts, so the Short will be shorter than %g s",
+            source.title,
+            words / plan.words_per_second,
+            request.seconds,
+        )
     hook = said[0][0].text
     title = request.topic[:1].upper() + request.topic[1:]
     if len(title) > TITLE_MAX_CHARS:
         title = title[: TITLE_MAX_CHARS - 1].rsplit(" ", 1)[0] + "…"
     tags = [w.lower() for w in re.findall(r"\w+", f"{request.topic} {source.title}") if len(w) > 2][:8]
-    return Script(title=title, description=" ".join(f.text for f in [said[0][0], *(s[0] for s in said[1:2])]),
-                  tags=list(dict.fromkeys([*tags, "wikipedia", "shorts"])), hook=hook, scenes=scenes,
-                  mood=mood_for(request.topic))
+    return Script(
+        title=title,
+        description=" ".join(f.text for f in [said[0][0], *(s[0] for s in said[1:2])]),
+        tags=list(dict.fromkeys([*tags, "wikipedia", "shorts"])),
+        hook=hook,
+        scenes=scenes,
+        mood=mood_for(request.topic),
+    )
 
 
 def _fill(ranked: list[Fact], room: int, cap: int, spare: int) -> list[Fact]:

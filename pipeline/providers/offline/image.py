@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from pipeline.models import Scene, VideoFormat
+from pipeline.providers.base import ImageMaker
 from pipeline.providers.offline.picture_card import draw_picture_card
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
-from pipeline.providers.base import ImageMaker
 
 
 class OfflineImageMaker(ImageMaker):
@@ -19,8 +19,9 @@ class OfflineImageMaker(ImageMaker):
     model = "title-card-v3"
     draws_narration: ClassVar[bool] = True  # the card shows the narration's words, so they are part of its key
 
-    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, *,
-                   source: Path | None = None) -> None:
+    def make_image(
+        self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, *, source: Path | None = None
+    ) -> None:
         """The scene's card; with `source` (a free picture of the article), the picture under the card's phrase."""
         card = plan_title_card(scene, style, seed)
         image = draw_picture_card(card, source, fmt) if source else draw_title_card(card, fmt)

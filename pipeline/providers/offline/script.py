@@ -12,28 +12,31 @@ from typing import ClassVar
 from pipeline.models import Scene, ScenePlan, Script, ShortRequest
 from pipeline.music import mood_for
 from pipeline.prompts import PROMPTS_DIR, load_sections, render
+from pipeline.providers.base import ScriptWriter
+from pipeline.publish.youtube_limits import TITLE_MAX_CHARS
 from pipeline.script_rules import plan_scenes, target_words
 from pipeline.search_terms import derive_search_terms
-from pipeline.publish.youtube_limits import TITLE_MAX_CHARS
-from pipeline.providers.base import ScriptWriter
 
 TEMPLATES = "offline_script.txt"  # English, and the [frame] and [motion] prompts of every language
 MAX_TAILS = 2  # short sentences that top up a scene; more in a row sound like filler
 # Words that start a topic but read in lower case inside a sentence: question words ("How bees dance") and articles
 # ("The sky", "Les volcans d'Islande"), per language (the primary subtag of the request's language).
-LOWER_FIRST: dict[str, frozenset[str]] = {code: frozenset(words.split()) for code, words in {
-    "en": "how why what when where who which whether the a an",
-    "fr": "comment pourquoi quand où qui quel quelle quels quelles que qu'est-ce le la les l' un une des du",
-    "es": "cómo como por porqué qué cuándo dónde quién quiénes cuál cuáles cuánto el la los las un una unos unas",
-    "de": "wie warum weshalb wieso was wann wo wer welche welcher welches der die das ein eine",
-    "pt": "como por porque quando onde quem qual quais o a os as um uma uns umas",
-}.items()}
+LOWER_FIRST: dict[str, frozenset[str]] = {
+    code: frozenset(words.split())
+    for code, words in {
+        "en": "how why what when where who which whether the a an",
+        "fr": "comment pourquoi quand où qui quel quelle quels quelles que qu'est-ce le la les l' un une des du",
+        "es": "cómo como por porqué qué cuándo dónde quién quiénes cuál cuáles cuánto el la los las un una unos unas",
+        "de": "wie warum weshalb wieso was wann wo wer welche welcher welches der die das ein eine",
+        "pt": "como por porque quando onde quem qual quais o a os as um uma uns umas",
+    }.items()
+}
 # A template's preposition meeting the topic's article: "de les volcans" is said "des volcans".
 CONTRACTIONS: dict[str, dict[str, str]] = {
     "fr": {"de le": "du", "de les": "des", "à le": "au", "à les": "aux"},
     "es": {"a el": "al", "de el": "del"},
-    "pt": {f"{p} {a}": f"{c}{a}" for p, c in (("de", "d"), ("em", "n"), ("por", "pel"))
-           for a in ("o", "a", "os", "as")} | {"a o": "ao", "a os": "aos", "a a": "à", "a as": "às"},
+    "pt": {f"{p} {a}": f"{c}{a}" for p, c in (("de", "d"), ("em", "n"), ("por", "pel")) for a in ("o", "a", "os", "as")}
+    | {"a o": "ao", "a os": "aos", "a a": "à", "a as": "às"},
 }
 FRENCH_ELISION = re.compile(r"\b(d|qu)e \x00(?=[aeiouyàâéèêëîïôûAEIOUYÀÂÉÈÊÎÔÛ])")
 TOPIC_MARK = "\x00"  # where the topic starts in a filled template, so only that boundary is contracted
@@ -60,8 +63,12 @@ def in_sentence(topic: str, language: str = "en") -> str:
     elided = first[:2].lower() in ("l'", "l’") and code == "fr"  # "L'Islande"
     word = first[:2].lower() if elided else first.lower()
     name_follows = code != "de" and rest[:1].isupper()
-    if word in LOWER_FIRST.get(code, LOWER_FIRST["en"]) and first[:1].isupper() and (
-            elided or first[1:] == first[1:].lower()) and not name_follows:
+    if (
+        word in LOWER_FIRST.get(code, LOWER_FIRST["en"])
+        and first[:1].isupper()
+        and (elided or first[1:] == first[1:].lower())
+        and not name_follows
+    ):
         return first[:1].lower() + first[1:] + space + rest
     return topic
 
@@ -77,8 +84,10 @@ def fit_words(sentences: list[str], budget: int, tails: list[str], last: str | N
     room = budget - (len(last.split()) if last else 0)
     chosen: list[str] = []
     for sentence in [*sentences, *([] if last else sorted(tails, key=lambda t: -len(t.split())))]:
-        if sentence in tails and (sum(c in tails for c in chosen) == MAX_TAILS or
-                                  any(c in tails and c.split()[0] == sentence.split()[0] for c in chosen)):
+        if sentence in tails and (
+            sum(c in tails for c in chosen) == MAX_TAILS
+            or any(c in tails and c.split()[0] == sentence.split()[0] for c in chosen)
+        ):
             continue
         if len(sentence.split()) <= room - sum(len(c.split()) for c in chosen):
             chosen.append(sentence)
@@ -102,9 +111,13 @@ def templates(language: str) -> tuple[dict[str, list[str]], str]:
     if code == "en":
         return sections, TEMPLATES
     if not (PROMPTS_DIR / name).is_file():
-        log.warning("  the script stays in English: with no LLM and no source it is written from templates, and "
-                    "there are none in %r yet (prompts/%s); an LLM (OPENAI_API_KEY, or Ollama) writes in any "
-                    "language", language, name)
+        log.warning(
+            "  the script stays in English: with no LLM and no source it is written from templates, and "
+            "there are none in %r yet (prompts/%s); an LLM (OPENAI_API_KEY, or Ollama) writes in any "
+            "language",
+            language,
+            name,
+        )
         return sections, TEMPLATES
     return sections | load_sections(name), name
 
@@ -114,8 +127,11 @@ def _contract(text: str, code: str) -> str:
     for loose, joined in CONTRACTIONS.get(code, {}).items():
         preposition, article = loose.split(" ")
         text = re.sub(rf"(?<!\w){preposition} {TOPIC_MARK}{article} ", f"{joined} {TOPIC_MARK}", text)
-        text = re.sub(rf"(?<!\w){preposition[:1].upper()}{preposition[1:]} {TOPIC_MARK}{article} ",
-                      f"{joined[:1].upper()}{joined[1:]} {TOPIC_MARK}", text)
+        text = re.sub(
+            rf"(?<!\w){preposition[:1].upper()}{preposition[1:]} {TOPIC_MARK}{article} ",
+            f"{joined[:1].upper()}{joined[1:]} {TOPIC_MARK}",
+            text,
+        )
     if code == "fr":
         text = FRENCH_ELISION.sub(lambda m: f"{m.group(1)}'{TOPIC_MARK}", text)
     return text.replace(TOPIC_MARK, "")
@@ -133,8 +149,11 @@ class OfflineScriptWriter(ScriptWriter):
         plan = plan or plan_scenes(request)
         count = len(plan.seconds)
         values = dict(
-            topic=TOPIC_MARK + in_sentence(request.topic, code), seconds=request.seconds, scene_count=count,
-            language=request.language, style=request.style,
+            topic=TOPIC_MARK + in_sentence(request.topic, code),
+            seconds=request.seconds,
+            scene_count=count,
+            language=request.language,
+            style=request.style,
         )
 
         def fill(template: str, **extra: object) -> str:

@@ -11,10 +11,10 @@ from typing import ClassVar
 
 from pipeline.errors import ProviderError
 from pipeline.models import Speech
+from pipeline.providers.base import Narrator
 from pipeline.providers.offline.espeak import EspeakNarrator, espeak_installed
 from pipeline.providers.offline.piper import PiperNarrator, piper_installed, speaks
 from pipeline.settings import Settings
-from pipeline.providers.base import Narrator
 
 BASE_RATE = 150  # words per minute, the 2.5 words per second the scripts are paced for
 MAX_RATE = 230
@@ -33,9 +33,15 @@ def espeak_binary() -> str | None:
 
 def offline_voices() -> list[str]:
     """The offline voices this machine has, best first (for doctor and the run's warnings)."""
-    return [name for name, here in (("piper (Joe, en_US)", piper_installed()),
-                                    ("espeak (eSpeak NG from espeakng-loader)", espeak_installed()),
-                                    ("system espeak-ng", espeak_binary() is not None)) if here]
+    return [
+        name
+        for name, here in (
+            ("piper (Joe, en_US)", piper_installed()),
+            ("espeak (eSpeak NG from espeakng-loader)", espeak_installed()),
+            ("system espeak-ng", espeak_binary() is not None),
+        )
+        if here
+    ]
 
 
 def offline_voice(voice: str | None, language: str) -> str | None:
@@ -51,8 +57,10 @@ def natural_voice_hint(speech: Speech, language: str) -> str | None:
     sounds robotic, and Edge's free online voices speak the language naturally."""
     if speech.model not in (EspeakNarrator.model, SystemEspeakNarrator.model):
         return None
-    return (f"eSpeak NG speaks this Short ({language}) and sounds robotic; for a natural voice, free but online, add "
-            "--voice edge (`shorts voices --provider edge` lists its voices)")
+    return (
+        f"eSpeak NG speaks this Short ({language}) and sounds robotic; for a natural voice, free but online, add "
+        "--voice edge (`shorts voices --provider edge` lists its voices)"
+    )
 
 
 class OfflineNarrator(Narrator):
@@ -72,8 +80,17 @@ class OfflineNarrator(Narrator):
     def from_settings(cls, settings: Settings) -> OfflineNarrator:
         return cls(settings.paths.voices)
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
-              previous_text: str = "", next_text: str = "") -> Speech | None:
+    def speak(
+        self,
+        text: str,
+        voice: str | None,
+        language: str,
+        max_seconds: float,
+        dest: Path,
+        *,
+        previous_text: str = "",
+        next_text: str = "",
+    ) -> Speech | None:
         for narrator in (self.piper if speaks(voice, language) else None, self.espeak):
             if narrator is None:
                 continue
@@ -99,8 +116,17 @@ class SystemEspeakNarrator(Narrator):
     def __init__(self) -> None:
         self.binary = espeak_binary()
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
-              previous_text: str = "", next_text: str = "") -> Speech:
+    def speak(
+        self,
+        text: str,
+        voice: str | None,
+        language: str,
+        max_seconds: float,
+        dest: Path,
+        *,
+        previous_text: str = "",
+        next_text: str = "",
+    ) -> Speech:
         rate = BASE_RATE
         for _ in range(3):
             self._run(text, voice or language, rate, dest)
@@ -115,5 +141,6 @@ class SystemEspeakNarrator(Narrator):
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if result.returncode != 0 or not dest.is_file() or dest.stat().st_size <= 44:
             detail = (result.stderr or "no audio written").strip().splitlines()[-1:] or [""]
-            raise ProviderError(f"espeak-ng failed with voice '{voice}' ({detail[0]}); pick a voice that "
-                                "`espeak-ng --voices` lists.")
+            raise ProviderError(
+                f"espeak-ng failed with voice '{voice}' ({detail[0]}); pick a voice that `espeak-ng --voices` lists."
+            )

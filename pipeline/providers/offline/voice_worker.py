@@ -8,6 +8,7 @@ worker stays up for the whole run, so the voice loads once and every scene after
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import signal
@@ -47,8 +48,10 @@ class VoiceWorker:
                 reply = None
             if reply is None:
                 self._process = None
-                raise ProviderError(f"the {self.engine} voice process stopped unexpectedly; run again, or pick "
-                                    "another voice with --voice.")
+                raise ProviderError(
+                    f"the {self.engine} voice process stopped unexpectedly; run again, or pick "
+                    "another voice with --voice."
+                )
         if "error" in reply:
             raise ProviderError(reply["error"])
         return reply
@@ -73,8 +76,14 @@ class VoiceWorker:
         module = f"pipeline.providers.offline.{self.engine}_engine"
         # Its own session: a terminal's Ctrl-C reaches the run, not the worker (even while it is still importing);
         # the run closes the worker's stdin as it stops, and the worker ends, as it does when the run is killed.
-        process = subprocess.Popen([sys.executable, "-m", module, *self.args], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, text=True, encoding="utf-8", start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, *self.args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            start_new_session=True,
+        )
         about = self._read(process)
         if about is None or "error" in about:
             process.kill()
@@ -104,8 +113,9 @@ def voice_worker(engine: str, *args: str) -> VoiceWorker:
         return _WORKERS[engine]
 
 
-def speak_within(worker: VoiceWorker, text: str, voice: str | None, max_seconds: float, max_speed: float,
-                 dest: Path) -> Speech:
+def speak_within(
+    worker: VoiceWorker, text: str, voice: str | None, max_seconds: float, max_speed: float, dest: Path
+) -> Speech:
     """Speak at the voice's own pace, faster (up to `max_speed`) when that overruns the scene's seconds."""
     speed = 1.0
     for _ in range(3):
@@ -115,19 +125,23 @@ def speak_within(worker: VoiceWorker, text: str, voice: str | None, max_seconds:
         if seconds <= max_seconds or speed >= max_speed:
             break
         speed = min(max_speed, speed * seconds / max_seconds * 1.02)
-    words = [WordTiming(word=word, start=round(a, 3), end=round(b, 3)) for word, (a, b) in zip(text.split(),
-                                                                                               reply["words"])]
-    return Speech(words=words, voice=reply.get("voice") or worker.about.get("voice"),
-                  package=worker.about.get("package"), license=worker.about.get("license"))
+    words = [
+        WordTiming(word=word, start=round(a, 3), end=round(b, 3))
+        for word, (a, b) in zip(text.split(), reply["words"], strict=False)
+    ]
+    return Speech(
+        words=words,
+        voice=reply.get("voice") or worker.about.get("voice"),
+        package=worker.about.get("package"),
+        license=worker.about.get("license"),
+    )
 
 
 @atexit.register
 def _close_workers() -> None:
     for worker in list(_WORKERS.values()):
-        try:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             worker.close()
-        except (OSError, subprocess.TimeoutExpired):
-            pass
 
 
 def serve(load: Callable[[], tuple[Reply, Callable[[Request], Reply]]]) -> None:

@@ -100,12 +100,16 @@ def pick_model(server: OllamaServer, wanted: str | None) -> str:
     if wanted:
         installed = {*server.chat_models, *(m.removesuffix(":latest") for m in server.chat_models)}
         if wanted not in installed:
-            raise ConfigError(f"SHORTS_OLLAMA_MODEL={wanted!r} is not installed in the Ollama at {server.url}; "
-                              f"run `ollama pull {wanted}`, or unset it to use the first installed model.")
+            raise ConfigError(
+                f"SHORTS_OLLAMA_MODEL={wanted!r} is not installed in the Ollama at {server.url}; "
+                f"run `ollama pull {wanted}`, or unset it to use the first installed model."
+            )
         return wanted
     if not server.chat_models:
-        raise ConfigError(f"The Ollama at {server.url} has no chat model installed; run `ollama pull llama3.2`, "
-                          "or use --script offline.")
+        raise ConfigError(
+            f"The Ollama at {server.url} has no chat model installed; run `ollama pull llama3.2`, "
+            "or use --script offline."
+        )
     return server.chat_models[0]
 
 
@@ -123,8 +127,10 @@ def ollama_writer_options(settings: Settings) -> dict:
     """How the OpenAI script writer reaches the Ollama at OLLAMA_HOST: its OpenAI-compatible URL and the model."""
     server = find_ollama(settings)
     if server is None:
-        raise ConfigError(f"No Ollama answered at {ollama_url(settings.ollama_host)} to write the script; start it "
-                          "(`ollama serve`), set OLLAMA_HOST, or use --script offline.")
+        raise ConfigError(
+            f"No Ollama answered at {ollama_url(settings.ollama_host)} to write the script; start it "
+            "(`ollama serve`), set OLLAMA_HOST, or use --script offline."
+        )
     return dict(base_url=server.openai_url, model=pick_model(server, settings.ollama_model))
 
 
@@ -133,11 +139,15 @@ def describe_ollama(settings: Settings) -> str:
     try:
         server = find_ollama(settings)
         if server is None:
-            return (f"Ollama: none answered at {ollama_url(settings.ollama_host)} (with Ollama running and a model "
-                    "pulled, keyless runs write their scripts with it)")
+            return (
+                f"Ollama: none answered at {ollama_url(settings.ollama_host)} (with Ollama running and a model "
+                "pulled, keyless runs write their scripts with it)"
+            )
         if not server.chat_models:
             return f"Ollama: answered at {server.url}, but has no chat model installed (run `ollama pull llama3.2`)"
-        return (f"Ollama: answered at {server.url}; chat models {', '.join(server.chat_models)}; scripts would use "
-                f"{pick_model(server, settings.ollama_model)}")
+        return (
+            f"Ollama: answered at {server.url}; chat models {', '.join(server.chat_models)}; scripts would use "
+            f"{pick_model(server, settings.ollama_model)}"
+        )
     except ConfigError as exc:
         return f"Ollama: {exc}"

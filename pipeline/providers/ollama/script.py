@@ -24,8 +24,12 @@ class OllamaScriptWriter(OpenAIScriptWriter):
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OllamaScriptWriter:
         # One retry (the SDK's, on 408, 409, 429, 5xx, timeouts and connection errors): a local server that timed
         # out twice will do so again.
-        return cls(**ollama_writer_options(settings), http_client=http_client, timeout=settings.ollama_timeout,
-                   max_retries=min(1, settings.openai_max_retries))
+        return cls(
+            **ollama_writer_options(settings),
+            http_client=http_client,
+            timeout=settings.ollama_timeout,
+            max_retries=min(1, settings.openai_max_retries),
+        )
 
     def check(self, request: ShortRequest) -> None:
         """Nothing more to ask: building the writer found its model in Ollama's own list."""

@@ -18,6 +18,7 @@ from pipeline.settings import Settings
 
 try:  # openai 3.x sends through httpx2, whose errors are no subclasses of httpx's; openai 1.x has no httpx2
     import httpx2
+
     _HTTPX2_NEVER_CONNECTED: tuple[type[Exception], ...] = (httpx2.ConnectError, httpx2.ConnectTimeout)
 except ImportError:
     _HTTPX2_NEVER_CONNECTED = ()
@@ -51,8 +52,13 @@ def make_client(
     # openai.Timeout is httpx2's (3.x) or httpx's (1.x) Timeout, whichever the SDK expects; a plain float would also
     # replace the SDK's short connect timeout, so an unreachable host would hang for all of `timeout`.
     limits = openai.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout))
-    return openai.OpenAI(api_key=api_key or NO_KEY_PLACEHOLDER, base_url=base_url or None, http_client=http_client,
-                         timeout=limits, max_retries=0 if paid else max_retries)
+    return openai.OpenAI(
+        api_key=api_key or NO_KEY_PLACEHOLDER,
+        base_url=base_url or None,
+        http_client=http_client,
+        timeout=limits,
+        max_retries=0 if paid else max_retries,
+    )
 
 
 def never_connected(exc: openai.APIConnectionError) -> bool:
@@ -85,10 +91,16 @@ def client_options(settings: Settings, flag: str) -> dict[str, Any]:
     """
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     if not key and not settings.openai_base_url:
-        raise ConfigError(f"{flag} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server); "
-                          "set it, or pick the offline provider.")
-    return dict(api_key=key, base_url=settings.openai_base_url, timeout=settings.openai_timeout,
-                max_retries=settings.openai_max_retries)
+        raise ConfigError(
+            f"{flag} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server); "
+            "set it, or pick the offline provider."
+        )
+    return dict(
+        api_key=key,
+        base_url=settings.openai_base_url,
+        timeout=settings.openai_timeout,
+        max_retries=settings.openai_max_retries,
+    )
 
 
 def paid_options(settings: Settings, flag: str) -> dict[str, Any]:
@@ -96,8 +108,15 @@ def paid_options(settings: Settings, flag: str) -> dict[str, Any]:
     return dict(client_options(settings, flag), timeout=settings.openai_media_timeout, max_retries=PAID_TRIES - 1)
 
 
-def vendor_error(exc: openai.OpenAIError, doing: str, *, model: str | None = None, paid: bool = False,
-                 server: str = "OpenAI", address: str = "OPENAI_BASE_URL") -> ShortsError:
+def vendor_error(
+    exc: openai.OpenAIError,
+    doing: str,
+    *,
+    model: str | None = None,
+    paid: bool = False,
+    server: str = "OpenAI",
+    address: str = "OPENAI_BASE_URL",
+) -> ShortsError:
     """Translate an SDK error into ours: one sentence, no secret, `retry_safe` only where a retry can help (for a
     `paid` request, only where nothing can have been made). `server` and `address` name the compatible server the
     SDK was pointed at (an Ollama, say) and the setting that says where it is."""
@@ -105,27 +124,39 @@ def vendor_error(exc: openai.OpenAIError, doing: str, *, model: str | None = Non
     if isinstance(exc, openai.AuthenticationError):
         # OpenAI's 401 text echoes part of the key, so it is never repeated.
         return ConfigError(f"The {server} server rejected the API key while {doing}{on}; check OPENAI_API_KEY.")
-    maybe_made = isinstance(exc, openai.APIConnectionError) and not never_connected(exc) or \
-        isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+    maybe_made = (
+        isinstance(exc, openai.APIConnectionError)
+        and not never_connected(exc)
+        or isinstance(exc, openai.APIStatusError)
+        and exc.status_code >= 500
+    )
     if paid and maybe_made:
         what = f"HTTP {exc.status_code}" if isinstance(exc, openai.APIStatusError) else type(exc).__name__
-        return ProviderError(f"The {server} server gave no usable answer while {doing}{on} ({what}), so it may have "
-                             "been made and billed; rerun when a second charge is acceptable, or use another provider.",
-                             maybe_billed=True)
+        return ProviderError(
+            f"The {server} server gave no usable answer while {doing}{on} ({what}), so it may have "
+            "been made and billed; rerun when a second charge is acceptable, or use another provider.",
+            maybe_billed=True,
+        )
     if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
-        return ProviderError(f"Could not reach the {server} server while {doing}{on} ({type(exc).__name__}); "
-                             f"check {address} and the network, then rerun.", retry_safe=True)
+        return ProviderError(
+            f"Could not reach the {server} server while {doing}{on} ({type(exc).__name__}); "
+            f"check {address} and the network, then rerun.",
+            retry_safe=True,
+        )
     if not isinstance(exc, openai.APIStatusError):
         return ProviderError(f"The {server} server gave an unexpected answer while {doing}{on}: {scrub(str(exc))}.")
     status, detail = exc.status_code, scrub(_message(exc))
     if status == 429 and getattr(exc, "code", None) == "insufficient_quota":
         return ConfigError(f"The OpenAI account is out of quota ({doing}{on}); add credit or use another provider.")
     if status == 429 or status >= 500:
-        return ProviderError(f"The {server} server is busy or failing ({status}) while {doing}{on}: {detail}; "
-                             "rerun in a minute.", retry_safe=True)
+        return ProviderError(
+            f"The {server} server is busy or failing ({status}) while {doing}{on}: {detail}; rerun in a minute.",
+            retry_safe=True,
+        )
     if status in (403, 404):
-        return ConfigError(f"The {server} server answered {status} while {doing}{on}: {detail}; check the model "
-                           f"setting and {address}.")
+        return ConfigError(
+            f"The {server} server answered {status} while {doing}{on}: {detail}; check the model setting and {address}."
+        )
     return ProviderError(f"The {server} server rejected the request ({status}) while {doing}{on}: {detail}.")
 
 
@@ -145,8 +176,13 @@ def scrub(text: str, limit: int = 240) -> str:
 
 
 # The settings that name an OpenAI model, for `shorts doctor`'s shutdown check.
-MODEL_SETTINGS = ("openai_script_model", "openai_image_model", "openai_voice_model", "openai_transcribe_model",
-                  "openai_moderation_model")
+MODEL_SETTINGS = (
+    "openai_script_model",
+    "openai_image_model",
+    "openai_voice_model",
+    "openai_transcribe_model",
+    "openai_moderation_model",
+)
 
 
 def model_shutdowns(settings: Settings, http_client: httpx.Client | None = None) -> dict[str, str | None]:
@@ -158,7 +194,7 @@ def model_shutdowns(settings: Settings, http_client: httpx.Client | None = None)
     except openai.OpenAIError as exc:
         raise vendor_error(exc, "listing the models") from exc
     named = {name: getattr(settings, name) for name in MODEL_SETTINGS if getattr(settings, name, None)}
-    return {name: listed[model] if model in listed else "" for name, model in named.items()}
+    return {name: listed.get(model, "") for name, model in named.items()}
 
 
 def check_model(client: openai.OpenAI, model: str, setting: str, instead: str) -> None:
@@ -169,14 +205,17 @@ def check_model(client: openai.OpenAI, model: str, setting: str, instead: str) -
     except openai.NotFoundError as exc:
         if _listed(client, model) is not False:  # a compatible server without the route: nothing to learn here
             return
-        raise ConfigError(f"OpenAI no longer serves {model} ({setting}); set {setting} to a model it serves, or use "
-                          f"{instead}.") from exc
+        raise ConfigError(
+            f"OpenAI no longer serves {model} ({setting}); set {setting} to a model it serves, or use {instead}."
+        ) from exc
     except openai.OpenAIError as exc:
         raise vendor_error(exc, f"checking the model {model}") from exc
     ends = getattr(found, "shutdown_date", None)
     if isinstance(ends, str) and ends[:10] <= date.today().isoformat():
-        raise ConfigError(f"OpenAI shut {model} down on {ends[:10]} ({setting}); set {setting} to a model it serves, "
-                          f"or use {instead}.")
+        raise ConfigError(
+            f"OpenAI shut {model} down on {ends[:10]} ({setting}); set {setting} to a model it serves, "
+            f"or use {instead}."
+        )
 
 
 def _listed(client: openai.OpenAI, model: str) -> bool | None:

@@ -16,14 +16,19 @@ from PIL import Image, ImageOps
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, ShortRequest, VideoFormat
 from pipeline.prompts import fill
+from pipeline.providers.base import ImageMaker
 from pipeline.providers.openai.client import (
-    PAID_TRIES, check_model, make_client, paid_call, paid_options, vendor_error,
+    PAID_TRIES,
+    check_model,
+    make_client,
+    paid_call,
+    paid_options,
+    vendor_error,
 )
 from pipeline.providers.openai.prices import image_usd
 from pipeline.providers.paid.download import timeouts
 from pipeline.providers.paid.send import billed, ledger_entry
 from pipeline.settings import Settings, default
-from pipeline.providers.base import ImageMaker
 from pipeline.state.ledger import USD, Ledger, open_ledger
 
 # gpt-image-2 and its successors take any WxH with both sides divisible by 16 and a ratio within 1:3..3:1, so a true
@@ -48,11 +53,21 @@ class OpenAIImageMaker(ImageMaker):
     name: ClassVar[str] = "openai"
     cost_unit: ClassVar[Literal["credits", "usd"]] = "usd"
 
-    def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
-                 http_client: httpx.Client | None = None, model: str = default("openai_image_model"),
-                 size: str | None = None, quality: str = default("openai_image_quality"),
-                 timeout: float = default("openai_media_timeout"), max_retries: int = PAID_TRIES - 1,
-                 usd: float = 0.0, ledger: Ledger | None = None, daily_cap: float = float("inf")) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        http_client: httpx.Client | None = None,
+        model: str = default("openai_image_model"),
+        size: str | None = None,
+        quality: str = default("openai_image_quality"),
+        timeout: float = default("openai_media_timeout"),
+        max_retries: int = PAID_TRIES - 1,
+        usd: float = 0.0,
+        ledger: Ledger | None = None,
+        daily_cap: float = float("inf"),
+    ) -> None:
         self.model = model
         self.size = size or portrait_size(model)
         self.quality = quality
@@ -66,30 +81,47 @@ class OpenAIImageMaker(ImageMaker):
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OpenAIImageMaker:
-        return cls(**paid_options(settings, "--image openai"), http_client=http_client,
-                   model=settings.openai_image_model, size=settings.openai_image_size,
-                   quality=settings.openai_image_quality, usd=image_usd(settings), ledger=open_ledger(settings),
-                   daily_cap=settings.max_usd_per_day)
+        return cls(
+            **paid_options(settings, "--image openai"),
+            http_client=http_client,
+            model=settings.openai_image_model,
+            size=settings.openai_image_size,
+            quality=settings.openai_image_quality,
+            usd=image_usd(settings),
+            ledger=open_ledger(settings),
+            daily_cap=settings.max_usd_per_day,
+        )
 
     def check(self, request: ShortRequest) -> None:
         check_model(self._client, self.model, "SHORTS_OPENAI_IMAGE_MODEL", "--image offline")
 
-    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path,
-                   reference: Path | None = None) -> tuple[str | None, float]:
+    def make_image(
+        self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, reference: Path | None = None
+    ) -> tuple[str | None, float]:
         # OpenAI image models take no seed; the store's key still carries it, so a cached frame is reused.
         # A `reference` frame is not used yet: matching its look would need images.edit.
         options = {"quality": self.quality} if self.quality != "auto" else {}
         prompt = fill("first_frame.txt", prompt=scene.first_frame_prompt, style=style)
         key = hashlib.sha256(f"{self.model}\n{self.size}\n{self.quality}\n{seed}\n{prompt}".encode()).hexdigest()[:32]
-        with ledger_entry(self.ledger, key=key, provider=self.name, kind="first frame", model=self.model,
-                          estimate=self.usd, daily_cap=self.daily_cap, unit=USD):
+        with ledger_entry(
+            self.ledger,
+            key=key,
+            provider=self.name,
+            kind="first frame",
+            model=self.model,
+            estimate=self.usd,
+            daily_cap=self.daily_cap,
+            unit=USD,
+        ):
             self._draw(prompt, options, fmt, dest)
         return None, self.usd
 
     def _draw(self, prompt: str, options: dict[str, str], fmt: VideoFormat, dest: Path) -> None:
         try:
-            result = paid_call(lambda: self._client.images.generate(model=self.model, prompt=prompt, size=self.size,
-                                                                    n=1, **options), self._tries)
+            result = paid_call(
+                lambda: self._client.images.generate(model=self.model, prompt=prompt, size=self.size, n=1, **options),
+                self._tries,
+            )
         except openai.OpenAIError as exc:
             raise vendor_error(exc, "drawing the first frame", model=self.model, paid=True) from exc
         with billed("OpenAI", "the first frame"):
@@ -120,7 +152,9 @@ class OpenAIImageMaker(ImageMaker):
             response.raise_for_status()
         except httpx.HTTPError as exc:
             # The URL may carry a signature; name only the failure.
-            raise ProviderError(f"The {self.model} image was made and billed, but downloading it failed "
-                                f"({type(exc).__name__}); rerun when a second charge is acceptable.",
-                                maybe_billed=True) from exc
+            raise ProviderError(
+                f"The {self.model} image was made and billed, but downloading it failed "
+                f"({type(exc).__name__}); rerun when a second charge is acceptable.",
+                maybe_billed=True,
+            ) from exc
         return response.content

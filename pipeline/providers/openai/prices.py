@@ -25,8 +25,10 @@ def image_usd(settings: Settings) -> float:
         return settings.openai_image_usd
     prices = IMAGE_USD.get(settings.openai_image_model)
     if prices is None:
-        raise ConfigError(f"No price is known for the image model {settings.openai_image_model}; set "
-                          "SHORTS_OPENAI_IMAGE_USD to what one first frame costs (0 on a free compatible server).")
+        raise ConfigError(
+            f"No price is known for the image model {settings.openai_image_model}; set "
+            "SHORTS_OPENAI_IMAGE_USD to what one first frame costs (0 on a free compatible server)."
+        )
     quality = settings.openai_image_quality
     return prices.get(quality, max(prices.values()))
 

@@ -15,11 +15,11 @@ import pydantic
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import ScenePlan, Script, ShortRequest
 from pipeline.prompts import fill
+from pipeline.providers.base import ScriptWriter
 from pipeline.providers.openai.client import check_model, client_options, make_client, scrub, vendor_error
 from pipeline.script_rules import ScriptDraft, max_words, plan_scenes, script_problems, target_words
 from pipeline.settings import Settings, default
 from pipeline.source.models import Source
-from pipeline.providers.base import ScriptWriter
 
 log = logging.getLogger("shorts")
 
@@ -45,17 +45,25 @@ class OpenAIScriptWriter(ScriptWriter):
     address: ClassVar[str] = "OPENAI_BASE_URL"
     learns: ClassVar[bool] = True
 
-    def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
-                 http_client: httpx.Client | None = None, model: str = default("openai_script_model"),
-                 timeout: float = default("openai_timeout"), max_retries: int = default("openai_max_retries")) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        http_client: httpx.Client | None = None,
+        model: str = default("openai_script_model"),
+        timeout: float = default("openai_timeout"),
+        max_retries: int = default("openai_max_retries"),
+    ) -> None:
         self.model = model
         self.json_mode = False  # set once a server has rejected structured output
         self._client = make_client(api_key, base_url, http_client, timeout, max_retries)
 
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OpenAIScriptWriter:
-        return cls(**client_options(settings, "--script openai"), http_client=http_client,
-                   model=settings.openai_script_model)
+        return cls(
+            **client_options(settings, "--script openai"), http_client=http_client, model=settings.openai_script_model
+        )
 
     def check(self, request: ShortRequest) -> None:
         check_model(self._client, self.model, self.model_setting, "--script offline")
@@ -64,30 +72,49 @@ class OpenAIScriptWriter(ScriptWriter):
         plan = plan or plan_scenes(request)
         seconds = plan.seconds
         topic = request.topic.replace("<", "‹").replace(">", "›")  # data between <topic> tags: it cannot close them
-        values = dict(topic=topic, seconds=request.seconds, scene_count=len(seconds), language=request.language,
-                      style=request.style, scene_seconds=f"{seconds[0]:g}",
-                      words_per_second=f"{plan.words_per_second:.1f}", target_words=target_words(seconds[0], plan),
-                      max_words=max_words(seconds[0], plan), article=_source_block(source),
-                      learnings=request.learnings)
-        messages = [{"role": "system", "content": fill("script_system.txt", **values)},
-                    {"role": "user", "content": fill("script_user.txt", **values)}]
+        values = dict(
+            topic=topic,
+            seconds=request.seconds,
+            scene_count=len(seconds),
+            language=request.language,
+            style=request.style,
+            scene_seconds=f"{seconds[0]:g}",
+            words_per_second=f"{plan.words_per_second:.1f}",
+            target_words=target_words(seconds[0], plan),
+            max_words=max_words(seconds[0], plan),
+            article=_source_block(source),
+            learnings=request.learnings,
+        )
+        messages = [
+            {"role": "system", "content": fill("script_system.txt", **values)},
+            {"role": "user", "content": fill("script_user.txt", **values)},
+        ]
         try:
             draft, content, problems = self._ask(messages, request.topic)
             problems = problems or script_problems(draft, plan)
             if problems:
-                log.warning("  the %s script broke %d rule(s), asking for one repair: %s",
-                            self.model, len(problems), "; ".join(problems))
-                messages += [{"role": "assistant", "content": content[:MAX_ECHO_CHARS] or "(empty)"},
-                             {"role": "user", "content": _repair_request(problems)}]
+                log.warning(
+                    "  the %s script broke %d rule(s), asking for one repair: %s",
+                    self.model,
+                    len(problems),
+                    "; ".join(problems),
+                )
+                messages += [
+                    {"role": "assistant", "content": content[:MAX_ECHO_CHARS] or "(empty)"},
+                    {"role": "user", "content": _repair_request(problems)},
+                ]
                 draft, content, problems = self._ask(messages, request.topic)
                 problems = problems or script_problems(draft, plan)
         except openai.OpenAIError as exc:
-            raise vendor_error(exc, "writing the script", model=self.model, server=self.server,
-                               address=self.address) from exc
+            raise vendor_error(
+                exc, "writing the script", model=self.model, server=self.server, address=self.address
+            ) from exc
         if problems:
-            raise ProviderError(f"The {self.model} script about {request.topic!r} still broke the rules after one "
-                                f"repair round ({'; '.join(problems)}); rerun, or set {self.model_setting} to "
-                                "a stronger model.")
+            raise ProviderError(
+                f"The {self.model} script about {request.topic!r} still broke the rules after one "
+                f"repair round ({'; '.join(problems)}); rerun, or set {self.model_setting} to "
+                "a stronger model."
+            )
         return draft.to_script(seconds)
 
     def brainstorm(self, niche: str, count: int, avoid: Collection[str] = (), learnings: str = "") -> list[str]:
@@ -97,18 +124,23 @@ class OpenAIScriptWriter(ScriptWriter):
         prompt = fill("brainstorm.txt", niche=niche, count=count, avoid=listed, learnings=learnings)
         try:
             completion = self._client.chat.completions.create(
-                model=self.model, messages=[{"role": "user", "content": prompt}],
-                response_format={"type": "json_object"})
+                model=self.model,
+                messages=[{"role": "user", "content": prompt}],
+                response_format={"type": "json_object"},
+            )
         except openai.OpenAIError as exc:
-            raise vendor_error(exc, "brainstorming topics", model=self.model, server=self.server,
-                               address=self.address) from exc
+            raise vendor_error(
+                exc, "brainstorming topics", model=self.model, server=self.server, address=self.address
+            ) from exc
         content = (completion.choices[0].message.content if completion.choices else None) or ""
         try:
             return TopicIdeas.model_validate_json(_strip_fences(content)).topics[:count]
         except pydantic.ValidationError as exc:
-            raise ProviderError(f"The {self.model} topic ideas for {niche!r} were not the JSON asked for "
-                                f"({_not_the_schema(exc)}); rerun, or set SHORTS_SCRIPT_PROVIDER=offline.",
-                                retry_safe=True) from exc
+            raise ProviderError(
+                f"The {self.model} topic ideas for {niche!r} were not the JSON asked for "
+                f"({_not_the_schema(exc)}); rerun, or set SHORTS_SCRIPT_PROVIDER=offline.",
+                retry_safe=True,
+            ) from exc
 
     def _ask(self, messages: list[dict[str, Any]], topic: str) -> Answer:
         if not self.json_mode:
@@ -116,14 +148,19 @@ class OpenAIScriptWriter(ScriptWriter):
                 return self._ask_structured(messages, topic)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
                 # Ollama, vLLM and LM Studio builds differ in what they accept; JSON mode is the common ground.
-                log.warning("  the server rejected structured output for %s (%d: %s); using JSON mode instead",
-                            self.model, exc.status_code, scrub(exc.message, 120))
+                log.warning(
+                    "  the server rejected structured output for %s (%d: %s); using JSON mode instead",
+                    self.model,
+                    exc.status_code,
+                    scrub(exc.message, 120),
+                )
                 self.json_mode = True
         return self._ask_json(messages, topic)
 
     def _ask_structured(self, messages: list[dict[str, Any]], topic: str) -> Answer:
         raw = self._client.chat.completions.with_raw_response.parse(
-            model=self.model, messages=messages, response_format=ScriptDraft)
+            model=self.model, messages=messages, response_format=ScriptDraft
+        )
         try:
             completion = raw.parse()
         except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
@@ -141,10 +178,14 @@ class OpenAIScriptWriter(ScriptWriter):
 
     def _ask_json(self, messages: list[dict[str, Any]], topic: str) -> Answer:
         schema = json.dumps(ScriptDraft.model_json_schema(), separators=(",", ":"))
-        system = {"role": "system", "content": messages[0]["content"] + "\nAnswer with one JSON object and nothing "
-                  f"else. It must follow this JSON schema:\n{schema}\n"}
+        system = {
+            "role": "system",
+            "content": messages[0]["content"] + "\nAnswer with one JSON object and nothing "
+            f"else. It must follow this JSON schema:\n{schema}\n",
+        }
         completion = self._client.chat.completions.create(
-            model=self.model, messages=[system, *messages[1:]], response_format={"type": "json_object"})
+            model=self.model, messages=[system, *messages[1:]], response_format={"type": "json_object"}
+        )
         if not completion.choices:
             return None, "", ["the answer had no message"]
         choice = completion.choices[0]
@@ -159,14 +200,18 @@ class OpenAIScriptWriter(ScriptWriter):
             return None, content, [_not_the_schema(exc)]
 
     def _refused(self, refusal: str, topic: str) -> ShortsError:
-        return ConfigError(f"The {self.model} model refused to write a script about {topic!r} "
-                           f"({scrub(refusal, 160)}); change the topic or use --script offline.")
+        return ConfigError(
+            f"The {self.model} model refused to write a script about {topic!r} "
+            f"({scrub(refusal, 160)}); change the topic or use --script offline."
+        )
 
     def _stopped(self, why: object, topic: str) -> ShortsError:
         if isinstance(why, openai.ContentFilterFinishReasonError) or why == "content_filter":
             return ConfigError(f"The server's content filter stopped the script about {topic!r}; change the topic.")
-        return ProviderError(f"The {self.model} script about {topic!r} ran past the model's output limit; rerun, "
-                             f"or set {self.model_setting} to another model.")
+        return ProviderError(
+            f"The {self.model} script about {topic!r} ran past the model's output limit; rerun, "
+            f"or set {self.model_setting} to another model."
+        )
 
 
 def _source_block(source: Source | None) -> str:
@@ -179,8 +224,10 @@ def _source_block(source: Source | None) -> str:
 
 def _repair_request(problems: list[str]) -> str:
     listed = "\n".join(f"- {p}" for p in problems)
-    return (f"Your script breaks these rules:\n{listed}\n"
-            "Fix every one and answer with the whole corrected script, in the same JSON format, and nothing else.")
+    return (
+        f"Your script breaks these rules:\n{listed}\n"
+        "Fix every one and answer with the whole corrected script, in the same JSON format, and nothing else."
+    )
 
 
 def _not_the_schema(exc: Exception) -> str:

@@ -14,18 +14,36 @@ from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Narrator, WordTimer
 from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.client import (
-    PAID_TRIES, check_model, make_client, paid_call, paid_options, vendor_error,
+    PAID_TRIES,
+    check_model,
+    make_client,
+    paid_call,
+    paid_options,
+    vendor_error,
 )
-from pipeline.providers.paid.send import billed
 from pipeline.providers.openai.words import OpenAIWordTimer
+from pipeline.providers.paid.send import billed
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings, default
 
 NO_INSTRUCTIONS = ("tts-1", "tts-1-hd")  # these models reject delivery instructions
 SHUTDOWN = SPEECH_ENDS
 # The built-in voices (openai 3.57 speech_create_params.py); every one speaks the language of the text.
-VOICES = ("alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage", "shimmer",
-          "verse")
+VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "cedar",
+    "coral",
+    "echo",
+    "fable",
+    "marin",
+    "nova",
+    "onyx",
+    "sage",
+    "shimmer",
+    "verse",
+)
 
 
 class OpenAINarrator(Narrator):
@@ -38,11 +56,20 @@ class OpenAINarrator(Narrator):
 
     name: ClassVar[str] = "openai"
 
-    def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
-                 http_client: httpx.Client | None = None, model: str = default("openai_voice_model"),
-                 voice: str = default("openai_voice"), speed: float = 1.0, instructions: str = "",
-                 timeout: float = default("openai_media_timeout"), max_retries: int = PAID_TRIES - 1,
-                 word_timer: WordTimer | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        http_client: httpx.Client | None = None,
+        model: str = default("openai_voice_model"),
+        voice: str = default("openai_voice"),
+        speed: float = 1.0,
+        instructions: str = "",
+        timeout: float = default("openai_media_timeout"),
+        max_retries: int = PAID_TRIES - 1,
+        word_timer: WordTimer | None = None,
+    ) -> None:
         self.model = model
         self.voice = voice
         self.speed = speed
@@ -57,15 +84,23 @@ class OpenAINarrator(Narrator):
         timer = None
         if settings.openai_word_timings:
             timer = OpenAIWordTimer(**options, http_client=http_client, model=settings.openai_transcribe_model)
-        return cls(**options, http_client=http_client, model=settings.openai_voice_model, voice=settings.openai_voice,
-                   speed=settings.openai_voice_speed, instructions=settings.openai_voice_instructions,
-                   word_timer=timer)
+        return cls(
+            **options,
+            http_client=http_client,
+            model=settings.openai_voice_model,
+            voice=settings.openai_voice,
+            speed=settings.openai_voice_speed,
+            instructions=settings.openai_voice_instructions,
+            word_timer=timer,
+        )
 
     def check(self, request: ShortRequest) -> None:
         voice = request.voice or self.voice
         if self._client.base_url.host == "api.openai.com" and voice not in VOICES:  # a compatible server has its own
-            raise ConfigError(f"OpenAI has no voice named {voice!r}; use one of {', '.join(VOICES)} "
-                              "(`shorts voices --provider openai`).")
+            raise ConfigError(
+                f"OpenAI has no voice named {voice!r}; use one of {', '.join(VOICES)} "
+                "(`shorts voices --provider openai`)."
+            )
         instead = "--voice elevenlabs, --voice runway or --voice offline"
         check_model(self._client, self.model, "SHORTS_OPENAI_VOICE_MODEL", instead)
         if isinstance(self.word_timer, OpenAIWordTimer):
@@ -76,8 +111,17 @@ class OpenAINarrator(Narrator):
         """What else shapes the audio, for the asset store's key."""
         return {"voice": self.voice, "speed": self.speed, "instructions": self.instructions}
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
-              previous_text: str = "", next_text: str = "") -> Speech:
+    def speak(
+        self,
+        text: str,
+        voice: str | None,
+        language: str,
+        max_seconds: float,
+        dest: Path,
+        *,
+        previous_text: str = "",
+        next_text: str = "",
+    ) -> Speech:
         # The model reads the language from the text; the scene takes the audio's real length, even past max_seconds.
         options: dict[str, object] = {}
         if self.speed != 1.0:
@@ -85,14 +129,19 @@ class OpenAINarrator(Narrator):
         if self.instructions:
             options["instructions"] = self.instructions
         try:
-            audio = paid_call(lambda: self._client.audio.speech.create(
-                model=self.model, voice=voice or self.voice, input=text, response_format="wav", **options).read(),
-                self._tries)
+            audio = paid_call(
+                lambda: self._client.audio.speech.create(
+                    model=self.model, voice=voice or self.voice, input=text, response_format="wav", **options
+                ).read(),
+                self._tries,
+            )
         except openai.NotFoundError as exc:
             if getattr(exc, "code", None) == "model_not_found":
-                raise ConfigError(f"OpenAI no longer serves {self.model} (its speech models shut down on {SHUTDOWN}); "
-                                  "use another voice: --voice elevenlabs (ELEVENLABS_API_KEY), --voice edge (free, "
-                                  "online) or --voice offline (free, on this machine).") from exc
+                raise ConfigError(
+                    f"OpenAI no longer serves {self.model} (its speech models shut down on {SHUTDOWN}); "
+                    "use another voice: --voice elevenlabs (ELEVENLABS_API_KEY), --voice edge (free, "
+                    "online) or --voice offline (free, on this machine)."
+                ) from exc
             raise vendor_error(exc, "speaking the narration", model=self.model, paid=True) from exc
         except openai.OpenAIError as exc:
             raise vendor_error(exc, "speaking the narration", model=self.model, paid=True) from exc

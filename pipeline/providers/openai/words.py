@@ -12,9 +12,9 @@ import openai
 from pipeline.alignment import align_words
 from pipeline.errors import ProviderError
 from pipeline.models import WordTiming
-from pipeline.timing import read_wav, speech_bounds
 from pipeline.providers.openai.client import PAID_TRIES, check_model, make_client, paid_call, vendor_error
 from pipeline.settings import default
+from pipeline.timing import read_wav, speech_bounds
 
 MIN_MATCHED = 0.5  # below this share of words heard as written, the transcript is not trusted for timing
 PROMPT_CHARS = 800  # Whisper reads only the last ~224 tokens of a prompt
@@ -30,9 +30,16 @@ class OpenAIWordTimer:
     name: ClassVar[str] = "openai"
     timing: ClassVar[Literal["transcript"]] = "transcript"
 
-    def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
-                 http_client: httpx.Client | None = None, model: str = default("openai_transcribe_model"),
-                 timeout: float = default("openai_media_timeout"), max_retries: int = PAID_TRIES - 1) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        http_client: httpx.Client | None = None,
+        model: str = default("openai_transcribe_model"),
+        timeout: float = default("openai_media_timeout"),
+        max_retries: int = PAID_TRIES - 1,
+    ) -> None:
         self.model = model
         self._client = make_client(api_key, base_url, http_client, timeout, paid=True)
         self._tries = max_retries + 1
@@ -46,19 +53,31 @@ class OpenAIWordTimer:
         options = {"language": language.lower()} if re.fullmatch(r"[A-Za-z]{2}", language) else {}
         try:
             # The script as prompt steers the spelling of names and numbers towards the script's.
-            result = paid_call(lambda: self._client.audio.transcriptions.create(
-                model=self.model, file=(audio.name, audio.read_bytes(), "audio/wav"), response_format="verbose_json",
-                timestamp_granularities=["word"], prompt=text[:PROMPT_CHARS], **options), self._tries)
+            result = paid_call(
+                lambda: self._client.audio.transcriptions.create(
+                    model=self.model,
+                    file=(audio.name, audio.read_bytes(), "audio/wav"),
+                    response_format="verbose_json",
+                    timestamp_granularities=["word"],
+                    prompt=text[:PROMPT_CHARS],
+                    **options,
+                ),
+                self._tries,
+            )
         except openai.OpenAIError as exc:
             raise vendor_error(exc, "transcribing the narration", model=self.model, paid=True) from exc
         heard = [(w.word, float(w.start), float(w.end)) for w in (getattr(result, "words", None) or [])]
         if not heard:
-            raise ProviderError(f"The {self.model} transcript has no word timestamps; set "
-                                "SHORTS_OPENAI_TRANSCRIBE_MODEL to a model that gives them, such as whisper-1.")
+            raise ProviderError(
+                f"The {self.model} transcript has no word timestamps; set "
+                "SHORTS_OPENAI_TRANSCRIBE_MODEL to a model that gives them, such as whisper-1."
+            )
         samples, rate = read_wav(audio)
         start, end = speech_bounds(samples, rate)
         timings, matched = align_words(text, heard, start, end)
         if matched < MIN_MATCHED * len(timings):
-            raise ProviderError(f"The {self.model} transcript matched only {matched} of {len(timings)} script "
-                                "words, too few to time captions by.")
+            raise ProviderError(
+                f"The {self.model} transcript matched only {matched} of {len(timings)} script "
+                "words, too few to time captions by."
+            )
         return timings

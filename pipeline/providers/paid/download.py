@@ -31,8 +31,11 @@ def shared_http_client() -> httpx.Client:
     global _http
     with _HTTP_LOCK:
         if _http is None:
-            _http = httpx.Client(timeout=timeouts(DOWNLOAD_TIMEOUT), follow_redirects=True,
-                                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+            _http = httpx.Client(
+                timeout=timeouts(DOWNLOAD_TIMEOUT),
+                follow_redirects=True,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            )
         return _http
 
 
@@ -65,8 +68,14 @@ def fetch(http: httpx.Client, url: str, dest: Path) -> str | None:
     return None if got else "an empty file"
 
 
-def download_checked(http: httpx.Client, url: str | None, dest: Path, verify: Callable[[Path], None],
-                     fresh_url: Callable[[str], str | None], tries: int = DOWNLOAD_TRIES) -> str | None:
+def download_checked(
+    http: httpx.Client,
+    url: str | None,
+    dest: Path,
+    verify: Callable[[Path], None],
+    fresh_url: Callable[[str], str | None],
+    tries: int = DOWNLOAD_TRIES,
+) -> str | None:
     """Download `url` to `dest` and `verify` it, asking `fresh_url(problem)` for another URL before each retry.
 
     Returns None when `dest` holds a verified file, else the last problem (the caller says what to do).

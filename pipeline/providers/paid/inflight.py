@@ -3,6 +3,7 @@ not started them, else left to finish (they are billed) and collected by the nex
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -55,8 +56,11 @@ def stop_flights(flights: list[Flight], reason: str) -> None:
         if not flight.cancelled:
             left.append(f"{flight.vendor} task {flight.task_id} ({flight.label})")
     if left:
-        log.warning("Left running, as they may already be billed: %s; the next run of the same command collects "
-                    "them without a new charge.", ", ".join(left))
+        log.warning(
+            "Left running, as they may already be billed: %s; the next run of the same command collects "
+            "them without a new charge.",
+            ", ".join(left),
+        )
 
 
 def cancel_in_flight(reason: str = "the run was interrupted") -> list[str]:
@@ -78,10 +82,8 @@ def track(flight: Flight) -> None:
             # stops the tasks its threads still wait on instead of hanging until they finish.
             register = getattr(threading, "_register_atexit", None)
             if register:
-                try:
+                with contextlib.suppress(RuntimeError):
                     register(cancel_in_flight)
-                except RuntimeError:
-                    pass
             _atexit_registered = True
 
 

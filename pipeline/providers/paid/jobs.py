@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -25,7 +25,16 @@ from pipeline.providers.paid.download import download_checked, shared_http_clien
 from pipeline.providers.paid.inflight import Flight, pause, stop_flights, track, untrack
 from pipeline.providers.paid.send import Unmade, send_paid
 from pipeline.state.ledger import (
-    CANCELLED, DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, UNKNOWN_TASK, USD, Ledger,
+    CANCELLED,
+    DONE,
+    FAILED,
+    GONE,
+    IN_FLIGHT,
+    REJECTED,
+    UNCONFIRMED,
+    UNKNOWN_TASK,
+    USD,
+    Ledger,
 )
 
 POLL_FAILURES = 5  # transient poll failures in a row before a wait gives up (a rerun resumes it)
@@ -165,8 +174,7 @@ V = TypeVar("V", bound=Vendor)
 class PaidJobs(Generic[V]):
     """Submits, waits on and downloads one vendor's tasks, writing each to the ledger before waiting on it."""
 
-    def __init__(self, vendor: V, ledger: Ledger, limits: Limits, http_client: httpx.Client | None = None
-                 ) -> None:
+    def __init__(self, vendor: V, ledger: Ledger, limits: Limits, http_client: httpx.Client | None = None) -> None:
         self.vendor = vendor
         self.ledger = ledger
         self.limits = limits
@@ -185,15 +193,23 @@ class PaidJobs(Generic[V]):
                 if seen.made:
                     cost = seen.cost
                     if cost is None:
-                        log.warning("%s: %s reported no cost for task %s; counting the estimate", job.label,
-                                    vendor.name, task_id)
+                        log.warning(
+                            "%s: %s reported no cost for task %s; counting the estimate",
+                            job.label,
+                            vendor.name,
+                            task_id,
+                        )
                         cost = job.estimate
                     self.ledger.update(row, credits_spent=cost)
                     self._download(job, task_id, seen, dest)
                     self.ledger.update(row, status=DONE)
                     return task_id, 0.0 if paid_before else cost
-                self.ledger.update(row, status=CANCELLED if seen.cancelled else FAILED,
-                                   credits_spent=seen.cost or 0.0, detail=seen.code or None)
+                self.ledger.update(
+                    row,
+                    status=CANCELLED if seen.cancelled else FAILED,
+                    credits_spent=seen.cost or 0.0,
+                    detail=seen.code or None,
+                )
                 if retried or not vendor.worth_another_try(seen):
                     raise vendor.failure(job, task_id, seen)
                 log.warning("%s: %s failed task %s (%s); trying once more", job.label, vendor.name, task_id, seen.code)
@@ -208,21 +224,36 @@ class PaidJobs(Generic[V]):
             raise ProviderError(
                 f"An earlier run's {vendor.name} {job.kind} request ({previous.created_at:%Y-%m-%d %H:%M} UTC) was "
                 f"never confirmed, so a task may exist and be billed; check the tasks on {vendor.dashboard}, then "
-                f"rerun with SHORTS_{vendor.provider.upper()}_RESUBMIT_UNCONFIRMED=1 to submit it again.")
+                f"rerun with SHORTS_{vendor.provider.upper()}_RESUBMIT_UNCONFIRMED=1 to submit it again."
+            )
         resumable = (IN_FLIGHT, DONE, *(UNKNOWN_TASK if vendor.client_ids else ()))
         if previous and previous.task_id and previous.status in resumable:
             # A task whose id is ours may never have been made: it is looked up, not yet resumed.
-            log.info("%s: %s %s task %s from an earlier run (no new charge)", job.label,
-                     "checking" if vendor.client_ids else "resuming", vendor.name, previous.task_id)
-            age = (datetime.now(timezone.utc) - previous.created_at).total_seconds()
+            log.info(
+                "%s: %s %s task %s from an earlier run (no new charge)",
+                job.label,
+                "checking" if vendor.client_ids else "resuming",
+                vendor.name,
+                previous.task_id,
+            )
+            age = (datetime.now(UTC) - previous.created_at).total_seconds()
             try:
-                seen = self._wait(job, previous.task_id, previous.row, first_pause=False,
-                                  watch=_Watch(previous.status not in UNKNOWN_TASK, time.monotonic() - age))
+                seen = self._wait(
+                    job,
+                    previous.task_id,
+                    previous.row,
+                    first_pause=False,
+                    watch=_Watch(previous.status not in UNKNOWN_TASK, time.monotonic() - age),
+                )
                 return previous.task_id, seen, previous.row, previous.status == DONE
             except TaskGone:
                 self.ledger.update(previous.row, status=GONE, detail=f"{vendor.name} has no trace of it")
-                log.warning("%s: %s has no trace of task %s, so it was never made or is gone; submitting a new one",
-                            job.label, vendor.name, previous.task_id)
+                log.warning(
+                    "%s: %s has no trace of task %s, so it was never made or is gone; submitting a new one",
+                    job.label,
+                    vendor.name,
+                    previous.task_id,
+                )
         sent = time.monotonic()
         row, task_id, confirmed = self._submit(job)
         try:
@@ -231,7 +262,8 @@ class PaidJobs(Generic[V]):
             raise ProviderError(
                 f"{vendor.name} did not confirm the {job.kind} request and has no trace of task {task_id}; rerun the "
                 f"same command: it checks that task again and submits a new one only if {vendor.name} still has "
-                "none.") from exc
+                "none."
+            ) from exc
 
     def _submit(self, job: Job) -> tuple[int, str, bool]:
         """Create the job's task; (ledger row, task id, whether the vendor acknowledged it)."""
@@ -239,36 +271,61 @@ class PaidJobs(Generic[V]):
         if job.estimate > limits.max_per_short:
             usd = vendor.unit == USD
             price = f"${job.estimate:.2f}" if usd else f"{job.estimate:g} credits"
-            raise ConfigError(f"One {job.kind} with {job.model} is estimated at {price}, over "
-                              f"SHORTS_MAX_{'USD' if usd else 'CREDITS'}_PER_SHORT={limits.max_per_short:g}; raise it "
-                              "or pick a cheaper model. Nothing was submitted.")
+            raise ConfigError(
+                f"One {job.kind} with {job.model} is estimated at {price}, over "
+                f"SHORTS_MAX_{'USD' if usd else 'CREDITS'}_PER_SHORT={limits.max_per_short:g}; raise it "
+                "or pick a cheaper model. Nothing was submitted."
+            )
         try:
             payload = job.prepare()
         except vendor.api_errors as exc:
             raise vendor.refused(exc, f"preparing the {job.kind}", False)[1] from exc
         task_id = vendor.new_id()
-        row = self.ledger.reserve(key=job.key, provider=vendor.provider, kind=job.kind, model=job.model,
-                                  estimate=job.estimate, daily_cap=limits.max_per_day, unit=vendor.unit,
-                                  **({"task_id": task_id} if task_id else {}))
+        row = self.ledger.reserve(
+            key=job.key,
+            provider=vendor.provider,
+            kind=job.kind,
+            model=job.model,
+            estimate=job.estimate,
+            daily_cap=limits.max_per_day,
+            unit=vendor.unit,
+            **({"task_id": task_id} if task_id else {}),
+        )
         try:
-            task_id, estimate = send_paid(lambda: vendor.create(job, payload, task_id), vendor.nothing_made,
-                                          vendor=vendor.name, backoff=limits.poll_seconds)
+            task_id, estimate = send_paid(
+                lambda: vendor.create(job, payload, task_id),
+                vendor.nothing_made,
+                vendor=vendor.name,
+                backoff=limits.poll_seconds,
+            )
         except vendor.api_errors as exc:
             lost, error = vendor.refused(exc, f"{vendor.creating} the {job.kind}", None)
             if lost and task_id:  # it may exist: find out by looking up its id, never by sending it again
                 self.ledger.update(row, status=UNCONFIRMED, detail=f"submit got {exc}")
-                log.warning("%s: %s did not confirm task %s (%s); checking whether it exists", job.label, vendor.name,
-                            task_id, exc)
+                log.warning(
+                    "%s: %s did not confirm task %s (%s); checking whether it exists",
+                    job.label,
+                    vendor.name,
+                    task_id,
+                    exc,
+                )
                 return row, task_id, False
             self.ledger.update(row, status=UNCONFIRMED if lost else REJECTED, detail=error.message)
             raise error from exc
         except BaseException as exc:  # Ctrl-C or a bug mid-request: the task may exist, so say so next time
             self.ledger.update(row, status=UNCONFIRMED, detail=type(exc).__name__)
             raise
-        self.ledger.update(row, task_id=task_id, status=IN_FLIGHT,
-                           **({"credits_estimated": estimate} if estimate is not None else {}))
-        log.info("%s: %s task %s submitted (%s, at most %s)", job.label, vendor.name, task_id, job.model,
-                 f"${job.estimate:.2f}" if vendor.unit == USD else f"{estimate or job.estimate:g} credits")
+        self.ledger.update(
+            row, task_id=task_id, status=IN_FLIGHT, **({"credits_estimated": estimate} if estimate is not None else {})
+        )
+        log.info(
+            "%s: %s task %s submitted (%s, at most %s)",
+            job.label,
+            vendor.name,
+            task_id,
+            job.model,
+            f"${job.estimate:.2f}" if vendor.unit == USD else f"{estimate or job.estimate:g} credits",
+        )
         return row, task_id, True
 
     def _wait(self, job: Job, task_id: str, row: int, *, first_pause: bool, watch: _Watch) -> Seen:
@@ -293,7 +350,8 @@ class PaidJobs(Generic[V]):
                         raise ProviderError(
                             f"{vendor.name} had not started the {job.kind} after {minutes:g} minutes, so task "
                             f"{task_id} was cancelled before it cost anything; rerun to try again or raise "
-                            f"{job.deadline_setting}.")
+                            f"{job.deadline_setting}."
+                        )
                     if status != "ENDED":
                         raise vendor.too_slow(job, task_id, status, minutes, watch.last)
                     deadline = float("inf")  # it ended meanwhile: the next poll collects it
@@ -313,8 +371,9 @@ class PaidJobs(Generic[V]):
             watch.failures += 1
             if watch.failures >= POLL_FAILURES:
                 raise failed.error from failed
-            log.info("%s: could not check %s task %s (%s); trying again", job.label, self.vendor.name, task_id,
-                     failed.what)
+            log.info(
+                "%s: could not check %s task %s (%s); trying again", job.label, self.vendor.name, task_id, failed.what
+            )
             return None
         watch.failures = 0
         if seen is None:  # unlisted: an acknowledged task is still queued, an unconfirmed one may never have been made
@@ -356,15 +415,19 @@ class PaidJobs(Generic[V]):
 
         problem = download_checked(self.http, seen.url, dest, job.verify, fresh_url)
         if problem:
-            raise ProviderError(f"Could not download the finished {job.kind} of {self.vendor.name} task {task_id} "
-                                f"({problem}); rerun the same command to fetch it again without a new charge.",
-                                retry_safe=True)
+            raise ProviderError(
+                f"Could not download the finished {job.kind} of {self.vendor.name} task {task_id} "
+                f"({problem}); rerun the same command to fetch it again without a new charge.",
+                retry_safe=True,
+            )
 
 
 def _interrupted(vendor: Vendor, job: Job, flight: Flight) -> ShortsError:
     if flight.wait_settled():
-        return ProviderError(f"{vendor.name} task {flight.task_id} for the {job.kind} was cancelled before it started "
-                             "(no charge) because the run was interrupted; rerun to submit it again.")
+        return ProviderError(
+            f"{vendor.name} task {flight.task_id} for the {job.kind} was cancelled before it started "
+            "(no charge) because the run was interrupted; rerun to submit it again."
+        )
     return vendor.interrupted(job, flight.task_id)
 
 
@@ -373,8 +436,10 @@ def one_job_at_a_time(ledger: Ledger, provider: str, key: str, label: str) -> Ab
     with a shared ledger) that uses `ledger`: a second job with the same key (another run, or a scene with the same
     inputs) waits, then finds the first one's task in the ledger and reuses it instead of paying again. The lock (a
     flock, or a Postgres advisory lock) dies with a killed run."""
-    return ledger.hold(f"{provider}-job-{key}",
-                       waiting=f"{label}: waiting for the same {provider} task, which another run or scene is making")
+    return ledger.hold(
+        f"{provider}-job-{key}",
+        waiting=f"{label}: waiting for the same {provider} task, which another run or scene is making",
+    )
 
 
 def slot(key: tuple[str, ...], size: Callable[[], int]) -> threading.BoundedSemaphore:

@@ -29,8 +29,15 @@ class Unmade:
     wait: float | None = None
 
 
-def send_paid(request: Callable[[], T], unmade: Callable[[Exception], Unmade | None], *, vendor: str,
-              tries: int = PAID_TRIES, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> T:
+def send_paid(
+    request: Callable[[], T],
+    unmade: Callable[[Exception], Unmade | None],
+    *,
+    vendor: str,
+    tries: int = PAID_TRIES,
+    backoff: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
     """Send a billed request, and send it again only when `unmade(exc)` says the failure proves nothing was made:
     a timeout or a 5xx may have made (and billed) the thing, so those, like every other error, are raised as they
     are for the caller to translate. The pause is the vendor's Retry-After, else `backoff` times the attempt; one over
@@ -57,9 +64,11 @@ def billed(vendor: str, what: str) -> Iterator[None]:
     except ShortsError:
         raise
     except Exception as exc:  # a surprise after paying: without this, the step's retry would pay again
-        raise ProviderError(f"{vendor} made and billed {what}, but keeping it failed ({type(exc).__name__}: "
-                            f"{cut_text(str(exc), 160)}); rerun when a second charge is acceptable.",
-                            maybe_billed=True) from exc
+        raise ProviderError(
+            f"{vendor} made and billed {what}, but keeping it failed ({type(exc).__name__}: "
+            f"{cut_text(str(exc), 160)}); rerun when a second charge is acceptable.",
+            maybe_billed=True,
+        ) from exc
 
 
 @dataclass
@@ -71,8 +80,17 @@ class Bill:
 
 
 @contextmanager
-def ledger_entry(ledger: Ledger | None, *, key: str, provider: str, kind: str, model: str, estimate: float,
-                 daily_cap: float, unit: str) -> Iterator[Bill]:
+def ledger_entry(
+    ledger: Ledger | None,
+    *,
+    key: str,
+    provider: str,
+    kind: str,
+    model: str,
+    estimate: float,
+    daily_cap: float,
+    unit: str,
+) -> Iterator[Bill]:
     """Reserve `estimate` (refused past `daily_cap`), run the block, and settle the row: done with the bill;
     unconfirmed, still counted, when the error says the request may have been made and billed (or anything
     unforeseen stopped it); else rejected, costing nothing."""
@@ -80,17 +98,23 @@ def ledger_entry(ledger: Ledger | None, *, key: str, provider: str, kind: str, m
     if ledger is None:
         yield bill
         return
-    row = ledger.reserve(key=key, provider=provider, kind=kind, model=model, estimate=estimate, daily_cap=daily_cap,
-                         unit=unit)
+    row = ledger.reserve(
+        key=key, provider=provider, kind=kind, model=model, estimate=estimate, daily_cap=daily_cap, unit=unit
+    )
     try:
         yield bill
     except ShortsError as exc:
         nothing_made = not (isinstance(exc, ProviderError) and exc.maybe_billed)
-        ledger.update(row, status=REJECTED if nothing_made else UNCONFIRMED, detail=str(exc)[:500],
-                      **({"credits_spent": 0.0} if nothing_made else {}))
+        ledger.update(
+            row,
+            status=REJECTED if nothing_made else UNCONFIRMED,
+            detail=str(exc)[:500],
+            **({"credits_spent": 0.0} if nothing_made else {}),
+        )
         raise
     except BaseException:  # a surprise or Ctrl-C: the request may have been made, so it stays counted
         ledger.update(row, status=UNCONFIRMED)
         raise
-    ledger.update(row, status=DONE, credits_spent=bill.spent,
-                  **({"task_id": bill.request_id} if bill.request_id else {}))
+    ledger.update(
+        row, status=DONE, credits_spent=bill.spent, **({"task_id": bill.request_id} if bill.request_id else {})
+    )

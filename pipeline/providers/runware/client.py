@@ -73,8 +73,15 @@ def estimate_clip_usd(scene: Scene, settings: Settings) -> float:
 class RunwareAPIError(Exception):
     """A Runware answer that is not data: an HTTP error, an `errors` list, or no answer at all."""
 
-    def __init__(self, status: int | None, errors: list[dict[str, Any]], *, transport: str | None = None,
-                 sent: bool = True, wait: float | None = None) -> None:
+    def __init__(
+        self,
+        status: int | None,
+        errors: list[dict[str, Any]],
+        *,
+        transport: str | None = None,
+        sent: bool = True,
+        wait: float | None = None,
+    ) -> None:
         self.status = status
         self.errors = errors
         self.transport = transport  # the httpx exception's name when there was no answer
@@ -115,8 +122,9 @@ class RunwareAPIError(Exception):
 class RunwareClient:
     """Sends one task at a time to Runware's REST endpoint and returns the `data` items of the answer."""
 
-    def __init__(self, api_key: str, base_url: str, http_client: httpx.Client | None = None,
-                 timeout: float = 60.0) -> None:
+    def __init__(
+        self, api_key: str, base_url: str, http_client: httpx.Client | None = None, timeout: float = 60.0
+    ) -> None:
         self.base_url = base_url
         self.host = httpx.URL(base_url).host or base_url
         self._headers = {"Authorization": f"Bearer {api_key}"}
@@ -167,25 +175,38 @@ def runware_error(exc: RunwareAPIError, doing: str, host: str = "Runware") -> Sh
     """Runware's refusal as ours: one sentence naming what to do, never the key."""
     status = exc.status
     if status == 401:
-        return ConfigError(f"Runware refused the API key while {doing} (401); check RUNWARE_API_KEY and that the key "
-                           f"was made for {host}.")
+        return ConfigError(
+            f"Runware refused the API key while {doing} (401); check RUNWARE_API_KEY and that the key "
+            f"was made for {host}."
+        )
     if status == 402:
-        return ProviderError(f"Runware refused {doing} because the account is out of credit (402: {exc.reason()}); "
-                             "add funds at my.runware.ai and rerun, or use --video offline.")
+        return ProviderError(
+            f"Runware refused {doing} because the account is out of credit (402: {exc.reason()}); "
+            "add funds at my.runware.ai and rerun, or use --video offline."
+        )
     if status == 403:
-        return ConfigError(f"Runware denied access while {doing} (403: {exc.reason()}); check the key's permissions "
-                           "and model access.")
+        return ConfigError(
+            f"Runware denied access while {doing} (403: {exc.reason()}); check the key's permissions and model access."
+        )
     if status == 404 and not exc.errors:
-        return ConfigError(f"Runware at {host} has no such endpoint (404 while {doing}); check that RUNWARE_BASE_URL "
-                           "is the URL tasks are POSTed to (https://api.runware.ai/v1).")
+        return ConfigError(
+            f"Runware at {host} has no such endpoint (404 while {doing}); check that RUNWARE_BASE_URL "
+            "is the URL tasks are POSTed to (https://api.runware.ai/v1)."
+        )
     if status == 429:
         when = f"after {exc.wait:g} seconds" if exc.wait else "in a few minutes"
-        return ProviderError(f"Runware's queue was full while {doing} (429); retry {when} or use --video offline.",
-                             retry_safe=True)
+        return ProviderError(
+            f"Runware's queue was full while {doing} (429); retry {when} or use --video offline.", retry_safe=True
+        )
     if status is None and not exc.sent:
-        return ProviderError(f"Could not reach Runware at {host} while {doing} ({exc.transport}); check the network "
-                             "and RUNWARE_BASE_URL, then rerun (nothing was lost).", retry_safe=True)
+        return ProviderError(
+            f"Could not reach Runware at {host} while {doing} ({exc.transport}); check the network "
+            "and RUNWARE_BASE_URL, then rerun (nothing was lost).",
+            retry_safe=True,
+        )
     if status is not None and 400 <= status < 500:
         return ProviderError(f"Runware rejected {doing}: {exc.reason()}.")
-    return ProviderError(f"Runware failed while {doing} ({exc.what}); rerun the same command to resume without a "
-                         "new charge.", retry_safe=True)
+    return ProviderError(
+        f"Runware failed while {doing} ({exc.what}); rerun the same command to resume without a new charge.",
+        retry_safe=True,
+    )

@@ -9,22 +9,24 @@ import httpx
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
+from pipeline.providers.base import ClipMaker
 from pipeline.providers.inputs import cut_text, data_uri
+from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.probe import is_portrait_9_16, video_size
 from pipeline.providers.runware.client import clip_duration, clip_usd, video_model
-from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runware.tasks import RunwareVendor, runware_jobs
 from pipeline.settings import Settings, default
 from pipeline.state.store import content_key
-from pipeline.providers.base import ClipMaker
 
 
 def check_portrait_video(path: Path) -> None:
     """Raise unless `path` is a readable 9:16 video (the render scales it to the Short's size)."""
     width, height = video_size(path)
     if not is_portrait_9_16(width, height):
-        raise ProviderError(f"Runware returned a {width}x{height} clip, not 9:16; check that RUNWARE_BASE_URL points "
-                            "at a Runware-compatible server and the model keeps the first frame's shape.")
+        raise ProviderError(
+            f"Runware returned a {width}x{height} clip, not 9:16; check that RUNWARE_BASE_URL points "
+            "at a Runware-compatible server and the model keeps the first frame's shape."
+        )
 
 
 class RunwareClipMaker(ClipMaker):
@@ -43,19 +45,33 @@ class RunwareClipMaker(ClipMaker):
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
         spec = self.spec
         prompt = cut_text(scene.motion_prompt, spec.prompt_limit)
-        request: dict[str, Any] = dict(model=self.model, positivePrompt=prompt,
-                                       duration=clip_duration(self.model, scene.seconds))
+        request: dict[str, Any] = dict(
+            model=self.model, positivePrompt=prompt, duration=clip_duration(self.model, scene.seconds)
+        )
         if spec.send_size:
             request.update(width=spec.size[0], height=spec.size[1])
         # Everything that decides the paid task: the same key on a rerun means "resume, don't pay again".
         key = content_key("runware-clip", image=frame, **request)
 
         def task() -> dict[str, Any]:
-            return dict(request, taskType="videoInference", inputs={"frameImages": [
-                {"image": data_uri(frame), "frame": "first"}]}, deliveryMethod="async", outputType="URL",
-                outputFormat="MP4", includeCost=True)
+            return dict(
+                request,
+                taskType="videoInference",
+                inputs={"frameImages": [{"image": data_uri(frame), "frame": "first"}]},
+                deliveryMethod="async",
+                outputType="URL",
+                outputFormat="MP4",
+                includeCost=True,
+            )
 
-        job = Job(key=key, kind="clip", model=self.model, estimate=clip_usd(self.model, scene.seconds),
-                  label=f"scene {scene.index} clip", prepare=task, verify=check_portrait_video,
-                  fix="rerun with --video offline")
+        job = Job(
+            key=key,
+            kind="clip",
+            model=self.model,
+            estimate=clip_usd(self.model, scene.seconds),
+            label=f"scene {scene.index} clip",
+            prepare=task,
+            verify=check_portrait_video,
+            fix="rerun with --video offline",
+        )
         return self.tasks.produce(job, dest)

@@ -13,7 +13,12 @@ import httpx
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.providers.paid.jobs import Job, Limits, PaidJobs, PollFailed, Seen
 from pipeline.providers.runware.client import (
-    PROVIDER, RunwareAPIError, RunwareClient, client_options, nothing_made, runware_error,
+    PROVIDER,
+    RunwareAPIError,
+    RunwareClient,
+    client_options,
+    nothing_made,
+    runware_error,
 )
 from pipeline.settings import Settings
 from pipeline.state.ledger import USD, open_ledger
@@ -25,9 +30,14 @@ def runware_jobs(settings: Settings, flag: str, http_client: httpx.Client | None
     """The job runner for Runware tasks, with the settings' key, pace, deadline and caps (in dollars); `flag` names
     how the user picked Runware, for the message when the key is missing."""
     client = RunwareClient(**client_options(settings, flag), http_client=http_client)
-    limits = Limits(settings.runware_poll_seconds, settings.runware_max_poll_seconds,
-                    settings.runware_deadline_minutes * 60, settings.max_usd_per_short, settings.max_usd_per_day,
-                    settings.runware_unconfirmed_wait_seconds)
+    limits = Limits(
+        settings.runware_poll_seconds,
+        settings.runware_max_poll_seconds,
+        settings.runware_deadline_minutes * 60,
+        settings.max_usd_per_short,
+        settings.max_usd_per_day,
+        settings.runware_unconfirmed_wait_seconds,
+    )
     return PaidJobs(RunwareVendor(client, settings.runware_concurrency), open_ledger(settings), limits, http_client)
 
 
@@ -37,8 +47,14 @@ class RunwareVendor:
 
     client: RunwareClient
     concurrency: int
-    name, provider, unit, client_ids, creating, dashboard = "Runware", PROVIDER, USD, True, "submitting", \
-        "my.runware.ai"
+    name, provider, unit, client_ids, creating, dashboard = (
+        "Runware",
+        PROVIDER,
+        USD,
+        True,
+        "submitting",
+        "my.runware.ai",
+    )
     api_errors = (RunwareAPIError,)
     nothing_made = staticmethod(nothing_made)  # a submission's failure that proves the queue took nothing
 
@@ -71,9 +87,15 @@ class RunwareVendor:
             return None
         status = str(item.get("status"))
         failed = item.get("error") if isinstance(item.get("error"), dict) else {}
-        return Seen(status, finished=status in TERMINAL, made=status == "success", cost=_cost(item),
-                    url=item.get("videoURL"), code=str(failed.get("code") or "?") if status == "error" else "",
-                    raw=failed)
+        return Seen(
+            status,
+            finished=status in TERMINAL,
+            made=status == "success",
+            cost=_cost(item),
+            url=item.get("videoURL"),
+            code=str(failed.get("code") or "?") if status == "error" else "",
+            raw=failed,
+        )
 
     def _poll(self, task_id: str) -> dict[str, Any] | None:
         try:
@@ -117,21 +139,28 @@ class RunwareVendor:
         message = str(error.get("message") or "").strip()[:300].rstrip(".")
         said = f"{code}: {message}" if message else code
         if seen.gone:
-            return ProviderError(f"Runware no longer has task {task_id} ({said}): it failed, was cancelled or "
-                                 f"expired, so no {job.kind} will come; rerun to submit it again or {job.fix}.")
-        return ProviderError(f"Runware failed the {job.kind} (task {task_id}, {said}); rerun to try again or "
-                             f"{job.fix}.")
+            return ProviderError(
+                f"Runware no longer has task {task_id} ({said}): it failed, was cancelled or "
+                f"expired, so no {job.kind} will come; rerun to submit it again or {job.fix}."
+            )
+        return ProviderError(
+            f"Runware failed the {job.kind} (task {task_id}, {said}); rerun to try again or {job.fix}."
+        )
 
     def too_slow(self, job: Job, task_id: str, status: str, minutes: float, last: str | None) -> ShortsError:
-        return ProviderError(f"Runware had not finished the {job.kind} after {minutes:g} minutes (task {task_id}, "
-                             f"last {last or 'unanswered'}); it cannot be cancelled, so rerun the same command to "
-                             "resume waiting on it without a new charge, or raise SHORTS_RUNWARE_DEADLINE_MINUTES.",
-                             retry_safe=True)
+        return ProviderError(
+            f"Runware had not finished the {job.kind} after {minutes:g} minutes (task {task_id}, "
+            f"last {last or 'unanswered'}); it cannot be cancelled, so rerun the same command to "
+            "resume waiting on it without a new charge, or raise SHORTS_RUNWARE_DEADLINE_MINUTES.",
+            retry_safe=True,
+        )
 
     def interrupted(self, job: Job, task_id: str) -> ShortsError:
-        return ProviderError(f"Stopped waiting on Runware task {task_id} for the {job.kind} because the run was "
-                             "interrupted; it cannot be cancelled, so rerun the same command to collect it without a "
-                             "new charge.")
+        return ProviderError(
+            f"Stopped waiting on Runware task {task_id} for the {job.kind} because the run was "
+            "interrupted; it cannot be cancelled, so rerun the same command to collect it without a "
+            "new charge."
+        )
 
 
 class _Gone(Exception):

@@ -80,8 +80,9 @@ def estimate_voice_credits(scene: Scene, settings: Settings) -> float:
 
 def client_options(settings: Settings, flag: str) -> dict[str, Any]:
     """The key and base URL every Runway provider takes, read from settings."""
-    secret = required_key(settings.runwayml_api_secret, flag, "RUNWAYML_API_SECRET",
-                          "a key beginning key_ from dev.runwayml.com")
+    secret = required_key(
+        settings.runwayml_api_secret, flag, "RUNWAYML_API_SECRET", "a key beginning key_ from dev.runwayml.com"
+    )
     return dict(api_key=secret, base_url=settings.runwayml_base_url)
 
 
@@ -89,8 +90,13 @@ def make_client(api_key: str, base_url: str | None, http_client: httpx.Client | 
     """A Runway client; its own retries are kept for reads, and turned off for creates (see `_create`)."""
     import runwayml
 
-    return runwayml.RunwayML(api_key=api_key, base_url=base_url or None, http_client=http_client or shared_http_client(),
-                             timeout=timeouts(60.0), max_retries=2)
+    return runwayml.RunwayML(
+        api_key=api_key,
+        base_url=base_url or None,
+        http_client=http_client or shared_http_client(),
+        timeout=timeouts(60.0),
+        max_retries=2,
+    )
 
 
 def cut_prompt(text: str, limit: int = PROMPT_LIMIT) -> str:
@@ -113,8 +119,10 @@ def image_uri(client: runwayml.RunwayML, path: Path, limit: int = DATA_URI_LIMIT
         if not exc.message.startswith("Upload failed"):  # Runway's API itself, not its storage
             raise
         problem = f"HTTP {exc.status_code}"
-    raise ProviderError(f"Uploading {path.name} to Runway's storage failed ({problem}); rerun the same command "
-                        "(nothing was paid for).", retry_safe=True)
+    raise ProviderError(
+        f"Uploading {path.name} to Runway's storage failed ({problem}); rerun the same command (nothing was paid for).",
+        retry_safe=True,
+    )
 
 
 def ambiguous(exc: Exception) -> bool:
@@ -145,8 +153,11 @@ def _reason(exc: runwayml.APIStatusError) -> str:
     """Runway's own words for a rejected request: the field and why, when it says."""
     body = exc.body if isinstance(exc.body, dict) else {}
     issues = body.get("issues") if isinstance(body.get("issues"), list) else []
-    parts = [f"{'.'.join(map(str, i.get('path', []))) or 'request'}: {i.get('message', '?')}"
-             for i in issues if isinstance(i, dict)]
+    parts = [
+        f"{'.'.join(map(str, i.get('path', []))) or 'request'}: {i.get('message', '?')}"
+        for i in issues
+        if isinstance(i, dict)
+    ]
     text = "; ".join(parts) or str(body.get("error") or exc.message)
     return text[:300].rstrip(".")
 
@@ -157,32 +168,48 @@ def runway_error(exc: runwayml.APIError, doing: str, *, created: bool | None) ->
 
     host = exc.request.url.host if getattr(exc, "request", None) else "Runway"
     if isinstance(exc, runwayml.AuthenticationError):
-        return ConfigError(f"Runway refused the API key while {doing} (401); check RUNWAYML_API_SECRET (keys begin "
-                           f"key_) and that the key was made for {host}.")
+        return ConfigError(
+            f"Runway refused the API key while {doing} (401); check RUNWAYML_API_SECRET (keys begin "
+            f"key_) and that the key was made for {host}."
+        )
     if isinstance(exc, runwayml.RateLimitError) and created is None:
         wait = retry_after(exc.response)
         when = f"after {math.ceil(wait / 60)} minutes" if wait else "in a few hours"
-        return ProviderError(f"Runway refused new tasks while {doing} (429: the model's daily generation limit, "
-                             f"counted over 24 hours, is reached); retry {when} or use the offline provider.",
-                             retry_safe=True)
+        return ProviderError(
+            f"Runway refused new tasks while {doing} (429: the model's daily generation limit, "
+            f"counted over 24 hours, is reached); retry {when} or use the offline provider.",
+            retry_safe=True,
+        )
     if created is None and ambiguous(exc):
         what = f"HTTP {exc.status_code}" if isinstance(exc, runwayml.APIStatusError) else type(exc).__name__
-        return ProviderError(f"Runway did not confirm {doing} ({what}), so a task may have been created and "
-                             "billed; check the tasks on dev.runwayml.com before rerunning.", retry_safe=False)
+        return ProviderError(
+            f"Runway did not confirm {doing} ({what}), so a task may have been created and "
+            "billed; check the tasks on dev.runwayml.com before rerunning.",
+            retry_safe=False,
+        )
     if isinstance(exc, runwayml.APIConnectionError):
-        return ProviderError(f"Could not reach Runway at {host} while {doing} ({type(exc).__name__}); check the "
-                             "network and RUNWAYML_BASE_URL, then rerun (nothing was lost).", retry_safe=True)
+        return ProviderError(
+            f"Could not reach Runway at {host} while {doing} ({type(exc).__name__}); check the "
+            "network and RUNWAYML_BASE_URL, then rerun (nothing was lost).",
+            retry_safe=True,
+        )
     if isinstance(exc, runwayml.APIStatusError) and exc.status_code in (400, 422):
         return ProviderError(f"Runway rejected the request while {doing}: {_reason(exc)}.")
     if isinstance(exc, runwayml.NotFoundError):
-        return ConfigError(f"Runway at {host} has no such endpoint (404 while {doing}); check that RUNWAYML_BASE_URL "
-                           "is the server's root, without /v1.")
+        return ConfigError(
+            f"Runway at {host} has no such endpoint (404 while {doing}); check that RUNWAYML_BASE_URL "
+            "is the server's root, without /v1."
+        )
     if isinstance(exc, runwayml.PermissionDeniedError):
-        return ConfigError(f"Runway denied access while {doing} (403: {_reason(exc)}); check the key's "
-                           "organization, credits and model access.")
+        return ConfigError(
+            f"Runway denied access while {doing} (403: {_reason(exc)}); check the key's "
+            "organization, credits and model access."
+        )
     status = f"HTTP {exc.status_code}" if isinstance(exc, runwayml.APIStatusError) else type(exc).__name__
-    return ProviderError(f"Runway failed while {doing} ({status}); rerun the same command to resume "
-                         "without a new charge.", retry_safe=True)
+    return ProviderError(
+        f"Runway failed while {doing} ({status}); rerun the same command to resume without a new charge.",
+        retry_safe=True,
+    )
 
 
 def tier_concurrency(client: runwayml.RunwayML, model: str, fallback: int = 2) -> int:
@@ -216,7 +243,8 @@ def runway_account(settings: Settings, http_client: httpx.Client | None = None) 
     except runwayml.APIError as exc:
         raise runway_error(exc, "reading the account", created=False) from exc
     return RunwayAccount(
-        credit_balance=org.credit_balance, max_monthly_credit_spend=org.tier.max_monthly_credit_spend,
+        credit_balance=org.credit_balance,
+        max_monthly_credit_spend=org.tier.max_monthly_credit_spend,
         max_concurrent={m: v.max_concurrent_generations for m, v in org.tier.models.items()},
         max_daily={m: v.max_daily_generations for m, v in org.tier.models.items()},
         used_today={m: v.daily_generations for m, v in org.usage.models.items()},

@@ -9,23 +9,33 @@ import httpx
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
+from pipeline.providers.base import ClipMaker
+from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.probe import video_size
 from pipeline.providers.runway.client import (
-    DATA_URI_LIMIT, DURATIONS, RATIO, RATIO_SIZE, SILENT_ON_REQUEST, clip_credits, clip_duration, cut_prompt, image_uri,
+    DATA_URI_LIMIT,
+    DURATIONS,
+    RATIO,
+    RATIO_SIZE,
+    SILENT_ON_REQUEST,
+    clip_credits,
+    clip_duration,
+    cut_prompt,
+    image_uri,
 )
-from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.settings import Settings, default
 from pipeline.state.store import content_key
-from pipeline.providers.base import ClipMaker
 
 
 def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
     """Raise unless `path` is a readable video of `size` with at least one frame."""
     if (got := video_size(path)) != size:
         w, h = got
-        raise ProviderError(f"Runway returned a {w}x{h} clip, not {size[0]}x{size[1]}; check RUNWAYML_BASE_URL points "
-                            "at a Runway-compatible server.")
+        raise ProviderError(
+            f"Runway returned a {w}x{h} clip, not {size[0]}x{size[1]}; check RUNWAYML_BASE_URL points "
+            "at a Runway-compatible server."
+        )
 
 
 class RunwayClipMaker(ClipMaker):
@@ -33,8 +43,12 @@ class RunwayClipMaker(ClipMaker):
 
     name: ClassVar[str] = "runway"
 
-    def __init__(self, tasks: PaidJobs[RunwayVendor], model: str = default("runway_video_model"),
-                 data_uri_limit: int = DATA_URI_LIMIT) -> None:
+    def __init__(
+        self,
+        tasks: PaidJobs[RunwayVendor],
+        model: str = default("runway_video_model"),
+        data_uri_limit: int = DATA_URI_LIMIT,
+    ) -> None:
         if model not in DURATIONS:
             raise ValueError(f"{model} is not a Runway image-to-video model that accepts {RATIO}")
         self.tasks = tasks
@@ -57,7 +71,15 @@ class RunwayClipMaker(ClipMaker):
         def prepare() -> dict[str, Any]:
             return dict(request, prompt_image=image_uri(self.tasks.vendor.client, frame, self.data_uri_limit))
 
-        job = Job(key=key, kind="clip", model=self.model, estimate=clip_credits(self.model, scene.seconds),
-                  label=f"scene {scene.index} clip", prepare=prepare, verify=check_video, endpoint="image_to_video",
-                  fix="rerun with --video offline")
+        job = Job(
+            key=key,
+            kind="clip",
+            model=self.model,
+            estimate=clip_credits(self.model, scene.seconds),
+            label=f"scene {scene.index} clip",
+            prepare=prepare,
+            verify=check_video,
+            endpoint="image_to_video",
+            fix="rerun with --video offline",
+        )
         return self.tasks.produce(job, dest)

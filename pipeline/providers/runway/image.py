@@ -10,13 +10,13 @@ from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, VideoFormat
+from pipeline.providers.base import ImageMaker
+from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.probe import Unreadable, is_portrait_9_16
 from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, cut_prompt, image_uri
-from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.settings import Settings, default
 from pipeline.state.store import content_key
-from pipeline.providers.base import ImageMaker
 
 REFERENCE_TAG = "scene1"
 
@@ -30,8 +30,10 @@ def check_image(path: Path) -> None:
     except OSError as exc:
         raise Unreadable("not a readable image") from exc
     if not is_portrait_9_16(*size):  # RATIO is 9:16
-        raise ProviderError(f"Runway returned a {size[0]}x{size[1]} image, not {RATIO}; check RUNWAYML_BASE_URL "
-                            "points at a Runway-compatible server.")
+        raise ProviderError(
+            f"Runway returned a {size[0]}x{size[1]} image, not {RATIO}; check RUNWAYML_BASE_URL "
+            "points at a Runway-compatible server."
+        )
 
 
 class RunwayImageMaker(ImageMaker):
@@ -47,8 +49,9 @@ class RunwayImageMaker(ImageMaker):
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayImageMaker:
         return cls(runway_jobs(settings, "--image runway", http_client), settings.runway_image_model)
 
-    def make_image(self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path,
-                   reference: Path | None = None) -> tuple[str | None, float]:
+    def make_image(
+        self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, reference: Path | None = None
+    ) -> tuple[str | None, float]:
         text = f"{scene.first_frame_prompt} Style: {style}."
         if reference:
             text = f"Same look, palette and characters as @{REFERENCE_TAG}. {text}"
@@ -61,9 +64,17 @@ class RunwayImageMaker(ImageMaker):
             uri = image_uri(self.tasks.vendor.client, reference)
             return dict(request, reference_images=[{"uri": uri, "tag": REFERENCE_TAG}])
 
-        job = Job(key=key, kind="first frame", model=self.model, estimate=CREDITS_PER_IMAGE[self.model],
-                  label=f"scene {scene.index} first frame", prepare=prepare, verify=check_image,
-                  endpoint="text_to_image", fix="rerun with --image offline")
+        job = Job(
+            key=key,
+            kind="first frame",
+            model=self.model,
+            estimate=CREDITS_PER_IMAGE[self.model],
+            label=f"scene {scene.index} first frame",
+            prepare=prepare,
+            verify=check_image,
+            endpoint="text_to_image",
+            fix="rerun with --image offline",
+        )
         task_id, cost = self.tasks.produce(job, dest)
         _fit_png(dest, fmt)
         return task_id, cost

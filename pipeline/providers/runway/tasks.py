@@ -13,7 +13,13 @@ import runwayml
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.providers.paid.jobs import Job, Limits, PaidJobs, Seen, TaskGone
 from pipeline.providers.runway.client import (
-    PROVIDER, ambiguous, client_options, make_client, nothing_made, runway_error, tier_concurrency,
+    PROVIDER,
+    ambiguous,
+    client_options,
+    make_client,
+    nothing_made,
+    runway_error,
+    tier_concurrency,
 )
 from pipeline.settings import Settings
 from pipeline.state.ledger import CANCELLED, CREDITS, open_ledger
@@ -26,24 +32,36 @@ UNSTARTED = ("PENDING", "THROTTLED")
 log = logging.getLogger("shorts.runway")
 
 
-def runway_jobs(settings: Settings, flag: str, http_client: httpx.Client | None = None,
-                deadline_minutes: float | None = None) -> PaidJobs[RunwayVendor]:
+def runway_jobs(
+    settings: Settings, flag: str, http_client: httpx.Client | None = None, deadline_minutes: float | None = None
+) -> PaidJobs[RunwayVendor]:
     """The job runner for Runway tasks, with the settings' key, pace, deadline and caps (in credits); `flag` names
     how the user picked Runway, for the message when the key is missing."""
     client = make_client(**client_options(settings, flag), http_client=http_client)
     minutes = settings.runway_deadline_minutes if deadline_minutes is None else deadline_minutes
-    limits = Limits(settings.runway_poll_seconds, settings.runway_poll_seconds, minutes * 60,
-                    settings.max_credits_per_short, settings.max_credits_per_day,
-                    unconfirmed_wait_seconds=0.0,  # Runway numbers its tasks: an unconfirmed one is never looked up
-                    resubmit_unconfirmed=settings.runway_resubmit_unconfirmed)
+    limits = Limits(
+        settings.runway_poll_seconds,
+        settings.runway_poll_seconds,
+        minutes * 60,
+        settings.max_credits_per_short,
+        settings.max_credits_per_day,
+        unconfirmed_wait_seconds=0.0,  # Runway numbers its tasks: an unconfirmed one is never looked up
+        resubmit_unconfirmed=settings.runway_resubmit_unconfirmed,
+    )
     return PaidJobs(RunwayVendor(client, settings.runway_concurrency), open_ledger(settings), limits, http_client)
 
 
 class RunwayVendor:
     """Creates, retrieves and cancels Runway tasks through its SDK; its sentences for what became of them."""
 
-    name, provider, unit, client_ids, creating, dashboard = "Runway", PROVIDER, CREDITS, False, "creating", \
-        "dev.runwayml.com"
+    name, provider, unit, client_ids, creating, dashboard = (
+        "Runway",
+        PROVIDER,
+        CREDITS,
+        False,
+        "creating",
+        "dev.runwayml.com",
+    )
     nothing_made = staticmethod(nothing_made)  # a create's failure that proves no task was made
 
     def __init__(self, client: runwayml.RunwayML, concurrency: int | None = None) -> None:
@@ -72,12 +90,17 @@ class RunwayVendor:
             raise runway_error(exc, f"checking task {task_id}", created=True) from exc
         cost = getattr(task, "cost", None)
         progress = int((getattr(task, "progress", None) or 0) * 10) * 10
-        return Seen(task.status, finished=task.status in TERMINAL, made=task.status == "SUCCEEDED",
-                    cost=float(cost.credits) if cost is not None else None,
-                    url=(getattr(task, "output", None) or [None])[0],
-                    code=getattr(task, "failure_code", None) or "",
-                    progress=f" {progress}%" if task.status == "RUNNING" else "",
-                    cancelled=task.status == "CANCELLED", raw=task)
+        return Seen(
+            task.status,
+            finished=task.status in TERMINAL,
+            made=task.status == "SUCCEEDED",
+            cost=float(cost.credits) if cost is not None else None,
+            url=(getattr(task, "output", None) or [None])[0],
+            code=getattr(task, "failure_code", None) or "",
+            progress=f" {progress}%" if task.status == "RUNNING" else "",
+            cancelled=task.status == "CANCELLED",
+            raw=task,
+        )
 
     def cancel_if_unstarted(self, task_id: str, reason: str) -> tuple[str, str | None]:
         """Cancel (DELETE) only if a fresh look finds Runway has not started the task; never raises."""
@@ -97,8 +120,9 @@ class RunwayVendor:
             pass
         except runwayml.APIError as exc:
             # Still recorded as in flight, so the next run resumes the task rather than paying for another.
-            log.warning("Could not cancel Runway task %s (%s); cancel it on dev.runwayml.com", task_id,
-                        type(exc).__name__)
+            log.warning(
+                "Could not cancel Runway task %s (%s); cancel it on dev.runwayml.com", task_id, type(exc).__name__
+            )
             return status, f"{reason}; cancelling failed"
         return CANCELLED, None
 
@@ -106,12 +130,16 @@ class RunwayVendor:
         try:
             return self.retrieve(task_id, True).url
         except TaskGone as exc:
-            raise ProviderError(f"Runway deleted task {task_id} before its {job.kind} was downloaded; rerun to submit "
-                                "it again.") from exc
+            raise ProviderError(
+                f"Runway deleted task {task_id} before its {job.kind} was downloaded; rerun to submit it again."
+            ) from exc
 
     def slot(self, model: str) -> tuple[tuple[str, ...], Callable[[], int]]:
-        return (PROVIDER, str(self.client.base_url), model), \
-            lambda: self.concurrency or tier_concurrency(self.client, model)
+        return (
+            PROVIDER,
+            str(self.client.base_url),
+            model,
+        ), lambda: self.concurrency or tier_concurrency(self.client, model)
 
     def worth_another_try(self, seen: Seen) -> bool:
         return not seen.cancelled and seen.code.startswith("INTERNAL")  # Runway's own fault, made nothing
@@ -120,27 +148,37 @@ class RunwayVendor:
         """A finished task that made nothing, as one sentence; never retried, as a retry would pay again."""
         code = seen.code
         if seen.cancelled:
-            return ProviderError(f"Runway reports task {task_id} was cancelled (from the dashboard or another run); "
-                                 f"rerun to submit the {job.kind} again.")
+            return ProviderError(
+                f"Runway reports task {task_id} was cancelled (from the dashboard or another run); "
+                f"rerun to submit the {job.kind} again."
+            )
         if "SAFETY" in code:
             return ProviderError(f"Runway's moderation rejected the {job.kind} ({code}); {job.reword} or {job.fix}.")
         if code.startswith("ASSET"):
             return ProviderError(f"Runway could not use the input image ({code}); {job.fix}.")
         tries = " twice" if code.startswith("INTERNAL") else ""
-        return ProviderError(f"Runway failed the {job.kind}{tries} ({code or 'no failure code'}); rerun to try again "
-                             f"or {job.fix}.")
+        return ProviderError(
+            f"Runway failed the {job.kind}{tries} ({code or 'no failure code'}); rerun to try again or {job.fix}."
+        )
 
     def too_slow(self, job: Job, task_id: str, status: str, minutes: float, last: str | None) -> ShortsError:
         """The deadline passed: what became of the task, in one sentence."""
         if status in UNSTARTED:
-            return ProviderError(f"Runway had not finished the {job.kind} after {minutes:g} minutes and would not "
-                                 f"cancel task {task_id}; rerun the same command to resume waiting on it without a new "
-                                 "charge.", retry_safe=True)
-        return ProviderError(f"Runway had not finished the {job.kind} after {minutes:g} minutes; task {task_id} had "
-                             f"started ({status}), so it is billed and was left to finish: rerun the same command to "
-                             f"collect it without a new charge, or raise {job.deadline_setting}.")
+            return ProviderError(
+                f"Runway had not finished the {job.kind} after {minutes:g} minutes and would not "
+                f"cancel task {task_id}; rerun the same command to resume waiting on it without a new "
+                "charge.",
+                retry_safe=True,
+            )
+        return ProviderError(
+            f"Runway had not finished the {job.kind} after {minutes:g} minutes; task {task_id} had "
+            f"started ({status}), so it is billed and was left to finish: rerun the same command to "
+            f"collect it without a new charge, or raise {job.deadline_setting}."
+        )
 
     def interrupted(self, job: Job, task_id: str) -> ShortsError:
-        return ProviderError(f"Stopped waiting on Runway task {task_id} for the {job.kind} because the run was "
-                             "interrupted; it had started, so it is billed and was left to finish: rerun the same "
-                             "command to collect it without a new charge.")
+        return ProviderError(
+            f"Stopped waiting on Runway task {task_id} for the {job.kind} because the run was "
+            "interrupted; it had started, so it is billed and was left to finish: rerun the same "
+            "command to collect it without a new charge."
+        )

@@ -14,9 +14,9 @@ from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Narrator
+from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.probe import Unreadable
 from pipeline.providers.runway.client import PROMPT_LIMIT, voice_credits
-from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings, default
@@ -45,9 +45,13 @@ class RunwayNarrator(Narrator):
 
     name: ClassVar[str] = "runway"
 
-    def __init__(self, tasks: PaidJobs[RunwayVendor], model: str = default("runway_voice_model"),
-                 voice: str = default("runway_voice"),
-                 credits_per_50_characters: float = default("runway_voice_credits_per_50_characters")) -> None:
+    def __init__(
+        self,
+        tasks: PaidJobs[RunwayVendor],
+        model: str = default("runway_voice_model"),
+        voice: str = default("runway_voice"),
+        credits_per_50_characters: float = default("runway_voice_credits_per_50_characters"),
+    ) -> None:
         self.tasks = tasks
         self.model = model
         self.voice = voice
@@ -57,8 +61,9 @@ class RunwayNarrator(Narrator):
     @classmethod
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayNarrator:
         tasks = runway_jobs(settings, "--voice runway", http_client, settings.runway_voice_deadline_minutes)
-        return cls(tasks, settings.runway_voice_model, settings.runway_voice,
-                   settings.runway_voice_credits_per_50_characters)
+        return cls(
+            tasks, settings.runway_voice_model, settings.runway_voice, settings.runway_voice_credits_per_50_characters
+        )
 
     def check(self, request: ShortRequest) -> None:
         _preset(request.voice or self.voice)  # an unknown voice name, before anything is bought
@@ -68,15 +73,27 @@ class RunwayNarrator(Narrator):
         """The default voice shapes the audio of a request that names none, so it is part of the store's key."""
         return {"voice": self.voice}
 
-    def speak(self, text: str, voice: str | None, language: str, max_seconds: float, dest: Path, *,
-              previous_text: str = "", next_text: str = "") -> Speech:
+    def speak(
+        self,
+        text: str,
+        voice: str | None,
+        language: str,
+        max_seconds: float,
+        dest: Path,
+        *,
+        previous_text: str = "",
+        next_text: str = "",
+    ) -> Speech:
         # The neighbours are not sent: they would change the paid task's key whenever a next scene changes.
         preset = _preset(voice or self.voice)
         if self.model in LIMITED and len(text.encode("utf-16-le")) // 2 > PROMPT_LIMIT:
-            raise ConfigError(f"The narration is {len(text)} characters, over the {PROMPT_LIMIT} that {self.model} "
-                              "speaks at once; shorten it or use more scenes.")
-        request: dict[str, Any] = dict(model=self.model, prompt_text=text,
-                                       voice={"type": "runway-preset", "preset_id": preset})
+            raise ConfigError(
+                f"The narration is {len(text)} characters, over the {PROMPT_LIMIT} that {self.model} "
+                "speaks at once; shorten it or use more scenes."
+            )
+        request: dict[str, Any] = dict(
+            model=self.model, prompt_text=text, voice={"type": "runway-preset", "preset_id": preset}
+        )
         if self.model in LANGUAGE_CODE:
             request["language_code"] = language.split("-")[0].lower()
         download = dest.with_name(dest.name + ".download")  # a `<temporary>.*` helper: swept if we are killed
@@ -89,18 +106,26 @@ class RunwayNarrator(Narrator):
                 raise Unreadable(str(exc)) from exc
 
         words = text.split()
-        job = Job(key=content_key("runway-voice", **request), kind="narration", model=self.model,
-                  estimate=voice_credits(text, self.credits_per_50_characters),
-                  label=f"narration \"{' '.join(words[:4])}{' …' if len(words) > 4 else ''}\"",
-                  prepare=lambda: request, verify=keep, endpoint="text_to_speech",
-                  fix="rerun with --voice offline", reword="reword the scene's narration",
-                  deadline_setting="SHORTS_RUNWAY_VOICE_DEADLINE_MINUTES")
+        job = Job(
+            key=content_key("runway-voice", **request),
+            kind="narration",
+            model=self.model,
+            estimate=voice_credits(text, self.credits_per_50_characters),
+            label=f'narration "{" ".join(words[:4])}{" …" if len(words) > 4 else ""}"',
+            prepare=lambda: request,
+            verify=keep,
+            endpoint="text_to_speech",
+            fix="rerun with --voice offline",
+            reword="reword the scene's narration",
+            deadline_setting="SHORTS_RUNWAY_VOICE_DEADLINE_MINUTES",
+        )
         try:
             _, credits = self.tasks.produce(job, download)
         finally:
             download.unlink(missing_ok=True)
-        return Speech(cost_credits=credits, voice=preset, package=f"runwayml {version('runwayml')} ({self.model})",
-                      license=TERMS)
+        return Speech(
+            cost_credits=credits, voice=preset, package=f"runwayml {version('runwayml')} ({self.model})", license=TERMS
+        )
 
 
 def _preset(voice: str) -> str:
@@ -108,6 +133,8 @@ def _preset(voice: str) -> str:
     presets = preset_voices()
     found = next((p for p in presets if p.casefold() == voice.casefold()), None)
     if found is None:
-        raise ConfigError(f"Runway has no preset voice named {voice!r}; `shorts voices --provider runway` lists them "
-                          f"(runwayml {runwayml.__version__}).")
+        raise ConfigError(
+            f"Runway has no preset voice named {voice!r}; `shorts voices --provider runway` lists them "
+            f"(runwayml {runwayml.__version__})."
+        )
     return found

@@ -13,11 +13,11 @@ from pydantic import SecretStr
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Footage, Scene, Script, VideoFormat
+from pipeline.providers.base import ClipMaker
 from pipeline.providers.folder.files import fit_video
 from pipeline.search_terms import broader_terms, scene_terms
 from pipeline.settings import Settings
 from pipeline.state.store import AssetStore, atomic_path, content_key
-from pipeline.providers.base import ClipMaker
 
 log = logging.getLogger("shorts")
 File = tuple[int, int, str | None]  # width, height, link
@@ -39,11 +39,14 @@ class StockClipMaker(ClipMaker):
     model: str
     picks_footage: ClassVar[bool] = True
 
-    def __init__(self, key: SecretStr | None, base_url: str, settings: Settings,
-                 http_client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, key: SecretStr | None, base_url: str, settings: Settings, http_client: httpx.Client | None = None
+    ) -> None:
         if not key or not key.get_secret_value():
-            raise ConfigError(f"--video {self.name} needs {self.env_var} (a free key from {self.signup}); set it or "
-                              "use --video offline.")
+            raise ConfigError(
+                f"--video {self.name} needs {self.env_var} (a free key from {self.signup}); set it or "
+                "use --video offline."
+            )
         self.key = key.get_secret_value()
         self.base_url = base_url.rstrip("/")
         self.min_width, self.per_page = settings.stock_min_width, settings.stock_per_page
@@ -69,24 +72,36 @@ class StockClipMaker(ClipMaker):
             if pick is None and (wider := broader_terms(terms, tags)):
                 pick = self._first_fit(scene, wider, taken, store, fresh)
                 if pick:
-                    log.info("  scene %d: no %s clip for %s, so took one for the broader %r", scene.index,
-                             self.label, _listed(terms), pick.query)
+                    log.info(
+                        "  scene %d: no %s clip for %s, so took one for the broader %r",
+                        scene.index,
+                        self.label,
+                        _listed(terms),
+                        pick.query,
+                    )
             if pick is None:
-                log.warning("  scene %d: no %s clip of %g s or more for %s, so its first frame is animated offline",
-                            scene.index, self.label, scene.seconds, _listed(terms + broader_terms(terms, tags)))
+                log.warning(
+                    "  scene %d: no %s clip of %g s or more for %s, so its first frame is animated offline",
+                    scene.index,
+                    self.label,
+                    scene.seconds,
+                    _listed(terms + broader_terms(terms, tags)),
+                )
             else:
                 taken.add(pick.id)
             picks.append(pick)
         return picks
 
-    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path, *,
-                  footage: Footage, store: AssetStore) -> tuple[str | None, float]:
+    def make_clip(
+        self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path, *, footage: Footage, store: AssetStore
+    ) -> tuple[str | None, float]:
         """Download the scene's clip (once: it is kept in the store) and fit it to the scene."""
         fit_video(self._download(footage, store), dest, fmt, scene.seconds)
         return None, 0.0
 
-    def _first_fit(self, scene: Scene, queries: list[str], taken: set[str], store: AssetStore,
-                   fresh: bool) -> Footage | None:
+    def _first_fit(
+        self, scene: Scene, queries: list[str], taken: set[str], store: AssetStore, fresh: bool
+    ) -> Footage | None:
         for query in queries:
             for found in self._search(query, store, fresh):
                 if found.id not in taken and found.seconds >= scene.seconds:
@@ -96,8 +111,13 @@ class StockClipMaker(ClipMaker):
     def _search(self, query: str, store: AssetStore, fresh: bool) -> list[Footage]:
         """The usable clips for `query`; the answer is kept in the store, so a rerun picks the same clips."""
         path, params, headers = self.search_request(query, self.per_page)
-        key = content_key("stock-search", source=self.name, base=self.base_url, path=path,
-                          params={k: v for k, v in params.items() if k != "key"})
+        key = content_key(
+            "stock-search",
+            source=self.name,
+            base=self.base_url,
+            path=path,
+            params={k: v for k, v in params.items() if k != "key"},
+        )
         cached = store.path("stock-search", key, ".json")
         if fresh or not store.find("stock-search", key, ".json"):
             body = self._get_json(path, params, headers, query)
@@ -110,16 +130,21 @@ class StockClipMaker(ClipMaker):
         try:
             response = self._client.get(self.base_url + path, params=params, headers=headers)
         except httpx.HTTPError as exc:  # the text could hold the URL, and Pixabay's holds the key: name the type only
-            raise ProviderError(f"{self.label} could not be reached ({type(exc).__name__}); check the network or "
-                                f"{self.name.upper()}_BASE_URL, and rerun.", retry_safe=True) from None
+            raise ProviderError(
+                f"{self.label} could not be reached ({type(exc).__name__}); check the network or "
+                f"{self.name.upper()}_BASE_URL, and rerun.",
+                retry_safe=True,
+            ) from None
         self._check(response, f"searching for {query!r}", response.text)
         try:
             body = response.json()
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise ProviderError(f"{self.label} answered the search for {query!r} with something other than JSON; "
-                                "rerun later.", retry_safe=True)
+            raise ProviderError(
+                f"{self.label} answered the search for {query!r} with something other than JSON; rerun later.",
+                retry_safe=True,
+            )
         return body
 
     def _download(self, footage: Footage, store: AssetStore) -> Path:
@@ -135,25 +160,34 @@ class StockClipMaker(ClipMaker):
                     for chunk in response.iter_bytes(1 << 16):
                         out.write(chunk)
         except httpx.HTTPError as exc:
-            raise ProviderError(f"{self.label} broke off while {what} ({type(exc).__name__}); rerun to try again.",
-                                retry_safe=True) from None
+            raise ProviderError(
+                f"{self.label} broke off while {what} ({type(exc).__name__}); rerun to try again.", retry_safe=True
+            ) from None
         if not store.find("stock", key, ".mp4"):
-            raise ProviderError(f"{self.label} sent an empty file for clip {footage.id}; rerun to try again.",
-                                retry_safe=True)
+            raise ProviderError(
+                f"{self.label} sent an empty file for clip {footage.id}; rerun to try again.", retry_safe=True
+            )
         return store.saved(path)
 
     def _check(self, response: httpx.Response, what: str, text: str = "") -> None:
         status = response.status_code
         # Pixabay answers a bad key with 400 and "[ERROR 400] Invalid or missing API key".
         if status in (401, 403) or (status == 400 and "key" in text.lower()):
-            raise ConfigError(f"{self.label} refused {self.env_var} ({status}) while {what}; check the key "
-                              f"({self.signup}) or use --video offline.")
+            raise ConfigError(
+                f"{self.label} refused {self.env_var} ({status}) while {what}; check the key "
+                f"({self.signup}) or use --video offline."
+            )
         if status == 429:
-            raise ProviderError(f"{self.label} says too many requests (429) while {what}; wait a while and rerun, "
-                                "which reuses what was already found.", retry_safe=True)
+            raise ProviderError(
+                f"{self.label} says too many requests (429) while {what}; wait a while and rerun, "
+                "which reuses what was already found.",
+                retry_safe=True,
+            )
         if status >= 400:
-            raise ProviderError(f"{self.label} answered {status} while {what}; rerun later or use --video offline.",
-                                retry_safe=status >= 500)
+            raise ProviderError(
+                f"{self.label} answered {status} while {what}; rerun later or use --video offline.",
+                retry_safe=status >= 500,
+            )
 
 
 def _listed(terms: list[str]) -> str:

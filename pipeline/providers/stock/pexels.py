@@ -29,12 +29,26 @@ class PexelsClipMaker(StockClipMaker):
     def candidates(self, body: dict[str, Any], min_width: int) -> list[Footage]:
         found = []
         for video in body.get("videos") or []:
-            files = [(f.get("width") or 0, f.get("height") or 0, f.get("link")) for f in video.get("video_files") or []
-                     if f.get("file_type", "video/mp4") == "video/mp4" and f.get("quality") != "hls"]
+            files = [
+                (f.get("width") or 0, f.get("height") or 0, f.get("link"))
+                for f in video.get("video_files") or []
+                if f.get("file_type", "video/mp4") == "video/mp4" and f.get("quality") != "hls"
+            ]
             picked = best_file(files, min_width)
             if picked and video.get("id") is not None:
                 user = video.get("user") or {}
-                found.append(Footage(scene=0, source=self.name, id=str(video["id"]), url=picked[2], width=picked[0],
-                                     height=picked[1], seconds=float(video.get("duration") or 0),
-                                     author=user.get("name"), author_url=user.get("url"), page=video.get("url")))
+                found.append(
+                    Footage(
+                        scene=0,
+                        source=self.name,
+                        id=str(video["id"]),
+                        url=picked[2],
+                        width=picked[0],
+                        height=picked[1],
+                        seconds=float(video.get("duration") or 0),
+                        author=user.get("name"),
+                        author_url=user.get("url"),
+                        page=video.get("url"),
+                    )
+                )
         return found

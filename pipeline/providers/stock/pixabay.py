@@ -33,14 +33,27 @@ class PixabayClipMaker(StockClipMaker):
         found = []
         for hit in body.get("hits") or []:
             videos = hit.get("videos") or {}
-            files = [(v.get("width") or 0, v.get("height") or 0, v.get("url")) for v in
-                     (videos.get(size) or {} for size in SIZES)]
+            files = [
+                (v.get("width") or 0, v.get("height") or 0, v.get("url"))
+                for v in (videos.get(size) or {} for size in SIZES)
+            ]
             picked = best_file(files, min_width)
             if picked and hit.get("id") is not None:
                 user = hit.get("user")
-                found.append(Footage(
-                    scene=0, source=self.name, id=str(hit["id"]), url=picked[2], width=picked[0], height=picked[1],
-                    seconds=float(hit.get("duration") or 0), author=user, page=hit.get("pageURL"),
-                    author_url=f"https://pixabay.com/users/{user}-{hit['user_id']}/" if user and hit.get("user_id")
-                    else None))
+                found.append(
+                    Footage(
+                        scene=0,
+                        source=self.name,
+                        id=str(hit["id"]),
+                        url=picked[2],
+                        width=picked[0],
+                        height=picked[1],
+                        seconds=float(hit.get("duration") or 0),
+                        author=user,
+                        page=hit.get("pageURL"),
+                        author_url=f"https://pixabay.com/users/{user}-{hit['user_id']}/"
+                        if user and hit.get("user_id")
+                        else None,
+                    )
+                )
         return found

@@ -18,7 +18,15 @@ import httpx
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Script
 from pipeline.publish.contract import (
-    CREATED, POSTED, PUBLISHING, UPLOADED, PostJob, PostOutcome, VideoFacts, caption, poll,
+    CREATED,
+    POSTED,
+    PUBLISHING,
+    UPLOADED,
+    PostJob,
+    PostOutcome,
+    VideoFacts,
+    caption,
+    poll,
 )
 from pipeline.publish.graph import GraphClient
 from pipeline.publish.tokens import load_token
@@ -34,27 +42,43 @@ LINK_HOURS = 6  # how long Instagram may take to fetch a video given by URL
 class InstagramTarget:
     name = "instagram"
 
-    def __init__(self, graph: GraphClient, user_id: str, settings: Settings,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, graph: GraphClient, user_id: str, settings: Settings, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.graph, self.account, self.settings, self.sleep = graph, user_id, settings, sleep
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, http: httpx.Client | None = None,
-                      sleep: Callable[[float], None] = time.sleep) -> InstagramTarget:
+    def from_settings(
+        cls, settings: Settings, *, http: httpx.Client | None = None, sleep: Callable[[float], None] = time.sleep
+    ) -> InstagramTarget:
         stored = load_token(settings.home_dir, "instagram") or {}
-        token = (settings.instagram_access_token.get_secret_value() if settings.instagram_access_token
-                 else stored.get("access_token"))
+        token = (
+            settings.instagram_access_token.get_secret_value()
+            if settings.instagram_access_token
+            else stored.get("access_token")
+        )
         user_id = settings.instagram_user_id or stored.get("user_id")
         if not token or not user_id:
-            raise ConfigError("No Instagram account is set up: set INSTAGRAM_ACCESS_TOKEN and INSTAGRAM_USER_ID, or "
-                              "run `shorts auth instagram`.")
+            raise ConfigError(
+                "No Instagram account is set up: set INSTAGRAM_ACCESS_TOKEN and INSTAGRAM_USER_ID, or "
+                "run `shorts auth instagram`."
+            )
         if settings.instagram_login == "instagram" and not settings.store_url:
-            raise ConfigError("An Instagram Login token (SHORTS_INSTAGRAM_LOGIN=instagram) can post only a video at a "
-                              "public URL: set SHORTS_STORE_URL (an S3 bucket) so shorts can give Instagram a link "
-                              "valid for a few hours, or use a Facebook Login token (SHORTS_INSTAGRAM_LOGIN=facebook).")
+            raise ConfigError(
+                "An Instagram Login token (SHORTS_INSTAGRAM_LOGIN=instagram) can post only a video at a "
+                "public URL: set SHORTS_STORE_URL (an S3 bucket) so shorts can give Instagram a link "
+                "valid for a few hours, or use a Facebook Login token (SHORTS_INSTAGRAM_LOGIN=facebook)."
+            )
         base = settings.meta_graph_url if settings.instagram_login == "facebook" else settings.instagram_graph_url
-        graph = GraphClient("instagram", base, settings.meta_graph_version, str(token), http=http, sleep=sleep,
-                            token_hint="make a new one and run `shorts auth instagram` (or set INSTAGRAM_ACCESS_TOKEN)")
+        graph = GraphClient(
+            "instagram",
+            base,
+            settings.meta_graph_version,
+            str(token),
+            http=http,
+            sleep=sleep,
+            token_hint="make a new one and run `shorts auth instagram` (or set INSTAGRAM_ACCESS_TOKEN)",
+        )
         return cls(graph, str(user_id), settings, sleep)
 
     def close(self) -> None:
@@ -62,8 +86,7 @@ class InstagramTarget:
 
     def check(self, video: VideoFacts, script: Script) -> str | None:
         if not MIN_SECONDS <= video.seconds <= MAX_SECONDS:
-            return (f"an Instagram Reel must be {MIN_SECONDS} s to 15 min long and this Short is "
-                    f"{video.seconds:.0f} s")
+            return f"an Instagram Reel must be {MIN_SECONDS} s to 15 min long and this Short is {video.seconds:.0f} s"
         if video.width > video.height:
             return f"an Instagram Reel is vertical and this Short is {video.width}x{video.height}"
         return None
@@ -81,15 +104,20 @@ class InstagramTarget:
         if record is None:
             self._check_quota()
             text = caption(script, max_chars=MAX_CAPTION, max_hashtags=MAX_HASHTAGS)
-            common = dict(media_type="REELS", is_ai_generated=True, caption=text,
-                          share_to_feed=self.settings.instagram_share_to_feed)
+            common = dict(
+                media_type="REELS",
+                is_ai_generated=True,
+                caption=text,
+                share_to_feed=self.settings.instagram_share_to_feed,
+            )
             if self.settings.instagram_login == "instagram":  # Instagram fetches the file itself: nothing to send
                 made = self.graph.post(f"{self.account}/media", video_url=public_url(video, self.settings), **common)
                 job.mark(UPLOADED, remote_id=str(made["id"]))
             else:
                 made = self.graph.post(f"{self.account}/media", upload_type="resumable", **common)
-                uri = made.get("uri") or (f"https://rupload.facebook.com/ig-api-upload/"
-                                          f"{self.settings.meta_graph_version}/{made['id']}")
+                uri = made.get("uri") or (
+                    f"https://rupload.facebook.com/ig-api-upload/{self.settings.meta_graph_version}/{made['id']}"
+                )
                 job.mark(CREATED, remote_id=str(made["id"]), upload_url=uri)
             record = job.record
         if record.stage == CREATED and status != "FINISHED":  # FINISHED: a killed run had sent every byte
@@ -118,8 +146,10 @@ class InstagramTarget:
     def describe_account(self) -> str:
         me = self.graph.get(self.account, fields="username")
         used, total = self._quota()
-        return (f"Instagram @{me.get('username') or self.account}: token accepted; {used} of {total} posts used in "
-                "the last 24 hours")
+        return (
+            f"Instagram @{me.get('username') or self.account}: token accepted; {used} of {total} posts used in "
+            "the last 24 hours"
+        )
 
     def _quota(self) -> tuple[Any, Any]:
         """(posts published, posts allowed) in the moving 24 hours, as Instagram counts them now."""
@@ -130,8 +160,10 @@ class InstagramTarget:
     def _check_quota(self) -> None:
         used, total = self._quota()
         if isinstance(used, int) and isinstance(total, int) and used >= total:
-            raise ProviderError(f"Instagram's publishing limit for this account is used up ({used} of {total} in "
-                                "the last 24 hours); rerun when older posts have aged out")
+            raise ProviderError(
+                f"Instagram's publishing limit for this account is used up ({used} of {total} in "
+                "the last 24 hours); rerun when older posts have aged out"
+            )
 
     def _posted(self, job: PostJob, media: str | None) -> PostOutcome:
         link = None

@@ -31,16 +31,20 @@ EXPIRY_MARGIN = 120  # seconds: a token this close to its end is refreshed befor
 NEW_TOKEN = "run `shorts auth tiktok` (or set TIKTOK_ACCESS_TOKEN)"
 # TikTok's error codes, in one sentence each; the ones not here keep TikTok's own message.
 EXPLAINED = {
-    "scope_not_authorized": ("The TikTok token lacks a permission this needs (video.upload for drafts, "
-                             f"video.publish for direct posts); {NEW_TOKEN} with it"),
+    "scope_not_authorized": (
+        "The TikTok token lacks a permission this needs (video.upload for drafts, "
+        f"video.publish for direct posts); {NEW_TOKEN} with it"
+    ),
     "rate_limit_exceeded": "TikTok allows 6 uploads a minute per account and that was passed; rerun in a minute",
     "spam_risk_too_many_posts": "TikTok's daily post limit for this account is reached; rerun tomorrow",
-    "spam_risk_too_many_pending_share": ("The TikTok inbox holds too many unfinished drafts; finish or delete some in "
-                                         "the app, then rerun"),
+    "spam_risk_too_many_pending_share": (
+        "The TikTok inbox holds too many unfinished drafts; finish or delete some in the app, then rerun"
+    ),
     "spam_risk_user_banned_from_posting": "TikTok does not let this account post at the moment",
     "unaudited_client_can_only_post_to_private_accounts": (
         "This TikTok app is not audited, so it may post directly only to a private account; use "
-        "SHORTS_TIKTOK_MODE=inbox (a draft you finish in the app), or make the account private"),
+        "SHORTS_TIKTOK_MODE=inbox (a draft you finish in the app), or make the account private"
+    ),
     "reached_active_user_cap": "This TikTok app has reached its daily cap of users who may post; rerun tomorrow",
     "privacy_level_option_mismatch": "SHORTS_TIKTOK_PRIVACY is not one of this account's privacy options",
     "url_ownership_unverified": "TikTok has not verified the domain of the video's URL",
@@ -58,8 +62,14 @@ class TikTokError(ProviderError):
 class TikTokClient:
     """One user's calls to TikTok's API at `base_url`."""
 
-    def __init__(self, settings: Settings, *, http: httpx.Client | None = None,
-                 sleep: Callable[[float], None] = time.sleep, token: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        token: dict[str, Any] | None = None,
+    ) -> None:
         self.settings, self.sleep = settings, sleep
         self.root = settings.tiktok_api_url.rstrip("/")
         self._own = http is None
@@ -84,8 +94,14 @@ class TikTokClient:
         return self._send(path, body)
 
     def _send(self, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
-        response = self.http.post(f"{self.root}{path}", json=body or {}, headers={
-            "Authorization": f"Bearer {self._token['access_token']}", "Content-Type": "application/json; charset=UTF-8"})
+        response = self.http.post(
+            f"{self.root}{path}",
+            json=body or {},
+            headers={
+                "Authorization": f"Bearer {self._token['access_token']}",
+                "Content-Type": "application/json; charset=UTF-8",
+            },
+        )
         try:
             answer = response.json()
         except ValueError:
@@ -96,8 +112,9 @@ class TikTokClient:
             return answer.get("data") or {}
         if code == "access_token_invalid":
             raise TikTokError(f"TikTok refused the token (access_token_invalid); {NEW_TOKEN}", code=code)
-        message = EXPLAINED.get(code) or (f"TikTok refused the request ({code}: "
-                                          f"{str((error or {}).get('message') or '')[:200].rstrip('.')})")
+        message = EXPLAINED.get(code) or (
+            f"TikTok refused the request ({code}: {str((error or {}).get('message') or '')[:200].rstrip('.')})"
+        )
         raise TikTokError(message, code=code, transient=response.status_code >= 500)
 
     def _refresh(self) -> None:
@@ -111,24 +128,36 @@ class TikTokClient:
                 self._token = latest  # another run refreshed it a moment ago
                 return
             if not (key and secret and latest.get("refresh_token")):
-                raise ConfigError("The TikTok access token has expired and cannot be refreshed: set "
-                                  "TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET and TIKTOK_REFRESH_TOKEN, or run "
-                                  "`shorts auth tiktok`.")
+                raise ConfigError(
+                    "The TikTok access token has expired and cannot be refreshed: set "
+                    "TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET and TIKTOK_REFRESH_TOKEN, or run "
+                    "`shorts auth tiktok`."
+                )
             log.info("  refreshing the TikTok access token")
-            response = self.http.post(f"{self.root}/v2/oauth/token/", data={
-                "client_key": key, "client_secret": secret.get_secret_value(), "grant_type": "refresh_token",
-                "refresh_token": latest["refresh_token"]})
+            response = self.http.post(
+                f"{self.root}/v2/oauth/token/",
+                data={
+                    "client_key": key,
+                    "client_secret": secret.get_secret_value(),
+                    "grant_type": "refresh_token",
+                    "refresh_token": latest["refresh_token"],
+                },
+            )
             try:
                 answer = response.json()
             except ValueError:
                 answer = {}
             if not response.is_success or not answer.get("access_token"):
-                raise ConfigError(f"TikTok refused to refresh the token ({answer.get('error') or response.status_code}"
-                                  f"); {NEW_TOKEN}.")
-            self._token = {"access_token": answer["access_token"],
-                           "refresh_token": answer.get("refresh_token") or latest["refresh_token"],
-                           "expires_at": time.time() + float(answer.get("expires_in") or 0),
-                           "open_id": answer.get("open_id"), "scope": answer.get("scope")}
+                raise ConfigError(
+                    f"TikTok refused to refresh the token ({answer.get('error') or response.status_code}); {NEW_TOKEN}."
+                )
+            self._token = {
+                "access_token": answer["access_token"],
+                "refresh_token": answer.get("refresh_token") or latest["refresh_token"],
+                "expires_at": time.time() + float(answer.get("expires_in") or 0),
+                "open_id": answer.get("open_id"),
+                "scope": answer.get("scope"),
+            }
             save_token(self.settings.home_dir, PLATFORM, self._token)
 
     def upload(self, url: str, video: Path, chunk_size: int) -> None:
@@ -145,8 +174,9 @@ class TikTokClient:
     def _put(self, url: str, chunk: bytes, span: str) -> None:
         for attempt in range(1, TRIES + 1):
             try:
-                response = self.http.put(url, content=chunk, headers={"Content-Type": "video/mp4",
-                                                                      "Content-Range": span})
+                response = self.http.put(
+                    url, content=chunk, headers={"Content-Type": "video/mp4", "Content-Range": span}
+                )
             except httpx.TransportError as exc:
                 if attempt == TRIES:
                     raise
@@ -157,12 +187,14 @@ class TikTokClient:
                 if response.status_code < 500 and response.status_code != 429:
                     raise TikTokError(f"TikTok refused the upload (HTTP {response.status_code})", code="upload")
                 if attempt == TRIES:
-                    raise TikTokError(f"TikTok's upload failed (HTTP {response.status_code})", code="upload",
-                                      transient=True)
+                    raise TikTokError(
+                        f"TikTok's upload failed (HTTP {response.status_code})", code="upload", transient=True
+                    )
                 why = f"HTTP {response.status_code}"
-            delay = min(30.0, 2.0 ** attempt) * random.random()
-            log.warning("  TikTok upload of %s failed (%s); try %d of %d in %.1f s", span, why, attempt + 1, TRIES,
-                        delay)
+            delay = min(30.0, 2.0**attempt) * random.random()
+            log.warning(
+                "  TikTok upload of %s failed (%s); try %d of %d in %.1f s", span, why, attempt + 1, TRIES, delay
+            )
             self.sleep(delay)
 
 
@@ -186,10 +218,15 @@ def current_token(settings: Settings) -> dict[str, Any]:
         return stored
     if settings.tiktok_access_token:
         refresh = settings.tiktok_refresh_token.get_secret_value() if settings.tiktok_refresh_token else None
-        return {"access_token": settings.tiktok_access_token.get_secret_value(), "refresh_token": refresh,
-                "expires_at": None}
-    raise ConfigError("No TikTok account is set up: set TIKTOK_ACCESS_TOKEN (with TIKTOK_REFRESH_TOKEN, "
-                      "TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET to refresh it), or run `shorts auth tiktok`.")
+        return {
+            "access_token": settings.tiktok_access_token.get_secret_value(),
+            "refresh_token": refresh,
+            "expires_at": None,
+        }
+    raise ConfigError(
+        "No TikTok account is set up: set TIKTOK_ACCESS_TOKEN (with TIKTOK_REFRESH_TOKEN, "
+        "TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET to refresh it), or run `shorts auth tiktok`."
+    )
 
 
 def _expired(token: dict[str, Any]) -> bool:

@@ -18,7 +18,16 @@ import httpx
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Script
 from pipeline.publish.contract import (
-    CREATED, DRAFTED, POSTED, UPLOADED, PostJob, PostOutcome, VideoFacts, caption, poll, utf16_length,
+    CREATED,
+    DRAFTED,
+    POSTED,
+    UPLOADED,
+    PostJob,
+    PostOutcome,
+    VideoFacts,
+    caption,
+    poll,
+    utf16_length,
 )
 from pipeline.publish.tiktok.client import CHUNK_SIZE, TikTokClient, TikTokError, chunking
 from pipeline.settings import Settings
@@ -27,23 +36,35 @@ log = logging.getLogger("shorts")
 
 MAX_TITLE, MAX_HASHTAGS = 2200, 30
 DONE_STATUSES = ("SEND_TO_USER_INBOX", "PUBLISH_COMPLETE")
-DRAFT_NOTE = ("in the creator's TikTok inbox: open the app to finish it; the caption and the AI-generated label are "
-              "set there, as the inbox API takes neither")
+DRAFT_NOTE = (
+    "in the creator's TikTok inbox: open the app to finish it; the caption and the AI-generated label are "
+    "set there, as the inbox API takes neither"
+)
 
 
 class TikTokTarget:
     name = "tiktok"
     account = "main"  # one TikTok user per SHORTS_HOME; its open_id changes nothing here
 
-    def __init__(self, client: TikTokClient, settings: Settings, sleep: Callable[[float], None] = time.sleep,
-                 chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(
+        self,
+        client: TikTokClient,
+        settings: Settings,
+        sleep: Callable[[float], None] = time.sleep,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
         self.client, self.settings, self.sleep, self.chunk_size = client, settings, sleep, chunk_size
         self.creator: dict[str, Any] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, http: httpx.Client | None = None,
-                      sleep: Callable[[float], None] = time.sleep, token: dict[str, Any] | None = None
-                      ) -> TikTokTarget:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        token: dict[str, Any] | None = None,
+    ) -> TikTokTarget:
         """`token` (access_token, refresh_token, expires_at) instead of the stored or the environment's one."""
         require_mode(settings)
         return cls(TikTokClient(settings, http=http, sleep=sleep, token=token), settings, sleep)
@@ -63,9 +84,11 @@ class TikTokTarget:
             if exc.code != "scope_not_authorized" or self.direct:
                 raise
             return f"TikTok: token accepted; {mode} (no video.publish permission, so no direct posts)"
-        return (f"TikTok @{creator.get('creator_username')}: token accepted; {mode}; videos up to "
-                f"{creator.get('max_video_post_duration_sec')} s; privacy options "
-                f"{', '.join(creator.get('privacy_level_options') or [])}")
+        return (
+            f"TikTok @{creator.get('creator_username')}: token accepted; {mode}; videos up to "
+            f"{creator.get('max_video_post_duration_sec')} s; privacy options "
+            f"{', '.join(creator.get('privacy_level_options') or [])}"
+        )
 
     def check(self, video: VideoFacts, script: Script) -> str | None:
         try:
@@ -73,17 +96,23 @@ class TikTokTarget:
         except TikTokError as exc:
             if exc.code != "scope_not_authorized" or self.direct:
                 raise
-            log.info("  TikTok's creator info needs video.publish, which an inbox-only token lacks; the length is "
-                     "checked by TikTok itself")
+            log.info(
+                "  TikTok's creator info needs video.publish, which an inbox-only token lacks; the length is "
+                "checked by TikTok itself"
+            )
             return None
         longest = self.creator.get("max_video_post_duration_sec")
         if isinstance(longest, (int, float)) and video.seconds > longest:
-            return f"TikTok takes videos of up to {longest:g} s from this account and this Short is {video.seconds:.0f} s"
+            return (
+                f"TikTok takes videos of up to {longest:g} s from this account and this Short is {video.seconds:.0f} s"
+            )
         if self.direct:
             options = self.creator.get("privacy_level_options") or []
             if self.settings.tiktok_privacy not in options:
-                return (f"a direct TikTok post needs SHORTS_TIKTOK_PRIVACY set to one of this account's options "
-                        f"({', '.join(options) or 'none offered'})")
+                return (
+                    f"a direct TikTok post needs SHORTS_TIKTOK_PRIVACY set to one of this account's options "
+                    f"({', '.join(options) or 'none offered'})"
+                )
         return None
 
     def post(self, video: VideoFacts, script: Script, job: PostJob) -> PostOutcome:
@@ -102,8 +131,12 @@ class TikTokTarget:
             job.mark(CREATED, remote_id=str(started["publish_id"]), upload_url=started.get("upload_url"))
             record = job.record
         if record.stage == CREATED and status.get("uploaded_bytes") != video.size:  # else a killed run sent it all
-            log.info("  sending the video to TikTok (%.1f MB, %d chunk%s)", video.size / 1e6, chunks,
-                     "" if chunks == 1 else "s")
+            log.info(
+                "  sending the video to TikTok (%.1f MB, %d chunk%s)",
+                video.size / 1e6,
+                chunks,
+                "" if chunks == 1 else "s",
+            )
             try:
                 self.client.upload(record.upload_url, video.path, chunk_size)
             except TikTokError as exc:
@@ -114,16 +147,31 @@ class TikTokTarget:
         return self._done(job, self._wait(record.remote_id, job))
 
     def _init(self, video: VideoFacts, script: Script, chunk_size: int, chunks: int) -> dict[str, Any]:
-        source = {"source": "FILE_UPLOAD", "video_size": video.size, "chunk_size": chunk_size,
-                  "total_chunk_count": chunks}
+        source = {
+            "source": "FILE_UPLOAD",
+            "video_size": video.size,
+            "chunk_size": chunk_size,
+            "total_chunk_count": chunks,
+        }
         if not self.direct:
             path, body = "/v2/post/publish/inbox/video/init/", {"source_info": source}
         else:
-            path, body = "/v2/post/publish/video/init/", {"source_info": source, "post_info": {
-                "title": caption(script, max_chars=MAX_TITLE, max_hashtags=MAX_HASHTAGS, count=utf16_length),
-                "privacy_level": self.settings.tiktok_privacy, "is_aigc": True, "disable_comment": False,
-                "disable_duet": False, "disable_stitch": False, "brand_content_toggle": False,
-                "brand_organic_toggle": False}}
+            path, body = (
+                "/v2/post/publish/video/init/",
+                {
+                    "source_info": source,
+                    "post_info": {
+                        "title": caption(script, max_chars=MAX_TITLE, max_hashtags=MAX_HASHTAGS, count=utf16_length),
+                        "privacy_level": self.settings.tiktok_privacy,
+                        "is_aigc": True,
+                        "disable_comment": False,
+                        "disable_duet": False,
+                        "disable_stitch": False,
+                        "brand_content_toggle": False,
+                        "brand_organic_toggle": False,
+                    },
+                },
+            )
         try:
             return self.client.call(path, body)
         except TikTokError as exc:
@@ -161,5 +209,7 @@ class TikTokTarget:
 def require_mode(settings: Settings) -> None:
     """A direct post needs a privacy chosen by the operator; there is no default, as TikTok's guidelines ask."""
     if settings.tiktok_mode == "direct" and not settings.tiktok_privacy:
-        raise ConfigError("SHORTS_TIKTOK_MODE=direct needs SHORTS_TIKTOK_PRIVACY (PUBLIC_TO_EVERYONE, "
-                          "MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR or SELF_ONLY, as the account allows).")
+        raise ConfigError(
+            "SHORTS_TIKTOK_MODE=direct needs SHORTS_TIKTOK_PRIVACY (PUBLIC_TO_EVERYONE, "
+            "MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR or SELF_ONLY, as the account allows)."
+        )
