@@ -108,3 +108,10 @@ def test_the_shared_concurrency_limit_is_held_by_runways_tasks_only(monkeypatch)
         (step, name) for step, specs in REGISTRY.items() for name, spec in specs.items() if spec.shared_limit(settings)
     }
     assert held == {("image", "runway"), ("video", "runway"), ("voice", "runway")}
+
+
+def test_only_runways_first_frames_are_drawn_alike_and_only_when_asked(monkeypatch):
+    assert not provider_spec("image", "runway").draws_alike(Settings())
+    monkeypatch.setenv("SHORTS_RUNWAY_REFERENCE_FIRST_FRAME", "true")
+    settings = Settings()
+    assert [name for name, spec in REGISTRY["image"].items() if spec.draws_alike(settings)] == ["runway"]

@@ -55,6 +55,8 @@ class ProviderSpec:
     # The setting naming a Prefect global concurrency limit its tasks hold: its vendor caps tasks per account, not
     # per machine, so every worker shares it.
     limit_setting: str | None = None
+    # The setting that has an image maker draw scene 1's frame first, then give it to the others as a reference.
+    reference_setting: str | None = None
     doctor: str | None = None  # "module:function" taking Settings: what `shorts doctor` says of its vendor
 
     def load(self) -> type:
@@ -68,6 +70,10 @@ class ProviderSpec:
     def shared_limit(self, settings: Settings) -> str | None:
         """The name of the concurrency limit its tasks hold across workers, when one is set."""
         return getattr(settings, self.limit_setting) if self.limit_setting else None
+
+    def draws_alike(self, settings: Settings) -> bool:
+        """Whether its frames after scene 1's are drawn to look like scene 1's (`reference=` that frame)."""
+        return bool(getattr(settings, self.reference_setting)) if self.reference_setting else False
 
     def describe(self, settings: Settings) -> list[Finding]:
         """Doctor's lines on its vendor, from free calls only; its module is imported only now."""
@@ -150,6 +156,7 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
             paid=True,
             model_setting="runway_image_model",
             limit_setting="runway_limit",
+            reference_setting="runway_reference_first_frame",
         ),
         "folder": ProviderSpec("folder.media:FolderImageMaker", footage=True),
         "offline": ProviderSpec("offline.image:OfflineImageMaker"),
