@@ -59,7 +59,7 @@ class ProviderSpec:
     reference_setting: str | None = None
     doctor: str | None = None  # "module:function" taking Settings: what `shorts doctor` says of its vendor
 
-    def load(self) -> type:
+    def load(self) -> Any:  # the provider class, imported from `path`
         return _attribute(self.path)
 
     def model(self, settings: Settings) -> str:
