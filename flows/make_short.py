@@ -80,6 +80,7 @@ from pipeline import (  # noqa: E402
     picks_footage,
     plan_script,
     prepare_output_dir,
+    provider_spec,
     recent_scripts,
     record_upload,
     scene_pictures,
@@ -379,7 +380,7 @@ def _draw_frames(
     """The first frames, drawn at once; with SHORTS_RUNWAY_REFERENCE_FIRST_FRAME, Runway draws scene 1's first and
     the others to look like it."""
     common = (unmapped(style), unmapped(fmt), unmapped(provider))
-    if not (steps.settings.runway_reference_first_frame and provider == "runway"):
+    if not provider_spec("image", provider).draws_alike(steps.settings):
         return steps.frame.map(script.scenes, *common, take=takes, footage=footage or unmapped(None), **steps.common)
     first = steps.frame.submit(script.scenes[0], style, fmt, provider, steps.settings, steps.fresh, take=takes[0])
     rest = steps.frame.map(script.scenes[1:], *common, take=takes[1:], reference=unmapped(first), **steps.common)

@@ -52,6 +52,7 @@ from pipeline import (
     pick_footage,
     plan_storyboard,
     post_everywhere,
+    provider_spec,
     publish,
     render_short,
     write_script,
@@ -146,18 +147,20 @@ def on_this_machine(assets: list[Any], settings: Settings) -> list[Any]:
 
 
 @contextmanager
-def _vendor_slot(provider: str, settings: Settings) -> Iterator[None]:
-    """A slot of the shared Runway limit when one is named: Runway caps tasks per account, not per machine."""
-    name = settings.runway_limit
-    if provider != "runway" or not name:
+def _vendor_slot(step: str, provider: str, settings: Settings) -> Iterator[None]:
+    """A slot of the provider's shared limit when one is named: its vendor caps tasks per account, not per machine."""
+    spec = provider_spec(step, provider)
+    name = spec.shared_limit(settings)
+    if not name:
         yield
         return
     try:
         slot = concurrency(name, occupy=1, strict=True)  # a named but missing limit must not mean "unlimited"
         slot.__enter__()
     except ConcurrencySlotAcquisitionError as exc:  # not retried: waiting will not create the limit
+        variable = f"SHORTS_{spec.limit_setting}".upper()
         raise ConfigError(
-            f"The Prefect concurrency limit {name!r} (SHORTS_RUNWAY_LIMIT) does not exist or cannot "
+            f"The Prefect concurrency limit {name!r} ({variable}) does not exist or cannot "
             f"be reached; create it with `prefect gcl create {name} --limit 2` or unset the setting.",
             step="limits",
         ) from exc
@@ -205,7 +208,7 @@ def frame_task(
     reference: FrameAsset | None = None,
 ) -> FrameAsset:
     started = time.perf_counter()
-    with _vendor_slot(provider, settings):
+    with _vendor_slot("image", provider, settings):
         maker = build_provider("image", provider, settings)
         frame = make_first_frame(
             scene, style, fmt, maker, _store(settings), fresh, reference=reference, take=take, footage=footage
@@ -239,7 +242,7 @@ def clip_task(
     footage: Footage | None = None,
 ) -> ClipAsset:
     started = time.perf_counter()
-    with _vendor_slot(provider, settings):
+    with _vendor_slot("video", provider, settings):
         clip = animate_scene(
             scene, frame, fmt, build_provider("video", provider, settings), _store(settings), fresh, footage
         )
@@ -258,7 +261,7 @@ def narration_task(
 ) -> Narration:
     # With the script, the voice hears the neighbouring scenes and holds the per-Short cap across the mapped tasks.
     started = time.perf_counter()
-    with _vendor_slot(provider, settings):  # Runway's voice is a Runway task like the clips
+    with _vendor_slot("voice", provider, settings):  # Runway's voice is a Runway task like the clips
         narration = narrate(
             request, scene, build_provider("voice", provider, settings), _store(settings), fresh, script=script
         )

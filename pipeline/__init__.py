@@ -51,11 +51,10 @@ from pipeline.providers import (
     estimate_usd,
     is_paid,
     picks_footage,
+    provider_spec,
 )
-from pipeline.providers.offline.voice import offline_voices
-from pipeline.providers.ollama.client import describe_ollama
+from pipeline.providers.base import Finding
 from pipeline.providers.paid.inflight import cancel_in_flight
-from pipeline.providers.runway.client import runway_account
 from pipeline.publish.crosspost import (
     Platform,
     PostOutcome,
@@ -98,6 +97,7 @@ __all__ = [
     "DamagedAsset",
     "Database",
     "FileLock",
+    "Finding",
     "Footage",
     "FrameAsset",
     "Learnings",
@@ -143,7 +143,6 @@ __all__ = [
     "check_upload_ready",
     "choose_music",
     "choose_providers",
-    "describe_ollama",
     "describe_pick",
     "describe_platform",
     "disk_error",
@@ -167,7 +166,6 @@ __all__ = [
     "near_copy",
     "next_topics",
     "nothing_to_make",
-    "offline_voices",
     "open_ledger",
     "open_store",
     "package_version",
@@ -182,6 +180,7 @@ __all__ = [
     "private_home",
     "private_secret",
     "provider_names",
+    "provider_spec",
     "publish",
     "publish_to_outbox",
     "queue_name",
@@ -192,7 +191,6 @@ __all__ = [
     "redact",
     "render_short",
     "row_cells",
-    "runway_account",
     "scene_pictures",
     "scene_takes",
     "short_folder",

@@ -15,7 +15,6 @@ from pipeline.loudness import PEAK_DBFS, TARGET_LUFS, finish_speech
 from pipeline.models import Narration, Scene, Script, ShortRequest, Speech, WordTiming
 from pipeline.providers import is_paid
 from pipeline.providers.base import Narrator, WordTimer
-from pipeline.providers.offline.voice import OfflineNarrator, natural_voice_hint
 from pipeline.script_rules import WORDS_PER_SECOND
 from pipeline.speech_text import spoken_text, written_timings
 from pipeline.state.store import AssetStore, atomic_path, content_key
@@ -98,7 +97,7 @@ def narrate(
         timer = timer or narrator.word_timer
         said, timing = _timed_words(request, scene, spoken, path, speech_bounds(samples, rate), timer, store, fresh)
         words = _written(scene.narration, said, counts, samples, rate)
-    hint = natural_voice_hint(speech, request.language) if narrator.name == OfflineNarrator.name else None
+    hint = narrator.hint(speech, request.language)
     if hint and scene.index == 1:  # once a Short: every scene has the same voice
         log.info("  %s", hint)
     return Narration(

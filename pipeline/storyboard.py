@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from pipeline.footage import footage_line
 from pipeline.models import Footage, FrameAsset, Model, ProviderChoice, Scene, Script
-from pipeline.providers import build_provider, estimate_characters, provider_spec
+from pipeline.providers import estimate_characters, provider_spec
 from pipeline.render.captions import FONT, load_font
 from pipeline.settings import Settings
 from pipeline.state.store import atomic_path, content_key
@@ -142,7 +142,7 @@ def plan_storyboard(
         seconds=script.seconds,
         scenes=scenes,
         clip_provider=clip_provider,
-        clip_model=build_provider("video", clip_provider, settings).model,
+        clip_model=provider_spec("video", clip_provider).model(settings),
         estimate_credits=round(frame_credits + sum(s.clip_credits for s in scenes) + narration_credits, 2),
         estimate_usd=round(frame_usd + sum(s.clip_usd for s in scenes), 4),
         estimate_characters=estimate_characters(script, choices, settings),

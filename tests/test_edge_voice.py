@@ -65,8 +65,8 @@ def test_a_voice_is_picked_with_voice_name_and_edge_is_never_picked_by_auto(fake
 
 
 def test_the_voice_list_comes_from_the_configured_url(fake, edge_settings):
-    voices = EdgeNarrator.from_settings(edge_settings).voices()
-    assert [(v["ShortName"], v["Locale"]) for v in voices] == [
+    voices = EdgeNarrator.voices(edge_settings)
+    assert [(v.name, v.language) for v in voices] == [
         ("en-US-EmmaMultilingualNeural", "en-US"),
         ("fr-FR-DeniseNeural", "fr-FR"),
     ]

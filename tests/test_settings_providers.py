@@ -4,8 +4,9 @@ import sys
 from typing import get_args
 
 import pytest
+from fakes import elevenlabs, pexels, pixabay, runware, runway
 
-from pipeline import ConfigError, Settings, ShortRequest, choose_providers
+from pipeline import ConfigError, Settings, ShortRequest, build_provider, choose_providers, provider_spec
 from pipeline.models import ShortRequest as Request
 from pipeline.models import provider_names
 from pipeline.providers import REGISTRY, choose_provider
@@ -81,3 +82,36 @@ def test_the_model_settings_offer_exactly_the_models_the_providers_know():
     runway = set(get_args(Settings.model_fields["runway_video_model"].annotation))
     assert runway == set(DURATIONS) == set(CREDITS_PER_SECOND)
     assert set(get_args(Settings.model_fields["runware_video_model"].annotation)) == set(VIDEO_MODELS)
+
+
+def test_the_registry_names_each_providers_model_as_the_built_provider_does(monkeypatch, tmp_path):
+    """The storyboard names the clip model from the registry alone: no SDK client, no ledger."""
+    keys = {"OPENAI_API_KEY": "fake-key-for-tests", "RUNWAYML_API_SECRET": runway.KEY, "RUNWARE_API_KEY": runware.KEY}
+    keys |= {"ELEVENLABS_API_KEY": elevenlabs.KEY, "PEXELS_API_KEY": pexels.KEY, "PIXABAY_API_KEY": pixabay.KEY}
+    for name, value in keys.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SHORTS_RUNWAY_VIDEO_MODEL", "veo3.1")  # not the default, so the setting is what is read
+    settings = Settings()
+    for step, providers in REGISTRY.items():
+        for name in providers:
+            if (step, name) in (("script", "ollama"), ("voice", "offline")):  # found on this machine once built
+                continue
+            name = f"folder:{tmp_path}" if name == "folder" else name
+            assert provider_spec(step, name).model(settings) == build_provider(step, name, settings).model, name
+    assert provider_spec("video", "runway").model(settings) == "veo3.1"
+
+
+def test_the_shared_concurrency_limit_is_held_by_runways_tasks_only(monkeypatch):
+    monkeypatch.setenv("SHORTS_RUNWAY_LIMIT", "runway-shared")  # Runway caps tasks per account: frames, clips, voice
+    settings = Settings()
+    held = {
+        (step, name) for step, specs in REGISTRY.items() for name, spec in specs.items() if spec.shared_limit(settings)
+    }
+    assert held == {("image", "runway"), ("video", "runway"), ("voice", "runway")}
+
+
+def test_only_runways_first_frames_are_drawn_alike_and_only_when_asked(monkeypatch):
+    assert not provider_spec("image", "runway").draws_alike(Settings())
+    monkeypatch.setenv("SHORTS_RUNWAY_REFERENCE_FIRST_FRAME", "true")
+    settings = Settings()
+    assert [name for name, spec in REGISTRY["image"].items() if spec.draws_alike(settings)] == ["runway"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 from fakes.edge import FakeEdge
@@ -45,6 +48,17 @@ def test_offline_voices_without_a_system_espeak_ng(monkeypatch, tmp_path):
         "  joe (en-US)  Piper; the default offline voice",
         "  espeak-ng (about 100 languages)  eSpeak NG; its languages are listed when its binary is on PATH",
     ]
+
+
+def test_listing_one_providers_voices_imports_no_other_vendors_sdk():
+    # A subprocess, since this session has imported every SDK; offline lists from settings and PATH alone.
+    code = (
+        "import sys; from pipeline import Settings, list_voices; list_voices(Settings(), 'offline'); "
+        "print(sorted(m for m in ('openai', 'runwayml', 'elevenlabs', 'edge_tts') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=os.environ)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
 
 
 def test_voices_of_one_provider_and_a_provider_that_cannot_list(online, monkeypatch):

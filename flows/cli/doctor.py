@@ -6,18 +6,17 @@ import typer
 
 from flows.cli.errors import one_line_errors
 from pipeline import (
+    Finding,
     Settings,
     ShortRequest,
     ShortsError,
     choose_providers,
-    describe_ollama,
     describe_platform,
     has_youtube_token,
-    offline_voices,
     open_ledger,
     open_store,
     package_version,
-    runway_account,
+    provider_spec,
 )
 
 
@@ -33,32 +32,15 @@ def doctor() -> None:
     except ShortsError as exc:  # a provider setting that cannot work: saying so is what doctor is for
         problems += 1
         typer.echo(f"providers: {exc}")
-    typer.echo(describe_ollama(settings))
-    typer.echo(f"offline voices: {', '.join(offline_voices()) or 'none installed (offline Shorts are silent)'}")
+    problems += _say(provider_spec("script", "ollama").describe(settings))
+    problems += _say(provider_spec("voice", "offline").describe(settings))
     typer.echo(_fonts_line())
-    problems += _voice_lines(settings)
+    for voice in ("elevenlabs", "openai", "edge"):  # which online voices can speak here
+        problems += _say(provider_spec("voice", voice).describe(settings))
     problems += _shared_state(settings)
-    if settings.has_key("RUNWAYML_API_SECRET"):
-        try:
-            account = runway_account(settings)
-        except ShortsError as exc:
-            problems += 1
-            typer.echo(f"Runway: {exc}")
-        else:
-            typer.echo(
-                f"Runway: key accepted; {account.credit_balance} credits, monthly spend cap "
-                f"{account.max_monthly_credit_spend}"
-            )
-            for model, limit in sorted(account.max_concurrent.items()):
-                typer.echo(
-                    f"  {model}: {limit} at once, {account.used_today.get(model, 0)} of "
-                    f"{account.max_daily.get(model)} today"
-                )
-    else:
-        typer.echo("Runway: no RUNWAYML_API_SECRET set")
+    problems += _say(provider_spec("video", "runway").describe(settings))  # balance and tier from a free call
     typer.echo(stock_line(settings))
-    if settings.has_key("OPENAI_API_KEY"):
-        problems += _check_openai_models(settings)
+    problems += _say(provider_spec("script", "openai").describe(settings))  # the OpenAI models' shutdowns
     channel = settings.youtube_channel
     authorised = has_youtube_token(settings.home_dir, channel)
     typer.echo(
@@ -105,62 +87,11 @@ def _fonts_line() -> str:
     return describe_fonts()
 
 
-def _voice_lines(settings: Settings) -> int:
-    """Which online voices can speak here, and OpenAI speech's shutdown; returns the number of problems."""
-    from pipeline.providers.openai import SPEECH_ENDS  # a constant, without the SDK
-
-    problems = 0
-    if settings.has_key("ELEVENLABS_API_KEY"):
-        from pipeline.providers.elevenlabs.voice import ElevenLabsNarrator  # the SDK only when a key is set
-
-        try:
-            narrator = ElevenLabsNarrator.from_settings(settings)
-            count = len(narrator.voices())  # the free voice list proves the key
-            narrator.voice_id(settings.elevenlabs_voice)  # and a voice given by name is in it
-            typer.echo(
-                f"ElevenLabs: key accepted, {count} voices; voice {settings.elevenlabs_voice}, model "
-                f"{settings.elevenlabs_model}"
-                f"; up to {settings.max_characters_per_short:g} characters a Short, "
-                f"{settings.max_characters_per_day:g} a day"
-            )
-        except ShortsError as exc:
-            problems += 1
-            typer.echo(f"ElevenLabs: {exc}")
-    else:
-        typer.echo("ElevenLabs: no ELEVENLABS_API_KEY set (a paid voice with exact word timings)")
-    keyed = "key set" if settings.has_key("OPENAI_API_KEY") else "no OPENAI_API_KEY set"
-    typer.echo(
-        f"OpenAI speech: {keyed}; ends {SPEECH_ENDS}, when OpenAI shuts its speech models down: `auto` no "
-        "longer picks it (--voice openai until then), use --voice elevenlabs, --voice runway, --voice edge or "
-        "--voice offline"
-    )
-    typer.echo(
-        "Edge voices: free and keyless, online, only when asked for (--voice edge); `shorts voices --provider "
-        "edge` lists them"
-    )
-    return problems
-
-
-def _check_openai_models(settings: Settings) -> int:
-    """Warn of configured OpenAI models with an announced shutdown, or not listed; 1 if the check failed."""
-    from pipeline.providers.openai.client import model_shutdowns  # here: the SDK loads only when a key is set
-
-    try:
-        shutdowns = model_shutdowns(settings)
-    except ShortsError as exc:
-        typer.echo(f"OpenAI: {exc}")
-        return 1
-    typer.echo("OpenAI: key accepted; models: " + ", ".join(getattr(settings, name) for name in shutdowns))
-    for name, date in shutdowns.items():
-        model, variable = getattr(settings, name), f"SHORTS_{name.upper()}"
-        if date:
-            typer.echo(
-                f"  warning: {model} shuts down on {date} (announced by OpenAI); set {variable} to a model "
-                "with no shutdown date before then"
-            )
-        elif date == "":
-            typer.echo(f"  warning: the server does not list {model}; check {variable}")
-    return 0
+def _say(findings: list[Finding]) -> int:
+    """Print a vendor's lines; returns the number of problems among them."""
+    for finding in findings:
+        typer.echo(finding.text)
+    return sum(finding.problem for finding in findings)
 
 
 def _shared_state(settings: Settings) -> int:

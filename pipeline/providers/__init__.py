@@ -11,6 +11,7 @@ from typing import Any
 
 from pipeline.errors import ConfigError
 from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
+from pipeline.providers.base import Finding
 from pipeline.providers.elevenlabs.budget import observed_rate, priced
 from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.prices import estimate_image_usd
@@ -50,9 +51,33 @@ class ProviderSpec:
     language_pace: dict[str, float] | None = None
     speed_setting: str | None = None
     longest_clip: Callable[[Settings], float] | None = None  # the longest clip (seconds) a clip maker makes
+    model_setting: str | None = None  # the setting naming the model it uses; None when its class names it
+    # The setting naming a Prefect global concurrency limit its tasks hold: its vendor caps tasks per account, not
+    # per machine, so every worker shares it.
+    limit_setting: str | None = None
+    # The setting that has an image maker draw scene 1's frame first, then give it to the others as a reference.
+    reference_setting: str | None = None
+    doctor: str | None = None  # "module:function" taking Settings: what `shorts doctor` says of its vendor
 
-    def load(self) -> type:
+    def load(self) -> Any:  # the provider class, imported from `path`
         return _attribute(self.path)
+
+    def model(self, settings: Settings) -> str:
+        """The model it uses with these settings, without building it (no SDK client, no ledger): its setting, else
+        its class's. Ollama's writer and the offline voice know theirs only once built (what this machine has)."""
+        return getattr(settings, self.model_setting) if self.model_setting else self.load().model
+
+    def shared_limit(self, settings: Settings) -> str | None:
+        """The name of the concurrency limit its tasks hold across workers, when one is set."""
+        return getattr(settings, self.limit_setting) if self.limit_setting else None
+
+    def draws_alike(self, settings: Settings) -> bool:
+        """Whether its frames after scene 1's are drawn to look like scene 1's (`reference=` that frame)."""
+        return bool(getattr(settings, self.reference_setting)) if self.reference_setting else False
+
+    def describe(self, settings: Settings) -> list[Finding]:
+        """Doctor's lines on its vendor, from free calls only; its module is imported only now."""
+        return _attribute(self.doctor)(settings) if self.doctor else []
 
 
 def _attribute(path: str) -> Any:
@@ -102,14 +127,36 @@ FOLDER = "folder:"  # `folder:PATH` names your own media; the registry holds it 
 # step -> {name: spec}; auto picks the first whose key is set, so offline goes last.
 REGISTRY: dict[str, dict[str, ProviderSpec]] = {
     "script": {
-        "openai": ProviderSpec("openai.script:OpenAIScriptWriter", OPENAI_KEY, paid=True),
-        "ollama": ProviderSpec("ollama.script:OllamaScriptWriter", detect="ollama.client:detect_ollama"),
+        "openai": ProviderSpec(
+            "openai.script:OpenAIScriptWriter",
+            OPENAI_KEY,
+            paid=True,
+            model_setting="openai_script_model",
+            doctor="openai:describe_models",
+        ),
+        "ollama": ProviderSpec(
+            "ollama.script:OllamaScriptWriter",
+            detect="ollama.client:detect_ollama",
+            doctor="ollama.client:describe_ollama",
+        ),
         "offline": ProviderSpec("offline.script:OfflineScriptWriter"),
     },
     "image": {
-        "openai": ProviderSpec("openai.image:OpenAIImageMaker", OPENAI_KEY, estimate_usd=estimate_image_usd, paid=True),
+        "openai": ProviderSpec(
+            "openai.image:OpenAIImageMaker",
+            OPENAI_KEY,
+            estimate_usd=estimate_image_usd,
+            paid=True,
+            model_setting="openai_image_model",
+        ),
         "runway": ProviderSpec(
-            "runway.image:RunwayImageMaker", RUNWAY_KEY, estimate_credits=estimate_image_credits, paid=True
+            "runway.image:RunwayImageMaker",
+            RUNWAY_KEY,
+            estimate_credits=estimate_image_credits,
+            paid=True,
+            model_setting="runway_image_model",
+            limit_setting="runway_limit",
+            reference_setting="runway_reference_first_frame",
         ),
         "folder": ProviderSpec("folder.media:FolderImageMaker", footage=True),
         "offline": ProviderSpec("offline.image:OfflineImageMaker"),
@@ -121,6 +168,9 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
             estimate_credits=estimate_clip_credits,
             paid=True,
             longest_clip=_longest_runway_clip,
+            model_setting="runway_video_model",
+            limit_setting="runway_limit",
+            doctor="runway.client:describe_runway",
         ),
         "runware": ProviderSpec(
             "runware.clip:RunwareClipMaker",
@@ -128,6 +178,7 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
             estimate_usd=estimate_clip_usd,
             paid=True,
             longest_clip=_longest_runware_clip,
+            model_setting="runware_video_model",
         ),
         # Free stock footage, after the paid vendors: `auto` takes it when only its key is set.
         "pexels": ProviderSpec("stock.pexels:PexelsClipMaker", "PEXELS_API_KEY", footage=True),
@@ -142,6 +193,8 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
             estimate_characters=_voice_characters,
             paid=True,
             words_per_second=ELEVENLABS_PACE,
+            model_setting="elevenlabs_model",
+            doctor="elevenlabs:describe_elevenlabs",
         ),
         "openai": ProviderSpec(
             "openai.voice:OpenAINarrator",
@@ -150,6 +203,8 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
             ending=f"OpenAI shuts its speech models down on {SPEECH_ENDS}",
             words_per_second=OPENAI_PACE,
             speed_setting="openai_voice_speed",
+            model_setting="openai_voice_model",
+            doctor="openai:describe_speech",
         ),
         # ElevenLabs voices billed in Runway credits: one key for a Runway-only user.
         "runway": ProviderSpec(
@@ -158,15 +213,17 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
             estimate_credits=estimate_voice_credits,
             paid=True,
             words_per_second=ELEVENLABS_PACE,
+            model_setting="runway_voice_model",
+            limit_setting="runway_limit",
         ),
         # Free, but an unofficial client of a consumer service: only when asked for (--voice edge).
-        "edge": ProviderSpec("edge.voice:EdgeNarrator", words_per_second=EDGE_PACE),
+        "edge": ProviderSpec("edge.voice:EdgeNarrator", words_per_second=EDGE_PACE, doctor="edge:describe_edge"),
         # Offline voices by name (auto never picks these: `offline` is Piper, else eSpeak NG, else none).
         "piper": ProviderSpec("offline.piper:PiperNarrator", words_per_second=PIPER_PACE),
         "espeak": ProviderSpec(
             "offline.espeak:EspeakNarrator", words_per_second=ESPEAK_PACE, language_pace=ESPEAK_LANGUAGE_PACE
         ),
-        "offline": ProviderSpec("offline.voice:OfflineNarrator"),
+        "offline": ProviderSpec("offline.voice:OfflineNarrator", doctor="offline.voice:describe_offline_voices"),
     },
 }
 

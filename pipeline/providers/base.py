@@ -6,7 +6,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import ClassVar, Literal, Protocol, Self
 
-from pipeline.models import Footage, Scene, ScenePlan, Script, ShortRequest, Speech, VideoFormat, WordTiming
+from pipeline.models import Footage, Model, Scene, ScenePlan, Script, ShortRequest, Speech, VideoFormat, WordTiming
 from pipeline.settings import Settings
 from pipeline.state.store import AssetStore
 
@@ -81,6 +81,22 @@ class FootagePicker(Provider, Protocol):
         ...
 
 
+class VoiceInfo(Model):
+    """One voice: what `--voice-name` takes, and the languages it speaks ("any" for a multilingual voice)."""
+
+    provider: str
+    name: str
+    language: str
+    note: str = ""
+
+
+class Finding(Model):
+    """One line `shorts doctor` prints about a vendor, and whether it is a problem (doctor then exits 1)."""
+
+    text: str
+    problem: bool = False
+
+
 class Narrator(Provider, Protocol):
     voice: str | None = None  # the voice it speaks with when the request names none
     word_timer: WordTimer | None = None  # times the words of a voice that gives no timings of its own
@@ -110,6 +126,17 @@ class Narrator(Provider, Protocol):
         prosody across the cut, the others ignore them.
         """
         ...
+
+    @classmethod
+    def voices(cls, settings: Settings) -> list[VoiceInfo] | None:
+        """The voices `--voice-name` takes here, for `shorts voices`: from settings and free calls only, and without
+        loading a speech engine. None when this provider does not list its voices; a ShortsError says why it cannot.
+        """
+        return None
+
+    def hint(self, speech: Speech, language: str) -> str | None:
+        """One line of advice for the run's log about how this voice spoke a Short (`speech` is a scene's), if any."""
+        return None
 
 
 class WordTimer(Protocol):

@@ -21,7 +21,7 @@ import edge_tts.voices
 from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Speech
-from pipeline.providers.base import Narrator
+from pipeline.providers.base import Narrator, VoiceInfo
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import Settings
 from pipeline.timing import read_wav, speech_bounds
@@ -84,7 +84,15 @@ class EdgeNarrator(Narrator):
         words = align_words(text, heard, *speech_bounds(samples, rate))[0] if heard else None
         return Speech(words=words, voice=chosen, package=f"edge-tts {version('edge-tts')}", license=TERMS)
 
-    def voices(self) -> list[dict]:
+    @classmethod
+    def voices(cls, settings: Settings) -> list[VoiceInfo]:
+        """Every Edge voice by its ShortName, in its locale, from the service's free voice list."""
+        return [
+            VoiceInfo(provider=cls.name, name=v["ShortName"], language=v["Locale"], note=v.get("Gender", ""))
+            for v in cls.from_settings(settings).voice_list()
+        ]
+
+    def voice_list(self) -> list[dict]:
         """Every Edge voice (ShortName, Locale, Gender, ...), from the service's voice list."""
         return self._run(edge_tts.list_voices)
 

@@ -21,7 +21,7 @@ from elevenlabs.core.api_error import ApiError
 from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import ShortRequest, Speech
-from pipeline.providers.base import Narrator
+from pipeline.providers.base import Narrator, VoiceInfo
 from pipeline.providers.elevenlabs.budget import observed_rate, priced, request_key
 from pipeline.providers.inputs import cut_text, required_key
 from pipeline.providers.paid.download import retry_after
@@ -162,7 +162,7 @@ class ElevenLabsNarrator(Narrator):
         if VOICE_ID.match(voice):
             return voice
         if not self._voice_ids:
-            self._voice_ids = {v.name.casefold(): v.voice_id for v in self.voices() if v.name}
+            self._voice_ids = {v.name.casefold(): v.voice_id for v in self.account_voices() if v.name}
         found = self._voice_ids.get(voice.casefold()) or next(
             (vid for name, vid in self._voice_ids.items() if name.split(" - ")[0] == voice.casefold()), None
         )
@@ -173,7 +173,24 @@ class ElevenLabsNarrator(Narrator):
             )
         return found
 
-    def voices(self) -> list[Any]:
+    @classmethod
+    def voices(cls, settings: Settings) -> list[VoiceInfo]:
+        """The account's voices by name, with the locales ElevenLabs verified each one in (else its language label,
+        else "any"), from the free voice list."""
+        if not settings.has_key("ELEVENLABS_API_KEY"):
+            raise ConfigError("set ELEVENLABS_API_KEY to list the voices of your ElevenLabs account.")
+        found = []
+        for voice in cls.from_settings(settings).account_voices():
+            locales = [lang.locale or lang.language for lang in voice.verified_languages or []]
+            language = ", ".join(dict.fromkeys(locales)) or (voice.labels or {}).get("language") or "any"
+            found.append(
+                VoiceInfo(
+                    provider=cls.name, name=voice.name or voice.voice_id, language=language, note=f"id {voice.voice_id}"
+                )
+            )
+        return found
+
+    def account_voices(self) -> list[Any]:
         """The account's voices (premade, cloned and added from the library), from the free GET /v1/voices."""
         try:
             return list(self._client.voices.get_all().voices)

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from pipeline.errors import ProviderError
 from pipeline.models import Speech
-from pipeline.providers.base import Narrator
+from pipeline.providers.base import Finding, Narrator, VoiceInfo
 from pipeline.providers.offline.espeak import EspeakNarrator, espeak_installed
 from pipeline.providers.offline.piper import PiperNarrator, piper_installed, speaks
 from pipeline.settings import Settings
@@ -41,6 +41,13 @@ def offline_voices() -> list[str]:
             ("system espeak-ng", espeak_binary() is not None),
         )
         if here
+    ]
+
+
+def describe_offline_voices(settings: Settings) -> list[Finding]:
+    """Doctor's line: the offline voices this machine has."""
+    return [
+        Finding(text=f"offline voices: {', '.join(offline_voices()) or 'none installed (offline Shorts are silent)'}")
     ]
 
 
@@ -79,6 +86,34 @@ class OfflineNarrator(Narrator):
     @classmethod
     def from_settings(cls, settings: Settings) -> OfflineNarrator:
         return cls(settings.paths.voices)
+
+    @classmethod
+    def voices(cls, settings: Settings) -> list[VoiceInfo]:
+        """Piper's Joe, then the languages of the system's eSpeak NG (its `--voices` table): named, not asked of the
+        engines, so listing never loads one."""
+        piper = VoiceInfo(provider=cls.name, name="joe", language="en-US", note="Piper; the default offline voice")
+        binary = espeak_binary()
+        if not binary:
+            return [
+                piper,
+                VoiceInfo(
+                    provider=cls.name,
+                    name="espeak-ng",
+                    language="about 100 languages",
+                    note="eSpeak NG; its languages are listed when its binary is on PATH",
+                ),
+            ]
+        listed = subprocess.run([binary, "--voices"], capture_output=True, text=True, timeout=30).stdout
+        # Columns: Pty Language Age/Gender VoiceName File [Other Languages]; -v takes the language.
+        rows = [line.split() for line in listed.splitlines()[1:] if len(line.split()) >= 4]
+        return [
+            piper,
+            *(VoiceInfo(provider=cls.name, name=row[1], language=row[1], note=f"eSpeak NG {row[3]}") for row in rows),
+        ]
+
+    def hint(self, speech: Speech, language: str) -> str | None:
+        """Edge's natural voices, for a Short eSpeak NG spoke."""
+        return natural_voice_hint(speech, language)
 
     def speak(
         self,

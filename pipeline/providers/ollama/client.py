@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pipeline.errors import ConfigError
+from pipeline.providers.base import Finding
 from pipeline.settings import Settings
 
 DEFAULT_PORT = 11434
@@ -134,8 +135,12 @@ def ollama_writer_options(settings: Settings) -> dict:
     return dict(base_url=server.openai_url, model=pick_model(server, settings.ollama_model))
 
 
-def describe_ollama(settings: Settings) -> str:
-    """One line for `shorts doctor`: whether an Ollama answers, its chat models and the one scripts would use."""
+def describe_ollama(settings: Settings) -> list[Finding]:
+    """Doctor's line: whether an Ollama answers, its chat models and the one scripts would use."""
+    return [Finding(text=_ollama_line(settings))]
+
+
+def _ollama_line(settings: Settings) -> str:
     try:
         server = find_ollama(settings)
         if server is None:

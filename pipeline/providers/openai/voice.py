@@ -11,7 +11,7 @@ import openai
 from pipeline.errors import ConfigError
 from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
-from pipeline.providers.base import Narrator, WordTimer
+from pipeline.providers.base import Narrator, VoiceInfo, WordTimer
 from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.client import (
     PAID_TRIES,
@@ -105,6 +105,12 @@ class OpenAINarrator(Narrator):
         check_model(self._client, self.model, "SHORTS_OPENAI_VOICE_MODEL", instead)
         if isinstance(self.word_timer, OpenAIWordTimer):
             self.word_timer.check()
+
+    @classmethod
+    def voices(cls, settings: Settings) -> list[VoiceInfo]:
+        """The built-in voices, each speaking the language of its text: known here, so listing needs no key."""
+        note = f"needs OPENAI_API_KEY; shuts down {SHUTDOWN}"
+        return [VoiceInfo(provider=cls.name, name=name, language="any", note=note) for name in VOICES]
 
     @property
     def variant(self) -> dict[str, object]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Scene
+from pipeline.providers.base import Finding
 from pipeline.providers.inputs import covering_duration, cut_text, data_uri, required_key
 from pipeline.providers.paid.download import retry_after, shared_http_client, timeouts
 from pipeline.providers.paid.send import Unmade
@@ -231,6 +232,29 @@ class RunwayAccount(BaseModel):
     max_concurrent: dict[str, int | None]
     max_daily: dict[str, int | None]
     used_today: dict[str, int]
+
+
+def describe_runway(settings: Settings) -> list[Finding]:
+    """Doctor's lines: whether the key is accepted, the balance, and each model's limits and use today."""
+    if not settings.has_key("RUNWAYML_API_SECRET"):
+        return [Finding(text="Runway: no RUNWAYML_API_SECRET set")]
+    try:
+        account = runway_account(settings)
+    except ShortsError as exc:
+        return [Finding(text=f"Runway: {exc}", problem=True)]
+    return [
+        Finding(
+            text=f"Runway: key accepted; {account.credit_balance} credits, monthly spend cap "
+            f"{account.max_monthly_credit_spend}"
+        ),
+        *(
+            Finding(
+                text=f"  {model}: {limit} at once, {account.used_today.get(model, 0)} of "
+                f"{account.max_daily.get(model)} today"
+            )
+            for model, limit in sorted(account.max_concurrent.items())
+        ),
+    ]
 
 
 def runway_account(settings: Settings, http_client: httpx.Client | None = None) -> RunwayAccount:

@@ -13,7 +13,7 @@ import runwayml
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
-from pipeline.providers.base import Narrator
+from pipeline.providers.base import Narrator, VoiceInfo
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.probe import Unreadable
 from pipeline.providers.runway.client import PROMPT_LIMIT, voice_credits
@@ -67,6 +67,21 @@ class RunwayNarrator(Narrator):
 
     def check(self, request: ShortRequest) -> None:
         _preset(request.voice or self.voice)  # an unknown voice name, before anything is bought
+
+    @classmethod
+    def voices(cls, settings: Settings) -> list[VoiceInfo]:
+        """The preset voices, priced: Runway's API lists only voices an account made, so listing costs no call."""
+        rate = settings.runway_voice_credits_per_50_characters
+        note = f"needs RUNWAYML_API_SECRET, about {rate:g} credit{'' if rate == 1 else 's'} per 50 characters"
+        return [
+            VoiceInfo(
+                provider=cls.name,
+                name=name,
+                language="any",
+                note=f"the default; {note}" if name == settings.runway_voice else note,
+            )
+            for name in preset_voices()
+        ]
 
     @property
     def variant(self) -> dict[str, object]:
