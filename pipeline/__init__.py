@@ -65,7 +65,7 @@ from pipeline.publish.crosspost import (
     parse_platforms,
     post_everywhere,
 )
-from pipeline.publish.step import check_upload_ready, publish, publish_to_outbox
+from pipeline.publish.short import check_upload_ready, publish_short, publish_to_outbox
 from pipeline.publish.youtube_auth import authorize_youtube, has_youtube_token
 from pipeline.publish.youtube_metadata import with_credits
 from pipeline.render.short import RenderOptions, render_short
@@ -182,7 +182,7 @@ __all__ = [
     "private_home",
     "private_secret",
     "provider_names",
-    "publish",
+    "publish_short",
     "publish_to_outbox",
     "queue_name",
     "recent_scripts",

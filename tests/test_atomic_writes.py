@@ -135,7 +135,7 @@ WRITERS = {
     ("publish/youtube_auth.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # save_token: a 0600 temporary, then renamed
     ("publish/tokens.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # the platforms' save_token: the same way
     ("package.py", "copyfile(source, tmp)"),
-    ("publish/step.py", "copyfile(out_dir / file, staging / file)"),
+    ("publish/short.py", "copyfile(out_dir / file, staging / file)"),
     ("providers/stock/clip.py", "tmp.write_text("),
     ("providers/stock/clip.py", 'tmp.open("wb")'),  # atomic_path
     ("providers/folder/media.py", ".save(dest"),  # make_first_frame's temporary
