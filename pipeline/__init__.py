@@ -8,6 +8,7 @@ from pipeline.analytics.report import draw_chart, row_cells, text_table
 from pipeline.analytics.stats import channel_stats
 from pipeline.analytics.studio import import_studio_csv
 from pipeline.analytics.variety import near_copy, recent_scripts
+from pipeline.brainstorm import refill_queue
 from pipeline.clips import animate_scene
 from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error, redact
 from pipeline.footage import describe_pick, footage_credits, footage_line, pick_footage
@@ -190,6 +191,7 @@ __all__ = [
     "record_made",
     "record_upload",
     "redact",
+    "refill_queue",
     "render_short",
     "row_cells",
     "runway_account",
