@@ -24,17 +24,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from encode import encode_frames
 from PIL import Image
 
-from pipeline.models import Scene, VideoFormat
-from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
-from pipeline.render.motion import (
-    encode_frames,
+from pipeline.media.motion import (
     moving_still_frames,
     save_moving_still,
     still_frames,
     still_yuv_frames,
 )
+from pipeline.models import Scene, VideoFormat
+from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
 from pipeline.render.stitch import decode
 
 FORMAT = VideoFormat()

@@ -28,13 +28,14 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
+from encode import encode_frames
 
+from pipeline.media.motion import still_frames
 from pipeline.models import ClipAsset, Narration, Scene, Script, ShortRequest, VideoFormat
 from pipeline.narration import narrate
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
 from pipeline.providers.offline.voice import OfflineNarrator
 from pipeline.render.captions import CaptionStyle, cues
-from pipeline.render.motion import encode_frames, still_frames
 from pipeline.render.short import RenderOptions, caption_groups, render_short, scene_durations
 from pipeline.settings import PROJECT_ROOT
 from pipeline.state.store import AssetStore

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from encode import encode_frames
 
 from pipeline.models import VideoFormat
 from pipeline.providers.folder.files import fit_video
-from pipeline.render.motion import encode_frames
 
 
 def source_clip(path: Path, width: int, height: int, seconds: float, fps: int = 30) -> None:

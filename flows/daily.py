@@ -36,6 +36,7 @@ from pipeline import (  # noqa: E402
     parse_platforms,
     record_failed,
     record_made,
+    refill_queue,
     topic_preference,
 )
 
@@ -67,12 +68,9 @@ def daily_shorts(
         check_upload_ready(settings)  # a missing token fails the run now, not after every Short is made
     check_post_ready(settings, platforms)
     learnings = learn_from_channel(settings)
-    topics = next_topics(
-        settings,
-        count,
-        prefer=topic_preference(learnings) if learnings.lines else None,
-        learnings=learnings.brainstorm_note(),
-    )
+    topics = next_topics(settings, count, prefer=topic_preference(learnings) if learnings.lines else None)
+    if len(topics) < count and settings.niche:
+        topics += more_topics(settings, count - len(topics), learnings.brainstorm_note(), queued=len(topics))
     if not topics:
         raise nothing_to_make(settings)
     log.info("Making %d Short(s): %s", len(topics), "; ".join(topics))
@@ -120,6 +118,24 @@ def learn_from_channel(settings: Settings) -> Learnings:
     if report.learnings.note:
         log.info("  %s", report.learnings.note)
     return report.learnings
+
+
+@task(name="brainstorm", retries=0)
+def brainstorm_task(settings: Settings, count: int, learnings: str) -> list[str]:
+    """New topics for SHORTS_NICHE from the script provider (an LLM call: not retried), queued before any is made."""
+    return refill_queue(settings, count, learnings)
+
+
+def more_topics(settings: Settings, count: int, learnings: str, queued: int) -> list[str]:
+    """Topics brainstormed for a queue that ran dry; with `queued` topics still to make, a failed brainstorm is a
+    warning and today's Shorts are made from those."""
+    try:
+        return brainstorm_task(settings, count, learnings)
+    except ShortsError as exc:
+        if not queued:
+            raise
+        log.warning("  could not brainstorm more topics (%s); making the %d queued", exc, queued)
+        return []
 
 
 def _make_one(settings: Settings, request: ShortRequest, platforms: list[str]) -> DailyRow:

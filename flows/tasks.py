@@ -53,7 +53,7 @@ from pipeline import (
     plan_storyboard,
     post_everywhere,
     provider_spec,
-    publish,
+    publish_short,
     render_short,
     write_script,
     write_storyboard,
@@ -294,7 +294,7 @@ def render_task(
 
 @task(name="publish", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
 def publish_task(out_dir: Path, script: Script, request: ShortRequest, settings: Settings) -> Published:
-    return publish(out_dir, script, request, settings)
+    return publish_short(out_dir, script, request, settings)
 
 
 @task(name="post")

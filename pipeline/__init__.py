@@ -8,6 +8,7 @@ from pipeline.analytics.report import draw_chart, row_cells, text_table
 from pipeline.analytics.stats import channel_stats
 from pipeline.analytics.studio import import_studio_csv
 from pipeline.analytics.variety import near_copy, recent_scripts
+from pipeline.brainstorm import refill_queue
 from pipeline.clips import animate_scene
 from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error, redact
 from pipeline.footage import describe_pick, footage_credits, footage_line, pick_footage
@@ -64,7 +65,7 @@ from pipeline.publish.crosspost import (
     parse_platforms,
     post_everywhere,
 )
-from pipeline.publish.step import check_upload_ready, publish, publish_to_outbox
+from pipeline.publish.short import check_upload_ready, publish_short, publish_to_outbox
 from pipeline.publish.youtube_auth import authorize_youtube, has_youtube_token
 from pipeline.publish.youtube_metadata import with_credits
 from pipeline.render.short import RenderOptions, render_short
@@ -181,7 +182,7 @@ __all__ = [
     "private_secret",
     "provider_names",
     "provider_spec",
-    "publish",
+    "publish_short",
     "publish_to_outbox",
     "queue_name",
     "recent_scripts",
@@ -189,6 +190,7 @@ __all__ = [
     "record_made",
     "record_upload",
     "redact",
+    "refill_queue",
     "render_short",
     "row_cells",
     "scene_pictures",

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from pipeline.publish.youtube_limits import TITLE_MAX_CHARS
+from pipeline.limits import TITLE_MAX_CHARS
 
 # Provider names per step; "auto" means: the vendor whose key is set, else offline.
 ScriptProviderName = Literal["auto", "openai", "ollama", "offline"]

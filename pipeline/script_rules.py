@@ -12,8 +12,8 @@ from typing import get_args
 
 from pydantic import BaseModel, Field
 
+from pipeline.limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 from pipeline.models import BREATH, MAX_SHORT_SECONDS, Mood, Scene, ScenePlan, Script, ShortRequest
-from pipeline.publish.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 from pipeline.search_terms import clean_search_terms, derive_search_terms
 
 # The reading pace: captions with no voice are timed at it, and a script is planned at it when no voice's pace is

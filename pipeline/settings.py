@@ -10,9 +10,8 @@ from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.errors import remember_secrets
-from pipeline.loudness import MASTER_LUFS
+from pipeline.loudness import DUCKED_VOLUME, MASTER_LUFS, MUSIC_VOLUME
 from pipeline.models import BREATH, VideoFormat
-from pipeline.render.mix import DUCKED_VOLUME, MUSIC_VOLUME
 from pipeline.state.home import Home
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

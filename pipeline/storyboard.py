@@ -15,9 +15,9 @@ from typing import Literal
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from pipeline.footage import footage_line
+from pipeline.media.fonts import FONT, load_font
 from pipeline.models import Footage, FrameAsset, Model, ProviderChoice, Scene, Script
 from pipeline.providers import estimate_characters, provider_spec
-from pipeline.render.captions import FONT, load_font
 from pipeline.settings import Settings
 from pipeline.state.store import atomic_path, content_key
 

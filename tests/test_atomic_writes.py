@@ -126,8 +126,7 @@ WRITERS = {
     ("render/mix.py", 'wave.open(str(dest), "wb")'),  # the soundtrack, beside the render's temporary, removed after
     ("providers/openai/image.py", "frame.save(dest"),
     ("providers/offline/image.py", ".save(dest"),
-    ("render/motion.py", "imageio_ffmpeg.write_frames("),  # into encode_frames' dest (benchmarks and tests)
-    ("render/motion.py", 'image.convert("RGB").save(dest'),  # save_moving_still: into animate_scene's temporary
+    ("media/motion.py", 'image.convert("RGB").save(dest'),  # save_moving_still: into animate_scene's temporary
     ("providers/runway/image.py", "fitted.save(path"),  # _fit_png on the downloaded temporary
     ("providers/paid/download.py", 'dest.open("wb")'),
     ("providers/speech_audio.py", 'wave.open(str(dest), "wb")'),
@@ -135,7 +134,7 @@ WRITERS = {
     ("publish/youtube_auth.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # save_token: a 0600 temporary, then renamed
     ("publish/tokens.py", "os.O_WRONLY | os.O_CREAT | os.O_EXCL"),  # the platforms' save_token: the same way
     ("package.py", "copyfile(source, tmp)"),
-    ("publish/step.py", "copyfile(out_dir / file, staging / file)"),
+    ("publish/short.py", "copyfile(out_dir / file, staging / file)"),
     ("providers/stock/clip.py", "tmp.write_text("),
     ("providers/stock/clip.py", 'tmp.open("wb")'),  # atomic_path
     ("providers/folder/media.py", ".save(dest"),  # make_first_frame's temporary

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from flows.cli import main
 from flows.cli.errors import explain
 from pipeline import ShortRequest, VideoFormat, WordTiming, short_folder, slug
+from pipeline.media.fonts import missing, visible
 from pipeline.models import MAX_TOPIC_CHARS
 from pipeline.render.captions import draw_caption, group_words, srt
-from pipeline.render.fonts import missing, visible
 
 ODD = [
     "😀",

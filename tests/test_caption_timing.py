@@ -6,10 +6,10 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+from video_files import encode_frames
 
 from pipeline import AssetStore, ClipAsset, RenderOptions, Scene, Script, ShortRequest, VideoFormat, narrate
 from pipeline.providers.offline.piper import PiperNarrator
-from pipeline.render.motion import encode_frames
 from pipeline.render.short import render_short
 
 # The measuring code of benchmarks/caption_timing.py (a script folder, not a package).

@@ -3,9 +3,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline import VideoFormat, WordTiming
-from pipeline.render.captions import CaptionStyle, cues, draw_caption, group_words, render_caption, srt
-from pipeline.render.fonts import FONT, describe_fonts, runs, visible
-from pipeline.render.text import break_word, visual_order
+from pipeline.media.fonts import FONT, describe_fonts, runs, visible
+from pipeline.media.text import break_word, visual_order
+from pipeline.render.captions import CaptionStyle, cues, draw_caption, group_words, srt
 
 
 def _words(text: str, step: float = 0.4) -> list[WordTiming]:
@@ -44,8 +44,8 @@ def test_srt_has_numbered_timed_blocks():
 def test_caption_image_highlights_one_word():
     fmt = VideoFormat()
     group = group_words(_words("camouflage is clever"))[0]
-    plain, _, _ = render_caption(group, 0, fmt)
-    other, _, _ = render_caption(group, 1, fmt)
+    layers = draw_caption(group, fmt)
+    plain, other = layers.rgba(0, CaptionStyle()), layers.rgba(1, CaptionStyle())
     yellow = lambda img: ((img[..., 0] > 200) & (img[..., 1] > 180) & (img[..., 2] < 80)).sum()  # noqa: E731
     assert yellow(plain) > 100 and yellow(other) > 100
     assert not np.array_equal(plain, other)
@@ -186,10 +186,12 @@ def test_arabic_letters_are_joined_and_words_run_right_to_left_with_the_spoken_w
     # Right to left across words: the first word spoken is the rightmost, so its highlight is on the right.
     group = group_words(_words("كيف يغير الأخطبوط"))[0]
     assert len(group.words) == 3
-    centres = [_yellow_centre(render_caption(group, k, fmt)[0]) for k in range(3)]
+    layers = draw_caption(group, fmt)
+    centres = [_yellow_centre(layers.rgba(k, CaptionStyle())) for k in range(3)]
     assert centres[0] > centres[1] > centres[2]
     latin = group_words(_words("bees can dance"))[0]
-    assert _yellow_centre(render_caption(latin, 0, fmt)[0]) < _yellow_centre(render_caption(latin, 2, fmt)[0])
+    layers = draw_caption(latin, fmt)
+    assert _yellow_centre(layers.rgba(0, CaptionStyle())) < _yellow_centre(layers.rgba(2, CaptionStyle()))
 
 
 def _joined_form(path, px: int, text: str) -> np.ndarray:

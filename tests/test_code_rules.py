@@ -71,6 +71,76 @@ def test_flows_import_pipeline_through_its_public_surface():
     assert direct == []
 
 
+# The floors of pipeline/. The core is what every step shares: values, errors, settings, limits, state, media, and
+# the text and sound rules that both a step and its providers apply. A step package is one step's machinery; the
+# step modules (script.py, clips.py, package.py, brainstorm.py, ...) are the floor above, which puts them together.
+CORE = (
+    "pipeline.models",
+    "pipeline.errors",
+    "pipeline.settings",
+    "pipeline.settings_tables",
+    "pipeline.limits",
+    "pipeline.prompts",
+    "pipeline.script_rules",
+    "pipeline.search_terms",
+    "pipeline.music",
+    "pipeline.speech_text",
+    "pipeline.alignment",
+    "pipeline.timing",
+    "pipeline.pause_timing",
+    "pipeline.loudness",
+    "pipeline.state",
+    "pipeline.media",
+)
+STEP_PACKAGES = ("pipeline.providers", "pipeline.render", "pipeline.publish", "pipeline.source", "pipeline.analytics")
+# (step package, module of another one it may import): why.
+CROSSINGS = {
+    ("pipeline.publish", "pipeline.package"): "publishing reads the folder the package step wrote",
+    ("pipeline.analytics", "pipeline.publish.youtube_auth"): "the stats use the channel's YouTube login",
+    ("pipeline.analytics", "pipeline.publish.youtube_retry"): "and YouTube's retry policy",
+    ("pipeline.analytics", "pipeline.publish.youtube_upload"): "and its API client",
+    ("pipeline.providers", "pipeline.source.models"): "a script writer writes from the source the source step found",
+    ("pipeline.providers", "pipeline.source.text"): "the offline writer reads it as the source step cut it",
+}
+
+
+def floor(name: str, floors: tuple[str, ...]) -> str | None:
+    """The entry of `floors` that `name` is or lies under."""
+    return next((f for f in floors if name == f or name.startswith(f + ".")), None)
+
+
+def pipeline_imports() -> set[tuple[str, str]]:
+    """(importer, imported module) for every import inside pipeline/, at module level or in a function."""
+    found = set()
+    for name, tree in MODULES.items():
+        for module, names, _ in imports(tree):
+            if name.startswith("pipeline.") and module.startswith("pipeline."):
+                found |= {(name, f"{module}.{n}" if f"{module}.{n}" in MODULES else module) for n in names or [""]}
+    return found
+
+
+def test_the_core_imports_no_step():
+    upward = [
+        f"{name} imports {module}"
+        for name, module in sorted(pipeline_imports())
+        if floor(name, CORE) and not floor(module, CORE)
+    ]
+    assert upward == []
+
+
+def test_no_step_package_imports_another_but_through_the_core():
+    crossed, used = [], set()
+    for name, module in sorted(pipeline_imports()):
+        package = floor(name, STEP_PACKAGES)
+        if package and not floor(module, CORE) and floor(module, (package,)) is None:
+            if (package, module) in CROSSINGS:
+                used.add((package, module))
+            else:
+                crossed.append(f"{name} imports {module}")
+    assert crossed == []
+    assert sorted(set(CROSSINGS) - used) == []  # an exception no longer needed goes from the list
+
+
 def test_the_import_graph_has_no_cycles():
     edges = {name: set() for name in MODULES}
     for name, tree in MODULES.items():

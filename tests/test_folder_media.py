@@ -24,10 +24,10 @@ from pipeline import (
     make_first_frame,
     pick_footage,
 )
+from pipeline.media.motion import moving_still_frames
 from pipeline.providers.folder.files import probe_video
 from pipeline.providers.folder.media import match_files, read_folder
 from pipeline.providers.offline.image import OfflineImageMaker
-from pipeline.render.motion import moving_still_frames
 from pipeline.render.stitch import decode
 
 SHORTS = str(Path(sys.executable).parent / "shorts")

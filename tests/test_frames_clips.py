@@ -3,9 +3,9 @@ import pytest
 from PIL import Image
 
 from pipeline import AssetStore, RenderError, Scene, animate_scene, make_first_frame
+from pipeline.media.motion import MOTION_KEY, Motion, is_moving_still, moving_still_frames, still_frames
 from pipeline.providers.offline.clip import OfflineClipMaker
 from pipeline.providers.offline.image import OfflineImageMaker
-from pipeline.render.motion import MOTION_KEY, Motion, is_moving_still, moving_still_frames, still_frames
 
 
 def _scenes(seconds=2.0, scenes=2):

@@ -282,13 +282,15 @@ def test_with_object_storage_a_damaged_local_copy_is_fetched_again_and_a_damaged
 def test_a_cut_short_package_is_never_uploaded(tmp_path, youtube, youtube_settings):
     from fakes.youtube import render_video
 
-    from pipeline import publish
+    from pipeline import publish_short
 
     folder = tmp_path / "out" / "octopus"
     folder.mkdir(parents=True)
     truncate(render_video(folder / "final.mp4", seconds=20), 0.5)
     with pytest.raises(ConfigError) as caught:
-        publish(folder, SCRIPT, REQUEST.model_copy(update={"upload": True}), youtube_settings, sleep=lambda s: None)
+        publish_short(
+            folder, SCRIPT, REQUEST.model_copy(update={"upload": True}), youtube_settings, sleep=lambda s: None
+        )
     assert re.fullmatch(
         rf"Not published: {re.escape(str(folder / 'final.mp4'))} is broken \([^)]+\); the package "
         r"stays in its folder, so rerun the command that made it to render and package it again\.",

@@ -20,9 +20,9 @@ from pipeline import (
     make_first_frame,
     render_short,
 )
+from pipeline.media.motion import MAX_SHOT_SECONDS
 from pipeline.providers.offline.clip import OfflineClipMaker
 from pipeline.providers.offline.image import OfflineImageMaker
-from pipeline.render.motion import MAX_SHOT_SECONDS
 
 FMT = VideoFormat(width=216, height=384, fps=12)  # big enough that a slow zoom moves whole pixels after the encoder
 

@@ -8,9 +8,9 @@ import pytest
 from fakes.openai import BASE_URL, FakeOpenAI, error, good_script
 
 from pipeline import ConfigError, ProviderError, Settings, ShortRequest, build_provider, write_script
+from pipeline.limits import tags_length
 from pipeline.providers import choose_provider
 from pipeline.providers.openai.script import OpenAIScriptWriter
-from pipeline.publish.youtube_limits import tags_length
 from pipeline.script_rules import max_words, plan_scenes
 
 REQUEST = ShortRequest(topic="octopus camouflage", seconds=10, scenes=2)  # 5 s scenes: at most 14 words each

@@ -27,12 +27,12 @@ from pipeline import (
     render_short,
     write_script,
 )
+from pipeline.media.motion import save_moving_still
 from pipeline.models import MAX_SHORT_SECONDS
 from pipeline.providers import speaking_pace
 from pipeline.providers.offline.espeak import EspeakNarrator
 from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.providers.runway.client import clip_duration
-from pipeline.render.motion import save_moving_still
 from pipeline.script_rules import target_words
 
 GAP, LOOP = 0.6, 0.5  # the longest silence between two words, and from the last word to the end

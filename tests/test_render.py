@@ -10,12 +10,13 @@ import immich_memories_music
 import numpy as np
 import pytest
 from PIL import Image
+from video_files import encode_frames
 
 from pipeline import AssetStore, ClipAsset, Narration, RenderOptions, Scene, Script, VideoFormat, WordTiming
 from pipeline.loudness import finish_speech
-from pipeline.render.captions import cues, render_caption
+from pipeline.media.motion import save_moving_still, still_yuv_frames
+from pipeline.render.captions import CaptionStyle, cues, draw_caption
 from pipeline.render.mix import AUDIO_FPS, add_music, voice_track, write_soundtrack
-from pipeline.render.motion import encode_frames, save_moving_still, still_yuv_frames
 from pipeline.render.short import caption_groups, render_short, scene_durations
 
 MUSIC = immich_memories_music.tracks_dir()
@@ -103,7 +104,8 @@ def test_captions_change_pixels_in_their_box_and_nowhere_else(tmp_path, tiny):
     groups = caption_groups(captioned, scene_durations(script, captioned), RenderOptions().captions)
     cue = cues(groups)[1]
     index = int((cue.start + cue.end) / 2 * fmt.fps)
-    image, x, y = render_caption(groups[cue.group], cue.highlight, fmt)
+    layers = draw_caption(groups[cue.group], fmt)
+    image, x, y = layers.rgba(cue.highlight, CaptionStyle()), layers.x, layers.y
     h, w = image.shape[:2]
     changed = np.abs(with_captions[index] - without[index]).max(axis=2) > 8
     inside = np.zeros_like(changed)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from fakes.youtube import render_video
 from tiny_disk import fill, tiny_disk
+from video_files import encode_frames
 
 from pipeline import (
     AssetStore,
@@ -31,7 +32,6 @@ from pipeline import (
     render_short,
     write_package,
 )
-from pipeline.render.motion import encode_frames
 
 TINY = VideoFormat(width=144, height=256, fps=12)
 SCRIPT = Script(

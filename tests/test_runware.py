@@ -28,9 +28,9 @@ from pipeline import (
     estimate_usd,
     make_first_frame,
 )
+from pipeline.media.probe import video_size
 from pipeline.providers.offline.image import OfflineImageMaker
 from pipeline.providers.paid.download import CONNECT_TIMEOUT, DOWNLOAD_TIMEOUT, fetch
-from pipeline.providers.probe import video_size
 from pipeline.providers.runware.client import VIDEO_MODELS, clip_duration
 from pipeline.state.ledger import DONE, FAILED, GONE, IN_FLIGHT, REJECTED, UNCONFIRMED, USD, Ledger
 

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageFont
 
 from pipeline import AssetStore, Scene, ShortRequest, VideoFormat, make_first_frame
+from pipeline.media.fonts import runs
 from pipeline.providers.offline.image import OfflineImageMaker
 from pipeline.providers.offline.pictograms import FALLBACKS, PICTOGRAMS, emoji_font, pick_pictogram
 from pipeline.providers.offline.script import OfflineScriptWriter
@@ -19,7 +20,6 @@ from pipeline.providers.offline.title_card import (
     key_phrase,
     plan_title_card,
 )
-from pipeline.render.fonts import runs
 
 OCTOPUS = Scene(
     index=1,

@@ -9,12 +9,12 @@ import pytest
 from fakes.openai import BASE_URL, FakeOpenAI, serving
 
 from pipeline import ConfigError, ProviderError, Settings
+from pipeline.brainstorm import brainstorm_topics, refill_queue
 from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.providers.openai.script import OpenAIScriptWriter
 from pipeline.state.ledger import Ledger
 from pipeline.state.topics import (
     add_topics,
-    brainstorm_topics,
     next_topics,
     read_topics,
     record_failed,
@@ -113,14 +113,18 @@ def test_a_dry_queue_is_refilled_from_the_niche(monkeypatch):
     add_topics(settings, ["Anglerfish lights"])
     first = OfflineScriptWriter().brainstorm("the deep sea", 2)
 
-    assert next_topics(settings, 3) == ["Anglerfish lights", *first]
+    queued = next_topics(settings, 3)
+    assert queued == ["Anglerfish lights"]  # the queue alone: the daily flow brainstorms the rest
+    assert queued + refill_queue(settings, 3 - len(queued)) == ["Anglerfish lights", *first]
     text = topics_file(settings).read_text()
     assert "# brainstormed for the niche 'the deep sea'" in text and text.endswith(f"{first[1]}\n")
+    assert next_topics(settings, 3) == ["Anglerfish lights", *first]  # queued, so a failed Short is made later
 
     record_made(settings, first[0], "link")
     record_made(settings, first[1], "link")
     record_made(settings, "Anglerfish lights", "link")
-    third = next_topics(settings, 1)
+    assert next_topics(settings, 1) == []
+    third = refill_queue(settings, 1)
     assert len(third) == 1 and third[0] not in first  # brainstormed ideas are never repeated
 
 

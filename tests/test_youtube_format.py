@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fakes.youtube import render_video
 
-from pipeline import ConfigError, Scene, Script, ShortRequest, file_digest, publish
+from pipeline import ConfigError, Scene, Script, ShortRequest, file_digest, publish_short
 from pipeline.publish.youtube_format import check_is_short, probe
 from pipeline.state.ledger import Ledger
 
@@ -55,7 +55,7 @@ def test_a_video_that_is_no_short_is_refused_before_any_request(tmp_path, youtub
     folder = package(tmp_path, **video)
     before = (folder / "final.mp4").read_bytes()
     with pytest.raises(ConfigError) as caught:
-        publish(
+        publish_short(
             folder,
             SCRIPT,
             ShortRequest(topic="octopus camouflage", upload=True),

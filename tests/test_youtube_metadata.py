@@ -10,8 +10,8 @@ from pipeline.publish.youtube_metadata import (
     DESCRIPTION_MAX_BYTES,
     TAGS_MAX_CHARS,
     build_metadata,
-    cut_text,
     fit_tags,
+    shorten_for_youtube,
     tags_length,
 )
 
@@ -108,7 +108,7 @@ def test_the_description_limit_is_counted_in_utf8_bytes():
 
 
 def test_one_word_longer_than_the_limit_is_cut_inside_it():
-    assert cut_text("x" * 20, 10) == "x" * 9 + "…"
+    assert shorten_for_youtube("x" * 20, 10) == "x" * 9 + "…"
 
 
 def test_tags_are_counted_the_youtube_way():

@@ -1,4 +1,4 @@
-"""The custom thumbnail, and the retries around it, through `publish` and the real client to the fake YouTube."""
+"""The custom thumbnail, and the retries around it, through `publish_short` and the real client to the fake YouTube."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from fakes.youtube import FakeYouTube, render_video
 from PIL import Image
 
-from pipeline import Scene, Script, Settings, ShortRequest, file_digest, publish
-from pipeline.publish.youtube_limits import THUMBNAIL_MAX_BYTES
+from pipeline import Scene, Script, Settings, ShortRequest, file_digest, publish_short
+from pipeline.limits import THUMBNAIL_MAX_BYTES
 from pipeline.publish.youtube_thumbnail import make_thumbnail
 from pipeline.state.ledger import Ledger
 
@@ -64,7 +64,7 @@ def test_the_thumbnail_is_set_once_the_video_is_processed_and_never_again(out_di
     youtube.processing_polls = 2  # "processing" twice, then "succeeded"
     sleeps: list[float] = []
     with caplog.at_level(logging.INFO, logger="shorts"):
-        published = publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
+        published = publish_short(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
 
     assert published.youtube_id == "fakeVid001" and youtube.videos == ["fakeVid001"] and youtube.inserts == 1
     assert youtube.lists == {"fakeVid001": 3} and sleeps == [5.0, 10.0]  # bounded polling, no real waiting
@@ -78,7 +78,7 @@ def test_the_thumbnail_is_set_once_the_video_is_processed_and_never_again(out_di
     assert Ledger(youtube_settings.paths.ledger).upload(file_digest(out_dir / "final.mp4"), "main").thumbnail_set_at
 
     asked = len(youtube.requests)
-    again = publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
+    again = publish_short(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
     assert again == published and len(youtube.requests) == asked  # a rerun asks YouTube nothing at all
     assert len(youtube.thumbnails) == 1
 
@@ -109,7 +109,7 @@ def test_a_thumbnail_failure_only_warns_and_a_rerun_sets_it(
     youtube.fail("thumbnail", status, reason, times=times)
     sleeps: list[float] = []
     with caplog.at_level(logging.WARNING, logger="shorts"):
-        published = publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
+        published = publish_short(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
 
     assert published.youtube_id == "fakeVid001" and youtube.videos == ["fakeVid001"] and youtube.thumbnails == []
     assert warning in caplog.text and "ERROR" not in caplog.text
@@ -118,7 +118,7 @@ def test_a_thumbnail_failure_only_warns_and_a_rerun_sets_it(
     upload = Ledger(youtube_settings.paths.ledger).upload(file_digest(out_dir / "final.mp4"), "main")
     assert upload.thumbnail_set_at is None
 
-    again = publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
+    again = publish_short(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
     assert again == published and youtube.inserts == 1 and youtube.videos == ["fakeVid001"]  # never uploaded twice
     assert sent_thumbnail(youtube).size == (1080, 1920)
 
@@ -129,7 +129,7 @@ def test_rate_limits_on_the_upload_and_the_status_check_are_retried(out_dir, you
     youtube.fail("thumbnail", 403, "rateLimitExceeded")
     sleeps: list[float] = []
     with caplog.at_level(logging.WARNING, logger="shorts"):
-        published = publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
+        published = publish_short(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
 
     assert published.youtube_id == "fakeVid001" and youtube.inserts == 1 and youtube.videos == ["fakeVid001"]
     assert bytes(youtube.sessions["s1"].data) == (out_dir / "final.mp4").read_bytes()
@@ -144,7 +144,7 @@ def test_processing_that_takes_too_long_leaves_the_thumbnail_to_a_rerun(out_dir,
     youtube.processing_polls = 1000
     sleeps: list[float] = []
     with caplog.at_level(logging.WARNING, logger="shorts"):
-        publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
+        publish_short(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
     assert sum(sleeps) == 300 and youtube.lists["fakeVid001"] == len(sleeps) + 1 and youtube.thumbnails == []
     assert (
         "YouTube had not finished processing the Short after 300 s, so its thumbnail is not set yet; rerun the "
@@ -152,7 +152,7 @@ def test_processing_that_takes_too_long_leaves_the_thumbnail_to_a_rerun(out_dir,
     ) in caplog.text
 
     youtube.processing_polls = 0
-    publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
+    publish_short(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=sleeps.append)
     assert youtube.inserts == 1 and len(youtube.thumbnails) == 1
 
 
@@ -162,14 +162,14 @@ def test_without_first_frames_the_video_s_first_frame_is_used(out_dir, youtube, 
         (out_dir / "manifest.json").unlink()
     else:
         (out_dir / "manifest.json").write_text(json.dumps(manifest))
-    publish(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=lambda s: None)
+    publish_short(out_dir, SCRIPT, REQUEST, youtube_settings, sleep=lambda s: None)
     teal = (0, 128, 128)
     assert sent_thumbnail(youtube).getpixel((20, 20)) == pytest.approx(teal, abs=16)
 
 
 def test_shorts_youtube_thumbnail_false_skips_it(out_dir, youtube, youtube_settings, monkeypatch):
     monkeypatch.setenv("SHORTS_YOUTUBE_THUMBNAIL", "false")
-    publish(out_dir, SCRIPT, REQUEST, Settings(youtube_api_url=youtube.url), sleep=lambda s: None)
+    publish_short(out_dir, SCRIPT, REQUEST, Settings(youtube_api_url=youtube.url), sleep=lambda s: None)
     assert youtube.videos == ["fakeVid001"] and youtube.thumbnails == [] and not (out_dir / "thumbnail.jpg").exists()
     assert [method for method, _ in youtube.requests] == ["POST", "PUT", "GET"]  # the upload, one status report
 

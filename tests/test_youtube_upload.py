@@ -13,8 +13,18 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.http import HttpMockSequence
 
-from pipeline import ConfigError, ProviderError, Published, Scene, Script, Settings, ShortRequest, file_digest, publish
-from pipeline.publish.step import publish_to_youtube
+from pipeline import (
+    ConfigError,
+    ProviderError,
+    Published,
+    Scene,
+    Script,
+    Settings,
+    ShortRequest,
+    file_digest,
+    publish_short,
+)
+from pipeline.publish.short import publish_to_youtube
 from pipeline.publish.youtube_auth import SCOPES, save_token, token_path
 from pipeline.publish.youtube_upload import upload_video
 from pipeline.state.ledger import Ledger
@@ -228,11 +238,11 @@ def test_a_refusal_is_one_sentence_and_is_not_retried(out_dir, settings, token, 
 
 def test_the_second_run_uploads_nothing_and_returns_the_existing_link(out_dir, settings, token, sleeps, caplog):
     request = ShortRequest(topic="octopus camouflage", upload=True)
-    first = publish(out_dir, SCRIPT, request, settings, http=HttpMockSequence([started(), stored(), LISTED]))
+    first = publish_short(out_dir, SCRIPT, request, settings, http=HttpMockSequence([started(), stored(), LISTED]))
 
     again = HttpMockSequence([])  # any request at all would fail: the sequence is empty
     with caplog.at_level(logging.INFO, logger="shorts"):
-        second = publish(out_dir, SCRIPT, request, settings, http=again)
+        second = publish_short(out_dir, SCRIPT, request, settings, http=again)
     assert second == first and second.youtube_url == "https://youtube.com/shorts/vid123"
     assert again.request_sequence == []
     assert "nothing uploaded: https://youtube.com/shorts/vid123" in caplog.text
@@ -286,10 +296,10 @@ def test_without_upload_or_without_a_token_the_outbox_is_used(out_dir, settings,
     for name in ("captions.srt", "script.json", "manifest.json"):
         (out_dir / name).write_text("{}")
     http = HttpMockSequence([])
-    plain = publish(out_dir, SCRIPT, ShortRequest(topic="octopus"), settings, http=http)
+    plain = publish_short(out_dir, SCRIPT, ShortRequest(topic="octopus"), settings, http=http)
     assert plain.destination == "outbox" and Path(plain.location, "final.mp4").is_file()
     with caplog.at_level(logging.WARNING, logger="shorts"):
-        asked = publish(
+        asked = publish_short(
             out_dir, SCRIPT, ShortRequest(topic="octopus", upload=True, channel="travel"), settings, http=http
         )
     assert asked == plain and http.request_sequence == []

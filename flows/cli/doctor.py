@@ -82,7 +82,7 @@ def stock_line(settings: Settings) -> str:
 
 def _fonts_line() -> str:
     """Which scripts the title cards and captions can draw on this machine."""
-    from pipeline.render.fonts import describe_fonts  # here: doctor alone needs it
+    from pipeline.media.fonts import describe_fonts  # here: doctor alone needs it
 
     return describe_fonts()
 

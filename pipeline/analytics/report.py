@@ -9,7 +9,7 @@ import io
 from PIL import Image, ImageDraw
 
 from pipeline.analytics.models import ShortStats, StatsReport
-from pipeline.render.fonts import FONT, load_font
+from pipeline.media.fonts import FONT, load_font
 
 COLUMNS = (
     "title",

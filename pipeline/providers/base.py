@@ -67,7 +67,7 @@ class ClipMaker(Provider, Protocol):
         ...
 
     def clip_suffix(self, footage: Footage | None = None) -> str:
-        """What make_clip writes: ".mp4" for a video, ".png" for a moving still (pipeline.render.motion)."""
+        """What make_clip writes: ".mp4" for a video, ".png" for a moving still (pipeline.media.motion)."""
         return ".mp4"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from pipeline.errors import ConfigError
-from pipeline.publish.youtube_limits import SHORT_MAX_SECONDS
+from pipeline.limits import SHORT_MAX_SECONDS
 
 DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 # A video stream's frame size: " 720x1280," or " 720x1280 [SAR ...", never a codec tag such as "0x31637661)".

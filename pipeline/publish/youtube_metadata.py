@@ -11,8 +11,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field
 
 from pipeline.errors import ConfigError
+from pipeline.limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 from pipeline.models import Model, Script
-from pipeline.publish.youtube_limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 
 log = logging.getLogger("shorts")
 
@@ -89,10 +89,10 @@ def build_metadata(
 ) -> VideoMetadata:
     """Fit the script's title, description and tags to YouTube's limits and add the status settings."""
     check_schedule(privacy, publish_at, now)
-    title = cut_text(_clean(script.title, "title"), TITLE_MAX_CHARS, what="title")
+    title = shorten_for_youtube(_clean(script.title, "title"), TITLE_MAX_CHARS, what="title")
     if not title:
         raise ConfigError("The script's title is empty once < and > are removed; give the Short a title and rerun.")
-    description = cut_text(
+    description = shorten_for_youtube(
         _clean(script.description, "description"),
         DESCRIPTION_MAX_BYTES,
         what="description",
@@ -125,7 +125,7 @@ def with_credits(script: Script, credits: list[str], sources: Sequence[str] = ()
         if lines
     )
     room = DESCRIPTION_MAX_BYTES - len(block.encode("utf-8"))
-    description = cut_text(
+    description = shorten_for_youtube(
         script.description.rstrip(),
         max(room, 0),
         what="description",
@@ -151,7 +151,7 @@ def fit_tags(tags: list[str], limit: int = TAGS_MAX_CHARS) -> list[str]:
     return kept
 
 
-def cut_text(
+def shorten_for_youtube(
     text: str, limit: int, *, what: str = "text", size: Callable[[str], int] = len, unit: str = "characters"
 ) -> str:
     """`text` if it fits within `limit`, else cut at the last word boundary that fits, with an ellipsis."""

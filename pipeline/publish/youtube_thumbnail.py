@@ -19,11 +19,11 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
 from PIL import Image, ImageDraw, ImageOps
 
-from pipeline.publish.youtube_limits import THUMBNAIL_MAX_BYTES
+from pipeline.limits import THUMBNAIL_MAX_BYTES
+from pipeline.media import text
+from pipeline.media.fonts import FONT, load_font, visible
 from pipeline.publish.youtube_retry import TRANSPORT_ERRORS, describe, execute, is_rate_limit
 from pipeline.publish.youtube_upload import processing_status
-from pipeline.render import text
-from pipeline.render.fonts import FONT, load_font, visible
 from pipeline.state.store import atomic_path
 
 log = logging.getLogger("shorts")

@@ -10,10 +10,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 from pydantic import Field
 
+from pipeline.media import text
+from pipeline.media.fonts import FONT, load_font, visible
+from pipeline.media.text import draw_word
 from pipeline.models import Model, VideoFormat, WordTiming
-from pipeline.render import text
-from pipeline.render.fonts import FONT, load_font, visible
-from pipeline.render.text import draw_word
 
 LINGER = 0.6  # seconds a group stays after its last word when nothing follows at once
 EDGE = 2  # pixels kept clear inside the safe area: the video's half-size colour planes blur an edge by one
@@ -190,14 +190,6 @@ class CaptionLayers(NamedTuple):
             out[..., c] = np.rint(style.outline[c] * o * (1 - f) + letters * f)
         out[..., 3] = np.rint(255 * (o + (1 - o) * f))
         return out
-
-
-def render_caption(
-    group: CaptionGroup, highlight: int, fmt: VideoFormat, style: CaptionStyle = CaptionStyle()
-) -> tuple[np.ndarray, int, int]:
-    """Draw a group: an RGBA array cropped to the text, and where its top-left corner goes."""
-    layers = draw_caption(group, fmt, style)
-    return layers.rgba(highlight, style), layers.x, layers.y
 
 
 def draw_caption(group: CaptionGroup, fmt: VideoFormat, style: CaptionStyle = CaptionStyle()) -> CaptionLayers:

@@ -12,7 +12,16 @@ import imageio_ffmpeg
 import numpy as np
 
 from pipeline.errors import RenderError, last_line
-from pipeline.loudness import MASTER_CEILING_DBTP, MASTER_LUFS, TARGET_LUFS, loudest, loudness, master
+from pipeline.loudness import (
+    DUCKED_VOLUME,
+    MASTER_CEILING_DBTP,
+    MASTER_LUFS,
+    MUSIC_VOLUME,
+    TARGET_LUFS,
+    loudest,
+    loudness,
+    master,
+)
 from pipeline.models import Narration
 
 AUDIO_FPS = 44100
@@ -21,9 +30,6 @@ MIX = f"mix-v2 {MASTER_CEILING_DBTP:g} dBTP"
 BLOCK = 10 * AUDIO_FPS  # the music is laid in 10 s blocks, to keep the temporaries small
 CROSSFADE = 1.5  # seconds over which the music's end blends into its start at each loop
 FADE_IN, FADE_OUT = 0.5, 1.5  # seconds the music takes to come in at the start and to go at the end
-# The music's gain where nobody speaks and under the voice, its loudest 3 s taken as loud as the voice: 0.1 (-20 dB)
-# keeps the voice 12 dB or more above it, measured 3 s at a time, over every track of the library.
-MUSIC_VOLUME, DUCKED_VOLUME = 0.3, 0.1
 DUCK_RAMP = 0.25  # seconds the music takes to dip before a word and to come back after the voice stops
 _FRAME = AUDIO_FPS // 100  # 10 ms frames, for finding where a track loops best
 

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from pipeline.errors import RenderError, last_line
 from pipeline.loudness import MASTER_LUFS
+from pipeline.media.fonts import missing
 from pipeline.models import (
     BREATH,
     MAX_SHORT_SECONDS,
@@ -37,7 +38,6 @@ from pipeline.render.captions import (
     group_words,
     srt,
 )
-from pipeline.render.fonts import missing
 from pipeline.render.mix import DUCKED_VOLUME, MIX, MUSIC_VOLUME, write_soundtrack
 from pipeline.render.overlay import Overlay, blend, prepare
 from pipeline.render.stitch import StitchedClip, widen

@@ -1,5 +1,5 @@
 """Stitching: the scene clips as one moviepy clip, each decoded once, in order, by one ffmpeg at a time (a moving
-still is moved instead, see pipeline.render.motion). A clip shorter than its scene is slowed, then looped: a
+still is moved instead, see pipeline.media.motion). A clip shorter than its scene is slowed, then looped: a
 scene never shows a frozen frame."""
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import numpy as np
 from moviepy import VideoClip
 
 from pipeline.errors import RenderError, last_line
+from pipeline.media.motion import is_moving_still, moving_still_frames
 from pipeline.models import VideoFormat
-from pipeline.render.motion import is_moving_still, moving_still_frames
 
 try:
     import fcntl

@@ -9,16 +9,15 @@ A topic already made is never taken again unless it is queued again on purpose (
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import ValidationError
 
-from pipeline.errors import ConfigError, ShortsError
+from pipeline.errors import ConfigError
 from pipeline.models import Model, ShortRequest
-from pipeline.providers import build_provider, choose_provider
 from pipeline.settings import Settings
 from pipeline.state.ledger import Ledger, open_ledger
 from pipeline.state.locks import hold
@@ -186,34 +185,30 @@ def add_topics(settings: Settings, topics: Iterable[str], again: bool = False) -
     return outcome
 
 
-def next_topics(
-    settings: Settings, count: int, prefer: Callable[[str], float] | None = None, learnings: str = ""
-) -> list[str]:
+def next_topics(settings: Settings, count: int, prefer: Callable[[str], float] | None = None) -> list[str]:
     """The next `count` topics to make: queued ones never tried first, then ones that failed before (fewest
-    failures first); when too few remain and SHORTS_NICHE is set, new ones are brainstormed into the queue.
+    failures first). Fewer come back when fewer are waiting (the daily flow then brainstorms more, see
+    pipeline.brainstorm).
 
-    `prefer` scores a topic (higher first among equals: the channel's stats, see pipeline.analytics.learn);
-    `learnings` is the stats note a brainstorming LLM reads."""
+    `prefer` scores a topic (higher first among equals: the channel's stats, see pipeline.analytics.learn)."""
     ledger = open_ledger(settings)
     statuses = topic_statuses(settings, ledger)
     waiting = sorted(
         (s for s in statuses if s.state != "made"), key=lambda s: (s.failures, -prefer(s.topic) if prefer else 0.0)
     )
-    topics = [s.topic for s in waiting[:count]]
-    if len(topics) < count and settings.niche:
-        known = {s.topic for s in statuses} | {e.topic for e in ledger.topic_events()}
-        try:
-            ideas = brainstorm_topics(settings, count - len(topics), known, learnings)
-        except ShortsError as exc:
-            if not topics:
-                raise
-            log.warning("  could not brainstorm more topics (%s); making the %d queued", exc, len(topics))
-            ideas = []
-        if ideas:
-            when = datetime.now(UTC).strftime("%Y-%m-%d")
-            _enqueue(settings, ledger, ideas, f"brainstormed for the niche {settings.niche!r} on {when}")
-            topics += ideas
-    return topics
+    return [s.topic for s in waiting[:count]]
+
+
+def known_topics(settings: Settings) -> set[str]:
+    """Every topic the queue holds or the ledger remembers: what a brainstorm must not suggest again."""
+    ledger = open_ledger(settings)
+    return set(_queued(settings, ledger)) | {e.topic for e in ledger.topic_events()}
+
+
+def queue_brainstormed(settings: Settings, ideas: list[str]) -> None:
+    """Append brainstormed topics to the queue, under a line saying for which niche and when."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    _enqueue(settings, open_ledger(settings), ideas, f"brainstormed for the niche {settings.niche!r} on {when}")
 
 
 def nothing_to_make(settings: Settings) -> ConfigError:
@@ -232,24 +227,3 @@ def record_made(settings: Settings, topic: str, link: str, run_id: str | None = 
 def record_failed(settings: Settings, topic: str, reason: str, run_id: str | None = None) -> None:
     """Remember a failed attempt; the topic stays queued, behind topics never tried."""
     open_ledger(settings).record_topic(topic_key(topic), topic, "failed", detail=reason, run_id=run_id)
-
-
-def brainstorm_topics(settings: Settings, count: int, avoid: Collection[str] = (), learnings: str = "") -> list[str]:
-    """New topics for SHORTS_NICHE from the chosen script provider (offline templates if it cannot brainstorm);
-    a provider that `learns` also reads `learnings`, the channel's stats note."""
-    niche = clean_topic(settings.niche or "")
-    choice = choose_provider("script", ShortRequest(topic=niche), settings)
-    writer = build_provider("script", choice.name, settings)
-    seen = {topic_key(t) for t in avoid}
-    ideas: list[str] = []
-    extra = {"learnings": learnings} if learnings and writer.learns else {}
-    for idea in writer.brainstorm(niche, count, avoid, **extra):
-        try:
-            idea = clean_topic(idea)
-        except ConfigError:
-            continue
-        if topic_key(idea) not in seen:
-            seen.add(topic_key(idea))
-            ideas.append(idea)
-    log.info("  brainstormed %d topic(s) for %r with the %s script provider", len(ideas[:count]), niche, writer.name)
-    return ideas[:count]

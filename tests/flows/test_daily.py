@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 
 from pipeline import Settings, short_folder
+from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.state.ledger import Ledger
 from pipeline.state.topics import add_topics, topic_statuses, topics_file
 
@@ -86,6 +87,23 @@ def test_an_empty_queue_fails_the_run_with_what_to_do():
 
     state = daily_shorts(return_state=True)
     assert state.is_failed() and "has nothing left to make" in state.message and "SHORTS_NICHE" in state.message
+
+
+def test_a_dry_queue_is_refilled_by_the_brainstorm_task_and_its_topic_made(monkeypatch):
+    monkeypatch.setenv("SHORTS_NICHE", "the deep sea")
+    settings = Settings()
+    add_topics(settings, ["Anglerfish lights"])
+    idea = OfflineScriptWriter().brainstorm("the deep sea", 1, avoid=["Anglerfish lights"])[0]
+
+    from flows.daily import daily_shorts
+
+    state = daily_shorts(count=2, seconds=5, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert [(row.topic, row.status) for row in state.result()] == [("Anglerfish lights", "made"), (idea, "made")]
+    text = topics_file(settings).read_text()
+    assert "# brainstormed for the niche 'the deep sea'" in text and text.endswith(f"{idea}\n")
+    assert {s.topic: s.state for s in topic_statuses(settings)} == {"Anglerfish lights": "made", idea: "made"}
 
 
 def test_shorts_daily_makes_the_next_topic_and_marks_it_used():

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fakes.runware import KEY, FakeRunware
 
-from pipeline.providers.probe import video_size
+from pipeline.media.probe import video_size
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 

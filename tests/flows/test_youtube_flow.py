@@ -14,7 +14,7 @@ import pytest
 from fakes.youtube import ACCESS_TOKEN, FakeYouTube, authorise
 from PIL import Image
 
-from pipeline import Script, Settings, ShortRequest, publish, short_folder
+from pipeline import Script, Settings, ShortRequest, publish_short, short_folder
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
 
@@ -49,7 +49,7 @@ def test_make_upload_puts_the_short_on_youtube_once(monkeypatch, on_prefect_serv
     asked = len(youtube.requests)
     # Publishing the same Short again (as a rerun's publish step does) reads the ledger the run wrote.
     short = json.loads(first.stdout)
-    again = publish(
+    again = publish_short(
         Path(short["output_dir"]),
         Script.model_validate_json(Path(short["script"]).read_text()),
         ShortRequest(topic="octopus camouflage", upload=True),

@@ -10,10 +10,10 @@ from typing import ClassVar
 from PIL import Image, UnidentifiedImageError
 
 from pipeline.errors import ConfigError
+from pipeline.media.motion import save_moving_still
 from pipeline.models import Footage, Scene, Script, VideoFormat
 from pipeline.providers.base import ClipMaker, ImageMaker
 from pipeline.providers.folder.files import cover_image, fit_video, probe_video
-from pipeline.render.motion import save_moving_still
 from pipeline.search_terms import content_words, scene_terms
 from pipeline.state.store import AssetStore
 

@@ -9,10 +9,10 @@ from typing import ClassVar
 from PIL import Image
 
 from pipeline.errors import ProviderError
+from pipeline.media.motion import save_moving_still
 from pipeline.models import Footage, Scene, VideoFormat
 from pipeline.providers.base import ClipMaker
 from pipeline.providers.offline.title_card import is_title_card
-from pipeline.render.motion import save_moving_still
 
 
 class OfflineClipMaker(ClipMaker):

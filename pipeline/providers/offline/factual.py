@@ -11,9 +11,9 @@ import logging
 import re
 from dataclasses import dataclass
 
+from pipeline.limits import TITLE_MAX_CHARS
 from pipeline.models import Scene, ScenePlan, Script, ShortRequest
 from pipeline.music import mood_for
-from pipeline.publish.youtube_limits import TITLE_MAX_CHARS
 from pipeline.script_rules import max_words, plan_scenes, target_words
 from pipeline.search_terms import derive_search_terms
 from pipeline.source.models import Source

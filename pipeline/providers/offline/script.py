@@ -9,11 +9,11 @@ import re
 from collections.abc import Collection
 from typing import ClassVar
 
+from pipeline.limits import TITLE_MAX_CHARS
 from pipeline.models import Scene, ScenePlan, Script, ShortRequest
 from pipeline.music import mood_for
 from pipeline.prompts import PROMPTS_DIR, load_sections, render
 from pipeline.providers.base import ScriptWriter
-from pipeline.publish.youtube_limits import TITLE_MAX_CHARS
 from pipeline.script_rules import plan_scenes, target_words
 from pipeline.search_terms import derive_search_terms
 

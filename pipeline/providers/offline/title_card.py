@@ -16,10 +16,10 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from pipeline.media import text
+from pipeline.media.fonts import FONT, load_font
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.offline.pictograms import emoji_font, pick_pictogram
-from pipeline.render import text
-from pipeline.render.fonts import FONT, load_font
 
 RGB = tuple[int, int, int]
 MAX_PHRASE_WORDS, MAX_PHRASE_CHARS = 4, 26

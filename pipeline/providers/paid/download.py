@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.providers.probe import Unreadable
+from pipeline.media.probe import Unreadable
 
 DOWNLOAD_TRIES = 3
 # A read timeout may be minutes (a model at work), but a host that does not accept a connection within seconds is

@@ -8,11 +8,11 @@ from typing import Any, ClassVar
 import httpx
 
 from pipeline.errors import ProviderError
+from pipeline.media.probe import is_portrait_9_16, video_size
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.base import ClipMaker
 from pipeline.providers.inputs import cut_text, data_uri
 from pipeline.providers.paid.jobs import Job, PaidJobs
-from pipeline.providers.probe import is_portrait_9_16, video_size
 from pipeline.providers.runware.client import clip_duration, clip_usd, video_model
 from pipeline.providers.runware.tasks import RunwareVendor, runware_jobs
 from pipeline.settings import Settings, default

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import httpx
 
 from pipeline.errors import ProviderError
+from pipeline.media.probe import video_size
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.base import ClipMaker
 from pipeline.providers.paid.jobs import Job, PaidJobs
-from pipeline.providers.probe import video_size
 from pipeline.providers.runway.client import (
     DATA_URI_LIMIT,
     DURATIONS,

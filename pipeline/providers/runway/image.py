@@ -9,10 +9,10 @@ import httpx
 from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError
+from pipeline.media.probe import Unreadable, is_portrait_9_16
 from pipeline.models import Scene, VideoFormat
 from pipeline.providers.base import ImageMaker
 from pipeline.providers.paid.jobs import Job, PaidJobs
-from pipeline.providers.probe import Unreadable, is_portrait_9_16
 from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, cut_prompt, image_uri
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.settings import Settings, default

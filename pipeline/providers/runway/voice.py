@@ -11,11 +11,11 @@ import httpx
 import runwayml
 
 from pipeline.errors import ConfigError, ProviderError
+from pipeline.media.probe import Unreadable
 from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Narrator, VoiceInfo
 from pipeline.providers.paid.jobs import Job, PaidJobs
-from pipeline.providers.probe import Unreadable
 from pipeline.providers.runway.client import PROMPT_LIMIT, voice_credits
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.providers.speech_audio import write_pcm16_wav

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from PIL import ImageDraw, ImageFont
 
-from pipeline.render.fonts import ATTACHED, FONT, load_font, runs, script_of
+from pipeline.media.fonts import ATTACHED, FONT, load_font, runs, script_of
 
 Direction = str | None  # "rtl", "ltr", or None for a word of digits and punctuation
 UNSPACED = frozenset({"Chinese, Japanese, Korean", "Thai", "Lao", "Khmer", "Myanmar"})  # no spaces between words

@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-import imageio_ffmpeg
 import numpy as np
 from PIL import Image, PngImagePlugin
 
@@ -182,32 +181,3 @@ def moving_still_frames(path: Path, fmt: VideoFormat, count: int) -> Iterator[np
             f"{fmt.width}x{fmt.height} at {fmt.fps}; remake this clip."
         )
     yield from still_yuv_frames(image, count, fmt.fps, motion.seed, motion.framing)
-
-
-def encode_frames(
-    frames: Iterable[np.ndarray | bytes],
-    dest: Path,
-    fmt: VideoFormat,
-    preset: str = "veryfast",
-    crf: int = 20,
-    pix_fmt_in: str = "rgb24",
-) -> None:
-    """Stream raw frames (RGB arrays, or `pix_fmt_in` arrays or bytes) into an H.264 clip, for what needs a real
-    video file of a motion (benchmarks, test clips)."""
-    writer = imageio_ffmpeg.write_frames(
-        str(dest),
-        fmt.size,
-        pix_fmt_in=pix_fmt_in,
-        fps=fmt.fps,
-        codec="libx264",
-        pix_fmt_out="yuv420p",
-        macro_block_size=2,
-        output_params=["-preset", preset, "-crf", str(crf), "-movflags", "+faststart"],
-        ffmpeg_log_level="error",
-    )
-    writer.send(None)
-    try:
-        for frame in frames:
-            writer.send(frame if isinstance(frame, bytes) else np.ascontiguousarray(frame))
-    finally:
-        writer.close()

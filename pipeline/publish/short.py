@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("shorts")
 
 
-def publish(
+def publish_short(
     out_dir: Path,
     script: Script,
     request: ShortRequest,
