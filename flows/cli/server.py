@@ -7,7 +7,7 @@ import os
 import typer
 
 from flows.cli.errors import log_to_stderr, one_line_errors
-from flows.local_server import ensure_server, orphaned, recorded, running_server, setting_up, stop_server
+from flows.prefect_server import ensure_server, orphaned, recorded, running_server, setting_up, stop_server
 from pipeline import ConfigError, Settings
 
 server_app = typer.Typer(no_args_is_help=True, help="The background Prefect server `shorts make` uses.")

@@ -18,7 +18,7 @@ from fakes.loopback import LoopbackFake, send
 from local_prefect import clean_env, wait_until
 from shorts_process import SHORTS
 
-from flows.local_server import ensure_server, server_dir, stop_server
+from flows.prefect_server import ensure_server, server_dir, stop_server
 from flows.process_identity import identify
 from flows.server_access import api_client
 from pipeline import Settings
@@ -55,7 +55,7 @@ def _watchdogs(home: Path) -> list[int]:
             args = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"flows.local_server" in args and str(home / "prefect-server").encode() in args:
+        if b"flows.prefect_server" in args and str(home / "prefect-server").encode() in args:
             found.append(int(proc.name))
     return found
 

@@ -1,13 +1,19 @@
-"""One background Prefect server per SHORTS_HOME, started by the first command that needs it and reused after.
+"""The Prefect servers we start, each running `flows.guarded_server` with one start, one wait until it answers and one
+stop: the background server of `shorts make`, and `shorts serve`'s.
 
-A temporary server per run costs 7-11 s of every `shorts make` (import, migrate, start). This one stays up until
+The background server: one per SHORTS_HOME, started by the first command that needs it and reused after. A temporary
+server per run costs 7-11 s of every `shorts make` (import, migrate, start). This one stays up until
 `shorts server stop`, or until it has been idle (no command used it, no flow run active) for SHORTS_SERVER_IDLE_MINUTES.
-A watchdog process (`python -m flows.local_server`) runs it and holds SHORTS_HOME/prefect-server/server.lock for as
+A watchdog process (`python -m flows.prefect_server`) runs it and holds SHORTS_HOME/prefect-server/server.lock for as
 long as either lives, so only one starts per SHORTS_HOME, also after a Ctrl-C during the first start. Its state file,
 server.json, names both processes by pid, start time and command line, so a pid reused by an unrelated process is
-never trusted or signalled. The server asks for the login in SHORTS_HOME/prefect-login (flows.server_access), and starts with no vendor
-keys in its environment: flow runs happen in the command's own process. A PREFECT_API_URL the user set always wins,
-and then nothing is started.
+never trusted or signalled. A PREFECT_API_URL the user set always wins, and then nothing is started.
+
+`shorts serve`'s server: on SHORTS_PREFECT_PORT, started as a child process when none is configured and stopped again,
+by its PID, when serving stops.
+
+Both ask for the login in SHORTS_HOME/prefect-login and answer only their own host and origins (flows.server_access),
+and start with no vendor keys in their environment: flow runs happen in the command's own process (or its children).
 """
 
 from __future__ import annotations
@@ -22,19 +28,78 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 from flows.process_identity import identify, same_process
-from flows.server_access import HOST, api_client, client_env, login, server_env
-from pipeline import Settings, ShortsError, private_home
+from flows.server_access import HOST, answers_to, api_client, client_env, login, server_env
+from pipeline import ConfigError, Settings, ShortsError, private_home
 
 ACTIVE_STATES = ["PENDING", "RUNNING", "PAUSED", "CANCELLING"]
-STOP_SECONDS = 30
+STOP_SECONDS = 30  # for a recorded server to stop once signalled
+STOP_GRACE_SECONDS = 20  # for a server we started to stop before it is killed
 log = logging.getLogger("shorts")
+T = TypeVar("T")
+
+
+def _launch(command: list[str], env: dict[str, str], log_file: Path) -> subprocess.Popen:
+    """Start a server (or the watchdog that runs one) writing to `log_file` (0600), in a session of its own: a Ctrl-C
+    in the terminal then reaches only us, so `shorts make` stops its run but not the server the next run reuses, and
+    `shorts serve` pauses its deployments (which needs the server) before it stops the server."""
+    out = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        return subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    finally:
+        os.close(out)
+
+
+def _wait_until_up(
+    up: Callable[[], T | None], starting: Callable[[], bool], timeout: float, late: str, waiting: str
+) -> T | None:
+    """What `up()` finds once the server answers, asked while `starting()` holds: None if the start ends first, a
+    ShortsError saying `late` after `timeout` s. Says `waiting` ({seconds}: the time waited) every 10 s meanwhile."""
+    started = said = time.monotonic()
+    while (found := up()) is None:
+        if not starting():
+            return None
+        if time.monotonic() - started > timeout:
+            raise ShortsError(late)
+        if time.monotonic() - said >= 10:
+            said = time.monotonic()
+            log.info(waiting.format(seconds=said - started))
+        time.sleep(0.3)
+    return found
+
+
+def _healthy(api_url: str) -> bool:
+    """Whether a Prefect API answers its health check."""
+    try:
+        return httpx.get(f"{api_url}/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """Stop a server we started (our child, so its pid is still its own): SIGTERM, and SIGKILL if it will not go."""
+    if server.poll() is not None:
+        return
+    log.info("Stopping the Prefect server (pid %d)…", server.pid)
+    server.terminate()
+    try:
+        server.wait(STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _guarded_server(port: int, public_url: str | None = None) -> list[str]:
+    return [sys.executable, "-m", "flows.guarded_server", str(port), public_url or ""]
 
 
 def server_dir(settings: Settings) -> Path:
@@ -43,7 +108,7 @@ def server_dir(settings: Settings) -> Path:
 
 def recorded(settings: Settings) -> dict | None:
     """What server.json says, if it says anything readable. A record of an older shorts (a bare pid) names its
-    watchdog only if that pid runs this module for this SHORTS_HOME now."""
+    watchdog only if that pid runs that shorts' watchdog (flows.local_server) for this SHORTS_HOME now."""
     try:
         state = json.loads((server_dir(settings) / "server.json").read_text())
     except (OSError, ValueError):
@@ -153,21 +218,14 @@ def _held(path: Path) -> Iterator[None]:
 def _wait_for_starting(settings: Settings) -> dict | None:
     """The server a live watchdog is starting (a Ctrl-C'd first command's) or that answers slowly (a loaded machine,
     a busy SQLite), waited for: starting a second would migrate one database twice. None if no watchdog lives."""
-    deadline = time.monotonic() + settings.prefect_startup_timeout
-    said = time.monotonic()
-    while starting(settings) and time.monotonic() < deadline:
-        if state := running_server(settings):
-            return state
-        if time.monotonic() - said >= 10:
-            said = time.monotonic()
-            log.info("  waiting for the Prefect server another command is starting…")
-        time.sleep(0.5)
-    if starting(settings):
-        raise ShortsError(
-            f"The local Prefect server did not answer within {settings.prefect_startup_timeout} s; "
-            f"see {server_dir(settings) / 'server.log'}, or run `shorts server stop`."
-        )
-    return None
+    return _wait_until_up(
+        lambda: running_server(settings),
+        lambda: starting(settings),
+        settings.prefect_startup_timeout,
+        f"The local Prefect server did not answer within {settings.prefect_startup_timeout} s; "
+        f"see {server_dir(settings) / 'server.log'}, or run `shorts server stop`.",
+        "  waiting for the Prefect server another command is starting…",
+    )
 
 
 def _start(settings: Settings) -> dict:
@@ -181,33 +239,25 @@ def _start(settings: Settings) -> dict:
         log_file,
     )
     port = _free_port()
-    out = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    watchdog = _launch(
+        [sys.executable, "-m", "flows.prefect_server", str(home), str(port), str(settings.server_idle_minutes * 60)],
+        server_env(settings, port, PREFECT_HOME=str(home)),
+        log_file,
+    )
     try:
-        # Its own session, so a Ctrl-C in this terminal stops the run but not the server the next run reuses.
-        watchdog = subprocess.Popen(
-            [sys.executable, "-m", "flows.local_server", str(home), str(port), str(settings.server_idle_minutes * 60)],
-            env=server_env(settings, port, PREFECT_HOME=str(home)),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
+        state = _wait_until_up(
+            lambda: running_server(settings),
+            lambda: watchdog.poll() is None,
+            settings.prefect_startup_timeout,
+            f"The local Prefect server did not answer within {settings.prefect_startup_timeout} s;"
+            f" see {log_file}, or raise SHORTS_PREFECT_STARTUP_TIMEOUT.",
+            "  still waiting for the Prefect server to set up ({seconds:.0f} s)…",
         )
-    finally:
-        os.close(out)
-    started = said = time.monotonic()
-    while (state := running_server(settings)) is None:
-        if watchdog.poll() is not None:
-            raise ShortsError(f"The local Prefect server stopped while starting; see {log_file}.")
-        if time.monotonic() - started > settings.prefect_startup_timeout:
-            watchdog.terminate()
-            raise ShortsError(
-                f"The local Prefect server did not answer within {settings.prefect_startup_timeout} s;"
-                f" see {log_file}, or raise SHORTS_PREFECT_STARTUP_TIMEOUT."
-            )
-        if time.monotonic() - said >= 10:
-            said = time.monotonic()
-            log.info("  still waiting for the Prefect server to set up (%.0f s)…", said - started)
-        time.sleep(0.3)
+    except ShortsError:
+        watchdog.terminate()
+        raise
+    if state is None:
+        raise ShortsError(f"The local Prefect server stopped while starting; see {log_file}.")
     return state
 
 
@@ -215,13 +265,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
-
-
-def _healthy(api_url: str) -> bool:
-    try:
-        return httpx.get(f"{api_url}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _active_runs(client: httpx.Client) -> int:
@@ -249,9 +292,7 @@ def watch(home: Path, port: int, idle_seconds: float) -> None:
     api_url = f"http://{HOST}:{port}/api"
     # The server holds the lock too (pass_fds), so it stays taken until both are gone: no second server can start
     # on this database while a killed watchdog's server is still stopping.
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flows.guarded_server", str(port)], stdin=subprocess.DEVNULL, pass_fds=(lock.fileno(),)
-    )
+    server = subprocess.Popen(_guarded_server(port), stdin=subprocess.DEVNULL, pass_fds=(lock.fileno(),))
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     state_file = home / "server.json"
@@ -290,11 +331,103 @@ def watch(home: Path, port: int, idle_seconds: float) -> None:
                 state_file.unlink()
         except (OSError, ValueError):
             pass
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server)
+
+
+@contextmanager
+def serve_server(settings: Settings) -> Iterator[str]:
+    """`shorts serve`'s API URL: the configured one, else a server of ours on SHORTS_PREFECT_PORT (an earlier
+    `shorts serve`'s that still answers, or one started here and stopped on exit)."""
+    from prefect.settings import get_current_settings  # `shorts serve` has imported Prefect, with our settings
+
+    configured = get_current_settings().api.url
+    if configured:
+        _wait_until_up(
+            lambda: configured if _healthy(configured) else None,
+            lambda: True,
+            15,
+            f"The Prefect server at {configured} (PREFECT_API_URL) does not answer; "
+            "start it, or unset PREFECT_API_URL to let `shorts serve` start one.",
+            "  still waiting for the Prefect server ({seconds:.0f} s)…",
+        )
+        yield configured
+        return
+    port = settings.prefect_port
+    api_url = f"http://{HOST}:{port}/api"
+    if _is_open(port):
+        if not _healthy(api_url):
+            raise ConfigError(
+                f"Port {port} is in use by something other than a Prefect server; "
+                "set SHORTS_PREFECT_PORT to a free port."
+            )
+        # Ours (an earlier `shorts serve` of this SHORTS_HOME) takes our login; anyone else's is not ours to use.
+        if answers_to(api_url, login(settings)) != "ours":
+            raise ConfigError(
+                f"Port {port} has a Prefect server that `shorts serve` did not start for this "
+                "SHORTS_HOME; set SHORTS_PREFECT_PORT to a free port, or set PREFECT_API_URL to use "
+                "that server on purpose."
+            )
+        log.info("A Prefect server already answers on %s; using it.", api_url)
+        with _use_api(api_url, settings):
+            yield api_url
+        return
+    log_file = settings.paths.prefect_server_log
+    private_home(settings.home_dir)
+    public = settings.server_public_url
+    child = _launch(_guarded_server(port, public), server_env(settings, port, public), log_file)
+    try:
+        log.info(
+            "Starting the Prefect server on %s:%d (pid %d; its first start sets up a database and can take a "
+            "minute; log: %s)…",
+            HOST,
+            port,
+            child.pid,
+            log_file,
+        )
+        up = _wait_until_up(
+            lambda: api_url if _healthy(api_url) else None,
+            lambda: child.poll() is None,
+            settings.prefect_startup_timeout,
+            f"The Prefect server did not answer within {settings.prefect_startup_timeout} s; see {log_file}, "
+            "or raise SHORTS_PREFECT_STARTUP_TIMEOUT.",
+            "  still waiting for the Prefect server ({seconds:.0f} s)…",
+        )
+        if up is None:
+            raise ShortsError(
+                f"The Prefect server stopped while starting (exit code {child.returncode}): "
+                f"{_last_line(log_file)}; see {log_file}."
+            )
+        with _use_api(api_url, settings):
+            yield api_url
+    finally:
+        _stop(child)
+
+
+@contextmanager
+def _use_api(api_url: str, settings: Settings) -> Iterator[None]:
+    # Prefect read its settings at import; the environment is for the flow-run subprocesses serve starts.
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+
+    auth = client_env(settings)
+    os.environ.update(auth, PREFECT_API_URL=api_url)
+    with temporary_settings(
+        updates={PREFECT_API_URL: api_url, PREFECT_API_AUTH_STRING: auth["PREFECT_API_AUTH_STRING"]}
+    ):
+        yield
+
+
+def _is_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def _last_line(log_file: Path) -> str:
+    try:
+        lines = [line for line in log_file.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1].strip()[:200] if lines else "no output"
 
 
 if __name__ == "__main__":
