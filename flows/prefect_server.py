@@ -102,22 +102,18 @@ def _guarded_server(port: int, public_url: str | None = None) -> list[str]:
     return [sys.executable, "-m", "flows.guarded_server", str(port), public_url or ""]
 
 
-def server_dir(settings: Settings) -> Path:
-    return settings.paths.background_server
-
-
 def recorded(settings: Settings) -> dict | None:
     """What server.json says, if it says anything readable. A record of an older shorts (a bare pid) names its
     watchdog only if that pid runs that shorts' watchdog (flows.local_server) for this SHORTS_HOME now."""
     try:
-        state = json.loads((server_dir(settings) / "server.json").read_text())
+        state = json.loads((settings.paths.background_server / "server.json").read_text())
     except (OSError, ValueError):
         return None
     if not isinstance(state, dict) or not isinstance(state.get("api_url"), str):
         return None
     if isinstance(state.get("pid"), int) and "watchdog" not in state:
         found = identify(state["pid"])
-        ours = found and f"-m flows.local_server {server_dir(settings)} " in found["command"]
+        ours = found and f"-m flows.local_server {settings.paths.background_server} " in found["command"]
         state = {**state, "watchdog": found if ours else None, "server": None, "legacy": True}
     return state
 
@@ -133,7 +129,7 @@ def running_server(settings: Settings) -> dict | None:
 
 def starting(settings: Settings) -> bool:
     """Whether a watchdog or its server holds this SHORTS_HOME's server lock (starting, running or stopping)."""
-    lock = server_dir(settings) / "server.lock"
+    lock = settings.paths.background_server / "server.lock"
     try:
         with lock.open("a") as held:
             try:
@@ -151,7 +147,7 @@ def ensure_server(settings: Settings) -> str:
     else ours (started here if none runs yet)."""
     if os.environ.get("PREFECT_API_URL"):
         return os.environ["PREFECT_API_URL"]
-    home = server_dir(settings)
+    home = settings.paths.background_server
     private_home(settings.home_dir)
     home.mkdir(mode=0o700, exist_ok=True)
     with _held(home / "start.lock"):  # a second command waits here, then finds the first one's server
@@ -195,7 +191,7 @@ def _well_formed(identity: object) -> bool:
 def _forget(settings: Settings, state: dict) -> None:
     """Remove server.json if it still describes `state` (a newer server may have replaced it)."""
     if recorded(settings) == state or state.get("legacy"):
-        (server_dir(settings) / "server.json").unlink(missing_ok=True)
+        (settings.paths.background_server / "server.json").unlink(missing_ok=True)
 
 
 def setting_up(state: dict | None) -> bool:
@@ -223,13 +219,13 @@ def _wait_for_starting(settings: Settings) -> dict | None:
         lambda: starting(settings),
         settings.prefect_startup_timeout,
         f"The local Prefect server did not answer within {settings.prefect_startup_timeout} s; "
-        f"see {server_dir(settings) / 'server.log'}, or run `shorts server stop`.",
+        f"see {settings.paths.background_server / 'server.log'}, or run `shorts server stop`.",
         "  waiting for the Prefect server another command is starting…",
     )
 
 
 def _start(settings: Settings) -> dict:
-    home = server_dir(settings)
+    home = settings.paths.background_server
     log_file = home / "server.log"
     login(settings)  # made now, so the watchdog and every later command read the same one
     log.info(
