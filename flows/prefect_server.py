@@ -351,22 +351,33 @@ def serve_server(settings: Settings) -> Iterator[str]:
     port = settings.prefect_port
     api_url = f"http://{HOST}:{port}/api"
     if _is_open(port):
-        if not _healthy(api_url):
-            raise ConfigError(
-                f"Port {port} is in use by something other than a Prefect server; "
-                "set SHORTS_PREFECT_PORT to a free port."
-            )
-        # Ours (an earlier `shorts serve` of this SHORTS_HOME) takes our login; anyone else's is not ours to use.
-        if answers_to(api_url, login(settings)) != "ours":
-            raise ConfigError(
-                f"Port {port} has a Prefect server that `shorts serve` did not start for this "
-                "SHORTS_HOME; set SHORTS_PREFECT_PORT to a free port, or set PREFECT_API_URL to use "
-                "that server on purpose."
-            )
+        _check_ours(api_url, port, settings)
         log.info("A Prefect server already answers on %s; using it.", api_url)
         with _use_api(api_url, settings):
             yield api_url
         return
+    with _child_server(api_url, port, settings), _use_api(api_url, settings):
+        yield api_url
+
+
+def _check_ours(api_url: str, port: int, settings: Settings) -> None:
+    """Refuse the server found on `shorts serve`'s port unless an earlier `shorts serve` of this SHORTS_HOME started
+    it: ours takes our login; anyone else's is not ours to use."""
+    if not _healthy(api_url):
+        raise ConfigError(
+            f"Port {port} is in use by something other than a Prefect server; set SHORTS_PREFECT_PORT to a free port."
+        )
+    if answers_to(api_url, login(settings)) != "ours":
+        raise ConfigError(
+            f"Port {port} has a Prefect server that `shorts serve` did not start for this "
+            "SHORTS_HOME; set SHORTS_PREFECT_PORT to a free port, or set PREFECT_API_URL to use "
+            "that server on purpose."
+        )
+
+
+@contextmanager
+def _child_server(api_url: str, port: int, settings: Settings) -> Iterator[None]:
+    """A server started on `port` for as long as the block runs, once it answers."""
     log_file = settings.paths.prefect_server_log
     private_home(settings.home_dir)
     public = settings.server_public_url
@@ -393,8 +404,7 @@ def serve_server(settings: Settings) -> Iterator[str]:
                 f"The Prefect server stopped while starting (exit code {child.returncode}): "
                 f"{_last_line(log_file)}; see {log_file}."
             )
-        with _use_api(api_url, settings):
-            yield api_url
+        yield
     finally:
         _stop(child)
 
