@@ -148,8 +148,8 @@ def make(
         check_post_ready(settings, platforms)
         out_dir = prepare_output_dir(out or settings.output_dir / short_folder(request.topic))
 
-    from flows.local_server import ensure_server
     from flows.prefect_env import configure_prefect
+    from flows.prefect_server import ensure_server
 
     with one_line_errors():
         ensure_server(settings)  # before Prefect's import, which reads PREFECT_API_URL

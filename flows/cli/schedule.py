@@ -86,8 +86,8 @@ def daily(
     if dry:
         fail(str(nothing_to_make(settings)))  # say so before Prefect takes its time to start
 
-    from flows.local_server import ensure_server
     from flows.prefect_env import configure_prefect
+    from flows.prefect_server import ensure_server
 
     with one_line_errors():
         ensure_server(settings)  # the same background server as `shorts make`, before Prefect's import

@@ -7,7 +7,8 @@ import os
 import typer
 
 from flows.cli.errors import log_to_stderr, one_line_errors
-from flows.local_server import ensure_server, orphaned, recorded, running_server, setting_up, stop_server
+from flows.prefect_server import ensure_server, orphaned, recorded, running_server, setting_up, stop_server
+from flows.server_access import login
 from pipeline import ConfigError, Settings
 
 server_app = typer.Typer(no_args_is_help=True, help="The background Prefect server `shorts make` uses.")
@@ -29,7 +30,7 @@ def status() -> None:
             typer.echo(f"PREFECT_API_URL is set: `shorts make` uses {os.environ['PREFECT_API_URL']}, not this one.")
         if state:
             typer.echo(f"running: {state['api_url']} (pid {state['server']['pid']})")
-            typer.echo(f"UI: {state['api_url'].removesuffix('/api')}  login: {_login(settings)}")
+            typer.echo(f"UI: {state['api_url'].removesuffix('/api')}  login: {login(settings)}")
         elif found and found.get("legacy") and found.get("watchdog"):
             typer.echo(
                 f"running: {found['api_url']} (started by an older shorts, watchdog pid "
@@ -45,16 +46,7 @@ def status() -> None:
         else:
             typer.echo("not running")
             if settings.paths.server_login.exists():  # `shorts serve`'s server asks for the same login
-                typer.echo(f"login (for `shorts serve`'s UI): {_login(settings)}")
-
-
-def _login(settings: Settings) -> str:
-    from flows.server_access import login
-
-    try:
-        return login(settings)
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the login in {settings.paths.server_login} ({exc.strerror}).") from exc
+                typer.echo(f"login (for `shorts serve`'s UI): {login(settings)}")
 
 
 @server_app.command()

@@ -41,6 +41,15 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
             process.wait()
 
 
+def alive(pid: int) -> bool:
+    """Whether a process lives: a zombie (ended, not yet reaped by its parent) does not."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 def wait_until(check: Callable[[], object], timeout: float, what: str, log: Path | None = None):
     """Poll `check` until it returns something truthy; fail with the log's tail after `timeout` seconds."""
     deadline = time.monotonic() + timeout

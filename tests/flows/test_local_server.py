@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 from fakes.loopback import LoopbackFake, send
-from local_prefect import clean_env, wait_until
+from local_prefect import alive, clean_env, wait_until
 from shorts_process import SHORTS
 
-from flows.local_server import ensure_server, server_dir, stop_server
+from flows.prefect_server import ensure_server, stop_server
 from flows.process_identity import identify
 from flows.server_access import api_client
 from pipeline import Settings
@@ -39,14 +39,6 @@ def _environ(pid: int) -> dict[str, str]:
     return dict(item.decode(errors="replace").partition("=")[::2] for item in raw if item)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
-
-
 def _watchdogs(home: Path) -> list[int]:
     """Our watchdog processes for `home` (their command line names it)."""
     found = []
@@ -55,7 +47,7 @@ def _watchdogs(home: Path) -> list[int]:
             args = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"flows.local_server" in args and str(home / "prefect-server").encode() in args:
+        if b"flows.prefect_server" in args and str(home / "prefect-server").encode() in args:
             found.append(int(proc.name))
     return found
 
@@ -122,7 +114,7 @@ def test_the_server_answers_only_its_owner_and_is_found_reused_and_stopped(tmp_p
     assert stopped.stdout.startswith("stopped (pid ")
     assert _shorts("server", "status", env=env).stdout.splitlines()[0] == "not running"
     assert not (home / "prefect-server" / "server.json").exists()
-    assert not _alive(state["watchdog"]["pid"]) and not _alive(state["server"]["pid"])
+    assert not alive(state["watchdog"]["pid"]) and not alive(state["server"]["pid"])
 
 
 def test_a_killed_watchdogs_server_stops_and_status_and_stop_say_so_in_a_sentence(tmp_path):
@@ -138,12 +130,12 @@ def test_a_killed_watchdogs_server_stops_and_status_and_stop_say_so_in_a_sentenc
             "not running",
             "running without its watchdog, so it would not stop when idle; `shorts server stop` ends it",
         )
-        wait_until(lambda: not _alive(server), 30, "the server to stop once its watchdog is gone")
+        wait_until(lambda: not alive(server), 30, "the server to stop once its watchdog is gone")
         stop = _shorts("server", "stop", env=env)
         assert (stop.returncode, stop.stdout, stop.stderr) == (0, "not running\n", "")
     finally:
         for pid in (watchdog, server):
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
@@ -152,7 +144,7 @@ def test_stop_never_signals_a_process_that_only_has_the_recorded_pid(tmp_path, m
     settings = Settings()
     unrelated = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        state_file = server_dir(settings) / "server.json"
+        state_file = settings.paths.background_server / "server.json"
         state_file.parent.mkdir(parents=True)
         # The pids a server once had, now another process's (as after a reboot or pid wrap-around).
         reused = {"pid": unrelated.pid, "started": "1"}
@@ -223,7 +215,7 @@ def test_a_server_slow_to_answer_is_waited_for_not_replaced(tmp_path, monkeypatc
     settings = Settings()
     with SlowHealth(slow=3) as fake:
         api = f"{fake.root}/api"
-        state_file = server_dir(settings) / "server.json"
+        state_file = settings.paths.background_server / "server.json"
         state_file.parent.mkdir(parents=True)
         me = identify(os.getpid())  # a live watchdog and server: this process, holding the server lock
         state_file.write_text(json.dumps({"api_url": api, "port": 0, "watchdog": me, "server": me}))
@@ -231,7 +223,7 @@ def test_a_server_slow_to_answer_is_waited_for_not_replaced(tmp_path, monkeypatc
             fcntl.flock(lock, fcntl.LOCK_EX)
             assert ensure_server(settings) == api
     assert state_file.exists()  # its watchdog would have taken a removed file as the order to stop
-    assert not (server_dir(settings) / "server.log").exists()  # and no second server was started
+    assert not (settings.paths.background_server / "server.log").exists()  # and no second server was started
     assert os.environ["PREFECT_API_AUTH_STRING"] == (tmp_path / "home" / "prefect-login").read_text().strip()
 
 

@@ -27,7 +27,7 @@ import pytest
 import yaml
 from fakes.runway import KEY as RUNWAY_KEY
 from fakes.runway import FakeRunway
-from local_prefect import clean_env, wait_until
+from local_prefect import alive, clean_env, wait_until
 from reliability import run_env, temporaries
 from s3_server import AWS_ENV
 from shorts_process import ShortsProcess
@@ -188,7 +188,7 @@ class Pool:
             _kill_group(worker.pid)
             worker.wait(30)
         for run_id in self.runs:
-            if (pid := self.run_process(run_id)) and _alive(pid):
+            if (pid := self.run_process(run_id)) and alive(pid):
                 _kill_group(pid)
         for deployment in self._deployed():
             self.api.delete(f"/deployments/{deployment['id']}")
@@ -205,14 +205,6 @@ def _kill_group(pid: int) -> None:
     except ProcessLookupError:  # not a session of its own after all: the process alone
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"
 
 
 @pytest.fixture
@@ -253,7 +245,7 @@ def test_a_worker_killed_in_the_middle_of_paid_clips_another_worker_finishes_the
     _kill_group(worker_a.pid)  # machine A is gone in the middle of the paid clips: its worker,
     worker_a.wait(30)
     _kill_group(pid)  # and the run's own process
-    wait_until(lambda: not _alive(pid), 30, "the killed run's process to end")
+    wait_until(lambda: not alive(pid), 30, "the killed run's process to end")
     shutil.rmtree(tmp_path / "a")  # and its disk with it: machine B can only use what is shared
     for task in list(runway.tasks.values()):
         runway.finish(task.id)  # Runway went on working
@@ -269,7 +261,7 @@ def test_a_worker_killed_in_the_middle_of_paid_clips_another_worker_finishes_the
     run = wait_until(finished, 240, "the second run to end", tmp_path / "worker-b.log")
     assert run["state_type"] == "COMPLETED", pool.log("b")[-4000:]
     # The run's process sends its last log lines to the server as it exits, after the run is Completed.
-    wait_until(lambda: not _alive(pool.run_process(second)), 60, "the second run's process to end")
+    wait_until(lambda: not alive(pool.run_process(second)), 60, "the second run's process to end")
     logs = pool.logs(second)
 
     # Each frame and each clip billed once, whichever machine asked.
