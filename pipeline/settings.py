@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +20,7 @@ DEFAULT_HOME = Path("~/.shorts")
 RETIRED_RUNWARE_MODELS = {"klingai:5@3": "KlingAI 2.1 Master"}  # gone from Runware's model list (runware-sdk 1.8.0)
 # Timing and server-address knobs (mostly so tests can aim at fakes): the README lists them apart, as advanced.
 ADVANCED = {"advanced": True}
+Section = TypeVar("Section", bound=BaseModel)
 
 
 class CoreSettings(BaseModel):
@@ -666,18 +667,30 @@ class Settings(
     def video_format(self) -> VideoFormat:
         return VideoFormat(width=self.width, height=self.height, fps=self.fps)
 
+    def section(self, model: type[Section]) -> Section:
+        """The settings `model` declares (a section, or a provider's own few), already validated: what a provider or
+        step is given instead of all of them."""
+        return model.model_construct(**{name: getattr(self, name) for name in model.model_fields})
+
     def has_key(self, env_var: str) -> bool:
         """Whether the key named by a vendor's own variable is set (without revealing it)."""
-        field = {
-            "OPENAI_API_KEY": "openai_api_key",
-            "RUNWAYML_API_SECRET": "runwayml_api_secret",
-            "RUNWARE_API_KEY": "runware_api_key",
-            "PEXELS_API_KEY": "pexels_api_key",
-            "PIXABAY_API_KEY": "pixabay_api_key",
-            "ELEVENLABS_API_KEY": "elevenlabs_api_key",
-        }[env_var]
-        secret = getattr(self, field)
+        secret = getattr(self, _KEY_FIELDS[env_var])
         return bool(secret and secret.get_secret_value())
+
+
+def key_variable(field: str) -> str:
+    """The vendor's own variable a key setting is read from (its first alias): the one place each is spelled."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, AliasChoices), f"{field} is not read from a vendor's variable"
+    return str(alias.choices[0])
+
+
+# Each key's variable -> its setting, for `has_key`.
+_KEY_FIELDS = {
+    key_variable(name): name
+    for name, field in Settings.model_fields.items()
+    if field.annotation == SecretStr | None and field.validation_alias
+}
 
 
 def default(name: str) -> Any:

@@ -6,7 +6,7 @@ import subprocess
 
 from pipeline.errors import ConfigError, ShortsError
 from pipeline.models import Model
-from pipeline.providers import REGISTRY
+from pipeline.providers import REGISTRY, build_provider
 from pipeline.settings import Settings
 
 
@@ -50,10 +50,8 @@ def list_voices(settings: Settings, provider: str | None = None) -> list[VoiceLi
 def _elevenlabs(settings: Settings) -> list[VoiceInfo]:
     if not settings.has_key("ELEVENLABS_API_KEY"):
         raise ConfigError("set ELEVENLABS_API_KEY to list the voices of your ElevenLabs account.")
-    from pipeline.providers.elevenlabs.voice import ElevenLabsNarrator  # the SDK only when it is used
-
     found = []
-    for voice in ElevenLabsNarrator.from_settings(settings).voices():
+    for voice in build_provider("voice", "elevenlabs", settings).voices():  # the SDK only when it is used
         locales = [lang.locale or lang.language for lang in voice.verified_languages or []]
         language = ", ".join(dict.fromkeys(locales)) or (voice.labels or {}).get("language") or "any"
         found.append(

@@ -9,6 +9,7 @@ from pipeline import (
     Settings,
     ShortRequest,
     ShortsError,
+    build_provider,
     choose_providers,
     describe_ollama,
     describe_platform,
@@ -111,10 +112,8 @@ def _voice_lines(settings: Settings) -> int:
 
     problems = 0
     if settings.has_key("ELEVENLABS_API_KEY"):
-        from pipeline.providers.elevenlabs.voice import ElevenLabsNarrator  # the SDK only when a key is set
-
         try:
-            narrator = ElevenLabsNarrator.from_settings(settings)
+            narrator = build_provider("voice", "elevenlabs", settings)  # the SDK only when a key is set
             count = len(narrator.voices())  # the free voice list proves the key
             narrator.voice_id(settings.elevenlabs_voice)  # and a voice given by name is in it
             typer.echo(

@@ -11,10 +11,9 @@ from typing import ClassVar
 
 from pipeline.errors import ProviderError
 from pipeline.models import Speech
-from pipeline.providers.base import Narrator
+from pipeline.providers.base import Narrator, Shared
 from pipeline.providers.offline.espeak import EspeakNarrator, espeak_installed
 from pipeline.providers.offline.piper import PiperNarrator, piper_installed, speaks
-from pipeline.settings import Settings
 
 BASE_RATE = 150  # words per minute, the 2.5 words per second the scripts are paced for
 MAX_RATE = 230
@@ -77,8 +76,8 @@ class OfflineNarrator(Narrator):
         self.model = " or ".join(n.model for n in (self.piper, self.espeak, self.system) if n) or "none"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OfflineNarrator:
-        return cls(settings.paths.voices)
+    def from_settings(cls, settings: None, shared: Shared) -> OfflineNarrator:
+        return cls(shared.paths.voices)
 
     def speak(
         self,

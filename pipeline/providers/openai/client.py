@@ -14,7 +14,7 @@ import openai
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.providers.paid.download import CONNECT_TIMEOUT, retry_after
 from pipeline.providers.paid.send import PAID_TRIES, Unmade, send_paid
-from pipeline.settings import Settings
+from pipeline.settings import OpenAISettings, Settings
 
 try:  # openai 3.x sends through httpx2, whose errors are no subclasses of httpx's; openai 1.x has no httpx2
     import httpx2
@@ -84,7 +84,7 @@ def nothing_made(exc: Exception) -> Unmade | None:
     return None
 
 
-def client_options(settings: Settings, flag: str) -> dict[str, Any]:
+def client_options(settings: OpenAISettings, flag: str) -> dict[str, Any]:
     """Constructor arguments every openai provider takes, read from settings.
 
     `flag` names how the user picked the provider (e.g. "--image openai"), for the error message.
@@ -103,7 +103,7 @@ def client_options(settings: Settings, flag: str) -> dict[str, Any]:
     )
 
 
-def paid_options(settings: Settings, flag: str) -> dict[str, Any]:
+def paid_options(settings: OpenAISettings, flag: str) -> dict[str, Any]:
     """`client_options` for a paid request (an image, speech): its timeout is minutes, and it has no blind retries."""
     return dict(client_options(settings, flag), timeout=settings.openai_media_timeout, max_retries=PAID_TRIES - 1)
 
