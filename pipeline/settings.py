@@ -694,5 +694,6 @@ _KEY_FIELDS = {
 
 
 def default(name: str) -> Any:
-    """A setting's default, for a provider built without settings (tests, benchmarks): the one place it is written."""
+    """A setting's default, for a provider or the render options built without settings (tests, benchmarks): the one
+    place it is written."""
     return Settings.model_fields[name].get_default(call_default_factory=True)

@@ -27,6 +27,7 @@ class Shared:
 
     @classmethod
     def of(cls, settings: Settings) -> Shared:
+        """What these settings share with every provider."""
         return cls(settings.paths, partial(open_ledger, settings))
 
 
