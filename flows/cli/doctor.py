@@ -14,11 +14,16 @@ from pipeline import (
     describe_ollama,
     describe_platform,
     has_youtube_token,
+    key_variable,
     offline_voices,
     open_ledger,
     open_store,
     package_version,
     runway_account,
+)
+
+RUNWAY_KEY, OPENAI_KEY, ELEVENLABS_KEY, PEXELS_KEY, PIXABAY_KEY = map(
+    key_variable, ("runwayml_api_secret", "openai_api_key", "elevenlabs_api_key", "pexels_api_key", "pixabay_api_key")
 )
 
 
@@ -39,7 +44,7 @@ def doctor() -> None:
     typer.echo(_fonts_line())
     problems += _voice_lines(settings)
     problems += _shared_state(settings)
-    if settings.has_key("RUNWAYML_API_SECRET"):
+    if settings.has_key(RUNWAY_KEY):
         try:
             account = runway_account(settings)
         except ShortsError as exc:
@@ -56,9 +61,9 @@ def doctor() -> None:
                     f"{account.max_daily.get(model)} today"
                 )
     else:
-        typer.echo("Runway: no RUNWAYML_API_SECRET set")
+        typer.echo(f"Runway: no {RUNWAY_KEY} set")
     typer.echo(stock_line(settings))
-    if settings.has_key("OPENAI_API_KEY"):
+    if settings.has_key(OPENAI_KEY):
         problems += _check_openai_models(settings)
     channel = settings.youtube_channel
     authorised = has_youtube_token(settings.home_dir, channel)
@@ -85,12 +90,10 @@ def _platform_lines(settings: Settings) -> int:
 
 def stock_line(settings: Settings) -> str:
     """Which free stock-footage sources have a key, and what they ask of the Short."""
-    keyed = [
-        name for name, var in (("Pexels", "PEXELS_API_KEY"), ("Pixabay", "PIXABAY_API_KEY")) if settings.has_key(var)
-    ]
+    keyed = [name for name, var in (("Pexels", PEXELS_KEY), ("Pixabay", PIXABAY_KEY)) if settings.has_key(var)]
     if not keyed:
         return (
-            "Stock footage: no PEXELS_API_KEY or PIXABAY_API_KEY set (free keys: https://www.pexels.com/api/, "
+            f"Stock footage: no {PEXELS_KEY} or {PIXABAY_KEY} set (free keys: https://www.pexels.com/api/, "
             "https://pixabay.com/api/docs/)"
         )
     return (
@@ -111,7 +114,7 @@ def _voice_lines(settings: Settings) -> int:
     from pipeline.providers.openai import SPEECH_ENDS  # a constant, without the SDK
 
     problems = 0
-    if settings.has_key("ELEVENLABS_API_KEY"):
+    if settings.has_key(ELEVENLABS_KEY):
         try:
             narrator = build_provider("voice", "elevenlabs", settings)  # the SDK only when a key is set
             count = len(narrator.voices())  # the free voice list proves the key
@@ -126,8 +129,8 @@ def _voice_lines(settings: Settings) -> int:
             problems += 1
             typer.echo(f"ElevenLabs: {exc}")
     else:
-        typer.echo("ElevenLabs: no ELEVENLABS_API_KEY set (a paid voice with exact word timings)")
-    keyed = "key set" if settings.has_key("OPENAI_API_KEY") else "no OPENAI_API_KEY set"
+        typer.echo(f"ElevenLabs: no {ELEVENLABS_KEY} set (a paid voice with exact word timings)")
+    keyed = "key set" if settings.has_key(OPENAI_KEY) else f"no {OPENAI_KEY} set"
     typer.echo(
         f"OpenAI speech: {keyed}; ends {SPEECH_ENDS}, when OpenAI shuts its speech models down: `auto` no "
         "longer picks it (--voice openai until then), use --voice elevenlabs, --voice runway, --voice edge or "

@@ -14,7 +14,7 @@ import openai
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.providers.paid.download import CONNECT_TIMEOUT, retry_after
 from pipeline.providers.paid.send import PAID_TRIES, Unmade, send_paid
-from pipeline.settings import OpenAISettings, Settings
+from pipeline.settings import OpenAISettings, Settings, key_variable
 
 try:  # openai 3.x sends through httpx2, whose errors are no subclasses of httpx's; openai 1.x has no httpx2
     import httpx2
@@ -92,7 +92,7 @@ def client_options(settings: OpenAISettings, flag: str) -> dict[str, Any]:
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     if not key and not settings.openai_base_url:
         raise ConfigError(
-            f"{flag} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server); "
+            f"{flag} needs {key_variable('openai_api_key')} (or OPENAI_BASE_URL for a compatible server); "
             "set it, or pick the offline provider."
         )
     return dict(
