@@ -406,16 +406,7 @@ def _say_reused(futures: list) -> None:
 
 
 def _render_options(settings: Settings, music: MusicTrack | None) -> RenderOptions:
-    return RenderOptions(
-        preset=settings.render_preset,
-        crf=settings.render_crf,
-        threads=settings.render_threads,
-        music=music.path if music else None,
-        music_volume=settings.music_volume,
-        ducked_volume=settings.music_ducked_volume,
-        loudness=settings.loudness,
-        breath=settings.scene_breath,
-    )
+    return RenderOptions.from_settings(settings, music.path if music else None)
 
 
 def _manifest(

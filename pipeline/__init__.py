@@ -70,7 +70,7 @@ from pipeline.publish.youtube_auth import authorize_youtube, has_youtube_token
 from pipeline.publish.youtube_metadata import with_credits
 from pipeline.render.short import RenderOptions, render_short
 from pipeline.script import plan_script, write_script
-from pipeline.settings import Settings
+from pipeline.settings import Settings, key_variable
 from pipeline.source import Source, find_source, scene_pictures, used_source
 from pipeline.state.database import Database
 from pipeline.state.home import check_free_space, make_private, private_home, private_secret
@@ -159,6 +159,7 @@ __all__ = [
     "import_studio_csv",
     "intact",
     "is_paid",
+    "key_variable",
     "list_voices",
     "make_first_frame",
     "make_private",

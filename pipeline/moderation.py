@@ -8,7 +8,7 @@ import httpx
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Model, Script
-from pipeline.settings import Settings
+from pipeline.settings import OpenAISettings, key_variable
 
 log = logging.getLogger("shorts")
 
@@ -28,7 +28,9 @@ class ModerationCheck(Model):
     skipped: str | None = None
 
 
-def moderate_script(script: Script, settings: Settings, *, http_client: httpx.Client | None = None) -> ModerationCheck:
+def moderate_script(
+    script: Script, settings: OpenAISettings, *, http_client: httpx.Client | None = None
+) -> ModerationCheck:
     """Send every scene's narration and visual prompts to the moderation endpoint.
 
     A flagged text raises ConfigError naming the scene and the categories. The check is skipped (and says
@@ -36,8 +38,9 @@ def moderate_script(script: Script, settings: Settings, *, http_client: httpx.Cl
     """
     if not settings.openai_moderation:
         return ModerationCheck(checked=0, model=None, skipped="SHORTS_OPENAI_MODERATION is off")
-    if not settings.has_key("OPENAI_API_KEY"):
-        return ModerationCheck(checked=0, model=None, skipped="no OPENAI_API_KEY")
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    if not key:
+        return ModerationCheck(checked=0, model=None, skipped=f"no {key_variable('openai_api_key')}")
     # Imported only for a check that runs: the openai SDK takes ~0.5 s to import, which keyless runs never need.
     import openai
 
@@ -45,7 +48,7 @@ def moderate_script(script: Script, settings: Settings, *, http_client: httpx.Cl
 
     model = settings.openai_moderation_model
     client = make_client(
-        settings.openai_api_key.get_secret_value(),
+        key,
         settings.openai_base_url,
         http_client,
         settings.openai_timeout,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +17,9 @@ from pipeline.state.home import Home
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = Path("~/.shorts")
 RETIRED_RUNWARE_MODELS = {"klingai:5@3": "KlingAI 2.1 Master"}  # gone from Runware's model list (runware-sdk 1.8.0)
+# Timing and server-address knobs (mostly so tests can aim at fakes): the README lists them apart, as advanced.
+ADVANCED = {"advanced": True}
+Section = TypeVar("Section", bound=BaseModel)
 
 
 class CoreSettings(BaseModel):
@@ -35,7 +38,9 @@ class CoreSettings(BaseModel):
     image_provider: str = Field("auto", description="First-frame provider when no --image is given.")
     video_provider: str = Field("auto", description="Clip provider when no --video is given.")
     voice_provider: str = Field("auto", description="Narration provider when no --voice is given.")
-    prefect_startup_timeout: int = Field(240, ge=30, description="Seconds to wait for Prefect's local server.")
+    prefect_startup_timeout: int = Field(
+        240, ge=30, description="Seconds to wait for Prefect's local server.", json_schema_extra=ADVANCED
+    )
     server_idle_minutes: float = Field(
         60, gt=0, description="The background Prefect server `shorts make` starts stops after this long unused."
     )
@@ -140,7 +145,11 @@ class ReviewSettings(BaseModel):
     review: bool = Field(False, description="Show the storyboard and ask before any clip is bought (like --review).")
     review_timeout_hours: float = Field(24.0, gt=0, description="A run paused for review is cancelled after this.")
     review_poll_seconds: float = Field(
-        5.0, gt=0, le=60, description="How often a run paused for review checks whether it was answered."
+        5.0,
+        gt=0,
+        le=60,
+        description="How often a run paused for review checks whether it was answered.",
+        json_schema_extra=ADVANCED,
     )
     auto_approve_credits: float | None = Field(
         None,
@@ -173,9 +182,13 @@ class YouTubeSettings(BaseModel):
         description="Set a custom thumbnail (the first frame with the title, a 1080x1920 JPEG) once YouTube has "
         "processed the Short; false skips it.",
     )
-    youtube_api_url: str | None = Field(None, description="A YouTube-compatible server (e.g. a fake); default Google.")
+    youtube_api_url: str | None = Field(
+        None, description="A YouTube-compatible server (e.g. a fake); default Google.", json_schema_extra=ADVANCED
+    )
     youtube_analytics_api_url: str | None = Field(
-        None, description="A YouTube Analytics-compatible server (e.g. a fake) for `shorts stats`; default Google."
+        None,
+        description="A YouTube Analytics-compatible server (e.g. a fake) for `shorts stats`; default Google.",
+        json_schema_extra=ADVANCED,
     )
 
 
@@ -193,11 +206,13 @@ class PostingSettings(BaseModel):
     meta_graph_url: str = Field(
         "https://graph.facebook.com",
         description="Meta's Graph API (Facebook Login: Instagram and Facebook Pages), or a compatible server (a fake).",
+        json_schema_extra=ADVANCED,
     )
     instagram_graph_url: str = Field(
         "https://graph.instagram.com",
         description="The Instagram Graph API host of tokens made with Instagram "
         "Login (SHORTS_INSTAGRAM_LOGIN=instagram).",
+        json_schema_extra=ADVANCED,
     )
     meta_graph_version: str = Field("v26.0", pattern=r"^v\d+\.\d+$", description="Graph API version in each URL.")
     instagram_login: Literal["facebook", "instagram"] = Field(
@@ -224,7 +239,9 @@ class PostingSettings(BaseModel):
     facebook_page_id: str | None = Field(
         None, validation_alias=AliasChoices("FACEBOOK_PAGE_ID"), description="The Facebook Page's id."
     )
-    tiktok_api_url: str = Field("https://open.tiktokapis.com", description="TikTok's API, or a compatible server.")
+    tiktok_api_url: str = Field(
+        "https://open.tiktokapis.com", description="TikTok's API, or a compatible server.", json_schema_extra=ADVANCED
+    )
     tiktok_access_token: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("TIKTOK_ACCESS_TOKEN"),
@@ -257,12 +274,15 @@ class PostingSettings(BaseModel):
         description="Direct posts: who sees it, one of the creator's options (PUBLIC_TO_EVERYONE, "
         "MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR, SELF_ONLY); no default, as TikTok asks.",
     )
-    post_poll_seconds: float = Field(5.0, gt=0, description="Between checks of a post being processed.")
+    post_poll_seconds: float = Field(
+        5.0, gt=0, description="Between checks of a post being processed.", json_schema_extra=ADVANCED
+    )
     post_wait_minutes: float = Field(
         10.0,
         gt=0,
         description="How long a run waits for one platform to process a post; then it says so and a "
         "rerun resumes the wait.",
+        json_schema_extra=ADVANCED,
     )
 
 
@@ -313,13 +333,17 @@ class OpenAISettings(BaseModel):
     openai_moderation: bool = Field(True, description="Check prompts with the moderation endpoint first.")
     openai_moderation_model: str = Field("omni-moderation-latest", description="The free moderation model.")
     openai_timeout: float = Field(
-        120.0, gt=0, description="Seconds per OpenAI request (at most 10 of them to connect)."
+        120.0,
+        gt=0,
+        description="Seconds per OpenAI request (at most 10 of them to connect).",
+        json_schema_extra=ADVANCED,
     )
     openai_max_retries: int = Field(
         3,
         ge=0,
         description="SDK retries of a script, moderation or model-list request, on 408, 409, 429, 5xx, "
         "timeouts and connection errors (none for paid media: see SHORTS_OPENAI_MEDIA_TIMEOUT).",
+        json_schema_extra=ADVANCED,
     )
     # Paid media (first frames, speech): one image can take minutes, and is billed once made.
     openai_media_timeout: float = Field(
@@ -328,6 +352,7 @@ class OpenAISettings(BaseModel):
         description="Seconds to wait for one image (or speech) answer, at most 10 of them to connect; "
         "such paid requests get no SDK retries and are sent again only after a 429 that is not an empty quota, or a "
         "connection that never opened.",
+        json_schema_extra=ADVANCED,
     )
 
 
@@ -344,8 +369,12 @@ class OllamaSettings(BaseModel):
         None,
         description="Ollama chat model for the script (installed with `ollama pull`); default the first installed.",
     )
-    ollama_probe_seconds: float = Field(0.4, gt=0, le=10, description="How long `auto` waits for Ollama to answer.")
-    ollama_timeout: float = Field(600.0, gt=0, description="Seconds per Ollama request (a local model can be slow).")
+    ollama_probe_seconds: float = Field(
+        0.4, gt=0, le=10, description="How long `auto` waits for Ollama to answer.", json_schema_extra=ADVANCED
+    )
+    ollama_timeout: float = Field(
+        600.0, gt=0, description="Seconds per Ollama request (a local model can be slow).", json_schema_extra=ADVANCED
+    )
 
 
 class RunwaySettings(BaseModel):
@@ -359,6 +388,7 @@ class RunwaySettings(BaseModel):
         None,
         validation_alias=AliasChoices("RUNWAYML_BASE_URL"),
         description="A Runway-compatible server (its root, without /v1); default Runway's API.",
+        json_schema_extra=ADVANCED,
     )
     runway_video_model: Literal["gen4_turbo", "gen4.5", "veo3.1", "veo3.1_fast"] = Field(
         "gen4_turbo",
@@ -373,8 +403,11 @@ class RunwaySettings(BaseModel):
         gt=0,
         description="Per task; then it is cancelled if Runway has not started it, else left to finish for "
         "the next run.",
+        json_schema_extra=ADVANCED,
     )
-    runway_poll_seconds: float = Field(5.0, gt=0, description="Between status checks; Runway asks for 5 or more.")
+    runway_poll_seconds: float = Field(
+        5.0, gt=0, description="Between status checks; Runway asks for 5 or more.", json_schema_extra=ADVANCED
+    )
     runway_concurrency: int | None = Field(
         None, ge=1, description="Tasks in flight per model; default the tier's limit, else 2."
     )
@@ -403,6 +436,7 @@ class RunwaySettings(BaseModel):
         gt=0,
         description="Per scene's speech task; then it is cancelled if Runway has not started it, else left "
         "to finish for the next run.",
+        json_schema_extra=ADVANCED,
     )
     max_credits_per_short: float = Field(200.0, ge=0, description="Refuse a Short estimated above this.")
     max_credits_per_day: float = Field(1000.0, ge=0, description="Refuse tasks past this in any 24 hours.")
@@ -418,6 +452,7 @@ class RunwareSettings(BaseModel):
         "https://api.runware.ai/v1",
         validation_alias=AliasChoices("RUNWARE_BASE_URL"),
         description="A Runware-compatible server: the URL tasks are POSTed to.",
+        json_schema_extra=ADVANCED,
     )
     runware_video_model: Literal["klingai:6@1", "runway:1@2"] = Field(
         "klingai:6@1",
@@ -425,16 +460,24 @@ class RunwareSettings(BaseModel):
         "runway:1@2 (Runway Gen-4.5 at 720x1280, 5/8/10 s).",
     )
     runware_deadline_minutes: float = Field(
-        20.0, gt=0, description="Per task; then the run stops waiting on it (a rerun resumes it)."
+        20.0,
+        gt=0,
+        description="Per task; then the run stops waiting on it (a rerun resumes it).",
+        json_schema_extra=ADVANCED,
     )
-    runware_poll_seconds: float = Field(2.0, gt=0, description="First pause before checking a task, then x1.5.")
-    runware_max_poll_seconds: float = Field(10.0, gt=0, description="Longest pause between checks of a task.")
+    runware_poll_seconds: float = Field(
+        2.0, gt=0, description="First pause before checking a task, then x1.5.", json_schema_extra=ADVANCED
+    )
+    runware_max_poll_seconds: float = Field(
+        10.0, gt=0, description="Longest pause between checks of a task.", json_schema_extra=ADVANCED
+    )
     runware_concurrency: int = Field(2, ge=1, description="Runware tasks in flight per model.")
     runware_unconfirmed_wait_seconds: float = Field(
         180.0,
         ge=0,
         description="How long a task whose submission was never confirmed is looked for before it counts "
         "as never made (and is submitted again).",
+        json_schema_extra=ADVANCED,
     )
     max_usd_per_short: float = Field(10.0, ge=0, description="Refuse a Short whose dollar-billed steps cost more.")
     max_usd_per_day: float = Field(50.0, ge=0, description="Refuse dollar-billed tasks past this in any 24 hours.")
@@ -460,6 +503,7 @@ class ElevenLabsSettings(BaseModel):
         None,
         validation_alias=AliasChoices("ELEVENLABS_BASE_URL"),
         description="An ElevenLabs-compatible server; default the SDK's.",
+        json_schema_extra=ADVANCED,
     )
     elevenlabs_model: str = Field(
         "eleven_multilingual_v2",
@@ -472,7 +516,9 @@ class ElevenLabsSettings(BaseModel):
         description="Voice id or name when the request names "
         "none (`shorts voices --provider elevenlabs`); default George.",
     )
-    elevenlabs_timeout: float = Field(180.0, gt=0, description="Seconds to wait for one scene's speech.")
+    elevenlabs_timeout: float = Field(
+        180.0, gt=0, description="Seconds to wait for one scene's speech.", json_schema_extra=ADVANCED
+    )
     max_characters_per_short: float = Field(
         3000.0,
         ge=0,
@@ -494,9 +540,10 @@ class EdgeSettings(BaseModel):
         None,
         description="The WebSocket URL Edge speech is asked at (a compatible server "
         "or a fake); default edge-tts's own.",
+        json_schema_extra=ADVANCED,
     )
     edge_voices_url: str | None = Field(
-        None, description="The URL Edge's voice list is read from; default edge-tts's own."
+        None, description="The URL Edge's voice list is read from; default edge-tts's own.", json_schema_extra=ADVANCED
     )
 
 
@@ -510,6 +557,7 @@ class StockSettings(BaseModel):
         "https://api.pexels.com",
         validation_alias=AliasChoices("PEXELS_BASE_URL"),
         description="A Pexels-compatible server: the root /videos/search hangs off.",
+        json_schema_extra=ADVANCED,
     )
     pixabay_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("PIXABAY_API_KEY"), description="A free key from pixabay.com/api/docs."
@@ -518,10 +566,13 @@ class StockSettings(BaseModel):
         "https://pixabay.com/api",
         validation_alias=AliasChoices("PIXABAY_BASE_URL"),
         description="A Pixabay-compatible server: the root /videos/ hangs off.",
+        json_schema_extra=ADVANCED,
     )
     stock_min_width: int = Field(720, ge=64, description="Narrowest stock clip accepted, in pixels.")
     stock_per_page: int = Field(20, ge=3, le=80, description="Search results read per query.")
-    stock_timeout: float = Field(60.0, gt=0, description="Seconds per stock search or download request.")
+    stock_timeout: float = Field(
+        60.0, gt=0, description="Seconds per stock search or download request.", json_schema_extra=ADVANCED
+    )
 
 
 class SourceSettings(BaseModel):
@@ -538,6 +589,7 @@ class SourceSettings(BaseModel):
         pattern=r"^https?://\S+$",
         description="The Wikipedia whose Action API "
         "(/w/api.php) is asked; {language} becomes the request's language (its primary tag).",
+        json_schema_extra=ADVANCED,
     )
     wikipedia_timeout: float = Field(
         5.0,
@@ -545,6 +597,7 @@ class SourceSettings(BaseModel):
         le=60,
         description="Seconds per Wikipedia request; the first that fails ends the search, and the "
         "Short is made without a source.",
+        json_schema_extra=ADVANCED,
     )
 
 
@@ -613,20 +666,33 @@ class Settings(
     def video_format(self) -> VideoFormat:
         return VideoFormat(width=self.width, height=self.height, fps=self.fps)
 
+    def section(self, model: type[Section]) -> Section:
+        """The settings `model` declares (a section, or a provider's own few), already validated: what a provider or
+        step is given instead of all of them."""
+        return model.model_construct(**{name: getattr(self, name) for name in model.model_fields})
+
     def has_key(self, env_var: str) -> bool:
         """Whether the key named by a vendor's own variable is set (without revealing it)."""
-        field = {
-            "OPENAI_API_KEY": "openai_api_key",
-            "RUNWAYML_API_SECRET": "runwayml_api_secret",
-            "RUNWARE_API_KEY": "runware_api_key",
-            "PEXELS_API_KEY": "pexels_api_key",
-            "PIXABAY_API_KEY": "pixabay_api_key",
-            "ELEVENLABS_API_KEY": "elevenlabs_api_key",
-        }[env_var]
-        secret = getattr(self, field)
+        secret = getattr(self, _KEY_FIELDS[env_var])
         return bool(secret and secret.get_secret_value())
 
 
+def key_variable(field: str) -> str:
+    """The vendor's own variable a key setting is read from (its first alias): the one place each is spelled."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, AliasChoices), f"{field} is not read from a vendor's variable"
+    return str(alias.choices[0])
+
+
+# Each key's variable -> its setting, for `has_key`.
+_KEY_FIELDS = {
+    key_variable(name): name
+    for name, field in Settings.model_fields.items()
+    if field.annotation == SecretStr | None and field.validation_alias
+}
+
+
 def default(name: str) -> Any:
-    """A setting's default, for a provider built without settings (tests, benchmarks): the one place it is written."""
+    """A setting's default, for a provider or the render options built without settings (tests, benchmarks): the one
+    place it is written."""
     return Settings.model_fields[name].get_default(call_default_factory=True)

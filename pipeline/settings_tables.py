@@ -36,11 +36,22 @@ def default_text(field: FieldInfo) -> str:
     return f"`{value}`"
 
 
+def advanced(field: FieldInfo) -> bool:
+    """Whether a setting is a timing or server-address knob, listed apart from the ones most users change."""
+    return isinstance(field.json_schema_extra, dict) and bool(field.json_schema_extra.get("advanced"))
+
+
 def table(section: str) -> str:
-    """The Markdown table of one section's settings."""
+    """The Markdown table of one section's settings, then one of its advanced settings if it has any."""
+    fields = SECTIONS[section].model_fields.items()
+    common = _rows([(name, field) for name, field in fields if not advanced(field)])
+    rare = [(name, field) for name, field in fields if advanced(field)]
+    return common + (f"\nAdvanced (timing and server addresses):\n\n{_rows(rare)}" if rare else "")
+
+
+def _rows(fields: list[tuple[str, FieldInfo]]) -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for name, field in SECTIONS[section].model_fields.items():
-        rows.append(f"| {variable(name, field)} | {default_text(field)} | {field.description} |")
+    rows += [f"| {variable(name, field)} | {default_text(field)} | {field.description} |" for name, field in fields]
     return "\n".join(rows) + "\n"
 
 

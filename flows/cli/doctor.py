@@ -13,10 +13,15 @@ from pipeline import (
     choose_providers,
     describe_platform,
     has_youtube_token,
+    key_variable,
     open_ledger,
     open_store,
     package_version,
     provider_spec,
+)
+
+RUNWAY_KEY, OPENAI_KEY, ELEVENLABS_KEY, PEXELS_KEY, PIXABAY_KEY = map(
+    key_variable, ("runwayml_api_secret", "openai_api_key", "elevenlabs_api_key", "pexels_api_key", "pixabay_api_key")
 )
 
 
@@ -66,12 +71,10 @@ def _platform_lines(settings: Settings) -> int:
 
 def stock_line(settings: Settings) -> str:
     """Which free stock-footage sources have a key, and what they ask of the Short."""
-    keyed = [
-        name for name, var in (("Pexels", "PEXELS_API_KEY"), ("Pixabay", "PIXABAY_API_KEY")) if settings.has_key(var)
-    ]
+    keyed = [name for name, var in (("Pexels", PEXELS_KEY), ("Pixabay", PIXABAY_KEY)) if settings.has_key(var)]
     if not keyed:
         return (
-            "Stock footage: no PEXELS_API_KEY or PIXABAY_API_KEY set (free keys: https://www.pexels.com/api/, "
+            f"Stock footage: no {PEXELS_KEY} or {PIXABAY_KEY} set (free keys: https://www.pexels.com/api/, "
             "https://pixabay.com/api/docs/)"
         )
     return (

@@ -9,7 +9,7 @@ from statistics import median
 
 from pipeline.analytics.models import MILESTONES, AnalyticsNumbers, Learnings, ShortStats
 from pipeline.analytics.variety import jaccard
-from pipeline.settings import Settings
+from pipeline.settings import ScheduleSettings
 
 MIN_SHORTS = 3  # fewer Shorts with enough data than this teach nothing
 STYLES = {
@@ -91,7 +91,7 @@ class _Read:
         self.engaged: float = numbers.engaged_views / numbers.views if numbers.views else 0.0
 
 
-def _readable(rows: list[ShortStats], settings: Settings) -> list[_Read]:
+def _readable(rows: list[ShortStats], settings: ScheduleSettings) -> list[_Read]:
     """The Shorts old enough and watched enough, each read over the same window (the longest one within
     SHORTS_LEARN_MIN_DAYS), so an older Short's longer window does not count against a younger one's."""
     label = f"d{max(days for days in MILESTONES if days <= settings.learn_min_days)}"
@@ -109,7 +109,7 @@ def _readable(rows: list[ShortStats], settings: Settings) -> list[_Read]:
     return found
 
 
-def derive_learnings(rows: list[ShortStats], settings: Settings) -> Learnings:
+def derive_learnings(rows: list[ShortStats], settings: ScheduleSettings) -> Learnings:
     """Findings from the Shorts with enough data: which topics and hook styles beat the channel's median on
     retention at 3 s and engaged ratio, and which length kept people watching the largest share."""
     ready = _readable(rows, settings)

@@ -23,7 +23,7 @@ from pipeline.providers.runway.client import (
     estimate_voice_credits,
 )
 from pipeline.script_rules import WORDS_PER_SECOND
-from pipeline.settings import Settings
+from pipeline.settings import Settings, key_variable
 from pipeline.speech_text import spoken_text
 from pipeline.state.ledger import CHARACTERS, CREDITS, USD, amount, open_ledger
 
@@ -101,8 +101,8 @@ def _attribute(path: str) -> Any:
 PIPER_PACE, ESPEAK_PACE, ESPEAK_LANGUAGE_PACE = 3.3, 2.85, {"fr": 3.1}
 OPENAI_PACE, ELEVENLABS_PACE, EDGE_PACE = 2.95, 3.0, 2.5
 
-OPENAI_KEY, RUNWAY_KEY, RUNWARE_KEY = "OPENAI_API_KEY", "RUNWAYML_API_SECRET", "RUNWARE_API_KEY"
-ELEVENLABS_KEY = "ELEVENLABS_API_KEY"
+OPENAI_KEY, RUNWAY_KEY, RUNWARE_KEY = map(key_variable, ("openai_api_key", "runwayml_api_secret", "runware_api_key"))
+ELEVENLABS_KEY, PEXELS_KEY, PIXABAY_KEY = map(key_variable, ("elevenlabs_api_key", "pexels_api_key", "pixabay_api_key"))
 
 
 def _voice_characters(scene: Scene, settings: Settings) -> float:
@@ -181,8 +181,8 @@ REGISTRY: dict[str, dict[str, ProviderSpec]] = {
             model_setting="runware_video_model",
         ),
         # Free stock footage, after the paid vendors: `auto` takes it when only its key is set.
-        "pexels": ProviderSpec("stock.pexels:PexelsClipMaker", "PEXELS_API_KEY", footage=True),
-        "pixabay": ProviderSpec("stock.pixabay:PixabayClipMaker", "PIXABAY_API_KEY", footage=True),
+        "pexels": ProviderSpec("stock.pexels:PexelsClipMaker", PEXELS_KEY, footage=True),
+        "pixabay": ProviderSpec("stock.pixabay:PixabayClipMaker", PIXABAY_KEY, footage=True),
         "folder": ProviderSpec("folder.media:FolderClipMaker", footage=True),
         "offline": ProviderSpec("offline.clip:OfflineClipMaker"),
     },
@@ -331,11 +331,12 @@ def choose_providers(request: ShortRequest, settings: Settings) -> dict[str, Pro
 
 
 def build_provider(step: str, name: str, settings: Settings) -> Any:
-    """An instance of the named provider, configured from settings (vendors) or with no arguments (offline)."""
+    """An instance of the named provider, configured from its section of the settings (vendors) or with no arguments
+    (offline)."""
     cls = provider_spec(step, name).load()
     if name.startswith(FOLDER):
         return cls(Path(name[len(FOLDER) :]).expanduser())
-    return cls.from_settings(settings)
+    return cls.configured(settings)
 
 
 def _estimate(script: Script, choices: dict[str, ProviderChoice], settings: Settings, method: str) -> float:

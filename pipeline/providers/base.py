@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import ClassVar, Literal, Protocol, Self
+from typing import Any, ClassVar, Literal, Protocol, Self
+
+from pydantic import BaseModel
 
 from pipeline.models import Footage, Model, Scene, ScenePlan, Script, ShortRequest, Speech, VideoFormat, WordTiming
 from pipeline.settings import Settings
+from pipeline.state.home import Home
+from pipeline.state.ledger import Ledger, open_ledger
 from pipeline.state.store import AssetStore
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What a provider may use beyond its own settings: the paths under SHORTS_HOME, and the ledger (opened when a
+    paid provider is built) that every paid provider records in and counts its caps from."""
+
+    paths: Home
+    ledger: Callable[[], Ledger]
+
+    @classmethod
+    def of(cls, settings: Settings) -> Shared:
+        """What these settings share with every provider."""
+        return cls(settings.paths, partial(open_ledger, settings))
 
 
 class Provider(Protocol):
@@ -21,11 +41,18 @@ class Provider(Protocol):
 
     name: ClassVar[str]
     model: str
+    section: ClassVar[type[BaseModel] | None] = None  # the settings `from_settings` is given (None: none)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        """The provider configured from settings; one that needs none is built with no arguments."""
+    def from_settings(cls, settings: Any, shared: Shared) -> Self:
+        """The provider configured from its `section` of the settings; one that needs none is built with no
+        arguments."""
         return cls()
+
+    @classmethod
+    def configured(cls, settings: Settings) -> Self:
+        """The provider built from the whole settings: its section, and what every provider shares."""
+        return cls.from_settings(settings.section(cls.section) if cls.section else None, Shared.of(settings))
 
     def check(self, request: ShortRequest) -> None:
         """Raise ConfigError when this provider cannot make `request` (a model its vendor no longer serves, say),

@@ -8,16 +8,19 @@ import math
 import mimetypes
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from pipeline.errors import ConfigError
+from pipeline.settings import key_variable
 
 
-def required_key(secret: SecretStr | None, flag: str, env_var: str, what: str) -> str:
-    """The key's value, or a ConfigError saying which variable `flag` needs (`what` says where keys come from)."""
+def required_key(settings: BaseModel, field: str, flag: str, what: str) -> str:
+    """The value of the key setting `field`, or a ConfigError saying which variable `flag` needs (`what` says where
+    keys come from)."""
+    secret: SecretStr | None = getattr(settings, field)
     value = secret.get_secret_value() if secret else ""
     if not value:
-        raise ConfigError(f"{flag} needs {env_var} ({what}); set it, or pick the offline provider.")
+        raise ConfigError(f"{flag} needs {key_variable(field)} ({what}); set it, or pick the offline provider.")
     return value
 
 

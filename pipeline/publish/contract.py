@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.errors import ProviderError
 from pipeline.models import Script
-from pipeline.settings import Settings
+from pipeline.settings import PostingSettings
 from pipeline.state.ledger import Ledger, Post
 
 Platform = Literal["youtube", "instagram", "facebook", "tiktok"]  # a pick list in the Prefect UI's run forms
@@ -103,7 +103,7 @@ class PostJob:
 T = TypeVar("T")
 
 
-def poll(check: Callable[[], T | None], still: str, settings: Settings, sleep: Callable[[float], None]) -> T:
+def poll(check: Callable[[], T | None], still: str, settings: PostingSettings, sleep: Callable[[float], None]) -> T:
     """What `check` returns once it returns something (it raises when the platform gave up), asked every
     SHORTS_POST_POLL_SECONDS for at most SHORTS_POST_WAIT_MINUTES; `still` says what is still going on after that."""
     deadline = time.monotonic() + settings.post_wait_minutes * 60

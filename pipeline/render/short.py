@@ -16,7 +16,6 @@ from proglog import ProgressBarLogger
 from pydantic import Field
 
 from pipeline.errors import RenderError, last_line
-from pipeline.loudness import MASTER_LUFS
 from pipeline.media.fonts import missing
 from pipeline.models import (
     BREATH,
@@ -38,9 +37,10 @@ from pipeline.render.captions import (
     group_words,
     srt,
 )
-from pipeline.render.mix import DUCKED_VOLUME, MIX, MUSIC_VOLUME, write_soundtrack
+from pipeline.render.mix import MIX, write_soundtrack
 from pipeline.render.overlay import Overlay, blend, prepare
 from pipeline.render.stitch import StitchedClip, widen
+from pipeline.settings import RenderSettings, default
 from pipeline.state.store import AssetStore, atomic_path, content_key
 from pipeline.timing import read_wav, speech_bounds
 
@@ -55,18 +55,32 @@ AUDIO_CODEC = ("-c:a", "aac", "-aac_coder", "fast")
 
 
 class RenderOptions(Model):
-    """Encoder and mix settings that change the output file."""
+    """Encoder and mix settings that change the output file; their defaults are the render settings'."""
 
-    preset: str = "veryfast"
-    crf: int = 23
+    preset: str = default("render_preset")
+    crf: int = default("render_crf")
     audio_bitrate: str = "192k"
-    threads: int = Field(2, ge=1)
+    threads: int = Field(default("render_threads"), ge=1)
     music: Path | None = None
-    music_volume: float = MUSIC_VOLUME
-    ducked_volume: float = DUCKED_VOLUME
-    loudness: float = MASTER_LUFS  # what the soundtrack is mastered to, in LUFS
+    music_volume: float = default("music_volume")
+    ducked_volume: float = default("music_ducked_volume")
+    loudness: float = default("loudness")  # what the soundtrack is mastered to, in LUFS
     captions: CaptionStyle = CaptionStyle()
-    breath: float = Field(BREATH, ge=0)  # seconds of pause after each scene's last word
+    breath: float = Field(default("scene_breath"), ge=0)  # seconds of pause after each scene's last word
+
+    @classmethod
+    def from_settings(cls, settings: RenderSettings, music: Path | None) -> RenderOptions:
+        """The options the render section sets, with the Short's music track."""
+        return cls(
+            preset=settings.render_preset,
+            crf=settings.render_crf,
+            threads=settings.render_threads,
+            music=music,
+            music_volume=settings.music_volume,
+            ducked_volume=settings.music_ducked_volume,
+            loudness=settings.loudness,
+            breath=settings.scene_breath,
+        )
 
 
 def scene_durations(script: Script, narrations: list[Narration], breath: float = BREATH) -> list[float]:

@@ -12,7 +12,7 @@ import httpx
 from PIL import Image, UnidentifiedImageError
 
 from pipeline.models import Model, ShortRequest
-from pipeline.settings import Settings
+from pipeline.settings import SourceSettings
 from pipeline.source.models import Source, SourcePicture
 from pipeline.source.text import clean, sections, stems
 from pipeline.source.wikipedia import Unreachable, WikipediaClient
@@ -31,7 +31,7 @@ class SourceRecord(Model):
 
 
 def find_source(
-    request: ShortRequest, settings: Settings, store: AssetStore, pictures: bool = True, fresh: bool = False
+    request: ShortRequest, settings: SourceSettings, store: AssetStore, pictures: bool = True, fresh: bool = False
 ) -> Source | None:
     """The article for the request's topic in its language (and, with `pictures`, its free pictures), else None;
     `fresh` asks Wikipedia again (a newer revision, say) instead of reading the store."""

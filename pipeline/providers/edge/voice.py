@@ -21,9 +21,9 @@ import edge_tts.voices
 from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Speech
-from pipeline.providers.base import Narrator, VoiceInfo
+from pipeline.providers.base import Narrator, Shared, VoiceInfo
 from pipeline.providers.speech_audio import write_pcm16_wav
-from pipeline.settings import Settings
+from pipeline.settings import EdgeSettings, Settings
 from pipeline.timing import read_wav, speech_bounds
 
 TICKS_PER_SECOND = 10_000_000  # Edge gives offsets and durations in 100-nanosecond ticks
@@ -38,6 +38,7 @@ class EdgeNarrator(Narrator):
 
     name: ClassVar[str] = "edge"
     model: str = "edge-tts"
+    section: ClassVar[type[EdgeSettings]] = EdgeSettings
 
     def __init__(
         self,
@@ -53,7 +54,7 @@ class EdgeNarrator(Narrator):
         self.timeout = timeout
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> EdgeNarrator:
+    def from_settings(cls, settings: EdgeSettings, shared: Shared | None = None) -> EdgeNarrator:
         return cls(voice=settings.edge_voice, url=settings.edge_url, voices_url=settings.edge_voices_url)
 
     def speak(
@@ -89,7 +90,7 @@ class EdgeNarrator(Narrator):
         """Every Edge voice by its ShortName, in its locale, from the service's free voice list."""
         return [
             VoiceInfo(provider=cls.name, name=v["ShortName"], language=v["Locale"], note=v.get("Gender", ""))
-            for v in cls.from_settings(settings).voice_list()
+            for v in cls.configured(settings).voice_list()
         ]
 
     def voice_list(self) -> list[dict]:

@@ -14,7 +14,7 @@ def describe_elevenlabs(settings: Settings) -> list[Finding]:
     from pipeline.providers.elevenlabs.voice import ElevenLabsNarrator  # the SDK only when a key is set
 
     try:
-        narrator = ElevenLabsNarrator.from_settings(settings)
+        narrator = ElevenLabsNarrator.configured(settings)
         count = len(narrator.account_voices())  # the free voice list proves the key
         narrator.voice_id(settings.elevenlabs_voice)  # and a voice given by name is in it
     except ShortsError as exc:

@@ -21,14 +21,14 @@ from elevenlabs.core.api_error import ApiError
 from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import ShortRequest, Speech
-from pipeline.providers.base import Narrator, VoiceInfo
+from pipeline.providers.base import Narrator, Shared, VoiceInfo
 from pipeline.providers.elevenlabs.budget import observed_rate, priced, request_key
 from pipeline.providers.inputs import cut_text, required_key
 from pipeline.providers.paid.download import retry_after
 from pipeline.providers.paid.send import Unmade, billed, send_paid
 from pipeline.providers.speech_audio import write_pcm16_samples
-from pipeline.settings import Settings, default
-from pipeline.state.ledger import CHARACTERS, DONE, REJECTED, UNCONFIRMED, Ledger, open_ledger
+from pipeline.settings import ElevenLabsSettings, Settings, default
+from pipeline.state.ledger import CHARACTERS, DONE, REJECTED, UNCONFIRMED, Ledger
 from pipeline.timing import read_wav, speech_bounds
 
 log = logging.getLogger("shorts")
@@ -44,6 +44,7 @@ class ElevenLabsNarrator(Narrator):
     """Speaks each scene with text-to-speech "with timestamps"; the characters' times become the words' times."""
 
     name: ClassVar[str] = "elevenlabs"
+    section: ClassVar[type[ElevenLabsSettings]] = ElevenLabsSettings
     stitches: ClassVar[bool] = True
 
     def __init__(
@@ -71,12 +72,11 @@ class ElevenLabsNarrator(Narrator):
         self._client = ElevenLabs(api_key=api_key, base_url=base_url or None, timeout=timeout, httpx_client=http_client)
 
     @classmethod
-    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> ElevenLabsNarrator:
+    def from_settings(
+        cls, settings: ElevenLabsSettings, shared: Shared, http_client: httpx.Client | None = None
+    ) -> ElevenLabsNarrator:
         key = required_key(
-            settings.elevenlabs_api_key,
-            "--voice elevenlabs",
-            "ELEVENLABS_API_KEY",
-            "from elevenlabs.io, Developers > API keys",
+            settings, "elevenlabs_api_key", "--voice elevenlabs", "from elevenlabs.io, Developers > API keys"
         )
         return cls(
             api_key=key,
@@ -85,7 +85,7 @@ class ElevenLabsNarrator(Narrator):
             model=settings.elevenlabs_model,
             voice=settings.elevenlabs_voice,
             timeout=settings.elevenlabs_timeout,
-            ledger=open_ledger(settings),
+            ledger=shared.ledger(),
             daily_cap=settings.max_characters_per_day,
             short_cap=settings.max_characters_per_short,
         )
@@ -180,7 +180,7 @@ class ElevenLabsNarrator(Narrator):
         if not settings.has_key("ELEVENLABS_API_KEY"):
             raise ConfigError("set ELEVENLABS_API_KEY to list the voices of your ElevenLabs account.")
         found = []
-        for voice in cls.from_settings(settings).account_voices():
+        for voice in cls.configured(settings).account_voices():
             locales = [lang.locale or lang.language for lang in voice.verified_languages or []]
             language = ", ".join(dict.fromkeys(locales)) or (voice.labels or {}).get("language") or "any"
             found.append(

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import ShortRequest, Speech
-from pipeline.providers.base import Narrator
+from pipeline.providers.base import Narrator, Shared
 from pipeline.providers.offline.voice_worker import VoiceWorker, speak_within, voice_worker
 from pipeline.settings import Settings
 
@@ -42,8 +42,8 @@ class PiperNarrator(Narrator):
         return voice_worker("piper", str(self.cache))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PiperNarrator:
-        return cls(settings.paths.voices)
+    def from_settings(cls, settings: None, shared: Shared) -> PiperNarrator:
+        return cls(shared.paths.voices)
 
     def check(self, request: ShortRequest) -> None:
         if not speaks(request.voice, request.language):

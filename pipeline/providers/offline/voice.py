@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from pipeline.errors import ProviderError
 from pipeline.models import Speech
-from pipeline.providers.base import Finding, Narrator, VoiceInfo
+from pipeline.providers.base import Finding, Narrator, Shared, VoiceInfo
 from pipeline.providers.offline.espeak import EspeakNarrator, espeak_installed
 from pipeline.providers.offline.piper import PiperNarrator, piper_installed, speaks
 from pipeline.settings import Settings
@@ -84,8 +84,8 @@ class OfflineNarrator(Narrator):
         self.model = " or ".join(n.model for n in (self.piper, self.espeak, self.system) if n) or "none"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OfflineNarrator:
-        return cls(settings.paths.voices)
+    def from_settings(cls, settings: None, shared: Shared) -> OfflineNarrator:
+        return cls(shared.paths.voices)
 
     @classmethod
     def voices(cls, settings: Settings) -> list[VoiceInfo]:

@@ -14,7 +14,7 @@ import httpx
 
 from pipeline.errors import ConfigError
 from pipeline.providers.base import Finding
-from pipeline.settings import Settings
+from pipeline.settings import OllamaSettings
 
 DEFAULT_PORT = 11434
 # /api/tags does not say what a model can do; these names and families are the embedding-only models Ollama serves.
@@ -71,7 +71,7 @@ _seen: dict[str, tuple[float, OllamaServer | None]] = {}
 _seen_lock = threading.Lock()
 
 
-def find_ollama(settings: Settings) -> OllamaServer | None:
+def find_ollama(settings: OllamaSettings) -> OllamaServer | None:
     """The Ollama answering at OLLAMA_HOST, or None when none answers within SHORTS_OLLAMA_PROBE_SECONDS."""
     url = ollama_url(settings.ollama_host)
     with _seen_lock:
@@ -114,7 +114,7 @@ def pick_model(server: OllamaServer, wanted: str | None) -> str:
     return server.chat_models[0]
 
 
-def detect_ollama(settings: Settings) -> tuple[bool, str]:
+def detect_ollama(settings: OllamaSettings) -> tuple[bool, str]:
     """Whether `auto` can write the script with a local Ollama, and the reason either way (for the provider line)."""
     server = find_ollama(settings)
     if server is None:
@@ -124,7 +124,7 @@ def detect_ollama(settings: Settings) -> tuple[bool, str]:
     return True, f"Ollama answered at {server.url}; model {pick_model(server, settings.ollama_model)}"
 
 
-def ollama_writer_options(settings: Settings) -> dict:
+def ollama_writer_options(settings: OllamaSettings) -> dict:
     """How the OpenAI script writer reaches the Ollama at OLLAMA_HOST: its OpenAI-compatible URL and the model."""
     server = find_ollama(settings)
     if server is None:
@@ -135,12 +135,12 @@ def ollama_writer_options(settings: Settings) -> dict:
     return dict(base_url=server.openai_url, model=pick_model(server, settings.ollama_model))
 
 
-def describe_ollama(settings: Settings) -> list[Finding]:
+def describe_ollama(settings: OllamaSettings) -> list[Finding]:
     """Doctor's line: whether an Ollama answers, its chat models and the one scripts would use."""
     return [Finding(text=_ollama_line(settings))]
 
 
-def _ollama_line(settings: Settings) -> str:
+def _ollama_line(settings: OllamaSettings) -> str:
     try:
         server = find_ollama(settings)
         if server is None:

@@ -7,9 +7,14 @@ from typing import ClassVar
 import httpx
 
 from pipeline.models import ShortRequest
+from pipeline.providers.base import Shared
 from pipeline.providers.ollama.client import ollama_writer_options
 from pipeline.providers.openai.script import OpenAIScriptWriter
-from pipeline.settings import Settings
+from pipeline.settings import OllamaSettings, OpenAISettings
+
+
+class OllamaWriterSettings(OllamaSettings, OpenAISettings):
+    """Ollama's section, and OpenAI's: the writer is OpenAI's, with OpenAI's retries (at most one)."""
 
 
 class OllamaScriptWriter(OpenAIScriptWriter):
@@ -19,9 +24,12 @@ class OllamaScriptWriter(OpenAIScriptWriter):
     model_setting: ClassVar[str] = "SHORTS_OLLAMA_MODEL"
     server: ClassVar[str] = "Ollama"
     address: ClassVar[str] = "OLLAMA_HOST"
+    section: ClassVar[type[OllamaWriterSettings]] = OllamaWriterSettings
 
     @classmethod
-    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OllamaScriptWriter:
+    def from_settings(
+        cls, settings: OllamaWriterSettings, shared: Shared | None = None, http_client: httpx.Client | None = None
+    ) -> OllamaScriptWriter:
         # One retry (the SDK's, on 408, 409, 429, 5xx, timeouts and connection errors): a local server that timed
         # out twice will do so again.
         return cls(

@@ -14,7 +14,7 @@ import openai
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.providers.paid.download import CONNECT_TIMEOUT, retry_after
 from pipeline.providers.paid.send import PAID_TRIES, Unmade, send_paid
-from pipeline.settings import Settings
+from pipeline.settings import OpenAISettings, Settings, key_variable
 
 try:  # openai 3.x sends through httpx2, whose errors are no subclasses of httpx's; openai 1.x has no httpx2
     import httpx2
@@ -84,7 +84,7 @@ def nothing_made(exc: Exception) -> Unmade | None:
     return None
 
 
-def client_options(settings: Settings, flag: str) -> dict[str, Any]:
+def client_options(settings: OpenAISettings, flag: str) -> dict[str, Any]:
     """Constructor arguments every openai provider takes, read from settings.
 
     `flag` names how the user picked the provider (e.g. "--image openai"), for the error message.
@@ -92,7 +92,7 @@ def client_options(settings: Settings, flag: str) -> dict[str, Any]:
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     if not key and not settings.openai_base_url:
         raise ConfigError(
-            f"{flag} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server); "
+            f"{flag} needs {key_variable('openai_api_key')} (or OPENAI_BASE_URL for a compatible server); "
             "set it, or pick the offline provider."
         )
     return dict(
@@ -103,7 +103,7 @@ def client_options(settings: Settings, flag: str) -> dict[str, Any]:
     )
 
 
-def paid_options(settings: Settings, flag: str) -> dict[str, Any]:
+def paid_options(settings: OpenAISettings, flag: str) -> dict[str, Any]:
     """`client_options` for a paid request (an image, speech): its timeout is minutes, and it has no blind retries."""
     return dict(client_options(settings, flag), timeout=settings.openai_media_timeout, max_retries=PAID_TRIES - 1)
 

@@ -16,7 +16,7 @@ from PIL import Image, ImageOps
 from pipeline.errors import ProviderError
 from pipeline.models import Scene, ShortRequest, VideoFormat
 from pipeline.prompts import fill
-from pipeline.providers.base import ImageMaker
+from pipeline.providers.base import ImageMaker, Shared
 from pipeline.providers.openai.client import (
     PAID_TRIES,
     check_model,
@@ -28,8 +28,8 @@ from pipeline.providers.openai.client import (
 from pipeline.providers.openai.prices import image_usd
 from pipeline.providers.paid.download import timeouts
 from pipeline.providers.paid.send import billed, ledger_entry
-from pipeline.settings import Settings, default
-from pipeline.state.ledger import USD, Ledger, open_ledger
+from pipeline.settings import OpenAISettings, RunwareSettings, default
+from pipeline.state.ledger import USD, Ledger
 
 # gpt-image-2 and its successors take any WxH with both sides divisible by 16 and a ratio within 1:3..3:1, so a true
 # 9:16; the older GPT image models take fixed sizes only, of which 1024x1536 (2:3) is the tallest.
@@ -43,6 +43,10 @@ def portrait_size(model: str) -> str:
     return PORTRAIT_9_16 if model.startswith(FREE_SIZE_MODELS) else PORTRAIT_FIXED
 
 
+class OpenAIImageSettings(OpenAISettings, RunwareSettings):
+    """OpenAI's section, and Runware's for the dollar caps first frames count against too."""
+
+
 class OpenAIImageMaker(ImageMaker):
     """Draws a scene's first frame with `images.generate`; base64 or URL answers both work.
 
@@ -51,6 +55,7 @@ class OpenAIImageMaker(ImageMaker):
     """
 
     name: ClassVar[str] = "openai"
+    section: ClassVar[type[OpenAIImageSettings]] = OpenAIImageSettings
     cost_unit: ClassVar[Literal["credits", "usd"]] = "usd"
 
     def __init__(
@@ -80,7 +85,9 @@ class OpenAIImageMaker(ImageMaker):
         self._timeout = timeout
 
     @classmethod
-    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OpenAIImageMaker:
+    def from_settings(
+        cls, settings: OpenAIImageSettings, shared: Shared, http_client: httpx.Client | None = None
+    ) -> OpenAIImageMaker:
         return cls(
             **paid_options(settings, "--image openai"),
             http_client=http_client,
@@ -88,7 +95,7 @@ class OpenAIImageMaker(ImageMaker):
             size=settings.openai_image_size,
             quality=settings.openai_image_quality,
             usd=image_usd(settings),
-            ledger=open_ledger(settings),
+            ledger=shared.ledger(),
             daily_cap=settings.max_usd_per_day,
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.errors import ConfigError
 from pipeline.models import Scene
-from pipeline.settings import Settings
+from pipeline.settings import OpenAISettings, Settings
 
 # Dollars per image at the portrait size we ask for (pipeline.providers.openai.image.portrait_size), by model and
 # quality, from OpenAI's pricing page as of December 2026 and rounded up; `auto` may pick high, so it is priced so.
@@ -18,7 +18,7 @@ IMAGE_USD: dict[str, dict[str, float]] = {
 }
 
 
-def image_usd(settings: Settings) -> float:
+def image_usd(settings: OpenAISettings) -> float:
     """Dollars one first frame costs with the configured model and quality: SHORTS_OPENAI_IMAGE_USD, else the list
     price; a model with no known price is refused before anything is drawn."""
     if settings.openai_image_usd is not None:

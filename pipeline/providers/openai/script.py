@@ -15,10 +15,10 @@ import pydantic
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import ScenePlan, Script, ShortRequest
 from pipeline.prompts import fill
-from pipeline.providers.base import ScriptWriter
+from pipeline.providers.base import ScriptWriter, Shared
 from pipeline.providers.openai.client import check_model, client_options, make_client, scrub, vendor_error
 from pipeline.script_rules import ScriptDraft, max_words, plan_scenes, script_problems, target_words
-from pipeline.settings import Settings, default
+from pipeline.settings import OpenAISettings, default
 from pipeline.source.models import Source
 
 log = logging.getLogger("shorts")
@@ -39,6 +39,7 @@ class OpenAIScriptWriter(ScriptWriter):
     """Writes the script with `chat.completions.parse`, falling back to JSON mode where a server lacks it."""
 
     name: ClassVar[str] = "openai"
+    section: ClassVar[type[OpenAISettings]] = OpenAISettings
     reads_source: ClassVar[bool] = True  # write_script gives it the article found for the topic
     model_setting: ClassVar[str] = "SHORTS_OPENAI_SCRIPT_MODEL"  # named when the model falls short
     server: ClassVar[str] = "OpenAI"  # the server and the setting that says where it is, for error messages
@@ -60,7 +61,9 @@ class OpenAIScriptWriter(ScriptWriter):
         self._client = make_client(api_key, base_url, http_client, timeout, max_retries)
 
     @classmethod
-    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OpenAIScriptWriter:
+    def from_settings(
+        cls, settings: OpenAISettings, shared: Shared | None = None, http_client: httpx.Client | None = None
+    ) -> OpenAIScriptWriter:
         return cls(
             **client_options(settings, "--script openai"), http_client=http_client, model=settings.openai_script_model
         )

@@ -11,7 +11,7 @@ import openai
 from pipeline.errors import ConfigError
 from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
-from pipeline.providers.base import Narrator, VoiceInfo, WordTimer
+from pipeline.providers.base import Narrator, Shared, VoiceInfo, WordTimer
 from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.client import (
     PAID_TRIES,
@@ -24,7 +24,7 @@ from pipeline.providers.openai.client import (
 from pipeline.providers.openai.words import OpenAIWordTimer
 from pipeline.providers.paid.send import billed
 from pipeline.providers.speech_audio import write_pcm16_wav
-from pipeline.settings import Settings, default
+from pipeline.settings import OpenAISettings, Settings, default
 
 NO_INSTRUCTIONS = ("tts-1", "tts-1-hd")  # these models reject delivery instructions
 SHUTDOWN = SPEECH_ENDS
@@ -55,6 +55,7 @@ class OpenAINarrator(Narrator):
     """
 
     name: ClassVar[str] = "openai"
+    section: ClassVar[type[OpenAISettings]] = OpenAISettings
 
     def __init__(
         self,
@@ -79,7 +80,9 @@ class OpenAINarrator(Narrator):
         self._tries = max_retries + 1
 
     @classmethod
-    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> OpenAINarrator:
+    def from_settings(
+        cls, settings: OpenAISettings, shared: Shared | None = None, http_client: httpx.Client | None = None
+    ) -> OpenAINarrator:
         options = paid_options(settings, "--voice openai")
         timer = None
         if settings.openai_word_timings:

@@ -18,7 +18,7 @@ from pipeline.models import Scene
 from pipeline.providers.inputs import covering_duration, required_key
 from pipeline.providers.paid.download import retry_after, shared_http_client, timeouts
 from pipeline.providers.paid.send import Unmade
-from pipeline.settings import Settings
+from pipeline.settings import RunwareSettings, Settings
 
 PROVIDER = "runware"
 # Runware's codes for a task it does not have (any more): failed, cancelled, expired, or never made.
@@ -165,9 +165,9 @@ def _is_gone(error: dict[str, Any]) -> bool:
     return not code and bool(_NOT_FOUND.search(str(error.get("message") or "")))
 
 
-def client_options(settings: Settings, flag: str) -> dict[str, Any]:
+def client_options(settings: RunwareSettings, flag: str) -> dict[str, Any]:
     """The key and URL every Runware provider takes, read from settings."""
-    key = required_key(settings.runware_api_key, flag, "RUNWARE_API_KEY", "an API key from my.runware.ai")
+    key = required_key(settings, "runware_api_key", flag, "an API key from my.runware.ai")
     return dict(api_key=key, base_url=settings.runware_base_url)
 
 

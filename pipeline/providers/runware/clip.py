@@ -10,12 +10,12 @@ import httpx
 from pipeline.errors import ProviderError
 from pipeline.media.probe import is_portrait_9_16, video_size
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.base import ClipMaker
+from pipeline.providers.base import ClipMaker, Shared
 from pipeline.providers.inputs import cut_text, data_uri
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runware.client import clip_duration, clip_usd, video_model
 from pipeline.providers.runware.tasks import RunwareVendor, runware_jobs
-from pipeline.settings import Settings, default
+from pipeline.settings import RunwareSettings, default
 from pipeline.state.store import content_key
 
 
@@ -33,14 +33,17 @@ class RunwareClipMaker(ClipMaker):
     """Animates a first frame with a Runware video model; each task is resumed, never bought twice."""
 
     name: ClassVar[str] = "runware"
+    section: ClassVar[type[RunwareSettings]] = RunwareSettings
     cost_unit: ClassVar[str] = "usd"  # make_clip returns dollars, not credits
 
     def __init__(self, tasks: PaidJobs[RunwareVendor], model: str = default("runware_video_model")) -> None:
         self.tasks, self.model, self.spec = tasks, model, video_model(model)
 
     @classmethod
-    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwareClipMaker:
-        return cls(runware_jobs(settings, "--video runware", http_client), settings.runware_video_model)
+    def from_settings(
+        cls, settings: RunwareSettings, shared: Shared, http_client: httpx.Client | None = None
+    ) -> RunwareClipMaker:
+        return cls(runware_jobs(settings, shared, "--video runware", http_client), settings.runware_video_model)
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
         spec = self.spec

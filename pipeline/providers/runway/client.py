@@ -20,7 +20,7 @@ from pipeline.providers.base import Finding
 from pipeline.providers.inputs import covering_duration, cut_text, data_uri, required_key
 from pipeline.providers.paid.download import retry_after, shared_http_client, timeouts
 from pipeline.providers.paid.send import Unmade
-from pipeline.settings import Settings
+from pipeline.settings import RunwaySettings, Settings
 from pipeline.speech_text import spoken_text
 
 if TYPE_CHECKING:
@@ -79,11 +79,9 @@ def estimate_voice_credits(scene: Scene, settings: Settings) -> float:
     return voice_credits(max(scene.narration, spoken, key=len), settings.runway_voice_credits_per_50_characters)
 
 
-def client_options(settings: Settings, flag: str) -> dict[str, Any]:
+def client_options(settings: RunwaySettings, flag: str) -> dict[str, Any]:
     """The key and base URL every Runway provider takes, read from settings."""
-    secret = required_key(
-        settings.runwayml_api_secret, flag, "RUNWAYML_API_SECRET", "a key beginning key_ from dev.runwayml.com"
-    )
+    secret = required_key(settings, "runwayml_api_secret", flag, "a key beginning key_ from dev.runwayml.com")
     return dict(api_key=secret, base_url=settings.runwayml_base_url)
 
 

@@ -10,7 +10,7 @@ import httpx
 from pipeline.errors import ProviderError
 from pipeline.media.probe import video_size
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.base import ClipMaker
+from pipeline.providers.base import ClipMaker, Shared
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.client import (
     DATA_URI_LIMIT,
@@ -24,7 +24,7 @@ from pipeline.providers.runway.client import (
     image_uri,
 )
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
-from pipeline.settings import Settings, default
+from pipeline.settings import RunwaySettings, default
 from pipeline.state.store import content_key
 
 
@@ -42,6 +42,7 @@ class RunwayClipMaker(ClipMaker):
     """Animates a first frame with Runway (gen4_turbo by default); tasks are resumed, never bought twice."""
 
     name: ClassVar[str] = "runway"
+    section: ClassVar[type[RunwaySettings]] = RunwaySettings
 
     def __init__(
         self,
@@ -56,8 +57,10 @@ class RunwayClipMaker(ClipMaker):
         self.data_uri_limit = data_uri_limit
 
     @classmethod
-    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayClipMaker:
-        return cls(runway_jobs(settings, "--video runway", http_client), settings.runway_video_model)
+    def from_settings(
+        cls, settings: RunwaySettings, shared: Shared, http_client: httpx.Client | None = None
+    ) -> RunwayClipMaker:
+        return cls(runway_jobs(settings, shared, "--video runway", http_client), settings.runway_video_model)
 
     def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
         duration = clip_duration(self.model, scene.seconds)

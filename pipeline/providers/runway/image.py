@@ -11,11 +11,11 @@ from PIL import Image, ImageOps
 from pipeline.errors import ProviderError
 from pipeline.media.probe import Unreadable, is_portrait_9_16
 from pipeline.models import Scene, VideoFormat
-from pipeline.providers.base import ImageMaker
+from pipeline.providers.base import ImageMaker, Shared
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, cut_prompt, image_uri
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
-from pipeline.settings import Settings, default
+from pipeline.settings import RunwaySettings, default
 from pipeline.state.store import content_key
 
 REFERENCE_TAG = "scene1"
@@ -40,14 +40,17 @@ class RunwayImageMaker(ImageMaker):
     """Draws first frames with Runway; a later scene may take scene 1's frame as a reference for a consistent look."""
 
     name: ClassVar[str] = "runway"
+    section: ClassVar[type[RunwaySettings]] = RunwaySettings
 
     def __init__(self, tasks: PaidJobs[RunwayVendor], model: str = default("runway_image_model")) -> None:
         self.tasks = tasks
         self.model = model
 
     @classmethod
-    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayImageMaker:
-        return cls(runway_jobs(settings, "--image runway", http_client), settings.runway_image_model)
+    def from_settings(
+        cls, settings: RunwaySettings, shared: Shared, http_client: httpx.Client | None = None
+    ) -> RunwayImageMaker:
+        return cls(runway_jobs(settings, shared, "--image runway", http_client), settings.runway_image_model)
 
     def make_image(
         self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, reference: Path | None = None

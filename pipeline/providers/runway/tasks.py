@@ -11,6 +11,7 @@ import httpx
 import runwayml
 
 from pipeline.errors import ProviderError, ShortsError
+from pipeline.providers.base import Shared
 from pipeline.providers.paid.jobs import Job, Limits, PaidJobs, Seen, TaskGone
 from pipeline.providers.runway.client import (
     PROVIDER,
@@ -21,8 +22,8 @@ from pipeline.providers.runway.client import (
     runway_error,
     tier_concurrency,
 )
-from pipeline.settings import Settings
-from pipeline.state.ledger import CANCELLED, CREDITS, open_ledger
+from pipeline.settings import RunwaySettings
+from pipeline.state.ledger import CANCELLED, CREDITS
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 # Runway refunds a cancelled task only while it waits for a slot; a RUNNING one is billed whatever happens, and
@@ -33,7 +34,11 @@ log = logging.getLogger("shorts.runway")
 
 
 def runway_jobs(
-    settings: Settings, flag: str, http_client: httpx.Client | None = None, deadline_minutes: float | None = None
+    settings: RunwaySettings,
+    shared: Shared,
+    flag: str,
+    http_client: httpx.Client | None = None,
+    deadline_minutes: float | None = None,
 ) -> PaidJobs[RunwayVendor]:
     """The job runner for Runway tasks, with the settings' key, pace, deadline and caps (in credits); `flag` names
     how the user picked Runway, for the message when the key is missing."""
@@ -48,7 +53,7 @@ def runway_jobs(
         unconfirmed_wait_seconds=0.0,  # Runway numbers its tasks: an unconfirmed one is never looked up
         resubmit_unconfirmed=settings.runway_resubmit_unconfirmed,
     )
-    return PaidJobs(RunwayVendor(client, settings.runway_concurrency), open_ledger(settings), limits, http_client)
+    return PaidJobs(RunwayVendor(client, settings.runway_concurrency), shared.ledger(), limits, http_client)
 
 
 class RunwayVendor:

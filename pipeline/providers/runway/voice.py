@@ -14,12 +14,12 @@ from pipeline.errors import ConfigError, ProviderError
 from pipeline.media.probe import Unreadable
 from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
-from pipeline.providers.base import Narrator, VoiceInfo
+from pipeline.providers.base import Narrator, Shared, VoiceInfo
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.client import PROMPT_LIMIT, voice_credits
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.providers.speech_audio import write_pcm16_wav
-from pipeline.settings import Settings, default
+from pipeline.settings import RunwaySettings, Settings, default
 from pipeline.state.store import content_key
 
 # The models that take a language code (eleven_multilingual_v2 reads the language from the text).
@@ -44,6 +44,7 @@ class RunwayNarrator(Narrator):
     places the words on the pauses heard in it (free)."""
 
     name: ClassVar[str] = "runway"
+    section: ClassVar[type[RunwaySettings]] = RunwaySettings
 
     def __init__(
         self,
@@ -59,8 +60,10 @@ class RunwayNarrator(Narrator):
         self.word_timer = PauseTimer()
 
     @classmethod
-    def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayNarrator:
-        tasks = runway_jobs(settings, "--voice runway", http_client, settings.runway_voice_deadline_minutes)
+    def from_settings(
+        cls, settings: RunwaySettings, shared: Shared, http_client: httpx.Client | None = None
+    ) -> RunwayNarrator:
+        tasks = runway_jobs(settings, shared, "--voice runway", http_client, settings.runway_voice_deadline_minutes)
         return cls(
             tasks, settings.runway_voice_model, settings.runway_voice, settings.runway_voice_credits_per_50_characters
         )

@@ -16,7 +16,7 @@ from pipeline.models import Footage, Scene, Script, VideoFormat
 from pipeline.providers.base import ClipMaker
 from pipeline.providers.folder.files import fit_video
 from pipeline.search_terms import broader_terms, scene_terms
-from pipeline.settings import Settings
+from pipeline.settings import StockSettings
 from pipeline.state.store import AssetStore, atomic_path, content_key
 
 log = logging.getLogger("shorts")
@@ -38,9 +38,10 @@ class StockClipMaker(ClipMaker):
     signup: ClassVar[str]  # where a free key is had
     model: str
     picks_footage: ClassVar[bool] = True
+    section: ClassVar[type[StockSettings]] = StockSettings
 
     def __init__(
-        self, key: SecretStr | None, base_url: str, settings: Settings, http_client: httpx.Client | None = None
+        self, key: SecretStr | None, base_url: str, settings: StockSettings, http_client: httpx.Client | None = None
     ) -> None:
         if not key or not key.get_secret_value():
             raise ConfigError(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pipeline.models import Footage
+from pipeline.providers.base import Shared
 from pipeline.providers.stock.clip import StockClipMaker, best_file
-from pipeline.settings import Settings
+from pipeline.settings import StockSettings, key_variable
 
 
 class PexelsClipMaker(StockClipMaker):
@@ -14,12 +15,12 @@ class PexelsClipMaker(StockClipMaker):
 
     name: ClassVar[str] = "pexels"
     label: ClassVar[str] = "Pexels"
-    env_var: ClassVar[str] = "PEXELS_API_KEY"
+    env_var: ClassVar[str] = key_variable("pexels_api_key")
     signup: ClassVar[str] = "https://www.pexels.com/api/"
     model = "pexels-videos-v1"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PexelsClipMaker:
+    def from_settings(cls, settings: StockSettings, shared: Shared | None = None) -> PexelsClipMaker:
         return cls(settings.pexels_api_key, settings.pexels_base_url, settings)
 
     def search_request(self, query: str, per_page: int) -> tuple[str, dict[str, Any], dict[str, str]]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pipeline.models import Footage
+from pipeline.providers.base import Shared
 from pipeline.providers.stock.clip import StockClipMaker, best_file
-from pipeline.settings import Settings
+from pipeline.settings import StockSettings, key_variable
 
 SIZES = ("large", "medium", "small", "tiny")
 
@@ -16,12 +17,12 @@ class PixabayClipMaker(StockClipMaker):
 
     name: ClassVar[str] = "pixabay"
     label: ClassVar[str] = "Pixabay"
-    env_var: ClassVar[str] = "PIXABAY_API_KEY"
+    env_var: ClassVar[str] = key_variable("pixabay_api_key")
     signup: ClassVar[str] = "https://pixabay.com/api/docs/"
     model = "pixabay-videos-v1"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PixabayClipMaker:
+    def from_settings(cls, settings: StockSettings, shared: Shared | None = None) -> PixabayClipMaker:
         return cls(settings.pixabay_api_key, settings.pixabay_base_url, settings)
 
     def search_request(self, query: str, per_page: int) -> tuple[str, dict[str, Any], dict[str, str]]:

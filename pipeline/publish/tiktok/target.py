@@ -30,7 +30,7 @@ from pipeline.publish.contract import (
     utf16_length,
 )
 from pipeline.publish.tiktok.client import CHUNK_SIZE, TikTokClient, TikTokError, chunking
-from pipeline.settings import Settings
+from pipeline.settings import PostingSettings, Settings
 
 log = logging.getLogger("shorts")
 
@@ -206,7 +206,7 @@ class TikTokTarget:
         return PostOutcome(platform=self.name, status="posted", link=link)
 
 
-def require_mode(settings: Settings) -> None:
+def require_mode(settings: PostingSettings) -> None:
     """A direct post needs a privacy chosen by the operator; there is no default, as TikTok's guidelines ask."""
     if settings.tiktok_mode == "direct" and not settings.tiktok_privacy:
         raise ConfigError(
