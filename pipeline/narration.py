@@ -14,7 +14,7 @@ from pipeline.errors import ShortsError
 from pipeline.loudness import PEAK_DBFS, TARGET_LUFS, finish_speech
 from pipeline.models import Narration, Scene, Script, ShortRequest, Speech, WordTiming
 from pipeline.providers import is_paid
-from pipeline.providers.base import Narrator, WordTimer
+from pipeline.providers.base import Line, Narrator, WordTimer
 from pipeline.script_rules import WORDS_PER_SECOND
 from pipeline.speech_text import spoken_text, written_timings
 from pipeline.state.store import AssetStore, atomic_path, content_key
@@ -74,9 +74,8 @@ def narrate(
         if not found:
             try:
                 with atomic_path(path) as tmp:
-                    speech = narrator.speak(
-                        spoken, voice, request.language, scene.seconds, tmp, previous_text=previous, next_text=following
-                    )
+                    line = Line(spoken, voice, request.language, scene.seconds, previous, following)
+                    speech = narrator.speak(line, tmp)
                     if speech is None:
                         return _unvoiced(scene, narrator.name)
                     samples, rate = read_wav(tmp)

@@ -28,7 +28,7 @@ class NoVoice(Narrator):
 
     name, model = "none", "none"
 
-    def speak(self, text, voice, language, max_seconds, dest, *, previous_text="", next_text=""):
+    def speak(self, line, dest):
         return None
 
 
@@ -112,12 +112,12 @@ class Varying(Narrator):
         self.calls = 0
         self.lock = threading.Lock()
 
-    def speak(self, text, voice, language, max_seconds, dest, *, previous_text="", next_text=""):
+    def speak(self, line, dest):
         with self.lock:
             self.calls += 1
             lead = 0.1 * self.calls  # the silence before the first word differs each time
         time.sleep(0.2)  # long enough for the other scene to ask meanwhile
-        rate, words = 16000, text.split()
+        rate, words = 16000, line.text.split()
         t = np.arange(int(rate * (lead + 0.4 * len(words)))) / rate
         write_wav(dest, (0.3 * np.sin(2 * np.pi * 220 * t) * (t >= lead)).astype(np.float32), rate)
         return Speech(

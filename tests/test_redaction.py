@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from pipeline import Settings, ShortsError
+from pipeline.providers.base import Line
 from pipeline.providers.elevenlabs.voice import ElevenLabsNarrator
 
 KEY = "el-test-echoed-0123456789"
@@ -23,7 +24,7 @@ def test_a_key_echoed_in_a_vendor_error_is_redacted(monkeypatch, tmp_path):
 
     narrator = ElevenLabsNarrator(api_key=KEY, http_client=httpx.Client(transport=httpx.MockTransport(echo)))
     with pytest.raises(ShortsError) as caught:
-        narrator.speak("Hello there.", "JBFqnCBsd6RMkjVDRZzb", "en", 5.0, tmp_path / "a.wav")
+        narrator.speak(Line("Hello there.", "JBFqnCBsd6RMkjVDRZzb", "en", 5.0), tmp_path / "a.wav")
     assert KEY not in str(caught.value) and "Key [redacted] is not valid" in str(caught.value)
 
 

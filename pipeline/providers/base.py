@@ -124,6 +124,21 @@ class Finding(Model):
     problem: bool = False
 
 
+@dataclass(frozen=True)
+class Line:
+    """What a narrator is asked to say: a scene's narration as spoken, in a voice (None: the narrator's own) and a
+    language, to fit `max_seconds` where the voice can. `previous_text` and `next_text` are the neighbouring scenes'
+    narration, as spoken: a voice that `stitches` lets them carry its prosody across the cut, the others ignore them.
+    """
+
+    text: str
+    voice: str | None
+    language: str
+    max_seconds: float
+    previous_text: str = ""
+    next_text: str = ""
+
+
 class Narrator(Provider, Protocol):
     voice: str | None = None  # the voice it speaks with when the request names none
     word_timer: WordTimer | None = None  # times the words of a voice that gives no timings of its own
@@ -135,22 +150,10 @@ class Narrator(Provider, Protocol):
     # the per-Short cap over everything spoken for it, by every thread and run.
     short: str = ""
 
-    def speak(
-        self,
-        text: str,
-        voice: str | None,
-        language: str,
-        max_seconds: float,
-        dest: Path,
-        *,
-        previous_text: str = "",
-        next_text: str = "",
-    ) -> Speech | None:
-        """Write speech for `text` to `dest` (16-bit PCM WAV) and say what it is; None when there is no voice here.
+    def speak(self, line: Line, dest: Path) -> Speech | None:
+        """Write speech for `line` to `dest` (16-bit PCM WAV) and say what it is; None when there is no voice here.
 
-        A voice that knows when it speaks each word returns those timings in `Speech.words`. `previous_text` and
-        `next_text` are the neighbouring scenes' narration, as spoken: a voice that `stitches` lets them carry its
-        prosody across the cut, the others ignore them.
+        A voice that knows when it speaks each word returns those timings in `Speech.words`.
         """
         ...
 

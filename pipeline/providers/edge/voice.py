@@ -21,7 +21,7 @@ import edge_tts.voices
 from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Speech
-from pipeline.providers.base import Narrator, Shared, VoiceInfo
+from pipeline.providers.base import Line, Narrator, Shared, VoiceInfo
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import EdgeSettings, Settings
 from pipeline.timing import read_wav, speech_bounds
@@ -57,19 +57,9 @@ class EdgeNarrator(Narrator):
     def from_settings(cls, settings: EdgeSettings, shared: Shared | None = None) -> EdgeNarrator:
         return cls(voice=settings.edge_voice, url=settings.edge_url, voices_url=settings.edge_voices_url)
 
-    def speak(
-        self,
-        text: str,
-        voice: str | None,
-        language: str,
-        max_seconds: float,
-        dest: Path,
-        *,
-        previous_text: str = "",
-        next_text: str = "",
-    ) -> Speech:
+    def speak(self, line: Line, dest: Path) -> Speech:
         # The voice carries the language (its locale); the scene takes the audio's real length.
-        chosen = voice or self.voice
+        text, chosen = line.text, line.voice or self.voice
         try:
             communicate = edge_tts.Communicate(
                 text, chosen, boundary="WordBoundary", connect_timeout=10, receive_timeout=self.timeout

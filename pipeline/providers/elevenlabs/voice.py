@@ -21,7 +21,7 @@ from elevenlabs.core.api_error import ApiError
 from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import ShortRequest, Speech
-from pipeline.providers.base import Narrator, Shared, VoiceInfo
+from pipeline.providers.base import Line, Narrator, Shared, VoiceInfo
 from pipeline.providers.elevenlabs.budget import observed_rate, priced, request_key
 from pipeline.providers.inputs import cut_text, required_key
 from pipeline.providers.paid.download import retry_after
@@ -94,23 +94,15 @@ class ElevenLabsNarrator(Narrator):
         """A voice given by name must be in the account (the free voice list), before anything is spoken."""
         self.voice_id(request.voice or self.voice)
 
-    def speak(
-        self,
-        text: str,
-        voice: str | None,
-        language: str,
-        max_seconds: float,
-        dest: Path,
-        *,
-        previous_text: str = "",
-        next_text: str = "",
-    ) -> Speech:
+    def speak(self, line: Line, dest: Path) -> Speech:
         # The model reads the language from the text; the scene takes the audio's real length, even past max_seconds.
-        given = voice or self.voice
+        text, given = line.text, line.voice or self.voice
         voice_id = self.voice_id(given)
         # The neighbours' text carries the prosody across scene cuts (request stitching); they are not spoken.
         stitching = {
-            name: value for name, value in (("previous_text", previous_text), ("next_text", next_text)) if value
+            name: value
+            for name, value in (("previous_text", line.previous_text), ("next_text", line.next_text))
+            if value
         }
         seed = request_seed(self.model, voice_id, text)
         with self._rate_learnt(given):
@@ -152,7 +144,7 @@ class ElevenLabsNarrator(Narrator):
         return Speech(
             words=words,
             characters=characters,
-            voice=voice or self.voice,
+            voice=given,
             package=f"elevenlabs {version('elevenlabs')} ({self.model})",
             license=TERMS,
         )

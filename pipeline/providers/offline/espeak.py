@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from pipeline.models import Speech
-from pipeline.providers.base import Narrator
+from pipeline.providers.base import Line, Narrator
 from pipeline.providers.offline.voice_worker import VoiceWorker, speak_within, voice_worker
 
 MAX_SPEED = 230 / 150  # about 230 words a minute, still intelligible
@@ -30,16 +30,6 @@ class EspeakNarrator(Narrator):
         """The run's eSpeak NG process (shared by every scene)."""
         return voice_worker("espeak")
 
-    def speak(
-        self,
-        text: str,
-        voice: str | None,
-        language: str,
-        max_seconds: float,
-        dest: Path,
-        *,
-        previous_text: str = "",
-        next_text: str = "",
-    ) -> Speech:
-        voice = voice or ("en-us" if language.lower() in ("en", "en-us") else language)
-        return speak_within(self.worker, text, voice, max_seconds, MAX_SPEED, dest)
+    def speak(self, line: Line, dest: Path) -> Speech:
+        voice = line.voice or ("en-us" if line.language.lower() in ("en", "en-us") else line.language)
+        return speak_within(self.worker, line.text, voice, line.max_seconds, MAX_SPEED, dest)

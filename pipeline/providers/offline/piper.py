@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import ShortRequest, Speech
-from pipeline.providers.base import Narrator, Shared
+from pipeline.providers.base import Line, Narrator, Shared
 from pipeline.providers.offline.voice_worker import VoiceWorker, speak_within, voice_worker
 from pipeline.settings import Settings
 
@@ -53,20 +53,10 @@ class PiperNarrator(Narrator):
                 "languages."
             )
 
-    def speak(
-        self,
-        text: str,
-        voice: str | None,
-        language: str,
-        max_seconds: float,
-        dest: Path,
-        *,
-        previous_text: str = "",
-        next_text: str = "",
-    ) -> Speech:
-        if not speaks(voice, language):
+    def speak(self, line: Line, dest: Path) -> Speech:
+        if not speaks(line.voice, line.language):
             raise ProviderError(
-                f"Piper speaks English with the voice 'joe' only (asked: {voice or language}); use "
+                f"Piper speaks English with the voice 'joe' only (asked: {line.voice or line.language}); use "
                 "--voice espeak for other voices and languages."
             )
-        return speak_within(self.worker, text, None, max_seconds, MAX_SPEED, dest)
+        return speak_within(self.worker, line.text, None, line.max_seconds, MAX_SPEED, dest)

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from pipeline.errors import ProviderError
 from pipeline.models import Speech
-from pipeline.providers.base import Finding, Narrator, Shared, VoiceInfo
+from pipeline.providers.base import Finding, Line, Narrator, Shared, VoiceInfo
 from pipeline.providers.offline.espeak import EspeakNarrator, espeak_installed
 from pipeline.providers.offline.piper import PiperNarrator, piper_installed, speaks
 from pipeline.settings import Settings
@@ -115,18 +115,8 @@ class OfflineNarrator(Narrator):
         """Edge's natural voices, for a Short eSpeak NG spoke."""
         return natural_voice_hint(speech, language)
 
-    def speak(
-        self,
-        text: str,
-        voice: str | None,
-        language: str,
-        max_seconds: float,
-        dest: Path,
-        *,
-        previous_text: str = "",
-        next_text: str = "",
-    ) -> Speech | None:
-        for narrator in (self.piper if speaks(voice, language) else None, self.espeak):
+    def speak(self, line: Line, dest: Path) -> Speech | None:
+        for narrator in (self.piper if speaks(line.voice, line.language) else None, self.espeak):
             if narrator is None:
                 continue
             try:
@@ -134,11 +124,11 @@ class OfflineNarrator(Narrator):
             except ProviderError as exc:  # a voice that cannot start here: the next one speaks instead
                 log.warning("  the %s voice cannot start (%s); trying the next offline voice", narrator.name, exc)
                 continue
-            speech = narrator.speak(text, voice, language, max_seconds, dest)
+            speech = narrator.speak(line, dest)
             return speech.model_copy(update={"model": narrator.model})
         if self.system is None:
             return None
-        speech = self.system.speak(text, voice, language, max_seconds, dest)
+        speech = self.system.speak(line, dest)
         return speech.model_copy(update={"model": self.system.model})
 
 
@@ -151,17 +141,8 @@ class SystemEspeakNarrator(Narrator):
     def __init__(self) -> None:
         self.binary = espeak_binary()
 
-    def speak(
-        self,
-        text: str,
-        voice: str | None,
-        language: str,
-        max_seconds: float,
-        dest: Path,
-        *,
-        previous_text: str = "",
-        next_text: str = "",
-    ) -> Speech:
+    def speak(self, line: Line, dest: Path) -> Speech:
+        text, voice, language, max_seconds = line.text, line.voice, line.language, line.max_seconds
         rate = BASE_RATE
         for _ in range(3):
             self._run(text, voice or language, rate, dest)

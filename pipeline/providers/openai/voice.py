@@ -11,7 +11,7 @@ import openai
 from pipeline.errors import ConfigError
 from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
-from pipeline.providers.base import Narrator, Shared, VoiceInfo, WordTimer
+from pipeline.providers.base import Line, Narrator, Shared, VoiceInfo, WordTimer
 from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.client import (
     PAID_TRIES,
@@ -120,17 +120,8 @@ class OpenAINarrator(Narrator):
         """What else shapes the audio, for the asset store's key."""
         return {"voice": self.voice, "speed": self.speed, "instructions": self.instructions}
 
-    def speak(
-        self,
-        text: str,
-        voice: str | None,
-        language: str,
-        max_seconds: float,
-        dest: Path,
-        *,
-        previous_text: str = "",
-        next_text: str = "",
-    ) -> Speech:
+    def speak(self, line: Line, dest: Path) -> Speech:
+        text, voice = line.text, line.voice
         # The model reads the language from the text; the scene takes the audio's real length, even past max_seconds.
         options: dict[str, object] = {}
         if self.speed != 1.0:

@@ -14,7 +14,7 @@ from pipeline.errors import ConfigError, ProviderError
 from pipeline.media.probe import Unreadable
 from pipeline.models import ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
-from pipeline.providers.base import Narrator, Shared, VoiceInfo
+from pipeline.providers.base import Line, Narrator, Shared, VoiceInfo
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.client import PROMPT_LIMIT, voice_credits
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
@@ -91,17 +91,8 @@ class RunwayNarrator(Narrator):
         """The default voice shapes the audio of a request that names none, so it is part of the store's key."""
         return {"voice": self.voice}
 
-    def speak(
-        self,
-        text: str,
-        voice: str | None,
-        language: str,
-        max_seconds: float,
-        dest: Path,
-        *,
-        previous_text: str = "",
-        next_text: str = "",
-    ) -> Speech:
+    def speak(self, line: Line, dest: Path) -> Speech:
+        text, voice, language = line.text, line.voice, line.language
         # The neighbours are not sent: they would change the paid task's key whenever a next scene changes.
         preset = _preset(voice or self.voice)
         if self.model in LIMITED and len(text.encode("utf-16-le")) // 2 > PROMPT_LIMIT:
