@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 from pydantic import SecretStr
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Footage, Scene, Script, VideoFormat
-from pipeline.providers.base import ClipMaker
+from pipeline.providers.base import ClipMaker, Shared
 from pipeline.providers.folder.files import fit_video
 from pipeline.search_terms import broader_terms, scene_terms
 from pipeline.settings import StockSettings
@@ -52,6 +52,24 @@ class StockClipMaker(ClipMaker):
         self.base_url = base_url.rstrip("/")
         self.min_width, self.per_page = settings.stock_min_width, settings.stock_per_page
         self._client = http_client or httpx.Client(timeout=settings.stock_timeout, follow_redirects=True)
+
+    @classmethod
+    def from_settings(cls, settings: StockSettings, shared: Shared | None = None) -> Self:
+        return cls(getattr(settings, f"{cls.name}_api_key"), getattr(settings, f"{cls.name}_base_url"), settings)
+
+    def footage(self, id: object, picked: File, seconds: float | None, **credit: str | None) -> Footage:
+        """A candidate clip: `picked` is its best file's (width, height, URL); `credit` names who made it and where."""
+        width, height, url = picked
+        return Footage(
+            scene=0,
+            source=self.name,
+            id=str(id),
+            url=url,
+            width=width,
+            height=height,
+            seconds=float(seconds or 0),
+            **credit,
+        )
 
     def search_request(self, query: str, per_page: int) -> tuple[str, dict[str, Any], dict[str, str]]:
         """(path under the base URL, query parameters, headers) of one search."""

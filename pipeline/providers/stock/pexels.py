@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pipeline.models import Footage
-from pipeline.providers.base import Shared
 from pipeline.providers.stock.clip import StockClipMaker, best_file
-from pipeline.settings import StockSettings, key_variable
+from pipeline.settings import key_variable
 
 
 class PexelsClipMaker(StockClipMaker):
@@ -18,10 +17,6 @@ class PexelsClipMaker(StockClipMaker):
     env_var: ClassVar[str] = key_variable("pexels_api_key")
     signup: ClassVar[str] = "https://www.pexels.com/api/"
     model = "pexels-videos-v1"
-
-    @classmethod
-    def from_settings(cls, settings: StockSettings, shared: Shared | None = None) -> PexelsClipMaker:
-        return cls(settings.pexels_api_key, settings.pexels_base_url, settings)
 
     def search_request(self, query: str, per_page: int) -> tuple[str, dict[str, Any], dict[str, str]]:
         params = {"query": query, "orientation": "portrait", "per_page": per_page}
@@ -38,18 +33,6 @@ class PexelsClipMaker(StockClipMaker):
             picked = best_file(files, min_width)
             if picked and video.get("id") is not None:
                 user = video.get("user") or {}
-                found.append(
-                    Footage(
-                        scene=0,
-                        source=self.name,
-                        id=str(video["id"]),
-                        url=picked[2],
-                        width=picked[0],
-                        height=picked[1],
-                        seconds=float(video.get("duration") or 0),
-                        author=user.get("name"),
-                        author_url=user.get("url"),
-                        page=video.get("url"),
-                    )
-                )
+                credit = {"author": user.get("name"), "author_url": user.get("url"), "page": video.get("url")}
+                found.append(self.footage(video["id"], picked, video.get("duration"), **credit))
         return found

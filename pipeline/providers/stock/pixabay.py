@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pipeline.models import Footage
-from pipeline.providers.base import Shared
 from pipeline.providers.stock.clip import StockClipMaker, best_file
-from pipeline.settings import StockSettings, key_variable
+from pipeline.settings import key_variable
 
 SIZES = ("large", "medium", "small", "tiny")
 
@@ -20,10 +19,6 @@ class PixabayClipMaker(StockClipMaker):
     env_var: ClassVar[str] = key_variable("pixabay_api_key")
     signup: ClassVar[str] = "https://pixabay.com/api/docs/"
     model = "pixabay-videos-v1"
-
-    @classmethod
-    def from_settings(cls, settings: StockSettings, shared: Shared | None = None) -> PixabayClipMaker:
-        return cls(settings.pixabay_api_key, settings.pixabay_base_url, settings)
 
     def search_request(self, query: str, per_page: int) -> tuple[str, dict[str, Any], dict[str, str]]:
         # Pixabay takes the key only in the query string, so its URLs are never logged or put in an error.
@@ -41,20 +36,7 @@ class PixabayClipMaker(StockClipMaker):
             picked = best_file(files, min_width)
             if picked and hit.get("id") is not None:
                 user = hit.get("user")
-                found.append(
-                    Footage(
-                        scene=0,
-                        source=self.name,
-                        id=str(hit["id"]),
-                        url=picked[2],
-                        width=picked[0],
-                        height=picked[1],
-                        seconds=float(hit.get("duration") or 0),
-                        author=user,
-                        page=hit.get("pageURL"),
-                        author_url=f"https://pixabay.com/users/{user}-{hit['user_id']}/"
-                        if user and hit.get("user_id")
-                        else None,
-                    )
-                )
+                profile = f"https://pixabay.com/users/{user}-{hit['user_id']}/" if user and hit.get("user_id") else None
+                credit = {"author": user, "author_url": profile, "page": hit.get("pageURL")}
+                found.append(self.footage(hit["id"], picked, hit.get("duration"), **credit))
         return found
