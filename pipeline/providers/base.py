@@ -10,8 +10,9 @@ from typing import Any, ClassVar, Literal, Protocol, Self
 
 from pydantic import BaseModel
 
+from pipeline.errors import ShortsError
 from pipeline.models import Footage, Model, Scene, ScenePlan, Script, ShortRequest, Speech, VideoFormat, WordTiming
-from pipeline.settings import Settings
+from pipeline.settings import Settings, key_variable
 from pipeline.state.home import Home
 from pipeline.state.ledger import Ledger, open_ledger
 from pipeline.state.store import AssetStore
@@ -122,6 +123,20 @@ class Finding(Model):
 
     text: str
     problem: bool = False
+
+
+def keyed_findings(
+    settings: Settings, key: str, label: str, lines: Callable[[], list[str]], unset: str | None = ""
+) -> list[Finding]:
+    """Doctor's lines for a vendor reached with a key (`key`: its setting's name): `lines()` when the key is set,
+    else one line saying so, ending with `unset` (None: no line); a ShortsError from `lines` is the one problem."""
+    variable = key_variable(key)
+    if not settings.has_key(variable):
+        return [] if unset is None else [Finding(text=f"{label}: no {variable} set{unset}")]
+    try:
+        return [Finding(text=line) for line in lines()]
+    except ShortsError as exc:
+        return [Finding(text=f"{label}: {exc}", problem=True)]
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.errors import ShortsError
-from pipeline.providers.base import Finding
+from pipeline.providers.base import Finding, keyed_findings
 from pipeline.settings import Settings
 
 # OpenAI's announced end of every /v1/audio/speech model (tts-1, tts-1-hd, gpt-4o-mini-tts); whisper-1 ends on
@@ -25,24 +24,21 @@ def describe_speech(settings: Settings) -> list[Finding]:
 
 def describe_models(settings: Settings) -> list[Finding]:
     """Doctor's lines with a key: the configured models, warning of any with an announced shutdown or not listed."""
-    if not settings.has_key("OPENAI_API_KEY"):
-        return []
-    from pipeline.providers.openai.client import model_shutdowns  # the SDK only when a key is set
 
-    try:
+    def lines() -> list[str]:
+        from pipeline.providers.openai.client import model_shutdowns  # the SDK only when a key is set
+
         shutdowns = model_shutdowns(settings)
-    except ShortsError as exc:
-        return [Finding(text=f"OpenAI: {exc}", problem=True)]
-    found = [Finding(text="OpenAI: key accepted; models: " + ", ".join(getattr(settings, n) for n in shutdowns))]
-    for name, date in shutdowns.items():
-        model, variable = getattr(settings, name), f"SHORTS_{name.upper()}"
-        if date:
-            found.append(
-                Finding(
-                    text=f"  warning: {model} shuts down on {date} (announced by OpenAI); set {variable} to a "
-                    "model with no shutdown date before then"
+        found = ["OpenAI: key accepted; models: " + ", ".join(getattr(settings, n) for n in shutdowns)]
+        for name, date in shutdowns.items():
+            model, variable = getattr(settings, name), f"SHORTS_{name.upper()}"
+            if date:
+                found.append(
+                    f"  warning: {model} shuts down on {date} (announced by OpenAI); set {variable} to a model with "
+                    "no shutdown date before then"
                 )
-            )
-        elif date == "":
-            found.append(Finding(text=f"  warning: the server does not list {model}; check {variable}"))
-    return found
+            elif date == "":
+                found.append(f"  warning: the server does not list {model}; check {variable}")
+        return found
+
+    return keyed_findings(settings, "openai_api_key", "OpenAI", lines, unset=None)

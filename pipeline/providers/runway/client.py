@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import Scene
-from pipeline.providers.base import Finding
+from pipeline.providers.base import Finding, keyed_findings
 from pipeline.providers.inputs import covering_duration, cut_text, data_uri, required_key
 from pipeline.providers.paid.download import retry_after, shared_http_client, timeouts
 from pipeline.providers.paid.send import Unmade
@@ -234,25 +234,20 @@ class RunwayAccount(BaseModel):
 
 def describe_runway(settings: Settings) -> list[Finding]:
     """Doctor's lines: whether the key is accepted, the balance, and each model's limits and use today."""
-    if not settings.has_key("RUNWAYML_API_SECRET"):
-        return [Finding(text="Runway: no RUNWAYML_API_SECRET set")]
-    try:
+
+    def lines() -> list[str]:
         account = runway_account(settings)
-    except ShortsError as exc:
-        return [Finding(text=f"Runway: {exc}", problem=True)]
-    return [
-        Finding(
-            text=f"Runway: key accepted; {account.credit_balance} credits, monthly spend cap "
-            f"{account.max_monthly_credit_spend}"
-        ),
-        *(
-            Finding(
-                text=f"  {model}: {limit} at once, {account.used_today.get(model, 0)} of "
-                f"{account.max_daily.get(model)} today"
-            )
-            for model, limit in sorted(account.max_concurrent.items())
-        ),
-    ]
+        limits = sorted(account.max_concurrent.items())
+        return [
+            f"Runway: key accepted; {account.credit_balance} credits, monthly spend cap "
+            f"{account.max_monthly_credit_spend}",
+            *(
+                f"  {model}: {limit} at once, {account.used_today.get(model, 0)} of {account.max_daily.get(model)} today"
+                for model, limit in limits
+            ),
+        ]
+
+    return keyed_findings(settings, "runwayml_api_secret", "Runway", lines)
 
 
 def runway_account(settings: Settings, http_client: httpx.Client | None = None) -> RunwayAccount:
