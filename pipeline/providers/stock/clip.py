@@ -16,7 +16,7 @@ from pipeline.models import Footage, Scene, Script, VideoFormat
 from pipeline.providers.base import ClipMaker, Shared
 from pipeline.providers.folder.files import fit_video
 from pipeline.search_terms import broader_terms, scene_terms
-from pipeline.settings import StockSettings
+from pipeline.settings import StockSettings, key_variable
 from pipeline.state.store import AssetStore, atomic_path, content_key
 
 log = logging.getLogger("shorts")
@@ -34,9 +34,15 @@ class StockClipMaker(ClipMaker):
 
     name: ClassVar[str]
     label: ClassVar[str]  # the vendor's name as its credit line spells it
-    env_var: ClassVar[str]
+    env_var: ClassVar[str]  # the vendor's key variable, from the setting named for it
     signup: ClassVar[str]  # where a free key is had
     model: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.env_var = key_variable(f"{cls.name}_api_key")
+        cls.model = f"{cls.name}-videos-v1"  # the search API's version: part of each clip's key in the store
+
     picks_footage: ClassVar[bool] = True
     section: ClassVar[type[StockSettings]] = StockSettings
 

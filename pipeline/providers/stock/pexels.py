@@ -6,7 +6,6 @@ from typing import Any, ClassVar
 
 from pipeline.models import Footage
 from pipeline.providers.stock.clip import StockClipMaker, best_file
-from pipeline.settings import key_variable
 
 
 class PexelsClipMaker(StockClipMaker):
@@ -14,9 +13,7 @@ class PexelsClipMaker(StockClipMaker):
 
     name: ClassVar[str] = "pexels"
     label: ClassVar[str] = "Pexels"
-    env_var: ClassVar[str] = key_variable("pexels_api_key")
     signup: ClassVar[str] = "https://www.pexels.com/api/"
-    model = "pexels-videos-v1"
 
     def search_request(self, query: str, per_page: int) -> tuple[str, dict[str, Any], dict[str, str]]:
         params = {"query": query, "orientation": "portrait", "per_page": per_page}

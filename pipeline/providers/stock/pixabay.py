@@ -6,7 +6,6 @@ from typing import Any, ClassVar
 
 from pipeline.models import Footage
 from pipeline.providers.stock.clip import StockClipMaker, best_file
-from pipeline.settings import key_variable
 
 SIZES = ("large", "medium", "small", "tiny")
 
@@ -16,9 +15,7 @@ class PixabayClipMaker(StockClipMaker):
 
     name: ClassVar[str] = "pixabay"
     label: ClassVar[str] = "Pixabay"
-    env_var: ClassVar[str] = key_variable("pixabay_api_key")
     signup: ClassVar[str] = "https://pixabay.com/api/docs/"
-    model = "pixabay-videos-v1"
 
     def search_request(self, query: str, per_page: int) -> tuple[str, dict[str, Any], dict[str, str]]:
         # Pixabay takes the key only in the query string, so its URLs are never logged or put in an error.
