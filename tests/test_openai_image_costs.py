@@ -19,6 +19,7 @@ from pipeline import (
     make_first_frame,
     open_ledger,
 )
+from pipeline.providers.openai.client import MediaConnection
 from pipeline.providers.openai.image import OpenAIImageMaker
 from pipeline.providers.openai.prices import image_usd
 
@@ -52,10 +53,7 @@ def test_each_frame_is_a_ledger_row_in_dollars_and_its_cost_is_on_the_frame(monk
     fake = FakeOpenAI()
     settings = _settings(monkeypatch, SHORTS_OPENAI_IMAGE_QUALITY="high")
     maker = OpenAIImageMaker(
-        api_key=KEY,
-        base_url=BASE_URL,
-        http_client=fake.client(),
-        max_retries=0,
+        MediaConnection(KEY, BASE_URL, fake.client(), max_retries=0),
         quality="high",
         usd=image_usd(settings),
         ledger=open_ledger(settings),
@@ -78,7 +76,7 @@ def test_a_failed_frame_counts_only_when_it_may_have_been_made(monkeypatch, tiny
     fake = FakeOpenAI()
     settings = _settings(monkeypatch)
     maker = OpenAIImageMaker(
-        api_key=KEY, base_url=BASE_URL, http_client=fake.client(), max_retries=0, usd=0.11, ledger=open_ledger(settings)
+        MediaConnection(KEY, BASE_URL, fake.client(), max_retries=0), usd=0.11, ledger=open_ledger(settings)
     )
     fake.failures["/images/generations"] = [error(400, "Your prompt was rejected"), error(500, "server error")]
     with pytest.raises(ProviderError, match="rejected the request"):

@@ -26,7 +26,7 @@ from pipeline import (
 )
 from pipeline.alignment import align_words
 from pipeline.pause_timing import PauseTimer
-from pipeline.providers.openai.client import make_client, paid_call
+from pipeline.providers.openai.client import MediaConnection, make_client, paid_call
 from pipeline.providers.openai.image import OpenAIImageMaker
 from pipeline.providers.openai.voice import OpenAINarrator
 from pipeline.providers.openai.words import OpenAIWordTimer
@@ -49,19 +49,19 @@ def fake() -> FakeOpenAI:
     return FakeOpenAI()
 
 
-def options(fake: FakeOpenAI, retries: int = 0) -> dict:
-    return dict(api_key=KEY, base_url=BASE_URL, http_client=fake.client(), max_retries=retries)
+def options(fake: FakeOpenAI, retries: int = 0) -> MediaConnection:
+    return MediaConnection(KEY, BASE_URL, fake.client(), max_retries=retries)
 
 
 def narrator(fake: FakeOpenAI, timer: bool = True, retries: int = 0, **extra) -> OpenAINarrator:
-    word_timer = OpenAIWordTimer(**options(fake)) if timer else None
-    return OpenAINarrator(**options(fake, retries), word_timer=word_timer, **extra)
+    word_timer = OpenAIWordTimer(options(fake)) if timer else None
+    return OpenAINarrator(options(fake, retries), word_timer=word_timer, **extra)
 
 
 @pytest.mark.parametrize("as_url", [False, True], ids=["base64", "url"])
 def test_first_frame_is_asked_for_at_a_true_9_16_and_fitted_whole(fake, tiny, tmp_path, as_url):
     fake.image_as_url = as_url
-    maker = OpenAIImageMaker(**options(fake), model="gpt-image-2", quality="low")
+    maker = OpenAIImageMaker(options(fake), model="gpt-image-2", quality="low")
     frame = make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
 
     body = fake.bodies("/images/generations")[0]
@@ -79,7 +79,7 @@ def test_first_frame_is_asked_for_at_a_true_9_16_and_fitted_whole(fake, tiny, tm
 
 
 def test_a_model_of_fixed_sizes_is_asked_for_its_tallest_and_centre_cropped(fake, tiny, tmp_path):
-    maker = OpenAIImageMaker(**options(fake), model="gpt-image-1.5")
+    maker = OpenAIImageMaker(options(fake), model="gpt-image-1.5")
     frame = make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
     assert fake.bodies("/images/generations")[0]["size"] == "1024x1536"  # it refuses 1152x2048
     with Image.open(frame.path) as img:
@@ -104,7 +104,7 @@ def test_an_image_that_may_have_been_made_is_never_asked_for_again_blindly(fake,
         fake.failures["/images/generations"] = [error(500, "The server had an error while processing your request.")]
     else:
         fake.broken["/images/generations"] = [httpx.ReadTimeout("timed out")]
-    maker = OpenAIImageMaker(**options(fake, retries=2))
+    maker = OpenAIImageMaker(options(fake, retries=2))
     with pytest.raises(
         ProviderError,
         match=r"gave no usable answer while drawing the first frame \(gpt-image-2\) "
@@ -127,7 +127,7 @@ def test_an_image_refused_before_any_work_is_asked_for_again(fake, tiny, tmp_pat
         ]
     else:
         fake.broken["/images/generations"] = [httpx.ConnectError("connection refused")]
-    maker = OpenAIImageMaker(**options(fake, retries=2))
+    maker = OpenAIImageMaker(options(fake, retries=2))
     frame = make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
     assert frame.path.exists() and len(fake.bodies("/images/generations")) == 2 and fake.images_made == 1
 
@@ -172,7 +172,7 @@ def test_a_refused_connection_through_the_sdks_own_transport_is_sent_again(fake)
 
 def test_an_image_whose_connection_is_always_refused_is_retry_safe_and_not_called_billed(tiny, tmp_path, caplog):
     with refusing() as (_, port), caplog.at_level(logging.INFO, logger="shorts"):
-        maker = OpenAIImageMaker(api_key=KEY, base_url=f"http://127.0.0.1:{port}/v1", max_retries=1)
+        maker = OpenAIImageMaker(MediaConnection(KEY, f"http://127.0.0.1:{port}/v1", max_retries=1))
         with pytest.raises(
             ProviderError,
             match=r"Could not reach the OpenAI server while drawing the first frame "
@@ -186,7 +186,7 @@ def test_an_image_whose_connection_is_always_refused_is_retry_safe_and_not_calle
 
 def test_an_image_host_that_never_accepts_the_connection_is_retry_safe_and_not_called_billed(tiny, tmp_path):
     with never_accepting() as url:
-        maker = OpenAIImageMaker(api_key=KEY, base_url=url, timeout=0.2, max_retries=0)
+        maker = OpenAIImageMaker(MediaConnection(KEY, url, timeout=0.2, max_retries=0))
         assert maker._client.timeout.connect == 0.2  # never longer than the whole wait
         with pytest.raises(ProviderError, match=r"Could not reach the OpenAI server .*\(APITimeoutError\)") as caught:
             make_first_frame(SCENE, "watercolour", tiny, maker, AssetStore(tmp_path))
@@ -196,7 +196,7 @@ def test_an_image_host_that_never_accepts_the_connection_is_retry_safe_and_not_c
 
 def test_an_image_and_its_download_wait_minutes_for_bytes_but_seconds_to_connect(fake, tiny, tmp_path):
     fake.image_as_url = True
-    make_first_frame(SCENE, "watercolour", tiny, OpenAIImageMaker(**options(fake)), AssetStore(tmp_path))
+    make_first_frame(SCENE, "watercolour", tiny, OpenAIImageMaker(options(fake)), AssetStore(tmp_path))
     for path in ("/images/generations", "/img/1.png"):  # what the SDK, then our download, told the transport
         assert (fake.timeouts[path]["read"], fake.timeouts[path]["connect"]) == (600.0, 10.0)
 

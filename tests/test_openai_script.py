@@ -10,6 +10,7 @@ from fakes.openai import BASE_URL, FakeOpenAI, error, good_script
 from pipeline import ConfigError, ProviderError, Settings, ShortRequest, build_provider, write_script
 from pipeline.limits import tags_length
 from pipeline.providers import choose_provider
+from pipeline.providers.openai.client import Connection
 from pipeline.providers.openai.script import OpenAIScriptWriter
 from pipeline.script_rules import max_words, plan_scenes
 
@@ -23,7 +24,7 @@ def fake() -> FakeOpenAI:
 
 
 def writer(fake: FakeOpenAI, **options) -> OpenAIScriptWriter:
-    return OpenAIScriptWriter(api_key=KEY, base_url=BASE_URL, http_client=fake.client(), model="test-model", **options)
+    return OpenAIScriptWriter(Connection(KEY, BASE_URL, fake.client(), **options), model="test-model")
 
 
 def chat_messages(fake: FakeOpenAI, n: int) -> list[dict]:

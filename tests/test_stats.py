@@ -27,6 +27,7 @@ from pipeline import Settings, ShortRequest, channel_stats, topic_preference
 from pipeline.analytics.models import DataApiNumbers
 from pipeline.analytics.report import draw_chart
 from pipeline.analytics.store import save_snapshot, stored_snapshots
+from pipeline.providers.openai.client import Connection
 from pipeline.providers.openai.script import OpenAIScriptWriter
 from pipeline.publish.youtube_auth import READONLY_SCOPE, UPLOAD_SCOPE, save_token, token_path
 from pipeline.state.ledger import open_ledger
@@ -282,9 +283,7 @@ def test_learnings_reach_the_brainstorm_the_script_prompt_and_the_queue_order(le
     fake = FakeOpenAI()
     fake.chat.append({"topics": ["Why do cuttlefish change colour"]})
     fake.chat.append(good_script(scenes=2, words=12))
-    writer = OpenAIScriptWriter(
-        api_key="sk-fake-key-for-tests", base_url=BASE_URL, http_client=fake.client(), model="test-model"
-    )
+    writer = OpenAIScriptWriter(Connection("sk-fake-key-for-tests", BASE_URL, fake.client()), model="test-model")
     writer.brainstorm("sea life", 1, learnings=learnings.brainstorm_note())
     writer.write(ShortRequest(topic="Cuttlefish colour", seconds=10, scenes=2, learnings=learnings.note))
 

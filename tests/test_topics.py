@@ -11,6 +11,7 @@ from fakes.openai import BASE_URL, FakeOpenAI, serving
 from pipeline import ConfigError, ProviderError, Settings
 from pipeline.brainstorm import brainstorm_topics, refill_queue
 from pipeline.providers.offline.script import OfflineScriptWriter
+from pipeline.providers.openai.client import Connection
 from pipeline.providers.openai.script import OpenAIScriptWriter
 from pipeline.state.ledger import Ledger
 from pipeline.state.topics import (
@@ -143,7 +144,7 @@ def test_offline_brainstorm_fills_the_templates_and_skips_what_is_known():
 def test_openai_brainstorm_is_one_json_call():
     fake = FakeOpenAI()
     fake.chat.append({"topics": ["Why octopuses have three hearts", "The mimic octopus", "Extra"]})
-    writer = OpenAIScriptWriter(api_key="sk-test", base_url=BASE_URL, http_client=fake.client(), model="test-model")
+    writer = OpenAIScriptWriter(Connection("sk-test", BASE_URL, fake.client()), model="test-model")
 
     ideas = writer.brainstorm("octopuses", 2, avoid={"Octopus camouflage"})
 
@@ -157,7 +158,7 @@ def test_openai_brainstorm_is_one_json_call():
 def test_openai_brainstorm_that_is_not_json_is_a_provider_error():
     fake = FakeOpenAI()
     fake.chat.append("Here are some ideas: octopus, squid")
-    writer = OpenAIScriptWriter(api_key="sk-test", base_url=BASE_URL, http_client=fake.client(), model="test-model")
+    writer = OpenAIScriptWriter(Connection("sk-test", BASE_URL, fake.client()), model="test-model")
     with pytest.raises(ProviderError, match="not the JSON asked for") as caught:
         writer.brainstorm("octopuses", 2)
     assert caught.value.retry_safe

@@ -29,6 +29,7 @@ from pipeline import (
 from pipeline.providers.offline.image import OfflineImageMaker
 from pipeline.providers.offline.script import OfflineScriptWriter
 from pipeline.providers.offline.title_card import key_phrase
+from pipeline.providers.openai.client import Connection
 from pipeline.providers.openai.script import OpenAIScriptWriter
 from pipeline.script_rules import max_words, plan_scenes
 
@@ -155,9 +156,7 @@ def test_an_openai_script_gets_the_articles_lead_to_keep_to(wikipedia):
     source = source_for(OCTOPUS, pictures=False)
     fake = FakeOpenAI()
     fake.chat.append(good_script())
-    writer = OpenAIScriptWriter(
-        api_key="sk-fake-key-for-tests", base_url=BASE_URL, http_client=fake.client(), model="test-model"
-    )
+    writer = OpenAIScriptWriter(Connection("sk-fake-key-for-tests", BASE_URL, fake.client()), model="test-model")
     request = OCTOPUS.model_copy(update={"seconds": 10, "scenes": 2})
     write_script(request, writer, plan_scenes(request), source)
 

@@ -124,7 +124,7 @@ def detect_ollama(settings: OllamaSettings) -> tuple[bool, str]:
     return True, f"Ollama answered at {server.url}; model {pick_model(server, settings.ollama_model)}"
 
 
-def ollama_writer_options(settings: OllamaSettings) -> dict:
+def ollama_writer_options(settings: OllamaSettings) -> tuple[str, str]:
     """How the OpenAI script writer reaches the Ollama at OLLAMA_HOST: its OpenAI-compatible URL and the model."""
     server = find_ollama(settings)
     if server is None:
@@ -132,7 +132,7 @@ def ollama_writer_options(settings: OllamaSettings) -> dict:
             f"No Ollama answered at {ollama_url(settings.ollama_host)} to write the script; start it "
             "(`ollama serve`), set OLLAMA_HOST, or use --script offline."
         )
-    return dict(base_url=server.openai_url, model=pick_model(server, settings.ollama_model))
+    return server.openai_url, pick_model(server, settings.ollama_model)
 
 
 def describe_ollama(settings: OllamaSettings) -> list[Finding]:

@@ -9,6 +9,7 @@ import httpx
 from pipeline.models import ShortRequest
 from pipeline.providers.base import Shared
 from pipeline.providers.ollama.client import ollama_writer_options
+from pipeline.providers.openai.client import Connection
 from pipeline.providers.openai.script import OpenAIScriptWriter
 from pipeline.settings import OllamaSettings, OpenAISettings
 
@@ -32,12 +33,14 @@ class OllamaScriptWriter(OpenAIScriptWriter):
     ) -> OllamaScriptWriter:
         # One retry (the SDK's, on 408, 409, 429, 5xx, timeouts and connection errors): a local server that timed
         # out twice will do so again.
-        return cls(
-            **ollama_writer_options(settings),
+        url, model = ollama_writer_options(settings)
+        connection = Connection(
+            base_url=url,
             http_client=http_client,
             timeout=settings.ollama_timeout,
             max_retries=min(1, settings.openai_max_retries),
         )
+        return cls(connection, model=model)
 
     def check(self, request: ShortRequest) -> None:
         """Nothing more to ask: building the writer found its model in Ollama's own list."""

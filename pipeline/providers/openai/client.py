@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 import openai
@@ -14,7 +15,7 @@ import openai
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.providers.paid.download import CONNECT_TIMEOUT, retry_after
 from pipeline.providers.paid.send import PAID_TRIES, Unmade, send_paid
-from pipeline.settings import OpenAISettings, Settings, key_variable
+from pipeline.settings import OpenAISettings, Settings, default, key_variable
 
 try:  # openai 3.x sends through httpx2, whose errors are no subclasses of httpx's; openai 1.x has no httpx2
     import httpx2
@@ -84,8 +85,39 @@ def nothing_made(exc: Exception) -> Unmade | None:
     return None
 
 
-def client_options(settings: OpenAISettings, flag: str) -> dict[str, Any]:
-    """Constructor arguments every openai provider takes, read from settings.
+@dataclass(frozen=True)
+class Connection:
+    """Where an openai provider's server is, how long to wait for an answer and how often the SDK sends a request
+    again (a script, a model list): what every openai provider takes first. `client_options` reads it from settings."""
+
+    api_key: str | None = None
+    base_url: str | None = None
+    http_client: httpx.Client | None = None
+    timeout: float = default("openai_timeout")
+    max_retries: int = default("openai_max_retries")
+
+    def client(self, *, paid: bool = False) -> openai.OpenAI:
+        """The SDK client, by `make_client`'s rules: a `paid` one never retries on its own."""
+        return make_client(self.api_key, self.base_url, self.http_client, self.timeout, self.max_retries, paid=paid)
+
+
+@dataclass(frozen=True)
+class MediaConnection(Connection):
+    """A Connection for paid media (an image, speech, a transcript): an answer takes minutes, and `max_retries` counts
+    the sends `paid_call` adds after an answer that proves nothing was made, never the SDK's. `paid_options` reads it
+    from settings."""
+
+    timeout: float = default("openai_media_timeout")
+    max_retries: int = PAID_TRIES - 1
+
+    @property
+    def tries(self) -> int:
+        """Sends of one billed request: the first and `max_retries` more."""
+        return self.max_retries + 1
+
+
+def client_options(settings: OpenAISettings, flag: str, http_client: httpx.Client | None = None) -> Connection:
+    """The Connection every openai provider takes, read from settings.
 
     `flag` names how the user picked the provider (e.g. "--image openai"), for the error message.
     """
@@ -95,17 +127,13 @@ def client_options(settings: OpenAISettings, flag: str) -> dict[str, Any]:
             f"{flag} needs {key_variable('openai_api_key')} (or OPENAI_BASE_URL for a compatible server); "
             "set it, or pick the offline provider."
         )
-    return dict(
-        api_key=key,
-        base_url=settings.openai_base_url,
-        timeout=settings.openai_timeout,
-        max_retries=settings.openai_max_retries,
-    )
+    return Connection(key, settings.openai_base_url, http_client, settings.openai_timeout, settings.openai_max_retries)
 
 
-def paid_options(settings: OpenAISettings, flag: str) -> dict[str, Any]:
+def paid_options(settings: OpenAISettings, flag: str, http_client: httpx.Client | None = None) -> MediaConnection:
     """`client_options` for a paid request (an image, speech): its timeout is minutes, and it has no blind retries."""
-    return dict(client_options(settings, flag), timeout=settings.openai_media_timeout, max_retries=PAID_TRIES - 1)
+    free = client_options(settings, flag, http_client)
+    return MediaConnection(free.api_key, free.base_url, http_client, timeout=settings.openai_media_timeout)
 
 
 def vendor_error(
@@ -188,7 +216,7 @@ MODEL_SETTINGS = (
 def model_shutdowns(settings: Settings, http_client: httpx.Client | None = None) -> dict[str, str | None]:
     """Each configured OpenAI model's setting -> its announced shutdown date (None: none announced, or "" when the
     server does not list it), from the free GET /v1/models."""
-    client = make_client(**client_options(settings, "Checking OpenAI"), http_client=http_client)
+    client = client_options(settings, "Checking OpenAI", http_client).client()
     try:
         listed = {model.id: getattr(model, "shutdown_date", None) for model in client.models.list()}
     except openai.OpenAIError as exc:

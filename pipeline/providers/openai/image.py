@@ -18,9 +18,8 @@ from pipeline.models import Scene, ShortRequest, VideoFormat
 from pipeline.prompts import fill
 from pipeline.providers.base import ImageMaker, Shared
 from pipeline.providers.openai.client import (
-    PAID_TRIES,
+    MediaConnection,
     check_model,
-    make_client,
     paid_call,
     paid_options,
     vendor_error,
@@ -60,15 +59,11 @@ class OpenAIImageMaker(ImageMaker):
 
     def __init__(
         self,
+        connection: MediaConnection,
         *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        http_client: httpx.Client | None = None,
         model: str = default("openai_image_model"),
         size: str | None = None,
         quality: str = default("openai_image_quality"),
-        timeout: float = default("openai_media_timeout"),
-        max_retries: int = PAID_TRIES - 1,
         usd: float = 0.0,
         ledger: Ledger | None = None,
         daily_cap: float = float("inf"),
@@ -79,18 +74,17 @@ class OpenAIImageMaker(ImageMaker):
         self.usd = usd  # what one image costs: recorded in the ledger, counted against the dollar caps
         self.ledger = ledger
         self.daily_cap = daily_cap
-        self._client = make_client(api_key, base_url, http_client, timeout, paid=True)
-        self._tries = max_retries + 1
-        self._http = http_client
-        self._timeout = timeout
+        self._client = connection.client(paid=True)
+        self._tries = connection.tries
+        self._http = connection.http_client
+        self._timeout = connection.timeout
 
     @classmethod
     def from_settings(
         cls, settings: OpenAIImageSettings, shared: Shared, http_client: httpx.Client | None = None
     ) -> OpenAIImageMaker:
         return cls(
-            **paid_options(settings, "--image openai"),
-            http_client=http_client,
+            paid_options(settings, "--image openai", http_client),
             model=settings.openai_image_model,
             size=settings.openai_image_size,
             quality=settings.openai_image_quality,

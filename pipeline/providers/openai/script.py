@@ -16,7 +16,7 @@ from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import ScenePlan, Script, ShortRequest
 from pipeline.prompts import fill
 from pipeline.providers.base import ScriptWriter, Shared
-from pipeline.providers.openai.client import check_model, client_options, make_client, scrub, vendor_error
+from pipeline.providers.openai.client import Connection, check_model, client_options, scrub, vendor_error
 from pipeline.script_rules import ScriptDraft, max_words, plan_scenes, script_problems, target_words
 from pipeline.settings import OpenAISettings, default
 from pipeline.source.models import Source
@@ -46,27 +46,16 @@ class OpenAIScriptWriter(ScriptWriter):
     address: ClassVar[str] = "OPENAI_BASE_URL"
     learns: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        http_client: httpx.Client | None = None,
-        model: str = default("openai_script_model"),
-        timeout: float = default("openai_timeout"),
-        max_retries: int = default("openai_max_retries"),
-    ) -> None:
+    def __init__(self, connection: Connection, *, model: str = default("openai_script_model")) -> None:
         self.model = model
         self.json_mode = False  # set once a server has rejected structured output
-        self._client = make_client(api_key, base_url, http_client, timeout, max_retries)
+        self._client = connection.client()
 
     @classmethod
     def from_settings(
         cls, settings: OpenAISettings, shared: Shared | None = None, http_client: httpx.Client | None = None
     ) -> OpenAIScriptWriter:
-        return cls(
-            **client_options(settings, "--script openai"), http_client=http_client, model=settings.openai_script_model
-        )
+        return cls(client_options(settings, "--script openai", http_client), model=settings.openai_script_model)
 
     def check(self, request: ShortRequest) -> None:
         check_model(self._client, self.model, self.model_setting, "--script offline")

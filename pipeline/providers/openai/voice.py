@@ -14,9 +14,8 @@ from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Line, Narrator, Shared, VoiceInfo, WordTimer
 from pipeline.providers.openai import SPEECH_ENDS
 from pipeline.providers.openai.client import (
-    PAID_TRIES,
+    MediaConnection,
     check_model,
-    make_client,
     paid_call,
     paid_options,
     vendor_error,
@@ -59,16 +58,12 @@ class OpenAINarrator(Narrator):
 
     def __init__(
         self,
+        connection: MediaConnection,
         *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        http_client: httpx.Client | None = None,
         model: str = default("openai_voice_model"),
         voice: str = default("openai_voice"),
         speed: float = 1.0,
         instructions: str = "",
-        timeout: float = default("openai_media_timeout"),
-        max_retries: int = PAID_TRIES - 1,
         word_timer: WordTimer | None = None,
     ) -> None:
         self.model = model
@@ -76,20 +71,19 @@ class OpenAINarrator(Narrator):
         self.speed = speed
         self.instructions = instructions if model not in NO_INSTRUCTIONS else ""
         self.word_timer = word_timer or PauseTimer()
-        self._client = make_client(api_key, base_url, http_client, timeout, paid=True)
-        self._tries = max_retries + 1
+        self._client = connection.client(paid=True)
+        self._tries = connection.tries
 
     @classmethod
     def from_settings(
         cls, settings: OpenAISettings, shared: Shared | None = None, http_client: httpx.Client | None = None
     ) -> OpenAINarrator:
-        options = paid_options(settings, "--voice openai")
+        connection = paid_options(settings, "--voice openai", http_client)
         timer = None
         if settings.openai_word_timings:
-            timer = OpenAIWordTimer(**options, http_client=http_client, model=settings.openai_transcribe_model)
+            timer = OpenAIWordTimer(connection, model=settings.openai_transcribe_model)
         return cls(
-            **options,
-            http_client=http_client,
+            connection,
             model=settings.openai_voice_model,
             voice=settings.openai_voice,
             speed=settings.openai_voice_speed,

@@ -6,13 +6,12 @@ import re
 from pathlib import Path
 from typing import ClassVar, Literal
 
-import httpx
 import openai
 
 from pipeline.alignment import align_words
 from pipeline.errors import ProviderError
 from pipeline.models import WordTiming
-from pipeline.providers.openai.client import PAID_TRIES, check_model, make_client, paid_call, vendor_error
+from pipeline.providers.openai.client import MediaConnection, check_model, paid_call, vendor_error
 from pipeline.settings import default
 from pipeline.timing import read_wav, speech_bounds
 
@@ -30,19 +29,10 @@ class OpenAIWordTimer:
     name: ClassVar[str] = "openai"
     timing: ClassVar[Literal["transcript"]] = "transcript"
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        http_client: httpx.Client | None = None,
-        model: str = default("openai_transcribe_model"),
-        timeout: float = default("openai_media_timeout"),
-        max_retries: int = PAID_TRIES - 1,
-    ) -> None:
+    def __init__(self, connection: MediaConnection, *, model: str = default("openai_transcribe_model")) -> None:
         self.model = model
-        self._client = make_client(api_key, base_url, http_client, timeout, paid=True)
-        self._tries = max_retries + 1
+        self._client = connection.client(paid=True)
+        self._tries = connection.tries
 
     def check(self) -> None:
         """Refuse a transcription model OpenAI no longer serves, before anything is paid for."""
