@@ -136,9 +136,7 @@ def _make_one(settings: Settings, request: ShortRequest, platforms: list[str]) -
             topic=request.topic,
             status="made",
             seconds=seconds,
-            credits=result.cost_credits,
-            usd=result.cost_usd,
-            characters=result.cost_characters,
+            cost=result.cost,
             link=link,
             **result.posts,
         )

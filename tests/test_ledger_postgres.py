@@ -41,9 +41,9 @@ def test_tasks_uploads_and_amounts_round_trip(postgres_url, tmp_path):
     row = ledger.reserve(
         key="k", provider="runware", kind="clip", model="klingai:5@3", estimate=0.1, daily_cap=50, unit="usd"
     )
-    ledger.update(row, task_id="t-1", status=DONE, credits_spent=0.1)
+    ledger.update(row, task_id="t-1", status=DONE, amount_spent=0.1)
     task = ledger.latest("runware", "k")
-    assert (task.row, task.task_id, task.status, task.credits_spent, task.unit) == (row, "t-1", DONE, 0.1, "usd")
+    assert (task.row, task.task_id, task.status, task.amount_spent, task.unit) == (row, "t-1", DONE, 0.1, "usd")
     assert ledger.spent_since(task.created_at.replace(year=2000), "usd") == 0.1  # 8-byte floats, as in SQLite
     with pytest.raises(psycopg.errors.UniqueViolation):  # one row per vendor task id
         ledger.update(

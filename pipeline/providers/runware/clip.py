@@ -8,15 +8,15 @@ from typing import Any, ClassVar
 import httpx
 
 from pipeline.errors import ProviderError
-from pipeline.models import Scene, VideoFormat
-from pipeline.providers.base import ClipMaker
+from pipeline.models import Cost, Footage, Scene, VideoFormat
+from pipeline.providers.base import ClipMaker, Made
 from pipeline.providers.inputs import cut_text, data_uri
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.probe import is_portrait_9_16, video_size
 from pipeline.providers.runware.client import clip_duration, clip_usd, video_model
 from pipeline.providers.runware.tasks import RunwareVendor, runware_jobs
 from pipeline.settings import Settings, default
-from pipeline.state.store import content_key
+from pipeline.state.store import AssetStore, content_key
 
 
 def check_portrait_video(path: Path) -> None:
@@ -33,7 +33,6 @@ class RunwareClipMaker(ClipMaker):
     """Animates a first frame with a Runware video model; each task is resumed, never bought twice."""
 
     name: ClassVar[str] = "runware"
-    cost_unit: ClassVar[str] = "usd"  # make_clip returns dollars, not credits
 
     def __init__(self, tasks: PaidJobs[RunwareVendor], model: str = default("runware_video_model")) -> None:
         self.tasks, self.model, self.spec = tasks, model, video_model(model)
@@ -42,7 +41,17 @@ class RunwareClipMaker(ClipMaker):
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwareClipMaker:
         return cls(runware_jobs(settings, "--video runware", http_client), settings.runware_video_model)
 
-    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
+    def make_clip(
+        self,
+        scene: Scene,
+        frame: Path,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        footage: Footage | None = None,
+        store: AssetStore | None = None,
+    ) -> Made:
         spec = self.spec
         prompt = cut_text(scene.motion_prompt, spec.prompt_limit)
         request: dict[str, Any] = dict(
@@ -74,4 +83,5 @@ class RunwareClipMaker(ClipMaker):
             verify=check_portrait_video,
             fix="rerun with --video offline",
         )
-        return self.tasks.produce(job, dest)
+        task_id, usd = self.tasks.produce(job, dest)
+        return Made(task_id, Cost(usd=usd))

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 import httpx
 
 from pipeline.errors import ProviderError
-from pipeline.models import Scene, VideoFormat
-from pipeline.providers.base import ClipMaker
+from pipeline.models import Cost, Footage, Scene, VideoFormat
+from pipeline.providers.base import ClipMaker, Made
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.probe import video_size
 from pipeline.providers.runway.client import (
@@ -25,7 +25,7 @@ from pipeline.providers.runway.client import (
 )
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.settings import Settings, default
-from pipeline.state.store import content_key
+from pipeline.state.store import AssetStore, content_key
 
 
 def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
@@ -59,7 +59,17 @@ class RunwayClipMaker(ClipMaker):
     def from_settings(cls, settings: Settings, http_client: httpx.Client | None = None) -> RunwayClipMaker:
         return cls(runway_jobs(settings, "--video runway", http_client), settings.runway_video_model)
 
-    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
+    def make_clip(
+        self,
+        scene: Scene,
+        frame: Path,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        footage: Footage | None = None,
+        store: AssetStore | None = None,
+    ) -> Made:
         duration = clip_duration(self.model, scene.seconds)
         prompt = cut_prompt(scene.motion_prompt)
         request: dict[str, Any] = dict(model=self.model, ratio=RATIO, duration=duration, prompt_text=prompt, seed=seed)
@@ -82,4 +92,5 @@ class RunwayClipMaker(ClipMaker):
             endpoint="image_to_video",
             fix="rerun with --video offline",
         )
-        return self.tasks.produce(job, dest)
+        task_id, credits = self.tasks.produce(job, dest)
+        return Made(task_id, Cost(credits=credits))

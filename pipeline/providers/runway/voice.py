@@ -11,7 +11,7 @@ import httpx
 import runwayml
 
 from pipeline.errors import ConfigError, ProviderError
-from pipeline.models import ShortRequest, Speech
+from pipeline.models import Cost, ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Narrator
 from pipeline.providers.paid.jobs import Job, PaidJobs
@@ -124,7 +124,10 @@ class RunwayNarrator(Narrator):
         finally:
             download.unlink(missing_ok=True)
         return Speech(
-            cost_credits=credits, voice=preset, package=f"runwayml {version('runwayml')} ({self.model})", license=TERMS
+            cost=Cost(credits=credits),
+            voice=preset,
+            package=f"runwayml {version('runwayml')} ({self.model})",
+            license=TERMS,
         )
 
 
