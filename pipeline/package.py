@@ -63,9 +63,8 @@ class Manifest(Model):
     review: Review | None = None  # who approved buying the clips, when a review was asked for
     step_seconds: dict[str, float]
     cost: Cost  # what this run paid for: its frames, clips and speech
-    attributions: list[
-        str
-    ] = []  # the credit lines the article and the footage's sources ask for (also in the description)
+    # The credit lines the article and the stock footage's sources ask for (also in the description).
+    attributions: list[str] = []
     source: Source | None = None  # the article the facts come from (its revision) and the pictures shown
     youtube_id: str | None = None
     youtube_url: str | None = None
@@ -76,9 +75,8 @@ class Manifest(Model):
         # manifest.json as an older version wrote it: each unit of the cost apart, and the attributions as `credits`.
         data = costs_from(data, cost_credits="credits", cost_usd="usd", cost_characters="characters")
         if isinstance(data, dict) and "credits" in data:
-            data = {name: value for name, value in data.items() if name != "credits"} | {
-                "attributions": data["credits"]
-            }
+            data = dict(data)  # costs_from copied it only if it had cost fields
+            data["attributions"] = data.pop("credits")
         return data
 
 
