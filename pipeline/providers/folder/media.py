@@ -124,7 +124,7 @@ class FolderClipMaker(FolderMedia, ClipMaker):
         footage: Footage | None = None,
         store: AssetStore | None = None,
     ) -> Made:
-        if footage is None:
+        if footage is None or footage.path is None:  # animate_scene animates a scene with no file offline
             raise ConfigError(f"No file of {self.folder} was matched to scene {scene.index}; rerun.")
         if footage.kind == "image":
             save_moving_still(cover_image(footage.path, fmt), fmt, scene.seconds, seed, dest, framing="picture")
