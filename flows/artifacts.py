@@ -101,8 +101,7 @@ def storyboard_markdown(board: Storyboard) -> str:
         "|---|---|---|---|",
     ]
     lines += [
-        f"| {s.index}{f' (take {s.take})' if s.take > 1 else ''} | {s.seconds:g} | {_text(s.words)} | "
-        f"{s.clip.credits:g} credits{f' + ${s.clip.usd:.2f}' if s.clip.usd else ''} |"
+        f"| {s.index}{f' (take {s.take})' if s.take > 1 else ''} | {s.seconds:g} | {_text(s.words)} | {s.clip} |"
         for s in board.scenes
     ]
     scenes = f"{len(board.scenes)} scene{'s' if len(board.scenes) != 1 else ''}"

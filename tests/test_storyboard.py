@@ -221,3 +221,23 @@ def test_a_new_take_draws_the_scene_again_and_take_one_keeps_its_old_seed(tmp_pa
     assert second.take == 2 and second.seed != first.seed and second.path != first.path
     assert first.path.read_bytes() != second.path.read_bytes()
     assert make_first_frame(scene, "flat", tiny, OfflineImageMaker(), store, take=2) == second  # stable
+
+
+def test_a_cost_adds_unit_by_unit_and_says_each_unit_billed():
+    clips = [Cost(credits=25), Cost(usd=0.35), Cost(usd=0.35)]
+    assert sum(clips) == Cost(credits=25, usd=0.7) and Cost() + Cost(characters=900) == Cost(characters=900)
+    assert Cost(usd=0.1) + Cost(usd=0.2) == Cost(usd=0.3)  # no float dust in a manifest
+    assert not Cost() and Cost(characters=1)
+    assert [str(c) for c in (Cost(), Cost(credits=12.5), Cost(usd=0.7), sum(clips) + Cost(characters=900))] == [
+        "0 credits",
+        "12.5 credits",
+        "$0.70",
+        "25 credits and $0.70 and 900 characters",
+    ]
+    assert [
+        str(Cost.of(amount, unit)) for amount, unit in ((40.0, "credits"), (1.25, "usd"), (900.0, "characters"))
+    ] == [
+        "40 credits",
+        "$1.25",
+        "900 characters",
+    ]  # a ledger's amount in its unit, as the caps' messages say it
