@@ -25,6 +25,7 @@ from pipeline import (
     WordTiming,
     write_storyboard,
 )
+from pipeline.models import Speech
 from pipeline.storyboard import SHEET_KEY
 
 
@@ -178,3 +179,10 @@ def test_a_manifest_json_written_with_a_field_per_unit_reads_as_one_cost(tmp_pat
 
     assert Manifest.model_validate_json(json.dumps(old)) == made
     assert made.cost == Cost(credits=27, usd=0.11, characters=40)
+
+
+def test_what_the_store_kept_beside_a_voice_before_reads_as_one_cost():
+    # A paid voice's audio is kept with what it billed; a rerun reads that file instead of speaking (and paying) again.
+    kept = '{"words": null, "characters": 40, "cost_credits": 2.0, "voice": "Maya", "model": null, "package": null}'
+    speech = Speech.model_validate_json(kept)
+    assert (speech.cost, speech.voice) == (Cost(credits=2, characters=40), "Maya")
