@@ -56,7 +56,7 @@ def test_make_with_elevenlabs_times_the_captions_and_reports_the_characters(monk
     texts = [n["body"]["text"] for n in fake.posts()]
     assert len(texts) == 2 and short["providers"]["voice"] == "elevenlabs"
     assert short["cost"]["characters"] == manifest["cost"]["characters"] == sum(map(len, texts)) > 0
-    assert sorted(n["characters"] for n in narrations) == sorted(map(len, texts))
+    assert sorted(n["cost"]["characters"] for n in narrations) == sorted(map(len, texts))
     assert f"and {sum(map(len, texts))} characters of speech" in result.stderr  # the estimate, before anything is made
     # Scene 1's captions start where the fake's uneven clock put its words (scene 2's are offset by scene 1's length).
     spoken = {" ".join(words): spans for words, spans in fake.spoken}
