@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline import (
     STATS_COLUMNS,
     STATS_LEGEND,
+    Cost,
     Manifest,
     StatsReport,
     Storyboard,
@@ -38,14 +39,18 @@ class DailyRow(BaseModel):
     topic: str
     status: str  # made, failed, or not approved (at review)
     seconds: float
-    credits: float = 0.0
-    usd: float = 0.0  # dollar-billed steps (Runware clips)
-    characters: int = 0  # characters of speech billed (ElevenLabs)
+    cost: Cost = Field(default_factory=Cost)
     link: str = ""
     reason: str = ""
     instagram: str = ""  # each platform's outcome when the Short was posted there: "posted <link>", "drafted", ...
     facebook: str = ""
     tiktok: str = ""
+
+    def cells(self) -> dict[str, object]:
+        """The row as the summary table shows it: a column per unit of the cost."""
+        row = self.model_dump()
+        cost = row.pop("cost")
+        return {name: row[name] for name in ("topic", "status", "seconds")} | cost | row
 
 
 def record_run(manifest: Manifest, video: Path, video_url: str | None = None) -> None:
@@ -96,8 +101,7 @@ def storyboard_markdown(board: Storyboard) -> str:
         "|---|---|---|---|",
     ]
     lines += [
-        f"| {s.index}{f' (take {s.take})' if s.take > 1 else ''} | {s.seconds:g} | {_text(s.words)} | "
-        f"{s.clip_credits:g} credits{f' + ${s.clip_usd:.2f}' if s.clip_usd else ''} |"
+        f"| {s.index}{f' (take {s.take})' if s.take > 1 else ''} | {s.seconds:g} | {_text(s.words)} | {s.clip} |"
         for s in board.scenes
     ]
     scenes = f"{len(board.scenes)} scene{'s' if len(board.scenes) != 1 else ''}"
@@ -120,7 +124,7 @@ def record_daily(rows: Sequence[DailyRow]) -> None:
         f"{_text(row.topic)} {row.status}: {_text(row.reason)}" for row in failed
     ]
     try:
-        create_table_artifact([row.model_dump() for row in rows], key="daily-shorts", description="\n\n".join(lines))
+        create_table_artifact([row.cells() for row in rows], key="daily-shorts", description="\n\n".join(lines))
     except Exception as exc:
         log.warning("  could not save the daily summary (%s: %s)", type(exc).__name__, exc)
 
@@ -193,16 +197,16 @@ def cost_table(manifest: Manifest) -> list[dict[str, object]]:
             {
                 "scene": clip.scene,
                 "frame": f"{frame.provider} {frame.model}" if frame else "",
-                "frame credits": frame.cost_credits if frame else 0.0,
+                "frame credits": frame.cost.credits if frame else 0.0,
                 "clip": f"{clip.provider} {clip.model}",
-                "clip credits": clip.cost_credits,
-                "clip $": clip.cost_usd,
-                "voice characters": voice.characters if voice else 0,
-                "credits": round((frame.cost_credits if frame else 0.0) + clip.cost_credits, 2),
+                "clip credits": clip.cost.credits,
+                "clip $": clip.cost.usd,
+                "voice characters": voice.cost.characters if voice else 0,
+                "credits": round((frame.cost.credits if frame else 0.0) + clip.cost.credits, 2),
             }
         )
-    frame_total = round(sum(f.cost_credits for f in manifest.frames), 2)
-    clip_total = round(sum(c.cost_credits for c in manifest.clips), 2)
+    frame_total = sum((f.cost for f in manifest.frames), Cost()).credits
+    clip_total = sum((c.cost for c in manifest.clips), Cost()).credits
     rows.append(
         {
             "scene": "total",
@@ -210,8 +214,8 @@ def cost_table(manifest: Manifest) -> list[dict[str, object]]:
             "frame credits": frame_total,
             "clip": "",
             "clip credits": clip_total,
-            "clip $": manifest.cost_usd,
-            "voice characters": manifest.cost_characters,
+            "clip $": manifest.cost.usd,
+            "voice characters": manifest.cost.characters,
             "credits": round(frame_total + clip_total, 2),
         }
     )

@@ -85,7 +85,7 @@ def daily_shorts(
     record_daily(rows)
     for row in rows:
         mark = "✓" if row.status == "made" else "✗"
-        log.info("%s %s (%.0f s, %g credits) %s", mark, row.topic, row.seconds, row.credits, row.link or row.reason)
+        log.info("%s %s (%.0f s, %s) %s", mark, row.topic, row.seconds, row.cost, row.link or row.reason)
     failed = [row for row in rows if row.status == "failed"]
     if failed:
         reasons = "; ".join(f"{row.topic!r}: {row.reason}" for row in failed)
@@ -152,9 +152,7 @@ def _make_one(settings: Settings, request: ShortRequest, platforms: list[str]) -
             topic=request.topic,
             status="made",
             seconds=seconds,
-            credits=result.cost_credits,
-            usd=result.cost_usd,
-            characters=result.cost_characters,
+            cost=result.cost,
             link=link,
             **result.posts,
         )

@@ -38,6 +38,7 @@ from flows.tasks import (  # noqa: E402
 )  # noqa: E402
 from pipeline import (  # noqa: E402
     ClipAsset,
+    Cost,
     Footage,
     FrameAsset,
     Manifest,
@@ -67,8 +68,6 @@ from pipeline import (  # noqa: E402
     choose_providers,
     describe_pick,
     disk_error,
-    estimate_characters,
-    estimate_usd,
     find_source,
     footage_credits,
     footage_line,
@@ -314,9 +313,7 @@ def make_short(
         script=files["script.json"],
         manifest=files["manifest.json"],
         providers=provider,
-        cost_credits=manifest.cost_credits,
-        cost_usd=manifest.cost_usd,
-        cost_characters=manifest.cost_characters,
+        cost=manifest.cost,
         seconds=rendered.seconds,
         published=published,
         video_url=video_url,
@@ -358,12 +355,11 @@ def _moderate_and_estimate(script: Script, choices: dict[str, ProviderChoice], s
     moderation = moderation_task(script, settings)
     log.info("  %s", f"skipped: {moderation.skipped}" if moderation.skipped else f"{moderation.checked} prompts passed")
     estimate = check_budget(script, choices, settings)
-    usd, characters = estimate_usd(script, choices, settings), estimate_characters(script, choices, settings)
     log.info(
         "  estimated cost: up to %g credits%s%s",
-        estimate,
-        f" and ${usd:.2f}" if usd else "",
-        f" and {characters} characters of speech" if characters else "",
+        estimate.credits,
+        f" and ${estimate.usd:.2f}" if estimate.usd else "",
+        f" and {estimate.characters} characters of speech" if estimate.characters else "",
     )
     return moderation
 
@@ -444,10 +440,8 @@ def _manifest(
         moderation=moderation,
         review=review,
         step_seconds=timings,
-        cost_credits=round(sum(asset.cost_credits for asset in [*frames, *clips, *narrations]), 2),
-        cost_usd=round(sum(asset.cost_usd for asset in [*frames, *clips]), 4),
-        cost_characters=sum(narration.characters for narration in narrations),
-        credits=[*sources, *credits],
+        cost=sum((asset.cost for asset in [*frames, *clips, *narrations]), Cost()),
+        attributions=[*sources, *credits],
     )
 
 

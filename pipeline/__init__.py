@@ -9,12 +9,14 @@ from pipeline.analytics.stats import channel_stats
 from pipeline.analytics.studio import import_studio_csv
 from pipeline.analytics.variety import near_copy, recent_scripts
 from pipeline.brainstorm import refill_queue
+from pipeline.budget import check_budget, estimate_cost
 from pipeline.clips import animate_scene
 from pipeline.errors import ConfigError, ProviderError, RenderError, ShortsError, disk_error, redact
 from pipeline.footage import describe_pick, footage_credits, footage_line, pick_footage
 from pipeline.frames import make_first_frame
 from pipeline.models import (
     ClipAsset,
+    Cost,
     Footage,
     FrameAsset,
     Narration,
@@ -43,17 +45,7 @@ from pipeline.package import (
     write_package,
 )
 from pipeline.preflight import check_providers
-from pipeline.providers import (
-    build_provider,
-    check_budget,
-    choose_providers,
-    estimate_characters,
-    estimate_credits,
-    estimate_usd,
-    is_paid,
-    picks_footage,
-    provider_spec,
-)
+from pipeline.providers import build_provider, choose_providers, is_paid, picks_footage, provider_spec
 from pipeline.providers.base import Finding
 from pipeline.providers.paid.inflight import cancel_in_flight
 from pipeline.publish.crosspost import (
@@ -95,6 +87,7 @@ __all__ = [
     "AssetStore",
     "ClipAsset",
     "ConfigError",
+    "Cost",
     "DamagedAsset",
     "Database",
     "FileLock",
@@ -148,9 +141,7 @@ __all__ = [
     "describe_platform",
     "disk_error",
     "draw_chart",
-    "estimate_characters",
-    "estimate_credits",
-    "estimate_usd",
+    "estimate_cost",
     "file_digest",
     "find_source",
     "footage_credits",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pipeline.errors import ShortsError
 from pipeline.models import ClipAsset, Footage, FrameAsset, Scene, VideoFormat
-from pipeline.providers import is_paid
-from pipeline.providers.base import ClipMaker
+from pipeline.providers import is_paid, picks_footage
+from pipeline.providers.base import ClipMaker, Made
 from pipeline.providers.offline.clip import OfflineClipMaker
 from pipeline.state.store import AssetStore, atomic_path, content_key
 
@@ -24,7 +24,7 @@ def animate_scene(
     A maker that fits existing media (stock, your own files) gets the scene's `footage`; where none was found, the
     first frame is animated offline instead (the footage step said so).
     """
-    if getattr(maker, "picks_footage", False) and footage is None:
+    if footage is None and picks_footage("video", maker.name):
         maker = OfflineClipMaker()
     seed = frame.seed
     # Footage replaces the frame in the key (with its file's content, for your own media); other clips keep theirs.
@@ -42,7 +42,7 @@ def animate_scene(
     )
     suffix = maker.clip_suffix(footage)
     path = store.path("clips", key, suffix)
-    task_id, cost = None, 0.0
+    made = Made()  # nothing, when the clip is in the store
     try:
         found = not fresh and store.find("clips", key, suffix)
     except ShortsError as exc:  # a damaged paid clip
@@ -50,12 +50,10 @@ def animate_scene(
     if not found:
         try:
             with atomic_path(path) as tmp:
-                kwargs = {"footage": footage, "store": store} if footage else {}
-                task_id, cost = maker.make_clip(scene, frame.path, fmt, seed, tmp, **kwargs)
+                made = maker.make_clip(scene, frame.path, fmt, seed, tmp, footage=footage, store=store)
         except ShortsError as exc:
             raise exc.at("clips", scene.index)
-        store.saved(path, paid_by=maker.name if is_paid("video", maker.name) else None, task_id=task_id)
-    paid = {"cost_usd" if maker.cost_unit == "usd" else "cost_credits": cost}
+        store.saved(path, paid_by=maker.name if is_paid("video", maker.name) else None, task_id=made.task_id)
     return ClipAsset(
         scene=scene.index,
         path=path,
@@ -63,7 +61,7 @@ def animate_scene(
         model=maker.model,
         seed=seed,
         seconds=scene.seconds,
-        task_id=task_id,
+        task_id=made.task_id,
+        cost=made.cost,
         footage=footage,
-        **paid,
     )

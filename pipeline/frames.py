@@ -9,7 +9,7 @@ from PIL import Image
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.models import Footage, FrameAsset, Scene, VideoFormat
 from pipeline.providers import is_paid
-from pipeline.providers.base import ImageMaker
+from pipeline.providers.base import ImageMaker, Made
 from pipeline.state.store import AssetStore, atomic_path, content_key
 
 
@@ -54,7 +54,7 @@ def make_first_frame(
         **drawn,
     )
     path = store.path("frames", key, ".png")
-    task_id, cost = None, 0.0
+    made = Made()  # nothing, when the frame is in the store
     try:
         found = not fresh and store.find("frames", key, ".png")
     except ShortsError as exc:  # a damaged paid frame
@@ -63,12 +63,10 @@ def make_first_frame(
         try:
             with atomic_path(path) as tmp:
                 made = maker.make_image(scene, style, fmt, seed, tmp, **extra)
-                task_id, cost = made if made else (None, 0.0)
                 _check_image(tmp, fmt)
         except ShortsError as exc:
             raise exc.at("frames", scene.index)
-        store.saved(path, paid_by=maker.name if is_paid("image", maker.name) else None, task_id=task_id)
-    paid = {"cost_usd" if maker.cost_unit == "usd" else "cost_credits": cost}
+        store.saved(path, paid_by=maker.name if is_paid("image", maker.name) else None, task_id=made.task_id)
     return FrameAsset(
         scene=scene.index,
         path=path,
@@ -76,9 +74,9 @@ def make_first_frame(
         model=maker.model,
         seed=seed,
         prompt=scene.first_frame_prompt,
-        task_id=task_id,
+        task_id=made.task_id,
+        cost=made.cost,
         take=take,
-        **paid,
     )
 
 

@@ -47,12 +47,69 @@ class Model(BaseModel):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Prefect's result records are pickles: one made by an older version lacks the fields added since, which
-        # then take their defaults (a field with no default was there from the start).
+        # then take their defaults (a field with no default was there from the start), and may hold fields renamed
+        # since, which the model's "before" validator reads (so the pickle is validated again, as new input).
         values = state.get("__dict__", {})
-        for name, field in type(self).model_fields.items():
-            if name not in values and not field.is_required():
-                values[name] = field.get_default(call_default_factory=True, validated_data=values)
+        if values.keys() - type(self).model_fields.keys():
+            fresh = type(self).model_validate(values)
+            state = state | {"__dict__": fresh.__dict__, "__pydantic_fields_set__": fresh.model_fields_set}
+        else:
+            for name, field in type(self).model_fields.items():
+                if name not in values and not field.is_required():
+                    values[name] = field.get_default(call_default_factory=True, validated_data=values)
         super().__setstate__(state)
+
+
+class Cost(Model):
+    """What something cost, or may cost, in each unit a vendor bills in; each unit has its own caps.
+
+    Zero by default; `a + b` and `sum(costs)` add unit by unit; `str()` says it for a person ("25 credits and $0.70").
+    """
+
+    # Named as the ledger names its units.
+    credits: float = 0.0  # Runway credits
+    usd: float = 0.0  # dollars (OpenAI images, Runware clips)
+    characters: int = 0  # characters of speech, for a voice billed by them (ElevenLabs)
+
+    @classmethod
+    def of(cls, amount: float, unit: str) -> Cost:
+        """`amount` in one unit (a ledger row's: credits, usd or characters)."""
+        return cls(**{unit: round(amount) if unit == "characters" else amount})
+
+    def __add__(self, other: Cost) -> Cost:
+        # Rounded as the totals always were, so adding never leaves float dust in a manifest (0.1 + 0.2).
+        return Cost(
+            credits=round(self.credits + other.credits, 2),
+            usd=round(self.usd + other.usd, 4),
+            characters=self.characters + other.characters,
+        )
+
+    def __radd__(self, other: int) -> Cost:
+        if other == 0:  # sum() starts from 0
+            return self
+        return NotImplemented
+
+    def __bool__(self) -> bool:
+        return bool(self.credits or self.usd or self.characters)
+
+    def __str__(self) -> str:
+        """Each unit billed, joined with "and": "25 credits", "$0.70", "5 credits and 900 characters"; "0 credits"
+        for nothing."""
+        parts = [f"{round(self.credits, 2):g} credits"] if self.credits or not (self.usd or self.characters) else []
+        parts += [f"${self.usd:.2f}"] if self.usd else []
+        parts += [f"{self.characters} characters"] if self.characters else []
+        return " and ".join(parts)
+
+
+def costs_from(data: Any, field: str = "cost", **old: str) -> Any:
+    """`data` as an older version wrote it (a manifest, a pickle): its cost fields (`old`: field name -> unit) read
+    into one Cost, `field`; anything else is returned as it is."""
+    if not isinstance(data, dict) or not data.keys() & old.keys():
+        return data
+    data = dict(data)
+    amounts = {unit: data.pop(name) for name, unit in old.items() if name in data}
+    data.setdefault(field, Cost(**amounts))
+    return data
 
 
 class ShortRequest(Model):
@@ -201,9 +258,13 @@ class FrameAsset(Model):
     seed: int
     prompt: str
     task_id: str | None = None
-    cost_credits: float = 0.0
-    cost_usd: float = 0.0  # providers that bill in dollars (OpenAI images)
+    cost: Cost = Field(default_factory=Cost)  # what drawing it cost (zero when taken from the store)
     take: int = 1  # redrawn with --redo-scene: each take has its own seed
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_costs(cls, data: Any) -> Any:
+        return costs_from(data, cost_credits="credits", cost_usd="usd")
 
 
 class Footage(Model):
@@ -240,9 +301,13 @@ class ClipAsset(Model):
     seed: int
     seconds: float
     task_id: str | None = None
-    cost_credits: float = 0.0
-    cost_usd: float = 0.0  # providers that bill in dollars (Runware)
+    cost: Cost = Field(default_factory=Cost)  # what making it cost (zero when taken from the store)
     footage: Footage | None = None  # the stock clip or own file it was fitted from
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_costs(cls, data: Any) -> Any:
+        return costs_from(data, cost_credits="credits", cost_usd="usd")
 
 
 class WordTiming(Model):
@@ -257,16 +322,20 @@ class Speech(Model):
     """What a voice made of a scene's narration, beside the WAV it wrote.
 
     `words` are the voice's own timings (seconds from the start of the WAV, one per word of the narration as
-    written), or None when the voice gives none; `characters` is what the vendor billed (0 when free).
+    written), or None when the voice gives none; `cost` is what the vendor billed (zero when free).
     """
 
     words: list[WordTiming] | None = None
-    characters: int = 0
-    cost_credits: float = 0.0  # what a voice billed in credits (Runway), 0 when free or billed otherwise
+    cost: Cost = Field(default_factory=Cost)
     voice: str | None = None  # the voice actually spoken with, when the provider chose it
     model: str | None = None  # the engine that spoke, when the provider chose among several (the offline voice)
     package: str | None = None  # the engine or voice package and its version, e.g. "piper-tts 1.8.0"
     license: str | None = None  # the voice's licence, for the manifest
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_costs(cls, data: Any) -> Any:  # what the store kept beside a voice's audio before
+        return costs_from(data, characters="characters", cost_credits="credits")
 
 
 class Narration(Model):
@@ -282,10 +351,14 @@ class Narration(Model):
     # pauses heard in the audio; audio: spread over the voiced span; reading-pace: no voice
     timing: Literal["voice", "transcript", "pauses", "audio", "reading-pace"]
     model: str | None = None
-    characters: int = 0  # billed by the voice's vendor
-    cost_credits: float = 0.0  # billed in credits by the voice's vendor (Runway)
+    cost: Cost = Field(default_factory=Cost)  # what its vendor billed: ElevenLabs in characters, Runway in credits
     package: str | None = None
     license: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_costs(cls, data: Any) -> Any:
+        return costs_from(data, characters="characters", cost_credits="credits")
 
 
 class RenderedShort(Model):
@@ -316,10 +389,13 @@ class ShortResult(Model):
     script: Path
     manifest: Path
     providers: dict[str, str]
-    cost_credits: float
-    cost_usd: float = 0.0
-    cost_characters: int = 0  # billed by the voice's vendor (ElevenLabs)
+    cost: Cost  # what this run paid for (what earlier runs made and it reused is not counted again)
     seconds: float
     published: Published
     video_url: str | None = None  # with object storage (SHORTS_STORE_URL): a time-limited link to the video
     posts: dict[str, str] = {}  # Instagram, Facebook, TikTok: "posted <link>", "drafted (...)", "skipped (why)"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_costs(cls, data: Any) -> Any:
+        return costs_from(data, cost_credits="credits", cost_usd="usd", cost_characters="characters")

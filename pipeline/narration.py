@@ -108,8 +108,7 @@ def narrate(
         words=words,
         timing=timing,
         model=speech.model or narrator.model,
-        characters=speech.characters,
-        cost_credits=speech.cost_credits,
+        cost=speech.cost,
         package=speech.package,
         license=speech.license,
     )

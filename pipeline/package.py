@@ -11,13 +11,15 @@ import unicodedata
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import imageio_ffmpeg
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pipeline.errors import ConfigError, RenderError
 from pipeline.models import (
     ClipAsset,
+    Cost,
     FrameAsset,
     Model,
     Narration,
@@ -26,6 +28,7 @@ from pipeline.models import (
     Script,
     ShortRequest,
     VideoFormat,
+    costs_from,
 )
 from pipeline.moderation import ModerationCheck
 from pipeline.music import MusicTrack
@@ -59,13 +62,22 @@ class Manifest(Model):
     moderation: ModerationCheck | None = None
     review: Review | None = None  # who approved buying the clips, when a review was asked for
     step_seconds: dict[str, float]
-    cost_credits: float
-    cost_usd: float = 0.0
-    cost_characters: int = 0  # billed by the voice's vendor (ElevenLabs)
-    credits: list[str] = []  # what the stock footage's sources ask to be credited with (also in the description)
+    cost: Cost  # what this run paid for: its frames, clips and speech
+    # The credit lines the article and the stock footage's sources ask for (also in the description).
+    attributions: list[str] = []
     source: Source | None = None  # the article the facts come from (its revision) and the pictures shown
     youtube_id: str | None = None
     youtube_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_fields(cls, data: Any) -> Any:
+        # manifest.json as an older version wrote it: each unit of the cost apart, and the attributions as `credits`.
+        data = costs_from(data, cost_credits="credits", cost_usd="usd", cost_characters="characters")
+        if isinstance(data, dict) and "credits" in data:
+            data = dict(data)  # costs_from copied it only if it had cost fields
+            data["attributions"] = data.pop("credits")
+        return data
 
 
 def package_version() -> str:

@@ -10,19 +10,19 @@ import base64
 import io
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+from pydantic import Field, model_validator
 
+from pipeline.budget import DOLLARS_PER_CREDIT, estimate_scenes, in_dollars
 from pipeline.footage import footage_line
 from pipeline.media.fonts import FONT, load_font
-from pipeline.models import Footage, FrameAsset, Model, ProviderChoice, Scene, Script
-from pipeline.providers import estimate_characters, provider_spec
+from pipeline.models import Cost, Footage, FrameAsset, Model, ProviderChoice, Script, costs_from
+from pipeline.providers import provider_spec
 from pipeline.settings import Settings
 from pipeline.state.store import atomic_path, content_key
 
-# Budgets count Runway credits, and 1 credit is $0.01 (what Runway sells them for).
-DOLLARS_PER_CREDIT = 0.01
 FIRST_WORDS = 9  # of each scene's narration on its cell
 SHEET_DESIGN = "sheet-v1"  # change it with the drawing, so sheets drawn before are drawn again
 SHEET_KEY = "shorts-storyboard"  # the PNG text chunk naming what a sheet shows
@@ -47,8 +47,12 @@ class StoryboardScene(Model):
     words: str  # the first words of the narration
     frame: Path
     take: int = 1
-    clip_credits: float = 0.0  # at most, with the chosen clip provider
-    clip_usd: float = 0.0  # the same, for providers that bill in dollars
+    clip: Cost = Field(default_factory=Cost)  # at most, with the chosen clip provider
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_costs(cls, data: Any) -> Any:
+        return costs_from(data, "clip", clip_credits="credits", clip_usd="usd")
 
 
 class Storyboard(Model):
@@ -59,25 +63,36 @@ class Storyboard(Model):
     scenes: list[StoryboardScene]
     clip_provider: str
     clip_model: str
-    estimate_credits: float  # at most, for first frames, clips and narration together
-    estimate_usd: float = 0.0  # the same, for steps billed in dollars
-    estimate_characters: int = 0  # speech billed by the character (ElevenLabs), spoken while the storyboard is shown
-    narration_credits: float = 0.0  # at most, for speech billed in credits (Runway); part of estimate_credits
+    estimate: Cost  # at most, for first frames, clips and narration together
+    # At most, for the speech (part of `estimate`): a paid voice speaks only once the storyboard is approved.
+    narration: Cost = Field(default_factory=Cost)
     footage: str | None = None  # where stock or own footage comes from, and whom it credits
     path: Path | None = None  # storyboard.png, once written
 
-    @property
-    def clip_credits(self) -> float:
-        return round(sum(s.clip_credits for s in self.scenes), 2)
+    @model_validator(mode="before")
+    @classmethod
+    def _old_costs(cls, data: Any) -> Any:
+        # An older version wrote each unit apart, and the speech's credits alone (its characters were the estimate's).
+        if not isinstance(data, dict) or "estimate_credits" not in data:
+            return data
+        data = dict(data)
+        estimate = Cost(
+            credits=data.pop("estimate_credits"),
+            usd=data.pop("estimate_usd", 0.0),
+            characters=data.pop("estimate_characters", 0),
+        )
+        narration = Cost(credits=data.pop("narration_credits", 0.0), characters=estimate.characters)
+        return data | {"estimate": estimate, "narration": narration}
 
     @property
-    def clip_usd(self) -> float:
-        return round(sum(s.clip_usd for s in self.scenes), 4)
+    def clips(self) -> Cost:
+        """At most, for every scene's clip."""
+        return sum((s.clip for s in self.scenes), Cost())
 
     @property
     def estimate_dollars(self) -> float:
         """Everything in dollars: credits at their price, plus what is billed in dollars."""
-        return self.estimate_credits * DOLLARS_PER_CREDIT + self.estimate_usd
+        return in_dollars(self.estimate)
 
     @property
     def estimate_all_credits(self) -> float:
@@ -86,16 +101,14 @@ class Storyboard(Model):
 
     def cost_line(self) -> str:
         """The estimate in one line: 'up to 165 credits ($1.65): 150 credits for 6 clips, 15 for first frames'."""
-        clips = _amount(self.clip_credits, self.clip_usd)
-        frames = _amount(
-            max(0.0, self.estimate_credits - self.clip_credits - self.narration_credits),
-            max(0.0, self.estimate_usd - self.clip_usd),
+        estimate, clips, narration = self.estimate, self.clips, self.narration
+        frames = Cost(
+            credits=max(0.0, estimate.credits - clips.credits - narration.credits),
+            usd=max(0.0, estimate.usd - clips.usd),
         )
-        total = _amount(self.estimate_credits, self.estimate_usd)
-        in_dollars = f" (${self.estimate_dollars:.2f})" if self.estimate_credits or not self.estimate_usd else ""
-        spoken = [f"{round(self.narration_credits, 2):g} credits"] if self.narration_credits else []
-        spoken += [f"{self.estimate_characters} characters"] if self.estimate_characters else []
-        speech = f"; narration up to {' and '.join(spoken)}" if spoken else ""
+        total = Cost(credits=estimate.credits, usd=estimate.usd)  # the speech's characters are said after
+        in_dollars = f" (${self.estimate_dollars:.2f})" if estimate.credits or not estimate.usd else ""
+        speech = f"; narration up to {narration}" if narration else ""
         return (
             f"up to {total}{in_dollars}: {clips} for {_count(len(self.scenes), 'clip')}, {frames} for first "
             f"frames{speech}"
@@ -128,42 +141,26 @@ def plan_storyboard(
             words=first_words(scene.narration),
             frame=by_scene[scene.index].path,
             take=by_scene[scene.index].take,
-            clip_credits=_estimate("video", clip_provider, "credits", scene, settings),
-            clip_usd=_estimate("video", clip_provider, "usd", scene, settings),
+            clip=estimate_scenes("video", clip_provider, [scene], settings),
         )
         for scene in script.scenes
     ]
-    frame_provider = choices["image"].name
-    frame_credits = sum(_estimate("image", frame_provider, "credits", s, settings) for s in script.scenes)
-    frame_usd = sum(_estimate("image", frame_provider, "usd", s, settings) for s in script.scenes)
-    narration_credits = sum(_estimate("voice", choices["voice"].name, "credits", s, settings) for s in script.scenes)
+    first_frames = estimate_scenes("image", choices["image"].name, script.scenes, settings)
+    narration = estimate_scenes("voice", choices["voice"].name, script.scenes, settings)
     return Storyboard(
         title=script.title,
         seconds=script.seconds,
         scenes=scenes,
         clip_provider=clip_provider,
         clip_model=provider_spec("video", clip_provider).model(settings),
-        estimate_credits=round(frame_credits + sum(s.clip_credits for s in scenes) + narration_credits, 2),
-        estimate_usd=round(frame_usd + sum(s.clip_usd for s in scenes), 4),
-        estimate_characters=estimate_characters(script, choices, settings),
-        narration_credits=round(narration_credits, 2),
+        estimate=first_frames + sum((s.clip for s in scenes), Cost()) + narration,
+        narration=narration,
         footage=footage_line(footage) if footage is not None else None,
     )
 
 
-def _estimate(step: str, provider: str, unit: str, scene: Scene, settings: Settings) -> float:
-    """At most what `provider` charges for one scene, in `unit` (credits or usd); 0 when it says nothing."""
-    estimate = getattr(provider_spec(step, provider), f"estimate_{unit}", None)
-    return float(estimate(scene, settings)) if estimate else 0.0
-
-
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _amount(credits: float, usd: float) -> str:
-    parts = [f"{round(credits, 2):g} credits"] if credits or not usd else []
-    return " and ".join(parts + ([f"${usd:.2f}"] if usd else []))
 
 
 def first_words(text: str, count: int = FIRST_WORDS) -> str:
@@ -215,7 +212,7 @@ def write_storyboard(board: Storyboard, dest: Path) -> Storyboard:
     """Draw the sheet to `dest` (PNG): the frames in a grid, each labelled, and the footer; returns it with `path`.
     A sheet already there of the same board (its key is in the PNG) is kept: a rerun need not draw it again."""
     drawn = board.model_copy(update={"path": dest})
-    key = content_key("storyboard", design=SHEET_DESIGN, board=board)  # frames are content-addressed paths
+    key = content_key("storyboard", design=SHEET_DESIGN, board=_as_keyed(board))  # frames are content-addressed paths
     if _sheet_key(dest) == key:
         return drawn
     with Image.open(board.scenes[0].frame) as first:
@@ -241,6 +238,24 @@ def write_storyboard(board: Storyboard, dest: Path) -> Storyboard:
         # Level 1: optimize=True took 2.3 s of every new sheet to save a fifth of 1 MB.
         sheet.save(tmp, format="PNG", compress_level=1, pnginfo=info)
     return drawn
+
+
+def _as_keyed(board: Storyboard) -> dict[str, Any]:
+    """The board in the shape its sheet's key has always hashed (each unit of a cost its own field), so a sheet drawn
+    before costs were one value is still found."""
+    data = board.model_dump(mode="json", exclude={"scenes", "estimate", "narration"})
+    data["scenes"] = [
+        scene.model_dump(mode="json", exclude={"clip"})
+        | {"clip_credits": scene.clip.credits, "clip_usd": scene.clip.usd}
+        for scene in board.scenes
+    ]
+    estimate = board.estimate
+    return data | {
+        "estimate_credits": estimate.credits,
+        "estimate_usd": estimate.usd,
+        "estimate_characters": estimate.characters,
+        "narration_credits": board.narration.credits,
+    }
 
 
 def _sheet_key(path: Path) -> str | None:

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from flows.artifacts import script_markdown, storyboard_markdown
-from pipeline import Manifest, Scene, Script, ShortRequest, Storyboard
+from pipeline import Cost, Manifest, Scene, Script, ShortRequest, Storyboard
 
 HOSTILE = "![x](https://evil.example/p.png) [click](javascript:alert(1)) <img src=x onerror=alert(1)> # | *bold*"
 
@@ -19,10 +19,8 @@ def test_hostile_words_in_a_script_and_a_storyboard_are_escaped():
         seconds=5,
         clip_provider="offline",
         clip_model="ken-burns",
-        estimate_credits=0.0,
-        estimate_usd=0.0,
-        estimate_characters=0,
-        narration_credits=0.0,
+        estimate=Cost(),
+        narration=Cost(),
         path=Path("/nonexistent"),
     )
     for text in (script_markdown(manifest), storyboard_markdown(board)):

@@ -49,7 +49,7 @@ def test_words_follow_the_word_boundary_events_and_the_mp3_becomes_a_wav(fake, e
     for start, end in spans:
         middle = int((start + end) / 2 * rate)
         assert abs(samples[middle - 100 : middle + 100]).max() > 0.2
-    assert narration.characters == 0 and narration.package.startswith("edge-tts 7.")
+    assert narration.cost.characters == 0 and narration.package.startswith("edge-tts 7.")
 
 
 def test_a_voice_is_picked_with_voice_name_and_edge_is_never_picked_by_auto(fake, edge_settings, tmp_path):

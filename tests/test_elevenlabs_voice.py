@@ -20,7 +20,8 @@ from pipeline import (
     ShortsError,
     narrate,
 )
-from pipeline.providers import build_provider, check_budget, choose_providers, estimate_characters
+from pipeline.budget import check_budget, estimate_cost
+from pipeline.providers import build_provider, choose_providers
 from pipeline.providers.elevenlabs.voice import ElevenLabsNarrator
 from pipeline.render.captions import CaptionStyle, cues
 from pipeline.render.short import caption_groups
@@ -67,12 +68,12 @@ def test_captions_follow_the_voices_own_uneven_clock(fake, tmp_path):
         assert w.getsampwidth() == 2 and w.getframerate() == 24_000
         assert w.getnframes() / 24_000 == pytest.approx(spans[-1][1] + 0.2, abs=0.01)
 
-    assert narration.characters == len(SCENE.narration) and narration.voice == "JBFqnCBsd6RMkjVDRZzb"
+    assert narration.cost.characters == len(SCENE.narration) and narration.voice == "JBFqnCBsd6RMkjVDRZzb"
     assert narration.package.startswith("elevenlabs 2.") and "ElevenLabs" in narration.license
     post = fake.posts()[0]
     assert post["body"]["model_id"] == "eleven_multilingual_v2" and post["body"]["text"] == SCENE.narration
     [row] = speaker.ledger.tasks()
-    assert (row.status, row.unit, row.credits_spent) == (DONE, CHARACTERS, len(SCENE.narration))
+    assert (row.status, row.unit, row.amount_spent) == (DONE, CHARACTERS, len(SCENE.narration))
     assert row.task_id and row.task_id in fake.request_ids  # ElevenLabs' request-id, as its answer said
 
     again = narrate(REQUEST, SCENE, narrator(fake, tmp_path), AssetStore(tmp_path / "store"))
@@ -83,7 +84,7 @@ def test_a_voice_named_is_found_in_the_voice_list_and_a_flash_model_bills_half(f
     speaker = narrator(fake, tmp_path, model="eleven_flash_v2_5")
     narration = narrate(REQUEST.model_copy(update={"voice": "sarah"}), SCENE, speaker, AssetStore(tmp_path))
     assert fake.posts()[0]["path"] == "/v1/text-to-speech/EXAVITQu4vr4xnSDxMaL/with-timestamps"
-    assert narration.characters == len(SCENE.narration) // 2 and narration.voice == "sarah"
+    assert narration.cost.characters == len(SCENE.narration) // 2 and narration.voice == "sarah"
 
     with pytest.raises(ConfigError) as caught:
         narrate(REQUEST.model_copy(update={"voice": "Nobody"}), SCENE, speaker, AssetStore(tmp_path / "b"))
@@ -100,7 +101,7 @@ def test_speech_that_may_have_been_made_is_never_asked_for_again(fake, tmp_path,
     assert not caught.value.retry_safe and "may have been made and billed" in str(caught.value)
     assert len(fake.posts()) == 1  # the SDK's own retries (5xx, 408, 429) are off for speech
     [row] = speaker.ledger.tasks()
-    assert row.status == UNCONFIRMED and row.credits_spent is None  # still counts against the daily cap
+    assert row.status == UNCONFIRMED and row.amount_spent is None  # still counts against the daily cap
 
 
 def test_a_failure_after_the_speech_was_billed_is_never_retried_blindly(fake, tmp_path):
@@ -140,7 +141,7 @@ def test_auto_picks_elevenlabs_and_the_characters_count_against_the_caps(fake, t
     assert choices["voice"].name == "elevenlabs" and choices["voice"].reason == "ELEVENLABS_API_KEY is set"
     scenes = [SCENE, SCENE.model_copy(update={"index": 2})]
     script = Script(title="t", description="d", tags=[], hook="h", scenes=scenes)
-    assert estimate_characters(script, choices, settings) == 2 * len(SCENE.narration)
+    assert estimate_cost(script, choices, settings).characters == 2 * len(SCENE.narration)
     check_budget(script, choices, settings)
 
     monkeypatch.setenv("SHORTS_MAX_CHARACTERS_PER_SHORT", "100")
@@ -186,13 +187,13 @@ def test_a_voice_that_bills_double_stops_the_short_at_its_cap_and_keeps_what_it_
     fake.multiplier, fake.delay = 2.0, 0.5  # slow enough that all four would be in flight together
     script = short_of("Arms taste prey.", "Skin sees light.", "Blood runs blue.", "Eyes see no red.")  # 16 each
     choices = choose_providers(REQUEST, Settings())
-    assert estimate_characters(script, choices, Settings()) == 64  # one a character: no rate known yet
+    assert estimate_cost(script, choices, Settings()).characters == 64  # one a character: no rate known yet
     check_budget(script, choices, Settings())
 
     results = speak_at_once(script, AssetStore(tmp_path / "store"))
     made = [r for r in results if isinstance(r, Narration)]
     refused = [r for r in results if isinstance(r, ShortsError)]
-    assert len(made) == 2 and len(fake.posts()) == 2 and all(n.characters == 32 for n in made)
+    assert len(made) == 2 and len(fake.posts()) == 2 and all(n.cost.characters == 32 for n in made)
     assert len(refused) == 2 and all(isinstance(e, ConfigError) for e in refused)
     assert {e.scene for e in refused} | {n.scene for n in made} == {1, 2, 3, 4}
     assert str(refused[0]).endswith(
@@ -201,11 +202,11 @@ def test_a_voice_that_bills_double_stops_the_short_at_its_cap_and_keeps_what_it_
         "was submitted."
     )
     ledger = Ledger(Settings().paths.ledger)
-    assert sum(t.credits_spent or 0 for t in ledger.tasks()) == 64 <= 70  # billed, and never past the cap
+    assert sum(t.amount_spent or 0 for t in ledger.tasks()) == 64 <= 70  # billed, and never past the cap
     assert all(n.path.is_file() for n in made)
 
     # Now the rate is known: the estimate (the storyboard's too) and the refusal before anything is paid use it.
-    assert estimate_characters(script, choices, Settings()) == 128
+    assert estimate_cost(script, choices, Settings()).characters == 128
     with pytest.raises(ConfigError, match=r"up to 128 characters, over SHORTS_MAX_CHARACTERS_PER_SHORT=70"):
         check_budget(script, choices, Settings())
 
@@ -214,7 +215,7 @@ def test_a_voice_that_bills_double_stops_the_short_at_its_cap_and_keeps_what_it_
     again = speak_at_once(script, AssetStore(tmp_path / "store"))
     assert all(isinstance(n, Narration) for n in again) and len(fake.posts()) == 4
     assert {n.path for n in made} <= {n.path for n in again if isinstance(n, Narration)}
-    assert sum(t.credits_spent or 0 for t in ledger.tasks()) == 128
+    assert sum(t.amount_spent or 0 for t in ledger.tasks()) == 128
 
 
 def test_each_scene_hears_its_neighbours_as_spoken_and_a_seed_from_its_request(fake, tmp_path):
@@ -244,7 +245,7 @@ def test_eleven_v4_turbo_bills_half_and_the_estimate_learns_it(fake, tmp_path, m
     monkeypatch.setenv("SHORTS_ELEVENLABS_MODEL", "eleven_v4_turbo")
     script = short_of("Arms taste prey.", "Skin sees light.")
     choices = choose_providers(REQUEST, Settings())
-    assert estimate_characters(script, choices, Settings()) == 32  # an upper bound until the model has billed
+    assert estimate_cost(script, choices, Settings()).characters == 32  # an upper bound until the model has billed
     narration = narrate(
         REQUEST,
         script.scenes[0],
@@ -252,5 +253,5 @@ def test_eleven_v4_turbo_bills_half_and_the_estimate_learns_it(fake, tmp_path, m
         AssetStore(tmp_path),
         script=script,
     )
-    assert fake.posts()[0]["body"]["model_id"] == "eleven_v4_turbo" and narration.characters == 8
-    assert estimate_characters(script, choices, Settings()) == 16
+    assert fake.posts()[0]["body"]["model_id"] == "eleven_v4_turbo" and narration.cost.characters == 8
+    assert estimate_cost(script, choices, Settings()).characters == 16

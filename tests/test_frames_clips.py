@@ -55,7 +55,7 @@ def test_offline_clip_is_a_moving_still_that_gives_as_many_frames_as_the_render_
     assert len(frames) == round(scene.seconds * tiny.fps)
     assert frames[0].shape == (tiny.height * 3 // 2, tiny.width)
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 1  # zoom and pan, not a still
-    assert clip.cost_credits == 0 and clip.provider == "offline"
+    assert clip.cost.credits == 0 and clip.provider == "offline"
     # The render may make the scene shorter or longer than planned: the still fills it either way.
     assert len(list(moving_still_frames(clip.path, tiny, count=5))) == 5
     assert len(list(moving_still_frames(clip.path, tiny, count=5 * tiny.fps))) == 5 * tiny.fps

@@ -14,6 +14,7 @@ from clip_runs import scene
 from pipeline import (
     ClipAsset,
     ConfigError,
+    Cost,
     DamagedAsset,
     FrameAsset,
     Manifest,
@@ -76,7 +77,7 @@ def manifest(clips: list, voices: list, rendered, tiny) -> Manifest:
         narrations=voices,
         render=rendered,
         step_seconds={},
-        cost_credits=0,
+        cost=Cost(),
     )
 
 
@@ -201,12 +202,12 @@ def runway_clip(settings: Settings, frame: FrameAsset) -> ClipAsset:
 def test_a_truncated_paid_clip_is_collected_again_for_free_when_the_ledger_has_its_task(runway, frame, caplog):
     settings = Settings()
     clip = runway_clip(settings, frame)
-    assert clip.cost_credits > 0 and len(runway.seen("POST", CLIPS)) == 1
+    assert clip.cost.credits > 0 and len(runway.seen("POST", CLIPS)) == 1
     good = clip.path.read_bytes()
     truncate(clip.path)
     with caplog.at_level(logging.WARNING, logger="shorts"):
         again = runway_clip(settings, frame)
-    assert len(runway.seen("POST", CLIPS)) == 1 and again.cost_credits == 0  # resumed, not bought
+    assert len(runway.seen("POST", CLIPS)) == 1 and again.cost.credits == 0  # resumed, not bought
     assert again.path.read_bytes() == good and again.task_id == clip.task_id
     (line,) = [r.getMessage() for r in caplog.records if "damaged" in r.getMessage()]
     assert str(clip.path) in line and f"collecting runway task {clip.task_id} again (no new charge)" in line
@@ -237,7 +238,7 @@ def test_a_truncated_paid_clip_the_ledger_cannot_collect_is_one_sentence_and_buy
 
     copied.unlink()  # the command the sentence gives: delete it, then rerun
     bought = runway_clip(settings, moved_frame)
-    assert len(runway.seen("POST", CLIPS)) == 2 and bought.cost_credits > 0
+    assert len(runway.seen("POST", CLIPS)) == 2 and bought.cost.credits > 0
 
 
 def test_checking_a_rerun_costs_milliseconds(tmp_path):

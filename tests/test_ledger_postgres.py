@@ -7,12 +7,13 @@ import multiprocessing
 import os
 import signal
 import time
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from pipeline import ConfigError, Settings, add_topics, next_topics, record_made, topic_statuses
-from pipeline.state.ledger import DONE, MIGRATIONS, Ledger, open_ledger
+from pipeline import ConfigError, Database, Settings, add_topics, next_topics, record_made, topic_statuses
+from pipeline.state.ledger import DONE, MIGRATIONS, Ledger, m009_amount_columns, open_ledger
 from pipeline.state.locks import AdvisoryLock
 
 
@@ -36,14 +37,51 @@ def test_same_named_migrations_on_postgres_and_sqlite(postgres_url, tmp_path):
         assert db.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(names)
 
 
+def _ledger_before_m009(path, url: str | None) -> None:
+    """A ledger as the version before m009 left it: its amounts in the `credits_*` columns, one finished Runware
+    clip in dollars and one unconfirmed Runway clip in credits."""
+    with Database(path, url).migrating() as db:
+        db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for migration in MIGRATIONS[: MIGRATIONS.index(m009_amount_columns)]:
+            migration(db)
+            db.execute("INSERT INTO _migrations VALUES (?, ?)", (migration.__name__, "2026-12-01T00:00:00+00:00"))
+        now = datetime.now(UTC).isoformat(timespec="microseconds")
+        for key, provider, status, estimated, spent, unit in [
+            ("a", "runware", DONE, 0.35, 0.3, "usd"),
+            ("b", "runway", "unconfirmed", 25, None, "credits"),
+        ]:
+            db.execute(
+                "INSERT INTO remote_tasks (key, provider, kind, model, status, credits_estimated, credits_spent, unit,"
+                " created_at, updated_at) VALUES (?, ?, 'clip', 'm', ?, ?, ?, ?, ?, ?)",
+                (key, provider, status, estimated, spent, unit, now, now),
+            )
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["sqlite", "postgres"])
+def test_amounts_recorded_before_the_columns_were_renamed_are_kept(request, tmp_path, shared):
+    url = request.getfixturevalue("postgres_url") if shared else None
+    _ledger_before_m009(tmp_path / "ledger.sqlite", url)
+    ledger = Ledger(tmp_path / "ledger.sqlite", url=url)  # runs m009
+    assert ledger.migrations()[-1] == "m009_amount_columns"
+    done, unconfirmed = ledger.tasks()
+    assert (done.amount_estimated, done.amount_spent, unconfirmed.amount_estimated, unconfirmed.amount_spent) == (
+        0.35,
+        0.3,
+        25,
+        None,
+    )
+    day_ago = datetime.now(UTC) - timedelta(days=1)
+    assert (ledger.spent_since(day_ago, "usd"), ledger.spent_since(day_ago, "credits")) == (0.3, 25)
+
+
 def test_tasks_uploads_and_amounts_round_trip(postgres_url, tmp_path):
     ledger = Ledger(tmp_path / "x.sqlite", url=postgres_url)
     row = ledger.reserve(
         key="k", provider="runware", kind="clip", model="klingai:5@3", estimate=0.1, daily_cap=50, unit="usd"
     )
-    ledger.update(row, task_id="t-1", status=DONE, credits_spent=0.1)
+    ledger.update(row, task_id="t-1", status=DONE, amount_spent=0.1)
     task = ledger.latest("runware", "k")
-    assert (task.row, task.task_id, task.status, task.credits_spent, task.unit) == (row, "t-1", DONE, 0.1, "usd")
+    assert (task.row, task.task_id, task.status, task.amount_spent, task.unit) == (row, "t-1", DONE, 0.1, "usd")
     assert ledger.spent_since(task.created_at.replace(year=2000), "usd") == 0.1  # 8-byte floats, as in SQLite
     with pytest.raises(psycopg.errors.UniqueViolation):  # one row per vendor task id
         ledger.update(

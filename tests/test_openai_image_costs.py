@@ -15,7 +15,7 @@ from pipeline import (
     build_provider,
     check_budget,
     choose_providers,
-    estimate_usd,
+    estimate_cost,
     make_first_frame,
     open_ledger,
 )
@@ -59,9 +59,9 @@ def test_each_frame_is_a_ledger_row_in_dollars_and_its_cost_is_on_the_frame(monk
         ledger=open_ledger(settings),
     )
     frame = make_first_frame(SCENE, "photo", tiny, maker, AssetStore(tmp_path))
-    assert (frame.cost_usd, frame.cost_credits) == (0.29, 0.0)
+    assert (frame.cost.usd, frame.cost.credits) == (0.29, 0.0)
     [row] = open_ledger(settings).tasks()
-    assert (row.provider, row.kind, row.unit, row.status, row.credits_spent) == (
+    assert (row.provider, row.kind, row.unit, row.status, row.amount_spent) == (
         "openai",
         "first frame",
         "usd",
@@ -84,8 +84,8 @@ def test_a_failed_frame_counts_only_when_it_may_have_been_made(monkeypatch, tiny
     with pytest.raises(ProviderError, match="may have been made and billed"):
         make_first_frame(SCENE, "photo", tiny, maker, AssetStore(tmp_path))
     rejected, unconfirmed = open_ledger(settings).tasks()
-    assert (rejected.status, rejected.credits_spent) == ("rejected", 0.0)
-    assert (unconfirmed.status, unconfirmed.credits_spent, unconfirmed.credits_estimated) == ("unconfirmed", None, 0.11)
+    assert (rejected.status, rejected.amount_spent) == ("rejected", 0.0)
+    assert (unconfirmed.status, unconfirmed.amount_spent, unconfirmed.amount_estimated) == ("unconfirmed", None, 0.11)
     assert open_ledger(settings).spent_since(unconfirmed.created_at, "usd") == 0.11  # still counted against the cap
 
 
@@ -94,7 +94,7 @@ def test_the_dollar_caps_cover_openai_frames_before_the_first_is_drawn(monkeypat
     scenes = [SCENE.model_copy(update={"index": i}) for i in range(1, 4)]
     script = Script(title="Octopus", description="d", tags=["t"], hook="h", scenes=scenes)
     choices = choose_providers(ShortRequest(topic="octopus", seconds=15, scenes=3), settings)
-    assert estimate_usd(script, choices, settings) == 0.33
+    assert estimate_cost(script, choices, settings).usd == 0.33
     with pytest.raises(ConfigError, match=r"up to \$0.33, over SHORTS_MAX_USD_PER_SHORT=0.3"):
         check_budget(script, choices, settings)
     settings = _settings(monkeypatch, SHORTS_MAX_USD_PER_SHORT="1", SHORTS_MAX_USD_PER_DAY="0.5")
@@ -104,7 +104,7 @@ def test_the_dollar_caps_cover_openai_frames_before_the_first_is_drawn(monkeypat
             key="k", provider="openai", kind="first frame", model="gpt-image-2", estimate=0.2, daily_cap=1, unit="usd"
         ),
         status="done",
-        credits_spent=0.2,
+        amount_spent=0.2,
     )
     with pytest.raises(ConfigError, match="SHORTS_MAX_USD_PER_DAY"):
         check_budget(script, choices, settings)
@@ -112,4 +112,4 @@ def test_the_dollar_caps_cover_openai_frames_before_the_first_is_drawn(monkeypat
 
 def test_the_built_maker_reads_its_price_ledger_and_daily_cap_from_settings(monkeypatch):
     maker = build_provider("image", "openai", _settings(monkeypatch, SHORTS_MAX_USD_PER_DAY="7"))
-    assert (maker.usd, maker.daily_cap, maker.cost_unit) == (0.11, 7.0, "usd") and maker.ledger is not None
+    assert (maker.usd, maker.daily_cap) == (0.11, 7.0) and maker.ledger is not None

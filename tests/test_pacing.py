@@ -21,7 +21,7 @@ from pipeline import (
     ShortRequest,
     VideoFormat,
     WordTiming,
-    estimate_credits,
+    estimate_cost,
     narrate,
     plan_script,
     render_short,
@@ -163,7 +163,7 @@ def test_a_paid_clip_models_scenes_are_planned_within_its_longest_clip(video, mo
         expected = sum(clip_duration(settings.runway_video_model, s) for s in plan.seconds) * (
             5 if longest == 10 else 20
         )
-        assert estimate_credits(script, _choices("offline", video), settings) == expected
+        assert estimate_cost(script, _choices("offline", video), settings).credits == expected
     # Offline clips have no longest length: the request's scene count stands.
     assert len(plan_script(request, _choices("elevenlabs"), settings).seconds) == request.scene_count
 

@@ -54,4 +54,4 @@ def test_two_scenes_asking_for_the_same_paid_clip_at_once_pay_for_it_once(fakes,
     assert len(made) == 1
     assert [t.status for t in ledger().tasks()] == ["done"]
     assert clips[0].task_id == clips[1].task_id and clips[0].path.is_file()
-    assert sorted([clips[0].cost_credits + clips[0].cost_usd, clips[1].cost_credits + clips[1].cost_usd])[0] == 0
+    assert sorted([clips[0].cost.credits + clips[0].cost.usd, clips[1].cost.credits + clips[1].cost.usd])[0] == 0

@@ -16,6 +16,7 @@ from pipeline import (
     AssetStore,
     ClipAsset,
     ConfigError,
+    Cost,
     Manifest,
     Narration,
     RenderedShort,
@@ -92,7 +93,7 @@ def test_a_package_onto_a_full_disk_is_one_sentence_and_leaves_nothing_that_look
         narrations=[],
         render=RenderedShort(video=video, captions=captions, seconds=1, width=144, height=256),
         step_seconds={},
-        cost_credits=0,
+        cost=Cost(),
     )
     with tiny_disk(tmp_path / "out", "32k") as out:
         prepare_output_dir(out)  # an empty probe file still fits

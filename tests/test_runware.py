@@ -25,7 +25,7 @@ from pipeline import (
     cancel_in_flight,
     check_budget,
     choose_providers,
-    estimate_usd,
+    estimate_cost,
     make_first_frame,
 )
 from pipeline.media.probe import video_size
@@ -84,9 +84,9 @@ def test_clip_is_one_async_video_task_whose_uuid_is_recorded_before_it_is_sent(r
     assert runware.requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"
     assert len(runware.seen("getResponse")) == 3  # processing twice, then success
     assert video_size(clip.path) == (1080, 1920)  # verified; the render scales it to the Short's size
-    assert (clip.provider, clip.model, clip.cost_usd, clip.cost_credits) == ("runware", "klingai:6@1", 0.35, 0)
+    assert (clip.provider, clip.model, clip.cost.usd, clip.cost.credits) == ("runware", "klingai:6@1", 0.35, 0)
     (row,) = ledger().tasks()
-    assert (row.status, row.task_id, row.unit, row.credits_spent, row.remote_status) == (
+    assert (row.status, row.task_id, row.unit, row.amount_spent, row.remote_status) == (
         DONE,
         clip.task_id,
         USD,
@@ -127,7 +127,7 @@ def test_a_failure_reported_as_an_error_to_the_poll_fails_the_task_but_a_refused
     with pytest.raises(ProviderError, match=r"Runware rejected checking task .*: Malformed task\.$"):
         animate(scene(motion="another move"), frame)
     assert ledger().tasks()[1].status == IN_FLIGHT  # the task may still be running: the rerun collects it
-    assert animate(scene(motion="another move"), frame).cost_usd == 0.35 and len(runware.seen(VIDEOS)) == 2
+    assert animate(scene(motion="another move"), frame).cost.usd == 0.35 and len(runware.seen(VIDEOS)) == 2
 
 
 def test_a_request_level_error_names_the_parameter_and_nothing_is_billed(runware, frame):
@@ -186,7 +186,7 @@ def test_a_run_killed_after_submitting_is_resumed_by_the_rerun_which_submits_not
     runware.finish(task.uuid)
     clip = animate(scene(), frame)
     assert len(runware.seen(VIDEOS)) == 1  # the rerun polled the recorded taskUUID and sent no new task
-    assert clip.task_id == task.uuid and clip.cost_usd == 0.35
+    assert clip.task_id == task.uuid and clip.cost.usd == 0.35
     assert ledger().tasks()[0].status == DONE and len(ledger().tasks()) == 1
 
 
@@ -194,7 +194,7 @@ def test_a_run_killed_after_submitting_is_resumed_by_the_rerun_which_submits_not
 def test_a_submit_whose_answer_is_lost_is_found_by_its_uuid_not_sent_again(runware, frame, fault):
     runware.submit_faults = [fault]  # the task was made, then the answer was a 502 or nothing
     clip = animate(scene(), frame)
-    assert len(runware.seen(VIDEOS)) == 1 and clip.task_id in runware.tasks and clip.cost_usd == 0.35
+    assert len(runware.seen(VIDEOS)) == 1 and clip.task_id in runware.tasks and clip.cost.usd == 0.35
     assert ledger().tasks()[0].status == DONE
 
 
@@ -231,7 +231,7 @@ def test_a_confirmed_task_runware_drops_is_a_failure_at_once_not_still_queued(ru
     assert ledger().tasks()[0].status == FAILED
 
     clip = animate(scene(), frame)  # nothing will come of the dropped task, so a rerun buys the clip
-    assert len(runware.seen(VIDEOS)) == 2 and clip.task_id != task["taskUUID"] and clip.cost_usd == 0.35
+    assert len(runware.seen(VIDEOS)) == 2 and clip.task_id != task["taskUUID"] and clip.cost.usd == 0.35
 
 
 def test_an_unconfirmed_task_that_reaches_runware_late_is_found_not_bought_again(runware, frame, monkeypatch):
@@ -239,7 +239,7 @@ def test_an_unconfirmed_task_that_reaches_runware_late_is_found_not_bought_again
     runware.submit_faults = ["late:0.5"]  # a 502, and the task shows up in Runware's queue half a second later
     clip = animate(scene(), frame)
     (task,) = runware.seen(VIDEOS)
-    assert clip.task_id == task["taskUUID"] and clip.cost_usd == 0.35
+    assert clip.task_id == task["taskUUID"] and clip.cost.usd == 0.35
     polls = runware.seen("getResponse")
     assert len(polls) > 3  # more than the 3 "no trace" answers after which it used to buy the clip again
     assert [t.status for t in ledger().tasks()] == [DONE]
@@ -272,7 +272,7 @@ def test_the_deadline_stops_waiting_and_the_rerun_collects_the_same_task(runware
 
 def test_passing_poll_failures_are_ridden_out(runware, frame):
     runware.poll_faults = ["503", "503"]
-    assert animate(scene(), frame).cost_usd == 0.35 and len(runware.seen("getResponse")) == 5
+    assert animate(scene(), frame).cost.usd == 0.35 and len(runware.seen("getResponse")) == 5
 
 
 def test_downloads_are_retried_and_a_rerun_fetches_without_paying(runware, frame):
@@ -285,7 +285,7 @@ def test_downloads_are_retried_and_a_rerun_fetches_without_paying(runware, frame
         animate(scene(motion="a different move"), frame)
     assert e.value.retry_safe is True
     again = animate(scene(motion="a different move"), frame)
-    assert len(runware.seen(VIDEOS)) == 2 and again.cost_usd == 0.35
+    assert len(runware.seen(VIDEOS)) == 2 and again.cost.usd == 0.35
 
 
 def test_a_download_waits_long_for_bytes_but_briefly_to_connect(tmp_path):
@@ -334,7 +334,7 @@ def test_the_other_model_sends_its_required_size_and_durations(runware, frame, m
     clip = animate(scene(seconds=6), frame)
     (task,) = runware.seen(VIDEOS)
     assert (task["model"], task["duration"], task["width"], task["height"]) == ("runway:1@2", 8, 720, 1280)
-    assert video_size(clip.path) == (720, 1280) and clip.cost_usd == 0.96
+    assert video_size(clip.path) == (720, 1280) and clip.cost.usd == 0.96
 
 
 @pytest.mark.parametrize(
@@ -373,8 +373,8 @@ def test_budget_counts_dollars_beside_credits_and_refuses_over_the_dollar_caps(m
         step: ProviderChoice(step=step, name=name, reason="test")
         for step, name in {"script": "offline", "image": "runway", "video": "runware", "voice": "offline"}.items()
     }
-    assert check_budget(script, choices, Settings()) == 15  # Runway's first frames, in credits
-    assert estimate_usd(script, choices, Settings()) == pytest.approx(1.05)
+    assert check_budget(script, choices, Settings()).credits == 15  # Runway's first frames, in credits
+    assert estimate_cost(script, choices, Settings()).usd == pytest.approx(1.05)
     monkeypatch.setenv("SHORTS_MAX_USD_PER_SHORT", "1")
     with pytest.raises(ConfigError, match=r"estimated at up to \$1.05, over SHORTS_MAX_USD_PER_SHORT=1"):
         check_budget(script, choices, Settings())

@@ -65,10 +65,10 @@ def test_clip_is_made_at_720x1280_with_the_recorded_seed_and_cost(runway, frame)
 
     # PENDING, THROTTLED, RUNNING twice, SUCCEEDED: it waited through the clock and stopped at the end.
     assert len(runway.seen("GET", "/v1/tasks/")) == 5
-    assert clip.task_id == runway.tasks[clip.task_id].id and clip.cost_credits == 15 and clip.seed == frame.seed
+    assert clip.task_id == runway.tasks[clip.task_id].id and clip.cost.credits == 15 and clip.seed == frame.seed
     assert tuple(probe(clip.path)["size"]) == (720, 1280)
     (row,) = ledger().tasks()
-    assert (row.status, row.task_id, row.credits_spent, row.remote_status) == (DONE, clip.task_id, 15, "SUCCEEDED")
+    assert (row.status, row.task_id, row.amount_spent, row.remote_status) == (DONE, clip.task_id, 15, "SUCCEEDED")
     assert not [r for r in runway.seen("GET", "/outputs/") if "Authorization" in r["headers"]]  # key stays home
 
     before = len(runway.requests)
@@ -88,7 +88,7 @@ def test_first_frames_come_from_text_to_image_and_can_reference_scene_one(runway
     assert two["referenceImages"][0]["tag"] == "scene1" and "@scene1" in two["promptText"]
     assert base64.b64decode(two["referenceImages"][0]["uri"].split(",", 1)[1]) == first.path.read_bytes()
     assert Image.open(second.path).size == (tiny.width, tiny.height)  # Runway's 720x1280, fitted to the format
-    assert (first.cost_credits, second.cost_credits) == (5, 5) and first.task_id != second.task_id
+    assert (first.cost.credits, second.cost.credits) == (5, 5) and first.task_id != second.task_id
 
 
 def test_moderation_failure_is_one_sentence_naming_scene_and_code_and_is_not_retried(runway, frame):
@@ -105,7 +105,7 @@ def test_moderation_failure_is_one_sentence_naming_scene_and_code_and_is_not_ret
 
 def test_internal_failure_gets_exactly_one_more_try(runway, frame):
     runway.outcomes = ["FAILED:INTERNAL.BAD_OUTPUT.CODE01", "SUCCEEDED"]
-    assert animate(scene(), frame).cost_credits == 15
+    assert animate(scene(), frame).cost.credits == 15
     runway.outcomes = ["FAILED:INTERNAL", "FAILED:INTERNAL"]
     with pytest.raises(ProviderError, match=r"failed the clip twice \(INTERNAL\)"):
         animate(scene(motion="a different move"), frame)
@@ -182,7 +182,7 @@ def test_a_download_that_keeps_failing_can_be_fetched_by_a_rerun_without_paying(
         animate(scene(), frame)
     assert caught.value.retry_safe is True
     clip = animate(scene(), frame)
-    assert len(runway.seen("POST", CLIPS)) == 1 and clip.cost_credits == 15
+    assert len(runway.seen("POST", CLIPS)) == 1 and clip.cost.credits == 15
 
 
 def test_a_run_killed_while_running_is_resumed_by_the_rerun_and_nothing_is_submitted_again(runway, frame, tmp_path):
@@ -194,7 +194,7 @@ def test_a_run_killed_while_running_is_resumed_by_the_rerun_and_nothing_is_submi
     runway.finish(task.id)
     clip = animate(scene(), frame)
     assert len(runway.seen("POST", CLIPS)) == 1
-    assert clip.task_id == task.id and clip.cost_credits == 15
+    assert clip.task_id == task.id and clip.cost.credits == 15
     assert ledger().tasks()[0].status == DONE
 
 
@@ -215,7 +215,7 @@ def test_a_create_whose_answer_is_lost_is_never_submitted_again_blindly(runway, 
     assert len(runway.seen("POST", CLIPS)) == 1
 
     monkeypatch.setenv("SHORTS_RUNWAY_RESUBMIT_UNCONFIRMED", "1")  # the person checked: submit again
-    assert animate(scene(), frame).cost_credits == 15
+    assert animate(scene(), frame).cost.credits == 15
     assert len(runway.seen("POST", CLIPS)) == 2
 
 
@@ -229,7 +229,7 @@ def test_server_errors_and_dropped_connections_on_create_are_ambiguous(runway, f
 
 def test_429_on_create_waits_when_told_and_otherwise_says_when_to_retry(runway, frame):
     runway.create_faults = ["429:0"]  # Retry-After: 0
-    assert animate(scene(), frame).cost_credits == 15
+    assert animate(scene(), frame).cost.credits == 15
     assert len(runway.seen("POST", CLIPS)) == 2 and len(runway.tasks) == 1
 
     runway.create_faults = ["429"]
@@ -272,7 +272,7 @@ def test_a_base_url_ending_in_v1_is_explained(runway, frame, monkeypatch):
 def test_older_runway_api_key_variable_is_accepted(runway, frame, monkeypatch):
     monkeypatch.delenv("RUNWAYML_API_SECRET")
     monkeypatch.setenv("RUNWAY_API_KEY", KEY)
-    assert animate(scene(), frame).cost_credits == 15
+    assert animate(scene(), frame).cost.credits == 15
 
 
 def test_missing_key_says_which_variable_to_set(monkeypatch):
@@ -319,7 +319,7 @@ def test_a_failed_upload_to_runways_storage_is_one_sentence_and_nothing_is_paid(
         "the same command (nothing was paid for)."
     )
     assert caught.value.retry_safe is True and runway.seen("POST", CLIPS) == [] and ledger().tasks() == []
-    assert animate_scene(scene(), frame, settings.video_format, maker, store()).cost_credits == 15  # the rerun works
+    assert animate_scene(scene(), frame, settings.video_format, maker, store()).cost.credits == 15  # the rerun works
 
 
 def test_big_first_frames_go_through_an_ephemeral_upload(runway, frame):
@@ -358,7 +358,7 @@ def test_ctrl_c_while_running_leaves_the_paid_task_and_the_rerun_collects_it(run
     runway.on_poll = None
     runway.finish(task.id)
     clip = animate(scene(), frame)
-    assert clip.task_id == task.id and clip.cost_credits == 15 and len(runway.seen("POST", CLIPS)) == 1
+    assert clip.task_id == task.id and clip.cost.credits == 15 and len(runway.seen("POST", CLIPS)) == 1
 
 
 def test_ctrl_c_before_runway_starts_the_task_cancels_it(runway, frame, caplog):
@@ -428,7 +428,7 @@ def test_veo_clips_are_asked_for_without_audio_and_fit_the_default_caps(
     (post,) = runway.seen("POST", CLIPS)
     body = post["body"]
     assert (body["model"], body["duration"], body["audio"]) == (model, duration, False)  # the render drops clip sound
-    assert clip.cost_credits == credits == clip_credits(model, seconds)  # the estimate is the no-audio price
+    assert clip.cost.credits == credits == clip_credits(model, seconds)  # the estimate is the no-audio price
     assert credits <= Settings().max_credits_per_short
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import ConfigError, ProviderChoice, Scene, Script, Settings
-from pipeline.providers import check_budget, estimate_credits
+from pipeline.budget import check_budget, estimate_cost
 from pipeline.providers.runway.client import runway_account
 from pipeline.state.ledger import DONE, MIGRATIONS, SUBMITTING, Ledger
 
@@ -34,9 +34,9 @@ def test_latest_task_per_key_and_updates(tmp_path):
     ledger = Ledger(tmp_path / "l.sqlite")
     first, second = reserve(ledger, "a"), reserve(ledger, "a")
     reserve(ledger, "b")
-    ledger.update(second, task_id="t-2", status=DONE, credits_spent=7)
+    ledger.update(second, task_id="t-2", status=DONE, amount_spent=7)
     latest = ledger.latest("runway", "a")
-    assert (latest.row, latest.task_id, latest.status, latest.credits_spent) == (second, "t-2", DONE, 7)
+    assert (latest.row, latest.task_id, latest.status, latest.amount_spent) == (second, "t-2", DONE, 7)
     assert ledger.latest("runway", "nothing") is None and ledger.latest("other", "a") is None
     assert ledger.spent_since(latest.created_at.replace(year=2000)) == 10 + 7 + 10  # estimate until spent is known
     with pytest.raises(ValueError):
@@ -105,21 +105,21 @@ def choices(image: str, video: str) -> dict[str, ProviderChoice]:
 
 def test_estimate_counts_runway_seconds_and_images_and_nothing_offline(monkeypatch):
     settings = Settings()
-    assert estimate_credits(script(6), choices("runway", "runway"), settings) == 6 * (5 * 5 + 5)
-    assert estimate_credits(script(6), choices("offline", "runway"), settings) == 150
-    assert estimate_credits(script(6), choices("offline", "offline"), settings) == 0
+    assert estimate_cost(script(6), choices("runway", "runway"), settings).credits == 6 * (5 * 5 + 5)
+    assert estimate_cost(script(6), choices("offline", "runway"), settings).credits == 150
+    assert estimate_cost(script(6), choices("offline", "offline"), settings).credits == 0
     monkeypatch.setenv("SHORTS_RUNWAY_VIDEO_MODEL", "gen4.5")
-    assert estimate_credits(script(2, seconds=2.4), choices("offline", "runway"), Settings()) == 2 * 12 * 3
+    assert estimate_cost(script(2, seconds=2.4), choices("offline", "runway"), Settings()).credits == 2 * 12 * 3
 
 
 def test_budget_stops_a_short_over_either_cap_before_anything_is_paid(monkeypatch):
-    assert check_budget(script(6), choices("runway", "runway"), Settings()) == 180
+    assert check_budget(script(6), choices("runway", "runway"), Settings()).credits == 180
     with pytest.raises(ConfigError, match=r"estimated at up to 240 credits, over SHORTS_MAX_CREDITS_PER_SHORT=200"):
         check_budget(script(8), choices("runway", "runway"), Settings())
     reserve(Ledger(Settings().paths.ledger), "spent today", estimate=900)
     with pytest.raises(ConfigError, match=r"spend to 1080, over SHORTS_MAX_CREDITS_PER_DAY=1000"):
         check_budget(script(6), choices("runway", "runway"), Settings())
-    assert check_budget(script(6), choices("offline", "offline"), Settings()) == 0
+    assert check_budget(script(6), choices("offline", "offline"), Settings()).credits == 0
 
 
 def test_account_check_reads_balance_and_tier_without_spending(runway):

@@ -18,8 +18,9 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from pipeline import ConfigError, ProviderChoice, ProviderError, Scene, Script, Settings, ShortRequest, build_provider
+from pipeline.budget import check_budget, estimate_cost
 from pipeline.narration import narrate
-from pipeline.providers import REGISTRY, check_budget, estimate_credits
+from pipeline.providers import REGISTRY
 from pipeline.providers.paid.inflight import cancel_in_flight
 from pipeline.providers.runway.client import estimate_voice_credits
 from pipeline.providers.runway.voice import preset_voices
@@ -59,12 +60,12 @@ def test_a_scene_is_spoken_once_billed_in_credits_and_its_captions_follow_the_pa
     }
     assert "three seconds" in spoken and post["headers"]["Authorization"] == f"Bearer {KEY}"
     credits = math.ceil(len(spoken) / 50)
-    assert narration.cost_credits == credits == 2 and narration.provider == "runway" and narration.voice == "Maya"
+    assert narration.cost.credits == credits == 2 and narration.provider == "runway" and narration.voice == "Maya"
     assert narration.package == f"runwayml {runwayml.__version__} (eleven_multilingual_v2)"
     with wave.open(str(narration.path)) as w:  # the MP3 Runway sent, kept as 16-bit PCM WAV
         assert w.getsampwidth() == 2 and w.getnframes() / w.getframerate() == pytest.approx(narration.seconds)
     (row,) = ledger().tasks()
-    assert (row.kind, row.unit, row.status, row.credits_spent, row.model) == (
+    assert (row.kind, row.unit, row.status, row.amount_spent, row.model) == (
         "narration",
         "credits",
         DONE,
@@ -106,8 +107,8 @@ def test_a_run_killed_while_runway_speaks_is_resumed_and_nothing_is_bought_twice
     runway.finish(task.id)  # Runway went on while we were dead
     narration = speak()
     assert len(runway.seen("POST", SPEECH)) == 1 and runway.seen("DELETE") == []
-    assert narration.cost_credits == task.credits  # this Short's narration cost, paid once
-    assert [(t.status, t.credits_spent) for t in ledger().tasks()] == [(DONE, task.credits)]
+    assert narration.cost.credits == task.credits  # this Short's narration cost, paid once
+    assert [(t.status, t.amount_spent) for t in ledger().tasks()] == [(DONE, task.credits)]
 
 
 KILLED_RUN = f"""
@@ -131,7 +132,7 @@ def test_ctrl_c_leaves_a_running_speech_task_billed_for_the_rerun(runway):
     assert runway.seen("DELETE") == [] and ledger().tasks()[0].status == IN_FLIGHT
 
     runway.finish(task.id)
-    assert speak().cost_credits == task.credits and len(runway.seen("POST", SPEECH)) == 1
+    assert speak().cost.credits == task.credits and len(runway.seen("POST", SPEECH)) == 1
 
 
 def test_ctrl_c_cancels_a_speech_task_runway_has_not_started(runway):
@@ -179,7 +180,7 @@ def test_a_create_whose_answer_is_lost_is_not_sent_again(runway):
 
 def test_a_429_on_create_is_waited_out_because_nothing_was_made(runway):
     runway.create_faults = ["429:0"]
-    assert speak().cost_credits == 2
+    assert speak().cost.credits == 2
     assert len(runway.seen("POST", SPEECH)) == 2 and len(runway.tasks) == 1
 
 
@@ -224,7 +225,7 @@ def test_the_estimate_is_an_upper_bound_and_a_cap_refuses_before_paying(runway, 
     spoken = spoken_text(money.narration, "en")[0]
     assert len(spoken) > 50 > len(money.narration)
     assert estimate_voice_credits(money, Settings()) == 2 == math.ceil(len(spoken) / 50)
-    assert speak(money).cost_credits <= estimate_voice_credits(money, Settings())
+    assert speak(money).cost.credits <= estimate_voice_credits(money, Settings())
     assert REGISTRY["voice"]["runway"].estimate_credits is estimate_voice_credits
     assert list(REGISTRY["voice"]).index("runway") == list(REGISTRY["voice"]).index("openai") + 1
 
@@ -254,7 +255,7 @@ def test_a_short_whose_narrations_together_pass_the_cap_is_refused_before_anythi
         for step in ("script", "image", "video", "voice")
     }
     monkeypatch.setenv("SHORTS_MAX_CREDITS_PER_SHORT", "2.5")  # each scene alone (2 and 1 credits) is under it
-    assert estimate_credits(script, choices, Settings()) == 3
+    assert estimate_cost(script, choices, Settings()).credits == 3
     with pytest.raises(ConfigError, match=r"estimated at up to 3 credits, over SHORTS_MAX_CREDITS_PER_SHORT=2.5"):
         check_budget(script, choices, Settings())
     assert runway.requests == []

@@ -9,6 +9,7 @@ from PIL import Image
 from pipeline import (
     AssetStore,
     ConfigError,
+    Cost,
     Settings,
     ShortRequest,
     Storyboard,
@@ -47,7 +48,7 @@ def solid_frames(tmp_path: Path, size=(144, 256)) -> list[Path]:
 
 def board_of(frames: list[Path], **changes) -> Storyboard:
     scenes = [
-        StoryboardScene(index=i, seconds=4.5, words=f"scene {i} words", frame=frame, clip_credits=25)
+        StoryboardScene(index=i, seconds=4.5, words=f"scene {i} words", frame=frame, clip=Cost(credits=25))
         for i, frame in enumerate(frames, start=1)
     ]
     facts = dict(
@@ -56,7 +57,7 @@ def board_of(frames: list[Path], **changes) -> Storyboard:
         scenes=scenes,
         clip_provider="runway",
         clip_model="gen4_turbo",
-        estimate_credits=25 * len(scenes),
+        estimate=Cost(credits=25 * len(scenes)),
     )
     return Storyboard(**{**facts, **changes})
 
@@ -87,7 +88,7 @@ def test_a_sheet_of_the_same_board_is_kept_and_a_changed_board_is_drawn_again(tm
     drawn = dest.stat().st_mtime_ns
     assert write_storyboard(board_of(frames), dest).path == dest and dest.stat().st_mtime_ns == drawn
 
-    write_storyboard(board_of(frames, estimate_credits=999), dest)
+    write_storyboard(board_of(frames, estimate=Cost(credits=999)), dest)
     assert dest.stat().st_mtime_ns != drawn
     with Image.open(dest) as sheet:  # a file that is not a sheet of this board is drawn over, not trusted
         assert sheet.size == sheet_size(5, (144, 256))
@@ -131,7 +132,7 @@ def test_the_footer_states_title_length_clip_provider_model_and_estimate(tmp_pat
     # gen4_turbo: 5 credits a second, 5 s a scene; offline frames are free; the Runway key also picks Runway's voice,
     # about 1 credit per 50 characters begun, per scene; 1 credit is $0.01.
     speech = sum(math.ceil(len(spoken_text(s.narration, "en")[0]) / 50) for s in script.scenes)
-    assert board.narration_credits == speech == 11 and board.estimate_credits == 150 + speech
+    assert board.narration.credits == speech == 11 and board.estimate.credits == 150 + speech
     assert cost == (
         "Estimate: up to 161 credits ($1.61): 150 credits for 6 clips, 0 credits for first frames; "
         "narration up to 11 credits"
@@ -146,32 +147,32 @@ def test_the_footer_states_title_length_clip_provider_model_and_estimate(tmp_pat
 
 
 def test_an_estimate_in_credits_and_dollars_says_both(tmp_path):
-    scenes = [StoryboardScene(index=1, seconds=5, words="w", frame=tmp_path / "f.png", clip_usd=0.7)]
+    scenes = [StoryboardScene(index=1, seconds=5, words="w", frame=tmp_path / "f.png", clip=Cost(usd=0.7))]
     board = Storyboard(
         title="t",
         seconds=5,
         scenes=scenes,
         clip_provider="runware",
         clip_model="klingai:5@3",
-        estimate_credits=5,
-        estimate_usd=0.7,
+        estimate=Cost(credits=5, usd=0.7),
     )
     assert board.cost_line() == "up to 5 credits and $0.70 ($0.75): $0.70 for 1 clip, 5 credits for first frames"
-    spoken = board.model_copy(update={"estimate_characters": 900})  # an ElevenLabs narration
+    speech = Cost(characters=900)  # an ElevenLabs narration
+    spoken = board.model_copy(update={"estimate": board.estimate + speech, "narration": speech})
     assert spoken.cost_line().endswith("5 credits for first frames; narration up to 900 characters")
     assert board.estimate_all_credits == 75
 
 
 def test_narration_billed_in_credits_is_counted_as_narration_not_first_frames(tmp_path):
-    scenes = [StoryboardScene(index=1, seconds=5, words="w", frame=tmp_path / "f.png", clip_credits=25)]
+    scenes = [StoryboardScene(index=1, seconds=5, words="w", frame=tmp_path / "f.png", clip=Cost(credits=25))]
     board = Storyboard(
         title="t",
         seconds=5,
         scenes=scenes,
         clip_provider="runway",
         clip_model="gen4_turbo",
-        estimate_credits=25 + 5 + 2,
-        narration_credits=2,
+        estimate=Cost(credits=25 + 5 + 2),
+        narration=Cost(credits=2),
     )  # a Runway first frame and Runway's voice
     assert board.cost_line() == (
         "up to 32 credits ($0.32): 25 credits for 1 clip, 5 credits for first frames; narration up to 2 credits"
@@ -220,3 +221,23 @@ def test_a_new_take_draws_the_scene_again_and_take_one_keeps_its_old_seed(tmp_pa
     assert second.take == 2 and second.seed != first.seed and second.path != first.path
     assert first.path.read_bytes() != second.path.read_bytes()
     assert make_first_frame(scene, "flat", tiny, OfflineImageMaker(), store, take=2) == second  # stable
+
+
+def test_a_cost_adds_unit_by_unit_and_says_each_unit_billed():
+    clips = [Cost(credits=25), Cost(usd=0.35), Cost(usd=0.35)]
+    assert sum(clips) == Cost(credits=25, usd=0.7) and Cost() + Cost(characters=900) == Cost(characters=900)
+    assert Cost(usd=0.1) + Cost(usd=0.2) == Cost(usd=0.3)  # no float dust in a manifest
+    assert not Cost() and Cost(characters=1)
+    assert [str(c) for c in (Cost(), Cost(credits=12.5), Cost(usd=0.7), sum(clips) + Cost(characters=900))] == [
+        "0 credits",
+        "12.5 credits",
+        "$0.70",
+        "25 credits and $0.70 and 900 characters",
+    ]
+    assert [
+        str(Cost.of(amount, unit)) for amount, unit in ((40.0, "credits"), (1.25, "usd"), (900.0, "characters"))
+    ] == [
+        "40 credits",
+        "$1.25",
+        "900 characters",
+    ]  # a ledger's amount in its unit, as the caps' messages say it

@@ -24,9 +24,10 @@ from pipeline.analytics.fetch import (
 from pipeline.analytics.learn import derive_learnings, hook_style
 from pipeline.analytics.models import OurScores, ShortFacts, ShortStats, StatsReport
 from pipeline.analytics.store import Stored, Uploaded, drop_expired, stored_snapshots, studio_numbers, uploaded_videos
+from pipeline.models import Cost, costs_from
 from pipeline.publish.youtube_auth import has_youtube_token, load_youtube_credentials
 from pipeline.settings import Settings
-from pipeline.state.ledger import Ledger, amount, open_ledger
+from pipeline.state.ledger import Ledger, open_ledger
 
 if TYPE_CHECKING:
     import httplib2
@@ -167,18 +168,15 @@ def _facts(manifest: dict[str, Any], youtube: Any) -> ShortFacts:
     if not manifest:
         return ShortFacts(seconds=youtube.seconds if youtube else None)
     script, request = manifest.get("script") or {}, manifest.get("request") or {}
-    costs = [f"{manifest.get('cost_credits') or 0:g} credits"]
-    if manifest.get("cost_usd"):
-        costs.append(amount(manifest["cost_usd"], "usd"))
-    if manifest.get("cost_characters"):
-        costs.append(f"{manifest['cost_characters']} characters")
+    # A manifest written before costs were one value has each unit apart.
+    cost = costs_from(manifest, cost_credits="credits", cost_usd="usd", cost_characters="characters").get("cost")
     return ShortFacts(
         topic=request.get("topic", ""),
         hook=script.get("hook", ""),
         hook_style=hook_style(script.get("hook", "")),
         seconds=(manifest.get("render") or {}).get("seconds") or (youtube.seconds if youtube else None),
         providers={step: choice.get("name", "") for step, choice in (manifest.get("providers") or {}).items()},
-        cost=" + ".join(costs),
+        cost=str(Cost.model_validate(cost or {})),
     )
 
 

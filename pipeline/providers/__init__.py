@@ -1,16 +1,16 @@
-"""The provider registry: one dict per step, vendors first, offline last."""
+"""The provider registry: one dict per step, vendors first, offline last; choosing and building providers (what they
+cost is added up in `pipeline.budget`)."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.models import STEPS, ProviderChoice, Scene, Script, ShortRequest
+from pipeline.models import STEPS, ProviderChoice, Scene, ShortRequest
 from pipeline.providers.base import Finding
 from pipeline.providers.elevenlabs.budget import observed_rate, priced
 from pipeline.providers.openai import SPEECH_ENDS
@@ -25,7 +25,7 @@ from pipeline.providers.runway.client import (
 from pipeline.script_rules import WORDS_PER_SECOND
 from pipeline.settings import Settings, key_variable
 from pipeline.speech_text import spoken_text
-from pipeline.state.ledger import CHARACTERS, CREDITS, USD, amount, open_ledger
+from pipeline.state.ledger import open_ledger
 
 Estimate = Callable[[Scene, Settings], float]
 
@@ -337,62 +337,3 @@ def build_provider(step: str, name: str, settings: Settings) -> Any:
     if name.startswith(FOLDER):
         return cls(Path(name[len(FOLDER) :]).expanduser())
     return cls.configured(settings)
-
-
-def _estimate(script: Script, choices: dict[str, ProviderChoice], settings: Settings, method: str) -> float:
-    total = 0.0
-    for step in ("image", "video", "voice"):
-        estimate = getattr(provider_spec(step, choices[step].name), method)
-        total += sum(estimate(scene, settings) for scene in script.scenes) if estimate else 0.0
-    return total
-
-
-def estimate_credits(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> float:
-    """At most what the chosen providers charge in credits for the script's frames, clips and speech (Runway)."""
-    return _estimate(script, choices, settings, "estimate_credits")
-
-
-def estimate_usd(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> float:
-    """At most what the chosen providers charge in dollars for the script's frames and clips (OpenAI, Runware)."""
-    return round(_estimate(script, choices, settings, "estimate_usd"), 4)
-
-
-def estimate_characters(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> int:
-    """At most the characters the chosen voice bills for the script's narration (ElevenLabs)."""
-    estimate = provider_spec("voice", choices["voice"].name).estimate_characters
-    return round(sum(estimate(scene, settings) for scene in script.scenes)) if estimate else 0
-
-
-def check_budget(script: Script, choices: dict[str, ProviderChoice], settings: Settings) -> float:
-    """The Short's estimated credits; refuses, before the first paid call, a Short over a per-Short or daily cap
-    (in credits, in dollars for providers that bill in dollars, in characters for a voice billed by them)."""
-    estimate = estimate_credits(script, choices, settings)
-    _check_caps(estimate, CREDITS, settings.max_credits_per_short, settings.max_credits_per_day, settings)
-    _check_caps(
-        estimate_usd(script, choices, settings), USD, settings.max_usd_per_short, settings.max_usd_per_day, settings
-    )
-    _check_caps(
-        estimate_characters(script, choices, settings),
-        CHARACTERS,
-        settings.max_characters_per_short,
-        settings.max_characters_per_day,
-        settings,
-    )
-    return estimate
-
-
-def _check_caps(estimate: float, unit: str, per_short: float, per_day: float, settings: Settings) -> None:
-    name = unit.upper()
-    if estimate > per_short:
-        raise ConfigError(
-            f"This Short is estimated at up to {amount(estimate, unit)}, over "
-            f"SHORTS_MAX_{name}_PER_SHORT={per_short:g}; use fewer or shorter scenes, or raise the cap."
-        )
-    if estimate:
-        spent = open_ledger(settings).spent_since(datetime.now(UTC) - timedelta(days=1), unit)
-        if spent + estimate > per_day:
-            total = f"{spent + estimate:g}" if unit == CREDITS else amount(spent + estimate, unit)
-            raise ConfigError(
-                f"This Short (up to {amount(estimate, unit)}) would bring the last 24 hours' spend to "
-                f"{total}, over SHORTS_MAX_{name}_PER_DAY={per_day:g}; raise it or wait."
-            )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, Self
@@ -11,7 +11,18 @@ from typing import Any, ClassVar, Literal, Protocol, Self
 from pydantic import BaseModel
 
 from pipeline.errors import ShortsError
-from pipeline.models import Footage, Model, Scene, ScenePlan, Script, ShortRequest, Speech, VideoFormat, WordTiming
+from pipeline.models import (
+    Cost,
+    Footage,
+    Model,
+    Scene,
+    ScenePlan,
+    Script,
+    ShortRequest,
+    Speech,
+    VideoFormat,
+    WordTiming,
+)
 from pipeline.settings import Settings, key_variable
 from pipeline.state.home import Home
 from pipeline.state.ledger import Ledger, open_ledger
@@ -72,26 +83,55 @@ class ScriptWriter(Provider, Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Made:
+    """What making a first frame or a clip did: the vendor's task id (None when there was no remote task) and what
+    this call cost (zero when free, or when an earlier run had paid for it)."""
+
+    task_id: str | None = None
+    cost: Cost = field(default_factory=Cost)
+
+
 class ImageMaker(Provider, Protocol):
     draws_narration: ClassVar[bool] = False  # the frame shows the narration's words, so they are part of its key
-    cost_unit: ClassVar[Literal["credits", "usd"]] = "credits"  # what make_image's cost counts
 
     def make_image(
-        self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path
-    ) -> tuple[str | None, float] | None:
-        """Write the scene's first frame, exactly `fmt.size`, to `dest` (PNG); a paid one returns (task id, cost in
-        `cost_unit`).
+        self,
+        scene: Scene,
+        style: str,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        reference: Path | None = None,
+        source: Path | None = None,
+    ) -> Made:
+        """Write the scene's first frame, exactly `fmt.size`, to `dest` (PNG), and say what it cost.
 
-        A provider that can match a look also takes `reference=` (a Path to another frame).
+        `reference` is another frame to look like (a maker that cannot match a look ignores it); `source` is the
+        picture picked for the scene (your own media, the article's free pictures), which a maker that draws from
+        a prompt ignores.
         """
         ...
 
 
 class ClipMaker(Provider, Protocol):
-    cost_unit: ClassVar[Literal["credits", "usd"]] = "credits"  # what make_clip's cost counts
+    def make_clip(
+        self,
+        scene: Scene,
+        frame: Path,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        footage: Footage | None = None,
+        store: AssetStore | None = None,
+    ) -> Made:
+        """Write the scene's clip (`fmt.size`) to `dest`, and say what it cost.
 
-    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
-        """Write the scene's clip (`fmt.size`) to `dest`; return (remote task id, cost in `cost_unit`)."""
+        A maker that fits existing media (`pipeline.providers.picks_footage`) is given the scene's `footage` and the
+        `store` it keeps downloads in; the others ignore both.
+        """
         ...
 
     def clip_suffix(self, footage: Footage | None = None) -> str:
@@ -102,7 +142,7 @@ class ClipMaker(Provider, Protocol):
 class FootagePicker(Provider, Protocol):
     """A provider that uses existing media (stock clips, your own files): it picks a file per scene for the whole
     script at once, then a clip maker fits each pick (`make_clip(..., footage=, store=)`), an image maker crops it
-    (`make_image(..., source=)`). It sets the class attribute `picks_footage = True`."""
+    (`make_image(..., source=)`). Its registry entry says so (`ProviderSpec.footage`)."""
 
     def plan(self, script: Script, fmt: VideoFormat, store: AssetStore, fresh: bool = False) -> list[Footage | None]:
         """A file per scene, in scene order, never the same stock clip twice; None where nothing fits."""

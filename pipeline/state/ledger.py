@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.errors import ConfigError
+from pipeline.models import Cost
 from pipeline.settings import Settings
 from pipeline.state.database import Connection, Database
 from pipeline.state.locks import holding
@@ -47,12 +48,12 @@ class RemoteTask(BaseModel):
     task_id: str | None
     status: str
     remote_status: str | None
-    credits_estimated: float
-    credits_spent: float | None
+    amount_estimated: float
+    amount_spent: float | None
     detail: str | None
     created_at: datetime
     updated_at: datetime
-    unit: str = CREDITS  # what credits_estimated and credits_spent count: vendor credits, dollars or characters
+    unit: str = CREDITS  # what amount_estimated and amount_spent count: vendor credits, dollars or characters
 
 
 def m001_remote_tasks(db: Connection) -> None:
@@ -229,6 +230,12 @@ def m008_video_stats(db: Connection) -> None:
         )""")
 
 
+def m009_amount_columns(db: Connection) -> None:
+    # Since m004 the amount columns count in `unit` (credits, dollars or characters), so they are named for that.
+    db.execute("ALTER TABLE remote_tasks RENAME COLUMN credits_estimated TO amount_estimated")
+    db.execute("ALTER TABLE remote_tasks RENAME COLUMN credits_spent TO amount_spent")
+
+
 # Append only: a shipped migration is never edited, because databases in the wild have already run it.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     m001_remote_tasks,
@@ -239,13 +246,9 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     m006_upload_thumbnails,
     m007_posts,
     m008_video_stats,
+    m009_amount_columns,
 ]
 POST_COLUMNS = frozenset({"stage", "remote_id", "upload_url", "post_id", "link", "detail"})
-
-
-def amount(value: float, unit: str) -> str:
-    """An amount in its unit, for a person: "$1.25", "40 credits", "900 characters"."""
-    return f"${value:.2f}" if unit == USD else f"{value:g} {unit}"
 
 
 def _now() -> str:
@@ -318,7 +321,7 @@ class Ledger:
         with self._db() as db:
             row = db.execute(
                 "SELECT * FROM remote_tasks WHERE provider = ? AND model = ? AND key LIKE ? AND status = ?"
-                " AND credits_spent IS NOT NULL ORDER BY row DESC LIMIT 1",
+                " AND amount_spent IS NOT NULL ORDER BY row DESC LIMIT 1",
                 (provider, model, key_like, DONE),
             ).fetchone()
         return RemoteTask(**row) if row else None
@@ -331,7 +334,7 @@ class Ledger:
     @staticmethod
     def _spent(db: Connection, since: datetime, unit: str) -> float:
         row = db.execute(
-            "SELECT SUM(COALESCE(credits_spent, credits_estimated)) AS total FROM remote_tasks "
+            "SELECT SUM(COALESCE(amount_spent, amount_estimated)) AS total FROM remote_tasks "
             "WHERE created_at >= ? AND status != ? AND unit = ?",
             (since.isoformat(timespec="microseconds"), REJECTED, unit),
         )
@@ -341,7 +344,7 @@ class Ledger:
     def _spent_on_short(db: Connection, provider: str, unit: str, short: str, key: str) -> float:
         # The newest row of each other task of the Short: a task asked for again (a rerun, --fresh) counts once.
         row = db.execute(
-            "SELECT SUM(COALESCE(credits_spent, credits_estimated)) AS total FROM remote_tasks WHERE row IN"
+            "SELECT SUM(COALESCE(amount_spent, amount_estimated)) AS total FROM remote_tasks WHERE row IN"
             " (SELECT MAX(row) FROM remote_tasks WHERE provider = ? AND unit = ? AND key LIKE ? AND"
             " key != ? AND status != ? GROUP BY key)",
             (provider, unit, f"{short}/%", key, REJECTED),
@@ -370,7 +373,7 @@ class Ledger:
             if spent + estimate > daily_cap:
                 raise ConfigError(
                     f"This {kind} would bring the last 24 hours' {provider} spend to "
-                    f"{amount(spent + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_DAY="
+                    f"{Cost.of(spent + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_DAY="
                     f"{daily_cap:g}; raise it or wait, nothing was submitted."
                 )
             if short is not None and short_cap != float("inf"):
@@ -378,19 +381,19 @@ class Ledger:
                 if so_far + estimate > short_cap:
                     raise ConfigError(
                         f"This {kind} would bring the Short's {provider} spend to "
-                        f"{amount(so_far + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_SHORT="
+                        f"{Cost.of(so_far + estimate, unit)}, over SHORTS_MAX_{unit.upper()}_PER_SHORT="
                         f"{short_cap:g}; raise it or shorten the script, nothing was submitted."
                     )
             now = _now()
             return db.insert(
-                "INSERT INTO remote_tasks (key, provider, kind, model, task_id, status, credits_estimated, unit,"
+                "INSERT INTO remote_tasks (key, provider, kind, model, task_id, status, amount_estimated, unit,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, provider, kind, model, task_id, SUBMITTING, estimate, unit, now, now),
             )
 
     def update(self, row: int, **changes: object) -> None:
-        """Change some columns of a recorded task (status, task_id, remote_status, credits_*, detail)."""
-        allowed = {"status", "task_id", "remote_status", "credits_estimated", "credits_spent", "detail"}
+        """Change some columns of a recorded task (status, task_id, remote_status, amount_*, detail)."""
+        allowed = {"status", "task_id", "remote_status", "amount_estimated", "amount_spent", "detail"}
         if not changes or set(changes) - allowed:
             raise ValueError(f"cannot update {sorted(set(changes) - allowed)} in the ledger")
         columns = ", ".join(f"{name} = ?" for name in changes)

@@ -55,8 +55,8 @@ def test_make_with_elevenlabs_times_the_captions_and_reports_the_characters(monk
     narrations = manifest["narrations"]
     texts = [n["body"]["text"] for n in fake.posts()]
     assert len(texts) == 2 and short["providers"]["voice"] == "elevenlabs"
-    assert short["cost_characters"] == manifest["cost_characters"] == sum(map(len, texts)) > 0
-    assert sorted(n["characters"] for n in narrations) == sorted(map(len, texts))
+    assert short["cost"]["characters"] == manifest["cost"]["characters"] == sum(map(len, texts)) > 0
+    assert sorted(n["cost"]["characters"] for n in narrations) == sorted(map(len, texts))
     assert f"and {sum(map(len, texts))} characters of speech" in result.stderr  # the estimate, before anything is made
     # Scene 1's captions start where the fake's uneven clock put its words (scene 2's are offset by scene 1's length).
     spoken = {" ".join(words): spans for words, spans in fake.spoken}
@@ -112,4 +112,4 @@ def test_a_voice_billing_double_stops_the_run_at_the_cap_and_a_rerun_keeps_what_
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert f"and {2 * estimate} characters of speech" in rerun.stderr  # now priced at the rate the voice billed
     assert sorted(texts) == sorted(set(texts)) and len(texts) == 4  # each scene spoken once over both runs
-    assert json.loads(rerun.stdout)["cost_characters"] == 2 * sum(map(len, texts)) == 2 * estimate
+    assert json.loads(rerun.stdout)["cost"]["characters"] == 2 * sum(map(len, texts)) == 2 * estimate

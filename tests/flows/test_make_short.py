@@ -74,7 +74,7 @@ def test_readme_command_makes_a_short_then_a_rerun_reuses_everything(tmp_path, p
     assert tuple(meta["size"]) == (144, 256) and meta["codec"].startswith("h264")
     assert abs(meta["duration"] - 30) <= 0.15 * 30  # the pacing's promise: within 15 % of the request
     assert result["providers"] == {"script": "offline", "image": "offline", "video": "offline", "voice": "offline"}
-    assert result["cost_credits"] == 0
+    assert result["cost"]["credits"] == 0
     for name in ("captions", "manifest", "script"):
         assert Path(result[name]).is_file()
     assert "-->" in Path(result["captions"]).read_text()

@@ -46,8 +46,8 @@ def test_an_openai_key_alone_makes_a_voiced_short_with_priced_frames_and_no_open
     assert "OpenAI shuts its speech models down on 2027-01-06" in result.stderr  # the provider line says why
     assert all(n["path"] and n["provider"] == "offline" for n in manifest["narrations"])  # voiced, offline
     # Two medium gpt-image-2 frames at $0.11: in --json, the manifest, each frame, and the storyboard's estimate.
-    assert short["cost_usd"] == manifest["cost_usd"] == 0.22
-    assert [f["cost_usd"] for f in manifest["frames"]] == [0.11, 0.11]
+    assert short["cost"]["usd"] == manifest["cost"]["usd"] == 0.22
+    assert [f["cost"]["usd"] for f in manifest["frames"]] == [0.11, 0.11]
     assert "$0.22" in next(line for line in result.stderr.splitlines() if "storyboard" in line and "up to" in line)
     assert KEY not in result.stderr + result.stdout + Path(short["manifest"]).read_text()
 

@@ -17,7 +17,7 @@ import pytest
 from fakes.runway import KEY, FakeRunway
 from PIL import Image
 
-from pipeline import Review, Settings, ShortRequest, Storyboard, file_digest, short_folder
+from pipeline import Cost, Review, Settings, ShortRequest, Storyboard, file_digest, short_folder
 from pipeline.storyboard import StoryboardScene
 
 SHORTS = str(Path(sys.executable).parent / "shorts")
@@ -80,9 +80,9 @@ def test_who_approves(monkeypatch, tmp_path):
 
     from flows.review import describe, rejected, review_storyboard
 
-    scene = StoryboardScene(index=1, seconds=5, words="w", frame=tmp_path / "f.png", clip_credits=25)
+    scene = StoryboardScene(index=1, seconds=5, words="w", frame=tmp_path / "f.png", clip=Cost(credits=25))
     board = Storyboard(
-        title="t", seconds=5, scenes=[scene], clip_provider="runway", clip_model="gen4_turbo", estimate_credits=30
+        title="t", seconds=5, scenes=[scene], clip_provider="runway", clip_model="gen4_turbo", estimate=Cost(credits=30)
     )
     request = ShortRequest(topic="bees")
     assert review_storyboard(board, request, Settings(), "pause") is None  # review off: as before
@@ -96,7 +96,7 @@ def test_who_approves(monkeypatch, tmp_path):
     assert review_storyboard(board, request, Settings(), "rules") == Review(
         approved=True, by="rule", note="estimated 30 credits, within SHORTS_AUTO_APPROVE_CREDITS=30"
     )
-    over = board.model_copy(update={"estimate_credits": 30.5})
+    over = board.model_copy(update={"estimate": Cost(credits=30.5)})
     with temporary_settings(restore_defaults={PREFECT_API_URL}):  # Prefect's own throwaway server: no UI to ask in
         review = review_storyboard(over, request, Settings(), "rules")
     assert not review.approved and review.by == "nobody"
@@ -159,7 +159,7 @@ def test_a_review_shows_the_storyboard_and_buys_no_clip_until_a_person_says_yes(
     assert store_files("frames") == frames  # approval went on from the frames already made
     manifest = json.loads(Path(json.loads(yes.stdout)["manifest"]).read_text())
     assert manifest["review"] == {"approved": True, "by": "person", "note": "approved before this run"}
-    assert [c["cost_credits"] for c in manifest["clips"]] == [15, 15]
+    assert [c["cost"]["credits"] for c in manifest["clips"]] == [15, 15]
 
 
 def hashes(manifest_path: str) -> dict[int, tuple[str, str]]:

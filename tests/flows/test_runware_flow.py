@@ -37,8 +37,8 @@ def test_make_with_runware_clips_reports_the_dollars(monkeypatch, on_prefect_ser
     clips = fake.seen("videoInference")
     assert len(clips) == 2 and {c["model"] for c in clips} == {"klingai:6@1"}
     assert {c["task_id"] for c in manifest["clips"]} == {c["taskUUID"] for c in clips}
-    assert [c["cost_usd"] for c in manifest["clips"]] == [0.35, 0.35]
-    assert short["cost_usd"] == manifest["cost_usd"] == 0.7 and short["cost_credits"] == 0
+    assert [c["cost"]["usd"] for c in manifest["clips"]] == [0.35, 0.35]
+    assert short["cost"]["usd"] == manifest["cost"]["usd"] == 0.7 and short["cost"]["credits"] == 0
     assert short["providers"]["video"] == "runware" and "estimated cost: up to 0 credits and $0.70" in result.stderr
     assert video_size(Path(short["video"])) == (144, 256)  # Runware's 1080x1920, scaled to the tests' format
     assert KEY not in result.stderr + result.stdout + Path(short["manifest"]).read_text()

@@ -69,8 +69,8 @@ def test_make_with_runway_frames_and_clips_reports_the_credits(monkeypatch, on_p
     assert {c["task_id"] for c in manifest["clips"]} == {
         t.id for t in fake.tasks.values() if t.kind == "image_to_video"
     }
-    assert [c["cost_credits"] for c in manifest["clips"]] == [15, 15]
-    assert short["cost_credits"] == manifest["cost_credits"] >= 30
+    assert [c["cost"]["credits"] for c in manifest["clips"]] == [15, 15]
+    assert short["cost"]["credits"] == manifest["cost"]["credits"] >= 30
     assert short["providers"]["video"] == "runway" and "RUNNING" in result.stderr  # progress is shown
     assert KEY not in result.stderr + result.stdout + Path(short["manifest"]).read_text()
     limit = httpx.get(f"{on_prefect_server}/v2/concurrency_limits/runway-shared", timeout=10).json()

@@ -69,8 +69,8 @@ def test_a_short_spoken_by_runway_is_billed_once_across_a_kill_and_a_rerun(on_pr
     manifest = json.loads(Path(short["manifest"]).read_text())
     credits = sorted(math.ceil(len(p["body"]["promptText"]) / 50) for p in posts)
     narrations = manifest["narrations"]
-    assert sorted(n["cost_credits"] for n in narrations) == credits == sorted(t.credits for t in tasks)
-    assert short["cost_credits"] == manifest["cost_credits"] == sum(credits)  # offline frames and clips are free
+    assert sorted(n["cost"]["credits"] for n in narrations) == credits == sorted(t.credits for t in tasks)
+    assert short["cost"]["credits"] == manifest["cost"]["credits"] == sum(credits)  # offline frames and clips are free
     assert {(n["provider"], n["voice"], n["timing"]) for n in narrations} == {("runway", "Maya", "pauses")}
     assert short["providers"]["voice"] == "runway"
     assert [t["status"] for t in remote_tasks(home)] == ["done"] * 2

@@ -49,7 +49,7 @@ def test_only_a_pexels_key_makes_a_short_of_distinct_credited_clips_and_a_rerun_
         f"{catalogue[i].words.replace(' ', '-')}-{i}/"
         for i in ids
     ]
-    assert manifest["credits"] == credits
+    assert manifest["attributions"] == credits
     assert script["description"].endswith("Footage:\n" + "\n".join(credits))  # what YouTube is sent
     outbox_script = json.loads(Path(short["published"], "script.json").read_text())
     assert outbox_script["description"] == script["description"]
@@ -77,5 +77,5 @@ def test_a_folder_of_images_and_videos_makes_a_short(tmp_path, on_prefect_server
         ("folder", "2-waves.mp4"),
         ("folder", "3-sky.png"),
     ]
-    assert manifest["providers"]["video"]["name"] == f"folder:{media}" and manifest["credits"] == []
+    assert manifest["providers"]["video"]["name"] == f"folder:{media}" and manifest["attributions"] == []
     assert probe_video(Path(short["video"]))[:2] == (144, 256)

@@ -49,7 +49,7 @@ def test_a_keyless_short_says_the_articles_facts_over_its_free_pictures_and_cred
         "Text: “Octopus”, Wikipedia (https://en.wikipedia.org/wiki/Octopus), CC BY-SA 4.0",
         *(f"Picture: {p['file'][5:]} by {p['author']}, {p['licence']}, {p['page']}" for p in source["pictures"]),
     ]
-    assert manifest["credits"] == credits
+    assert manifest["attributions"] == credits
     assert script["description"].endswith("Sources:\n" + "\n".join(credits))  # what YouTube is sent
     assert json.loads(Path(short["published"], "script.json").read_text())["description"] == script["description"]
 

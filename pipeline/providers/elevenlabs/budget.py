@@ -31,10 +31,10 @@ def observed_rate(ledger: Ledger, model: str, voice: str) -> float | None:
     """Characters billed per character sent by the newest finished request of this voice and model; None when
     there is none yet."""
     task = ledger.newest_billed(PROVIDER, model, f"%/{voice_tag(voice)}/%")
-    if task is None or task.credits_spent is None:
+    if task is None or task.amount_spent is None:
         return None
     sent = int(task.key.split("/")[2])
-    return task.credits_spent / sent if sent else None
+    return task.amount_spent / sent if sent else None
 
 
 def priced(characters: int, rate: float | None) -> float:

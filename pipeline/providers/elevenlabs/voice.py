@@ -20,7 +20,7 @@ from elevenlabs.core.api_error import ApiError
 
 from pipeline.alignment import align_words
 from pipeline.errors import ConfigError, ProviderError, ShortsError
-from pipeline.models import ShortRequest, Speech
+from pipeline.models import Cost, ShortRequest, Speech
 from pipeline.providers.base import Line, Narrator, Shared, VoiceInfo
 from pipeline.providers.elevenlabs.budget import observed_rate, priced, request_key
 from pipeline.providers.inputs import cut_text, required_key
@@ -143,7 +143,7 @@ class ElevenLabsNarrator(Narrator):
             words = self._word_timings(text, answer, dest)
         return Speech(
             words=words,
-            characters=characters,
+            cost=Cost(characters=characters),
             voice=given,
             package=f"elevenlabs {version('elevenlabs')} ({self.model})",
             license=TERMS,
@@ -242,13 +242,13 @@ class ElevenLabsNarrator(Narrator):
             return
         changes: dict[str, object] = {"status": status}
         if spent is not None:
-            changes["credits_spent"] = spent
+            changes["amount_spent"] = spent
         if task_id:
             changes["task_id"] = task_id
         if detail:
             changes["detail"] = detail[:500]
         if status == REJECTED:
-            changes["credits_spent"] = 0.0
+            changes["amount_spent"] = 0.0
         self.ledger.update(row, **changes)
 
     @staticmethod

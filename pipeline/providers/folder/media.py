@@ -12,7 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from pipeline.errors import ConfigError
 from pipeline.media.motion import save_moving_still
 from pipeline.models import Footage, Scene, Script, VideoFormat
-from pipeline.providers.base import ClipMaker, ImageMaker
+from pipeline.providers.base import ClipMaker, ImageMaker, Made
 from pipeline.providers.folder.files import cover_image, fit_video, probe_video
 from pipeline.search_terms import content_words, scene_terms
 from pipeline.state.store import AssetStore
@@ -101,7 +101,6 @@ class FolderMedia:
 
     name: ClassVar[str] = "folder"
     model = "own-media-v2"  # v1 animated an image with one zoom over the whole scene; v2 cuts it into shots
-    picks_footage: ClassVar[bool] = True
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -115,13 +114,23 @@ class FolderClipMaker(FolderMedia, ClipMaker):
         return match_files(script.scenes, read_folder(self.folder))
 
     def make_clip(
-        self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path, *, footage: Footage, store: AssetStore
-    ) -> tuple[str | None, float]:
+        self,
+        scene: Scene,
+        frame: Path,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        footage: Footage | None = None,
+        store: AssetStore | None = None,
+    ) -> Made:
+        if footage is None or footage.path is None:  # animate_scene animates a scene with no file offline
+            raise ConfigError(f"No file of {self.folder} was matched to scene {scene.index}; rerun.")
         if footage.kind == "image":
             save_moving_still(cover_image(footage.path, fmt), fmt, scene.seconds, seed, dest, framing="picture")
         else:
             fit_video(footage.path, dest, fmt, scene.seconds)
-        return None, 0.0
+        return Made()
 
     def clip_suffix(self, footage: Footage | None = None) -> str:
         return ".png" if footage and footage.kind == "image" else ".mp4"
@@ -134,8 +143,17 @@ class FolderImageMaker(FolderMedia, ImageMaker):
         return match_files(script.scenes, read_folder(self.folder, images_only=True))
 
     def make_image(
-        self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, *, source: Path | None = None
-    ) -> None:
+        self,
+        scene: Scene,
+        style: str,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        reference: Path | None = None,
+        source: Path | None = None,
+    ) -> Made:
         if source is None:
             raise ConfigError(f"No file of {self.folder} was matched to scene {scene.index}; rerun.")
         cover_image(source, fmt).save(dest, format="PNG")
+        return Made()

@@ -11,8 +11,9 @@ from PIL import Image
 from pipeline.errors import ProviderError
 from pipeline.media.motion import save_moving_still
 from pipeline.models import Footage, Scene, VideoFormat
-from pipeline.providers.base import ClipMaker
+from pipeline.providers.base import ClipMaker, Made
 from pipeline.providers.offline.title_card import is_title_card
+from pipeline.state.store import AssetStore
 
 
 class OfflineClipMaker(ClipMaker):
@@ -24,11 +25,21 @@ class OfflineClipMaker(ClipMaker):
     def clip_suffix(self, footage: Footage | None = None) -> str:
         return ".png"
 
-    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
+    def make_clip(
+        self,
+        scene: Scene,
+        frame: Path,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        footage: Footage | None = None,
+        store: AssetStore | None = None,
+    ) -> Made:
         try:
             with Image.open(frame) as img:
                 framing = "card" if is_title_card(img) else "picture"
                 save_moving_still(img, fmt, scene.seconds, seed, dest, framing=framing)
         except OSError as exc:
             raise ProviderError(f"Could not write the offline clip ({exc}); check free disk space.") from exc
-        return None, 0.0
+        return Made()

@@ -7,16 +7,16 @@ import binascii
 import hashlib
 import io
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import httpx
 import openai
 from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError
-from pipeline.models import Scene, ShortRequest, VideoFormat
+from pipeline.models import Cost, Scene, ShortRequest, VideoFormat
 from pipeline.prompts import fill
-from pipeline.providers.base import ImageMaker, Shared
+from pipeline.providers.base import ImageMaker, Made, Shared
 from pipeline.providers.openai.client import (
     MediaConnection,
     check_model,
@@ -55,7 +55,6 @@ class OpenAIImageMaker(ImageMaker):
 
     name: ClassVar[str] = "openai"
     section: ClassVar[type[OpenAIImageSettings]] = OpenAIImageSettings
-    cost_unit: ClassVar[Literal["credits", "usd"]] = "usd"
 
     def __init__(
         self,
@@ -97,8 +96,16 @@ class OpenAIImageMaker(ImageMaker):
         check_model(self._client, self.model, "SHORTS_OPENAI_IMAGE_MODEL", "--image offline")
 
     def make_image(
-        self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, reference: Path | None = None
-    ) -> tuple[str | None, float]:
+        self,
+        scene: Scene,
+        style: str,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        reference: Path | None = None,
+        source: Path | None = None,
+    ) -> Made:
         # OpenAI image models take no seed; the store's key still carries it, so a cached frame is reused.
         # A `reference` frame is not used yet: matching its look would need images.edit.
         options = {"quality": self.quality} if self.quality != "auto" else {}
@@ -115,7 +122,7 @@ class OpenAIImageMaker(ImageMaker):
             unit=USD,
         ):
             self._draw(prompt, options, fmt, dest)
-        return None, self.usd
+        return Made(cost=Cost(usd=self.usd))
 
     def _draw(self, prompt: str, options: dict[str, str], fmt: VideoFormat, dest: Path) -> None:
         try:

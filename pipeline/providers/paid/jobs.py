@@ -200,14 +200,14 @@ class PaidJobs(Generic[V]):
                             task_id,
                         )
                         cost = job.estimate
-                    self.ledger.update(row, credits_spent=cost)
+                    self.ledger.update(row, amount_spent=cost)
                     self._download(job, task_id, seen, dest)
                     self.ledger.update(row, status=DONE)
                     return task_id, 0.0 if paid_before else cost
                 self.ledger.update(
                     row,
                     status=CANCELLED if seen.cancelled else FAILED,
-                    credits_spent=seen.cost or 0.0,
+                    amount_spent=seen.cost or 0.0,
                     detail=seen.code or None,
                 )
                 if retried or not vendor.worth_another_try(seen):
@@ -316,7 +316,7 @@ class PaidJobs(Generic[V]):
             self.ledger.update(row, status=UNCONFIRMED, detail=type(exc).__name__)
             raise
         self.ledger.update(
-            row, task_id=task_id, status=IN_FLIGHT, **({"credits_estimated": estimate} if estimate is not None else {})
+            row, task_id=task_id, status=IN_FLIGHT, **({"amount_estimated": estimate} if estimate is not None else {})
         )
         log.info(
             "%s: %s task %s submitted (%s, at most %s)",

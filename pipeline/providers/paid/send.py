@@ -109,12 +109,12 @@ def ledger_entry(
             row,
             status=REJECTED if nothing_made else UNCONFIRMED,
             detail=str(exc)[:500],
-            **({"credits_spent": 0.0} if nothing_made else {}),
+            **({"amount_spent": 0.0} if nothing_made else {}),
         )
         raise
     except BaseException:  # a surprise or Ctrl-C: the request may have been made, so it stays counted
         ledger.update(row, status=UNCONFIRMED)
         raise
     ledger.update(
-        row, status=DONE, credits_spent=bill.spent, **({"task_id": bill.request_id} if bill.request_id else {})
+        row, status=DONE, amount_spent=bill.spent, **({"task_id": bill.request_id} if bill.request_id else {})
     )

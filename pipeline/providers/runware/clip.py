@@ -9,14 +9,14 @@ import httpx
 
 from pipeline.errors import ProviderError
 from pipeline.media.probe import is_portrait_9_16, video_size
-from pipeline.models import Scene, VideoFormat
-from pipeline.providers.base import ClipMaker, Shared
+from pipeline.models import Cost, Footage, Scene, VideoFormat
+from pipeline.providers.base import ClipMaker, Made, Shared
 from pipeline.providers.inputs import cut_text, data_uri
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runware.client import clip_duration, clip_usd, video_model
 from pipeline.providers.runware.tasks import RunwareVendor, runware_jobs
 from pipeline.settings import RunwareSettings, default
-from pipeline.state.store import content_key
+from pipeline.state.store import AssetStore, content_key
 
 
 def check_portrait_video(path: Path) -> None:
@@ -34,7 +34,6 @@ class RunwareClipMaker(ClipMaker):
 
     name: ClassVar[str] = "runware"
     section: ClassVar[type[RunwareSettings]] = RunwareSettings
-    cost_unit: ClassVar[str] = "usd"  # make_clip returns dollars, not credits
 
     def __init__(self, tasks: PaidJobs[RunwareVendor], model: str = default("runware_video_model")) -> None:
         self.tasks, self.model, self.spec = tasks, model, video_model(model)
@@ -45,7 +44,17 @@ class RunwareClipMaker(ClipMaker):
     ) -> RunwareClipMaker:
         return cls(runware_jobs(settings, shared, "--video runware", http_client), settings.runware_video_model)
 
-    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
+    def make_clip(
+        self,
+        scene: Scene,
+        frame: Path,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        footage: Footage | None = None,
+        store: AssetStore | None = None,
+    ) -> Made:
         spec = self.spec
         prompt = cut_text(scene.motion_prompt, spec.prompt_limit)
         request: dict[str, Any] = dict(
@@ -77,4 +86,5 @@ class RunwareClipMaker(ClipMaker):
             verify=check_portrait_video,
             fix="rerun with --video offline",
         )
-        return self.tasks.produce(job, dest)
+        task_id, usd = self.tasks.produce(job, dest)
+        return Made(task_id, Cost(usd=usd))

@@ -9,8 +9,8 @@ import httpx
 
 from pipeline.errors import ProviderError
 from pipeline.media.probe import video_size
-from pipeline.models import Scene, VideoFormat
-from pipeline.providers.base import ClipMaker, Shared
+from pipeline.models import Cost, Footage, Scene, VideoFormat
+from pipeline.providers.base import ClipMaker, Made, Shared
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.client import (
     DATA_URI_LIMIT,
@@ -25,7 +25,7 @@ from pipeline.providers.runway.client import (
 )
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.settings import RunwaySettings, default
-from pipeline.state.store import content_key
+from pipeline.state.store import AssetStore, content_key
 
 
 def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
@@ -62,7 +62,17 @@ class RunwayClipMaker(ClipMaker):
     ) -> RunwayClipMaker:
         return cls(runway_jobs(settings, shared, "--video runway", http_client), settings.runway_video_model)
 
-    def make_clip(self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path) -> tuple[str | None, float]:
+    def make_clip(
+        self,
+        scene: Scene,
+        frame: Path,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        footage: Footage | None = None,
+        store: AssetStore | None = None,
+    ) -> Made:
         duration = clip_duration(self.model, scene.seconds)
         prompt = cut_prompt(scene.motion_prompt)
         request: dict[str, Any] = dict(model=self.model, ratio=RATIO, duration=duration, prompt_text=prompt, seed=seed)
@@ -85,4 +95,5 @@ class RunwayClipMaker(ClipMaker):
             endpoint="image_to_video",
             fix="rerun with --video offline",
         )
-        return self.tasks.produce(job, dest)
+        task_id, credits = self.tasks.produce(job, dest)
+        return Made(task_id, Cost(credits=credits))

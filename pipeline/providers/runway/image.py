@@ -10,8 +10,8 @@ from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError
 from pipeline.media.probe import Unreadable, is_portrait_9_16
-from pipeline.models import Scene, VideoFormat
-from pipeline.providers.base import ImageMaker, Shared
+from pipeline.models import Cost, Scene, VideoFormat
+from pipeline.providers.base import ImageMaker, Made, Shared
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, cut_prompt, image_uri
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
@@ -53,8 +53,16 @@ class RunwayImageMaker(ImageMaker):
         return cls(runway_jobs(settings, shared, "--image runway", http_client), settings.runway_image_model)
 
     def make_image(
-        self, scene: Scene, style: str, fmt: VideoFormat, seed: int, dest: Path, reference: Path | None = None
-    ) -> tuple[str | None, float]:
+        self,
+        scene: Scene,
+        style: str,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        reference: Path | None = None,
+        source: Path | None = None,
+    ) -> Made:
         text = f"{scene.first_frame_prompt} Style: {style}."
         if reference:
             text = f"Same look, palette and characters as @{REFERENCE_TAG}. {text}"
@@ -78,9 +86,9 @@ class RunwayImageMaker(ImageMaker):
             endpoint="text_to_image",
             fix="rerun with --image offline",
         )
-        task_id, cost = self.tasks.produce(job, dest)
+        task_id, credits = self.tasks.produce(job, dest)
         _fit_png(dest, fmt)
-        return task_id, cost
+        return Made(task_id, Cost(credits=credits))
 
 
 def _fit_png(path: Path, fmt: VideoFormat) -> None:

@@ -12,7 +12,7 @@ import runwayml
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.media.probe import Unreadable
-from pipeline.models import ShortRequest, Speech
+from pipeline.models import Cost, ShortRequest, Speech
 from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Line, Narrator, Shared, VoiceInfo
 from pipeline.providers.paid.jobs import Job, PaidJobs
@@ -133,7 +133,10 @@ class RunwayNarrator(Narrator):
         finally:
             download.unlink(missing_ok=True)
         return Speech(
-            cost_credits=credits, voice=preset, package=f"runwayml {version('runwayml')} ({self.model})", license=TERMS
+            cost=Cost(credits=credits),
+            voice=preset,
+            package=f"runwayml {version('runwayml')} ({self.model})",
+            license=TERMS,
         )
 
 

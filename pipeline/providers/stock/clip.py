@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Footage, Scene, Script, VideoFormat
-from pipeline.providers.base import ClipMaker, Shared
+from pipeline.providers.base import ClipMaker, Made, Shared
 from pipeline.providers.folder.files import fit_video
 from pipeline.search_terms import broader_terms, scene_terms
 from pipeline.settings import StockSettings, key_variable
@@ -43,7 +43,6 @@ class StockClipMaker(ClipMaker):
         cls.env_var = key_variable(f"{cls.name}_api_key")
         cls.model = f"{cls.name}-videos-v1"  # the search API's version: part of each clip's key in the store
 
-    picks_footage: ClassVar[bool] = True
     section: ClassVar[type[StockSettings]] = StockSettings
 
     def __init__(
@@ -118,11 +117,21 @@ class StockClipMaker(ClipMaker):
         return picks
 
     def make_clip(
-        self, scene: Scene, frame: Path, fmt: VideoFormat, seed: int, dest: Path, *, footage: Footage, store: AssetStore
-    ) -> tuple[str | None, float]:
+        self,
+        scene: Scene,
+        frame: Path,
+        fmt: VideoFormat,
+        seed: int,
+        dest: Path,
+        *,
+        footage: Footage | None = None,
+        store: AssetStore | None = None,
+    ) -> Made:
         """Download the scene's clip (once: it is kept in the store) and fit it to the scene."""
+        if footage is None or store is None:  # animate_scene gives both, and animates a scene with none offline
+            raise ValueError(f"a {self.label} clip is fitted from the footage picked for its scene")
         fit_video(self._download(footage, store), dest, fmt, scene.seconds)
-        return None, 0.0
+        return Made()
 
     def _first_fit(
         self, scene: Scene, queries: list[str], taken: set[str], store: AssetStore, fresh: bool
