@@ -34,6 +34,7 @@ from pipeline.music import MusicTrack, check_music, choose_music
 from pipeline.narration import narrate
 from pipeline.package import (
     Manifest,
+    build_manifest,
     package_version,
     prepare_output_dir,
     record_upload,
@@ -132,6 +133,7 @@ __all__ = [
     "animate_scene",
     "authorize_platform",
     "authorize_youtube",
+    "build_manifest",
     "build_provider",
     "cancel_in_flight",
     "channel_stats",

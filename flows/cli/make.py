@@ -7,8 +7,9 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -154,22 +155,22 @@ def make(
     with one_line_errors():
         ensure_server(settings)  # before Prefect's import, which reads PREFECT_API_URL
     configure_prefect(settings, quiet=not verbose)
-    from flows.make_short import make_short
+    from flows.make_short import make_short, preview_short
 
-    def run(**options) -> object:
+    def run(flow: Callable[..., Any], **options: Any) -> Any:
         kept = "Interrupted; everything finished so far is kept and the next run reuses it."
         with (
             one_line_errors(interrupted=kept, name_step=True, prefect=True),
             contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext(),
         ):
-            return make_short(request, out_dir=str(out_dir), post=platforms, **options)
+            return flow(request, out_dir=str(out_dir), **options)
 
     if review and not yes:
         # The flow runs in this process, and a question asked from inside it would hold a Prefect run open while a
-        # person thinks, or need a callable parameter a deployment cannot carry. So: run up to the storyboard, ask
-        # here, then run again approved. The second run takes the script and frames from the caches (--fresh and
-        # --redo-scene apply once, to the first), so what is bought is exactly what was shown.
-        board = run(fresh=fresh, redo_scene=redo_scene, approval="preview")
+        # person thinks, or need a callable parameter a deployment cannot carry. So: preview up to the storyboard,
+        # ask here, then make the Short with the storyboard approved. It takes the script and frames from the caches
+        # (--fresh and --redo-scene apply once, to the preview), so what is bought is exactly what was shown.
+        board = run(preview_short, fresh=fresh, redo_scene=redo_scene)
         typer.echo(
             f"Storyboard: {board.path}\nEstimate: {board.cost_line()}; clips by {board.clip_provider} "
             f"{board.clip_model}.",
@@ -180,9 +181,9 @@ def make(
                 "Not approved: no clip was bought; the script and first frames are kept for the next run "
                 "(--redo-scene N draws a scene again)."
             )
-        result = run(approval="given")
+        result = run(make_short, approval="given", post=platforms, board=board)
     else:
-        result = run(fresh=fresh, redo_scene=redo_scene, approval="given")
+        result = run(make_short, fresh=fresh, redo_scene=redo_scene, approval="given", post=platforms)
     log.info("Done in %.0f s: %s", time.perf_counter() - started, result.video)
     if as_json:
         payload = result.model_dump(mode="json")
