@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated
 
-from flows.bootstrap import PydanticParametersFlow
+from flows.bootstrap.flow import PydanticParametersFlow
 
 from prefect import task
 from prefect.states import State

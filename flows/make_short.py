@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flows.bootstrap import PydanticParametersFlow
+from flows.bootstrap.flow import PydanticParametersFlow
 
 from prefect import Task, unmapped
 from prefect.artifacts import create_link_artifact

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flows.cli.errors import fail, log_to_stderr, notice_ctrl_c, one_line_errors
+from flows.cli.errors import fail, flags_of, log_to_stderr, notice_ctrl_c, one_line_errors
 from pipeline import (
     Settings,
     ShortRequest,
@@ -119,7 +119,7 @@ def make(
         music=music,
         source=source,
     )
-    with one_line_errors(code=2):
+    with one_line_errors(code=2, flags=flags_of(make)):
         if source not in (None, "wikipedia", "none"):
             fail(f"--source must be wikipedia or none (got {source!r}).", code=2)
         settings = Settings()

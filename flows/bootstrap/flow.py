@@ -1,21 +1,12 @@
-"""Prefect set up for this project, and the flow class its flows are made with.
-
-Prefect reads its settings when it is imported, so importing this module sets them first (`configure_prefect`), and
-every flow module imports it before anything else (pyproject.toml sorts it ahead of the third-party imports).
-"""
+"""The flow class this project's flows are made with; its package (`flows.bootstrap`) sets Prefect's settings first."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic_core import PydanticSerializationError, to_jsonable_python
-
-from flows.prefect_env import configure_prefect
-
-configure_prefect()  # before `import prefect` below
-
 from prefect import Flow, State
 from prefect.futures import PrefectFuture
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 
 class PydanticParametersFlow(Flow):
