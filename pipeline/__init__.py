@@ -31,7 +31,7 @@ from pipeline.models import (
 )
 from pipeline.moderation import ModerationCheck, moderate_script
 from pipeline.music import MusicTrack, check_music, choose_music
-from pipeline.narration import narrate
+from pipeline.narration import narrate, no_voice_warning
 from pipeline.package import (
     Manifest,
     build_manifest,
@@ -168,6 +168,7 @@ __all__ = [
     "narrate",
     "near_copy",
     "next_topics",
+    "no_voice_warning",
     "nothing_to_make",
     "offline_voices",
     "open_ledger",
