@@ -155,7 +155,8 @@ def make(
     with one_line_errors():
         ensure_server(settings)  # before Prefect's import, which reads PREFECT_API_URL
     configure_prefect(settings, quiet=not verbose)
-    from flows.make_short import make_short, preview_short
+    from flows.make_short import make_short
+    from flows.preview import preview_short
 
     def run(flow: Callable[..., Any], **options: Any) -> Any:
         kept = "Interrupted; everything finished so far is kept and the next run reuses it."
