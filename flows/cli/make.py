@@ -169,8 +169,9 @@ def make(
     if review and not yes:
         # The flow runs in this process, and a question asked from inside it would hold a Prefect run open while a
         # person thinks, or need a callable parameter a deployment cannot carry. So: preview up to the storyboard,
-        # ask here, then make the Short with the storyboard approved. It takes the script and frames from the caches
-        # (--fresh and --redo-scene apply once, to the preview), so what is bought is exactly what was shown.
+        # ask here, then make the Short with that storyboard as approved (not drawn again). It takes the script and
+        # frames from the caches (--fresh and --redo-scene apply once, to the preview), so what is bought is exactly
+        # what was shown.
         board = run(preview_short, fresh=fresh, redo_scene=redo_scene)
         typer.echo(
             f"Storyboard: {board.path}\nEstimate: {board.cost_line()}; clips by {board.clip_provider} "
