@@ -7,19 +7,18 @@ import runpy
 import sys
 import time
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
-from flows.prefect_env import configure_prefect
+from flows.bootstrap.flow import PydanticParametersFlow
 
-configure_prefect()  # before `import prefect`, which reads its settings at import
+from prefect import task
+from prefect.states import State
+from pydantic import Field
 
-from prefect import flow, task  # noqa: E402
-from prefect.states import State  # noqa: E402
-from pydantic import Field  # noqa: E402
-
-from flows.artifacts import DailyRow, record_daily, record_stats  # noqa: E402
-from flows.make_short import make_short  # noqa: E402
-from pipeline import (  # noqa: E402
+from flows.artifacts import DailyRow, record_daily, record_stats
+from flows.make_short import make_short
+from pipeline import (
     Learnings,
     Platform,
     Settings,
@@ -43,7 +42,7 @@ from pipeline import (  # noqa: E402
 log = logging.getLogger("shorts")
 
 
-@flow(name="daily-shorts", flow_run_name=lambda: f"daily-{datetime.now():%Y-%m-%d-%H%M}")
+@partial(PydanticParametersFlow, name="daily-shorts", flow_run_name=lambda: f"daily-{datetime.now():%Y-%m-%d-%H%M}")
 def daily_shorts(
     count: Annotated[int | None, Field(ge=1, le=50)] = None,
     seconds: Annotated[int, Field(ge=5, le=180)] = 30,

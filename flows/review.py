@@ -7,8 +7,8 @@
   run Cancelled before any clip is bought.
 - `rules` (the daily flow): approve without asking when the estimate is at most SHORTS_AUTO_APPROVE_CREDITS,
   otherwise pause as above.
-- `preview` (the CLI's first pass): stop after the storyboard and return it.
-- `given` (the CLI's second pass): a person already said yes at the terminal (or with --yes), or wants no review.
+- `given` (the CLI): a person already said yes at the terminal, to `preview_short`'s storyboard (or with --yes), or
+  wants no review.
 
 A run started from a deployment (the UI form, the API) takes its parameters from whoever called it, so
 `caller_limits` holds it to the operator's settings: it cannot answer its own review, nor write outside
@@ -33,7 +33,7 @@ from pydantic import Field
 from flows.artifacts import storyboard_markdown
 from pipeline import ConfigError, Review, Settings, ShortRequest, Storyboard
 
-Approval = Literal["pause", "rules", "given", "preview"]
+Approval = Literal["pause", "rules", "given"]
 log = logging.getLogger("shorts")
 
 
@@ -49,7 +49,7 @@ class ApprovalInput(RunInput):
 def caller_limits(approval: Approval, out_dir: str | None, settings: Settings) -> tuple[Approval, Path | None]:
     """This run's approval and output folder, held to the operator's settings when a deployment started it.
 
-    In a deployment run, `given` and `preview` become `pause` (SHORTS_REVIEW and the request's own review decide),
+    In a deployment run, `given` becomes `pause` (SHORTS_REVIEW and the request's own review decide),
     and so does `rules` when SHORTS_REVIEW is on; `out_dir` must lie inside SHORTS_OUTPUT_DIR (a relative one is taken
     from there), else it is a ConfigError. A run this process called (`shorts make`, the daily flow's subflows)
     keeps both as given.

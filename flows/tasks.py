@@ -12,12 +12,13 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import Inputs
-from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError  # not re-exported publicly
+from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError  # the public re-export of the one sync raises
 from prefect.concurrency.sync import concurrency
 from prefect.utilities.hashing import hash_objects
 from pydantic import BaseModel
 
 from flows.locking import FlockLockManager
+from flows.prefect_env import result_storage
 from pipeline import (
     AssetStore,
     ClipAsset,
@@ -76,7 +77,7 @@ class LiveFiles(Inputs):
         key = hash_objects(key, sorted((str(p), file_digest(p)) for p in _paths(used) if p.is_file()))
         store = task_ctx.result_store
         # A record another machine made names its files: with object storage they count as here if stored there.
-        assets = _store(inputs["settings"]) if isinstance(inputs.get("settings"), Settings) else None
+        assets = open_store(inputs["settings"]) if isinstance(inputs.get("settings"), Settings) else None
         if key and store.exists(key) and not _all_intact(_paths(store.read(key).result), assets):
             return None  # run again; the store path is content-addressed, so the old record heals too
         return key
@@ -124,14 +125,16 @@ CACHE = LiveFiles(exclude=["settings", "fresh"]).configure(
 STEP = dict(cache_policy=CACHE, retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
 
 
-def _store(settings: Settings) -> AssetStore:
-    return open_store(settings)
+def run_options(settings: Settings, fresh: bool) -> dict[str, Any]:
+    """The cached steps' options for one run (`task.with_options(**run_options(...))`): --fresh reruns each step and
+    overwrites its record, and the records live in object storage when there is one."""
+    return dict(refresh_cache=fresh or None, result_storage=result_storage(settings))
 
 
 def on_this_machine(assets: list[Any], settings: Settings) -> list[Any]:
     """The assets with their files on this machine: a result record another machine made (shared object storage)
     names that machine's cache, so the files are fetched into this one's."""
-    store = _store(settings)
+    store = open_store(settings)
     if not store.remote:
         return assets
     return [
@@ -192,7 +195,7 @@ def footage_task(
     script: Script, step: str, provider: str, fmt: VideoFormat, settings: Settings, fresh: bool = False
 ) -> list[Footage | None]:
     # One task for all scenes, so that no two scenes pick the same clip; the clips are then made in parallel.
-    return pick_footage(script, fmt, build_provider(step, provider, settings), _store(settings), fresh)
+    return pick_footage(script, fmt, build_provider(step, provider, settings), open_store(settings), fresh)
 
 
 @task(name="first-frame", task_run_name="first-frame-{scene.index}", **STEP)
@@ -211,7 +214,7 @@ def frame_task(
     with _vendor_slot("image", provider, settings):
         maker = build_provider("image", provider, settings)
         frame = make_first_frame(
-            scene, style, fmt, maker, _store(settings), fresh, reference=reference, take=take, footage=footage
+            scene, style, fmt, maker, open_store(settings), fresh, reference=reference, take=take, footage=footage
         )
     log.info("  frame %d ready (%.1f s)", scene.index, time.perf_counter() - started)
     return frame
@@ -244,7 +247,7 @@ def clip_task(
     started = time.perf_counter()
     with _vendor_slot("video", provider, settings):
         clip = animate_scene(
-            scene, frame, fmt, build_provider("video", provider, settings), _store(settings), fresh, footage
+            scene, frame, fmt, build_provider("video", provider, settings), open_store(settings), fresh, footage
         )
     log.info("  clip %d ready (%.1f s)", scene.index, time.perf_counter() - started)
     return clip
@@ -263,7 +266,7 @@ def narration_task(
     started = time.perf_counter()
     with _vendor_slot("voice", provider, settings):  # Runway's voice is a Runway task like the clips
         narration = narrate(
-            request, scene, build_provider("voice", provider, settings), _store(settings), fresh, script=script
+            request, scene, build_provider("voice", provider, settings), open_store(settings), fresh, script=script
         )
     how = "voiced" if narration.path else "no voice, timed at reading pace"
     log.info("  narration %d ready, %s (%.1f s)", scene.index, how, time.perf_counter() - started)
@@ -286,7 +289,7 @@ def render_task(
         narrations,
         fmt,
         options,
-        _store(settings),
+        open_store(settings),
         fresh,
         progress=lambda pct: log.info("  render %d%%", pct),
     )

@@ -34,9 +34,10 @@ from pipeline.models import (
 )
 from pipeline.moderation import ModerationCheck, moderate_script
 from pipeline.music import MusicTrack, check_music, choose_music
-from pipeline.narration import narrate
+from pipeline.narration import narrate, no_voice_warning
 from pipeline.package import (
     Manifest,
+    build_manifest,
     package_version,
     prepare_output_dir,
     record_upload,
@@ -126,6 +127,7 @@ __all__ = [
     "animate_scene",
     "authorize_platform",
     "authorize_youtube",
+    "build_manifest",
     "build_provider",
     "cancel_in_flight",
     "channel_stats",
@@ -158,6 +160,7 @@ __all__ = [
     "narrate",
     "near_copy",
     "next_topics",
+    "no_voice_warning",
     "nothing_to_make",
     "open_ledger",
     "open_store",

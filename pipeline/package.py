@@ -17,6 +17,7 @@ import imageio_ffmpeg
 from pydantic import Field, model_validator
 
 from pipeline.errors import ConfigError, RenderError
+from pipeline.footage import footage_credits
 from pipeline.models import (
     ClipAsset,
     Cost,
@@ -32,6 +33,7 @@ from pipeline.models import (
 )
 from pipeline.moderation import ModerationCheck
 from pipeline.music import MusicTrack
+from pipeline.publish.youtube_metadata import with_credits
 from pipeline.render.short import RenderOptions
 from pipeline.source.models import Source
 from pipeline.state.store import atomic_path, record_path
@@ -78,6 +80,46 @@ class Manifest(Model):
             data = dict(data)  # costs_from copied it only if it had cost fields
             data["attributions"] = data.pop("credits")
         return data
+
+
+def build_manifest(
+    request: ShortRequest,
+    choices: dict[str, ProviderChoice],
+    fmt: VideoFormat,
+    options: RenderOptions,
+    script: Script,
+    frames: list[FrameAsset],
+    clips: list[ClipAsset],
+    narrations: list[Narration],
+    rendered: RenderedShort,
+    moderation: ModerationCheck,
+    review: Review | None,
+    timings: dict[str, float],
+    music: MusicTrack | None,
+    source: Source | None,
+) -> Manifest:
+    """Everything the run used and made, with its costs; the script's description credits the article, the
+    pictures and the stock footage."""
+    credits, sources = footage_credits(clips), source.credits() if source else []
+    return Manifest(
+        shorts_version=package_version(),
+        request=request,
+        providers=choices,
+        video_format=fmt,
+        render_options=options,
+        music=music,
+        script=with_credits(script, credits, sources),
+        source=source,
+        frames=frames,
+        clips=clips,
+        narrations=narrations,
+        render=rendered,
+        moderation=moderation,
+        review=review,
+        step_seconds=timings,
+        cost=sum((asset.cost for asset in [*frames, *clips, *narrations]), Cost()),
+        attributions=[*sources, *credits],
+    )
 
 
 def package_version() -> str:

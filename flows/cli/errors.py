@@ -11,32 +11,18 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
+from typer.models import ArgumentInfo
+from typer.utils import get_params_from_function
 
 from pipeline import ConfigError, Settings, ShortRequest, ShortsError, disk_error, provider_names
 
 log = logging.getLogger("shorts")
-
-FLAG_NAMES = {
-    "seconds": "--seconds",
-    "scenes": "--scenes",
-    "topic": "TOPIC",
-    "voice": "--voice-name",
-    "style": "--style",
-    "language": "--language",
-    "script_provider": "--script",
-    "image_provider": "--image",
-    "video_provider": "--video",
-    "voice_provider": "--voice",
-    "channel": "--channel",
-    "music": "--music",
-}
-
 
 _INTERRUPTED = threading.Event()  # Ctrl-C was pressed during this command
 
@@ -71,11 +57,13 @@ def one_line_errors(
     interrupted: str = "Interrupted.",
     name_step: bool = False,
     prefect: bool = False,
+    flags: dict[str, str] | None = None,
 ) -> Iterator[None]:
     """Run the block; our errors exit with `code` (a ConfigError with `config_code`, when given), Ctrl-C with 130.
 
     `name_step` starts the line with the step that failed; `prefect` also turns any other exception (Prefect itself
-    failing to start or to reach its database) into one line.
+    failing to start or to reach its database) into one line; `flags` (`flags_of(command)`) names a bad value by the
+    flag it came in.
     """
     try:
         try:
@@ -94,7 +82,7 @@ def one_line_errors(
         fail(interrupted, code=130)
     except ValidationError as exc:
         _reraise_when_debugging()
-        fail(explain(exc), code=2)
+        fail(explain(exc, flags), code=2)
     except ShortsError as exc:
         _reraise_when_debugging()
         message = f"{exc.step or 'run'} failed: {exc}" if name_step else str(exc)
@@ -118,11 +106,26 @@ def _reraise_when_debugging() -> None:
         raise  # called only from the except clauses above, so this re-raises the error being handled
 
 
-def explain(exc: ValidationError) -> str:
-    """One sentence for the first problem pydantic found."""
+def flags_of(command: Callable[..., Any]) -> dict[str, str]:
+    """The flag a person types for each parameter of a typer command, as typer makes it: an argument's name in
+    capitals, an option's first declared flag, else its name with dashes. `shorts make` names its parameters after
+    ShortRequest's fields, so this names a bad field by its flag."""
+    flags = {}
+    for name, param in get_params_from_function(command).items():
+        declared = getattr(param.default, "param_decls", None)
+        if isinstance(param.default, ArgumentInfo):
+            flags[name] = name.upper()
+        else:
+            flags[name] = declared[0].split("/")[0] if declared else f"--{name.replace('_', '-')}"
+    return flags
+
+
+def explain(exc: ValidationError, flags: dict[str, str] | None = None) -> str:
+    """One sentence for the first problem pydantic found; a request's field is named by its flag (`flags`, else as
+    typer would name a parameter called after it)."""
     error = exc.errors()[0]
     field = str(error["loc"][0]) if error["loc"] else ""
-    flag = FLAG_NAMES.get(field, field)
+    flag = (flags or {}).get(field) or _as_parameter(field)
     if error["type"] == "literal_error" and field in ShortRequest.model_fields:
         choices = ", ".join(provider_names(ShortRequest.model_fields[field].annotation))
         return f"{flag}: unknown provider {error['input']!r}; choose one of {choices}."
@@ -137,6 +140,13 @@ def explain(exc: ValidationError) -> str:
     if field in Settings.model_fields:
         return f"The setting SHORTS_{field.upper()} is invalid: {error['msg'].lower()}."
     return f"{flag}: {error['msg'].lower()}."
+
+
+def _as_parameter(field: str) -> str:
+    """A request's field as typer names a parameter of that name (TOPIC, --seconds); any other name as it is."""
+    if field not in ShortRequest.model_fields:
+        return field
+    return field.upper() if ShortRequest.model_fields[field].is_required() else f"--{field.replace('_', '-')}"
 
 
 def log_to_stderr() -> None:

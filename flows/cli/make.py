@@ -7,12 +7,13 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from flows.cli.errors import fail, log_to_stderr, notice_ctrl_c, one_line_errors
+from flows.cli.errors import fail, flags_of, log_to_stderr, notice_ctrl_c, one_line_errors
 from pipeline import (
     Settings,
     ShortRequest,
@@ -36,11 +37,11 @@ def make(
     seconds: Annotated[int, typer.Option(help="Target length, 5-180 seconds.")] = 30,
     scenes: Annotated[int | None, typer.Option(help="Number of scenes (default: one per ~5 s).")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: SHORTS_OUTPUT_DIR/<topic>).")] = None,
-    script: Annotated[str | None, typer.Option("--script", help="Script provider.")] = None,
-    image: Annotated[str | None, typer.Option("--image", help="First-frame provider.")] = None,
-    video: Annotated[str | None, typer.Option("--video", help="Clip provider.")] = None,
-    voice: Annotated[str | None, typer.Option("--voice", help="Narration provider.")] = None,
-    voice_name: Annotated[str | None, typer.Option(help="Voice to speak with (provider-specific).")] = None,
+    script_provider: Annotated[str | None, typer.Option("--script", help="Script provider.")] = None,
+    image_provider: Annotated[str | None, typer.Option("--image", help="First-frame provider.")] = None,
+    video_provider: Annotated[str | None, typer.Option("--video", help="Clip provider.")] = None,
+    voice_provider: Annotated[str | None, typer.Option("--voice", help="Narration provider.")] = None,
+    voice: Annotated[str | None, typer.Option("--voice-name", help="Voice to speak with (provider-specific).")] = None,
     style: Annotated[str | None, typer.Option(help="Visual style of the frames.")] = None,
     language: Annotated[str, typer.Option(help="Narration language.")] = "en",
     source: Annotated[
@@ -107,18 +108,18 @@ def make(
         seconds=seconds,
         scenes=scenes,
         language=language,
-        voice=voice_name,
+        voice=voice,
         style=style,
-        script_provider=script,
-        image_provider=image,
-        video_provider=video,
-        voice_provider=voice,
+        script_provider=script_provider,
+        image_provider=image_provider,
+        video_provider=video_provider,
+        voice_provider=voice_provider,
         upload=upload,
         channel=channel,
         music=music,
         source=source,
     )
-    with one_line_errors(code=2):
+    with one_line_errors(code=2, flags=flags_of(make)):
         if source not in (None, "wikipedia", "none"):
             fail(f"--source must be wikipedia or none (got {source!r}).", code=2)
         settings = Settings()
@@ -155,21 +156,23 @@ def make(
         ensure_server(settings)  # before Prefect's import, which reads PREFECT_API_URL
     configure_prefect(settings, quiet=not verbose)
     from flows.make_short import make_short
+    from flows.preview import preview_short
 
-    def run(**options) -> object:
+    def run(flow: Callable[..., Any], **options: Any) -> Any:
         kept = "Interrupted; everything finished so far is kept and the next run reuses it."
         with (
             one_line_errors(interrupted=kept, name_step=True, prefect=True),
             contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext(),
         ):
-            return make_short(request, out_dir=str(out_dir), post=platforms, **options)
+            return flow(request, out_dir=str(out_dir), **options)
 
     if review and not yes:
         # The flow runs in this process, and a question asked from inside it would hold a Prefect run open while a
-        # person thinks, or need a callable parameter a deployment cannot carry. So: run up to the storyboard, ask
-        # here, then run again approved. The second run takes the script and frames from the caches (--fresh and
-        # --redo-scene apply once, to the first), so what is bought is exactly what was shown.
-        board = run(fresh=fresh, redo_scene=redo_scene, approval="preview")
+        # person thinks, or need a callable parameter a deployment cannot carry. So: preview up to the storyboard,
+        # ask here, then make the Short with that storyboard as approved (not drawn again). It takes the script and
+        # frames from the caches (--fresh and --redo-scene apply once, to the preview), so what is bought is exactly
+        # what was shown.
+        board = run(preview_short, fresh=fresh, redo_scene=redo_scene)
         typer.echo(
             f"Storyboard: {board.path}\nEstimate: {board.cost_line()}; clips by {board.clip_provider} "
             f"{board.clip_model}.",
@@ -180,9 +183,9 @@ def make(
                 "Not approved: no clip was bought; the script and first frames are kept for the next run "
                 "(--redo-scene N draws a scene again)."
             )
-        result = run(approval="given")
+        result = run(make_short, approval="given", post=platforms, board=board)
     else:
-        result = run(fresh=fresh, redo_scene=redo_scene, approval="given")
+        result = run(make_short, fresh=fresh, redo_scene=redo_scene, approval="given", post=platforms)
     log.info("Done in %.0f s: %s", time.perf_counter() - started, result.video)
     if as_json:
         payload = result.model_dump(mode="json")

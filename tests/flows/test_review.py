@@ -150,11 +150,18 @@ def test_a_review_shows_the_storyboard_and_buys_no_clip_until_a_person_says_yes(
             assert sheet.size[0] >= 960
         frames = store_files("frames")
         assert len(frames) == 2
+        sheet = storyboard.stat()
 
         yes = make(*args, answer="y")
     finally:
         fake.stop()
     assert yes.returncode == 0, yes.stderr[-3000:]
+    # One approved `--review`: the preview writes the script (here, reuses the first run's) and draws the storyboard;
+    # the approved run takes the script from the cache and the storyboard as approved: no second drawing, and the
+    # sheet drawn for this same board is kept.
+    assert yes.stderr.count("▶ script") == 2 and yes.stderr.count("reused from an earlier run") == 2
+    assert yes.stderr.count(f"{storyboard}: ") == 1
+    assert (storyboard.stat().st_ino, storyboard.stat().st_mtime_ns) == (sheet.st_ino, sheet.st_mtime_ns)
     assert len(fake.seen("POST", "/v1/image_to_video")) == 2
     assert store_files("frames") == frames  # approval went on from the frames already made
     manifest = json.loads(Path(json.loads(yes.stdout)["manifest"]).read_text())
