@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipeline.errors import ShortsError
 from pipeline.models import ClipAsset, Footage, FrameAsset, Scene, VideoFormat
 from pipeline.providers import is_paid, picks_footage
-from pipeline.providers.base import ClipMaker, Made
+from pipeline.providers.base import ClipMaker, ClipOrder, Made
 from pipeline.providers.offline.clip import OfflineClipMaker
 from pipeline.state.store import AssetStore, atomic_path, content_key
 
@@ -50,7 +50,7 @@ def animate_scene(
     if not found:
         try:
             with atomic_path(path) as tmp:
-                made = maker.make_clip(scene, frame.path, fmt, seed, tmp, footage=footage, store=store)
+                made = maker.make_clip(ClipOrder(scene, frame.path, fmt, seed, footage, store), tmp)
         except ShortsError as exc:
             raise exc.at("clips", scene.index)
         store.saved(path, paid_by=maker.name if is_paid("video", maker.name) else None, task_id=made.task_id)

@@ -9,7 +9,7 @@ from PIL import Image
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.models import Footage, FrameAsset, Scene, VideoFormat
 from pipeline.providers import is_paid
-from pipeline.providers.base import ImageMaker, Made
+from pipeline.providers.base import FrameOrder, ImageMaker, Made
 from pipeline.state.store import AssetStore, atomic_path, content_key
 
 
@@ -62,7 +62,7 @@ def make_first_frame(
     if not found:
         try:
             with atomic_path(path) as tmp:
-                made = maker.make_image(scene, style, fmt, seed, tmp, **extra)
+                made = maker.make_image(FrameOrder(scene, style, fmt, seed, **extra), tmp)
                 _check_image(tmp, fmt)
         except ShortsError as exc:
             raise exc.at("frames", scene.index)

@@ -92,46 +92,45 @@ class Made:
     cost: Cost = field(default_factory=Cost)
 
 
+@dataclass(frozen=True)
+class FrameOrder:
+    """A scene's first frame to draw, in `style`, exactly `fmt.size`, from `seed`. `reference` is another frame to
+    look like (a maker that cannot match a look ignores it); `source` is the picture picked for the scene (your own
+    media, the article's free pictures), which a maker that draws from a prompt ignores."""
+
+    scene: Scene
+    style: str
+    fmt: VideoFormat
+    seed: int
+    reference: Path | None = None
+    source: Path | None = None
+
+
+@dataclass(frozen=True)
+class ClipOrder:
+    """A scene's clip to make from its first `frame`, at `fmt.size`, from `seed`. A maker that fits existing media
+    (`pipeline.providers.picks_footage`) is given the scene's `footage` and the `store` it keeps downloads in; the
+    others ignore both."""
+
+    scene: Scene
+    frame: Path
+    fmt: VideoFormat
+    seed: int
+    footage: Footage | None = None
+    store: AssetStore | None = None
+
+
 class ImageMaker(Provider, Protocol):
     draws_narration: ClassVar[bool] = False  # the frame shows the narration's words, so they are part of its key
 
-    def make_image(
-        self,
-        scene: Scene,
-        style: str,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        reference: Path | None = None,
-        source: Path | None = None,
-    ) -> Made:
-        """Write the scene's first frame, exactly `fmt.size`, to `dest` (PNG), and say what it cost.
-
-        `reference` is another frame to look like (a maker that cannot match a look ignores it); `source` is the
-        picture picked for the scene (your own media, the article's free pictures), which a maker that draws from
-        a prompt ignores.
-        """
+    def make_image(self, order: FrameOrder, dest: Path) -> Made:
+        """Write the ordered first frame to `dest` (PNG), and say what it cost."""
         ...
 
 
 class ClipMaker(Provider, Protocol):
-    def make_clip(
-        self,
-        scene: Scene,
-        frame: Path,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        footage: Footage | None = None,
-        store: AssetStore | None = None,
-    ) -> Made:
-        """Write the scene's clip (`fmt.size`) to `dest`, and say what it cost.
-
-        A maker that fits existing media (`pipeline.providers.picks_footage`) is given the scene's `footage` and the
-        `store` it keeps downloads in; the others ignore both.
-        """
+    def make_clip(self, order: ClipOrder, dest: Path) -> Made:
+        """Write the ordered clip to `dest`, and say what it cost."""
         ...
 
     def clip_suffix(self, footage: Footage | None = None) -> str:
@@ -141,8 +140,8 @@ class ClipMaker(Provider, Protocol):
 
 class FootagePicker(Provider, Protocol):
     """A provider that uses existing media (stock clips, your own files): it picks a file per scene for the whole
-    script at once, then a clip maker fits each pick (`make_clip(..., footage=, store=)`), an image maker crops it
-    (`make_image(..., source=)`). Its registry entry says so (`ProviderSpec.footage`)."""
+    script at once, then a clip maker fits each pick (`ClipOrder.footage`), an image maker crops it
+    (`FrameOrder.source`). Its registry entry says so (`ProviderSpec.footage`)."""
 
     def plan(self, script: Script, fmt: VideoFormat, store: AssetStore, fresh: bool = False) -> list[Footage | None]:
         """A file per scene, in scene order, never the same stock clip twice; None where nothing fits."""

@@ -12,7 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from pipeline.errors import ConfigError
 from pipeline.media.motion import save_moving_still
 from pipeline.models import Footage, Scene, Script, VideoFormat
-from pipeline.providers.base import ClipMaker, ImageMaker, Made
+from pipeline.providers.base import ClipMaker, ClipOrder, FrameOrder, ImageMaker, Made
 from pipeline.providers.folder.files import cover_image, fit_video, probe_video
 from pipeline.search_terms import content_words, scene_terms
 from pipeline.state.store import AssetStore
@@ -113,17 +113,8 @@ class FolderClipMaker(FolderMedia, ClipMaker):
         # A video shorter than its scene is fine: the render slows it a little, then loops it.
         return match_files(script.scenes, read_folder(self.folder))
 
-    def make_clip(
-        self,
-        scene: Scene,
-        frame: Path,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        footage: Footage | None = None,
-        store: AssetStore | None = None,
-    ) -> Made:
+    def make_clip(self, order: ClipOrder, dest: Path) -> Made:
+        scene, fmt, seed, footage = order.scene, order.fmt, order.seed, order.footage
         if footage is None or footage.path is None:  # animate_scene animates a scene with no file offline
             raise ConfigError(f"No file of {self.folder} was matched to scene {scene.index}; rerun.")
         if footage.kind == "image":
@@ -142,17 +133,8 @@ class FolderImageMaker(FolderMedia, ImageMaker):
     def plan(self, script: Script, fmt: VideoFormat, store: AssetStore, fresh: bool = False) -> list[Footage]:
         return match_files(script.scenes, read_folder(self.folder, images_only=True))
 
-    def make_image(
-        self,
-        scene: Scene,
-        style: str,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        reference: Path | None = None,
-        source: Path | None = None,
-    ) -> Made:
+    def make_image(self, order: FrameOrder, dest: Path) -> Made:
+        scene, fmt, source = order.scene, order.fmt, order.source
         if source is None:
             raise ConfigError(f"No file of {self.folder} was matched to scene {scene.index}; rerun.")
         cover_image(source, fmt).save(dest, format="PNG")

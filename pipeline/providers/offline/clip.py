@@ -10,10 +10,9 @@ from PIL import Image
 
 from pipeline.errors import ProviderError
 from pipeline.media.motion import save_moving_still
-from pipeline.models import Footage, Scene, VideoFormat
-from pipeline.providers.base import ClipMaker, Made
+from pipeline.models import Footage
+from pipeline.providers.base import ClipMaker, ClipOrder, Made
 from pipeline.providers.offline.title_card import is_title_card
-from pipeline.state.store import AssetStore
 
 
 class OfflineClipMaker(ClipMaker):
@@ -25,17 +24,8 @@ class OfflineClipMaker(ClipMaker):
     def clip_suffix(self, footage: Footage | None = None) -> str:
         return ".png"
 
-    def make_clip(
-        self,
-        scene: Scene,
-        frame: Path,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        footage: Footage | None = None,
-        store: AssetStore | None = None,
-    ) -> Made:
+    def make_clip(self, order: ClipOrder, dest: Path) -> Made:
+        scene, frame, fmt, seed = order.scene, order.frame, order.fmt, order.seed
         try:
             with Image.open(frame) as img:
                 framing = "card" if is_title_card(img) else "picture"

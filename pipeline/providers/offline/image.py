@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pipeline.models import Scene, VideoFormat
-from pipeline.providers.base import ImageMaker, Made
+from pipeline.providers.base import FrameOrder, ImageMaker, Made
 from pipeline.providers.offline.picture_card import draw_picture_card
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card
 
@@ -19,18 +18,9 @@ class OfflineImageMaker(ImageMaker):
     model = "title-card-v3"
     draws_narration: ClassVar[bool] = True  # the card shows the narration's words, so they are part of its key
 
-    def make_image(
-        self,
-        scene: Scene,
-        style: str,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        reference: Path | None = None,
-        source: Path | None = None,
-    ) -> Made:
+    def make_image(self, order: FrameOrder, dest: Path) -> Made:
         """The scene's card; with `source` (a free picture of the article), the picture under the card's phrase."""
+        scene, style, fmt, seed, source = order.scene, order.style, order.fmt, order.seed, order.source
         card = plan_title_card(scene, style, seed)
         image = draw_picture_card(card, source, fmt) if source else draw_title_card(card, fmt)
         # Level 1: the card's grain barely compresses, and the default level takes four times as long.

@@ -14,9 +14,9 @@ import openai
 from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError
-from pipeline.models import Cost, Scene, ShortRequest, VideoFormat
+from pipeline.models import Cost, ShortRequest, VideoFormat
 from pipeline.prompts import fill
-from pipeline.providers.base import ImageMaker, Made, Shared
+from pipeline.providers.base import FrameOrder, ImageMaker, Made, Shared
 from pipeline.providers.openai.client import (
     MediaConnection,
     check_model,
@@ -95,17 +95,8 @@ class OpenAIImageMaker(ImageMaker):
     def check(self, request: ShortRequest) -> None:
         check_model(self._client, self.model, "SHORTS_OPENAI_IMAGE_MODEL", "--image offline")
 
-    def make_image(
-        self,
-        scene: Scene,
-        style: str,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        reference: Path | None = None,
-        source: Path | None = None,
-    ) -> Made:
+    def make_image(self, order: FrameOrder, dest: Path) -> Made:
+        scene, style, fmt, seed = order.scene, order.style, order.fmt, order.seed
         # OpenAI image models take no seed; the store's key still carries it, so a cached frame is reused.
         # A `reference` frame is not used yet: matching its look would need images.edit.
         options = {"quality": self.quality} if self.quality != "auto" else {}

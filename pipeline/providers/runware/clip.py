@@ -9,14 +9,14 @@ import httpx
 
 from pipeline.errors import ProviderError
 from pipeline.media.probe import is_portrait_9_16, video_size
-from pipeline.models import Cost, Footage, Scene, VideoFormat
-from pipeline.providers.base import ClipMaker, Made, Shared
+from pipeline.models import Cost
+from pipeline.providers.base import ClipMaker, ClipOrder, Made, Shared
 from pipeline.providers.inputs import cut_text, data_uri
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runware.client import clip_duration, clip_usd, video_model
 from pipeline.providers.runware.tasks import RunwareVendor, runware_jobs
 from pipeline.settings import RunwareSettings, default
-from pipeline.state.store import AssetStore, content_key
+from pipeline.state.store import content_key
 
 
 def check_portrait_video(path: Path) -> None:
@@ -44,17 +44,8 @@ class RunwareClipMaker(ClipMaker):
     ) -> RunwareClipMaker:
         return cls(runware_jobs(settings, shared, "--video runware", http_client), settings.runware_video_model)
 
-    def make_clip(
-        self,
-        scene: Scene,
-        frame: Path,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        footage: Footage | None = None,
-        store: AssetStore | None = None,
-    ) -> Made:
+    def make_clip(self, order: ClipOrder, dest: Path) -> Made:
+        scene, frame = order.scene, order.frame
         spec = self.spec
         prompt = cut_text(scene.motion_prompt, spec.prompt_limit)
         request: dict[str, Any] = dict(

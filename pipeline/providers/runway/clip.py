@@ -9,8 +9,8 @@ import httpx
 
 from pipeline.errors import ProviderError
 from pipeline.media.probe import video_size
-from pipeline.models import Cost, Footage, Scene, VideoFormat
-from pipeline.providers.base import ClipMaker, Made, Shared
+from pipeline.models import Cost
+from pipeline.providers.base import ClipMaker, ClipOrder, Made, Shared
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.client import (
     DATA_URI_LIMIT,
@@ -25,7 +25,7 @@ from pipeline.providers.runway.client import (
 )
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
 from pipeline.settings import RunwaySettings, default
-from pipeline.state.store import AssetStore, content_key
+from pipeline.state.store import content_key
 
 
 def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
@@ -62,17 +62,8 @@ class RunwayClipMaker(ClipMaker):
     ) -> RunwayClipMaker:
         return cls(runway_jobs(settings, shared, "--video runway", http_client), settings.runway_video_model)
 
-    def make_clip(
-        self,
-        scene: Scene,
-        frame: Path,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        footage: Footage | None = None,
-        store: AssetStore | None = None,
-    ) -> Made:
+    def make_clip(self, order: ClipOrder, dest: Path) -> Made:
+        scene, frame, seed = order.scene, order.frame, order.seed
         duration = clip_duration(self.model, scene.seconds)
         prompt = cut_prompt(scene.motion_prompt)
         request: dict[str, Any] = dict(model=self.model, ratio=RATIO, duration=duration, prompt_text=prompt, seed=seed)

@@ -10,8 +10,8 @@ from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError
 from pipeline.media.probe import Unreadable, is_portrait_9_16
-from pipeline.models import Cost, Scene, VideoFormat
-from pipeline.providers.base import ImageMaker, Made, Shared
+from pipeline.models import Cost, VideoFormat
+from pipeline.providers.base import FrameOrder, ImageMaker, Made, Shared
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, cut_prompt, image_uri
 from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
@@ -52,17 +52,8 @@ class RunwayImageMaker(ImageMaker):
     ) -> RunwayImageMaker:
         return cls(runway_jobs(settings, shared, "--image runway", http_client), settings.runway_image_model)
 
-    def make_image(
-        self,
-        scene: Scene,
-        style: str,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        reference: Path | None = None,
-        source: Path | None = None,
-    ) -> Made:
+    def make_image(self, order: FrameOrder, dest: Path) -> Made:
+        scene, style, fmt, seed, reference = order.scene, order.style, order.fmt, order.seed, order.reference
         text = f"{scene.first_frame_prompt} Style: {style}."
         if reference:
             text = f"Same look, palette and characters as @{REFERENCE_TAG}. {text}"

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Footage, Scene, Script, VideoFormat
-from pipeline.providers.base import ClipMaker, Made, Shared
+from pipeline.providers.base import ClipMaker, ClipOrder, Made, Shared
 from pipeline.providers.folder.files import fit_video
 from pipeline.search_terms import broader_terms, scene_terms
 from pipeline.settings import StockSettings, key_variable
@@ -116,18 +116,9 @@ class StockClipMaker(ClipMaker):
             picks.append(pick)
         return picks
 
-    def make_clip(
-        self,
-        scene: Scene,
-        frame: Path,
-        fmt: VideoFormat,
-        seed: int,
-        dest: Path,
-        *,
-        footage: Footage | None = None,
-        store: AssetStore | None = None,
-    ) -> Made:
+    def make_clip(self, order: ClipOrder, dest: Path) -> Made:
         """Download the scene's clip (once: it is kept in the store) and fit it to the scene."""
+        scene, fmt, footage, store = order.scene, order.fmt, order.footage, order.store
         if footage is None or store is None:  # animate_scene gives both, and animates a scene with none offline
             raise ValueError(f"a {self.label} clip is fitted from the footage picked for its scene")
         fit_video(self._download(footage, store), dest, fmt, scene.seconds)
