@@ -50,7 +50,9 @@ def animate_scene(
     if not found:
         try:
             with atomic_path(path) as tmp:
-                made = maker.make_clip(ClipOrder(scene, frame.path, fmt, seed, footage, store), tmp)
+                made = maker.make_clip(
+                    ClipOrder(scene=scene, frame=frame.path, fmt=fmt, seed=seed, footage=footage, store=store), tmp
+                )
         except ShortsError as exc:
             raise exc.at("clips", scene.index)
         store.saved(path, paid_by=maker.name if is_paid("video", maker.name) else None, task_id=made.task_id)

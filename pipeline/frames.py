@@ -62,7 +62,7 @@ def make_first_frame(
     if not found:
         try:
             with atomic_path(path) as tmp:
-                made = maker.make_image(FrameOrder(scene, style, fmt, seed, **extra), tmp)
+                made = maker.make_image(FrameOrder(scene=scene, style=style, fmt=fmt, seed=seed, **extra), tmp)
                 _check_image(tmp, fmt)
         except ShortsError as exc:
             raise exc.at("frames", scene.index)

@@ -85,7 +85,9 @@ def test_a_title_card_gets_shots_framed_on_its_layout_and_any_other_picture_gene
     Image.fromarray(np.random.default_rng(3).integers(0, 255, (tiny.height, tiny.width, 3), np.uint8)).save(photo)
     framings = []
     for frame in (card, photo):
-        OfflineClipMaker().make_clip(ClipOrder(scene, frame, tiny, 1), tmp_path / f"{frame.stem}-clip.png")
+        OfflineClipMaker().make_clip(
+            ClipOrder(scene=scene, frame=frame, fmt=tiny, seed=1), tmp_path / f"{frame.stem}-clip.png"
+        )
         with Image.open(tmp_path / f"{frame.stem}-clip.png") as still:
             framings.append(Motion.model_validate_json(still.text[MOTION_KEY]).framing)
     assert framings == ["card", "picture"]

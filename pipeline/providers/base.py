@@ -92,30 +92,33 @@ class Made:
     cost: Cost = field(default_factory=Cost)
 
 
-@dataclass(frozen=True)
-class FrameOrder:
-    """A scene's first frame to draw, in `style`, exactly `fmt.size`, from `seed`. `reference` is another frame to
-    look like (a maker that cannot match a look ignores it); `source` is the picture picked for the scene (your own
-    media, the article's free pictures), which a maker that draws from a prompt ignores."""
+@dataclass(frozen=True, kw_only=True)
+class Order:
+    """What a maker is asked for one scene: exactly `fmt.size`, from `seed`."""
 
     scene: Scene
-    style: str
     fmt: VideoFormat
     seed: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrameOrder(Order):
+    """A scene's first frame to draw, in `style`. `reference` is another frame to look like (a maker that cannot match
+    a look ignores it); `source` is the picture picked for the scene (your own media, the article's free pictures),
+    which a maker that draws from a prompt ignores."""
+
+    style: str
     reference: Path | None = None
     source: Path | None = None
 
 
-@dataclass(frozen=True)
-class ClipOrder:
-    """A scene's clip to make from its first `frame`, at `fmt.size`, from `seed`. A maker that fits existing media
+@dataclass(frozen=True, kw_only=True)
+class ClipOrder(Order):
+    """A scene's clip to make from its first `frame`. A maker that fits existing media
     (`pipeline.providers.picks_footage`) is given the scene's `footage` and the `store` it keeps downloads in; the
     others ignore both."""
 
-    scene: Scene
     frame: Path
-    fmt: VideoFormat
-    seed: int
     footage: Footage | None = None
     store: AssetStore | None = None
 

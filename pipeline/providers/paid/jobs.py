@@ -16,11 +16,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import httpx
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
+from pipeline.providers.base import Shared
 from pipeline.providers.paid.download import download_checked, shared_http_client
 from pipeline.providers.paid.inflight import Flight, pause, stop_flights, track, untrack
 from pipeline.providers.paid.send import Unmade, send_paid
@@ -448,3 +449,28 @@ def slot(key: tuple[str, ...], size: Callable[[], int]) -> threading.BoundedSema
         if key not in _SLOTS:
             _SLOTS[key] = threading.BoundedSemaphore(size())
         return _SLOTS[key]
+
+
+class PaidMaker:
+    """A provider whose every paid call is a task that `PaidJobs` runs, made with the model its setting names. A
+    vendor's subclass names its job runner (`runner`: settings section, shared, flag, HTTP client); each maker how it
+    is picked (`flag`, for the sentence when the key is missing) and which field of its section names its model."""
+
+    runner: ClassVar[Callable[..., PaidJobs[Any]]]
+    flag: ClassVar[str]
+    model_field: ClassVar[str]
+
+    def __init__(self, tasks: PaidJobs[Any], model: str) -> None:
+        self.tasks, self.model = tasks, model
+
+    @classmethod
+    def from_settings(cls, settings: Any, shared: Shared, http_client: httpx.Client | None = None) -> Self:
+        return cls(cls.runner(settings, shared, cls.flag, http_client), getattr(settings, cls.model_field))
+
+    def job(self, kind: str, scene: int, key: str, estimate: float, **how: Any) -> Job:
+        """One paid `kind` of output for scene number `scene`, in this maker's model; `how` holds the rest of the
+        Job (prepare, verify, endpoint...). Its way out is the step's offline provider."""
+        fix = f"rerun with {self.flag.split()[0]} offline"
+        return Job(
+            key=key, kind=kind, model=self.model, estimate=estimate, label=f"scene {scene} {kind}", fix=fix, **how
+        )

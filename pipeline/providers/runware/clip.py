@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
-
-import httpx
+from typing import Any
 
 from pipeline.errors import ProviderError
 from pipeline.media.probe import is_portrait_9_16, video_size
 from pipeline.models import Cost
-from pipeline.providers.base import ClipMaker, ClipOrder, Made, Shared
+from pipeline.providers.base import ClipMaker, ClipOrder, Made
 from pipeline.providers.inputs import cut_text, data_uri
-from pipeline.providers.paid.jobs import Job, PaidJobs
+from pipeline.providers.paid.jobs import PaidJobs
 from pipeline.providers.runware.client import clip_duration, clip_usd, video_model
-from pipeline.providers.runware.tasks import RunwareVendor, runware_jobs
-from pipeline.settings import RunwareSettings, default
+from pipeline.providers.runware.maker import RunwareMaker
+from pipeline.providers.runware.tasks import RunwareVendor
+from pipeline.settings import default
 from pipeline.state.store import content_key
 
 
@@ -29,20 +28,14 @@ def check_portrait_video(path: Path) -> None:
         )
 
 
-class RunwareClipMaker(ClipMaker):
+class RunwareClipMaker(RunwareMaker, ClipMaker):
     """Animates a first frame with a Runware video model; each task is resumed, never bought twice."""
 
-    name: ClassVar[str] = "runware"
-    section: ClassVar[type[RunwareSettings]] = RunwareSettings
+    flag, model_field = "--video runware", "runware_video_model"
 
     def __init__(self, tasks: PaidJobs[RunwareVendor], model: str = default("runware_video_model")) -> None:
-        self.tasks, self.model, self.spec = tasks, model, video_model(model)
-
-    @classmethod
-    def from_settings(
-        cls, settings: RunwareSettings, shared: Shared, http_client: httpx.Client | None = None
-    ) -> RunwareClipMaker:
-        return cls(runware_jobs(settings, shared, "--video runware", http_client), settings.runware_video_model)
+        super().__init__(tasks, model)
+        self.spec = video_model(model)
 
     def make_clip(self, order: ClipOrder, dest: Path) -> Made:
         scene, frame = order.scene, order.frame
@@ -67,15 +60,7 @@ class RunwareClipMaker(ClipMaker):
                 includeCost=True,
             )
 
-        job = Job(
-            key=key,
-            kind="clip",
-            model=self.model,
-            estimate=clip_usd(self.model, scene.seconds),
-            label=f"scene {scene.index} clip",
-            prepare=task,
-            verify=check_portrait_video,
-            fix="rerun with --video offline",
-        )
+        estimate = clip_usd(self.model, scene.seconds)
+        job = self.job("clip", scene.index, key, estimate, prepare=task, verify=check_portrait_video)
         task_id, usd = self.tasks.produce(job, dest)
         return Made(task_id, Cost(usd=usd))

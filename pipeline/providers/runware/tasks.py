@@ -8,40 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from pipeline.errors import ProviderError, ShortsError
-from pipeline.providers.base import Shared
-from pipeline.providers.paid.jobs import Job, Limits, PaidJobs, PollFailed, Seen
+from pipeline.providers.paid.jobs import Job, PollFailed, Seen
 from pipeline.providers.runware.client import (
     PROVIDER,
     RunwareAPIError,
     RunwareClient,
-    client_options,
     nothing_made,
     runware_error,
 )
-from pipeline.settings import RunwareSettings
 from pipeline.state.ledger import USD
 
 TERMINAL = ("success", "error")
-
-
-def runware_jobs(
-    settings: RunwareSettings, shared: Shared, flag: str, http_client: httpx.Client | None = None
-) -> PaidJobs[RunwareVendor]:
-    """The job runner for Runware tasks, with the settings' key, pace, deadline and caps (in dollars); `flag` names
-    how the user picked Runware, for the message when the key is missing."""
-    client = RunwareClient(**client_options(settings, flag), http_client=http_client)
-    limits = Limits(
-        settings.runware_poll_seconds,
-        settings.runware_max_poll_seconds,
-        settings.runware_deadline_minutes * 60,
-        settings.max_usd_per_short,
-        settings.max_usd_per_day,
-        settings.runware_unconfirmed_wait_seconds,
-    )
-    return PaidJobs(RunwareVendor(client, settings.runware_concurrency), shared.ledger(), limits, http_client)
 
 
 @dataclass

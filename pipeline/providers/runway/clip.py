@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
-
-import httpx
+from typing import Any
 
 from pipeline.errors import ProviderError
 from pipeline.media.probe import video_size
 from pipeline.models import Cost
-from pipeline.providers.base import ClipMaker, ClipOrder, Made, Shared
-from pipeline.providers.paid.jobs import Job, PaidJobs
+from pipeline.providers.base import ClipMaker, ClipOrder, Made
+from pipeline.providers.paid.jobs import PaidJobs
 from pipeline.providers.runway.client import (
     DATA_URI_LIMIT,
     DURATIONS,
@@ -23,8 +21,9 @@ from pipeline.providers.runway.client import (
     cut_prompt,
     image_uri,
 )
-from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
-from pipeline.settings import RunwaySettings, default
+from pipeline.providers.runway.maker import RunwayMaker
+from pipeline.providers.runway.tasks import RunwayVendor
+from pipeline.settings import default
 from pipeline.state.store import content_key
 
 
@@ -38,11 +37,10 @@ def check_video(path: Path, size: tuple[int, int] = RATIO_SIZE) -> None:
         )
 
 
-class RunwayClipMaker(ClipMaker):
+class RunwayClipMaker(RunwayMaker, ClipMaker):
     """Animates a first frame with Runway (gen4_turbo by default); tasks are resumed, never bought twice."""
 
-    name: ClassVar[str] = "runway"
-    section: ClassVar[type[RunwaySettings]] = RunwaySettings
+    flag, model_field = "--video runway", "runway_video_model"
 
     def __init__(
         self,
@@ -52,15 +50,8 @@ class RunwayClipMaker(ClipMaker):
     ) -> None:
         if model not in DURATIONS:
             raise ValueError(f"{model} is not a Runway image-to-video model that accepts {RATIO}")
-        self.tasks = tasks
-        self.model = model
+        super().__init__(tasks, model)
         self.data_uri_limit = data_uri_limit
-
-    @classmethod
-    def from_settings(
-        cls, settings: RunwaySettings, shared: Shared, http_client: httpx.Client | None = None
-    ) -> RunwayClipMaker:
-        return cls(runway_jobs(settings, shared, "--video runway", http_client), settings.runway_video_model)
 
     def make_clip(self, order: ClipOrder, dest: Path) -> Made:
         scene, frame, seed = order.scene, order.frame, order.seed
@@ -75,16 +66,9 @@ class RunwayClipMaker(ClipMaker):
         def prepare() -> dict[str, Any]:
             return dict(request, prompt_image=image_uri(self.tasks.vendor.client, frame, self.data_uri_limit))
 
-        job = Job(
-            key=key,
-            kind="clip",
-            model=self.model,
-            estimate=clip_credits(self.model, scene.seconds),
-            label=f"scene {scene.index} clip",
-            prepare=prepare,
-            verify=check_video,
-            endpoint="image_to_video",
-            fix="rerun with --video offline",
+        estimate = clip_credits(self.model, scene.seconds)
+        job = self.job(
+            "clip", scene.index, key, estimate, prepare=prepare, verify=check_video, endpoint="image_to_video"
         )
         task_id, credits = self.tasks.produce(job, dest)
         return Made(task_id, Cost(credits=credits))

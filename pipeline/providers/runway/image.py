@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import httpx
 from PIL import Image, ImageOps
 
 from pipeline.errors import ProviderError
 from pipeline.media.probe import Unreadable, is_portrait_9_16
 from pipeline.models import Cost, VideoFormat
-from pipeline.providers.base import FrameOrder, ImageMaker, Made, Shared
-from pipeline.providers.paid.jobs import Job, PaidJobs
+from pipeline.providers.base import FrameOrder, ImageMaker, Made
 from pipeline.providers.runway.client import CREDITS_PER_IMAGE, RATIO, cut_prompt, image_uri
-from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
-from pipeline.settings import RunwaySettings, default
+from pipeline.providers.runway.maker import RunwayMaker
 from pipeline.state.store import content_key
 
 REFERENCE_TAG = "scene1"
@@ -36,21 +33,10 @@ def check_image(path: Path) -> None:
         )
 
 
-class RunwayImageMaker(ImageMaker):
+class RunwayImageMaker(RunwayMaker, ImageMaker):
     """Draws first frames with Runway; a later scene may take scene 1's frame as a reference for a consistent look."""
 
-    name: ClassVar[str] = "runway"
-    section: ClassVar[type[RunwaySettings]] = RunwaySettings
-
-    def __init__(self, tasks: PaidJobs[RunwayVendor], model: str = default("runway_image_model")) -> None:
-        self.tasks = tasks
-        self.model = model
-
-    @classmethod
-    def from_settings(
-        cls, settings: RunwaySettings, shared: Shared, http_client: httpx.Client | None = None
-    ) -> RunwayImageMaker:
-        return cls(runway_jobs(settings, shared, "--image runway", http_client), settings.runway_image_model)
+    flag, model_field = "--image runway", "runway_image_model"
 
     def make_image(self, order: FrameOrder, dest: Path) -> Made:
         scene, style, fmt, seed, reference = order.scene, order.style, order.fmt, order.seed, order.reference
@@ -66,16 +52,9 @@ class RunwayImageMaker(ImageMaker):
             uri = image_uri(self.tasks.vendor.client, reference)
             return dict(request, reference_images=[{"uri": uri, "tag": REFERENCE_TAG}])
 
-        job = Job(
-            key=key,
-            kind="first frame",
-            model=self.model,
-            estimate=CREDITS_PER_IMAGE[self.model],
-            label=f"scene {scene.index} first frame",
-            prepare=prepare,
-            verify=check_image,
-            endpoint="text_to_image",
-            fix="rerun with --image offline",
+        estimate = CREDITS_PER_IMAGE[self.model]
+        job = self.job(
+            "first frame", scene.index, key, estimate, prepare=prepare, verify=check_image, endpoint="text_to_image"
         )
         task_id, credits = self.tasks.produce(job, dest)
         _fit_png(dest, fmt)

@@ -7,22 +7,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import runwayml
 
 from pipeline.errors import ProviderError, ShortsError
-from pipeline.providers.base import Shared
-from pipeline.providers.paid.jobs import Job, Limits, PaidJobs, Seen, TaskGone
+from pipeline.providers.paid.jobs import Job, Seen, TaskGone
 from pipeline.providers.runway.client import (
     PROVIDER,
     ambiguous,
-    client_options,
-    make_client,
     nothing_made,
     runway_error,
     tier_concurrency,
 )
-from pipeline.settings import RunwaySettings
 from pipeline.state.ledger import CANCELLED, CREDITS
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -31,29 +26,6 @@ TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 UNSTARTED = ("PENDING", "THROTTLED")
 
 log = logging.getLogger("shorts.runway")
-
-
-def runway_jobs(
-    settings: RunwaySettings,
-    shared: Shared,
-    flag: str,
-    http_client: httpx.Client | None = None,
-    deadline_minutes: float | None = None,
-) -> PaidJobs[RunwayVendor]:
-    """The job runner for Runway tasks, with the settings' key, pace, deadline and caps (in credits); `flag` names
-    how the user picked Runway, for the message when the key is missing."""
-    client = make_client(**client_options(settings, flag), http_client=http_client)
-    minutes = settings.runway_deadline_minutes if deadline_minutes is None else deadline_minutes
-    limits = Limits(
-        settings.runway_poll_seconds,
-        settings.runway_poll_seconds,
-        minutes * 60,
-        settings.max_credits_per_short,
-        settings.max_credits_per_day,
-        unconfirmed_wait_seconds=0.0,  # Runway numbers its tasks: an unconfirmed one is never looked up
-        resubmit_unconfirmed=settings.runway_resubmit_unconfirmed,
-    )
-    return PaidJobs(RunwayVendor(client, settings.runway_concurrency), shared.ledger(), limits, http_client)
 
 
 class RunwayVendor:

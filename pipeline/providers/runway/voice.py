@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import runwayml
@@ -17,7 +17,8 @@ from pipeline.pause_timing import PauseTimer
 from pipeline.providers.base import Line, Narrator, Shared, VoiceInfo
 from pipeline.providers.paid.jobs import Job, PaidJobs
 from pipeline.providers.runway.client import PROMPT_LIMIT, voice_credits
-from pipeline.providers.runway.tasks import RunwayVendor, runway_jobs
+from pipeline.providers.runway.maker import RunwayMaker, runway_jobs
+from pipeline.providers.runway.tasks import RunwayVendor
 from pipeline.providers.speech_audio import write_pcm16_wav
 from pipeline.settings import RunwaySettings, Settings, default
 from pipeline.state.store import content_key
@@ -38,13 +39,12 @@ def preset_voices() -> tuple[str, ...]:
     return typing.get_args(hint)
 
 
-class RunwayNarrator(Narrator):
+class RunwayNarrator(RunwayMaker, Narrator):
     """Speaks each scene with a Runway text-to-speech task: recorded in the ledger before waiting, resumed after a
     crash, cancelled on Ctrl-C only while Runway has not started it. The audio has no word timings, so `word_timer`
     places the words on the pauses heard in it (free)."""
 
-    name: ClassVar[str] = "runway"
-    section: ClassVar[type[RunwaySettings]] = RunwaySettings
+    flag, model_field = "--voice runway", "runway_voice_model"
 
     def __init__(
         self,
@@ -53,8 +53,7 @@ class RunwayNarrator(Narrator):
         voice: str = default("runway_voice"),
         credits_per_50_characters: float = default("runway_voice_credits_per_50_characters"),
     ) -> None:
-        self.tasks = tasks
-        self.model = model
+        super().__init__(tasks, model)
         self.voice = voice
         self.credits_per_50_characters = credits_per_50_characters
         self.word_timer = PauseTimer()
