@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, AwareDatetime, BaseModel, Field, SecretStr, field_validator
+from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.errors import remember_secrets
@@ -18,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = Path("~/.shorts")
 RETIRED_RUNWARE_MODELS = {"klingai:5@3": "KlingAI 2.1 Master"}  # gone from Runware's model list (runware-sdk 1.8.0)
 # Timing and server-address knobs (mostly so tests can aim at fakes): the README lists them apart, as advanced.
-ADVANCED = {"advanced": True}
+ADVANCED: JsonDict = {"advanced": True}
 Section = TypeVar("Section", bound=BaseModel)
 
 
