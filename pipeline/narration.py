@@ -117,7 +117,7 @@ def narrate(
 def _neighbours(script: Script | None, scene: Scene, language: str) -> tuple[str, str]:
     """The narration of the scenes before and after this one, as the voice says it ("" at either end)."""
     indexes = [s.index for s in script.scenes] if script else []
-    if scene.index not in indexes:
+    if script is None or scene.index not in indexes:
         return "", ""
     at = indexes.index(scene.index)
     before = script.scenes[at - 1].narration if at > 0 else ""

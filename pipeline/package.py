@@ -100,6 +100,7 @@ def build_manifest(
 ) -> Manifest:
     """Everything the run used and made, with its costs; the script's description credits the article, the
     pictures and the stock footage."""
+    assets: list[FrameAsset | ClipAsset | Narration] = [*frames, *clips, *narrations]
     credits, sources = footage_credits(clips), source.credits() if source else []
     return Manifest(
         shorts_version=package_version(),
@@ -117,7 +118,7 @@ def build_manifest(
         moderation=moderation,
         review=review,
         step_seconds=timings,
-        cost=sum((asset.cost for asset in [*frames, *clips, *narrations]), Cost()),
+        cost=sum((asset.cost for asset in assets), Cost()),
         attributions=[*sources, *credits],
     )
 

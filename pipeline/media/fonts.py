@@ -99,7 +99,10 @@ def load_font(path: Path, px: int) -> ImageFont.FreeTypeFont:
     except OSError:  # not a variable font
         return font
     font.set_variation_by_axes(
-        [min(max(BOLD, a["minimum"]), a["maximum"]) if a["name"] == b"Weight" else a["default"] for a in axes]
+        [
+            min(max(BOLD, a["minimum"] or 0), a["maximum"] or BOLD) if a["name"] == b"Weight" else a["default"] or 0
+            for a in axes
+        ]
     )
     return font
 
@@ -190,7 +193,8 @@ def shapes_right_to_left() -> bool:
 
 def drawable_scripts(primary: Path = FONT) -> tuple[list[str], list[str]]:
     """The scripts this machine can draw, and those it cannot, by name."""
-    can, cannot = ["Latin", "Greek", "Cyrillic"] if has_glyph(primary, "Ж") else [], []
+    can: list[str] = ["Latin", "Greek", "Cyrillic"] if has_glyph(primary, "Ж") else []
+    cannot: list[str] = []
     for script in SCRIPTS:
         (
             can

@@ -26,4 +26,5 @@ def video_size(path: Path) -> tuple[int, int]:
         raise Unreadable("not a readable video") from exc
     finally:
         frames.close()
-    return tuple(meta["size"])  # type: ignore[return-value]
+    width, height = meta["size"]
+    return int(width), int(height)

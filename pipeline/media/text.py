@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from PIL import ImageDraw, ImageFont
 
@@ -53,7 +53,7 @@ def width(text: str, px: int, primary: Path = FONT) -> float:
 
 
 def draw_word(
-    draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, px: int, primary: Path = FONT, **style: object
+    draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, px: int, primary: Path = FONT, **style: Any
 ) -> None:
     """Draw `text` from `x` (its left edge) on `baseline`, each run in its own font."""
     for run in shape(text, px, primary):

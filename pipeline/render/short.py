@@ -89,13 +89,14 @@ def scene_durations(script: Script, narrations: list[Narration], breath: float =
     lasts its planned seconds. Past OVERRUN times the script's seconds, or past MAX_SHORT_SECONDS, the breaths are
     trimmed (see `within_limit` for the rest)."""
     spans = [_voiced_span(n) for n in narrations]
-    ends, pauses = [], []
+    ends: list[float] = []
+    pauses: list[float] = []
     for i, (scene, span) in enumerate(zip(script.scenes, spans, strict=True)):
         following = spans[i + 1] if i + 1 < len(spans) else None
         ends.append(span[1] if span else scene.seconds)
         pauses.append(max(0.0, breath - (following[0] if following else 0.0)) if span else 0.0)
     over = sum(ends) + sum(pauses) - min(MAX_SHORT_SECONDS, script.seconds * OVERRUN)
-    if over > 0 and sum(pauses):
+    if over > 0 and any(pauses):  # pauses are never negative
         keep = max(0.0, 1 - over / sum(pauses))
         log.info(
             "  the narration runs %.1f s over the planned %g s, so the pauses after scenes are %s",
@@ -285,11 +286,13 @@ def _encode(
     logger = _ProgressLogger(progress) if progress else None
     with tempfile.TemporaryFile() as errors:
         encoder = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
+        stdin = encoder.stdin
+        assert stdin is not None  # stdin=PIPE
         try:
-            widen(encoder.stdin)
+            widen(stdin)
             for frame in video.iter_frames(fps=fmt.fps, dtype="uint8", logger=logger):
-                encoder.stdin.write(memoryview(frame))
-            encoder.stdin.close()
+                stdin.write(memoryview(frame))
+            stdin.close()
         except BrokenPipeError:  # ffmpeg stopped reading: what it printed says why
             pass
         except BaseException:

@@ -86,7 +86,7 @@ _TAG = re.compile(r"[.-](\d+)-[0-9a-f]{8}\.part")
 def is_stale(temporary: Path) -> bool:
     """Whether a temporary file or folder named with `temp_tag` was left by a writer that has died."""
     tag = _TAG.search(temporary.name)
-    return bool(tag) and not _alive(int(tag.group(1)))
+    return tag is not None and not _alive(int(tag.group(1)))
 
 
 def sweep_stale_parts(final: Path) -> list[Path]:
@@ -243,10 +243,12 @@ class AssetStore:
             found, again = self._fetch(path)  # this machine's copy broke; the shared one may be whole
             if found and again is None:
                 return path
-            return self._damaged(path, read_record(path) or record, problem)
+            self._damaged(path, read_record(path) or record, problem)
+            return None
         found, problem = self._fetch(path)
         if found and problem:
-            return self._damaged(path, read_record(path), f"{problem}, as fetched from object storage")
+            self._damaged(path, read_record(path), f"{problem}, as fetched from object storage")
+            return None
         return path if found else None
 
     @contextmanager
