@@ -68,6 +68,7 @@ def make_short(
     approval: Approval = "pause",
     post: list[Platform] | None = None,
     board: Storyboard | None = None,
+    checked: bool = False,
 ) -> ShortResult:
     """Make one Short from a request; every step reuses what an identical earlier run made.
 
@@ -81,11 +82,13 @@ def make_short(
         post: Where to post the Short: youtube, instagram, facebook, tiktok (each at most once); empty means
             SHORTS_POST. YouTube is also posted to when the request asks for an upload.
         board: With approval given, the storyboard a person approved (preview_short's), not drawn again.
+        checked: The caller ran the free checks of providers and music already (`shorts make` does, before Prefect
+            starts); a run started from a deployment runs them whatever this says.
     """
     settings = Settings()
     platforms = parse_platforms(settings.post if post is None else post)  # a bad name fails before anything is made
     approval, chosen_dir = caller_limits(approval, out_dir, settings)  # a deployment's caller cannot loosen settings
-    run = start_run(request, settings, fresh, chosen_dir)
+    run = start_run(request, settings, fresh, chosen_dir, checked)
     # A free voice speaks alongside, even while a person looks at the storyboard; a paid one (ElevenLabs, OpenAI,
     # Runway) waits for the approval, like the clips.
     speak_now = not is_paid("voice", run.provider["voice"])

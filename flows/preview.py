@@ -20,7 +20,7 @@ from prefect.futures import PrefectFuture, PrefectFutureList
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.artifacts import record_storyboard
-from flows.review import caller_limits
+from flows.review import caller_limits, from_deployment
 from flows.tasks import (
     footage_task,
     frame_task,
@@ -91,6 +91,7 @@ class Run:
     fresh: bool
     choices: dict[str, ProviderChoice]
     output: Path
+    checked: bool  # the caller ran the checks already (`shorts make`, before Prefect started)
     timings: dict[str, float] = field(default_factory=dict)
     provider: dict[str, str] = field(init=False)  # step -> provider name
     fmt: VideoFormat = field(init=False)
@@ -132,22 +133,28 @@ class Drawn:
     task_runner=ThreadPoolTaskRunner(max_workers=4),
 )
 def preview_short(
-    request: ShortRequest, fresh: bool = False, out_dir: str | None = None, redo_scene: int | None = None
+    request: ShortRequest,
+    fresh: bool = False,
+    out_dir: str | None = None,
+    redo_scene: int | None = None,
+    checked: bool = False,
 ) -> Storyboard:
     """Make a Short up to its storyboard (the script and first frames) for a person to look at before any clip is
     bought; make_short then reuses all of it. The arguments are make_short's."""
     settings = Settings()
     _, chosen_dir = caller_limits("pause", out_dir, settings)  # a deployment's caller writes only where allowed
-    return up_to_storyboard(start_run(request, settings, fresh, chosen_dir), redo_scene, speak_now=False).board
+    run = start_run(request, settings, fresh, chosen_dir, checked)
+    return up_to_storyboard(run, redo_scene, speak_now=False).board
 
 
-def start_run(request: ShortRequest, settings: Settings, fresh: bool, out_dir: Path | None) -> Run:
-    """Choose the providers (said in one line each) and prepare the output folder."""
+def start_run(request: ShortRequest, settings: Settings, fresh: bool, out_dir: Path | None, checked: bool) -> Run:
+    """Choose the providers (said in one line each) and prepare the output folder. `checked`: the caller ran the
+    checks already; a run started from a deployment runs them whatever its parameters say."""
     choices = choose_providers(request, settings)
     for choice in choices.values():
         log.info("%-7s provider: %s (%s)", choice.step, choice.name, choice.reason)
     output = prepare_output_dir(out_dir or settings.output_dir / short_folder(request.topic))
-    return Run(request, settings, fresh, choices, output)
+    return Run(request, settings, fresh, choices, output, checked and not from_deployment())
 
 
 def up_to_storyboard(run: Run, redo_scene: int | None, speak_now: bool, board: Storyboard | None = None) -> Drawn:
@@ -155,8 +162,11 @@ def up_to_storyboard(run: Run, redo_scene: int | None, speak_now: bool, board: S
     approved already); a free voice starts speaking alongside the frames when `speak_now`."""
     request, settings, provider = run.request, run.settings, run.provider
     with step("checks", run.timings):  # before the first paid call, the script's included
-        check_providers(request, run.choices, settings)
-        check_music(request.music or settings.music)
+        if run.checked:
+            log.info("  done before the run started")
+        else:
+            check_providers(request, run.choices, settings)
+            check_music(request.music or settings.music)
     with step("source", run.timings):  # the article the script keeps to; its free pictures when frames are drawn here
         source = find_source(
             run.making, settings, open_store(settings), pictures=provider["image"] == "offline", fresh=run.fresh

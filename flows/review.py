@@ -46,6 +46,12 @@ class ApprovalInput(RunInput):
     note: str = Field("", max_length=500, description="Why, if you like; it goes to the run's logs and the manifest.")
 
 
+def from_deployment() -> bool:
+    """Whether this flow run was started from a deployment (the UI form, the API), not called by this process."""
+    run = FlowRunContext.get()
+    return bool(run and run.flow_run and run.flow_run.deployment_id)
+
+
 def caller_limits(approval: Approval, out_dir: str | None, settings: Settings) -> tuple[Approval, Path | None]:
     """This run's approval and output folder, held to the operator's settings when a deployment started it.
 
@@ -54,10 +60,8 @@ def caller_limits(approval: Approval, out_dir: str | None, settings: Settings) -
     from there), else it is a ConfigError. A run this process called (`shorts make`, the daily flow's subflows)
     keeps both as given.
     """
-    run = FlowRunContext.get()
-    from_deployment = bool(run and run.flow_run and run.flow_run.deployment_id)
     chosen = Path(out_dir).expanduser() if out_dir else None
-    if not from_deployment:
+    if not from_deployment():
         return approval, chosen
     # `rules` only ever adds a pause, unless SHORTS_REVIEW is on: then its auto-approval would skip the review.
     if approval not in ("pause", "rules") or (approval == "rules" and settings.review):

@@ -138,7 +138,7 @@ def make(
         if redo_scene is not None and not 1 <= redo_scene <= count:
             fail(f"--redo-scene must be a scene of this Short, 1 to {count} (got {redo_scene}).", code=2)
         # A bad provider setting, a missing key, a model no longer served or a voice the provider lacks fails now,
-        # with exit code 2, before Prefect starts (the flow checks again, for runs started elsewhere).
+        # with exit code 2, before Prefect starts; the flow is told so (it checks runs started elsewhere).
         check_providers(request, choices, settings)
         check_music(request.music or settings.music)
         platforms = parse_platforms(settings.post if post is None else post)
@@ -164,7 +164,7 @@ def make(
             one_line_errors(interrupted=kept, name_step=True, prefect=True),
             contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext(),
         ):
-            return flow(request, out_dir=str(out_dir), **options)
+            return flow(request, out_dir=str(out_dir), checked=True, **options)
 
     if review and not yes:
         # The flow runs in this process, and a question asked from inside it would hold a Prefect run open while a

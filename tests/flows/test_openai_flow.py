@@ -42,6 +42,9 @@ def test_an_openai_key_alone_makes_a_voiced_short_with_priced_frames_and_no_open
     manifest = json.loads(Path(short["manifest"]).read_text())
 
     assert "/audio/speech" not in fake.paths() and fake.paths().count("/images/generations") == 2
+    # Each model is checked once, by `shorts make` before Prefect starts; the flow is told, and does not ask again.
+    checked = [path for path in fake.paths() if path.startswith("/models/")]
+    assert sorted(checked) == ["/models/gpt-5.4-mini", "/models/gpt-image-2"]
     assert short["providers"] == {"script": "openai", "image": "openai", "video": "offline", "voice": "offline"}
     assert "OpenAI shuts its speech models down on 2027-01-06" in result.stderr  # the provider line says why
     assert all(n["path"] and n["provider"] == "offline" for n in manifest["narrations"])  # voiced, offline
