@@ -43,9 +43,11 @@ def moderate_script(script: Script, settings: Settings, *, http_client: httpx.Cl
 
     from pipeline.providers.openai.client import make_client, vendor_error
 
+    key = settings.openai_api_key
+    assert key is not None  # has_key said it is set
     model = settings.openai_moderation_model
     client = make_client(
-        settings.openai_api_key.get_secret_value(),
+        key.get_secret_value(),
         settings.openai_base_url,
         http_client,
         settings.openai_timeout,

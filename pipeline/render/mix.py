@@ -45,7 +45,9 @@ def write_soundtrack(
     master(track, AUDIO_FPS, target)
     # PCM, not AAC: the video encoder encodes it alongside the frames rather than before them.
     with wave.open(str(dest), "wb") as out:
-        out.setnchannels(2), out.setsampwidth(2), out.setframerate(AUDIO_FPS)
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(AUDIO_FPS)
         for at in range(0, len(track), BLOCK):
             out.writeframes((np.clip(track[at : at + BLOCK], -1, 1) * 32767).astype("<i2").tobytes())
 
