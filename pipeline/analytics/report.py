@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.analytics.models import AnalyticsNumbers, ShortStats, StatsReport
 from pipeline.render.fonts import FONT, load_font
@@ -103,7 +103,10 @@ def draw_chart(report: StatsReport) -> bytes:
 
 
 def _bars(
-    draw: ImageDraw.ImageDraw, rows: list[tuple[str, AnalyticsNumbers]], box: tuple[int, int, int, int], font
+    draw: ImageDraw.ImageDraw,
+    rows: list[tuple[str, AnalyticsNumbers]],
+    box: tuple[int, int, int, int],
+    font: ImageFont.FreeTypeFont,
 ) -> None:
     """A pair of bars per Short (its title and numbers)."""
     left, top, right, bottom = box
@@ -129,7 +132,10 @@ def _bars(
 
 
 def _curves(
-    draw: ImageDraw.ImageDraw, rows: list[tuple[str, AnalyticsNumbers]], box: tuple[int, int, int, int], font
+    draw: ImageDraw.ImageDraw,
+    rows: list[tuple[str, AnalyticsNumbers]],
+    box: tuple[int, int, int, int],
+    font: ImageFont.FreeTypeFont,
 ) -> None:
     """The retention curves of the best and the worst Short (its title and numbers)."""
     left, top, right, bottom = box
@@ -149,13 +155,21 @@ def _curves(
         draw.text((right - 320, top + 4 + 20 * n), f"{name}: {_cut(title, 30)}", font=font, fill=colour)
 
 
-def _key(draw: ImageDraw.ImageDraw, at: tuple[int, int], label: str, colour: tuple[int, int, int], font) -> None:
+def _key(
+    draw: ImageDraw.ImageDraw,
+    at: tuple[int, int],
+    label: str,
+    colour: tuple[int, int, int],
+    font: ImageFont.FreeTypeFont,
+) -> None:
     x, y = at
     draw.rectangle((x, y + 3, x + 12, y + 15), fill=colour)
     draw.text((x + 18, y), label, font=font, fill=colour)
 
 
-def _grid(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], top_value: float, font) -> None:
+def _grid(
+    draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], top_value: float, font: ImageFont.FreeTypeFont
+) -> None:
     """Lines at every quarter of 100% up to `top_value`, labelled on the left."""
     left, top, right, bottom = box
     steps = int(top_value * 4 + 1e-9)

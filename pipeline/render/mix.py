@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import wave
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import accumulate
 from pathlib import Path
@@ -159,7 +160,9 @@ def _standard(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / (spread * len(values)) if spread > 0 else np.zeros_like(values)
 
 
-def _music_gain(speech: list[tuple[float, float]], total: float, loud: float, quiet: float):
+def _music_gain(
+    speech: list[tuple[float, float]], total: float, loud: float, quiet: float
+) -> Callable[[np.ndarray], np.ndarray]:
     """A gain curve: quiet under speech, dipping over DUCK_RAMP before each stretch of it and coming back after;
     faded in at the start and out at the end."""
     xs, ys = [0.0], [loud]
