@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from collections.abc import Callable
+from typing import Any
 
 # The keys the settings hold (Settings adds them as it reads them): a vendor that echoes one back in its error text
 # must not put it in a message, a log line or Prefect's database.
@@ -52,11 +54,14 @@ class ShortsError(Exception):
         where = f"Scene {self.scene}: " if self.scene is not None else ""
         return f"{where}{self.message}"
 
-    def __reduce__(self):  # keeps step and scene when Prefect pickles a failed task's exception
+    def __reduce__(self) -> tuple[Callable[..., ShortsError], tuple[Any, ...]]:
+        # Keeps step and scene when Prefect pickles a failed task's exception.
         return (_rebuild, (type(self), self.message, self.step, self.scene, self.__dict__))
 
 
-def _rebuild(cls, message, step, scene, state):
+def _rebuild(
+    cls: type[ShortsError], message: str, step: str | None, scene: int | None, state: dict[str, Any]
+) -> ShortsError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)
     error.__dict__.update(state)
@@ -71,8 +76,16 @@ class ProviderError(ShortsError):
     """A provider failed; `retry_safe` is False once a paid remote task may exist, and `maybe_billed` says that a
     billed request may have been made (or was), so it counts as spent."""
 
-    def __init__(self, message: str, *, retry_safe: bool = False, maybe_billed: bool = False, **where) -> None:
-        super().__init__(message, **where)
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_safe: bool = False,
+        maybe_billed: bool = False,
+        step: str | None = None,
+        scene: int | None = None,
+    ) -> None:
+        super().__init__(message, step=step, scene=scene)
         self.retry_safe = retry_safe
         self.maybe_billed = maybe_billed
 

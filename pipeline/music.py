@@ -6,7 +6,7 @@ import hashlib
 import re
 from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import Path
-from typing import get_args
+from typing import TypeGuard, get_args
 
 from pipeline.errors import ConfigError
 from pipeline.models import Model, Mood
@@ -192,7 +192,7 @@ def choose_music(choice: str, mood: Mood | None, topic: str) -> MusicTrack | Non
     key = choice.strip().casefold()
     if key == "none":
         return None
-    mood = key if key in MOODS else mood or mood_for(topic)
+    mood = key if _is_mood(key) else mood or mood_for(topic)
     tracks, from_mood = _tracks_or_file(choice, mood)
     digest = hashlib.sha256(f"{mood}|{topic}".encode()).digest()
     path = tracks[int.from_bytes(digest[:4], "big") % len(tracks)]
@@ -200,6 +200,10 @@ def choose_music(choice: str, mood: Mood | None, topic: str) -> MusicTrack | Non
         return MusicTrack(path=path, mood=mood if from_mood else None)
     version, licence = _library_terms()
     return MusicTrack(path=path, mood=mood, package=LIBRARY, version=version, licence=licence)
+
+
+def _is_mood(name: str) -> TypeGuard[Mood]:
+    return name in MOODS
 
 
 def _tracks_or_file(choice: str, mood: str | None) -> tuple[list[Path], bool]:
@@ -249,4 +253,6 @@ def _library_terms() -> tuple[str | None, str]:
         about = metadata(LIBRARY)
     except PackageNotFoundError:
         return None, f"MIT, {LIBRARY_TERMS}"
-    return about["Version"], f"{about.get('License-Expression') or 'MIT'}, {LIBRARY_TERMS}"
+    # PackageMetadata's stub declares get() from Python 3.12 on; on 3.11 it is an email Message, which has it.
+    licence = about.get("License-Expression")  # type: ignore[attr-defined]
+    return about["Version"], f"{licence or 'MIT'}, {LIBRARY_TERMS}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from pipeline.models import Scene
 
@@ -188,7 +189,7 @@ def scene_terms(scene: Scene) -> list[str]:
     return clean_search_terms(scene.search_terms) or derive_search_terms(scene.first_frame_prompt, scene.narration)
 
 
-def broader_terms(terms: list[str], extra: list[str] = ()) -> list[str]:
+def broader_terms(terms: list[str], extra: Sequence[str] = ()) -> list[str]:
     """Wider searches for when a scene's terms find nothing: each single word of them, then `extra` (the tags)."""
     singles = [w for term in terms for w in content_words(term)]
     wider = dict.fromkeys([*singles, *clean_search_terms(list(extra))])

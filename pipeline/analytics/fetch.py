@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pipeline.analytics.models import MILESTONES, AnalyticsNumbers, DataApiNumbers
 from pipeline.analytics.store import NOW, Stored, Uploaded, drop_video, save_snapshot
@@ -24,7 +24,8 @@ from pipeline.state.ledger import Ledger
 if TYPE_CHECKING:
     import httplib2
     from google.oauth2.credentials import Credentials
-    from googleapiclient.discovery import Resource
+    from googleapiclient._apis.youtube.v3 import YouTubeResource  # the stubs' typed clients (no runtime module)
+    from googleapiclient._apis.youtubeAnalytics.v2 import YouTubeAnalyticsResource
 
 log = logging.getLogger("shorts")
 
@@ -81,11 +82,11 @@ def reconsent(channel: str) -> str:
 
 def analytics_client(
     credentials: Credentials, http: httplib2.Http | None = None, api_url: str | None = None
-) -> Resource:
+) -> YouTubeAnalyticsResource:
     """A YouTube Analytics v2 client from the discovery document the package ships (no network to build it)."""
     import httplib2
     from google_auth_httplib2 import AuthorizedHttp
-    from googleapiclient.discovery import build_from_document
+    from googleapiclient.discovery import build_from_document  # type: ignore[attr-defined]  # missing from its stubs
     from googleapiclient.discovery_cache import get_static_doc
 
     document = json.loads(get_static_doc("youtubeAnalytics", "v2"))
@@ -95,7 +96,7 @@ def analytics_client(
 
 
 def fetch_data_api(
-    youtube: Resource,
+    youtube: YouTubeResource,
     ledger: Ledger,
     videos: list[Uploaded],
     now: datetime,
@@ -136,7 +137,7 @@ def due_windows(published: datetime, stored: Stored | None, now: datetime) -> li
 
 
 def fetch_analytics(
-    analytics: Resource,
+    analytics: YouTubeAnalyticsResource,
     ledger: Ledger,
     video_id: str,
     published: datetime,
@@ -160,8 +161,17 @@ def fetch_analytics(
     return pending
 
 
+class _Filter(TypedDict):
+    """What both reports of a window ask for: the channel, the days and the video."""
+
+    ids: str
+    startDate: str
+    endDate: str
+    filters: str
+
+
 def _window(
-    analytics: Resource,
+    analytics: YouTubeAnalyticsResource,
     video_id: str,
     first: date,
     last: date,
@@ -169,7 +179,7 @@ def _window(
     seconds: float | None,
     sleep: Callable[[float], None],
 ) -> AnalyticsNumbers | None:
-    common = dict(
+    common = _Filter(
         ids="channel==MINE", startDate=first.isoformat(), endDate=last.isoformat(), filters=f"video=={video_id}"
     )
     # A report by video is a "top videos" report, which YouTube answers only with a sort and at most 200 rows.

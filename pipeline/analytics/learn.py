@@ -172,15 +172,15 @@ def _best_style(ready: list[_Read], hold: float, engaged: float) -> tuple[str | 
 
 def _best_length(ready: list[_Read]) -> tuple[float | None, str | None]:
     """The length band whose Shorts were watched to the largest share (YouTube's average % viewed)."""
-    by_length: dict[str, list[_Read]] = {}
+    by_length: dict[str, list[tuple[float, _Read]]] = {}  # each Short's length, with its read
     for read in ready:
-        if read.row.short.seconds:
-            by_length.setdefault(length_bucket(read.row.short.seconds), []).append(read)
+        if length := read.row.short.seconds:
+            by_length.setdefault(length_bucket(length), []).append((length, read))
     if len(by_length) < 2:
         return None, None
-    viewed = {name: median(r.numbers.average_view_percentage for r in group) for name, group in by_length.items()}
-    best, worst = max(viewed, key=viewed.get), min(viewed, key=viewed.get)
-    seconds = float(5 * round(median(r.row.short.seconds for r in by_length[best]) / 5))
+    viewed = {name: median(r.numbers.average_view_percentage for _, r in group) for name, group in by_length.items()}
+    best, worst = max(viewed, key=viewed.__getitem__), min(viewed, key=viewed.__getitem__)
+    seconds = float(5 * round(median(length for length, _ in by_length[best]) / 5))
     return seconds, (
         f"Shorts of {best} kept people best ({viewed[best]:.0f}% viewed on average, against "
         f"{viewed[worst]:.0f}% for {worst}); aim for about {seconds:g} s."

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.analytics.models import ShortStats, StatsReport
+from pipeline.analytics.models import AnalyticsNumbers, ShortStats, StatsReport
 from pipeline.media.fonts import FONT, load_font
 
 COLUMNS = (
@@ -89,11 +89,11 @@ def draw_chart(report: StatsReport) -> bytes:
     draw = ImageDraw.Draw(image)
     title, small = load_font(FONT, 22), load_font(FONT, 14)
     draw.text((20, 12), "YouTube's numbers per Short, oldest to newest", font=title, fill=INK)
-    _bars(draw, [r for r in report.rows if r.analytics], (60, 70, SIZE[0] - 20, 350), small)
+    _bars(draw, [(r.title, r.analytics) for r in report.rows if r.analytics], (60, 70, SIZE[0] - 20, 350), small)
     draw.text((20, 380), "YouTube retention curves: best and worst Short (by retention at 3 s)", font=title, fill=INK)
     _curves(
         draw,
-        [r for r in report.rows if r.analytics and r.analytics.curve],
+        [(r.title, r.analytics) for r in report.rows if r.analytics and r.analytics.curve],
         (60, 440, SIZE[0] - 20, SIZE[1] - 30),
         small,
     )
@@ -102,54 +102,74 @@ def draw_chart(report: StatsReport) -> bytes:
     return buffer.getvalue()
 
 
-def _bars(draw: ImageDraw.ImageDraw, rows: list[ShortStats], box: tuple[int, int, int, int], font) -> None:
+def _bars(
+    draw: ImageDraw.ImageDraw,
+    rows: list[tuple[str, AnalyticsNumbers]],
+    box: tuple[int, int, int, int],
+    font: ImageFont.FreeTypeFont,
+) -> None:
+    """A pair of bars per Short (its title and numbers)."""
     left, top, right, bottom = box
     _key(draw, (left, top - 20), "retention at 3 s", RETENTION, font)
     _key(draw, (left + 170, top - 20), "average % viewed", VIEWED, font)
-    top_value = max(1.0, *(min(r.analytics.retention_3s or 0, 2.0) for r in rows)) if rows else 1.0
+    top_value = max(1.0, *(min(numbers.retention_3s or 0, 2.0) for _, numbers in rows)) if rows else 1.0
     _grid(draw, box, top_value, font)
     if not rows:
         draw.text((left + 10, (top + bottom) // 2), "No YouTube Analytics numbers yet.", font=font, fill=MUTED)
         return
     slot = (right - left) / len(rows)
     bar = max(2, int(slot * 0.35))
-    for i, row in enumerate(rows):
+    for i, (title, numbers) in enumerate(rows):
         x = int(left + i * slot + slot * 0.15)
         for offset, value, colour in (
-            (0, row.analytics.retention_3s or 0, RETENTION),
-            (bar, row.analytics.average_view_percentage / 100, VIEWED),
+            (0, numbers.retention_3s or 0, RETENTION),
+            (bar, numbers.average_view_percentage / 100, VIEWED),
         ):
             height = int((bottom - top) * min(value, top_value) / top_value)
             draw.rectangle((x + offset, bottom - height, x + offset + bar - 1, bottom), fill=colour)
         if slot >= 60:
-            draw.text((x, bottom + 4), _cut(row.title, max(4, int(slot / 8))), font=font, fill=INK)
+            draw.text((x, bottom + 4), _cut(title, max(4, int(slot / 8))), font=font, fill=INK)
 
 
-def _curves(draw: ImageDraw.ImageDraw, rows: list[ShortStats], box: tuple[int, int, int, int], font) -> None:
+def _curves(
+    draw: ImageDraw.ImageDraw,
+    rows: list[tuple[str, AnalyticsNumbers]],
+    box: tuple[int, int, int, int],
+    font: ImageFont.FreeTypeFont,
+) -> None:
+    """The retention curves of the best and the worst Short (its title and numbers)."""
     left, top, right, bottom = box
-    ranked = sorted(rows, key=lambda r: r.analytics.retention_3s or 0)
+    ranked = sorted(rows, key=lambda r: r[1].retention_3s or 0)
     picks = [(ranked[-1], BEST, "best")] + ([(ranked[0], WORST, "worst")] if len(ranked) > 1 else []) if rows else []
-    peak = max(1.0, *(y for row, _, _ in picks for _, y in row.analytics.curve)) if picks else 1.0
+    peak = max(1.0, *(y for (_, numbers), _, _ in picks for _, y in numbers.curve)) if picks else 1.0
     _grid(draw, box, peak, font)
     draw.text((left, bottom + 2), "start", font=font, fill=MUTED)
     draw.text((right - 30, bottom + 2), "end", font=font, fill=MUTED)
     if not rows:
         draw.text((left + 10, (top + bottom) // 2), "No retention curves yet.", font=font, fill=MUTED)
         return
-    for n, (row, colour, name) in enumerate(picks):
-        points = [(left + x * (right - left), bottom - y / peak * (bottom - top)) for x, y in row.analytics.curve]
+    for n, ((title, numbers), colour, name) in enumerate(picks):
+        points = [(left + x * (right - left), bottom - y / peak * (bottom - top)) for x, y in numbers.curve]
         if len(points) > 1:
             draw.line(points, fill=colour, width=3)
-        draw.text((right - 320, top + 4 + 20 * n), f"{name}: {_cut(row.title, 30)}", font=font, fill=colour)
+        draw.text((right - 320, top + 4 + 20 * n), f"{name}: {_cut(title, 30)}", font=font, fill=colour)
 
 
-def _key(draw: ImageDraw.ImageDraw, at: tuple[int, int], label: str, colour: tuple[int, int, int], font) -> None:
+def _key(
+    draw: ImageDraw.ImageDraw,
+    at: tuple[int, int],
+    label: str,
+    colour: tuple[int, int, int],
+    font: ImageFont.FreeTypeFont,
+) -> None:
     x, y = at
     draw.rectangle((x, y + 3, x + 12, y + 15), fill=colour)
     draw.text((x + 18, y), label, font=font, fill=colour)
 
 
-def _grid(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], top_value: float, font) -> None:
+def _grid(
+    draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], top_value: float, font: ImageFont.FreeTypeFont
+) -> None:
     """Lines at every quarter of 100% up to `top_value`, labelled on the left."""
     left, top, right, bottom = box
     steps = int(top_value * 4 + 1e-9)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -164,7 +164,7 @@ def is_moving_still(path: Path) -> bool:
         return f.read(len(_PNG_SIGNATURE)) == _PNG_SIGNATURE
 
 
-def moving_still_frames(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
+def moving_still_frames(path: Path, fmt: VideoFormat, count: int) -> Generator[np.ndarray, None, None]:
     """`count` I420 frames of a moving still, as the render's decoder gives a clip's: its shots are cut to the
     length the render asks for, whatever length was planned, so it never runs out and never holds."""
     try:

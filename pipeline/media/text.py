@@ -11,13 +11,14 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from PIL import ImageDraw, ImageFont
 
 from pipeline.media.fonts import ATTACHED, FONT, load_font, runs, script_of
 
 Direction = str | None  # "rtl", "ltr", or None for a word of digits and punctuation
+Ink = float | tuple[int, ...] | str  # a colour as Pillow takes it: a grey level, a tuple of channels, or a name
 UNSPACED = frozenset({"Chinese, Japanese, Korean", "Thai", "Lao", "Khmer", "Myanmar"})  # no spaces between words
 NO_LINE_START = frozenset("、。，．・：；？！ー）」』】〕〉》ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々ゝゞヽヾ")
 NO_LINE_END = frozenset("（「『【〔〈《")
@@ -53,11 +54,28 @@ def width(text: str, px: int, primary: Path = FONT) -> float:
 
 
 def draw_word(
-    draw: ImageDraw.ImageDraw, x: float, baseline: float, text: str, px: int, primary: Path = FONT, **style: Any
+    draw: ImageDraw.ImageDraw,
+    x: float,
+    baseline: float,
+    text: str,
+    px: int,
+    primary: Path = FONT,
+    *,
+    fill: Ink | None = None,
+    stroke_width: float = 0,
+    stroke_fill: Ink | None = None,
 ) -> None:
     """Draw `text` from `x` (its left edge) on `baseline`, each run in its own font."""
     for run in shape(text, px, primary):
-        draw.text((x, baseline), run.text, font=run.font, anchor="ls", **style)
+        draw.text(
+            (x, baseline),
+            run.text,
+            font=run.font,
+            anchor="ls",
+            fill=fill,
+            stroke_width=stroke_width,
+            stroke_fill=stroke_fill,
+        )
         x += run.font.getlength(run.text)
 
 

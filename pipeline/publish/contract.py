@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -22,7 +22,7 @@ from pipeline.settings import PostingSettings
 from pipeline.state.ledger import Ledger, Post
 
 Platform = Literal["youtube", "instagram", "facebook", "tiktok"]  # a pick list in the Prefect UI's run forms
-PLATFORMS: tuple[str, ...] = Platform.__args__
+PLATFORMS: tuple[str, ...] = get_args(Platform)
 # Stages of a post in the ledger: the remote id exists (bytes may be missing), every byte is sent, the publish call
 # went out, and the two ends; `abandoned` means the remote side dropped it (expired, failed) before it was posted.
 CREATED, UPLOADED, PUBLISHING, POSTED, DRAFTED, ABANDONED = (

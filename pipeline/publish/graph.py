@@ -67,7 +67,8 @@ class GraphClient:
             method,
             f"{self.root}/{path.lstrip('/')}",
             headers=self._auth("Bearer"),
-            **({"params": values} if method == "GET" else {"data": values}),
+            params=values if method == "GET" else None,
+            data=None if method == "GET" else values,
         )
         return self._answer(response)
 
@@ -111,7 +112,7 @@ class GraphClient:
                 f"{str(info.get('message') or '')[:200]})",
                 transient=bool(info.get("retriable")),
             )
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        error: dict[str, Any] = found if isinstance(found := body.get("error"), dict) else {}
         code = error.get("code")
         if code == EXPIRED_TOKEN or status == 401:
             return ConfigError(

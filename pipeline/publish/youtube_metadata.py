@@ -6,13 +6,16 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AwareDatetime, Field
 
 from pipeline.errors import ConfigError
 from pipeline.limits import DESCRIPTION_MAX_BYTES, TAGS_MAX_CHARS, TITLE_MAX_CHARS, tags_length
 from pipeline.models import Model, Script
+
+if TYPE_CHECKING:
+    from googleapiclient._apis.youtube.v3.schemas import Video, VideoSnippet, VideoStatus
 
 log = logging.getLogger("shorts")
 
@@ -35,9 +38,9 @@ class VideoMetadata(Model):
     made_for_kids: bool
     synthetic_media: bool = True
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> Video:
         """The `videos.insert` request body for `part="snippet,status"`."""
-        snippet: dict[str, Any] = {
+        snippet: VideoSnippet = {
             "title": self.title,
             "description": self.description,
             "tags": self.tags,
@@ -45,7 +48,7 @@ class VideoMetadata(Model):
         }
         if self.language:
             snippet["defaultLanguage"] = snippet["defaultAudioLanguage"] = self.language
-        status: dict[str, Any] = {
+        status: VideoStatus = {
             "privacyStatus": self.privacy,
             # sent even when false: left out, YouTube asks in Studio and holds the video
             "selfDeclaredMadeForKids": self.made_for_kids,

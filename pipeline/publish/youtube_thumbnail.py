@@ -11,10 +11,10 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import imageio_ffmpeg
 from google.auth.exceptions import GoogleAuthError
-from googleapiclient.discovery import Resource
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
 from PIL import Image, ImageDraw, ImageOps
@@ -25,6 +25,9 @@ from pipeline.media.fonts import FONT, load_font, visible
 from pipeline.publish.youtube_retry import TRANSPORT_ERRORS, describe, execute, is_rate_limit
 from pipeline.publish.youtube_upload import processing_status
 from pipeline.state.store import atomic_path
+
+if TYPE_CHECKING:
+    from googleapiclient._apis.youtube.v3 import YouTubeResource
 
 log = logging.getLogger("shorts")
 
@@ -40,7 +43,7 @@ class NoThumbnail(Exception):
 
 
 def add_thumbnail(
-    youtube: Resource,
+    youtube: YouTubeResource,
     video: Path,
     video_id: str,
     title: str,
@@ -90,7 +93,7 @@ def make_thumbnail(video: Path, title: str, dest: Path) -> Path:
 
 
 def wait_until_processed(
-    youtube: Resource,
+    youtube: YouTubeResource,
     video_id: str,
     *,
     sleep: Callable[[float], None] = time.sleep,
@@ -121,7 +124,7 @@ def wait_until_processed(
 
 
 def set_thumbnail(
-    youtube: Resource,
+    youtube: YouTubeResource,
     video_id: str,
     jpeg: Path,
     *,

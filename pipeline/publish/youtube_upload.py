@@ -8,18 +8,21 @@ import random
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httplib2
 from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
-from googleapiclient.discovery import Resource, build_from_document
+from googleapiclient.discovery import build_from_document  # type: ignore[attr-defined]  # missing from its stubs
 from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest, MediaFileUpload
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.publish.youtube_retry import TRANSPORT_ERRORS, backoff, describe, execute, reasons, retryable
+
+if TYPE_CHECKING:
+    from googleapiclient._apis.youtube.v3 import Video, YouTubeResource  # the stubs' types (no runtime module)
 
 log = logging.getLogger("shorts")
 
@@ -31,7 +34,9 @@ def shorts_url(video_id: str) -> str:
     return f"https://youtube.com/shorts/{video_id}"
 
 
-def youtube_client(credentials: Credentials, http: httplib2.Http | None = None, api_url: str | None = None) -> Resource:
+def youtube_client(
+    credentials: Credentials, http: httplib2.Http | None = None, api_url: str | None = None
+) -> YouTubeResource:
     """A YouTube Data API client that signs each request, from the discovery document the package ships.
 
     `api_url` points it at a YouTube-compatible server (a local fake); uploads follow it too, which the
@@ -51,9 +56,9 @@ def youtube_client(credentials: Credentials, http: httplib2.Http | None = None, 
 
 
 def upload_video(
-    youtube: Resource,
+    youtube: YouTubeResource,
     video: Path,
-    body: dict[str, Any],
+    body: Video,
     *,
     session_uri: str | None = None,
     on_session: Callable[[str | None], None] = lambda uri: None,
@@ -76,7 +81,9 @@ def upload_video(
         failures, response = 0, None
         while response is None:
             try:
-                status, response = request.next_chunk(http=http)  # no num_retries: the policy is ours, below
+                # No num_retries: the policy is ours, below. (The stubs want an httplib2.Http; the library only
+                # calls its request().)
+                status, response = request.next_chunk(http=http)  # type: ignore[arg-type]
             except HttpError as exc:
                 if exc.status_code in (404, 410) and request.resumable_uri:
                     log.warning("  the YouTube upload session has expired; starting a new one")
@@ -111,7 +118,7 @@ def upload_video(
 
 
 def processing_status(
-    youtube: Resource,
+    youtube: YouTubeResource,
     video_id: str,
     *,
     sleep: Callable[[float], None] = time.sleep,
@@ -146,13 +153,13 @@ def _resume(request: HttpRequest, session_uri: str) -> None:
     # The library's own recovery path: in an error state, next_chunk first asks the session how much it holds
     # (an empty PUT with `Content-Range: bytes */size`) and then sends the rest; or it gets the finished video.
     request.resumable_uri = session_uri
-    request._in_error_state = True
+    request._in_error_state = True  # type: ignore[attr-defined]  # a private attribute the stubs leave out
 
 
 def _restart(request: HttpRequest) -> None:
     request.resumable_uri = None
     request.resumable_progress = 0
-    request._in_error_state = False
+    request._in_error_state = False  # type: ignore[attr-defined]  # a private attribute the stubs leave out
 
 
 def _explain(exc: HttpError) -> ShortsError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import wave
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import accumulate
 from pathlib import Path
@@ -51,7 +52,9 @@ def write_soundtrack(
     master(track, AUDIO_FPS, target)
     # PCM, not AAC: the video encoder encodes it alongside the frames rather than before them.
     with wave.open(str(dest), "wb") as out:
-        out.setnchannels(2), out.setsampwidth(2), out.setframerate(AUDIO_FPS)
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(AUDIO_FPS)
         for at in range(0, len(track), BLOCK):
             out.writeframes((np.clip(track[at : at + BLOCK], -1, 1) * 32767).astype("<i2").tobytes())
 
@@ -163,7 +166,9 @@ def _standard(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / (spread * len(values)) if spread > 0 else np.zeros_like(values)
 
 
-def _music_gain(speech: list[tuple[float, float]], total: float, loud: float, quiet: float):
+def _music_gain(
+    speech: list[tuple[float, float]], total: float, loud: float, quiet: float
+) -> Callable[[np.ndarray], np.ndarray]:
     """A gain curve: quiet under speech, dipping over DUCK_RAMP before each stretch of it and coming back after;
     faded in at the start and out at the end."""
     xs, ys = [0.0], [loud]

@@ -8,9 +8,10 @@ import bisect
 import queue
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing, suppress
 from itertools import accumulate
 from pathlib import Path
@@ -24,14 +25,13 @@ from pipeline.errors import RenderError, last_line
 from pipeline.media.motion import is_moving_still, moving_still_frames
 from pipeline.models import VideoFormat
 
-try:
+if sys.platform != "win32":  # Windows has no fcntl: pipes keep their default size
     import fcntl
-except ImportError:  # Windows: pipes keep their default size
-    fcntl = None
 
 AHEAD = 4  # frames decoded ahead of the encoder (about 5.5 MB at 720x1280)
 MAX_SLOWDOWN = 1.2  # a clip short of its scene plays up to 20 % slower, which reads as natural motion
-_END = (1 << 30, 0, None)  # after every real (scene, index, frame)
+_Item = tuple[int, int, np.ndarray | None]  # (scene, index, frame) as the decoding thread hands it over
+_END: _Item = (1 << 30, 0, None)  # after every real (scene, index, frame)
 
 
 class StitchedClip(VideoClip):
@@ -54,19 +54,21 @@ class _Timeline:
         self.starts = [0.0, *accumulate(durations)][:-1]
         self.counts = [int(fmt.fps * d + 1e-5) + 1 for d in durations]  # frames each scene can show
         self.feed: _Feed | None = None
-        self.at, self.frame = (-1, -1), None
+        self.at: tuple[int, int] = (-1, -1)  # the (scene, index) of `frame`
+        self.frame: np.ndarray | None = None
 
     def frame_at(self, t: float) -> np.ndarray:
         scene = max(0, bisect.bisect_right(self.starts, t) - 1)
         # The frame-number rule of moviepy's own reader, so timing matches a VideoFileClip's.
         wanted = (scene, int(self.fmt.fps * (t - self.starts[scene]) + 1e-5))
-        if self.feed is None or wanted < self.at:
-            self._restart(scene)  # only a backward seek decodes a clip twice; a render never does
+        feed = self.feed
+        if feed is None or wanted < self.at:
+            feed = self._restart(scene)  # only a backward seek decodes a clip twice; a render never does
         while self.at < wanted:
-            item = self.feed.peek()
+            item = feed.peek()
             if item[0] > scene:
                 break  # the clip gave fewer frames than its header promised: show its last one
-            self.at, self.frame = item[:2], self.feed.pop()[2]
+            self.at, self.frame = item[:2], feed.pop()[2]
         if self.frame is None or self.at[0] != scene:
             raise RenderError(
                 f"ffmpeg decoded no frames from {self.clips[scene].name}; remake this clip.",
@@ -75,10 +77,11 @@ class _Timeline:
             )
         return self.frame
 
-    def _restart(self, scene: int) -> None:
+    def _restart(self, scene: int) -> _Feed:
         self.close()
         self.feed = _Feed(self.clips[scene:], self.counts[scene:], self.fmt, first=scene)
         self.at, self.frame = (scene - 1, -1), None
+        return self.feed
 
     def close(self) -> None:
         if self.feed:
@@ -90,8 +93,9 @@ class _Feed:
     """A thread that decodes clip after clip into a short queue of (scene, index, frame)."""
 
     def __init__(self, clips: list[Path], counts: list[int], fmt: VideoFormat, first: int) -> None:
-        self.queue: queue.Queue = queue.Queue(maxsize=AHEAD)
-        self.stop, self.head = threading.Event(), None
+        self.queue: queue.Queue[_Item | Exception] = queue.Queue(maxsize=AHEAD)
+        self.stop = threading.Event()
+        self.head: _Item | Exception | None = None
         self.thread = threading.Thread(target=self._run, args=(clips, counts, fmt, first), daemon=True)
         self.thread.start()
 
@@ -112,7 +116,7 @@ class _Feed:
         except Exception as exc:  # handed to the render thread, which raises it
             self.queue.put(exc)
 
-    def peek(self) -> tuple[int, int, np.ndarray | None]:
+    def peek(self) -> _Item:
         """The next item, left in place; _END once every clip is done."""
         if self.head is None:
             self.head = self.queue.get()
@@ -120,7 +124,7 @@ class _Feed:
             raise self.head
         return self.head
 
-    def pop(self) -> tuple[int, int, np.ndarray | None]:
+    def pop(self) -> _Item:
         item = self.peek()
         self.head = None
         return item
@@ -133,7 +137,7 @@ class _Feed:
         self.thread.join()
 
 
-def decode(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
+def decode(path: Path, fmt: VideoFormat, count: int) -> Generator[np.ndarray, None, None]:
     """`count` I420 frames (see pipeline.render.overlay) of a clip, scaled to cover the format, centre-cropped and
     at its frame rate; a clip too short is slowed by up to MAX_SLOWDOWN and, if still short, looped."""
     fit = (
@@ -170,15 +174,17 @@ def decode(path: Path, fmt: VideoFormat, count: int) -> Iterator[np.ndarray]:
     size, shape = fmt.width * fmt.height * 3 // 2, (fmt.height * 3 // 2, fmt.width)
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
-        widen(proc.stdout)
+        stdout = proc.stdout
+        assert stdout is not None  # stdout=PIPE
+        widen(stdout)
         try:
-            while len(data := proc.stdout.read(size)) == size:
+            while len(data := stdout.read(size)) == size:
                 yield np.frombuffer(data, np.uint8).reshape(shape)
             proc.wait()
         finally:
             if proc.poll() is None:
                 proc.kill()  # the render stopped early (a trimmed clip, or an error)
-            proc.stdout.close()
+            stdout.close()
             proc.wait()
         if proc.returncode:
             errors.seek(0)
@@ -242,6 +248,6 @@ def _ffmpeg_seconds(path: Path) -> float:
 
 def widen(pipe: IO[bytes]) -> None:
     """Let a pipe hold most of a 720x1280 frame, so that a frame crosses in a few wake-ups, not twenty."""
-    if fcntl and hasattr(fcntl, "F_SETPIPE_SZ"):
+    if sys.platform != "win32" and hasattr(fcntl, "F_SETPIPE_SZ"):
         with suppress(OSError):  # over the user's pipe-size limit: the default size still works
             fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)

@@ -107,7 +107,7 @@ class Database:
     @property
     def name(self) -> str:
         """Where the database is, without a password: for messages."""
-        return redacted(self.url) if self.postgres else str(self.path)
+        return redacted(self.url) if self.url and self.postgres else str(self.path)
 
     @contextmanager
     def connect(self, write: bool = False) -> Iterator[Connection]:
@@ -171,6 +171,6 @@ class Database:
     def lock(self, name: str) -> FileLock | AdvisoryLock:
         """A lock named `name` that every user of this database shares: an advisory lock on Postgres (any machine),
         else a flock file beside the SQLite file (this machine)."""
-        if self.postgres:
+        if self.url and self.postgres:
             return AdvisoryLock(self.url, name)
         return FileLock(lock_file(self.path.parent, name))

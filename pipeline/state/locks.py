@@ -20,6 +20,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from pipeline.state.home import Home
 
@@ -164,7 +166,7 @@ def _same_file(fd: int, path: Path) -> bool:
     return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
 
 
-def postgres_driver():
+def postgres_driver() -> ModuleType:
     """psycopg, which only a shared database needs, or ConfigError saying how to install it."""
     try:
         import psycopg
@@ -200,7 +202,7 @@ class AdvisoryLock:
     def held(self) -> bool:
         return self._conn is not None
 
-    def _connect(self):
+    def _connect(self) -> Any:  # a psycopg Connection: the driver is optional (the scale extra), its types too
         psycopg = postgres_driver()
 
         # Keepalives: a holder's machine that vanishes without closing its socket is noticed within about a minute.

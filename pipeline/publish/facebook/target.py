@@ -110,10 +110,12 @@ class FacebookTarget:
         return None
 
     def post(self, video: VideoFacts, script: Script, job: PostJob) -> PostOutcome:
-        record = job.record
-        phase = self._phases(record.remote_id) if record else {}
-        if record and record.stage == PUBLISHING and phase.get("publishing") in ("complete", "in_progress"):
-            return self._wait_until_published(record.remote_id, job)  # the finish call was taken
+        record, phase = job.record, {}
+        if record is not None:
+            assert record.remote_id is not None  # every mark that starts a post records its remote id
+            phase = self._phases(record.remote_id)
+            if record.stage == PUBLISHING and phase.get("publishing") in ("complete", "in_progress"):
+                return self._wait_until_published(record.remote_id, job)  # the finish call was taken
         if record is None:
             started = self.graph.post(f"{self.account}/video_reels", upload_phase="start")
             video_id = str(started["video_id"])
@@ -122,8 +124,10 @@ class FacebookTarget:
             )
             job.mark(CREATED, remote_id=video_id, upload_url=url)
             record = job.record
+        assert record is not None and record.remote_id is not None  # just marked, or by an earlier run
         if record.stage == CREATED and phase.get("uploading") != "complete":  # complete: a killed run sent it all
             log.info("  sending the video to Facebook (%.1f MB)", video.size / 1e6)
+            assert record.upload_url is not None  # a post is created with its upload URL
             self.graph.upload(record.upload_url, video.path)
             job.mark(UPLOADED)
         job.mark(PUBLISHING)  # the rerun asks the video's phases before finishing it again

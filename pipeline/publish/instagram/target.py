@@ -94,6 +94,7 @@ class InstagramTarget:
     def post(self, video: VideoFacts, script: Script, job: PostJob) -> PostOutcome:
         record, status = job.record, None
         if record is not None:
+            assert record.remote_id is not None  # every mark that starts a post records its remote id
             status = self._status(record.remote_id)
             if status == "PUBLISHED":  # the publish call went out and was done; its answer was lost
                 return self._posted(job, None)
@@ -120,8 +121,10 @@ class InstagramTarget:
                 )
                 job.mark(CREATED, remote_id=str(made["id"]), upload_url=uri)
             record = job.record
+        assert record is not None and record.remote_id is not None  # just marked, or by an earlier run
         if record.stage == CREATED and status != "FINISHED":  # FINISHED: a killed run had sent every byte
             log.info("  sending the video to Instagram (%.1f MB)", video.size / 1e6)
+            assert record.upload_url is not None  # a post is created with its upload URL
             self.graph.upload(record.upload_url, video.path)
             job.mark(UPLOADED)
         self._wait_until_finished(record.remote_id, job)

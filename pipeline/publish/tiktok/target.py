@@ -118,6 +118,7 @@ class TikTokTarget:
     def post(self, video: VideoFacts, script: Script, job: PostJob) -> PostOutcome:
         record, status = job.record, {}
         if record is not None:
+            assert record.remote_id is not None  # every mark that starts a post records its remote id
             status = self._status(record.remote_id)
             if status.get("status") in DONE_STATUSES:
                 return self._done(job, status)
@@ -130,6 +131,7 @@ class TikTokTarget:
             started = self._init(video, script, chunk_size, chunks)
             job.mark(CREATED, remote_id=str(started["publish_id"]), upload_url=started.get("upload_url"))
             record = job.record
+        assert record is not None and record.remote_id is not None  # just marked, or by an earlier run
         if record.stage == CREATED and status.get("uploaded_bytes") != video.size:  # else a killed run sent it all
             log.info(
                 "  sending the video to TikTok (%.1f MB, %d chunk%s)",
@@ -137,6 +139,8 @@ class TikTokTarget:
                 chunks,
                 "" if chunks == 1 else "s",
             )
+            if record.upload_url is None:  # the init answer had none: an answer not shaped as documented
+                raise KeyError("upload_url")
             try:
                 self.client.upload(record.upload_url, video.path, chunk_size)
             except TikTokError as exc:
