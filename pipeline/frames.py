@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from PIL import Image
 
@@ -80,7 +81,7 @@ def make_first_frame(
     )
 
 
-def _check_image(path, fmt: VideoFormat) -> None:
+def _check_image(path: Path, fmt: VideoFormat) -> None:
     try:
         with Image.open(path) as img:
             size = img.size

@@ -23,7 +23,7 @@ from pipeline.state.store import file_digest, is_stale, temp_tag
 
 if TYPE_CHECKING:
     import httplib2
-    from googleapiclient.discovery import Resource
+    from googleapiclient._apis.youtube.v3 import YouTubeResource
 
 log = logging.getLogger("shorts")
 
@@ -164,7 +164,7 @@ def _upload_once(
 
 
 @contextmanager
-def _youtube(settings: Settings, channel: str, http: httplib2.Http | None) -> Iterator[Resource]:
+def _youtube(settings: Settings, channel: str, http: httplib2.Http | None) -> Iterator[YouTubeResource]:
     """A YouTube client signed for the channel, closed afterwards when its connections are ours."""
     from pipeline.publish.youtube_upload import youtube_client
 
@@ -177,7 +177,7 @@ def _youtube(settings: Settings, channel: str, http: httplib2.Http | None) -> It
 
 
 def _thumbnail(
-    youtube: Resource,
+    youtube: YouTubeResource,
     video: Path,
     digest: str,
     video_id: str,

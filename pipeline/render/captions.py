@@ -208,8 +208,9 @@ def draw_caption(group: CaptionGroup, fmt: VideoFormat, style: CaptionStyle = Ca
     fit = min(1.0, (right - left) / outline.width, (bottom - top) / outline.height)
     if fit < 1.0:  # only a single letter wider than the caption area gets here
         shrunk = (max(1, int(outline.width * fit)), max(1, int(outline.height * fit)))
-        outline, fill = outline.resize(shrunk, Image.LANCZOS), fill.resize(shrunk, Image.LANCZOS)
-        word = np.asarray(Image.fromarray(word.astype(np.int32)).resize(shrunk, Image.NEAREST)).astype(np.int16)
+        lanczos, nearest = Image.Resampling.LANCZOS, Image.Resampling.NEAREST
+        outline, fill = outline.resize(shrunk, lanczos), fill.resize(shrunk, lanczos)
+        word = np.asarray(Image.fromarray(word.astype(np.int32)).resize(shrunk, nearest)).astype(np.int16)
     # Centred in the safe area, which lies left of the frame's centre (the buttons are on the right).
     x = min(max(round((left + right - outline.width) / 2), left), right - outline.width)
     y = min(max(round(style.centre_y * fmt.height) - outline.height // 2, top), bottom - outline.height)
@@ -233,7 +234,8 @@ def _draw_line(words: list[str], px: int, style: CaptionStyle) -> tuple[Image.Im
     outline, fill = Image.new("L", size, 0), Image.new("L", size, 0)
     draw_outline, draw_fill = ImageDraw.Draw(outline), ImageDraw.Draw(fill)
     word = np.full(size[::-1], -1, np.int16)
-    x, baseline = pad + stroke + 1, pad + stroke + ascent
+    x: float = pad + stroke + 1
+    baseline = pad + stroke + ascent
     order = text.visual_order([text.direction(w) for w in words])
     for k, i in enumerate(order):  # left to right on the line: right-to-left words are placed in reverse
         draw_word(draw_outline, x, baseline, words[i], px, style.font, fill=255, stroke_width=stroke, stroke_fill=255)

@@ -11,6 +11,7 @@ from itertools import accumulate
 from pathlib import Path
 
 import imageio_ffmpeg
+import numpy as np
 from moviepy import VideoClip
 from proglog import ProgressBarLogger
 from pydantic import Field
@@ -328,7 +329,7 @@ def burn_captions(video: VideoClip, groups: list[CaptionGroup], fmt: VideoFormat
             on_screen.update(cue=i, overlay=prepare(layers.rgba(cue.highlight, style), layers.x, layers.y, fmt))
         return on_screen["overlay"]
 
-    def captioned(get_frame, t):
+    def captioned(get_frame: Callable[[float], np.ndarray], t: float) -> np.ndarray:
         frame = get_frame(t)
         i = bisect.bisect_right(starts, t + half_frame) - 1
         if i < 0 or t + half_frame >= timeline[i].end:
@@ -345,7 +346,7 @@ class _ProgressLogger(ProgressBarLogger):
         super().__init__()
         self.report, self.last = report, -1
 
-    def bars_callback(self, bar, attr, value, old_value=None):
+    def bars_callback(self, bar: str, attr: str, value: int, old_value: int | None = None) -> None:
         if bar == "frame_index" and attr == "index" and self.bars[bar].get("total"):
             done = int(100 * (value + 1) / self.bars[bar]["total"]) // 10 * 10
             if done > self.last:
