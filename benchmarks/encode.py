@@ -3,12 +3,14 @@ a clip of its own (an offline clip is a moving still, pipeline.media.motion)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
+from PIL import Image
 
+from pipeline.media.motion import Framing, shot_views
 from pipeline.models import VideoFormat
 
 
@@ -39,3 +41,18 @@ def encode_frames(
             writer.send(frame if isinstance(frame, bytes) else np.ascontiguousarray(frame))
     finally:
         writer.close()
+
+
+def still_frames(
+    image: Image.Image, frames: int, fps: int, seed: int, framing: Framing = "card"
+) -> Iterator[np.ndarray]:
+    """Yield `frames` RGB arrays of the shots a moving still shows: the reference the tests compare the product's
+    moving stills with, and clips for the benchmarks."""
+    w, h = image.size
+    for scale, x0, y0 in shot_views(frames, fps, seed, framing):
+        # An affine map from output to source pixels keeps the motion sub-pixel smooth, unlike integer crops.
+        yield np.asarray(
+            image.transform(
+                (w, h), Image.Transform.AFFINE, (scale, 0, x0 * w, 0, scale, y0 * h), Image.Resampling.BILINEAR
+            )
+        )

@@ -24,13 +24,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from encode import encode_frames
+from encode import encode_frames, still_frames
 from PIL import Image
 
 from pipeline.media.motion import (
     moving_still_frames,
     save_moving_still,
-    still_frames,
     still_yuv_frames,
 )
 from pipeline.models import Scene, VideoFormat

@@ -28,9 +28,8 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
-from encode import encode_frames
+from encode import encode_frames, still_frames
 
-from pipeline.media.motion import still_frames
 from pipeline.models import ClipAsset, Narration, Scene, Script, ShortRequest, VideoFormat
 from pipeline.narration import narrate
 from pipeline.providers.offline.title_card import draw_title_card, plan_title_card

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 from PIL import Image
+from video_files import still_frames
 
 from pipeline import AssetStore, RenderError, Scene, animate_scene, make_first_frame
-from pipeline.media.motion import MOTION_KEY, Motion, is_moving_still, moving_still_frames, still_frames
+from pipeline.media.motion import MOTION_KEY, Motion, is_moving_still, moving_still_frames
 from pipeline.providers.base import ClipOrder
 from pipeline.providers.offline.clip import OfflineClipMaker
 from pipeline.providers.offline.image import OfflineImageMaker

@@ -8,3 +8,4 @@ _spec = importlib.util.spec_from_file_location("encode", Path(__file__).parents[
 _encode = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_encode)
 encode_frames = _encode.encode_frames
+still_frames = _encode.still_frames

@@ -103,20 +103,6 @@ def shot_views(frames: int, fps: int, seed: int, framing: Framing = "card") -> I
             yield shot.view(i / fps, zoom_in)
 
 
-def still_frames(
-    image: Image.Image, frames: int, fps: int, seed: int, framing: Framing = "card"
-) -> Iterator[np.ndarray]:
-    """Yield `frames` RGB arrays of the shots (the reference picture, and clips for benchmarks)."""
-    w, h = image.size
-    for scale, x0, y0 in shot_views(frames, fps, seed, framing):
-        # An affine map from output to source pixels keeps the motion sub-pixel smooth, unlike integer crops.
-        yield np.asarray(
-            image.transform(
-                (w, h), Image.Transform.AFFINE, (scale, 0, x0 * w, 0, scale, y0 * h), Image.Resampling.BILINEAR
-            )
-        )
-
-
 def yuv420_planes(image: Image.Image) -> tuple[Image.Image, Image.Image, Image.Image]:
     """The picture as its Y plane and its half-size Cb and Cr planes (each chroma sample the mean of four)."""
     rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
