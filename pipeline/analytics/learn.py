@@ -22,45 +22,8 @@ LENGTHS = ((20, "up to 20 s"), (35, "21-35 s"), (60, "36-60 s"), (180, "over 60 
 _NUMBER = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b")
 _WORD = re.compile(r"[^\W_]+")
 _STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "how",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "the",
-        "their",
-        "they",
-        "this",
-        "to",
-        "was",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "with",
-        "your",
-        "you",
-    ]
+    "a an and are as at be by can do does for from how in into is it its of on or the their they this "
+    "to was what when where which who why with your you".split()
 )
 
 
