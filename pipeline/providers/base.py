@@ -230,8 +230,12 @@ class WordTimer(Protocol):
     """Times the words of spoken narration (e.g. from a transcript); a narrator may carry one as `word_timer`."""
 
     name: ClassVar[str]
-    timing: ClassVar[Literal["transcript", "pauses"]]  # how it times them, as the manifest records it
     model: str
+
+    @property
+    def timing(self) -> Literal["transcript", "pauses"]:
+        """How it times them, as the manifest records it (read-only, so a timer may declare its one kind)."""
+        ...
 
     def time_words(self, text: str, audio: Path, language: str) -> list[WordTiming]:
         """When each word of `text` is spoken in `audio` (a WAV), keeping the words as `text` writes them."""
