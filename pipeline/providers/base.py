@@ -69,6 +69,7 @@ class Provider(Protocol):
     def check(self, request: ShortRequest) -> None:
         """Raise ConfigError when this provider cannot make `request` (a model its vendor no longer serves, say),
         with free calls only: run before anything is paid for."""
+        return None  # a default, not an abstract method: most providers have nothing to check
 
 
 class ScriptWriter(Provider, Protocol):
@@ -199,13 +200,16 @@ class Line:
 class Narrator(Provider, Protocol):
     voice: str | None = None  # the voice it speaks with when the request names none
     word_timer: WordTimer | None = None  # times the words of a voice that gives no timings of its own
-    # Settings beyond the request that change the audio, for the asset store's key.
-    variant: dict[str, object] | None = None
     # Speaks with its neighbours' text (request stitching), so that text is part of the asset store's key.
     stitches: ClassVar[bool] = False
     # The Short being narrated (a hash of its narration), set by `narrate`: a voice billed by the character holds
     # the per-Short cap over everything spoken for it, by every thread and run.
     short: str = ""
+
+    @property
+    def variant(self) -> dict[str, object] | None:
+        """Settings beyond the request that change the audio, for the asset store's key."""
+        return None
 
     def speak(self, line: Line, dest: Path) -> Speech | None:
         """Write speech for `line` to `dest` (16-bit PCM WAV) and say what it is; None when there is no voice here.
