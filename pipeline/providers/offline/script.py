@@ -164,7 +164,8 @@ class OfflineScriptWriter(ScriptWriter):
         tails = [fill(line) for line in t["tail"]]
         first = int.from_bytes(hashlib.sha256(request.topic.encode()).digest()[:2], "big") % len(middles)
         unused = middles[first:] + middles[:first]  # each scene takes the sentences least used so far
-        scenes, planned, written, spoken = [], 0, 0, set()
+        scenes, planned, written = [], 0, 0
+        spoken: set[str] = set()
         for index, seconds in enumerate(plan.seconds, start=1):
             closing = fill(_pick(t["closing"], request.topic, "closing")) if index == count and count > 1 else None
             # Whole sentences fall a word or two short of a scene's words; the next scene makes up for it, so the
