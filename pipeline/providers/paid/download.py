@@ -84,11 +84,12 @@ def download_checked(
     for attempt in range(1, tries + 1):
         if attempt > 1:
             url = fresh_url(problem)
-        problem = fetch(http, url, dest) if url else "no output URL"
-        if problem is None:
+        failed = fetch(http, url, dest) if url else "no output URL"
+        if failed is None:
             try:
                 verify(dest)
                 return None
             except Unreadable as exc:
-                problem = str(exc)
+                failed = str(exc)
+        problem = failed
     return problem
