@@ -24,6 +24,7 @@ from pipeline.models import (
     WordTiming,
 )
 from pipeline.settings import Settings, key_variable
+from pipeline.source.models import Source
 from pipeline.state.home import Home
 from pipeline.state.ledger import Ledger, open_ledger
 from pipeline.state.store import AssetStore
@@ -75,8 +76,9 @@ class Provider(Protocol):
 class ScriptWriter(Provider, Protocol):
     learns: ClassVar[bool] = False  # brainstorm takes `learnings=` (the channel's stats note) into its prompt
 
-    def write(self, request: ShortRequest, plan: ScenePlan | None = None) -> Script:
-        """Write the whole script for a request, its scenes timed by `plan` (else the request's at reading pace)."""
+    def write(self, request: ShortRequest, plan: ScenePlan | None = None, source: Source | None = None) -> Script:
+        """Write the whole script for a request, its scenes timed by `plan` (else the request's at reading pace), from
+        the article `source` found for the topic where it has one (a writer that cannot read one ignores it)."""
         ...
 
     def brainstorm(self, niche: str, count: int, avoid: Collection[str] = ()) -> list[str]:
