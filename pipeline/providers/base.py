@@ -24,6 +24,7 @@ from pipeline.models import (
     WordTiming,
 )
 from pipeline.settings import Settings, key_variable
+from pipeline.source.models import Source
 from pipeline.state.home import Home
 from pipeline.state.ledger import Ledger, open_ledger
 from pipeline.state.store import AssetStore
@@ -69,13 +70,15 @@ class Provider(Protocol):
     def check(self, request: ShortRequest) -> None:
         """Raise ConfigError when this provider cannot make `request` (a model its vendor no longer serves, say),
         with free calls only: run before anything is paid for."""
+        return None  # a default, not an abstract method: most providers have nothing to check
 
 
 class ScriptWriter(Provider, Protocol):
     learns: ClassVar[bool] = False  # brainstorm takes `learnings=` (the channel's stats note) into its prompt
 
-    def write(self, request: ShortRequest, plan: ScenePlan | None = None) -> Script:
-        """Write the whole script for a request, its scenes timed by `plan` (else the request's at reading pace)."""
+    def write(self, request: ShortRequest, plan: ScenePlan | None = None, source: Source | None = None) -> Script:
+        """Write the whole script for a request, its scenes timed by `plan` (else the request's at reading pace), from
+        the article `source` found for the topic where it has one (a writer that cannot read one ignores it)."""
         ...
 
     def brainstorm(self, niche: str, count: int, avoid: Collection[str] = ()) -> list[str]:
@@ -199,13 +202,16 @@ class Line:
 class Narrator(Provider, Protocol):
     voice: str | None = None  # the voice it speaks with when the request names none
     word_timer: WordTimer | None = None  # times the words of a voice that gives no timings of its own
-    # Settings beyond the request that change the audio, for the asset store's key.
-    variant: dict[str, object] | None = None
     # Speaks with its neighbours' text (request stitching), so that text is part of the asset store's key.
     stitches: ClassVar[bool] = False
     # The Short being narrated (a hash of its narration), set by `narrate`: a voice billed by the character holds
     # the per-Short cap over everything spoken for it, by every thread and run.
     short: str = ""
+
+    @property
+    def variant(self) -> dict[str, object] | None:
+        """Settings beyond the request that change the audio, for the asset store's key."""
+        return None
 
     def speak(self, line: Line, dest: Path) -> Speech | None:
         """Write speech for `line` to `dest` (16-bit PCM WAV) and say what it is; None when there is no voice here.
@@ -230,8 +236,12 @@ class WordTimer(Protocol):
     """Times the words of spoken narration (e.g. from a transcript); a narrator may carry one as `word_timer`."""
 
     name: ClassVar[str]
-    timing: ClassVar[Literal["transcript", "pauses"]]  # how it times them, as the manifest records it
     model: str
+
+    @property
+    def timing(self) -> Literal["transcript", "pauses"]:
+        """How it times them, as the manifest records it (read-only, so a timer may declare its one kind)."""
+        ...
 
     def time_words(self, text: str, audio: Path, language: str) -> list[WordTiming]:
         """When each word of `text` is spoken in `audio` (a WAV), keeping the words as `text` writes them."""

@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from importlib.metadata import version
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 import edge_tts
 import edge_tts.communicate
 import edge_tts.constants
 import edge_tts.exceptions
+import edge_tts.typing
 import edge_tts.voices
 
 from pipeline.alignment import align_words
@@ -38,6 +39,7 @@ class EdgeNarrator(Narrator):
 
     name: ClassVar[str] = "edge"
     model: str = "edge-tts"
+    voice: str  # always set, so a line that names none speaks with it
     section: ClassVar[type[EdgeSettings]] = EdgeSettings
 
     def __init__(
@@ -83,11 +85,11 @@ class EdgeNarrator(Narrator):
             for v in cls.configured(settings).voice_list()
         ]
 
-    def voice_list(self) -> list[dict]:
+    def voice_list(self) -> list[edge_tts.typing.Voice]:
         """Every Edge voice (ShortName, Locale, Gender, ...), from the service's voice list."""
         return self._run(edge_tts.list_voices)
 
-    def _run(self, job: Callable[[], Awaitable[T]], voice: str | None = None) -> T:
+    def _run(self, job: Callable[[], Coroutine[Any, Any, T]], voice: str | None = None) -> T:
         """Run an edge-tts coroutine on its own event loop, in a thread of its own (a caller may have a loop)."""
         with _URLS:
             edge_tts.communicate.WSS_URL = _with_query(self.url) or edge_tts.constants.WSS_URL

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 import httpx
 from elevenlabs.client import ElevenLabs
@@ -40,11 +40,19 @@ TERMS = "ElevenLabs terms (paid plans allow commercial use)"
 MAX_SEED = 4_294_967_295
 
 
+class Stitching(TypedDict, total=False):
+    """The neighbours' text sent with a scene's (request stitching), where it has any."""
+
+    previous_text: str
+    next_text: str
+
+
 class ElevenLabsNarrator(Narrator):
     """Speaks each scene with text-to-speech "with timestamps"; the characters' times become the words' times."""
 
     name: ClassVar[str] = "elevenlabs"
     section: ClassVar[type[ElevenLabsSettings]] = ElevenLabsSettings
+    voice: str  # always set, so a line that names none speaks with it
     stitches: ClassVar[bool] = True
 
     def __init__(
@@ -99,11 +107,11 @@ class ElevenLabsNarrator(Narrator):
         text, given = line.text, line.voice or self.voice
         voice_id = self.voice_id(given)
         # The neighbours' text carries the prosody across scene cuts (request stitching); they are not spoken.
-        stitching = {
-            name: value
-            for name, value in (("previous_text", line.previous_text), ("next_text", line.next_text))
-            if value
-        }
+        stitching: Stitching = {}
+        if line.previous_text:
+            stitching["previous_text"] = line.previous_text
+        if line.next_text:
+            stitching["next_text"] = line.next_text
         seed = request_seed(self.model, voice_id, text)
         with self._rate_learnt(given):
             row = self._reserve(text, given, voice_id, seed, stitching)
@@ -209,7 +217,7 @@ class ElevenLabsNarrator(Narrator):
                 return
         yield
 
-    def _reserve(self, text: str, voice: str, voice_id: str, seed: int, stitching: dict[str, str]) -> int | None:
+    def _reserve(self, text: str, voice: str, voice_id: str, seed: int, stitching: Stitching) -> int | None:
         """Record the request before it is sent, priced at the rate this voice and model billed at last, unless that
         would pass the day's or this Short's cap (one transaction, so scenes spoken at once cannot both pass)."""
         if self.ledger is None:

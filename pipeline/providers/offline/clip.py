@@ -9,7 +9,7 @@ from typing import ClassVar
 from PIL import Image
 
 from pipeline.errors import ProviderError
-from pipeline.media.motion import save_moving_still
+from pipeline.media.motion import Framing, save_moving_still
 from pipeline.models import Footage
 from pipeline.providers.base import ClipMaker, ClipOrder, Made
 from pipeline.providers.offline.title_card import is_title_card
@@ -28,7 +28,7 @@ class OfflineClipMaker(ClipMaker):
         scene, frame, fmt, seed = order.scene, order.frame, order.fmt, order.seed
         try:
             with Image.open(frame) as img:
-                framing = "card" if is_title_card(img) else "picture"
+                framing: Framing = "card" if is_title_card(img) else "picture"
                 save_moving_still(img, fmt, scene.seconds, seed, dest, framing=framing)
         except OSError as exc:
             raise ProviderError(f"Could not write the offline clip ({exc}); check free disk space.") from exc

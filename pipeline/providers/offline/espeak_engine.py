@@ -64,7 +64,9 @@ def load() -> tuple[Reply, Any]:
             i += 1
         return 0
 
-    lib.synth_callback = Callback(collect)  # held by `lib`, which `answer` holds: never collected while in use
+    # Held by `lib`, which `answer` holds: never collected while in use. (typeshed's CDLL declares no attributes of
+    # its own, though a CDLL takes any.)
+    lib.synth_callback = Callback(collect)  # type: ignore[attr-defined]
     lib.espeak_SetSynthCallback(lib.synth_callback)
 
     def answer(request: Request) -> Reply:

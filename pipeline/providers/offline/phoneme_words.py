@@ -40,7 +40,8 @@ def word_spans(word_phonemes: Sequence[str], spoken: Sequence[Phone]) -> list[tu
     spans = []
     for word, start in enumerate(starts):
         following = starts[word + 1] if word + 1 < len(starts) else total
-        end = following if last[word] is None else min(following, _end(spoken, sounds[last[word]]))
+        stop = last[word]
+        end = following if stop is None else min(following, _end(spoken, sounds[stop]))
         spans.append((start, max(start, end)))
     return spans
 
@@ -56,8 +57,9 @@ def _place_unmatched(first: list[int | None], last: list[int | None], sounds: in
                 first[word], last[word] = previous_end + 1, following - 1
             elif following < sounds:
                 first[word] = following
-        if last[word] is not None:
-            previous_end = max(previous_end, last[word])  # type: ignore[arg-type]
+        stop = last[word]
+        if stop is not None:
+            previous_end = max(previous_end, stop)
 
 
 def _onset(spoken: Sequence[Phone], index: int) -> int:

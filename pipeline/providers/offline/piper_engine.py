@@ -74,7 +74,9 @@ def load(cache: Path) -> tuple[Reply, Any]:
         synthesis = SynthesisConfig(
             length_scale=voice.config.length_scale / request.get("speed", 1.0), normalize_audio=False
         )
-        pieces, spoken, offset = [], [], 0
+        pieces: list[np.ndarray] = []
+        spoken: list[Phone] = []
+        offset = 0
         for chunk in voice.synthesize(text, syn_config=synthesis, include_alignments=True):
             if pieces:
                 pieces.append(np.zeros(int(rate * SENTENCE_PAUSE), dtype=np.float32))

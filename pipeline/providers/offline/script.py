@@ -16,6 +16,7 @@ from pipeline.prompts import PROMPTS_DIR, load_sections, render
 from pipeline.providers.base import ScriptWriter
 from pipeline.script_rules import plan_scenes, target_words
 from pipeline.search_terms import derive_search_terms
+from pipeline.source.models import Source
 
 TEMPLATES = "offline_script.txt"  # English, and the [frame] and [motion] prompts of every language
 MAX_TAILS = 2  # short sentences that top up a scene; more in a row sound like filler
@@ -143,9 +144,10 @@ class OfflineScriptWriter(ScriptWriter):
     name: ClassVar[str] = "offline"
     model = "templates-v3"
 
-    def write(self, request: ShortRequest, plan: ScenePlan | None = None) -> Script:
-        t, source = templates(request.language)
-        code = primary_language(request.language) if source != TEMPLATES else "en"
+    def write(self, request: ShortRequest, plan: ScenePlan | None = None, source: Source | None = None) -> Script:
+        # `source` is not read: `write_script` writes from an article with `write_factual`, before the templates.
+        t, template_file = templates(request.language)
+        code = primary_language(request.language) if template_file != TEMPLATES else "en"
         plan = plan or plan_scenes(request)
         count = len(plan.seconds)
         values = dict(
@@ -157,14 +159,15 @@ class OfflineScriptWriter(ScriptWriter):
         )
 
         def fill(template: str, **extra: object) -> str:
-            return sentence_case(_contract(render(template, source, **values, **extra), code))
+            return sentence_case(_contract(render(template, template_file, **values, **extra), code))
 
         hook = fill(_pick(t["hook"], request.topic, "hook"))
         middles = [fill(line) for line in t["middle"]]
         tails = [fill(line) for line in t["tail"]]
         first = int.from_bytes(hashlib.sha256(request.topic.encode()).digest()[:2], "big") % len(middles)
         unused = middles[first:] + middles[:first]  # each scene takes the sentences least used so far
-        scenes, planned, written, spoken = [], 0, 0, set()
+        scenes, planned, written = [], 0, 0
+        spoken: set[str] = set()
         for index, seconds in enumerate(plan.seconds, start=1):
             closing = fill(_pick(t["closing"], request.topic, "closing")) if index == count and count > 1 else None
             # Whole sentences fall a word or two short of a scene's words; the next scene makes up for it, so the

@@ -29,8 +29,10 @@ class OllamaScriptWriter(OpenAIScriptWriter):
 
     @classmethod
     def from_settings(
-        cls, settings: OllamaWriterSettings, shared: Shared | None = None, http_client: httpx.Client | None = None
+        cls, settings: OpenAISettings, shared: Shared | None = None, http_client: httpx.Client | None = None
     ) -> OllamaScriptWriter:
+        if not isinstance(settings, OllamaWriterSettings):  # `configured` gives it the `section` named above
+            raise TypeError(f"{cls.__name__} is configured from OllamaWriterSettings, not {type(settings).__name__}")
         # One retry (the SDK's, on 408, 409, 429, 5xx, timeouts and connection errors): a local server that timed
         # out twice will do so again.
         url, model = ollama_writer_options(settings)

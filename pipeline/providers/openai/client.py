@@ -25,7 +25,7 @@ except ImportError:
     _HTTPX2_NEVER_CONNECTED = ()
 # The transport errors raised before a byte of the request was sent: refused, unresolved, no connection in time. An
 # injected httpx.Client (and openai 1.x) raises httpx's; openai 3.x's own transport raises httpx2's.
-NEVER_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout, *_HTTPX2_NEVER_CONNECTED)
+NEVER_CONNECTED: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, *_HTTPX2_NEVER_CONNECTED)
 
 # Servers such as Ollama or vLLM ignore the key, but the SDK refuses to start without one.
 NO_KEY_PLACEHOLDER = "no-key-needed"
@@ -56,7 +56,8 @@ def make_client(
     return openai.OpenAI(
         api_key=api_key or NO_KEY_PLACEHOLDER,
         base_url=base_url or None,
-        http_client=http_client,
+        # openai 3.x types it as httpx2's Client, yet takes an httpx.Client too (it checks for either)
+        http_client=http_client,  # type: ignore[arg-type]
         timeout=limits,
         max_retries=0 if paid else max_retries,
     )

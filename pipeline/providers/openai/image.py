@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import io
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 import httpx
 import openai
@@ -35,6 +35,12 @@ from pipeline.state.ledger import USD, Ledger
 FREE_SIZE_MODELS = ("gpt-image-2",)
 PORTRAIT_9_16 = "1152x2048"
 PORTRAIT_FIXED = "1024x1536"
+
+
+class ImageOptions(TypedDict, total=False):
+    """What an image request sends only when it is not the model's default."""
+
+    quality: str
 
 
 def portrait_size(model: str) -> str:
@@ -99,7 +105,7 @@ class OpenAIImageMaker(ImageMaker):
         scene, style, fmt, seed = order.scene, order.style, order.fmt, order.seed
         # OpenAI image models take no seed; the store's key still carries it, so a cached frame is reused.
         # A `reference` frame is not used yet: matching its look would need images.edit.
-        options = {"quality": self.quality} if self.quality != "auto" else {}
+        options: ImageOptions = {"quality": self.quality} if self.quality != "auto" else {}
         prompt = fill("first_frame.txt", prompt=scene.first_frame_prompt, style=style)
         key = hashlib.sha256(f"{self.model}\n{self.size}\n{self.quality}\n{seed}\n{prompt}".encode()).hexdigest()[:32]
         with ledger_entry(
@@ -115,10 +121,13 @@ class OpenAIImageMaker(ImageMaker):
             self._draw(prompt, options, fmt, dest)
         return Made(cost=Cost(usd=self.usd))
 
-    def _draw(self, prompt: str, options: dict[str, str], fmt: VideoFormat, dest: Path) -> None:
+    def _draw(self, prompt: str, options: ImageOptions, fmt: VideoFormat, dest: Path) -> None:
         try:
             result = paid_call(
-                lambda: self._client.images.generate(model=self.model, prompt=prompt, size=self.size, n=1, **options),
+                # The SDK lists OpenAI's qualities; SHORTS_OPENAI_IMAGE_QUALITY passes a compatible server's through.
+                lambda: self._client.images.generate(  # type: ignore[call-overload]
+                    model=self.model, prompt=prompt, size=self.size, n=1, **options
+                ),
                 self._tries,
             )
         except openai.OpenAIError as exc:

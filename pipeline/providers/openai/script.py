@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Collection
-from typing import Any, ClassVar
+from collections.abc import Collection, Mapping
+from typing import Any, ClassVar, Protocol
 
 import httpx
 import openai
 import pydantic
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionSystemMessageParam
 
 from pipeline.errors import ConfigError, ProviderError, ShortsError
 from pipeline.models import ScenePlan, Script, ShortRequest
@@ -27,6 +28,12 @@ MAX_ECHO_CHARS = 12_000  # how much of a broken answer is sent back in the repai
 MAX_SOURCE_CHARS = 6_000  # of the article's lead given as the source: a long lead's first paragraphs
 MAX_AVOID = 100  # topics listed as "already have" when brainstorming; keeps the prompt cheap
 Answer = tuple[ScriptDraft | None, str, list[str]]  # the draft (if it parsed), its raw text, what is wrong
+
+
+class JsonBody(Protocol):
+    """An HTTP response, of httpx or of httpx2 (which openai 3.x sends through): only its JSON body is read."""
+
+    def json(self) -> Any: ...
 
 
 class TopicIdeas(pydantic.BaseModel):
@@ -77,13 +84,14 @@ class OpenAIScriptWriter(ScriptWriter):
             article=_source_block(source),
             learnings=request.learnings,
         )
-        messages = [
+        messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": fill("script_system.txt", **values)},
             {"role": "user", "content": fill("script_user.txt", **values)},
         ]
         try:
             draft, content, problems = self._ask(messages, request.topic)
-            problems = problems or script_problems(draft, plan)
+            if draft is not None and not problems:  # a draft that did not parse comes with its problems
+                problems = script_problems(draft, plan)
             if problems:
                 log.warning(
                     "  the %s script broke %d rule(s), asking for one repair: %s",
@@ -96,12 +104,13 @@ class OpenAIScriptWriter(ScriptWriter):
                     {"role": "user", "content": _repair_request(problems)},
                 ]
                 draft, content, problems = self._ask(messages, request.topic)
-                problems = problems or script_problems(draft, plan)
+                if draft is not None and not problems:
+                    problems = script_problems(draft, plan)
         except openai.OpenAIError as exc:
             raise vendor_error(
                 exc, "writing the script", model=self.model, server=self.server, address=self.address
             ) from exc
-        if problems:
+        if problems or draft is None:
             raise ProviderError(
                 f"The {self.model} script about {request.topic!r} still broke the rules after one "
                 f"repair round ({'; '.join(problems)}); rerun, or set {self.model_setting} to "
@@ -134,7 +143,7 @@ class OpenAIScriptWriter(ScriptWriter):
                 retry_safe=True,
             ) from exc
 
-    def _ask(self, messages: list[dict[str, Any]], topic: str) -> Answer:
+    def _ask(self, messages: list[ChatCompletionMessageParam], topic: str) -> Answer:
         if not self.json_mode:
             try:
                 return self._ask_structured(messages, topic)
@@ -149,7 +158,7 @@ class OpenAIScriptWriter(ScriptWriter):
                 self.json_mode = True
         return self._ask_json(messages, topic)
 
-    def _ask_structured(self, messages: list[dict[str, Any]], topic: str) -> Answer:
+    def _ask_structured(self, messages: list[ChatCompletionMessageParam], topic: str) -> Answer:
         raw = self._client.chat.completions.with_raw_response.parse(
             model=self.model, messages=messages, response_format=ScriptDraft
         )
@@ -168,11 +177,12 @@ class OpenAIScriptWriter(ScriptWriter):
             return None, message.content or "", ["the answer was empty"]
         return message.parsed, message.content or "", []
 
-    def _ask_json(self, messages: list[dict[str, Any]], topic: str) -> Answer:
+    def _ask_json(self, messages: list[ChatCompletionMessageParam], topic: str) -> Answer:
         schema = json.dumps(ScriptDraft.model_json_schema(), separators=(",", ":"))
-        system = {
+        instructions = messages[0]["content"]  # text: the system message `write` made
+        system: ChatCompletionSystemMessageParam = {
             "role": "system",
-            "content": messages[0]["content"] + "\nAnswer with one JSON object and nothing "
+            "content": f"{instructions}\nAnswer with one JSON object and nothing "
             f"else. It must follow this JSON schema:\n{schema}\n",
         }
         completion = self._client.chat.completions.create(
@@ -181,8 +191,9 @@ class OpenAIScriptWriter(ScriptWriter):
         if not completion.choices:
             return None, "", ["the answer had no message"]
         choice = completion.choices[0]
-        if getattr(choice.message, "refusal", None):
-            raise self._refused(choice.message.refusal, topic)
+        refusal = getattr(choice.message, "refusal", None)
+        if refusal:
+            raise self._refused(refusal, topic)
         if choice.finish_reason in ("length", "content_filter"):
             raise self._stopped(choice.finish_reason, topic)
         content = choice.message.content or ""
@@ -223,13 +234,14 @@ def _repair_request(problems: list[str]) -> str:
 
 
 def _not_the_schema(exc: Exception) -> str:
-    first = exc.errors()[0] if isinstance(exc, pydantic.ValidationError) and exc.errors() else {}
+    errors = exc.errors() if isinstance(exc, pydantic.ValidationError) else []
+    first: Mapping[str, Any] = errors[0] if errors else {}
     where = ".".join(str(p) for p in first.get("loc", ())) or "the answer"
     detail = first.get("msg", str(exc))
     return f"the answer is not valid JSON in the required format ({where}: {scrub(detail, 120)})"
 
 
-def _raw_content(response: httpx.Response) -> str:
+def _raw_content(response: JsonBody) -> str:
     try:
         return response.json()["choices"][0]["message"]["content"] or ""
     except (ValueError, LookupError, TypeError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 import httpx
 import openai
@@ -45,6 +45,13 @@ VOICES = (
 )
 
 
+class SpeechOptions(TypedDict, total=False):
+    """What a speech request sends only when it differs from the model's default."""
+
+    speed: float
+    instructions: str
+
+
 class OpenAINarrator(Narrator):
     """Speaks each scene with `audio.speech`, until OpenAI shuts its speech models down (SHUTDOWN).
 
@@ -55,6 +62,7 @@ class OpenAINarrator(Narrator):
 
     name: ClassVar[str] = "openai"
     section: ClassVar[type[OpenAISettings]] = OpenAISettings
+    voice: str  # always set, so a line that names none speaks with it
 
     def __init__(
         self,
@@ -117,7 +125,7 @@ class OpenAINarrator(Narrator):
     def speak(self, line: Line, dest: Path) -> Speech:
         text, voice = line.text, line.voice
         # The model reads the language from the text; the scene takes the audio's real length, even past max_seconds.
-        options: dict[str, object] = {}
+        options: SpeechOptions = {}
         if self.speed != 1.0:
             options["speed"] = self.speed
         if self.instructions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypedDict
 
 import openai
 
@@ -17,6 +17,12 @@ from pipeline.timing import read_wav, speech_bounds
 
 MIN_MATCHED = 0.5  # below this share of words heard as written, the transcript is not trusted for timing
 PROMPT_CHARS = 800  # Whisper reads only the last ~224 tokens of a prompt
+
+
+class TranscriptionOptions(TypedDict, total=False):
+    """What a transcription request sends only when it is known: the audio's language (ISO 639-1)."""
+
+    language: str
 
 
 class OpenAIWordTimer:
@@ -40,7 +46,7 @@ class OpenAIWordTimer:
 
     def time_words(self, text: str, audio: Path, language: str) -> list[WordTiming]:
         """When each word of `text` is spoken in `audio` (seconds from its start), in the script's spelling."""
-        options = {"language": language.lower()} if re.fullmatch(r"[A-Za-z]{2}", language) else {}
+        options: TranscriptionOptions = {"language": language.lower()} if re.fullmatch(r"[A-Za-z]{2}", language) else {}
         try:
             # The script as prompt steers the spelling of names and numbers towards the script's.
             result = paid_call(

@@ -4,8 +4,9 @@ checked (and fetched again from a fresh URL) before anything is recorded as done
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -19,6 +20,13 @@ DOWNLOAD_TIMEOUT = 120.0  # seconds without a byte before a download gives up
 
 _http: httpx.Client | None = None
 _HTTP_LOCK = threading.Lock()
+
+
+class HasHeaders(Protocol):
+    """An HTTP response, of httpx or of httpx2 (which openai 3.x sends through): only its headers are read."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
 
 def timeouts(seconds: float) -> httpx.Timeout:
@@ -39,7 +47,7 @@ def shared_http_client() -> httpx.Client:
         return _http
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: HasHeaders) -> float | None:
     """The seconds a Retry-After header asks for, if it gives a number."""
     value = response.headers.get("retry-after")
     try:
@@ -84,11 +92,12 @@ def download_checked(
     for attempt in range(1, tries + 1):
         if attempt > 1:
             url = fresh_url(problem)
-        problem = fetch(http, url, dest) if url else "no output URL"
-        if problem is None:
+        failed = fetch(http, url, dest) if url else "no output URL"
+        if failed is None:
             try:
                 verify(dest)
                 return None
             except Unreadable as exc:
-                problem = str(exc)
+                failed = str(exc)
+        problem = failed
     return problem

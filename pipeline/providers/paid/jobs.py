@@ -115,9 +115,12 @@ class Vendor(Protocol):
     provider: str  # "runway", for the ledger
     unit: str  # the ledger's unit of its prices
     client_ids: bool  # the task id is made here and recorded before sending, so a lost answer is looked up
-    api_errors: tuple[type[Exception], ...]  # the vendor's own failures, which `refused` translates
     creating: str  # its word for sending a task ("creating", "submitting"), for messages
     dashboard: str  # where the user sees the account's tasks
+
+    @property
+    def api_errors(self) -> tuple[type[Exception], ...]:
+        """The vendor's own failures, which `refused` translates (read-only, so a vendor may name narrower ones)."""
 
     def new_id(self) -> str | None:
         """The id to record before sending, where the client makes it; None where the vendor numbers its tasks."""
@@ -290,7 +293,7 @@ class PaidJobs(Generic[V]):
             estimate=job.estimate,
             daily_cap=limits.max_per_day,
             unit=vendor.unit,
-            **({"task_id": task_id} if task_id else {}),
+            task_id=task_id or None,
         )
         try:
             task_id, estimate = send_paid(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import httpx
+from pydantic import BaseModel
 
 from pipeline.providers.base import Shared
 from pipeline.providers.paid.jobs import Limits, PaidJobs, PaidMaker
@@ -35,5 +36,5 @@ class RunwareMaker(PaidMaker):
     """A Runware provider: its settings section, its tasks run by `runware_jobs`."""
 
     name: ClassVar[str] = "runware"
-    section: ClassVar[type[RunwareSettings]] = RunwareSettings
+    section: ClassVar[type[BaseModel] | None] = RunwareSettings  # as `Provider` declares it, for the step's interface
     runner = staticmethod(runware_jobs)

@@ -67,7 +67,8 @@ class RunwareVendor:
         if item is None:
             return None
         status = str(item.get("status"))
-        failed = item.get("error") if isinstance(item.get("error"), dict) else {}
+        reported = item.get("error")
+        failed = reported if isinstance(reported, dict) else {}
         return Seen(
             status,
             finished=status in TERMINAL,

@@ -151,7 +151,8 @@ def nothing_made(exc: Exception) -> Unmade | None:
 def _reason(exc: runwayml.APIStatusError) -> str:
     """Runway's own words for a rejected request: the field and why, when it says."""
     body = exc.body if isinstance(exc.body, dict) else {}
-    issues = body.get("issues") if isinstance(body.get("issues"), list) else []
+    listed = body.get("issues")
+    issues = listed if isinstance(listed, list) else []
     parts = [
         f"{'.'.join(map(str, i.get('path', []))) or 'request'}: {i.get('message', '?')}"
         for i in issues

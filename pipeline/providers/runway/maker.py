@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import httpx
+from pydantic import BaseModel
 
 from pipeline.providers.base import Shared
 from pipeline.providers.paid.jobs import Limits, PaidJobs, PaidMaker
@@ -41,5 +42,5 @@ class RunwayMaker(PaidMaker):
     """A Runway provider: its settings section, its tasks run by `runway_jobs`."""
 
     name: ClassVar[str] = "runway"
-    section: ClassVar[type[RunwaySettings]] = RunwaySettings
+    section: ClassVar[type[BaseModel] | None] = RunwaySettings  # as `Provider` declares it, for the step's interface
     runner = staticmethod(runway_jobs)

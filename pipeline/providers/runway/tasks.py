@@ -82,6 +82,7 @@ class RunwayVendor:
     def cancel_if_unstarted(self, task_id: str, reason: str) -> tuple[str, str | None]:
         """Cancel (DELETE) only if a fresh look finds Runway has not started the task; never raises."""
         client = self.client.with_options(max_retries=1, timeout=15.0)
+        status: str  # Runway's statuses, or UNKNOWN when it could not be asked
         try:
             status = client.tasks.retrieve(task_id).status
         except runwayml.APIError:

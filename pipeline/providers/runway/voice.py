@@ -45,6 +45,7 @@ class RunwayNarrator(RunwayMaker, Narrator):
     places the words on the pauses heard in it (free)."""
 
     flag, model_field = "--voice runway", "runway_voice_model"
+    voice: str  # always set, so a line that names none speaks with it
 
     def __init__(
         self,

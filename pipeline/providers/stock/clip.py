@@ -177,6 +177,8 @@ class StockClipMaker(ClipMaker):
         path = store.path("stock", key, ".mp4")
         if store.find("stock", key, ".mp4"):
             return path
+        if footage.url is None:  # a search gives every clip it lists a URL
+            raise ValueError(f"{self.label} clip {footage.id} has no URL to download")
         what = f"downloading clip {footage.id}"
         try:
             with atomic_path(path) as tmp, self._client.stream("GET", footage.url) as response:
