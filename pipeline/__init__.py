@@ -33,7 +33,7 @@ from pipeline.models import (
     provider_names,
 )
 from pipeline.moderation import ModerationCheck, moderate_script
-from pipeline.music import MusicTrack, check_music, choose_music
+from pipeline.music import check_music, choose_music
 from pipeline.narration import narrate, no_voice_warning
 from pipeline.package import (
     Manifest,
@@ -98,7 +98,6 @@ __all__ = [
     "Learnings",
     "Manifest",
     "ModerationCheck",
-    "MusicTrack",
     "Narration",
     "Platform",
     "PostOutcome",
