@@ -7,10 +7,9 @@ import runpy
 import sys
 import time
 from datetime import datetime
-from functools import partial
 from typing import Annotated
 
-from flows.bootstrap.flow import PydanticParametersFlow
+from flows.bootstrap.flow import pydantic_flow
 
 from prefect import task
 from prefect.states import State
@@ -42,7 +41,7 @@ from pipeline import (
 log = logging.getLogger("shorts")
 
 
-@partial(PydanticParametersFlow, name="daily-shorts", flow_run_name=lambda: f"daily-{datetime.now():%Y-%m-%d-%H%M}")
+@pydantic_flow(name="daily-shorts", flow_run_name=lambda: f"daily-{datetime.now():%Y-%m-%d-%H%M}")
 def daily_shorts(
     count: Annotated[int | None, Field(ge=1, le=50)] = None,
     seconds: Annotated[int, Field(ge=5, le=180)] = 30,

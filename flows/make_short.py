@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 import runpy
 import sys
-from functools import partial
 from pathlib import Path
 
-from flows.bootstrap.flow import PydanticParametersFlow
+from flows.bootstrap.flow import pydantic_flow
 
 from prefect import unmapped
 from prefect.artifacts import create_link_artifact
@@ -54,8 +53,7 @@ from pipeline import (
 log = logging.getLogger("shorts")
 
 
-@partial(
-    PydanticParametersFlow,
+@pydantic_flow(
     name="make-short",
     flow_run_name="{request.topic}",
     task_runner=ThreadPoolTaskRunner(max_workers=4),

@@ -9,11 +9,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flows.bootstrap.flow import PydanticParametersFlow
+from flows.bootstrap.flow import pydantic_flow
 
 from prefect import Task, unmapped
 from prefect.futures import PrefectFuture, PrefectFutureList
@@ -126,8 +125,7 @@ class Drawn:
     narrations: PrefectFutureList  # a free voice's, started alongside the frames; else empty
 
 
-@partial(
-    PydanticParametersFlow,
+@pydantic_flow(
     name="preview-short",
     flow_run_name="{request.topic}",
     task_runner=ThreadPoolTaskRunner(max_workers=4),
