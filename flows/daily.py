@@ -170,6 +170,7 @@ def _reason(state: State) -> str:
         return f"{exc.step or 'run'} failed: {exc}"
     if isinstance(exc, BaseException):
         return f"{type(exc).__name__}: {exc}"
+    assert state.name is not None  # Prefect names a state after its type when not given a name
     return state.message or state.name
 
 
