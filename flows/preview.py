@@ -282,7 +282,7 @@ def future_list(futures: list[PrefectFuture[T]]) -> PrefectFutureList[T]:
     return PrefectFutureList(futures)  # type: ignore[abstract]  # Prefect's list also subclasses Iterator, no __next__
 
 
-def wait_for(futures: PrefectFutureList) -> list[Any]:
+def wait_for(futures: PrefectFutureList[T]) -> list[T]:
     """Wait for submitted tasks' results; worker threads never see Ctrl-C, so stop the paid tasks they wait on (those
     not started are cancelled; started ones are left to finish, for the next run to collect)."""
     try:
@@ -292,7 +292,7 @@ def wait_for(futures: PrefectFutureList) -> list[Any]:
         raise
 
 
-def result_of(future: PrefectFuture) -> Any:
+def result_of(future: PrefectFuture[T]) -> T:
     """One submitted task's result, saying when it came from an earlier run."""
     (result,) = wait_for(future_list([future]))
     if future.state.name == "Cached":
