@@ -7,10 +7,9 @@ import runpy
 import sys
 import time
 from datetime import datetime
-from functools import partial
 from typing import Annotated
 
-from flows.bootstrap.flow import PydanticParametersFlow
+from flows.bootstrap.flow import pydantic_flow
 
 from prefect import task
 from prefect.states import State
@@ -42,7 +41,7 @@ from pipeline import (
 log = logging.getLogger("shorts")
 
 
-@partial(PydanticParametersFlow, name="daily-shorts", flow_run_name=lambda: f"daily-{datetime.now():%Y-%m-%d-%H%M}")
+@pydantic_flow(name="daily-shorts", flow_run_name=lambda: f"daily-{datetime.now():%Y-%m-%d-%H%M}")
 def daily_shorts(
     count: Annotated[int | None, Field(ge=1, le=50)] = None,
     seconds: Annotated[int, Field(ge=5, le=180)] = 30,
@@ -171,6 +170,7 @@ def _reason(state: State) -> str:
         return f"{exc.step or 'run'} failed: {exc}"
     if isinstance(exc, BaseException):
         return f"{type(exc).__name__}: {exc}"
+    assert state.name is not None  # Prefect names a state after its type when not given a name
     return state.message or state.name
 
 

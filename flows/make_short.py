@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 import runpy
 import sys
-from functools import partial
 from pathlib import Path
 
-from flows.bootstrap.flow import PydanticParametersFlow
+from flows.bootstrap.flow import pydantic_flow
 
 from prefect import unmapped
 from prefect.artifacts import create_link_artifact
@@ -54,8 +53,7 @@ from pipeline import (
 log = logging.getLogger("shorts")
 
 
-@partial(
-    PydanticParametersFlow,
+@pydantic_flow(
     name="make-short",
     flow_run_name="{request.topic}",
     task_runner=ThreadPoolTaskRunner(max_workers=4),
@@ -98,7 +96,7 @@ def make_short(
         log.info("  %s", describe(review))
     if review and not review.approved:
         wait(made.narrations)
-        return rejected(review)
+        return rejected(review)  # type: ignore[return-value]  # Prefect ends the run in a returned state
     with step("clips and narration", run.timings):
         clips, narrations = _clips_and_narration(run, made)
     with step("render", run.timings):
@@ -161,7 +159,7 @@ def _say_reused(futures: list[PrefectFuture]) -> None:
 
 def _publish_and_post(
     run: Run, manifest: Manifest, files: dict[str, Path], platforms: list[str]
-) -> tuple[Published | None, list[PostOutcome]]:
+) -> tuple[Published, list[PostOutcome]]:
     """Publish (YouTube, or the outbox), then post to the other platforms; a platform that fails never stops the
     others: a YouTube failure is said and raised after them."""
     request, settings = run.request, run.settings
@@ -169,6 +167,7 @@ def _publish_and_post(
         if "youtube" in platforms:
             request = request.model_copy(update={"upload": True})
         others = [name for name in platforms if name != "youtube"]
+        youtube_failed: ShortsError | None
         try:
             published = result_of(publish_task.submit(run.output, manifest.script, request, settings))
         except ShortsError as exc:

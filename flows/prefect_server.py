@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import httpx
 
@@ -183,7 +183,7 @@ def stop_server(settings: Settings) -> int | None:
     return (server if _well_formed(server) else target)["pid"]
 
 
-def _well_formed(identity: object) -> bool:
+def _well_formed(identity: object) -> TypeGuard[dict[str, Any]]:
     """Whether `identity` is a well-formed record (whatever the process does now)."""
     return isinstance(identity, dict) and isinstance(identity.get("pid"), int)
 
@@ -194,14 +194,14 @@ def _forget(settings: Settings, state: dict) -> None:
         (settings.paths.background_server / "server.json").unlink(missing_ok=True)
 
 
-def setting_up(state: dict | None) -> bool:
+def setting_up(state: dict | None) -> TypeGuard[dict[str, Any]]:
     """Whether the recorded server's watchdog lives and its server does not answer yet."""
-    return bool(state) and state.get("ready") is False and same_process(state.get("watchdog"))
+    return state is not None and state.get("ready") is False and same_process(state.get("watchdog"))
 
 
-def orphaned(state: dict | None) -> bool:
+def orphaned(state: dict | None) -> TypeGuard[dict[str, Any]]:
     """Whether the recorded server runs without its watchdog (which would stop it when idle)."""
-    return bool(state) and same_process(state.get("server")) and not same_process(state.get("watchdog"))
+    return state is not None and same_process(state.get("server")) and not same_process(state.get("watchdog"))
 
 
 @contextmanager

@@ -9,11 +9,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from flows.bootstrap.flow import PydanticParametersFlow
+from flows.bootstrap.flow import pydantic_flow
 
 from prefect import Task, unmapped
 from prefect.futures import PrefectFuture, PrefectFutureList
@@ -65,6 +64,7 @@ from pipeline import (
 )
 
 log = logging.getLogger("shorts")
+T = TypeVar("T")
 
 
 @contextmanager
@@ -126,8 +126,7 @@ class Drawn:
     narrations: PrefectFutureList  # a free voice's, started alongside the frames; else empty
 
 
-@partial(
-    PydanticParametersFlow,
+@pydantic_flow(
     name="preview-short",
     flow_run_name="{request.topic}",
     task_runner=ThreadPoolTaskRunner(max_workers=4),
@@ -179,7 +178,7 @@ def up_to_storyboard(run: Run, redo_scene: int | None, speak_now: bool, board: S
     with step("first frames and storyboard", run.timings):
         takes = scene_takes(run.output, script, redo_scene)  # --redo-scene N moves scene N to its next take, for good
         frame_runs = _draw_frames(run, script, takes, footage.get("image"))
-        narrations = narrate_scenes(run, script) if speak_now else PrefectFutureList()
+        narrations = narrate_scenes(run, script) if speak_now else future_list([])
         frames = on_this_machine(wait_for(frame_runs), settings)
         if board is None:
             drawing = storyboard_task.submit(script, frames, run.choices, settings, run.output, footage.get("video"))
@@ -268,7 +267,7 @@ def _draw_frames(run: Run, script: Script, takes: list[int], footage: list[Foota
         return frame.map(script.scenes, *common, take=takes, footage=footage or unmapped(None), **run.common)
     first = frame.submit(script.scenes[0], run.request.style, run.fmt, provider, run.settings, run.fresh, take=takes[0])
     rest = frame.map(script.scenes[1:], *common, take=takes[1:], reference=unmapped(first), **run.common)
-    return PrefectFutureList([first, *rest])
+    return future_list([first, *rest])
 
 
 def narrate_scenes(run: Run, script: Script) -> PrefectFutureList:
@@ -278,7 +277,12 @@ def narrate_scenes(run: Run, script: Script) -> PrefectFutureList:
     )
 
 
-def wait_for(futures: PrefectFutureList) -> list[Any]:
+def future_list(futures: list[PrefectFuture[T]]) -> PrefectFutureList[T]:
+    """Submitted tasks as Prefect's list of futures, as its task runner builds one from its own."""
+    return PrefectFutureList(futures)  # type: ignore[abstract]  # Prefect's list also subclasses Iterator, no __next__
+
+
+def wait_for(futures: PrefectFutureList[T]) -> list[T]:
     """Wait for submitted tasks' results; worker threads never see Ctrl-C, so stop the paid tasks they wait on (those
     not started are cancelled; started ones are left to finish, for the next run to collect)."""
     try:
@@ -288,9 +292,9 @@ def wait_for(futures: PrefectFutureList) -> list[Any]:
         raise
 
 
-def result_of(future: PrefectFuture) -> Any:
+def result_of(future: PrefectFuture[T]) -> T:
     """One submitted task's result, saying when it came from an earlier run."""
-    (result,) = wait_for(PrefectFutureList([future]))
+    (result,) = wait_for(future_list([future]))
     if future.state.name == "Cached":
         log.info("  reused from an earlier run")
     return result

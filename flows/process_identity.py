@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict, TypeGuard
 
 
 class Identity(TypedDict):
@@ -47,7 +47,7 @@ def identify(pid: int) -> Identity | None:
     return Identity(pid=pid, started=found[0], command=found[1]) if found else None
 
 
-def same_process(identity: object) -> bool:
+def same_process(identity: object) -> TypeGuard[dict[str, Any]]:
     """Whether a recorded identity still names a live process: the same pid, started at the same time, running the
     same command."""
     if not isinstance(identity, dict) or not isinstance(identity.get("pid"), int) or not identity.get("started"):

@@ -27,7 +27,7 @@ from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from prefect.settings import get_current_settings
-from prefect.states import Cancelled
+from prefect.states import Cancelled, State
 from pydantic import Field
 
 from flows.artifacts import storyboard_markdown
@@ -124,7 +124,7 @@ def _ask_in_the_ui(board: Storyboard, settings: Settings, why: str) -> Review:
     )
     log.info("  waiting for approval (%s): open this run in the Prefect UI and press Resume", why)
     try:
-        answer = pause_flow_run(
+        answer = pause_flow_run(  # type: ignore[call-overload]  # Prefect sleeps poll_interval: a float is fine
             wait_for_input=form, timeout=max(1, round(hours * 3600)), poll_interval=settings.review_poll_seconds
         )
     except FlowPauseTimeout:
@@ -132,8 +132,10 @@ def _ask_in_the_ui(board: Storyboard, settings: Settings, why: str) -> Review:
             approved=False, by="nobody", note=f"nobody approved it within {hours:g} h (SHORTS_REVIEW_TIMEOUT_HOURS)"
         )
         # Prefect's server turns every exit from an expired pause into Failed; a forced Cancelled says what happened.
+        context = FlowRunContext.get()
+        assert context is not None and context.flow_run is not None  # only a flow run can have paused
         with get_client(sync_client=True) as client:
-            client.set_flow_run_state(FlowRunContext.get().flow_run.id, rejected(review), force=True)
+            client.set_flow_run_state(context.flow_run.id, rejected(review), force=True)
         return review
     return Review(approved=answer.approve, by="person", note=answer.note)
 
@@ -150,7 +152,7 @@ def describe(review: Review | None) -> str:
     )
 
 
-def rejected(review: Review) -> Cancelled:
+def rejected(review: Review) -> State:
     """The state a run ends in when the clips were not approved: Cancelled, saying why."""
     why = review.note if review.by == "nobody" else "rejected at review" + (f": {review.note}" if review.note else "")
     return Cancelled(

@@ -17,7 +17,7 @@ configure_prefect()  # before `import prefect`, which reads its settings at impo
 
 from prefect import serve  # noqa: E402
 from prefect.deployments.runner import EntrypointType, RunnerDeployment  # noqa: E402
-from prefect.schedules import Cron  # noqa: E402
+from prefect.schedules import Cron, Schedule  # noqa: E402
 from prefect.settings import get_current_settings  # noqa: E402
 
 from flows.daily import daily_shorts  # noqa: E402
@@ -43,7 +43,7 @@ def schedule_timezone(settings: Settings) -> str:
     return name
 
 
-def daily_schedule(settings: Settings) -> Cron:
+def daily_schedule(settings: Settings) -> Schedule:
     """The daily deployment's schedule: SHORTS_DAILY_CRON in the schedule's time zone."""
     try:
         return Cron(settings.daily_cron, timezone=schedule_timezone(settings))
@@ -70,6 +70,8 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
         tags=["shorts"],
         description="One Short about a topic: choose Custom run and fill in the form.",
     )
+    # Called outside an event loop, so Prefect's to_deployment runs its sync variant, not the coroutine.
+    assert isinstance(daily, RunnerDeployment) and isinstance(one, RunnerDeployment)
     return [daily, one]
 
 

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prefect import task
+from prefect import State, Task, task
 from prefect.cache_policies import Inputs
+from prefect.client.schemas.objects import TaskRun
 from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError  # the public re-export of the one sync raises
 from prefect.concurrency.sync import concurrency
+from prefect.context import TaskRunContext
 from prefect.utilities.hashing import hash_objects
 from pydantic import BaseModel
 
@@ -68,7 +70,9 @@ class LiveFiles(Inputs):
     """Cache on the inputs and the content of the files they name; miss when a cached output file has gone or no
     longer matches what the store recorded of it."""
 
-    def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
+    def compute_key(
+        self, task_ctx: TaskRunContext, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
         key = super().compute_key(task_ctx, inputs, flow_parameters, **kwargs)
         if not key:
             return None
@@ -104,7 +108,7 @@ def _paths(value: Any) -> list[Path]:
     return []
 
 
-def retry_safe(task, task_run, state) -> bool:
+def retry_safe(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
     """Retry surprises and safe provider errors; never bad input, never a maybe-paid call."""
     try:
         state.result()
@@ -122,7 +126,7 @@ def retry_safe(task, task_run, state) -> bool:
 CACHE = LiveFiles(exclude=["settings", "fresh"]).configure(
     isolation_level="SERIALIZABLE", lock_manager=FlockLockManager()
 )
-STEP = dict(cache_policy=CACHE, retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
+STEP: dict[str, Any] = dict(cache_policy=CACHE, retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_safe)
 
 
 def run_options(settings: Settings, fresh: bool) -> dict[str, Any]:

@@ -110,7 +110,9 @@ def _shared_state(settings: Settings) -> int:
         typer.echo(f"ledger: {exc}")
     if settings.store_url:
         try:
-            open_store(settings).remote.check()
+            remote = open_store(settings).remote
+            assert remote is not None  # a store_url makes one
+            remote.check()
             typer.echo(f"assets and Prefect results: {settings.store_url} (reachable)")
         except ShortsError as exc:
             problems += 1

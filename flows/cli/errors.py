@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import Any, NoReturn
 
 import typer
@@ -27,7 +28,7 @@ log = logging.getLogger("shorts")
 _INTERRUPTED = threading.Event()  # Ctrl-C was pressed during this command
 
 
-def _on_ctrl_c(signum: int, frame: object) -> None:
+def _on_ctrl_c(signum: int, frame: FrameType | None) -> None:
     _INTERRUPTED.set()
     signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt, as Python does
 
@@ -134,7 +135,9 @@ def explain(exc: ValidationError, flags: dict[str, str] | None = None) -> str:
         low, high = bounds["Ge"].ge, bounds["Le"].le
         return f"{flag} must be between {low} and {high} (got {error['input']})."
     if error["type"] == "string_pattern_mismatch" and field in ShortRequest.model_fields:
-        return f"{flag} {error['input']!r} is not valid ({ShortRequest.model_fields[field].description.rstrip('.')})."
+        description = ShortRequest.model_fields[field].description
+        assert description is not None  # each patterned field (language, channel) says what it takes
+        return f"{flag} {error['input']!r} is not valid ({description.rstrip('.')})."
     if error["type"] == "value_error":
         return f"{flag}: {error['ctx']['error']}." if flag else f"{str(error['ctx']['error']).capitalize()}."
     if field in Settings.model_fields:

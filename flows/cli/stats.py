@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,7 +13,7 @@ from flows.cli.errors import one_line_errors
 from pipeline import Settings, channel_stats, import_studio_csv, text_table
 
 # The retention curves (100 points each) stay out of --json; retention at 3 s and at the end are in.
-CURVES = {"rows": {"__all__": {"analytics": {"curve"}, "snapshots": {"__all__": {"curve"}}}}}
+CURVES: dict[str, Any] = {"rows": {"__all__": {"analytics": {"curve"}, "snapshots": {"__all__": {"curve"}}}}}
 stats_app = typer.Typer(help="What each Short this tool uploaded did on YouTube, and what the channel learns.")
 
 
