@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 # Prefect reads its settings at import: point it at a throwaway home before anything imports it.
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="shorts-tests-prefect-"))
@@ -160,3 +163,32 @@ def s3_store_url(s3_endpoint, request, monkeypatch) -> str:
     for name, value in {**AWS_ENV, "AWS_ENDPOINT_URL": s3_endpoint}.items():
         monkeypatch.setenv(name, value)
     return f"s3://{bucket}/shorts"
+
+
+_MYPY: dict[str, Any] = {}  # the background mypy run this process started, and its folder
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # mypy takes about a minute from a fresh clone: the run that collects tests/test_code_rules.py starts it now,
+    # in the background, before the test workers start (they inherit where its verdict will be).
+    if hasattr(config, "workerinput") or not _selects(config.args, Path(__file__).with_name("test_code_rules.py")):
+        return
+    import type_check
+
+    _MYPY["folder"] = Path(tempfile.mkdtemp(prefix="shorts-tests-mypy-"))
+    _MYPY["process"] = type_check.start(_MYPY["folder"] / "verdict")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    process = _MYPY.get("process")
+    if isinstance(process, subprocess.Popen):
+        if process.poll() is None:
+            process.terminate()  # the suite stopped early: ours, by its pid
+        process.wait()
+        shutil.rmtree(_MYPY["folder"], ignore_errors=True)
+
+
+def _selects(args: list[str], test_file: Path) -> bool:
+    """Whether the command line's paths include `test_file` (the default, tests/, does)."""
+    paths = [Path(arg.split("::")[0]).resolve() for arg in args] or [test_file.parent]
+    return any(path == test_file or path in test_file.parents for path in paths)
