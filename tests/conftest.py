@@ -169,9 +169,9 @@ _MYPY: dict[str, Any] = {}  # the background mypy run this process started, and 
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # mypy takes about a minute from a fresh clone: the run that collects tests/test_code_rules.py starts it now,
+    # mypy takes about a minute from a fresh clone: the run that collects tests/test_types.py starts it now,
     # in the background, before the test workers start (they inherit where its verdict will be).
-    if hasattr(config, "workerinput") or not _selects(config.args, Path(__file__).with_name("test_code_rules.py")):
+    if hasattr(config, "workerinput") or not _selects(config.args, Path(__file__).with_name("test_types.py")):
         return
     import type_check
 

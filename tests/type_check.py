@@ -1,6 +1,6 @@
 """mypy over pipeline/ and flows/ (pyproject.toml's [tool.mypy]). From a fresh clone, with no cache, it takes about
 a minute, so the suite starts it in the background as it begins (tests/conftest.py) and
-tests/test_code_rules.py waits for its verdict; run alone, the test runs it itself.
+tests/test_types.py waits for its verdict; run alone, the test runs it itself.
 
     python tests/type_check.py RESULT_FILE    # what the background run is: both checks, then the verdict file
 """
