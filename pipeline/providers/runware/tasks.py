@@ -10,13 +10,7 @@ from typing import Any
 
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.providers.paid.jobs import Job, PollFailed, Seen
-from pipeline.providers.runware.client import (
-    PROVIDER,
-    RunwareAPIError,
-    RunwareClient,
-    nothing_made,
-    runware_error,
-)
+from pipeline.providers.runware.client import PROVIDER, RunwareAPIError, RunwareClient, nothing_made, runware_error
 from pipeline.state.ledger import USD
 
 TERMINAL = ("success", "error")
@@ -28,14 +22,8 @@ class RunwareVendor:
 
     client: RunwareClient
     concurrency: int
-    name, provider, unit, client_ids, creating, dashboard = (
-        "Runware",
-        PROVIDER,
-        USD,
-        True,
-        "submitting",
-        "my.runware.ai",
-    )
+    name, provider, unit = "Runware", PROVIDER, USD
+    client_ids, creating, dashboard = True, "submitting", "my.runware.ai"
     api_errors = (RunwareAPIError,)
     nothing_made = staticmethod(nothing_made)  # a submission's failure that proves the queue took nothing
 

@@ -11,13 +11,7 @@ import runwayml
 
 from pipeline.errors import ProviderError, ShortsError
 from pipeline.providers.paid.jobs import Job, Seen, TaskGone
-from pipeline.providers.runway.client import (
-    PROVIDER,
-    ambiguous,
-    nothing_made,
-    runway_error,
-    tier_concurrency,
-)
+from pipeline.providers.runway.client import PROVIDER, ambiguous, nothing_made, runway_error, tier_concurrency
 from pipeline.state.ledger import CANCELLED, CREDITS
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -31,14 +25,8 @@ log = logging.getLogger("shorts.runway")
 class RunwayVendor:
     """Creates, retrieves and cancels Runway tasks through its SDK; its sentences for what became of them."""
 
-    name, provider, unit, client_ids, creating, dashboard = (
-        "Runway",
-        PROVIDER,
-        CREDITS,
-        False,
-        "creating",
-        "dev.runwayml.com",
-    )
+    name, provider, unit = "Runway", PROVIDER, CREDITS
+    client_ids, creating, dashboard = False, "creating", "dev.runwayml.com"
     nothing_made = staticmethod(nothing_made)  # a create's failure that proves no task was made
 
     def __init__(self, client: runwayml.RunwayML, concurrency: int | None = None) -> None:
