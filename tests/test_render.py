@@ -16,7 +16,7 @@ from pipeline import AssetStore, ClipAsset, Narration, RenderOptions, Scene, Scr
 from pipeline.loudness import finish_speech
 from pipeline.media.motion import save_moving_still, still_yuv_frames
 from pipeline.render.captions import CaptionStyle, cues, draw_caption
-from pipeline.render.mix import AUDIO_FPS, add_music, voice_track, write_soundtrack
+from pipeline.render.mix import AUDIO_FPS, add_music, read_audio, voice_track, write_soundtrack
 from pipeline.render.short import caption_groups, render_short, scene_durations
 
 MUSIC = immich_memories_music.tracks_dir()
@@ -249,7 +249,7 @@ def test_the_mp4_is_mastered_to_minus_14_lufs_with_true_peak_under_minus_1_dbtp(
     integrated, peak, _ = _ebur128(rendered.video)
     assert integrated == pytest.approx(-14, abs=0.5) and peak <= -1.0
     if music:  # and no stretch of it is quiet: the music fills every pause
-        samples = _decoded_audio(rendered.video)[AUDIO_FPS // 2 : -3 * AUDIO_FPS // 2]  # between the fades
+        samples = read_audio(rendered.video)[AUDIO_FPS // 2 : -3 * AUDIO_FPS // 2]  # between the fades
         windows = np.sqrt((samples[: len(samples) // 4410 * 4410] ** 2).reshape(-1, 4410 * 2).mean(axis=1))
         assert np.mean(20 * np.log10(windows + 1e-9) < -45) < 0.02
 
@@ -294,26 +294,3 @@ def test_a_soundtrack_that_is_silent_stays_silent(tmp_path):
     write_soundtrack([_voice(tmp_path, 0, 0.5).model_copy(update={"path": None})], [2.0], dest)
     with wave.open(str(dest), "rb") as w:
         assert w.getnframes() == 2 * AUDIO_FPS and not any(w.readframes(w.getnframes()))
-
-
-def _decoded_audio(video: Path) -> np.ndarray:
-    raw = subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-nostdin",
-            "-v",
-            "error",
-            "-i",
-            str(video),
-            "-vn",
-            "-f",
-            "f32le",
-            "-ac",
-            "2",
-            "-ar",
-            str(AUDIO_FPS),
-            "-",
-        ],
-        capture_output=True,
-    ).stdout
-    return np.frombuffer(raw, np.float32).reshape(-1, 2)
